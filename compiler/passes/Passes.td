@@ -1,0 +1,56 @@
+//===- Passes.td - the tfc compiler passes ---------------------*- tablegen -*-===//
+//
+// One pass per file in this directory. The fusion pipeline (Pipeline.cpp) runs:
+//   canonicalize -> fuse-gelu -> fuse-layer-norm -> fuse-attention -> fuse-linear
+//   -> canonicalize -> tfc-dce
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_PASSES_TD
+#define TFC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FuseGelu : Pass<"tfc-fuse-gelu", "::mlir::func::FuncOp"> {
+  let summary = "Fuse the erf and tanh GELU formulas into tfc.gelu";
+  let description = [{
+    Matches `0.5 * x * (1 + erf(x / sqrt(2)))` (and the `x * sqrt(1/2)`,
+    operand-order and factoring variants exporters produce) and
+    `0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))` (with `x^3` as
+    `pow(x, 3)` or `x * x * x`).
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def FuseLayerNorm : Pass<"tfc-fuse-layer-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fuse decomposed and primitive layer norms into tfc.layer_norm";
+  let description = [{
+    Matches `(x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps) * g + b` over
+    the last axis (with pow or mul for the square, div or mul-by-reciprocal,
+    eps added before or after sqrt is NOT layer norm and is left alone) and
+    `tfc.layer_normalization` over the last axis.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def FuseAttention : Pass<"tfc-fuse-attention", "::mlir::func::FuncOp"> {
+  let summary = "Fuse the multi-head attention subgraph into tfc.attention";
+  let description = [{
+    Anchored at each tfc.softmax over the last axis: walks up through the
+    score modifiers (scale by mul/div, additive mask, Where mask) to the QK^T
+    matmul and the head-split reshape/transpose of Q and K, and down through
+    the PV matmul and head-merge transpose/reshape.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def FuseLinear : Pass<"tfc-fuse-linear", "::mlir::func::FuncOp"> {
+  let summary = "Fuse matmul + bias + activation (+ residual add) into tfc.linear";
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def DeadCodeElimination : Pass<"tfc-dce", "::mlir::ModuleOp"> {
+  let summary = "Remove ops whose results are unused";
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+#endif // TFC_PASSES_TD

@@ -1,0 +1,439 @@
+//===- TfcOps.td - ops of the tfc dialect -------------------*- tablegen -*-===//
+//
+// Primitive ops first (what frontends emit), fused ops after (what passes
+// produce). Broadcasting follows NumPy/ONNX rules. Result types of most ops are
+// inferred (InferTypeOpInterface); a declared result type must be compatible
+// with the inferred one (`?` matches any size).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFC_OPS_TD
+#define TFC_OPS_TD
+
+include "tfc/IR/TfcBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+// Ops whose result type is inferred from operands and attributes.
+class Tfc_InferOp<string mnemonic, list<Trait> traits = []> :
+    Tfc_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptorWithIsCompatible])>;
+
+//===----------------------------------------------------------------------===//
+// Sources: constants and weights
+//===----------------------------------------------------------------------===//
+
+def Tfc_ConstantOp : Tfc_Op<"constant", [ConstantLike, Pure,
+    TypesMatchWith<"result type is the value's type", "value", "result",
+                   "$_self">]> {
+  let summary = "a constant tensor held in the IR";
+  let description = [{
+    A small constant (scales, epsilons, shapes, mask tables). Model weights use
+    `tfc.weight` instead so that the IR stays small.
+
+    ```mlir
+    %c = tfc.constant dense<0.125> : tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def Tfc_WeightOp : Tfc_Op<"weight", [Pure]> {
+  let summary = "a named model weight";
+  let description = [{
+    Refers to the weight tensor `name` of the model being compiled. Its data
+    lives in the compiler's weight store (and later in the plan's weight
+    section), not in the IR.
+
+    ```mlir
+    %w = tfc.weight "encoder.layers.0.self_attn.q.weight" : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary ops (broadcasting)
+//===----------------------------------------------------------------------===//
+
+class Tfc_BinaryOp<string mnemonic, string formula, list<Trait> traits = []> :
+    Tfc_InferOp<mnemonic, traits> {
+  let summary = "elementwise " # formula # " with broadcasting";
+  let description = [{
+    Computes `}] # formula # [{` elementwise. Operands broadcast NumPy-style and
+    share one element type.
+
+    ```mlir
+    %r = tfc.}] # mnemonic # [{ %a, %b : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$lhs, Tfc_Tensor:$rhs);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_AddOp : Tfc_BinaryOp<"add", "lhs + rhs", [Commutative]>;
+def Tfc_SubOp : Tfc_BinaryOp<"sub", "lhs - rhs">;
+def Tfc_MulOp : Tfc_BinaryOp<"mul", "lhs * rhs", [Commutative]>;
+def Tfc_DivOp : Tfc_BinaryOp<"div", "lhs / rhs">;
+def Tfc_PowOp : Tfc_BinaryOp<"pow", "lhs ^ rhs">;
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops
+//===----------------------------------------------------------------------===//
+
+class Tfc_UnaryOp<string mnemonic, string formula> : Tfc_InferOp<mnemonic> {
+  let summary = "elementwise " # formula;
+  let description = [{
+    Computes `}] # formula # [{` elementwise on a floating-point tensor.
+
+    ```mlir
+    %r = tfc.}] # mnemonic # [{ %x : (tensor<?x64xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_SqrtOp : Tfc_UnaryOp<"sqrt", "sqrt(x)">;
+def Tfc_ErfOp : Tfc_UnaryOp<"erf", "erf(x)">;
+def Tfc_TanhOp : Tfc_UnaryOp<"tanh", "tanh(x)">;
+def Tfc_ReluOp : Tfc_UnaryOp<"relu", "max(x, 0)">;
+def Tfc_ExpOp : Tfc_UnaryOp<"exp", "exp(x)">;
+def Tfc_NegOp : Tfc_UnaryOp<"neg", "-x">;
+
+def Tfc_GeluOp : Tfc_InferOp<"gelu"> {
+  let summary = "GELU activation";
+  let description = [{
+    `approximate = erf`: `0.5 x (1 + erf(x / sqrt(2)))`;
+    `approximate = tanh`: `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+    Frontends may emit it directly (ONNX Gelu); the fuse-gelu pass produces it
+    from the decomposed formulas.
+
+    ```mlir
+    %g = tfc.gelu %x {approximate = #tfc<gelu tanh>} : (tensor<?x256xf32>) -> tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input,
+                       DefaultValuedAttr<Tfc_GeluApproxAttr, "GeluApprox::erf">:$approximate);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra, reductions, normalization
+//===----------------------------------------------------------------------===//
+
+def Tfc_MatMulOp : Tfc_InferOp<"matmul"> {
+  let summary = "batched matrix product (NumPy matmul semantics)";
+  let description = [{
+    `[..., M, K] x [..., K, N] -> [..., M, N]`; the leading (batch) dims
+    broadcast. Both operands have rank >= 2 and one element type.
+
+    ```mlir
+    %s = tfc.matmul %q, %kt : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$lhs, Tfc_FloatTensor:$rhs);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+class Tfc_ReduceOp<string mnemonic, string what> : Tfc_InferOp<mnemonic> {
+  let summary = "reduce by " # what # " over axes";
+  let description = [{
+    Reduces `axes` (negative values count from the end) by }] # what # [{;
+    with `keepdims` the reduced dims stay as size 1.
+
+    ```mlir
+    %m = tfc.}] # mnemonic # [{ %x {axes = array<i64: -1>, keepdims = true} : (tensor<?x?x64xf32>) -> tensor<?x?x1xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_ReduceMeanOp : Tfc_ReduceOp<"reduce_mean", "the mean">;
+def Tfc_ReduceSumOp : Tfc_ReduceOp<"reduce_sum", "the sum">;
+
+def Tfc_SoftmaxOp : Tfc_InferOp<"softmax"> {
+  let summary = "softmax along one axis";
+  let description = [{
+    ```mlir
+    %p = tfc.softmax %s {axis = -1 : i64} : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_LayerNormalizationOp : Tfc_InferOp<"layer_normalization"> {
+  let summary = "ONNX LayerNormalization (primitive form)";
+  let description = [{
+    Normalizes over the dims from `axis` to the end:
+    `(x - mean) / sqrt(var + epsilon) * scale (+ bias)`. The fuse-layer-norm
+    pass turns the last-axis case into `tfc.layer_norm`.
+
+    ```mlir
+    %y = tfc.layer_normalization %x, %g, %b {axis = -1 : i64, epsilon = 1.0e-05 : f32}
+           : (tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$scale,
+                       Optional<Tfc_FloatTensor>:$bias,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis,
+                       DefaultValuedAttr<F32Attr, "1.0e-5">:$epsilon);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement and shapes
+//===----------------------------------------------------------------------===//
+
+def Tfc_GatherOp : Tfc_InferOp<"gather"> {
+  let summary = "gather slices along an axis (ONNX Gather)";
+  let description = [{
+    `result = data` indexed by `indices` along `axis`; the result rank is
+    `rank(data) + rank(indices) - 1`. Negative indices count from the end;
+    out-of-range indices are an error at run time.
+
+    ```mlir
+    %e = tfc.gather %table, %ids {axis = 0 : i64} : (tensor<512x64xf32>, tensor<?x?xi64>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$data, Tfc_IndexTensor:$indices,
+                       DefaultValuedAttr<I64Attr, "0">:$axis);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_TransposeOp : Tfc_InferOp<"transpose"> {
+  let summary = "permute dims";
+  let description = [{
+    `result.dim(i) = input.dim(perm[i])`; `perm` is a permutation of `0..rank-1`.
+
+    ```mlir
+    %t = tfc.transpose %x {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Tfc_ReshapeOp : Tfc_InferOp<"reshape"> {
+  let summary = "reshape to a target shape (ONNX semantics for 0 and -1)";
+  let description = [{
+    `shape[i] = 0` copies input dim `i`; at most one `shape[i] = -1` takes the
+    remaining size; other entries are the sizes. Element counts must agree
+    when they are known.
+
+    ```mlir
+    %h = tfc.reshape %x {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input, DenseI64ArrayAttr:$shape);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def Tfc_ConcatOp : Tfc_InferOp<"concat"> {
+  let summary = "concatenate along an axis";
+  let description = [{
+    ```mlir
+    %c = tfc.concat %a, %b {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Variadic<Tfc_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_SliceOp : Tfc_Op<"slice", [Pure]> {
+  let summary = "slice with run-time bounds (ONNX Slice)";
+  let description = [{
+    Takes `input[starts[i]:ends[i]:steps[i]]` along `axes[i]`. `starts` and
+    `ends` are 1-D i64 tensors with one entry per axis (values clamp to the dim
+    as in ONNX); `steps` defaults to 1. The declared result type gives the
+    sizes that are known at compile time.
+
+    ```mlir
+    %p = tfc.slice %table, %starts, %ends {axes = array<i64: 0>} : (tensor<64x64xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input, Tfc_I64Tensor:$starts, Tfc_I64Tensor:$ends,
+                       DenseI64ArrayAttr:$axes, OptionalAttr<DenseI64ArrayAttr>:$steps);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$input `,` $starts `,` $ends attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfc_ShapeOp : Tfc_InferOp<"shape"> {
+  let summary = "the shape of a tensor as a 1-D i64 tensor";
+  let description = [{
+    ```mlir
+    %s = tfc.shape %x : (tensor<?x?xi64>) -> tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input);
+  let results = (outs Tfc_I64Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_ExpandOp : Tfc_Op<"expand", [Pure]> {
+  let summary = "broadcast to a run-time shape (ONNX Expand)";
+  let description = [{
+    Broadcasts `input` with the 1-D i64 `shape` (NumPy rules, `shape` may be
+    shorter or have 1s). The declared result type has rank
+    `max(rank(input), len(shape))`.
+
+    ```mlir
+    %e = tfc.expand %x, %s : (tensor<1x64xf32>, tensor<2xi64>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input, Tfc_I64Tensor:$shape);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$input `,` $shape attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Tfc_WhereOp : Tfc_InferOp<"where"> {
+  let summary = "select elementwise (ONNX Where)";
+  let description = [{
+    `result = cond ? lhs : rhs`, all three broadcasting; `cond` is i1.
+
+    ```mlir
+    %m = tfc.where %keep, %s, %neg : (tensor<?x?xi1>, tensor<?x4x?x?xf32>, tensor<f32>) -> tensor<?x4x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_BoolTensor:$condition, Tfc_Tensor:$lhs, Tfc_Tensor:$rhs);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_CastOp : Tfc_Op<"cast", [Pure]> {
+  let summary = "convert the element type";
+  let description = [{
+    Same shape, new element type (to i1: nonzero is true).
+
+    ```mlir
+    %f = tfc.cast %mask : (tensor<?x?xi64>) -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused ops (produced by compiler/passes/, never by frontends)
+//===----------------------------------------------------------------------===//
+
+def Tfc_LayerNormOp : Tfc_InferOp<"layer_norm"> {
+  let summary = "fused layer norm over the last axis, optionally of a residual sum";
+  let description = [{
+    `y = LN(input (+ residual)) * gamma + beta` over the last axis, with
+    biased variance and `epsilon`. `gamma` and `beta` are 1-D with the size
+    of the last dim. `residual` has the type of `input`.
+
+    ```mlir
+    %y = tfc.layer_norm %x, %g, %b {epsilon = 1.0e-12 : f32}
+           : (tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$gamma, Tfc_FloatTensor:$beta,
+                       Optional<Tfc_FloatTensor>:$residual, F32Attr:$epsilon);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta (`residual` `(` $residual^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Tfc_AttentionOp : Tfc_InferOp<"attention"> {
+  let summary = "fused multi-head scaled dot-product attention";
+  let description = [{
+    `query` is `[B, Sq, D]`, `key` and `value` are `[B, Sk, D]` (the outputs of
+    the Q/K/V projections; `key`/`value` come from the query's sequence for
+    self-attention and from the encoder for cross-attention). With
+    `H = num_heads` (dividing `D`) and `dh = D / H`, per head:
+    `out = softmax(scale * Q K^T + M) V`, heads concatenated to `[B, Sq, D]`.
+
+    `mask_kind` says which keys are hidden: `causal` hides key `j > i` for
+    query `i` (aligned to the end when `Sk > Sq`); `padding` applies `mask`;
+    `causal_padding` both. `mask` broadcasts to `[B, H, Sq, Sk]`: an i1 mask
+    keeps keys where it is true, a float mask is added to the scores.
+
+    ```mlir
+    %o = tfc.attention %q, %k, %v, %m {num_heads = 4 : i64, scale = 0.25 : f32, mask_kind = #tfc<mask padding>}
+           : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$query, Tfc_FloatTensor:$key, Tfc_FloatTensor:$value,
+                       Optional<Tfc_Tensor>:$mask,
+                       I64Attr:$num_heads, F32Attr:$scale,
+                       DefaultValuedAttr<Tfc_MaskKindAttr, "MaskKind::none">:$mask_kind);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Tfc_LinearOp : Tfc_InferOp<"linear", [AttrSizedOperandSegments]> {
+  let summary = "fused matmul + bias + activation (+ residual)";
+  let description = [{
+    `result = act(input @ weight + bias) + residual` with `input` `[..., K]`,
+    `weight` `[K, N]`, `bias` `[N]` (optional) and `residual` (optional)
+    broadcasting to the result `[..., N]`.
+
+    ```mlir
+    %y = tfc.linear %x, %w, %b {activation = #tfc<activation gelu_erf>}
+           : (tensor<?x?x64xf32>, tensor<64x256xf32>, tensor<256xf32>) -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$weight,
+                       Optional<Tfc_FloatTensor>:$bias, Optional<Tfc_FloatTensor>:$residual,
+                       DefaultValuedAttr<Tfc_ActivationAttr, "Activation::none">:$activation);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` `(` $bias^ `)`)? (`residual` `(` $residual^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Tfc_EmbeddingOp : Tfc_InferOp<"embedding", [AttrSizedOperandSegments]> {
+  let summary = "fused token + position (+ token type) embedding lookup";
+  let description = [{
+    `result[b, s] = tokens[ids[b, s]] * scale + positions[s] (+ types[type_ids[b, s]])`
+    with `ids`/`type_ids` `[B, S]` and tables `[*, D]`; `positions` needs at
+    least `S` rows.
+
+    ```mlir
+    %e = tfc.embedding %ids, %tok, %pos {scale = 1.0 : f32}
+           : (tensor<?x?xi64>, tensor<512x64xf32>, tensor<64x64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_IndexTensor:$ids, Tfc_FloatTensor:$tokens, Tfc_FloatTensor:$positions,
+                       Optional<Tfc_IndexTensor>:$type_ids, Optional<Tfc_FloatTensor>:$types,
+                       DefaultValuedAttr<F32Attr, "1.0">:$scale);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $ids `,` $tokens `,` $positions (`types` `(` $type_ids^ `,` $types `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+#endif // TFC_OPS_TD
