@@ -84,6 +84,7 @@ def Tfc_SubOp : Tfc_BinaryOp<"sub", "lhs - rhs">;
 def Tfc_MulOp : Tfc_BinaryOp<"mul", "lhs * rhs", [Commutative]>;
 def Tfc_DivOp : Tfc_BinaryOp<"div", "lhs / rhs">;
 def Tfc_PowOp : Tfc_BinaryOp<"pow", "lhs ^ rhs">;
+def Tfc_MaxOp : Tfc_BinaryOp<"max", "max(lhs, rhs)", [Commutative]>;
 
 //===----------------------------------------------------------------------===//
 // Elementwise unary ops
