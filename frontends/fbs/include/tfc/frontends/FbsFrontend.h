@@ -1,0 +1,103 @@
+//===- FbsFrontend.h - model.fbs -> primitive tfc IR ------------*- C++ -*-===//
+//
+// Reads a model.fbs file (ir/schema/model.fbs, documented in
+// docs/MODEL_FORMAT.md), verifies the FlatBuffer and checks every
+// hyperparameter and weight against the family's rules, then builds a module
+// of PRIMITIVE tfc ops (never fused ones: fusion lives in compiler/passes/).
+//
+// Errors never abort or throw: they come back as a message that names the file
+// and the field or tensor at fault, e.g.
+//   "model.fbs: weight 'encoder.layers.1.ffn.up.weight' has shape [64x128], expected [64x256]".
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_FRONTENDS_FBSFRONTEND_H
+#define TFC_FRONTENDS_FBSFRONTEND_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tfc::fbs {
+
+enum class Family { Encoder, Decoder, EncoderDecoder, Classifier };
+enum class NormPlacement { Post, Pre };
+enum class Activation { Relu, GeluErf, GeluTanh };
+enum class PositionEncoding { Sinusoidal, Learned };
+enum class Pooling { None, Mean, FirstToken };
+
+/// The validated hyperparameters (plain data; see docs/MODEL_FORMAT.md).
+struct Hyperparameters {
+  Family family = Family::Encoder;
+  int64_t numLayers = 0;         // encoder layers (decoder layers for Decoder)
+  int64_t numDecoderLayers = 0;  // EncoderDecoder: resolved (never 0 here)
+  int64_t dModel = 0, numHeads = 0, dFF = 0, vocabSize = 0, maxPositions = 0;
+  NormPlacement normPlacement = NormPlacement::Post;
+  Activation activation = Activation::Relu;
+  PositionEncoding positionEncoding = PositionEncoding::Learned;
+  int64_t typeVocabSize = 0;
+  float embeddingScale = 1.0f;
+  bool embeddingNorm = false, tiedEmbeddings = false, finalNorm = false;
+  Pooling pooling = Pooling::None;
+  int64_t numClasses = 0;
+  float layerNormEpsilon = 1e-5f;
+};
+
+struct SpecialTokens {
+  int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
+};
+
+/// A weight as stored in the file: f32, row-major; `data` points into the
+/// Model's file buffer (valid while the Model lives).
+struct Weight {
+  std::vector<int64_t> shape;
+  const float *data = nullptr;
+  int64_t numElements() const;
+};
+
+/// A loaded, fully validated model description.
+struct Model {
+  std::string path;             // for messages
+  std::string name, producer;
+  uint32_t formatMajor = 0, formatMinor = 0;
+  Hyperparameters hparams;
+  SpecialTokens specialTokens;
+  std::map<std::string, Weight> weights;
+  std::vector<std::string> vocabulary;  // empty when the file has none
+  std::shared_ptr<const std::vector<uint8_t>> buffer;  // owns the bytes `weights` point into
+};
+
+/// Result of a fallible call: `ok()` or an error message.
+struct Status {
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+/// Reads and validates `path`. On failure returns a Status naming the problem.
+Status loadModelFile(const std::string &path, Model &out);
+
+/// Same, from bytes already in memory (`name` is used in messages).
+Status loadModelBuffer(std::vector<uint8_t> bytes, const std::string &name, Model &out);
+
+/// Builds the primitive-IR module of a validated model: one func.func
+/// `@forward` whose arguments and results carry `tfc.name` (and for inputs
+/// `tfc.dims`, e.g. ["batch", "seq"]) attributes; the module carries
+/// `tfc.family`, `tfc.model_name` and the special token ids.
+mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &context, const Model &model,
+                                              std::string &error);
+
+/// The op counts the architecture implies (used by tests and the report):
+/// number of attention blocks and of layer norms.
+struct ArchitectureCounts {
+  int64_t attention = 0, layerNorm = 0;
+};
+ArchitectureCounts countArchitecture(const Hyperparameters &hp);
+
+} // namespace tfc::fbs
+
+#endif // TFC_FRONTENDS_FBSFRONTEND_H

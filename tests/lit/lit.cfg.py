@@ -1,0 +1,16 @@
+# lit configuration for tfc: runs every .mlir test below tests/lit/.
+import os
+import lit.formats
+
+config.name = "tfc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(os.path.dirname(config.test_source_root), "lit-out") \
+    if not hasattr(config, "tfc_tools_dir") else os.path.join(config.tfc_tools_dir, "..", "tests", "lit")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in"]
+
+# tfc tools first, then FileCheck/not/count from LLVM.
+config.environment["PATH"] = os.pathsep.join(
+    [config.tfc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.substitutions.append(("%models", os.path.join(config.tfc_src_root, "examples", "models")))
