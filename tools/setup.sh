@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what tfc needs on Debian bookworm, idempotently: Debian packages (only the
+# missing ones, so a second run does nothing) and a Python venv (.venv, made from Debian's
+# /usr/bin/python3 with its site packages) for the scripts in examples/ and tools/python/.
+#   tools/setup.sh          build + test dependencies
+#   tools/setup.sh --dev    also python3-torch (to regenerate example models and references)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ lld
+  libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools
+  libdnnl-dev libflatbuffers-dev flatbuffers-compiler
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev
+  python3 python3-venv python3-numpy python3-flatbuffers)
+if [[ "${1:-}" == "--dev" ]]; then
+  packages+=(python3-torch)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "setup: Debian packages already installed"
+fi
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv"
+  /usr/bin/python3 -m venv --system-site-packages .venv
+fi
+if grep -qv '^\s*\(#\|$\)' tools/requirements.txt 2>/dev/null; then
+  .venv/bin/python -m pip install -q -r tools/requirements.txt
+fi
