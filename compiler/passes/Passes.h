@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -24,6 +25,9 @@ struct PipelineOptions {
 
 /// Adds the standard pipeline to `pm` (which runs on a ModuleOp).
 void buildPipeline(OpPassManager &pm, const PipelineOptions &options);
+
+/// Adds the tfc canonicalization patterns (Canonicalize.cpp) to `patterns`.
+void populateTfcCanonicalizationPatterns(RewritePatternSet &patterns);
 
 /// Registers the passes and the `tfc-pipeline` pipeline with the global registry.
 void registerAllPasses();

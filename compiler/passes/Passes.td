@@ -1,14 +1,28 @@
 //===- Passes.td - the tfc compiler passes ---------------------*- tablegen -*-===//
 //
 // One pass per file in this directory. The fusion pipeline (Pipeline.cpp) runs:
-//   canonicalize -> fuse-gelu -> fuse-layer-norm -> fuse-attention -> fuse-linear
-//   -> canonicalize -> tfc-dce
+//   tfc-canonicalize -> tfc-fuse-gelu -> tfc-fuse-layer-norm -> tfc-fuse-attention
+//   -> tfc-fuse-linear -> tfc-canonicalize -> tfc-dce
+// The layer-norm and attention matchers live in their own files (Matchers.h)
+// because the fusion report (FusionReport.h) reuses them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_PASSES_TD
 #define TFC_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
+
+def TfcCanonicalize : Pass<"tfc-canonicalize"> {
+  let summary = "Canonicalize with the tfc patterns and every registered folder/pattern";
+  let description = [{
+    Runs the greedy driver with all registered canonicalization patterns, the
+    ops' folders and populateTfcCanonicalizationPatterns(): transpose of a
+    transpose composes, reshape of a reshape to a static shape skips the inner
+    one, `x * 1`, `x / 1`, `x + 0`, `x - 0` become `x` when the type does not
+    change; identity transposes and same-type reshapes/casts fold away.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
 
 def FuseGelu : Pass<"tfc-fuse-gelu", "::mlir::func::FuncOp"> {
   let summary = "Fuse the erf and tanh GELU formulas into tfc.gelu";
@@ -45,12 +59,29 @@ def FuseAttention : Pass<"tfc-fuse-attention", "::mlir::func::FuncOp"> {
 
 def FuseLinear : Pass<"tfc-fuse-linear", "::mlir::func::FuncOp"> {
   let summary = "Fuse matmul + bias + activation (+ residual add) into tfc.linear";
+  let description = [{
+    Anchored at each tfc.matmul with a rank-2 rhs: takes the single-use chain
+    of a bias add (1-D operand), a relu or gelu, and a residual add.
+  }];
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }
 
 def DeadCodeElimination : Pass<"tfc-dce", "::mlir::ModuleOp"> {
   let summary = "Remove ops whose results are unused";
+  let description = [{
+    Erases side-effect-free ops with unused results (unused tfc.weight and
+    tfc.constant included), repeating until nothing changes.
+  }];
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def ReportFusions : Pass<"tfc-report-fusions", "::mlir::ModuleOp"> {
+  let summary = "Attach the fusion report to the IR as remarks (for tests)";
+  let description = [{
+    Changes nothing. Emits a remark on every unfused attention / layer-norm
+    candidate with the matcher's reason (FusionReport.h), and one remark on
+    each function with the counts of fused ops in the module.
+  }];
 }
 
 #endif // TFC_PASSES_TD

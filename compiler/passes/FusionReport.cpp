@@ -1,0 +1,74 @@
+//===- FusionReport.cpp - fused-op counts and unfused candidates ----------===//
+//
+// See FusionReport.h. The reasons come from the matchers the fusion patterns
+// use, so the report cannot disagree with the passes. A candidate that the
+// matcher accepts (the pipeline ran without fusion) says so.
+//
+//===----------------------------------------------------------------------===//
+#include "FusionReport.h"
+#include "Matchers.h"
+#include "PatternUtils.h"
+
+using namespace mlir;
+using namespace mlir::tfc;
+
+namespace {
+
+constexpr const char *kMatchesButUnfused =
+    "the pattern matches but was not fused (fusion disabled)";
+
+std::string describeOp(Operation *op) {
+  std::string where = describeLocation(op->getLoc());
+  std::string name = op->getName().getStringRef().str();
+  return where.empty() ? name : name + " at " + where;
+}
+
+template <typename OpT, typename MatchResult>
+UnfusedCandidate candidate(const char *pattern, OpT op,
+                           MatchResult (*matcher)(OpT, std::string *)) {
+  std::string why;
+  bool matches = succeeded(matcher(op, &why));
+  return {pattern, describeOp(op), matches ? kMatchesButUnfused : why};
+}
+
+} // namespace
+
+FusionCounts mlir::tfc::countFusedOps(ModuleOp module) {
+  FusionCounts counts;
+  module.walk([&](Operation *op) {
+    if (isa<AttentionOp>(op))
+      ++counts.attention;
+    else if (isa<LayerNormOp>(op))
+      ++counts.layerNorm;
+    else if (isa<GeluOp>(op))
+      ++counts.gelu;
+    else if (auto linear = dyn_cast<LinearOp>(op)) {
+      ++counts.linear;
+      counts.gelu += linear.getActivation() == Activation::gelu_erf ||
+                     linear.getActivation() == Activation::gelu_tanh;
+    }
+  });
+  return counts;
+}
+
+void mlir::tfc::forEachUnfusedCandidate(
+    ModuleOp module, llvm::function_ref<void(Operation *, const UnfusedCandidate &)> callback) {
+  module.walk([&](Operation *op) {
+    if (auto softmax = dyn_cast<SoftmaxOp>(op)) {
+      if (reachesActivationMatmul(softmax.getInput()))
+        callback(op, candidate("attention", softmax, &matchAttention));
+    } else if (auto mean = dyn_cast<ReduceMeanOp>(op)) {
+      if (isLayerNormCandidate(mean))
+        callback(op, candidate("layer_norm", mean, &matchDecomposedLayerNorm));
+    } else if (auto ln = dyn_cast<LayerNormalizationOp>(op)) {
+      callback(op, candidate("layer_norm", ln, &matchLayerNormalization));
+    }
+  });
+}
+
+std::vector<UnfusedCandidate> mlir::tfc::findUnfusedCandidates(ModuleOp module) {
+  std::vector<UnfusedCandidate> out;
+  forEachUnfusedCandidate(module,
+                          [&](Operation *, const UnfusedCandidate &c) { out.push_back(c); });
+  return out;
+}

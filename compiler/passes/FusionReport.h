@@ -1,0 +1,55 @@
+//===- FusionReport.h - what the fusion passes did and did not fuse -*- C++ -*-===//
+//
+// Read-only analyses of a module after the pipeline, for `tfc compile
+// --report`: how many fused ops it holds, and which attention / layer-norm
+// candidates stayed unfused, each with the reason the pattern's own matcher
+// gave (Matchers.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_COMPILER_PASSES_FUSIONREPORT_H
+#define TFC_COMPILER_PASSES_FUSIONREPORT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::tfc {
+
+/// Number of fused ops in the module.
+struct FusionCounts {
+  int64_t attention = 0;  // tfc.attention
+  int64_t layerNorm = 0;  // tfc.layer_norm
+  int64_t gelu = 0;       // tfc.gelu, plus tfc.linear with a GELU activation
+  int64_t linear = 0;     // tfc.linear
+};
+
+/// Counts tfc.attention, tfc.layer_norm, tfc.gelu and tfc.linear in `module`.
+/// A GELU that tfc-fuse-linear folded into a tfc.linear (activation gelu_erf
+/// or gelu_tanh) still counts as a fused GELU.
+FusionCounts countFusedOps(mlir::ModuleOp module);
+
+/// A subgraph that looks like a fusable pattern but was not fused.
+struct UnfusedCandidate {
+  std::string pattern;  // "attention" or "layer_norm"
+  std::string op;       // op name + location, e.g. "tfc.softmax at encoder.layers.0.self_attn"
+  std::string reason;   // the matcher's reason, e.g. "softmax is over axis 2, not the last axis"
+};
+
+/// In IR order: every tfc.softmax whose operand chain (through
+/// mul/div/add/sub/where) reaches a tfc.matmul of two activations (not
+/// weights or constants), every tfc.reduce_mean over the last axis whose
+/// result is subtracted from its own input, and every tfc.layer_normalization.
+std::vector<UnfusedCandidate> findUnfusedCandidates(mlir::ModuleOp module);
+
+/// The same candidates, each with its op (the tfc-report-fusions pass attaches
+/// the reasons to the ops as remarks).
+void forEachUnfusedCandidate(
+    mlir::ModuleOp module,
+    llvm::function_ref<void(mlir::Operation *, const UnfusedCandidate &)> callback);
+
+} // namespace mlir::tfc
+
+#endif // TFC_COMPILER_PASSES_FUSIONREPORT_H

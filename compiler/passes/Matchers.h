@@ -1,0 +1,74 @@
+//===- Matchers.h - the layer-norm and attention matchers -------*- C++ -*-===//
+//
+// The matchers behind tfc-fuse-layer-norm and tfc-fuse-attention, shared with
+// the fusion report (FusionReport.cpp) so that the report states the reason
+// the pattern itself gave. Each matcher only reads the IR; on failure it
+// fills `*why` (when non-null) with a lowercase sentence.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_COMPILER_PASSES_MATCHERS_H
+#define TFC_COMPILER_PASSES_MATCHERS_H
+
+#include "tfc/IR/TfcDialect.h"
+
+#include "mlir/IR/Operation.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <string>
+
+namespace mlir::tfc {
+
+//===----------------------------------------------------------------------===//
+// Layer norm
+//===----------------------------------------------------------------------===//
+
+/// A layer norm over the last axis found in the IR.
+struct LayerNormMatch {
+  Value input;
+  Value gamma, beta;  // 1-D of the last dim's size; null when absent (1 and 0)
+  float epsilon = 0.0f;
+  Operation *root = nullptr;         // the op whose result the fused op replaces
+  SmallVector<Operation *> matched;  // every op of the pattern (for locations)
+};
+
+/// The decomposed form anchored at its first reduce_mean (see
+/// docs/PRIMITIVE_PATTERNS.md, "Layer norm").
+FailureOr<LayerNormMatch> matchDecomposedLayerNorm(ReduceMeanOp mean, std::string *why);
+
+/// `tfc.layer_normalization` over the last axis with a 1-D scale (and bias).
+FailureOr<LayerNormMatch> matchLayerNormalization(LayerNormalizationOp op, std::string *why);
+
+/// The report's notion of a layer-norm candidate: a reduce_mean over the last
+/// axis whose result is subtracted from its own input.
+bool isLayerNormCandidate(ReduceMeanOp mean);
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// A multi-head attention block found in the IR.
+struct AttentionMatch {
+  Value query, key, value;  // [B, S, D], [B, T, D], [B, T, D]
+  Value mask;               // null unless maskKind is padding / causal_padding
+  float maskScale = 1.0f;   // an additive mask applied before a scale is multiplied by it
+  int64_t numHeads = 0;
+  float scale = 1.0f;  // product of every scale factor found
+  MaskKind maskKind = MaskKind::none;
+  Operation *root = nullptr;         // the head-merge reshape the fused op replaces
+  SmallVector<Operation *> matched;  // every op of the pattern (for locations)
+};
+
+/// The attention block around `softmax` (docs/PRIMITIVE_PATTERNS.md,
+/// "Attention").
+FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, std::string *why);
+
+/// True when `scores` reaches, through mul/div/add/sub/where, a tfc.matmul
+/// whose operands are both activations (not weights or constants): the
+/// report's notion of an attention candidate and how the matcher tells the
+/// score chain from a mask.
+bool reachesActivationMatmul(Value scores);
+
+} // namespace mlir::tfc
+
+#endif // TFC_COMPILER_PASSES_MATCHERS_H

@@ -1,0 +1,55 @@
+//===- Pipeline.cpp - the standard tfc pass pipeline ----------------------===//
+//
+// buildPipeline() on a ModuleOp pass manager:
+//   fuse = true:  tfc-canonicalize -> (per func) tfc-fuse-gelu -> tfc-fuse-layer-norm
+//                 -> tfc-fuse-attention -> tfc-fuse-linear -> tfc-canonicalize -> tfc-dce
+//   fuse = false: tfc-canonicalize -> tfc-dce
+// GELU goes first so that tfc-fuse-linear can take it as the activation;
+// attention before linear so that its matmuls are gone when linear runs.
+// registerAllPasses() registers every pass and `tfc-pipeline{fuse=true|false}`.
+//
+//===----------------------------------------------------------------------===//
+#include "Passes.h"
+
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+namespace {
+
+struct PipelineCommandLineOptions : PassPipelineOptions<PipelineCommandLineOptions> {
+  Option<bool> fuse{*this, "fuse",
+                    llvm::cl::desc("run the fusion passes (false: canonicalize + DCE only)"),
+                    llvm::cl::init(true)};
+};
+
+} // namespace
+
+void mlir::tfc::buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
+  pm.addPass(createTfcCanonicalize());
+  if (options.fuse) {
+    OpPassManager &func = pm.nest<func::FuncOp>();
+    func.addPass(createFuseGelu());
+    func.addPass(createFuseLayerNorm());
+    func.addPass(createFuseAttention());
+    func.addPass(createFuseLinear());
+    pm.addPass(createTfcCanonicalize());
+  }
+  pm.addPass(createDeadCodeElimination());
+}
+
+void mlir::tfc::registerAllPasses() {
+  static const bool registered = [] {
+    registerTfcPasses();
+    PassPipelineRegistration<PipelineCommandLineOptions>(
+        "tfc-pipeline", "the standard tfc pipeline (fusions, canonicalization, DCE)",
+        [](OpPassManager &pm, const PipelineCommandLineOptions &options) {
+          PipelineOptions pipeline;
+          pipeline.fuse = options.fuse;
+          buildPipeline(pm, pipeline);
+        });
+    return true;
+  }();
+  (void)registered;
+}
