@@ -53,11 +53,12 @@ struct SpecialTokens {
 };
 
 /// A weight as stored in the file: f32, row-major; `data` points into the
-/// Model's file buffer (valid while the Model lives).
+/// Model's file buffer (valid while the Model, or a copy of it, lives; the
+/// reader checks it is 4-byte aligned).
 struct Weight {
   std::vector<int64_t> shape;
   const float *data = nullptr;
-  int64_t numElements() const;
+  int64_t numElements() const;  // -1 for a negative dim or an overflow
 };
 
 /// A loaded, fully validated model description.
@@ -97,6 +98,41 @@ struct ArchitectureCounts {
   int64_t attention = 0, layerNorm = 0;
 };
 ArchitectureCounts countArchitecture(const Hyperparameters &hp);
+
+//===----------------------------------------------------------------------===//
+// Additions beyond the core API
+//===----------------------------------------------------------------------===//
+
+/// The format version this reader implements; any other major is rejected,
+/// any minor of this major is accepted.
+constexpr uint32_t kModelFormatMajor = 1;
+constexpr uint32_t kModelFormatMinor = 0;
+
+/// One tensor of the weight-naming convention (docs/MODEL_FORMAT.md).
+struct WeightSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+  bool required = true;  // false: may be absent (lm_head.bias)
+};
+
+/// Every weight a model with `hp` may hold, in a canonical order (embeddings,
+/// then each stack layer by layer, then the head).
+std::vector<WeightSpec> weightConvention(const Hyperparameters &hp);
+
+/// Checks the hyperparameter ranges and the weight convention of a Model
+/// (loadModel* already did; buildModule repeats it for hand-made Models).
+/// Messages start with `model.path`.
+Status validateModel(const Model &model);
+
+/// "encoder", "decoder", "encoder_decoder", "classifier": the `tfc.family`
+/// module attribute.
+const char *familyAttrName(Family family);
+
+/// The schema's name of the family: "Encoder", "EncoderDecoder", ...
+const char *familySchemaName(Family family);
+
+/// Loads the dialects buildModule creates ops of (tfc, func) into `context`.
+void loadFrontendDialects(mlir::MLIRContext &context);
 
 } // namespace tfc::fbs
 

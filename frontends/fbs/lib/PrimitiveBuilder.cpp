@@ -1,0 +1,251 @@
+//===- PrimitiveBuilder.cpp - the primitive patterns, op for op ------------===//
+//
+// Each pattern function below quotes the shape it emits from
+// docs/PRIMITIVE_PATTERNS.md. Shapes are validated before any op is built
+// (ModelReader + WeightConvention), so type inference cannot fail here.
+//
+//===----------------------------------------------------------------------===//
+#include "PrimitiveBuilder.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+#include <memory>
+
+using namespace mlir;
+
+namespace tfc::fbs {
+namespace {
+
+// Each op-creating call below is its own statement (never two as arguments of
+// one call), so the printed IR has the same order with every compiler.
+
+// Constants of the contract.
+constexpr double kHidden = -1e9;          // score of a hidden key
+constexpr double kSqrt2 = 1.4142135623730951;
+constexpr double kSqrt2OverPi = 0.7978845608028654;
+constexpr double kGeluCubic = 0.044715;
+
+} // namespace
+
+PrimitiveBuilder::PrimitiveBuilder(OpBuilder &builder, Block &entry, const Model &model)
+    : builder(builder), entry(entry), model(model) {}
+
+Location PrimitiveBuilder::named(StringRef name) const {
+  return NameLoc::get(builder.getStringAttr(name));
+}
+
+RankedTensorType PrimitiveBuilder::f32Tensor(ArrayRef<int64_t> shape) const {
+  return RankedTensorType::get(shape, builder.getF32Type());
+}
+
+//===----------------------------------------------------------------------===//
+// Sources
+//===----------------------------------------------------------------------===//
+
+Value PrimitiveBuilder::constant(Location loc, DenseElementsAttr value) {
+  return builder.create<mlir::tfc::ConstantOp>(loc, value.getType(), value);
+}
+
+Value PrimitiveBuilder::scalar(Location loc, double value) {
+  auto type = f32Tensor({});
+  float f = static_cast<float>(value);
+  return constant(loc, DenseElementsAttr::get(type, llvm::ArrayRef<float>(f)));
+}
+
+Value PrimitiveBuilder::indexVector(Location loc, ArrayRef<int64_t> values) {
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())}, builder.getI64Type());
+  return constant(loc, DenseElementsAttr::get(type, values));
+}
+
+bool PrimitiveBuilder::hasWeight(StringRef name) const {
+  return model.weights.count(name.str()) != 0;
+}
+
+Value PrimitiveBuilder::weight(StringRef name) {
+  auto it = weights.find(name);
+  if (it != weights.end())
+    return it->second;
+  const Weight &w = model.weights.at(name.str());
+  OpBuilder top(builder.getContext());
+  if (lastWeight)
+    top.setInsertionPointAfter(lastWeight);
+  else
+    top.setInsertionPointToStart(&entry);
+  auto op = top.create<mlir::tfc::WeightOp>(named(name), f32Tensor(w.shape), name);
+  lastWeight = op;
+  weights[name] = op.getResult();
+  return op.getResult();
+}
+
+//===----------------------------------------------------------------------===//
+// Single ops
+//===----------------------------------------------------------------------===//
+
+Value PrimitiveBuilder::add(Location loc, Value a, Value b) {
+  return builder.create<mlir::tfc::AddOp>(loc, a, b);
+}
+Value PrimitiveBuilder::sub(Location loc, Value a, Value b) {
+  return builder.create<mlir::tfc::SubOp>(loc, a, b);
+}
+Value PrimitiveBuilder::mul(Location loc, Value a, Value b) {
+  return builder.create<mlir::tfc::MulOp>(loc, a, b);
+}
+Value PrimitiveBuilder::div(Location loc, Value a, Value b) {
+  return builder.create<mlir::tfc::DivOp>(loc, a, b);
+}
+Value PrimitiveBuilder::max(Location loc, Value a, Value b) {
+  return builder.create<mlir::tfc::MaxOp>(loc, a, b);
+}
+Value PrimitiveBuilder::matmul(Location loc, Value a, Value b) {
+  return builder.create<mlir::tfc::MatMulOp>(loc, a, b);
+}
+
+Value PrimitiveBuilder::reshape(Location loc, Value x, ArrayRef<int64_t> shape) {
+  return builder.create<mlir::tfc::ReshapeOp>(loc, x, builder.getDenseI64ArrayAttr(shape));
+}
+
+Value PrimitiveBuilder::transpose(Location loc, Value x, ArrayRef<int64_t> perm) {
+  return builder.create<mlir::tfc::TransposeOp>(loc, x, builder.getDenseI64ArrayAttr(perm));
+}
+
+Value PrimitiveBuilder::reduceSum(Location loc, Value x, int64_t axis, bool keepdims) {
+  return builder.create<mlir::tfc::ReduceSumOp>(loc, x, builder.getDenseI64ArrayAttr({axis}),
+                                          builder.getBoolAttr(keepdims));
+}
+
+Value PrimitiveBuilder::softmax(Location loc, Value x) {
+  return builder.create<mlir::tfc::SoftmaxOp>(loc, x, builder.getI64IntegerAttr(-1));
+}
+
+Value PrimitiveBuilder::gather(Location loc, Value table, Value ids) {
+  return builder.create<mlir::tfc::GatherOp>(loc, table, ids, builder.getI64IntegerAttr(0));
+}
+
+Value PrimitiveBuilder::castTo(Location loc, Value x, Type elementType) {
+  auto type = cast<RankedTensorType>(x.getType()).clone(elementType);
+  return builder.create<mlir::tfc::CastOp>(loc, type, x);
+}
+
+Value PrimitiveBuilder::slice(Location loc, Value input, Value starts, Value ends,
+                              ArrayRef<int64_t> axes, Type resultType) {
+  return builder.create<mlir::tfc::SliceOp>(loc, resultType, input, starts, ends,
+                                      builder.getDenseI64ArrayAttr(axes),
+                                      /*steps=*/DenseI64ArrayAttr());
+}
+
+Value PrimitiveBuilder::dimOf(Location loc, Value x, int64_t axis) {
+  Value shape = builder.create<mlir::tfc::ShapeOp>(loc, x);
+  return gather(loc, shape, indexVector(loc, {axis}));
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+// %y = tfc.matmul %x, %W ; %z = tfc.add %y, %b
+Value PrimitiveBuilder::linear(Location loc, Value x, StringRef prefix) {
+  Value y = matmul(loc, x, weight((prefix + ".weight").str()));
+  std::string bias = (prefix + ".bias").str();
+  return hasWeight(bias) ? add(loc, y, weight(bias)) : y;
+}
+
+// %mean = reduce_mean %x {axes=[-1], keepdims} ; %d = sub %x, %mean ;
+// %sq = pow %d, c(2.0) ; %var = reduce_mean %sq ; %ve = add %var, c(eps) ;
+// %std = sqrt %ve ; %n = div %d, %std ; %g = mul %n, %gamma ; %y = add %g, %beta
+Value PrimitiveBuilder::layerNorm(Location loc, Value x, StringRef prefix) {
+  auto lastAxis = builder.getDenseI64ArrayAttr({-1});
+  auto keep = builder.getBoolAttr(true);
+  Value mean = builder.create<mlir::tfc::ReduceMeanOp>(loc, x, lastAxis, keep);
+  Value d = sub(loc, x, mean);
+  Value sq = builder.create<mlir::tfc::PowOp>(loc, d, scalar(loc, 2.0));
+  Value var = builder.create<mlir::tfc::ReduceMeanOp>(loc, sq, lastAxis, keep);
+  Value ve = add(loc, var, scalar(loc, model.hparams.layerNormEpsilon));
+  Value stddev = builder.create<mlir::tfc::SqrtOp>(loc, ve);
+  Value n = div(loc, d, stddev);
+  Value g = mul(loc, n, weight((prefix + ".weight").str()));
+  return add(loc, g, weight((prefix + ".bias").str()));
+}
+
+// relu: tfc.relu %x
+// erf:  %d = div %x, c(sqrt 2) ; %e = erf %d ; %p = add %e, c(1) ; %m = mul %x, %p ;
+//       %h = mul %m, c(0.5)
+// tanh: %c = pow %x, c(3) ; %a = mul %c, c(0.044715) ; %s = add %x, %a ;
+//       %i = mul %s, c(sqrt(2/pi)) ; %t = tanh %i ; %p = add %t, c(1) ; %m = mul %x, %p ;
+//       %h = mul %m, c(0.5)
+Value PrimitiveBuilder::activation(Location loc, Value x, Activation act) {
+  Value inner;
+  switch (act) {
+  case Activation::Relu:
+    return builder.create<mlir::tfc::ReluOp>(loc, x);
+  case Activation::GeluErf:
+    inner = builder.create<mlir::tfc::ErfOp>(loc, div(loc, x, scalar(loc, kSqrt2)));
+    break;
+  case Activation::GeluTanh: {
+    Value cube = builder.create<mlir::tfc::PowOp>(loc, x, scalar(loc, 3.0));
+    Value s = add(loc, x, mul(loc, cube, scalar(loc, kGeluCubic)));
+    inner = builder.create<mlir::tfc::TanhOp>(loc, mul(loc, s, scalar(loc, kSqrt2OverPi)));
+    break;
+  }
+  }
+  Value p = add(loc, inner, scalar(loc, 1.0));
+  Value m = mul(loc, x, p);
+  return mul(loc, m, scalar(loc, 0.5));
+}
+
+// %h = reshape %x {shape = [0, 0, H, dh]} ; %t = transpose %h {perm}
+Value PrimitiveBuilder::splitHeads(Location loc, Value x, ArrayRef<int64_t> perm) {
+  int64_t heads = model.hparams.numHeads;
+  Value h = reshape(loc, x, {0, 0, heads, model.hparams.dModel / heads});
+  return transpose(loc, h, perm);
+}
+
+// %s = matmul %qt, %kt ; scale ; padding add ; causal where ; %p = softmax %s' ;
+// %o = matmul %p, %vt ; %ot = transpose %o {0,2,1,3} ; %om = reshape %ot {0,0,D}
+Value PrimitiveBuilder::attentionCore(Location loc, Value q, Value k, Value v, ScoreScale scale,
+                                      const AttentionMasks &masks) {
+  const Hyperparameters &hp = model.hparams;
+  double sqrtDh = std::sqrt(static_cast<double>(hp.dModel / hp.numHeads));
+  Value qt = splitHeads(loc, q, {0, 2, 1, 3});
+  Value kt = splitHeads(loc, k, {0, 2, 3, 1});
+  Value vt = splitHeads(loc, v, {0, 2, 1, 3});
+  Value s = matmul(loc, qt, kt);
+  s = scale == ScoreScale::MultiplyByInverseSqrt ? mul(loc, s, scalar(loc, 1.0 / sqrtDh))
+                                                 : div(loc, s, scalar(loc, sqrtDh));
+  if (masks.paddingBias)
+    s = add(loc, s, masks.paddingBias);
+  if (masks.causalKeep)
+    s = builder.create<mlir::tfc::WhereOp>(loc, masks.causalKeep, s, scalar(loc, kHidden));
+  Value o = matmul(loc, softmax(loc, s), vt);
+  return reshape(loc, transpose(loc, o, {0, 2, 1, 3}), {0, 0, hp.dModel});
+}
+
+// %mf = cast %mask : i64 -> f32 ; %inv = sub c(1.0), %mf ; %nb = mul %inv, c(-1e9) ;
+// %bias = reshape %nb {shape = [0, 1, 1, -1]}
+Value PrimitiveBuilder::paddingBias(Location loc, Value mask) {
+  Value mf = castTo(loc, mask, builder.getF32Type());
+  Value inv = sub(loc, scalar(loc, 1.0), mf);
+  Value nb = mul(loc, inv, scalar(loc, kHidden));
+  return reshape(loc, nb, {0, 1, 1, -1});
+}
+
+// %t = gather (shape %ids), [1] ; %ends = concat %t, %t ;
+// %keep = slice %table, c([0, 0]), %ends {axes = [0, 1]} : [M,M] -> [?,?]
+Value PrimitiveBuilder::causalKeep(Location loc, Value ids) {
+  int64_t m = model.hparams.maxPositions;
+  auto tableType = RankedTensorType::get({m, m}, builder.getI1Type());
+  size_t count = static_cast<size_t>(m * m);
+  std::unique_ptr<bool[]> lower(new bool[count]());  // all false
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j <= i; ++j)
+      lower[i * m + j] = true;
+  Value table = constant(
+      loc, DenseElementsAttr::get(tableType, llvm::ArrayRef<bool>(lower.get(), count)));
+  Value t = dimOf(loc, ids, 1);
+  Value ends = builder.create<mlir::tfc::ConcatOp>(loc, ValueRange{t, t}, builder.getI64IntegerAttr(0));
+  auto keepType = RankedTensorType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                                        builder.getI1Type());
+  return slice(loc, table, indexVector(loc, {0, 0}), ends, {0, 1}, keepType);
+}
+
+} // namespace tfc::fbs
