@@ -111,6 +111,7 @@ int runCompile(const Args &args) {
     return 1;
   }
   // A one-line summary on stderr so that users see what fired.
+  std::fflush(stdout);
   const auto &f = result.fusions;
   std::fprintf(stderr,
                "tfc: %s (%s): fused attention %lld/%lld, layer_norm %lld/%lld, gelu %lld, "
