@@ -1,0 +1,167 @@
+/* tfc_runtime.h - the tfc runtime C API.
+ *
+ * Load a plan written by `tfc compile`, create sessions on it, run them.
+ *
+ *   tfc_plan *plan = NULL;
+ *   tfc_status *st = tfc_plan_open("plan.bin", NULL, &plan);
+ *   if (st) { fprintf(stderr, "%s\n", tfc_status_message(st)); tfc_status_free(st); return 1; }
+ *   tfc_session *s = NULL;
+ *   st = tfc_session_create(plan, NULL, &s);
+ *   int64_t dims[2] = {1, 7};
+ *   tfc_tensor in[2] = {{"input_ids", TFC_I64, 2, dims, ids}, {"attention_mask", TFC_I64, 2, dims, mask}};
+ *   tfc_outputs *out = NULL;
+ *   st = tfc_session_run(s, "forward", in, 2, &out);
+ *   tfc_tensor y; tfc_outputs_get(out, 0, &y);      // y.data valid until tfc_outputs_free(out)
+ *   tfc_outputs_free(out); tfc_session_release(s); tfc_plan_release(plan);
+ *
+ * Errors: every fallible call returns NULL on success or a tfc_status the caller frees; the
+ * message names the problem (file, function, input, kernel). No C++ exception crosses this API;
+ * no call aborts on bad input.
+ *
+ * Threads and lifetimes: a tfc_plan is immutable once opened and may be shared by any number of
+ * threads and sessions; it stays alive while any session created on it lives (sessions retain
+ * it), so tfc_plan_release may come before the sessions' release. A tfc_session is used by one
+ * thread at a time (it owns the arena and the kernels' cached state); use one session per thread.
+ * Strings returned by tfc_plan_* calls live as long as the plan.
+ */
+#ifndef TFC_RUNTIME_H
+#define TFC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TFC_RUNTIME_PLAN_FORMAT_MAJOR 1
+#define TFC_RUNTIME_PLAN_FORMAT_MINOR 0
+
+typedef enum tfc_code {
+  TFC_OK = 0,
+  TFC_INVALID_ARGUMENT = 1, /* a bad input from the caller: name, dtype, rank, shape */
+  TFC_OUT_OF_RANGE = 2,     /* a dim beyond its compiled bound, an index outside a table */
+  TFC_NOT_FOUND = 3,        /* unknown function or input name, missing file */
+  TFC_INVALID_PLAN = 4,     /* the plan file is malformed or corrupted */
+  TFC_VERSION_MISMATCH = 5, /* the plan's format version is not supported */
+  TFC_IO_ERROR = 6,
+  TFC_UNSUPPORTED = 7,      /* e.g. a target this build cannot run */
+  TFC_INTERNAL = 8,
+} tfc_code;
+
+typedef enum tfc_dtype {
+  TFC_F32 = 0, TFC_F16 = 1, TFC_BF16 = 2, TFC_I32 = 3, TFC_I64 = 4, TFC_I8 = 5, TFC_BOOL = 6,
+} tfc_dtype;
+
+typedef struct tfc_status tfc_status;
+typedef struct tfc_plan tfc_plan;
+typedef struct tfc_session tfc_session;
+typedef struct tfc_outputs tfc_outputs;
+
+/* ---- status ---------------------------------------------------------------------------- */
+tfc_code tfc_status_code(const tfc_status *status);
+const char *tfc_status_message(const tfc_status *status); /* valid until tfc_status_free */
+void tfc_status_free(tfc_status *status);                   /* NULL is fine */
+const char *tfc_code_name(tfc_code code);                   /* "TFC_OUT_OF_RANGE" */
+size_t tfc_dtype_size(tfc_dtype dtype);                     /* bytes per element; BOOL is 1 */
+const char *tfc_dtype_name(tfc_dtype dtype);                /* "f32", "i64", "bool" */
+
+/* ---- tensors --------------------------------------------------------------------------- */
+/* A tensor view: the caller owns `dims` and `data` of inputs; outputs are owned by tfc_outputs. */
+typedef struct tfc_tensor {
+  const char *name;
+  tfc_dtype dtype;
+  int32_t rank;
+  const int64_t *dims;
+  const void *data; /* row-major, dense */
+} tfc_tensor;
+
+/* ---- plan ------------------------------------------------------------------------------ */
+typedef struct tfc_plan_options {
+  int verify_checksums; /* 1 (default): check every constant's checksum at open */
+} tfc_plan_options;
+void tfc_plan_options_init(tfc_plan_options *options);
+
+/* Maps and verifies the plan at `path` (options may be NULL). */
+tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc_plan **out);
+void tfc_plan_release(tfc_plan *plan); /* NULL is fine */
+
+/* Metadata. */
+typedef struct tfc_plan_info {
+  uint32_t format_major, format_minor;
+  const char *producer;
+  const char *target;  /* "cpu" */
+  const char *family;  /* "encoder", "decoder", "encoder_decoder", "classifier" */
+  const char *model_name;
+  int32_t start_id, end_id, unk_id, pad_id; /* -1 when absent */
+  uint64_t weights_bytes;
+} tfc_plan_info;
+void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out);
+
+/* Functions and their signatures. */
+size_t tfc_plan_num_functions(const tfc_plan *plan);
+const char *tfc_plan_function_name(const tfc_plan *plan, size_t index);
+uint64_t tfc_plan_arena_bytes(const tfc_plan *plan, const char *function);
+
+/* One dim of a signature: static (symbol == NULL, size >= 0) or symbolic with bounds. */
+typedef struct tfc_dim_info {
+  int64_t size;       /* static size, or -1 */
+  const char *symbol; /* e.g. "batch", or NULL */
+  int64_t min, max;   /* bounds of the symbol (size, size when static) */
+} tfc_dim_info;
+
+#define TFC_MAX_RANK 8
+typedef struct tfc_port_info {
+  const char *name;
+  tfc_dtype dtype;
+  int32_t rank;
+  tfc_dim_info dims[TFC_MAX_RANK];
+} tfc_port_info;
+
+/* Returns TFC_NOT_FOUND (as a status) for an unknown function or index out of range. */
+tfc_status *tfc_plan_num_ports(const tfc_plan *plan, const char *function, size_t *num_inputs,
+                               size_t *num_outputs);
+tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size_t index,
+                                tfc_port_info *out);
+tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
+                                 tfc_port_info *out);
+
+/* ---- session --------------------------------------------------------------------------- */
+typedef struct tfc_session_options {
+  int32_t num_threads; /* 0 (default): the runtime's default (all cores) */
+} tfc_session_options;
+void tfc_session_options_init(tfc_session_options *options);
+
+tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *options,
+                               tfc_session **out);
+void tfc_session_release(tfc_session *session); /* NULL is fine */
+
+/* Runs `function` ("forward") on `inputs` (matched by name; every input of the signature must be
+ * given once). On success *out holds the outputs in signature order. */
+tfc_status *tfc_session_run(tfc_session *session, const char *function, const tfc_tensor *inputs,
+                            size_t num_inputs, tfc_outputs **out);
+
+size_t tfc_outputs_count(const tfc_outputs *outputs);
+/* Fills `out` with a view of output `index` (valid until tfc_outputs_free). */
+tfc_status *tfc_outputs_get(const tfc_outputs *outputs, size_t index, tfc_tensor *out);
+void tfc_outputs_free(tfc_outputs *outputs); /* NULL is fine */
+
+/* ---- profiling ------------------------------------------------------------------------- */
+/* When enabled, each run accumulates time per kernel. */
+void tfc_session_set_profiling(tfc_session *session, int enable);
+typedef struct tfc_kernel_profile {
+  const char *kind;  /* "Linear", "Attention", ... */
+  const char *name;  /* op location, e.g. "encoder.layers.0.self_attn" */
+  uint64_t calls;
+  double total_ms;
+} tfc_kernel_profile;
+size_t tfc_session_profile_count(const tfc_session *session, const char *function);
+tfc_status *tfc_session_profile_get(const tfc_session *session, const char *function, size_t index,
+                                    tfc_kernel_profile *out);
+void tfc_session_profile_reset(tfc_session *session);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* TFC_RUNTIME_H */
