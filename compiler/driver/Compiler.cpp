@@ -87,7 +87,7 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
   DiagnosticCollector diagnostics(context);
   result.module = fbs::buildModule(context, model, error);
   if (!result.module)
-    return {path + ": " + (error.empty() ? diagnostics.text : error)};
+    return {error.empty() ? path + ": " + diagnostics.text : error};
 
   mlir::PassManager pm(&context);
   mlir::tfc::PipelineOptions pipeline;
