@@ -1,7 +1,10 @@
-//===- Compiler.cpp - model file -> fused tfc IR + fusion report ----------===//
+//===- Compiler.cpp - model file -> fused tfc IR + fusion report -> plan ---===//
 #include "tfc/driver/Compiler.h"
 
 #include "Passes.h"
+#include "tfc/lower/cpu/LowerToPlan.h"
+#include "tfc/plan/MemoryPlanner.h"
+#include "tfc/plan/PlanWriter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -101,7 +104,56 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
   result.fusions = mlir::tfc::countFusedOps(*result.module);
   result.unfused = mlir::tfc::findUnfusedCandidates(*result.module);
   result.opHistogram = histogram(*result.module);
+  result.model = std::move(model);
   return {};
+}
+
+Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan) {
+  result.plan = {};
+  if (!result.module)
+    return {result.modelPath + ": nothing compiled"};
+  const fbs::Model &model = result.model;
+  tfc::lower::WeightLookup weights = [&model](const std::string &name,
+                                              tfc::lower::WeightData &out) {
+    auto it = model.weights.find(name);
+    if (it == model.weights.end() || !model.buffer || it->second.numElements() < 0)
+      return false;
+    // The weight's bytes are a range of the model file's buffer: share it, copy nothing.
+    auto base = reinterpret_cast<uintptr_t>(model.buffer->data());
+    auto data = reinterpret_cast<uintptr_t>(it->second.data);
+    uint64_t size = static_cast<uint64_t>(it->second.numElements()) * sizeof(float);
+    if (data < base || data - base + size > model.buffer->size())
+      return false;
+    out.shape = it->second.shape;
+    out.bytes.storage = model.buffer;
+    out.bytes.offset = data - base;
+    out.bytes.size = size;
+    return true;
+  };
+  tfc::lower::LowerOptions lowerOptions;
+  lowerOptions.maxBatch = options.maxBatch;
+  lowerOptions.maxSeq = options.maxSeq;
+  lowerOptions.maxPositions = model.hparams.maxPositions;
+  if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
+    return {result.modelPath + ": " + s.error};
+  tfc::planner::MemoryPlanStats stats;
+  for (tfc::planner::Function &fn : plan.functions)
+    if (auto s = tfc::planner::planMemory(plan, fn, {}, fn.name == "forward" ? &stats : nullptr);
+        !s.ok())
+      return {result.modelPath + ": " + s.error};
+  result.plan.built = true;
+  result.plan.arenaBytes = stats.arenaBytes;
+  result.plan.naiveBytes = stats.naiveBytes;
+  result.plan.strategy = stats.strategy;
+  result.plan.constants = plan.constants.size();
+  for (const auto &fn : plan.functions)
+    result.plan.kernels += fn.kernels.size();
+  return {};
+}
+
+Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path) {
+  tfc::planner::Status s = tfc::planner::writePlanFile(plan, path);
+  return {s.error};
 }
 
 std::string reportToJson(const CompileResult &r, const CompileOptions &options) {
@@ -125,6 +177,10 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
       {"unfused", std::move(unfused)},
       {"ops", std::move(ops)},
   };
+  if (r.plan.built) {
+    root["arena_bytes"] = static_cast<int64_t>(r.plan.arenaBytes);
+    root["naive_bytes"] = static_cast<int64_t>(r.plan.naiveBytes);
+  }
   std::string out;
   llvm::raw_string_ostream os(out);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";

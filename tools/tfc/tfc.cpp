@@ -1,13 +1,16 @@
 //===- tfc.cpp - the `tfc` command line: thin over compiler/driver -------===//
 //
 //   tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]
+//               [--max-batch N] [--max-seq N]
 //
 // main() only parses flags, calls the driver library and reports its status.
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -15,17 +18,34 @@ namespace {
 
 constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
+    "                   [--max-batch N] [--max-seq N]\n"
     "\n"
     "  MODEL            a model description (model.fbs)\n"
-    "  -o OUT           write the output to OUT (written to a temp file, then renamed)\n"
+    "  -o OUT           write the plan (or with --emit=mlir the IR) to OUT\n"
+    "                   (written to a temp file, then renamed)\n"
     "  --emit=mlir      emit the IR after the pipeline as MLIR text (stdout without -o)\n"
     "  --no-fuse        skip the fusion passes (primitive IR; same numbers, slower)\n"
-    "  --report FILE    write the fusion report as JSON\n";
+    "  --report FILE    write the fusion report as JSON (with the arena size when a plan is built)\n"
+    "  --max-batch N    the plan's bound for the batch dim (default 16)\n"
+    "  --max-seq N      the plan's bound for sequence dims (default: the model's max positions)\n";
 
 struct Args {
   std::string model, output, report, emit;
   bool fuse = true;
+  int64_t maxBatch = 16, maxSeq = 0;
 };
+
+bool parsePositive(const char *flag, const char *text, int64_t &out, std::string &error) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(text, &end, 10);
+  if (errno || end == text || *end != '\0' || v < 1) {
+    error = std::string(flag) + " needs a positive integer (got '" + text + "')";
+    return false;
+  }
+  out = v;
+  return true;
+}
 
 int usageError(const std::string &message) {
   std::fprintf(stderr, "tfc: %s\n\n%s", message.c_str(), kUsage);
@@ -60,6 +80,11 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
         error = "unknown --emit value '" + args.emit + "' (supported: mlir)";
         return false;
       }
+    } else if (a == "--max-batch" || a == "--max-seq") {
+      const char *v = value(a.c_str());
+      if (!v || !parsePositive(a.c_str(), v, a == "--max-batch" ? args.maxBatch : args.maxSeq,
+                               error))
+        return false;
     } else if (a == "--no-fuse") {
       args.fuse = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -83,10 +108,21 @@ int runCompile(const Args &args) {
   mlir::MLIRContext context;
   tfc::driver::CompileOptions options;
   options.fuse = args.fuse;
+  options.maxBatch = args.maxBatch;
+  options.maxSeq = args.maxSeq;
   tfc::driver::CompileResult result;
   if (auto s = tfc::driver::compileModel(context, args.model, options, result); !s.ok()) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
     return 1;
+  }
+  // Without --emit, -o names a plan file.
+  bool writePlan = args.emit.empty() && !args.output.empty();
+  tfc::planner::Plan plan;
+  if (writePlan) {
+    if (auto s = tfc::driver::buildPlan(result, options, plan); !s.ok()) {
+      std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
+      return 1;
+    }
   }
   if (!args.report.empty()) {
     auto s = tfc::driver::writeFileAtomically(args.report,
@@ -104,11 +140,11 @@ int runCompile(const Args &args) {
       std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
       return 1;
     }
-  } else if (!args.output.empty()) {
-    std::fprintf(stderr,
-                 "tfc: error: writing a plan is not implemented yet (the CPU runtime and plan "
-                 "format come next); use --emit=mlir to write the fused IR\n");
-    return 1;
+  } else if (writePlan) {
+    if (auto s = tfc::driver::writePlanFile(plan, args.output); !s.ok()) {
+      std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
+      return 1;
+    }
   }
   // A one-line summary on stderr so that users see what fired.
   std::fflush(stdout);
@@ -120,6 +156,13 @@ int runCompile(const Args &args) {
                (long long)result.expected.attention, (long long)f.layerNorm,
                (long long)result.expected.layerNorm, (long long)f.gelu, (long long)f.linear,
                result.unfused.size());
+  if (writePlan)
+    std::fprintf(stderr,
+                 "tfc: wrote %s: %zu kernels, %zu constants, arena %llu bytes (%llu without "
+                 "reuse)\n",
+                 args.output.c_str(), result.plan.kernels, result.plan.constants,
+                 (unsigned long long)result.plan.arenaBytes,
+                 (unsigned long long)result.plan.naiveBytes);
   return 0;
 }
 

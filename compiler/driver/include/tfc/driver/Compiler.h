@@ -1,7 +1,9 @@
 //===- Compiler.h - the pipeline behind `tfc compile` -----------*- C++ -*-===//
 //
 // compileModel(): model file -> frontend (primitive IR) -> passes (fused IR)
-// -> CompileResult (module, fusion counts, unfused candidates). The tools are
+// -> CompileResult (module, fusion counts, unfused candidates, the model).
+// buildPlan(): CompileResult -> CPU plan (compiler/lower/cpu) with its arena
+// planned (compiler/plan); writePlanFile() writes it. The tools are
 // thin wrappers over this library. Nothing here throws; failures come back as
 // a Status with a message naming the file and the problem.
 //
@@ -11,6 +13,7 @@
 
 #include "FusionReport.h"
 #include "tfc/frontends/FbsFrontend.h"
+#include "tfc/plan/PlanDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -24,7 +27,19 @@ namespace tfc::driver {
 using Status = tfc::fbs::Status;
 
 struct CompileOptions {
-  bool fuse = true;  // false: --no-fuse (canonicalize + DCE only)
+  bool fuse = true;       // false: --no-fuse (canonicalize + DCE only)
+  int64_t maxBatch = 16;  // --max-batch: the plan's bound for `batch`
+  int64_t maxSeq = 0;     // --max-seq: bound of every sequence symbol (0: the model's max
+                          // positions); may not exceed the model's max positions
+};
+
+/// What buildPlan() reports about the plan of `forward`.
+struct PlanSummary {
+  bool built = false;
+  uint64_t arenaBytes = 0;   // the session arena (intermediates, at the max bounds)
+  uint64_t naiveBytes = 0;   // the same without reuse
+  std::string strategy;      // the placement kept
+  size_t kernels = 0, constants = 0;
 };
 
 struct CompileResult {
@@ -35,6 +50,8 @@ struct CompileResult {
   std::vector<mlir::tfc::UnfusedCandidate> unfused;
   tfc::fbs::ArchitectureCounts expected;     // what the architecture has
   std::vector<std::pair<std::string, int64_t>> opHistogram;  // op name -> count, sorted
+  tfc::fbs::Model model;                     // the weights (shared buffer) for the plan
+  PlanSummary plan;                          // filled by buildPlan()
 };
 
 /// Registers what the compiler needs in `context` (tfc + func dialects).
@@ -44,8 +61,16 @@ void prepareContext(mlir::MLIRContext &context);
 Status compileModel(mlir::MLIRContext &context, const std::string &path,
                     const CompileOptions &options, CompileResult &result);
 
+/// Lowers `result.module` to a CPU plan and plans its arena (bounds from `options`);
+/// fills `result.plan`. Errors name the op (and its location) that could not be lowered.
+Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan);
+
+/// Writes `plan` to `path` (streamed to a temporary file in the same directory, then renamed).
+Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
+
 /// The `--report` JSON: {"model", "family", "fused", "fusions": {...},
-/// "expected": {...}, "unfused": [...], "ops": {...}}.
+/// "expected": {...}, "unfused": [...], "ops": {...}}, plus "arena_bytes" and
+/// "naive_bytes" when a plan was built.
 std::string reportToJson(const CompileResult &result, const CompileOptions &options);
 
 /// Prints the module as MLIR text.

@@ -1,0 +1,425 @@
+//===- LowerToPlan.cpp - one CPU kernel per tfc op -------------------------===//
+//
+// Expects a verified module (the driver's pipeline output): one block per function, tfc ops
+// and a func.return. Shapes come from ShapeAnalysis; memory is planned later.
+//
+//===----------------------------------------------------------------------===//
+#include "tfc/lower/cpu/LowerToPlan.h"
+
+#include "tfc/lower/cpu/SymbolicShapes.h"
+
+#include "tfc/IR/TfcDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cstring>
+#include <map>
+
+namespace tfc::lower {
+
+using namespace mlir;
+using namespace mlir::tfc;
+namespace fb = ::tfc::plan;
+using planner::Status;
+
+namespace {
+
+std::optional<fb::DType> dtypeOf(Type type) {
+  auto t = dyn_cast<RankedTensorType>(type);
+  if (!t)
+    return std::nullopt;
+  Type e = t.getElementType();
+  if (e.isF32())
+    return fb::DType::F32;
+  if (e.isF16())
+    return fb::DType::F16;
+  if (e.isBF16())
+    return fb::DType::BF16;
+  if (e.isSignlessInteger(64))
+    return fb::DType::I64;
+  if (e.isSignlessInteger(32))
+    return fb::DType::I32;
+  if (e.isSignlessInteger(8))
+    return fb::DType::I8;
+  if (e.isSignlessInteger(1))
+    return fb::DType::Bool;
+  return std::nullopt;
+}
+
+/// The bytes of a dense constant in the plan's layout (i1 as one byte 0/1; little-endian).
+bool constantBytes(ElementsAttr attr, fb::DType dtype, std::vector<uint8_t> &out) {
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return false;
+  uint64_t size = planner::dtypeSize(dtype);
+  out.clear();
+  out.reserve(size * dense.getNumElements());
+  auto put = [&](uint64_t raw) {
+    uint8_t b[8];
+    std::memcpy(b, &raw, sizeof(raw));
+    out.insert(out.end(), b, b + size);
+  };
+  Type e = dense.getElementType();
+  if (isa<FloatType>(e)) {
+    for (const APFloat &f : dense.getValues<APFloat>())
+      put(f.bitcastToAPInt().getZExtValue());
+    return true;
+  }
+  if (e.isSignlessInteger(1)) {
+    for (bool v : dense.getValues<bool>())
+      out.push_back(v ? 1 : 0);
+    return true;
+  }
+  if (e.isSignlessInteger()) {
+    for (const APInt &v : dense.getValues<APInt>())
+      put(static_cast<uint64_t>(v.getSExtValue()));
+    return true;
+  }
+  return false;
+}
+
+int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+int64_t normalize(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+
+class Lowering {
+public:
+  Lowering(const WeightLookup &weights, planner::Plan &plan, planner::Function &fn,
+           ShapeAnalysis &shapes)
+      : weights(weights), plan(plan), fn(fn), shapes(shapes) {}
+
+  Status lowerBody(func::FuncOp func);
+
+private:
+  std::string where(Operation *op) const {
+    return "'" + op->getName().getStringRef().str() + "' at '" + describeLocation(op->getLoc()) +
+           "'";
+  }
+  int32_t addValue(Value v, fb::ValueKind kind, std::string name) {
+    planner::Value value;
+    value.kind = kind;
+    value.dtype = *dtypeOf(v.getType());
+    value.dims = shapes.dims(v);
+    value.name = std::move(name);
+    fn.values.push_back(std::move(value));
+    int32_t index = (int32_t)fn.values.size() - 1;
+    ids[v] = index;
+    return index;
+  }
+  int32_t id(Value v) const { return v ? ids.lookup(v) : -1; }
+  Status lowerWeight(WeightOp op);
+  Status lowerConstant(ConstantOp op);
+  Status lowerKernel(Operation *op);
+
+  const WeightLookup &weights;
+  planner::Plan &plan;
+  planner::Function &fn;
+  ShapeAnalysis &shapes;
+  llvm::DenseMap<Value, int32_t> ids;
+  std::map<std::string, int32_t> weightConstants;  // weight name -> Plan::constants index
+  int64_t numConstants = 0;
+};
+
+Status Lowering::lowerWeight(WeightOp op) {
+  std::string name = op.getName().str();
+  auto type = cast<RankedTensorType>(op.getType());
+  auto it = weightConstants.find(name);
+  if (it == weightConstants.end()) {
+    WeightData data;
+    if (!weights || !weights(name, data))
+      return {where(op) + ": the model has no weight '" + name + "'"};
+    if (data.shape != std::vector<int64_t>(type.getShape().begin(), type.getShape().end()) ||
+        !type.getElementType().isF32())
+      return {where(op) + ": weight '" + name + "' does not match its type in the IR"};
+    planner::Constant c;
+    c.name = name;
+    c.dtype = fb::DType::F32;
+    c.shape = data.shape;
+    c.bytes = data.bytes;
+    plan.constants.push_back(std::move(c));
+    it = weightConstants.emplace(name, (int32_t)plan.constants.size() - 1).first;
+  }
+  int32_t v = addValue(op.getResult(), fb::ValueKind::Constant, name);
+  fn.values[v].constant = it->second;
+  return {};
+}
+
+Status Lowering::lowerConstant(ConstantOp op) {
+  auto type = cast<RankedTensorType>(op.getType());
+  fb::DType dtype = *dtypeOf(type);
+  auto bytes = std::make_shared<std::vector<uint8_t>>();
+  if (!constantBytes(op.getValue(), dtype, *bytes))
+    return {where(op) + ": unsupported constant attribute (expected dense elements)"};
+  planner::Constant c;
+  c.name = "const." + std::to_string(numConstants++);
+  c.dtype = dtype;
+  c.shape.assign(type.getShape().begin(), type.getShape().end());
+  c.bytes.size = bytes->size();
+  c.bytes.storage = std::move(bytes);
+  plan.constants.push_back(c);
+  int32_t v = addValue(op.getResult(), fb::ValueKind::Constant, c.name);
+  fn.values[v].constant = (int32_t)plan.constants.size() - 1;
+  return {};
+}
+
+Status Lowering::lowerKernel(Operation *op) {
+  planner::Kernel k;
+  k.name = describeLocation(op->getLoc());
+  for (Value operand : op->getOperands())
+    k.inputs.push_back(id(operand));
+  auto binary = [&](fb::BinaryOp b) {
+    k.kind = fb::KernelKind::Binary;
+    k.ints = {(int64_t)b};
+  };
+  auto unary = [&](fb::UnaryOp u) {
+    k.kind = fb::KernelKind::Unary;
+    k.ints = {(int64_t)u};
+  };
+  bool known = true;
+  llvm::TypeSwitch<Operation *>(op)
+      .Case<AddOp>([&](auto) { binary(fb::BinaryOp::Add); })
+      .Case<SubOp>([&](auto) { binary(fb::BinaryOp::Sub); })
+      .Case<MulOp>([&](auto) { binary(fb::BinaryOp::Mul); })
+      .Case<DivOp>([&](auto) { binary(fb::BinaryOp::Div); })
+      .Case<PowOp>([&](auto) { binary(fb::BinaryOp::Pow); })
+      .Case<MaxOp>([&](auto) { binary(fb::BinaryOp::Max); })
+      .Case<SqrtOp>([&](auto) { unary(fb::UnaryOp::Sqrt); })
+      .Case<ErfOp>([&](auto) { unary(fb::UnaryOp::Erf); })
+      .Case<TanhOp>([&](auto) { unary(fb::UnaryOp::Tanh); })
+      .Case<ReluOp>([&](auto) { unary(fb::UnaryOp::Relu); })
+      .Case<ExpOp>([&](auto) { unary(fb::UnaryOp::Exp); })
+      .Case<NegOp>([&](auto) { unary(fb::UnaryOp::Neg); })
+      .Case<GeluOp>([&](GeluOp g) {
+        unary(g.getApproximate() == GeluApprox::tanh ? fb::UnaryOp::GeluTanh
+                                                     : fb::UnaryOp::GeluErf);
+      })
+      .Case<MatMulOp>([&](auto) { k.kind = fb::KernelKind::MatMul; })
+      .Case<ReduceMeanOp, ReduceSumOp>([&](Operation *) {
+        k.kind = fb::KernelKind::Reduce;
+        bool mean = isa<ReduceMeanOp>(op);
+        ArrayRef<int64_t> axes =
+            mean ? cast<ReduceMeanOp>(op).getAxes() : cast<ReduceSumOp>(op).getAxes();
+        bool keep = mean ? cast<ReduceMeanOp>(op).getKeepdims() : cast<ReduceSumOp>(op).getKeepdims();
+        k.ints = {(int64_t)(mean ? fb::ReduceOp::Mean : fb::ReduceOp::Sum), keep ? 1 : 0};
+        for (int64_t a : axes)
+          k.ints.push_back(normalize(a, rankOf(op->getOperand(0))));
+      })
+      .Case<SoftmaxOp>([&](SoftmaxOp s) {
+        k.kind = fb::KernelKind::Softmax;
+        k.ints = {normalize((int64_t)s.getAxis(), rankOf(s.getInput()))};
+      })
+      .Case<LayerNormalizationOp>([&](LayerNormalizationOp l) {
+        k.kind = fb::KernelKind::LayerNormalization;
+        k.inputs = {id(l.getInput()), id(l.getScale()), id(l.getBias())};
+        k.ints = {normalize((int64_t)l.getAxis(), rankOf(l.getInput()))};
+        k.floats = {l.getEpsilon().convertToFloat()};
+      })
+      .Case<GatherOp>([&](GatherOp g) {
+        k.kind = fb::KernelKind::Gather;
+        k.ints = {normalize((int64_t)g.getAxis(), rankOf(g.getData()))};
+      })
+      .Case<TransposeOp>([&](TransposeOp t) {
+        k.kind = fb::KernelKind::Transpose;
+        k.ints.assign(t.getPerm().begin(), t.getPerm().end());
+      })
+      .Case<ReshapeOp>([&](auto) { k.kind = fb::KernelKind::Reshape; })
+      .Case<ConcatOp>([&](ConcatOp c) {
+        k.kind = fb::KernelKind::Concat;
+        k.ints = {normalize((int64_t)c.getAxis(), rankOf(c.getResult()))};
+      })
+      .Case<SliceOp>([&](SliceOp s) {
+        k.kind = fb::KernelKind::Slice;
+        ArrayRef<int64_t> axes = s.getAxes();
+        k.ints = {(int64_t)axes.size()};
+        for (int64_t a : axes)
+          k.ints.push_back(normalize(a, rankOf(s.getInput())));
+        std::optional<ArrayRef<int64_t>> steps = s.getSteps();
+        for (size_t i = 0; i < axes.size(); ++i)
+          k.ints.push_back(steps && i < steps->size() ? (*steps)[i] : 1);
+      })
+      .Case<ShapeOp>([&](auto) { k.kind = fb::KernelKind::Shape; })
+      .Case<ExpandOp>([&](auto) { k.kind = fb::KernelKind::Expand; })
+      .Case<WhereOp>([&](auto) { k.kind = fb::KernelKind::Where; })
+      .Case<CastOp>([&](auto) { k.kind = fb::KernelKind::Cast; })
+      .Case<LayerNormOp>([&](LayerNormOp l) {
+        k.kind = fb::KernelKind::LayerNorm;
+        k.inputs = {id(l.getInput()), id(l.getGamma()), id(l.getBeta()), id(l.getResidual())};
+        k.floats = {l.getEpsilon().convertToFloat()};
+      })
+      .Case<AttentionOp>([&](AttentionOp a) {
+        k.kind = fb::KernelKind::Attention;
+        k.inputs = {id(a.getQuery()), id(a.getKey()), id(a.getValue()), id(a.getMask())};
+        fb::MaskKind mask = fb::MaskKind::None;
+        switch (a.getMaskKind()) {
+        case MaskKind::none:
+          mask = fb::MaskKind::None;
+          break;
+        case MaskKind::causal:
+          mask = fb::MaskKind::Causal;
+          break;
+        case MaskKind::padding:
+          mask = fb::MaskKind::Padding;
+          break;
+        case MaskKind::causal_padding:
+          mask = fb::MaskKind::CausalPadding;
+          break;
+        }
+        k.ints = {(int64_t)a.getNumHeads(), (int64_t)mask};
+        k.floats = {a.getScale().convertToFloat()};
+      })
+      .Case<LinearOp>([&](LinearOp l) {
+        k.kind = fb::KernelKind::Linear;
+        k.inputs = {id(l.getInput()), id(l.getWeight()), id(l.getBias()), id(l.getResidual())};
+        fb::Activation act = fb::Activation::None;
+        switch (l.getActivation()) {
+        case Activation::none:
+          act = fb::Activation::None;
+          break;
+        case Activation::relu:
+          act = fb::Activation::Relu;
+          break;
+        case Activation::gelu_erf:
+          act = fb::Activation::GeluErf;
+          break;
+        case Activation::gelu_tanh:
+          act = fb::Activation::GeluTanh;
+          break;
+        }
+        k.ints = {(int64_t)act};
+      })
+      .Case<EmbeddingOp>([&](EmbeddingOp e) {
+        k.kind = fb::KernelKind::Embedding;
+        k.inputs = {id(e.getIds()), id(e.getTokens()), id(e.getPositions()), id(e.getTypeIds()),
+                    id(e.getTypes())};
+        k.floats = {e.getScale().convertToFloat()};
+      })
+      .Default([&](Operation *) { known = false; });
+  if (!known)
+    return {where(op) + ": no CPU kernel for this op"};
+  std::string mnemonic = op->getName().stripDialect().str();
+  for (Value result : op->getResults()) {
+    if (!dtypeOf(result.getType()))
+      return {where(op) + ": unsupported result element type"};
+    k.outputs.push_back(addValue(result, fb::ValueKind::Intermediate,
+                                 (k.name.empty() ? "" : k.name + "/") + mnemonic));
+  }
+  fn.kernels.push_back(std::move(k));
+  return {};
+}
+
+Status Lowering::lowerBody(func::FuncOp func) {
+  for (BlockArgument arg : func.getArguments()) {
+    if (!dtypeOf(arg.getType()))
+      return {"argument " + std::to_string(arg.getArgNumber()) + " has an unsupported type"};
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfc.name");
+    std::string portName = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
+    int32_t v = addValue(arg, fb::ValueKind::Input, portName);
+    fn.values[v].port = (int32_t)fn.inputs.size();
+    fn.inputs.push_back({portName, v});
+  }
+  for (Operation &op : func.getBody().front()) {
+    Status s;
+    if (auto w = dyn_cast<WeightOp>(op))
+      s = lowerWeight(w);
+    else if (auto c = dyn_cast<ConstantOp>(op))
+      s = lowerConstant(c);
+    else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (auto [i, operand] : llvm::enumerate(ret.getOperands())) {
+        auto name = func.getResultAttrOfType<StringAttr>(i, "tfc.name");
+        std::string portName = name ? name.str() : "output" + std::to_string(i);
+        int32_t v = id(operand);
+        if (fn.values[v].kind != fb::ValueKind::Intermediate) {
+          // An input, a constant or a value already returned: copy it into its own output.
+          planner::Value copy = fn.values[v];
+          copy.kind = fb::ValueKind::Output;
+          copy.constant = -1;
+          copy.arenaOffset = 0;
+          copy.name = portName;
+          fn.values.push_back(copy);
+          int32_t out = (int32_t)fn.values.size() - 1;
+          fn.kernels.push_back({fb::KernelKind::Reshape, {v}, {out}, {}, {}, portName});
+          v = out;
+        }
+        fn.values[v].kind = fb::ValueKind::Output;
+        fn.values[v].port = (int32_t)fn.outputs.size();
+        fn.outputs.push_back({portName, v});
+      }
+    } else if (op.getDialect() && op.getDialect()->getNamespace() == "tfc")
+      s = lowerKernel(&op);
+    else
+      s = {where(&op) + ": not a tfc op"};
+    if (!s.ok())
+      return s;
+  }
+  return {};
+}
+
+} // namespace
+
+Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOptions &options,
+                   planner::Plan &plan) {
+  plan = planner::Plan();
+  auto func = module.lookupSymbol<func::FuncOp>(options.function);
+  if (!func || func.isExternal())
+    return {"the module has no function '" + options.function + "'"};
+  if (!llvm::hasSingleElement(func.getBody()))
+    return {"function '" + options.function + "' must have one block"};
+
+  // Bounds.
+  if (options.maxBatch < 1)
+    return {"--max-batch must be at least 1 (got " + std::to_string(options.maxBatch) + ")"};
+  int64_t maxSeq = options.maxSeq;
+  if (maxSeq < 0)
+    return {"--max-seq must be at least 1 (got " + std::to_string(options.maxSeq) + ")"};
+  if (maxSeq == 0)
+    maxSeq = options.maxPositions > 0 ? options.maxPositions : 512;
+  if (options.maxPositions > 0 && maxSeq > options.maxPositions)
+    return {"--max-seq " + std::to_string(maxSeq) + " exceeds the model's max positions (" +
+            std::to_string(options.maxPositions) + ")"};
+
+  // Symbols, in order of appearance on the arguments.
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (auto names = func.getArgAttrOfType<ArrayAttr>(i, "tfc.dims"))
+      for (Attribute a : names) {
+        auto name = dyn_cast<StringAttr>(a);
+        if (!name || name.getValue().empty())
+          continue;
+        if (llvm::any_of(plan.symbols, [&](const planner::Symbol &s) { return s.name == name.getValue(); }))
+          continue;
+        planner::Symbol sym;
+        sym.name = name.str();
+        sym.min = 1;
+        sym.max = sym.name == "batch" ? options.maxBatch : maxSeq;
+        plan.symbols.push_back(sym);
+      }
+
+  // Model info.
+  if (auto a = module->getAttrOfType<StringAttr>("tfc.family"))
+    plan.model.family = a.str();
+  if (auto a = module->getAttrOfType<StringAttr>("tfc.model_name"))
+    plan.model.name = a.str();
+  if (auto a = module->getAttrOfType<DenseI32ArrayAttr>("tfc.special_tokens");
+      a && a.size() == 4) {
+    plan.model.startId = a[0];
+    plan.model.endId = a[1];
+    plan.model.unkId = a[2];
+    plan.model.padId = a[3];
+  }
+
+  ShapeAnalysis shapes(plan.symbols);
+  std::string error;
+  if (!shapes.run(func, error))
+    return {"function '" + options.function + "': " + error};
+
+  plan.functions.emplace_back();
+  planner::Function &fn = plan.functions.back();
+  fn.name = options.function;
+  Lowering lowering(weights, plan, fn, shapes);
+  if (Status s = lowering.lowerBody(func); !s.ok())
+    return {"function '" + options.function + "': " + s.error};
+  return {};
+}
+
+} // namespace tfc::lower

@@ -1,0 +1,124 @@
+//===- PlanDesc.h - the in-memory plan: what lowering builds and the writer writes -*- C++ -*-===//
+//
+// Plain C++ structs mirroring ir/schema/plan.fbs (docs/PLAN_FORMAT.md), with no MLIR in them:
+// compiler/lower/ fills them from tfc IR, MemoryPlanner assigns arena offsets, PlanWriter
+// serializes them. The enums are the schema's own (tfc::plan::DType, KernelKind, ...), so the
+// numbers written are the numbers the runtime reads.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_PLAN_PLANDESC_H
+#define TFC_PLAN_PLANDESC_H
+
+#include "tfc/schema/plan_generated.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tfc::planner {
+
+namespace fb = tfc::plan;
+
+/// Result of a fallible call: `ok()` or an error message.
+struct Status {
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+/// One dim of a value: static (`symbol` == -1, `size` >= 0) or `Plan::symbols[symbol]`.
+struct Dim {
+  int32_t symbol = -1;
+  int64_t size = 0;
+  static Dim ofSize(int64_t n) { return {-1, n}; }
+  static Dim ofSymbol(int32_t s) { return {s, 0}; }
+  bool isSymbolic() const { return symbol >= 0; }
+  bool operator==(const Dim &o) const { return symbol == o.symbol && (symbol >= 0 || size == o.size); }
+};
+
+/// A symbolic dim with the bounds the plan is compiled for.
+struct Symbol {
+  std::string name;
+  int64_t min = 1;
+  int64_t max = 0;
+};
+
+/// Bytes owned elsewhere (the model file's buffer) or by this plan: [offset, offset + size) of
+/// `storage`. Copies share the storage.
+struct ByteRef {
+  std::shared_ptr<const std::vector<uint8_t>> storage;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  const uint8_t *data() const { return storage ? storage->data() + offset : nullptr; }
+};
+
+struct Value {
+  fb::ValueKind kind = fb::ValueKind::Intermediate;
+  fb::DType dtype = fb::DType::F32;
+  std::vector<Dim> dims;
+  uint64_t arenaOffset = 0;  // Intermediate: set by the MemoryPlanner
+  int32_t constant = -1;     // Constant: index into Plan::constants
+  int32_t port = -1;         // Input/Output: index into Function::inputs / outputs
+  std::string name;          // for messages and profiles
+};
+
+struct Kernel {
+  fb::KernelKind kind = fb::KernelKind::Binary;
+  std::vector<int32_t> inputs;   // value indices; -1: an absent optional input
+  std::vector<int32_t> outputs;
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+  std::string name;              // the op location ("encoder.layers.0.self_attn")
+};
+
+struct Port {
+  std::string name;
+  int32_t value = -1;
+};
+
+struct Function {
+  std::string name;
+  std::vector<Port> inputs, outputs;
+  std::vector<Value> values;
+  std::vector<Kernel> kernels;   // in execution order
+  uint64_t arenaSize = 0;        // set by the MemoryPlanner
+  uint64_t naiveBytes = 0;       // sum of every intermediate's 64-aligned max size (no reuse)
+};
+
+struct Constant {
+  std::string name;
+  fb::DType dtype = fb::DType::F32;
+  std::vector<int64_t> shape;
+  ByteRef bytes;                 // row-major; bytes.size == product(shape) * dtypeSize(dtype)
+};
+
+struct ModelInfo {
+  std::string family, name;
+  int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
+};
+
+struct Plan {
+  ModelInfo model;
+  std::vector<Symbol> symbols;
+  std::vector<Function> functions;
+  std::vector<Constant> constants;
+};
+
+/// Bytes per element (Bool is one byte).
+uint64_t dtypeSize(fb::DType dtype);
+
+/// "f32", "i64", "bool", ...
+const char *dtypeName(fb::DType dtype);
+
+/// Elements of `value` with every symbol at its max bound.
+uint64_t maxElements(const Plan &plan, const Value &value);
+
+/// Bytes of `value` with every symbol at its max bound.
+uint64_t maxBytes(const Plan &plan, const Value &value);
+
+/// "[batch, seq, 64]" for messages and tests.
+std::string dimsToString(const Plan &plan, const std::vector<Dim> &dims);
+
+} // namespace tfc::planner
+
+#endif // TFC_PLAN_PLANDESC_H

@@ -1,0 +1,242 @@
+//===- PlanWriter.cpp - header + FlatBuffer + weight section, streamed -----===//
+#include "tfc/plan/PlanWriter.h"
+
+#include "tfc/schema/PlanFile.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tfc::planner {
+
+namespace {
+
+using tfc::plan::alignUp;
+
+/// Writes to a file descriptor; remembers the first error.
+class FdSink : public ByteSink {
+public:
+  explicit FdSink(int fd) : fd(fd) {}
+  bool write(const void *data, size_t size) override {
+    const auto *p = static_cast<const char *>(data);
+    while (size > 0) {
+      ssize_t n = ::write(fd, p, size);
+      if (n < 0) {
+        if (errno == EINTR)
+          continue;
+        error = std::strerror(errno);
+        return false;
+      }
+      p += n;
+      size -= static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+private:
+  int fd;
+};
+
+bool writeZeros(ByteSink &sink, uint64_t n) {
+  static const uint8_t zeros[256] = {};
+  while (n > 0) {
+    uint64_t chunk = n < sizeof(zeros) ? n : sizeof(zeros);
+    if (!sink.write(zeros, chunk))
+      return false;
+    n -= chunk;
+  }
+  return true;
+}
+
+std::vector<tfc::plan::Dim> toDims(const std::vector<Dim> &dims) {
+  std::vector<tfc::plan::Dim> out;
+  out.reserve(dims.size());
+  for (const Dim &d : dims)
+    out.emplace_back(d.symbol, d.isSymbolic() ? 0 : d.size);
+  return out;
+}
+
+/// Builds the FlatBuffer (constant offsets and checksums included).
+void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
+                     flatbuffers::FlatBufferBuilder &fbb) {
+  fbb.ForceDefaults(true);
+  std::vector<flatbuffers::Offset<fb::Constant>> constants;
+  for (size_t i = 0; i < plan.constants.size(); ++i) {
+    const Constant &c = plan.constants[i];
+    constants.push_back(fb::CreateConstantDirect(
+        fbb, c.name.c_str(), c.dtype, &c.shape, "row_major", offsets[i], c.bytes.size,
+        tfc::plan::fnv1a64(c.bytes.data(), c.bytes.size)));
+  }
+  std::vector<flatbuffers::Offset<fb::Symbol>> symbols;
+  for (const Symbol &s : plan.symbols)
+    symbols.push_back(fb::CreateSymbolDirect(fbb, s.name.c_str(), s.min, s.max));
+  std::vector<flatbuffers::Offset<fb::Function>> functions;
+  for (const Function &f : plan.functions) {
+    auto ports = [&](const std::vector<Port> &list) {
+      std::vector<flatbuffers::Offset<fb::Port>> out;
+      for (const Port &p : list)
+        out.push_back(fb::CreatePortDirect(fbb, p.name.c_str(), p.value));
+      return out;
+    };
+    std::vector<flatbuffers::Offset<fb::Port>> inputs = ports(f.inputs), outputs = ports(f.outputs);
+    std::vector<flatbuffers::Offset<fb::Value>> values;
+    for (const Value &v : f.values) {
+      std::vector<tfc::plan::Dim> dims = toDims(v.dims);
+      values.push_back(fb::CreateValueDirect(fbb, v.kind, v.dtype, &dims, v.arenaOffset,
+                                             v.constant, v.port, v.name.c_str()));
+    }
+    std::vector<flatbuffers::Offset<fb::Kernel>> kernels;
+    for (const Kernel &k : f.kernels)
+      kernels.push_back(fb::CreateKernelDirect(fbb, k.kind, &k.inputs, &k.outputs, &k.ints,
+                                               &k.floats, k.name.c_str()));
+    functions.push_back(fb::CreateFunctionDirect(fbb, f.name.c_str(), &inputs, &outputs, &values,
+                                                 &kernels, f.arenaSize));
+  }
+  fb::SpecialTokens tokens(plan.model.startId, plan.model.endId, plan.model.unkId,
+                           plan.model.padId);
+  auto model = fb::CreateModelInfoDirect(fbb, plan.model.family.c_str(), plan.model.name.c_str(),
+                                         &tokens);
+  auto root = fb::CreatePlanDirect(fbb, tfc::plan::kPlanFormatMajor, tfc::plan::kPlanFormatMinor,
+                                   kProducer, fb::Target::Cpu, model, &symbols, &functions,
+                                   &constants);
+  fb::FinishPlanBuffer(fbb, root);
+}
+
+std::string inFunction(const Function &f) { return "function '" + f.name + "': "; }
+
+} // namespace
+
+Status validatePlan(const Plan &plan) {
+  for (const Constant &c : plan.constants) {
+    uint64_t n = dtypeSize(c.dtype);
+    for (int64_t d : c.shape) {
+      if (d < 0)
+        return {"constant '" + c.name + "' has a negative dim"};
+      n *= static_cast<uint64_t>(d);
+    }
+    if (n != c.bytes.size)
+      return {"constant '" + c.name + "' holds " + std::to_string(c.bytes.size) +
+              " bytes, its shape needs " + std::to_string(n)};
+    if (n && (!c.bytes.storage || c.bytes.offset + n > c.bytes.storage->size()))
+      return {"constant '" + c.name + "' has no data"};
+  }
+  for (const Symbol &s : plan.symbols)
+    if (s.min < 0 || s.max < s.min)
+      return {"symbol '" + s.name + "' has bounds [" + std::to_string(s.min) + ", " +
+              std::to_string(s.max) + "]"};
+  for (const Function &f : plan.functions) {
+    int32_t numValues = (int32_t)f.values.size();
+    for (const Value &v : f.values) {
+      for (const Dim &d : v.dims)
+        if (d.symbol >= (int32_t)plan.symbols.size() || (!d.isSymbolic() && d.size < 0))
+          return {inFunction(f) + "value '" + v.name + "' has a bad dim"};
+      if (v.kind == fb::ValueKind::Constant &&
+          (v.constant < 0 || v.constant >= (int32_t)plan.constants.size()))
+        return {inFunction(f) + "value '" + v.name + "' refers to no constant"};
+    }
+    auto checkPorts = [&](const std::vector<Port> &ports, fb::ValueKind kind) -> Status {
+      for (size_t i = 0; i < ports.size(); ++i) {
+        const Port &p = ports[i];
+        if (p.value < 0 || p.value >= numValues || f.values[p.value].kind != kind ||
+            f.values[p.value].port != (int32_t)i)
+          return {inFunction(f) + "port '" + p.name + "' is not tied to its value"};
+      }
+      return {};
+    };
+    if (Status s = checkPorts(f.inputs, fb::ValueKind::Input); !s.ok())
+      return s;
+    if (Status s = checkPorts(f.outputs, fb::ValueKind::Output); !s.ok())
+      return s;
+    for (const Kernel &k : f.kernels) {
+      for (int32_t v : k.inputs)
+        if (v < -1 || v >= numValues)
+          return {inFunction(f) + "kernel '" + k.name + "' reads value " + std::to_string(v) +
+                  " of " + std::to_string(numValues)};
+      for (int32_t v : k.outputs)
+        if (v < 0 || v >= numValues)
+          return {inFunction(f) + "kernel '" + k.name + "' writes value " + std::to_string(v) +
+                  " of " + std::to_string(numValues)};
+    }
+  }
+  return {};
+}
+
+Status writePlan(const Plan &plan, ByteSink &sink, PlanLayout *layoutOut) {
+  if (Status s = validatePlan(plan); !s.ok())
+    return s;
+  PlanLayout layout;
+  uint64_t cursor = 0;
+  for (const Constant &c : plan.constants) {
+    cursor = alignUp(cursor);
+    layout.constantOffsets.push_back(cursor);
+    cursor += c.bytes.size;
+  }
+  layout.weightsSize = alignUp(cursor);
+
+  flatbuffers::FlatBufferBuilder fbb(1 << 16);
+  buildFlatBuffer(plan, layout.constantOffsets, fbb);
+  if (fbb.GetSize() >= (1ull << 31))
+    return {"the plan's FlatBuffer exceeds 2 GiB"};
+  layout.planSize = fbb.GetSize();
+  const uint64_t planOffset = sizeof(tfc::plan::PlanFileHeader);
+  layout.weightsOffset = alignUp(planOffset + layout.planSize);
+  layout.fileSize = layout.weightsOffset + layout.weightsSize;
+
+  tfc::plan::PlanFileHeader header{};
+  std::memcpy(header.magic, tfc::plan::kPlanMagic, sizeof(header.magic));
+  header.formatMajor = tfc::plan::kPlanFormatMajor;
+  header.formatMinor = tfc::plan::kPlanFormatMinor;
+  header.planOffset = planOffset;
+  header.planSize = layout.planSize;
+  header.weightsOffset = layout.weightsOffset;
+  header.weightsSize = layout.weightsSize;
+  header.fileSize = layout.fileSize;
+
+  auto failed = [&]() -> Status { return {"write failed: " + sink.error}; };
+  if (!sink.write(&header, sizeof(header)) || !sink.write(fbb.GetBufferPointer(), fbb.GetSize()) ||
+      !writeZeros(sink, layout.weightsOffset - planOffset - layout.planSize))
+    return failed();
+  uint64_t written = 0;
+  for (size_t i = 0; i < plan.constants.size(); ++i) {
+    const Constant &c = plan.constants[i];
+    if (!writeZeros(sink, layout.constantOffsets[i] - written) ||
+        (c.bytes.size && !sink.write(c.bytes.data(), c.bytes.size)))
+      return failed();
+    written = layout.constantOffsets[i] + c.bytes.size;
+  }
+  if (!writeZeros(sink, layout.weightsSize - written))
+    return failed();
+  if (layoutOut)
+    *layoutOut = std::move(layout);
+  return {};
+}
+
+Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layout) {
+  if (Status s = validatePlan(plan); !s.ok())
+    return {path + ": " + s.error};
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = mkstemp(tmp.data());
+  if (fd < 0)
+    return {path + ": cannot create a temporary file next to it: " + std::strerror(errno)};
+  FdSink sink(fd);
+  Status s = writePlan(plan, sink, layout);
+  if (s.ok()) {
+    ::fchmod(fd, 0644);  // mkstemp creates 0600
+    if (::fsync(fd) != 0)
+      s = {std::string("write failed: ") + std::strerror(errno)};
+  }
+  if (::close(fd) != 0 && s.ok())
+    s = {std::string("write failed: ") + std::strerror(errno)};
+  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    s = {std::string("cannot replace the file: ") + std::strerror(errno)};
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return {path + ": " + s.error};
+  }
+  return {};
+}
+
+} // namespace tfc::planner

@@ -1,0 +1,140 @@
+//===- tfc_runtime.hpp - header-only C++ wrapper of the tfc runtime C API ---------------------===//
+//
+// RAII handles over tfc_runtime.h; no exceptions: fallible calls return tfc::Status (code +
+// message), results come back through out-parameters.
+//
+//   tfc::Plan plan;
+//   if (tfc::Status s = tfc::Plan::open("plan.bin", &plan); !s.ok()) { puts(s.message()); ... }
+//   tfc::Session session;
+//   tfc::Session::create(plan, /*numThreads=*/0, &session);
+//   tfc::Outputs out;
+//   tfc::Status s = session.run("forward", inputs, numInputs, &out);
+//   tfc_tensor y = out[0];
+//
+// Same thread rules and lifetimes as the C API: a Plan may be shared across threads; a Session
+// is used by one thread at a time and keeps its plan alive.
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_RUNTIME_HPP
+#define TFC_RUNTIME_HPP
+
+#include "tfc/tfc_runtime.h"
+
+#include <string>
+#include <utility>
+
+namespace tfc {
+
+/// The result of a fallible call: ok, or a code and a message.
+class Status {
+public:
+  Status() = default;
+  /// Takes ownership of a C status (NULL means ok).
+  explicit Status(tfc_status *s) {
+    if (s) {
+      code_ = tfc_status_code(s);
+      message_ = tfc_status_message(s);
+      tfc_status_free(s);
+    }
+  }
+  bool ok() const { return code_ == TFC_OK; }
+  explicit operator bool() const { return ok(); }
+  tfc_code code() const { return code_; }
+  const char *codeName() const { return tfc_code_name(code_); }
+  const char *message() const { return message_.c_str(); }
+  /// "TFC_OUT_OF_RANGE: input 'input_ids' dim 1 (seq) is 600, ..."
+  std::string toString() const { return ok() ? "OK" : std::string(codeName()) + ": " + message_; }
+
+private:
+  tfc_code code_ = TFC_OK;
+  std::string message_;
+};
+
+namespace detail {
+template <typename T, void (*Release)(T *)> class Handle {
+public:
+  Handle() = default;
+  explicit Handle(T *p) : p_(p) {}
+  ~Handle() { Release(p_); }
+  Handle(Handle &&o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  Handle &operator=(Handle &&o) noexcept {
+    if (this != &o) {
+      Release(p_);
+      p_ = std::exchange(o.p_, nullptr);
+    }
+    return *this;
+  }
+  Handle(const Handle &) = delete;
+  Handle &operator=(const Handle &) = delete;
+  T *get() const { return p_; }
+  explicit operator bool() const { return p_ != nullptr; }
+
+protected:
+  T *p_ = nullptr;
+};
+} // namespace detail
+
+class Plan : public detail::Handle<tfc_plan, tfc_plan_release> {
+public:
+  using Handle::Handle;
+  static Status open(const char *path, Plan *out, bool verifyChecksums = true) {
+    tfc_plan_options o;
+    tfc_plan_options_init(&o);
+    o.verify_checksums = verifyChecksums ? 1 : 0;
+    tfc_plan *p = nullptr;
+    Status s(tfc_plan_open(path, &o, &p));
+    *out = Plan(p);
+    return s;
+  }
+  tfc_plan_info info() const {
+    tfc_plan_info i{};
+    tfc_plan_get_info(p_, &i);
+    return i;
+  }
+  size_t numFunctions() const { return tfc_plan_num_functions(p_); }
+  const char *functionName(size_t i) const { return tfc_plan_function_name(p_, i); }
+  Status inputInfo(const char *fn, size_t i, tfc_port_info *out) const {
+    return Status(tfc_plan_input_info(p_, fn, i, out));
+  }
+  Status outputInfo(const char *fn, size_t i, tfc_port_info *out) const {
+    return Status(tfc_plan_output_info(p_, fn, i, out));
+  }
+};
+
+class Outputs : public detail::Handle<tfc_outputs, tfc_outputs_free> {
+public:
+  using Handle::Handle;
+  size_t size() const { return tfc_outputs_count(p_); }
+  /// Output `i` (a tensor with data == NULL when out of range).
+  tfc_tensor operator[](size_t i) const {
+    tfc_tensor t{};
+    Status(tfc_outputs_get(p_, i, &t));
+    return t;
+  }
+};
+
+class Session : public detail::Handle<tfc_session, tfc_session_release> {
+public:
+  using Handle::Handle;
+  static Status create(const Plan &plan, int numThreads, Session *out) {
+    tfc_session_options o;
+    tfc_session_options_init(&o);
+    o.num_threads = numThreads;
+    tfc_session *s = nullptr;
+    Status st(tfc_session_create(plan.get(), &o, &s));
+    *out = Session(s);
+    return st;
+  }
+  Status run(const char *function, const tfc_tensor *inputs, size_t numInputs,
+             Outputs *out) {
+    tfc_outputs *o = nullptr;
+    Status s(tfc_session_run(p_, function, inputs, numInputs, &o));
+    *out = Outputs(o);
+    return s;
+  }
+  void setProfiling(bool on) { tfc_session_set_profiling(p_, on ? 1 : 0); }
+};
+
+} // namespace tfc
+
+#endif // TFC_RUNTIME_HPP

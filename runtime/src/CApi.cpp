@@ -1,0 +1,304 @@
+//===- CApi.cpp - the C API of tfc_runtime.h ---------------------------------------------------===//
+//
+// Thin: each entry point checks its pointer arguments, calls into Plan/Session inside a guard
+// that turns every exception (tfc::rt::Error, dnnl::error, std::bad_alloc, anything) into a
+// tfc_status, and returns. No exception crosses this file's functions.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "tfc/tfc_runtime.h"
+
+#include "Error.h"
+#include "Plan.h"
+#include "Session.h"
+
+#include <cstring>
+#include <new>
+
+using namespace tfc::rt;
+
+struct tfc_status {
+  tfc_code code;
+  std::string message;
+};
+struct tfc_plan {
+  std::shared_ptr<const Plan> plan;
+};
+struct tfc_session {
+  std::unique_ptr<Session> session;
+};
+struct tfc_outputs {
+  std::unique_ptr<Outputs> outputs;
+};
+
+namespace {
+
+tfc_status *makeStatus(tfc_code code, const char *message) noexcept {
+  try {
+    return new tfc_status{code, message};
+  } catch (...) {
+    // Out of memory while reporting: a static status would be freed by the caller, so give
+    // up on the message rather than crash.
+    return nullptr;
+  }
+}
+
+template <typename F> tfc_status *guard(F &&f) noexcept {
+  try {
+    f();
+    return nullptr;
+  } catch (const Error &e) {
+    return makeStatus(e.code(), e.what());
+  } catch (const std::bad_alloc &) {
+    return makeStatus(TFC_INTERNAL, "out of memory");
+  } catch (const std::exception &e) {
+    return makeStatus(TFC_INTERNAL, e.what());
+  } catch (...) {
+    return makeStatus(TFC_INTERNAL, "unknown internal error");
+  }
+}
+
+const FunctionDesc &findFunction(const tfc_plan *plan, const char *function) {
+  if (!plan)
+    fail(TFC_INVALID_ARGUMENT, "plan is NULL");
+  const FunctionDesc *fn = plan->plan->findFunction(function);
+  if (!fn)
+    fail(TFC_NOT_FOUND, "function '%s' is not in the plan", function ? function : "(null)");
+  return *fn;
+}
+
+void fillPortInfo(const Plan &plan, const FunctionDesc &fn, const PortDesc &port,
+                  tfc_port_info *out) {
+  const ValueDesc &v = fn.values[port.value];
+  std::memset(out, 0, sizeof *out);
+  out->name = port.name.c_str();
+  out->dtype = v.dtype;
+  out->rank = v.rank;
+  for (int r = 0; r < v.rank; ++r) {
+    tfc_dim_info &d = out->dims[r];
+    if (v.dims[r].symbol >= 0) {
+      const SymbolDesc &s = plan.symbols[v.dims[r].symbol];
+      d.size = -1;
+      d.symbol = s.name.c_str();
+      d.min = s.min;
+      d.max = s.max;
+    } else {
+      d.size = d.min = d.max = v.dims[r].size;
+      d.symbol = nullptr;
+    }
+  }
+}
+
+} // namespace
+
+extern "C" {
+
+tfc_code tfc_status_code(const tfc_status *status) { return status ? status->code : TFC_OK; }
+const char *tfc_status_message(const tfc_status *status) {
+  return status ? status->message.c_str() : "";
+}
+void tfc_status_free(tfc_status *status) { delete status; }
+
+const char *tfc_code_name(tfc_code code) {
+  switch (code) {
+  case TFC_OK: return "TFC_OK";
+  case TFC_INVALID_ARGUMENT: return "TFC_INVALID_ARGUMENT";
+  case TFC_OUT_OF_RANGE: return "TFC_OUT_OF_RANGE";
+  case TFC_NOT_FOUND: return "TFC_NOT_FOUND";
+  case TFC_INVALID_PLAN: return "TFC_INVALID_PLAN";
+  case TFC_VERSION_MISMATCH: return "TFC_VERSION_MISMATCH";
+  case TFC_IO_ERROR: return "TFC_IO_ERROR";
+  case TFC_UNSUPPORTED: return "TFC_UNSUPPORTED";
+  case TFC_INTERNAL: return "TFC_INTERNAL";
+  }
+  return "TFC_UNKNOWN_CODE";
+}
+
+size_t tfc_dtype_size(tfc_dtype dtype) { return dtypeSize(dtype); }
+const char *tfc_dtype_name(tfc_dtype dtype) { return dtypeName(dtype); }
+
+void tfc_plan_options_init(tfc_plan_options *options) {
+  if (options)
+    options->verify_checksums = 1;
+}
+
+tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc_plan **out) {
+  return guard([&] {
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_open: out is NULL");
+    *out = nullptr;
+    bool verify = options ? options->verify_checksums != 0 : true;
+    auto plan = loadPlan(path, verify);
+    *out = new tfc_plan{std::move(plan)};
+  });
+}
+
+void tfc_plan_release(tfc_plan *plan) { delete plan; }
+
+void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out) {
+  if (!plan || !out)
+    return;
+  const Plan &p = *plan->plan;
+  out->format_major = p.formatMajor;
+  out->format_minor = p.formatMinor;
+  out->producer = p.producer.c_str();
+  out->target = p.target.c_str();
+  out->family = p.family.c_str();
+  out->model_name = p.modelName.c_str();
+  out->start_id = p.startId;
+  out->end_id = p.endId;
+  out->unk_id = p.unkId;
+  out->pad_id = p.padId;
+  out->weights_bytes = p.weightsBytes;
+}
+
+size_t tfc_plan_num_functions(const tfc_plan *plan) {
+  return plan ? plan->plan->functions.size() : 0;
+}
+
+const char *tfc_plan_function_name(const tfc_plan *plan, size_t index) {
+  if (!plan || index >= plan->plan->functions.size())
+    return nullptr;
+  return plan->plan->functions[index].name.c_str();
+}
+
+uint64_t tfc_plan_arena_bytes(const tfc_plan *plan, const char *function) {
+  if (!plan)
+    return 0;
+  const FunctionDesc *fn = plan->plan->findFunction(function);
+  return fn ? fn->arenaSize : 0;
+}
+
+tfc_status *tfc_plan_num_ports(const tfc_plan *plan, const char *function, size_t *num_inputs,
+                               size_t *num_outputs) {
+  return guard([&] {
+    const FunctionDesc &fn = findFunction(plan, function);
+    if (num_inputs)
+      *num_inputs = fn.inputs.size();
+    if (num_outputs)
+      *num_outputs = fn.outputs.size();
+  });
+}
+
+tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size_t index,
+                                tfc_port_info *out) {
+  return guard([&] {
+    const FunctionDesc &fn = findFunction(plan, function);
+    if (index >= fn.inputs.size())
+      fail(TFC_NOT_FOUND, "function '%s' has %zu inputs; index %zu is out of range",
+           fn.name.c_str(), fn.inputs.size(), index);
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_input_info: out is NULL");
+    fillPortInfo(*plan->plan, fn, fn.inputs[index], out);
+  });
+}
+
+tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
+                                 tfc_port_info *out) {
+  return guard([&] {
+    const FunctionDesc &fn = findFunction(plan, function);
+    if (index >= fn.outputs.size())
+      fail(TFC_NOT_FOUND, "function '%s' has %zu outputs; index %zu is out of range",
+           fn.name.c_str(), fn.outputs.size(), index);
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_output_info: out is NULL");
+    fillPortInfo(*plan->plan, fn, fn.outputs[index], out);
+  });
+}
+
+void tfc_session_options_init(tfc_session_options *options) {
+  if (options)
+    options->num_threads = 0;
+}
+
+tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *options,
+                               tfc_session **out) {
+  return guard([&] {
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_create: out is NULL");
+    *out = nullptr;
+    if (!plan)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_create: plan is NULL");
+    int threads = options ? options->num_threads : 0;
+    if (threads < 0)
+      fail(TFC_INVALID_ARGUMENT, "num_threads is %d; use 0 for the default", threads);
+    auto session = std::make_unique<Session>(plan->plan, threads);
+    *out = new tfc_session{std::move(session)};
+  });
+}
+
+void tfc_session_release(tfc_session *session) { delete session; }
+
+tfc_status *tfc_session_run(tfc_session *session, const char *function, const tfc_tensor *inputs,
+                            size_t num_inputs, tfc_outputs **out) {
+  return guard([&] {
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_run: out is NULL");
+    *out = nullptr;
+    if (!session)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_run: session is NULL");
+    auto outputs = session->session->run(function, inputs, num_inputs);
+    *out = new tfc_outputs{std::move(outputs)};
+  });
+}
+
+size_t tfc_outputs_count(const tfc_outputs *outputs) {
+  return outputs ? outputs->outputs->outputs.size() : 0;
+}
+
+tfc_status *tfc_outputs_get(const tfc_outputs *outputs, size_t index, tfc_tensor *out) {
+  return guard([&] {
+    if (!outputs || !out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_outputs_get: NULL argument");
+    const auto &outs = outputs->outputs->outputs;
+    if (index >= outs.size())
+      fail(TFC_NOT_FOUND, "there are %zu outputs; index %zu is out of range", outs.size(), index);
+    const Outputs::Output &o = outs[index];
+    out->name = o.name.c_str();
+    out->dtype = o.dtype;
+    out->rank = int32_t(o.dims.size());
+    out->dims = o.dims.data();
+    out->data = o.buffer.data;
+  });
+}
+
+void tfc_outputs_free(tfc_outputs *outputs) { delete outputs; }
+
+void tfc_session_set_profiling(tfc_session *session, int enable) {
+  if (session)
+    session->session->setProfiling(enable != 0);
+}
+
+size_t tfc_session_profile_count(const tfc_session *session, const char *function) {
+  if (!session)
+    return 0;
+  const auto *p = session->session->profile(function);
+  return p ? p->size() : 0;
+}
+
+tfc_status *tfc_session_profile_get(const tfc_session *session, const char *function, size_t index,
+                                    tfc_kernel_profile *out) {
+  return guard([&] {
+    if (!session || !out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_profile_get: NULL argument");
+    const Plan &plan = session->session->plan();
+    const FunctionDesc *fn = plan.findFunction(function);
+    if (!fn)
+      fail(TFC_NOT_FOUND, "function '%s' is not in the plan", function ? function : "(null)");
+    const auto &prof = *session->session->profile(function);
+    if (index >= prof.size())
+      fail(TFC_NOT_FOUND, "function '%s' has %zu kernels; index %zu is out of range",
+           fn->name.c_str(), prof.size(), index);
+    const KernelDesc &k = fn->kernels[index];
+    out->kind = kernelKindName(k.kind);
+    out->name = k.name.c_str();
+    out->calls = prof[index].calls;
+    out->total_ms = prof[index].totalMs;
+  });
+}
+
+void tfc_session_profile_reset(tfc_session *session) {
+  if (session)
+    session->session->resetProfile();
+}
+
+} // extern "C"

@@ -1,0 +1,126 @@
+//===- Plan.h - a loaded plan: the mapping plus flat, decoded tables -------------------------===//
+//
+// A Plan is immutable once PlanLoader has built it and is shared (std::shared_ptr) by the C
+// handle and every session created on it; sessions on several threads read it concurrently,
+// so nothing in it may change after loading. Everything the hot path needs is decoded here into
+// plain structs (value shapes, kernel operands and attributes, constant pointers), so running a
+// function never touches the FlatBuffer again.
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_RUNTIME_PLAN_H
+#define TFC_RUNTIME_PLAN_H
+
+#include "tfc/tfc_runtime.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tfc::rt {
+
+/// Kernel kinds, numbered as tfc.plan.KernelKind.
+enum class KernelKind : int32_t {
+  Binary = 0, Unary, MatMul, Reduce, Softmax, LayerNormalization, Gather, Transpose, Reshape,
+  Concat, Slice, Shape, Expand, Where, Cast, LayerNorm, Attention, Linear, Embedding,
+  NumKinds
+};
+
+enum class ValueKind : int32_t { Input = 0, Output = 1, Constant = 2, Intermediate = 3 };
+
+/// The largest rank the runtime handles (ports, values, kernels).
+constexpr int kMaxRank = TFC_MAX_RANK;
+
+/// One dim: static (symbol < 0) or the run-time size of a symbol.
+struct DimDesc {
+  int32_t symbol = -1;
+  int64_t size = 0;
+};
+
+struct SymbolDesc {
+  std::string name;
+  int64_t min = 1, max = 0;
+};
+
+struct ConstantDesc {
+  std::string name;
+  tfc_dtype dtype = TFC_F32;
+  std::vector<int64_t> shape;
+  const void *data = nullptr; // inside the mapping, 64-byte aligned
+  uint64_t size = 0;
+};
+
+struct ValueDesc {
+  ValueKind kind = ValueKind::Intermediate;
+  tfc_dtype dtype = TFC_F32;
+  int32_t rank = 0;
+  DimDesc dims[kMaxRank];
+  uint64_t arenaOffset = 0; // Intermediate
+  int32_t constant = -1;    // Constant
+  int32_t port = -1;        // Input / Output
+  uint64_t maxBytes = 0;    // bytes at the symbols' max bounds
+  std::string name;
+};
+
+struct KernelDesc {
+  KernelKind kind = KernelKind::Binary;
+  std::vector<int32_t> inputs, outputs; // value indices, -1 = absent
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+  std::string name;
+};
+
+struct PortDesc {
+  std::string name;
+  int32_t value = -1;
+};
+
+struct FunctionDesc {
+  std::string name;
+  std::vector<PortDesc> inputs, outputs;
+  std::vector<ValueDesc> values;
+  std::vector<KernelDesc> kernels;
+  uint64_t arenaSize = 0;
+};
+
+/// A read-only mapping of the plan file; unmapped when the last Plan reference goes.
+class Mapping {
+public:
+  Mapping(void *base, size_t size) : base_(base), size_(size) {}
+  ~Mapping();
+  Mapping(const Mapping &) = delete;
+  Mapping &operator=(const Mapping &) = delete;
+  const uint8_t *data() const { return static_cast<const uint8_t *>(base_); }
+  size_t size() const { return size_; }
+
+private:
+  void *base_;
+  size_t size_;
+};
+
+class Plan {
+public:
+  std::string path;
+  std::unique_ptr<Mapping> mapping;
+  uint32_t formatMajor = 0, formatMinor = 0;
+  std::string producer, target, family, modelName;
+  int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
+  uint64_t weightsBytes = 0;
+  std::vector<SymbolDesc> symbols;
+  std::vector<ConstantDesc> constants;
+  std::vector<FunctionDesc> functions;
+
+  /// The function named `name`, or nullptr.
+  const FunctionDesc *findFunction(const char *name) const;
+  /// Largest arena_size over all functions (one allocation per session serves them all).
+  uint64_t maxArenaSize() const;
+};
+
+/// Opens, maps and checks the plan at `path` (PlanLoader.cpp). Throws Error.
+std::shared_ptr<const Plan> loadPlan(const char *path, bool verifyChecksums);
+
+const char *kernelKindName(KernelKind kind);
+
+} // namespace tfc::rt
+
+#endif // TFC_RUNTIME_PLAN_H

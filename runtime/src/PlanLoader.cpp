@@ -1,0 +1,433 @@
+//===- PlanLoader.cpp - open, map and check a plan file ---------------------------------------===//
+//
+// Maps the file read-only (MAP_PRIVATE), then runs every check of docs/PLAN_FORMAT.md ("What the
+// loader checks") before decoding the FlatBuffer into the flat tables of Plan.h: header (magic,
+// version, offsets and sizes against the real file size), the FlatBuffers Verifier and the
+// "TFCP" identifier, every constant (dtype, shape, size, alignment, range, checksum), every
+// function (value indices, symbols, ports, constants, arena bounds) and every kernel (known kind,
+// operand and attribute counts, dtypes; cpu/KernelTable.cpp). A failed check throws Error with a
+// message naming the file, the function, the kernel or value, and the problem. Nothing here
+// trusts a byte of the file before it has been checked.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "Plan.h"
+
+#include "Error.h"
+#include "cpu/Kernel.h"
+#include "tfc/schema/PlanFile.h"
+#include "tfc/schema/plan_generated.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace tfc::rt {
+namespace {
+
+namespace fb = tfc::plan;
+
+/// Owns a file descriptor.
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0)
+      close(fd);
+  }
+};
+
+/// a * b, or false on overflow.
+bool mulOk(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_mul_overflow(a, b, out); }
+/// a + b <= limit without overflow.
+bool fits(uint64_t a, uint64_t b, uint64_t limit) {
+  uint64_t s;
+  return !__builtin_add_overflow(a, b, &s) && s <= limit;
+}
+
+bool knownDtype(int32_t d) { return d >= 0 && d <= int32_t(TFC_BOOL); }
+
+class Loader {
+public:
+  Loader(const char *path, bool verifyChecksums)
+      : path_(path), verify_(verifyChecksums), plan_(std::make_shared<Plan>()) {
+    plan_->path = path;
+  }
+
+  std::shared_ptr<const Plan> load() {
+    mapFile();
+    checkHeader();
+    verifyFlatBuffer();
+    decodeMetadata();
+    decodeConstants();
+    for (flatbuffers::uoffset_t i = 0; fbPlan_->functions() && i < fbPlan_->functions()->size();
+         ++i)
+      decodeFunction(fbPlan_->functions()->Get(i));
+    return plan_;
+  }
+
+private:
+  std::string path_;
+  bool verify_;
+  std::shared_ptr<Plan> plan_;
+  const uint8_t *base_ = nullptr;
+  uint64_t fileSize_ = 0;
+  fb::PlanFileHeader header_{};
+  const fb::Plan *fbPlan_ = nullptr;
+
+  [[noreturn]] void bad(tfc_code code, const std::string &what) const {
+    throw Error(code, format("plan '%s': %s", path_.c_str(), what.c_str()));
+  }
+
+  void mapFile() {
+    Fd f{open(path_.c_str(), O_RDONLY | O_CLOEXEC)};
+    if (f.fd < 0)
+      bad(errno == ENOENT ? TFC_NOT_FOUND : TFC_IO_ERROR,
+          format("cannot open: %s", std::strerror(errno)));
+    struct stat st;
+    if (fstat(f.fd, &st) != 0)
+      bad(TFC_IO_ERROR, format("cannot stat: %s", std::strerror(errno)));
+    if (!S_ISREG(st.st_mode))
+      bad(TFC_IO_ERROR, "not a regular file");
+    fileSize_ = uint64_t(st.st_size);
+    if (fileSize_ == 0)
+      bad(TFC_INVALID_PLAN, "the file is empty (truncated: a plan starts with a 64-byte header)");
+    void *p = mmap(nullptr, fileSize_, PROT_READ, MAP_PRIVATE, f.fd, 0);
+    if (p == MAP_FAILED)
+      bad(TFC_IO_ERROR, format("cannot map %llu bytes: %s", (unsigned long long)fileSize_,
+                               std::strerror(errno)));
+    plan_->mapping = std::make_unique<Mapping>(p, fileSize_);
+    base_ = static_cast<const uint8_t *>(p);
+  }
+
+  void checkHeader() {
+    size_t magicBytes = fileSize_ < 8 ? size_t(fileSize_) : 8;
+    if (std::memcmp(base_, fb::kPlanMagic, magicBytes) != 0)
+      bad(TFC_INVALID_PLAN, "not a tfc plan (bad magic)");
+    if (fileSize_ < sizeof(fb::PlanFileHeader))
+      bad(TFC_INVALID_PLAN, format("truncated: %llu bytes, smaller than the 64-byte header",
+                                   (unsigned long long)fileSize_));
+    std::memcpy(&header_, base_, sizeof header_);
+    const fb::PlanFileHeader &h = header_;
+    if (h.formatMajor != fb::kPlanFormatMajor || h.formatMinor > fb::kPlanFormatMinor)
+      bad(TFC_VERSION_MISMATCH,
+          format("plan format %u.%u is not supported by this runtime (supports %u.%u)",
+                 h.formatMajor, h.formatMinor, fb::kPlanFormatMajor, fb::kPlanFormatMinor));
+    if (h.fileSize != fileSize_)
+      bad(TFC_INVALID_PLAN,
+          format("%s: the header says the file has %llu bytes but it has %llu",
+                 h.fileSize > fileSize_ ? "truncated" : "bad file size",
+                 (unsigned long long)h.fileSize, (unsigned long long)fileSize_));
+    if (h.planOffset != sizeof(fb::PlanFileHeader))
+      bad(TFC_INVALID_PLAN, format("plan_offset is %llu, expected 64",
+                                   (unsigned long long)h.planOffset));
+    if (h.planSize == 0 || !fits(h.planOffset, h.planSize, fileSize_))
+      bad(TFC_INVALID_PLAN,
+          format("plan_size %llu at offset %llu is outside the file (%llu bytes)",
+                 (unsigned long long)h.planSize, (unsigned long long)h.planOffset,
+                 (unsigned long long)fileSize_));
+    if (h.planSize > uint64_t(FLATBUFFERS_MAX_BUFFER_SIZE))
+      bad(TFC_INVALID_PLAN, format("plan_size %llu is above the FlatBuffers limit of 2 GiB",
+                                   (unsigned long long)h.planSize));
+    if (h.weightsOffset % fb::kPlanAlignment != 0)
+      bad(TFC_INVALID_PLAN, format("weights_offset %llu is not a multiple of 64",
+                                   (unsigned long long)h.weightsOffset));
+    if (h.weightsOffset < h.planOffset + h.planSize)
+      bad(TFC_INVALID_PLAN, format("weights_offset %llu overlaps the FlatBuffer (which ends at %llu)",
+                                   (unsigned long long)h.weightsOffset,
+                                   (unsigned long long)(h.planOffset + h.planSize)));
+    if (!fits(h.weightsOffset, h.weightsSize, fileSize_))
+      bad(TFC_INVALID_PLAN,
+          format("weights_size %llu at weights_offset %llu is outside the file (%llu bytes)",
+                 (unsigned long long)h.weightsSize, (unsigned long long)h.weightsOffset,
+                 (unsigned long long)fileSize_));
+    plan_->weightsBytes = h.weightsSize;
+  }
+
+  void verifyFlatBuffer() {
+    const uint8_t *buf = base_ + header_.planOffset;
+    size_t size = size_t(header_.planSize);
+    flatbuffers::Verifier v(buf, size);
+    if (!v.VerifyBuffer<fb::Plan>(nullptr))
+      bad(TFC_INVALID_PLAN, "the FlatBuffer is corrupted (the FlatBuffers verifier rejects it)");
+    if (!flatbuffers::BufferHasIdentifier(buf, fb::PlanIdentifier()))
+      bad(TFC_INVALID_PLAN, "the FlatBuffer's identifier is not \"TFCP\"");
+    fbPlan_ = fb::GetPlan(buf);
+    if (fbPlan_->format_major() != header_.formatMajor ||
+        fbPlan_->format_minor() != header_.formatMinor)
+      bad(TFC_INVALID_PLAN,
+          format("the header says format %u.%u but the FlatBuffer says %u.%u",
+                 header_.formatMajor, header_.formatMinor, fbPlan_->format_major(),
+                 fbPlan_->format_minor()));
+  }
+
+  static std::string str(const flatbuffers::String *s) { return s ? s->str() : std::string(); }
+
+  void decodeMetadata() {
+    Plan &p = *plan_;
+    p.formatMajor = header_.formatMajor;
+    p.formatMinor = header_.formatMinor;
+    p.producer = str(fbPlan_->producer());
+    switch (fbPlan_->target()) {
+    case fb::Target::Cpu: p.target = "cpu"; break;
+    case fb::Target::Cuda: p.target = "cuda"; break;
+    default: p.target = "unknown"; break;
+    }
+    if (fbPlan_->target() != fb::Target::Cpu)
+      bad(TFC_UNSUPPORTED, format("target '%s' is not supported by this runtime (cpu only)",
+                                  p.target.c_str()));
+    if (const fb::ModelInfo *m = fbPlan_->model()) {
+      p.family = str(m->family());
+      p.modelName = str(m->name());
+      if (const fb::SpecialTokens *t = m->special_tokens()) {
+        p.startId = t->start_id();
+        p.endId = t->end_id();
+        p.unkId = t->unk_id();
+        p.padId = t->pad_id();
+      }
+    }
+    if (const auto *syms = fbPlan_->symbols()) {
+      for (flatbuffers::uoffset_t i = 0; i < syms->size(); ++i) {
+        const fb::Symbol *s = syms->Get(i);
+        SymbolDesc d{s->name()->str(), s->min(), s->max()};
+        if (d.min < 0 || d.max < d.min)
+          bad(TFC_INVALID_PLAN, format("symbol '%s' has bounds [%lld, %lld]", d.name.c_str(),
+                                       (long long)d.min, (long long)d.max));
+        p.symbols.push_back(std::move(d));
+      }
+    }
+  }
+
+  void decodeConstants() {
+    const auto *consts = fbPlan_->constants();
+    if (!consts)
+      return;
+    const uint8_t *weights = base_ + header_.weightsOffset;
+    for (flatbuffers::uoffset_t i = 0; i < consts->size(); ++i) {
+      const fb::Constant *c = consts->Get(i);
+      ConstantDesc d;
+      d.name = c->name()->str();
+      auto badC = [&](const std::string &what) {
+        bad(TFC_INVALID_PLAN, format("constant '%s': %s", d.name.c_str(), what.c_str()));
+      };
+      if (!knownDtype(int32_t(c->dtype())))
+        badC(format("unknown dtype %d", int(c->dtype())));
+      d.dtype = tfc_dtype(c->dtype());
+      uint64_t bytes = dtypeSize(d.dtype);
+      for (int64_t s : *c->shape()) {
+        if (s < 0)
+          badC(format("negative dim %lld in its shape", (long long)s));
+        if (!mulOk(bytes, uint64_t(s), &bytes))
+          badC("its shape's byte size overflows");
+        d.shape.push_back(s);
+      }
+      if (c->size() != bytes)
+        badC(format("size is %llu bytes but shape and dtype give %llu",
+                    (unsigned long long)c->size(), (unsigned long long)bytes));
+      if (c->offset() % fb::kPlanAlignment != 0)
+        badC(format("offset %llu is not a multiple of 64", (unsigned long long)c->offset()));
+      if (!fits(c->offset(), c->size(), header_.weightsSize))
+        badC(format("bytes [%llu, +%llu) are outside the weight section (%llu bytes)",
+                    (unsigned long long)c->offset(), (unsigned long long)c->size(),
+                    (unsigned long long)header_.weightsSize));
+      if (c->layout() && c->layout()->str() != "row_major" && !c->layout()->str().empty())
+        badC(format("layout '%s' is not supported (row_major only)", c->layout()->c_str()));
+      d.data = weights + c->offset();
+      d.size = c->size();
+      if (verify_ && fb::fnv1a64(d.data, size_t(d.size)) != c->checksum())
+        badC("checksum mismatch (the weight bytes are corrupted)");
+      plan_->constants.push_back(std::move(d));
+    }
+  }
+
+  void decodeFunction(const fb::Function *f) {
+    FunctionDesc fn;
+    fn.name = f->name()->str();
+    fn.arenaSize = f->arena_size();
+    auto badF = [&](const std::string &what) {
+      bad(TFC_INVALID_PLAN, format("function '%s': %s", fn.name.c_str(), what.c_str()));
+    };
+    if (plan_->findFunction(fn.name.c_str()))
+      badF("defined twice");
+    const int64_t numValues = f->values()->size();
+    const int64_t numSymbols = int64_t(plan_->symbols.size());
+
+    // Values.
+    for (flatbuffers::uoffset_t i = 0; i < f->values()->size(); ++i) {
+      const fb::Value *v = f->values()->Get(i);
+      ValueDesc d;
+      d.name = v->name() ? v->name()->str() : format("%%%u", i);
+      auto badV = [&](const std::string &what) {
+        badF(format("value '%s' (#%u): %s", d.name.c_str(), i, what.c_str()));
+      };
+      if (int32_t(v->kind()) < 0 || int32_t(v->kind()) > 3)
+        badV(format("unknown value kind %d", int(v->kind())));
+      d.kind = ValueKind(v->kind());
+      if (!knownDtype(int32_t(v->dtype())))
+        badV(format("unknown dtype %d", int(v->dtype())));
+      d.dtype = tfc_dtype(v->dtype());
+      if (v->dims()->size() > uint32_t(kMaxRank))
+        badV(format("rank %u is above the runtime's limit of %d", v->dims()->size(), kMaxRank));
+      d.rank = int32_t(v->dims()->size());
+      uint64_t maxBytes = dtypeSize(d.dtype);
+      for (int r = 0; r < d.rank; ++r) {
+        const fb::Dim *dim = v->dims()->Get(r);
+        d.dims[r].symbol = dim->symbol();
+        d.dims[r].size = dim->size();
+        int64_t maxSize;
+        if (dim->symbol() >= 0) {
+          if (dim->symbol() >= numSymbols)
+            badV(format("dim %d refers to symbol %d, but the plan has %lld symbols", r,
+                        dim->symbol(), (long long)numSymbols));
+          maxSize = plan_->symbols[dim->symbol()].max;
+        } else {
+          if (dim->symbol() != -1 || dim->size() < 0)
+            badV(format("dim %d is invalid (symbol %d, size %lld)", r, dim->symbol(),
+                        (long long)dim->size()));
+          maxSize = dim->size();
+        }
+        if (!mulOk(maxBytes, uint64_t(maxSize), &maxBytes))
+          badV("its byte size at the symbols' bounds overflows");
+      }
+      d.maxBytes = maxBytes;
+      d.arenaOffset = v->arena_offset();
+      d.constant = v->constant();
+      d.port = v->port();
+      switch (d.kind) {
+      case ValueKind::Intermediate:
+        if (!fits(d.arenaOffset, d.maxBytes, fn.arenaSize))
+          badV(format("arena bytes [%llu, +%llu) are outside the arena (%llu bytes)",
+                      (unsigned long long)d.arenaOffset, (unsigned long long)d.maxBytes,
+                      (unsigned long long)fn.arenaSize));
+        break;
+      case ValueKind::Constant: {
+        if (d.constant < 0 || size_t(d.constant) >= plan_->constants.size())
+          badV(format("refers to constant %d, but the plan has %zu constants", d.constant,
+                      plan_->constants.size()));
+        const ConstantDesc &c = plan_->constants[d.constant];
+        bool same = c.dtype == d.dtype && int32_t(c.shape.size()) == d.rank;
+        for (int r = 0; same && r < d.rank; ++r)
+          same = d.dims[r].symbol < 0 && d.dims[r].size == c.shape[r];
+        if (!same)
+          badV(format("its dtype/shape differ from those of constant '%s' (%s)", c.name.c_str(),
+                      dtypeName(c.dtype)));
+        break;
+      }
+      case ValueKind::Input:
+        if (d.port < 0 || d.port >= int32_t(f->inputs()->size()) ||
+            f->inputs()->Get(d.port)->value() != int32_t(i))
+          badV(format("is an input but not tied to input port %d", d.port));
+        break;
+      case ValueKind::Output:
+        if (d.port < 0 || d.port >= int32_t(f->outputs()->size()) ||
+            f->outputs()->Get(d.port)->value() != int32_t(i))
+          badV(format("is an output but not tied to output port %d", d.port));
+        break;
+      }
+      fn.values.push_back(std::move(d));
+    }
+
+    // Ports.
+    auto decodePorts = [&](const flatbuffers::Vector<flatbuffers::Offset<fb::Port>> *ports,
+                           ValueKind kind, std::vector<PortDesc> &out) {
+      const char *what = kind == ValueKind::Input ? "input" : "output";
+      for (flatbuffers::uoffset_t i = 0; i < ports->size(); ++i) {
+        const fb::Port *p = ports->Get(i);
+        PortDesc d{p->name()->str(), p->value()};
+        if (d.value < 0 || d.value >= numValues)
+          badF(format("%s '%s' refers to value %d, but the function has %lld values", what,
+                      d.name.c_str(), d.value, (long long)numValues));
+        const ValueDesc &v = fn.values[d.value];
+        if (v.kind != kind || v.port != int32_t(i))
+          badF(format("%s '%s' refers to value '%s', which is not %s port %u", what,
+                      d.name.c_str(), v.name.c_str(), what, i));
+        for (const PortDesc &o : out)
+          if (o.name == d.name)
+            badF(format("two %ss are named '%s'", what, d.name.c_str()));
+        out.push_back(std::move(d));
+      }
+    };
+    decodePorts(f->inputs(), ValueKind::Input, fn.inputs);
+    decodePorts(f->outputs(), ValueKind::Output, fn.outputs);
+
+    // Kernels.
+    for (flatbuffers::uoffset_t i = 0; i < f->kernels()->size(); ++i) {
+      const fb::Kernel *k = f->kernels()->Get(i);
+      KernelDesc d;
+      d.name = k->name() ? k->name()->str() : format("#%u", i);
+      const KernelSpec *spec = kernelSpec(int32_t(k->kind()));
+      if (!spec)
+        badF(format("kernel '%s' (#%u) has unknown kind %d", d.name.c_str(), i, int(k->kind())));
+      d.kind = KernelKind(k->kind());
+      auto badK = [&](const std::string &what) {
+        badF(format("kernel '%s' (%s): %s", d.name.c_str(), spec->name, what.c_str()));
+      };
+      d.inputs.assign(k->inputs()->begin(), k->inputs()->end());
+      d.outputs.assign(k->outputs()->begin(), k->outputs()->end());
+      if (k->ints())
+        d.ints.assign(k->ints()->begin(), k->ints()->end());
+      if (k->floats())
+        d.floats.assign(k->floats()->begin(), k->floats()->end());
+      int ni = int(d.inputs.size()), no = int(d.outputs.size());
+      if (ni < spec->minInputs || (spec->maxInputs >= 0 && ni > spec->maxInputs))
+        badK(format("has %d inputs, expected %s", ni,
+                    spec->maxInputs < 0 ? format("at least %d", spec->minInputs).c_str()
+                    : spec->minInputs == spec->maxInputs
+                        ? format("%d", spec->minInputs).c_str()
+                        : format("%d to %d", spec->minInputs, spec->maxInputs).c_str()));
+      if (no != spec->numOutputs)
+        badK(format("has %d outputs, expected %d", no, spec->numOutputs));
+      int nInts = int(d.ints.size()), nFloats = int(d.floats.size());
+      if (nInts < spec->minInts || (spec->maxInts >= 0 && nInts > spec->maxInts))
+        badK(format("has %d int attributes, expected %d%s", nInts, spec->minInts,
+                    spec->maxInts < 0 ? " or more" : ""));
+      if (nFloats < spec->minFloats || nFloats > spec->maxFloats)
+        badK(format("has %d float attributes, expected %d", nFloats, spec->minFloats));
+      for (int j = 0; j < ni; ++j) {
+        int32_t v = d.inputs[j];
+        if (v == -1 && j >= spec->minInputs && spec->maxInputs >= 0)
+          continue; // absent optional input
+        if (v < 0 || v >= numValues)
+          badK(format("input %d is value index %d, outside [0, %lld)", j, v, (long long)numValues));
+      }
+      for (int j = 0; j < no; ++j) {
+        int32_t v = d.outputs[j];
+        if (v < 0 || v >= numValues)
+          badK(format("output %d is value index %d, outside [0, %lld)", j, v,
+                      (long long)numValues));
+        ValueKind kind = fn.values[v].kind;
+        if (kind != ValueKind::Intermediate && kind != ValueKind::Output)
+          badK(format("writes value '%s', which is an input or a constant",
+                      fn.values[v].name.c_str()));
+      }
+      if (spec->check) {
+        std::string problem = spec->check(fn, d);
+        if (!problem.empty())
+          badK(problem);
+      }
+      fn.kernels.push_back(std::move(d));
+    }
+    // Every output is written by a kernel (outputs are fresh buffers on each run).
+    for (const PortDesc &p : fn.outputs) {
+      bool written = false;
+      for (const KernelDesc &k : fn.kernels)
+        for (int32_t o : k.outputs)
+          written |= o == p.value;
+      if (!written)
+        badF(format("output '%s' (value '%s') is never written by a kernel", p.name.c_str(),
+                    fn.values[p.value].name.c_str()));
+    }
+    plan_->functions.push_back(std::move(fn));
+  }
+};
+
+} // namespace
+
+std::shared_ptr<const Plan> loadPlan(const char *path, bool verifyChecksums) {
+  if (!path)
+    throw Error(TFC_INVALID_ARGUMENT, "tfc_plan_open: path is NULL");
+  return Loader(path, verifyChecksums).load();
+}
+
+} // namespace tfc::rt

@@ -1,0 +1,254 @@
+//===- Session.cpp - binding inputs, laying out tensors, running kernels ----------------------===//
+//
+// A run: match the caller's inputs to the signature by name (unknown, missing and duplicate
+// names, dtype, rank and dims are checked with messages naming the input), bind every symbol
+// (bounds and consistency), compute every value's shape, point every value at its bytes (caller
+// memory for inputs, the mapping for constants, the arena for intermediates, fresh buffers for
+// outputs) and run the kernels in order with OpenMP limited to the session's thread count.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "Session.h"
+
+#include "Error.h"
+#include "cpu/Dnnl.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <omp.h>
+
+namespace tfc::rt {
+
+AlignedBuffer::AlignedBuffer(size_t bytes) {
+  size = bytes;
+  size_t rounded = (bytes + 63) / 64 * 64;
+  data = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!data)
+    throw Error(TFC_INTERNAL, format("out of memory allocating %zu bytes", bytes));
+}
+
+AlignedBuffer::~AlignedBuffer() { std::free(data); }
+
+AlignedBuffer &AlignedBuffer::operator=(AlignedBuffer &&o) noexcept {
+  if (this != &o) {
+    std::free(data);
+    data = o.data;
+    size = o.size;
+    o.data = nullptr;
+  }
+  return *this;
+}
+
+Session::Session(std::shared_ptr<const Plan> plan, int numThreads)
+    : plan_(std::move(plan)), threads_(numThreads > 0 ? numThreads : omp_get_max_threads()),
+      arena_(size_t(plan_->maxArenaSize())), dnnl_(std::make_unique<DnnlEnv>()) {
+  states_.resize(plan_->functions.size());
+  for (size_t i = 0; i < plan_->functions.size(); ++i) {
+    const FunctionDesc &fn = plan_->functions[i];
+    FunctionState &st = states_[i];
+    st.tensors.resize(fn.values.size());
+    st.kernelStates.resize(fn.kernels.size());
+    st.profile.resize(fn.kernels.size());
+    st.symbols.resize(plan_->symbols.size());
+    st.symbolSource.resize(plan_->symbols.size());
+  }
+}
+
+Session::~Session() = default;
+
+const std::vector<KernelProfile> *Session::profile(const char *function) const {
+  const FunctionDesc *fn = plan_->findFunction(function);
+  if (!fn)
+    return nullptr;
+  return &states_[size_t(fn - plan_->functions.data())].profile;
+}
+
+void Session::resetProfile() {
+  for (FunctionState &st : states_)
+    for (KernelProfile &p : st.profile)
+      p = KernelProfile();
+}
+
+void Session::bindInputs(const FunctionDesc &fn, FunctionState &st, const tfc_tensor *inputs,
+                         size_t numInputs, std::vector<const tfc_tensor *> &byPort) {
+  const char *fname = fn.name.c_str();
+  if (numInputs && !inputs)
+    fail(TFC_INVALID_ARGUMENT, "function '%s': inputs is NULL but num_inputs is %zu", fname,
+         numInputs);
+  byPort.assign(fn.inputs.size(), nullptr);
+  for (size_t i = 0; i < numInputs; ++i) {
+    const tfc_tensor &t = inputs[i];
+    if (!t.name)
+      fail(TFC_INVALID_ARGUMENT, "function '%s': input #%zu has no name", fname, i);
+    size_t port = 0;
+    while (port < fn.inputs.size() && fn.inputs[port].name != t.name)
+      ++port;
+    if (port == fn.inputs.size()) {
+      std::string names;
+      for (const PortDesc &p : fn.inputs)
+        names += (names.empty() ? "" : ", ") + p.name;
+      fail(TFC_NOT_FOUND, "function '%s': unknown input '%s' (its inputs are: %s)", fname,
+           t.name, names.c_str());
+    }
+    if (byPort[port])
+      fail(TFC_INVALID_ARGUMENT, "function '%s': input '%s' is given twice", fname, t.name);
+    byPort[port] = &t;
+  }
+  for (size_t port = 0; port < fn.inputs.size(); ++port)
+    if (!byPort[port])
+      fail(TFC_INVALID_ARGUMENT, "function '%s': missing input '%s'", fname,
+           fn.inputs[port].name.c_str());
+
+  std::fill(st.symbolSource.begin(), st.symbolSource.end(), -1);
+  for (size_t port = 0; port < fn.inputs.size(); ++port) {
+    const tfc_tensor &t = *byPort[port];
+    const ValueDesc &v = fn.values[fn.inputs[port].value];
+    const char *name = t.name;
+    if (t.dtype != v.dtype)
+      fail(TFC_INVALID_ARGUMENT, "input '%s' has dtype %s, expected %s", name,
+           dtypeName(t.dtype), dtypeName(v.dtype));
+    if (t.rank != v.rank)
+      fail(TFC_INVALID_ARGUMENT, "input '%s' has rank %d, expected %d", name, t.rank, v.rank);
+    if (t.rank > 0 && !t.dims)
+      fail(TFC_INVALID_ARGUMENT, "input '%s' has rank %d but dims is NULL", name, t.rank);
+    for (int r = 0; r < v.rank; ++r) {
+      int64_t d = t.dims[r];
+      const DimDesc &dd = v.dims[r];
+      if (d < 0)
+        fail(TFC_INVALID_ARGUMENT, "input '%s' dim %d is negative (%lld)", name, r, (long long)d);
+      if (dd.symbol < 0) {
+        if (d != dd.size)
+          fail(TFC_INVALID_ARGUMENT, "input '%s' dim %d is %lld, expected %lld", name, r,
+               (long long)d, (long long)dd.size);
+        continue;
+      }
+      const SymbolDesc &sym = plan_->symbols[dd.symbol];
+      if (d > sym.max)
+        fail(TFC_OUT_OF_RANGE,
+             "input '%s' dim %d (%s) is %lld, above the bound %lld the plan was compiled for", name,
+             r, sym.name.c_str(), (long long)d, (long long)sym.max);
+      if (d < sym.min)
+        fail(TFC_OUT_OF_RANGE,
+             "input '%s' dim %d (%s) is %lld, below the minimum %lld the plan was compiled for",
+             name, r, sym.name.c_str(), (long long)d, (long long)sym.min);
+      int32_t src = st.symbolSource[dd.symbol];
+      if (src >= 0 && st.symbols[dd.symbol] != d)
+        fail(TFC_INVALID_ARGUMENT,
+             "input '%s' dim %d (%s) is %lld, but input '%s' set %s = %lld", name, r,
+             sym.name.c_str(), (long long)d, fn.inputs[src].name.c_str(), sym.name.c_str(),
+             (long long)st.symbols[dd.symbol]);
+      st.symbols[dd.symbol] = d;
+      st.symbolSource[dd.symbol] = int32_t(port);
+    }
+    int64_t n = 1;
+    for (int r = 0; r < t.rank; ++r)
+      n *= t.dims[r];
+    if (n > 0 && !t.data)
+      fail(TFC_INVALID_ARGUMENT, "input '%s' has %lld elements but data is NULL", name,
+           (long long)n);
+  }
+}
+
+std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *inputs,
+                                      size_t numInputs) {
+  const FunctionDesc *fnp = plan_->findFunction(function);
+  if (!fnp) {
+    std::string names;
+    for (const FunctionDesc &f : plan_->functions)
+      names += (names.empty() ? "" : ", ") + f.name;
+    fail(TFC_NOT_FOUND, "function '%s' is not in the plan (it has: %s)",
+         function ? function : "(null)", names.c_str());
+  }
+  const FunctionDesc &fn = *fnp;
+  FunctionState &st = states_[size_t(fnp - plan_->functions.data())];
+
+  std::vector<const tfc_tensor *> byPort;
+  bindInputs(fn, st, inputs, numInputs, byPort);
+
+  // Shapes and bytes of every value.
+  auto out = std::make_unique<Outputs>();
+  out->outputs.resize(fn.outputs.size());
+  uint8_t *arena = static_cast<uint8_t *>(arena_.data);
+  for (size_t i = 0; i < fn.values.size(); ++i) {
+    const ValueDesc &v = fn.values[i];
+    Tensor &t = st.tensors[i];
+    t.dtype = v.dtype;
+    t.shape.rank = v.rank;
+    for (int r = 0; r < v.rank; ++r) {
+      const DimDesc &dd = v.dims[r];
+      if (dd.symbol >= 0) {
+        if (st.symbolSource[dd.symbol] < 0)
+          fail(TFC_INVALID_PLAN,
+               "function '%s': symbol '%s' (used by value '%s') is not bound by any input",
+               fn.name.c_str(), plan_->symbols[dd.symbol].name.c_str(), v.name.c_str());
+        t.shape.d[r] = st.symbols[dd.symbol];
+      } else {
+        t.shape.d[r] = dd.size;
+      }
+    }
+    switch (v.kind) {
+    case ValueKind::Input:
+      t.data = const_cast<void *>(byPort[v.port]->data);
+      break;
+    case ValueKind::Constant:
+      t.data = const_cast<void *>(plan_->constants[v.constant].data);
+      break;
+    case ValueKind::Intermediate:
+      t.data = arena + v.arenaOffset;
+      break;
+    case ValueKind::Output: {
+      Outputs::Output &o = out->outputs[v.port];
+      o.name = fn.outputs[v.port].name;
+      o.dtype = v.dtype;
+      o.dims.assign(t.shape.d, t.shape.d + t.shape.rank);
+      o.buffer = AlignedBuffer(t.bytes());
+      t.data = o.buffer.data;
+      break;
+    }
+    }
+  }
+
+  // omp_set_num_threads sets the calling thread's ICV only (parallel regions it starts); the
+  // caller's value comes back when the run ends, however it ends.
+  struct ThreadsGuard {
+    int saved = omp_get_max_threads();
+    ~ThreadsGuard() { omp_set_num_threads(saved); }
+  } threadsGuard;
+  omp_set_num_threads(threads_);
+  KernelContext ctx;
+  ctx.fn = &fn;
+  ctx.tensors = st.tensors.data();
+  ctx.dnnl = dnnl_.get();
+  ctx.threads = threads_;
+  using Clock = std::chrono::steady_clock;
+  for (size_t i = 0; i < fn.kernels.size(); ++i) {
+    const KernelDesc &k = fn.kernels[i];
+    ctx.k = &k;
+    ctx.state = &st.kernelStates[i];
+    Clock::time_point t0;
+    if (profiling_)
+      t0 = Clock::now();
+    try {
+      kernelSpec(int32_t(k.kind))->run(ctx);
+    } catch (const Error &) {
+      throw;
+    } catch (const dnnl::error &e) {
+      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): oneDNN error %d: %s", fn.name.c_str(),
+           k.name.c_str(), kernelKindName(k.kind), int(e.status), e.what());
+    } catch (const std::bad_alloc &) {
+      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): out of memory", fn.name.c_str(),
+           k.name.c_str(), kernelKindName(k.kind));
+    } catch (const std::exception &e) {
+      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): %s", fn.name.c_str(), k.name.c_str(),
+           kernelKindName(k.kind), e.what());
+    }
+    if (profiling_) {
+      KernelProfile &p = st.profile[i];
+      p.calls++;
+      p.totalMs += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    }
+  }
+  return out;
+}
+
+} // namespace tfc::rt

@@ -1,0 +1,83 @@
+//===- Session.h - a session: arena, symbol binding, kernel state, profiles -------------------===//
+//
+// A session runs the functions of one plan. It owns one 64-byte-aligned arena (the largest
+// arena_size of the plan's functions; functions of one session never run at the same time),
+// the oneDNN engine/stream, the kernels' cached state and the profiles. It is used by one thread
+// at a time; several sessions on one plan may run concurrently on different threads (the Plan is
+// immutable). Outputs are allocated per run and handed to the caller in an Outputs object.
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_RUNTIME_SESSION_H
+#define TFC_RUNTIME_SESSION_H
+
+#include "Plan.h"
+#include "cpu/Kernel.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tfc::rt {
+
+/// 64-byte-aligned heap bytes.
+struct AlignedBuffer {
+  void *data = nullptr;
+  size_t size = 0;
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(size_t bytes);
+  ~AlignedBuffer();
+  AlignedBuffer(AlignedBuffer &&o) noexcept : data(o.data), size(o.size) { o.data = nullptr; }
+  AlignedBuffer &operator=(AlignedBuffer &&o) noexcept;
+};
+
+/// The outputs of one run, in signature order.
+struct Outputs {
+  struct Output {
+    std::string name;
+    tfc_dtype dtype;
+    std::vector<int64_t> dims;
+    AlignedBuffer buffer;
+  };
+  std::vector<Output> outputs;
+};
+
+struct KernelProfile {
+  uint64_t calls = 0;
+  double totalMs = 0;
+};
+
+class Session {
+public:
+  Session(std::shared_ptr<const Plan> plan, int numThreads);
+  ~Session();
+
+  std::unique_ptr<Outputs> run(const char *function, const tfc_tensor *inputs, size_t numInputs);
+
+  const Plan &plan() const { return *plan_; }
+  void setProfiling(bool on) { profiling_ = on; }
+  /// Profiles of `function`'s kernels (in kernel order); empty before its first profiled run.
+  const std::vector<KernelProfile> *profile(const char *function) const;
+  void resetProfile();
+
+private:
+  struct FunctionState {
+    std::vector<Tensor> tensors;
+    std::vector<std::unique_ptr<KernelState>> kernelStates;
+    std::vector<KernelProfile> profile;
+    std::vector<int64_t> symbols;
+    std::vector<int32_t> symbolSource; // input port that bound each symbol, -1 if unbound
+  };
+  void bindInputs(const FunctionDesc &fn, FunctionState &st, const tfc_tensor *inputs,
+                  size_t numInputs, std::vector<const tfc_tensor *> &byPort);
+
+  std::shared_ptr<const Plan> plan_;
+  int threads_;
+  bool profiling_ = false;
+  AlignedBuffer arena_;
+  std::unique_ptr<DnnlEnv> dnnl_;
+  std::vector<FunctionState> states_; // one per plan function
+};
+
+} // namespace tfc::rt
+
+#endif // TFC_RUNTIME_SESSION_H

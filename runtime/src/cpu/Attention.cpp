@@ -1,0 +1,306 @@
+//===- Attention.cpp - fused multi-head scaled dot-product attention ---------------------------===//
+//
+// o[b, :, h*dh:(h+1)*dh] = softmax(scale * Q_bh K_bh^T + mask) V_bh for q [B, Sq, D] and k, v
+// [B, Sk, D]. Q, K and V are read in place: per batch, oneDNN matmuls see the heads through
+// strided memory descriptors (Q as [H, Sq, dh] with strides {dh, D, 1}, K^T as [H, dh, Sk] with
+// strides {dh, 1, D}), and P V writes each head's columns of o directly. Between the two, one
+// pass per score row applies the scale, the mask (bool: keep where true; float: added; any
+// broadcast to [B, H, Sq, Sk]) and the causal rule (key j hidden for query i when
+// j > i + Sk - Sq), then the softmax. A row with every key hidden gives zeros. The score scratch
+// ([H, Sq, Sk] floats) and the primitives (per Sq, Sk, D, H, threads) live in the session.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+#include "cpu/Dnnl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <omp.h>
+#include <limits>
+
+namespace tfc::rt {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+enum MaskKind { kMaskNone = 0, kCausal, kPadding, kCausalPadding };
+
+struct AttentionShapes {
+  int64_t sq, sk, d, h;
+  memory::desc q, kt, scores, v, o;
+  AttentionShapes(int64_t sq, int64_t sk, int64_t d, int64_t h) : sq(sq), sk(sk), d(d), h(h) {
+    int64_t dh = d / h;
+    q = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
+    kt = memory::desc({h, dh, sk}, dt::f32, memory::dims{dh, 1, d});
+    scores = memory::desc({h, sq, sk}, dt::f32, tag::abc);
+    v = memory::desc({h, sk, dh}, dt::f32, memory::dims{dh, d, 1});
+    o = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
+  }
+};
+
+/// Per-head variant: one (batch, head) per thread at a time, its QK^T, softmax and PV done by
+/// single-threaded primitives while the [Sq, Sk] scores stay in the thread's cache.
+struct HeadPrimitives {
+  int64_t sq, sk, d, h;
+  int threads;
+  memory::desc q, kt, s, v, o;
+  dnnl::matmul qk, pv;
+};
+
+struct AttentionState : KernelState {
+  struct Entry {
+    AttentionShapes shapes;
+    int threads;
+    dnnl::matmul qk, pv;
+  };
+  std::vector<Entry> cache;
+  std::vector<float> scores;
+  std::vector<float> maskRows; // sk floats per thread
+  std::vector<HeadPrimitives> heads;
+  std::vector<dnnl::stream> streams; // one per thread (per-head variant)
+  std::vector<float> headScores;     // sq*sk floats per thread (per-head variant)
+
+  HeadPrimitives &getHeads(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h,
+                           int threads) {
+    for (auto &e : heads)
+      if (e.sq == sq && e.sk == sk && e.d == d && e.h == h && e.threads == threads)
+        return e;
+    int64_t dh = d / h;
+    HeadPrimitives p;
+    p.sq = sq, p.sk = sk, p.d = d, p.h = h, p.threads = threads;
+    p.q = memory::desc({sq, dh}, dt::f32, memory::dims{d, 1});
+    p.kt = memory::desc({dh, sk}, dt::f32, memory::dims{1, d});
+    p.s = memory::desc({sq, sk}, dt::f32, tag::ab);
+    p.v = memory::desc({sk, dh}, dt::f32, memory::dims{d, 1});
+    p.o = memory::desc({sq, dh}, dt::f32, memory::dims{d, 1});
+    // Created for one thread: they run inside this kernel's own parallel loop.
+    omp_set_num_threads(1);
+    p.qk = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(p.q, p.kt, p.s), env.engine));
+    p.pv = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(p.s, p.v, p.o), env.engine));
+    omp_set_num_threads(threads);
+    heads.push_back(p);
+    while (int(streams.size()) < threads)
+      streams.emplace_back(env.engine);
+    return heads.back();
+  }
+
+  Entry &get(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h, int threads) {
+    for (auto &e : cache)
+      if (e.shapes.sq == sq && e.shapes.sk == sk && e.shapes.d == d && e.shapes.h == h &&
+          e.threads == threads)
+        return e;
+    AttentionShapes s(sq, sk, d, h);
+    dnnl::matmul qk(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s.q, s.kt, s.scores), env.engine));
+    dnnl::matmul pv(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s.scores, s.v, s.o), env.engine));
+    cache.push_back({s, threads, qk, pv});
+    return cache.back();
+  }
+};
+
+/// The mask as a view broadcast to [B, H, Sq, Sk]: element (b, h, i, j) at
+/// b*stride[0] + h*stride[1] + i*stride[2] + j*stride[3].
+struct MaskView {
+  const void *data = nullptr;
+  tfc_dtype dtype = TFC_F32;
+  int64_t stride[4] = {};
+};
+
+/// Scale, mask, causal rule and softmax on the score row of (batch b, head hh, query i), in
+/// place; `tmp` holds sk floats (a mask row converted to additive form).
+inline void softmaxRow(float *row, int64_t b, int64_t hh, int64_t i, int64_t sq, int64_t sk,
+                       float scale, bool causal, const MaskView &mask, float *tmp) {
+  constexpr float ninf = -std::numeric_limits<float>::infinity();
+  // Keys [0, n) are visible to the causal rule.
+  int64_t n = causal ? std::clamp<int64_t>(i + (sk - sq) + 1, 0, sk) : sk;
+  const float *add = nullptr;
+  if (mask.data && n > 0) {
+    int64_t base = b * mask.stride[0] + hh * mask.stride[1] + i * mask.stride[2];
+    int64_t st = mask.stride[3];
+    if (mask.dtype == TFC_F32) {
+      const float *m = static_cast<const float *>(mask.data) + base;
+      if (st == 1) {
+        add = m;
+      } else {
+        for (int64_t j = 0; j < n; ++j)
+          tmp[j] = m[j * st];
+        add = tmp;
+      }
+    } else {
+      const uint8_t *m = static_cast<const uint8_t *>(mask.data) + base;
+      if (st == 1) {
+        for (int64_t j = 0; j < n; ++j)
+          tmp[j] = m[j] ? 0.f : ninf;
+      } else {
+        for (int64_t j = 0; j < n; ++j)
+          tmp[j] = m[j * st] ? 0.f : ninf;
+      }
+      add = tmp;
+    }
+  }
+  rowExpNormalize(row, n, rowScaleAddMax(row, n, scale, add));
+  for (int64_t j = n; j < sk; ++j)
+    row[j] = 0.f;
+}
+
+/// softmaxRow on all [h, sq, sk] scores of batch b; `scratch` holds sk floats per thread.
+void softmaxRows(float *scores, int64_t h, int64_t sq, int64_t sk, float scale, bool causal,
+                 const MaskView &mask, int64_t b, float *scratch) {
+#pragma omp parallel if (h * sq * sk >= 16384)
+  {
+    float *tmp = scratch + size_t(omp_get_thread_num()) * size_t(sk);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < h * sq; ++r)
+      softmaxRow(scores + r * sk, b, r / sq, r % sq, sq, sk, scale, causal, mask, tmp);
+  }
+}
+
+bool usePerHead() {
+  static const bool on = [] {
+    const char *e = std::getenv("TFC_ATTENTION_PER_HEAD");
+    return e && *e == '1';
+  }();
+  return on;
+}
+
+} // namespace
+
+std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
+  if (k.ints[0] <= 0)
+    return format("num_heads is %lld", (long long)k.ints[0]);
+  if (k.ints[1] < 0 || k.ints[1] > kCausalPadding)
+    return format("unknown MaskKind %lld", (long long)k.ints[1]);
+  static const char *names[] = {"q", "k", "v"};
+  for (size_t i = 0; i < 3; ++i) {
+    std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
+    if (!e.empty())
+      return e;
+    if (fn.values[k.inputs[i]].rank != 3)
+      return format("input '%s' (%s) has rank %d, expected 3 ([B, S, D])",
+                    fn.values[k.inputs[i]].name.c_str(), names[i], fn.values[k.inputs[i]].rank);
+  }
+  bool padding = k.ints[1] == kPadding || k.ints[1] == kCausalPadding;
+  if (padding && !hasInput(k, 3))
+    return "mask kind padding needs a mask input";
+  if (hasInput(k, 3)) {
+    std::string e = expectDtype(fn, k, 3, "mask", {TFC_F32, TFC_BOOL});
+    if (!e.empty())
+      return e;
+    if (fn.values[k.inputs[3]].rank > 4)
+      return format("mask '%s' has rank %d, above 4", fn.values[k.inputs[3]].name.c_str(),
+                    fn.values[k.inputs[3]].rank);
+  }
+  return expectOutDtype(fn, k, 0, {TFC_F32});
+}
+
+void runAttention(const KernelContext &ctx) {
+  const Tensor &q = *ctx.in(0), &kk = *ctx.in(1), &v = *ctx.in(2);
+  const Tensor *mask = ctx.in(3);
+  int64_t H = ctx.k->ints[0];
+  int kind = int(ctx.k->ints[1]);
+  float scale = ctx.k->floats[0];
+  int64_t B = q.shape.d[0], Sq = q.shape.d[1], D = q.shape.d[2], Sk = kk.shape.d[1];
+  if (kk.shape.d[0] != B || v.shape.d[0] != B || kk.shape.d[2] != D || v.shape.d[1] != Sk ||
+      v.shape.d[2] != D)
+    ctx.fail(TFC_INVALID_ARGUMENT, "q %s, k %s and v %s do not fit [B, Sq, D], [B, Sk, D]",
+             q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str());
+  if (D % H != 0)
+    ctx.fail(TFC_INVALID_ARGUMENT, "D = %lld is not a multiple of num_heads = %lld",
+             (long long)D, (long long)H);
+  ctx.expectOutputShape(0, q.shape);
+  Tensor &o = ctx.out(0);
+  if (B == 0 || Sq == 0 || D == 0)
+    return;
+  if (Sk == 0) {
+    std::memset(o.data, 0, o.bytes());
+    return;
+  }
+  MaskView mv;
+  bool padding = kind == kPadding || kind == kCausalPadding;
+  if (mask && padding) {
+    Shape full;
+    full.rank = 4;
+    full.d[0] = B, full.d[1] = H, full.d[2] = Sq, full.d[3] = Sk;
+    if (!broadcastsTo(mask->shape, full))
+      ctx.fail(TFC_INVALID_ARGUMENT, "mask '%s' %s does not broadcast to [B, H, Sq, Sk] = %s",
+               ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
+    mv.data = mask->data;
+    mv.dtype = mask->dtype;
+    int64_t stride = 1;
+    for (int i = 3; i >= 0; --i) {
+      int j = i - (4 - mask->shape.rank);
+      int64_t d = j >= 0 ? mask->shape.d[j] : 1;
+      mv.stride[i] = d == 1 ? 0 : stride;
+      stride *= d;
+    }
+  }
+  bool causal = kind == kCausal || kind == kCausalPadding;
+
+  DnnlEnv &env = *ctx.dnnl;
+  auto &st = ctx.stateAs<AttentionState>();
+  size_t need = size_t(H * Sq * Sk);
+  if (st.scores.size() < need)
+    st.scores.resize(need);
+  float *scores = st.scores.data();
+  size_t needMask = size_t(std::max(ctx.threads, omp_get_max_threads())) * size_t(Sk);
+  if (st.maskRows.size() < needMask)
+    st.maskRows.resize(needMask);
+  if (usePerHead()) {
+    HeadPrimitives &hp = st.getHeads(env, Sq, Sk, D, H, ctx.threads);
+    size_t per = size_t(Sq * Sk);
+    if (st.headScores.size() < per * size_t(ctx.threads))
+      st.headScores.resize(per * size_t(ctx.threads));
+    int64_t dh = D / H;
+    bool failed = false;
+    std::string error;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
+    for (int64_t bh = 0; bh < B * H; ++bh) {
+      int tid = omp_get_thread_num();
+      int64_t b = bh / H, h = bh % H;
+      float *sc = st.headScores.data() + per * size_t(tid);
+      float *tmp = st.maskRows.data() + size_t(tid) * size_t(Sk);
+      try {
+        dnnl::stream &strm = st.streams[size_t(tid)];
+        memory mq(hp.q, env.engine, q.as<float>() + b * Sq * D + h * dh);
+        memory mk(hp.kt, env.engine, kk.as<float>() + b * Sk * D + h * dh);
+        memory ms(hp.s, env.engine, sc);
+        hp.qk.execute(strm, {{DNNL_ARG_SRC, mq}, {DNNL_ARG_WEIGHTS, mk}, {DNNL_ARG_DST, ms}});
+        strm.wait();
+        for (int64_t i = 0; i < Sq; ++i)
+          softmaxRow(sc + i * Sk, b, h, i, Sq, Sk, scale, causal, mv, tmp);
+        memory mvv(hp.v, env.engine, v.as<float>() + b * Sk * D + h * dh);
+        memory mo(hp.o, env.engine, o.as<float>() + b * Sq * D + h * dh);
+        hp.pv.execute(strm, {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mvv}, {DNNL_ARG_DST, mo}});
+        strm.wait();
+      } catch (const std::exception &ex) {
+#pragma omp critical(tfc_attention_error)
+        {
+          failed = true;
+          error = ex.what();
+        }
+      }
+    }
+    if (failed)
+      ctx.fail(TFC_INTERNAL, "oneDNN error: %s", error.c_str());
+    return;
+  }
+  auto &e = st.get(env, Sq, Sk, D, H, ctx.threads);
+  const AttentionShapes &s = e.shapes;
+  memory mScores(s.scores, env.engine, scores);
+  for (int64_t b = 0; b < B; ++b) {
+    memory mq(s.q, env.engine, q.as<float>() + b * Sq * D);
+    memory mk(s.kt, env.engine, kk.as<float>() + b * Sk * D);
+    e.qk.execute(env.stream, {{DNNL_ARG_SRC, mq}, {DNNL_ARG_WEIGHTS, mk}, {DNNL_ARG_DST, mScores}});
+    env.stream.wait();
+    softmaxRows(scores, H, Sq, Sk, scale, causal, mv, b, st.maskRows.data());
+    memory mv_(s.v, env.engine, v.as<float>() + b * Sk * D);
+    memory mo(s.o, env.engine, o.as<float>() + b * Sq * D);
+    e.pv.execute(env.stream, {{DNNL_ARG_SRC, mScores}, {DNNL_ARG_WEIGHTS, mv_}, {DNNL_ARG_DST, mo}});
+    env.stream.wait();
+  }
+}
+
+} // namespace tfc::rt

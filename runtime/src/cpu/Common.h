@@ -1,0 +1,182 @@
+//===- Common.h - broadcasting and parallel-loop helpers for the CPU kernels -----------------===//
+//
+// NumPy broadcasting as strided iteration: shapes are right-aligned to the output's rank, a
+// broadcast dim gets stride 0, adjacent dims that stay contiguous for every operand are merged,
+// and the callback gets one inner run at a time (`n` elements, per-operand inner stride 0 or 1),
+// so elementwise kernels keep a tight inner loop. Outer runs are split across OpenMP threads.
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_RUNTIME_CPU_COMMON_H
+#define TFC_RUNTIME_CPU_COMMON_H
+
+#include "cpu/Kernel.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tfc::rt {
+
+/// NumPy broadcast of a and b into out; false when incompatible.
+inline bool broadcastShapes(const Shape &a, const Shape &b, Shape &out) {
+  int r = a.rank > b.rank ? a.rank : b.rank;
+  out.rank = r;
+  for (int i = 0; i < r; ++i) {
+    int ia = i - (r - a.rank), ib = i - (r - b.rank);
+    int64_t da = ia >= 0 ? a.d[ia] : 1, db = ib >= 0 ? b.d[ib] : 1;
+    if (da != db && da != 1 && db != 1)
+      return false;
+    out.d[i] = da == 1 ? db : da;
+  }
+  return true;
+}
+
+/// Whether `in` broadcasts to `out` (right-aligned, dims equal or 1).
+inline bool broadcastsTo(const Shape &in, const Shape &out) {
+  if (in.rank > out.rank)
+    return false;
+  for (int i = 0; i < in.rank; ++i) {
+    int64_t d = in.d[i], o = out.d[i + out.rank - in.rank];
+    if (d != o && d != 1)
+      return false;
+  }
+  return true;
+}
+
+/// Strided iteration over `out` with up to 3 broadcast operands (each must broadcast to out).
+template <int N> struct BroadcastLoop {
+  int rank = 0;
+  int64_t dims[kMaxRank];
+  int64_t strides[N][kMaxRank]; // element strides, 0 where broadcast
+
+  BroadcastLoop(const Shape &out, const Shape *const (&ins)[N]) {
+    // Full-rank strides.
+    int64_t st[N][kMaxRank];
+    for (int k = 0; k < N; ++k) {
+      const Shape &s = *ins[k];
+      int64_t stride = 1;
+      for (int i = out.rank - 1; i >= 0; --i) {
+        int j = i - (out.rank - s.rank);
+        int64_t d = j >= 0 ? s.d[j] : 1;
+        st[k][i] = d == 1 ? 0 : stride;
+        stride *= d;
+      }
+    }
+    // Drop size-1 dims and merge contiguous neighbours (scan from the left).
+    rank = 0;
+    for (int i = 0; i < out.rank; ++i) {
+      if (out.d[i] == 1)
+        continue;
+      if (rank > 0) {
+        bool merge = true;
+        for (int k = 0; k < N; ++k)
+          merge &= strides[k][rank - 1] == st[k][i] * out.d[i];
+        if (merge) {
+          dims[rank - 1] *= out.d[i];
+          for (int k = 0; k < N; ++k)
+            strides[k][rank - 1] = st[k][i];
+          continue;
+        }
+      }
+      dims[rank] = out.d[i];
+      for (int k = 0; k < N; ++k)
+        strides[k][rank] = st[k][i];
+      ++rank;
+    }
+    if (rank == 0) {
+      rank = 1;
+      dims[0] = 1;
+      for (int k = 0; k < N; ++k)
+        strides[k][0] = 0;
+    }
+  }
+
+  /// Calls f(outOffset, inOffsets[N], n, innerStrides[N]) for every inner run, in parallel.
+  template <typename F> void run(F &&f) const {
+    int64_t inner = dims[rank - 1];
+    int64_t outer = 1;
+    for (int i = 0; i < rank - 1; ++i)
+      outer *= dims[i];
+    int64_t innerStrides[N];
+    for (int k = 0; k < N; ++k)
+      innerStrides[k] = strides[k][rank - 1];
+    bool parallel = outer * inner >= 32768 && outer > 1;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t o = 0; o < outer; ++o) {
+      int64_t off[N] = {};
+      int64_t rem = o;
+      for (int i = rank - 2; i >= 0; --i) {
+        int64_t idx = rem % dims[i];
+        rem /= dims[i];
+        for (int k = 0; k < N; ++k)
+          off[k] += idx * strides[k][i];
+      }
+      f(o * inner, off, inner, innerStrides);
+    }
+  }
+};
+
+/// Copies `in` broadcast to `out` (element size `es`).
+inline void broadcastCopy(const void *in, const Shape &inShape, void *out, const Shape &outShape,
+                          size_t es) {
+  const Shape *ins[1] = {&inShape};
+  BroadcastLoop<1> loop(outShape, ins);
+  const char *src = static_cast<const char *>(in);
+  char *dst = static_cast<char *>(out);
+  loop.run([&](int64_t o, const int64_t *off, int64_t n, const int64_t *st) {
+    if (st[0] == 1) {
+      std::memcpy(dst + o * es, src + off[0] * es, size_t(n) * es);
+    } else {
+      for (int64_t i = 0; i < n; ++i)
+        std::memcpy(dst + (o + i) * es, src + off[0] * es, es);
+    }
+  });
+}
+
+/// Calls f(T()) with T the unsigned integer type of `size` bytes (1, 2, 4 or 8).
+template <typename F> void withElementType(size_t size, F &&f) {
+  switch (size) {
+  case 1: f(uint8_t()); break;
+  case 2: f(uint16_t()); break;
+  case 4: f(uint32_t()); break;
+  default: f(uint64_t()); break;
+  }
+}
+
+/// Normalizes axis (negative counts from the end) into [0, rank); false when out of range.
+inline bool normalizeAxis(int64_t &axis, int rank) {
+  if (axis < 0)
+    axis += rank;
+  return axis >= 0 && axis < rank;
+}
+
+/// exp(x) for softmax: Cephes-style range reduction and polynomial (relative error ~2e-7),
+/// written so that the compiler vectorizes loops calling it. exp(-inf) is 0.
+inline float fastExp(float x) {
+  // Branch-free so that loops calling it vectorize: clamp, round to nearest with the 1.5*2^23
+  // trick, polynomial on [-ln2/2, ln2/2], scale by 2^n through the exponent bits.
+  float xc = std::min(std::max(x, -87.33654475f), 88.f);
+  float t = xc * 1.44269504088896341f;
+  float fn = (t + 12582912.f) - 12582912.f;
+  int32_t n = int32_t(fn);
+  float r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.f;
+  float y = p * __builtin_bit_cast(float, (n + 127) << 23);
+  return x < -87.33654475f ? 0.f : y;
+}
+
+// Row primitives of softmax (Softmax.cpp), compiled for AVX-512, AVX2 and baseline x86-64 and
+// picked at load time (GCC target_clones), shared with Attention.
+/// row[j] = row[j] * scale (+ add[j] when add is non-null); returns the max (-inf if n == 0).
+float rowScaleAddMax(float *row, int64_t n, float scale, const float *add);
+/// row[j] = exp(row[j] - mx) / sum; a row whose max is -inf becomes zeros.
+void rowExpNormalize(float *row, int64_t n, float mx);
+
+} // namespace tfc::rt
+
+#endif // TFC_RUNTIME_CPU_COMMON_H

@@ -1,0 +1,156 @@
+//===- Kernel.h - what a CPU kernel sees: tensors, context, the kernel table -----------------===//
+//
+// A kernel is a pair of functions in the kernel table (KernelTable.cpp): `check`, run once by the
+// loader on the decoded plan (operand counts, attributes, dtypes, static ranks), and `run`,
+// called by the session for every execution with the tensors of the current run (shapes already
+// bound). A kernel throws tfc::rt::Error (through ctx.fail) on a bad run-time value; it never
+// aborts. Kernels may keep state across runs (cached oneDNN primitives, scratch) in ctx.state;
+// that state belongs to one session and is used by one thread at a time.
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_RUNTIME_CPU_KERNEL_H
+#define TFC_RUNTIME_CPU_KERNEL_H
+
+#include "Error.h"
+#include "Plan.h"
+
+#include <memory>
+#include <string>
+
+namespace tfc::rt {
+
+size_t dtypeSize(tfc_dtype dtype);
+const char *dtypeName(tfc_dtype dtype);
+
+struct Shape {
+  int32_t rank = 0;
+  int64_t d[kMaxRank] = {};
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < rank; ++i)
+      n *= d[i];
+    return n;
+  }
+  int64_t operator[](int i) const { return d[i]; }
+  bool operator==(const Shape &o) const {
+    if (rank != o.rank)
+      return false;
+    for (int i = 0; i < rank; ++i)
+      if (d[i] != o.d[i])
+        return false;
+    return true;
+  }
+  bool operator!=(const Shape &o) const { return !(*this == o); }
+  std::string str() const; // "[1, 128, 384]"
+};
+
+/// A tensor of the current run: dense, row-major.
+struct Tensor {
+  void *data = nullptr;
+  tfc_dtype dtype = TFC_F32;
+  Shape shape;
+  template <typename T> T *as() const { return static_cast<T *>(data); }
+  size_t bytes() const { return size_t(shape.numel()) * dtypeSize(dtype); }
+};
+
+/// Per-session, per-kernel state kept between runs.
+struct KernelState {
+  virtual ~KernelState() = default;
+};
+
+struct DnnlEnv; // cpu/Dnnl.h: engine + stream of a session
+
+struct KernelContext {
+  const FunctionDesc *fn = nullptr;
+  const KernelDesc *k = nullptr;
+  Tensor *tensors = nullptr; // one per value of the function
+  DnnlEnv *dnnl = nullptr;
+  int threads = 1;
+  std::unique_ptr<KernelState> *state = nullptr;
+
+  /// Input `i`, or nullptr when absent (-1) or beyond the kernel's inputs.
+  const Tensor *in(size_t i) const {
+    if (i >= k->inputs.size() || k->inputs[i] < 0)
+      return nullptr;
+    return &tensors[k->inputs[i]];
+  }
+  size_t numInputs() const { return k->inputs.size(); }
+  Tensor &out(size_t i) const { return tensors[k->outputs[i]]; }
+  /// The name of input `i`'s value (for messages).
+  const std::string &inName(size_t i) const { return fn->values[k->inputs[i]].name; }
+
+  /// Throws Error(code, "function 'f': kernel 'name' (Kind): <message>").
+  [[noreturn]] void fail(tfc_code code, const char *fmt, ...) const
+      __attribute__((format(printf, 3, 4)));
+  /// Fails unless the output's bound shape is `expected`.
+  void expectOutputShape(size_t i, const Shape &expected) const;
+
+  template <typename S> S &stateAs() const {
+    if (!*state)
+      state->reset(new S());
+    return static_cast<S &>(**state);
+  }
+};
+
+/// Load-time check of one kernel: returns "" when fine, else the problem (without the prefix).
+using KernelCheckFn = std::string (*)(const FunctionDesc &fn, const KernelDesc &k);
+using KernelRunFn = void (*)(const KernelContext &ctx);
+
+struct KernelSpec {
+  const char *name;
+  int minInputs, maxInputs; // maxInputs -1: any number
+  int numOutputs;
+  int minInts, maxInts;     // maxInts -1: any number
+  int minFloats, maxFloats;
+  KernelCheckFn check;      // may be null
+  KernelRunFn run;
+};
+
+/// The spec of `kind`, or nullptr for an unknown kind.
+const KernelSpec *kernelSpec(int32_t kind);
+
+// Kernel entry points (one family per file under cpu/).
+#define TFC_KERNEL(K)                                                                              \
+  std::string check##K(const FunctionDesc &fn, const KernelDesc &k);                              \
+  void run##K(const KernelContext &ctx);
+TFC_KERNEL(Binary)
+TFC_KERNEL(Unary)
+TFC_KERNEL(MatMul)
+TFC_KERNEL(Reduce)
+TFC_KERNEL(Softmax)
+TFC_KERNEL(LayerNormalization)
+TFC_KERNEL(Gather)
+TFC_KERNEL(Transpose)
+TFC_KERNEL(Reshape)
+TFC_KERNEL(Concat)
+TFC_KERNEL(Slice)
+TFC_KERNEL(Shape)
+TFC_KERNEL(Expand)
+TFC_KERNEL(Where)
+TFC_KERNEL(Cast)
+TFC_KERNEL(LayerNorm)
+TFC_KERNEL(Attention)
+TFC_KERNEL(Linear)
+TFC_KERNEL(Embedding)
+#undef TFC_KERNEL
+
+// ---- helpers shared by the check functions ------------------------------------------------
+/// dtype of input i's value (input must be present).
+inline tfc_dtype inDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i) {
+  return fn.values[k.inputs[i]].dtype;
+}
+inline tfc_dtype outDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i) {
+  return fn.values[k.outputs[i]].dtype;
+}
+inline bool hasInput(const KernelDesc &k, size_t i) { return i < k.inputs.size() && k.inputs[i] >= 0; }
+/// "" if input i (when present) has one of the dtypes, else a message naming it.
+std::string expectDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i, const char *what,
+                        std::initializer_list<tfc_dtype> allowed);
+std::string expectOutDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i,
+                           std::initializer_list<tfc_dtype> allowed);
+/// "" if input i and output 0 have the same dtype.
+std::string expectSameDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i);
+
+} // namespace tfc::rt
+
+#endif // TFC_RUNTIME_CPU_KERNEL_H

@@ -1,0 +1,121 @@
+//===- LayerNorm.cpp - LayerNorm (fused, last axis, residual) and LayerNormalization (ONNX) ----===//
+//
+// Both normalize rows: y = (x - mean) / sqrt(var + eps) * gamma + beta with the biased variance.
+// LayerNorm normalizes the last axis of x (+ residual, added first; same shape as x) with 1-D
+// gamma/beta; LayerNormalization normalizes the dims from `axis` to the end with scale (and
+// optional bias) holding that many elements (or one). One pass per row, rows split across
+// threads; mean and variance accumulate in double for stability on long rows.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+
+#include <cmath>
+
+namespace tfc::rt {
+namespace {
+
+/// Normalizes `rows` rows of `cols`: y = LN(x (+ r)) * g + b; g/b have `cols` elements, or 1
+/// (gStride/bStride 0); b may be null.
+void normalizeRows(const float *x, const float *r, float *y, int64_t rows, int64_t cols,
+                   const float *g, int64_t gStride, const float *b, int64_t bStride, float eps) {
+#pragma omp parallel for schedule(static) if (rows * cols >= 16384)
+  for (int64_t i = 0; i < rows; ++i) {
+    const float *xr = x + i * cols;
+    float *yr = y + i * cols;
+    double sum = 0, sq = 0;
+    if (r) {
+      const float *rr = r + i * cols;
+      for (int64_t j = 0; j < cols; ++j) {
+        float v = xr[j] + rr[j];
+        yr[j] = v;
+        sum += v;
+      }
+      xr = yr;
+    } else {
+      for (int64_t j = 0; j < cols; ++j)
+        sum += xr[j];
+    }
+    double mean = sum / double(cols);
+    for (int64_t j = 0; j < cols; ++j) {
+      double d = xr[j] - mean;
+      sq += d * d;
+    }
+    float inv = float(1.0 / std::sqrt(sq / double(cols) + double(eps)));
+    float m = float(mean);
+    for (int64_t j = 0; j < cols; ++j) {
+      float v = (xr[j] - m) * inv * g[j * gStride];
+      yr[j] = b ? v + b[j * bStride] : v;
+    }
+  }
+}
+
+} // namespace
+
+std::string checkLayerNorm(const FunctionDesc &fn, const KernelDesc &k) {
+  static const char *names[] = {"x", "gamma", "beta", "residual"};
+  for (size_t i = 0; i < k.inputs.size(); ++i) {
+    std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
+    if (!e.empty())
+      return e;
+  }
+  return expectOutDtype(fn, k, 0, {TFC_F32});
+}
+
+void runLayerNorm(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0), &g = *ctx.in(1), &b = *ctx.in(2);
+  const Tensor *r = ctx.in(3);
+  if (x.shape.rank < 1)
+    ctx.fail(TFC_INVALID_ARGUMENT, "input '%s' is a scalar", ctx.inName(0).c_str());
+  int64_t cols = x.shape.d[x.shape.rank - 1];
+  if (g.shape.numel() != cols || b.shape.numel() != cols)
+    ctx.fail(TFC_INVALID_ARGUMENT, "gamma %s and beta %s must have %lld elements",
+             g.shape.str().c_str(), b.shape.str().c_str(), (long long)cols);
+  if (r && r->shape != x.shape)
+    ctx.fail(TFC_INVALID_ARGUMENT, "residual %s does not have the input's shape %s",
+             r->shape.str().c_str(), x.shape.str().c_str());
+  ctx.expectOutputShape(0, x.shape);
+  if (cols == 0)
+    return;
+  normalizeRows(x.as<float>(), r ? r->as<float>() : nullptr, ctx.out(0).as<float>(),
+                x.shape.numel() / cols, cols, g.as<float>(), 1, b.as<float>(), 1,
+                ctx.k->floats[0]);
+}
+
+std::string checkLayerNormalization(const FunctionDesc &fn, const KernelDesc &k) {
+  static const char *names[] = {"x", "scale", "bias"};
+  for (size_t i = 0; i < k.inputs.size(); ++i) {
+    std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
+    if (!e.empty())
+      return e;
+  }
+  int64_t axis = k.ints[0];
+  if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
+    return format("axis %lld is out of range for rank %d", (long long)k.ints[0],
+                  fn.values[k.inputs[0]].rank);
+  return expectOutDtype(fn, k, 0, {TFC_F32});
+}
+
+void runLayerNormalization(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0), &g = *ctx.in(1);
+  const Tensor *b = ctx.in(2);
+  int64_t axis = ctx.k->ints[0];
+  normalizeAxis(axis, x.shape.rank);
+  int64_t cols = 1;
+  for (int i = int(axis); i < x.shape.rank; ++i)
+    cols *= x.shape.d[i];
+  auto stride = [&](const Tensor &t, const char *what) -> int64_t {
+    int64_t n = t.shape.numel();
+    if (n != cols && n != 1)
+      ctx.fail(TFC_INVALID_ARGUMENT, "%s %s must have %lld elements (the normalized dims) or 1",
+               what, t.shape.str().c_str(), (long long)cols);
+    return n == 1 ? 0 : 1;
+  };
+  int64_t gs = stride(g, "scale"), bs = b ? stride(*b, "bias") : 0;
+  ctx.expectOutputShape(0, x.shape);
+  if (cols == 0 || x.shape.numel() == 0)
+    return;
+  normalizeRows(x.as<float>(), nullptr, ctx.out(0).as<float>(), x.shape.numel() / cols, cols,
+                g.as<float>(), gs, b ? b->as<float>() : nullptr, bs, ctx.k->floats[0]);
+}
+
+} // namespace tfc::rt

@@ -1,0 +1,175 @@
+//===- Linear.cpp - fused matmul + bias + activation (+ residual) on oneDNN -------------------===//
+//
+// y = act(x @ W + b) + r with x [..., K] viewed as [M, K], W [K, N] row-major (plain `ab`, read
+// in place from the mapped file: no reorder, no copy), b [N], r broadcasting to y. One oneDNN
+// matmul per (M, threads, residual mode), created on first use and cached in the session:
+// exact-M primitives with `ab` weights (measured on this machine's class: as fast as prepacked
+// or runtime-M weights at M = 128, faster at M = 1; see BUILD-NOTES.md). The activation is an
+// eltwise post-op; the residual is a binary_add post-op ([M, N] or [1, N]), an append_sum when
+// it is computed in place (r and y share bytes), or, for other broadcasts, a separate pass.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+#include "cpu/Dnnl.h"
+
+#include <cstdlib>
+
+namespace tfc::rt {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+enum Activation { kNone = 0, kRelu, kGeluErf, kGeluTanh, kNumActivations };
+enum ResidualMode { kNoResidual, kResidualFull, kResidualRow, kResidualInPlace, kResidualOther };
+
+/// TFC_LINEAR_RUNTIME_M=1 switches to one runtime-M primitive per (threads, mode) (for
+/// measurements; exact M is the default, see the banner).
+bool useRuntimeM() {
+  static const bool on = [] {
+    const char *e = std::getenv("TFC_LINEAR_RUNTIME_M");
+    return e && *e == '1';
+  }();
+  return on;
+}
+
+struct LinearState : KernelState {
+  struct Entry {
+    int64_t m;
+    int threads;
+    int mode;
+    dnnl::matmul prim;
+  };
+  std::vector<Entry> cache;
+};
+
+dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias, int act,
+                           int mode) {
+  // m == DNNL_RUNTIME_DIM_VAL: a runtime-M primitive (a full residual comes as append_sum).
+  memory::desc src({m, k}, dt::f32, tag::ab);
+  memory::desc wei({k, n}, dt::f32, tag::ab);
+  memory::desc dst({m, n}, dt::f32, tag::ab);
+  dnnl::post_ops po;
+  switch (act) {
+  case kRelu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
+  case kGeluErf: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f); break;
+  case kGeluTanh: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f); break;
+  default: break;
+  }
+  if (mode == kResidualFull)
+    po.append_binary(dnnl::algorithm::binary_add, memory::desc({m, n}, dt::f32, tag::ab));
+  else if (mode == kResidualRow)
+    po.append_binary(dnnl::algorithm::binary_add, memory::desc({1, n}, dt::f32, tag::ab));
+  else if (mode == kResidualInPlace)
+    po.append_sum(1.f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(src, wei, memory::desc({1, n}, dt::f32, tag::ab), dst)
+                                 : dnnl::matmul::desc(src, wei, dst);
+  return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, env.engine));
+}
+
+} // namespace
+
+std::string checkLinear(const FunctionDesc &fn, const KernelDesc &k) {
+  if (k.ints[0] < 0 || k.ints[0] >= kNumActivations)
+    return format("unknown Activation %lld", (long long)k.ints[0]);
+  static const char *names[] = {"x", "weight", "bias", "residual"};
+  for (size_t i = 0; i < k.inputs.size(); ++i) {
+    std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
+    if (!e.empty())
+      return e;
+  }
+  if (fn.values[k.inputs[1]].rank != 2)
+    return format("weight '%s' has rank %d, expected 2 ([K, N])",
+                  fn.values[k.inputs[1]].name.c_str(), fn.values[k.inputs[1]].rank);
+  return expectOutDtype(fn, k, 0, {TFC_F32});
+}
+
+void runLinear(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
+  const Tensor *b = ctx.in(2), *r = ctx.in(3);
+  Tensor &y = ctx.out(0);
+  if (x.shape.rank < 1)
+    ctx.fail(TFC_INVALID_ARGUMENT, "input '%s' is a scalar", ctx.inName(0).c_str());
+  int64_t K = x.shape.d[x.shape.rank - 1], N = w.shape.d[1];
+  if (w.shape.d[0] != K)
+    ctx.fail(TFC_INVALID_ARGUMENT, "x %s and weight %s do not agree on K", x.shape.str().c_str(),
+             w.shape.str().c_str());
+  if (b && b->shape.numel() != N)
+    ctx.fail(TFC_INVALID_ARGUMENT, "bias %s does not have N = %lld elements",
+             b->shape.str().c_str(), (long long)N);
+  Shape shape = x.shape;
+  shape.d[shape.rank - 1] = N;
+  ctx.expectOutputShape(0, shape);
+  if (K == 0)
+    ctx.fail(TFC_UNSUPPORTED, "an empty reduction (K = 0)");
+  int64_t M = x.shape.numel() / K;
+  if (M == 0 || N == 0)
+    return;
+  int mode = kNoResidual;
+  if (r) {
+    if (!broadcastsTo(r->shape, shape))
+      ctx.fail(TFC_INVALID_ARGUMENT, "residual %s does not broadcast to the output %s",
+               r->shape.str().c_str(), shape.str().c_str());
+    if (r->data == y.data)
+      mode = r->shape == shape ? kResidualInPlace : kResidualOther;
+    else if (r->shape.numel() == M * N)
+      mode = kResidualFull;
+    else if (r->shape.numel() == N && r->shape.d[r->shape.rank - 1] == N)
+      mode = kResidualRow;
+    else
+      mode = kResidualOther;
+  }
+  int act = int(ctx.k->ints[0]);
+  auto &st = ctx.stateAs<LinearState>();
+  bool runtimeM = useRuntimeM();
+  if (runtimeM && mode == kResidualFull) {
+    // Runtime-M primitives take a full residual as append_sum: y starts as r.
+    std::memcpy(y.data, r->data, size_t(M * N) * sizeof(float));
+    mode = kResidualInPlace;
+  }
+  int64_t key = runtimeM ? DNNL_RUNTIME_DIM_VAL : M;
+  dnnl::matmul *prim = nullptr;
+  for (auto &e : st.cache)
+    if (e.m == key && e.threads == ctx.threads && e.mode == mode)
+      prim = &e.prim;
+  if (!prim) {
+    int primMode = mode == kResidualOther ? kNoResidual : mode;
+    st.cache.push_back({key, ctx.threads, mode,
+                        makePrimitive(*ctx.dnnl, key, K, N, b != nullptr, act, primMode)});
+    prim = &st.cache.back().prim;
+  }
+  DnnlEnv &env = *ctx.dnnl;
+  memory src({{M, K}, dt::f32, tag::ab}, env.engine, x.data);
+  memory wei({{K, N}, dt::f32, tag::ab}, env.engine, w.data);
+  memory dst({{M, N}, dt::f32, tag::ab}, env.engine, y.data);
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  if (b)
+    args[DNNL_ARG_BIAS] = memory({{1, N}, dt::f32, tag::ab}, env.engine, b->data);
+  int postIndex = act == kNone ? 0 : 1;
+  if (mode == kResidualFull)
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postIndex) | DNNL_ARG_SRC_1] =
+        memory({{M, N}, dt::f32, tag::ab}, env.engine, r->data);
+  else if (mode == kResidualRow)
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postIndex) | DNNL_ARG_SRC_1] =
+        memory({{1, N}, dt::f32, tag::ab}, env.engine, r->data);
+  if (mode == kResidualOther && r->data == y.data)
+    ctx.fail(TFC_UNSUPPORTED, "an in-place residual must have the output's shape");
+  prim->execute(env.stream, args);
+  env.stream.wait();
+  if (mode == kResidualOther) {
+    const Shape *ins[2] = {&shape, &r->shape};
+    BroadcastLoop<2> loop(shape, ins);
+    float *py = y.as<float>();
+    const float *pr = r->as<float>();
+    loop.run([&](int64_t o, const int64_t *off, int64_t n, const int64_t *stv) {
+      for (int64_t i = 0; i < n; ++i)
+        py[o + i] += pr[off[1] + i * stv[1]];
+    });
+  }
+}
+
+} // namespace tfc::rt

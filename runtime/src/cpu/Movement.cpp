@@ -1,0 +1,237 @@
+//===- Movement.cpp - Transpose, Reshape, Concat, Slice, Shape ---------------------------------===//
+//
+// Kernels that move bytes of any dtype without arithmetic. Transpose and Slice are strided
+// copies (inner runs contiguous where they can be); Reshape is a copy, or nothing when the plan
+// gave input and output the same bytes; Slice follows ONNX (negative starts/ends count from the
+// end, values clamp to the dim, steps may be negative); Shape writes the input's dims as i64.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+
+#include <algorithm>
+
+namespace tfc::rt {
+namespace {
+
+/// Copies the strided view (dims, src element strides, base offset) of `src` into dense `dst`.
+void stridedCopy(const char *src, int64_t base, const Shape &dims, const int64_t *strides,
+                 char *dst, size_t es) {
+  int rank = dims.rank;
+  int64_t total = dims.numel();
+  if (total == 0)
+    return;
+  if (rank == 0) {
+    std::memcpy(dst, src + base * es, es);
+    return;
+  }
+  int64_t inner = dims.d[rank - 1], innerStride = strides[rank - 1];
+  int64_t outer = total / inner;
+#pragma omp parallel for schedule(static) if (total >= 32768 && outer > 1)
+  for (int64_t o = 0; o < outer; ++o) {
+    int64_t off = base, rem = o;
+    for (int i = rank - 2; i >= 0; --i) {
+      off += (rem % dims.d[i]) * strides[i];
+      rem /= dims.d[i];
+    }
+    char *d = dst + o * inner * int64_t(es);
+    if (innerStride == 1) {
+      std::memcpy(d, src + off * es, size_t(inner) * es);
+    } else {
+      withElementType(es, [&](auto tag) {
+        using T = decltype(tag);
+        const T *s = reinterpret_cast<const T *>(src) + off;
+        T *dd = reinterpret_cast<T *>(d);
+        for (int64_t j = 0; j < inner; ++j)
+          dd[j] = s[j * innerStride];
+      });
+    }
+  }
+}
+
+void denseStrides(const Shape &s, int64_t *strides) {
+  int64_t st = 1;
+  for (int i = s.rank - 1; i >= 0; --i) {
+    strides[i] = st;
+    st *= s.d[i];
+  }
+}
+
+} // namespace
+
+// ---- Transpose ------------------------------------------------------------------------------
+std::string checkTranspose(const FunctionDesc &fn, const KernelDesc &k) {
+  int rank = fn.values[k.inputs[0]].rank;
+  if (k.ints.empty())
+    return expectSameDtype(fn, k, 0);
+  if (int(k.ints.size()) != rank)
+    return format("perm has %zu entries for rank %d", k.ints.size(), rank);
+  bool seen[kMaxRank] = {};
+  for (int64_t p : k.ints) {
+    if (p < 0 || p >= rank || seen[p])
+      return "perm is not a permutation of 0..rank-1";
+    seen[p] = true;
+  }
+  return expectSameDtype(fn, k, 0);
+}
+
+void runTranspose(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0);
+  int rank = x.shape.rank;
+  int64_t perm[kMaxRank];
+  for (int i = 0; i < rank; ++i)
+    perm[i] = ctx.k->ints.empty() ? rank - 1 - i : ctx.k->ints[i];
+  int64_t in[kMaxRank], strides[kMaxRank];
+  denseStrides(x.shape, in);
+  Shape shape;
+  shape.rank = rank;
+  for (int i = 0; i < rank; ++i) {
+    shape.d[i] = x.shape.d[perm[i]];
+    strides[i] = in[perm[i]];
+  }
+  ctx.expectOutputShape(0, shape);
+  stridedCopy(x.as<char>(), 0, shape, strides, ctx.out(0).as<char>(), dtypeSize(x.dtype));
+}
+
+// ---- Reshape --------------------------------------------------------------------------------
+std::string checkReshape(const FunctionDesc &fn, const KernelDesc &k) {
+  return expectSameDtype(fn, k, 0);
+}
+
+void runReshape(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0);
+  Tensor &y = ctx.out(0);
+  if (x.shape.numel() != y.shape.numel())
+    ctx.fail(TFC_INVALID_ARGUMENT, "cannot reshape %s (%lld elements) to %s",
+             x.shape.str().c_str(), (long long)x.shape.numel(), y.shape.str().c_str());
+  if (x.data != y.data)
+    std::memmove(y.data, x.data, x.bytes());
+}
+
+// ---- Concat ---------------------------------------------------------------------------------
+std::string checkConcat(const FunctionDesc &fn, const KernelDesc &k) {
+  int rank = fn.values[k.inputs[0]].rank;
+  for (size_t i = 0; i < k.inputs.size(); ++i) {
+    std::string e = expectSameDtype(fn, k, i);
+    if (!e.empty())
+      return e;
+    if (fn.values[k.inputs[i]].rank != rank)
+      return format("inputs have different ranks (%d and %d)", rank, fn.values[k.inputs[i]].rank);
+  }
+  int64_t axis = k.ints[0];
+  if (!normalizeAxis(axis, rank))
+    return format("axis %lld is out of range for rank %d", (long long)k.ints[0], rank);
+  return "";
+}
+
+void runConcat(const KernelContext &ctx) {
+  const Tensor &x0 = *ctx.in(0);
+  int64_t axis = ctx.k->ints[0];
+  normalizeAxis(axis, x0.shape.rank);
+  Shape shape = x0.shape;
+  shape.d[axis] = 0;
+  for (size_t i = 0; i < ctx.numInputs(); ++i) {
+    const Tensor &x = *ctx.in(i);
+    for (int d = 0; d < shape.rank; ++d)
+      if (d != axis && x.shape.d[d] != x0.shape.d[d])
+        ctx.fail(TFC_INVALID_ARGUMENT, "input %zu %s does not match input 0 %s off the axis", i,
+                 x.shape.str().c_str(), x0.shape.str().c_str());
+    shape.d[axis] += x.shape.d[axis];
+  }
+  ctx.expectOutputShape(0, shape);
+  size_t es = dtypeSize(x0.dtype);
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i)
+    outer *= shape.d[i];
+  for (int i = int(axis) + 1; i < shape.rank; ++i)
+    inner *= shape.d[i];
+  char *dst = ctx.out(0).as<char>();
+  size_t outRow = size_t(shape.d[axis] * inner) * es;
+  size_t at = 0;
+  for (size_t i = 0; i < ctx.numInputs(); ++i) {
+    const Tensor &x = *ctx.in(i);
+    size_t row = size_t(x.shape.d[axis] * inner) * es;
+    const char *src = x.as<char>();
+    for (int64_t o = 0; o < outer; ++o)
+      std::memcpy(dst + o * outRow + at, src + o * row, row);
+    at += row;
+  }
+}
+
+// ---- Slice ----------------------------------------------------------------------------------
+std::string checkSlice(const FunctionDesc &fn, const KernelDesc &k) {
+  int64_t n = k.ints[0];
+  if (n < 0 || int64_t(k.ints.size()) != 1 + 2 * n)
+    return format("ints must be [n, axes(n), steps(n)]; n = %lld with %zu ints", (long long)n,
+                  k.ints.size());
+  int rank = fn.values[k.inputs[0]].rank;
+  bool seen[kMaxRank] = {};
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t a = k.ints[1 + i];
+    if (!normalizeAxis(a, rank) || seen[a])
+      return format("axis %lld is out of range for rank %d or repeated", (long long)k.ints[1 + i],
+                    rank);
+    seen[a] = true;
+    if (k.ints[1 + n + i] == 0)
+      return format("step %lld is 0", (long long)i);
+  }
+  std::string e = expectDtype(fn, k, 1, "starts", {TFC_I64});
+  if (e.empty())
+    e = expectDtype(fn, k, 2, "ends", {TFC_I64});
+  return e.empty() ? expectSameDtype(fn, k, 0) : e;
+}
+
+void runSlice(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0), &starts = *ctx.in(1), &ends = *ctx.in(2);
+  const auto &ints = ctx.k->ints;
+  int64_t n = ints[0];
+  if (starts.shape.numel() != n || ends.shape.numel() != n)
+    ctx.fail(TFC_INVALID_ARGUMENT, "starts %s and ends %s must have %lld entries (one per axis)",
+             starts.shape.str().c_str(), ends.shape.str().c_str(), (long long)n);
+  Shape shape = x.shape;
+  int64_t strides[kMaxRank];
+  denseStrides(x.shape, strides);
+  int64_t base = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t axis = ints[1 + i];
+    normalizeAxis(axis, x.shape.rank);
+    int64_t step = ints[1 + n + i], d = x.shape.d[axis];
+    int64_t s = starts.as<int64_t>()[i], e = ends.as<int64_t>()[i];
+    if (s < 0)
+      s = s < -d ? 0 : s + d;
+    if (e < 0)
+      e = e < -d ? -1 : e + d;
+    int64_t count;
+    if (step > 0) {
+      s = std::clamp<int64_t>(s, 0, d);
+      e = std::clamp<int64_t>(e, 0, d);
+      count = e > s ? (e - s + step - 1) / step : 0;
+    } else {
+      s = std::clamp<int64_t>(s, 0, d - 1);
+      e = std::clamp<int64_t>(e, -1, d - 1);
+      count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+    }
+    shape.d[axis] = count;
+    if (count > 0)
+      base += s * strides[axis];
+    strides[axis] *= step;
+  }
+  ctx.expectOutputShape(0, shape);
+  stridedCopy(x.as<char>(), base, shape, strides, ctx.out(0).as<char>(), dtypeSize(x.dtype));
+}
+
+// ---- Shape ----------------------------------------------------------------------------------
+std::string checkShape(const FunctionDesc &fn, const KernelDesc &k) {
+  return expectOutDtype(fn, k, 0, {TFC_I64});
+}
+
+void runShape(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0);
+  Shape shape;
+  shape.rank = 1;
+  shape.d[0] = x.shape.rank;
+  ctx.expectOutputShape(0, shape);
+  for (int i = 0; i < x.shape.rank; ++i)
+    ctx.out(0).as<int64_t>()[i] = x.shape.d[i];
+}
+
+} // namespace tfc::rt

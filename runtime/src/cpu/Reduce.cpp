@@ -1,0 +1,90 @@
+//===- Reduce.cpp - mean / sum over axes -------------------------------------------------------===//
+//
+// ints [ReduceOp, keepdims, axes...]; negative axes count from the end; no axes reduces all
+// (ONNX). Each output element sums its reduced sub-tensor (strided), accumulating in double;
+// output elements split across threads.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+
+namespace tfc::rt {
+
+enum ReduceOp { kMean = 0, kSum, kNumReduceOps };
+
+std::string checkReduce(const FunctionDesc &fn, const KernelDesc &k) {
+  if (k.ints[0] < 0 || k.ints[0] >= kNumReduceOps)
+    return format("unknown ReduceOp %lld", (long long)k.ints[0]);
+  int rank = fn.values[k.inputs[0]].rank;
+  for (size_t i = 2; i < k.ints.size(); ++i) {
+    int64_t a = k.ints[i];
+    if (!normalizeAxis(a, rank))
+      return format("axis %lld is out of range for rank %d", (long long)k.ints[i], rank);
+  }
+  std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
+  return e.empty() ? expectSameDtype(fn, k, 0) : e;
+}
+
+void runReduce(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0);
+  const auto &ints = ctx.k->ints;
+  bool keep = ints[1] != 0;
+  int rank = x.shape.rank;
+  bool reduced[kMaxRank] = {};
+  if (ints.size() == 2) {
+    for (int i = 0; i < rank; ++i)
+      reduced[i] = true;
+  }
+  for (size_t i = 2; i < ints.size(); ++i) {
+    int64_t a = ints[i];
+    normalizeAxis(a, rank);
+    reduced[a] = true;
+  }
+  int64_t strides[kMaxRank];
+  int64_t s = 1;
+  for (int i = rank - 1; i >= 0; --i) {
+    strides[i] = s;
+    s *= x.shape.d[i];
+  }
+  Shape out;
+  int64_t keptDims[kMaxRank], keptStrides[kMaxRank], redDims[kMaxRank], redStrides[kMaxRank];
+  int nk = 0, nr = 0;
+  int64_t count = 1;
+  for (int i = 0; i < rank; ++i) {
+    if (reduced[i]) {
+      redDims[nr] = x.shape.d[i];
+      redStrides[nr++] = strides[i];
+      count *= x.shape.d[i];
+      if (keep)
+        out.d[out.rank++] = 1;
+    } else {
+      keptDims[nk] = x.shape.d[i];
+      keptStrides[nk++] = strides[i];
+      out.d[out.rank++] = x.shape.d[i];
+    }
+  }
+  ctx.expectOutputShape(0, out);
+  const float *px = x.as<float>();
+  float *py = ctx.out(0).as<float>();
+  int64_t n = out.numel();
+  bool mean = ints[0] == kMean;
+#pragma omp parallel for schedule(static) if (n * count >= 16384 && n > 1)
+  for (int64_t o = 0; o < n; ++o) {
+    int64_t base = 0, rem = o;
+    for (int i = nk - 1; i >= 0; --i) {
+      base += (rem % keptDims[i]) * keptStrides[i];
+      rem /= keptDims[i];
+    }
+    double acc = 0;
+    for (int64_t r = 0; r < count; ++r) {
+      int64_t off = base, rr = r;
+      for (int i = nr - 1; i >= 0; --i) {
+        off += (rr % redDims[i]) * redStrides[i];
+        rr /= redDims[i];
+      }
+      acc += px[off];
+    }
+    py[o] = float(mean ? (count ? acc / double(count) : 0.0) : acc);
+  }
+}
+
+} // namespace tfc::rt

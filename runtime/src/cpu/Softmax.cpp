@@ -1,0 +1,114 @@
+//===- Softmax.cpp - softmax along one axis ----------------------------------------------------===//
+//
+// x viewed as [outer, n, inner] (n the axis): each of the outer*inner lines is shifted by its
+// max, exponentiated (fastExp, Common.h) and normalized. Lines split across threads.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+
+#include <limits>
+
+namespace tfc::rt {
+
+#define TFC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+TFC_CLONES float rowScaleAddMax(float *row, int64_t n, float scale, const float *add) {
+  float mx = -std::numeric_limits<float>::infinity();
+  if (add) {
+#pragma omp simd reduction(max : mx)
+    for (int64_t j = 0; j < n; ++j) {
+      float v = row[j] * scale + add[j];
+      row[j] = v;
+      mx = v > mx ? v : mx;
+    }
+  } else {
+#pragma omp simd reduction(max : mx)
+    for (int64_t j = 0; j < n; ++j) {
+      float v = row[j] * scale;
+      row[j] = v;
+      mx = v > mx ? v : mx;
+    }
+  }
+  return mx;
+}
+
+TFC_CLONES void rowExpNormalize(float *row, int64_t n, float mx) {
+  if (mx == -std::numeric_limits<float>::infinity()) {
+    for (int64_t j = 0; j < n; ++j)
+      row[j] = 0.f;
+    return;
+  }
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; ++j) {
+    float e = fastExp(row[j] - mx);
+    row[j] = e;
+    sum += e;
+  }
+  float inv = 1.f / sum;
+#pragma omp simd
+  for (int64_t j = 0; j < n; ++j)
+    row[j] *= inv;
+}
+
+std::string checkSoftmax(const FunctionDesc &fn, const KernelDesc &k) {
+  std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
+  if (!e.empty())
+    return e;
+  int64_t axis = k.ints[0];
+  if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
+    return format("axis %lld is out of range for rank %d", (long long)k.ints[0],
+                  fn.values[k.inputs[0]].rank);
+  return expectOutDtype(fn, k, 0, {TFC_F32});
+}
+
+void runSoftmax(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0);
+  ctx.expectOutputShape(0, x.shape);
+  int64_t axis = ctx.k->ints[0];
+  normalizeAxis(axis, x.shape.rank);
+  int64_t outer = 1, n = x.shape.d[axis], inner = 1;
+  for (int i = 0; i < axis; ++i)
+    outer *= x.shape.d[i];
+  for (int i = int(axis) + 1; i < x.shape.rank; ++i)
+    inner *= x.shape.d[i];
+  const float *px = x.as<float>();
+  float *py = ctx.out(0).as<float>();
+  if (n == 0)
+    return;
+  if (inner == 1) {
+#pragma omp parallel for schedule(static) if (outer * n >= 16384)
+    for (int64_t o = 0; o < outer; ++o) {
+      float *yl = py + o * n;
+      if (yl != px + o * n)
+        std::memcpy(yl, px + o * n, size_t(n) * sizeof(float));
+      rowExpNormalize(yl, n, rowScaleAddMax(yl, n, 1.f, nullptr));
+    }
+    return;
+  }
+#pragma omp parallel for schedule(static) if (outer * n * inner >= 16384)
+  for (int64_t line = 0; line < outer * inner; ++line) {
+    int64_t o = line / inner, in = line % inner;
+    const float *xl = px + o * n * inner + in;
+    float *yl = py + o * n * inner + in;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < n; ++j)
+      mx = xl[j * inner] > mx ? xl[j * inner] : mx;
+    if (mx == -std::numeric_limits<float>::infinity()) {
+      for (int64_t j = 0; j < n; ++j)
+        yl[j * inner] = 0.f; // every entry -inf: no mass anywhere
+      continue;
+    }
+    float sum = 0.f;
+    for (int64_t j = 0; j < n; ++j) {
+      float e = fastExp(xl[j * inner] - mx);
+      yl[j * inner] = e;
+      sum += e;
+    }
+    float inv = 1.f / sum;
+    for (int64_t j = 0; j < n; ++j)
+      yl[j * inner] *= inv;
+  }
+}
+
+} // namespace tfc::rt

@@ -1,0 +1,15 @@
+# End-to-end: tests/e2e/e2e_reference_test.cpp compiles every model of
+# tests/e2e/refs/manifest.json with the `tfc` binary, runs the plans through the runtime's
+# C API and compares them with the PyTorch reference outputs. Registered only once the
+# runtime library exists (it is built alongside); labelled e2e, not unit.
+if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
+  add_executable(e2e_reference_test ${TFC_SOURCE_DIR}/tests/e2e/e2e_reference_test.cpp)
+  target_include_directories(e2e_reference_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
+  target_link_libraries(e2e_reference_test PRIVATE tfc_runtime TfrunLib GTest::gtest
+    GTest::gtest_main)
+  target_compile_definitions(e2e_reference_test PRIVATE
+    TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
+  add_dependencies(e2e_reference_test tfc) # the test runs ${TFC_BINARY_DIR}/bin/tfc
+  gtest_discover_tests(e2e_reference_test DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS e2e TIMEOUT 900)
+endif()

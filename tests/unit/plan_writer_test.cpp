@@ -1,0 +1,223 @@
+//===- plan_writer_test.cpp - the plan file as docs/PLAN_FORMAT.md says ----===//
+//
+// The encoder's plan is written, read back and checked like a loader would: header fields,
+// the FlatBuffers Verifier and identifier, every constant's bytes against the model weight and
+// its checksum, ports and values. Writes that fail leave nothing behind.
+//
+//===----------------------------------------------------------------------===//
+#include "plan_test_util.h"
+
+#include "tfc/plan/PlanWriter.h"
+#include "tfc/schema/PlanFile.h"
+
+#include <gmock/gmock.h>
+
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using ::testing::HasSubstr;
+namespace fb = tfc::plan;
+
+namespace {
+
+std::vector<uint8_t> readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string tempDir() {
+  std::string dir = ::testing::TempDir() + "tfc_plan_writer_XXXXXX";
+  return mkdtemp(dir.data()) ? dir : "";
+}
+
+std::vector<std::string> listDir(const std::string &dir) {
+  std::vector<std::string> names;
+  if (DIR *d = opendir(dir.c_str())) {
+    while (dirent *e = readdir(d))
+      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+        names.push_back(e->d_name);
+    closedir(d);
+  }
+  return names;
+}
+
+class WrittenPlan : public ::testing::TestWithParam<std::tuple<std::string, bool>> {};
+
+TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
+  auto [name, fuse] = GetParam();
+  mlir::MLIRContext context;
+  tfc::driver::CompileResult result;
+  tfc::planner::Plan plan;
+  plantest::compileExample(context, name, fuse, result, plan);
+  std::string dir = tempDir();
+  ASSERT_FALSE(dir.empty());
+  std::string path = dir + "/plan.bin";
+  auto s = tfc::driver::writePlanFile(plan, path);
+  ASSERT_TRUE(s.ok()) << s.error;
+  EXPECT_EQ(listDir(dir), std::vector<std::string>{"plan.bin"});  // no temp file left
+  std::vector<uint8_t> bytes = readFile(path);
+  ASSERT_GE(bytes.size(), 64u);
+
+  // Header.
+  fb::PlanFileHeader h;
+  std::memcpy(&h, bytes.data(), sizeof(h));
+  EXPECT_EQ(std::memcmp(h.magic, fb::kPlanMagic, 8), 0);
+  EXPECT_EQ(h.formatMajor, 1u);
+  EXPECT_EQ(h.formatMinor, 0u);
+  EXPECT_EQ(h.planOffset, 64u);
+  EXPECT_EQ(h.fileSize, bytes.size());
+  EXPECT_EQ(h.weightsOffset % 64, 0u);
+  EXPECT_GE(h.weightsOffset, h.planOffset + h.planSize);
+  EXPECT_LE(h.weightsOffset + h.weightsSize, h.fileSize);
+  for (uint8_t r : h.reserved)
+    EXPECT_EQ(r, 0);
+
+  // FlatBuffer.
+  flatbuffers::Verifier verifier(bytes.data() + h.planOffset, h.planSize);
+  ASSERT_TRUE(fb::VerifyPlanBuffer(verifier));
+  ASSERT_TRUE(fb::PlanBufferHasIdentifier(bytes.data() + h.planOffset));
+  const fb::Plan *p = fb::GetPlan(bytes.data() + h.planOffset);
+  EXPECT_EQ(p->format_major(), 1u);
+  EXPECT_EQ(p->format_minor(), 0u);
+  EXPECT_EQ(p->producer()->str(), "tfc 0.1.0");
+  EXPECT_EQ(p->target(), fb::Target::Cpu);
+  ASSERT_TRUE(p->model());
+  EXPECT_EQ(p->model()->family()->str(), result.family);
+  EXPECT_EQ(p->model()->name()->str(), result.model.name);
+  EXPECT_EQ(p->model()->special_tokens()->pad_id(), result.model.specialTokens.padId);
+  EXPECT_EQ(p->model()->special_tokens()->start_id(), result.model.specialTokens.startId);
+  ASSERT_EQ(p->symbols()->size(), plan.symbols.size());
+  EXPECT_EQ(p->symbols()->Get(0)->name()->str(), "batch");
+  EXPECT_EQ(p->symbols()->Get(0)->max(), 16);
+
+  // Constants: bytes equal the model's weights, aligned, checksummed.
+  ASSERT_EQ(p->constants()->size(), plan.constants.size());
+  size_t weightsSeen = 0;
+  for (const fb::Constant *c : *p->constants()) {
+    EXPECT_EQ(c->offset() % 64, 0u) << c->name()->str();
+    ASSERT_LE(c->offset() + c->size(), h.weightsSize) << c->name()->str();
+    const uint8_t *data = bytes.data() + h.weightsOffset + c->offset();
+    EXPECT_EQ(fb::fnv1a64(data, c->size()), c->checksum()) << c->name()->str();
+    EXPECT_EQ(c->layout()->str(), "row_major");
+    uint64_t n = 1;
+    for (int64_t d : *c->shape())
+      n *= d;
+    EXPECT_EQ(c->size(), n * tfc::planner::dtypeSize(c->dtype())) << c->name()->str();
+    auto w = result.model.weights.find(c->name()->str());
+    if (w != result.model.weights.end()) {
+      ++weightsSeen;
+      EXPECT_EQ(c->dtype(), fb::DType::F32);
+      EXPECT_EQ(std::vector<int64_t>(c->shape()->begin(), c->shape()->end()), w->second.shape);
+      ASSERT_EQ(c->size(), w->second.numElements() * sizeof(float));
+      EXPECT_EQ(std::memcmp(data, w->second.data, c->size()), 0) << c->name()->str();
+    } else {
+      EXPECT_EQ(c->name()->str().rfind("const.", 0), 0u) << c->name()->str();
+    }
+  }
+  EXPECT_EQ(weightsSeen, result.model.weights.size());  // every weight is used once
+
+  // The function: ports tied to values, constants' dtype and shape equal the values'.
+  ASSERT_EQ(p->functions()->size(), 1u);
+  const fb::Function *f = p->functions()->Get(0);
+  EXPECT_EQ(f->name()->str(), "forward");
+  EXPECT_EQ(f->arena_size(), result.plan.arenaBytes);
+  EXPECT_EQ(f->kernels()->size(), plan.functions[0].kernels.size());
+  for (uint32_t i = 0; i < f->inputs()->size(); ++i) {
+    const fb::Value *v = f->values()->Get(f->inputs()->Get(i)->value());
+    EXPECT_EQ(v->kind(), fb::ValueKind::Input);
+    EXPECT_EQ(v->port(), (int32_t)i);
+    EXPECT_EQ(v->dtype(), fb::DType::I64);
+  }
+  EXPECT_EQ(f->inputs()->Get(0)->name()->str(), name == "encdec" ? "src_ids" : "input_ids");
+  for (uint32_t i = 0; i < f->outputs()->size(); ++i) {
+    const fb::Value *v = f->values()->Get(f->outputs()->Get(i)->value());
+    EXPECT_EQ(v->kind(), fb::ValueKind::Output);
+    EXPECT_EQ(v->port(), (int32_t)i);
+  }
+  for (const fb::Value *v : *f->values()) {
+    if (v->kind() == fb::ValueKind::Constant) {
+      const fb::Constant *c = p->constants()->Get(v->constant());
+      EXPECT_EQ(c->dtype(), v->dtype());
+      ASSERT_EQ(c->shape()->size(), v->dims()->size());
+      for (uint32_t d = 0; d < v->dims()->size(); ++d) {
+        EXPECT_EQ(v->dims()->Get(d)->symbol(), -1);
+        EXPECT_EQ(v->dims()->Get(d)->size(), c->shape()->Get(d));
+      }
+    }
+    if (v->kind() == fb::ValueKind::Intermediate) {
+      EXPECT_EQ(v->arena_offset() % 64, 0u);
+    }
+  }
+  for (const fb::Kernel *k : *f->kernels()) {
+    EXPECT_TRUE(k->name());
+    for (int32_t in : *k->inputs())
+      EXPECT_LT(in, (int32_t)f->values()->size());
+  }
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Examples, WrittenPlan,
+                         ::testing::Combine(::testing::Values("encoder", "decoder", "encdec",
+                                                              "classifier"),
+                                            ::testing::Bool()));
+
+TEST(PlanWriter, NonexistentDirectoryFailsAndCreatesNothing) {
+  mlir::MLIRContext context;
+  tfc::driver::CompileResult result;
+  tfc::planner::Plan plan;
+  plantest::compileExample(context, "classifier", true, result, plan);
+  std::string dir = tempDir();
+  ASSERT_FALSE(dir.empty());
+  std::string missing = dir + "/no/such/dir";
+  auto s = tfc::driver::writePlanFile(plan, missing + "/plan.bin");
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error, HasSubstr(missing + "/plan.bin"));
+  EXPECT_THAT(s.error, HasSubstr("No such file or directory"));
+  struct stat st;
+  EXPECT_NE(::stat((dir + "/no").c_str(), &st), 0);
+  EXPECT_TRUE(listDir(dir).empty());
+  ::rmdir(dir.c_str());
+}
+
+TEST(PlanWriter, AnInvalidPlanLeavesTheOldFile) {
+  mlir::MLIRContext context;
+  tfc::driver::CompileResult result;
+  tfc::planner::Plan plan;
+  plantest::compileExample(context, "encoder", true, result, plan);
+  std::string dir = tempDir();
+  std::string path = dir + "/plan.bin";
+  { std::ofstream(path) << "old"; }
+  plan.constants[0].bytes.size -= 4;  // no longer matches its shape
+  auto s = tfc::driver::writePlanFile(plan, path);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error, HasSubstr(plan.constants[0].name));
+  std::vector<uint8_t> old = readFile(path);
+  EXPECT_EQ(std::string(old.begin(), old.end()), "old");
+  EXPECT_EQ(listDir(dir), std::vector<std::string>{"plan.bin"});
+  ::unlink(path.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST(PlanWriter, StreamsTheSameBytesToAnySink) {
+  mlir::MLIRContext context;
+  tfc::driver::CompileResult result;
+  tfc::planner::Plan plan;
+  plantest::compileExample(context, "decoder", true, result, plan);
+  tfc::planner::VectorSink a, b;
+  tfc::planner::PlanLayout layout;
+  ASSERT_TRUE(tfc::planner::writePlan(plan, a, &layout).ok());
+  ASSERT_TRUE(tfc::planner::writePlan(plan, b).ok());
+  EXPECT_EQ(a.bytes, b.bytes);  // deterministic
+  EXPECT_EQ(a.bytes.size(), layout.fileSize);
+  ASSERT_EQ(layout.constantOffsets.size(), plan.constants.size());
+  for (size_t i = 0; i < plan.constants.size(); ++i)
+    EXPECT_EQ(std::memcmp(a.bytes.data() + layout.weightsOffset + layout.constantOffsets[i],
+                          plan.constants[i].bytes.data(), plan.constants[i].bytes.size),
+              0);
+}
+
+} // namespace

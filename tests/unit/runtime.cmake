@@ -1,0 +1,26 @@
+# runtime/ (libtfc_runtime): kernels against reference loops, loader and session errors,
+# concurrency. The plans are written by the tests themselves (runtime_plan_builder.h).
+find_package(Threads REQUIRED)
+if(TARGET tfc_runtime)
+  tfc_add_unit_test(runtime_kernels_test SOURCES runtime_kernels_test.cpp
+    LIBS tfc_runtime tfc_schema)
+  tfc_add_unit_test(runtime_loader_test SOURCES runtime_loader_test.cpp
+    LIBS tfc_runtime tfc_schema)
+  tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp
+    LIBS tfc_runtime tfc_schema Threads::Threads)
+  # A benchmark, not a test: built, never registered with ctest.
+  add_executable(runtime_kernel_bench runtime_kernel_bench.cpp)
+  target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)
+endif()
+# The measured alternatives behind environment switches (runtime-M Linear primitives,
+# per-head Attention) must stay correct too.
+if(TARGET runtime_kernels_test)
+  add_test(NAME runtime_kernels_test.linear_runtime_m
+    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
+  set_tests_properties(runtime_kernels_test.linear_runtime_m PROPERTIES
+    ENVIRONMENT TFC_LINEAR_RUNTIME_M=1 LABELS unit)
+  add_test(NAME runtime_kernels_test.attention_per_head
+    COMMAND runtime_kernels_test --gtest_filter=*Attention*)
+  set_tests_properties(runtime_kernels_test.attention_per_head PROPERTIES
+    ENVIRONMENT TFC_ATTENTION_PER_HEAD=1 LABELS unit)
+endif()

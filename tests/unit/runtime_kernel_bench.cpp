@@ -1,0 +1,106 @@
+//===- runtime_kernel_bench.cpp - speed of Linear and Attention at [1, 128, 384] (a benchmark) ===//
+//
+// Not a test: built next to the runtime tests (it shares their plan builder) but never run by
+// ctest. Run it by hand:  build/bin/runtime_kernel_bench  (TFC_RT_THREADS=N, default 2).
+//
+//===----------------------------------------------------------------------------------------===//
+#include "runtime_kernel_harness.h"
+
+#include "tfc/tfc_runtime.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace rtt;
+using K = fb::KernelKind;
+
+namespace {
+TEST(RuntimeBench, LinearAndAttentionAt128x384) {
+  int threads = std::getenv("TFC_RT_THREADS") ? std::atoi(std::getenv("TFC_RT_THREADS")) : 2;
+  const int64_t S = 128, D = 384, F = 1536, H = 12;
+  struct Case {
+    const char *name;
+    fb::KernelKind kind;
+    std::vector<Arg> args;
+    std::vector<int64_t> out;
+    std::vector<int64_t> ints;
+    std::vector<float> floats;
+    double flops;
+  };
+  auto x = randomFloats(S * D, 1), x2 = randomFloats(S * F, 2), w1 = randomFloats(D * F, 3),
+       w2 = randomFloats(F * D, 4), b1 = randomFloats(F, 5), b2 = randomFloats(D, 6);
+  std::vector<uint8_t> mask(S, 1);
+  std::vector<Case> cases = {
+      {"Linear 128x384x1536 +bias+gelu", K::Linear,
+       {F32({1, S, D}, x), F32({D, F}, w1, true), F32({F}, b1, true)}, {1, S, F}, {2}, {},
+       2.0 * S * D * F},
+      {"Linear 128x1536x384 +bias+residual", K::Linear,
+       {F32({1, S, F}, x2), F32({F, D}, w2, true), F32({D}, b2, true), F32({1, S, D}, x)},
+       {1, S, D}, {0}, {}, 2.0 * S * F * D},
+      {"Attention [1,128,384] 12 heads, padding mask", K::Attention,
+       {F32({1, S, D}, x), F32({1, S, D}, x), F32({1, S, D}, x), Bool({1, 1, 1, S}, mask)},
+       {1, S, D}, {H, 2}, {0.125f}, 2.0 * 2 * S * S * D},
+  };
+  for (Case &c : cases) {
+    // Build the plan once and time session runs (includes the C API and output allocation).
+    PlanBuilder pb;
+    std::vector<int32_t> ins;
+    std::vector<tfc_tensor> tensors;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < c.args.size(); ++i)
+      names.push_back("in" + std::to_string(i));
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      Arg &a = c.args[i];
+      if (a.constant) {
+        ins.push_back(pb.addConstantValue(pb.addConstant(names[i], a.dtype, a.shape, a.bytes.data())));
+        continue;
+      }
+      std::vector<DimSpec> dims;
+      for (int64_t d : a.shape)
+        dims.push_back(rtt::S(d));
+      ins.push_back(pb.addInput(names[i], a.dtype, dims));
+      tensors.push_back({names[i].c_str(), a.dtype, int32_t(a.shape.size()), a.shape.data(), a.bytes.data()});
+    }
+    std::vector<DimSpec> od;
+    for (int64_t d : c.out)
+      od.push_back(rtt::S(d));
+    // The kernel writes the arena (as inside a model); a Shape kernel makes the output.
+    int t = pb.addIntermediate("t", TFC_F32, od);
+    pb.addKernel(c.kind, ins, {t}, c.ints, c.floats);
+    pb.addKernel(K::Shape, {t}, {pb.addOutput("shape", TFC_I64, {rtt::S(int64_t(od.size()))})});
+    std::string path = tempPath("bench");
+    writeFile(path, pb.build());
+    tfc::Plan plan;
+    ASSERT_TRUE(tfc::Plan::open(path.c_str(), &plan).ok());
+    std::remove(path.c_str());
+    tfc::Session session;
+    ASSERT_TRUE(tfc::Session::create(plan, threads, &session).ok());
+    // Kernel time from the session's profile (the run also allocates the output per call).
+    session.setProfiling(true);
+    std::vector<double> kernelMs, runMs;
+    for (int i = 0; i < 320; ++i) {
+      tfc_session_profile_reset(session.get());
+      auto t0 = std::chrono::steady_clock::now();
+      tfc::Outputs out;
+      ASSERT_TRUE(session.run("forward", tensors.data(), tensors.size(), &out).ok());
+      double run = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      tfc_kernel_profile p;
+      ASSERT_EQ(tfc_session_profile_get(session.get(), "forward", 0, &p), nullptr);
+      if (i >= 20) { // warm-up
+        kernelMs.push_back(p.total_ms);
+        runMs.push_back(run);
+      }
+    }
+    std::sort(kernelMs.begin(), kernelMs.end());
+    std::sort(runMs.begin(), runMs.end());
+    double best = kernelMs.front(), median = kernelMs[kernelMs.size() / 2];
+    std::printf("[bench] %-44s kernel min %6.3f ms %5.1f GFLOP/s, median %6.3f ms %5.1f GFLOP/s;"
+                " whole run median %6.3f ms (%d threads)\n", c.name, best,
+                c.flops / (best * 1e6), median, c.flops / (median * 1e6),
+                runMs[runMs.size() / 2], threads);
+  }
+}
+
+} // namespace

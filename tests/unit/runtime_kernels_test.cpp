@@ -1,0 +1,612 @@
+//===- runtime_kernels_test.cpp - every CPU kernel against a plain reference loop ------------===//
+//
+// Each test builds a one-kernel plan (runtime_kernel_harness.h), runs it with random inputs and
+// compares with a reference written for clarity, tolerance 1e-4 * max(1, max|ref|).
+//
+//===----------------------------------------------------------------------------------------===//
+#include "runtime_kernel_harness.h"
+
+using namespace rtt;
+using K = fb::KernelKind;
+
+namespace {
+
+// ---- Binary / Unary / Where / Cast / Expand ---------------------------------------------------
+std::vector<int64_t> bshape(std::vector<int64_t> a, std::vector<int64_t> b) {
+  size_t r = std::max(a.size(), b.size());
+  std::vector<int64_t> out(r);
+  for (size_t i = 0; i < r; ++i) {
+    int64_t da = i + a.size() >= r ? a[i + a.size() - r] : 1;
+    int64_t db = i + b.size() >= r ? b[i + b.size() - r] : 1;
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+float refBinary(int op, float x, float y) {
+  switch (op) {
+  case 0: return x + y;
+  case 1: return x - y;
+  case 2: return x * y;
+  case 3: return x / y;
+  case 4: return std::pow(x, y);
+  default: return std::max(x, y);
+  }
+}
+
+TEST(RuntimeKernels, BinaryBroadcastingAllOps) {
+  std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> shapes = {
+      {{3, 17}, {3, 17}}, {{2, 3, 33}, {33}}, {{2, 1, 5}, {4, 1}}, {{4, 5}, {}},
+      {{}, {2, 3}},       {{2, 3, 1, 7}, {3, 6, 1}}, {{1, 129, 40}, {2, 1, 40}}};
+  for (int op = 0; op < 6; ++op)
+    for (auto &[sa, sb] : shapes) {
+      float lo = op == 4 ? 0.1f : -1.f; // pow of positive bases
+      auto a = randomFloats(numel(sa), 1 + op, lo, 1.f);
+      auto b = randomFloats(numel(sb), 2 + op, 0.5f, 1.5f);
+      auto so = bshape(sa, sb);
+      RunResult r = runKernel(K::Binary, {F32(sa, a), F32(sb, b)}, TFC_F32, so, {op});
+      ASSERT_EQ(r.code, TFC_OK) << r.message;
+      std::vector<float> ref(size_t(numel(so)));
+      for (int64_t i = 0; i < numel(so); ++i) {
+        auto idx = unflatten(i, so);
+        ref[i] = refBinary(op, a[bcastOffset(idx, sa)], b[bcastOffset(idx, sb)]);
+      }
+      expectClose(r.as<float>(), ref, "op " + std::to_string(op));
+    }
+}
+
+TEST(RuntimeKernels, BinaryIntegers) {
+  RunResult r = runKernel(K::Binary, {I64({2, 2}, {1, 2, 3, 4}), I64({2}, {10, 20})}, TFC_I64,
+                          {2, 2}, {2});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{10, 40, 30, 80}));
+  r = runKernel(K::Binary, {I32({3}, {7, -7, 9}), I32({}, {2})}, TFC_I32, {3}, {3});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<int32_t>(), (std::vector<int32_t>{3, -3, 4}));
+  r = runKernel(K::Binary, {I64({2}, {1, 2}), I64({2}, {1, 0})}, TFC_I64, {2}, {3});
+  EXPECT_EQ(r.code, TFC_INVALID_ARGUMENT);
+  EXPECT_NE(r.message.find("division by zero"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("kernel_under_test"), std::string::npos) << r.message;
+}
+
+TEST(RuntimeKernels, UnaryAllOps) {
+  auto x = randomFloats(3 * 1000 + 7, 5, -3.f, 3.f);
+  std::vector<int64_t> s = {3, 1000 + 7};
+  s = {int64_t(x.size())};
+  for (int op = 0; op < 8; ++op) {
+    std::vector<float> in = x;
+    if (op == 0)
+      for (float &v : in)
+        v = std::fabs(v);
+    RunResult r = runKernel(K::Unary, {F32(s, in)}, TFC_F32, s, {op});
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    std::vector<float> ref(in.size());
+    for (size_t i = 0; i < in.size(); ++i) {
+      double v = in[i];
+      switch (op) {
+      case 0: ref[i] = float(std::sqrt(v)); break;
+      case 1: ref[i] = float(std::erf(v)); break;
+      case 2: ref[i] = float(std::tanh(v)); break;
+      case 3: ref[i] = float(v > 0 ? v : 0); break;
+      case 4: ref[i] = float(std::exp(v)); break;
+      case 5: ref[i] = float(-v); break;
+      case 6: ref[i] = float(0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))); break;
+      case 7:
+        ref[i] = float(0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))));
+        break;
+      }
+    }
+    expectClose(r.as<float>(), ref, "unary op " + std::to_string(op));
+  }
+}
+
+TEST(RuntimeKernels, WhereBroadcasts) {
+  std::vector<int64_t> sc = {2, 1, 5}, sa = {2, 3, 5}, sb = {}, so = {2, 3, 5};
+  std::vector<uint8_t> c(10);
+  for (size_t i = 0; i < c.size(); ++i)
+    c[i] = (i * 7) % 3 == 0;
+  auto a = randomFloats(30, 3);
+  RunResult r = runKernel(K::Where, {Bool(sc, c), F32(sa, a), F32(sb, {-5.f})}, TFC_F32, so);
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  std::vector<float> ref(30);
+  for (int64_t i = 0; i < 30; ++i) {
+    auto idx = unflatten(i, so);
+    ref[i] = c[bcastOffset(idx, sc)] ? a[i] : -5.f;
+  }
+  expectClose(r.as<float>(), ref);
+}
+
+TEST(RuntimeKernels, Cast) {
+  RunResult r = runKernel(K::Cast, {F32({4}, {1.7f, -2.2f, 0.f, 3.f})}, TFC_I64, {4});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{1, -2, 0, 3}));
+  r = runKernel(K::Cast, {I64({3}, {0, 5, -1})}, TFC_BOOL, {3});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<uint8_t>(), (std::vector<uint8_t>{0, 1, 1}));
+  r = runKernel(K::Cast, {Bool({3}, {1, 0, 1})}, TFC_F32, {3});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<float>(), (std::vector<float>{1, 0, 1}));
+}
+
+TEST(RuntimeKernels, Expand) {
+  auto x = randomFloats(4, 9);
+  RunResult r = runKernel(K::Expand, {F32({1, 4}, x), I64({3}, {2, 3, 1})}, TFC_F32, {2, 3, 4});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  std::vector<float> ref;
+  for (int i = 0; i < 6; ++i)
+    ref.insert(ref.end(), x.begin(), x.end());
+  expectClose(r.as<float>(), ref);
+  // The output value's shape must agree with what the shape input says.
+  r = runKernel(K::Expand, {F32({1, 4}, x), I64({2}, {5, 4})}, TFC_F32, {3, 4});
+  EXPECT_EQ(r.code, TFC_INVALID_ARGUMENT) << r.message;
+}
+
+// ---- MatMul ---------------------------------------------------------------------------------
+void refMatMul(const std::vector<float> &a, const std::vector<int64_t> &sa,
+               const std::vector<float> &b, const std::vector<int64_t> &sb,
+               std::vector<float> &c, std::vector<int64_t> &sc) {
+  int64_t M = sa[sa.size() - 2], K = sa.back(), N = sb.back();
+  std::vector<int64_t> ba(sa.begin(), sa.end() - 2), bb(sb.begin(), sb.end() - 2);
+  std::vector<int64_t> batch = bshape(ba, bb);
+  sc = batch;
+  sc.push_back(M);
+  sc.push_back(N);
+  c.assign(size_t(numel(sc)), 0.f);
+  for (int64_t t = 0; t < numel(batch); ++t) {
+    auto idx = unflatten(t, batch);
+    int64_t oa = ba.empty() ? 0 : bcastOffset(idx, ba), ob = bb.empty() ? 0 : bcastOffset(idx, bb);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k)
+          s += double(a[(oa * M + i) * K + k]) * b[(ob * K + k) * N + j];
+        c[(t * M + i) * N + j] = float(s);
+      }
+  }
+}
+
+TEST(RuntimeKernels, MatMulBatchedBroadcasting) {
+  std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> shapes = {
+      {{5, 7}, {7, 3}},           {{2, 3, 5, 7}, {7, 4}},    {{2, 3, 5, 7}, {2, 3, 7, 4}},
+      {{2, 1, 5, 7}, {3, 7, 4}},  {{5, 7}, {2, 7, 9}},       {{1, 33, 65}, {65, 17}},
+      {{4, 1, 6}, {4, 6, 1}}};
+  uint32_t seed = 10;
+  for (auto &[sa, sb] : shapes) {
+    auto a = randomFloats(numel(sa), seed++), b = randomFloats(numel(sb), seed++);
+    std::vector<float> ref;
+    std::vector<int64_t> sc;
+    refMatMul(a, sa, b, sb, ref, sc);
+    for (bool constB : {false, true}) {
+      RunResult r = runKernel(K::MatMul, {F32(sa, a), F32(sb, b, constB)}, TFC_F32, sc);
+      ASSERT_EQ(r.code, TFC_OK) << r.message;
+      expectClose(r.as<float>(), ref, "matmul");
+    }
+  }
+}
+
+// ---- Linear ---------------------------------------------------------------------------------
+float refAct(int act, float v) {
+  double x = v;
+  switch (act) {
+  case 1: return float(x > 0 ? x : 0);
+  case 2: return float(0.5 * x * (1 + std::erf(x / std::sqrt(2.0))));
+  case 3: return float(0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))));
+  default: return v;
+  }
+}
+
+TEST(RuntimeKernels, LinearActivationsBiasResidual) {
+  struct Case {
+    std::vector<int64_t> x;
+    int64_t n;
+  };
+  std::vector<Case> cases = {{{2, 5, 16}, 24}, {{7, 33}, 17}, {{1, 1, 64}, 96}, {{3, 128, 48}, 40}};
+  uint32_t seed = 100;
+  for (const Case &c : cases)
+    for (int act = 0; act < 4; ++act)
+      for (int variant = 0; variant < 4; ++variant) { // 0 plain, 1 bias, 2 bias+residual, 3 row residual
+        int64_t K = c.x.back(), N = c.n, M = numel(c.x) / K;
+        auto x = randomFloats(numel(c.x), seed++), w = randomFloats(K * N, seed++),
+             bias = randomFloats(N, seed++);
+        std::vector<int64_t> so = c.x;
+        so.back() = N;
+        std::vector<int64_t> sr = variant == 3 ? std::vector<int64_t>{N} : so;
+        auto res = randomFloats(numel(sr), seed++);
+        std::vector<Arg> args = {F32(c.x, x), F32({K, N}, w, true)};
+        args.push_back(variant >= 1 && variant <= 2 ? F32({N}, bias, true) : Absent());
+        if (variant >= 2)
+          args.push_back(F32(sr, res));
+        RunResult r = runKernel(K::Linear, args, TFC_F32, so, {act});
+        ASSERT_EQ(r.code, TFC_OK) << r.message;
+        std::vector<float> ref(size_t(M * N));
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            double s = variant == 1 || variant == 2 ? bias[j] : 0.0;
+            for (int64_t k = 0; k < K; ++k)
+              s += double(x[i * K + k]) * w[k * N + j];
+            float v = refAct(act, float(s));
+            if (variant == 2)
+              v += res[i * N + j];
+            if (variant == 3)
+              v += res[j];
+            ref[i * N + j] = v;
+          }
+        expectClose(r.as<float>(), ref,
+                    "linear act " + std::to_string(act) + " variant " + std::to_string(variant));
+      }
+}
+
+TEST(RuntimeKernels, LinearInPlaceResidual) {
+  // t = reshape(r); t = linear(x, W, b, residual = t) in place; out = reshape(t).
+  int64_t M = 6, K = 10, N = 12;
+  auto x = randomFloats(M * K, 1), w = randomFloats(K * N, 2), b = randomFloats(N, 3),
+       res = randomFloats(M * N, 4);
+  PlanBuilder pb;
+  int vx = pb.addInput("x", TFC_F32, {S(M), S(K)});
+  int vr = pb.addInput("r", TFC_F32, {S(M), S(N)});
+  int vw = pb.addConstantValue(pb.addConstant("w", TFC_F32, {K, N}, w.data()));
+  int vb = pb.addConstantValue(pb.addConstant("b", TFC_F32, {N}, b.data()));
+  int vt = pb.addIntermediate("t", TFC_F32, {S(M), S(N)});
+  int vo = pb.addOutput("y", TFC_F32, {S(M), S(N)});
+  pb.addKernel(K::Reshape, {vr}, {vt});
+  pb.addKernel(K::Linear, {vx, vw, vb, vt}, {vt}, {1});
+  pb.addKernel(K::Reshape, {vt}, {vo});
+  tfc_plan *plan = nullptr;
+  ASSERT_EQ(openBytes(pb.build(), &plan), nullptr);
+  tfc_session *s = nullptr;
+  ASSERT_EQ(tfc_session_create(plan, nullptr, &s), nullptr);
+  int64_t dx[2] = {M, K}, dr[2] = {M, N};
+  tfc_tensor in[2] = {{"x", TFC_F32, 2, dx, x.data()}, {"r", TFC_F32, 2, dr, res.data()}};
+  tfc_outputs *out = nullptr;
+  ASSERT_EQ(tfc_session_run(s, "forward", in, 2, &out), nullptr);
+  tfc_tensor y;
+  ASSERT_EQ(tfc_outputs_get(out, 0, &y), nullptr);
+  std::vector<float> got(static_cast<const float *>(y.data),
+                         static_cast<const float *>(y.data) + M * N);
+  std::vector<float> ref(size_t(M * N));
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double v = b[j];
+      for (int64_t k = 0; k < K; ++k)
+        v += double(x[i * K + k]) * w[k * N + j];
+      ref[i * N + j] = refAct(1, float(v)) + res[i * N + j];
+    }
+  expectClose(got, ref);
+  tfc_outputs_free(out);
+  tfc_session_release(s);
+  tfc_plan_release(plan);
+}
+
+// ---- LayerNorm / LayerNormalization / Softmax / Reduce -----------------------------------------
+std::vector<float> refNorm(const std::vector<float> &x, int64_t rows, int64_t cols,
+                           const std::vector<float> &g, const std::vector<float> *b, float eps) {
+  std::vector<float> y(x.size());
+  for (int64_t i = 0; i < rows; ++i) {
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < cols; ++j)
+      mean += x[i * cols + j];
+    mean /= double(cols);
+    for (int64_t j = 0; j < cols; ++j)
+      var += (x[i * cols + j] - mean) * (x[i * cols + j] - mean);
+    var /= double(cols);
+    for (int64_t j = 0; j < cols; ++j)
+      y[i * cols + j] = float((x[i * cols + j] - mean) / std::sqrt(var + eps) *
+                                  g[g.size() == 1 ? 0 : j] +
+                              (b ? (*b)[b->size() == 1 ? 0 : j] : 0.f));
+  }
+  return y;
+}
+
+TEST(RuntimeKernels, LayerNormWithAndWithoutResidual) {
+  for (std::vector<int64_t> s : {std::vector<int64_t>{2, 7, 33}, {1, 128, 384}, {5, 1}}) {
+    int64_t cols = s.back(), rows = numel(s) / cols;
+    auto x = randomFloats(numel(s), 1, -2.f, 3.f), r = randomFloats(numel(s), 2),
+         g = randomFloats(cols, 3), b = randomFloats(cols, 4);
+    for (bool residual : {false, true}) {
+      std::vector<Arg> args = {F32(s, x), F32({cols}, g, true), F32({cols}, b, true)};
+      if (residual)
+        args.push_back(F32(s, r));
+      RunResult out = runKernel(K::LayerNorm, args, TFC_F32, s, {}, {1e-5f});
+      ASSERT_EQ(out.code, TFC_OK) << out.message;
+      std::vector<float> sum = x;
+      if (residual)
+        for (size_t i = 0; i < sum.size(); ++i)
+          sum[i] += r[i];
+      expectClose(out.as<float>(), refNorm(sum, rows, cols, g, &b, 1e-5f), "layer_norm");
+    }
+  }
+}
+
+TEST(RuntimeKernels, LayerNormalizationAxes) {
+  std::vector<int64_t> s = {2, 3, 8};
+  auto x = randomFloats(48, 7);
+  for (int64_t axis : {-1, 1}) {
+    int64_t cols = axis == 1 ? 24 : 8;
+    auto g = randomFloats(cols, 8), b = randomFloats(cols, 9);
+    std::vector<int64_t> gs = axis == 1 ? std::vector<int64_t>{3, 8} : std::vector<int64_t>{8};
+    RunResult r = runKernel(K::LayerNormalization, {F32(s, x), F32(gs, g), F32(gs, b)}, TFC_F32,
+                            s, {axis}, {1e-5f});
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    expectClose(r.as<float>(), refNorm(x, 48 / cols, cols, g, &b, 1e-5f));
+    r = runKernel(K::LayerNormalization, {F32(s, x), F32(gs, g), Absent()}, TFC_F32, s, {axis},
+                  {1e-5f});
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    expectClose(r.as<float>(), refNorm(x, 48 / cols, cols, g, nullptr, 1e-5f));
+  }
+}
+
+TEST(RuntimeKernels, SoftmaxAnyAxis) {
+  std::vector<int64_t> s = {2, 5, 3};
+  auto x = randomFloats(30, 11, -4.f, 4.f);
+  for (int64_t axis : {-1, 1, 0}) {
+    RunResult r = runKernel(K::Softmax, {F32(s, x)}, TFC_F32, s, {axis});
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    int64_t a = axis < 0 ? axis + 3 : axis;
+    std::vector<float> ref(30);
+    for (int64_t i = 0; i < 30; ++i) {
+      auto idx = unflatten(i, s);
+      double mx = -1e30, sum = 0;
+      for (int64_t j = 0; j < s[a]; ++j) {
+        auto k = idx;
+        k[a] = j;
+        mx = std::max(mx, double(x[(k[0] * 5 + k[1]) * 3 + k[2]]));
+      }
+      for (int64_t j = 0; j < s[a]; ++j) {
+        auto k = idx;
+        k[a] = j;
+        sum += std::exp(x[(k[0] * 5 + k[1]) * 3 + k[2]] - mx);
+      }
+      ref[i] = float(std::exp(x[i] - mx) / sum);
+    }
+    expectClose(r.as<float>(), ref, "softmax axis " + std::to_string(axis));
+  }
+}
+
+TEST(RuntimeKernels, ReduceMeanSum) {
+  std::vector<int64_t> s = {2, 3, 4};
+  auto x = randomFloats(24, 12);
+  struct Case {
+    int op;
+    bool keep;
+    std::vector<int64_t> axes, out;
+  };
+  for (const Case &c : {Case{0, true, {-1}, {2, 3, 1}}, Case{1, false, {0, 2}, {3}},
+                        Case{0, false, {}, {}}, Case{1, true, {1}, {2, 1, 4}}}) {
+    std::vector<int64_t> ints = {c.op, c.keep};
+    ints.insert(ints.end(), c.axes.begin(), c.axes.end());
+    RunResult r = runKernel(K::Reduce, {F32(s, x)}, TFC_F32, c.out, ints);
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    bool red[3] = {c.axes.empty(), c.axes.empty(), c.axes.empty()};
+    for (int64_t a : c.axes)
+      red[a < 0 ? a + 3 : a] = true;
+    std::vector<double> acc(size_t(numel(c.out)), 0.0);
+    std::vector<int64_t> keptShape;
+    for (int d = 0; d < 3; ++d)
+      keptShape.push_back(red[d] ? 1 : s[d]);
+    for (int64_t i = 0; i < 24; ++i) {
+      auto idx = unflatten(i, s);
+      for (int d = 0; d < 3; ++d)
+        if (red[d])
+          idx[d] = 0;
+      int64_t o = (idx[0] * keptShape[1] + idx[1]) * keptShape[2] + idx[2];
+      acc[o] += x[i];
+    }
+    int64_t count = 24 / numel(keptShape);
+    std::vector<float> ref;
+    for (double v : acc)
+      ref.push_back(float(c.op == 0 ? v / count : v));
+    expectClose(r.as<float>(), ref);
+  }
+}
+
+// ---- Attention ------------------------------------------------------------------------------
+struct AttnCase {
+  int64_t B, Sq, Sk, D, H;
+  int kind;      // MaskKind
+  int maskType;  // 0 none, 1 bool [B,1,1,Sk], 2 float [B,1,Sq,Sk], 3 bool [Sq,Sk]
+};
+
+std::vector<float> refAttention(const AttnCase &c, const std::vector<float> &q,
+                                const std::vector<float> &k, const std::vector<float> &v,
+                                const std::vector<uint8_t> &bm, const std::vector<float> &fm,
+                                float scale) {
+  int64_t dh = c.D / c.H;
+  std::vector<float> o(size_t(c.B * c.Sq * c.D), 0.f);
+  bool causal = c.kind == 1 || c.kind == 3, padding = c.kind == 2 || c.kind == 3;
+  for (int64_t b = 0; b < c.B; ++b)
+    for (int64_t h = 0; h < c.H; ++h)
+      for (int64_t i = 0; i < c.Sq; ++i) {
+        std::vector<double> s(size_t(c.Sk));
+        std::vector<bool> hidden(size_t(c.Sk), false);
+        for (int64_t j = 0; j < c.Sk; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < dh; ++d)
+            dot += double(q[(b * c.Sq + i) * c.D + h * dh + d]) * k[(b * c.Sk + j) * c.D + h * dh + d];
+          s[j] = dot * scale;
+          if (causal && j > i + (c.Sk - c.Sq))
+            hidden[j] = true;
+          if (padding && c.maskType == 1 && !bm[b * c.Sk + j])
+            hidden[j] = true;
+          if (padding && c.maskType == 3 && !bm[i * c.Sk + j])
+            hidden[j] = true;
+          if (padding && c.maskType == 2)
+            s[j] += fm[(b * c.Sq + i) * c.Sk + j];
+        }
+        double mx = -1e300;
+        for (int64_t j = 0; j < c.Sk; ++j)
+          if (!hidden[j])
+            mx = std::max(mx, s[j]);
+        if (mx == -1e300)
+          continue; // every key hidden: zeros
+        double sum = 0;
+        for (int64_t j = 0; j < c.Sk; ++j)
+          sum += hidden[j] ? 0 : std::exp(s[j] - mx);
+        for (int64_t j = 0; j < c.Sk; ++j) {
+          double p = hidden[j] ? 0 : std::exp(s[j] - mx) / sum;
+          for (int64_t d = 0; d < dh; ++d)
+            o[(b * c.Sq + i) * c.D + h * dh + d] += float(p * v[(b * c.Sk + j) * c.D + h * dh + d]);
+        }
+      }
+  return o;
+}
+
+TEST(RuntimeKernels, AttentionMasksAndShapes) {
+  std::vector<AttnCase> cases = {
+      {1, 5, 5, 12, 3, 0, 0},   {2, 5, 7, 12, 3, 0, 0},  {2, 6, 6, 16, 2, 1, 0},
+      {2, 3, 7, 16, 4, 1, 0},   {2, 6, 6, 12, 3, 2, 1},  {2, 5, 9, 8, 2, 2, 2},
+      {3, 4, 4, 24, 4, 3, 1},   {1, 7, 7, 12, 1, 2, 3},  {2, 128, 128, 64, 4, 2, 1},
+      {1, 17, 33, 40, 5, 3, 2}, {1, 1, 10, 12, 3, 1, 0}};
+  uint32_t seed = 50;
+  for (const AttnCase &c : cases) {
+    auto q = randomFloats(c.B * c.Sq * c.D, seed++), k = randomFloats(c.B * c.Sk * c.D, seed++),
+         v = randomFloats(c.B * c.Sk * c.D, seed++);
+    std::vector<uint8_t> bm;
+    std::vector<float> fm;
+    std::vector<Arg> args = {F32({c.B, c.Sq, c.D}, q), F32({c.B, c.Sk, c.D}, k),
+                             F32({c.B, c.Sk, c.D}, v)};
+    if (c.maskType == 1) {
+      for (int64_t b = 0; b < c.B; ++b)
+        for (int64_t j = 0; j < c.Sk; ++j)
+          bm.push_back(j < c.Sk - b - 1 ? 1 : 0); // padding at the end, different per batch
+      args.push_back(Bool({c.B, 1, 1, c.Sk}, bm));
+    } else if (c.maskType == 2) {
+      fm = randomFloats(c.B * c.Sq * c.Sk, seed++, -3.f, 0.f);
+      args.push_back(F32({c.B, 1, c.Sq, c.Sk}, fm));
+    } else if (c.maskType == 3) {
+      for (int64_t i = 0; i < c.Sq; ++i)
+        for (int64_t j = 0; j < c.Sk; ++j)
+          bm.push_back((i + j) % 3 != 0 || i == 0 ? 1 : 0);
+      bm[0] = 0, bm[1] = 0; // row 0 keeps only some keys
+      args.push_back(Bool({c.Sq, c.Sk}, bm));
+    }
+    float scale = 1.f / std::sqrt(float(c.D / c.H));
+    RunResult r = runKernel(K::Attention, args, TFC_F32, {c.B, c.Sq, c.D}, {c.H, c.kind}, {scale});
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    std::string what = "B" + std::to_string(c.B) + " Sq" + std::to_string(c.Sq) + " Sk" +
+                       std::to_string(c.Sk) + " kind" + std::to_string(c.kind) + " mask" +
+                       std::to_string(c.maskType);
+    expectClose(r.as<float>(), refAttention(c, q, k, v, bm, fm, scale), what);
+  }
+}
+
+TEST(RuntimeKernels, AttentionFullyMaskedRowIsZero) {
+  AttnCase c{1, 2, 3, 4, 1, 2, 1};
+  auto q = randomFloats(8, 1), k = randomFloats(12, 2), v = randomFloats(12, 3);
+  RunResult r = runKernel(K::Attention,
+                          {F32({1, 2, 4}, q), F32({1, 3, 4}, k), F32({1, 3, 4}, v),
+                           Bool({1, 1, 1, 3}, {0, 0, 0})},
+                          TFC_F32, {1, 2, 4}, {1, 2}, {0.5f});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  for (float x : r.as<float>())
+    EXPECT_EQ(x, 0.f);
+}
+
+// ---- Gather / Embedding / movement ------------------------------------------------------------
+TEST(RuntimeKernels, Gather) {
+  auto data = randomFloats(15, 1);
+  RunResult r = runKernel(K::Gather, {F32({5, 3}, data), I64({2, 2}, {4, 0, -1, 2})}, TFC_F32,
+                          {2, 2, 3}, {0});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  std::vector<float> ref;
+  for (int64_t i : {4, 0, 4, 2})
+    ref.insert(ref.end(), data.begin() + i * 3, data.begin() + i * 3 + 3);
+  expectClose(r.as<float>(), ref);
+  r = runKernel(K::Gather, {F32({5, 3}, data), I32({2}, {2, -3})}, TFC_F32, {5, 2}, {1});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  ref.clear();
+  for (int i = 0; i < 5; ++i)
+    ref.insert(ref.end(), {data[i * 3 + 2], data[i * 3 + 0]});
+  expectClose(r.as<float>(), ref);
+  r = runKernel(K::Gather, {F32({5, 3}, data), I64({2}, {1, 5})}, TFC_F32, {2, 3}, {0});
+  EXPECT_EQ(r.code, TFC_OUT_OF_RANGE);
+  EXPECT_NE(r.message.find("kernel_under_test"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("index 5"), std::string::npos) << r.message;
+}
+
+TEST(RuntimeKernels, Embedding) {
+  int64_t V = 11, P = 9, T = 2, D = 6, B = 2, Sq = 4;
+  auto tok = randomFloats(V * D, 1), pos = randomFloats(P * D, 2), typ = randomFloats(T * D, 3);
+  std::vector<int64_t> ids = {3, 10, 0, 5, 7, 7, 1, 2};
+  std::vector<int64_t> tids = {0, 0, 1, 1, 0, 1, 0, 1};
+  for (bool types : {false, true}) {
+    std::vector<Arg> args = {I64({B, Sq}, ids), F32({V, D}, tok, true), F32({P, D}, pos, true)};
+    if (types) {
+      args.push_back(I64({B, Sq}, tids));
+      args.push_back(F32({T, D}, typ, true));
+    }
+    RunResult r = runKernel(K::Embedding, args, TFC_F32, {B, Sq, D}, {}, {2.f});
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    std::vector<float> ref;
+    for (int64_t i = 0; i < B * Sq; ++i)
+      for (int64_t d = 0; d < D; ++d)
+        ref.push_back(tok[ids[i] * D + d] * 2.f + pos[(i % Sq) * D + d] +
+                      (types ? typ[tids[i] * D + d] : 0.f));
+    expectClose(r.as<float>(), ref);
+  }
+  std::vector<int64_t> bad = ids;
+  bad[5] = 11;
+  RunResult r = runKernel(K::Embedding, {I64({B, Sq}, bad), F32({V, D}, tok, true),
+                                         F32({P, D}, pos, true)},
+                          TFC_F32, {B, Sq, D}, {}, {1.f});
+  EXPECT_EQ(r.code, TFC_OUT_OF_RANGE);
+  EXPECT_NE(r.message.find("token id 11"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("kernel_under_test"), std::string::npos) << r.message;
+}
+
+TEST(RuntimeKernels, Transpose) {
+  std::vector<int64_t> s = {2, 3, 4};
+  auto x = randomFloats(24, 4);
+  RunResult r = runKernel(K::Transpose, {F32(s, x)}, TFC_F32, {4, 2, 3}, {2, 0, 1});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  std::vector<float> ref;
+  for (int k = 0; k < 4; ++k)
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 3; ++j)
+        ref.push_back(x[(i * 3 + j) * 4 + k]);
+  expectClose(r.as<float>(), ref);
+  r = runKernel(K::Transpose, {I64({2, 2}, {1, 2, 3, 4})}, TFC_I64, {2, 2}, {1, 0});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{1, 3, 2, 4}));
+}
+
+TEST(RuntimeKernels, ReshapeConcatShape) {
+  auto x = randomFloats(12, 5);
+  RunResult r = runKernel(K::Reshape, {F32({2, 6}, x)}, TFC_F32, {3, 4});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  expectClose(r.as<float>(), x);
+  r = runKernel(K::Concat, {I64({2, 3}, {1, 2, 3, 4, 5, 6}), I64({2, 1}, {7, 8}),
+                            I64({2, 2}, {9, 10, 11, 12})},
+                TFC_I64, {2, 6}, {1});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{1, 2, 3, 7, 9, 10, 4, 5, 6, 8, 11, 12}));
+  r = runKernel(K::Concat, {F32({1, 2}, {1, 2}), F32({2, 2}, {3, 4, 5, 6})}, TFC_F32, {3, 2},
+                {0});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  r = runKernel(K::Shape, {F32({2, 3, 2}, x)}, TFC_I64, {3});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{2, 3, 2}));
+}
+
+TEST(RuntimeKernels, SliceOnnxSemantics) {
+  std::vector<float> x(30);
+  for (int i = 0; i < 30; ++i)
+    x[i] = float(i);
+  // rows 1..3, columns from the last backwards by 2 (ends clamp).
+  RunResult r = runKernel(K::Slice, {F32({5, 6}, x), I64({2}, {1, -1}), I64({2}, {4, -100})},
+                          TFC_F32, {3, 3}, {2, 0, 1, 1, -2});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<float>(), (std::vector<float>{11, 9, 7, 17, 15, 13, 23, 21, 19}));
+  // Huge end clamps to the dim; negative start counts from the end.
+  r = runKernel(K::Slice, {F32({5, 6}, x), I64({1}, {-2}), I64({1}, {INT64_MAX})}, TFC_F32,
+                {5, 2}, {1, 1, 1});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<float>(), (std::vector<float>{4, 5, 10, 11, 16, 17, 22, 23, 28, 29}));
+  // Empty result.
+  r = runKernel(K::Slice, {F32({5, 6}, x), I64({1}, {4}), I64({1}, {2})}, TFC_F32, {0, 6},
+                {1, 0, 1});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_TRUE(r.bytes.empty());
+}
+
+} // namespace

@@ -1,0 +1,278 @@
+//===- runtime_loader_test.cpp - the plan loader refuses broken files with clear messages -----===//
+//
+// Every check of docs/PLAN_FORMAT.md "What the loader checks": each test breaks one thing in a
+// plan written by runtime_plan_builder.h and asserts the status code and the message.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "runtime_plan_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace rtt;
+using K = fb::KernelKind;
+
+namespace {
+
+/// A small valid plan: y = linear(x, W, b) with a symbolic seq dim, then a layer norm.
+PlanBuilder validPlan() {
+  PlanBuilder pb;
+  int seq = pb.addSymbol("seq", 1, 16);
+  std::vector<float> w(8 * 4, 0.5f), b(4, 0.25f), g(4, 1.f), beta(4, 0.f);
+  int x = pb.addInput("x", TFC_F32, {S(1), Sym(seq), S(8)});
+  int vw = pb.addConstantValue(pb.addConstant("w", TFC_F32, {8, 4}, w.data()));
+  int vb = pb.addConstantValue(pb.addConstant("b", TFC_F32, {4}, b.data()));
+  int vg = pb.addConstantValue(pb.addConstant("gamma", TFC_F32, {4}, g.data()));
+  int vbeta = pb.addConstantValue(pb.addConstant("beta", TFC_F32, {4}, beta.data()));
+  int t = pb.addIntermediate("proj", TFC_F32, {S(1), Sym(seq), S(4)});
+  int y = pb.addOutput("y", TFC_F32, {S(1), Sym(seq), S(4)});
+  pb.addKernel(K::Linear, {x, vw, vb, -1}, {t}, {0}, {}, "layer.proj");
+  pb.addKernel(K::LayerNorm, {t, vg, vbeta, -1}, {y}, {}, {1e-5f}, "layer.norm");
+  return pb;
+}
+
+struct Opened {
+  tfc_code code = TFC_OK;
+  std::string message;
+};
+
+Opened openPlan(const std::vector<uint8_t> &bytes) {
+  tfc_plan *plan = nullptr;
+  tfc_status *s = openBytes(bytes, &plan, "loader");
+  Opened o;
+  if (s) {
+    o.code = tfc_status_code(s);
+    o.message = tfc_status_message(s);
+    tfc_status_free(s);
+    EXPECT_EQ(plan, nullptr);
+  }
+  tfc_plan_release(plan);
+  return o;
+}
+
+#define EXPECT_REFUSED(bytes, CODE, TEXT)                                                          \
+  do {                                                                                             \
+    Opened o_ = openPlan(bytes);                                                                   \
+    EXPECT_EQ(o_.code, CODE) << o_.message;                                                        \
+    EXPECT_NE(o_.message.find(TEXT), std::string::npos) << "message: " << o_.message;            \
+    EXPECT_NE(o_.message.find("plan '"), std::string::npos) << "names the file: " << o_.message; \
+  } while (0)
+
+TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
+  tfc_plan *plan = nullptr;
+  ASSERT_EQ(openBytes(validPlan().build(), &plan), nullptr);
+  tfc_plan_info info;
+  tfc_plan_get_info(plan, &info);
+  EXPECT_EQ(info.format_major, 1u);
+  EXPECT_EQ(info.format_minor, 0u);
+  EXPECT_STREQ(info.target, "cpu");
+  EXPECT_STREQ(info.family, "encoder");
+  EXPECT_EQ(info.start_id, 101);
+  EXPECT_EQ(tfc_plan_num_functions(plan), 1u);
+  EXPECT_STREQ(tfc_plan_function_name(plan, 0), "forward");
+  size_t ni = 0, no = 0;
+  ASSERT_EQ(tfc_plan_num_ports(plan, "forward", &ni, &no), nullptr);
+  EXPECT_EQ(ni, 1u);
+  EXPECT_EQ(no, 1u);
+  tfc_port_info port;
+  ASSERT_EQ(tfc_plan_input_info(plan, "forward", 0, &port), nullptr);
+  EXPECT_STREQ(port.name, "x");
+  EXPECT_EQ(port.rank, 3);
+  EXPECT_EQ(port.dims[1].size, -1);
+  EXPECT_STREQ(port.dims[1].symbol, "seq");
+  EXPECT_EQ(port.dims[1].max, 16);
+  EXPECT_EQ(port.dims[2].size, 8);
+  tfc_status *s = tfc_plan_input_info(plan, "forward", 3, &port);
+  EXPECT_EQ(tfc_status_code(s), TFC_NOT_FOUND);
+  tfc_status_free(s);
+  s = tfc_plan_num_ports(plan, "nope", &ni, &no);
+  EXPECT_EQ(tfc_status_code(s), TFC_NOT_FOUND);
+  tfc_status_free(s);
+  tfc_plan_release(plan);
+}
+
+TEST(RuntimeLoader, MissingFile) {
+  tfc_plan *plan = nullptr;
+  tfc_status *s = tfc_plan_open("/nonexistent/dir/x.plan", nullptr, &plan);
+  EXPECT_EQ(tfc_status_code(s), TFC_NOT_FOUND);
+  EXPECT_NE(std::string(tfc_status_message(s)).find("/nonexistent/dir/x.plan"), std::string::npos);
+  tfc_status_free(s);
+}
+
+TEST(RuntimeLoader, BadMagic) {
+  auto bytes = validPlan().build();
+  bytes[0] = 'X';
+  EXPECT_REFUSED(bytes, TFC_INVALID_PLAN, "not a tfc plan (bad magic)");
+  EXPECT_REFUSED(std::vector<uint8_t>({'h', 'e', 'l', 'l', 'o'}), TFC_INVALID_PLAN, "bad magic");
+}
+
+TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
+  PlanBuilder pb = validPlan();
+  pb.headerMajor = 2;
+  EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
+                 "plan format 2.0 is not supported by this runtime (supports 1.0)");
+  pb = validPlan();
+  pb.headerMinor = 3;
+  EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH, "plan format 1.3 is not supported");
+  pb = validPlan();
+  pb.fbMajor = 2; // header and FlatBuffer disagree
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 1.0 but the FlatBuffer says 2.0");
+}
+
+TEST(RuntimeLoader, TruncatedFiles) {
+  auto bytes = validPlan().build();
+  for (size_t len : {size_t(0), size_t(4), size_t(8), size_t(40), size_t(63), size_t(64),
+                     size_t(100), bytes.size() / 2, bytes.size() - 1}) {
+    std::vector<uint8_t> cut(bytes.begin(), bytes.begin() + len);
+    Opened o = openPlan(cut);
+    EXPECT_EQ(o.code, TFC_INVALID_PLAN) << len << ": " << o.message;
+    EXPECT_NE(o.message.find("truncated"), std::string::npos) << len << ": " << o.message;
+  }
+}
+
+TEST(RuntimeLoader, HeaderOffsetsOutOfRange) {
+  PlanBuilder pb = validPlan();
+  pb.planSizeDelta = 1 << 20;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "plan_size");
+  pb = validPlan();
+  pb.weightsOffsetDelta = 64 * 1000;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "outside the file");
+  pb = validPlan();
+  pb.weightsOffsetDelta = 8;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "is not a multiple of 64");
+  pb = validPlan();
+  pb.weightsOffsetDelta = -64;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "overlaps the FlatBuffer");
+  pb = validPlan();
+  pb.weightsSizeDelta = 64;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "weights_size");
+}
+
+TEST(RuntimeLoader, CorruptedFlatBufferNeverCrashes) {
+  auto good = validPlan().build();
+  std::mt19937 rng(1234);
+  // The FlatBuffer lies in [64, weights_offset); flip bytes there.
+  tfc::plan::PlanFileHeader h;
+  std::memcpy(&h, good.data(), 64);
+  int refused = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    auto bytes = good;
+    int flips = 1 + trial % 8;
+    for (int f = 0; f < flips; ++f) {
+      size_t at = 64 + rng() % h.planSize;
+      bytes[at] ^= uint8_t(1u << (rng() % 8));
+    }
+    Opened o = openPlan(bytes); // must return, whatever the outcome
+    if (o.code != TFC_OK) {
+      ++refused;
+      EXPECT_FALSE(o.message.empty());
+    } else {
+      // If accepted, the plan must still run without crashing.
+      tfc_plan *plan = nullptr;
+      tfc_status *s = openBytes(bytes, &plan);
+      ASSERT_EQ(s, nullptr);
+      tfc_session *session = nullptr;
+      s = tfc_session_create(plan, nullptr, &session);
+      if (!s) {
+        std::vector<float> x(1 * 3 * 8, 1.f);
+        int64_t dims[3] = {1, 3, 8};
+        tfc_tensor in = {"x", TFC_F32, 3, dims, x.data()};
+        tfc_outputs *out = nullptr;
+        s = tfc_session_run(session, "forward", &in, 1, &out);
+        tfc_outputs_free(out);
+      }
+      tfc_status_free(s);
+      tfc_session_release(session);
+      tfc_plan_release(plan);
+    }
+  }
+  EXPECT_GT(refused, 100);
+  // Breaking the identifier is caught explicitly.
+  auto bytes = good;
+  bytes[64 + 4] = 'X';
+  EXPECT_REFUSED(bytes, TFC_INVALID_PLAN, "");
+}
+
+TEST(RuntimeLoader, ConstantChecks) {
+  PlanBuilder pb = validPlan();
+  pb.constants[1].offsetDelta = 64 * 100;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "constant 'b': bytes [");
+  pb = validPlan();
+  pb.constants[1].offsetDelta = 4;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "constant 'b': offset");
+  pb = validPlan();
+  pb.constants[0].sizeDelta = -4;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "constant 'w': size is 124 bytes but shape and dtype give 128");
+  pb = validPlan();
+  pb.constants[2].badChecksum = true;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "constant 'gamma': checksum mismatch");
+  // With checksums disabled the same file opens.
+  std::string path = tempPath("nochecksum");
+  writeFile(path, pb.build());
+  tfc_plan_options opts;
+  tfc_plan_options_init(&opts);
+  opts.verify_checksums = 0;
+  tfc_plan *plan = nullptr;
+  EXPECT_EQ(tfc_plan_open(path.c_str(), &opts, &plan), nullptr);
+  tfc_plan_release(plan);
+  std::remove(path.c_str());
+  pb = validPlan();
+  pb.constants[0].shape = {8, -4};
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "negative dim");
+}
+
+TEST(RuntimeLoader, ValueChecks) {
+  PlanBuilder pb = validPlan();
+  pb.values[5].arenaOffset = 1 << 20; // the intermediate
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "value 'proj' (#5): arena bytes");
+  pb = validPlan();
+  pb.values[0].dims[1].symbol = 7;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "refers to symbol 7");
+  pb = validPlan();
+  pb.values[1].dims[0] = S(9); // constant value whose shape differs from its constant
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "differ from those of constant 'w'");
+  pb = validPlan();
+  pb.values[2].constant = 42;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "refers to constant 42");
+  pb = validPlan();
+  pb.inputs[0].second = 3; // port pointing at a constant
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "function 'forward'");
+}
+
+TEST(RuntimeLoader, KernelChecks) {
+  PlanBuilder pb = validPlan();
+  pb.kernels[0].inputs[0] = 99;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "function 'forward': kernel 'layer.proj' (Linear): input 0 is value index 99");
+  pb = validPlan();
+  pb.kernels[1].outputs[0] = -5;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "kernel 'layer.norm' (LayerNorm): output 0");
+  pb = validPlan();
+  pb.kernels[1].inputs = {5};
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "kernel 'layer.norm' (LayerNorm): has 1 inputs, expected 3 to 4");
+  pb = validPlan();
+  pb.kernels[0].kind = fb::KernelKind(77);
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "kernel 'layer.proj' (#0) has unknown kind 77");
+  pb = validPlan();
+  pb.kernels[0].ints = {9};
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "unknown Activation 9");
+  pb = validPlan();
+  pb.kernels[1].floats = {};
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "has 0 float attributes, expected 1");
+  pb = validPlan();
+  pb.kernels[0].inputs[1] = -1; // the weight is required
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "input 1 is value index -1");
+  pb = validPlan();
+  pb.kernels[0].outputs[0] = 1; // writing a constant
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "writes value 'w', which is an input or a constant");
+  pb = validPlan();
+  pb.kernels.pop_back(); // nothing writes the output
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "output 'y' (value 'y') is never written by a kernel");
+  pb = validPlan();
+  pb.values[0].dtype = TFC_I64; // Linear on i64
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "has dtype i64; supported: f32");
+}
+
+} // namespace

@@ -1,0 +1,246 @@
+//===- runtime_plan_builder.h - writes small plan files for the runtime unit tests -----------===//
+//
+// Builds a valid plan (header + FlatBuffer + weight section, docs/PLAN_FORMAT.md) from values,
+// kernels and constants given in the test, independent of the compiler. Knobs let the loader
+// tests break one thing at a time (versions, checksums, offsets).
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_TESTS_UNIT_RUNTIME_PLAN_BUILDER_H
+#define TFC_TESTS_UNIT_RUNTIME_PLAN_BUILDER_H
+
+#include "tfc/schema/PlanFile.h"
+#include "tfc/schema/plan_generated.h"
+#include "tfc/tfc_runtime.h"
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace rtt {
+
+namespace fb = tfc::plan;
+
+struct DimSpec {
+  int32_t symbol = -1;
+  int64_t size = 0;
+};
+inline DimSpec S(int64_t n) { return {-1, n}; }
+inline DimSpec Sym(int32_t symbol) { return {symbol, 0}; }
+
+struct ConstantSpec {
+  std::string name;
+  tfc_dtype dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+  // Knobs for broken plans.
+  int64_t offsetDelta = 0;     // added to the written offset
+  int64_t sizeDelta = 0;       // added to the written size
+  bool badChecksum = false;
+};
+
+struct ValueSpec {
+  fb::ValueKind kind;
+  tfc_dtype dtype;
+  std::vector<DimSpec> dims;
+  std::string name;
+  int32_t constant = -1;
+  int32_t port = -1;
+  uint64_t arenaOffset = 0;
+};
+
+struct KernelSpecT {
+  fb::KernelKind kind;
+  std::vector<int32_t> inputs, outputs;
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+  std::string name;
+};
+
+struct SymbolSpec {
+  std::string name;
+  int64_t min, max;
+};
+
+inline size_t dtypeBytes(tfc_dtype d) { return tfc_dtype_size(d); }
+
+class PlanBuilder {
+public:
+  // Knobs for broken plans.
+  uint32_t headerMajor = tfc::plan::kPlanFormatMajor, headerMinor = tfc::plan::kPlanFormatMinor;
+  uint32_t fbMajor = tfc::plan::kPlanFormatMajor, fbMinor = tfc::plan::kPlanFormatMinor;
+  int64_t planSizeDelta = 0, weightsOffsetDelta = 0, weightsSizeDelta = 0;
+  int64_t arenaSizeDelta = 0;
+  std::string functionName = "forward";
+
+  int addSymbol(const std::string &name, int64_t min, int64_t max) {
+    symbols.push_back({name, min, max});
+    return int(symbols.size()) - 1;
+  }
+
+  int addConstant(const std::string &name, tfc_dtype dtype, std::vector<int64_t> shape,
+                  const void *data) {
+    size_t n = dtypeBytes(dtype);
+    for (int64_t d : shape)
+      n *= size_t(d);
+    ConstantSpec c{name, dtype, std::move(shape), {}};
+    c.bytes.assign(static_cast<const uint8_t *>(data), static_cast<const uint8_t *>(data) + n);
+    constants.push_back(std::move(c));
+    return int(constants.size()) - 1;
+  }
+
+  int addInput(const std::string &name, tfc_dtype dtype, std::vector<DimSpec> dims) {
+    ValueSpec v{fb::ValueKind::Input, dtype, std::move(dims), name};
+    v.port = int32_t(inputs.size());
+    values.push_back(v);
+    inputs.push_back({name, int32_t(values.size()) - 1});
+    return int(values.size()) - 1;
+  }
+
+  int addOutput(const std::string &name, tfc_dtype dtype, std::vector<DimSpec> dims) {
+    ValueSpec v{fb::ValueKind::Output, dtype, std::move(dims), name};
+    v.port = int32_t(outputs.size());
+    values.push_back(v);
+    outputs.push_back({name, int32_t(values.size()) - 1});
+    return int(values.size()) - 1;
+  }
+
+  /// A value for constant `c` (same dtype and static shape).
+  int addConstantValue(int c) {
+    ValueSpec v{fb::ValueKind::Constant, constants[c].dtype, {}, constants[c].name};
+    for (int64_t d : constants[c].shape)
+      v.dims.push_back(S(d));
+    v.constant = c;
+    values.push_back(v);
+    return int(values.size()) - 1;
+  }
+
+  /// An intermediate at the next free 64-aligned arena offset (sized at the symbols' max).
+  int addIntermediate(const std::string &name, tfc_dtype dtype, std::vector<DimSpec> dims) {
+    ValueSpec v{fb::ValueKind::Intermediate, dtype, std::move(dims), name};
+    uint64_t bytes = dtypeBytes(dtype);
+    for (const DimSpec &d : v.dims)
+      bytes *= uint64_t(d.symbol >= 0 ? symbols[d.symbol].max : d.size);
+    v.arenaOffset = arenaSize;
+    arenaSize = tfc::plan::alignUp(arenaSize + bytes);
+    values.push_back(v);
+    return int(values.size()) - 1;
+  }
+
+  void addKernel(fb::KernelKind kind, std::vector<int32_t> ins, std::vector<int32_t> outs,
+                 std::vector<int64_t> ints = {}, std::vector<float> floats = {},
+                 std::string name = "") {
+    if (name.empty())
+      name = "k" + std::to_string(kernels.size());
+    kernels.push_back({kind, std::move(ins), std::move(outs), std::move(ints), std::move(floats),
+                       std::move(name)});
+  }
+
+  /// The file's bytes.
+  std::vector<uint8_t> build() const {
+    flatbuffers::FlatBufferBuilder b;
+    // Weight section layout.
+    std::vector<uint64_t> offsets;
+    uint64_t weightsSize = 0;
+    for (const ConstantSpec &c : constants) {
+      offsets.push_back(weightsSize);
+      weightsSize = tfc::plan::alignUp(weightsSize + c.bytes.size());
+    }
+    std::vector<flatbuffers::Offset<fb::Constant>> fconsts;
+    for (size_t i = 0; i < constants.size(); ++i) {
+      const ConstantSpec &c = constants[i];
+      uint64_t sum = tfc::plan::fnv1a64(c.bytes.data(), c.bytes.size());
+      fconsts.push_back(fb::CreateConstant(
+          b, b.CreateString(c.name), fb::DType(c.dtype), b.CreateVector(c.shape),
+          b.CreateString("row_major"), uint64_t(int64_t(offsets[i]) + c.offsetDelta),
+          uint64_t(int64_t(c.bytes.size()) + c.sizeDelta), c.badChecksum ? sum ^ 1 : sum));
+    }
+    std::vector<flatbuffers::Offset<fb::Symbol>> fsyms;
+    for (const SymbolSpec &s : symbols)
+      fsyms.push_back(fb::CreateSymbol(b, b.CreateString(s.name), s.min, s.max));
+    std::vector<flatbuffers::Offset<fb::Value>> fvals;
+    for (const ValueSpec &v : values) {
+      std::vector<fb::Dim> dims;
+      for (const DimSpec &d : v.dims)
+        dims.emplace_back(d.symbol, d.size);
+      fvals.push_back(fb::CreateValue(b, v.kind, fb::DType(v.dtype), b.CreateVectorOfStructs(dims),
+                                      v.arenaOffset, v.constant, v.port, b.CreateString(v.name)));
+    }
+    std::vector<flatbuffers::Offset<fb::Kernel>> fkernels;
+    for (const KernelSpecT &k : kernels)
+      fkernels.push_back(fb::CreateKernel(b, k.kind, b.CreateVector(k.inputs),
+                                          b.CreateVector(k.outputs), b.CreateVector(k.ints),
+                                          b.CreateVector(k.floats), b.CreateString(k.name)));
+    auto ports = [&](const std::vector<std::pair<std::string, int32_t>> &ps) {
+      std::vector<flatbuffers::Offset<fb::Port>> out;
+      for (const auto &p : ps)
+        out.push_back(fb::CreatePort(b, b.CreateString(p.first), p.second));
+      return b.CreateVector(out);
+    };
+    auto fins = ports(inputs), fouts = ports(outputs);
+    auto fn = fb::CreateFunction(b, b.CreateString(functionName), fins, fouts,
+                                 b.CreateVector(fvals), b.CreateVector(fkernels),
+                                 uint64_t(int64_t(arenaSize) + arenaSizeDelta));
+    std::vector<flatbuffers::Offset<fb::Function>> fns{fn};
+    fb::SpecialTokens tokens(101, 102, 100, 0);
+    auto model = fb::CreateModelInfo(b, b.CreateString("encoder"), b.CreateString("test"), &tokens);
+    auto plan = fb::CreatePlan(b, fbMajor, fbMinor, b.CreateString("runtime tests"),
+                               fb::Target::Cpu, model, b.CreateVector(fsyms), b.CreateVector(fns),
+                               b.CreateVector(fconsts));
+    b.Finish(plan, fb::PlanIdentifier());
+
+    tfc::plan::PlanFileHeader h{};
+    std::memcpy(h.magic, tfc::plan::kPlanMagic, 8);
+    h.formatMajor = headerMajor;
+    h.formatMinor = headerMinor;
+    h.planOffset = 64;
+    h.planSize = uint64_t(int64_t(b.GetSize()) + planSizeDelta);
+    uint64_t weightsOffset = tfc::plan::alignUp(64 + b.GetSize());
+    h.weightsOffset = uint64_t(int64_t(weightsOffset) + weightsOffsetDelta);
+    h.weightsSize = uint64_t(int64_t(weightsSize) + weightsSizeDelta);
+    std::vector<uint8_t> file(weightsOffset + weightsSize, 0);
+    h.fileSize = file.size();
+    std::memcpy(file.data(), &h, sizeof h);
+    std::memcpy(file.data() + 64, b.GetBufferPointer(), b.GetSize());
+    for (size_t i = 0; i < constants.size(); ++i)
+      std::memcpy(file.data() + weightsOffset + offsets[i], constants[i].bytes.data(),
+                  constants[i].bytes.size());
+    return file;
+  }
+
+  std::vector<SymbolSpec> symbols;
+  std::vector<ConstantSpec> constants;
+  std::vector<ValueSpec> values;
+  std::vector<KernelSpecT> kernels;
+  std::vector<std::pair<std::string, int32_t>> inputs, outputs;
+  uint64_t arenaSize = 0;
+};
+
+/// A fresh temp file path.
+inline std::string tempPath(const std::string &stem) {
+  static std::atomic<int> counter{0};
+  const char *dir = std::getenv("TMPDIR");
+  return std::string(dir ? dir : "/tmp") + "/tfc_rt_" + stem + "_" + std::to_string(getpid()) +
+         "_" + std::to_string(counter++) + ".plan";
+}
+
+inline void writeFile(const std::string &path, const std::vector<uint8_t> &bytes) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+/// Writes `bytes` to a temp file, opens it, removes the file; returns the status (NULL: ok).
+inline tfc_status *openBytes(const std::vector<uint8_t> &bytes, tfc_plan **plan,
+                             const char *stem = "plan") {
+  std::string path = tempPath(stem);
+  writeFile(path, bytes);
+  tfc_status *s = tfc_plan_open(path.c_str(), nullptr, plan);
+  std::remove(path.c_str());
+  return s;
+}
+
+} // namespace rtt
+
+#endif // TFC_TESTS_UNIT_RUNTIME_PLAN_BUILDER_H

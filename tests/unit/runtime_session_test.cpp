@@ -1,0 +1,248 @@
+//===- runtime_session_test.cpp - sessions: input binding errors, concurrency, profiling ------===//
+//
+// A small encoder layer plan (embedding, Q/K/V projections, padding-masked attention, output
+// projection with residual, layer norm) with symbolic batch and seq, written by the test. Checks
+// every input-binding error message, an out-of-range token id, two sessions on one plan running
+// concurrently on two threads, and profiling. (Kernel speed: runtime_kernel_bench.cpp.)
+//
+//===----------------------------------------------------------------------------------------===//
+#include "runtime_kernel_harness.h"
+
+#include "tfc/tfc_runtime.hpp"
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+using namespace rtt;
+using K = fb::KernelKind;
+
+namespace {
+
+constexpr int64_t kVocab = 1000, kD = 64, kHeads = 4, kMaxSeq = 512;
+
+std::vector<uint8_t> encoderPlan() {
+  PlanBuilder pb;
+  int batch = pb.addSymbol("batch", 1, 8);
+  int seq = pb.addSymbol("seq", 1, kMaxSeq);
+  auto tok = randomFloats(kVocab * kD, 1), pos = randomFloats(kMaxSeq * kD, 2);
+  int ids = pb.addInput("input_ids", TFC_I64, {Sym(batch), Sym(seq)});
+  int mask = pb.addInput("attention_mask", TFC_I64, {Sym(batch), Sym(seq)});
+  int vtok = pb.addConstantValue(pb.addConstant("tok", TFC_F32, {kVocab, kD}, tok.data()));
+  int vpos = pb.addConstantValue(pb.addConstant("pos", TFC_F32, {kMaxSeq, kD}, pos.data()));
+  std::vector<DimSpec> bsd = {Sym(batch), Sym(seq), S(kD)};
+  int h = pb.addIntermediate("emb", TFC_F32, bsd);
+  pb.addKernel(K::Embedding, {ids, vtok, vpos, -1, -1}, {h}, {}, {1.f}, "embeddings");
+  int mb = pb.addIntermediate("mask_bool", TFC_BOOL, {Sym(batch), Sym(seq)});
+  pb.addKernel(K::Cast, {mask}, {mb}, {}, {}, "mask.cast");
+  int m4 = pb.addIntermediate("mask4", TFC_BOOL, {Sym(batch), S(1), S(1), Sym(seq)});
+  pb.addKernel(K::Reshape, {mb}, {m4}, {}, {}, "mask.reshape");
+  int qkv[3];
+  const char *names[3] = {"q", "k", "v"};
+  for (int i = 0; i < 3; ++i) {
+    auto w = randomFloats(kD * kD, 10 + i, -0.2f, 0.2f), b = randomFloats(kD, 20 + i);
+    int vw = pb.addConstantValue(pb.addConstant(std::string(names[i]) + ".w", TFC_F32, {kD, kD}, w.data()));
+    int vb = pb.addConstantValue(pb.addConstant(std::string(names[i]) + ".b", TFC_F32, {kD}, b.data()));
+    qkv[i] = pb.addIntermediate(names[i], TFC_F32, bsd);
+    pb.addKernel(K::Linear, {h, vw, vb, -1}, {qkv[i]}, {0}, {}, std::string("attn.") + names[i]);
+  }
+  int att = pb.addIntermediate("att", TFC_F32, bsd);
+  pb.addKernel(K::Attention, {qkv[0], qkv[1], qkv[2], m4}, {att}, {kHeads, 2},
+               {1.f / std::sqrt(float(kD / kHeads))}, "attn");
+  auto wo = randomFloats(kD * kD, 30, -0.2f, 0.2f), g = randomFloats(kD, 31), beta = randomFloats(kD, 32);
+  int vwo = pb.addConstantValue(pb.addConstant("o.w", TFC_F32, {kD, kD}, wo.data()));
+  int proj = pb.addIntermediate("proj", TFC_F32, bsd);
+  pb.addKernel(K::Linear, {att, vwo, -1, h}, {proj}, {2}, {}, "attn.out");
+  int vg = pb.addConstantValue(pb.addConstant("ln.g", TFC_F32, {kD}, g.data()));
+  int vbeta = pb.addConstantValue(pb.addConstant("ln.b", TFC_F32, {kD}, beta.data()));
+  int y = pb.addOutput("hidden", TFC_F32, bsd);
+  pb.addKernel(K::LayerNorm, {proj, vg, vbeta, -1}, {y}, {}, {1e-12f}, "ln");
+  return pb.build();
+}
+
+class RuntimeSession : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string path = tempPath("session");
+    writeFile(path, encoderPlan());
+    tfc::Status s = tfc::Plan::open(path.c_str(), &plan);
+    std::remove(path.c_str());
+    ASSERT_TRUE(s.ok()) << s.toString();
+    ASSERT_TRUE(tfc::Session::create(plan, 2, &session).ok());
+  }
+
+  /// Runs with the given tensors; returns the status.
+  tfc::Status run(std::vector<tfc_tensor> inputs, tfc::Outputs *out = nullptr) {
+    tfc::Outputs o;
+    return session.run("forward", inputs.data(), inputs.size(), out ? out : &o);
+  }
+
+  tfc::Plan plan;
+  tfc::Session session;
+};
+
+struct Inputs {
+  int64_t dims[2];
+  std::vector<int64_t> ids, mask;
+  Inputs(int64_t b, int64_t s, uint32_t seed = 7) : dims{b, s} {
+    std::mt19937 rng(seed);
+    for (int64_t i = 0; i < b * s; ++i) {
+      ids.push_back(int64_t(rng() % kVocab));
+      mask.push_back(i % s < s - (i / s) ? 1 : 0); // padding at the end, more per batch row
+    }
+  }
+  std::vector<tfc_tensor> tensors() {
+    return {{"input_ids", TFC_I64, 2, dims, ids.data()},
+            {"attention_mask", TFC_I64, 2, dims, mask.data()}};
+  }
+};
+
+#define EXPECT_STATUS(status, CODE, TEXT)                                                          \
+  do {                                                                                             \
+    tfc::Status s_ = (status);                                                                     \
+    EXPECT_EQ(s_.code(), CODE) << s_.toString();                                                   \
+    EXPECT_NE(std::string(s_.message()).find(TEXT), std::string::npos) << s_.toString();         \
+  } while (0)
+
+TEST_F(RuntimeSession, RunsAndShapesFollowSymbols) {
+  for (auto [b, s] : {std::pair<int64_t, int64_t>{1, 7}, {3, 33}, {2, 512}, {1, 1}}) {
+    Inputs in(b, s);
+    tfc::Outputs out;
+    tfc::Status st = run(in.tensors(), &out);
+    ASSERT_TRUE(st.ok()) << st.toString();
+    ASSERT_EQ(out.size(), 1u);
+    tfc_tensor y = out[0];
+    EXPECT_STREQ(y.name, "hidden");
+    ASSERT_EQ(y.rank, 3);
+    EXPECT_EQ(y.dims[0], b);
+    EXPECT_EQ(y.dims[1], s);
+    EXPECT_EQ(y.dims[2], kD);
+    const float *p = static_cast<const float *>(y.data);
+    for (int64_t i = 0; i < b * s * kD; ++i)
+      ASSERT_TRUE(std::isfinite(p[i])) << i;
+  }
+}
+
+TEST_F(RuntimeSession, InputErrors) {
+  Inputs in(2, 9);
+  auto t = in.tensors();
+  t[0].name = "input_idz";
+  EXPECT_STATUS(run(t), TFC_NOT_FOUND, "unknown input 'input_idz'");
+  t = in.tensors();
+  EXPECT_STATUS(run({t[0]}), TFC_INVALID_ARGUMENT, "missing input 'attention_mask'");
+  EXPECT_STATUS(run({t[0], t[1], t[0]}), TFC_INVALID_ARGUMENT, "input 'input_ids' is given twice");
+  std::vector<float> f(18);
+  t[0].dtype = TFC_F32;
+  t[0].data = f.data();
+  EXPECT_STATUS(run(t), TFC_INVALID_ARGUMENT, "input 'input_ids' has dtype f32, expected i64");
+  t = in.tensors();
+  t[1].rank = 1;
+  EXPECT_STATUS(run(t), TFC_INVALID_ARGUMENT, "input 'attention_mask' has rank 1, expected 2");
+  Inputs big(1, 600);
+  EXPECT_STATUS(run(big.tensors()), TFC_OUT_OF_RANGE,
+                "input 'input_ids' dim 1 (seq) is 600, above the bound 512 the plan was compiled for");
+  Inputs zero(1, 0);
+  EXPECT_STATUS(run(zero.tensors()), TFC_OUT_OF_RANGE, "below the minimum 1");
+  t = in.tensors();
+  int64_t other[2] = {2, 8};
+  t[1].dims = other;
+  EXPECT_STATUS(run(t), TFC_INVALID_ARGUMENT,
+                "input 'attention_mask' dim 1 (seq) is 8, but input 'input_ids' set seq = 9");
+  tfc::Outputs o;
+  t = in.tensors();
+  EXPECT_STATUS(session.run("backward", t.data(), t.size(), &o), TFC_NOT_FOUND,
+                "function 'backward' is not in the plan");
+  // The session still works after errors.
+  EXPECT_TRUE(run(in.tensors()).ok());
+}
+
+TEST_F(RuntimeSession, OutOfRangeTokenIdIsAnError) {
+  Inputs in(2, 5);
+  in.ids[7] = kVocab + 5;
+  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "kernel 'embeddings' (Embedding): token id 1005");
+  in.ids[7] = -1;
+  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "token id -1");
+}
+
+TEST_F(RuntimeSession, Profiling) {
+  session.setProfiling(true);
+  Inputs in(1, 16);
+  ASSERT_TRUE(run(in.tensors()).ok());
+  ASSERT_TRUE(run(in.tensors()).ok());
+  size_t n = tfc_session_profile_count(session.get(), "forward");
+  ASSERT_EQ(n, 9u);
+  tfc_kernel_profile p;
+  ASSERT_EQ(tfc_session_profile_get(session.get(), "forward", 6, &p), nullptr);
+  EXPECT_STREQ(p.kind, "Attention");
+  EXPECT_STREQ(p.name, "attn");
+  EXPECT_EQ(p.calls, 2u);
+  EXPECT_GE(p.total_ms, 0.0);
+  tfc_session_profile_reset(session.get());
+  ASSERT_EQ(tfc_session_profile_get(session.get(), "forward", 6, &p), nullptr);
+  EXPECT_EQ(p.calls, 0u);
+}
+
+TEST_F(RuntimeSession, TwoThreadsTwoSessionsOnePlan) {
+  // References from this session, one input set per thread.
+  Inputs a(2, 40, 1), b(3, 17, 2);
+  auto reference = [&](Inputs &in) {
+    tfc::Outputs out;
+    EXPECT_TRUE(run(in.tensors(), &out).ok());
+    tfc_tensor y = out[0];
+    const float *p = static_cast<const float *>(y.data);
+    return std::vector<float>(p, p + in.dims[0] * in.dims[1] * kD);
+  };
+  std::vector<float> refA = reference(a), refB = reference(b);
+  std::vector<std::string> failures[2];
+  auto worker = [&](int id, Inputs in, const std::vector<float> &ref) {
+    tfc::Session s;
+    if (!tfc::Session::create(plan, 1, &s).ok()) {
+      failures[id].push_back("create");
+      return;
+    }
+    for (int iter = 0; iter < 20; ++iter) {
+      tfc::Outputs out;
+      auto t = in.tensors();
+      tfc::Status st = s.run("forward", t.data(), t.size(), &out);
+      if (!st.ok()) {
+        failures[id].push_back(st.toString());
+        return;
+      }
+      const float *p = static_cast<const float *>(out[0].data);
+      for (size_t i = 0; i < ref.size(); ++i)
+        if (std::fabs(p[i] - ref[i]) > 1e-4f * std::max(1.f, std::fabs(ref[i]))) {
+          failures[id].push_back("mismatch at " + std::to_string(i));
+          return;
+        }
+    }
+  };
+  std::thread t1(worker, 0, a, std::cref(refA)), t2(worker, 1, b, std::cref(refB));
+  t1.join();
+  t2.join();
+  EXPECT_TRUE(failures[0].empty()) << failures[0][0];
+  EXPECT_TRUE(failures[1].empty()) << failures[1][0];
+}
+
+TEST(RuntimePlanLifetime, SessionKeepsPlanAlive) {
+  std::string path = tempPath("lifetime");
+  writeFile(path, encoderPlan());
+  tfc_plan *plan = nullptr;
+  ASSERT_EQ(tfc_plan_open(path.c_str(), nullptr, &plan), nullptr);
+  std::remove(path.c_str());
+  tfc_session *s = nullptr;
+  ASSERT_EQ(tfc_session_create(plan, nullptr, &s), nullptr);
+  tfc_plan_release(plan); // before the session: allowed
+  Inputs in(1, 5);
+  auto t = in.tensors();
+  tfc_outputs *out = nullptr;
+  ASSERT_EQ(tfc_session_run(s, "forward", t.data(), t.size(), &out), nullptr);
+  tfc_outputs_free(out);
+  tfc_session_release(s);
+  // NULL handles are fine.
+  tfc_plan_release(nullptr);
+  tfc_session_release(nullptr);
+  tfc_outputs_free(nullptr);
+  tfc_status_free(nullptr);
+}
+
+} // namespace

@@ -1,0 +1,96 @@
+//===- tfrun_args_test.cpp - tfrun's flag parsing ---------------------------===//
+#include "tfrun/Args.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace tfc::tfrun;
+
+namespace {
+
+Status parse(std::vector<const char *> args, Options &out) {
+  args.insert(args.begin(), "tfrun");
+  return parseArgs(static_cast<int>(args.size()), args.data(), out);
+}
+
+std::string parseError(std::vector<const char *> args) {
+  Options o;
+  Status s = parse(std::move(args), o);
+  EXPECT_FALSE(s.ok());
+  return s.message;
+}
+
+} // namespace
+
+TEST(TfrunArgs, Defaults) {
+  Options o;
+  ASSERT_TRUE(parse({"plan.bin"}, o).ok());
+  EXPECT_EQ(o.plan, "plan.bin");
+  EXPECT_TRUE(o.inputs.empty());
+  EXPECT_EQ(o.outputDir, "");
+  EXPECT_EQ(o.function, "");
+  EXPECT_FALSE(o.describe);
+  EXPECT_FALSE(o.profile);
+  EXPECT_EQ(o.threads, 0);
+  EXPECT_EQ(o.iterations, 1);
+  EXPECT_EQ(o.warmup, 0);
+}
+
+TEST(TfrunArgs, EveryFlag) {
+  Options o;
+  Status s = parse({"--input", "input_ids=ids.npy", "plan.bin", "--input=attention_mask=m.npy",
+                    "--output-dir", "out", "--describe", "--function=encode", "--threads", "3",
+                    "--iterations=10", "--warmup", "2", "--profile"},
+                   o);
+  ASSERT_TRUE(s.ok()) << s.message;
+  EXPECT_EQ(o.plan, "plan.bin");
+  ASSERT_EQ(o.inputs.size(), 2u);
+  EXPECT_EQ(o.inputs[0], std::make_pair(std::string("input_ids"), std::string("ids.npy")));
+  EXPECT_EQ(o.inputs[1], std::make_pair(std::string("attention_mask"), std::string("m.npy")));
+  EXPECT_EQ(o.outputDir, "out");
+  EXPECT_TRUE(o.describe);
+  EXPECT_EQ(o.function, "encode");
+  EXPECT_EQ(o.threads, 3);
+  EXPECT_EQ(o.iterations, 10);
+  EXPECT_EQ(o.warmup, 2);
+  EXPECT_TRUE(o.profile);
+}
+
+TEST(TfrunArgs, InputFileMayContainEquals) {
+  Options o;
+  ASSERT_TRUE(parse({"p", "--input", "x=dir/a=b.npy"}, o).ok());
+  EXPECT_EQ(o.inputs[0].second, "dir/a=b.npy");
+}
+
+TEST(TfrunArgs, Help) {
+  Options o;
+  ASSERT_TRUE(parse({"--help"}, o).ok());
+  EXPECT_TRUE(o.help);
+  EXPECT_THAT(kUsage, ::testing::HasSubstr("--input NAME=FILE.npy"));
+}
+
+TEST(TfrunArgs, Errors) {
+  EXPECT_EQ(parseError({}), "no plan given");
+  EXPECT_EQ(parseError({"--describe"}), "no plan given");
+  EXPECT_EQ(parseError({"a.bin", "b.bin"}), "more than one plan given ('a.bin' and 'b.bin')");
+  EXPECT_EQ(parseError({"p", "--bogus"}), "unknown option '--bogus'");
+  EXPECT_EQ(parseError({"p", "--input"}), "--input needs a value");
+  EXPECT_EQ(parseError({"p", "--input", "ids.npy"}),
+            "--input expects NAME=FILE.npy, got 'ids.npy'");
+  EXPECT_EQ(parseError({"p", "--input", "=ids.npy"}),
+            "--input expects NAME=FILE.npy, got '=ids.npy'");
+  EXPECT_EQ(parseError({"p", "--input", "x="}), "--input expects NAME=FILE.npy, got 'x='");
+  EXPECT_EQ(parseError({"p", "--input", "x=a.npy", "--input", "x=b.npy"}),
+            "input 'x' given twice");
+  EXPECT_EQ(parseError({"p", "--threads", "-1"}), "--threads expects an integer >= 0, got '-1'");
+  EXPECT_EQ(parseError({"p", "--iterations", "0"}),
+            "--iterations expects an integer >= 1, got '0'");
+  EXPECT_EQ(parseError({"p", "--iterations=ten"}),
+            "--iterations expects an integer >= 1, got 'ten'");
+  EXPECT_EQ(parseError({"p", "--warmup", "99999999999"}),
+            "--warmup expects an integer >= 0, got '99999999999'");
+  EXPECT_EQ(parseError({"p", "--output-dir="}), "--output-dir needs a directory");
+  EXPECT_EQ(parseError({"p", "--profile=yes"}), "--profile takes no value");
+}

@@ -1,0 +1,130 @@
+//===- Args.cpp - tfrun's command line -------------------------------------===//
+#include "Args.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
+namespace tfc::tfrun {
+
+const char *const kUsage =
+    "usage: tfrun PLAN [options]\n"
+    "\n"
+    "Runs a plan written by `tfc compile` and prints (or saves) its outputs.\n"
+    "\n"
+    "  --input NAME=FILE.npy  feed input NAME from FILE.npy (repeatable); inputs not given\n"
+    "                         are generated: token ids, all-ones masks, zero token_type_ids,\n"
+    "                         batch 1 and each other symbolic dim min(128, its bound)\n"
+    "  --output-dir DIR       write each output to DIR/NAME.npy instead of printing a summary\n"
+    "  --describe             print the plan's signature and metadata, then exit\n"
+    "  --function NAME        the function to run (default: forward)\n"
+    "  --threads N            worker threads (default 0: the runtime's default)\n"
+    "  --iterations N         timed runs (default 1); latency min/p50/p90/max is printed\n"
+    "  --warmup K             untimed runs before the timed ones (default 0)\n"
+    "  --profile              time per kernel over the timed runs\n"
+    "  -h, --help             this message\n";
+
+namespace {
+
+bool parseInt(const std::string &text, int minValue, int &out) {
+  if (text.empty())
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  long v = std::strtol(text.c_str(), &end, 10);
+  if (errno || *end || v < minValue || v > INT_MAX)
+    return false;
+  out = static_cast<int>(v);
+  return true;
+}
+
+} // namespace
+
+Status parseArgs(int argc, const char *const *argv, Options &out) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    // "--flag VALUE" and "--flag=VALUE" both work.
+    std::string flag = a, inlineValue;
+    bool hasInline = false;
+    if (a.rfind("--", 0) == 0) {
+      if (size_t eq = a.find('='); eq != std::string::npos) {
+        flag = a.substr(0, eq);
+        inlineValue = a.substr(eq + 1);
+        hasInline = true;
+      }
+    }
+    auto value = [&](std::string &v) -> Status {
+      if (hasInline) {
+        v = inlineValue;
+        return Status::success();
+      }
+      if (i + 1 >= argc)
+        return Status::error(flag + " needs a value");
+      v = argv[++i];
+      return Status::success();
+    };
+    auto intValue = [&](int minValue, int &dst) -> Status {
+      std::string v;
+      if (Status s = value(v); !s.ok())
+        return s;
+      if (!parseInt(v, minValue, dst))
+        return Status::error(flag + " expects an integer >= " + std::to_string(minValue) +
+                             ", got '" + v + "'");
+      return Status::success();
+    };
+    auto noValue = [&]() -> Status {
+      return hasInline ? Status::error(flag + " takes no value") : Status::success();
+    };
+
+    Status s;
+    if (a == "-h" || flag == "--help") {
+      out.help = true;
+    } else if (flag == "--input") {
+      std::string v;
+      if (s = value(v); s.ok()) {
+        size_t eq = v.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) {
+          s = Status::error("--input expects NAME=FILE.npy, got '" + v + "'");
+        } else {
+          std::string name = v.substr(0, eq);
+          for (const auto &[n, f] : out.inputs)
+            if (n == name)
+              s = Status::error("input '" + name + "' given twice");
+          if (s.ok())
+            out.inputs.emplace_back(name, v.substr(eq + 1));
+        }
+      }
+    } else if (flag == "--output-dir") {
+      if (s = value(out.outputDir); s.ok() && out.outputDir.empty())
+        s = Status::error("--output-dir needs a directory");
+    } else if (flag == "--function") {
+      if (s = value(out.function); s.ok() && out.function.empty())
+        s = Status::error("--function needs a name");
+    } else if (flag == "--describe") {
+      s = noValue();
+      out.describe = true;
+    } else if (flag == "--profile") {
+      s = noValue();
+      out.profile = true;
+    } else if (flag == "--threads") {
+      s = intValue(0, out.threads);
+    } else if (flag == "--iterations") {
+      s = intValue(1, out.iterations);
+    } else if (flag == "--warmup") {
+      s = intValue(0, out.warmup);
+    } else if (a.size() > 1 && a[0] == '-') {
+      s = Status::error("unknown option '" + a + "'");
+    } else if (out.plan.empty()) {
+      out.plan = a;
+    } else {
+      s = Status::error("more than one plan given ('" + out.plan + "' and '" + a + "')");
+    }
+    if (!s.ok())
+      return s;
+  }
+  if (out.plan.empty() && !out.help)
+    return Status::error("no plan given");
+  return Status::success();
+}
+
+} // namespace tfc::tfrun

@@ -1,0 +1,40 @@
+//===- Args.h - tfrun's command line ---------------------------------------===//
+//
+//   tfrun PLAN [--input NAME=FILE.npy]... [--output-dir DIR] [--describe]
+//         [--function NAME] [--threads N] [--iterations N] [--warmup K] [--profile]
+//
+// Parsing only: no file is opened here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_TOOLS_TFRUN_ARGS_H
+#define TFC_TOOLS_TFRUN_ARGS_H
+
+#include "Status.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tfc::tfrun {
+
+extern const char *const kUsage;
+
+struct Options {
+  std::string plan;
+  std::vector<std::pair<std::string, std::string>> inputs; // NAME, FILE.npy; names unique
+  std::string outputDir;                                   // empty: print a summary
+  std::string function;                                    // empty: "forward", else the first
+  bool describe = false;
+  bool profile = false;
+  bool help = false;
+  int threads = 0; // 0: the runtime's default
+  int iterations = 1;
+  int warmup = 0;
+};
+
+/// Parses argv[1..argc); on error the message says which flag and why.
+Status parseArgs(int argc, const char *const *argv, Options &out);
+
+} // namespace tfc::tfrun
+
+#endif // TFC_TOOLS_TFRUN_ARGS_H

@@ -1,0 +1,284 @@
+//===- Run.cpp - tfrun's work: open a plan, feed it, run it, report --------===//
+#include "Run.h"
+
+#include "Format.h"
+#include "Inputs.h"
+#include "Npy.h"
+
+#include "tfc/tfc_runtime.h"
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace tfc::tfrun {
+namespace {
+
+struct PlanDeleter {
+  void operator()(tfc_plan *p) const { tfc_plan_release(p); }
+};
+struct SessionDeleter {
+  void operator()(tfc_session *s) const { tfc_session_release(s); }
+};
+struct OutputsDeleter {
+  void operator()(tfc_outputs *o) const { tfc_outputs_free(o); }
+};
+using PlanPtr = std::unique_ptr<tfc_plan, PlanDeleter>;
+using SessionPtr = std::unique_ptr<tfc_session, SessionDeleter>;
+using OutputsPtr = std::unique_ptr<tfc_outputs, OutputsDeleter>;
+
+/// Takes ownership of a runtime status: its message, or success for NULL.
+Status take(tfc_status *st) {
+  if (!st)
+    return Status::success();
+  const char *m = tfc_status_message(st);
+  std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
+  tfc_status_free(st);
+  return Status::error(message);
+}
+
+std::string joinNames(const std::vector<tfc_port_info> &ports) {
+  std::string s;
+  for (const auto &p : ports)
+    s += (s.empty() ? "" : ", ") + std::string(p.name ? p.name : "?");
+  return s;
+}
+
+Status readPorts(const tfc_plan *plan, const std::string &function, FunctionDescription &out) {
+  size_t numInputs = 0, numOutputs = 0;
+  if (Status s = take(tfc_plan_num_ports(plan, function.c_str(), &numInputs, &numOutputs));
+      !s.ok())
+    return s;
+  out.name = function;
+  out.arenaBytes = tfc_plan_arena_bytes(plan, function.c_str());
+  out.inputs.resize(numInputs);
+  out.outputs.resize(numOutputs);
+  for (size_t i = 0; i < numInputs; ++i)
+    if (Status s = take(tfc_plan_input_info(plan, function.c_str(), i, &out.inputs[i])); !s.ok())
+      return s;
+  for (size_t i = 0; i < numOutputs; ++i)
+    if (Status s = take(tfc_plan_output_info(plan, function.c_str(), i, &out.outputs[i]));
+        !s.ok())
+      return s;
+  return Status::success();
+}
+
+Status pickFunction(const tfc_plan *plan, const std::string &wanted, std::string &out) {
+  std::vector<std::string> names;
+  for (size_t i = 0, n = tfc_plan_num_functions(plan); i < n; ++i)
+    names.push_back(tfc_plan_function_name(plan, i));
+  if (names.empty())
+    return Status::error("the plan has no functions");
+  std::string target = wanted.empty() ? "forward" : wanted;
+  for (const auto &n : names)
+    if (n == target)
+      return out = n, Status::success();
+  if (wanted.empty())
+    return out = names.front(), Status::success();
+  std::string all;
+  for (const auto &n : names)
+    all += (all.empty() ? "" : ", ") + n;
+  return Status::error("unknown function '" + wanted + "' (the plan's functions: " + all + ")");
+}
+
+/// The inputs in signature order: read from --input files, the rest generated.
+Status makeInputs(const Options &options, const tfc_plan_info &info,
+                  const FunctionDescription &fn, std::FILE *out, std::vector<HostTensor> &inputs) {
+  std::vector<const std::string *> files(fn.inputs.size(), nullptr);
+  for (const auto &[name, file] : options.inputs) {
+    size_t i = 0;
+    while (i < fn.inputs.size() && (!fn.inputs[i].name || name != fn.inputs[i].name))
+      ++i;
+    if (i == fn.inputs.size())
+      return Status::error("unknown input '" + name + "' (the inputs of '" + fn.name +
+                           "' are: " + joinNames(fn.inputs) + ")");
+    files[i] = &file;
+  }
+  inputs.assign(fn.inputs.size(), HostTensor{});
+  SymbolBindings bindings;
+  for (size_t i = 0; i < fn.inputs.size(); ++i) {
+    if (!files[i])
+      continue;
+    NpyArray array;
+    if (Status s = readNpy(*files[i], array); !s.ok())
+      return s;
+    if (Status s = tensorFromNpy(fn.inputs[i].name, *files[i], std::move(array), inputs[i]);
+        !s.ok())
+      return s;
+    bindSymbols(fn.inputs[i], inputs[i], bindings);
+  }
+  for (size_t i = 0; i < fn.inputs.size(); ++i) {
+    if (files[i])
+      continue;
+    inputs[i] = generateInput(fn.inputs[i], info, bindings);
+    std::fprintf(out, "generated input %s: %s %s\n", inputs[i].name.c_str(),
+                 dtypeName(inputs[i].dtype), formatDims(inputs[i].dims).c_str());
+  }
+  return Status::success();
+}
+
+std::string outputName(const tfc_tensor &t, size_t index) {
+  return t.name ? t.name : "output" + std::to_string(index);
+}
+
+/// A file name for an output: its name with anything but [A-Za-z0-9._-] as '_'.
+std::string outputFileName(const std::string &name, size_t index) {
+  std::string s = name;
+  for (char &c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+      c = '_';
+  if (s.empty() || s == "." || s == "..")
+    s = "output" + std::to_string(index);
+  return s + ".npy";
+}
+
+/// Creates `dir` (and its parents) unless it exists; done before running, so that a bad
+/// --output-dir fails fast.
+Status makeOutputDir(const std::string &dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return Status::error("cannot create output directory " + dir + ": " + ec.message());
+  if (!std::filesystem::is_directory(dir, ec))
+    return Status::error("cannot create output directory " + dir + ": not a directory");
+  return Status::success();
+}
+
+Status writeOutputs(const std::string &dir, const tfc_outputs *outputs, std::FILE *out) {
+  namespace fs = std::filesystem;
+  for (size_t i = 0, n = tfc_outputs_count(outputs); i < n; ++i) {
+    tfc_tensor t;
+    if (Status s = take(tfc_outputs_get(outputs, i, &t)); !s.ok())
+      return s;
+    NpyDtype dtype;
+    if (!npyDtypeOf(t.dtype, dtype))
+      return Status::error("output '" + outputName(t, i) + "' has dtype " +
+                           dtypeName(t.dtype) + ", which .npy cannot hold");
+    std::vector<int64_t> dims(t.dims, t.dims + t.rank);
+    std::string path = (fs::path(dir) / outputFileName(outputName(t, i), i)).string();
+    if (Status s = writeNpyAtomically(path, dtype, dims, t.data); !s.ok())
+      return s;
+    std::fprintf(out, "wrote %s: %s %s\n", path.c_str(), dtypeName(t.dtype),
+                 formatDims(dims).c_str());
+  }
+  return Status::success();
+}
+
+Status printOutputs(const tfc_outputs *outputs, std::FILE *out) {
+  for (size_t i = 0, n = tfc_outputs_count(outputs); i < n; ++i) {
+    tfc_tensor t;
+    if (Status s = take(tfc_outputs_get(outputs, i, &t)); !s.ok())
+      return s;
+    std::vector<int64_t> dims(t.dims, t.dims + t.rank);
+    std::fputs(formatTensorSummary(outputName(t, i), t.dtype, dims, t.data).c_str(), out);
+  }
+  return Status::success();
+}
+
+Status printProfile(const tfc_session *session, const std::string &function, int runs,
+                    std::FILE *out) {
+  std::vector<KernelTime> entries;
+  for (size_t i = 0, n = tfc_session_profile_count(session, function.c_str()); i < n; ++i) {
+    tfc_kernel_profile p;
+    if (Status s = take(tfc_session_profile_get(session, function.c_str(), i, &p)); !s.ok())
+      return s;
+    if (p.calls > 0) // a kernel that never ran adds nothing but an empty row
+      entries.push_back({p.kind ? p.kind : "?", p.name ? p.name : "", p.calls, p.total_ms});
+  }
+  std::fputs(formatProfile(aggregateProfile(entries), runs).c_str(), out);
+  return Status::success();
+}
+
+Status describePlan(const std::string &path, const tfc_plan *plan, const tfc_plan_info &info,
+                    std::FILE *out) {
+  PlanDescription d;
+  d.path = path;
+  d.info = info;
+  for (size_t i = 0, n = tfc_plan_num_functions(plan); i < n; ++i) {
+    d.functions.emplace_back();
+    if (Status s = readPorts(plan, tfc_plan_function_name(plan, i), d.functions.back()); !s.ok())
+      return s;
+  }
+  std::fputs(formatDescription(d).c_str(), out);
+  return Status::success();
+}
+
+} // namespace
+
+Status runTool(const Options &options, std::FILE *out) {
+  tfc_plan *rawPlan = nullptr;
+  if (Status s = take(tfc_plan_open(options.plan.c_str(), nullptr, &rawPlan)); !s.ok())
+    return s;
+  PlanPtr plan(rawPlan);
+  tfc_plan_info info;
+  tfc_plan_get_info(plan.get(), &info);
+
+  if (options.describe)
+    return describePlan(options.plan, plan.get(), info, out);
+
+  std::string function;
+  if (Status s = pickFunction(plan.get(), options.function, function); !s.ok())
+    return s;
+  FunctionDescription fn;
+  if (Status s = readPorts(plan.get(), function, fn); !s.ok())
+    return s;
+  if (!options.outputDir.empty())
+    if (Status s = makeOutputDir(options.outputDir); !s.ok())
+      return s;
+  std::vector<HostTensor> inputs;
+  if (Status s = makeInputs(options, info, fn, out, inputs); !s.ok())
+    return s;
+  std::vector<tfc_tensor> views;
+  for (const HostTensor &t : inputs)
+    views.push_back(t.view());
+
+  tfc_session_options sessionOptions;
+  tfc_session_options_init(&sessionOptions);
+  sessionOptions.num_threads = options.threads;
+  tfc_session *rawSession = nullptr;
+  if (Status s = take(tfc_session_create(plan.get(), &sessionOptions, &rawSession)); !s.ok())
+    return s;
+  SessionPtr session(rawSession);
+
+  auto runOnce = [&](OutputsPtr &result) -> Status {
+    tfc_outputs *raw = nullptr;
+    Status s = take(
+        tfc_session_run(session.get(), function.c_str(), views.data(), views.size(), &raw));
+    result.reset(raw);
+    return s;
+  };
+  OutputsPtr outputs;
+  for (int i = 0; i < options.warmup; ++i)
+    if (Status s = runOnce(outputs); !s.ok())
+      return s;
+  if (options.profile) {
+    tfc_session_profile_reset(session.get());
+    tfc_session_set_profiling(session.get(), 1);
+  }
+  std::vector<double> times;
+  for (int i = 0; i < options.iterations; ++i) {
+    outputs.reset(); // the previous run's outputs are not timed
+    auto start = std::chrono::steady_clock::now();
+    Status s = runOnce(outputs);
+    auto end = std::chrono::steady_clock::now();
+    if (!s.ok())
+      return s;
+    times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  }
+
+  if (Status s = options.outputDir.empty() ? printOutputs(outputs.get(), out)
+                                           : writeOutputs(options.outputDir, outputs.get(), out);
+      !s.ok())
+    return s;
+  std::fputs(formatLatency(computeLatency(times), options.warmup).c_str(), out);
+  if (options.profile)
+    if (Status s = printProfile(session.get(), function, options.iterations, out); !s.ok())
+      return s;
+  return Status::success();
+}
+
+} // namespace tfc::tfrun

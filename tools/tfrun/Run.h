@@ -1,0 +1,22 @@
+//===- Run.h - tfrun's work: open a plan, feed it, run it, report ----------===//
+//
+// The only part of tfrun that calls the runtime, and only through its C API
+// (tfc/tfc_runtime.h).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_TOOLS_TFRUN_RUN_H
+#define TFC_TOOLS_TFRUN_RUN_H
+
+#include "Args.h"
+#include "Status.h"
+
+#include <cstdio>
+
+namespace tfc::tfrun {
+
+/// Does what `options` ask, printing results to `out`.
+Status runTool(const Options &options, std::FILE *out);
+
+} // namespace tfc::tfrun
+
+#endif // TFC_TOOLS_TFRUN_RUN_H

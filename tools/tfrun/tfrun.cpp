@@ -1,0 +1,45 @@
+//===- tfrun.cpp - the `tfrun` command line: thin over Run.h ---------------===//
+//
+//   tfrun PLAN [--input NAME=FILE.npy]... [--output-dir DIR] [--describe] ...
+//
+// main() only parses flags, calls runTool and reports its status as
+// "tfrun: error: <message>" with a nonzero exit (2: usage, 1: anything else).
+//
+//===----------------------------------------------------------------------===//
+#include "Args.h"
+#include "Run.h"
+
+#include <cstdio>
+#include <exception>
+#include <new>
+
+int main(int argc, char **argv) {
+  using namespace tfc::tfrun;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  try {
+    Options options;
+    if (Status s = parseArgs(argc, argv, options); !s.ok()) {
+      std::fprintf(stderr, "tfrun: error: %s\n(run 'tfrun --help' for usage)\n",
+                   s.message.c_str());
+      return 2;
+    }
+    if (options.help) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (Status s = runTool(options, stdout); !s.ok()) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "tfrun: error: %s\n", s.message.c_str());
+      return 1;
+    }
+    return 0;
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "tfrun: error: out of memory\n");
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "tfrun: error: %s\n", e.what());
+  }
+  return 1;
+}
