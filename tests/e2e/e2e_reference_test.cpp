@@ -2,7 +2,7 @@
 //
 // For every model of tests/e2e/refs/manifest.json: `tfc compile` it twice (fused,
 // and --no-fuse) to temporary plans with bounds covering the cases
-// (--max-batch 4, the default --max-seq = max_positions), load both through the
+// (--max-batch 3, the default --max-seq = max_positions), load both through the
 // runtime's C API, run every case and compare every output with the reference
 // the independent PyTorch implementation computed, and the two plans' outputs
 // with each other. Tolerance: max |out - ref| <= 1e-4 * max(1, max |ref|).
@@ -114,7 +114,7 @@ struct Loaded {
 std::string compilePlan(const RefModel &m, const std::string &plan, bool fuse,
                         const std::string &log) {
   std::string cmd = "'" + kTfc + "' compile '" + TFC_SOURCE_DIR "/" + m.model + "' -o '" + plan +
-                    "' --max-batch 4" + (fuse ? "" : " --no-fuse") + " > '" + log + "' 2>&1";
+                    "' --max-batch 3" + (fuse ? "" : " --no-fuse") + " > '" + log + "' 2>&1";
   int rc = std::system(cmd.c_str());
   if (rc == 0 && fs::exists(plan))
     return {};
