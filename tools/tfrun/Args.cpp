@@ -19,6 +19,8 @@ const char *const kUsage =
     "  --describe             print the plan's signature and metadata, then exit\n"
     "  --function NAME        the function to run (default: forward)\n"
     "  --threads N            worker threads (default 0: the runtime's default)\n"
+    "  --no-spin              idle worker threads sleep instead of spinning (less CPU burnt\n"
+    "                         between runs, a little more wake-up latency)\n"
     "  --iterations N         timed runs (default 1); latency min/p50/p90/max is printed\n"
     "  --warmup K             untimed runs before the timed ones (default 0)\n"
     "  --profile              time per kernel over the timed runs\n"
@@ -106,6 +108,9 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
     } else if (flag == "--profile") {
       s = noValue();
       out.profile = true;
+    } else if (flag == "--no-spin") {
+      s = noValue();
+      out.noSpin = true;
     } else if (flag == "--threads") {
       s = intValue(0, out.threads);
     } else if (flag == "--iterations") {

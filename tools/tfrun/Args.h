@@ -27,6 +27,7 @@ struct Options {
   bool describe = false;
   bool profile = false;
   bool help = false;
+  bool noSpin = false; // idle worker threads sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE)
   int threads = 0; // 0: the runtime's default
   int iterations = 1;
   int warmup = 0;

@@ -10,8 +10,24 @@
 #include "Run.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <new>
+#include <unistd.h>
+
+namespace {
+
+/// OpenMP reads its wait policy once, when the runtime library loads, so --no-spin re-executes
+/// tfrun with OMP_WAIT_POLICY=PASSIVE unless the environment already chooses a policy.
+void applyNoSpin(char **argv) {
+  if (std::getenv("OMP_WAIT_POLICY"))
+    return;
+  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  execv("/proc/self/exe", argv);
+  std::fprintf(stderr, "tfrun: warning: could not re-execute for --no-spin; threads may spin\n");
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
   using namespace tfc::tfrun;
@@ -30,6 +46,8 @@ int main(int argc, char **argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
+    if (options.noSpin)
+      applyNoSpin(argv);
     if (Status s = runTool(options, stdout); !s.ok()) {
       std::fflush(stdout);
       std::fprintf(stderr, "tfrun: error: %s\n", s.message.c_str());
