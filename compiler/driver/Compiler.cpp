@@ -76,21 +76,41 @@ void prepareContext(mlir::MLIRContext &context) {
   context.loadDialect<mlir::tfc::TfcDialect, mlir::func::FuncDialect>();
 }
 
+bool isOnnxPath(const std::string &path) {
+  return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
+}
+
 Status compileModel(mlir::MLIRContext &context, const std::string &path,
                     const CompileOptions &options, CompileResult &result) {
   prepareContext(context);
   fbs::Model model;
-  if (Status s = fbs::loadModelFile(path, model); !s.ok())
-    return s;
-  result.modelPath = path;
-  result.family = familyName(model.hparams.family);
-  result.expected = fbs::countArchitecture(model.hparams);
-
-  std::string error;
   DiagnosticCollector diagnostics(context);
-  result.module = fbs::buildModule(context, model, error);
-  if (!result.module)
-    return {error.empty() ? path + ": " + diagnostics.text : error};
+  result.modelPath = path;
+  if (isOnnxPath(path)) {
+    onnxfe::ImportOptions importOptions;
+    importOptions.maxBatch = options.maxBatch;
+    if (options.maxSeq > 0) {
+      importOptions.maxSeq = options.maxSeq;
+      importOptions.maxSeqFromModel = false;
+    }
+    onnxfe::ImportResult imported;
+    if (onnxfe::Status s = onnxfe::importOnnxFile(context, path, importOptions, imported); !s.ok())
+      return {s.error};
+    result.family = "onnx";
+    result.module = std::move(imported.module);
+    result.onnxWeights = imported.weights;
+    result.onnxMaxSeq = imported.maxSeq;
+  } else {
+    if (Status s = fbs::loadModelFile(path, model); !s.ok())
+      return s;
+    result.family = familyName(model.hparams.family);
+    result.expected = fbs::countArchitecture(model.hparams);
+
+    std::string error;
+    result.module = fbs::buildModule(context, model, error);
+    if (!result.module)
+      return {error.empty() ? path + ": " + diagnostics.text : error};
+  }
 
   mlir::PassManager pm(&context);
   mlir::tfc::PipelineOptions pipeline;
@@ -113,27 +133,40 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
   if (!result.module)
     return {result.modelPath + ": nothing compiled"};
   const fbs::Model &model = result.model;
-  tfc::lower::WeightLookup weights = [&model](const std::string &name,
-                                              tfc::lower::WeightData &out) {
-    auto it = model.weights.find(name);
-    if (it == model.weights.end() || !model.buffer || it->second.numElements() < 0)
-      return false;
-    // The weight's bytes are a range of the model file's buffer: share it, copy nothing.
-    auto base = reinterpret_cast<uintptr_t>(model.buffer->data());
-    auto data = reinterpret_cast<uintptr_t>(it->second.data);
-    uint64_t size = static_cast<uint64_t>(it->second.numElements()) * sizeof(float);
-    if (data < base || data - base + size > model.buffer->size())
-      return false;
-    out.shape = it->second.shape;
-    out.bytes.storage = model.buffer;
-    out.bytes.offset = data - base;
-    out.bytes.size = size;
-    return true;
-  };
+  tfc::lower::WeightLookup weights;
+  if (auto store = result.onnxWeights) {
+    weights = [store](const std::string &name, tfc::lower::WeightData &out) {
+      auto it = store->weights.find(name);
+      if (it == store->weights.end())
+        return false;
+      out.shape = it->second.shape;
+      out.bytes.storage = store->bytes;
+      out.bytes.offset = it->second.offset;
+      out.bytes.size = it->second.size;
+      return true;
+    };
+  } else {
+    weights = [&model](const std::string &name, tfc::lower::WeightData &out) {
+      auto it = model.weights.find(name);
+      if (it == model.weights.end() || !model.buffer || it->second.numElements() < 0)
+        return false;
+      // The weight's bytes are a range of the model file's buffer: share it, copy nothing.
+      auto base = reinterpret_cast<uintptr_t>(model.buffer->data());
+      auto data = reinterpret_cast<uintptr_t>(it->second.data);
+      uint64_t size = static_cast<uint64_t>(it->second.numElements()) * sizeof(float);
+      if (data < base || data - base + size > model.buffer->size())
+        return false;
+      out.shape = it->second.shape;
+      out.bytes.storage = model.buffer;
+      out.bytes.offset = data - base;
+      out.bytes.size = size;
+      return true;
+    };
+  }
   tfc::lower::LowerOptions lowerOptions;
   lowerOptions.maxBatch = options.maxBatch;
   lowerOptions.maxSeq = options.maxSeq;
-  lowerOptions.maxPositions = model.hparams.maxPositions;
+  lowerOptions.maxPositions = result.onnxWeights ? result.onnxMaxSeq : model.hparams.maxPositions;
   if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
     return {result.modelPath + ": " + s.error};
   tfc::planner::MemoryPlanStats stats;

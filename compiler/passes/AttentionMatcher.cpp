@@ -3,18 +3,28 @@
 // Anchored at a tfc.softmax over the last axis of [B, H, S, T] scores:
 //   up:   the score modifiers, in any order, each optional:
 //           scale  mul/div by a splat constant
-//           mask   add of a float mask (causal table slice or padding bias),
-//                  where(keep, scores, c <= -1e4) (causal table slice or keep mask)
+//           mask   add of a float mask: a causal table slice, a padding bias,
+//                  where(c, 0, -big) / where(c, -big, 0) (c keeps / hides),
+//                  where(c, -big, m) (masked_fill of a float mask m),
+//                  or a sum of such masks;
+//                  where(keep, scores, c <= -1e4) or where(hide, c, scores);
+//                  an i1 condition may be a not / and / or (tfc.where with
+//                  i1 constants) of causal table slices and other masks
 //         then s = matmul(qt, kt) with
 //           qt = [scale] transpose [0,2,1,3] (reshape [0,0,H,dh] ([scale] q))
 //           kt = [scale] transpose [0,2,3,1] (reshape [0,0,H,dh] ([scale] k)), or
 //                [scale] transpose [0,1,3,2] ([scale] transpose [0,2,1,3] (reshape ...))
-//   down: o = matmul(softmax, transpose [0,2,1,3] (reshape [0,0,H,dh] v)),
+//   down: [where(isnan(p), 0, p)] (torch 2 SDPA; see peelNanGuard),
+//         o = matmul(p, transpose [0,2,1,3] (reshape [0,0,H,dh] v)),
 //         transpose [0,2,1,3] o, reshape [0,0,D] (or [0,0,-1]): the root.
+// Or the 3-D head layout of nn.MultiheadAttention (seqFirst; see
+// matchReshapeToHeads3D): [B*H, S, T] scores, [S, B, D] sources, masks over
+// [B*H, 1, T] unflattened to the [B, 1|H, 1, T] mask they were made from.
 // Every intermediate value must have a single use. The scale is the product
 // of every factor found (1 when none); an additive mask applied before some
-// scale factors is multiplied by those factors. Any other valid mask (one
-// that is not a causal table slice) becomes the mask operand (padding).
+// scale factors is multiplied by those factors. Every mask that is not a
+// causal table slice becomes a mask term (FuseAttention combines them into
+// the one mask operand).
 //
 //===----------------------------------------------------------------------===//
 #include "CausalMask.h"
@@ -22,6 +32,9 @@
 #include "PatternUtils.h"
 
 #include "tfc/IR/ShapeUtils.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 
 #include <cmath>
 #include <functional>
@@ -40,9 +53,19 @@ using OpList = SmallVectorImpl<Operation *>;
 struct ScoreChain {
   float scale = 1.0f;  // product of the factors between the softmax and the current value
   bool causal = false;
-  Value padding;  // the padding mask: an additive float bias or an i1 keep mask
-  float paddingScale = 1.0f;
+  SmallVector<AttentionMaskTerm, 2> masks;  // every other mask, in the order found
 };
+
+/// True when `v` is a splat i1 constant equal to `expected`.
+bool isBoolConstant(Value v, bool expected) {
+  DenseElementsAttr attr;
+  return v && matchPattern(v, m_Constant(&attr)) && attr.isSplat() &&
+         attr.getElementType().isInteger(1) && attr.getSplatValue<bool>() == expected;
+}
+
+bool isBool(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType().isInteger(1);
+}
 
 /// Peels single-use `v * c`, `c * v`, `v / c` (splat constants that keep the
 /// type) off `v`, multiplying their factors into `scale`.
@@ -127,19 +150,157 @@ FailureOr<HeadSplit> matchValue(Value vt, OpList &matched, std::string *why) {
   return split;
 }
 
-/// Records a mask found on the score chain.
-LogicalResult addMask(ScoreChain &chain, Value mask, bool additive, std::string *why) {
-  if (isCausalMaskSlice(mask, additive)) {
-    if (chain.causal)
-      return reject(why, "the scores carry more than one causal mask");
-    chain.causal = true;
-    return success();
+//===----------------------------------------------------------------------===//
+// The 3-D head layout (nn.MultiheadAttention, torch 1.x): [S, B, D] sources,
+// reshape {shape = [0, -1, dh]} to [S, B*H, dh], transpose [1,0,2] to
+// [B*H, S, dh]; K^T by transpose [1,2,0]; scores [B*H, S, T]; the result
+// transposed [1,0,2] back and reshaped to [S, B, D] or [S*B, D].
+//===----------------------------------------------------------------------===//
+
+FailureOr<HeadSplit> matchReshapeToHeads3D(Value v, OpList &matched) {
+  auto r = definedBy<ReshapeOp>(v);
+  if (!r || !hasSingleUse(v))
+    return failure();
+  auto shape = r.getShape();
+  auto src = r.getInput().getType(), dst = r.getType();
+  if (shape.size() != 3 || src.getRank() != 3 || src.isDynamicDim(2) || dst.isDynamicDim(2))
+    return failure();
+  int64_t width = src.getDimSize(2), headDim = dst.getDimSize(2);
+  bool keepsSeq = shape[0] == 0 || (!src.isDynamicDim(0) && shape[0] == src.getDimSize(0));
+  if (!keepsSeq || shape[1] != -1 || shape[2] != headDim || headDim <= 0 || width % headDim)
+    return failure();
+  matched.push_back(r);
+  return HeadSplit{r.getInput(), width / headDim, headDim};
+}
+
+FailureOr<HeadSplit> matchQuery3D(Value qt, float &scale, OpList &matched, std::string *why) {
+  Value qh = transposeInput(peelScale(qt, scale, matched), {1, 0, 2}, matched);
+  FailureOr<HeadSplit> split = matchReshapeToHeads3D(qh, matched);
+  if (failed(split))
+    return reject(why, "Q is not split into heads by reshape [0,-1,dh] + transpose [1,0,2]");
+  split->source = peelScale(split->source, scale, matched);
+  return split;
+}
+
+FailureOr<HeadSplit> matchKey3D(Value kt, float &scale, OpList &matched, std::string *why) {
+  Value k = peelScale(kt, scale, matched);
+  Value kh = transposeInput(k, {1, 2, 0}, matched);
+  if (!kh)
+    if (Value inner = transposeInput(k, {0, 2, 1}, matched))
+      kh = transposeInput(peelScale(inner, scale, matched), {1, 0, 2}, matched);
+  FailureOr<HeadSplit> split = matchReshapeToHeads3D(kh, matched);
+  if (failed(split))
+    return reject(why, "K is not split into heads by reshape [0,-1,dh] + transpose");
+  split->source = peelScale(split->source, scale, matched);
+  return split;
+}
+
+FailureOr<HeadSplit> matchValue3D(Value vt, OpList &matched, std::string *why) {
+  Value vh = transposeInput(vt, {1, 0, 2}, matched);
+  FailureOr<HeadSplit> split = matchReshapeToHeads3D(vh, matched);
+  if (failed(split))
+    return reject(why, "V is not split into heads by reshape [0,-1,dh] + transpose [1,0,2]");
+  return split;
+}
+
+/// transpose [1,0,2] + reshape to [S, B, D] ({shape = [0, -1, D]}) or to
+/// [S*B, D] ({shape = [-1, D]}).
+FailureOr<ReshapeOp> matchHeadMerge3D(MatMulOp pv, int64_t width, OpList &matched,
+                                      std::string *why) {
+  auto t = singleUserAs<TransposeOp>(pv);
+  auto r =
+      t && t.getPerm() == ArrayRef<int64_t>{1, 0, 2} ? singleUserAs<ReshapeOp>(t) : ReshapeOp();
+  auto shape = r ? r.getShape() : ArrayRef<int64_t>();
+  bool seqBatch = shape.size() == 3 && shape[0] == 0 && shape[1] == -1 && shape[2] == width;
+  bool flat = shape.size() == 2 && shape[0] == -1 && shape[1] == width;
+  if (!r || !(seqBatch || flat) || r.getType().getShape().back() != width)
+    return reject(why,
+                  "the heads are not merged by transpose [1,0,2] + reshape [0,-1,D] or [-1,D]");
+  matched.append({t, r});
+  return r;
+}
+
+/// A [B*H, S|1, T] mask made by flattening a [B, H, S|1, T] one (torch's
+/// key padding mask: reshape(expand(m [B,1,1,T] to [B,H,1,T]), [B*H,1,T])):
+/// the [B, H, S|1, T] mask (m when it was expanded), else null. Masks
+/// without a batch*heads dim ([1, S, T], [S, T]) broadcast as they are.
+Value unflattenMask(Value mask, int64_t heads) {
+  auto type = cast<RankedTensorType>(mask.getType());
+  if (type.getRank() < 3 || type.getDimSize(type.getRank() - 3) == 1)
+    return mask;
+  auto r = definedBy<ReshapeOp>(mask);
+  if (!r || type.getRank() != 3)
+    return {};
+  auto it = r.getInput().getType();  // [B, H, S|1, T]
+  if (it.getRank() != 4 || it.getDimSize(1) != heads ||
+      !dimsCompatible(it.getDimSize(2), type.getDimSize(1)) ||
+      !dimsCompatible(it.getDimSize(3), type.getDimSize(2)))
+    return {};
+  auto e = definedBy<ExpandOp>(r.getInput());
+  return e && e.getInput().getType().getRank() == 4 ? e.getInput() : r.getInput();
+}
+
+/// The splat value of a constant, or of a tfc.expand of one.
+bool matchScalarThroughExpand(Value v, float &out) {
+  if (auto e = definedBy<ExpandOp>(v))
+    v = e.getInput();
+  return matchScalarConstant(v, out);
+}
+
+/// Records an i1 condition that keeps the keys where it is true (hides them
+/// when `hides`). Exporters combine conditions before applying them:
+/// `where(x, false, true)` is not x, `where(a, b, false)` is a and b (a
+/// keep mask of both), `where(a, true, b)` is a or b (a hide mask of both);
+/// each part may be a causal table slice.
+void addCondition(ScoreChain &chain, Value cond, bool hides, int depth = 0) {
+  if (auto w = definedBy<WhereOp>(cond); w && depth < kMaxChainDepth) {
+    Value a = w.getCondition(), l = w.getLhs(), r = w.getRhs();
+    if (isBoolConstant(l, false) && isBoolConstant(r, true))
+      return addCondition(chain, a, !hides, depth + 1);
+    if ((!hides && isBool(l) && isBoolConstant(r, false)) ||
+        (hides && isBoolConstant(l, true) && isBool(r))) {
+      addCondition(chain, a, hides, depth + 1);
+      addCondition(chain, hides ? r : l, hides, depth + 1);
+      return;
+    }
   }
-  if (chain.padding)
-    return reject(why, "the scores carry more than one padding mask");
-  chain.padding = mask;
-  chain.paddingScale = additive ? chain.scale : 1.0f;
-  return success();
+  if (isCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
+    chain.causal = true;  // a second causal mask changes nothing
+    return;
+  }
+  chain.masks.push_back({cond, hides, 1.0f});
+}
+
+/// Records a float mask added to the scores: a causal table slice, a sum of
+/// masks, `where(c, 0, -big)` (c keeps) or `where(c, -big, 0)` (c hides),
+/// else a general additive mask (scaled by the factors applied after it).
+void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
+  if (isCausalMaskSlice(mask, CausalTable::additive)) {
+    chain.causal = true;
+    return;
+  }
+  if (auto w = definedBy<WhereOp>(mask)) {
+    float l = 0.0f, r = 0.0f;
+    bool lc = matchScalarThroughExpand(w.getLhs(), l), rc = matchScalarThroughExpand(w.getRhs(), r);
+    if (lc && rc && l == 0.0f && r <= kLargeNegative)
+      return addCondition(chain, w.getCondition(), /*hides=*/false);
+    if (lc && rc && r == 0.0f && l <= kLargeNegative)
+      return addCondition(chain, w.getCondition(), /*hides=*/true);
+    // masked_fill of a float mask m (torch's attn_mask.masked_fill(kpm, -inf)):
+    // where(c, -big, m) = m + where(c, -big, 0), where(c, m, -big) likewise.
+    if (lc != rc && (lc ? l : r) <= kLargeNegative && depth < kMaxChainDepth) {
+      addCondition(chain, w.getCondition(), /*hides=*/lc);
+      return addAdditiveMask(chain, lc ? w.getRhs() : w.getLhs(), depth + 1);
+    }
+  }
+  if (auto add = definedBy<AddOp>(mask); add && depth < kMaxChainDepth &&
+                                         add.getLhs().getType() == mask.getType() &&
+                                         add.getRhs().getType() == mask.getType()) {
+    addAdditiveMask(chain, add.getLhs(), depth + 1);
+    addAdditiveMask(chain, add.getRhs(), depth + 1);
+    return;
+  }
+  chain.masks.push_back({mask, false, chain.scale});
 }
 
 /// One step up the score chain from the result of `def`: the next score value.
@@ -159,19 +320,22 @@ FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std:
     });
     if (!order)
       return reject(why, "the add on the scores has no single score operand");
-    if (failed(addMask(chain, order->second, /*additive=*/true, why)))
-      return failure();
+    if (!isa<FloatType>(cast<RankedTensorType>(order->second.getType()).getElementType()))
+      return reject(why, "the mask added to the scores is not a float tensor");
+    addAdditiveMask(chain, order->second);
     return order->first;
   }
   if (auto where = dyn_cast<WhereOp>(def)) {
+    // where(keep, scores, -big) (masked_fill's where(hide, -big, scores) too).
+    bool keeps = reachesActivationMatmul(where.getLhs());
+    if (!keeps && !reachesActivationMatmul(where.getRhs()))
+      return reject(why, "the where does not select between the scores and a constant");
     float fill;
-    if (!reachesActivationMatmul(where.getLhs()))
-      return reject(why, "the where does not keep the scores where its condition is true");
-    if (!matchScalarConstant(where.getRhs(), fill) || !(fill <= kLargeNegative))
+    if (!matchScalarConstant(keeps ? where.getRhs() : where.getLhs(), fill) ||
+        !(fill <= kLargeNegative))
       return reject(why, "the where does not fill with a large negative constant");
-    if (failed(addMask(chain, where.getCondition(), /*additive=*/false, why)))
-      return failure();
-    return where.getLhs();
+    addCondition(chain, where.getCondition(), /*hides=*/!keeps);
+    return keeps ? where.getLhs() : where.getRhs();
   }
   return reject(why, "the score chain has an unexpected " + def->getName().getStringRef());
 }
@@ -216,29 +380,56 @@ LogicalResult checkOperands(const AttentionMatch &m, std::string *why) {
        v = cast<RankedTensorType>(m.value.getType());
   if (k.getElementType() != q.getElementType() || v.getElementType() != q.getElementType())
     return reject(why, "Q, K and V element types differ");
-  if (!dimsCompatible(q.getDimSize(0), k.getDimSize(0)) ||
-      !dimsCompatible(q.getDimSize(0), v.getDimSize(0)))
+  int64_t b = m.seqFirst ? 1 : 0, s = m.seqFirst ? 0 : 1;
+  if (!dimsCompatible(q.getDimSize(b), k.getDimSize(b)) ||
+      !dimsCompatible(q.getDimSize(b), v.getDimSize(b)))
     return reject(why, "Q, K and V batch sizes differ");
-  if (!dimsCompatible(k.getDimSize(1), v.getDimSize(1)))
+  if (!dimsCompatible(k.getDimSize(s), v.getDimSize(s)))
     return reject(why, "K and V sequence lengths differ");
   if (!std::isfinite(m.scale) || !(m.scale > 0.0f))
     return reject(why, "the scale is not a finite positive number");
-  if (!m.mask)
-    return success();
-  auto mt = cast<RankedTensorType>(m.mask.getType());
-  if (!mt.getElementType().isInteger(1) && mt.getElementType() != q.getElementType())
-    return reject(why, "the mask is neither i1 nor of the scores' float type");
-  SmallVector<int64_t> full = {q.getDimSize(0), m.numHeads, q.getDimSize(1), k.getDimSize(1)};
-  if (mt.getRank() > 4 || !broadcastsTo(mt.getShape(), full))
-    return reject(why, "the mask shape " + shapeToString(mt.getShape()) +
-                           " does not broadcast to [B, H, S, T]");
+  SmallVector<int64_t> full = {q.getDimSize(b), m.numHeads, q.getDimSize(s), k.getDimSize(s)};
+  for (const AttentionMaskTerm &term : m.masks) {
+    auto mt = cast<RankedTensorType>(term.value.getType());
+    if (!mt.getElementType().isInteger(1) && mt.getElementType() != q.getElementType())
+      return reject(why, "the mask is neither i1 nor of the scores' float type");
+    if (mt.getRank() > 4 || !broadcastsTo(mt.getShape(), full))
+      return reject(why, "the mask shape " + shapeToString(mt.getShape()) +
+                             " does not broadcast to [B, H, S, T]");
+  }
   return success();
 }
 
 MaskKind maskKindOf(const ScoreChain &chain) {
+  bool padding = !chain.masks.empty();
   if (chain.causal)
-    return chain.padding ? MaskKind::causal_padding : MaskKind::causal;
-  return chain.padding ? MaskKind::padding : MaskKind::none;
+    return padding ? MaskKind::causal_padding : MaskKind::causal;
+  return padding ? MaskKind::padding : MaskKind::none;
+}
+
+/// torch 2's SDPA export follows the softmax with `where(isnan(p), 0, p)`,
+/// the importer's isnan being `cast(p - p) : i1`. A row is NaN only when
+/// every key of it is hidden by -inf; the fused op (and the runtime's
+/// attention kernel) already gives zeros for such a row, so the guard is
+/// part of the pattern. Returns the guarded value, or `p` when there is none.
+Value peelNanGuard(Value p, OpList &matched) {
+  auto sub = llvm::find_if(p.getUsers(), [](Operation *u) { return isa<SubOp>(u); });
+  if (sub == p.getUsers().end())
+    return p;
+  auto diff = cast<SubOp>(*sub);
+  if (diff.getLhs() != p || diff.getRhs() != p)
+    return p;
+  auto isNan = singleUserAs<CastOp>(diff);
+  auto where = isNan ? singleUserAs<WhereOp>(isNan) : WhereOp();
+  if (!where || !isBool(isNan.getResult()) || where.getCondition() != isNan.getResult() ||
+      !matchConstantNear(where.getLhs(), 0.0f) || where.getRhs() != p ||
+      where.getType() != p.getType())
+    return p;
+  // p's users: the sub (twice) and the where, nothing else.
+  if (llvm::any_of(p.getUsers(), [&](Operation *u) { return u != diff && u != where; }))
+    return p;
+  matched.append({diff, isNan, where});
+  return where.getResult();
 }
 
 } // namespace
@@ -262,8 +453,9 @@ bool mlir::tfc::reachesActivationMatmul(Value scores) {
 FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::string *why) {
   auto scoresType = softmax.getInput().getType();
   int64_t rank = scoresType.getRank();
-  if (rank != 4)
-    return reject(why, "softmax input has rank " + llvm::Twine(rank) + ", not [B, H, S, T]");
+  if (rank != 4 && rank != 3)
+    return reject(why, "softmax input has rank " + llvm::Twine(rank) +
+                           ", not [B, H, S, T] or [B*H, S, T]");
   auto axis = static_cast<int64_t>(softmax.getAxis());  // I64Attr reads as uint64_t
   if (axis != -1 && axis != rank - 1)
     return reject(why, "softmax is over axis " + llvm::Twine(axis) + ", not the last axis");
@@ -274,23 +466,30 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
   if (failed(qk))
     return failure();
   float scale = chain.scale;
-  FailureOr<HeadSplit> q = matchQuery(qk->getLhs(), scale, m.matched, why);
+  m.seqFirst = rank == 3;
+  FailureOr<HeadSplit> q = m.seqFirst ? matchQuery3D(qk->getLhs(), scale, m.matched, why)
+                                      : matchQuery(qk->getLhs(), scale, m.matched, why);
   if (failed(q))
     return failure();
-  FailureOr<HeadSplit> k = matchKey(qk->getRhs(), scale, m.matched, why);
+  FailureOr<HeadSplit> k = m.seqFirst ? matchKey3D(qk->getRhs(), scale, m.matched, why)
+                                      : matchKey(qk->getRhs(), scale, m.matched, why);
   if (failed(k))
     return failure();
-  auto pv = singleUserAs<MatMulOp>(softmax);
-  if (!pv || pv.getLhs() != softmax.getResult())
+  Value probs = peelNanGuard(softmax.getResult(), m.matched);
+  auto pv = singleUserAs<MatMulOp>(probs);
+  if (!pv || pv.getLhs() != probs)
     return reject(why, "the softmax is not (only) multiplied by V");
   m.matched.push_back(pv);
-  FailureOr<HeadSplit> v = matchValue(pv.getRhs(), m.matched, why);
+  FailureOr<HeadSplit> v = m.seqFirst ? matchValue3D(pv.getRhs(), m.matched, why)
+                                      : matchValue(pv.getRhs(), m.matched, why);
   if (failed(v))
     return failure();
   if (q->heads != k->heads || q->heads != v->heads || q->headDim != k->headDim ||
       q->headDim != v->headDim)
     return reject(why, "Q, K and V are split into different head shapes");
-  FailureOr<ReshapeOp> root = matchHeadMerge(pv, q->heads * q->headDim, m.matched, why);
+  int64_t width = q->heads * q->headDim;
+  FailureOr<ReshapeOp> root = m.seqFirst ? matchHeadMerge3D(pv, width, m.matched, why)
+                                         : matchHeadMerge(pv, width, m.matched, why);
   if (failed(root))
     return failure();
   m.query = q->source;
@@ -298,8 +497,11 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
   m.value = v->source;
   m.numHeads = q->heads;
   m.scale = scale;
-  m.mask = chain.padding;
-  m.maskScale = chain.paddingScale;
+  m.masks = chain.masks;
+  if (m.seqFirst)
+    for (AttentionMaskTerm &term : m.masks)
+      if (!(term.value = unflattenMask(term.value, m.numHeads)))
+        return reject(why, "a mask over [B*H, S, T] is not a flattened [B, H, S, T] mask");
   m.maskKind = maskKindOf(chain);
   m.root = *root;
   if (failed(checkOperands(m, why)))

@@ -8,6 +8,12 @@
 //   reshape(reshape(x), s)           -> reshape(x, s)   (s without 0 / -1)
 //   x * 1, 1 * x, x / 1, x + 0, 0 + x, x - 0 -> x       (splat constants, only
 //                                                        when x has the result type)
+//   op(splat constants) -> splat constant                (add sub mul div pow max,
+//                                                        sqrt neg, cast to float)
+//   reshape(constant) -> constant                        (static result type)
+// The constant folds turn the shape arithmetic exporters leave in the graph
+// (GPT-2's `1 / Pow(Cast(Shape(v)[-1]), 0.5)`, torch 2 SDPA's
+// `Sqrt(1 / Sqrt(Cast(dh)))`) into the constants the fusion matchers expect.
 // They live here rather than behind `hasCanonicalizer` so that the dialect
 // library does not depend on the passes library.
 //
@@ -15,9 +21,15 @@
 #include "Passes.h"
 #include "PatternUtils.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Rewrite/FrozenRewritePatternSet.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_TFCCANONICALIZE
@@ -76,6 +88,85 @@ template <typename OpT> struct DropNeutralOperand : OpRewritePattern<OpT> {
   float neutral;
 };
 
+/// The value of a splat int or float constant as a double.
+std::optional<double> splatValue(Value v) {
+  DenseElementsAttr attr;
+  if (!v || !matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
+    return std::nullopt;
+  Type type = attr.getElementType();
+  if (isa<FloatType>(type))
+    return attr.getSplatValue<APFloat>().convertToDouble();
+  if (type.isInteger(1))
+    return attr.getSplatValue<bool>() ? 1.0 : 0.0;
+  if (isa<IntegerType>(type))
+    return static_cast<double>(attr.getSplatValue<APInt>().getSExtValue());
+  return std::nullopt;
+}
+
+std::optional<double> evaluate(Operation *op, ArrayRef<double> x) {
+  if (isa<CastOp>(op))
+    return x[0];
+  if (isa<SqrtOp>(op))
+    return std::sqrt(x[0]);
+  if (isa<NegOp>(op))
+    return -x[0];
+  if (isa<AddOp>(op))
+    return x[0] + x[1];
+  if (isa<SubOp>(op))
+    return x[0] - x[1];
+  if (isa<MulOp>(op))
+    return x[0] * x[1];
+  if (isa<DivOp>(op))
+    return x[0] / x[1];
+  if (isa<PowOp>(op))
+    return std::pow(x[0], x[1]);
+  if (isa<MaxOp>(op))
+    return std::max(x[0], x[1]);
+  return std::nullopt;
+}
+
+/// An elementwise op (or a cast) whose operands are all splat constants and
+/// whose result is a statically shaped float tensor -> a splat constant.
+struct FoldSplatConstants : RewritePattern {
+  FoldSplatConstants(MLIRContext *context)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
+
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
+    if (!isa<CastOp, SqrtOp, NegOp, AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp>(op))
+      return failure();
+    auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    if (!type || !type.hasStaticShape() || !isa<FloatType>(type.getElementType()))
+      return rewriter.notifyMatchFailure(op, "the result is not a static float tensor");
+    SmallVector<double> operands;
+    for (Value v : op->getOperands()) {
+      std::optional<double> x = splatValue(v);
+      if (!x)
+        return rewriter.notifyMatchFailure(op, "an operand is not a splat constant");
+      operands.push_back(*x);
+    }
+    std::optional<double> result = evaluate(op, operands);
+    if (!result)
+      return failure();
+    rewriter.replaceOp(op, createSplatConstant(rewriter, op->getLoc(), type,
+                                               static_cast<float>(*result)));
+    return success();
+  }
+};
+
+/// reshape(constant) -> the constant with the reshape's (static) type.
+struct FoldConstantReshape : OpRewritePattern<ReshapeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(ReshapeOp op, PatternRewriter &rewriter) const override {
+    DenseElementsAttr attr;
+    if (!matchPattern(op.getInput(), m_Constant(&attr)) || !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "not a static reshape of a constant");
+    auto folded = attr.reshape(op.getType());
+    rewriter.replaceOpWithNewOp<ConstantOp>(op, op.getType(), cast<ElementsAttr>(folded));
+    return success();
+  }
+};
+
 struct TfcCanonicalizePass : tfc::impl::TfcCanonicalizeBase<TfcCanonicalizePass> {
   LogicalResult initialize(MLIRContext *context) override {
     RewritePatternSet owned(context);
@@ -101,6 +192,7 @@ struct TfcCanonicalizePass : tfc::impl::TfcCanonicalizeBase<TfcCanonicalizePass>
 void mlir::tfc::populateTfcCanonicalizationPatterns(RewritePatternSet &patterns) {
   MLIRContext *context = patterns.getContext();
   patterns.add<ComposeTransposes, ComposeStaticReshapes>(context);
+  patterns.add<FoldSplatConstants, FoldConstantReshape>(context);
   patterns.add<DropNeutralOperand<MulOp>, DropNeutralOperand<DivOp>>(context, 1.0f);
   patterns.add<DropNeutralOperand<AddOp>, DropNeutralOperand<SubOp>>(context, 0.0f);
 }

@@ -1,8 +1,8 @@
 //===- CausalMask.cpp - recognise slices of causal mask tables ------------===//
 //
-// See CausalMask.h. A table that is not exactly lower-triangular, a slice
-// that does not start at [0, 0] or does not end at [T, T] is not causal; the
-// attention matcher then treats the value as a general mask.
+// See CausalMask.h. A table that is not exactly triangular, a slice that
+// does not start at 0 or does not end at [T, T] on the last two axes is not
+// causal; the attention matcher then treats the value as a general mask.
 //
 //===----------------------------------------------------------------------===//
 #include "CausalMask.h"
@@ -10,7 +10,8 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
-#include "llvm/ADT/SmallSet.h"
+
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::tfc;
@@ -18,56 +19,96 @@ using namespace mlir::tfc;
 namespace {
 
 constexpr double kLargeNegative = -1.0e4f;
+constexpr int kMaxEquivalenceDepth = 6;
 
-/// All entries of the 1-D i64 constant `v` equal `expected` (any value when
-/// `expected` is null; then they must all be equal to each other).
-bool isConstantWithEqualEntries(Value v, std::optional<int64_t> expected) {
+/// All entries of the 1-D i64 constant `v` equal `expected`.
+bool isConstantFilledWith(Value v, int64_t expected) {
   DenseIntElementsAttr attr;
   if (!matchPattern(v, m_Constant(&attr)) || attr.getNumElements() == 0)
     return false;
-  int64_t first = expected ? *expected : (*attr.getValues<APInt>().begin()).getSExtValue();
   return llvm::all_of(attr.getValues<APInt>(),
-                      [&](const APInt &x) { return x.getSExtValue() == first; });
+                      [&](const APInt &x) { return x.getSExtValue() == expected; });
 }
 
-/// `ends` is [T, T]: a constant with equal entries, or a concat whose inputs
-/// are one value or equivalent ops (e.g. the same shape gather twice).
-bool isSquareEnd(Value ends) {
-  if (isConstantWithEqualEntries(ends, std::nullopt))
+/// Entry `i` of a 1-D i64 value built from constants and concats: its value
+/// when constant, else the 1-element value that holds it.
+struct Entry {
+  std::optional<int64_t> constant;
+  Value symbolic;
+};
+
+std::optional<Entry> entryOf(Value v, int64_t i) {
+  DenseIntElementsAttr attr;
+  if (matchPattern(v, m_Constant(&attr))) {
+    if (i >= attr.getNumElements())
+      return std::nullopt;
+    return Entry{attr.getValues<APInt>()[i].getSExtValue(), Value()};
+  }
+  auto type = cast<RankedTensorType>(v.getType());
+  if (auto concat = definedBy<ConcatOp>(v)) {
+    for (Value in : concat.getInputs()) {
+      auto t = cast<RankedTensorType>(in.getType());
+      if (t.getRank() != 1 || t.isDynamicDim(0))
+        return std::nullopt;
+      if (i < t.getDimSize(0))
+        return entryOf(in, i);
+      i -= t.getDimSize(0);
+    }
+    return std::nullopt;
+  }
+  if (type.getRank() == 1 && type.getDimSize(0) == 1 && i == 0)
+    return Entry{std::nullopt, v};
+  return std::nullopt;
+}
+
+bool sameEntry(const Entry &a, const Entry &b) {
+  if (a.constant || b.constant)
+    return a.constant == b.constant;
+  return areEquivalentValues(a.symbolic, b.symbolic);
+}
+
+bool equivalent(Value a, Value b, int depth) {
+  if (a == b)
     return true;
-  auto concat = definedBy<ConcatOp>(ends);
-  if (!concat)
+  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
+  if (!x || !y || depth > kMaxEquivalenceDepth || x->getNumRegions() || y->getNumRegions() ||
+      cast<OpResult>(a).getResultNumber() != cast<OpResult>(b).getResultNumber())
     return false;
-  Value first = concat.getInputs().front();
-  return llvm::all_of(concat.getInputs(), [&](Value in) {
-    if (in == first)
-      return true;
-    Operation *a = first.getDefiningOp(), *b = in.getDefiningOp();
-    return a && b &&
-           OperationEquivalence::isEquivalentTo(a, b, OperationEquivalence::IgnoreLocations);
-  });
+  return OperationEquivalence::isEquivalentTo(
+      x, y,
+      [&](Value l, Value r) { return success(equivalent(l, r, depth + 1)); },
+      /*markEquivalent=*/nullptr, OperationEquivalence::IgnoreLocations);
 }
 
-/// The slice takes the last two axes, starting at 0 with unit steps.
-bool slicesLastTwoAxesFromZero(SliceOp slice) {
-  int64_t rank = slice.getInput().getType().getRank();
-  auto axes = slice.getAxes();
-  if (axes.size() != 2)
-    return false;
-  llvm::SmallSet<int64_t, 2> normalized;
-  for (int64_t a : axes)
-    normalized.insert(a < 0 ? a + rank : a);
-  if (!normalized.contains(rank - 2) || !normalized.contains(rank - 1))
-    return false;
+/// The slice starts at 0 with unit steps, takes both of the last two axes
+/// to the same end T, and any other axis it names is a size-1 dim taken
+/// whole.
+bool slicesToSquare(SliceOp slice, ArrayRef<int64_t> tableShape) {
+  int64_t rank = tableShape.size();
   if (auto steps = slice.getSteps();
       steps && llvm::any_of(*steps, [](int64_t s) { return s != 1; }))
     return false;
-  return isConstantWithEqualEntries(slice.getStarts(), 0);
+  if (!isConstantFilledWith(slice.getStarts(), 0))
+    return false;
+  std::optional<Entry> rowEnd, colEnd;
+  for (auto [i, axis] : llvm::enumerate(slice.getAxes())) {
+    int64_t a = axis < 0 ? axis + rank : axis;
+    std::optional<Entry> end = entryOf(slice.getEnds(), i);
+    if (!end || a < 0 || a >= rank)
+      return false;
+    if (a == rank - 2)
+      rowEnd = end;
+    else if (a == rank - 1)
+      colEnd = end;
+    else if (tableShape[a] != 1 || !end->constant || *end->constant < 1)
+      return false;
+  }
+  return rowEnd && colEnd && sameEntry(*rowEnd, *colEnd);
 }
 
-/// `table` is [1, ..., 1, M, M] and entry (i, j) is `onOrBelow(i, j)`'s kind.
+/// `table` is [1, ..., 1, M, M] and entry (i, j) satisfies `entryOk(x, j <= i)`.
 template <typename T>
-bool isLowerTriangular(DenseElementsAttr table, llvm::function_ref<bool(T, bool)> entryOk) {
+bool isTriangular(DenseElementsAttr table, llvm::function_ref<bool(T, bool)> entryOk) {
   auto shape = table.getType().getShape();
   int64_t rank = shape.size();
   if (rank < 2)
@@ -85,19 +126,27 @@ bool isLowerTriangular(DenseElementsAttr table, llvm::function_ref<bool(T, bool)
 
 } // namespace
 
-bool mlir::tfc::isCausalMaskSlice(Value v, bool additive) {
+bool mlir::tfc::areEquivalentValues(Value a, Value b) { return a && b && equivalent(a, b, 0); }
+
+bool mlir::tfc::isCausalMaskSlice(Value v, CausalTable kind) {
   auto slice = definedBy<SliceOp>(v);
   DenseElementsAttr table;
   if (!slice || !matchPattern(slice.getInput(), m_Constant(&table)) ||
-      table.getType().getRank() < 2 || !slicesLastTwoAxesFromZero(slice) ||
-      !isSquareEnd(slice.getEnds()))
+      table.getType().getRank() < 2 || !slicesToSquare(slice, table.getType().getShape()))
     return false;
-  if (!additive)
+  switch (kind) {
+  case CausalTable::keep:
     return table.getElementType().isInteger(1) &&
-           isLowerTriangular<bool>(table, [](bool keep, bool lower) { return keep == lower; });
-  return isa<FloatType>(table.getElementType()) &&
-         isLowerTriangular<APFloat>(table, [](APFloat x, bool lower) {
-           double f = x.convertToDouble();
-           return lower ? f == 0.0f : f <= kLargeNegative;
-         });
+           isTriangular<bool>(table, [](bool x, bool lower) { return x == lower; });
+  case CausalTable::hide:
+    return table.getElementType().isInteger(1) &&
+           isTriangular<bool>(table, [](bool x, bool lower) { return x != lower; });
+  case CausalTable::additive:
+    return isa<FloatType>(table.getElementType()) &&
+           isTriangular<APFloat>(table, [](APFloat x, bool lower) {
+             double f = x.convertToDouble();
+             return lower ? f == 0.0 : f <= kLargeNegative;
+           });
+  }
+  return false;
 }

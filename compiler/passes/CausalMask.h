@@ -1,9 +1,11 @@
 //===- CausalMask.h - recognise slices of causal mask tables ----*- C++ -*-===//
 //
 // The frontends build causal masks by slicing a constant [M, M] table (with
-// optional leading 1 dims) to [T, T]: an i1 table, true on and below the
-// diagonal, used by tfc.where; or an f32 table, 0 on and below the diagonal
-// and <= -1e4 above, added to the scores.
+// optional leading 1 dims, sliced or not) to [T, T]: an i1 table, true on and
+// below the diagonal (a keep mask, for tfc.where(tri, scores, -big)) or true
+// strictly above it (a hide mask: torch's triu / Greater(arange, arange),
+// for where(tri, -big, scores) or where(tri, -inf, 0)); or an f32 table, 0 on
+// and below the diagonal and <= -1e4 above, added to the scores.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_COMPILER_PASSES_CAUSALMASK_H
@@ -13,11 +15,23 @@
 
 namespace mlir::tfc {
 
-/// True when `v` is `tfc.slice` of a constant lower-triangular table over its
-/// last two axes with starts [0, 0] and ends [T, T] (the same T twice: one
-/// constant, or a concat of one value / equivalent ops). `additive` selects
-/// the f32 (0 / <= -1e4) table rather than the i1 one.
-bool isCausalMaskSlice(Value v, bool additive);
+/// Which causal table a slice is expected to be of.
+enum class CausalTable {
+  keep,      // i1, true where key j <= query i
+  hide,      // i1, true where key j > query i
+  additive,  // float, 0 where j <= i, <= -1e4 where j > i
+};
+
+/// True when `v` is `tfc.slice` of a constant triangular table of `kind`
+/// over its last two axes with starts 0 and ends [T, T] (the same T twice:
+/// one constant, or equivalent values such as the same shape gather twice);
+/// leading axes of size 1 may be sliced too ([0:1]).
+bool isCausalMaskSlice(Value v, CausalTable kind);
+
+/// True when `a` and `b` are the same value or are computed by equivalent
+/// ops from equivalent operands (a few levels deep; for shape arithmetic
+/// that exporters repeat instead of reusing).
+bool areEquivalentValues(Value a, Value b);
 
 } // namespace mlir::tfc
 

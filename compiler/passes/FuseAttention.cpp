@@ -5,8 +5,13 @@
 //   tfc.attention %q, %k, %v[, %mask] {num_heads, scale, mask_kind}
 // with the type of the reshape. An additive mask that the matcher found
 // before some scale factors is multiplied by them (a tfc.mul inserted on the
-// mask operand). The rest of the block becomes dead and is erased by the
-// greedy driver.
+// mask operand). Several masks become one operand: i1 masks are and-ed
+// (`where(a, b, false)`; a hiding mask is negated first), float masks added;
+// when both kinds occur the i1 part becomes `where(keep, 0, -inf)` and is
+// added. For the 3-D head layout (AttentionMatch::seqFirst) the [S, B, D]
+// operands are transposed to [B, S, D] and the result back (and flattened
+// to [S*B, D] when the root was). The rest of the block becomes dead and is
+// erased by the greedy driver.
 //
 //===----------------------------------------------------------------------===//
 #include "Matchers.h"
@@ -15,6 +20,8 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_FUSEATTENTION
@@ -36,6 +43,40 @@ Value scaleMask(PatternRewriter &rewriter, Location loc, Value mask, float facto
   return rewriter.create<MulOp>(loc, mask, c);
 }
 
+Value boolConstant(PatternRewriter &rewriter, Location loc, bool value) {
+  auto type = RankedTensorType::get({}, rewriter.getI1Type());
+  return rewriter.create<ConstantOp>(
+      loc, type, cast<ElementsAttr>(DenseElementsAttr::get(type, rewriter.getBoolAttr(value))));
+}
+
+/// The one mask operand of the fused op (null when there is no mask term).
+Value combineMasks(PatternRewriter &rewriter, Location loc, const AttentionMatch &m) {
+  Value keep, added;
+  for (const AttentionMaskTerm &term : m.masks) {
+    auto type = cast<RankedTensorType>(term.value.getType());
+    if (isa<FloatType>(type.getElementType())) {
+      Value v = scaleMask(rewriter, loc, term.value, term.scale);
+      added = added ? rewriter.create<AddOp>(loc, added, v).getResult() : v;
+      continue;
+    }
+    Value v = term.value;
+    if (term.hides)
+      v = rewriter.create<WhereOp>(loc, v, boolConstant(rewriter, loc, false),
+                                   boolConstant(rewriter, loc, true));
+    keep = keep ? rewriter.create<WhereOp>(loc, keep, v, boolConstant(rewriter, loc, false))
+                      .getResult()
+                : v;
+  }
+  if (!keep || !added)
+    return keep ? keep : added;
+  auto floatType =
+      RankedTensorType::get({}, cast<RankedTensorType>(added.getType()).getElementType());
+  Value zero = createSplatConstant(rewriter, loc, floatType, 0.0f);
+  Value ninf = createSplatConstant(rewriter, loc, floatType, -INFINITY);
+  Value bias = rewriter.create<WhereOp>(loc, keep, zero, ninf);
+  return rewriter.create<AddOp>(loc, added, bias);
+}
+
 struct FuseAttentionPattern : OpRewritePattern<SoftmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -46,11 +87,28 @@ struct FuseAttentionPattern : OpRewritePattern<SoftmaxOp> {
       return rewriter.notifyMatchFailure(softmax, why);
     Location loc = fusedLocation(rewriter, m->matched);
     rewriter.setInsertionPoint(m->root);
-    Value mask = m->mask ? scaleMask(rewriter, loc, m->mask, m->maskScale) : Value();
-    rewriter.replaceOpWithNewOp<AttentionOp>(
-        m->root, m->root->getResult(0).getType(), m->query, m->key, m->value, mask,
+    Value mask = combineMasks(rewriter, loc, *m);
+    auto rootType = cast<RankedTensorType>(m->root->getResult(0).getType());
+    if (!m->seqFirst) {
+      rewriter.replaceOpWithNewOp<AttentionOp>(
+          m->root, rootType, m->query, m->key, m->value, mask,
+          rewriter.getI64IntegerAttr(m->numHeads), rewriter.getF32FloatAttr(m->scale),
+          MaskKindAttr::get(rewriter.getContext(), m->maskKind));
+      return success();
+    }
+    SmallVector<int64_t> swap = {1, 0, 2};
+    auto batchFirst = [&](Value x) { return rewriter.create<TransposeOp>(loc, x, swap); };
+    Value o = rewriter.create<AttentionOp>(
+        loc, batchFirst(m->query), batchFirst(m->key), batchFirst(m->value), mask,
         rewriter.getI64IntegerAttr(m->numHeads), rewriter.getF32FloatAttr(m->scale),
         MaskKindAttr::get(rewriter.getContext(), m->maskKind));
+    if (rootType.getRank() == 3) {
+      rewriter.replaceOpWithNewOp<TransposeOp>(m->root, rootType, o, swap);
+      return success();
+    }
+    Value seqBatch = rewriter.create<TransposeOp>(loc, o, swap);
+    SmallVector<int64_t> flat = {-1, rootType.getShape().back()};
+    rewriter.replaceOpWithNewOp<ReshapeOp>(m->root, rootType, seqBatch, flat);
     return success();
   }
 };

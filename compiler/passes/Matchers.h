@@ -47,11 +47,22 @@ bool isLayerNormCandidate(ReduceMeanOp mean);
 // Attention
 //===----------------------------------------------------------------------===//
 
+/// One non-causal mask on the scores. The fused op takes one mask operand:
+/// FuseAttention combines the terms (i1 terms with a logical and, float
+/// terms by adding, i1 turned into 0 / -inf when both kinds occur).
+struct AttentionMaskTerm {
+  Value value;            // i1 [.. broadcasting to B, H, S, T] or float (added)
+  bool hides = false;     // i1 only: true hides the key (the fused op keeps where true)
+  float scale = 1.0f;     // float only: the scale factors applied after the mask
+};
+
 /// A multi-head attention block found in the IR.
 struct AttentionMatch {
-  Value query, key, value;  // [B, S, D], [B, T, D], [B, T, D]
-  Value mask;               // null unless maskKind is padding / causal_padding
-  float maskScale = 1.0f;   // an additive mask applied before a scale is multiplied by it
+  Value query, key, value;  // [B, S, D], [B, T, D], [B, T, D] ([S, B, D], ... when seqFirst)
+  bool seqFirst = false;    // the 3-D head layout of nn.MultiheadAttention: heads as
+                            // [B*H, S, dh] from [S, B, D] sources, the result [S, B, D]
+                            // (or [S*B, D]); the fused op sees transposed operands
+  SmallVector<AttentionMaskTerm, 2> masks;  // empty unless maskKind is padding / causal_padding
   int64_t numHeads = 0;
   float scale = 1.0f;  // product of every scale factor found
   MaskKind maskKind = MaskKind::none;

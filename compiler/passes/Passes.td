@@ -19,7 +19,9 @@ def TfcCanonicalize : Pass<"tfc-canonicalize"> {
     ops' folders and populateTfcCanonicalizationPatterns(): transpose of a
     transpose composes, reshape of a reshape to a static shape skips the inner
     one, `x * 1`, `x / 1`, `x + 0`, `x - 0` become `x` when the type does not
-    change; identity transposes and same-type reshapes/casts fold away.
+    change; identity transposes and same-type reshapes/casts fold away;
+    elementwise ops and casts to float of splat constants, and static
+    reshapes of constants, fold to constants (the exporters' scale arithmetic).
   }];
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }
@@ -50,9 +52,11 @@ def FuseAttention : Pass<"tfc-fuse-attention", "::mlir::func::FuncOp"> {
   let summary = "Fuse the multi-head attention subgraph into tfc.attention";
   let description = [{
     Anchored at each tfc.softmax over the last axis: walks up through the
-    score modifiers (scale by mul/div, additive mask, Where mask) to the QK^T
-    matmul and the head-split reshape/transpose of Q and K, and down through
-    the PV matmul and head-merge transpose/reshape.
+    score modifiers (scale by mul/div, additive masks, Where masks, bool masks
+    made additive by where(c, 0, -inf), causal table slices) to the QK^T
+    matmul and the head-split reshape/transpose of Q and K (4-D heads, or the
+    3-D [B*H, S, dh] heads of nn.MultiheadAttention), and down through an
+    optional where(isnan(p), 0, p), the PV matmul and the head merge.
   }];
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }

@@ -73,9 +73,9 @@ TEST(RuntimeKernels, UnaryAllOps) {
   auto x = randomFloats(3 * 1000 + 7, 5, -3.f, 3.f);
   std::vector<int64_t> s = {3, 1000 + 7};
   s = {int64_t(x.size())};
-  for (int op = 0; op < 8; ++op) {
+  for (int op = 0; op < 9; ++op) {
     std::vector<float> in = x;
-    if (op == 0)
+    if (op == 0 || op == 8)
       for (float &v : in)
         v = std::fabs(v);
     RunResult r = runKernel(K::Unary, {F32(s, in)}, TFC_F32, s, {op});
@@ -90,6 +90,7 @@ TEST(RuntimeKernels, UnaryAllOps) {
       case 3: ref[i] = float(v > 0 ? v : 0); break;
       case 4: ref[i] = float(std::exp(v)); break;
       case 5: ref[i] = float(-v); break;
+      case 8: ref[i] = float(std::log(v)); break;
       case 6: ref[i] = float(0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))); break;
       case 7:
         ref[i] = float(0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))));

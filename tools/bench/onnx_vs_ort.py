@@ -42,11 +42,13 @@ def export(name, cfg, path):
     if not os.path.exists(path):
         ids = torch.randint(0, 30522, (1, 16))
         mask = torch.ones(1, 16, dtype=torch.int64)
-        torch.onnx.export(model, (ids, mask), path, opset_version=17,
-                          input_names=["input_ids", "attention_mask"],
+        types = torch.zeros(1, 16, dtype=torch.int64)
+        torch.onnx.export(model, (ids, mask, types), path, opset_version=17,
+                          input_names=["input_ids", "attention_mask", "token_type_ids"],
                           output_names=["last_hidden_state", "pooler_output"],
                           dynamic_axes={"input_ids": {0: "batch", 1: "seq"},
                                         "attention_mask": {0: "batch", 1: "seq"},
+                                        "token_type_ids": {0: "batch", 1: "seq"},
                                         "last_hidden_state": {0: "batch", 1: "seq"}})
 
 
@@ -88,9 +90,12 @@ def tfc_p50(onnx_path, batch, seq, threads, iterations, warmup):
     rng = np.random.default_rng(0)
     np.save(ids, rng.integers(1000, 30000, (batch, seq), dtype=np.int64))
     np.save(mask, np.ones((batch, seq), np.int64))
+    types = os.path.join(WORK, "types-%dx%d.npy" % (batch, seq))
+    np.save(types, np.zeros((batch, seq), np.int64))
     r = subprocess.run([os.path.join(BIN, "tfrun"), plan, "--threads", str(threads),
                         "--iterations", str(iterations), "--warmup", str(warmup),
-                        "--input", "input_ids=" + ids, "--input", "attention_mask=" + mask],
+                        "--input", "input_ids=" + ids, "--input", "attention_mask=" + mask,
+                        "--input", "token_type_ids=" + types],
                        capture_output=True, text=True)
     m = re.search(r"p50 ([0-9.]+) ms", r.stdout)
     if r.returncode != 0 or not m:
@@ -150,7 +155,8 @@ def main():
             rng = np.random.default_rng(0)
             ids = rng.integers(1000, 30000, (batch, seq), dtype=np.int64)
             mask = np.ones((batch, seq), np.int64)
-            feed = {"input_ids": ids, "attention_mask": mask}
+            feed = {"input_ids": ids, "attention_mask": mask,
+                    "token_type_ids": np.zeros((batch, seq), np.int64)}
             t_tfc, t_ort, t_pt = [], [], []
             for _ in range(args.rounds):
                 v, err = tfc_p50(path, batch, seq, args.threads, args.iterations, 3)

@@ -191,6 +191,7 @@ Status Lowering::lowerKernel(Operation *op) {
       .Case<ReluOp>([&](auto) { unary(fb::UnaryOp::Relu); })
       .Case<ExpOp>([&](auto) { unary(fb::UnaryOp::Exp); })
       .Case<NegOp>([&](auto) { unary(fb::UnaryOp::Neg); })
+      .Case<LogOp>([&](auto) { unary(fb::UnaryOp::Log); })
       .Case<GeluOp>([&](GeluOp g) {
         unary(g.getApproximate() == GeluApprox::tanh ? fb::UnaryOp::GeluTanh
                                                      : fb::UnaryOp::GeluErf);

@@ -199,7 +199,7 @@ SymShape ShapeAnalysis::computeShape(Operation *op, std::string &why) {
       .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp>(
           [&](Operation *) { return broadcast(in(0), in(1)); })
       .Case<WhereOp>([&](Operation *) { return broadcast(broadcast(in(0), in(1)), in(2)); })
-      .Case<SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, GeluOp, SoftmaxOp, CastOp,
+      .Case<SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, GeluOp, SoftmaxOp, CastOp,
             LayerNormalizationOp, LayerNormOp, AttentionOp>([&](Operation *) { return in(0); })
       .Case<MatMulOp>([&](MatMulOp) {
         SymShape a = in(0), b = in(1);

@@ -98,7 +98,7 @@ void runBinary(const KernelContext &ctx) {
 }
 
 // ---- Unary ----------------------------------------------------------------------------------
-enum UnaryOp { kSqrt = 0, kErf, kTanh, kRelu, kExp, kNeg, kGeluErf, kGeluTanh, kNumUnaryOps };
+enum UnaryOp { kSqrt = 0, kErf, kTanh, kRelu, kExp, kNeg, kGeluErf, kGeluTanh, kLog, kNumUnaryOps };
 
 std::string checkUnary(const FunctionDesc &fn, const KernelDesc &k) {
   if (k.ints[0] < 0 || k.ints[0] >= kNumUnaryOps)
@@ -126,6 +126,7 @@ void runUnary(const KernelContext &ctx) {
   case kRelu: unaryLoop(px, py, n, [](float v) { return v > 0.f ? v : 0.f; }); break;
   case kExp: unaryLoop(px, py, n, [](float v) { return std::exp(v); }); break;
   case kNeg: unaryLoop(px, py, n, [](float v) { return -v; }); break;
+  case kLog: unaryLoop(px, py, n, [](float v) { return std::log(v); }); break;
   case kGeluErf:
     unaryLoop(px, py, n, [](float v) { return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); });
     break;

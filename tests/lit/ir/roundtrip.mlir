@@ -113,3 +113,10 @@ func.func @fused(%x: tensor<?x?x64xf32>, %m: tensor<?x1x1x?xf32>, %w: tensor<64x
   %e2 = tfc.embedding %ids, %tok, %pos : (tensor<?x?xi64>, tensor<512x64xf32>, tensor<128x64xf32>) -> tensor<?x?x64xf32>
   return %ln, %a, %c, %l, %l0, %e, %e2 : tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x256xf32>, tensor<?x?x256xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>
 }
+
+// CHECK-LABEL: func.func @log
+// CHECK: tfc.log %arg0 : (tensor<?x64xf32>) -> tensor<?x64xf32>
+func.func @log(%x: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %0 = tfc.log %x : (tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}

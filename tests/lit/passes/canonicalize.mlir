@@ -88,3 +88,50 @@ func.func @not_neutral(%x: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>, t
   %d = tfc.cast %x : (tensor<64xf32>) -> tensor<64xf16>
   return %a, %b, %c, %d : tensor<64xf32>, tensor<64xf32>, tensor<2x64xf32>, tensor<64xf16>
 }
+
+// -----
+
+// Scalar shape arithmetic of the exporters folds to constants: GPT-2's
+// pow(cast(reshape(16)), 0.5) and torch 2 SDPA's sqrt(1 / sqrt(cast(16))).
+// CHECK-LABEL: func.func @fold_splat_constants
+// CHECK-DAG: %[[A:.*]] = tfc.constant dense<4.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[B:.*]] = tfc.constant dense<5.000000e-01> : tensor<1xf32>
+// CHECK-NOT: tfc.pow
+// CHECK-NOT: tfc.sqrt
+// CHECK-NOT: tfc.cast
+// CHECK: return %[[A]], %[[B]]
+func.func @fold_splat_constants() -> (tensor<f32>, tensor<1xf32>) {
+  %d16 = tfc.constant dense<16> : tensor<1xi64>
+  %d = tfc.reshape %d16 {shape = array<i64>} : (tensor<1xi64>) -> tensor<i64>
+  %df = tfc.cast %d : (tensor<i64>) -> tensor<f32>
+  %half = tfc.constant dense<0.5> : tensor<f32>
+  %a = tfc.pow %df, %half : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %one = tfc.constant dense<1.0> : tensor<1xf32>
+  %df1 = tfc.cast %d16 : (tensor<1xi64>) -> tensor<1xf32>
+  %s = tfc.sqrt %df1 : (tensor<1xf32>) -> tensor<1xf32>
+  %r = tfc.div %one, %s : (tensor<1xf32>, tensor<1xf32>) -> tensor<1xf32>
+  %b = tfc.sqrt %r : (tensor<1xf32>) -> tensor<1xf32>
+  return %a, %b : tensor<f32>, tensor<1xf32>
+}
+
+// -----
+
+// Negative: an operand from a run-time shape, a non-splat constant and a
+// dynamic result type stay; a cast to an integer type is not folded.
+// CHECK-LABEL: func.func @keep_non_constant_arithmetic
+// CHECK: tfc.cast %{{.*}} : (tensor<1xi64>) -> tensor<1xf32>
+// CHECK: tfc.sqrt %{{.*}} : (tensor<2xf32>) -> tensor<2xf32>
+// CHECK: tfc.mul %{{.*}} : (tensor<?xf32>, tensor<f32>) -> tensor<?xf32>
+// CHECK: tfc.cast %{{.*}} : (tensor<f32>) -> tensor<i64>
+func.func @keep_non_constant_arithmetic(%x: tensor<?x64xf32>, %y: tensor<?xf32>) -> (tensor<1xf32>, tensor<2xf32>, tensor<?xf32>, tensor<i64>) {
+  %shp = tfc.shape %x : (tensor<?x64xf32>) -> tensor<2xi64>
+  %i0 = tfc.constant dense<0> : tensor<1xi64>
+  %n = tfc.gather %shp, %i0 {axis = 0 : i64} : (tensor<2xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %a = tfc.cast %n : (tensor<1xi64>) -> tensor<1xf32>
+  %c = tfc.constant dense<[4.0, 9.0]> : tensor<2xf32>
+  %b = tfc.sqrt %c : (tensor<2xf32>) -> tensor<2xf32>
+  %two = tfc.constant dense<2.0> : tensor<f32>
+  %m = tfc.mul %y, %two : (tensor<?xf32>, tensor<f32>) -> tensor<?xf32>
+  %i = tfc.cast %two : (tensor<f32>) -> tensor<i64>
+  return %a, %b, %m, %i : tensor<1xf32>, tensor<2xf32>, tensor<?xf32>, tensor<i64>
+}

@@ -113,3 +113,50 @@ func.func @scores_used_twice(%q: tensor<?x?x64xf32>) -> (tensor<?x?x64xf32>, ten
   %om = tfc.reshape %ot {shape = array<i64: 0, 0, 64>} : (tensor<?x?x4x16xf32>) -> tensor<?x?x64xf32>
   return %om, %s : tensor<?x?x64xf32>, tensor<?x4x?x?xf32>
 }
+
+// -----
+
+// The ONNX variants report their own reasons: a NaN guard after the softmax
+// that does not fill with 0 (torch 2 SDPA's is where(isnan(p), 0, p)).
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+func.func @nan_guard_not_zero(%q: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+  %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+  %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
+  %kh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+  %kt = tfc.transpose %kh {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x16x?xf32>
+  %vh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+  %vt = tfc.transpose %vh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
+  %s = tfc.matmul %qt, %kt : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+  // expected-remark @below {{unfused attention candidate: the softmax is not (only) multiplied by V}}
+  %p = tfc.softmax %s {axis = -1 : i64} : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %pp = tfc.sub %p, %p : (tensor<?x4x?x?xf32>, tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %nan = tfc.cast %pp : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xi1>
+  %one = tfc.constant dense<1.0> : tensor<1xf32>
+  %pg = tfc.where %nan, %one, %p : (tensor<?x4x?x?xi1>, tensor<1xf32>, tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %o = tfc.matmul %pg, %vt : (tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %ot = tfc.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x4x?x16xf32>) -> tensor<?x?x4x16xf32>
+  %om = tfc.reshape %ot {shape = array<i64: 0, 0, 64>} : (tensor<?x?x4x16xf32>) -> tensor<?x?x64xf32>
+  return %om : tensor<?x?x64xf32>
+}
+
+// -----
+
+// The 3-D head layout (nn.MultiheadAttention) with a [B*H, 1, T] mask that
+// is not a flattened [B, H, 1, T] one.
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+func.func @mha_3d_mask_not_unflattenable(%q: tensor<?x?x64xf32>, %m: tensor<?x1x?xf32>) -> tensor<?x64xf32> {
+  %qh = tfc.reshape %q {shape = array<i64: 0, -1, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x16xf32>
+  %qt = tfc.transpose %qh {perm = array<i64: 1, 0, 2>} : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  %kh = tfc.reshape %q {shape = array<i64: 0, -1, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x16xf32>
+  %kt = tfc.transpose %kh {perm = array<i64: 1, 2, 0>} : (tensor<?x?x16xf32>) -> tensor<?x16x?xf32>
+  %vh = tfc.reshape %q {shape = array<i64: 0, -1, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x16xf32>
+  %vt = tfc.transpose %vh {perm = array<i64: 1, 0, 2>} : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  %s = tfc.matmul %qt, %kt : (tensor<?x?x16xf32>, tensor<?x16x?xf32>) -> tensor<?x?x?xf32>
+  %sm = tfc.add %s, %m : (tensor<?x?x?xf32>, tensor<?x1x?xf32>) -> tensor<?x?x?xf32>
+  // expected-remark @below {{unfused attention candidate: a mask over [B*H, S, T] is not a flattened [B, H, S, T] mask}}
+  %p = tfc.softmax %sm {axis = -1 : i64} : (tensor<?x?x?xf32>) -> tensor<?x?x?xf32>
+  %o = tfc.matmul %p, %vt : (tensor<?x?x?xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  %ot = tfc.transpose %o {perm = array<i64: 1, 0, 2>} : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  %om = tfc.reshape %ot {shape = array<i64: -1, 64>} : (tensor<?x?x16xf32>) -> tensor<?x64xf32>
+  return %om : tensor<?x64xf32>
+}

@@ -110,6 +110,7 @@ def Tfc_TanhOp : Tfc_UnaryOp<"tanh", "tanh(x)">;
 def Tfc_ReluOp : Tfc_UnaryOp<"relu", "max(x, 0)">;
 def Tfc_ExpOp : Tfc_UnaryOp<"exp", "exp(x)">;
 def Tfc_NegOp : Tfc_UnaryOp<"neg", "-x">;
+def Tfc_LogOp : Tfc_UnaryOp<"log", "log(x)">;  // ONNX LogSoftmax = log(softmax(x))
 
 def Tfc_GeluOp : Tfc_InferOp<"gelu"> {
   let summary = "GELU activation";

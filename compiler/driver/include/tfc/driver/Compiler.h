@@ -13,6 +13,7 @@
 
 #include "FusionReport.h"
 #include "tfc/frontends/FbsFrontend.h"
+#include "tfc/frontends/OnnxFrontend.h"
 #include "tfc/plan/PlanDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -30,7 +31,8 @@ struct CompileOptions {
   bool fuse = true;       // false: --no-fuse (canonicalize + DCE only)
   int64_t maxBatch = 16;  // --max-batch: the plan's bound for `batch`
   int64_t maxSeq = 0;     // --max-seq: bound of every sequence symbol (0: the model's max
-                          // positions); may not exceed the model's max positions
+                          // positions; for ONNX 512 unless the model's tables are smaller);
+                          // may not exceed the model's max positions
 };
 
 /// What buildPlan() reports about the plan of `forward`.
@@ -51,13 +53,17 @@ struct CompileResult {
   tfc::fbs::ArchitectureCounts expected;     // what the architecture has
   std::vector<std::pair<std::string, int64_t>> opHistogram;  // op name -> count, sorted
   tfc::fbs::Model model;                     // the weights (shared buffer) for the plan
+  /// ONNX models (`.onnx`): the initializers' bytes and the sequence bound the importer used.
+  std::shared_ptr<tfc::onnxfe::WeightStore> onnxWeights;
+  int64_t onnxMaxSeq = 0;
   PlanSummary plan;                          // filled by buildPlan()
 };
 
 /// Registers what the compiler needs in `context` (tfc + func dialects).
 void prepareContext(mlir::MLIRContext &context);
 
-/// Runs the whole pipeline on the model file at `path`.
+/// Runs the whole pipeline on the model file at `path` (`.onnx`: the ONNX importer, else a
+/// model.fbs).
 Status compileModel(mlir::MLIRContext &context, const std::string &path,
                     const CompileOptions &options, CompileResult &result);
 

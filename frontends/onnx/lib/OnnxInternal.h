@@ -1,0 +1,172 @@
+//===- OnnxInternal.h - the importer's state and helpers --------*- C++ -*-===//
+//
+// SymDim: a dim or small integer known at import time as `c * s1^e1 * ...`
+// over the symbolic dims (ONNX dim params), or unknown.
+// ConstData: a constant evaluated at import time (any element type, values
+// held as doubles). A "table" is ConstData sized at the bounds of which only
+// the prefix `dims` is the value (symbolic sizes: a slice is emitted).
+// TensorInfo: what the importer knows of one ONNX value: its logical shape,
+// optionally its constant data or its symbolic element values, and the MLIR
+// value (created lazily for constants and shape values).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_FRONTENDS_ONNX_ONNXINTERNAL_H
+#define TFC_FRONTENDS_ONNX_ONNXINTERNAL_H
+
+#include "tfc/frontends/OnnxFrontend.h"
+#include "tfc/IR/TfcDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <functional>
+#include <memory>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tfc::onnxfe {
+
+struct SymDim {
+  int64_t coeff = 1;
+  std::map<std::string, int> powers;  // symbol -> exponent (> 0)
+  bool unknown = false;
+
+  static SymDim constant(int64_t c) { SymDim d; d.coeff = c; return d; }
+  static SymDim symbol(const std::string &s) { SymDim d; d.powers[s] = 1; return d; }
+  static SymDim unknownDim() { SymDim d; d.unknown = true; return d; }
+  bool isConstant() const { return !unknown && powers.empty(); }
+  bool operator==(const SymDim &o) const {
+    return unknown == o.unknown && !unknown && coeff == o.coeff && powers == o.powers;
+  }
+  bool operator!=(const SymDim &o) const { return !(*this == o); }
+  std::string str() const;
+};
+SymDim operator*(const SymDim &a, const SymDim &b);
+/// a / b when it divides exactly, else unknown.
+SymDim divide(const SymDim &a, const SymDim &b);
+/// The value with every symbol at its bound.
+int64_t boundOf(const SymDim &d, const ImportOptions &options);
+
+/// An i64 as a ConstData value (clamped to +-2^62 so sentinels such as INT64_MAX survive).
+double i64ToDouble(int64_t v);
+
+struct ConstData {
+  std::vector<int64_t> shape;
+  std::vector<double> values;  // row-major
+  mlir::Type elem;             // f32, i64, i32 or i1
+  int64_t numElements() const;
+};
+
+struct TensorInfo {
+  mlir::Type elem;
+  std::vector<SymDim> dims;             // the logical (ONNX) shape
+  std::optional<ConstData> data;        // a constant, or a table (see `table`)
+  bool table = false;                   // `data` is sized at the bounds; the value is its
+                                        // prefix `dims`
+  std::optional<std::vector<SymDim>> known;  // element values of a small integer tensor
+  mlir::Value value;                    // null until needed (constants, shape values)
+  // Deferred flatten: the ONNX value is `[prod(dims of value)[:-1], K]` but the MLIR
+  // value keeps its rank (GPT-2's Conv1D `view(-1, K)`); row-wise ops keep it so.
+  bool flat = false;
+  std::vector<SymDim> realDims;         // the MLIR value's dims when `flat`
+  // A run-time Not: its input (Where(Not(c), a, b) is imported as Where(c, b, a), the
+  // masked_fill form the attention matcher reads).
+  std::shared_ptr<TensorInfo> negationOf;
+};
+
+class Importer;
+
+/// The importer of one op (family).
+using OpImportFn = std::function<Status(Importer &, const onnx::NodeProto &)>;
+
+struct OpEntry {
+  const char *op;
+  int minOpset, maxOpset;
+  std::vector<const char *> attributes;  // accepted attribute names
+  OpImportFn fn;
+};
+
+/// The op table (OpTable.cpp).
+const std::vector<OpEntry> &opTable();
+
+class Importer {
+public:
+  Importer(mlir::MLIRContext &ctx, std::string file, int64_t opset, const ImportOptions &options,
+           WeightStore &weights);
+
+  Status importGraph(const onnx::GraphProto &graph, mlir::ModuleOp module);
+
+  // --- used by the op importers ---------------------------------------------
+  mlir::OpBuilder &b() { return builder; }
+  const ImportOptions &options() const { return opts; }
+  int64_t opset() const { return opsetVersion; }
+  mlir::Location loc() const { return currentLoc; }
+  /// "node 'X' (op 'Y', opset N)" for messages.
+  std::string where(const onnx::NodeProto &node) const;
+  Status fail(const onnx::NodeProto &node, const std::string &what) const;
+
+  bool hasInput(const onnx::NodeProto &node, int i) const {
+    return i < node.input_size() && !node.input(i).empty();
+  }
+  TensorInfo &input(const onnx::NodeProto &node, int i);
+  void setOutput(const onnx::NodeProto &node, int i, TensorInfo info);
+  /// Output `i` of `node` once set.
+  TensorInfo &output(const onnx::NodeProto &node, int i) { return values.at(node.output(i)); }
+  /// The MLIR value (materialized on demand; a deferred flatten is applied).
+  mlir::Value value(TensorInfo &t);
+  /// The MLIR value keeping a deferred flatten (row-wise consumers).
+  mlir::Value rowValue(TensorInfo &t);
+  /// A tensor for an MLIR value whose logical shape is `dims`.
+  TensorInfo fromValue(mlir::Value v, std::vector<SymDim> dims);
+  TensorInfo fromConst(ConstData data);
+  mlir::Value constant(const ConstData &data);
+  mlir::Value scalarF32(double v);
+  mlir::RankedTensorType typeOf(const std::vector<SymDim> &dims, mlir::Type elem) const;
+  /// Static view of symbolic dims (`?` for symbolic).
+  std::vector<int64_t> staticShape(const std::vector<SymDim> &dims) const;
+  /// Materializes symbolic i64 values as a 1-D tensor (constants + shape of the arguments).
+  mlir::FailureOr<mlir::Value> materializeKnown(const std::vector<SymDim> &values);
+  /// Emits the slice of `t`'s table to its logical dims (static slice folds).
+  mlir::FailureOr<mlir::Value> materializeTable(TensorInfo &t);
+
+  // Attributes.
+  const onnx::AttributeProto *attr(const onnx::NodeProto &node, const char *name) const;
+  int64_t attrInt(const onnx::NodeProto &node, const char *name, int64_t dflt) const;
+  float attrFloat(const onnx::NodeProto &node, const char *name, float dflt) const;
+  std::optional<std::vector<int64_t>> attrInts(const onnx::NodeProto &node,
+                                               const char *name) const;
+  std::string attrString(const onnx::NodeProto &node, const char *name,
+                         const std::string &dflt) const;
+
+  mlir::Type elemFromOnnx(int32_t dtype) const;  // null when unsupported
+  /// Converts a TensorProto (embedded data only) to ConstData.
+  Status tensorData(const onnx::TensorProto &t, ConstData &out, const std::string &what) const;
+
+  std::string errorPrefix() const { return file + ": "; }
+  /// A sequence bound the model's tables allow (0: none found); see ImportOptions.
+  int64_t seqLimit = 0;
+
+private:
+  Status importNode(const onnx::NodeProto &node, int index);
+  Status addInitializer(const onnx::TensorProto &t);
+
+  mlir::MLIRContext &ctx;
+  mlir::OpBuilder builder;
+  std::string file;
+  int64_t opsetVersion;
+  ImportOptions opts;
+  WeightStore &weights;
+  mlir::Location currentLoc;
+  const onnx::NodeProto *currentNode = nullptr;
+  std::map<std::string, TensorInfo> values;
+  std::map<std::string, std::pair<mlir::Value, int64_t>> symbolSources;  // symbol -> (arg, axis)
+  mlir::Block *entry = nullptr;
+};
+
+} // namespace tfc::onnxfe
+
+#endif // TFC_FRONTENDS_ONNX_ONNXINTERNAL_H

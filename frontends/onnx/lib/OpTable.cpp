@@ -1,0 +1,1405 @@
+//===- OpTable.cpp - the ONNX op table and one importer per op family ------===//
+//
+// Each row: op, the opsets it is supported at, the attributes it accepts and
+// its importer. Families share one generic importer (elementwise binary,
+// comparisons, unary, reductions, shape ops); the rest are the exceptions.
+// Importers first try to evaluate at import time (constants, tables, symbolic
+// shape values), then emit primitive tfc ops with result types computed here
+// on symbolic dims (the module is verified afterwards).
+//
+//===----------------------------------------------------------------------===//
+#include "ConstEval.h"
+#include "OnnxInternal.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+namespace tfc_ir = mlir::tfc;
+
+namespace tfc::onnxfe {
+namespace {
+
+constexpr int64_t kBig = std::numeric_limits<int64_t>::max() / 2;
+
+bool allConstant(const std::vector<SymDim> &dims) {
+  return llvm::all_of(dims, [](const SymDim &d) { return d.isConstant(); });
+}
+
+std::string dimsStr(const std::vector<SymDim> &dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + dims[i].str();
+  return s + "]";
+}
+
+/// A constant tensor or a table for `data` with logical `dims`.
+TensorInfo makeData(Importer &im, ConstData data, const std::vector<SymDim> &dims) {
+  if (allConstant(dims))
+    return im.fromConst(std::move(data));
+  TensorInfo t;
+  t.elem = data.elem;
+  t.dims = dims;
+  t.data = std::move(data);
+  t.table = true;
+  return t;
+}
+
+/// The value of an operand that broadcasts: a table with leading 1 dims is emitted without
+/// them (the causal table GPT-2 keeps as [1, 1, M, M] becomes the [M, M] slice of the contract).
+Value broadcastValue(Importer &im, TensorInfo &t) {
+  if (!t.table || t.value || t.dims.size() <= 2 || t.flat)
+    return im.value(t);
+  size_t lead = 0;
+  while (lead + 2 < t.dims.size() && t.dims[lead] == SymDim::constant(1))
+    ++lead;
+  if (lead == 0)
+    return im.value(t);
+  TensorInfo inner = t;
+  inner.dims.erase(inner.dims.begin(), inner.dims.begin() + lead);
+  inner.data->shape.erase(inner.data->shape.begin(), inner.data->shape.begin() + lead);
+  return im.value(inner);
+}
+
+Status needValue(Importer &im, const onnx::NodeProto &n, Value v, const char *what) {
+  if (v)
+    return {};
+  return im.fail(n, std::string("cannot build ") + what +
+                        " at run time (a symbolic value that is not a dim of an input)");
+}
+
+/// Integer normalization of an axis; false when out of range.
+bool normAxis(int64_t &axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return false;
+  if (axis < 0)
+    axis += rank;
+  return true;
+}
+
+Status badAxis(Importer &im, const onnx::NodeProto &n, int64_t axis, int64_t rank) {
+  return im.fail(n, "'axis' value is " + std::to_string(axis) + ", accepted range is [" +
+                        std::to_string(-rank) + ", " + std::to_string(rank - 1) + "]");
+}
+
+/// Constant integer values of input `i` (all constant), or nullopt.
+std::optional<std::vector<int64_t>> constInts(Importer &im, const onnx::NodeProto &n, int i) {
+  if (!im.hasInput(n, i))
+    return std::nullopt;
+  TensorInfo &t = im.input(n, i);
+  if (t.data && !t.table && !t.elem.isF32()) {
+    std::vector<int64_t> v;
+    for (double d : t.data->values)
+      v.push_back(static_cast<int64_t>(d));
+    return v;
+  }
+  if (t.known && llvm::all_of(*t.known, [](const SymDim &d) { return d.isConstant(); })) {
+    std::vector<int64_t> v;
+    for (const SymDim &d : *t.known)
+      v.push_back(d.coeff);
+    return v;
+  }
+  return std::nullopt;
+}
+
+/// The reshape attribute for `in` -> `out`: 0 for a symbolic dim kept in place, the size for
+/// static dims, -1 for (at most) one other.
+std::optional<std::vector<int64_t>> reshapeAttr(const std::vector<SymDim> &in,
+                                                const std::vector<SymDim> &out) {
+  std::vector<int64_t> shape;
+  bool minusOne = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].isConstant())
+      shape.push_back(out[i].coeff);
+    else if (i < in.size() && in[i] == out[i])
+      shape.push_back(0);
+    else if (!minusOne) {
+      shape.push_back(-1);
+      minusOne = true;
+    } else
+      return std::nullopt;
+  }
+  return shape;
+}
+
+SymDim product(const std::vector<SymDim> &dims, size_t from = 0, size_t to = SIZE_MAX) {
+  SymDim p = SymDim::constant(1);
+  for (size_t i = from; i < std::min(to, dims.size()); ++i)
+    p = p * dims[i];
+  return p;
+}
+
+/// Emits tfc.reshape of `t` to `out` (symbolic); handles a deferred flatten.
+Status emitReshape(Importer &im, const onnx::NodeProto &n, TensorInfo &t,
+                   const std::vector<SymDim> &out, TensorInfo &result) {
+  if (t.data && allConstant(out)) {
+    ConstData d = *t.data;
+    if (!t.table) {
+      d.shape.clear();
+      for (const SymDim &s : out)
+        d.shape.push_back(s.coeff);
+      result = im.fromConst(std::move(d));
+      if (t.known && result.known == std::nullopt && out.size() <= 1)
+        result.known = t.known;
+      return {};
+    }
+  }
+  if (t.known && !t.data && out.size() <= 1) {
+    result = t;
+    result.dims = out;
+    result.value = nullptr;
+    return {};
+  }
+  Value v;
+  const std::vector<SymDim> *inDims = &t.dims;
+  if (t.flat) {
+    if (out == t.realDims) {  // the deferred flatten undone
+      result = im.fromValue(im.rowValue(t), out);
+      return {};
+    }
+    v = im.rowValue(t);
+    inDims = &t.realDims;
+  } else {
+    v = im.value(t);
+  }
+  if (Status s = needValue(im, n, v, "the reshape input"); !s.ok())
+    return s;
+  auto attr = reshapeAttr(*inDims, out);
+  if (!attr)
+    return im.fail(n, "the target shape " + dimsStr(out) + " of input shape " + dimsStr(*inDims) +
+                          " has more than one dim that is neither static nor kept in place");
+  Value r = im.b().create<tfc_ir::ReshapeOp>(im.loc(), im.typeOf(out, t.elem), v,
+                                             im.b().getDenseI64ArrayAttr(*attr));
+  result = im.fromValue(r, out);
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary and comparisons
+//===----------------------------------------------------------------------===//
+
+enum class Bin { Add, Sub, Mul, Div, Pow, Equal, Less, Greater };
+
+double applyBin(Bin k, double a, double b, bool integer) {
+  switch (k) {
+  case Bin::Add: return a + b;
+  case Bin::Sub: return a - b;
+  case Bin::Mul: return a * b;
+  case Bin::Div: return integer ? (b == 0 ? 0 : std::trunc(a / b)) : a / b;
+  case Bin::Pow: return std::pow(a, b);
+  case Bin::Equal: return a == b;
+  case Bin::Less: return a < b;
+  case Bin::Greater: return a > b;
+  }
+  return 0;
+}
+
+SymDim symBin(Bin k, const SymDim &a, const SymDim &b) {
+  if (a.isConstant() && b.isConstant())
+    return SymDim::constant(static_cast<int64_t>(applyBin(k, a.coeff, b.coeff, true)));
+  if (a.unknown || b.unknown)
+    return SymDim::unknownDim();
+  switch (k) {
+  case Bin::Mul: return a * b;
+  case Bin::Div: return divide(a, b);
+  case Bin::Add:
+  case Bin::Sub: {
+    if (a.powers != b.powers)
+      return SymDim::unknownDim();
+    SymDim r = a;
+    r.coeff = k == Bin::Add ? a.coeff + b.coeff : a.coeff - b.coeff;
+    if (r.coeff == 0)
+      return SymDim::constant(0);
+    return r;
+  }
+  case Bin::Equal:
+    if (a == b)
+      return SymDim::constant(1);
+    return SymDim::unknownDim();
+  default:
+    return SymDim::unknownDim();
+  }
+}
+
+bool isComparison(Bin k) { return k == Bin::Equal || k == Bin::Less || k == Bin::Greater; }
+
+Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
+  TensorInfo &a = im.input(n, 0);
+  TensorInfo &b = im.input(n, 1);
+  Type elem = isComparison(k) ? Type(im.b().getI1Type()) : a.elem;
+  std::vector<SymDim> dims;
+  if (!broadcastDims(a.dims, b.dims, dims))
+    return im.fail(n, "shapes " + dimsStr(a.dims) + " and " + dimsStr(b.dims) +
+                          " do not broadcast");
+  // Symbolic integer values (shape arithmetic).
+  if (a.known && b.known && (!a.data || !b.data) && dims.size() <= 1) {
+    size_t len = dims.empty() ? 1 : static_cast<size_t>(dims[0].isConstant() ? dims[0].coeff : 0);
+    if (len > 0 && (a.known->size() == len || a.known->size() == 1) &&
+        (b.known->size() == len || b.known->size() == 1)) {
+      std::vector<SymDim> vals;
+      for (size_t i = 0; i < len; ++i)
+        vals.push_back(symBin(k, (*a.known)[a.known->size() == 1 ? 0 : i],
+                              (*b.known)[b.known->size() == 1 ? 0 : i]));
+      if (llvm::none_of(vals, [](const SymDim &d) { return d.unknown; })) {
+        TensorInfo r;
+        r.elem = elem;
+        r.dims = dims;
+        if (llvm::all_of(vals, [](const SymDim &d) { return d.isConstant(); })) {
+          ConstData d{im.staticShape(dims), {}, elem};
+          for (const SymDim &v : vals)
+            d.values.push_back(static_cast<double>(v.coeff));
+          r = im.fromConst(std::move(d));
+        } else {
+          r.known = vals;
+        }
+        im.setOutput(n, 0, std::move(r));
+        return {};
+      }
+    }
+  }
+  // Constants and tables.
+  if (a.data && b.data) {
+    bool integer = !a.elem.isF32();
+    ConstData bd = *b.data;
+    if (bd.elem != a.elem)  // Pow's exponent
+      bd.elem = a.elem;
+    auto r = evalBinary(*a.data, bd, elem,
+                        [&](double x, double y) { return applyBin(k, x, y, integer); });
+    if (r) {
+      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
+      return {};
+    }
+  }
+  // Run time. A deferred flatten survives an operand that broadcasts over rows.
+  bool keepFlat = false;
+  std::vector<SymDim> realDims;
+  Value va, vb;
+  if ((a.flat && !b.flat && b.dims.size() <= 1) || (b.flat && !a.flat && a.dims.size() <= 1)) {
+    keepFlat = true;
+    TensorInfo &f = a.flat ? a : b;
+    TensorInfo &o = a.flat ? b : a;
+    if (!broadcastDims(f.realDims, o.dims, realDims))
+      return im.fail(n, "shapes do not broadcast");
+    va = a.flat ? im.rowValue(a) : im.value(a);
+    vb = b.flat ? im.rowValue(b) : im.value(b);
+  } else {
+    va = broadcastValue(im, a);
+    vb = broadcastValue(im, b);
+  }
+  if (Status s = needValue(im, n, va && vb ? va : Value(), "an operand"); !s.ok())
+    return s;
+  // Pow with an integer exponent: convert a constant exponent.
+  if (k == Bin::Pow && b.elem != a.elem) {
+    if (!b.data || b.table)
+      return im.fail(n, "a run-time exponent of another element type is not supported");
+    ConstData e = *b.data;
+    e.elem = a.elem;
+    vb = im.constant(e);
+  }
+  const std::vector<SymDim> &outDims = keepFlat ? realDims : dims;
+  auto type = im.typeOf(outDims, isComparison(k) ? a.elem : elem);
+  OpBuilder &bb = im.b();
+  Location loc = im.loc();
+  Value r;
+  auto f32Of = [&](Value v, Type e) -> Value {
+    if (e.isF32())
+      return v;
+    auto t = cast<RankedTensorType>(v.getType()).clone(bb.getF32Type());
+    return bb.create<tfc_ir::CastOp>(loc, t, v);
+  };
+  auto i1Type = im.typeOf(outDims, bb.getI1Type());
+  auto boolConst = [&](bool v) { return im.constant(ConstData{{}, {v ? 1.0 : 0.0}, bb.getI1Type()}); };
+  switch (k) {
+  case Bin::Add: r = bb.create<tfc_ir::AddOp>(loc, type, va, vb); break;
+  case Bin::Sub: r = bb.create<tfc_ir::SubOp>(loc, type, va, vb); break;
+  case Bin::Mul: r = bb.create<tfc_ir::MulOp>(loc, type, va, vb); break;
+  case Bin::Div: r = bb.create<tfc_ir::DivOp>(loc, type, va, vb); break;
+  case Bin::Pow: r = bb.create<tfc_ir::PowOp>(loc, type, va, vb); break;
+  case Bin::Equal: {
+    // a == b  <=>  !(cast<i1>(a - b))
+    Value d = bb.create<tfc_ir::SubOp>(loc, type, va, vb);
+    Value ne = bb.create<tfc_ir::CastOp>(loc, i1Type, d);
+    r = bb.create<tfc_ir::WhereOp>(loc, i1Type, ne, boolConst(false), boolConst(true));
+    break;
+  }
+  case Bin::Less:
+  case Bin::Greater: {
+    // a < b  <=>  cast<i1>(relu(b - a))
+    Value lo = k == Bin::Less ? va : vb, hi = k == Bin::Less ? vb : va;
+    auto ftype = im.typeOf(outDims, bb.getF32Type());
+    Value d = bb.create<tfc_ir::SubOp>(loc, ftype, f32Of(hi, a.elem), f32Of(lo, a.elem));
+    Value p = bb.create<tfc_ir::ReluOp>(loc, ftype, d);
+    r = bb.create<tfc_ir::CastOp>(loc, i1Type, p);
+    break;
+  }
+  }
+  TensorInfo out = im.fromValue(r, outDims);
+  if (keepFlat) {
+    out.flat = true;
+    out.realDims = outDims;
+    out.dims = dims;
+  }
+  im.setOutput(n, 0, std::move(out));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary (and Cast, Not, Identity)
+//===----------------------------------------------------------------------===//
+
+enum class Un { Sqrt, Erf, Tanh, Relu, Neg, Exp, Gelu, Not, Identity, Cast };
+
+Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
+  TensorInfo &x = im.input(n, 0);
+  OpBuilder &bb = im.b();
+  if (k == Un::Identity) {
+    im.setOutput(n, 0, x);
+    return {};
+  }
+  Type elem = x.elem;
+  if (k == Un::Cast) {
+    elem = im.elemFromOnnx(static_cast<int32_t>(im.attrInt(n, "to", 0)));
+    if (!elem)
+      return im.fail(n, "cast to element type " + std::to_string(im.attrInt(n, "to", 0)) +
+                            " is not supported (FLOAT, INT64, INT32, BOOL)");
+    if (elem == x.elem) {
+      im.setOutput(n, 0, x);
+      return {};
+    }
+  }
+  if (k == Un::Not)
+    elem = bb.getI1Type();
+  // Symbolic integers through an integer cast.
+  if (k == Un::Cast && x.known && !x.data && !elem.isF32() && !elem.isInteger(1)) {
+    TensorInfo r = x;
+    r.elem = elem;
+    r.value = nullptr;
+    im.setOutput(n, 0, std::move(r));
+    return {};
+  }
+  if (x.data) {
+    std::function<double(double)> fn;
+    switch (k) {
+    case Un::Sqrt: fn = [](double v) { return std::sqrt(v); }; break;
+    case Un::Erf: fn = [](double v) { return std::erf(v); }; break;
+    case Un::Tanh: fn = [](double v) { return std::tanh(v); }; break;
+    case Un::Relu: fn = [](double v) { return v > 0 ? v : 0; }; break;
+    case Un::Neg: fn = [](double v) { return -v; }; break;
+    case Un::Exp: fn = [](double v) { return std::exp(v); }; break;
+    case Un::Not: fn = [](double v) { return v == 0 ? 1.0 : 0.0; }; break;
+    case Un::Cast: fn = [](double v) { return v; }; break;
+    default: break;
+    }
+    if (fn) {
+      im.setOutput(n, 0, makeData(im, evalUnary(*x.data, elem, fn), x.dims));
+      return {};
+    }
+  }
+  bool flat = x.flat && k != Un::Not && k != Un::Cast;
+  Value v = flat ? im.rowValue(x) : im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  const std::vector<SymDim> &dims = flat ? x.realDims : x.dims;
+  auto type = im.typeOf(dims, elem);
+  Location loc = im.loc();
+  Value r;
+  switch (k) {
+  case Un::Sqrt: r = bb.create<tfc_ir::SqrtOp>(loc, type, v); break;
+  case Un::Erf: r = bb.create<tfc_ir::ErfOp>(loc, type, v); break;
+  case Un::Tanh: r = bb.create<tfc_ir::TanhOp>(loc, type, v); break;
+  case Un::Relu: r = bb.create<tfc_ir::ReluOp>(loc, type, v); break;
+  case Un::Neg:
+    if (!elem.isF32())
+      return im.fail(n, "Neg of an integer tensor at run time is not supported");
+    r = bb.create<tfc_ir::NegOp>(loc, type, v);
+    break;
+  case Un::Exp: r = bb.create<tfc_ir::ExpOp>(loc, type, v); break;
+  case Un::Gelu: {
+    std::string approx = im.attrString(n, "approximate", "none");
+    if (approx != "none" && approx != "tanh")
+      return im.fail(n, "'approximate' value is '" + approx + "', accepted: 'none', 'tanh'");
+    r = bb.create<tfc_ir::GeluOp>(loc, type, v,
+                                  approx == "tanh" ? tfc_ir::GeluApprox::tanh
+                                                   : tfc_ir::GeluApprox::erf);
+    break;
+  }
+  case Un::Not: {
+    Value f = im.constant(ConstData{{}, {0}, bb.getI1Type()});
+    Value t = im.constant(ConstData{{}, {1}, bb.getI1Type()});
+    r = bb.create<tfc_ir::WhereOp>(loc, type, v, f, t);
+    break;
+  }
+  case Un::Cast: r = bb.create<tfc_ir::CastOp>(loc, type, v); break;
+  case Un::Identity: break;
+  }
+  TensorInfo out = im.fromValue(r, dims);
+  if (flat) {
+    out.flat = true;
+    out.realDims = dims;
+    out.dims = x.dims;
+  }
+  if (k == Un::Not)
+    out.negationOf = std::make_shared<TensorInfo>(x);
+  im.setOutput(n, 0, std::move(out));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// MatMul, Gemm
+//===----------------------------------------------------------------------===//
+
+Status matmulDims(Importer &im, const onnx::NodeProto &n, const std::vector<SymDim> &a,
+                  const std::vector<SymDim> &b, std::vector<SymDim> &out) {
+  if (a.size() < 2 || b.size() < 2)
+    return im.fail(n, "operands of rank < 2 are not supported");
+  if (a.back() != b[b.size() - 2] && a.back().isConstant() && b[b.size() - 2].isConstant())
+    return im.fail(n, "contracting dims differ: " + dimsStr(a) + " x " + dimsStr(b));
+  std::vector<SymDim> ba(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+  if (!broadcastDims(ba, bb, out))
+    return im.fail(n, "batch dims do not broadcast");
+  out.push_back(a[a.size() - 2]);
+  out.push_back(b.back());
+  return {};
+}
+
+/// x @ w where `x` may be a deferred flatten and `w` is 2-D.
+Status emitMatMul(Importer &im, const onnx::NodeProto &n, TensorInfo &x, TensorInfo &w,
+                  TensorInfo &out) {
+  bool flat = x.flat && w.dims.size() == 2;
+  Value vx = flat ? im.rowValue(x) : im.value(x);
+  Value vw = im.value(w);
+  if (Status s = needValue(im, n, vx && vw ? vx : Value(), "an operand"); !s.ok())
+    return s;
+  std::vector<SymDim> dims;
+  if (Status s = matmulDims(im, n, flat ? x.realDims : x.dims, w.dims, dims); !s.ok())
+    return s;
+  Value r = im.b().create<tfc_ir::MatMulOp>(im.loc(), im.typeOf(dims, x.elem), vx, vw);
+  out = im.fromValue(r, dims);
+  if (flat) {
+    out.flat = true;
+    out.realDims = dims;
+    out.dims = {x.dims[0], w.dims.back()};
+  }
+  return {};
+}
+
+Status importMatMul(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo out;
+  if (Status s = emitMatMul(im, n, im.input(n, 0), im.input(n, 1), out); !s.ok())
+    return s;
+  im.setOutput(n, 0, std::move(out));
+  return {};
+}
+
+Status importGemm(Importer &im, const onnx::NodeProto &n) {
+  if (im.attrInt(n, "transA", 0) != 0)
+    return im.fail(n, "transA = 1 is not supported");
+  TensorInfo &a = im.input(n, 0);
+  TensorInfo w = im.input(n, 1);
+  if (a.dims.size() != 2 || w.dims.size() != 2)
+    return im.fail(n, "A and B must be 2-D");
+  if (im.attrInt(n, "transB", 0) != 0) {
+    Value vw = im.value(w);
+    std::vector<SymDim> td = {w.dims[1], w.dims[0]};
+    Value t = im.b().create<tfc_ir::TransposeOp>(im.loc(), im.typeOf(td, w.elem), vw,
+                                                 im.b().getDenseI64ArrayAttr({1, 0}));
+    w = im.fromValue(t, td);
+  }
+  TensorInfo y;
+  if (Status s = emitMatMul(im, n, a, w, y); !s.ok())
+    return s;
+  float alpha = im.attrFloat(n, "alpha", 1.0f), beta = im.attrFloat(n, "beta", 1.0f);
+  auto rowDims = [](TensorInfo &t) { return t.flat ? t.realDims : t.dims; };
+  Value vy = im.rowValue(y);
+  if (alpha != 1.0f)
+    vy = im.b().create<tfc_ir::MulOp>(im.loc(), vy.getType(), vy, im.scalarF32(alpha));
+  if (im.hasInput(n, 2)) {
+    TensorInfo &c = im.input(n, 2);
+    if (c.dims.size() > 1 && y.flat)
+      return im.fail(n, "a 2-D C on a flattened input is not supported");
+    Value vc = im.value(c);
+    if (beta != 1.0f)
+      vc = im.b().create<tfc_ir::MulOp>(im.loc(), vc.getType(), vc, im.scalarF32(beta));
+    std::vector<SymDim> dims;
+    if (!broadcastDims(rowDims(y), c.dims, dims))
+      return im.fail(n, "C does not broadcast to the product");
+    vy = im.b().create<tfc_ir::AddOp>(im.loc(), im.typeOf(dims, y.elem), vy, vc);
+  }
+  TensorInfo out = im.fromValue(vy, rowDims(y));
+  out.flat = y.flat;
+  out.realDims = y.realDims;
+  if (y.flat)
+    out.dims = y.dims;
+  im.setOutput(n, 0, std::move(out));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, Softmax, LayerNormalization
+//===----------------------------------------------------------------------===//
+
+Status importReduce(Importer &im, const onnx::NodeProto &n, bool mean) {
+  TensorInfo &x = im.input(n, 0);
+  int64_t rank = x.dims.size();
+  std::optional<std::vector<int64_t>> axes;
+  bool axesAsInput = mean ? im.opset() >= 18 : true;
+  if (axesAsInput) {
+    if (im.hasInput(n, 1)) {
+      axes = constInts(im, n, 1);
+      if (!axes)
+        return im.fail(n, "the axes input must be a constant");
+    }
+  } else {
+    axes = im.attrInts(n, "axes");
+  }
+  if (!axes || axes->empty()) {
+    if (im.attrInt(n, "noop_with_empty_axes", 0) != 0)
+      return im.fail(n, "noop_with_empty_axes = 1 is not supported");
+    axes = std::vector<int64_t>();
+    for (int64_t i = 0; i < rank; ++i)
+      axes->push_back(i);
+  }
+  bool keep = im.attrInt(n, "keepdims", 1) != 0;
+  std::vector<SymDim> dims;
+  std::vector<int64_t> norm;
+  for (int64_t a : *axes) {
+    if (!normAxis(a, rank))
+      return badAxis(im, n, a, rank);
+    norm.push_back(a);
+  }
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = llvm::is_contained(norm, i);
+    if (!reduced)
+      dims.push_back(x.dims[i]);
+    else if (keep)
+      dims.push_back(SymDim::constant(1));
+  }
+  // Keep ONNX's axes as written (the layer-norm matcher accepts -1 and rank-1).
+  std::vector<int64_t> written = *axes;
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  auto type = im.typeOf(dims, x.elem);
+  auto ax = im.b().getDenseI64ArrayAttr(written);
+  Value r = mean ? im.b().create<tfc_ir::ReduceMeanOp>(im.loc(), type, v, ax, im.b().getBoolAttr(keep)).getResult()
+                 : im.b().create<tfc_ir::ReduceSumOp>(im.loc(), type, v, ax, im.b().getBoolAttr(keep)).getResult();
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importSoftmax(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  int64_t axis = im.attrInt(n, "axis", -1), rank = x.dims.size();
+  int64_t checked = axis;
+  if (!normAxis(checked, rank))
+    return badAxis(im, n, axis, rank);
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  // Keep -1 as -1 (the contract's form); other axes as written.
+  Value r = im.b().create<tfc_ir::SoftmaxOp>(im.loc(), v.getType(), v,
+                                             im.b().getI64IntegerAttr(checked == rank - 1 ? -1 : checked));
+  im.setOutput(n, 0, im.fromValue(r, x.dims));
+  return {};
+}
+
+/// LogSoftmax = log(softmax(x)) (tfc has no reduce-max; exact while the row's range stays
+/// within f32's exp range, about 87: a score further below its row's max reads as -inf).
+Status importLogSoftmax(Importer &im, const onnx::NodeProto &n) {
+  if (Status s = importSoftmax(im, n); !s.ok())
+    return s;
+  TensorInfo &p = im.input(n, 0);  // same shape as the softmax
+  std::vector<SymDim> dims = p.dims;
+  Value sm = im.value(im.output(n, 0));
+  Value r = im.b().create<tfc_ir::LogOp>(im.loc(), sm.getType(), sm);
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importLayerNorm(Importer &im, const onnx::NodeProto &n) {
+  for (int i = 1; i < n.output_size(); ++i)
+    if (!n.output(i).empty())
+      return im.fail(n, "the Mean and InvStdDev outputs are not supported");
+  TensorInfo &x = im.input(n, 0);
+  int64_t axis = im.attrInt(n, "axis", -1), rank = x.dims.size();
+  int64_t checked = axis;
+  if (!normAxis(checked, rank))
+    return badAxis(im, n, axis, rank);
+  Value v = im.value(x), scale = im.value(im.input(n, 1));
+  Value bias = im.hasInput(n, 2) ? im.value(im.input(n, 2)) : Value();
+  Value r = im.b().create<tfc_ir::LayerNormalizationOp>(
+      im.loc(), v.getType(), v, scale, bias, im.b().getI64IntegerAttr(checked == rank - 1 ? -1 : checked),
+      im.b().getF32FloatAttr(im.attrFloat(n, "epsilon", 1e-5f)));
+  im.setOutput(n, 0, im.fromValue(r, x.dims));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Shape ops
+//===----------------------------------------------------------------------===//
+
+Status importShape(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  const std::vector<SymDim> &dims = x.dims;
+  int64_t rank = dims.size();
+  int64_t start = im.attrInt(n, "start", 0), end = im.attrInt(n, "end", rank);
+  if (start < 0)
+    start += rank;
+  if (end < 0)
+    end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, start, rank);
+  std::vector<SymDim> vals(dims.begin() + start, dims.begin() + end);
+  if (llvm::any_of(vals, [](const SymDim &d) { return d.unknown; }))
+    return im.fail(n, "the shape " + dimsStr(dims) + " has a dim that is not known symbolically");
+  TensorInfo r;
+  r.elem = im.b().getI64Type();
+  r.dims = {SymDim::constant(static_cast<int64_t>(vals.size()))};
+  if (allConstant(vals)) {
+    ConstData d{{(int64_t)vals.size()}, {}, r.elem};
+    for (const SymDim &v : vals)
+      d.values.push_back(static_cast<double>(v.coeff));
+    r = im.fromConst(std::move(d));
+  } else {
+    r.known = vals;
+  }
+  im.setOutput(n, 0, std::move(r));
+  return {};
+}
+
+Status importConstant(Importer &im, const onnx::NodeProto &n) {
+  if (n.attribute_size() != 1)
+    return im.fail(n, "expected exactly one value attribute");
+  const onnx::AttributeProto &a = n.attribute(0);
+  ConstData d;
+  OpBuilder &bb = im.b();
+  if (a.name() == "value") {
+    if (Status s = im.tensorData(a.t(), d, im.where(n) + " value"); !s.ok())
+      return s;
+  } else if (a.name() == "value_float") {
+    d = {{}, {a.f()}, bb.getF32Type()};
+  } else if (a.name() == "value_floats") {
+    d = {{(int64_t)a.floats_size()}, {a.floats().begin(), a.floats().end()}, bb.getF32Type()};
+  } else if (a.name() == "value_int") {
+    d = {{}, {i64ToDouble(a.i())}, bb.getI64Type()};
+  } else {
+    d = {{(int64_t)a.ints_size()}, {}, bb.getI64Type()};
+    for (int64_t v : a.ints())
+      d.values.push_back(i64ToDouble(v));
+  }
+  im.setOutput(n, 0, im.fromConst(std::move(d)));
+  return {};
+}
+
+Status importTranspose(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  int64_t rank = x.dims.size();
+  std::vector<int64_t> perm;
+  if (auto p = im.attrInts(n, "perm"))
+    perm = *p;
+  else
+    for (int64_t i = rank - 1; i >= 0; --i)
+      perm.push_back(i);
+  if ((int64_t)perm.size() != rank)
+    return im.fail(n, "'perm' has " + std::to_string(perm.size()) + " entries, the input rank is " +
+                          std::to_string(rank));
+  std::vector<SymDim> dims;
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank)
+      return im.fail(n, "'perm' is not a permutation");
+    dims.push_back(x.dims[p]);
+  }
+  if (x.data) {
+    im.setOutput(n, 0, makeData(im, evalTranspose(*x.data, perm), dims));
+    return {};
+  }
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  Value r = im.b().create<tfc_ir::TransposeOp>(im.loc(), im.typeOf(dims, x.elem), v,
+                                               im.b().getDenseI64ArrayAttr(perm));
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importReshape(Importer &im, const onnx::NodeProto &n) {
+  if (im.attrInt(n, "allowzero", 0) != 0)
+    return im.fail(n, "allowzero = 1 is not supported");
+  TensorInfo &x = im.input(n, 0);
+  TensorInfo &s = im.input(n, 1);
+  if (!s.known)
+    return im.fail(n, "the target shape is not known at import time");
+  std::vector<SymDim> out = *s.known;
+  int minus = -1;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == SymDim::constant(0)) {
+      if (i >= x.dims.size())
+        return im.fail(n, "target dim " + std::to_string(i) + " is 0 beyond the input rank");
+      out[i] = x.dims[i];
+    } else if (out[i] == SymDim::constant(-1)) {
+      if (minus >= 0)
+        return im.fail(n, "the target shape has more than one -1");
+      minus = static_cast<int>(i);
+    } else if (out[i].unknown) {
+      return im.fail(n, "target dim " + std::to_string(i) + " is not known at import time");
+    }
+  }
+  if (minus >= 0) {
+    SymDim rest = SymDim::constant(1);
+    for (size_t i = 0; i < out.size(); ++i)
+      if ((int)i != minus)
+        rest = rest * out[i];
+    out[minus] = divide(product(x.dims), rest);
+  }
+  // GPT-2's Conv1D: x.view(-1, K) -> a deferred flatten, kept at rank.
+  if (out.size() == 2 && x.dims.size() >= 3 && !x.data && !x.flat && out[1] == x.dims.back() &&
+      (out[0] == product(x.dims, 0, x.dims.size() - 1) || out[0].unknown)) {
+    TensorInfo r = x;
+    r.flat = true;
+    r.realDims = x.dims;
+    r.dims = {product(x.dims, 0, x.dims.size() - 1), x.dims.back()};
+    im.setOutput(n, 0, std::move(r));
+    return {};
+  }
+  TensorInfo r;
+  if (Status st = emitReshape(im, n, x, out, r); !st.ok())
+    return st;
+  im.setOutput(n, 0, std::move(r));
+  return {};
+}
+
+Status importUnsqueezeSqueeze(Importer &im, const onnx::NodeProto &n, bool unsqueeze) {
+  TensorInfo &x = im.input(n, 0);
+  std::optional<std::vector<int64_t>> axes = constInts(im, n, 1);
+  if (im.hasInput(n, 1) && !axes)
+    return im.fail(n, "the axes input must be a constant");
+  int64_t rank = x.dims.size();
+  std::vector<SymDim> out;
+  if (unsqueeze) {
+    if (!axes)
+      return im.fail(n, "the axes input is required");
+    int64_t outRank = rank + axes->size();
+    std::vector<bool> inserted(outRank, false);
+    for (int64_t a : *axes) {
+      int64_t c = a;
+      if (!normAxis(c, outRank))
+        return badAxis(im, n, a, outRank);
+      inserted[c] = true;
+    }
+    size_t j = 0;
+    for (int64_t i = 0; i < outRank; ++i)
+      out.push_back(inserted[i] ? SymDim::constant(1) : x.dims[j++]);
+  } else {
+    std::vector<bool> removed(rank, false);
+    if (axes) {
+      for (int64_t a : *axes) {
+        int64_t c = a;
+        if (!normAxis(c, rank))
+          return badAxis(im, n, a, rank);
+        removed[c] = true;
+      }
+    } else {
+      for (int64_t i = 0; i < rank; ++i)
+        removed[i] = x.dims[i] == SymDim::constant(1);
+    }
+    for (int64_t i = 0; i < rank; ++i)
+      if (!removed[i])
+        out.push_back(x.dims[i]);
+  }
+  if (x.data && x.table) {  // a table keeps its data, only the shape changes
+    ConstData d = *x.data;
+    d.shape.clear();
+    for (const SymDim &s : out)
+      d.shape.push_back(s.isConstant() ? s.coeff : boundOf(s, im.options()));
+    im.setOutput(n, 0, makeData(im, std::move(d), out));
+    return {};
+  }
+  TensorInfo r;
+  if (Status s = emitReshape(im, n, x, out, r); !s.ok())
+    return s;
+  im.setOutput(n, 0, std::move(r));
+  return {};
+}
+
+Status importConcat(Importer &im, const onnx::NodeProto &n) {
+  int64_t axis = im.attrInt(n, "axis", 0);
+  std::vector<TensorInfo *> in;
+  for (int i = 0; i < n.input_size(); ++i)
+    if (im.hasInput(n, i))
+      in.push_back(&im.input(n, i));
+  if (in.empty())
+    return im.fail(n, "no inputs");
+  int64_t rank = in[0]->dims.size();
+  if (!normAxis(axis, rank))
+    return badAxis(im, n, im.attrInt(n, "axis", 0), rank);
+  std::vector<SymDim> dims = in[0]->dims;
+  for (size_t i = 1; i < in.size(); ++i) {
+    if ((int64_t)in[i]->dims.size() != rank)
+      return im.fail(n, "inputs have different ranks");
+    dims[axis] = dims[axis].isConstant() && in[i]->dims[axis].isConstant()
+                     ? SymDim::constant(dims[axis].coeff + in[i]->dims[axis].coeff)
+                     : SymDim::unknownDim();
+  }
+  if (rank == 1 && llvm::all_of(in, [](TensorInfo *t) { return t->known.has_value(); })) {
+    std::vector<SymDim> vals;
+    for (TensorInfo *t : in)
+      vals.insert(vals.end(), t->known->begin(), t->known->end());
+    TensorInfo r;
+    r.elem = in[0]->elem;
+    r.dims = {SymDim::constant((int64_t)vals.size())};
+    if (allConstant(vals)) {
+      ConstData d{{(int64_t)vals.size()}, {}, r.elem};
+      for (const SymDim &v : vals)
+        d.values.push_back((double)v.coeff);
+      r = im.fromConst(std::move(d));
+    } else {
+      r.known = vals;
+    }
+    im.setOutput(n, 0, std::move(r));
+    return {};
+  }
+  if (llvm::all_of(in, [](TensorInfo *t) { return t->data && !t->table; })) {
+    std::vector<const ConstData *> parts;
+    for (TensorInfo *t : in)
+      parts.push_back(&*t->data);
+    im.setOutput(n, 0, im.fromConst(evalConcat(parts, axis)));
+    return {};
+  }
+  SmallVector<Value> vals;
+  for (TensorInfo *t : in) {
+    vals.push_back(im.value(*t));
+    if (Status s = needValue(im, n, vals.back(), "an input"); !s.ok())
+      return s;
+  }
+  Value r = im.b().create<tfc_ir::ConcatOp>(im.loc(), im.typeOf(dims, in[0]->elem), vals,
+                                            im.b().getI64IntegerAttr(axis));
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importGather(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  TensorInfo &idx = im.input(n, 1);
+  int64_t rank = x.dims.size();
+  int64_t axis = im.attrInt(n, "axis", 0);
+  if (!normAxis(axis, rank))
+    return badAxis(im, n, im.attrInt(n, "axis", 0), rank);
+  std::vector<SymDim> dims(x.dims.begin(), x.dims.begin() + axis);
+  dims.insert(dims.end(), idx.dims.begin(), idx.dims.end());
+  dims.insert(dims.end(), x.dims.begin() + axis + 1, x.dims.end());
+  auto ci = constInts(im, n, 1);
+  // Symbolic values (a dim out of a shape).
+  if (x.known && !x.data && ci && rank == 1) {
+    std::vector<SymDim> vals;
+    for (int64_t i : *ci) {
+      int64_t len = x.known->size();
+      if (i < 0)
+        i += len;
+      if (i < 0 || i >= len)
+        return im.fail(n, "index " + std::to_string(i) + " is out of range");
+      vals.push_back((*x.known)[i]);
+    }
+    TensorInfo r;
+    r.elem = x.elem;
+    r.dims = dims;
+    if (allConstant(vals)) {
+      ConstData d{im.staticShape(dims), {}, x.elem};
+      for (const SymDim &v : vals)
+        d.values.push_back((double)v.coeff);
+      r = im.fromConst(std::move(d));
+    } else {
+      r.known = vals;
+    }
+    im.setOutput(n, 0, std::move(r));
+    return {};
+  }
+  if (x.data && !x.table && idx.data && !idx.table) {
+    if (auto r = evalGather(*x.data, *idx.data, axis)) {
+      im.setOutput(n, 0, im.fromConst(std::move(*r)));
+      return {};
+    }
+  }
+  Value vx = im.value(x), vi = im.value(idx);
+  if (Status s = needValue(im, n, vx && vi ? vx : Value(), "an operand"); !s.ok())
+    return s;
+  Value r = im.b().create<tfc_ir::GatherOp>(im.loc(), im.typeOf(dims, x.elem), vx, vi,
+                                            im.b().getI64IntegerAttr(axis));
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importSlice(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  int64_t rank = x.dims.size();
+  TensorInfo &st = im.input(n, 1);
+  TensorInfo &en = im.input(n, 2);
+  if (!st.known || !en.known)
+    return im.fail(n, "starts and ends must be known at import time");
+  std::vector<SymDim> starts = *st.known, ends = *en.known;
+  std::vector<int64_t> axes, steps;
+  if (im.hasInput(n, 3)) {
+    auto a = constInts(im, n, 3);
+    if (!a)
+      return im.fail(n, "the axes input must be a constant");
+    axes = *a;
+  } else {
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  }
+  if (im.hasInput(n, 4)) {
+    auto s = constInts(im, n, 4);
+    if (!s)
+      return im.fail(n, "the steps input must be a constant");
+    steps = *s;
+  } else {
+    steps.assign(axes.size(), 1);
+  }
+  if (starts.size() != axes.size() || ends.size() != axes.size() || steps.size() != axes.size())
+    return im.fail(n, "starts, ends, axes and steps have different lengths");
+  // Per axis: the result size; static start/step when constant.
+  std::vector<SymDim> dims = x.dims;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t a = axes[i];
+    if (!normAxis(a, rank))
+      return badAxis(im, n, axes[i], rank);
+    axes[i] = a;
+    const SymDim &d = x.dims[a];
+    const SymDim &s = starts[i], &e = ends[i];
+    int64_t step = steps[i];
+    if (step == 0)
+      return im.fail(n, "a step is 0");
+    if (d.isConstant() && s.isConstant() && e.isConstant()) {
+      int64_t len = d.coeff;
+      auto clampIdx = [&](int64_t v, bool isEnd) {
+        if (v < 0)
+          v += len;
+        return step > 0 ? std::clamp<int64_t>(v, 0, len) : std::clamp<int64_t>(v, -1, len - 1);
+        (void)isEnd;
+      };
+      int64_t cs = clampIdx(s.coeff, false), ce = clampIdx(e.coeff, true);
+      int64_t size = step > 0 ? std::max<int64_t>(0, (ce - cs + step - 1) / step)
+                              : std::max<int64_t>(0, (cs - ce + (-step) - 1) / (-step));
+      dims[a] = SymDim::constant(size);
+    } else if (step != 1) {
+      return im.fail(n, "a step other than 1 on a symbolic dim is not supported");
+    } else if (s.isConstant() && s.coeff >= 0 && e.isConstant() && e.coeff >= kBig / 2) {
+      dims[a] = s.coeff == 0 ? d : SymDim::unknownDim();
+    } else if (s.isConstant() && s.coeff < 0 && e.isConstant() && e.coeff >= kBig / 2) {
+      dims[a] = SymDim::constant(-s.coeff);
+    } else if (s == SymDim::constant(0) && !e.unknown && !e.isConstant()) {
+      dims[a] = e;
+    } else if (s == SymDim::constant(0) && e == d) {
+      dims[a] = d;
+    } else {
+      SymDim diff = e;  // e - s when both share a monomial
+      if (!s.unknown && !e.unknown && s.powers == e.powers && !s.isConstant())
+        diff = SymDim::constant(e.coeff - s.coeff);
+      else
+        diff = SymDim::unknownDim();
+      dims[a] = diff;
+    }
+  }
+  // Constants (and tables) sliced as prefixes stay at import time.
+  if (x.data) {
+    std::vector<int64_t> dStarts(rank, 0), dSteps(rank, 1), dSizes = x.data->shape;
+    bool ok = true;
+    for (size_t i = 0; i < axes.size() && ok; ++i) {
+      int64_t a = axes[i];
+      const SymDim &s = starts[i];
+      if (dims[a].isConstant() && s.isConstant() && (!x.table || x.dims[a].isConstant())) {
+        int64_t len = x.data->shape[a];
+        int64_t cs = s.coeff < 0 ? s.coeff + len : s.coeff;
+        cs = steps[i] > 0 ? std::clamp<int64_t>(cs, 0, len) : std::clamp<int64_t>(cs, -1, len - 1);
+        dStarts[a] = cs;
+        dSteps[a] = steps[i];
+        dSizes[a] = dims[a].coeff;
+      } else if (s == SymDim::constant(0) && steps[i] == 1 && !dims[a].unknown) {
+        int64_t bound = boundOf(dims[a], im.options());
+        const SymDim &end = dims[a];
+        if (bound > x.data->shape[a] && im.options().maxSeqFromModel && end.coeff == 1 &&
+            end.powers.size() == 1 && end.powers.begin()->first != "batch" &&
+            end.powers.begin()->second == 1) {
+          im.seqLimit = x.data->shape[a];  // the importer retries with this bound
+          return im.fail(n, "the model's table limits the sequence to " +
+                                std::to_string(x.data->shape[a]));
+        }
+        if (bound > x.data->shape[a])
+          return im.fail(n, "the slice end " + dims[a].str() + " may reach " + std::to_string(bound) +
+                                " at the bounds, beyond the constant's " +
+                                std::to_string(x.data->shape[a]) + " (lower --max-seq)");
+        dSizes[a] = bound;
+      } else {
+        ok = false;
+      }
+    }
+    if (ok) {
+      im.setOutput(n, 0, makeData(im, evalSlice(*x.data, dStarts, dSteps, dSizes), dims));
+      return {};
+    }
+  }
+  if (x.known && !x.data && rank == 1 && axes.size() == 1 && starts[0].isConstant() &&
+      ends[0].isConstant() && steps[0] == 1) {
+    int64_t len = x.known->size();
+    int64_t s = starts[0].coeff < 0 ? starts[0].coeff + len : starts[0].coeff;
+    int64_t e = ends[0].coeff < 0 ? ends[0].coeff + len : std::min(ends[0].coeff, len);
+    s = std::clamp<int64_t>(s, 0, len);
+    e = std::clamp<int64_t>(e, s, len);
+    TensorInfo r;
+    r.elem = x.elem;
+    r.known = std::vector<SymDim>(x.known->begin() + s, x.known->begin() + e);
+    r.dims = {SymDim::constant(e - s)};
+    im.setOutput(n, 0, std::move(r));
+    return {};
+  }
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  auto vs = im.materializeKnown(starts), ve = im.materializeKnown(ends);
+  if (failed(vs) || failed(ve))
+    return im.fail(n, "starts/ends cannot be built at run time");
+  bool unit = llvm::all_of(steps, [](int64_t s) { return s == 1; });
+  Value r = im.b().create<tfc_ir::SliceOp>(
+      im.loc(), im.typeOf(dims, x.elem), v, *vs, *ve, im.b().getDenseI64ArrayAttr(axes),
+      unit ? DenseI64ArrayAttr() : im.b().getDenseI64ArrayAttr(steps));
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importSplit(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  int64_t rank = x.dims.size();
+  int64_t axis = im.attrInt(n, "axis", 0);
+  if (!normAxis(axis, rank))
+    return badAxis(im, n, im.attrInt(n, "axis", 0), rank);
+  if (!x.dims[axis].isConstant())
+    return im.fail(n, "splitting a symbolic dim is not supported");
+  int64_t len = x.dims[axis].coeff;
+  std::vector<int64_t> sizes;
+  if (im.hasInput(n, 1)) {
+    auto s = constInts(im, n, 1);
+    if (!s)
+      return im.fail(n, "the split input must be a constant");
+    sizes = *s;
+  } else {
+    int64_t parts = im.attrInt(n, "num_outputs", n.output_size());
+    int64_t chunk = (len + parts - 1) / parts;
+    for (int64_t i = 0; i < parts; ++i)
+      sizes.push_back(std::min(chunk, len - i * chunk));
+  }
+  if ((int)sizes.size() != n.output_size())
+    return im.fail(n, "the split has " + std::to_string(sizes.size()) + " parts for " +
+                          std::to_string(n.output_size()) + " outputs");
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  int64_t offset = 0;
+  for (int i = 0; i < n.output_size(); ++i) {
+    std::vector<SymDim> dims = x.dims;
+    dims[axis] = SymDim::constant(sizes[i]);
+    Value st = im.constant(ConstData{{1}, {(double)offset}, im.b().getI64Type()});
+    Value en = im.constant(ConstData{{1}, {(double)(offset + sizes[i])}, im.b().getI64Type()});
+    Value r = im.b().create<tfc_ir::SliceOp>(im.loc(), im.typeOf(dims, x.elem), v, st, en,
+                                             im.b().getDenseI64ArrayAttr({axis}),
+                                             DenseI64ArrayAttr());
+    im.setOutput(n, i, im.fromValue(r, dims));
+    offset += sizes[i];
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Where, Expand, ConstantOfShape, Range, Trilu
+//===----------------------------------------------------------------------===//
+
+Status importWhere(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo *cp = &im.input(n, 0), *ap = &im.input(n, 1), *bp = &im.input(n, 2);
+  if (cp->negationOf && !(cp->data || ap->data && bp->data)) {  // Where(Not(c), a, b)
+    cp = cp->negationOf.get();
+    std::swap(ap, bp);
+  }
+  TensorInfo &c = *cp, &a = *ap, &b = *bp;
+  std::vector<SymDim> ab, dims;
+  if (!broadcastDims(a.dims, b.dims, ab) || !broadcastDims(c.dims, ab, dims))
+    return im.fail(n, "shapes do not broadcast");
+  if (c.data && a.data && b.data) {
+    if (auto r = evalWhere(*c.data, *a.data, *b.data)) {
+      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
+      return {};
+    }
+  }
+  Value vc = broadcastValue(im, c), va = broadcastValue(im, a), vb = broadcastValue(im, b);
+  if (Status s = needValue(im, n, vc && va && vb ? vc : Value(), "an operand"); !s.ok())
+    return s;
+  Value r = im.b().create<tfc_ir::WhereOp>(im.loc(), im.typeOf(dims, a.elem), vc, va, vb);
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+/// Clip(x, lo, hi) = -max(-max(x, lo), -hi) (absent bounds skipped).
+Status importClip(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  if (!x.elem.isF32())
+    return im.fail(n, "Clip of a non-float tensor is not supported");
+  OpBuilder &bb = im.b();
+  Location loc = im.loc();
+  if (im.hasInput(n, 1))
+    v = bb.create<tfc_ir::MaxOp>(loc, v.getType(), v, im.value(im.input(n, 1)));
+  if (im.hasInput(n, 2)) {
+    Value negHi = bb.create<tfc_ir::NegOp>(loc, im.value(im.input(n, 2)));
+    Value negV = bb.create<tfc_ir::NegOp>(loc, v);
+    Value m = bb.create<tfc_ir::MaxOp>(loc, v.getType(), negV, negHi);
+    v = bb.create<tfc_ir::NegOp>(loc, m);
+  }
+  im.setOutput(n, 0, im.fromValue(v, x.dims));
+  return {};
+}
+
+/// IsNaN(x) = cast<i1>(x - x): NaN - NaN is NaN (nonzero); note inf - inf is NaN too, so an
+/// infinity also reads as NaN here (exports apply it to softmax outputs, never infinite).
+Status importIsNaN(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  Value d = im.b().create<tfc_ir::SubOp>(im.loc(), v.getType(), v, v);
+  Value r = im.b().create<tfc_ir::CastOp>(im.loc(), im.typeOf(x.dims, im.b().getI1Type()), d);
+  im.setOutput(n, 0, im.fromValue(r, x.dims));
+  return {};
+}
+
+/// And(a, b) = where(a, b, false); Or(a, b) = where(a, true, b).
+Status importLogic(Importer &im, const onnx::NodeProto &n, bool isAnd) {
+  TensorInfo &a = im.input(n, 0), &b = im.input(n, 1);
+  std::vector<SymDim> dims;
+  if (!broadcastDims(a.dims, b.dims, dims))
+    return im.fail(n, "shapes do not broadcast");
+  if (a.data && b.data) {
+    auto r = evalBinary(*a.data, *b.data, a.elem, [isAnd](double x, double y) {
+      return isAnd ? (x != 0 && y != 0) : (x != 0 || y != 0);
+    });
+    if (r) {
+      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
+      return {};
+    }
+  }
+  Value va = im.value(a), vb = im.value(b);
+  if (Status s = needValue(im, n, va && vb ? va : Value(), "an operand"); !s.ok())
+    return s;
+  Value c = im.constant(ConstData{{}, {isAnd ? 0.0 : 1.0}, a.elem});
+  Value r = isAnd ? im.b().create<tfc_ir::WhereOp>(im.loc(), im.typeOf(dims, a.elem), va, vb, c)
+                  : im.b().create<tfc_ir::WhereOp>(im.loc(), im.typeOf(dims, a.elem), va, c, vb);
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importExpand(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  TensorInfo &s = im.input(n, 1);
+  if (!s.known)
+    return im.fail(n, "the target shape is not known at import time");
+  std::vector<SymDim> dims;
+  if (!broadcastDims(x.dims, *s.known, dims))
+    return im.fail(n, "the input " + dimsStr(x.dims) + " does not broadcast to " + dimsStr(*s.known));
+  if (x.data) {
+    std::vector<int64_t> bound;
+    for (const SymDim &d : dims)
+      bound.push_back(d.isConstant() ? d.coeff : boundOf(d, im.options()));
+    if (auto r = evalExpand(*x.data, bound)) {
+      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
+      return {};
+    }
+  }
+  Value v = im.value(x);
+  auto shape = im.materializeKnown(*s.known);
+  if (!v || failed(shape))
+    return im.fail(n, "cannot build the expand at run time");
+  Value r = im.b().create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(dims, x.elem), v, *shape);
+  im.setOutput(n, 0, im.fromValue(r, dims));
+  return {};
+}
+
+Status importConstantOfShape(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &s = im.input(n, 0);
+  if (!s.known)
+    return im.fail(n, "the shape is not known at import time");
+  ConstData fill{{}, {0.0}, im.b().getF32Type()};
+  if (const auto *a = im.attr(n, "value")) {
+    if (Status st = im.tensorData(a->t(), fill, im.where(n) + " value"); !st.ok())
+      return st;
+    if (fill.values.size() != 1)
+      return im.fail(n, "'value' must hold one element");
+  }
+  ConstData d;
+  d.elem = fill.elem;
+  for (const SymDim &dim : *s.known) {
+    if (dim.unknown)
+      return im.fail(n, "the shape has a dim that is not known at import time");
+    d.shape.push_back(dim.isConstant() ? dim.coeff : boundOf(dim, im.options()));
+    if (d.shape.back() < 0 || d.shape.back() > kMaxFoldElements)
+      return im.fail(n, "the shape has a dim of " + std::to_string(d.shape.back()));
+  }
+  if (d.numElements() > kMaxFoldElements)
+    return im.fail(n, "the constant would have " + std::to_string(d.numElements()) +
+                          " elements at the bounds (at most " + std::to_string(kMaxFoldElements) + ")");
+  d.values.assign(d.numElements(), fill.values[0]);
+  im.setOutput(n, 0, makeData(im, std::move(d), *s.known));
+  return {};
+}
+
+Status importRange(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &s = im.input(n, 0), &l = im.input(n, 1), &d = im.input(n, 2);
+  auto scalarOf = [](TensorInfo &t) -> std::optional<SymDim> {
+    if (t.known && t.known->size() == 1)
+      return (*t.known)[0];
+    if (t.data && !t.table && t.data->values.size() == 1)
+      return SymDim::constant(static_cast<int64_t>(t.data->values[0]));
+    return std::nullopt;
+  };
+  auto start = scalarOf(s), limit = scalarOf(l), delta = scalarOf(d);
+  if (!start || !limit || !delta || !start->isConstant() || !delta->isConstant() || limit->unknown)
+    return im.fail(n, "start, limit and delta must be known at import time (start and delta "
+                      "constants)");
+  if (s.elem.isF32())
+    return im.fail(n, "a float Range is not supported");
+  int64_t st = start->coeff, dl = delta->coeff;
+  if (dl == 0)
+    return im.fail(n, "delta is 0");
+  ConstData r{{0}, {}, s.elem};
+  std::vector<SymDim> dims;
+  if (limit->isConstant()) {
+    if (std::abs((double)limit->coeff - (double)st) / std::abs((double)dl) > kMaxFoldElements)
+      return im.fail(n, "the range has too many elements");
+    for (int64_t v = st; dl > 0 ? v < limit->coeff : v > limit->coeff; v += dl)
+      r.values.push_back((double)v);
+    r.shape = {(int64_t)r.values.size()};
+    dims = {SymDim::constant(r.shape[0])};
+  } else {
+    if (st != 0 || dl != 1)
+      return im.fail(n, "a symbolic limit needs start 0 and delta 1");
+    int64_t bound = boundOf(*limit, im.options());
+    for (int64_t v = 0; v < bound; ++v)
+      r.values.push_back((double)v);
+    r.shape = {bound};
+    dims = {*limit};
+  }
+  TensorInfo out = makeData(im, std::move(r), dims);
+  if (!limit->isConstant() && !out.known) {
+    // Not a small shape value; keep it as a table only.
+  }
+  im.setOutput(n, 0, std::move(out));
+  return {};
+}
+
+Status importTrilu(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  int64_t k = 0;
+  if (im.hasInput(n, 1)) {
+    auto kv = constInts(im, n, 1);
+    if (!kv || kv->size() != 1)
+      return im.fail(n, "k must be a constant");
+    k = (*kv)[0];
+  }
+  bool upper = im.attrInt(n, "upper", 1) != 0;
+  if (!x.data)
+    return im.fail(n, "Trilu of a run-time value is not supported (only of constants and "
+                      "tables folded at import time)");
+  if (x.dims.size() < 2)
+    return im.fail(n, "the input has rank < 2");
+  ConstData d = *x.data;
+  int64_t rows = d.shape[d.shape.size() - 2], cols = d.shape.back();
+  for (int64_t i = 0; i < d.numElements(); ++i) {
+    int64_t c = i % cols, r = (i / cols) % rows;
+    bool keep = upper ? c - r >= k : c - r <= k;
+    if (!keep)
+      d.values[i] = 0;
+  }
+  im.setOutput(n, 0, makeData(im, std::move(d), x.dims));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// The table
+//===----------------------------------------------------------------------===//
+
+OpImportFn bin(Bin k) {
+  return [k](Importer &im, const onnx::NodeProto &n) { return importBinary(im, n, k); };
+}
+OpImportFn un(Un k) {
+  return [k](Importer &im, const onnx::NodeProto &n) { return importUnary(im, n, k); };
+}
+
+} // namespace
+
+const std::vector<OpEntry> &opTable() {
+  static const std::vector<OpEntry> table = {
+      // Elementwise binary (one generic importer).
+      {"Add", 13, 21, {}, bin(Bin::Add)},
+      {"Sub", 13, 21, {}, bin(Bin::Sub)},
+      {"Mul", 13, 21, {}, bin(Bin::Mul)},
+      {"Div", 13, 21, {}, bin(Bin::Div)},
+      {"Pow", 13, 21, {}, bin(Bin::Pow)},
+      // Comparisons (folded at import time when possible).
+      {"Equal", 13, 21, {}, bin(Bin::Equal)},
+      {"Less", 13, 21, {}, bin(Bin::Less)},
+      {"Greater", 13, 21, {}, bin(Bin::Greater)},
+      // Elementwise unary.
+      {"Sqrt", 13, 21, {}, un(Un::Sqrt)},
+      {"Erf", 13, 21, {}, un(Un::Erf)},
+      {"Tanh", 13, 21, {}, un(Un::Tanh)},
+      {"Relu", 13, 21, {}, un(Un::Relu)},
+      {"Neg", 13, 21, {}, un(Un::Neg)},
+      {"Exp", 13, 21, {}, un(Un::Exp)},
+      {"Gelu", 20, 21, {"approximate"}, un(Un::Gelu)},
+      {"Not", 13, 21, {}, un(Un::Not)},
+      {"Identity", 13, 21, {}, un(Un::Identity)},
+      {"Cast", 13, 21, {"to", "saturate"}, un(Un::Cast)},
+      // Linear algebra, reductions, normalization.
+      {"MatMul", 13, 21, {}, importMatMul},
+      {"Gemm", 13, 21, {"alpha", "beta", "transA", "transB"}, importGemm},
+      {"ReduceMean", 13, 21, {"axes", "keepdims", "noop_with_empty_axes"},
+       [](Importer &im, const onnx::NodeProto &n) { return importReduce(im, n, true); }},
+      {"ReduceSum", 13, 21, {"keepdims", "noop_with_empty_axes"},
+       [](Importer &im, const onnx::NodeProto &n) { return importReduce(im, n, false); }},
+      {"Softmax", 13, 21, {"axis"}, importSoftmax},
+      {"LogSoftmax", 13, 21, {"axis"}, importLogSoftmax},
+      {"LayerNormalization", 17, 21, {"axis", "epsilon", "stash_type"}, importLayerNorm},
+      // Shapes and data movement.
+      {"Constant", 13, 21, {"value", "value_float", "value_floats", "value_int", "value_ints"},
+       importConstant},
+      {"Shape", 13, 21, {"start", "end"}, importShape},
+      {"Transpose", 13, 21, {"perm"}, importTranspose},
+      {"Reshape", 13, 21, {"allowzero"}, importReshape},
+      {"Unsqueeze", 13, 21, {},
+       [](Importer &im, const onnx::NodeProto &n) { return importUnsqueezeSqueeze(im, n, true); }},
+      {"Squeeze", 13, 21, {},
+       [](Importer &im, const onnx::NodeProto &n) { return importUnsqueezeSqueeze(im, n, false); }},
+      {"Concat", 13, 21, {"axis"}, importConcat},
+      {"Gather", 13, 21, {"axis"}, importGather},
+      {"Slice", 13, 21, {}, importSlice},
+      {"Split", 13, 21, {"axis", "num_outputs"}, importSplit},
+      {"Where", 13, 21, {}, importWhere},
+      {"Clip", 13, 21, {}, importClip},
+      {"IsNaN", 13, 21, {}, importIsNaN},
+      {"And", 13, 21, {}, [](Importer &im, const onnx::NodeProto &n) { return importLogic(im, n, true); }},
+      {"Or", 13, 21, {}, [](Importer &im, const onnx::NodeProto &n) { return importLogic(im, n, false); }},
+      {"Expand", 13, 21, {}, importExpand},
+      {"ConstantOfShape", 13, 21, {"value"}, importConstantOfShape},
+      {"Range", 13, 21, {}, importRange},
+      {"Trilu", 14, 21, {"upper"}, importTrilu},
+  };
+  return table;
+}
+
+std::vector<OpSupport> supportedOps() {
+  std::vector<OpSupport> out;
+  for (const OpEntry &e : opTable())
+    out.push_back({e.op, std::max(e.minOpset, kMinOpset), e.maxOpset});
+  return out;
+}
+
+} // namespace tfc::onnxfe

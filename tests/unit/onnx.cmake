@@ -1,0 +1,20 @@
+# ONNX frontend: the importer on small models built in C++ (onnx_importer_test), and the
+# corpus of tests/onnx/ compiled, run through the runtime and compared with the ONNX Runtime
+# references (onnx_corpus_test, labelled e2e; skips when tests/onnx/manifest.json is absent).
+if(TARGET TfcFrontendOnnx)
+  find_package(Protobuf REQUIRED)
+  find_package(ONNX CONFIG REQUIRED)
+  tfc_add_unit_test(onnx_importer_test SOURCES onnx_importer_test.cpp
+    LIBS TfcFrontendOnnx onnx_proto protobuf::libprotobuf)
+  target_compile_definitions(onnx_importer_test PRIVATE ONNX_NAMESPACE=onnx ONNX_ML=1)
+endif()
+
+if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
+  add_executable(onnx_corpus_test onnx_corpus_test.cpp)
+  target_include_directories(onnx_corpus_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
+  target_link_libraries(onnx_corpus_test PRIVATE TfcDriver tfc_runtime TfrunLib GTest::gtest
+    GTest::gtest_main)
+  target_compile_definitions(onnx_corpus_test PRIVATE
+    TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
+  gtest_discover_tests(onnx_corpus_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 900)
+endif()
