@@ -60,6 +60,7 @@ struct Case {
 struct Model {
   std::string name, path;
   std::vector<Case> cases;
+  int64_t attention = -1, layerNorm = -1;  // the architecture's counts (manifest)
 };
 
 std::vector<Model> loadManifest(std::string *error = nullptr) {
@@ -79,6 +80,8 @@ std::vector<Model> loadManifest(std::string *error = nullptr) {
   std::vector<Model> models;
   for (const auto &m : root["models"].array) {
     Model model{m["name"].string, m["model"].string, {}};
+    model.attention = static_cast<int64_t>(m["architecture"]["attention"].number);
+    model.layerNorm = static_cast<int64_t>(m["architecture"]["layer_norm"].number);
     for (const auto &c : m["cases"].array) {
       Case cs;
       for (const auto &[k, v] : c["dims"].object)
@@ -223,6 +226,25 @@ std::vector<Model> modelsWhere(bool supported) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, OnnxCorpus, ::testing::ValuesIn(modelsWhere(true)), testName);
+
+/// Every attention and every layer norm of the architecture is fused, nothing is left unfused.
+class OnnxCorpusFusion : public ::testing::TestWithParam<Model> {};
+
+TEST_P(OnnxCorpusFusion, FusesEveryAttentionAndLayerNorm) {
+  const Model &m = GetParam();
+  ASSERT_GT(m.attention, 0) << "manifest lacks architecture counts";
+  mlir::MLIRContext context;
+  tfc::driver::CompileResult result;
+  auto status = tfc::driver::compileModel(context, kCorpusDir + "/" + m.path, {}, result);
+  ASSERT_TRUE(status.ok()) << status.error;
+  EXPECT_EQ(result.fusions.attention, m.attention);
+  EXPECT_EQ(result.fusions.layerNorm, m.layerNorm);
+  for (const auto &u : result.unfused)
+    ADD_FAILURE() << "unfused " << u.pattern << " at " << u.op << ": " << u.reason;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, OnnxCorpusFusion, ::testing::ValuesIn(modelsWhere(true)),
+                         testName);
 
 /// The models the importer cannot take yet fail to compile with the known message.
 class OnnxCorpusKnownUnsupported : public ::testing::TestWithParam<Model> {};
