@@ -20,14 +20,15 @@ constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
     "                   [--max-batch N] [--max-seq N]\n"
     "\n"
-    "  MODEL            a model description (model.fbs)\n"
+    "  MODEL            a model description (model.fbs) or an ONNX export (model.onnx)\n"
     "  -o OUT           write the plan (or with --emit=mlir the IR) to OUT\n"
     "                   (written to a temp file, then renamed)\n"
     "  --emit=mlir      emit the IR after the pipeline as MLIR text (stdout without -o)\n"
     "  --no-fuse        skip the fusion passes (primitive IR; same numbers, slower)\n"
     "  --report FILE    write the fusion report as JSON (with the arena size when a plan is built)\n"
     "  --max-batch N    the plan's bound for the batch dim (default 16)\n"
-    "  --max-seq N      the plan's bound for sequence dims (default: the model's max positions)\n";
+    "  --max-seq N      the plan's bound for sequence dims (default: the model's max positions;\n"
+    "                   ONNX: 512, or less when the export's own tables are shorter)\n";
 
 struct Args {
   std::string model, output, report, emit;
