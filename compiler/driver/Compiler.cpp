@@ -123,6 +123,16 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
 
   result.fusions = mlir::tfc::countFusedOps(*result.module);
   result.unfused = mlir::tfc::findUnfusedCandidates(*result.module);
+  if (result.family == "onnx") {
+    // No architecture to count from: what the passes found (fused + unfused candidates).
+    result.expectedSource = "candidates";
+    result.expected.attention = result.fusions.attention;
+    result.expected.layerNorm = result.fusions.layerNorm;
+    for (const auto &u : result.unfused) {
+      result.expected.attention += u.pattern == "attention";
+      result.expected.layerNorm += u.pattern == "layer_norm";
+    }
+  }
   result.opHistogram = histogram(*result.module);
   result.model = std::move(model);
   return {};
@@ -206,7 +216,8 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
                                      {"gelu", r.fusions.gelu},
                                      {"linear", r.fusions.linear}}},
       {"expected", llvm::json::Object{{"attention", r.expected.attention},
-                                      {"layer_norm", r.expected.layerNorm}}},
+                                      {"layer_norm", r.expected.layerNorm},
+                                      {"source", r.expectedSource}}},
       {"unfused", std::move(unfused)},
       {"ops", std::move(ops)},
   };

@@ -51,6 +51,9 @@ struct CompileResult {
   mlir::tfc::FusionCounts fusions{};
   std::vector<mlir::tfc::UnfusedCandidate> unfused;
   tfc::fbs::ArchitectureCounts expected;     // what the architecture has
+  /// Where `expected` comes from: "architecture" (model.fbs hyperparameters) or, for ONNX,
+  /// "candidates" (fused ops + unfused candidates the report found).
+  std::string expectedSource = "architecture";
   std::vector<std::pair<std::string, int64_t>> opHistogram;  // op name -> count, sorted
   tfc::fbs::Model model;                     // the weights (shared buffer) for the plan
   /// ONNX models (`.onnx`): the initializers' bytes and the sequence bound the importer used.
