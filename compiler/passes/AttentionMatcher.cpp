@@ -231,19 +231,29 @@ Value unflattenMask(Value mask, int64_t heads) {
   auto r = definedBy<ReshapeOp>(mask);
   if (!r || type.getRank() != 3)
     return {};
-  auto it = r.getInput().getType();  // [B, H, S|1, T]
+  Value src = r.getInput();
+  // The ONNX importer flattens [B, H, 1, T] in two steps when T is dynamic: [B, H, T] first.
+  if (auto r1 = definedBy<ReshapeOp>(src); r1 && r1.getType().getRank() == 3 &&
+                                            r1.getInput().getType().getRank() == 4 &&
+                                            r1.getInput().getType().getDimSize(2) == 1 &&
+                                            type.getDimSize(1) == 1 && hasSingleUse(src))
+    src = r1.getInput();
+  auto it = cast<RankedTensorType>(src.getType());  // [B, H, S|1, T]
   if (it.getRank() != 4 || it.getDimSize(1) != heads ||
       !dimsCompatible(it.getDimSize(2), type.getDimSize(1)) ||
       !dimsCompatible(it.getDimSize(3), type.getDimSize(2)))
     return {};
-  auto e = definedBy<ExpandOp>(r.getInput());
-  return e && e.getInput().getType().getRank() == 4 ? e.getInput() : r.getInput();
+  auto e = definedBy<ExpandOp>(src);
+  return e && e.getInput().getType().getRank() == 4 ? e.getInput() : src;
 }
 
-/// The splat value of a constant, or of a tfc.expand of one.
+/// The splat value of a constant, or of a tfc.expand or tfc.slice of one (the ONNX
+/// importer's ConstantOfShape of a symbolic shape is a slice of a splat table).
 bool matchScalarThroughExpand(Value v, float &out) {
   if (auto e = definedBy<ExpandOp>(v))
     v = e.getInput();
+  else if (auto s = definedBy<SliceOp>(v))
+    v = s.getInput();
   return matchScalarConstant(v, out);
 }
 

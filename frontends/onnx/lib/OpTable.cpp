@@ -763,6 +763,41 @@ Status importReshape(Importer &im, const onnx::NodeProto &n) {
     im.setOutput(n, 0, std::move(r));
     return {};
   }
+  // nn.MultiheadAttention's out-projection input: [.., S, B*H, dh].view(-1, D) -> a reshape
+  // to [.., S, B, D] kept at rank as a deferred flatten.
+  if (out.size() == 2 && x.dims.size() >= 3 && !x.data && !x.flat && out[1].isConstant() &&
+      out[1].coeff > 0) {
+    size_t rank = x.dims.size();
+    std::vector<SymDim> real(x.dims.begin(), x.dims.end() - 1);
+    real.back() = divide(x.dims[rank - 2] * x.dims[rank - 1], out[1]);
+    real.push_back(out[1]);
+    if (!real[rank - 2].unknown && (out[0] == product(real, 0, rank - 1) || out[0].unknown) &&
+        reshapeAttr(x.dims, real)) {
+      TensorInfo mid;
+      if (Status st = emitReshape(im, n, x, real, mid); !st.ok())
+        return st;
+      mid.flat = true;
+      mid.realDims = real;
+      mid.dims = {product(real, 0, rank - 1), out[1]};
+      im.setOutput(n, 0, std::move(mid));
+      return {};
+    }
+  }
+  // torch's key padding mask: [B, H, 1, T] -> [B*H, 1, T] moves T; drop the 1 first.
+  if (!x.data && !x.flat && !reshapeAttr(x.dims, out) && x.dims.size() == out.size() + 1 &&
+      out.size() >= 2 && x.dims.back() == out.back() && x.dims[x.dims.size() - 2] == SymDim::constant(1)) {
+    std::vector<SymDim> mid(x.dims.begin(), x.dims.end() - 2);
+    mid.push_back(x.dims.back());
+    TensorInfo m, r;
+    if (reshapeAttr(x.dims, mid) && reshapeAttr(mid, out)) {
+      if (Status st = emitReshape(im, n, x, mid, m); !st.ok())
+        return st;
+      if (Status st = emitReshape(im, n, m, out, r); !st.ok())
+        return st;
+      im.setOutput(n, 0, std::move(r));
+      return {};
+    }
+  }
   TensorInfo r;
   if (Status st = emitReshape(im, n, x, out, r); !st.ok())
     return st;
