@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "MiniJson.h"
+#include "RuntimeTestUtil.h"
 #include "tfrun/Inputs.h"
 #include "tfrun/Npy.h"
 
@@ -86,13 +87,9 @@ std::vector<RefModel> loadManifest(std::string *error = nullptr) {
 
 // ---- runtime helpers -----------------------------------------------------------
 
-std::string take(tfc_status *st) {
-  if (!st)
-    return {};
-  std::string m = tfc_status_message(st);
-  tfc_status_free(st);
-  return m.empty() ? "(empty status message)" : m;
-}
+using tfc::testutil::maxAbs;
+using tfc::testutil::take;
+using tfc::testutil::maxAbsDiff;
 
 struct PlanDeleter {
   void operator()(tfc_plan *p) const { tfc_plan_release(p); }
@@ -163,24 +160,7 @@ std::string findOutput(const tfc_outputs *outputs, const std::string &name, tfc_
   return "no output named '" + name + "'";
 }
 
-/// max |a - b| over f32 tensors of equal shape (checked by the caller); NaN -> inf.
-double maxAbsDiff(const float *a, const float *b, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; ++i) {
-    double d = std::fabs(static_cast<double>(a[i]) - static_cast<double>(b[i]));
-    if (std::isnan(d))
-      return INFINITY;
-    m = std::max(m, d);
-  }
-  return m;
-}
 
-double maxAbs(const float *a, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; ++i)
-    m = std::max(m, std::fabs(static_cast<double>(a[i])));
-  return m;
-}
 
 /// The kernel kinds of a plan's "forward", through the profile API (one entry per kernel).
 std::vector<std::string> kernelKinds(const Loaded &l) {

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "MiniJson.h"
+#include "RuntimeTestUtil.h"
 #include "tfrun/Inputs.h"
 #include "tfrun/Npy.h"
 
@@ -99,13 +100,8 @@ std::vector<Model> loadManifest(std::string *error = nullptr) {
   return models;
 }
 
-std::string take(tfc_status *st) {
-  if (!st)
-    return {};
-  std::string m = tfc_status_message(st);
-  tfc_status_free(st);
-  return m.empty() ? "(empty status message)" : m;
-}
+using tfc::testutil::maxAbs;
+using tfc::testutil::take;
 
 struct Runner {
   tfc_plan *plan = nullptr;
@@ -133,12 +129,6 @@ std::string compile(const std::string &model, const std::string &planPath, bool 
   return tfc::driver::writePlanFile(plan, planPath).error;
 }
 
-double maxAbs(const float *a, size_t n) {
-  double m = 0;
-  for (size_t i = 0; i < n; ++i)
-    m = std::max(m, std::fabs(static_cast<double>(a[i])));
-  return m;
-}
 
 std::string testName(const ::testing::TestParamInfo<Model> &info) {
   std::string s = info.param.name;
