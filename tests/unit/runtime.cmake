@@ -8,6 +8,9 @@ if(TARGET tfc_runtime)
     LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp
     LIBS tfc_runtime tfc_schema Threads::Threads)
+  # Decoding algorithms against a mock StepModel (runtime/src/Generate.h is internal).
+  tfc_add_unit_test(runtime_generate_test SOURCES runtime_generate_test.cpp LIBS tfc_runtime)
+  target_include_directories(runtime_generate_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # A benchmark, not a test: built, never registered with ctest.
   add_executable(runtime_kernel_bench runtime_kernel_bench.cpp)
   target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)
