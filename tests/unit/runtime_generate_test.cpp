@@ -503,6 +503,20 @@ TEST(GenerateSample, SameSeedSameTokens) {
   }
 }
 
+TEST(GenerateSample, ARowDependsOnlyOnItsPromptSeedAndIndex) {
+  // Row 1 keeps its prompt while the others change length: forced steps draw no random numbers,
+  // and each row has its own stream.
+  const int64_t V = 40, maxNew = 12;
+  GenerateOptions o = sampleOptions(maxNew, 5);
+  o.topK = 20, o.topP = .9f;
+  MockModel m1(V, 3, 6 + maxNew, hashLogits(V)), m2(V, 3, 6 + maxNew, hashLogits(V));
+  GenerateResult a = generate(m1, {{1}, {2, 3, 4}, {5, 6}}, o);
+  GenerateResult b = generate(m2, {{7, 8, 9, 10, 11, 12}, {2, 3, 4}, {13}}, o);
+  EXPECT_EQ(a.sequences[1], b.sequences[1]);
+  EXPECT_EQ(m1.startLen, 1);
+  EXPECT_EQ(m2.startLen, 1);
+}
+
 TEST(GenerateSample, KnownTokensForAFixedSeed) {
   // Pins the PRNG, the seeding and the draw: a change of any of them changes these tokens.
   // (Checked against an independent Python version of splitmix64 + xoshiro256**: on 8 equal
