@@ -59,6 +59,14 @@ public:
   const std::vector<KernelProfile> *profile(const char *function) const;
   void resetProfile();
 
+  /// The KV cache (plans with Plan::caches): the positions every Self slot holds (L) and the
+  /// rows in use; both 0 before the first prefill/encode and after a failed cache run.
+  int64_t cacheLength() const;
+  int64_t cacheRows() const;
+  /// Beam search: new row i becomes old row src[i] (i < newRows, src[i] < cacheRows()) in every
+  /// slot; newRows may differ from cacheRows() up to the batch bound.
+  void reorderCache(const int32_t *src, int64_t newRows);
+
 private:
   struct FunctionState {
     std::vector<Tensor> tensors;
