@@ -78,7 +78,21 @@ private:
   void bindInputs(const FunctionDesc &fn, FunctionState &st, const tfc_tensor *inputs,
                   size_t numInputs, std::vector<const tfc_tensor *> &byPort);
 
+  /// The KV cache: per slot K and V buffers, allocated at the first run of a function whose
+  /// cache_op is not None; `view` is what the kernels see (KernelContext::cache).
+  struct CacheData {
+    std::vector<AlignedBuffer> k, v;
+    KvCache view;
+    bool allocated = false;
+    bool valid = false;  // a prefill/encode succeeded and no cache run failed since
+    int64_t length = 0;  // L
+  };
+  void allocateCache();
+  void invalidateCache();
+
   std::shared_ptr<const Plan> plan_;
+  int32_t batchSymbol_ = -1; // the symbol named "batch" (the cache's rows), -1 if none
+  CacheData cache_;
   int threads_;
   bool profiling_ = false;
   AlignedBuffer arena_;

@@ -67,6 +67,7 @@ struct KvCache {
   struct Slot {
     float *k = nullptr, *v = nullptr;
     int64_t length = 0; // Cross: positions written by CacheStore; Self: the session's L
+    const CacheSlotDesc *desc = nullptr; // the plan's slot (kind, heads, head_dim, max_length)
   };
   std::vector<Slot> slots;     // indexed like Plan::caches
   int64_t maxRows = 0;         // rows allocated (the plan's batch bound)
