@@ -23,10 +23,32 @@ namespace tfc::rt {
 enum class KernelKind : int32_t {
   Binary = 0, Unary, MatMul, Reduce, Softmax, LayerNormalization, Gather, Transpose, Reshape,
   Concat, Slice, Shape, Expand, Where, Cast, LayerNorm, Attention, Linear, Embedding,
+  CachedAttention, CacheStore,
   NumKinds
 };
 
 enum class ValueKind : int32_t { Input = 0, Output = 1, Constant = 2, Intermediate = 3 };
+
+/// tfc.plan.CacheKind / CacheOp (plan.fbs has the meaning).
+enum class CacheKind : int32_t { Self = 0, Cross = 1 };
+enum class CacheOp : int32_t { None = 0, Prefill = 1, Append = 2, Encode = 3 };
+
+/// One KV-cache slot; the session holds K and V of [maxBatch, numHeads, maxLength, headDim].
+struct CacheSlotDesc {
+  std::string name;
+  CacheKind kind = CacheKind::Self;
+  int32_t numHeads = 0, headDim = 0;
+  int64_t maxLength = 0;
+};
+
+/// How the plan generates (absent: `present` false).
+struct GenerationDesc {
+  bool present = false;
+  std::string mode;   // "kv-cache" or "recompute"
+  std::string reason; // why "recompute"
+  std::string tokenInput;
+  std::vector<std::string> keyMaskInputs;
+};
 
 /// The largest rank the runtime handles (ports, values, kernels).
 constexpr int kMaxRank = TFC_MAX_RANK;
@@ -81,6 +103,7 @@ struct FunctionDesc {
   std::vector<ValueDesc> values;
   std::vector<KernelDesc> kernels;
   uint64_t arenaSize = 0;
+  CacheOp cacheOp = CacheOp::None;
 };
 
 /// A read-only mapping of the plan file; unmapped when the last Plan reference goes.
@@ -109,6 +132,9 @@ public:
   std::vector<SymbolDesc> symbols;
   std::vector<ConstantDesc> constants;
   std::vector<FunctionDesc> functions;
+  std::vector<CacheSlotDesc> caches;
+  GenerationDesc generation;
+  std::vector<std::string> vocabulary; // token strings by id (empty: none)
 
   /// The function named `name`, or nullptr.
   const FunctionDesc *findFunction(const char *name) const;

@@ -17,6 +17,7 @@
 #include "tfc/schema/PlanFile.h"
 #include "tfc/schema/plan_generated.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -61,6 +62,7 @@ public:
     verifyFlatBuffer();
     decodeMetadata();
     decodeConstants();
+    decodeGeneration();
     for (flatbuffers::uoffset_t i = 0; fbPlan_->functions() && i < fbPlan_->functions()->size();
          ++i)
       decodeFunction(fbPlan_->functions()->Get(i));
@@ -180,6 +182,9 @@ private:
     if (const fb::ModelInfo *m = fbPlan_->model()) {
       p.family = str(m->family());
       p.modelName = str(m->name());
+      if (const auto *vocab = m->vocabulary())
+        for (flatbuffers::uoffset_t i = 0; i < vocab->size(); ++i)
+          p.vocabulary.push_back(str(vocab->Get(i)));
       if (const fb::SpecialTokens *t = m->special_tokens()) {
         p.startId = t->start_id();
         p.endId = t->end_id();
@@ -241,6 +246,116 @@ private:
     }
   }
 
+  /// Plan.caches and Plan.generation (1.1; absent in 1.0 plans). The slots are checked here,
+  /// their users in decodeFunction.
+  void decodeGeneration() {
+    Plan &p = *plan_;
+    // The session allocates every slot for the bound of the symbol "batch" (1 without one).
+    int64_t maxRows = 1;
+    for (const SymbolDesc &s : p.symbols)
+      if (s.name == "batch")
+        maxRows = std::max<int64_t>(s.max, 1);
+    if (const auto *slots = fbPlan_->caches()) {
+      for (flatbuffers::uoffset_t i = 0; i < slots->size(); ++i) {
+        const fb::CacheSlot *c = slots->Get(i);
+        CacheSlotDesc d;
+        d.name = c->name() ? c->name()->str() : format("#%u", i);
+        auto badS = [&](const std::string &what) {
+          bad(TFC_INVALID_PLAN, format("cache slot '%s' (#%u): %s", d.name.c_str(), i,
+                                       what.c_str()));
+        };
+        if (int32_t(c->kind()) != int32_t(CacheKind::Self) &&
+            int32_t(c->kind()) != int32_t(CacheKind::Cross))
+          badS(format("unknown CacheKind %d", int(c->kind())));
+        d.kind = CacheKind(c->kind());
+        d.numHeads = c->num_heads();
+        d.headDim = c->head_dim();
+        d.maxLength = c->max_length();
+        if (d.numHeads < 1)
+          badS(format("num_heads is %d", d.numHeads));
+        if (d.headDim < 1)
+          badS(format("head_dim is %d", d.headDim));
+        if (d.maxLength < 1)
+          badS(format("max_length is %lld", (long long)d.maxLength));
+        uint64_t bytes = 4;
+        if (!mulOk(bytes, uint64_t(maxRows), &bytes) ||
+            !mulOk(bytes, uint64_t(d.numHeads), &bytes) ||
+            !mulOk(bytes, uint64_t(d.maxLength), &bytes) ||
+            !mulOk(bytes, uint64_t(d.headDim), &bytes) || bytes > (uint64_t(1) << 48))
+          badS(format("%lld rows x %d heads x %lld positions x %d floats overflow the bytes a "
+                      "cache can hold", (long long)maxRows, d.numHeads, (long long)d.maxLength,
+                      d.headDim));
+        p.caches.push_back(std::move(d));
+      }
+    }
+    if (const fb::Generation *g = fbPlan_->generation()) {
+      p.generation.present = true;
+      p.generation.mode = str(g->mode());
+      p.generation.reason = str(g->reason());
+      p.generation.tokenInput = str(g->token_input());
+      if (const auto *names = g->key_mask_inputs())
+        for (flatbuffers::uoffset_t i = 0; i < names->size(); ++i)
+          p.generation.keyMaskInputs.push_back(names->Get(i)->str());
+    }
+  }
+
+  /// The cache checks of one kernel of `fn` (slots, kinds, heads, where it may appear).
+  std::string checkCacheKernel(const FunctionDesc &fn, const KernelDesc &k) const {
+    const Plan &p = *plan_;
+    auto slotOf = [&](int64_t s, std::string &problem) -> const CacheSlotDesc * {
+      if (s < 0 || s >= int64_t(p.caches.size())) {
+        problem = format("cache slot %lld is out of range (the plan has %zu cache slots)",
+                         (long long)s, p.caches.size());
+        return nullptr;
+      }
+      return &p.caches[size_t(s)];
+    };
+    auto staticLastDim = [&](size_t i, int64_t *d) {
+      const ValueDesc &v = fn.values[k.inputs[i]];
+      if (v.rank < 1 || v.dims[v.rank - 1].symbol >= 0)
+        return false;
+      *d = v.dims[v.rank - 1].size;
+      return true;
+    };
+    std::string problem;
+    if (k.kind == KernelKind::CachedAttention) {
+      if (fn.cacheOp != CacheOp::Prefill && fn.cacheOp != CacheOp::Append)
+        return "CachedAttention may only appear in a Prefill or Append function (cache_op)";
+      const CacheSlotDesc *slot = slotOf(k.ints[2], problem);
+      if (!slot)
+        return problem;
+      if (int64_t(slot->kind) != k.ints[3])
+        return format("its CacheKind is %s but cache slot '%s' is %s",
+                      k.ints[3] == 0 ? "Self" : "Cross", slot->name.c_str(),
+                      slot->kind == CacheKind::Self ? "Self" : "Cross");
+      if (k.ints[0] != slot->numHeads)
+        return format("num_heads is %lld but cache slot '%s' has %d heads", (long long)k.ints[0],
+                      slot->name.c_str(), slot->numHeads);
+      int64_t want = int64_t(slot->numHeads) * slot->headDim, d;
+      for (size_t i = 0; i < 3; ++i)
+        if (hasInput(k, i) && staticLastDim(i, &d) && d != want)
+          return format("input '%s' has last dim %lld, but cache slot '%s' holds %d heads x %d",
+                        fn.values[k.inputs[i]].name.c_str(), (long long)d, slot->name.c_str(),
+                        slot->numHeads, slot->headDim);
+    } else if (k.kind == KernelKind::CacheStore) {
+      if (fn.cacheOp != CacheOp::Encode)
+        return "CacheStore may only appear in an Encode function (cache_op)";
+      const CacheSlotDesc *slot = slotOf(k.ints[0], problem);
+      if (!slot)
+        return problem;
+      if (slot->kind != CacheKind::Cross)
+        return format("cache slot '%s' is Self; CacheStore writes Cross slots only",
+                      slot->name.c_str());
+      int64_t want = int64_t(slot->numHeads) * slot->headDim, d;
+      for (size_t i = 0; i < 2; ++i)
+        if (staticLastDim(i, &d) && d != want)
+          return format("input '%s' has last dim %lld, but cache slot '%s' holds %d heads x %d",
+                        fn.values[k.inputs[i]].name.c_str(), (long long)d, slot->name.c_str(),
+                        slot->numHeads, slot->headDim);
+    }
+    return "";
+  }
+
   void decodeFunction(const fb::Function *f) {
     FunctionDesc fn;
     fn.name = f->name()->str();
@@ -250,6 +365,11 @@ private:
     };
     if (plan_->findFunction(fn.name.c_str()))
       badF("defined twice");
+    if (int32_t(f->cache_op()) < 0 || int32_t(f->cache_op()) > int32_t(CacheOp::Encode))
+      badF(format("unknown cache_op %d", int(f->cache_op())));
+    fn.cacheOp = CacheOp(f->cache_op());
+    if (fn.cacheOp != CacheOp::None && plan_->caches.empty())
+      badF("uses the KV cache (cache_op) but the plan has no cache slots");
     const int64_t numValues = f->values()->size();
     const int64_t numSymbols = int64_t(plan_->symbols.size());
 
@@ -406,6 +526,11 @@ private:
         if (!problem.empty())
           badK(problem);
       }
+      {
+        std::string problem = checkCacheKernel(fn, d);
+        if (!problem.empty())
+          badK(problem);
+      }
       fn.kernels.push_back(std::move(d));
     }
     // Every output is written by a kernel (outputs are fresh buffers on each run).
@@ -417,6 +542,22 @@ private:
       if (!written)
         badF(format("output '%s' (value '%s') is never written by a kernel", p.name.c_str(),
                     fn.values[p.value].name.c_str()));
+    }
+    // Prefill/Append runs take their length S from the token input.
+    if (fn.cacheOp == CacheOp::Prefill || fn.cacheOp == CacheOp::Append) {
+      const std::string &name = plan_->generation.tokenInput;
+      if (name.empty())
+        badF("uses the KV cache (Prefill/Append) but the plan names no generation.token_input");
+      const PortDesc *port = nullptr;
+      for (const PortDesc &pd : fn.inputs)
+        if (pd.name == name)
+          port = &pd;
+      if (!port)
+        badF(format("uses the KV cache (Prefill/Append) but has no input '%s' "
+                    "(generation.token_input)", name.c_str()));
+      if (fn.values[port->value].rank != 2)
+        badF(format("token input '%s' has rank %d, expected 2 ([batch, seq])", name.c_str(),
+                    fn.values[port->value].rank));
     }
     plan_->functions.push_back(std::move(fn));
   }

@@ -5,6 +5,9 @@
 // (bounds and consistency), compute every value's shape, point every value at its bytes (caller
 // memory for inputs, the mapping for constants, the arena for intermediates, fresh buffers for
 // outputs) and run the kernels in order with OpenMP limited to the session's thread count.
+// Functions whose cache_op is not None also see the session's KV cache (allocated at the first
+// such run, per plan slot): Prefill/Encode restart it, Append requires it valid with the same
+// rows, the run's new tokens must fit every Self slot, and any failure empties it.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Session.h"
@@ -12,6 +15,7 @@
 #include "Error.h"
 #include "cpu/Dnnl.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -52,6 +56,87 @@ Session::Session(std::shared_ptr<const Plan> plan, int numThreads)
     st.symbols.resize(plan_->symbols.size());
     st.symbolSource.resize(plan_->symbols.size());
   }
+  for (size_t i = 0; i < plan_->symbols.size(); ++i)
+    if (plan_->symbols[i].name == "batch")
+      batchSymbol_ = int32_t(i);
+}
+
+// ---- the KV cache ---------------------------------------------------------------------------
+void Session::allocateCache() {
+  if (cache_.allocated)
+    return;
+  int64_t maxRows = batchSymbol_ >= 0 ? std::max<int64_t>(plan_->symbols[batchSymbol_].max, 1) : 1;
+  cache_.view.maxRows = maxRows;
+  cache_.view.slots.resize(plan_->caches.size());
+  for (size_t i = 0; i < plan_->caches.size(); ++i) {
+    const CacheSlotDesc &d = plan_->caches[i];
+    // The loader checked that this product does not overflow.
+    size_t bytes = size_t(maxRows) * size_t(d.numHeads) * size_t(d.maxLength) *
+                   size_t(d.headDim) * sizeof(float);
+    cache_.k.emplace_back(bytes);
+    cache_.v.emplace_back(bytes);
+    KvCache::Slot &s = cache_.view.slots[i];
+    s.k = static_cast<float *>(cache_.k.back().data);
+    s.v = static_cast<float *>(cache_.v.back().data);
+    s.length = 0;
+    s.desc = &d;
+  }
+  cache_.allocated = true;
+}
+
+void Session::invalidateCache() {
+  cache_.valid = false;
+  cache_.length = 0;
+  cache_.view.rows = 0;
+  cache_.view.past = 0;
+  for (KvCache::Slot &s : cache_.view.slots)
+    s.length = 0;
+}
+
+int64_t Session::cacheLength() const { return cache_.valid ? cache_.length : 0; }
+int64_t Session::cacheRows() const { return cache_.valid ? cache_.view.rows : 0; }
+
+void Session::reorderCache(const int32_t *src, int64_t newRows) {
+  if (plan_->caches.empty())
+    fail(TFC_INVALID_ARGUMENT, "reorder_cache: the plan has no KV cache");
+  if (!cache_.valid)
+    fail(TFC_INVALID_ARGUMENT, "reorder_cache: the KV cache is empty (run prefill or encode first)");
+  const int64_t maxRows = cache_.view.maxRows, rows = cache_.view.rows;
+  if (newRows < 1 || newRows > maxRows)
+    fail(TFC_OUT_OF_RANGE, "reorder_cache: new_rows %lld is outside [1, %lld] (the batch bound)",
+         (long long)newRows, (long long)maxRows);
+  if (!src)
+    fail(TFC_INVALID_ARGUMENT, "reorder_cache: src is NULL");
+  for (int64_t i = 0; i < newRows; ++i)
+    if (src[i] < 0 || src[i] >= rows)
+      fail(TFC_OUT_OF_RANGE, "reorder_cache: src[%lld] = %d is outside [0, %lld) (the rows in use)",
+           (long long)i, src[i], (long long)rows);
+  // Through a scratch buffer, so that permutations and duplications read the old rows.
+  std::vector<float> scratch;
+  for (size_t si = 0; si < plan_->caches.size(); ++si) {
+    const CacheSlotDesc &d = plan_->caches[si];
+    KvCache::Slot &slot = cache_.view.slots[si];
+    const int64_t used = d.kind == CacheKind::Self ? cache_.length : slot.length;
+    if (used == 0)
+      continue;
+    const size_t run = size_t(used) * size_t(d.headDim);            // one head's used floats
+    const size_t rowStride = size_t(d.numHeads) * size_t(d.maxLength) * size_t(d.headDim);
+    const size_t headStride = size_t(d.maxLength) * size_t(d.headDim);
+    scratch.resize(size_t(newRows) * size_t(d.numHeads) * run);
+    for (float *buf : {slot.k, slot.v}) {
+      for (int64_t i = 0; i < newRows; ++i)
+        for (int32_t h = 0; h < d.numHeads; ++h)
+          std::memcpy(scratch.data() + (size_t(i) * size_t(d.numHeads) + size_t(h)) * run,
+                      buf + size_t(src[i]) * rowStride + size_t(h) * headStride,
+                      run * sizeof(float));
+      for (int64_t i = 0; i < newRows; ++i)
+        for (int32_t h = 0; h < d.numHeads; ++h)
+          std::memcpy(buf + size_t(i) * rowStride + size_t(h) * headStride,
+                      scratch.data() + (size_t(i) * size_t(d.numHeads) + size_t(h)) * run,
+                      run * sizeof(float));
+    }
+  }
+  cache_.view.rows = newRows;
 }
 
 Session::~Session() = default;
@@ -162,6 +247,16 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
   const FunctionDesc &fn = *fnp;
   FunctionState &st = states_[size_t(fnp - plan_->functions.data())];
 
+  // A failed run of a function that uses the KV cache leaves the cache invalid.
+  struct CacheGuard {
+    Session *s;
+    bool armed;
+    ~CacheGuard() {
+      if (armed)
+        s->invalidateCache();
+    }
+  } cacheGuard{this, fn.cacheOp != CacheOp::None};
+
   std::vector<const tfc_tensor *> byPort;
   bindInputs(fn, st, inputs, numInputs, byPort);
 
@@ -215,7 +310,62 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
     ~ThreadsGuard() { omp_set_num_threads(saved); }
   } threadsGuard;
   omp_set_num_threads(threads_);
+  // The KV cache: this run's rows, the length before it, and (Prefill/Append) its new tokens.
+  int64_t newTokens = 0;
+  if (fn.cacheOp != CacheOp::None) {
+    const char *fname = fn.name.c_str();
+    int64_t batch = batchSymbol_ >= 0 && st.symbolSource[batchSymbol_] >= 0
+                        ? st.symbols[batchSymbol_] : 1;
+    if (fn.cacheOp == CacheOp::Prefill || fn.cacheOp == CacheOp::Append) {
+      for (size_t port = 0; port < fn.inputs.size(); ++port)
+        if (fn.inputs[port].name == plan_->generation.tokenInput)
+          newTokens = byPort[port]->dims[1]; // rank 2 (loader, bindInputs)
+    }
+    allocateCache();
+    KvCache &kv = cache_.view;
+    switch (fn.cacheOp) {
+    case CacheOp::Prefill:
+      // The Cross slots stay when the rows do (encode, then prefill the decoder).
+      if (!cache_.valid || batch != kv.rows)
+        for (size_t i = 0; i < kv.slots.size(); ++i)
+          if (plan_->caches[i].kind == CacheKind::Cross)
+            kv.slots[i].length = 0;
+      cache_.length = 0;
+      kv.rows = batch;
+      break;
+    case CacheOp::Encode:
+      cache_.length = 0;
+      kv.rows = batch;
+      for (KvCache::Slot &s : kv.slots)
+        s.length = 0;
+      break;
+    case CacheOp::Append:
+      if (!cache_.valid)
+        fail(TFC_INVALID_ARGUMENT, "function '%s': the KV cache is empty (run prefill first)",
+             fname);
+      if (batch != kv.rows)
+        fail(TFC_INVALID_ARGUMENT,
+             "function '%s': batch %lld does not match the KV cache's %lld rows (run prefill "
+             "first)", fname, (long long)batch, (long long)kv.rows);
+      break;
+    case CacheOp::None:
+      break;
+    }
+    for (size_t i = 0; i < kv.slots.size(); ++i) {
+      const CacheSlotDesc &d = plan_->caches[i];
+      if (d.kind == CacheKind::Self) {
+        if (cache_.length + newTokens > d.maxLength)
+          fail(TFC_OUT_OF_RANGE,
+               "function '%s': the KV cache holds %lld positions; %lld + %lld exceeds it", fname,
+               (long long)d.maxLength, (long long)cache_.length, (long long)newTokens);
+        kv.slots[i].length = cache_.length;
+      }
+    }
+    kv.past = cache_.length;
+  }
+
   KernelContext ctx;
+  ctx.cache = fn.cacheOp != CacheOp::None ? &cache_.view : nullptr;
   ctx.fn = &fn;
   ctx.tensors = st.tensors.data();
   ctx.dnnl = dnnl_.get();
@@ -247,6 +397,15 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
       p.calls++;
       p.totalMs += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     }
+  }
+  if (fn.cacheOp != CacheOp::None) {
+    cache_.length += newTokens;
+    for (size_t i = 0; i < cache_.view.slots.size(); ++i)
+      if (plan_->caches[i].kind == CacheKind::Self)
+        cache_.view.slots[i].length = cache_.length;
+    cache_.view.past = cache_.length;
+    cache_.valid = true;
+    cacheGuard.armed = false;
   }
   return out;
 }

@@ -59,6 +59,14 @@ public:
   const std::vector<KernelProfile> *profile(const char *function) const;
   void resetProfile();
 
+  /// The KV cache (plans with Plan::caches): the positions every Self slot holds (L) and the
+  /// rows in use; both 0 before the first prefill/encode and after a failed cache run.
+  int64_t cacheLength() const;
+  int64_t cacheRows() const;
+  /// Beam search: new row i becomes old row src[i] (i < newRows, src[i] < cacheRows()) in every
+  /// slot; newRows may differ from cacheRows() up to the batch bound.
+  void reorderCache(const int32_t *src, int64_t newRows);
+
 private:
   struct FunctionState {
     std::vector<Tensor> tensors;
@@ -70,7 +78,21 @@ private:
   void bindInputs(const FunctionDesc &fn, FunctionState &st, const tfc_tensor *inputs,
                   size_t numInputs, std::vector<const tfc_tensor *> &byPort);
 
+  /// The KV cache: per slot K and V buffers, allocated at the first run of a function whose
+  /// cache_op is not None; `view` is what the kernels see (KernelContext::cache).
+  struct CacheData {
+    std::vector<AlignedBuffer> k, v;
+    KvCache view;
+    bool allocated = false;
+    bool valid = false;  // a prefill/encode succeeded and no cache run failed since
+    int64_t length = 0;  // L
+  };
+  void allocateCache();
+  void invalidateCache();
+
   std::shared_ptr<const Plan> plan_;
+  int32_t batchSymbol_ = -1; // the symbol named "batch" (the cache's rows), -1 if none
+  CacheData cache_;
   int threads_;
   bool profiling_ = false;
   AlignedBuffer arena_;

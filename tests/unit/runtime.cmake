@@ -11,6 +11,10 @@ if(TARGET tfc_runtime)
   # Decoding algorithms against a mock StepModel (runtime/src/Generate.h is internal).
   tfc_add_unit_test(runtime_generate_test SOURCES runtime_generate_test.cpp LIBS tfc_runtime)
   target_include_directories(runtime_generate_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
+  # The KV cache: runs tfc::rt::Session directly (cache length, rows, reorder).
+  tfc_add_unit_test(runtime_cache_test SOURCES runtime_cache_test.cpp
+    LIBS tfc_runtime tfc_schema)
+  target_include_directories(runtime_cache_test PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
   # A benchmark, not a test: built, never registered with ctest.
   add_executable(runtime_kernel_bench runtime_kernel_bench.cpp)
   target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)

@@ -65,7 +65,7 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 1u);
-  EXPECT_EQ(info.format_minor, 0u);
+  EXPECT_EQ(info.format_minor, 1u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(info.family, "encoder");
   EXPECT_EQ(info.start_id, 101);
@@ -110,14 +110,15 @@ TEST(RuntimeLoader, BadMagic) {
 TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   PlanBuilder pb = validPlan();
   pb.headerMajor = 2;
+  pb.headerMinor = 0;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.0 is not supported by this runtime (supports 1.0)");
+                 "plan format 2.0 is not supported by this runtime (supports 1.1)");
   pb = validPlan();
   pb.headerMinor = 3;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH, "plan format 1.3 is not supported");
   pb = validPlan();
   pb.fbMajor = 2; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 1.0 but the FlatBuffer says 2.0");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 1.1 but the FlatBuffer says 2.1");
 }
 
 TEST(RuntimeLoader, TruncatedFiles) {

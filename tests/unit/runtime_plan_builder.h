@@ -64,6 +64,13 @@ struct SymbolSpec {
   int64_t min, max;
 };
 
+struct CacheSlotSpec {
+  std::string name;
+  fb::CacheKind kind;
+  int32_t numHeads, headDim;
+  int64_t maxLength;
+};
+
 inline size_t dtypeBytes(tfc_dtype d) { return tfc_dtype_size(d); }
 
 class PlanBuilder {
@@ -74,6 +81,29 @@ public:
   int64_t planSizeDelta = 0, weightsOffsetDelta = 0, weightsSizeDelta = 0;
   int64_t arenaSizeDelta = 0;
   std::string functionName = "forward";
+  fb::CacheOp cacheOp = fb::CacheOp::None; // of the function being built
+  // Plan 1.1: KV-cache slots, generation (written when generationTokenInput is set), vocabulary.
+  std::vector<CacheSlotSpec> caches;
+  std::string generationTokenInput;
+  std::vector<std::string> vocabulary;
+
+  int addCache(const std::string &name, fb::CacheKind kind, int32_t heads, int32_t headDim,
+               int64_t maxLength) {
+    caches.push_back({name, kind, heads, headDim, maxLength});
+    return int(caches.size()) - 1;
+  }
+
+  /// Finishes the function being built and starts another (same symbols and constants).
+  void nextFunction(const std::string &name, fb::CacheOp op = fb::CacheOp::None) {
+    done.push_back({functionName, cacheOp, values, kernels, inputs, outputs, arenaSize});
+    functionName = name;
+    cacheOp = op;
+    values.clear();
+    kernels.clear();
+    inputs.clear();
+    outputs.clear();
+    arenaSize = 0;
+  }
 
   int addSymbol(const std::string &name, int64_t min, int64_t max) {
     symbols.push_back({name, min, max});
@@ -160,35 +190,58 @@ public:
     std::vector<flatbuffers::Offset<fb::Symbol>> fsyms;
     for (const SymbolSpec &s : symbols)
       fsyms.push_back(fb::CreateSymbol(b, b.CreateString(s.name), s.min, s.max));
-    std::vector<flatbuffers::Offset<fb::Value>> fvals;
-    for (const ValueSpec &v : values) {
-      std::vector<fb::Dim> dims;
-      for (const DimSpec &d : v.dims)
-        dims.emplace_back(d.symbol, d.size);
-      fvals.push_back(fb::CreateValue(b, v.kind, fb::DType(v.dtype), b.CreateVectorOfStructs(dims),
-                                      v.arenaOffset, v.constant, v.port, b.CreateString(v.name)));
+    std::vector<FunctionParts> all = done;
+    all.push_back({functionName, cacheOp, values, kernels, inputs, outputs, arenaSize});
+    std::vector<flatbuffers::Offset<fb::Function>> fns;
+    for (size_t fi = 0; fi < all.size(); ++fi) {
+      const FunctionParts &f = all[fi];
+      std::vector<flatbuffers::Offset<fb::Value>> fvals;
+      for (const ValueSpec &v : f.values) {
+        std::vector<fb::Dim> dims;
+        for (const DimSpec &d : v.dims)
+          dims.emplace_back(d.symbol, d.size);
+        fvals.push_back(fb::CreateValue(b, v.kind, fb::DType(v.dtype),
+                                        b.CreateVectorOfStructs(dims), v.arenaOffset, v.constant,
+                                        v.port, b.CreateString(v.name)));
+      }
+      std::vector<flatbuffers::Offset<fb::Kernel>> fkernels;
+      for (const KernelSpecT &k : f.kernels)
+        fkernels.push_back(fb::CreateKernel(b, k.kind, b.CreateVector(k.inputs),
+                                            b.CreateVector(k.outputs), b.CreateVector(k.ints),
+                                            b.CreateVector(k.floats), b.CreateString(k.name)));
+      auto ports = [&](const std::vector<std::pair<std::string, int32_t>> &ps) {
+        std::vector<flatbuffers::Offset<fb::Port>> out;
+        for (const auto &p : ps)
+          out.push_back(fb::CreatePort(b, b.CreateString(p.first), p.second));
+        return b.CreateVector(out);
+      };
+      auto fins = ports(f.inputs), fouts = ports(f.outputs);
+      int64_t delta = fi + 1 == all.size() ? arenaSizeDelta : 0;
+      fns.push_back(fb::CreateFunction(b, b.CreateString(f.name), fins, fouts,
+                                       b.CreateVector(fvals), b.CreateVector(fkernels),
+                                       uint64_t(int64_t(f.arenaSize) + delta), f.cacheOp));
     }
-    std::vector<flatbuffers::Offset<fb::Kernel>> fkernels;
-    for (const KernelSpecT &k : kernels)
-      fkernels.push_back(fb::CreateKernel(b, k.kind, b.CreateVector(k.inputs),
-                                          b.CreateVector(k.outputs), b.CreateVector(k.ints),
-                                          b.CreateVector(k.floats), b.CreateString(k.name)));
-    auto ports = [&](const std::vector<std::pair<std::string, int32_t>> &ps) {
-      std::vector<flatbuffers::Offset<fb::Port>> out;
-      for (const auto &p : ps)
-        out.push_back(fb::CreatePort(b, b.CreateString(p.first), p.second));
-      return b.CreateVector(out);
-    };
-    auto fins = ports(inputs), fouts = ports(outputs);
-    auto fn = fb::CreateFunction(b, b.CreateString(functionName), fins, fouts,
-                                 b.CreateVector(fvals), b.CreateVector(fkernels),
-                                 uint64_t(int64_t(arenaSize) + arenaSizeDelta));
-    std::vector<flatbuffers::Offset<fb::Function>> fns{fn};
     fb::SpecialTokens tokens(101, 102, 100, 0);
-    auto model = fb::CreateModelInfo(b, b.CreateString("encoder"), b.CreateString("test"), &tokens);
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> vocab = 0;
+    if (!vocabulary.empty())
+      vocab = b.CreateVectorOfStrings(vocabulary);
+    auto model = fb::CreateModelInfo(b, b.CreateString("encoder"), b.CreateString("test"), &tokens,
+                                     vocab);
+    flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<fb::CacheSlot>>> fcaches = 0;
+    if (!caches.empty()) {
+      std::vector<flatbuffers::Offset<fb::CacheSlot>> cs;
+      for (const CacheSlotSpec &c : caches)
+        cs.push_back(fb::CreateCacheSlot(b, b.CreateString(c.name), c.kind, c.numHeads, c.headDim,
+                                         c.maxLength));
+      fcaches = b.CreateVector(cs);
+    }
+    flatbuffers::Offset<fb::Generation> gen = 0;
+    if (!generationTokenInput.empty())
+      gen = fb::CreateGeneration(b, b.CreateString("kv-cache"), b.CreateString(""),
+                                 b.CreateString(generationTokenInput));
     auto plan = fb::CreatePlan(b, fbMajor, fbMinor, b.CreateString("runtime tests"),
                                fb::Target::Cpu, model, b.CreateVector(fsyms), b.CreateVector(fns),
-                               b.CreateVector(fconsts));
+                               b.CreateVector(fconsts), fcaches, gen);
     b.Finish(plan, fb::PlanIdentifier());
 
     tfc::plan::PlanFileHeader h{};
@@ -216,6 +269,17 @@ public:
   std::vector<KernelSpecT> kernels;
   std::vector<std::pair<std::string, int32_t>> inputs, outputs;
   uint64_t arenaSize = 0;
+
+private:
+  struct FunctionParts {
+    std::string name;
+    fb::CacheOp cacheOp;
+    std::vector<ValueSpec> values;
+    std::vector<KernelSpecT> kernels;
+    std::vector<std::pair<std::string, int32_t>> inputs, outputs;
+    uint64_t arenaSize;
+  };
+  std::vector<FunctionParts> done; // functions finished by nextFunction
 };
 
 /// A fresh temp file path.

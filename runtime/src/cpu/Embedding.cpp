@@ -1,8 +1,9 @@
 //===- Embedding.cpp - fused token + position (+ token type) embedding -------------------------===//
 //
-// y[b, s] = tokens[ids[b, s]] * scale + positions[s] (+ types[type_ids[b, s]]) with ids and
-// type_ids [B, S] (i64 or i32), tables [*, D] f32. Every id is checked against its table before
-// anything is written: an out-of-range token id is an error naming the kernel and the id.
+// y[b, s] = tokens[ids[b, s]] * scale + positions[past + s] (+ types[type_ids[b, s]]) with ids and
+// type_ids [B, S] (i64 or i32), tables [*, D] f32; past is 0, or the KV cache's length with
+// ints [1]. Every id is checked against its table before anything is written: an out-of-range
+// token id is an error naming the kernel and the id.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
@@ -18,6 +19,8 @@ std::string checkEmbedding(const FunctionDesc &fn, const KernelDesc &k) {
     if (!e.empty())
       return e;
   }
+  if (!k.ints.empty() && k.ints[0] != 0 && k.ints[0] != 1)
+    return format("offset_positions is %lld, expected 0 or 1", (long long)k.ints[0]);
   if (hasInput(k, 3) != hasInput(k, 4))
     return "type_ids and types must both be present or both absent";
   for (size_t i : {1, 2, 4})
@@ -41,9 +44,17 @@ void runEmbedding(const KernelContext &ctx) {
   if (pos.shape.d[1] != D || (types && types->shape.d[1] != D))
     ctx.fail(TFC_INVALID_ARGUMENT, "tables disagree on D (tokens %s, positions %s)",
              tok.shape.str().c_str(), pos.shape.str().c_str());
-  if (pos.shape.d[0] < S)
+  // ints [1]: token s of this run is at position past + s (past: the KV cache's length).
+  const int64_t past = !ctx.k->ints.empty() && ctx.k->ints[0] == 1 && ctx.cache
+                           ? ctx.cache->past : 0;
+  if (pos.shape.d[0] - past < S) {
+    if (past)
+      ctx.fail(TFC_OUT_OF_RANGE,
+               "positions past + seq = %lld + %lld are above the %lld positions of '%s'",
+               (long long)past, (long long)S, (long long)pos.shape.d[0], ctx.inName(2).c_str());
     ctx.fail(TFC_OUT_OF_RANGE, "sequence length %lld is above the %lld positions of '%s'",
              (long long)S, (long long)pos.shape.d[0], ctx.inName(2).c_str());
+  }
   if (tids && tids->shape != ids.shape)
     ctx.fail(TFC_INVALID_ARGUMENT, "type_ids %s do not have the shape of ids %s",
              tids->shape.str().c_str(), ids.shape.str().c_str());
@@ -71,7 +82,7 @@ void runEmbedding(const KernelContext &ctx) {
   float *py = ctx.out(0).as<float>();
 #pragma omp parallel for schedule(static) if (B * S * D >= 32768)
   for (int64_t i = 0; i < B * S; ++i) {
-    const float *t = pt + idAt(ids, i) * D, *p = pp + (i % S) * D;
+    const float *t = pt + idAt(ids, i) * D, *p = pp + (past + i % S) * D;
     float *y = py + i * D;
     for (int64_t j = 0; j < D; ++j)
       y[j] = t[j] * scale + p[j];

@@ -60,6 +60,21 @@ struct KernelState {
 
 struct DnnlEnv; // cpu/Dnnl.h: engine + stream of a session
 
+/// The session's KV cache as the kernels see it during one run of a function whose cache_op is
+/// not None. Slot s holds K and V as [maxRows, numHeads, maxLength, headDim] f32 (row-major), of
+/// which rows [0, rows) are in use.
+struct KvCache {
+  struct Slot {
+    float *k = nullptr, *v = nullptr;
+    int64_t length = 0; // Cross: positions written by CacheStore; Self: the session's L
+    const CacheSlotDesc *desc = nullptr; // the plan's slot (kind, heads, head_dim, max_length)
+  };
+  std::vector<Slot> slots;     // indexed like Plan::caches
+  int64_t maxRows = 0;         // rows allocated (the plan's batch bound)
+  int64_t rows = 0;            // rows in use (this run's batch)
+  int64_t past = 0;            // L before this run: Self slots hold positions [0, past)
+};
+
 struct KernelContext {
   const FunctionDesc *fn = nullptr;
   const KernelDesc *k = nullptr;
@@ -67,6 +82,7 @@ struct KernelContext {
   DnnlEnv *dnnl = nullptr;
   int threads = 1;
   std::unique_ptr<KernelState> *state = nullptr;
+  KvCache *cache = nullptr; // non-null while running a function that uses the cache
 
   /// Input `i`, or nullptr when absent (-1) or beyond the kernel's inputs.
   const Tensor *in(size_t i) const {
@@ -132,6 +148,8 @@ TFC_KERNEL(LayerNorm)
 TFC_KERNEL(Attention)
 TFC_KERNEL(Linear)
 TFC_KERNEL(Embedding)
+TFC_KERNEL(CachedAttention)
+TFC_KERNEL(CacheStore)
 #undef TFC_KERNEL
 
 // ---- helpers shared by the check functions ------------------------------------------------

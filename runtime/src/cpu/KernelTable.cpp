@@ -32,7 +32,9 @@ static const KernelSpec kSpecs[] = {
     {"LayerNorm", 3, 4, 1, 0, 0, 1, 1, checkLayerNorm, runLayerNorm},
     {"Attention", 3, 4, 1, 2, 2, 1, 1, checkAttention, runAttention},
     {"Linear", 2, 4, 1, 1, 1, 0, 0, checkLinear, runLinear},
-    {"Embedding", 3, 5, 1, 0, 0, 1, 1, checkEmbedding, runEmbedding},
+    {"Embedding", 3, 5, 1, 0, 1, 1, 1, checkEmbedding, runEmbedding},
+    {"CachedAttention", 1, 4, 1, 4, 4, 1, 1, checkCachedAttention, runCachedAttention},
+    {"CacheStore", 2, 2, 0, 1, 1, 0, 0, checkCacheStore, runCacheStore},
 };
 static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == size_t(KernelKind::NumKinds),
               "one kernel table row per KernelKind");

@@ -3,12 +3,14 @@
 // Kernels that move bytes of any dtype without arithmetic. Transpose and Slice are strided
 // copies (inner runs contiguous where they can be); Reshape is a copy, or nothing when the plan
 // gave input and output the same bytes; Slice follows ONNX (negative starts/ends count from the
-// end, values clamp to the dim, steps may be negative); Shape writes the input's dims as i64.
+// end, values clamp to the dim, steps may be negative; axes flagged in the optional offsets
+// ints are shifted by the KV cache's length first); Shape writes the input's dims as i64.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace tfc::rt {
 namespace {
@@ -160,9 +162,14 @@ void runConcat(const KernelContext &ctx) {
 // ---- Slice ----------------------------------------------------------------------------------
 std::string checkSlice(const FunctionDesc &fn, const KernelDesc &k) {
   int64_t n = k.ints[0];
-  if (n < 0 || int64_t(k.ints.size()) != 1 + 2 * n)
-    return format("ints must be [n, axes(n), steps(n)]; n = %lld with %zu ints", (long long)n,
-                  k.ints.size());
+  if (n < 0 || (int64_t(k.ints.size()) != 1 + 2 * n && int64_t(k.ints.size()) != 1 + 3 * n))
+    return format("ints must be [n, axes(n), steps(n)] or [n, axes(n), steps(n), offsets(n)]; "
+                  "n = %lld with %zu ints", (long long)n, k.ints.size());
+  if (int64_t(k.ints.size()) == 1 + 3 * n)
+    for (int64_t i = 0; i < n; ++i)
+      if (k.ints[1 + 2 * n + i] != 0 && k.ints[1 + 2 * n + i] != 1)
+        return format("offset flag %lld is %lld, expected 0 or 1", (long long)i,
+                      (long long)k.ints[1 + 2 * n + i]);
   int rank = fn.values[k.inputs[0]].rank;
   bool seen[kMaxRank] = {};
   for (int64_t i = 0; i < n; ++i) {
@@ -184,6 +191,8 @@ void runSlice(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0), &starts = *ctx.in(1), &ends = *ctx.in(2);
   const auto &ints = ctx.k->ints;
   int64_t n = ints[0];
+  // [n, axes, steps, offsets]: offsets[i] == 1 adds the KV cache's length to start and end.
+  const int64_t *offsets = int64_t(ints.size()) == 1 + 3 * n ? ints.data() + 1 + 2 * n : nullptr;
   if (starts.shape.numel() != n || ends.shape.numel() != n)
     ctx.fail(TFC_INVALID_ARGUMENT, "starts %s and ends %s must have %lld entries (one per axis)",
              starts.shape.str().c_str(), ends.shape.str().c_str(), (long long)n);
@@ -196,6 +205,12 @@ void runSlice(const KernelContext &ctx) {
     normalizeAxis(axis, x.shape.rank);
     int64_t step = ints[1 + n + i], d = x.shape.d[axis];
     int64_t s = starts.as<int64_t>()[i], e = ends.as<int64_t>()[i];
+    if (offsets && offsets[i] == 1) {
+      // Shifted by the KV cache's length (saturating: ends like INT64_MAX stay "to the end").
+      int64_t past = ctx.cache ? ctx.cache->past : 0;
+      s = __builtin_add_overflow(s, past, &s) ? std::numeric_limits<int64_t>::max() : s;
+      e = __builtin_add_overflow(e, past, &e) ? std::numeric_limits<int64_t>::max() : e;
+    }
     if (s < 0)
       s = s < -d ? 0 : s + d;
     if (e < 0)

@@ -1,0 +1,324 @@
+//===- CachedAttention.cpp - attention over the session's KV cache, and CacheStore ------------===//
+//
+// CachedAttention (ints [num_heads, MaskKind, slot, CacheKind]; floats [scale]): q [B, S, D]
+// attends the keys/values of cache slot `slot`, laid out [row][head][pos][head_dim] (Kernel.h,
+// KvCache). Self slots: the kernel first writes this run's k, v [B, S, D] at positions
+// [past, past + S), then query i attends keys j in [0, past + S) with j <= past + i. Cross
+// slots: keys [0, length) written by CacheStore in `encode`. The mask follows the Attention
+// kernel (bool: keep where true; f32: added; NumPy-broadcast to [B, H, S, keys]) but its last
+// dim must be the number of keys. Heads are interleaved in D (head h is columns h*dh..) for q
+// and the output. A row with every key hidden gives zeros.
+//
+// One task per (row, head, query): contiguous K rows (dot products of head_dim floats) for the
+// scores, the shared softmax row primitives, then a weighted sum of contiguous V rows. For
+// decode (S = 1) the tasks are the B*H (row, head) pairs.
+//
+// CacheStore (ints [slot]): k, v [B, Ssrc, D] into a Cross slot; its length becomes Ssrc.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+
+#include <algorithm>
+#include <limits>
+#include <omp.h>
+
+namespace tfc::rt {
+namespace {
+
+enum MaskKind { kMaskNone = 0, kCausal, kPadding, kCausalPadding };
+
+struct CachedAttentionState : KernelState {
+  std::vector<float> scratch; // per thread: scores (keys) + mask row (keys)
+};
+
+/// Writes x [B, S, D] (heads interleaved in D) into cache rows [0, B) at positions
+/// [pos0, pos0 + S) of a [maxRows, H, maxLength, dh] buffer.
+void writeRows(float *cache, const float *x, int64_t B, int64_t S, int64_t H, int64_t dh,
+               int64_t maxLength, int64_t pos0) {
+  int64_t D = H * dh;
+#pragma omp parallel for collapse(2) schedule(static) if (B * S * D >= 32768)
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h) {
+      float *dst = cache + ((b * H + h) * maxLength + pos0) * dh;
+      const float *src = x + b * S * D + h * dh;
+      for (int64_t s = 0; s < S; ++s)
+        std::memcpy(dst + s * dh, src + s * D, size_t(dh) * sizeof(float));
+    }
+}
+
+// The inner loops, compiled for AVX-512, AVX2 and baseline x86-64 (as Softmax.cpp's rows).
+#define TFC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/// row[j] = q . K[j] for keys j in [0, n) (K rows of dh contiguous floats).
+TFC_CLONES void dotRows(const float *q, const float *k, int64_t n, int64_t dh, float *row) {
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) { // four keys at a time: q is loaded once, four independent sums
+    const float *k0 = k + j * dh, *k1 = k0 + dh, *k2 = k1 + dh, *k3 = k2 + dh;
+    float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
+#pragma omp simd reduction(+ : a0, a1, a2, a3)
+    for (int64_t d = 0; d < dh; ++d) {
+      a0 += q[d] * k0[d];
+      a1 += q[d] * k1[d];
+      a2 += q[d] * k2[d];
+      a3 += q[d] * k3[d];
+    }
+    row[j] = a0, row[j + 1] = a1, row[j + 2] = a2, row[j + 3] = a3;
+  }
+  for (; j < n; ++j) {
+    const float *kj = k + j * dh;
+    float acc = 0.f;
+#pragma omp simd reduction(+ : acc)
+    for (int64_t d = 0; d < dh; ++d)
+      acc += q[d] * kj[d];
+    row[j] = acc;
+  }
+}
+
+/// o[0, dh) = sum_j p[j] V[j] over keys [0, n).
+TFC_CLONES void weightedRows(const float *p, const float *v, int64_t n, int64_t dh, float *o) {
+  for (int64_t d = 0; d < dh; ++d)
+    o[d] = 0.f;
+  for (int64_t j = 0; j < n; ++j) {
+    const float pj = p[j];
+    if (pj == 0.f)
+      continue;
+    const float *vj = v + j * dh;
+#pragma omp simd
+    for (int64_t d = 0; d < dh; ++d)
+      o[d] += pj * vj[d];
+  }
+}
+
+/// The mask as a view broadcast to [B, H, S, keys] (element strides; 0 where broadcast).
+struct MaskView {
+  const void *data = nullptr;
+  tfc_dtype dtype = TFC_F32;
+  int64_t stride[4] = {};
+};
+
+std::string checkSlotOperand(const FunctionDesc &fn, const KernelDesc &k, size_t i,
+                             const char *what) {
+  std::string e = expectDtype(fn, k, i, what, {TFC_F32});
+  if (!e.empty())
+    return e;
+  const ValueDesc &v = fn.values[k.inputs[i]];
+  if (v.rank != 3)
+    return format("input '%s' (%s) has rank %d, expected 3 ([B, S, D])", v.name.c_str(), what,
+                  v.rank);
+  return "";
+}
+
+} // namespace
+
+// ---- CachedAttention ------------------------------------------------------------------------
+std::string checkCachedAttention(const FunctionDesc &fn, const KernelDesc &k) {
+  if (k.ints[0] <= 0)
+    return format("num_heads is %lld", (long long)k.ints[0]);
+  if (k.ints[1] < 0 || k.ints[1] > kCausalPadding)
+    return format("unknown MaskKind %lld", (long long)k.ints[1]);
+  if (k.ints[2] < 0)
+    return format("cache slot %lld is negative", (long long)k.ints[2]);
+  if (k.ints[3] != int64_t(CacheKind::Self) && k.ints[3] != int64_t(CacheKind::Cross))
+    return format("unknown CacheKind %lld", (long long)k.ints[3]);
+  if (!hasInput(k, 0))
+    return "input q is absent";
+  std::string e = checkSlotOperand(fn, k, 0, "q");
+  if (!e.empty())
+    return e;
+  int64_t mk = k.ints[1];
+  if (k.ints[3] == int64_t(CacheKind::Self)) {
+    if (!hasInput(k, 1) || !hasInput(k, 2))
+      return "a Self-cache attention needs inputs k and v";
+    for (size_t i : {1, 2})
+      if (!(e = checkSlotOperand(fn, k, i, i == 1 ? "k" : "v")).empty())
+        return e;
+    if (mk != kCausal && mk != kCausalPadding)
+      return format("a Self-cache attention must be causal (MaskKind Causal or CausalPadding), "
+                    "got MaskKind %lld", (long long)mk);
+  } else {
+    if (hasInput(k, 1) || hasInput(k, 2))
+      return "a Cross-cache attention reads k and v from the cache: inputs k and v must be "
+             "absent (-1)";
+    if (mk != kMaskNone && mk != kPadding)
+      return format("a Cross-cache attention takes MaskKind None or Padding, got MaskKind %lld",
+                    (long long)mk);
+  }
+  bool padding = mk == kPadding || mk == kCausalPadding;
+  if (padding && !hasInput(k, 3))
+    return "mask kind padding needs a mask input";
+  if (hasInput(k, 3)) {
+    if (!(e = expectDtype(fn, k, 3, "mask", {TFC_F32, TFC_BOOL})).empty())
+      return e;
+    const ValueDesc &m = fn.values[k.inputs[3]];
+    if (m.rank < 1 || m.rank > 4)
+      return format("mask '%s' has rank %d, expected 1 to 4", m.name.c_str(), m.rank);
+  }
+  if (!(e = expectOutDtype(fn, k, 0, {TFC_F32})).empty())
+    return e;
+  if (fn.values[k.outputs[0]].rank != 3)
+    return format("output '%s' has rank %d, expected 3", fn.values[k.outputs[0]].name.c_str(),
+                  fn.values[k.outputs[0]].rank);
+  return "";
+}
+
+void runCachedAttention(const KernelContext &ctx) {
+  KvCache *cache = ctx.cache;
+  if (!cache)
+    ctx.fail(TFC_INTERNAL, "run outside a function that uses the KV cache");
+  const int64_t H = ctx.k->ints[0];
+  const int kind = int(ctx.k->ints[1]);
+  const int64_t slotIndex = ctx.k->ints[2];
+  const bool self = ctx.k->ints[3] == int64_t(CacheKind::Self);
+  const float scale = ctx.k->floats[0];
+  if (slotIndex >= int64_t(cache->slots.size()))
+    ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
+  KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
+  const CacheSlotDesc &sd = *slot.desc;
+  const Tensor &q = *ctx.in(0);
+  const Tensor *mask = ctx.in(3);
+  const int64_t B = q.shape.d[0], S = q.shape.d[1], D = q.shape.d[2];
+  const int64_t dh = sd.headDim, L = sd.maxLength;
+  if (D != H * dh)
+    ctx.fail(TFC_INVALID_ARGUMENT, "q %s: D = %lld, but cache slot '%s' holds %lld heads of %lld",
+             q.shape.str().c_str(), (long long)D, sd.name.c_str(), (long long)H, (long long)dh);
+  if (B != cache->rows)
+    ctx.fail(TFC_INVALID_ARGUMENT, "q %s has batch %lld, but the KV cache has %lld rows",
+             q.shape.str().c_str(), (long long)B, (long long)cache->rows);
+  ctx.expectOutputShape(0, q.shape);
+  int64_t keys, past = 0;
+  if (self) {
+    const Tensor &kk = *ctx.in(1), &v = *ctx.in(2);
+    if (kk.shape != q.shape || v.shape != q.shape)
+      ctx.fail(TFC_INVALID_ARGUMENT, "q %s, k %s and v %s must have the same shape [B, S, D]",
+               q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str());
+    past = cache->past;
+    if (past + S > L)
+      ctx.fail(TFC_OUT_OF_RANGE, "cache slot '%s' holds %lld positions; %lld + %lld exceeds it",
+               sd.name.c_str(), (long long)L, (long long)past, (long long)S);
+    writeRows(slot.k, kk.as<float>(), B, S, H, dh, L, past);
+    writeRows(slot.v, v.as<float>(), B, S, H, dh, L, past);
+    keys = past + S;
+  } else {
+    keys = slot.length;
+    if (keys == 0)
+      ctx.fail(TFC_INVALID_ARGUMENT, "cache slot '%s' (Cross) is empty (run encode first)",
+               sd.name.c_str());
+  }
+  float *o = ctx.out(0).as<float>();
+  if (B == 0 || S == 0 || D == 0)
+    return;
+
+  MaskView mv;
+  bool padding = kind == kPadding || kind == kCausalPadding;
+  if (mask && padding) {
+    Shape full;
+    full.rank = 4;
+    full.d[0] = B, full.d[1] = H, full.d[2] = S, full.d[3] = keys;
+    if (mask->shape.d[mask->shape.rank - 1] != keys)
+      ctx.fail(TFC_INVALID_ARGUMENT,
+               "mask '%s' %s has %lld keys in its last dim, but the attention has %lld keys "
+               "(%s)", ctx.inName(3).c_str(), mask->shape.str().c_str(),
+               (long long)mask->shape.d[mask->shape.rank - 1], (long long)keys,
+               self ? format("%lld cached + %lld new", (long long)past, (long long)S).c_str()
+                    : "the encoder's length");
+    if (!broadcastsTo(mask->shape, full))
+      ctx.fail(TFC_INVALID_ARGUMENT, "mask '%s' %s does not broadcast to [B, H, S, keys] = %s",
+               ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
+    mv.data = mask->data;
+    mv.dtype = mask->dtype;
+    int64_t stride = 1;
+    for (int i = 3; i >= 0; --i) {
+      int j = i - (4 - mask->shape.rank);
+      int64_t d = j >= 0 ? mask->shape.d[j] : 1;
+      mv.stride[i] = d == 1 ? 0 : stride;
+      stride *= d;
+    }
+  }
+
+  auto &st = ctx.stateAs<CachedAttentionState>();
+  const int nthreads = std::max(ctx.threads, omp_get_max_threads());
+  const size_t per = size_t(2 * keys + 16);
+  if (st.scratch.size() < per * size_t(nthreads))
+    st.scratch.resize(per * size_t(nthreads));
+  float *scratch = st.scratch.data();
+  const float *pq = q.as<float>();
+  const float *pk = slot.k, *pv = slot.v;
+  const int64_t tasks = B * H * S;
+  constexpr float ninf = -std::numeric_limits<float>::infinity();
+#pragma omp parallel for schedule(static) if (tasks > 1 && tasks * keys * dh >= 8192)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t b = t / (H * S), h = (t / S) % H, i = t % S;
+    float *row = scratch + per * size_t(omp_get_thread_num());
+    float *tmp = row + keys;
+    const float *qi = pq + (b * S + i) * D + h * dh;
+    const float *kb = pk + (b * H + h) * L * dh;
+    const float *vb = pv + (b * H + h) * L * dh;
+    float *oi = o + (b * S + i) * D + h * dh;
+    // Visible keys [0, n): the causal rule for Self.
+    const int64_t n = self ? past + i + 1 : keys;
+    dotRows(qi, kb, n, dh, row);
+    const float *add = nullptr;
+    if (mv.data) {
+      int64_t base = b * mv.stride[0] + h * mv.stride[1] + i * mv.stride[2];
+      int64_t sj = mv.stride[3];
+      if (mv.dtype == TFC_F32) {
+        const float *m = static_cast<const float *>(mv.data) + base;
+        if (sj == 1) {
+          add = m;
+        } else {
+          for (int64_t j = 0; j < n; ++j)
+            tmp[j] = m[j * sj];
+          add = tmp;
+        }
+      } else {
+        const uint8_t *m = static_cast<const uint8_t *>(mv.data) + base;
+        for (int64_t j = 0; j < n; ++j)
+          tmp[j] = m[j * sj] ? 0.f : ninf;
+        add = tmp;
+      }
+    }
+    rowExpNormalize(row, n, rowScaleAddMax(row, n, scale, add));
+    weightedRows(row, vb, n, dh, oi);
+  }
+}
+
+// ---- CacheStore -----------------------------------------------------------------------------
+std::string checkCacheStore(const FunctionDesc &fn, const KernelDesc &k) {
+  if (k.ints[0] < 0)
+    return format("cache slot %lld is negative", (long long)k.ints[0]);
+  std::string e = checkSlotOperand(fn, k, 0, "k");
+  if (e.empty())
+    e = checkSlotOperand(fn, k, 1, "v");
+  return e;
+}
+
+void runCacheStore(const KernelContext &ctx) {
+  KvCache *cache = ctx.cache;
+  if (!cache)
+    ctx.fail(TFC_INTERNAL, "run outside a function that uses the KV cache");
+  const int64_t slotIndex = ctx.k->ints[0];
+  if (slotIndex >= int64_t(cache->slots.size()))
+    ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
+  KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
+  const CacheSlotDesc &sd = *slot.desc;
+  const Tensor &kk = *ctx.in(0), &v = *ctx.in(1);
+  if (kk.shape != v.shape)
+    ctx.fail(TFC_INVALID_ARGUMENT, "k %s and v %s must have the same shape [B, S, D]",
+             kk.shape.str().c_str(), v.shape.str().c_str());
+  const int64_t B = kk.shape.d[0], S = kk.shape.d[1], D = kk.shape.d[2];
+  if (B != cache->rows)
+    ctx.fail(TFC_INVALID_ARGUMENT, "k %s has batch %lld, but the KV cache has %lld rows",
+             kk.shape.str().c_str(), (long long)B, (long long)cache->rows);
+  if (S > sd.maxLength)
+    ctx.fail(TFC_OUT_OF_RANGE, "cache slot '%s' holds %lld positions; k has %lld",
+             sd.name.c_str(), (long long)sd.maxLength, (long long)S);
+  if (D != int64_t(sd.numHeads) * sd.headDim)
+    ctx.fail(TFC_INVALID_ARGUMENT, "k %s: D = %lld, but cache slot '%s' holds %d heads of %d",
+             kk.shape.str().c_str(), (long long)D, sd.name.c_str(), sd.numHeads, sd.headDim);
+  slot.length = 0;
+  writeRows(slot.k, kk.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
+  writeRows(slot.v, v.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
+  slot.length = S;
+}
+
+} // namespace tfc::rt
