@@ -124,10 +124,11 @@ TEST(PlanShapes, CausalSliceOfThePrimitiveDecoderIsSeqBySeq) {
   for (const auto &k : fn.kernels)
     if (k.kind == fb::KernelKind::Slice && fn.values[k.inputs[0]].dtype == fb::DType::Bool) {
       const auto &c = plan.constants[fn.values[k.inputs[0]].constant];
-      EXPECT_EQ(c.bytes.size, 64u * 64u);
-      EXPECT_EQ(c.bytes.data()[0], 1);       // [0][0] kept
-      EXPECT_EQ(c.bytes.data()[1], 0);       // [0][1] hidden
-      EXPECT_EQ(c.bytes.data()[64 + 1], 1);  // [1][1] kept
+      // max_positions x max_positions (the example decoder has 128 positions).
+      EXPECT_EQ(c.bytes.size, 128u * 128u);
+      EXPECT_EQ(c.bytes.data()[0], 1);        // [0][0] kept
+      EXPECT_EQ(c.bytes.data()[1], 0);        // [0][1] hidden
+      EXPECT_EQ(c.bytes.data()[128 + 1], 1);  // [1][1] kept
     }
 }
 
