@@ -2,6 +2,7 @@
 #include "tfc/driver/Compiler.h"
 
 #include "Passes.h"
+#include "tfc/generation/DeriveGeneration.h"
 #include "tfc/lower/cpu/LowerToPlan.h"
 #include "tfc/plan/MemoryPlanner.h"
 #include "tfc/plan/PlanWriter.h"
@@ -134,6 +135,11 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
     }
   }
   result.opHistogram = histogram(*result.module);
+  // After the counts: the derived functions repeat forward's ops.
+  if (options.generation)
+    result.generation = tfc::generation::deriveGeneration(*result.module);
+  if (mlir::failed(mlir::verify(*result.module)))
+    return {path + ": the IR with the generation functions does not verify: " + diagnostics.text};
   result.model = std::move(model);
   return {};
 }
@@ -179,6 +185,7 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
   lowerOptions.maxPositions = result.onnxWeights ? result.onnxMaxSeq : model.hparams.maxPositions;
   if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
     return {result.modelPath + ": " + s.error};
+  plan.model.vocabulary = model.vocabulary;
   tfc::planner::MemoryPlanStats stats;
   for (tfc::planner::Function &fn : plan.functions)
     if (auto s = tfc::planner::planMemory(plan, fn, {}, fn.name == "forward" ? &stats : nullptr);
@@ -221,6 +228,22 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
       {"unfused", std::move(unfused)},
       {"ops", std::move(ops)},
   };
+  if (!r.generation.mode.empty()) {
+    llvm::json::Object g{{"mode", r.generation.mode}};
+    if (!r.generation.reason.empty())
+      g["reason"] = r.generation.reason;
+    if (!r.generation.tokenInput.empty())
+      g["token_input"] = r.generation.tokenInput;
+    if (r.generation.mode == "kv-cache") {
+      g["self_attention_slots"] = r.generation.selfSlots;
+      g["cross_attention_slots"] = r.generation.crossSlots;
+      llvm::json::Array keys;
+      for (const std::string &k : r.generation.keyMaskInputs)
+        keys.push_back(k);
+      g["key_mask_inputs"] = std::move(keys);
+    }
+    root["generation"] = std::move(g);
+  }
   if (r.plan.built) {
     root["arena_bytes"] = static_cast<int64_t>(r.plan.arenaBytes);
     root["naive_bytes"] = static_cast<int64_t>(r.plan.naiveBytes);

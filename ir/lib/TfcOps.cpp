@@ -403,6 +403,37 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return success();
 }
 
+LogicalResult CachedAttentionOp::verify() {
+  auto q = getQuery().getType();
+  if (q.getRank() != 3)
+    return emitOpError() << "query must be [B, S, D]";
+  if (q != getType())
+    return emitOpError() << "result must have the query's type";
+  if (getNumHeads() < 1 || (!ShapedType::isDynamic(q.getDimSize(2)) && q.getDimSize(2) % getNumHeads()))
+    return emitOpError() << "num_heads " << getNumHeads() << " does not divide " << q.getDimSize(2);
+  if (getSlot() < 0)
+    return emitOpError() << "slot must be non-negative";
+  bool causal = getMaskKind() == MaskKind::causal || getMaskKind() == MaskKind::causal_padding;
+  bool padding = getMaskKind() == MaskKind::padding || getMaskKind() == MaskKind::causal_padding;
+  if (getCross()) {
+    if (getKey() || getValue())
+      return emitOpError() << "a cross slot takes no key/value (tfc.cache_store wrote them)";
+    if (causal)
+      return emitOpError() << "a cross slot cannot be causal";
+  } else {
+    if (!getKey() || !getValue())
+      return emitOpError() << "a self slot needs key and value";
+    if (!causal)
+      return emitOpError() << "a self slot must be causal (later positions cannot change earlier ones)";
+    for (Value kv : {getKey(), getValue()})
+      if (cast<RankedTensorType>(kv.getType()).getRank() != 3)
+        return emitOpError() << "key and value must be [B, S, D]";
+  }
+  if (padding != (bool)getMask())
+    return emitOpError() << (padding ? "mask_kind needs a mask" : "a mask needs mask_kind padding");
+  return success();
+}
+
 LogicalResult SliceOp::verify() {
   auto t = getInput().getType(), rt = getType();
   auto axes = getAxes();
@@ -417,6 +448,9 @@ LogicalResult SliceOp::verify() {
     return emitOpError() << "steps must have " << n << " entries";
   if (getSteps() && llvm::is_contained(*getSteps(), 0))
     return emitOpError() << "steps must be nonzero";
+  if (getCacheOffset() && ((int64_t)getCacheOffset()->size() != n ||
+                           llvm::any_of(*getCacheOffset(), [](int64_t f) { return f != 0 && f != 1; })))
+    return emitOpError() << "cache_offset must have " << n << " entries, each 0 or 1";
   if (rt.getRank() != t.getRank() || rt.getElementType() != t.getElementType())
     return emitOpError() << "result must have the input's rank and element type";
   llvm::SmallSet<int64_t, 4> seen;

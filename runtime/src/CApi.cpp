@@ -8,7 +8,9 @@
 #include "tfc/tfc_runtime.h"
 
 #include "Error.h"
+#include "Generate.h"
 #include "Plan.h"
+#include "PlanGenerator.h"
 #include "Session.h"
 
 #include <cstring>
@@ -28,6 +30,9 @@ struct tfc_session {
 };
 struct tfc_outputs {
   std::unique_ptr<Outputs> outputs;
+};
+struct tfc_generation {
+  GenerateResult result;
 };
 
 namespace {
@@ -302,3 +307,152 @@ void tfc_session_profile_reset(tfc_session *session) {
 }
 
 } // extern "C"
+
+// ---- generation ---------------------------------------------------------------------------
+
+void tfc_plan_get_generation_info(const tfc_plan *plan, tfc_generation_info *out) {
+  if (!out)
+    return;
+  std::memset(out, 0, sizeof *out);
+  if (!plan || !plan->plan->generation.present)
+    return;
+  const GenerationDesc &g = plan->plan->generation;
+  out->mode = g.mode.c_str();
+  out->reason = g.reason.c_str();
+  out->token_input = g.tokenInput.c_str();
+  const Plan &p = *plan->plan;
+  for (const SymbolDesc &s : p.symbols)
+    if (s.name == "batch")
+      out->max_batch = s.max;
+  if (const FunctionDesc *f = p.findFunction("forward"); f && !f->outputs.empty()) {
+    const ValueDesc &v = f->values[f->outputs[0].value];
+    if (v.rank == 3 && v.dims[2].symbol < 0)
+      out->vocab_size = v.dims[2].size;
+    for (const PortDesc &port : f->inputs)
+      if (port.name == g.tokenInput) {
+        const ValueDesc &t = f->values[port.value];
+        if (t.rank == 2 && t.dims[1].symbol >= 0)
+          out->max_length = p.symbols[t.dims[1].symbol].max;
+      }
+  }
+  if (g.mode == "kv-cache")
+    for (const CacheSlotDesc &c : p.caches)
+      if (c.kind == CacheKind::Self && c.maxLength < out->max_length)
+        out->max_length = c.maxLength;
+}
+
+size_t tfc_plan_vocabulary_size(const tfc_plan *plan) {
+  return plan ? plan->plan->vocabulary.size() : 0;
+}
+
+const char *tfc_plan_token(const tfc_plan *plan, int64_t id) {
+  if (!plan || id < 0 || size_t(id) >= plan->plan->vocabulary.size())
+    return nullptr;
+  return plan->plan->vocabulary[size_t(id)].c_str();
+}
+
+void tfc_generate_options_init(tfc_generate_options *options) {
+  if (!options)
+    return;
+  std::memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+  options->strategy = TFC_GREEDY;
+  options->max_new_tokens = 32;
+  options->eos_id = -1;
+  options->temperature = 1.0f;
+  options->top_k = 0;
+  options->top_p = 1.0f;
+  options->seed = 0;
+  options->beam_width = 1;
+  options->length_penalty = 1.0f;
+}
+
+tfc_status *tfc_session_generate(tfc_session *session, const int64_t *tokens,
+                                 const int64_t *offsets, size_t num_prompts,
+                                 const tfc_tensor *inputs, size_t num_inputs,
+                                 const tfc_generate_options *options, tfc_token_callback callback,
+                                 void *user_data, tfc_generation **out) {
+  return guard([&] {
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_generate: out is NULL");
+    *out = nullptr;
+    if (!session)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_generate: session is NULL");
+    if (num_prompts == 0 || !offsets || !tokens)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_generate: no prompts (tokens/offsets NULL or "
+                                 "num_prompts 0)");
+    if (num_inputs && !inputs)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_generate: inputs is NULL but num_inputs is %zu",
+           num_inputs);
+    tfc_generate_options defaults;
+    tfc_generate_options_init(&defaults);
+    if (options && options->struct_size != sizeof(tfc_generate_options))
+      fail(TFC_INVALID_ARGUMENT,
+           "tfc_generate_options.struct_size is %zu, this runtime expects %zu (call "
+           "tfc_generate_options_init)",
+           options->struct_size, sizeof(tfc_generate_options));
+    const tfc_generate_options &o = options ? *options : defaults;
+    GenerateOptions opt;
+    switch (o.strategy) {
+    case TFC_GREEDY: opt.strategy = Strategy::Greedy; break;
+    case TFC_SAMPLE: opt.strategy = Strategy::Sample; break;
+    case TFC_BEAM: opt.strategy = Strategy::Beam; break;
+    default: fail(TFC_INVALID_ARGUMENT, "unknown strategy %d", int(o.strategy));
+    }
+    opt.maxNewTokens = o.max_new_tokens;
+    opt.eosId = o.eos_id;
+    opt.temperature = o.temperature;
+    opt.topK = o.top_k;
+    opt.topP = o.top_p;
+    opt.seed = o.seed;
+    opt.beamWidth = o.beam_width;
+    opt.lengthPenalty = o.length_penalty;
+    std::vector<std::vector<int64_t>> prompts(num_prompts);
+    for (size_t i = 0; i < num_prompts; ++i) {
+      if (offsets[i] < 0 || offsets[i + 1] < offsets[i])
+        fail(TFC_INVALID_ARGUMENT, "prompt offsets must be non-decreasing from 0 (offsets[%zu] "
+                                   "= %lld, offsets[%zu] = %lld)",
+             i, (long long)offsets[i], i + 1, (long long)offsets[i + 1]);
+      prompts[i].assign(tokens + offsets[i], tokens + offsets[i + 1]);
+    }
+    PlanStepModel model(*session->session, inputs, num_inputs, int64_t(num_prompts));
+    TokenCallback onToken;
+    if (callback)
+      onToken = [&](int64_t row, int64_t token) { return callback(user_data, row, token) != 0; };
+    auto g = std::make_unique<tfc_generation>();
+    g->result = generate(model, prompts, opt, onToken);
+    *out = g.release();
+  });
+}
+
+size_t tfc_generation_count(const tfc_generation *generation) {
+  return generation ? generation->result.sequences.size() : 0;
+}
+
+const int64_t *tfc_generation_tokens(const tfc_generation *generation, size_t index,
+                                     size_t *length) {
+  if (length)
+    *length = 0;
+  if (!generation || index >= generation->result.sequences.size())
+    return nullptr;
+  const std::vector<int64_t> &s = generation->result.sequences[index];
+  if (length)
+    *length = s.size();
+  return s.data();
+}
+
+void tfc_generation_get_stats(const tfc_generation *generation, tfc_generation_stats *out) {
+  if (!out)
+    return;
+  std::memset(out, 0, sizeof *out);
+  if (!generation)
+    return;
+  const GenerateResult &r = generation->result;
+  out->prompt_tokens = r.promptTokens;
+  out->generated_tokens = r.generatedTokens;
+  out->decode_steps = r.decodeSteps;
+  out->prefill_ms = r.startMs;
+  out->decode_ms = r.decodeMs;
+}
+
+void tfc_generation_free(tfc_generation *generation) { delete generation; }

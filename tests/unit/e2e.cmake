@@ -13,3 +13,16 @@ if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
   gtest_discover_tests(e2e_reference_test DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS e2e TIMEOUT 900)
 endif()
+
+# Generation (KV cache): decode_step/prefill vs forward, greedy vs the PyTorch loops of
+# tests/generation/, sampling/beam properties, errors. Runs the `tfc` binary like the test above.
+if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
+  add_executable(generation_test ${TFC_SOURCE_DIR}/tests/e2e/generation_test.cpp)
+  target_include_directories(generation_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
+  target_link_libraries(generation_test PRIVATE tfc_runtime TfrunLib GTest::gtest GTest::gtest_main)
+  target_compile_definitions(generation_test PRIVATE
+    TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
+  add_dependencies(generation_test tfc)
+  gtest_discover_tests(generation_test DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS e2e TIMEOUT 900)
+endif()

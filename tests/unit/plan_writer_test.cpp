@@ -120,7 +120,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   EXPECT_EQ(weightsSeen, result.model.weights.size());  // every weight is used once
 
   // The function: ports tied to values, constants' dtype and shape equal the values'.
-  ASSERT_EQ(p->functions()->size(), 1u);
+  ASSERT_EQ(p->functions()->size(), plan.functions.size());
   const fb::Function *f = p->functions()->Get(0);
   EXPECT_EQ(f->name()->str(), "forward");
   EXPECT_EQ(f->arena_size(), result.plan.arenaBytes);

@@ -15,6 +15,12 @@ if(TARGET tfc_runtime)
   tfc_add_unit_test(runtime_cache_test SOURCES runtime_cache_test.cpp
     LIBS tfc_runtime tfc_schema)
   target_include_directories(runtime_cache_test PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
+  # The same file with its decode timing compiled in: a benchmark, never registered with ctest.
+  add_executable(runtime_cache_bench runtime_cache_test.cpp)
+  target_compile_definitions(runtime_cache_bench PRIVATE TFC_CACHE_BENCH_BUILD
+    TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
+  target_include_directories(runtime_cache_bench PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
+  target_link_libraries(runtime_cache_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)
   # A benchmark, not a test: built, never registered with ctest.
   add_executable(runtime_kernel_bench runtime_kernel_bench.cpp)
   target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)

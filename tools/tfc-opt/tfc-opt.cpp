@@ -1,6 +1,7 @@
 //===- tfc-opt.cpp - run tfc passes on .mlir files (lit tests use it) ----===//
 #include "Passes.h"
 #include "tfc/IR/TfcDialect.h"
+#include "tfc/generation/DeriveGeneration.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -13,6 +14,7 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::tfc::registerAllPasses();
+  tfc::generation::registerDeriveGenerationPass();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tfc optimizer driver\n", registry));
 }

@@ -24,9 +24,46 @@ const char *const kUsage =
     "  --iterations N         timed runs (default 1); latency min/p50/p90/max is printed\n"
     "  --warmup K             untimed runs before the timed ones (default 0)\n"
     "  --profile              time per kernel over the timed runs\n"
-    "  -h, --help             this message\n";
+    "  -h, --help             this message\n"
+    "\n"
+    "Generation (plans of causal decoders and encoder-decoders):\n"
+    "  --generate             generate tokens, streaming them as they come; prints prefill and\n"
+    "                         decode tokens/s; with --output-dir writes DIR/tokens.npy (int64\n"
+    "                         [batch, prompt + generated], shorter rows padded with the eos id)\n"
+    "  --tokens-input NAME    the input carrying the token sequence (default: the plan's);\n"
+    "                         its --input file holds the prompts [batch, len]; other --input\n"
+    "                         files stay fixed (one row per prompt, e.g. src_ids, src_mask)\n"
+    "  --text TEXT            a prompt as text, through the plan's vocabulary (repeatable)\n"
+    "  --max-new-tokens N     per sequence (default 32)\n"
+    "  --strategy S           greedy (default), sample or beam\n"
+    "  --temperature T        sample: > 0 (default 1)\n"
+    "  --top-k K              sample: keep the K most likely tokens (default 0: all)\n"
+    "  --top-p P              sample: nucleus (0, 1] (default 1)\n"
+    "  --seed S               sample: the same seed gives the same tokens (default 0)\n"
+    "  --beam-width W         beam: beams per prompt (default 4 with --strategy beam)\n"
+    "  --length-penalty A     beam: score = log p / length^A (default 1)\n"
+    "  --eos-id ID            stop a sequence at ID (default: the model's <END> for model.fbs\n"
+    "                         plans, none for ONNX; -1: never)\n";
 
 namespace {
+
+bool parseDouble(const std::string &text, double &out) {
+  if (text.empty())
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  out = std::strtod(text.c_str(), &end);
+  return !errno && !*end;
+}
+
+bool parseLong(const std::string &text, long long minValue, long long &out) {
+  if (text.empty())
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  out = std::strtoll(text.c_str(), &end, 10);
+  return !errno && !*end && out >= minValue;
+}
 
 bool parseInt(const std::string &text, int minValue, int &out) {
   if (text.empty())
@@ -117,6 +154,48 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       s = intValue(1, out.iterations);
     } else if (flag == "--warmup") {
       s = intValue(0, out.warmup);
+    } else if (flag == "--generate") {
+      s = noValue();
+      out.generate = true;
+    } else if (flag == "--tokens-input") {
+      if (s = value(out.tokensInput); s.ok() && out.tokensInput.empty())
+        s = Status::error("--tokens-input needs a name");
+    } else if (flag == "--text") {
+      std::string v;
+      if (s = value(v); s.ok())
+        out.texts.push_back(v);
+    } else if (flag == "--max-new-tokens") {
+      s = intValue(0, out.maxNewTokens);
+    } else if (flag == "--strategy") {
+      if (s = value(out.strategy); s.ok() && out.strategy != "greedy" &&
+                                   out.strategy != "sample" && out.strategy != "beam")
+        s = Status::error("--strategy expects greedy, sample or beam, got '" + out.strategy + "'");
+      if (s.ok() && out.strategy == "beam" && out.beamWidth == 1)
+        out.beamWidth = 4;
+    } else if (flag == "--temperature" || flag == "--top-p" || flag == "--length-penalty") {
+      std::string v;
+      double d = 0;
+      if (s = value(v); s.ok() && !parseDouble(v, d))
+        s = Status::error(flag + " expects a number, got '" + v + "'");
+      if (s.ok())
+        (flag == "--temperature" ? out.temperature
+                                 : flag == "--top-p" ? out.topP : out.lengthPenalty) = d;
+    } else if (flag == "--top-k") {
+      s = intValue(0, out.topK);
+    } else if (flag == "--beam-width") {
+      s = intValue(1, out.beamWidth);
+    } else if (flag == "--seed" || flag == "--eos-id") {
+      std::string v;
+      long long n = 0;
+      if (s = value(v); s.ok() && !parseLong(v, flag == "--seed" ? 0 : -1, n))
+        s = Status::error(flag + " expects an integer >= " + (flag == "--seed" ? "0" : "-1") +
+                          ", got '" + v + "'");
+      if (s.ok() && flag == "--seed")
+        out.seed = n;
+      else if (s.ok()) {
+        out.eosId = n;
+        out.hasEosId = true;
+      }
     } else if (a.size() > 1 && a[0] == '-') {
       s = Status::error("unknown option '" + a + "'");
     } else if (out.plan.empty()) {
@@ -129,6 +208,8 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
   }
   if (out.plan.empty() && !out.help)
     return Status::error("no plan given");
+  if (!out.generate && (!out.texts.empty() || !out.tokensInput.empty()))
+    return Status::error("--text and --tokens-input need --generate");
   return Status::success();
 }
 

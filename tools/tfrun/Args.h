@@ -2,6 +2,9 @@
 //
 //   tfrun PLAN [--input NAME=FILE.npy]... [--output-dir DIR] [--describe]
 //         [--function NAME] [--threads N] [--iterations N] [--warmup K] [--profile]
+//   tfrun PLAN --generate [--tokens-input NAME] [--text TEXT]... [--max-new-tokens N]
+//         [--strategy greedy|sample|beam] [--temperature T] [--top-k K] [--top-p P]
+//         [--beam-width W] [--length-penalty A] [--seed S] [--eos-id ID] ...
 //
 // Parsing only: no file is opened here.
 //
@@ -31,6 +34,18 @@ struct Options {
   int threads = 0; // 0: the runtime's default
   int iterations = 1;
   int warmup = 0;
+
+  // --generate
+  bool generate = false;
+  std::string tokensInput;             // empty: the plan's token input
+  std::vector<std::string> texts;      // --text (a batch of prompts)
+  int maxNewTokens = 32;
+  std::string strategy = "greedy";     // greedy | sample | beam
+  double temperature = 1.0, topP = 1.0, lengthPenalty = 1.0;
+  int topK = 0, beamWidth = 1;
+  long long seed = 0;
+  bool hasEosId = false;
+  long long eosId = -1;
 };
 
 /// Parses argv[1..argc); on error the message says which flag and why.

@@ -1,6 +1,8 @@
 //===- Run.cpp - tfrun's work: open a plan, feed it, run it, report --------===//
 #include "Run.h"
 
+#include "Generate.h"
+
 #include "Format.h"
 #include "Inputs.h"
 #include "Npy.h"
@@ -219,6 +221,12 @@ Status runTool(const Options &options, std::FILE *out) {
 
   if (options.describe)
     return describePlan(options.plan, plan.get(), info, out);
+  if (options.generate) {
+    if (!options.outputDir.empty())
+      if (Status s = makeOutputDir(options.outputDir); !s.ok())
+        return s;
+    return runGenerate(options, plan.get(), info, out);
+  }
 
   std::string function;
   if (Status s = pickFunction(plan.get(), options.function, function); !s.ok())

@@ -87,8 +87,10 @@ int64_t normalize(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : 
 class Lowering {
 public:
   Lowering(const WeightLookup &weights, planner::Plan &plan, planner::Function &fn,
-           ShapeAnalysis &shapes)
-      : weights(weights), plan(plan), fn(fn), shapes(shapes) {}
+           ShapeAnalysis &shapes, std::map<std::string, int32_t> &weightConstants,
+           int64_t &numConstants, int64_t maxSeq)
+      : weights(weights), plan(plan), fn(fn), shapes(shapes), weightConstants(weightConstants),
+        numConstants(numConstants), maxSeq(maxSeq) {}
 
   Status lowerBody(func::FuncOp func);
 
@@ -118,9 +120,37 @@ private:
   planner::Function &fn;
   ShapeAnalysis &shapes;
   llvm::DenseMap<Value, int32_t> ids;
-  std::map<std::string, int32_t> weightConstants;  // weight name -> Plan::constants index
-  int64_t numConstants = 0;
+  Status useSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_t numHeads, Value kv);
+
+  std::map<std::string, int32_t> &weightConstants;  // weight name -> Plan::constants index
+  int64_t &numConstants;                            // shared by the plan's functions
+  int64_t maxSeq;
 };
+
+/// Records (or checks against) the slot's description in Plan::caches.
+Status Lowering::useSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_t numHeads,
+                         Value kv) {
+  auto type = cast<RankedTensorType>(kv.getType());
+  if (type.getRank() != 3 || type.isDynamicDim(2) || numHeads < 1 || type.getDimSize(2) % numHeads)
+    return {where(op) + ": the cached keys/values need a static width divisible by the heads"};
+  if (slot < 0 || slot > 4096)
+    return {where(op) + ": cache slot " + std::to_string(slot) + " is out of range"};
+  if ((size_t)slot >= plan.caches.size())
+    plan.caches.resize(slot + 1);
+  planner::CacheSlot &c = plan.caches[slot];
+  int32_t headDim = (int32_t)(type.getDimSize(2) / numHeads);
+  if (c.numHeads == 0) {
+    c.name = describeLocation(op->getLoc());
+    c.kind = kind;
+    c.numHeads = (int32_t)numHeads;
+    c.headDim = headDim;
+    c.maxLength = maxSeq;
+  } else if (c.kind != kind || c.numHeads != numHeads || c.headDim != headDim) {
+    return {where(op) + ": cache slot " + std::to_string(slot) +
+            " is used with different kinds or shapes"};
+  }
+  return {};
+}
 
 Status Lowering::lowerWeight(WeightOp op) {
   std::string name = op.getName().str();
@@ -166,6 +196,7 @@ Status Lowering::lowerConstant(ConstantOp op) {
 
 Status Lowering::lowerKernel(Operation *op) {
   planner::Kernel k;
+  Status slotStatus;
   k.name = describeLocation(op->getLoc());
   for (Value operand : op->getOperands())
     k.inputs.push_back(id(operand));
@@ -239,6 +270,8 @@ Status Lowering::lowerKernel(Operation *op) {
         std::optional<ArrayRef<int64_t>> steps = s.getSteps();
         for (size_t i = 0; i < axes.size(); ++i)
           k.ints.push_back(steps && i < steps->size() ? (*steps)[i] : 1);
+        if (std::optional<ArrayRef<int64_t>> offsets = s.getCacheOffset())
+          k.ints.insert(k.ints.end(), offsets->begin(), offsets->end());
       })
       .Case<ShapeOp>([&](auto) { k.kind = fb::KernelKind::Shape; })
       .Case<ExpandOp>([&](auto) { k.kind = fb::KernelKind::Expand; })
@@ -295,10 +328,40 @@ Status Lowering::lowerKernel(Operation *op) {
         k.inputs = {id(e.getIds()), id(e.getTokens()), id(e.getPositions()), id(e.getTypeIds()),
                     id(e.getTypes())};
         k.floats = {e.getScale().convertToFloat()};
+        if (e.getCacheOffset())
+          k.ints = {1};
+      })
+      .Case<CachedAttentionOp>([&](CachedAttentionOp a) {
+        k.kind = fb::KernelKind::CachedAttention;
+        k.inputs = {id(a.getQuery()), id(a.getKey()), id(a.getValue()), id(a.getMask())};
+        fb::MaskKind mask = fb::MaskKind::None;
+        switch (a.getMaskKind()) {
+        case MaskKind::none: mask = fb::MaskKind::None; break;
+        case MaskKind::causal: mask = fb::MaskKind::Causal; break;
+        case MaskKind::padding: mask = fb::MaskKind::Padding; break;
+        case MaskKind::causal_padding: mask = fb::MaskKind::CausalPadding; break;
+        }
+        fb::CacheKind kind = a.getCross() ? fb::CacheKind::Cross : fb::CacheKind::Self;
+        k.ints = {(int64_t)a.getNumHeads(), (int64_t)mask, (int64_t)a.getSlot(), (int64_t)kind};
+        k.floats = {a.getScale().convertToFloat()};
+        slotStatus = useSlot(op, a.getSlot(), kind, a.getNumHeads(), a.getQuery());
+      })
+      .Case<CacheStoreOp>([&](CacheStoreOp c) {
+        k.kind = fb::KernelKind::CacheStore;
+        k.ints = {(int64_t)c.getSlot()};
+        if (c.getSlot() >= 0 && (size_t)c.getSlot() < plan.caches.size() &&
+            plan.caches[c.getSlot()].numHeads > 0)
+          slotStatus = useSlot(op, c.getSlot(), fb::CacheKind::Cross,
+                               plan.caches[c.getSlot()].numHeads, c.getKey());
+        else
+          slotStatus = {where(op) + ": cache slot " + std::to_string(c.getSlot()) +
+                        " is not read by any cached attention"};
       })
       .Default([&](Operation *) { known = false; });
   if (!known)
     return {where(op) + ": no CPU kernel for this op"};
+  if (!slotStatus.ok())
+    return slotStatus;
   std::string mnemonic = op->getName().stripDialect().str();
   for (Value result : op->getResults()) {
     if (!dtypeOf(result.getType()))
@@ -365,8 +428,15 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
   auto func = module.lookupSymbol<func::FuncOp>(options.function);
   if (!func || func.isExternal())
     return {"the module has no function '" + options.function + "'"};
-  if (!llvm::hasSingleElement(func.getBody()))
-    return {"function '" + options.function + "' must have one block"};
+
+  // The entry function, then the generation functions derived from it (in module order).
+  std::vector<func::FuncOp> functions = {func};
+  for (auto f : module.getOps<func::FuncOp>())
+    if (f != func && f->hasAttr("tfc.cache_op"))
+      functions.push_back(f);
+  for (func::FuncOp f : functions)
+    if (!llvm::hasSingleElement(f.getBody()))
+      return {"function '" + f.getSymName().str() + "' must have one block"};
 
   // Bounds.
   if (options.maxBatch < 1)
@@ -381,20 +451,22 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
             std::to_string(options.maxPositions) + ")"};
 
   // Symbols, in order of appearance on the arguments.
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (auto names = func.getArgAttrOfType<ArrayAttr>(i, "tfc.dims"))
-      for (Attribute a : names) {
-        auto name = dyn_cast<StringAttr>(a);
-        if (!name || name.getValue().empty())
-          continue;
-        if (llvm::any_of(plan.symbols, [&](const planner::Symbol &s) { return s.name == name.getValue(); }))
-          continue;
-        planner::Symbol sym;
-        sym.name = name.str();
-        sym.min = 1;
-        sym.max = sym.name == "batch" ? options.maxBatch : maxSeq;
-        plan.symbols.push_back(sym);
-      }
+  for (func::FuncOp f : functions)
+    for (unsigned i = 0; i < f.getNumArguments(); ++i)
+      if (auto names = f.getArgAttrOfType<ArrayAttr>(i, "tfc.dims"))
+        for (Attribute a : names) {
+          auto name = dyn_cast<StringAttr>(a);
+          if (!name || name.getValue().empty())
+            continue;
+          if (llvm::any_of(plan.symbols,
+                           [&](const planner::Symbol &s) { return s.name == name.getValue(); }))
+            continue;
+          planner::Symbol sym;
+          sym.name = name.str();
+          sym.min = 1;
+          sym.max = sym.name == "batch" ? options.maxBatch : maxSeq;
+          plan.symbols.push_back(sym);
+        }
 
   // Model info.
   if (auto a = module->getAttrOfType<StringAttr>("tfc.family"))
@@ -408,18 +480,48 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
     plan.model.unkId = a[2];
     plan.model.padId = a[3];
   }
+  if (auto g = module->getAttrOfType<DictionaryAttr>("tfc.generation")) {
+    auto str = [&](const char *key) {
+      auto v = g.getAs<StringAttr>(key);
+      return v ? v.str() : std::string();
+    };
+    plan.generation.mode = str("mode");
+    plan.generation.reason = str("reason");
+    plan.generation.tokenInput = str("token_input");
+    if (auto keys = g.getAs<ArrayAttr>("key_mask_inputs"))
+      for (Attribute k : keys)
+        if (auto n = dyn_cast<StringAttr>(k))
+          plan.generation.keyMaskInputs.push_back(n.str());
+  }
 
-  ShapeAnalysis shapes(plan.symbols);
-  std::string error;
-  if (!shapes.run(func, error))
-    return {"function '" + options.function + "': " + error};
-
-  plan.functions.emplace_back();
-  planner::Function &fn = plan.functions.back();
-  fn.name = options.function;
-  Lowering lowering(weights, plan, fn, shapes);
-  if (Status s = lowering.lowerBody(func); !s.ok())
-    return {"function '" + options.function + "': " + s.error};
+  std::map<std::string, int32_t> weightConstants;
+  int64_t numConstants = 0;
+  for (func::FuncOp f : functions) {
+    std::string name = f.getSymName().str();
+    ShapeAnalysis shapes(plan.symbols);
+    std::string error;
+    if (!shapes.run(f, error))
+      return {"function '" + name + "': " + error};
+    plan.functions.emplace_back();
+    planner::Function &fn = plan.functions.back();
+    fn.name = name;
+    if (auto op = f->getAttrOfType<StringAttr>("tfc.cache_op")) {
+      if (op.getValue() == "prefill")
+        fn.cacheOp = fb::CacheOp::Prefill;
+      else if (op.getValue() == "append")
+        fn.cacheOp = fb::CacheOp::Append;
+      else if (op.getValue() == "encode")
+        fn.cacheOp = fb::CacheOp::Encode;
+      else
+        return {"function '" + name + "': unknown tfc.cache_op '" + op.getValue().str() + "'"};
+    }
+    Lowering lowering(weights, plan, fn, shapes, weightConstants, numConstants, maxSeq);
+    if (Status s = lowering.lowerBody(f); !s.ok())
+      return {"function '" + name + "': " + s.error};
+  }
+  for (size_t i = 0; i < plan.caches.size(); ++i)
+    if (plan.caches[i].numHeads == 0)
+      return {"cache slot " + std::to_string(i) + " is never used"};
   return {};
 }
 

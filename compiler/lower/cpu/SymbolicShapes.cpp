@@ -200,7 +200,8 @@ SymShape ShapeAnalysis::computeShape(Operation *op, std::string &why) {
           [&](Operation *) { return broadcast(in(0), in(1)); })
       .Case<WhereOp>([&](Operation *) { return broadcast(broadcast(in(0), in(1)), in(2)); })
       .Case<SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, GeluOp, SoftmaxOp, CastOp,
-            LayerNormalizationOp, LayerNormOp, AttentionOp>([&](Operation *) { return in(0); })
+            LayerNormalizationOp, LayerNormOp, AttentionOp, CachedAttentionOp>(
+          [&](Operation *) { return in(0); })
       .Case<MatMulOp>([&](MatMulOp) {
         SymShape a = in(0), b = in(1);
         if (a.size() < 2 || b.size() < 2)

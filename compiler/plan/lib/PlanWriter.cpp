@@ -93,15 +93,34 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
       kernels.push_back(fb::CreateKernelDirect(fbb, k.kind, &k.inputs, &k.outputs, &k.ints,
                                                &k.floats, k.name.c_str()));
     functions.push_back(fb::CreateFunctionDirect(fbb, f.name.c_str(), &inputs, &outputs, &values,
-                                                 &kernels, f.arenaSize));
+                                                 &kernels, f.arenaSize, f.cacheOp));
   }
   fb::SpecialTokens tokens(plan.model.startId, plan.model.endId, plan.model.unkId,
                            plan.model.padId);
+  auto strings = [&](const std::vector<std::string> &list) {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> out;
+    for (const std::string &s : list)
+      out.push_back(fbb.CreateString(s));
+    return out;
+  };
+  std::vector<flatbuffers::Offset<flatbuffers::String>> vocabulary = strings(plan.model.vocabulary);
   auto model = fb::CreateModelInfoDirect(fbb, plan.model.family.c_str(), plan.model.name.c_str(),
-                                         &tokens);
+                                         &tokens, vocabulary.empty() ? nullptr : &vocabulary);
+  std::vector<flatbuffers::Offset<fb::CacheSlot>> caches;
+  for (const CacheSlot &c : plan.caches)
+    caches.push_back(fb::CreateCacheSlotDirect(fbb, c.name.c_str(), c.kind, c.numHeads,
+                                               c.headDim, c.maxLength));
+  flatbuffers::Offset<fb::Generation> generation = 0;
+  if (!plan.generation.mode.empty()) {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> keys =
+        strings(plan.generation.keyMaskInputs);
+    generation = fb::CreateGenerationDirect(fbb, plan.generation.mode.c_str(),
+                                            plan.generation.reason.c_str(),
+                                            plan.generation.tokenInput.c_str(), &keys);
+  }
   auto root = fb::CreatePlanDirect(fbb, tfc::plan::kPlanFormatMajor, tfc::plan::kPlanFormatMinor,
                                    kProducer, fb::Target::Cpu, model, &symbols, &functions,
-                                   &constants);
+                                   &constants, caches.empty() ? nullptr : &caches, generation);
   fb::FinishPlanBuffer(fbb, root);
 }
 

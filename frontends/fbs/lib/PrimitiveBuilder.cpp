@@ -131,7 +131,8 @@ Value PrimitiveBuilder::slice(Location loc, Value input, Value starts, Value end
                               ArrayRef<int64_t> axes, Type resultType) {
   return builder.create<mlir::tfc::SliceOp>(loc, resultType, input, starts, ends,
                                       builder.getDenseI64ArrayAttr(axes),
-                                      /*steps=*/DenseI64ArrayAttr());
+                                      /*steps=*/DenseI64ArrayAttr(),
+                                      /*cache_offset=*/DenseI64ArrayAttr());
 }
 
 Value PrimitiveBuilder::dimOf(Location loc, Value x, int64_t axis) {

@@ -358,7 +358,8 @@ FailureOr<Value> Importer::materializeTable(TensorInfo &t) {
     axes.push_back(i);
   return builder
       .create<mlir::tfc::SliceOp>(currentLoc, typeOf(t.dims, data.elem), table, starts, *ends,
-                                  builder.getDenseI64ArrayAttr(axes), DenseI64ArrayAttr())
+                                  builder.getDenseI64ArrayAttr(axes), DenseI64ArrayAttr(),
+                                  DenseI64ArrayAttr())
       .getResult();
 }
 

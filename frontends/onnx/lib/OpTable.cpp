@@ -1097,7 +1097,8 @@ Status importSlice(Importer &im, const onnx::NodeProto &n) {
   bool unit = llvm::all_of(steps, [](int64_t s) { return s == 1; });
   Value r = im.b().create<tfc_ir::SliceOp>(
       im.loc(), im.typeOf(dims, x.elem), v, *vs, *ve, im.b().getDenseI64ArrayAttr(axes),
-      unit ? DenseI64ArrayAttr() : im.b().getDenseI64ArrayAttr(steps));
+      unit ? DenseI64ArrayAttr() : im.b().getDenseI64ArrayAttr(steps),
+      DenseI64ArrayAttr());
   im.setOutput(n, 0, im.fromValue(r, dims));
   return {};
 }
@@ -1137,7 +1138,7 @@ Status importSplit(Importer &im, const onnx::NodeProto &n) {
     Value en = im.constant(ConstData{{1}, {(double)(offset + sizes[i])}, im.b().getI64Type()});
     Value r = im.b().create<tfc_ir::SliceOp>(im.loc(), im.typeOf(dims, x.elem), v, st, en,
                                              im.b().getDenseI64ArrayAttr({axis}),
-                                             DenseI64ArrayAttr());
+                                             DenseI64ArrayAttr(), DenseI64ArrayAttr());
     im.setOutput(n, i, im.fromValue(r, dims));
     offset += sizes[i];
   }

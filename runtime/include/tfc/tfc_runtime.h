@@ -146,6 +146,70 @@ size_t tfc_outputs_count(const tfc_outputs *outputs);
 tfc_status *tfc_outputs_get(const tfc_outputs *outputs, size_t index, tfc_tensor *out);
 void tfc_outputs_free(tfc_outputs *outputs); /* NULL is fine */
 
+/* ---- generation ------------------------------------------------------------------------ */
+/* Plans of generative models (causal decoders, encoder-decoders) carry how they generate:
+ * "kv-cache" (functions prefill / decode_step, and encode for encoder-decoders, over a KV cache
+ * in the session) or "recompute" (the compiler could not derive them: `reason` says why; each
+ * step then runs forward on the whole sequence). */
+typedef struct tfc_generation_info {
+  const char *mode;        /* "kv-cache", "recompute", or NULL when the plan does not generate */
+  const char *reason;      /* why "recompute" ("" otherwise) */
+  const char *token_input; /* the input carrying the token sequence, e.g. "input_ids" */
+  int64_t max_length;      /* most tokens (prompt + generated) per sequence */
+  int64_t max_batch;       /* most sequences at once (prompts x beam width) */
+  int64_t vocab_size;      /* logits per position */
+} tfc_generation_info;
+void tfc_plan_get_generation_info(const tfc_plan *plan, tfc_generation_info *out);
+
+/* The plan's vocabulary (token strings by id), when the model has one: count 0 otherwise.
+ * tfc_plan_token returns NULL for an id out of range. */
+size_t tfc_plan_vocabulary_size(const tfc_plan *plan);
+const char *tfc_plan_token(const tfc_plan *plan, int64_t id);
+
+typedef enum tfc_strategy { TFC_GREEDY = 0, TFC_SAMPLE = 1, TFC_BEAM = 2 } tfc_strategy;
+
+typedef struct tfc_generate_options {
+  size_t struct_size;        /* sizeof(tfc_generate_options), set by tfc_generate_options_init */
+  tfc_strategy strategy;     /* TFC_GREEDY (default) */
+  int64_t max_new_tokens;    /* per sequence (default 32) */
+  int64_t eos_id;            /* stop a sequence at this id; -1 (default): never stop early */
+  float temperature;         /* TFC_SAMPLE: > 0 (default 1) */
+  int64_t top_k;             /* TFC_SAMPLE: 0 (default) = off */
+  float top_p;               /* TFC_SAMPLE: (0, 1] (default 1) */
+  uint64_t seed;             /* TFC_SAMPLE: same seed and inputs give the same tokens */
+  int64_t beam_width;        /* TFC_BEAM (default 1 = greedy) */
+  float length_penalty;      /* TFC_BEAM: score = sum log p / length^penalty (default 1) */
+} tfc_generate_options;
+void tfc_generate_options_init(tfc_generate_options *options);
+
+/* Called with each new token of sequence `row` as it is chosen (greedy, sample; for beam search
+ * the tokens of the best sequences once the search ends). Return 0 to stop generating. */
+typedef int (*tfc_token_callback)(void *user_data, int64_t row, int64_t token);
+
+typedef struct tfc_generation tfc_generation;
+
+/* Generates from `num_prompts` prompts: prompt i is tokens[offsets[i] .. offsets[i+1]) (offsets
+ * has num_prompts + 1 entries; prompts may differ in length). `inputs` are the model's other
+ * inputs with one row per prompt (e.g. an encoder-decoder's src_ids and src_mask); inputs that
+ * cover every position (an attention mask) are built by the runtime. `callback` may be NULL.
+ * The session's KV cache is overwritten. */
+tfc_status *tfc_session_generate(tfc_session *session, const int64_t *tokens,
+                                 const int64_t *offsets, size_t num_prompts,
+                                 const tfc_tensor *inputs, size_t num_inputs,
+                                 const tfc_generate_options *options, tfc_token_callback callback,
+                                 void *user_data, tfc_generation **out);
+size_t tfc_generation_count(const tfc_generation *generation);
+/* Sequence `index`: the prompt followed by the generated tokens; NULL when out of range. */
+const int64_t *tfc_generation_tokens(const tfc_generation *generation, size_t index,
+                                     size_t *length);
+typedef struct tfc_generation_stats {
+  int64_t prompt_tokens, generated_tokens, decode_steps;
+  double prefill_ms; /* the prompt (encode + prefill) */
+  double decode_ms;  /* every decode step */
+} tfc_generation_stats;
+void tfc_generation_get_stats(const tfc_generation *generation, tfc_generation_stats *out);
+void tfc_generation_free(tfc_generation *generation); /* NULL is fine */
+
 /* ---- profiling ------------------------------------------------------------------------- */
 /* When enabled, each run accumulates time per kernel. */
 void tfc_session_set_profiling(tfc_session *session, int enable);

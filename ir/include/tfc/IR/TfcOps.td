@@ -276,9 +276,15 @@ def Tfc_SliceOp : Tfc_Op<"slice", [Pure]> {
     ```mlir
     %p = tfc.slice %table, %starts, %ends {axes = array<i64: 0>} : (tensor<64x64xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x64xf32>
     ```
+
+    In a generation step function (see `tfc.cached_attention`), `cache_offset`
+    (one 0/1 per axis) marks the axes whose `starts` and `ends` are shifted by
+    the number of positions the KV cache already holds: a slice of a position
+    table `[0, seq)` becomes `[past, past + seq)`.
   }];
   let arguments = (ins Tfc_Tensor:$input, Tfc_I64Tensor:$starts, Tfc_I64Tensor:$ends,
-                       DenseI64ArrayAttr:$axes, OptionalAttr<DenseI64ArrayAttr>:$steps);
+                       DenseI64ArrayAttr:$axes, OptionalAttr<DenseI64ArrayAttr>:$steps,
+                       OptionalAttr<DenseI64ArrayAttr>:$cache_offset);
   let results = (outs Tfc_Tensor:$result);
   let assemblyFormat = "$input `,` $starts `,` $ends attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -422,7 +428,8 @@ def Tfc_EmbeddingOp : Tfc_InferOp<"embedding", [AttrSizedOperandSegments]> {
   let description = [{
     `result[b, s] = tokens[ids[b, s]] * scale + positions[s] (+ types[type_ids[b, s]])`
     with `ids`/`type_ids` `[B, S]` and tables `[*, D]`; `positions` needs at
-    least `S` rows.
+    least `S` rows. With `cache_offset` (generation step functions) token `s`
+    takes position row `past + s`, `past` being the positions the KV cache holds.
 
     ```mlir
     %e = tfc.embedding %ids, %tok, %pos {scale = 1.0 : f32}
@@ -431,11 +438,64 @@ def Tfc_EmbeddingOp : Tfc_InferOp<"embedding", [AttrSizedOperandSegments]> {
   }];
   let arguments = (ins Tfc_IndexTensor:$ids, Tfc_FloatTensor:$tokens, Tfc_FloatTensor:$positions,
                        Optional<Tfc_IndexTensor>:$type_ids, Optional<Tfc_FloatTensor>:$types,
-                       DefaultValuedAttr<F32Attr, "1.0">:$scale);
+                       DefaultValuedAttr<F32Attr, "1.0">:$scale, UnitAttr:$cache_offset);
   let results = (outs Tfc_FloatTensor:$result);
   let assemblyFormat = [{
     $ids `,` $tokens `,` $positions (`types` `(` $type_ids^ `,` $types `)`)? attr-dict `:` functional-type(operands, results)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Generation: the KV cache (ops of the derived prefill / decode_step / encode)
+//===----------------------------------------------------------------------===//
+
+def Tfc_CachedAttentionOp : Tfc_Op<"cached_attention",
+    [AttrSizedOperandSegments, MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "attention over the KV cache slot `slot`";
+  let description = [{
+    The attention of a generation step. The session's KV cache holds, per
+    slot, the keys and values of earlier positions; `past` is how many.
+
+    Self (no `cross`): `key` and `value` (`[B, S, D]`, this step's new
+    positions) are appended to the slot at positions `[past, past + S)`, then
+    `query` `[B, S, D]` attends the slot's `past + S` keys, query `i` seeing
+    keys `j <= past + i` (`mask_kind` is `causal` or `causal_padding`).
+
+    Cross (`cross`): `key` and `value` are absent; the slot holds the keys and
+    values `tfc.cache_store` wrote in `encode`, and the query attends all of
+    them (`mask_kind` `none` or `padding`).
+
+    `mask` broadcasts to `[B, H, S, keys]` as for `tfc.attention`.
+
+    ```mlir
+    %o = tfc.cached_attention %q, %k, %v {num_heads = 4 : i64, scale = 0.25 : f32, mask_kind = #tfc<mask causal>, slot = 0 : i64}
+           : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$query, Optional<Tfc_FloatTensor>:$key,
+                       Optional<Tfc_FloatTensor>:$value, Optional<Tfc_Tensor>:$mask,
+                       I64Attr:$num_heads, F32Attr:$scale,
+                       DefaultValuedAttr<Tfc_MaskKindAttr, "MaskKind::none">:$mask_kind,
+                       I64Attr:$slot, UnitAttr:$cross);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query (`key` `(` $key^ `)`)? (`value` `(` $value^ `)`)? (`mask` `(` $mask^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfc_CacheStoreOp : Tfc_Op<"cache_store", [MemoryEffects<[MemWrite]>]> {
+  let summary = "writes the keys and values of a cross-attention into a cache slot";
+  let description = [{
+    In `encode`: `key` and `value` `[B, S, D]` (projections of the encoder's
+    output) become the contents of cross-attention slot `slot`.
+
+    ```mlir
+    tfc.cache_store %k, %v {slot = 2 : i64} : tensor<?x?x64xf32>, tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$key, Tfc_FloatTensor:$value, I64Attr:$slot);
+  let assemblyFormat = "$key `,` $value attr-dict `:` type($key) `,` type($value)";
 }
 
 #endif // TFC_OPS_TD

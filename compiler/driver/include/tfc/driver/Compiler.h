@@ -14,6 +14,7 @@
 #include "FusionReport.h"
 #include "tfc/frontends/FbsFrontend.h"
 #include "tfc/frontends/OnnxFrontend.h"
+#include "tfc/generation/DeriveGeneration.h"
 #include "tfc/plan/PlanDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -33,6 +34,7 @@ struct CompileOptions {
   int64_t maxSeq = 0;     // --max-seq: bound of every sequence symbol (0: the model's max
                           // positions; for ONNX 512 unless the model's tables are smaller);
                           // may not exceed the model's max positions
+  bool generation = true; // derive prefill/decode_step/encode for generative models
 };
 
 /// What buildPlan() reports about the plan of `forward`.
@@ -59,6 +61,8 @@ struct CompileResult {
   /// ONNX models (`.onnx`): the initializers' bytes and the sequence bound the importer used.
   std::shared_ptr<tfc::onnxfe::WeightStore> onnxWeights;
   int64_t onnxMaxSeq = 0;
+  /// How the model generates ("kv-cache" / "recompute" / "" when it does not).
+  tfc::generation::GenerationInfo generation;
   PlanSummary plan;                          // filled by buildPlan()
 };
 

@@ -83,6 +83,7 @@ struct Function {
   std::vector<Kernel> kernels;   // in execution order
   uint64_t arenaSize = 0;        // set by the MemoryPlanner
   uint64_t naiveBytes = 0;       // sum of every intermediate's 64-aligned max size (no reuse)
+  fb::CacheOp cacheOp = fb::CacheOp::None;
 };
 
 struct Constant {
@@ -95,6 +96,21 @@ struct Constant {
 struct ModelInfo {
   std::string family, name;
   int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
+  std::vector<std::string> vocabulary; // token strings by id (may be empty)
+};
+
+/// A KV-cache slot (plan.fbs CacheSlot).
+struct CacheSlot {
+  std::string name;
+  fb::CacheKind kind = fb::CacheKind::Self;
+  int32_t numHeads = 0, headDim = 0;
+  int64_t maxLength = 0;
+};
+
+/// How the plan generates (plan.fbs Generation); absent when `mode` is empty.
+struct Generation {
+  std::string mode, reason, tokenInput;
+  std::vector<std::string> keyMaskInputs;
 };
 
 struct Plan {
@@ -102,6 +118,8 @@ struct Plan {
   std::vector<Symbol> symbols;
   std::vector<Function> functions;
   std::vector<Constant> constants;
+  std::vector<CacheSlot> caches;
+  Generation generation;
 };
 
 /// Bytes per element (Bool is one byte).

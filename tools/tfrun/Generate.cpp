@@ -1,0 +1,253 @@
+//===- Generate.cpp - tfrun --generate: prompts in, streamed tokens out ----------------------===//
+//
+// Prompts come from the token input's --input file (rows of [batch, len]), from --text (through
+// the plan's vocabulary, one token per character), or default to <START> (one per row of the
+// fixed inputs). Everything goes through tfc_session_generate; this file only prepares inputs,
+// prints, and writes tokens.npy.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "Generate.h"
+
+#include "Inputs.h"
+#include "Npy.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <memory>
+
+namespace tfc::tfrun {
+
+namespace {
+
+Status take(tfc_status *st) {
+  if (!st)
+    return Status::success();
+  const char *m = tfc_status_message(st);
+  std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
+  tfc_status_free(st);
+  return Status::error(message);
+}
+
+/// Splits UTF-8 text into code points (invalid bytes become one-byte pieces).
+std::vector<std::string> codePoints(const std::string &text) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = text[i];
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (i + n > text.size())
+      n = 1;
+    out.push_back(text.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+struct Printer {
+  const tfc_plan *plan;
+  std::FILE *out;
+  int64_t rows;
+  bool text; // the plan has a vocabulary
+  int64_t eosId;
+};
+
+int printToken(void *user, int64_t row, int64_t token) {
+  auto *p = static_cast<Printer *>(user);
+  const char *s = p->text ? tfc_plan_token(p->plan, token) : nullptr;
+  if (p->rows > 1)
+    std::fprintf(p->out, "[%lld] ", (long long)row);
+  if (s && token != p->eosId)
+    std::fputs(s, p->out);
+  else
+    std::fprintf(p->out, p->rows > 1 ? "%lld" : "%lld ", (long long)token);
+  if (p->rows > 1)
+    std::fputc('\n', p->out);
+  std::fflush(p->out);
+  return 1;
+}
+
+double perSecond(double count, double ms) { return ms > 0 ? count * 1000.0 / ms : 0.0; }
+
+} // namespace
+
+Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &info,
+                   std::FILE *out) {
+  tfc_generation_info gen;
+  tfc_plan_get_generation_info(plan, &gen);
+  if (!gen.mode)
+    return Status::error("plan '" + options.plan + "' does not generate (family '" +
+                         std::string(info.family ? info.family : "") +
+                         "': no causal self-attention with per-position logits)");
+  std::string tokensInput = options.tokensInput.empty() ? gen.token_input : options.tokensInput;
+  if (tokensInput != gen.token_input)
+    return Status::error("--tokens-input '" + tokensInput + "': the plan generates through '" +
+                         gen.token_input + "'");
+
+  // Inputs: the prompts (token input) and the fixed ones.
+  std::vector<std::vector<int64_t>> prompts;
+  std::vector<HostTensor> fixed;
+  for (const auto &[name, file] : options.inputs) {
+    NpyArray a;
+    if (Status s = readNpy(file, a); !s.ok())
+      return s;
+    if (name == tokensInput) {
+      if (!options.texts.empty())
+        return Status::error("give the prompts either with --input " + name + "=... or --text");
+      if (a.shape.size() != 2 || a.shape[1] < 1 ||
+          (a.dtype != NpyDtype::I64 && a.dtype != NpyDtype::I32))
+        return Status::error(file + ": the prompts must be int64 or int32 [batch, len >= 1]");
+      for (int64_t r = 0; r < a.shape[0]; ++r) {
+        std::vector<int64_t> p(size_t(a.shape[1]));
+        for (int64_t c = 0; c < a.shape[1]; ++c) {
+          size_t i = size_t(r * a.shape[1] + c);
+          if (a.dtype == NpyDtype::I64)
+            std::memcpy(&p[size_t(c)], a.data.data() + 8 * i, 8);
+          else {
+            int32_t v;
+            std::memcpy(&v, a.data.data() + 4 * i, 4);
+            p[size_t(c)] = v;
+          }
+        }
+        prompts.push_back(std::move(p));
+      }
+      continue;
+    }
+    HostTensor t;
+    if (Status s = tensorFromNpy(name, file, std::move(a), t); !s.ok())
+      return s;
+    fixed.push_back(std::move(t));
+  }
+  for (const std::string &text : options.texts) {
+    size_t vocab = tfc_plan_vocabulary_size(plan);
+    if (vocab == 0)
+      return Status::error("--text needs a plan with a vocabulary (this one has none); give the "
+                           "token ids with --input " + tokensInput + "=FILE.npy");
+    std::map<std::string, int64_t> ids;
+    for (size_t i = 0; i < vocab; ++i)
+      if (const char *s = tfc_plan_token(plan, int64_t(i)); s && *s)
+        ids.emplace(s, int64_t(i));
+    std::vector<int64_t> p;
+    if (info.start_id >= 0)
+      p.push_back(info.start_id);
+    for (const std::string &c : codePoints(text)) {
+      auto it = ids.find(c);
+      if (it == ids.end() && info.unk_id < 0)
+        return Status::error("--text: '" + c + "' is not in the vocabulary and the model has no "
+                             "<UNK>");
+      p.push_back(it == ids.end() ? info.unk_id : it->second);
+    }
+    prompts.push_back(std::move(p));
+  }
+  if (prompts.empty()) {
+    if (info.start_id < 0)
+      return Status::error("no prompt: give --input " + tokensInput +
+                           "=FILE.npy (int64 [batch, len]) or --text");
+    int64_t rows = fixed.empty() || fixed[0].dims.empty() ? 1 : fixed[0].dims[0];
+    prompts.assign(size_t(rows), std::vector<int64_t>{info.start_id});
+  }
+
+  tfc_generate_options go;
+  tfc_generate_options_init(&go);
+  go.strategy = options.strategy == "sample" ? TFC_SAMPLE
+                : options.strategy == "beam" ? TFC_BEAM
+                                             : TFC_GREEDY;
+  go.max_new_tokens = options.maxNewTokens;
+  bool modelFbs = std::strcmp(info.family ? info.family : "", "onnx") != 0;
+  go.eos_id = options.hasEosId ? options.eosId : (modelFbs ? info.end_id : -1);
+  go.temperature = float(options.temperature);
+  go.top_k = options.topK;
+  go.top_p = float(options.topP);
+  go.seed = uint64_t(options.seed);
+  go.beam_width = options.beamWidth;
+  go.length_penalty = float(options.lengthPenalty);
+
+  tfc_session_options so;
+  tfc_session_options_init(&so);
+  so.num_threads = options.threads;
+  tfc_session *rawSession = nullptr;
+  if (Status s = take(tfc_session_create(plan, &so, &rawSession)); !s.ok())
+    return s;
+  std::unique_ptr<tfc_session, void (*)(tfc_session *)> session(rawSession, tfc_session_release);
+
+  std::vector<int64_t> tokens, offsets = {0};
+  for (const auto &p : prompts) {
+    tokens.insert(tokens.end(), p.begin(), p.end());
+    offsets.push_back(int64_t(tokens.size()));
+  }
+  std::vector<tfc_tensor> views;
+  for (const HostTensor &t : fixed)
+    views.push_back(t.view());
+
+  std::fprintf(out, "generating: %zu prompt(s), %s, up to %d new tokens, %s (%s)%s\n",
+               prompts.size(), options.strategy.c_str(), options.maxNewTokens,
+               go.eos_id >= 0 ? ("eos " + std::to_string(go.eos_id)).c_str() : "no eos",
+               gen.mode, *gen.reason ? gen.reason : "prefill + decode_step");
+  Printer printer{plan, out, int64_t(prompts.size()), tfc_plan_vocabulary_size(plan) > 0,
+                  go.eos_id};
+  if (printer.text && prompts.size() == 1) {
+    for (int64_t t : prompts[0])
+      if (t != info.start_id)
+        if (const char *s = tfc_plan_token(plan, t))
+          std::fputs(s, out);
+  }
+  std::vector<double> decodeRates;
+  std::unique_ptr<tfc_generation, void (*)(tfc_generation *)> result(nullptr, tfc_generation_free);
+  tfc_generation_stats stats{};
+  int runs = options.warmup + options.iterations;
+  for (int run = 0; run < runs; ++run) {
+    bool stream = run == runs - 1; // stream the last (timed) run only
+    tfc_generation *raw = nullptr;
+    if (Status s = take(tfc_session_generate(session.get(), tokens.data(), offsets.data(),
+                                             prompts.size(), views.data(), views.size(), &go,
+                                             stream ? printToken : nullptr, &printer, &raw));
+        !s.ok())
+      return s;
+    result.reset(raw);
+    tfc_generation_get_stats(raw, &stats);
+    if (run >= options.warmup)
+      decodeRates.push_back(perSecond(double(stats.decode_steps) * double(prompts.size()) *
+                                          (options.strategy == "beam" ? options.beamWidth : 1),
+                                      stats.decode_ms));
+  }
+  std::fputc('\n', out);
+
+  // Throughput: rows fed per decode step (beam rows included).
+  int64_t rowsPerStep = int64_t(prompts.size()) * (options.strategy == "beam" ? options.beamWidth : 1);
+  double decodeTokens = double(stats.decode_steps) * double(rowsPerStep);
+  std::sort(decodeRates.begin(), decodeRates.end());
+  std::fprintf(out, "prefill: %lld tokens in %.3f ms (%.1f tokens/s)\n",
+               (long long)stats.prompt_tokens, stats.prefill_ms,
+               perSecond(double(stats.prompt_tokens), stats.prefill_ms));
+  std::fprintf(out, "decode: %lld tokens in %.3f ms (%.1f tokens/s; %lld steps x %lld rows)\n",
+               (long long)decodeTokens, stats.decode_ms,
+               decodeRates.empty() ? 0.0 : decodeRates[decodeRates.size() / 2],
+               (long long)stats.decode_steps, (long long)rowsPerStep);
+  if (options.iterations > 1)
+    std::fprintf(out, "decode tokens/s over %d runs: min %.1f, median %.1f, max %.1f\n",
+                 options.iterations, decodeRates.front(), decodeRates[decodeRates.size() / 2],
+                 decodeRates.back());
+
+  if (!options.outputDir.empty()) {
+    size_t n = tfc_generation_count(result.get()), width = 0;
+    for (size_t i = 0; i < n; ++i) {
+      size_t len = 0;
+      tfc_generation_tokens(result.get(), i, &len);
+      width = std::max(width, len);
+    }
+    int64_t pad = go.eos_id >= 0 ? go.eos_id : (info.pad_id >= 0 ? info.pad_id : 0);
+    std::vector<int64_t> all(n * width, pad);
+    for (size_t i = 0; i < n; ++i) {
+      size_t len = 0;
+      const int64_t *seq = tfc_generation_tokens(result.get(), i, &len);
+      std::copy(seq, seq + len, all.begin() + long(i * width));
+    }
+    std::string path = options.outputDir + "/tokens.npy";
+    if (Status s = writeNpyAtomically(path, NpyDtype::I64, {int64_t(n), int64_t(width)}, all.data());
+        !s.ok())
+      return s;
+    std::fprintf(out, "wrote %s: int64 [%zu, %zu]\n", path.c_str(), n, width);
+  }
+  return Status::success();
+}
+
+} // namespace tfc::tfrun
