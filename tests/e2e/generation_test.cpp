@@ -487,4 +487,103 @@ TEST(Generation, ErrorsNameTheProblem) {
   EXPECT_NE(g.error.find("input_ids"), std::string::npos) << g.error;
 }
 
+// ---- greedy, token-exact with the PyTorch loops (tests/generation/manifest.json) -----------
+
+const std::string kGenDir = kSource + "/tests/generation";
+
+struct GreedyCase {
+  std::string name, source, tokenInput, expected;
+  std::vector<std::pair<std::string, std::string>> inputs; // name, file
+  int64_t newTokens = 0;
+};
+
+std::vector<GreedyCase> greedyCases() {
+  std::ifstream f(kGenDir + "/manifest.json");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  tfc::minijson::Value root;
+  std::string why;
+  std::vector<GreedyCase> out;
+  if (!tfc::minijson::Parser(ss.str()).parse(root, why))
+    return out;
+  for (const auto &c : root["cases"].array) {
+    GreedyCase g;
+    g.name = c["name"].string;
+    g.source = c["source"].string;
+    g.tokenInput = c["token_input"].string;
+    g.expected = c["expected_tokens"].string;
+    g.newTokens = int64_t(c["new_tokens"].number);
+    for (const auto &[name, file] : c["inputs"].object)
+      g.inputs.push_back({name, file.string});
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+TEST(GreedyVsPyTorch, ManifestHasTheFourCases) {
+  std::vector<std::string> names;
+  for (const GreedyCase &c : greedyCases())
+    names.push_back(c.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"decoder", "encdec", "gpt2_tiny", "torch_seq2seq"}));
+}
+
+class GreedyVsPyTorch : public ::testing::TestWithParam<GreedyCase> {};
+
+TEST_P(GreedyVsPyTorch, TokenExact) {
+  const GreedyCase &c = GetParam();
+  std::string path = compile(c.source, "--max-batch 4");
+  ASSERT_FALSE(path.empty());
+  PlanPtr plan = open(path);
+  tfc_generation_info g;
+  tfc_plan_get_generation_info(plan.get(), &g);
+  ASSERT_TRUE(g.mode);
+  EXPECT_STREQ(g.mode, "kv-cache") << g.reason;
+  ASSERT_EQ(std::string(g.token_input), c.tokenInput);
+
+  std::vector<std::vector<int64_t>> prompts;
+  std::vector<Tensor> fixed;
+  for (const auto &[name, file] : c.inputs) {
+    tfc::tfrun::NpyArray a;
+    tfc::tfrun::Status st = tfc::tfrun::readNpy(kGenDir + "/" + file, a);
+    ASSERT_TRUE(st.ok()) << st.message;
+    ASSERT_EQ(a.shape.size(), 2u) << file;
+    std::vector<int64_t> values(size_t(a.numElements()));
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (a.dtype == tfc::tfrun::NpyDtype::I64)
+        std::memcpy(&values[i], a.data.data() + 8 * i, 8);
+      else if (a.dtype == tfc::tfrun::NpyDtype::Bool || a.dtype == tfc::tfrun::NpyDtype::U8)
+        values[i] = a.data[i];
+      else
+        FAIL() << file << ": unexpected dtype";
+    }
+    if (name == c.tokenInput) {
+      for (int64_t r = 0; r < a.shape[0]; ++r)
+        prompts.emplace_back(values.begin() + r * a.shape[1], values.begin() + (r + 1) * a.shape[1]);
+    } else {
+      tfc_dtype dtype = a.dtype == tfc::tfrun::NpyDtype::I64 ? TFC_I64 : TFC_BOOL;
+      fixed.push_back(Tensor::ints(name, dtype, a.shape, values));
+    }
+  }
+  tfc_generate_options o = options(TFC_GREEDY, c.newTokens);
+  Generated got = generate(plan.get(), prompts, fixed, o);
+  ASSERT_EQ(got.error, "");
+
+  tfc::tfrun::NpyArray ref;
+  tfc::tfrun::Status st = tfc::tfrun::readNpy(kGenDir + "/" + c.expected, ref);
+  ASSERT_TRUE(st.ok()) << st.message;
+  ASSERT_EQ(ref.shape.size(), 2u);
+  ASSERT_EQ(got.sequences.size(), size_t(ref.shape[0]));
+  for (int64_t r = 0; r < ref.shape[0]; ++r) {
+    std::vector<int64_t> expected(size_t(ref.shape[1]));
+    std::memcpy(expected.data(), ref.data.data() + 8 * r * ref.shape[1], 8 * size_t(ref.shape[1]));
+    EXPECT_EQ(got.sequences[size_t(r)], expected) << c.name << " row " << r;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Manifest, GreedyVsPyTorch, ::testing::ValuesIn(greedyCases()),
+                         [](const ::testing::TestParamInfo<GreedyCase> &info) {
+                           return info.param.name;
+                         });
+
 } // namespace

@@ -122,10 +122,20 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
     if (vocab == 0)
       return Status::error("--text needs a plan with a vocabulary (this one has none); give the "
                            "token ids with --input " + tokensInput + "=FILE.npy");
+    // One token per character: the vocabulary must be character-level (special tokens aside).
+    // Subword tokenizers (WordPiece, BPE) are not read here.
     std::map<std::string, int64_t> ids;
-    for (size_t i = 0; i < vocab; ++i)
-      if (const char *s = tfc_plan_token(plan, int64_t(i)); s && *s)
-        ids.emplace(s, int64_t(i));
+    for (size_t i = 0; i < vocab; ++i) {
+      const char *s = tfc_plan_token(plan, int64_t(i));
+      std::string t = s ? s : "";
+      bool special = t.size() > 2 && t.front() == '<' && t.back() == '>';
+      if (!t.empty() && !special && codePoints(t).size() != 1)
+        return Status::error("--text: the plan's vocabulary is not character-level (token " +
+                             std::to_string(i) + " is '" + t + "'); give the token ids with "
+                             "--input " + tokensInput + "=FILE.npy");
+      if (!t.empty())
+        ids.emplace(t, int64_t(i));
+    }
     std::vector<int64_t> p;
     if (info.start_id >= 0)
       p.push_back(info.start_id);
@@ -178,10 +188,12 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   for (const HostTensor &t : fixed)
     views.push_back(t.view());
 
-  std::fprintf(out, "generating: %zu prompt(s), %s, up to %d new tokens, %s (%s)%s\n",
+  std::string how = std::string(gen.mode) == "kv-cache" ? "KV cache: prefill + decode_step"
+                                                       : std::string("recompute: ") + gen.reason;
+  std::fprintf(out, "generating: %zu prompt(s), %s, up to %d new tokens, %s; %s\n",
                prompts.size(), options.strategy.c_str(), options.maxNewTokens,
                go.eos_id >= 0 ? ("eos " + std::to_string(go.eos_id)).c_str() : "no eos",
-               gen.mode, *gen.reason ? gen.reason : "prefill + decode_step");
+               how.c_str());
   Printer printer{plan, out, int64_t(prompts.size()), tfc_plan_vocabulary_size(plan) > 0,
                   go.eos_id};
   if (printer.text && prompts.size() == 1) {
