@@ -10,6 +10,7 @@
 
 #include "Inputs.h"
 #include "Npy.h"
+#include "Run.h"
 
 #include <algorithm>
 #include <cstring>
@@ -208,6 +209,10 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   int runs = options.warmup + options.iterations;
   for (int run = 0; run < runs; ++run) {
     bool stream = run == runs - 1; // stream the last (timed) run only
+    if (options.profile && stream) {
+      tfc_session_profile_reset(session.get());
+      tfc_session_set_profiling(session.get(), 1);
+    }
     tfc_generation *raw = nullptr;
     if (Status s = take(tfc_session_generate(session.get(), tokens.data(), offsets.data(),
                                              prompts.size(), views.data(), views.size(), &go,
@@ -239,6 +244,12 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
                  options.iterations, decodeRates.front(), decodeRates[decodeRates.size() / 2],
                  decodeRates.back());
 
+  if (options.profile) {
+    std::fprintf(out, "profile of decode_step (%lld steps):\n", (long long)stats.decode_steps);
+    if (Status s = printProfile(session.get(), "decode_step", int(std::max<int64_t>(1, stats.decode_steps)), out);
+        !s.ok())
+      return s;
+  }
   if (!options.outputDir.empty()) {
     size_t n = tfc_generation_count(result.get()), width = 0;
     for (size_t i = 0; i < n; ++i) {

@@ -181,6 +181,8 @@ Status printOutputs(const tfc_outputs *outputs, std::FILE *out) {
   return Status::success();
 }
 
+} // namespace
+
 Status printProfile(const tfc_session *session, const std::string &function, int runs,
                     std::FILE *out) {
   std::vector<KernelTime> entries;
@@ -194,6 +196,8 @@ Status printProfile(const tfc_session *session, const std::string &function, int
   std::fputs(formatProfile(aggregateProfile(entries), runs).c_str(), out);
   return Status::success();
 }
+
+namespace {
 
 Status describePlan(const std::string &path, const tfc_plan *plan, const tfc_plan_info &info,
                     std::FILE *out) {

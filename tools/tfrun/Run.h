@@ -10,9 +10,15 @@
 #include "Args.h"
 #include "Status.h"
 
+#include "tfc/tfc_runtime.h"
+
 #include <cstdio>
 
 namespace tfc::tfrun {
+
+/// Prints the kernel profile of `function` (accumulated over `runs` runs).
+Status printProfile(const tfc_session *session, const std::string &function, int runs,
+                    std::FILE *out);
 
 /// Does what `options` ask, printing results to `out`.
 Status runTool(const Options &options, std::FILE *out);
