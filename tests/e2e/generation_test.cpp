@@ -16,6 +16,7 @@
 #include "tfrun/Npy.h"
 
 #include "tfc/tfc_runtime.h"
+#include "tfc/tfc_runtime.hpp"
 
 #include <gtest/gtest.h>
 
@@ -585,5 +586,35 @@ INSTANTIATE_TEST_SUITE_P(Manifest, GreedyVsPyTorch, ::testing::ValuesIn(greedyCa
                          [](const ::testing::TestParamInfo<GreedyCase> &info) {
                            return info.param.name;
                          });
+
+TEST(Generation, CallbackStreamsTokensInOrderAndCanStop) {
+  std::string path = compile("examples/models/decoder.fbs", "--max-batch 2");
+  ASSERT_FALSE(path.empty());
+  tfc::Plan plan;
+  ASSERT_TRUE(tfc::Plan::open(path.c_str(), &plan).ok());
+  tfc::Session s;
+  ASSERT_TRUE(tfc::Session::create(plan, 2, &s).ok());
+  tfc_generate_options o = options(TFC_GREEDY, 12);
+  std::vector<std::vector<int64_t>> streamed(2);
+  tfc::Generation g;
+  tfc::Status st = s.generate({{1, 5, 6}, {1, 9}}, nullptr, 0, o, &g, [&](int64_t row, int64_t t) {
+    streamed[size_t(row)].push_back(t);
+    return true;
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(g.size(), 2u);
+  for (size_t r = 0; r < 2; ++r) {
+    std::vector<int64_t> seq = g[r];
+    ASSERT_EQ(streamed[r].size(), 12u);
+    EXPECT_TRUE(std::equal(streamed[r].begin(), streamed[r].end(), seq.end() - 12)) << r;
+  }
+  EXPECT_EQ(g.stats().generated_tokens, 24);
+  // Returning false stops the generation early.
+  int calls = 0;
+  st = s.generate({{1, 5, 6}}, nullptr, 0, o, &g, [&](int64_t, int64_t) { return ++calls < 3; });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(g[0].size(), 3u + 3u);
+}
 
 } // namespace

@@ -20,6 +20,9 @@
 
 #include "tfc/tfc_runtime.h"
 
+#include <functional>
+#include <vector>
+
 #include <string>
 #include <utility>
 
@@ -113,6 +116,23 @@ public:
   }
 };
 
+/// The sequences of a generation (prompt + generated tokens each).
+class Generation : public detail::Handle<tfc_generation, tfc_generation_free> {
+public:
+  using Handle::Handle;
+  size_t size() const { return tfc_generation_count(p_); }
+  std::vector<int64_t> operator[](size_t i) const {
+    size_t n = 0;
+    const int64_t *t = tfc_generation_tokens(p_, i, &n);
+    return t ? std::vector<int64_t>(t, t + n) : std::vector<int64_t>();
+  }
+  tfc_generation_stats stats() const {
+    tfc_generation_stats s;
+    tfc_generation_get_stats(p_, &s);
+    return s;
+  }
+};
+
 class Session : public detail::Handle<tfc_session, tfc_session_release> {
 public:
   using Handle::Handle;
@@ -133,6 +153,25 @@ public:
     return s;
   }
   void setProfiling(bool on) { tfc_session_set_profiling(p_, on ? 1 : 0); }
+  /// Generates from `prompts` (other inputs one row per prompt); `onToken(row, token)` returning
+  /// false stops. See tfc_session_generate.
+  Status generate(const std::vector<std::vector<int64_t>> &prompts, const tfc_tensor *inputs,
+                  size_t numInputs, const tfc_generate_options &options, Generation *out,
+                  std::function<bool(int64_t, int64_t)> onToken = {}) {
+    std::vector<int64_t> tokens, offsets{0};
+    for (const auto &p : prompts) {
+      tokens.insert(tokens.end(), p.begin(), p.end());
+      offsets.push_back(int64_t(tokens.size()));
+    }
+    tfc_token_callback thunk = [](void *user, int64_t row, int64_t token) -> int {
+      return (*static_cast<std::function<bool(int64_t, int64_t)> *>(user))(row, token) ? 1 : 0;
+    };
+    tfc_generation *g = nullptr;
+    Status s(tfc_session_generate(p_, tokens.data(), offsets.data(), prompts.size(), inputs,
+                                  numInputs, &options, onToken ? thunk : nullptr, &onToken, &g));
+    *out = Generation(g);
+    return s;
+  }
 };
 
 } // namespace tfc
