@@ -52,17 +52,18 @@ struct Printer {
   int64_t eosId;
 };
 
-int printToken(void *user, int64_t row, int64_t token) {
+/// One token as text (the vocabulary's string) or as an id.
+std::string tokenText(const Printer &p, int64_t token) {
+  const char *s = p.text ? tfc_plan_token(p.plan, token) : nullptr;
+  if (s && token != p.eosId)
+    return s;
+  return (p.text ? "<" + std::to_string(token) + ">" : std::to_string(token) + " ");
+}
+
+/// Streams the tokens of a single sequence as they come.
+int printToken(void *user, int64_t, int64_t token) {
   auto *p = static_cast<Printer *>(user);
-  const char *s = p->text ? tfc_plan_token(p->plan, token) : nullptr;
-  if (p->rows > 1)
-    std::fprintf(p->out, "[%lld] ", (long long)row);
-  if (s && token != p->eosId)
-    std::fputs(s, p->out);
-  else
-    std::fprintf(p->out, p->rows > 1 ? "%lld" : "%lld ", (long long)token);
-  if (p->rows > 1)
-    std::fputc('\n', p->out);
+  std::fputs(tokenText(*p, token).c_str(), p->out);
   std::fflush(p->out);
   return 1;
 }
@@ -214,9 +215,11 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       tfc_session_set_profiling(session.get(), 1);
     }
     tfc_generation *raw = nullptr;
+    bool single = prompts.size() == 1;
     if (Status s = take(tfc_session_generate(session.get(), tokens.data(), offsets.data(),
                                              prompts.size(), views.data(), views.size(), &go,
-                                             stream ? printToken : nullptr, &printer, &raw));
+                                             stream && single ? printToken : nullptr, &printer,
+                                             &raw));
         !s.ok())
       return s;
     result.reset(raw);
@@ -227,6 +230,16 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
                                       stats.decode_ms));
   }
   std::fputc('\n', out);
+  if (prompts.size() > 1) // a batch: each sequence once it is complete
+    for (size_t i = 0, n = tfc_generation_count(result.get()); i < n; ++i) {
+      size_t len = 0;
+      const int64_t *seq = tfc_generation_tokens(result.get(), i, &len);
+      std::string line = "[" + std::to_string(i) + "] ";
+      for (size_t j = 0; j < len; ++j)
+        if (!(printer.text && seq[j] == info.start_id))
+          line += tokenText(printer, seq[j]);
+      std::fprintf(out, "%s\n", line.c_str());
+    }
 
   // Throughput: rows fed per decode step (beam rows included).
   int64_t rowsPerStep = int64_t(prompts.size()) * (options.strategy == "beam" ? options.beamWidth : 1);
