@@ -22,7 +22,8 @@ no end-token stop, fp32, THREADS threads. Peers, alternating within each round:
 
 Decode tokens/s = batch * 63 / decode time (tokens made by decode steps, all rows counted).
 Each peer runs REPEATS times per round after a warm-up; the table gives the median over all
-repeats of all rounds, and the ratios to CTranslate2.
+repeats of all rounds, the ratios to CTranslate2 and, since shared machines are noisy, the
+best run of each peer.
 """
 import argparse
 import json
@@ -180,14 +181,17 @@ def main():
                 ["%.1f" % x for x in r_ct2[-args.repeats:]],
                 ["%.1f" % x for x in r_tfc[-args.repeats:]] if r_tfc else "-"), flush=True)
         med = lambda v: statistics.median(v) if v else None
-        rows.append((batch, med(r_tfc), med(r_ort), med(r_ct2), len(r_ort)))
+        rows.append((batch, med(r_tfc), med(r_ort), med(r_ct2), len(r_ort),
+                     max(r_tfc) if r_tfc else None, max(r_ort), max(r_ct2)))
     print()
-    print("| batch | prompt | new | tfc tok/s | ORT tok/s | CTranslate2 tok/s | tfc/CT2 | ORT/CT2 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| batch | prompt | new | tfc tok/s | ORT tok/s | CTranslate2 tok/s | tfc/CT2 | ORT/CT2 "
+          "| best of runs: tfc / ORT / CT2 |")
+    print("|---|---|---|---|---|---|---|---|---|")
     f = lambda v: "%.1f" % v if v else "n/a"
-    for b, t, o, c, n in rows:
-        print("| %d | %d | %d | %s | %s | %s | %s | %.2f |" % (
-            b, PROMPT, NEW, f(t), f(o), f(c), "%.2f" % (t / c) if t else "n/a", o / c))
+    for b, t, o, c, n, bt, bo, bc in rows:
+        print("| %d | %d | %d | %s | %s | %s | %s | %.2f | %s / %s / %s |" % (
+            b, PROMPT, NEW, f(t), f(o), f(c), "%.2f" % (t / c) if t else "n/a", o / c,
+            f(bt), f(bo), f(bc)))
     print("\ndecode tokens/s = batch x %d / decode time (prefill excluded), medians of %d runs "
           "(%d rounds x %d), %d threads, fp32; onnxruntime %s, ctranslate2 %s" % (
               NEW - 1, rows[0][4], args.rounds, args.repeats, args.threads,
