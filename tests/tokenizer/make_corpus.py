@@ -2,9 +2,10 @@
 """Writes tests/tokenizer/corpus.jsonl: >= 2000 seeded, varied lines (one JSON string a line)
 for the tokenizer tests: mixed case, accents (composed and decomposed), CJK, emoji (ZWJ
 sequences too), punctuation runs, numbers, long words, odd white space (tabs, runs, U+00A0,
-U+3000, zero-width), control chars, apostrophes, Cyrillic, Greek, Arabic, Devanagari, Hangul.
+U+3000, zero-width), control chars, apostrophes, Cyrillic, Greek, Arabic, Devanagari, Hangul;
+then lines of random code points of every script.
 
-Standard library only. Usage: python3 tests/tokenizer/make_corpus.py [-o corpus.jsonl] [-n 2200]
+Standard library only. Usage: python3 tests/tokenizer/make_corpus.py [-o corpus.jsonl] [-n 2200] [--fuzz 300]
 """
 import argparse
 import json
@@ -122,11 +123,35 @@ def rand_line(r, n):
     return line
 
 
+def fuzz_lines(r, count):
+    """Lines of random assigned code points (any script, marks, controls, private use, code
+    points newer than tokenizers' Unicode tables) mixed with ASCII, spaces and apostrophes."""
+    assigned = [cp for cp in range(0x110000)
+                if unicodedata.category(chr(cp)) not in ("Cn", "Cs")]
+    ascii_ = [chr(c) for c in range(0x20, 0x7F)]
+    out = []
+    for _ in range(count):
+        parts = []
+        for _ in range(r.randrange(1, 30)):
+            k = r.random()
+            if k < 0.35:
+                parts.append(chr(r.choice(assigned)))
+            elif k < 0.6:
+                parts.append(" ")
+            elif k < 0.75:
+                parts.append(r.choice(["'s", "'ll", " '", "  ", "\t", "\u00a0", "\u3000", "\u0085"]))
+            else:
+                parts.append("".join(r.choice(ascii_) for _ in range(r.randrange(1, 6))))
+        out.append("".join(parts))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-o", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                "corpus.jsonl"))
     ap.add_argument("-n", type=int, default=2200)
+    ap.add_argument("--fuzz", type=int, default=300, help="lines of random code points")
     ap.add_argument("--seed", type=int, default=20261123)
     args = ap.parse_args()
     r = random.Random(args.seed)
@@ -137,8 +162,15 @@ def main():
              "zero\u200bwidth\u200djoin\ufeffbom", "[CLS] already [SEP] in text [UNK] [PAD] [MASK]",
              "x" * 101, "x" * 100, "\u0130stanbul \u0131\u015f\u0131k", "\u03a3\u0399\u03a3\u03a5\u03a6\u039f\u03a3",
              "\U0001F468\u200d\U0001F469\u200d\U0001F467 family", "\x00\x01\x02ctrl\x7f", "!!!???...",
-             "1234567890 3.14159 1,000,000", "don't DON'T Don't", "\ufffd replacement"]
+             "1234567890 3.14159 1,000,000", "don't DON'T Don't", "\ufffd replacement",
+             # code points whose class differs between Unicode 14 and tokenizers' Unicode 8.0
+             # tables (P*, Mn, Cf) or NFD (U+11938): see tools/python/gen_unicode_tables.py
+             "new\U0001144Bdanda dogra\U00011832mark arabic\u08e2ayah ogham\u166dx",
+             "hanunoo\u1734x sharada\U000111c9x mongolian\u1885\u1886x java\ua9bdx",
+             "dives\U00011938akuru pound\u0890mark egypt\U00013430x newa\U0001145bx",
+             "\u1734\U000111c9\u166d \U0001144B\U0001144C \u08e2."]
     lines = fixed + [rand_line(r, i) for i in range(args.n - len(fixed))]
+    lines += fuzz_lines(r, args.fuzz)
     with open(args.o, "w", encoding="utf-8") as f:
         for line in lines:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")

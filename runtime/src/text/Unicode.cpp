@@ -194,6 +194,11 @@ uint8_t combiningClass(char32_t cp) {
   return r ? r->value : 0;
 }
 
+BertClass bertClass(char32_t cp) {
+  const CategoryRange *r = findRange(kBertClassRanges, cp);
+  return r ? static_cast<BertClass>(r->value) : BertClass::None;
+}
+
 std::u32string nfd(std::u32string_view text) {
   std::u32string out;
   out.reserve(text.size());

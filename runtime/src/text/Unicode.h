@@ -44,6 +44,11 @@ void appendLower(std::u32string &out, char32_t cp);
 std::u32string nfd(std::u32string_view text);
 uint8_t combiningClass(char32_t cp);
 
+/// The properties Hugging Face `tokenizers` takes from the crate unicode_categories 0.1.1,
+/// whose tables are Unicode 8.0 (code points assigned later have none of them).
+enum class BertClass : uint8_t { None = 0, Punctuation = 1, NonspacingMark = 2, Other = 3 };
+BertClass bertClass(char32_t cp); // Other: Cc, Cf, Co
+
 } // namespace tfc::text::unicode
 
 #endif // TFC_RUNTIME_TEXT_UNICODE_H

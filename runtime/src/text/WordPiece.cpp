@@ -5,7 +5,8 @@
 // model (greedy longest match first, "##" continuations, too long or unmatchable words -> unk)
 // and the WordPiece decoder (join with spaces, glue "##" pieces, tokenizers' cleanup).
 // The Unicode properties follow tokenizers: control = Cc/Cf/Co, punctuation = ASCII
-// punctuation or P*, white space = White_Space.
+// punctuation or P*, accents = Mn, all three as unicode_categories 0.1.1 has them (Unicode 8.0:
+// unicode::bertClass); white space = White_Space; NFD and lower case: the current tables.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "text/TokenizerImpl.h"
@@ -23,8 +24,7 @@ bool isBertWhitespace(char32_t c) { return c == '\t' || c == '\n' || c == '\r' |
 bool isBertControl(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r')
     return false;
-  u::Category cat = u::category(c);
-  return cat == u::Category::Cc || cat == u::Category::Cf || cat == u::Category::Co;
+  return u::bertClass(c) == u::BertClass::Other;
 }
 
 // The ranges of tokenizers' bert.rs (0x2B920 included, as there).
@@ -38,7 +38,7 @@ bool isChineseChar(char32_t c) {
 bool isBertPunctuation(char32_t c) {
   bool ascii = (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
                (c >= 0x7B && c <= 0x7E);
-  return ascii || u::isPunctuation(c);
+  return ascii || u::bertClass(c) == u::BertClass::Punctuation;
 }
 
 class WordPiece final : public TokenizerBase {
@@ -117,7 +117,7 @@ private:
       std::u32string d = u::nfd(s);
       s.clear();
       for (char32_t c : d)
-        if (u::category(c) != u::Category::Mn)
+        if (u::bertClass(c) != u::BertClass::NonspacingMark)
           s += c;
     }
     if (config_.lowercase) {
