@@ -84,6 +84,8 @@ def main():
     ap.add_argument("--vocab-size", type=int, default=6000)
     ap.add_argument("--corpus", default=path("corpus.jsonl"), help="lines (JSON strings)")
     ap.add_argument("--out", default=HERE, help="where config.json and refs.jsonl go")
+    ap.add_argument("--subset", type=int, default=SUBSET,
+                    help="lines with decode / prefix-space / truncation references")
     args = ap.parse_args()
 
     with open(args.corpus, encoding="utf-8") as f:
@@ -122,7 +124,7 @@ def main():
     config = {
         "tokenizers_version": tokenizers.__version__,
         "truncation_max_length": TRUNC,
-        "subset": SUBSET,
+        "subset": args.subset,
         "wordpiece": {"kind": "WordPiece", "vocabulary_file": "bert_vocab.txt",
                       "vocabulary_size": wp_size, "lowercase": True, "strip_accents": True,
                       "handle_chinese_chars": True, "clean_text": True,
@@ -144,7 +146,7 @@ def main():
             e_bpe = bpe.encode(line).ids
             roundtrip_fail += bpe.decode(e_bpe) != line
             ref = {"wp": e_wp, "bpe": e_bpe}
-            if i < SUBSET:
+            if i < args.subset:
                 ref["wp_decode"] = wp.decode(e_wp, skip_special_tokens=True)
                 ref["wp_decode_keep"] = wp.decode(e_wp, skip_special_tokens=False)
                 ref["bpe_prefix"] = bpe_prefix.encode(line).ids
