@@ -13,6 +13,7 @@
 #include "PlanGenerator.h"
 #include "Session.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -33,6 +34,9 @@ struct tfc_outputs {
 };
 struct tfc_generation {
   GenerateResult result;
+};
+struct tfc_ids {
+  std::vector<int64_t> ids;
 };
 
 namespace {
@@ -456,3 +460,55 @@ void tfc_generation_get_stats(const tfc_generation *generation, tfc_generation_s
 }
 
 void tfc_generation_free(tfc_generation *generation) { delete generation; }
+
+// ---- text ---------------------------------------------------------------------------------
+
+int tfc_plan_has_tokenizer(const tfc_plan *plan) {
+  return plan && plan->plan->tokenizer ? 1 : 0;
+}
+
+tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t length,
+                              int add_special, tfc_ids **out) {
+  return guard([&] {
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_tokenize: out is NULL");
+    *out = nullptr;
+    if (!plan)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_tokenize: plan is NULL");
+    if (!text && length)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_tokenize: text is NULL");
+    if (!plan->plan->tokenizer)
+      fail(TFC_UNSUPPORTED, "plan '%s' has no tokenizer (import the model with its tokenizer "
+                            "files)", plan->plan->path.c_str());
+    auto ids = std::make_unique<tfc_ids>();
+    ids->ids = plan->plan->tokenizer->encode(std::string_view(text ? text : "", length),
+                                             add_special != 0).ids;
+    *out = ids.release();
+  });
+}
+
+size_t tfc_ids_count(const tfc_ids *ids) { return ids ? ids->ids.size() : 0; }
+const int64_t *tfc_ids_data(const tfc_ids *ids) { return ids ? ids->ids.data() : nullptr; }
+void tfc_ids_free(tfc_ids *ids) { delete ids; }
+
+tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t count,
+                                int skip_special, char **out) {
+  return guard([&] {
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_detokenize: out is NULL");
+    *out = nullptr;
+    if (!plan || (!ids && count))
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_detokenize: plan or ids is NULL");
+    if (!plan->plan->tokenizer)
+      fail(TFC_UNSUPPORTED, "plan '%s' has no tokenizer", plan->plan->path.c_str());
+    std::string text = plan->plan->tokenizer->decode(std::vector<int64_t>(ids, ids + count),
+                                                     skip_special != 0);
+    char *copy = static_cast<char *>(std::malloc(text.size() + 1));
+    if (!copy)
+      fail(TFC_INTERNAL, "out of memory");
+    std::memcpy(copy, text.c_str(), text.size() + 1);
+    *out = copy;
+  });
+}
+
+void tfc_string_free(char *s) { std::free(s); }

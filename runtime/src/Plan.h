@@ -11,6 +11,7 @@
 #define TFC_RUNTIME_PLAN_H
 
 #include "tfc/tfc_runtime.h"
+#include "text/Tokenizer.h"
 
 #include <cstdint>
 #include <memory>
@@ -135,6 +136,7 @@ public:
   std::vector<CacheSlotDesc> caches;
   GenerationDesc generation;
   std::vector<std::string> vocabulary; // token strings by id (empty: none)
+  std::unique_ptr<const text::Tokenizer> tokenizer; // the model's tokenizer (null: none)
 
   /// The function named `name`, or nullptr.
   const FunctionDesc *findFunction(const char *name) const;

@@ -185,6 +185,38 @@ private:
       if (const auto *vocab = m->vocabulary())
         for (flatbuffers::uoffset_t i = 0; i < vocab->size(); ++i)
           p.vocabulary.push_back(str(vocab->Get(i)));
+      if (const fb::Tokenizer *t = m->tokenizer(); t && t->kind() != fb::TokenizerKind::None) {
+        text::TokenizerConfig c;
+        switch (t->kind()) {
+        case fb::TokenizerKind::WordPiece: c.kind = text::TokenizerKind::WordPiece; break;
+        case fb::TokenizerKind::ByteLevelBpe: c.kind = text::TokenizerKind::ByteLevelBpe; break;
+        default:
+          bad(TFC_INVALID_PLAN, format("unknown tokenizer kind %d", int(t->kind())));
+        }
+        c.vocabulary = p.vocabulary;
+        c.lowercase = t->lowercase();
+        c.stripAccents = t->strip_accents();
+        c.handleChineseChars = t->handle_chinese_chars();
+        c.cleanText = t->clean_text();
+        c.continuingSubwordPrefix = str(t->continuing_subword_prefix());
+        c.maxInputCharsPerWord = t->max_input_chars_per_word();
+        c.unkToken = str(t->unk_token());
+        c.clsToken = str(t->cls_token());
+        c.sepToken = str(t->sep_token());
+        c.padToken = str(t->pad_token());
+        if (const auto *merges = t->merges())
+          for (flatbuffers::uoffset_t i = 0; i < merges->size(); ++i)
+            c.merges.push_back(str(merges->Get(i)));
+        c.addPrefixSpace = t->add_prefix_space();
+        c.maxLength = t->max_length();
+        if (c.maxLength < 0)
+          bad(TFC_INVALID_PLAN, format("tokenizer max_length %d is negative", c.maxLength));
+        try {
+          p.tokenizer = text::Tokenizer::create(c);
+        } catch (const Error &e) {
+          bad(TFC_INVALID_PLAN, std::string("tokenizer: ") + e.what());
+        }
+      }
       if (const fb::SpecialTokens *t = m->special_tokens()) {
         p.startId = t->start_id();
         p.endId = t->end_id();

@@ -26,6 +26,13 @@ const char *const kUsage =
     "  --profile              time per kernel over the timed runs\n"
     "  -h, --help             this message\n"
     "\n"
+    "Text (plans that carry their tokenizer, e.g. imported from Hugging Face):\n"
+    "  --text TEXT            tokenize TEXT (repeatable: a batch, padded) into the token ids,\n"
+    "                         attention mask and token type inputs, and run\n"
+    "  --embed                with --text: sentence embeddings (mean over the attention mask of\n"
+    "                         the first output, L2-normalized) and, for two or more texts, their\n"
+    "                         cosine similarities; --output-dir writes embeddings.npy\n"
+    "\n"
     "Generation (plans of causal decoders and encoder-decoders):\n"
     "  --generate             generate tokens, streaming them as they come (one prompt; a batch\n"
     "                         prints each sequence when done); prints prefill and\n"
@@ -34,7 +41,8 @@ const char *const kUsage =
     "  --tokens-input NAME    the input carrying the token sequence (default: the plan's);\n"
     "                         its --input file holds the prompts [batch, len]; other --input\n"
     "                         files stay fixed (one row per prompt, e.g. src_ids, src_mask)\n"
-    "  --text TEXT            a prompt as text, through the plan's vocabulary (repeatable)\n"
+    "  --text TEXT            a prompt as text, through the plan's tokenizer or its character\n"
+    "                         vocabulary (repeatable)\n"
     "  --max-new-tokens N     per sequence (default 32)\n"
     "  --strategy S           greedy (default), sample or beam\n"
     "  --temperature T        sample: > 0 (default 1)\n"
@@ -155,6 +163,9 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       s = intValue(1, out.iterations);
     } else if (flag == "--warmup") {
       s = intValue(0, out.warmup);
+    } else if (flag == "--embed") {
+      s = noValue();
+      out.embed = true;
     } else if (flag == "--generate") {
       s = noValue();
       out.generate = true;
@@ -209,8 +220,10 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
   }
   if (out.plan.empty() && !out.help)
     return Status::error("no plan given");
-  if (!out.generate && (!out.texts.empty() || !out.tokensInput.empty()))
-    return Status::error("--text and --tokens-input need --generate");
+  if (!out.generate && !out.tokensInput.empty())
+    return Status::error("--tokens-input needs --generate");
+  if (out.embed && (out.generate || out.texts.empty()))
+    return Status::error("--embed needs --text (and no --generate)");
   return Status::success();
 }
 

@@ -35,6 +35,8 @@ struct Options {
   int iterations = 1;
   int warmup = 0;
 
+  bool embed = false;                  // --embed: sentence embeddings of --text
+
   // --generate
   bool generate = false;
   std::string tokensInput;             // empty: the plan's token input

@@ -11,6 +11,7 @@
 #include "Inputs.h"
 #include "Npy.h"
 #include "Run.h"
+#include "Text.h"
 
 #include <algorithm>
 #include <cstring>
@@ -50,7 +51,23 @@ struct Printer {
   int64_t rows;
   bool text; // the plan has a vocabulary
   int64_t eosId;
+  bool tokenizer = false;         // the plan has a tokenizer: decode whole sequences
+  std::vector<int64_t> generated; // (tokenizer) the ids streamed so far
+  size_t printed = 0;             // (tokenizer) bytes of their text already printed
 };
+
+/// The text of `ids` through the plan's tokenizer ("" on failure).
+std::string detokenize(const tfc_plan *plan, const std::vector<int64_t> &ids) {
+  char *s = nullptr;
+  tfc_status *st = tfc_plan_detokenize(plan, ids.data(), ids.size(), 1, &s);
+  if (st) {
+    tfc_status_free(st);
+    return "";
+  }
+  std::string text = s;
+  tfc_string_free(s);
+  return text;
+}
 
 /// One token as text (the vocabulary's string) or as an id.
 std::string tokenText(const Printer &p, int64_t token) {
@@ -63,6 +80,18 @@ std::string tokenText(const Printer &p, int64_t token) {
 /// Streams the tokens of a single sequence as they come.
 int printToken(void *user, int64_t, int64_t token) {
   auto *p = static_cast<Printer *>(user);
+  if (p->tokenizer) {
+    // Byte-level tokens may end inside a UTF-8 character: print what decodes completely.
+    p->generated.push_back(token);
+    std::string text = detokenize(p->plan, p->generated);
+    bool partial = text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0;
+    if (!partial && text.size() > p->printed) {
+      std::fputs(text.c_str() + p->printed, p->out);
+      p->printed = text.size();
+    }
+    std::fflush(p->out);
+    return 1;
+  }
   std::fputs(tokenText(*p, token).c_str(), p->out);
   std::fflush(p->out);
   return 1;
@@ -119,7 +148,17 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       return s;
     fixed.push_back(std::move(t));
   }
+  bool tokenizer = tfc_plan_has_tokenizer(plan) != 0;
   for (const std::string &text : options.texts) {
+    if (tokenizer) {
+      std::vector<int64_t> p;
+      if (Status s = tokenize(plan, text, false, p); !s.ok())
+        return s;
+      if (p.empty())
+        return Status::error("--text '" + text + "' has no tokens");
+      prompts.push_back(std::move(p));
+      continue;
+    }
     size_t vocab = tfc_plan_vocabulary_size(plan);
     if (vocab == 0)
       return Status::error("--text needs a plan with a vocabulary (this one has none); give the "
@@ -198,7 +237,10 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
                how.c_str());
   Printer printer{plan, out, int64_t(prompts.size()), tfc_plan_vocabulary_size(plan) > 0,
                   go.eos_id};
-  if (printer.text && prompts.size() == 1) {
+  printer.tokenizer = tokenizer;
+  if (tokenizer && prompts.size() == 1) {
+    std::fputs(detokenize(plan, prompts[0]).c_str(), out);
+  } else if (printer.text && prompts.size() == 1) {
     for (int64_t t : prompts[0])
       if (t != info.start_id)
         if (const char *s = tfc_plan_token(plan, t))
@@ -235,9 +277,12 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       size_t len = 0;
       const int64_t *seq = tfc_generation_tokens(result.get(), i, &len);
       std::string line = "[" + std::to_string(i) + "] ";
-      for (size_t j = 0; j < len; ++j)
-        if (!(printer.text && seq[j] == info.start_id))
-          line += tokenText(printer, seq[j]);
+      if (tokenizer)
+        line += detokenize(plan, std::vector<int64_t>(seq, seq + len));
+      else
+        for (size_t j = 0; j < len; ++j)
+          if (!(printer.text && seq[j] == info.start_id))
+            line += tokenText(printer, seq[j]);
       std::fprintf(out, "%s\n", line.c_str());
     }
 

@@ -2,6 +2,7 @@
 #include "Run.h"
 
 #include "Generate.h"
+#include "Text.h"
 
 #include "Format.h"
 #include "Inputs.h"
@@ -9,6 +10,7 @@
 
 #include "tfc/tfc_runtime.h"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -242,8 +244,20 @@ Status runTool(const Options &options, std::FILE *out) {
     if (Status s = makeOutputDir(options.outputDir); !s.ok())
       return s;
   std::vector<HostTensor> inputs;
-  if (Status s = makeInputs(options, info, fn, out, inputs); !s.ok())
+  std::vector<int64_t> textMask;
+  int64_t textLength = 0;
+  if (!options.texts.empty()) {
+    if (!tfc_plan_has_tokenizer(plan.get()))
+      return Status::error("--text needs a plan that carries its tokenizer (import the model "
+                           "with its tokenizer files); this one has none");
+    if (!options.inputs.empty())
+      return Status::error("give the inputs either with --text or with --input");
+    if (Status s = textInputs(plan.get(), info, fn, options.texts, inputs, textMask, textLength);
+        !s.ok())
+      return s;
+  } else if (Status s = makeInputs(options, info, fn, out, inputs); !s.ok()) {
     return s;
+  }
   std::vector<tfc_tensor> views;
   for (const HostTensor &t : inputs)
     views.push_back(t.view());
@@ -282,10 +296,59 @@ Status runTool(const Options &options, std::FILE *out) {
     times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
   }
 
-  if (Status s = options.outputDir.empty() ? printOutputs(outputs.get(), out)
-                                           : writeOutputs(options.outputDir, outputs.get(), out);
-      !s.ok())
+  if (options.embed) {
+    tfc_tensor h;
+    if (Status s = take(tfc_outputs_get(outputs.get(), 0, &h)); !s.ok())
+      return s;
+    int64_t batch = int64_t(options.texts.size());
+    if (h.dtype != TFC_F32 || h.rank != 3 || h.dims[0] != batch || h.dims[1] != textLength)
+      return Status::error("--embed: the first output is not f32 [batch, seq, dim] hidden states");
+    int64_t dim = h.dims[2];
+    std::vector<float> e = meanPoolNormalize(static_cast<const float *>(h.data), textMask, batch,
+                                             textLength, dim);
+    for (int64_t b = 0; b < batch; ++b) {
+      std::fprintf(out, "[%lld] %lld tokens, embedding [%lld]:", (long long)b,
+                   (long long)std::count(textMask.begin() + b * textLength,
+                                         textMask.begin() + (b + 1) * textLength, int64_t(1)),
+                   (long long)dim);
+      for (int64_t d = 0; d < std::min<int64_t>(dim, 6); ++d)
+        std::fprintf(out, " %.5f", e[size_t(b * dim + d)]);
+      std::fprintf(out, " ...  %s\n", options.texts[size_t(b)].c_str());
+    }
+    std::vector<float> sim(size_t(batch * batch));
+    for (int64_t i = 0; i < batch; ++i)
+      for (int64_t j = 0; j < batch; ++j) {
+        double dot = 0;
+        for (int64_t d = 0; d < dim; ++d)
+          dot += double(e[size_t(i * dim + d)]) * e[size_t(j * dim + d)];
+        sim[size_t(i * batch + j)] = float(dot);
+      }
+    if (batch > 1) {
+      std::fprintf(out, "cosine similarity:\n");
+      for (int64_t i = 0; i < batch; ++i) {
+        std::fprintf(out, "  [%lld]", (long long)i);
+        for (int64_t j = 0; j < batch; ++j)
+          std::fprintf(out, " %7.4f", sim[size_t(i * batch + j)]);
+        std::fputc('\n', out);
+      }
+    }
+    if (!options.outputDir.empty()) {
+      if (Status s = writeNpyAtomically(options.outputDir + "/embeddings.npy", NpyDtype::F32,
+                                        {batch, dim}, e.data());
+          !s.ok())
+        return s;
+      if (Status s = writeNpyAtomically(options.outputDir + "/similarity.npy", NpyDtype::F32,
+                                        {batch, batch}, sim.data());
+          !s.ok())
+        return s;
+      std::fprintf(out, "wrote %s/embeddings.npy and similarity.npy\n", options.outputDir.c_str());
+    }
+  } else if (Status s = options.outputDir.empty()
+                            ? printOutputs(outputs.get(), out)
+                            : writeOutputs(options.outputDir, outputs.get(), out);
+             !s.ok()) {
     return s;
+  }
   std::fputs(formatLatency(computeLatency(times), options.warmup).c_str(), out);
   if (options.profile)
     if (Status s = printProfile(session.get(), function, options.iterations, out); !s.ok())

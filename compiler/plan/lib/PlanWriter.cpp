@@ -104,8 +104,18 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
     return out;
   };
   std::vector<flatbuffers::Offset<flatbuffers::String>> vocabulary = strings(plan.model.vocabulary);
+  flatbuffers::Offset<fb::Tokenizer> tokenizer = 0;
+  if (const TokenizerDesc &t = plan.model.tokenizer; t.kind != fb::TokenizerKind::None) {
+    std::vector<flatbuffers::Offset<flatbuffers::String>> merges = strings(t.merges);
+    tokenizer = fb::CreateTokenizerDirect(
+        fbb, t.kind, t.lowercase, t.stripAccents, t.handleChineseChars, t.cleanText,
+        t.continuingSubwordPrefix.c_str(), t.maxInputCharsPerWord, t.unkToken.c_str(),
+        t.clsToken.c_str(), t.sepToken.c_str(), t.padToken.c_str(), &merges, t.addPrefixSpace,
+        t.maxLength);
+  }
   auto model = fb::CreateModelInfoDirect(fbb, plan.model.family.c_str(), plan.model.name.c_str(),
-                                         &tokens, vocabulary.empty() ? nullptr : &vocabulary);
+                                         &tokens, vocabulary.empty() ? nullptr : &vocabulary,
+                                         tokenizer);
   std::vector<flatbuffers::Offset<fb::CacheSlot>> caches;
   for (const CacheSlot &c : plan.caches)
     caches.push_back(fb::CreateCacheSlotDirect(fbb, c.name.c_str(), c.kind, c.numHeads,

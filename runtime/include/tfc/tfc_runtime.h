@@ -166,6 +166,25 @@ void tfc_plan_get_generation_info(const tfc_plan *plan, tfc_generation_info *out
 size_t tfc_plan_vocabulary_size(const tfc_plan *plan);
 const char *tfc_plan_token(const tfc_plan *plan, int64_t id);
 
+/* ---- text: the model's tokenizer -------------------------------------------------------- */
+/* Plans of models imported with their tokenizer (WordPiece as BERT uses it, byte-level BPE as
+ * GPT-2 does) turn text into ids and back, exactly as Hugging Face `tokenizers` does. */
+int tfc_plan_has_tokenizer(const tfc_plan *plan); /* 1 or 0 */
+
+typedef struct tfc_ids tfc_ids; /* token ids owned by the runtime */
+/* Tokenizes `length` bytes of UTF-8 `text` (invalid bytes become U+FFFD). With `add_special`,
+ * BERT's [CLS] ... [SEP] are added; the result is truncated to the tokenizer's max length. */
+tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t length,
+                              int add_special, tfc_ids **out);
+size_t tfc_ids_count(const tfc_ids *ids);
+const int64_t *tfc_ids_data(const tfc_ids *ids);
+void tfc_ids_free(tfc_ids *ids); /* NULL is fine */
+/* The text of `ids` (NUL-terminated UTF-8, free with tfc_string_free); `skip_special` drops
+ * [CLS]/[SEP]/[PAD]-like tokens. Fails for an id outside the vocabulary. */
+tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t count,
+                                int skip_special, char **out);
+void tfc_string_free(char *s); /* NULL is fine */
+
 typedef enum tfc_strategy { TFC_GREEDY = 0, TFC_SAMPLE = 1, TFC_BEAM = 2 } tfc_strategy;
 
 typedef struct tfc_generate_options {

@@ -93,10 +93,23 @@ struct Constant {
   ByteRef bytes;                 // row-major; bytes.size == product(shape) * dtypeSize(dtype)
 };
 
+/// The model's tokenizer (plan.fbs Tokenizer); `kind` None: absent.
+struct TokenizerDesc {
+  fb::TokenizerKind kind = fb::TokenizerKind::None;
+  bool lowercase = false, stripAccents = false, handleChineseChars = true, cleanText = true;
+  std::string continuingSubwordPrefix;
+  int32_t maxInputCharsPerWord = 100;
+  std::string unkToken, clsToken, sepToken, padToken;
+  std::vector<std::string> merges;
+  bool addPrefixSpace = false;
+  int32_t maxLength = 0;
+};
+
 struct ModelInfo {
   std::string family, name;
   int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
   std::vector<std::string> vocabulary; // token strings by id (may be empty)
+  TokenizerDesc tokenizer;
 };
 
 /// A KV-cache slot (plan.fbs CacheSlot).

@@ -1,0 +1,125 @@
+//===- Text.cpp - tfrun's text inputs and sentence embeddings ------------------------------===//
+#include "Text.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace tfc::tfrun {
+
+namespace {
+
+Status take(tfc_status *st) {
+  if (!st)
+    return Status::success();
+  const char *m = tfc_status_message(st);
+  std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
+  tfc_status_free(st);
+  return Status::error(message);
+}
+
+bool contains(const char *name, const char *part) {
+  return name && std::strstr(name, part) != nullptr;
+}
+
+} // namespace
+
+Status tokenize(const tfc_plan *plan, const std::string &text, bool special,
+                std::vector<int64_t> &ids) {
+  tfc_ids *raw = nullptr;
+  if (Status s = take(tfc_plan_tokenize(plan, text.data(), text.size(), special ? 1 : 0, &raw));
+      !s.ok())
+    return s;
+  ids.assign(tfc_ids_data(raw), tfc_ids_data(raw) + tfc_ids_count(raw));
+  tfc_ids_free(raw);
+  return Status::success();
+}
+
+Status textInputs(const tfc_plan *plan, const tfc_plan_info &info, const FunctionDescription &fn,
+                  const std::vector<std::string> &texts, std::vector<HostTensor> &inputs,
+                  std::vector<int64_t> &mask, int64_t &length) {
+  std::vector<std::vector<int64_t>> rows;
+  for (const std::string &t : texts) {
+    std::vector<int64_t> ids;
+    if (Status s = tokenize(plan, t, true, ids); !s.ok())
+      return s;
+    if (ids.empty())
+      return Status::error("--text '" + t + "' has no tokens");
+    rows.push_back(std::move(ids));
+  }
+  length = 0;
+  for (const auto &r : rows)
+    length = std::max<int64_t>(length, int64_t(r.size()));
+  int64_t batch = int64_t(rows.size()), pad = info.pad_id >= 0 ? info.pad_id : 0;
+  mask.assign(size_t(batch * length), 0);
+  std::vector<int64_t> ids(size_t(batch * length), pad);
+  for (int64_t b = 0; b < batch; ++b)
+    for (size_t j = 0; j < rows[size_t(b)].size(); ++j) {
+      ids[size_t(b * length) + j] = rows[size_t(b)][j];
+      mask[size_t(b * length) + j] = 1;
+    }
+  inputs.clear();
+  for (const tfc_port_info &p : fn.inputs) {
+    const std::vector<int64_t> *values = nullptr;
+    std::vector<int64_t> zeros;
+    if (contains(p.name, "mask"))
+      values = &mask;
+    else if (contains(p.name, "type"))
+      values = &(zeros = std::vector<int64_t>(ids.size(), 0));
+    else if (contains(p.name, "ids") || contains(p.name, "input"))
+      values = &ids;
+    if (!values || p.rank != 2)
+      return Status::error(std::string("--text: cannot fill input '") + (p.name ? p.name : "?") +
+                           "' of '" + fn.name + "' from text (it takes token ids [batch, seq], "
+                           "an attention mask and token type ids)");
+    HostTensor t;
+    t.name = p.name;
+    t.dtype = p.dtype;
+    t.dims = {batch, length};
+    size_t size = tfc_dtype_size(p.dtype);
+    t.data.resize(values->size() * size);
+    for (size_t i = 0; i < values->size(); ++i) {
+      int64_t v = (*values)[i];
+      switch (p.dtype) {
+      case TFC_I64: std::memcpy(t.data.data() + 8 * i, &v, 8); break;
+      case TFC_I32: { int32_t x = int32_t(v); std::memcpy(t.data.data() + 4 * i, &x, 4); break; }
+      case TFC_F32: { float x = float(v); std::memcpy(t.data.data() + 4 * i, &x, 4); break; }
+      case TFC_BOOL:
+      case TFC_I8: t.data[i] = uint8_t(v); break;
+      default:
+        return Status::error(std::string("--text: input '") + p.name + "' has dtype " +
+                             dtypeName(p.dtype));
+      }
+    }
+    inputs.push_back(std::move(t));
+  }
+  return Status::success();
+}
+
+std::vector<float> meanPoolNormalize(const float *hidden, const std::vector<int64_t> &mask,
+                                     int64_t batch, int64_t len, int64_t dim) {
+  std::vector<float> out(size_t(batch * dim), 0.f);
+  for (int64_t b = 0; b < batch; ++b) {
+    std::vector<double> sum(size_t(dim), 0.0);
+    double count = 0;
+    for (int64_t s = 0; s < len; ++s) {
+      if (!mask[size_t(b * len + s)])
+        continue;
+      count += 1;
+      const float *row = hidden + (b * len + s) * dim;
+      for (int64_t d = 0; d < dim; ++d)
+        sum[size_t(d)] += row[d];
+    }
+    double norm = 0;
+    for (double &v : sum) {
+      v /= std::max(count, 1e-9);
+      norm += v * v;
+    }
+    norm = std::max(std::sqrt(norm), 1e-12);
+    for (int64_t d = 0; d < dim; ++d)
+      out[size_t(b * dim + d)] = float(sum[size_t(d)] / norm);
+  }
+  return out;
+}
+
+} // namespace tfc::tfrun
