@@ -1,5 +1,6 @@
 //===- Compiler.cpp - model file -> fused tfc IR + fusion report -> plan ---===//
 #include "tfc/driver/Compiler.h"
+#include "tfc/frontends/HfImporter.h"
 
 #include "Passes.h"
 #include "tfc/generation/DeriveGeneration.h"
@@ -102,8 +103,16 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
     result.onnxWeights = imported.weights;
     result.onnxMaxSeq = imported.maxSeq;
   } else {
-    if (Status s = fbs::loadModelFile(path, model); !s.ok())
+    if (hf::isHfCheckpointDir(path)) {
+      // A Hugging Face checkpoint: imported to model.fbs bytes, then read like a file.
+      std::vector<uint8_t> bytes;
+      if (hf::Status s = hf::importCheckpoint(path, bytes); !s.ok())
+        return {s.error};
+      if (Status s = fbs::loadModelBuffer(std::move(bytes), path + " (imported)", model); !s.ok())
+        return s;
+    } else if (Status s = fbs::loadModelFile(path, model); !s.ok()) {
       return s;
+    }
     result.family = familyName(model.hparams.family);
     result.expected = fbs::countArchitecture(model.hparams);
 

@@ -2,11 +2,13 @@
 //
 //   tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]
 //               [--max-batch N] [--max-seq N]
+//   tfc import HF_DIR -o model.fbs
 //
 // main() only parses flags, calls the driver library and reports its status.
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
+#include "tfc/frontends/HfImporter.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -19,8 +21,12 @@ namespace {
 constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
     "                   [--max-batch N] [--max-seq N]\n"
+    "       tfc import HF_DIR -o model.fbs\n"
     "\n"
-    "  MODEL            a model description (model.fbs) or an ONNX export (model.onnx)\n"
+    "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
+    "                   Hugging Face checkpoint directory (bert, distilbert, gpt2)\n"
+    "  HF_DIR           a Hugging Face checkpoint directory: config.json, model.safetensors\n"
+    "                   and tokenizer files (tokenizer.json, vocab.txt or vocab.json + merges.txt)\n"
     "  -o OUT           write the plan (or with --emit=mlir the IR) to OUT\n"
     "                   (written to a temp file, then renamed)\n"
     "  --emit=mlir      emit the IR after the pipeline as MLIR text (stdout without -o)\n"
@@ -167,6 +173,34 @@ int runCompile(const Args &args) {
   return 0;
 }
 
+int runImport(int argc, char **argv) {
+  std::string dir, output;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-o" || a == "--output") {
+      if (i + 1 >= argc)
+        return usageError("-o needs a value");
+      output = argv[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option '" + a + "'");
+    } else if (dir.empty()) {
+      dir = a;
+    } else {
+      return usageError("more than one checkpoint given ('" + dir + "' and '" + a + "')");
+    }
+  }
+  if (dir.empty())
+    return usageError("no checkpoint directory given");
+  if (output.empty())
+    return usageError("tfc import needs -o model.fbs");
+  if (auto s = tfc::hf::importCheckpointToFile(dir, output); !s.ok()) {
+    std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "tfc: wrote %s\n", output.c_str());
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -174,6 +208,8 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  if (!std::strcmp(argv[1], "import"))
+    return runImport(argc, argv);
   if (std::strcmp(argv[1], "compile") != 0)
     return usageError(std::string("unknown command '") + argv[1] + "'");
   Args args;

@@ -182,6 +182,42 @@ Status readVocabulary(const fb::Vocabulary *table, int64_t vocabSize, const std:
   return {};
 }
 
+Status readTokenizer(const fb::Tokenizer *table, const std::string &file, Tokenizer &out) {
+  if (!table)
+    return {};
+  auto kind = static_cast<int32_t>(table->kind());
+  if (kind < static_cast<int32_t>(fb::TokenizerKind::MIN) ||
+      kind > static_cast<int32_t>(fb::TokenizerKind::MAX))
+    return fail(file, "tokenizer.kind has unknown value " + llvm::Twine(kind));
+  auto str = [](const flatbuffers::String *s) { return s ? s->str() : std::string(); };
+  Tokenizer t;
+  t.kind = static_cast<TokenizerKind>(kind);
+  t.lowercase = table->lowercase();
+  t.stripAccents = table->strip_accents();
+  t.handleChineseChars = table->handle_chinese_chars();
+  t.cleanText = table->clean_text();
+  t.continuingSubwordPrefix = str(table->continuing_subword_prefix());
+  t.maxInputCharsPerWord = table->max_input_chars_per_word();
+  t.unkToken = str(table->unk_token());
+  t.clsToken = str(table->cls_token());
+  t.sepToken = str(table->sep_token());
+  t.padToken = str(table->pad_token());
+  if (const auto *merges = table->merges()) {
+    t.merges.reserve(merges->size());
+    for (flatbuffers::uoffset_t i = 0; i < merges->size(); ++i) {
+      if (!merges->Get(i))
+        return fail(file, "tokenizer.merges[" + llvm::Twine(i) + "] is missing");
+      t.merges.push_back(merges->Get(i)->str());
+    }
+  }
+  t.addPrefixSpace = table->add_prefix_space();
+  t.maxLength = table->max_length();
+  if (t.maxLength < 0)
+    return fail(file, "tokenizer.max_length is " + llvm::Twine(t.maxLength) + ", expected >= 0");
+  out = std::move(t);
+  return {};
+}
+
 /// Dims >= 1 and an element count that fits; fills `shape`.
 Status readShape(const fb::Tensor &t, const std::string &name, const std::string &file,
                  std::vector<int64_t> &shape, int64_t &numElements) {
@@ -273,6 +309,8 @@ Status readContents(const fb::Model &root, const std::string &file, Model &m) {
       !s.ok())
     return s;
   if (Status s = readVocabulary(root.vocabulary(), vocabSize, file, m.vocabulary); !s.ok())
+    return s;
+  if (Status s = readTokenizer(root.tokenizer(), file, m.tokenizer); !s.ok())
     return s;
   if (Status s = readWeights(root.weights(), file, m.weights); !s.ok())
     return s;

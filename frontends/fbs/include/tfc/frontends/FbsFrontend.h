@@ -52,6 +52,21 @@ struct SpecialTokens {
   int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
 };
 
+enum class TokenizerKind { None, WordPiece, ByteLevelBpe };
+
+/// How text becomes token ids (model.fbs 1.1 `Tokenizer`; plain data, see
+/// ir/schema/model.fbs). `kind == None` when the file has no tokenizer.
+struct Tokenizer {
+  TokenizerKind kind = TokenizerKind::None;
+  bool lowercase = false, stripAccents = false, handleChineseChars = true, cleanText = true;
+  std::string continuingSubwordPrefix;  // "##" (WordPiece)
+  int32_t maxInputCharsPerWord = 100;   // WordPiece
+  std::string unkToken, clsToken, sepToken, padToken;
+  std::vector<std::string> merges;      // byte-level BPE, rank order, "left right"
+  bool addPrefixSpace = false;
+  int32_t maxLength = 0;                // 0 = no limit
+};
+
 /// A weight as stored in the file: f32, row-major; `data` points into the
 /// Model's file buffer (valid while the Model, or a copy of it, lives; the
 /// reader checks it is 4-byte aligned).
@@ -70,6 +85,7 @@ struct Model {
   SpecialTokens specialTokens;
   std::map<std::string, Weight> weights;
   std::vector<std::string> vocabulary;  // empty when the file has none
+  Tokenizer tokenizer;                  // (1.1) kind None when the file has none
   std::shared_ptr<const std::vector<uint8_t>> buffer;  // owns the bytes `weights` point into
 };
 

@@ -1,0 +1,75 @@
+//===- HfImporter.h - Hugging Face checkpoint directory -> model.fbs -*- C++ -*-===//
+//
+// Imports a Hugging Face checkpoint directory (config.json, model.safetensors,
+// tokenizer files) of a supported architecture (bert, distilbert, gpt2) into a
+// tfc model description: the bytes of a model.fbs file (format 1.1, producer
+// "tfc import") that frontends/fbs reads like any other.
+//
+// Errors never abort or throw: they come back as a message naming the file and
+// the key or tensor at fault, e.g.
+//   "config.json: model_type 'llama' is not supported (supported: bert, distilbert, gpt2)".
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_FRONTENDS_HFIMPORTER_H
+#define TFC_FRONTENDS_HFIMPORTER_H
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tfc::hf {
+
+struct Status {
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+//===----------------------------------------------------------------------===//
+// safetensors
+//===----------------------------------------------------------------------===//
+
+enum class DType { F32, F16, BF16, I64 };
+
+/// One tensor of a safetensors file: `data` points into SafeTensors::bytes.
+struct SafeTensor {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const uint8_t *data = nullptr;
+  uint64_t size = 0;  // bytes
+};
+
+/// A checked safetensors file (8-byte little-endian header length, JSON header,
+/// data section). `__metadata__` is ignored.
+struct SafeTensors {
+  std::string path;
+  std::shared_ptr<const std::vector<uint8_t>> bytes;
+  std::map<std::string, SafeTensor> tensors;
+};
+
+/// Parses and checks a safetensors image: header length vs size, well-formed
+/// JSON, known dtypes, begin <= end, offsets within the data section,
+/// size == product(shape) * dtype size, no overlaps. `name` is used in messages.
+Status parseSafeTensors(std::vector<uint8_t> bytes, const std::string &name, SafeTensors &out);
+Status readSafeTensors(const std::string &path, SafeTensors &out);
+
+/// The tensor's elements converted to f32 (F32/F16/BF16; I64 is rejected).
+Status tensorToF32(const SafeTensors &file, const std::string &name, std::vector<float> &out);
+
+//===----------------------------------------------------------------------===//
+// The importer
+//===----------------------------------------------------------------------===//
+
+/// True when `path` is a directory holding a config.json.
+bool isHfCheckpointDir(const std::string &path);
+
+/// Imports the checkpoint directory `dir` into model.fbs bytes.
+Status importCheckpoint(const std::string &dir, std::vector<uint8_t> &modelFbs);
+
+/// Imports `dir` and writes model.fbs to `outPath` (temp file + rename).
+Status importCheckpointToFile(const std::string &dir, const std::string &outPath);
+
+} // namespace tfc::hf
+
+#endif // TFC_FRONTENDS_HFIMPORTER_H

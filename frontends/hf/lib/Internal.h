@@ -1,0 +1,60 @@
+//===- Internal.h - shared declarations of frontends/hf -------------------===//
+#ifndef TFC_FRONTENDS_HF_INTERNAL_H
+#define TFC_FRONTENDS_HF_INTERNAL_H
+
+#include "tfc/frontends/HfImporter.h"
+
+#include "llvm/Support/JSON.h"
+
+#include <string>
+#include <vector>
+
+namespace tfc::hf {
+
+/// One weight in model.fbs terms: f32, tfc's layout ([in, out] for linears).
+struct OutWeight {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+
+/// The hyperparameters and everything else that goes into model.fbs.
+struct ImportedModel {
+  std::string name;
+  int family = 0;  // tfc::model::Family
+  int64_t numLayers = 0, dModel = 0, numHeads = 0, dFF = 0, vocabSize = 0, maxPositions = 0;
+  int normPlacement = 0, activation = 0;  // tfc::model::NormPlacement / Activation
+  int64_t typeVocabSize = 0;
+  bool embeddingNorm = false, tiedEmbeddings = false, finalNorm = false;
+  float layerNormEpsilon = 1e-5f;
+  int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
+  std::vector<OutWeight> weights;
+  std::vector<std::string> vocabulary;
+  // Tokenizer (model.fbs 1.1).
+  struct {
+    int kind = 0;  // tfc::model::TokenizerKind
+    bool lowercase = false, stripAccents = false, handleChineseChars = true, cleanText = true;
+    std::string continuingSubwordPrefix, unkToken, clsToken, sepToken, padToken;
+    int32_t maxInputCharsPerWord = 100;
+    std::vector<std::string> merges;
+    bool addPrefixSpace = false;
+    int32_t maxLength = 0;
+  } tokenizer;
+};
+
+Status fail(const std::string &file, const std::string &message);
+Status readTextFile(const std::string &path, std::string &out);
+Status readJsonFile(const std::string &path, llvm::json::Value &out);
+
+/// config.json + the safetensors weights -> hyperparameters and tfc weights.
+Status mapArchitecture(const std::string &dir, const llvm::json::Object &config,
+                       const SafeTensors &weights, ImportedModel &model);
+/// Tokenizer files -> vocabulary, special tokens, tokenizer fields.
+Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
+                          ImportedModel &model);
+/// model.fbs bytes (format 1.1).
+std::vector<uint8_t> writeModelFbs(const ImportedModel &model);
+
+} // namespace tfc::hf
+
+#endif

@@ -1,0 +1,7 @@
+# Hugging Face checkpoints (frontends/hf): the safetensors reader's checks, import errors,
+# and tests/hf/checkpoints/ imported, compiled and run through the runtime against the
+# transformers references of tests/hf/refs/ (made by tests/hf/make_checkpoints.py).
+if(TARGET TfcFrontendHf AND TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
+  tfc_add_unit_test(hf_import_test SOURCES hf_import_test.cpp
+    LIBS TfcFrontendHf TfcDriver tfc_runtime TfrunLib)
+endif()

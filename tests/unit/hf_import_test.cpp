@@ -1,0 +1,454 @@
+//===- hf_import_test.cpp - Hugging Face checkpoints in (frontends/hf) -----===//
+//
+// * safetensors: each malformation is rejected with a message naming it; random
+//   corruption of a valid file never crashes.
+// * import errors: unknown model_type, missing tensor, wrong shape.
+// * tests/hf/checkpoints/{bert,distilbert,gpt2}: imported, compiled (the driver's
+//   directory path) and run through the runtime C API; encoders match transformers'
+//   last_hidden_state within 1e-4 * max(1, max|ref|), GPT-2's greedy generation is
+//   token-exact with transformers' model.generate.
+//
+//===----------------------------------------------------------------------===//
+#include "tfc/driver/Compiler.h"
+#include "tfc/frontends/FbsFrontend.h"
+#include "tfc/frontends/HfImporter.h"
+#include "tfc/tfc_runtime.h"
+#include "tfrun/Npy.h"
+
+#include "llvm/Support/JSON.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace {
+
+namespace fs = std::filesystem;
+using tfc::hf::SafeTensors;
+using tfc::hf::Status;
+
+const std::string kHfDir = TFC_SOURCE_DIR "/tests/hf";
+
+std::string take(tfc_status *st) {
+  if (!st)
+    return {};
+  std::string m = tfc_status_message(st);
+  tfc_status_free(st);
+  return m;
+}
+
+std::vector<uint8_t> readBytes(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+/// A safetensors image from a header text and a data section.
+std::vector<uint8_t> image(const std::string &header, size_t dataBytes, uint64_t lenOverride = 0) {
+  std::vector<uint8_t> out(8);
+  uint64_t len = lenOverride ? lenOverride : header.size();
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<uint8_t>(len >> (8 * i));
+  out.insert(out.end(), header.begin(), header.end());
+  out.resize(out.size() + dataBytes, 0);
+  return out;
+}
+
+std::string parseError(std::vector<uint8_t> bytes) {
+  SafeTensors st;
+  return tfc::hf::parseSafeTensors(std::move(bytes), "w.safetensors", st).error;
+}
+
+//===----------------------------------------------------------------------===//
+// safetensors
+//===----------------------------------------------------------------------===//
+
+TEST(SafeTensors, ReadsValidFileAndConvertsHalfTypes) {
+  std::string h = R"({"__metadata__":{"format":"pt"},)"
+                  R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                  R"("b":{"dtype":"F16","shape":[2],"data_offsets":[8,12]},)"
+                  R"("c":{"dtype":"BF16","shape":[1],"data_offsets":[12,14]},)"
+                  R"("d":{"dtype":"I64","shape":[],"data_offsets":[14,22]}})";
+  std::vector<uint8_t> bytes = image(h, 22);
+  size_t d0 = 8 + h.size();
+  float a[2] = {1.5f, -2.0f};
+  std::memcpy(&bytes[d0], a, 8);
+  uint16_t f16[2] = {0x3C00, 0xC000};  // 1, -2
+  std::memcpy(&bytes[d0 + 8], f16, 4);
+  uint16_t bf16 = 0x4040;  // 3
+  std::memcpy(&bytes[d0 + 12], &bf16, 2);
+  SafeTensors st;
+  ASSERT_EQ(tfc::hf::parseSafeTensors(bytes, "w.safetensors", st).error, "");
+  EXPECT_EQ(st.tensors.size(), 4u);
+  std::vector<float> v;
+  ASSERT_EQ(tfc::hf::tensorToF32(st, "a", v).error, "");
+  EXPECT_EQ(v, (std::vector<float>{1.5f, -2.0f}));
+  ASSERT_EQ(tfc::hf::tensorToF32(st, "b", v).error, "");
+  EXPECT_EQ(v, (std::vector<float>{1.0f, -2.0f}));
+  ASSERT_EQ(tfc::hf::tensorToF32(st, "c", v).error, "");
+  EXPECT_EQ(v, (std::vector<float>{3.0f}));
+  EXPECT_NE(tfc::hf::tensorToF32(st, "d", v).error.find("'d' has dtype I64"), std::string::npos);
+}
+
+struct BadCase {
+  const char *what;
+  std::vector<uint8_t> bytes;
+  const char *message;
+};
+
+TEST(SafeTensors, RejectsMalformedFiles) {
+  const std::string ok = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  std::vector<BadCase> cases = {
+      {"too small", {1, 2, 3}, "w.safetensors: file is too small for a safetensors header"},
+      {"header longer than the file", image(ok, 8, 1000),
+       "w.safetensors: header length 1000 exceeds the file"},
+      {"bad header length", image(ok, 8, ~uint64_t(0)), "exceeds the file"},
+      {"bad JSON", image(R"({"a":{"dtype":"F32",)", 8), "w.safetensors: header is not valid JSON"},
+      {"not an object", image("[1,2]", 0), "header is not a JSON object"},
+      {"offsets out of range", image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4),
+       "tensor 'a': data_offsets [0, 8] out of range (data section has 4 bytes)"},
+      {"end before begin", image(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8),
+       "tensor 'a': data_offsets [8, 0] end before begin"},
+      {"size/shape mismatch", image(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8),
+       "tensor 'a': has 8 bytes, expected 3 x 4 for shape [3] F32"},
+      {"size/dtype mismatch", image(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,8]}})", 8),
+       "tensor 'a': has 8 bytes, expected 2 x 2 for shape [2] F16"},
+      {"unknown dtype", image(R"({"a":{"dtype":"Q4","shape":[2],"data_offsets":[0,8]}})", 8),
+       "tensor 'a': unknown or unsupported dtype 'Q4'"},
+      {"overlap",
+       image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+             R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12),
+       "tensors 'a' and 'b' overlap in the data section"},
+      {"negative dim", image(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8),
+       "tensor 'a': shape has a dim that is not a non-negative integer"},
+      {"bad offsets", image(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8),
+       "tensor 'a': data_offsets must be [begin, end]"},
+  };
+  for (BadCase &c : cases) {
+    SCOPED_TRACE(c.what);
+    std::string error = parseError(c.bytes);
+    EXPECT_NE(error.find(c.message), std::string::npos) << error;
+    EXPECT_EQ(error.rfind("w.safetensors: ", 0), 0u) << error;
+  }
+}
+
+TEST(SafeTensors, RandomCorruptionNeverCrashes) {
+  std::vector<uint8_t> valid = readBytes(kHfDir + "/checkpoints/bert/model.safetensors");
+  ASSERT_GT(valid.size(), 1000u);
+  uint64_t headerLen = 0;
+  std::memcpy(&headerLen, valid.data(), 8);
+  std::mt19937_64 rng(1234);
+  int rejected = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::vector<uint8_t> bytes = valid;
+    int flips = 1 + static_cast<int>(rng() % 8);
+    for (int i = 0; i < flips; ++i) {
+      // Mostly the length and the header, where the checks are.
+      size_t pos = (rng() % 4) ? rng() % (8 + headerLen) : rng() % bytes.size();
+      bytes[pos] = static_cast<uint8_t>(rng());
+    }
+    if (trial % 10 == 0)
+      bytes.resize(rng() % bytes.size());
+    SafeTensors st;
+    Status s = tfc::hf::parseSafeTensors(std::move(bytes), "c.safetensors", st);
+    if (!s.ok()) {
+      ++rejected;
+      EXPECT_EQ(s.error.rfind("c.safetensors: ", 0), 0u) << s.error;
+      continue;
+    }
+    // Accepted: every tensor must lie inside the buffer.
+    for (const auto &[name, t] : st.tensors) {
+      EXPECT_GE(t.data, st.bytes->data());
+      EXPECT_LE(t.data + t.size, st.bytes->data() + st.bytes->size()) << name;
+      std::vector<float> v;
+      (void)tfc::hf::tensorToF32(st, name, v);
+    }
+  }
+  EXPECT_GT(rejected, 100);
+}
+
+//===----------------------------------------------------------------------===//
+// Import errors
+//===----------------------------------------------------------------------===//
+
+/// A scratch copy of a checkpoint directory.
+std::string copyCheckpoint(const std::string &name, const std::string &tag) {
+  fs::path dst = fs::temp_directory_path() / ("tfc_hf_" + tag + "_" + std::to_string(::getpid()));
+  fs::remove_all(dst);
+  fs::copy(kHfDir + "/checkpoints/" + name, dst, fs::copy_options::recursive);
+  return dst.string();
+}
+
+/// Replaces `from` by `to` (of the same size in a safetensors file: keeps the header length).
+void replaceInFile(const std::string &path, const std::string &from, const std::string &to) {
+  std::vector<uint8_t> b = readBytes(path);
+  std::string s(b.begin(), b.end());
+  size_t at = s.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  if (path.size() > 12 && path.compare(path.size() - 12, 12, ".safetensors") == 0)
+    ASSERT_EQ(from.size(), to.size());
+  s.replace(at, from.size(), to);
+  std::ofstream(path, std::ios::binary) << s;
+}
+
+TEST(HfImport, UnknownModelType) {
+  std::string dir = copyCheckpoint("bert", "type");
+  replaceInFile(dir + "/config.json", "\"model_type\": \"bert\"", "\"model_type\": \"llama\"");
+  std::vector<uint8_t> out;
+  EXPECT_EQ(tfc::hf::importCheckpoint(dir, out).error,
+            "config.json: model_type 'llama' is not supported (supported: bert, distilbert, gpt2)");
+  fs::remove_all(dir);
+}
+
+TEST(HfImport, UnsupportedConfigValues) {
+  std::string dir = copyCheckpoint("bert", "act");
+  replaceInFile(dir + "/config.json", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"silu\"");
+  std::vector<uint8_t> out;
+  std::string error = tfc::hf::importCheckpoint(dir, out).error;
+  EXPECT_NE(error.find("key 'hidden_act' is 'silu', which is not supported"), std::string::npos)
+      << error;
+  replaceInFile(dir + "/config.json", "\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\"");
+  replaceInFile(dir + "/config.json", "\"absolute\"", "\"relative\"");
+  error = tfc::hf::importCheckpoint(dir, out).error;
+  EXPECT_NE(error.find("key 'position_embedding_type' is 'relative'"), std::string::npos) << error;
+  fs::remove_all(dir);
+}
+
+TEST(HfImport, MissingTensor) {
+  std::string dir = copyCheckpoint("bert", "missing");
+  // Renames a tensor in the header (same length): the expected one is then missing.
+  replaceInFile(dir + "/model.safetensors", "encoder.layer.1.output.dense.weight",
+                "encoder.layer.1.output.dense.weighX");
+  std::vector<uint8_t> out;
+  std::string error = tfc::hf::importCheckpoint(dir, out).error;
+  EXPECT_NE(error.find("model.safetensors: missing tensor 'encoder.layer.1.output.dense.weight'"),
+            std::string::npos)
+      << error;
+  fs::remove_all(dir);
+}
+
+TEST(HfImport, WrongShape) {
+  std::string dir = copyCheckpoint("gpt2", "shape");
+  replaceInFile(dir + "/config.json", "\"n_positions\": 128", "\"n_positions\": 256");
+  std::vector<uint8_t> out;
+  std::string error = tfc::hf::importCheckpoint(dir, out).error;
+  EXPECT_NE(error.find("tensor 'transformer.wpe.weight' has shape [128, 64], expected [256, 64]"),
+            std::string::npos)
+      << error;
+  fs::remove_all(dir);
+}
+
+/// Imports `dir` and reads the result back.
+tfc::fbs::Model importAndRead(const std::string &dir) {
+  std::vector<uint8_t> bytes;
+  EXPECT_EQ(tfc::hf::importCheckpoint(dir, bytes).error, "");
+  tfc::fbs::Model model;
+  EXPECT_EQ(tfc::fbs::loadModelBuffer(bytes, dir, model).error, "");
+  return model;
+}
+
+TEST(HfImport, SlowTokenizerFilesGiveTheSameTokenizer) {
+  for (const char *name : {"bert", "gpt2"}) {
+    SCOPED_TRACE(name);
+    tfc::fbs::Model fast = importAndRead(kHfDir + "/checkpoints/" + name);
+    // Without tokenizer.json: vocab.txt (+ tokenizer_config.json), or vocab.json + merges.txt.
+    std::string dir = copyCheckpoint(name, "slow");
+    fs::remove(dir + "/tokenizer.json");
+    tfc::fbs::Model slow = importAndRead(dir);
+    EXPECT_EQ(slow.vocabulary, fast.vocabulary);
+    EXPECT_EQ(slow.tokenizer.kind, fast.tokenizer.kind);
+    EXPECT_EQ(slow.tokenizer.merges, fast.tokenizer.merges);
+    EXPECT_EQ(slow.tokenizer.lowercase, fast.tokenizer.lowercase);
+    EXPECT_EQ(slow.tokenizer.stripAccents, fast.tokenizer.stripAccents);
+    EXPECT_EQ(slow.tokenizer.unkToken, fast.tokenizer.unkToken);
+    EXPECT_EQ(slow.tokenizer.clsToken, fast.tokenizer.clsToken);
+    EXPECT_EQ(slow.tokenizer.sepToken, fast.tokenizer.sepToken);
+    EXPECT_EQ(slow.tokenizer.maxLength, fast.tokenizer.maxLength);
+    EXPECT_EQ(slow.specialTokens.startId, fast.specialTokens.startId);
+    EXPECT_EQ(slow.specialTokens.endId, fast.specialTokens.endId);
+    EXPECT_EQ(slow.specialTokens.unkId, fast.specialTokens.unkId);
+    EXPECT_EQ(slow.specialTokens.padId, fast.specialTokens.padId);
+    // No tokenizer files at all: ids only.
+    for (const char *f : {"vocab.txt", "vocab.json", "merges.txt"})
+      fs::remove(dir + "/" + f);
+    tfc::fbs::Model none = importAndRead(dir);
+    EXPECT_TRUE(none.vocabulary.empty());
+    EXPECT_EQ(none.tokenizer.kind, tfc::fbs::TokenizerKind::None);
+    fs::remove_all(dir);
+  }
+}
+
+TEST(HfImport, ImportWritesAFileAtomically) {
+  std::string out = (fs::temp_directory_path() /
+                     ("tfc_hf_out_" + std::to_string(::getpid()) + ".fbs")).string();
+  ASSERT_EQ(tfc::hf::importCheckpointToFile(kHfDir + "/checkpoints/gpt2", out).error, "");
+  tfc::fbs::Model model;
+  ASSERT_EQ(tfc::fbs::loadModelFile(out, model).error, "");
+  EXPECT_EQ(model.hparams.family, tfc::fbs::Family::Decoder);
+  EXPECT_TRUE(model.hparams.tiedEmbeddings);
+  EXPECT_EQ(model.name, "GPT2LMHeadModel");
+  // No temporary file is left next to it.
+  int others = 0;
+  for (const auto &e : fs::directory_iterator(fs::temp_directory_path()))
+    others += e.path().string().rfind(out + ".tmp", 0) == 0;
+  EXPECT_EQ(others, 0);
+  fs::remove(out);
+}
+
+//===----------------------------------------------------------------------===//
+// The checkpoints against transformers
+//===----------------------------------------------------------------------===//
+
+llvm::json::Object manifestModel(const std::string &name) {
+  std::vector<uint8_t> b = readBytes(kHfDir + "/refs/manifest.json");
+  auto v = llvm::json::parse(std::string(b.begin(), b.end()));
+  if (!v) {
+    llvm::consumeError(v.takeError());
+    return {};
+  }
+  for (const llvm::json::Value &m : *v->getAsObject()->getArray("models"))
+    if (m.getAsObject()->getString("name") == name)
+      return *m.getAsObject();
+  return {};
+}
+
+tfc::tfrun::NpyArray npy(const std::string &file) {
+  tfc::tfrun::NpyArray a;
+  tfc::tfrun::Status s = tfc::tfrun::readNpy(kHfDir + "/refs/" + file, a);
+  EXPECT_TRUE(s.ok()) << s.message;
+  return a;
+}
+
+/// Imports, compiles (through the driver's directory path) and writes a plan; opens it.
+tfc_plan *compileCheckpoint(const std::string &name, tfc::fbs::Model &model) {
+  std::string dir = kHfDir + "/checkpoints/" + name;
+  std::vector<uint8_t> bytes;
+  Status s = tfc::hf::importCheckpoint(dir, bytes);
+  EXPECT_EQ(s.error, "");
+  EXPECT_EQ(tfc::fbs::loadModelBuffer(bytes, name, model).error, "");
+  mlir::MLIRContext context;
+  tfc::driver::CompileOptions options;
+  options.maxBatch = 2;
+  tfc::driver::CompileResult result;
+  EXPECT_EQ(tfc::driver::compileModel(context, dir, options, result).error, "");
+  tfc::planner::Plan plan;
+  EXPECT_EQ(tfc::driver::buildPlan(result, options, plan).error, "");
+  std::string path = (fs::temp_directory_path() /
+                      ("tfc_hf_" + name + "_" + std::to_string(::getpid()) + ".plan"))
+                         .string();
+  EXPECT_EQ(tfc::driver::writePlanFile(plan, path).error, "");
+  tfc_plan *p = nullptr;
+  EXPECT_EQ(take(tfc_plan_open(path.c_str(), nullptr, &p)), "");
+  fs::remove(path);
+  return p;
+}
+
+void checkEncoder(const std::string &name) {
+  llvm::json::Object m = manifestModel(name);
+  ASSERT_TRUE(m.getObject("inputs")) << "tests/hf/refs/manifest.json lacks " << name;
+  tfc::fbs::Model model;
+  tfc_plan *plan = compileCheckpoint(name, model);
+  ASSERT_NE(plan, nullptr);
+  EXPECT_EQ(model.producer, "tfc import");
+  EXPECT_EQ(model.formatMinor, 1u);
+  EXPECT_EQ(model.tokenizer.kind, tfc::fbs::TokenizerKind::WordPiece);
+  EXPECT_TRUE(model.tokenizer.lowercase);
+  EXPECT_EQ(model.tokenizer.clsToken, "[CLS]");
+  EXPECT_EQ(model.tokenizer.sepToken, "[SEP]");
+  EXPECT_EQ(model.tokenizer.continuingSubwordPrefix, "##");
+  EXPECT_EQ(model.vocabulary.at(model.specialTokens.startId), "[CLS]");
+  EXPECT_EQ(model.vocabulary.at(model.specialTokens.endId), "[SEP]");
+  EXPECT_EQ(model.vocabulary.at(model.specialTokens.unkId), "[UNK]");
+  EXPECT_EQ(model.vocabulary.at(model.specialTokens.padId), "[PAD]");
+  EXPECT_EQ(tfc_plan_vocabulary_size(plan), model.vocabulary.size());
+
+  tfc_session *session = nullptr;
+  ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
+  std::vector<tfc::tfrun::NpyArray> arrays;
+  std::vector<std::string> names;
+  for (const auto &kv : *m.getObject("inputs")) {
+    names.push_back(kv.first.str());
+    arrays.push_back(npy(kv.second.getAsString()->str()));
+  }
+  std::vector<tfc_tensor> inputs;
+  for (size_t i = 0; i < arrays.size(); ++i)
+    inputs.push_back({names[i].c_str(), TFC_I64, int32_t(arrays[i].shape.size()),
+                      arrays[i].shape.data(), arrays[i].data.data()});
+  tfc_outputs *out = nullptr;
+  ASSERT_EQ(take(tfc_session_run(session, "forward", inputs.data(), inputs.size(), &out)), "");
+  tfc_tensor y;
+  ASSERT_EQ(take(tfc_outputs_get(out, 0, &y)), "");
+  tfc::tfrun::NpyArray ref =
+      npy(m.getObject("outputs")->getString("last_hidden_state")->str());
+  ASSERT_EQ(std::vector<int64_t>(y.dims, y.dims + y.rank), ref.shape);
+  const float *a = static_cast<const float *>(y.data);
+  const float *r = reinterpret_cast<const float *>(ref.data.data());
+  double maxErr = 0, maxRef = 0;
+  for (int64_t i = 0; i < ref.numElements(); ++i) {
+    maxErr = std::max(maxErr, std::fabs(double(a[i]) - double(r[i])));
+    maxRef = std::max(maxRef, std::fabs(double(r[i])));
+  }
+  std::printf("%s: max |tfc - transformers| = %.3g (max |ref| %.3g)\n", name.c_str(), maxErr,
+              maxRef);
+  ::testing::Test::RecordProperty("max_abs_error", std::to_string(maxErr));
+  EXPECT_LE(maxErr, 1e-4 * std::max(1.0, maxRef));
+  tfc_outputs_free(out);
+  tfc_session_release(session);
+  tfc_plan_release(plan);
+}
+
+TEST(HfCheckpoint, BertMatchesTransformers) { checkEncoder("bert"); }
+TEST(HfCheckpoint, DistilBertMatchesTransformers) { checkEncoder("distilbert"); }
+
+TEST(HfCheckpoint, Gpt2GreedyIsTokenExact) {
+  llvm::json::Object m = manifestModel("gpt2");
+  ASSERT_TRUE(m.getArray("cases")) << "tests/hf/refs/manifest.json lacks gpt2";
+  tfc::fbs::Model model;
+  tfc_plan *plan = compileCheckpoint("gpt2", model);
+  ASSERT_NE(plan, nullptr);
+  EXPECT_EQ(model.tokenizer.kind, tfc::fbs::TokenizerKind::ByteLevelBpe);
+  EXPECT_FALSE(model.tokenizer.merges.empty());
+  ASSERT_GE(model.specialTokens.endId, 0);
+  EXPECT_EQ(model.vocabulary.at(model.specialTokens.endId), "<|endoftext|>");
+  EXPECT_EQ(model.specialTokens.startId, model.specialTokens.endId);
+  tfc_generation_info info;
+  tfc_plan_get_generation_info(plan, &info);
+  ASSERT_NE(info.mode, nullptr);
+  std::printf("gpt2: generation mode %s\n", info.mode);
+  tfc_session *session = nullptr;
+  ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
+  int64_t exact = 0, total = 0;
+  for (const llvm::json::Value &c : *m.getArray("cases")) {
+    tfc::tfrun::NpyArray prompt = npy(c.getAsObject()->getString("prompt")->str());
+    tfc::tfrun::NpyArray tokens = npy(c.getAsObject()->getString("tokens")->str());
+    const int64_t *p = reinterpret_cast<const int64_t *>(prompt.data.data());
+    int64_t offsets[2] = {0, prompt.shape[1]};
+    tfc_generate_options o;
+    tfc_generate_options_init(&o);
+    o.strategy = TFC_GREEDY;
+    o.max_new_tokens = 32;
+    o.eos_id = -1;
+    tfc_generation *g = nullptr;
+    ASSERT_EQ(take(tfc_session_generate(session, p, offsets, 1, nullptr, 0, &o, nullptr, nullptr,
+                                        &g)),
+              "");
+    size_t len = 0;
+    const int64_t *got = tfc_generation_tokens(g, 0, &len);
+    const int64_t *want = reinterpret_cast<const int64_t *>(tokens.data.data());
+    std::vector<int64_t> gotV(got, got + len), wantV(want, want + tokens.numElements());
+    EXPECT_EQ(gotV, wantV);
+    for (size_t i = 0; i < std::min(gotV.size(), wantV.size()); ++i)
+      exact += gotV[i] == wantV[i];
+    total += static_cast<int64_t>(wantV.size());
+    tfc_generation_free(g);
+  }
+  std::printf("gpt2: %lld/%lld tokens equal to transformers' greedy generate\n",
+              (long long)exact, (long long)total);
+  tfc_session_release(session);
+  tfc_plan_release(plan);
+}
+
+} // namespace
