@@ -16,6 +16,7 @@
 #include "tfrun/Npy.h"
 
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -279,6 +280,38 @@ TEST(HfImport, SlowTokenizerFilesGiveTheSameTokenizer) {
     EXPECT_EQ(none.tokenizer.kind, tfc::fbs::TokenizerKind::None);
     fs::remove_all(dir);
   }
+}
+
+TEST(HfImport, BertHeadCheckpointWithPrefix) {
+  // A BertFor* checkpoint: every tensor under "bert." plus a head the importer ignores.
+  std::string dir = copyCheckpoint("bert", "prefix");
+  std::vector<uint8_t> bytes = readBytes(dir + "/model.safetensors");
+  uint64_t headerLen = 0;
+  std::memcpy(&headerLen, bytes.data(), 8);
+  auto header = llvm::json::parse(std::string(bytes.begin() + 8, bytes.begin() + 8 + headerLen));
+  ASSERT_TRUE(bool(header));
+  llvm::json::Object renamed;
+  for (auto &kv : *header->getAsObject())
+    renamed[kv.first == "__metadata__" ? kv.first.str() : "bert." + kv.first.str()] = kv.second;
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::json::Value(std::move(renamed));
+  std::vector<uint8_t> out = image(text, 0);
+  out.insert(out.end(), bytes.begin() + 8 + headerLen, bytes.end());
+  std::ofstream(dir + "/model.safetensors", std::ios::binary)
+      .write(reinterpret_cast<const char *>(out.data()), out.size());
+  replaceInFile(dir + "/config.json", "\"BertModel\"", "\"BertForMaskedLM\"");
+  tfc::fbs::Model prefixed = importAndRead(dir);
+  tfc::fbs::Model plain = importAndRead(kHfDir + "/checkpoints/bert");
+  EXPECT_EQ(prefixed.name, "BertForMaskedLM");
+  ASSERT_EQ(prefixed.weights.size(), plain.weights.size());
+  for (const auto &[name, w] : plain.weights) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(prefixed.weights.count(name));
+    const tfc::fbs::Weight &p = prefixed.weights.at(name);
+    ASSERT_EQ(p.shape, w.shape);
+    EXPECT_EQ(std::memcmp(p.data, w.data, w.numElements() * sizeof(float)), 0);
+  }
+  fs::remove_all(dir);
 }
 
 TEST(HfImport, ImportWritesAFileAtomically) {
