@@ -3,7 +3,9 @@
 # fused and how it generates) and run it with tfrun.
 #
 #   tools/demo.sh            chargpt (examples/models/chargpt.fbs, a character-level GPT trained
-#                            on the King James Bible): generate text with the KV cache
+#                            on the King James Bible): generate text with the KV cache; then
+#                            all-MiniLM-L6-v2 (the real pretrained checkpoint tools/setup.sh
+#                            installs): sentence embeddings and their cosine similarities
 #   tools/demo.sh MODEL      any model.fbs or .onnx: compile it, then generate when it is a
 #                            causal decoder (model.fbs vocabulary) or run forward once otherwise
 set -euo pipefail
@@ -52,4 +54,19 @@ else
   echo
   echo "== tfrun $plan --threads 2 --warmup 3 --iterations 20"
   build/bin/tfrun "$plan" --threads 2 --warmup 3 --iterations 20
+fi
+
+if [[ $# -eq 0 ]]; then
+  minilm=build/models/all-MiniLM-L6-v2
+  echo
+  echo "== tfc compile $minilm -o build/demo/minilm.plan   (a Hugging Face checkpoint: config.json, model.safetensors, tokenizer)"
+  build/bin/tfc compile "$minilm" -o build/demo/minilm.plan --max-batch 8 --max-seq 256
+  echo
+  echo "== tfrun build/demo/minilm.plan --embed --text ... (semantic similarity)"
+  build/bin/tfrun build/demo/minilm.plan --embed --threads 2 \
+    --text "How do I reset my password?" \
+    --text "What are the steps to change a forgotten password?" \
+    --text "A cat is sleeping on the sofa." \
+    --text "A kitten naps on the couch." \
+    --text "The stock market fell sharply today."
 fi

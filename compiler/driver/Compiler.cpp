@@ -195,6 +195,24 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
   if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
     return {result.modelPath + ": " + s.error};
   plan.model.vocabulary = model.vocabulary;
+  if (const fbs::Tokenizer &t = model.tokenizer; t.kind != fbs::TokenizerKind::None) {
+    tfc::planner::TokenizerDesc &d = plan.model.tokenizer;
+    d.kind = t.kind == fbs::TokenizerKind::WordPiece ? tfc::plan::TokenizerKind::WordPiece
+                                                      : tfc::plan::TokenizerKind::ByteLevelBpe;
+    d.lowercase = t.lowercase;
+    d.stripAccents = t.stripAccents;
+    d.handleChineseChars = t.handleChineseChars;
+    d.cleanText = t.cleanText;
+    d.continuingSubwordPrefix = t.continuingSubwordPrefix;
+    d.maxInputCharsPerWord = t.maxInputCharsPerWord;
+    d.unkToken = t.unkToken;
+    d.clsToken = t.clsToken;
+    d.sepToken = t.sepToken;
+    d.padToken = t.padToken;
+    d.merges = t.merges;
+    d.addPrefixSpace = t.addPrefixSpace;
+    d.maxLength = t.maxLength;
+  }
   tfc::planner::MemoryPlanStats stats;
   for (tfc::planner::Function &fn : plan.functions)
     if (auto s = tfc::planner::planMemory(plan, fn, {}, fn.name == "forward" ? &stats : nullptr);

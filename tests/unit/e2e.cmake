@@ -26,3 +26,15 @@ if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
   gtest_discover_tests(generation_test DISCOVERY_TIMEOUT 60
     PROPERTIES LABELS e2e TIMEOUT 900)
 endif()
+
+# all-MiniLM-L6-v2 (the real checkpoint tools/get_minilm.sh installs) against
+# sentence-transformers' token ids and embeddings (tests/hf/minilm/).
+if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
+  add_executable(minilm_test ${TFC_SOURCE_DIR}/tests/e2e/minilm_test.cpp)
+  target_include_directories(minilm_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
+  target_link_libraries(minilm_test PRIVATE tfc_runtime TfrunLib GTest::gtest GTest::gtest_main)
+  target_compile_definitions(minilm_test PRIVATE
+    TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
+  add_dependencies(minilm_test tfc)
+  gtest_discover_tests(minilm_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 900)
+endif()

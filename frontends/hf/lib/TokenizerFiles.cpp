@@ -4,7 +4,8 @@
 // BPE, BertNormalizer flags, the post-processor's [CLS]/[SEP]); else vocab.txt
 // (+ tokenizer_config.json do_lower_case, strip_accents) for WordPiece, or
 // vocab.json + merges.txt for byte-level BPE. tokenizer_config.json gives
-// model_max_length (capped at the model's max positions). No tokenizer files:
+// model_max_length (capped at the model's max positions); a sentence-transformers
+// sentence_bert_config.json's max_seq_length wins. No tokenizer files:
 // the model takes ids only.
 //
 //===----------------------------------------------------------------------===//
@@ -293,6 +294,20 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
       maxLength = static_cast<int64_t>(*n);
   if (t.maxLength <= 0 || t.maxLength > maxLength)
     t.maxLength = static_cast<int32_t>(maxLength);
+  // A sentence-transformers checkpoint truncates at its max_seq_length (it overrides the
+  // tokenizer's own truncation, e.g. all-MiniLM-L6-v2: 256 vs tokenizer.json's 128).
+  if (exists("sentence_bert_config.json")) {
+    llvm::json::Value st(nullptr);
+    if (Status s = readJsonFile(path("sentence_bert_config.json"), st); !s.ok())
+      return s;
+    if (const llvm::json::Object *o = st.getAsObject())
+      if (auto n = o->getInteger("max_seq_length")) {
+        if (*n < 1)
+          return fail(dir, "sentence_bert_config.json: max_seq_length " + std::to_string(*n) +
+                               " is not positive");
+        t.maxLength = static_cast<int32_t>(std::min<int64_t>(*n, m.maxPositions));
+      }
+  }
   return {};
 }
 
