@@ -109,7 +109,7 @@ def ct2_round(python, prompt_file, threads, repeats):
 
 def tfc_plan(batch_max=8, seq_max=256):
     plan = os.path.join(WORK, "gpt2.plan")
-    if not os.path.exists(plan):
+    if True:  # always recompile: a plan from an older tfc may not load
         r = subprocess.run([os.path.join(BIN, "tfc"), "compile", os.path.join(WORK, "gpt2.onnx"),
                             "-o", plan, "--max-batch", str(batch_max), "--max-seq", str(seq_max)],
                            capture_output=True, text=True)
@@ -124,18 +124,21 @@ def tfrun_has_generate():
 
 
 def run_tfc(plan, prompt_file, threads, repeats):
+    """Decode tokens/s of each timed run, and the tokens of the last run [batch, PROMPT + NEW]."""
     rates = []
+    out_dir = os.path.join(WORK, "tfc-out")
     for i in range(repeats + 1):
         r = subprocess.run([os.path.join(BIN, "tfrun"), plan, "--generate",
                             "--tokens-input", "input_ids", "--input", "input_ids=" + prompt_file,
-                            "--max-new-tokens", str(NEW), "--threads", str(threads)],
+                            "--max-new-tokens", str(NEW), "--threads", str(threads),
+                            "--output-dir", out_dir],
                            capture_output=True, text=True)
-        m = re.search(r"decode: (\d+) tokens in ([0-9.]+) ms \(([0-9.]+) tokens/s\)", r.stdout)
+        m = re.search(r"decode: (\d+) tokens in ([0-9.]+) ms \(([0-9.]+) tokens/s[;)]", r.stdout)
         if r.returncode != 0 or not m:
             raise RuntimeError("tfrun --generate: " + (r.stderr.strip() or r.stdout[-500:]))
         if i > 0:  # the first run is a warm-up
             rates.append(float(m.group(3)))
-    return rates
+    return rates, np.load(os.path.join(out_dir, "tokens.npy"))
 
 
 # ----------------------------------------------------------------------------
@@ -166,9 +169,11 @@ def main():
             rates, res = ct2_round(args.ct2_python, pfile, args.threads, args.repeats)
             r_ct2 += rates
             ct2_version = res["version"]
+            tfc_toks = None
             if plan:
                 try:
-                    r_tfc += run_tfc(plan, pfile, args.threads, args.repeats)
+                    rates, tfc_toks = run_tfc(plan, pfile, args.threads, args.repeats)
+                    r_tfc += rates
                 except RuntimeError as e:
                     tfc_note, plan = str(e), None
             if rnd == 0:
@@ -176,6 +181,11 @@ def main():
                 checks.append("batch %d: ORT and CTranslate2 greedy tokens of row 0 %s" % (
                     batch, "agree (64/64)" if same else "DIFFER: %d/64 equal" % sum(
                         int(a == b) for a, b in zip(ort_toks[0].tolist(), res["tokens_row0"]))))
+                if tfc_toks is not None:
+                    gen = tfc_toks[:, PROMPT:]
+                    equal = int((gen == ort_toks).sum())
+                    checks.append("batch %d: tfc and ORT greedy tokens, all rows: %d/%d equal" % (
+                        batch, equal, ort_toks.size))
             print("batch %d round %d: ORT %s, CT2 %s, tfc %s" % (
                 batch, rnd, ["%.1f" % x for x in r_ort[-args.repeats:]],
                 ["%.1f" % x for x in r_ct2[-args.repeats:]],
