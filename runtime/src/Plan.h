@@ -14,7 +14,9 @@
 #include "text/Tokenizer.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -137,6 +139,13 @@ public:
   GenerationDesc generation;
   std::vector<std::string> vocabulary; // token strings by id (empty: none)
   std::unique_ptr<const text::Tokenizer> tokenizer; // the model's tokenizer (null: none)
+
+  /// Data kernels derive from the plan's constants at run time and share between the sessions
+  /// on this plan (e.g. Linear's prepacked weights for small batches). The plan stays logically
+  /// immutable: an entry, once made, never changes; `derivedMutex` guards the map, each entry
+  /// guards itself.
+  mutable std::mutex derivedMutex;
+  mutable std::map<std::string, std::shared_ptr<void>> derived;
 
   /// The function named `name`, or nullptr.
   const FunctionDesc *findFunction(const char *name) const;

@@ -366,6 +366,7 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
 
   KernelContext ctx;
   ctx.cache = fn.cacheOp != CacheOp::None ? &cache_.view : nullptr;
+  ctx.plan = plan_.get();
   ctx.fn = &fn;
   ctx.tensors = st.tensors.data();
   ctx.dnnl = dnnl_.get();

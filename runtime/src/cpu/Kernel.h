@@ -76,6 +76,7 @@ struct KvCache {
 };
 
 struct KernelContext {
+  const Plan *plan = nullptr;
   const FunctionDesc *fn = nullptr;
   const KernelDesc *k = nullptr;
   Tensor *tensors = nullptr; // one per value of the function
