@@ -103,44 +103,13 @@ struct AttentionState : KernelState {
 
 /// The mask as a view broadcast to [B, H, Sq, Sk]: element (b, h, i, j) at
 /// b*stride[0] + h*stride[1] + i*stride[2] + j*stride[3].
-struct MaskView {
-  const void *data = nullptr;
-  tfc_dtype dtype = TFC_F32;
-  int64_t stride[4] = {};
-};
-
 /// Scale, mask, causal rule and softmax on the score row of (batch b, head hh, query i), in
 /// place; `tmp` holds sk floats (a mask row converted to additive form).
 inline void softmaxRow(float *row, int64_t b, int64_t hh, int64_t i, int64_t sq, int64_t sk,
                        float scale, bool causal, const MaskView &mask, float *tmp) {
-  constexpr float ninf = -std::numeric_limits<float>::infinity();
   // Keys [0, n) are visible to the causal rule.
   int64_t n = causal ? std::clamp<int64_t>(i + (sk - sq) + 1, 0, sk) : sk;
-  const float *add = nullptr;
-  if (mask.data && n > 0) {
-    int64_t base = b * mask.stride[0] + hh * mask.stride[1] + i * mask.stride[2];
-    int64_t st = mask.stride[3];
-    if (mask.dtype == TFC_F32) {
-      const float *m = static_cast<const float *>(mask.data) + base;
-      if (st == 1) {
-        add = m;
-      } else {
-        for (int64_t j = 0; j < n; ++j)
-          tmp[j] = m[j * st];
-        add = tmp;
-      }
-    } else {
-      const uint8_t *m = static_cast<const uint8_t *>(mask.data) + base;
-      if (st == 1) {
-        for (int64_t j = 0; j < n; ++j)
-          tmp[j] = m[j] ? 0.f : ninf;
-      } else {
-        for (int64_t j = 0; j < n; ++j)
-          tmp[j] = m[j * st] ? 0.f : ninf;
-      }
-      add = tmp;
-    }
-  }
+  const float *add = maskRow(mask, b, hh, i, n, tmp);
   rowExpNormalize(row, n, rowScaleAddMax(row, n, scale, add));
   for (int64_t j = n; j < sk; ++j)
     row[j] = 0.f;
@@ -227,15 +196,7 @@ void runAttention(const KernelContext &ctx) {
     if (!broadcastsTo(mask->shape, full))
       ctx.fail(TFC_INVALID_ARGUMENT, "mask '%s' %s does not broadcast to [B, H, Sq, Sk] = %s",
                ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
-    mv.data = mask->data;
-    mv.dtype = mask->dtype;
-    int64_t stride = 1;
-    for (int i = 3; i >= 0; --i) {
-      int j = i - (4 - mask->shape.rank);
-      int64_t d = j >= 0 ? mask->shape.d[j] : 1;
-      mv.stride[i] = d == 1 ? 0 : stride;
-      stride *= d;
-    }
+    mv = makeMaskView(*mask);
   }
   bool causal = kind == kCausal || kind == kCausalPadding;
 

@@ -90,12 +90,6 @@ TFC_CLONES void weightedRows(const float *p, const float *v, int64_t n, int64_t 
 }
 
 /// The mask as a view broadcast to [B, H, S, keys] (element strides; 0 where broadcast).
-struct MaskView {
-  const void *data = nullptr;
-  tfc_dtype dtype = TFC_F32;
-  int64_t stride[4] = {};
-};
-
 std::string checkSlotOperand(const FunctionDesc &fn, const KernelDesc &k, size_t i,
                              const char *what) {
   std::string e = expectDtype(fn, k, i, what, {TFC_F32});
@@ -224,15 +218,7 @@ void runCachedAttention(const KernelContext &ctx) {
     if (!broadcastsTo(mask->shape, full))
       ctx.fail(TFC_INVALID_ARGUMENT, "mask '%s' %s does not broadcast to [B, H, S, keys] = %s",
                ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
-    mv.data = mask->data;
-    mv.dtype = mask->dtype;
-    int64_t stride = 1;
-    for (int i = 3; i >= 0; --i) {
-      int j = i - (4 - mask->shape.rank);
-      int64_t d = j >= 0 ? mask->shape.d[j] : 1;
-      mv.stride[i] = d == 1 ? 0 : stride;
-      stride *= d;
-    }
+    mv = makeMaskView(*mask);
   }
 
   auto &st = ctx.stateAs<CachedAttentionState>();
@@ -244,7 +230,6 @@ void runCachedAttention(const KernelContext &ctx) {
   const float *pq = q.as<float>();
   const float *pk = slot.k, *pv = slot.v;
   const int64_t tasks = B * H * S;
-  constexpr float ninf = -std::numeric_limits<float>::infinity();
 #pragma omp parallel for schedule(static) if (tasks > 1 && tasks * keys * dh >= 8192)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t b = t / (H * S), h = (t / S) % H, i = t % S;
@@ -257,26 +242,7 @@ void runCachedAttention(const KernelContext &ctx) {
     // Visible keys [0, n): the causal rule for Self.
     const int64_t n = self ? past + i + 1 : keys;
     dotRows(qi, kb, n, dh, row);
-    const float *add = nullptr;
-    if (mv.data) {
-      int64_t base = b * mv.stride[0] + h * mv.stride[1] + i * mv.stride[2];
-      int64_t sj = mv.stride[3];
-      if (mv.dtype == TFC_F32) {
-        const float *m = static_cast<const float *>(mv.data) + base;
-        if (sj == 1) {
-          add = m;
-        } else {
-          for (int64_t j = 0; j < n; ++j)
-            tmp[j] = m[j * sj];
-          add = tmp;
-        }
-      } else {
-        const uint8_t *m = static_cast<const uint8_t *>(mv.data) + base;
-        for (int64_t j = 0; j < n; ++j)
-          tmp[j] = m[j * sj] ? 0.f : ninf;
-        add = tmp;
-      }
-    }
+    const float *add = maskRow(mv, b, h, i, n, tmp);
     rowExpNormalize(row, n, rowScaleAddMax(row, n, scale, add));
     weightedRows(row, vb, n, dh, oi);
   }

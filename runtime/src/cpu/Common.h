@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace tfc::rt {
 
@@ -168,6 +169,53 @@ inline float fastExp(float x) {
   p = p * r * r + r + 1.f;
   float y = p * __builtin_bit_cast(float, (n + 127) << 23);
   return x < -87.33654475f ? 0.f : y;
+}
+
+/// An attention mask (bool: keep where true; f32: added to the scores) seen as [B, H, Sq, Sk]
+/// through broadcast strides (0 along broadcast dims). Shared by Attention and CachedAttention.
+struct MaskView {
+  const void *data = nullptr;
+  tfc_dtype dtype = TFC_F32;
+  int64_t stride[4] = {};
+};
+
+/// The view of `mask` (which must broadcast to rank 4) for the attention kernels.
+inline MaskView makeMaskView(const Tensor &mask) {
+  MaskView mv;
+  mv.data = mask.data;
+  mv.dtype = mask.dtype;
+  int64_t stride = 1;
+  for (int i = 3; i >= 0; --i) {
+    int j = i - (4 - mask.shape.rank);
+    int64_t d = j >= 0 ? mask.shape.d[j] : 1;
+    mv.stride[i] = d == 1 ? 0 : stride;
+    stride *= d;
+  }
+  return mv;
+}
+
+/// Keys [0, n) of the mask row of (batch b, head h, query i) in additive form: the mask's own
+/// floats when they are contiguous, else converted into `tmp` (n floats; bool -> 0 / -inf);
+/// nullptr when there is no mask.
+inline const float *maskRow(const MaskView &mask, int64_t b, int64_t h, int64_t i, int64_t n,
+                            float *tmp) {
+  if (!mask.data || n <= 0)
+    return nullptr;
+  constexpr float ninf = -std::numeric_limits<float>::infinity();
+  int64_t base = b * mask.stride[0] + h * mask.stride[1] + i * mask.stride[2];
+  int64_t st = mask.stride[3];
+  if (mask.dtype == TFC_F32) {
+    const float *m = static_cast<const float *>(mask.data) + base;
+    if (st == 1)
+      return m;
+    for (int64_t j = 0; j < n; ++j)
+      tmp[j] = m[j * st];
+    return tmp;
+  }
+  const uint8_t *m = static_cast<const uint8_t *>(mask.data) + base;
+  for (int64_t j = 0; j < n; ++j)
+    tmp[j] = m[j * st] ? 0.f : ninf;
+  return tmp;
 }
 
 // Row primitives of softmax (Softmax.cpp), compiled for AVX-512, AVX2 and baseline x86-64 and
