@@ -324,25 +324,14 @@ void tfc_plan_get_generation_info(const tfc_plan *plan, tfc_generation_info *out
   out->mode = g.mode.c_str();
   out->reason = g.reason.c_str();
   out->token_input = g.tokenInput.c_str();
-  const Plan &p = *plan->plan;
-  for (const SymbolDesc &s : p.symbols)
-    if (s.name == "batch")
-      out->max_batch = s.max;
-  if (const FunctionDesc *f = p.findFunction("forward"); f && !f->outputs.empty()) {
-    const ValueDesc &v = f->values[f->outputs[0].value];
-    if (v.rank == 3 && v.dims[2].symbol < 0)
-      out->vocab_size = v.dims[2].size;
-    for (const PortDesc &port : f->inputs)
-      if (port.name == g.tokenInput) {
-        const ValueDesc &t = f->values[port.value];
-        if (t.rank == 2 && t.dims[1].symbol >= 0)
-          out->max_length = p.symbols[t.dims[1].symbol].max;
-      }
+  try {
+    GenerationBounds b = generationBounds(*plan->plan);
+    out->max_length = b.maxLength;
+    out->max_batch = b.maxBatch;
+    out->vocab_size = b.vocab;
+  } catch (...) {
+    // A plan whose forward does not fit generation: the bounds stay 0 (generate says why).
   }
-  if (g.mode == "kv-cache")
-    for (const CacheSlotDesc &c : p.caches)
-      if (c.kind == CacheKind::Self && c.maxLength < out->max_length)
-        out->max_length = c.maxLength;
 }
 
 size_t tfc_plan_vocabulary_size(const tfc_plan *plan) {

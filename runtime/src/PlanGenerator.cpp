@@ -50,45 +50,55 @@ OwnedTensor filled(const std::string &name, tfc_dtype dtype, int64_t rows, int64
 
 } // namespace
 
-PlanStepModel::PlanStepModel(Session &session, const tfc_tensor *fixed, size_t numFixed,
-                             int64_t numPrompts)
-    : session_(session), plan_(session.plan()) {
-  const GenerationDesc &g = plan_.generation;
+GenerationBounds generationBounds(const Plan &plan) {
+  const GenerationDesc &g = plan.generation;
   if (!g.present)
     fail(TFC_UNSUPPORTED,
          "plan '%s' does not generate (family '%s': no causal self-attention producing "
          "per-position logits)",
-         plan_.path.c_str(), plan_.family.c_str());
-  const FunctionDesc *forward = plan_.findFunction("forward");
+         plan.path.c_str(), plan.family.c_str());
+  const FunctionDesc *forward = plan.findFunction("forward");
   if (!forward || forward->outputs.empty())
-    fail(TFC_INVALID_PLAN, "plan '%s' has no function 'forward' with an output", plan_.path.c_str());
-  kvCache_ = g.mode == "kv-cache" && plan_.findFunction("prefill") &&
-             plan_.findFunction("decode_step");
-
+    fail(TFC_INVALID_PLAN, "plan '%s' has no function 'forward' with an output", plan.path.c_str());
+  GenerationBounds b;
+  b.kvCache = g.mode == "kv-cache" && plan.findFunction("prefill") &&
+              plan.findFunction("decode_step");
   const ValueDesc &logits = forward->values[forward->outputs[0].value];
   if (logits.rank != 3 || logits.dims[2].symbol >= 0 || logits.dtype != TFC_F32)
     fail(TFC_INVALID_PLAN, "plan '%s': forward's output '%s' is not f32 logits [batch, seq, vocab]",
-         plan_.path.c_str(), forward->outputs[0].name.c_str());
-  vocab_ = logits.dims[2].size;
-  if (const SymbolDesc *b = symbolNamed(plan_, "batch"))
-    maxBatch_ = b->max;
-
+         plan.path.c_str(), forward->outputs[0].name.c_str());
+  b.vocab = logits.dims[2].size;
+  if (const SymbolDesc *s = symbolNamed(plan, "batch"))
+    b.maxBatch = s->max;
   const PortDesc *tokens = nullptr;
   for (const PortDesc &p : forward->inputs)
     if (p.name == g.tokenInput)
       tokens = &p;
   if (!tokens)
-    fail(TFC_INVALID_PLAN, "plan '%s': forward has no token input '%s'", plan_.path.c_str(),
+    fail(TFC_INVALID_PLAN, "plan '%s': forward has no token input '%s'", plan.path.c_str(),
          g.tokenInput.c_str());
   const ValueDesc &tv = forward->values[tokens->value];
   if (tv.rank != 2 || tv.dims[1].symbol < 0)
-    fail(TFC_INVALID_PLAN, "plan '%s': token input '%s' is not [batch, seq]", plan_.path.c_str(),
+    fail(TFC_INVALID_PLAN, "plan '%s': token input '%s' is not [batch, seq]", plan.path.c_str(),
          g.tokenInput.c_str());
-  maxLength_ = plan_.symbols[tv.dims[1].symbol].max;
-  if (kvCache_)
-    for (const CacheSlotDesc &c : plan_.caches)
+  b.maxLength = plan.symbols[tv.dims[1].symbol].max;
+  if (b.kvCache)
+    for (const CacheSlotDesc &c : plan.caches)
       if (c.kind == CacheKind::Self)
-        maxLength_ = std::min(maxLength_, c.maxLength);
+        b.maxLength = std::min(b.maxLength, c.maxLength);
+  return b;
+}
+
+PlanStepModel::PlanStepModel(Session &session, const tfc_tensor *fixed, size_t numFixed,
+                             int64_t numPrompts)
+    : session_(session), plan_(session.plan()) {
+  const GenerationDesc &g = plan_.generation;
+  GenerationBounds bounds = generationBounds(plan_);
+  kvCache_ = bounds.kvCache;
+  vocab_ = bounds.vocab;
+  maxBatch_ = bounds.maxBatch;
+  maxLength_ = bounds.maxLength;
+  const FunctionDesc *forward = plan_.findFunction("forward");
 
   // Fixed inputs: every input of forward except the tokens and the key masks, once per prompt.
   for (size_t i = 0; i < numFixed; ++i) {

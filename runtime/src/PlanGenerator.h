@@ -31,6 +31,15 @@ struct OwnedTensor {
   tfc_tensor view() const;
 };
 
+/// What a generating plan allows: logits per position, sequences at once, tokens per sequence.
+struct GenerationBounds {
+  bool kvCache = false; // prefill/decode_step present (else recompute with forward)
+  int64_t vocab = 0, maxBatch = 1, maxLength = 0;
+};
+/// Reads them from `plan`; throws Error (TFC_UNSUPPORTED when the plan does not generate,
+/// TFC_INVALID_PLAN when forward does not have the shape generation needs).
+GenerationBounds generationBounds(const Plan &plan);
+
 class PlanStepModel : public StepModel {
 public:
   /// `fixed` are the caller's inputs other than the token sequence, for `numPrompts` prompts.

@@ -42,22 +42,11 @@ using tfc::testutil::take;
 const std::string kSource = TFC_SOURCE_DIR;
 const std::string kTfc = TFC_BINARY_DIR "/bin/tfc";
 
-struct PlanDeleter {
-  void operator()(tfc_plan *p) const { tfc_plan_release(p); }
-};
-struct SessionDeleter {
-  void operator()(tfc_session *s) const { tfc_session_release(s); }
-};
-struct OutputsDeleter {
-  void operator()(tfc_outputs *o) const { tfc_outputs_free(o); }
-};
-struct GenerationDeleter {
-  void operator()(tfc_generation *g) const { tfc_generation_free(g); }
-};
-using PlanPtr = std::unique_ptr<tfc_plan, PlanDeleter>;
-using SessionPtr = std::unique_ptr<tfc_session, SessionDeleter>;
-using OutputsPtr = std::unique_ptr<tfc_outputs, OutputsDeleter>;
-using GenerationPtr = std::unique_ptr<tfc_generation, GenerationDeleter>;
+// Owning handles of tfc_runtime.hpp (release on destruction).
+using PlanPtr = tfc::Plan;
+using SessionPtr = tfc::Session;
+using OutputsPtr = tfc::Outputs;
+using GenerationPtr = tfc::Generation;
 
 /// Compiles `model` (relative to the repository) with `flags`; the plan path, or "" (and a test
 /// failure) when tfc fails.

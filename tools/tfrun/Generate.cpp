@@ -22,15 +22,6 @@ namespace tfc::tfrun {
 
 namespace {
 
-Status take(tfc_status *st) {
-  if (!st)
-    return Status::success();
-  const char *m = tfc_status_message(st);
-  std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
-  tfc_status_free(st);
-  return Status::error(message);
-}
-
 /// Splits UTF-8 text into code points (invalid bytes become one-byte pieces).
 std::vector<std::string> codePoints(const std::string &text) {
   std::vector<std::string> out;
@@ -46,11 +37,11 @@ std::vector<std::string> codePoints(const std::string &text) {
 }
 
 struct Printer {
-  const tfc_plan *plan;
-  std::FILE *out;
-  int64_t rows;
-  bool text; // the plan has a vocabulary
-  int64_t eosId;
+  const tfc_plan *plan = nullptr;
+  std::FILE *out = nullptr;
+  int64_t rows = 0;
+  bool text = false; // the plan has a vocabulary
+  int64_t eosId = -1;
   bool tokenizer = false;         // the plan has a tokenizer: decode whole sequences
   std::vector<int64_t> generated; // (tokenizer) the ids streamed so far
   size_t printed = 0;             // (tokenizer) bytes of their text already printed
@@ -235,8 +226,12 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
                prompts.size(), options.strategy.c_str(), options.maxNewTokens,
                go.eos_id >= 0 ? ("eos " + std::to_string(go.eos_id)).c_str() : "no eos",
                how.c_str());
-  Printer printer{plan, out, int64_t(prompts.size()), tfc_plan_vocabulary_size(plan) > 0,
-                  go.eos_id};
+  Printer printer;
+  printer.plan = plan;
+  printer.out = out;
+  printer.rows = int64_t(prompts.size());
+  printer.text = tfc_plan_vocabulary_size(plan) > 0;
+  printer.eosId = go.eos_id;
   printer.tokenizer = tokenizer;
   if (tokenizer && prompts.size() == 1) {
     std::fputs(detokenize(plan, prompts[0]).c_str(), out);

@@ -35,16 +35,6 @@ using PlanPtr = std::unique_ptr<tfc_plan, PlanDeleter>;
 using SessionPtr = std::unique_ptr<tfc_session, SessionDeleter>;
 using OutputsPtr = std::unique_ptr<tfc_outputs, OutputsDeleter>;
 
-/// Takes ownership of a runtime status: its message, or success for NULL.
-Status take(tfc_status *st) {
-  if (!st)
-    return Status::success();
-  const char *m = tfc_status_message(st);
-  std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
-  tfc_status_free(st);
-  return Status::error(message);
-}
-
 std::string joinNames(const std::vector<tfc_port_info> &ports) {
   std::string s;
   for (const auto &p : ports)
@@ -184,6 +174,15 @@ Status printOutputs(const tfc_outputs *outputs, std::FILE *out) {
 }
 
 } // namespace
+
+Status take(tfc_status *st) {
+  if (!st)
+    return Status::success();
+  const char *m = tfc_status_message(st);
+  std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
+  tfc_status_free(st);
+  return Status::error(message);
+}
 
 Status printProfile(const tfc_session *session, const std::string &function, int runs,
                     std::FILE *out) {

@@ -16,6 +16,9 @@
 
 namespace tfc::tfrun {
 
+/// Takes ownership of a runtime status: its message, or success for NULL.
+Status take(tfc_status *st);
+
 /// Prints the kernel profile of `function` (accumulated over `runs` runs).
 Status printProfile(const tfc_session *session, const std::string &function, int runs,
                     std::FILE *out);

@@ -1,6 +1,8 @@
 //===- Text.cpp - tfrun's text inputs and sentence embeddings ------------------------------===//
 #include "Text.h"
 
+#include "Run.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,15 +10,6 @@
 namespace tfc::tfrun {
 
 namespace {
-
-Status take(tfc_status *st) {
-  if (!st)
-    return Status::success();
-  const char *m = tfc_status_message(st);
-  std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
-  tfc_status_free(st);
-  return Status::error(message);
-}
 
 bool contains(const char *name, const char *part) {
   return name && std::strstr(name, part) != nullptr;
