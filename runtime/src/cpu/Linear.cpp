@@ -98,6 +98,7 @@ struct LinearState : KernelState {
     int mode;
     dnnl::matmul prim;
     memory::desc packed; // weights layout of a packed primitive (zero desc: plain `ab`)
+    void *packedData = nullptr; // the plan's packed copy of this kernel's (constant) weight
   };
   std::vector<Entry> cache;
 };
@@ -212,8 +213,10 @@ void runLinear(const KernelContext &ctx) {
   dnnl::matmul *prim = &entry->prim;
   DnnlEnv &env = *ctx.dnnl;
   memory src({{M, K}, dt::f32, tag::ab}, env.engine, x.data);
-  memory wei = packed ? memory(entry->packed, env.engine,
-                               packedWeights(ctx, w.data, K, N, entry->packed))
+  // The weight is a plan constant at a fixed address: find its packed copy once per entry.
+  if (packed && !entry->packedData)
+    entry->packedData = packedWeights(ctx, w.data, K, N, entry->packed);
+  memory wei = packed ? memory(entry->packed, env.engine, entry->packedData)
                       : memory({{K, N}, dt::f32, tag::ab}, env.engine, w.data);
   memory dst({{M, N}, dt::f32, tag::ab}, env.engine, y.data);
   std::unordered_map<int, memory> args = {
