@@ -122,9 +122,40 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
       return {error.empty() ? path + ": " + diagnostics.text : error};
   }
 
+  // The weights' bytes for tfc-fold-constants (f32, row-major, checked against their shape).
+  mlir::tfc::FoldedWeights::Lookup lookup;
+  if (auto store = result.onnxWeights) {
+    lookup = [store](const std::string &name, mlir::tfc::FoldedWeights::Data &out) {
+      auto it = store->weights.find(name);
+      if (it == store->weights.end() || it->second.offset + it->second.size > store->bytes->size())
+        return false;
+      out.shape = it->second.shape;
+      out.bytes = store->bytes->data() + it->second.offset;
+      out.owner = store->bytes;
+      int64_t n = 1;
+      for (int64_t d : out.shape)
+        n *= d;
+      return n >= 0 && it->second.size == (uint64_t)n * sizeof(float);
+    };
+  } else {
+    auto weights = std::make_shared<std::map<std::string, fbs::Weight>>(model.weights);
+    lookup = [weights, buffer = model.buffer](const std::string &name,
+                                              mlir::tfc::FoldedWeights::Data &out) {
+      auto it = weights->find(name);
+      if (it == weights->end() || !it->second.data || it->second.numElements() < 0)
+        return false;
+      out.shape = it->second.shape;
+      out.bytes = reinterpret_cast<const uint8_t *>(it->second.data);
+      out.owner = buffer;
+      return true;
+    };
+  }
+  result.folded = std::make_shared<mlir::tfc::FoldedWeights>(std::move(lookup));
+
   mlir::PassManager pm(&context);
   mlir::tfc::PipelineOptions pipeline;
   pipeline.fuse = options.fuse;
+  pipeline.weights = result.folded;
   mlir::tfc::buildPipeline(pm, pipeline);
   if (mlir::failed(pm.run(*result.module)))
     return {path + ": the compiler pipeline failed: " + diagnostics.text};
@@ -188,6 +219,19 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
       return true;
     };
   }
+  // What tfc-fold-constants derived (the transposed tied LM head, ...) comes first.
+  if (auto folded = result.folded)
+    weights = [folded, model = std::move(weights)](const std::string &name,
+                                                   tfc::lower::WeightData &out) {
+      auto it = folded->derived().find(name);
+      if (it == folded->derived().end())
+        return model(name, out);
+      out.shape = it->second.shape;
+      out.bytes.storage = it->second.bytes;
+      out.bytes.offset = 0;
+      out.bytes.size = it->second.bytes->size();
+      return true;
+    };
   tfc::lower::LowerOptions lowerOptions;
   lowerOptions.maxBatch = options.maxBatch;
   lowerOptions.maxSeq = options.maxSeq;
@@ -225,6 +269,7 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
   result.plan.constants = plan.constants.size();
   for (const auto &fn : plan.functions)
     result.plan.kernels += fn.kernels.size();
+  result.plan.constantInputKernels = tfc::lower::constantInputKernels(plan);
   return {};
 }
 
@@ -274,6 +319,13 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
   if (r.plan.built) {
     root["arena_bytes"] = static_cast<int64_t>(r.plan.arenaBytes);
     root["naive_bytes"] = static_cast<int64_t>(r.plan.naiveBytes);
+    root["constant_input_kernels"] = static_cast<int64_t>(r.plan.constantInputKernels.size());
+    if (!r.plan.constantInputKernels.empty()) {
+      llvm::json::Array names;
+      for (const std::string &n : r.plan.constantInputKernels)
+        names.push_back(n);
+      root["constant_input_kernel_names"] = std::move(names);
+    }
   }
   std::string out;
   llvm::raw_string_ostream os(out);

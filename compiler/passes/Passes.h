@@ -2,6 +2,7 @@
 #ifndef TFC_COMPILER_PASSES_H
 #define TFC_COMPILER_PASSES_H
 
+#include "FoldedWeights.h"
 #include "tfc/IR/TfcDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,9 +19,16 @@ namespace mlir::tfc {
 #define GEN_PASS_REGISTRATION
 #include "Passes.h.inc"
 
+/// tfc-fold-constants with the weights' bytes (`weights` may be null: only ops on
+/// `tfc.constant`s fold, as with createFoldConstants()).
+std::unique_ptr<Pass> createFoldConstants(std::shared_ptr<FoldedWeights> weights);
+
 /// Options of the standard pipeline used by `tfc compile`.
 struct PipelineOptions {
-  bool fuse = true;  // false: canonicalize + DCE only (--no-fuse)
+  bool fuse = true;  // false: canonicalize + fold + DCE only (--no-fuse)
+  /// The model's weight bytes for tfc-fold-constants, and where it stores derived weights
+  /// (null: ops on weights are not folded).
+  std::shared_ptr<FoldedWeights> weights;
 };
 
 /// Adds the standard pipeline to `pm` (which runs on a ModuleOp).

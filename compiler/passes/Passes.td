@@ -1,8 +1,8 @@
 //===- Passes.td - the tfc compiler passes ---------------------*- tablegen -*-===//
 //
 // One pass per file in this directory. The fusion pipeline (Pipeline.cpp) runs:
-//   tfc-canonicalize -> tfc-fuse-gelu -> tfc-fuse-layer-norm -> tfc-fuse-attention
-//   -> tfc-fuse-linear -> tfc-canonicalize -> tfc-dce
+//   tfc-canonicalize -> tfc-fold-constants -> tfc-fuse-gelu -> tfc-fuse-layer-norm
+//   -> tfc-fuse-attention -> tfc-fuse-linear -> tfc-canonicalize -> tfc-dce
 // The layer-norm and attention matchers live in their own files (Matchers.h)
 // because the fusion report (FusionReport.h) reuses them.
 //
@@ -22,6 +22,24 @@ def TfcCanonicalize : Pass<"tfc-canonicalize"> {
     change; identity transposes and same-type reshapes/casts fold away;
     elementwise ops and casts to float of splat constants, and static
     reshapes of constants, fold to constants (the exporters' scale arithmetic).
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def FoldConstants : Pass<"tfc-fold-constants", "::mlir::ModuleOp"> {
+  let summary = "Evaluate ops whose operands are all constants at compile time";
+  let description = [{
+    An op whose operands all come from tfc.constant, tfc.weight (when the
+    pass was created with the weights' bytes, FoldedWeights.h) or other folded
+    ops is evaluated once (transpose, reshape, slice, gather, concat, expand,
+    where, shape, cast, binary and unary elementwise; HostEval.h) and its uses
+    read a constant instead: a new tfc.weight "<location>/<op>" for f32 data
+    derived from a weight (the bytes go to the plan's constant section), a
+    tfc.constant otherwise. So no kernel of the plan has only constant inputs:
+    the tied LM head's transpose(wte) becomes a weight, and the matmul reading
+    it a tfc.linear. Not folded: ops without a host evaluation, inputs the
+    runtime would reject, and results over 1 MiB and 4x their operands' bytes.
+    Without weight bytes (tfc-opt) only ops on tfc.constant fold.
   }];
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }

@@ -1,11 +1,15 @@
 //===- Pipeline.cpp - the standard tfc pass pipeline ----------------------===//
 //
 // buildPipeline() on a ModuleOp pass manager:
-//   fuse = true:  tfc-canonicalize -> (per func) tfc-fuse-gelu -> tfc-fuse-layer-norm
-//                 -> tfc-fuse-attention -> tfc-fuse-linear -> tfc-canonicalize -> tfc-dce
-//   fuse = false: tfc-canonicalize -> tfc-dce
-// GELU goes first so that tfc-fuse-linear can take it as the activation;
-// attention before linear so that its matmuls are gone when linear runs.
+//   fuse = true:  tfc-canonicalize -> tfc-fold-constants -> (per func) tfc-fuse-gelu
+//                 -> tfc-fuse-layer-norm -> tfc-fuse-attention -> tfc-fuse-linear
+//                 -> tfc-canonicalize -> tfc-dce
+//   fuse = false: tfc-canonicalize -> tfc-fold-constants -> tfc-dce
+// Constants fold before the fusions, so that a matmul whose weight was a
+// transpose (or slice) of a weight sees a plain weight and fuses into a
+// tfc.linear with a constant weight; GELU goes first so that tfc-fuse-linear
+// can take it as the activation; attention before linear so that its matmuls
+// are gone when linear runs.
 // registerAllPasses() registers every pass and `tfc-pipeline{fuse=true|false}`.
 //
 //===----------------------------------------------------------------------===//
@@ -28,6 +32,7 @@ struct PipelineCommandLineOptions : PassPipelineOptions<PipelineCommandLineOptio
 
 void mlir::tfc::buildPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addPass(createTfcCanonicalize());
+  pm.addPass(createFoldConstants(options.weights));
   if (options.fuse) {
     OpPassManager &func = pm.nest<func::FuncOp>();
     func.addPass(createFuseGelu());

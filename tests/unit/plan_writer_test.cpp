@@ -113,6 +113,19 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
       EXPECT_EQ(std::vector<int64_t>(c->shape()->begin(), c->shape()->end()), w->second.shape);
       ASSERT_EQ(c->size(), w->second.numElements() * sizeof(float));
       EXPECT_EQ(std::memcmp(data, w->second.data, c->size()), 0) << c->name()->str();
+    } else if (auto d = result.folded->derived().find(c->name()->str());
+               d != result.folded->derived().end()) {
+      // A weight tfc-fold-constants derived: the tied LM head, transposed.
+      ASSERT_EQ(c->name()->str(), "lm_head/transpose");
+      const auto &table = result.model.weights.at("embeddings.token");
+      int64_t vocab = table.shape[0], dim = table.shape[1];
+      EXPECT_EQ(std::vector<int64_t>(c->shape()->begin(), c->shape()->end()),
+                (std::vector<int64_t>{dim, vocab}));
+      ASSERT_EQ(c->size(), (uint64_t)(vocab * dim) * sizeof(float));
+      const float *head = reinterpret_cast<const float *>(data);
+      for (int64_t i = 0; i < dim; ++i)
+        for (int64_t j = 0; j < vocab; ++j)
+          ASSERT_EQ(head[i * vocab + j], table.data[j * dim + i]) << i << ", " << j;
     } else {
       EXPECT_EQ(c->name()->str().rfind("const.", 0), 0u) << c->name()->str();
     }

@@ -170,6 +170,9 @@ int runCompile(const Args &args) {
                  args.output.c_str(), result.plan.kernels, result.plan.constants,
                  (unsigned long long)result.plan.arenaBytes,
                  (unsigned long long)result.plan.naiveBytes);
+  if (size_t n = result.plan.constantInputKernels.size())
+    std::fprintf(stderr, "tfc: warning: %zu kernel(s) with only constant inputs run at every "
+                 "call (first: %s)\n", n, result.plan.constantInputKernels.front().c_str());
   return 0;
 }
 

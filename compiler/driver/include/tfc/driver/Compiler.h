@@ -11,6 +11,7 @@
 #ifndef TFC_DRIVER_COMPILER_H
 #define TFC_DRIVER_COMPILER_H
 
+#include "FoldedWeights.h"
 #include "FusionReport.h"
 #include "tfc/frontends/FbsFrontend.h"
 #include "tfc/frontends/OnnxFrontend.h"
@@ -44,6 +45,9 @@ struct PlanSummary {
   uint64_t naiveBytes = 0;   // the same without reuse
   std::string strategy;      // the placement kept
   size_t kernels = 0, constants = 0;
+  /// Kernels (every function) whose inputs are all constants: "function: name (Kind)".
+  /// tfc-fold-constants leaves none; a non-empty list is a compiler defect worth a warning.
+  std::vector<std::string> constantInputKernels;
 };
 
 struct CompileResult {
@@ -61,6 +65,9 @@ struct CompileResult {
   /// ONNX models (`.onnx`): the initializers' bytes and the sequence bound the importer used.
   std::shared_ptr<tfc::onnxfe::WeightStore> onnxWeights;
   int64_t onnxMaxSeq = 0;
+  /// The weights tfc-fold-constants derived (`tfc.weight "lm_head/transpose"`, ...); the plan
+  /// takes their bytes from here.
+  std::shared_ptr<mlir::tfc::FoldedWeights> folded;
   /// How the model generates ("kv-cache" / "recompute" / "" when it does not).
   tfc::generation::GenerationInfo generation;
   PlanSummary plan;                          // filled by buildPlan()
@@ -82,8 +89,9 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
 
 /// The `--report` JSON: {"model", "family", "fused", "fusions": {...},
-/// "expected": {...}, "unfused": [...], "ops": {...}}, plus "arena_bytes" and
-/// "naive_bytes" when a plan was built.
+/// "expected": {...}, "unfused": [...], "ops": {...}}, plus "arena_bytes", "naive_bytes" and
+/// "constant_input_kernels" (a count; with "constant_input_kernel_names" when not 0) when a
+/// plan was built.
 std::string reportToJson(const CompileResult &result, const CompileOptions &options);
 
 /// Prints the module as MLIR text.

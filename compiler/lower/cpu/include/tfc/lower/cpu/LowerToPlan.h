@@ -45,6 +45,11 @@ struct LowerOptions {
 planner::Status lowerToPlan(mlir::ModuleOp module, const WeightLookup &weights,
                             const LowerOptions &options, planner::Plan &plan);
 
+/// The kernels of `plan` whose present inputs are all constants, as "function: kernel name
+/// (Kind)" in plan order (ConstantKernels.cpp). Such a kernel recomputes a constant at every
+/// run; after tfc-fold-constants the list is empty.
+std::vector<std::string> constantInputKernels(const planner::Plan &plan);
+
 } // namespace tfc::lower
 
 #endif // TFC_LOWER_CPU_LOWERTOPLAN_H
