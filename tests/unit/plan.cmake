@@ -2,3 +2,5 @@
 tfc_add_unit_test(plan_shapes_test SOURCES plan_shapes_test.cpp LIBS TfcDriver)
 tfc_add_unit_test(plan_memory_test SOURCES plan_memory_test.cpp LIBS TfcDriver)
 tfc_add_unit_test(plan_writer_test SOURCES plan_writer_test.cpp LIBS TfcDriver)
+tfc_add_unit_test(plan_constant_kernels_test SOURCES plan_constant_kernels_test.cpp
+  LIBS TfcDriver)
