@@ -123,15 +123,16 @@ def tfrun_has_generate():
     return "--generate" in (r.stdout + r.stderr)
 
 
-def run_tfc(plan, prompt_file, threads, repeats):
-    """Decode tokens/s of each timed run, and the tokens of the last run [batch, PROMPT + NEW]."""
+def run_tfc(plan, prompt_file, threads, repeats, extra=()):
+    """Decode tokens/s of each timed run, and the tokens of the last run [batch, PROMPT + NEW].
+    `extra`: more tfrun flags (e.g. --eos-id -1)."""
     rates = []
     out_dir = os.path.join(WORK, "tfc-out")
     for i in range(repeats + 1):
         r = subprocess.run([os.path.join(BIN, "tfrun"), plan, "--generate",
                             "--tokens-input", "input_ids", "--input", "input_ids=" + prompt_file,
                             "--max-new-tokens", str(NEW), "--threads", str(threads),
-                            "--output-dir", out_dir],
+                            "--output-dir", out_dir, *extra],
                            capture_output=True, text=True)
         m = re.search(r"decode: (\d+) tokens in ([0-9.]+) ms \(([0-9.]+) tokens/s[;)]", r.stdout)
         if r.returncode != 0 or not m:
