@@ -126,8 +126,12 @@ private:
         std::string base = describeLocation(op->getLoc());
         base = (base.empty() ? std::string("folded") : base) + "/" +
                op->getName().stripDialect().str();
-        auto bytes = std::make_shared<std::vector<uint8_t>>(k.tensor.data,
-                                                            k.tensor.data + k.tensor.byteSize());
+        // The evaluated bytes themselves when they fill their buffer (no second copy of a
+        // transposed LM head), else a copy of the range.
+        std::shared_ptr<const std::vector<uint8_t>> bytes = k.tensor.owner;
+        if (!bytes || bytes->data() != k.tensor.data || bytes->size() != k.tensor.byteSize())
+          bytes = std::make_shared<std::vector<uint8_t>>(k.tensor.data,
+                                                         k.tensor.data + k.tensor.byteSize());
         std::string name =
             weights->add(base, std::vector<int64_t>(k.tensor.type.getShape().begin(),
                                                     k.tensor.type.getShape().end()),

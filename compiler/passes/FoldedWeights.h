@@ -32,7 +32,7 @@ public:
   struct Data {
     std::vector<int64_t> shape;
     const uint8_t *bytes = nullptr;
-    std::shared_ptr<const void> owner;
+    std::shared_ptr<const std::vector<uint8_t>> owner;  // holds `bytes` (may be null)
   };
   /// Finds the model weight `name`; false when the model has none.
   using Lookup = std::function<bool(const std::string &name, Data &out)>;

@@ -29,7 +29,8 @@ namespace mlir::tfc {
 struct HostTensor {
   RankedTensorType type;
   const uint8_t *data = nullptr;      // numel() * elementSize() bytes, row-major
-  std::shared_ptr<const void> owner;  // keeps `data` alive (null: the model owns it)
+  /// Keeps `data` alive (null: the model owns it); `data` lies within it.
+  std::shared_ptr<const std::vector<uint8_t>> owner;
 
   int64_t numel() const { return type.getNumElements(); }
   size_t elementSize() const;
