@@ -174,7 +174,9 @@ std::optional<HostTensor> slice(SliceOp op, ArrayRef<const HostTensor *> in,
       s = s < -d ? 0 : s + d;
     if (e < 0)
       e = e < -d ? -1 : e + d;
-    if (step > 0) {
+    if (d == 0) {
+      count = 0;
+    } else if (step > 0) {
       s = std::clamp<int64_t>(s, 0, d);
       e = std::clamp<int64_t>(e, 0, d);
       count = e > s ? (e - s + step - 1) / step : 0;
