@@ -72,6 +72,36 @@ std::vector<std::pair<std::string, int64_t>> histogram(mlir::ModuleOp module) {
   return out;
 }
 
+/// A bound given below 1 (the tools reject them; library callers may not).
+Status checkBoundRequest(const CompileOptions &options) {
+  auto check = [](const std::string &flag, int64_t v) -> Status {
+    if (v < 0)
+      return {flag + " must be at least 1 (got " + std::to_string(v) + ")"};
+    return {};
+  };
+  if (Status s = check("--max-batch", options.maxBatch); !s.ok())
+    return s;
+  if (Status s = check("--max-seq", options.maxSeq); !s.ok())
+    return s;
+  for (const auto &[name, v] : options.bounds)
+    if (v < 1)
+      return {"--bound " + name + " must be at least 1 (got " + std::to_string(v) + ")"};
+  return {};
+}
+
+/// The lowering's view of the bounds: the request, the model's max positions, the limits the
+/// frontend found.
+tfc::lower::LowerOptions lowerOptionsFor(const CompileResult &result,
+                                         const CompileOptions &options) {
+  tfc::lower::LowerOptions lo;
+  lo.bounds.maxBatch = options.maxBatch;
+  lo.bounds.maxSeq = options.maxSeq;
+  lo.bounds.named = options.bounds;
+  lo.maxPositions = result.onnxWeights ? 0 : result.model.hparams.maxPositions;
+  lo.limits = result.onnxLimits;
+  return lo;
+}
+
 } // namespace
 
 void prepareContext(mlir::MLIRContext &context) {
@@ -88,20 +118,23 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
   fbs::Model model;
   DiagnosticCollector diagnostics(context);
   result.modelPath = path;
+  if (Status s = checkBoundRequest(options); !s.ok())
+    return {path + ": " + s.error};
   if (isOnnxPath(path)) {
     onnxfe::ImportOptions importOptions;
-    importOptions.maxBatch = options.maxBatch;
-    if (options.maxSeq > 0) {
-      importOptions.maxSeq = options.maxSeq;
-      importOptions.maxSeqFromModel = false;
-    }
+    importOptions.maxBatch = options.maxBatch > 0 ? options.maxBatch : lower::kDefaultMaxBatch;
+    importOptions.maxBatchFromModel = options.maxBatch == 0;
+    importOptions.maxSeq = options.maxSeq > 0 ? options.maxSeq : lower::kDefaultMaxSeq;
+    importOptions.maxSeqFromModel = options.maxSeq == 0;
+    importOptions.bounds = options.bounds;
     onnxfe::ImportResult imported;
     if (onnxfe::Status s = onnxfe::importOnnxFile(context, path, importOptions, imported); !s.ok())
       return {s.error};
     result.family = "onnx";
     result.module = std::move(imported.module);
     result.onnxWeights = imported.weights;
-    result.onnxMaxSeq = imported.maxSeq;
+    for (const auto &[name, limit] : imported.limits)
+      lower::addLimit(result.onnxLimits, name, limit.max, limit.source);
   } else {
     if (hf::isHfCheckpointDir(path)) {
       // A Hugging Face checkpoint: imported to model.fbs bytes, then read like a file.
@@ -150,6 +183,10 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
   if (mlir::failed(mlir::verify(*result.module)))
     return {path + ": the IR with the generation functions does not verify: " + diagnostics.text};
   result.model = std::move(model);
+  if (auto s = lower::planSymbols(*result.module, lowerOptionsFor(result, options),
+                                  result.symbols);
+      !s.ok())
+    return {path + ": " + s.error};
   return {};
 }
 
@@ -188,12 +225,10 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
       return true;
     };
   }
-  tfc::lower::LowerOptions lowerOptions;
-  lowerOptions.maxBatch = options.maxBatch;
-  lowerOptions.maxSeq = options.maxSeq;
-  lowerOptions.maxPositions = result.onnxWeights ? result.onnxMaxSeq : model.hparams.maxPositions;
+  tfc::lower::LowerOptions lowerOptions = lowerOptionsFor(result, options);
   if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
     return {result.modelPath + ": " + s.error};
+  result.symbols = plan.symbols;
   plan.model.vocabulary = model.vocabulary;
   if (const fbs::Tokenizer &t = model.tokenizer; t.kind != fbs::TokenizerKind::None) {
     tfc::planner::TokenizerDesc &d = plan.model.tokenizer;
@@ -255,6 +290,11 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
       {"unfused", std::move(unfused)},
       {"ops", std::move(ops)},
   };
+  llvm::json::Array symbols;
+  for (const tfc::planner::Symbol &sym : r.symbols)
+    symbols.push_back(
+        llvm::json::Object{{"name", sym.name}, {"bound", sym.max}, {"source", sym.source}});
+  root["symbols"] = std::move(symbols);
   if (!r.generation.mode.empty()) {
     llvm::json::Object g{{"mode", r.generation.mode}};
     if (!r.generation.reason.empty())

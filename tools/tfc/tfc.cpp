@@ -1,7 +1,7 @@
 //===- tfc.cpp - the `tfc` command line: thin over compiler/driver -------===//
 //
 //   tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]
-//               [--max-batch N] [--max-seq N]
+//               [--max-batch N] [--max-seq N] [--bound NAME=N ...]
 //   tfc import HF_DIR -o model.fbs
 //
 // main() only parses flags, calls the driver library and reports its status.
@@ -14,13 +14,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 
 namespace {
 
 constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
-    "                   [--max-batch N] [--max-seq N]\n"
+    "                   [--max-batch N] [--max-seq N] [--bound NAME=N ...]\n"
     "       tfc import HF_DIR -o model.fbs\n"
     "\n"
     "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
@@ -31,15 +32,20 @@ constexpr const char *kUsage =
     "                   (written to a temp file, then renamed)\n"
     "  --emit=mlir      emit the IR after the pipeline as MLIR text (stdout without -o)\n"
     "  --no-fuse        skip the fusion passes (primitive IR; same numbers, slower)\n"
-    "  --report FILE    write the fusion report as JSON (with the arena size when a plan is built)\n"
-    "  --max-batch N    the plan's bound for the batch dim (default 16)\n"
-    "  --max-seq N      the plan's bound for sequence dims (default: the model's max positions;\n"
-    "                   ONNX: 512, or less when the export's own tables are shorter)\n";
+    "  --report FILE    write the fusion report as JSON (with the arena size when a plan is\n"
+    "                   built, and every symbolic dim with its bound and where it comes from)\n"
+    "  --max-batch N    the plan's bound for batch dims (batch, batch_size, N, ...; default 16)\n"
+    "  --max-seq N      the plan's bound for the other (sequence) dims (default: what the\n"
+    "                   model allows: its max positions or the tables it slices, else 512)\n"
+    "  --bound NAME=N   the plan's bound for the symbolic dim NAME (repeatable; wins over\n"
+    "                   --max-batch and --max-seq). A bound above what the model allows is\n"
+    "                   an error\n";
 
 struct Args {
   std::string model, output, report, emit;
   bool fuse = true;
-  int64_t maxBatch = 16, maxSeq = 0;
+  int64_t maxBatch = 0, maxSeq = 0;  // 0: not given
+  std::map<std::string, int64_t> bounds;
 };
 
 bool parsePositive(const char *flag, const char *text, int64_t &out, std::string &error) {
@@ -92,6 +98,26 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
       if (!v || !parsePositive(a.c_str(), v, a == "--max-batch" ? args.maxBatch : args.maxSeq,
                                error))
         return false;
+    } else if (a == "--bound" || a.rfind("--bound=", 0) == 0) {
+      const char *v = a == "--bound" ? value("--bound") : argv[i] + 8;
+      if (!v)
+        return false;
+      std::string text = v;
+      size_t eq = text.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        error = "--bound needs NAME=N (got '" + text + "')";
+        return false;
+      }
+      std::string name = text.substr(0, eq);
+      int64_t n = 0;
+      if (!parsePositive(("--bound " + name).c_str(), text.c_str() + eq + 1, n, error))
+        return false;
+      if (auto it = args.bounds.find(name); it != args.bounds.end() && it->second != n) {
+        error = "--bound " + name + " given twice (" + std::to_string(it->second) + " and " +
+                std::to_string(n) + ")";
+        return false;
+      }
+      args.bounds[name] = n;
     } else if (a == "--no-fuse") {
       args.fuse = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -117,6 +143,7 @@ int runCompile(const Args &args) {
   options.fuse = args.fuse;
   options.maxBatch = args.maxBatch;
   options.maxSeq = args.maxSeq;
+  options.bounds = args.bounds;
   tfc::driver::CompileResult result;
   if (auto s = tfc::driver::compileModel(context, args.model, options, result); !s.ok()) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());

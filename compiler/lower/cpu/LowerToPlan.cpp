@@ -8,6 +8,7 @@
 
 #include "tfc/lower/cpu/SymbolicShapes.h"
 
+#include "tfc/IR/SymbolNames.h"
 #include "tfc/IR/TfcDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,6 +16,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -422,6 +424,21 @@ Status Lowering::lowerBody(func::FuncOp func) {
 
 } // namespace
 
+Status planSymbols(ModuleOp module, const LowerOptions &options,
+                   std::vector<planner::Symbol> &out) {
+  std::vector<std::string> names = moduleSymbols(module, options.function);
+  SymbolLimits limits = options.limits;
+  SequenceDefault seqDefault;
+  if (options.maxPositions > 0) {
+    seqDefault = {options.maxPositions, "max_positions of the model"};
+    for (const std::string &name : names)
+      if (!mlir::tfc::isBatchSymbol(name))
+        addLimit(limits, name, options.maxPositions, seqDefault.source);
+  }
+  findGraphLimits(module, options.function, limits);
+  return resolveBounds(names, options.bounds, limits, seqDefault, out);
+}
+
 Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOptions &options,
                    planner::Plan &plan) {
   plan = planner::Plan();
@@ -438,35 +455,15 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
     if (!llvm::hasSingleElement(f.getBody()))
       return {"function '" + f.getSymName().str() + "' must have one block"};
 
-  // Bounds.
-  if (options.maxBatch < 1)
-    return {"--max-batch must be at least 1 (got " + std::to_string(options.maxBatch) + ")"};
-  int64_t maxSeq = options.maxSeq;
-  if (maxSeq < 0)
-    return {"--max-seq must be at least 1 (got " + std::to_string(options.maxSeq) + ")"};
-  if (maxSeq == 0)
-    maxSeq = options.maxPositions > 0 ? options.maxPositions : 512;
-  if (options.maxPositions > 0 && maxSeq > options.maxPositions)
-    return {"--max-seq " + std::to_string(maxSeq) + " exceeds the model's max positions (" +
-            std::to_string(options.maxPositions) + ")"};
-
-  // Symbols, in order of appearance on the arguments.
-  for (func::FuncOp f : functions)
-    for (unsigned i = 0; i < f.getNumArguments(); ++i)
-      if (auto names = f.getArgAttrOfType<ArrayAttr>(i, "tfc.dims"))
-        for (Attribute a : names) {
-          auto name = dyn_cast<StringAttr>(a);
-          if (!name || name.getValue().empty())
-            continue;
-          if (llvm::any_of(plan.symbols,
-                           [&](const planner::Symbol &s) { return s.name == name.getValue(); }))
-            continue;
-          planner::Symbol sym;
-          sym.name = name.str();
-          sym.min = 1;
-          sym.max = sym.name == "batch" ? options.maxBatch : maxSeq;
-          plan.symbols.push_back(sym);
-        }
+  // Symbols and their bounds.
+  if (Status s = planSymbols(module, options, plan.symbols); !s.ok())
+    return s;
+  // A KV-cache slot holds the longest sequence any symbol allows (all sequence symbols share
+  // one bound unless the user or the model's tables set them apart).
+  int64_t maxSeq = 0;
+  for (const planner::Symbol &sym : plan.symbols)
+    if (!mlir::tfc::isBatchSymbol(sym.name))
+      maxSeq = std::max(maxSeq, sym.max);
 
   // Model info.
   if (auto a = module->getAttrOfType<StringAttr>("tfc.family"))

@@ -15,12 +15,14 @@
 #include "tfc/frontends/FbsFrontend.h"
 #include "tfc/frontends/OnnxFrontend.h"
 #include "tfc/generation/DeriveGeneration.h"
+#include "tfc/lower/cpu/SymbolBounds.h"
 #include "tfc/plan/PlanDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,12 +30,15 @@ namespace tfc::driver {
 
 using Status = tfc::fbs::Status;
 
+/// The bounds the plan is compiled for (tfc/lower/cpu/SymbolBounds.h): what is given here
+/// wins; a symbol without one gets what the model allows (its max positions, a table sliced
+/// by the symbol), else 16 (batch symbols) or 512. More than the model allows is an error.
 struct CompileOptions {
   bool fuse = true;       // false: --no-fuse (canonicalize + DCE only)
-  int64_t maxBatch = 16;  // --max-batch: the plan's bound for `batch`
-  int64_t maxSeq = 0;     // --max-seq: bound of every sequence symbol (0: the model's max
-                          // positions; for ONNX 512 unless the model's tables are smaller);
-                          // may not exceed the model's max positions
+  int64_t maxBatch = 0;   // --max-batch: bound of every batch symbol ("batch", "batch_size",
+                          // "N", ...; 0: not given)
+  int64_t maxSeq = 0;     // --max-seq: bound of every other symbol (0: not given)
+  std::map<std::string, int64_t> bounds;  // --bound NAME=N: one symbol (wins over both)
   bool generation = true; // derive prefill/decode_step/encode for generative models
 };
 
@@ -58,9 +63,12 @@ struct CompileResult {
   std::string expectedSource = "architecture";
   std::vector<std::pair<std::string, int64_t>> opHistogram;  // op name -> count, sorted
   tfc::fbs::Model model;                     // the weights (shared buffer) for the plan
-  /// ONNX models (`.onnx`): the initializers' bytes and the sequence bound the importer used.
+  /// ONNX models (`.onnx`): the initializers' bytes and the limits the importer found (constant
+  /// tables sliced by a symbol, evaluated at import time).
   std::shared_ptr<tfc::onnxfe::WeightStore> onnxWeights;
-  int64_t onnxMaxSeq = 0;
+  tfc::lower::SymbolLimits onnxLimits;
+  /// Every symbol with its bound and the bound's source (the plan's, once buildPlan() ran).
+  std::vector<tfc::planner::Symbol> symbols;
   /// How the model generates ("kv-cache" / "recompute" / "" when it does not).
   tfc::generation::GenerationInfo generation;
   PlanSummary plan;                          // filled by buildPlan()
@@ -70,7 +78,7 @@ struct CompileResult {
 void prepareContext(mlir::MLIRContext &context);
 
 /// Runs the whole pipeline on the model file at `path` (`.onnx`: the ONNX importer, else a
-/// model.fbs).
+/// model.fbs) and resolves the symbols' bounds (`result.symbols`).
 Status compileModel(mlir::MLIRContext &context, const std::string &path,
                     const CompileOptions &options, CompileResult &result);
 
@@ -82,8 +90,8 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
 
 /// The `--report` JSON: {"model", "family", "fused", "fusions": {...},
-/// "expected": {...}, "unfused": [...], "ops": {...}}, plus "arena_bytes" and
-/// "naive_bytes" when a plan was built.
+/// "expected": {...}, "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
+/// "source"}]}, plus "arena_bytes" and "naive_bytes" when a plan was built.
 std::string reportToJson(const CompileResult &result, const CompileOptions &options);
 
 /// Prints the module as MLIR text.

@@ -41,6 +41,7 @@ struct Symbol {
   std::string name;
   int64_t min = 1;
   int64_t max = 0;
+  std::string source;  // where `max` comes from (for reports; not written to the plan)
 };
 
 /// Bytes owned elsewhere (the model file's buffer) or by this plan: [offset, offset + size) of
