@@ -264,7 +264,9 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
 }
 
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path) {
-  tfc::planner::Status s = tfc::planner::writePlanFile(plan, path);
+  tfc::planner::Status s = tfc::planner::writePlanFile(
+      plan, path, nullptr,
+      [](const std::string &tmp) -> tfc::planner::Status { return {verifyPlanFile(tmp).error}; });
   return {s.error};
 }
 

@@ -214,7 +214,9 @@ private:
         try {
           p.tokenizer = text::Tokenizer::create(c);
         } catch (const Error &e) {
-          bad(TFC_INVALID_PLAN, std::string("tokenizer: ") + e.what());
+          // The tokenizer's messages already start with "tokenizer: ".
+          std::string what = e.what();
+          bad(TFC_INVALID_PLAN, what.rfind("tokenizer: ", 0) == 0 ? what : "tokenizer: " + what);
         }
       }
       if (const fb::SpecialTokens *t = m->special_tokens()) {

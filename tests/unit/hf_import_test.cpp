@@ -242,6 +242,24 @@ TEST(HfImport, WrongShape) {
   fs::remove_all(dir);
 }
 
+/// A merge whose parts are not tokens: the runtime would refuse every plan of the model
+/// ("tokenizer: merge 0 ... is not in the vocabulary"), so the import fails naming the file.
+TEST(HfImport, BrokenMergesNameTheFile) {
+  std::string dir = copyCheckpoint("gpt2", "merges");
+  std::vector<uint8_t> out;
+  replaceInFile(dir + "/tokenizer.json", "\"Ġ t\"", "\"zzq qqz\"");
+  EXPECT_EQ(tfc::hf::importCheckpoint(dir, out).error,
+            dir + "/tokenizer.json: merge 0 'zzq qqz': 'zzq' is not in the vocabulary (" + dir +
+                "/tokenizer.json)");
+  // The slow files: merges.txt against vocab.json.
+  fs::remove(dir + "/tokenizer.json");
+  replaceInFile(dir + "/merges.txt", "h e\n", "h zz\n");
+  EXPECT_EQ(tfc::hf::importCheckpoint(dir, out).error,
+            dir + "/merges.txt: merge 1 'h zz': 'zz' is not in the vocabulary (" + dir +
+                "/vocab.json)");
+  fs::remove_all(dir);
+}
+
 /// Imports `dir` and reads the result back.
 tfc::fbs::Model importAndRead(const std::string &dir) {
   std::vector<uint8_t> bytes;

@@ -84,6 +84,15 @@ bool constantBytes(ElementsAttr attr, fb::DType dtype, std::vector<uint8_t> &out
 }
 
 int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+
+/// The runtime refuses values above its rank limit: say so here, naming the value.
+Status checkRank(Value v, const std::string &what) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (t && t.getRank() > planner::kMaxRank)
+    return {what + " has rank " + std::to_string(t.getRank()) +
+            "; the runtime supports at most " + std::to_string(planner::kMaxRank)};
+  return {};
+}
 int64_t normalize(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
 class Lowering {
@@ -156,6 +165,8 @@ Status Lowering::useSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_
 
 Status Lowering::lowerWeight(WeightOp op) {
   std::string name = op.getName().str();
+  if (Status s = checkRank(op.getResult(), where(op) + ": weight '" + name + "'"); !s.ok())
+    return s;
   auto type = cast<RankedTensorType>(op.getType());
   auto it = weightConstants.find(name);
   if (it == weightConstants.end()) {
@@ -179,6 +190,8 @@ Status Lowering::lowerWeight(WeightOp op) {
 }
 
 Status Lowering::lowerConstant(ConstantOp op) {
+  if (Status s = checkRank(op.getResult(), where(op) + ": the constant"); !s.ok())
+    return s;
   auto type = cast<RankedTensorType>(op.getType());
   fb::DType dtype = *dtypeOf(type);
   auto bytes = std::make_shared<std::vector<uint8_t>>();
@@ -368,6 +381,8 @@ Status Lowering::lowerKernel(Operation *op) {
   for (Value result : op->getResults()) {
     if (!dtypeOf(result.getType()))
       return {where(op) + ": unsupported result element type"};
+    if (Status s = checkRank(result, where(op) + ": the result"); !s.ok())
+      return s;
     k.outputs.push_back(addValue(result, fb::ValueKind::Intermediate,
                                  (k.name.empty() ? "" : k.name + "/") + mnemonic));
   }
@@ -381,6 +396,8 @@ Status Lowering::lowerBody(func::FuncOp func) {
       return {"argument " + std::to_string(arg.getArgNumber()) + " has an unsupported type"};
     auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfc.name");
     std::string portName = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
+    if (Status s = checkRank(arg, "input '" + portName + "'"); !s.ok())
+      return s;
     int32_t v = addValue(arg, fb::ValueKind::Input, portName);
     fn.values[v].port = (int32_t)fn.inputs.size();
     fn.inputs.push_back({portName, v});
@@ -516,9 +533,26 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
     if (Status s = lowering.lowerBody(f); !s.ok())
       return {"function '" + name + "': " + s.error};
   }
-  for (size_t i = 0; i < plan.caches.size(); ++i)
-    if (plan.caches[i].numHeads == 0)
+  // The session holds each slot for the bound of the symbol "batch" (1 without one) and
+  // the runtime refuses a slot above 2^48 bytes.
+  int64_t maxRows = 1;
+  for (const planner::Symbol &sym : plan.symbols)
+    if (sym.name == "batch")
+      maxRows = std::max<int64_t>(sym.max, 1);
+  for (size_t i = 0; i < plan.caches.size(); ++i) {
+    const planner::CacheSlot &c = plan.caches[i];
+    if (c.numHeads == 0)
       return {"cache slot " + std::to_string(i) + " is never used"};
+    uint64_t bytes = 4;
+    if (__builtin_mul_overflow(bytes, (uint64_t)maxRows, &bytes) ||
+        __builtin_mul_overflow(bytes, (uint64_t)c.numHeads, &bytes) ||
+        __builtin_mul_overflow(bytes, (uint64_t)c.maxLength, &bytes) ||
+        __builtin_mul_overflow(bytes, (uint64_t)c.headDim, &bytes) || bytes > (uint64_t(1) << 48))
+      return {"cache slot '" + c.name + "': " + std::to_string(maxRows) + " rows x " +
+              std::to_string(c.numHeads) + " heads x " + std::to_string(c.maxLength) +
+              " positions x " + std::to_string(c.headDim) +
+              " floats are more than the 2^48 bytes the runtime allows a cache: lower the bounds"};
+  }
   return {};
 }
 

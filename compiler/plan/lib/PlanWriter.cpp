@@ -243,7 +243,8 @@ Status writePlan(const Plan &plan, ByteSink &sink, PlanLayout *layoutOut) {
   return {};
 }
 
-Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layout) {
+Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layout,
+                     const PlanFileCheck &check) {
   if (Status s = validatePlan(plan); !s.ok())
     return {path + ": " + s.error};
   std::string tmp = path + ".tmp.XXXXXX";
@@ -259,6 +260,8 @@ Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layo
   }
   if (::close(fd) != 0 && s.ok())
     s = {std::string("write failed: ") + std::strerror(errno)};
+  if (s.ok() && check)
+    s = check(tmp);
   if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
     s = {std::string("cannot replace the file: ") + std::strerror(errno)};
   if (!s.ok()) {

@@ -52,6 +52,11 @@ Status mapArchitecture(const std::string &dir, const llvm::json::Object &config,
 /// Tokenizer files -> vocabulary, special tokens, tokenizer fields.
 Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
                           ImportedModel &model);
+/// What the runtime checks when it builds a byte-level BPE tokenizer: every byte's token and
+/// both parts and the result of every merge are in the vocabulary. Errors name the file.
+Status checkByteLevelBpe(const std::string &vocabFile, const std::string &mergesFile,
+                         const std::vector<std::string> &vocabulary,
+                         const std::vector<std::string> &merges);
 /// model.fbs bytes (format 1.1).
 std::vector<uint8_t> writeModelFbs(const ImportedModel &model);
 

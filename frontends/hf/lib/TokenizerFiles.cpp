@@ -271,6 +271,12 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
   m.vocabulary.assign(static_cast<size_t>(m.vocabSize), std::string());
   for (const auto &[id, token] : ids)
     m.vocabulary[static_cast<size_t>(id)] = token;
+  if (!wordPiece) {
+    std::string file = exists("tokenizer.json") ? path("tokenizer.json") : path("merges.txt");
+    std::string vocabFile = exists("tokenizer.json") ? file : path("vocab.json");
+    if (Status s = checkByteLevelBpe(vocabFile, file, m.vocabulary, t.merges); !s.ok())
+      return s;
+  }
 
   if (wordPiece) {
     if (t.clsToken.empty())

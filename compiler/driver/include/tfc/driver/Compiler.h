@@ -86,8 +86,14 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
 /// fills `result.plan`. Errors name the op (and its location) that could not be lowered.
 Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan);
 
-/// Writes `plan` to `path` (streamed to a temporary file in the same directory, then renamed).
+/// Writes `plan` to `path` (streamed to a temporary file in the same directory, opened with
+/// the runtime's loader (verifyPlanFile), then renamed): a plan the runtime would refuse is an
+/// error and `path` is left untouched.
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
+
+/// Opens `file` with the runtime (tfc_plan_open, checksums verified): "" or "the runtime
+/// refuses the plan: <the loader's message>".
+Status verifyPlanFile(const std::string &file);
 
 /// The `--report` JSON: {"model", "family", "fused", "fusions": {...},
 /// "expected": {...}, "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",

@@ -20,6 +20,9 @@ namespace tfc::planner {
 
 namespace fb = tfc::plan;
 
+/// The highest rank the runtime accepts (TFC_MAX_RANK of runtime/include/tfc/tfc_runtime.h).
+inline constexpr int kMaxRank = 8;
+
 /// Result of a fallible call: `ok()` or an error message.
 struct Status {
   std::string error;
@@ -147,6 +150,13 @@ uint64_t maxElements(const Plan &plan, const Value &value);
 
 /// Bytes of `value` with every symbol at its max bound.
 uint64_t maxBytes(const Plan &plan, const Value &value);
+
+/// The same, checked: false when the product is above 2^63 (the bounds are too large for any
+/// arena; maxBytes() would wrap).
+bool maxBytesChecked(const Plan &plan, const Value &value, uint64_t &bytes);
+
+/// "batch = 16, seq = 128": the symbols of `dims` at their bounds, for messages.
+std::string boundsOf(const Plan &plan, const std::vector<Dim> &dims);
 
 /// "[batch, seq, 64]" for messages and tests.
 std::string dimsToString(const Plan &plan, const std::vector<Dim> &dims);
