@@ -1,5 +1,6 @@
 //===- Compiler.cpp - model file -> fused tfc IR + fusion report -> plan ---===//
 #include "tfc/driver/Compiler.h"
+#include "tfc/driver/OutOfMemory.h"
 #include "tfc/frontends/HfImporter.h"
 
 #include "Passes.h"
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <new>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,8 +114,10 @@ bool isOnnxPath(const std::string &path) {
   return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
 }
 
-Status compileModel(mlir::MLIRContext &context, const std::string &path,
-                    const CompileOptions &options, CompileResult &result) {
+namespace {
+
+Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
+                        const CompileOptions &options, CompileResult &result) {
   prepareContext(context);
   fbs::Model model;
   DiagnosticCollector diagnostics(context);
@@ -190,7 +194,8 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
   return {};
 }
 
-Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan) {
+Status buildPlanImpl(CompileResult &result, const CompileOptions &options,
+                     tfc::planner::Plan &plan) {
   result.plan = {};
   if (!result.module)
     return {result.modelPath + ": nothing compiled"};
@@ -263,11 +268,35 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
   return {};
 }
 
+} // namespace
+
+// The entry points: a std::bad_alloc anywhere below is an "out of memory" Status.
+Status compileModel(mlir::MLIRContext &context, const std::string &path,
+                    const CompileOptions &options, CompileResult &result) {
+  try {
+    return compileModelImpl(context, path, options, result);
+  } catch (const std::bad_alloc &) {
+    return {path + ": " + outOfMemoryMessage("compiling the model")};
+  }
+}
+
+Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan) {
+  try {
+    return buildPlanImpl(result, options, plan);
+  } catch (const std::bad_alloc &) {
+    return {result.modelPath + ": " + outOfMemoryMessage("building the plan")};
+  }
+}
+
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path) {
-  tfc::planner::Status s = tfc::planner::writePlanFile(
-      plan, path, nullptr,
-      [](const std::string &tmp) -> tfc::planner::Status { return {verifyPlanFile(tmp).error}; });
-  return {s.error};
+  try {
+    tfc::planner::Status s = tfc::planner::writePlanFile(
+        plan, path, nullptr,
+        [](const std::string &tmp) -> tfc::planner::Status { return {verifyPlanFile(tmp).error}; });
+    return {s.error};
+  } catch (const std::bad_alloc &) {
+    return {path + ": " + outOfMemoryMessage("writing the plan")};
+  }
 }
 
 std::string reportToJson(const CompileResult &r, const CompileOptions &options) {

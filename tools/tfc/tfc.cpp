@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
+#include "tfc/driver/OutOfMemory.h"
 #include "tfc/frontends/HfImporter.h"
 
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <new>
 #include <string>
 
 namespace {
@@ -220,7 +222,13 @@ int runImport(int argc, char **argv) {
     return usageError("no checkpoint directory given");
   if (output.empty())
     return usageError("tfc import needs -o model.fbs");
-  if (auto s = tfc::hf::importCheckpointToFile(dir, output); !s.ok()) {
+  tfc::hf::Status s;
+  try {
+    s = tfc::hf::importCheckpointToFile(dir, output);
+  } catch (const std::bad_alloc &) {
+    s = {dir + ": " + tfc::driver::outOfMemoryMessage("importing the checkpoint")};
+  }
+  if (!s.ok()) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
     return 1;
   }
@@ -243,5 +251,13 @@ int main(int argc, char **argv) {
   std::string error;
   if (!parseCompileArgs(argc, argv, args, error))
     return usageError(error);
-  return runCompile(args);
+  // The driver returns "out of memory" as a Status; this catches what is left (the report,
+  // the printed IR).
+  try {
+    return runCompile(args);
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "tfc: error: %s: %s\n", args.model.c_str(),
+                 tfc::driver::outOfMemoryMessage("compiling the model").c_str());
+    return 1;
+  }
 }
