@@ -193,4 +193,29 @@ TEST(SymbolBounds, ExamplesSayWhereTheirBoundsComeFrom) {
   EXPECT_THAT(report, HasSubstr("\"source\": \"--bound\""));
 }
 
+/// A KV-cache slot holds what its own sequence symbol allows: self slots the target's,
+/// cross slots the source's (they differ when the bounds do).
+TEST(SymbolBounds, CacheSlotsFollowTheirSequenceSymbol) {
+  mlir::MLIRContext context;
+  tfc::driver::CompileResult result;
+  tfc::planner::Plan plan;
+  tfc::driver::CompileOptions options;
+  options.bounds["src_seq"] = 16;
+  options.bounds["tgt_seq"] = 8;
+  plantest::compileExample(context, "encdec", true, result, plan, options);
+  ASSERT_FALSE(plan.caches.empty());
+  int self = 0, cross = 0;
+  for (const auto &c : plan.caches) {
+    if (c.kind == tfc::plan::CacheKind::Self) {
+      ++self;
+      EXPECT_EQ(c.maxLength, 8) << c.name;
+    } else {
+      ++cross;
+      EXPECT_EQ(c.maxLength, 16) << c.name;
+    }
+  }
+  EXPECT_GT(self, 0);
+  EXPECT_GT(cross, 0);
+}
+
 } // namespace

@@ -99,9 +99,9 @@ class Lowering {
 public:
   Lowering(const WeightLookup &weights, planner::Plan &plan, planner::Function &fn,
            ShapeAnalysis &shapes, std::map<std::string, int32_t> &weightConstants,
-           int64_t &numConstants, int64_t maxSeq)
+           int64_t &numConstants)
       : weights(weights), plan(plan), fn(fn), shapes(shapes), weightConstants(weightConstants),
-        numConstants(numConstants), maxSeq(maxSeq) {}
+        numConstants(numConstants) {}
 
   Status lowerBody(func::FuncOp func);
 
@@ -135,7 +135,6 @@ private:
 
   std::map<std::string, int32_t> &weightConstants;  // weight name -> Plan::constants index
   int64_t &numConstants;                            // shared by the plan's functions
-  int64_t maxSeq;
 };
 
 /// Records (or checks against) the slot's description in Plan::caches.
@@ -150,15 +149,26 @@ Status Lowering::useSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_
     plan.caches.resize(slot + 1);
   planner::CacheSlot &c = plan.caches[slot];
   int32_t headDim = (int32_t)(type.getDimSize(2) / numHeads);
+  // The positions a slot holds: the bound of the sequence symbol of what fills it (a self
+  // slot: the query's positions; a cross slot: the keys CacheStore writes). Slots that no
+  // symbol describes get the largest sequence bound after lowering.
+  int64_t length = 0;
+  if (kind == fb::CacheKind::Self || isa<CacheStoreOp>(op)) {
+    std::vector<planner::Dim> dims = shapes.dims(kv);
+    if (dims.size() == 3 && dims[1].isSymbolic())
+      length = plan.symbols[dims[1].symbol].max;
+  }
   if (c.numHeads == 0) {
     c.name = describeLocation(op->getLoc());
     c.kind = kind;
     c.numHeads = (int32_t)numHeads;
     c.headDim = headDim;
-    c.maxLength = maxSeq;
+    c.maxLength = length;
   } else if (c.kind != kind || c.numHeads != numHeads || c.headDim != headDim) {
     return {where(op) + ": cache slot " + std::to_string(slot) +
             " is used with different kinds or shapes"};
+  } else {
+    c.maxLength = std::max(c.maxLength, length);
   }
   return {};
 }
@@ -475,12 +485,6 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
   // Symbols and their bounds.
   if (Status s = planSymbols(module, options, plan.symbols); !s.ok())
     return s;
-  // A KV-cache slot holds the longest sequence any symbol allows (all sequence symbols share
-  // one bound unless the user or the model's tables set them apart).
-  int64_t maxSeq = 0;
-  for (const planner::Symbol &sym : plan.symbols)
-    if (!mlir::tfc::isBatchSymbol(sym.name))
-      maxSeq = std::max(maxSeq, sym.max);
 
   // Model info.
   if (auto a = module->getAttrOfType<StringAttr>("tfc.family"))
@@ -529,7 +533,7 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
       else
         return {"function '" + name + "': unknown tfc.cache_op '" + op.getValue().str() + "'"};
     }
-    Lowering lowering(weights, plan, fn, shapes, weightConstants, numConstants, maxSeq);
+    Lowering lowering(weights, plan, fn, shapes, weightConstants, numConstants);
     if (Status s = lowering.lowerBody(f); !s.ok())
       return {"function '" + name + "': " + s.error};
   }
@@ -539,10 +543,16 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
   for (const planner::Symbol &sym : plan.symbols)
     if (sym.name == "batch")
       maxRows = std::max<int64_t>(sym.max, 1);
+  int64_t maxSeq = 0;  // the largest sequence bound
+  for (const planner::Symbol &sym : plan.symbols)
+    if (!mlir::tfc::isBatchSymbol(sym.name))
+      maxSeq = std::max(maxSeq, sym.max);
   for (size_t i = 0; i < plan.caches.size(); ++i) {
-    const planner::CacheSlot &c = plan.caches[i];
+    planner::CacheSlot &c = plan.caches[i];
     if (c.numHeads == 0)
       return {"cache slot " + std::to_string(i) + " is never used"};
+    if (c.maxLength == 0)
+      c.maxLength = maxSeq;
     uint64_t bytes = 4;
     if (__builtin_mul_overflow(bytes, (uint64_t)maxRows, &bytes) ||
         __builtin_mul_overflow(bytes, (uint64_t)c.numHeads, &bytes) ||
