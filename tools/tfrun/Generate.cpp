@@ -318,7 +318,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       std::copy(seq, seq + len, all.begin() + long(i * width));
     }
     std::string path = options.outputDir + "/tokens.npy";
-    if (Status s = writeNpyAtomically(path, NpyDtype::I64, {int64_t(n), int64_t(width)}, all.data());
+    if (Status s = writeOutputNpy(options, path, NpyDtype::I64, {int64_t(n), int64_t(width)}, all.data());
         !s.ok())
       return s;
     std::fprintf(out, "wrote %s: int64 [%zu, %zu]\n", path.c_str(), n, width);
