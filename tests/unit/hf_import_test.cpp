@@ -195,6 +195,43 @@ void replaceInFile(const std::string &path, const std::string &from, const std::
   std::ofstream(path, std::ios::binary) << s;
 }
 
+// A checkpoint nested 100,000 deep (about 200 KB) used to overflow the stack of the recursive
+// JSON parser (SIGSEGV); each file is refused with a message naming it, at any depth past 128.
+TEST(HfImport, DeeplyNestedJsonIsRefused) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  {
+    std::string dir = copyCheckpoint("bert", "deepcfg");
+    std::ofstream(dir + "/config.json") << "{\"model_type\": \"bert\", \"x\": " << deep << "}";
+    std::vector<uint8_t> out;
+    std::string error = tfc::hf::importCheckpoint(dir, out).error;
+    EXPECT_NE(error.find("config.json"), std::string::npos) << error;
+    EXPECT_NE(error.find("nested deeper than 128 levels"), std::string::npos) << error;
+    fs::remove_all(dir);
+  }
+  {
+    std::string dir = copyCheckpoint("bert", "deeptok");
+    std::ofstream(dir + "/tokenizer.json") << "{\"model\": " << deep << "}";
+    std::vector<uint8_t> out;
+    std::string error = tfc::hf::importCheckpoint(dir, out).error;
+    EXPECT_NE(error.find("tokenizer.json"), std::string::npos) << error;
+    EXPECT_NE(error.find("nested deeper than 128 levels"), std::string::npos) << error;
+    fs::remove_all(dir);
+  }
+  {
+    SafeTensors st;
+    std::string error =
+        tfc::hf::parseSafeTensors(image("{\"t\": " + deep + "}", 0), "deep.safetensors", st).error;
+    EXPECT_NE(error.find("deep.safetensors"), std::string::npos) << error;
+    EXPECT_NE(error.find("nested deeper than 128 levels"), std::string::npos) << error;
+  }
+  // Brackets inside strings do not count; 128 levels are accepted.
+  SafeTensors st;
+  std::string fine = "{\"__metadata__\": {\"note\": \"" + std::string(1000, '[') + "\"}, \"x\": " +
+                     std::string(126, '[') + std::string(126, ']') + "}";
+  std::string error = tfc::hf::parseSafeTensors(image(fine, 0), "fine.safetensors", st).error;
+  EXPECT_EQ(error.find("nested"), std::string::npos) << error;
+}
+
 TEST(HfImport, UnknownModelType) {
   std::string dir = copyCheckpoint("bert", "type");
   replaceInFile(dir + "/config.json", "\"model_type\": \"bert\"", "\"model_type\": \"llama\"");

@@ -44,6 +44,13 @@ struct ImportedModel {
 
 Status fail(const std::string &file, const std::string &message);
 Status readTextFile(const std::string &path, std::string &out);
+/// JSON nesting beyond this is refused before parsing (Json.cpp: the parser recurses).
+constexpr int kMaxJsonDepth = 128;
+/// "" when `text` nests at most `maxDepth` arrays/objects, else a message with the offset.
+std::string checkJsonNesting(llvm::StringRef text, int maxDepth);
+/// Parses `text` (of `file`; `what` names it in messages: "header", "the file").
+Status parseJsonText(llvm::StringRef text, const std::string &file, const std::string &what,
+                     llvm::json::Value &out);
 Status readJsonFile(const std::string &path, llvm::json::Value &out);
 
 /// config.json + the safetensors weights -> hyperparameters and tfc weights.

@@ -20,17 +20,6 @@
 
 namespace tfc::hf {
 
-Status readJsonFile(const std::string &path, llvm::json::Value &out) {
-  std::string text;
-  if (Status s = readTextFile(path, text); !s.ok())
-    return s;
-  llvm::Expected<llvm::json::Value> v = llvm::json::parse(text);
-  if (!v)
-    return fail(path, "not valid JSON: " + llvm::toString(v.takeError()));
-  out = std::move(*v);
-  return {};
-}
-
 namespace {
 
 namespace fs = std::filesystem;
