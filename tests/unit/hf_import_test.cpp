@@ -272,6 +272,19 @@ TEST(HfImport, SlowTokenizerFilesGiveTheSameTokenizer) {
     EXPECT_EQ(slow.specialTokens.endId, fast.specialTokens.endId);
     EXPECT_EQ(slow.specialTokens.unkId, fast.specialTokens.unkId);
     EXPECT_EQ(slow.specialTokens.padId, fast.specialTokens.padId);
+    // The added tokens: tokenizer.json's, or tokenizer_config.json's added_tokens_decoder and
+    // special tokens.
+    ASSERT_EQ(slow.tokenizer.addedTokens.size(), fast.tokenizer.addedTokens.size());
+    for (size_t i = 0; i < fast.tokenizer.addedTokens.size(); ++i) {
+      const tfc::fbs::AddedToken &a = slow.tokenizer.addedTokens[i],
+                                 &b = fast.tokenizer.addedTokens[i];
+      EXPECT_EQ(a.content, b.content);
+      EXPECT_EQ(a.special, b.special) << b.content;
+      EXPECT_EQ(a.normalized, b.normalized) << b.content;
+      EXPECT_EQ(a.singleWord, b.singleWord) << b.content;
+      EXPECT_EQ(a.lstrip, b.lstrip) << b.content;
+      EXPECT_EQ(a.rstrip, b.rstrip) << b.content;
+    }
     // No tokenizer files at all: ids only.
     for (const char *f : {"vocab.txt", "vocab.json", "merges.txt"})
       fs::remove(dir + "/" + f);
@@ -356,8 +369,10 @@ tfc::tfrun::NpyArray npy(const std::string &file) {
 }
 
 /// Imports, compiles (through the driver's directory path) and writes a plan; opens it.
-tfc_plan *compileCheckpoint(const std::string &name, tfc::fbs::Model &model) {
-  std::string dir = kHfDir + "/checkpoints/" + name;
+tfc_plan *compileCheckpoint(const std::string &name, tfc::fbs::Model &model,
+                            std::string dir = "") {
+  if (dir.empty())
+    dir = kHfDir + "/checkpoints/" + name;
   std::vector<uint8_t> bytes;
   Status s = tfc::hf::importCheckpoint(dir, bytes);
   EXPECT_EQ(s.error, "");
@@ -386,7 +401,7 @@ void checkEncoder(const std::string &name) {
   tfc_plan *plan = compileCheckpoint(name, model);
   ASSERT_NE(plan, nullptr);
   EXPECT_EQ(model.producer, "tfc import");
-  EXPECT_EQ(model.formatMinor, 1u);
+  EXPECT_EQ(model.formatMinor, 2u);
   EXPECT_EQ(model.tokenizer.kind, tfc::fbs::TokenizerKind::WordPiece);
   EXPECT_TRUE(model.tokenizer.lowercase);
   EXPECT_EQ(model.tokenizer.clsToken, "[CLS]");
@@ -397,6 +412,14 @@ void checkEncoder(const std::string &name) {
   EXPECT_EQ(model.vocabulary.at(model.specialTokens.unkId), "[UNK]");
   EXPECT_EQ(model.vocabulary.at(model.specialTokens.padId), "[PAD]");
   EXPECT_EQ(tfc_plan_vocabulary_size(plan), model.vocabulary.size());
+  // tokenizer.json's added tokens, [MASK] among them: special, matched in the raw text.
+  std::vector<std::string> added;
+  for (const tfc::fbs::AddedToken &a : model.tokenizer.addedTokens) {
+    added.push_back(a.content);
+    EXPECT_TRUE(a.special && !a.normalized && !a.singleWord && !a.lstrip && !a.rstrip)
+        << a.content;
+  }
+  EXPECT_EQ(added, (std::vector<std::string>{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}));
 
   tfc_session *session = nullptr;
   ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");

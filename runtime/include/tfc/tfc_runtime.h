@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define TFC_RUNTIME_PLAN_FORMAT_MAJOR 1
-#define TFC_RUNTIME_PLAN_FORMAT_MINOR 1
+#define TFC_RUNTIME_PLAN_FORMAT_MINOR 2
 
 typedef enum tfc_code {
   TFC_OK = 0,
