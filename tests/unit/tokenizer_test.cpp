@@ -280,6 +280,18 @@ TEST(Tokenizer, SpecialTokensInTheTextAreTheirIds) {
   EXPECT_EQ(bpe->decode(e.ids, false), "Hello<|endoftext|>World<|endof");
 }
 
+// A 1.1 plan has no added-token list: unk/cls/sep/pad are still special added tokens (matched
+// in the raw text, dropped on decode); other tokens such as [MASK] are text, as before.
+TEST(Tokenizer, WithoutAddedTokensTheConfiguredSpecialsStillMatch) {
+  TokenizerConfig c = fixtures().wordPiece;
+  c.addedTokens.clear();
+  auto tok = Tokenizer::create(c);
+  Encoding e = tok->encode("a [SEP] b [PAD][UNK] [MASK]", false);
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"a", "[SEP]", "b", "[PAD]", "[UNK]", "[", "mask",
+                                                "]"}));
+  EXPECT_EQ(tok->decode(e.ids, true), "a b [ mask ]");
+}
+
 // Added tokens with every option (single_word, lstrip, rstrip, normalized, special or not).
 TEST(Tokenizer, AddedTokensMatchHuggingFace) {
   const Fixtures &f = fixtures();
