@@ -213,6 +213,9 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
     d.merges = t.merges;
     d.addPrefixSpace = t.addPrefixSpace;
     d.maxLength = t.maxLength;
+    for (const fbs::AddedToken &a : t.addedTokens)
+      d.addedTokens.push_back(
+          {a.content, a.special, a.singleWord, a.lstrip, a.rstrip, a.normalized});
   }
   tfc::planner::MemoryPlanStats stats;
   for (tfc::planner::Function &fn : plan.functions)

@@ -263,9 +263,13 @@ Status runTool(const Options &options, std::FILE *out) {
                            "with its tokenizer files); this one has none");
     if (!options.inputs.empty())
       return Status::error("give the inputs either with --text or with --input");
-    if (Status s = textInputs(plan.get(), info, fn, options.texts, inputs, textMask, textLength);
+    std::vector<std::string> warnings;
+    if (Status s = textInputs(plan.get(), info, fn, options.texts, inputs, textMask, textLength,
+                              warnings);
         !s.ok())
       return s;
+    for (const std::string &w : warnings)
+      std::fprintf(stderr, "tfrun: warning: %s\n", w.c_str());
   } else if (Status s = makeInputs(options, info, fn, out, inputs); !s.ok()) {
     return s;
   }

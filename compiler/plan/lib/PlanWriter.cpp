@@ -99,11 +99,15 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
   flatbuffers::Offset<fb::Tokenizer> tokenizer = 0;
   if (const TokenizerDesc &t = plan.model.tokenizer; t.kind != fb::TokenizerKind::None) {
     std::vector<flatbuffers::Offset<flatbuffers::String>> merges = strings(t.merges);
+    std::vector<flatbuffers::Offset<fb::AddedToken>> added;
+    for (const AddedTokenDesc &a : t.addedTokens)
+      added.push_back(fb::CreateAddedTokenDirect(fbb, a.content.c_str(), a.special, a.singleWord,
+                                                 a.lstrip, a.rstrip, a.normalized));
     tokenizer = fb::CreateTokenizerDirect(
         fbb, t.kind, t.lowercase, t.stripAccents, t.handleChineseChars, t.cleanText,
         t.continuingSubwordPrefix.c_str(), t.maxInputCharsPerWord, t.unkToken.c_str(),
         t.clsToken.c_str(), t.sepToken.c_str(), t.padToken.c_str(), &merges, t.addPrefixSpace,
-        t.maxLength);
+        t.maxLength, added.empty() ? nullptr : &added);
   }
   auto model = fb::CreateModelInfoDirect(fbb, plan.model.family.c_str(), plan.model.name.c_str(),
                                          &tokens, vocabulary.empty() ? nullptr : &vocabulary,

@@ -39,6 +39,11 @@ struct ImportedModel {
     std::vector<std::string> merges;
     bool addPrefixSpace = false;
     int32_t maxLength = 0;
+    struct Added {  // model.fbs 1.2 AddedToken
+      std::string content;
+      bool special = true, singleWord = false, lstrip = false, rstrip = false, normalized = false;
+    };
+    std::vector<Added> addedTokens;
   } tokenizer;
 };
 
@@ -59,7 +64,7 @@ Status mapArchitecture(const std::string &dir, const llvm::json::Object &config,
 /// Tokenizer files -> vocabulary, special tokens, tokenizer fields.
 Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
                           ImportedModel &model);
-/// model.fbs bytes (format 1.1).
+/// model.fbs bytes (format 1.2).
 std::vector<uint8_t> writeModelFbs(const ImportedModel &model);
 
 } // namespace tfc::hf
