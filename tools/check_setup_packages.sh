@@ -21,7 +21,8 @@ paths=$(grep -o '=/usr/[^;]*' "$cache" | cut -c2- | sort -u)
 missing=()
 checked=0
 while read -r path; do
-  [[ -e "$path" ]] || continue
+  # Files only: a directory such as /usr/include belongs to many packages at once.
+  [[ -f "$path" ]] || continue
   owners=$(dpkg -S "$path" 2>/dev/null | head -n 1 | cut -d: -f1 | tr ',' '\n' | tr -d ' ') || true
   for pkg in $owners; do
     [[ "$pkg" == *-dev ]] || continue
