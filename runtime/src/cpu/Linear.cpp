@@ -7,6 +7,7 @@
 // or runtime-M weights at M = 128, faster at M = 1; see BUILD-NOTES.md). The activation is an
 // eltwise post-op; the residual is a binary_add post-op ([M, N] or [1, N]), an append_sum when
 // it is computed in place (r and y share bytes), or, for other broadcasts, a separate pass.
+// NaN propagates as in PyTorch: Relu is built from post-ops that keep NaN (see makePrimitive).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
@@ -111,7 +112,12 @@ dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool b
   memory::desc dst({m, n}, dt::f32, tag::ab);
   dnnl::post_ops po;
   switch (act) {
-  case kRelu: po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
+  case kRelu:
+    // oneDNN's eltwise_relu (and clip) turn NaN into 0; elu with alpha 0 is x for x > 0 and
+    // 0 * expm1(x) = -0 otherwise, NaN for NaN; the linear step adds +0 so that -0 becomes 0.
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_elu, 0.f, 0.f);
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, 0.f);
+    break;
   case kGeluErf: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f); break;
   case kGeluTanh: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f); break;
   default: break;
@@ -223,7 +229,7 @@ void runLinear(const KernelContext &ctx) {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
   if (b)
     args[DNNL_ARG_BIAS] = memory({{1, N}, dt::f32, tag::ab}, env.engine, b->data);
-  int postIndex = act == kNone ? 0 : 1;
+  int postIndex = act == kNone ? 0 : act == kRelu ? 2 : 1; // the residual's post-op index
   if (mode == kResidualFull)
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postIndex) | DNNL_ARG_SRC_1] =
         memory({{M, N}, dt::f32, tag::ab}, env.engine, r->data);
