@@ -228,8 +228,6 @@ tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *option
     if (!plan)
       fail(TFC_INVALID_ARGUMENT, "tfc_session_create: plan is NULL");
     int threads = options ? options->num_threads : 0;
-    if (threads < 0)
-      fail(TFC_INVALID_ARGUMENT, "num_threads is %d; use 0 for the default", threads);
     auto session = std::make_unique<Session>(plan->plan, threads);
     *out = new tfc_session{std::move(session)};
   });

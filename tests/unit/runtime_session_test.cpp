@@ -11,6 +11,7 @@
 #include "tfc/tfc_runtime.hpp"
 
 #include <chrono>
+#include <climits>
 #include <functional>
 #include <thread>
 
@@ -221,6 +222,32 @@ TEST_F(RuntimeSession, TwoThreadsTwoSessionsOnePlan) {
   t2.join();
   EXPECT_TRUE(failures[0].empty()) << failures[0][0];
   EXPECT_TRUE(failures[1].empty()) << failures[1][0];
+}
+
+TEST_F(RuntimeSession, ThreadCountsAboveTheLimitAreRefused) {
+  // libgomp crashes (SIGSEGV) or exits the process on huge team sizes: the C API refuses
+  // counts above TFC_MAX_THREADS with a status, and the limit itself runs.
+  for (int n : {INT_MAX, 65536, TFC_MAX_THREADS + 1, -1}) {
+    tfc::Session s;
+    tfc::Status st = tfc::Session::create(plan, n, &s);
+    EXPECT_EQ(st.code(), TFC_INVALID_ARGUMENT) << n << ": " << st.toString();
+    EXPECT_NE(std::string(st.message()).find("num_threads is " + std::to_string(n)),
+              std::string::npos)
+        << st.toString();
+    if (n > 0)
+      EXPECT_NE(std::string(st.message()).find("above the limit " +
+                                               std::to_string(TFC_MAX_THREADS)),
+                std::string::npos)
+          << st.toString();
+  }
+  // A kernel large enough to open a parallel region, at the limit.
+  int64_t n = 1 << 16;
+  auto x = randomFloats(n, 3);
+  RunResult r = runKernel(K::Unary, {F32({n}, x)}, TFC_F32, {n}, {5}, {}, TFC_MAX_THREADS);
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  auto y = r.as<float>();
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(y[size_t(i)], -x[size_t(i)]) << i;
 }
 
 TEST(RuntimePlanLifetime, SessionKeepsPlanAlive) {

@@ -127,8 +127,13 @@ tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, siz
                                  tfc_port_info *out);
 
 /* ---- session --------------------------------------------------------------------------- */
+/* The most worker threads a session may use. OpenMP (libgomp) crashes or exits the process on
+ * huge team sizes; tfc_session_create refuses a num_threads above this (TFC_INVALID_ARGUMENT),
+ * and the default (all cores, or OMP_NUM_THREADS) is capped at it. */
+#define TFC_MAX_THREADS 1024
+
 typedef struct tfc_session_options {
-  int32_t num_threads; /* 0 (default): the runtime's default (all cores) */
+  int32_t num_threads; /* 0 (default): the runtime's default (all cores); at most TFC_MAX_THREADS */
 } tfc_session_options;
 void tfc_session_options_init(tfc_session_options *options);
 
