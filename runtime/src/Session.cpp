@@ -1,7 +1,8 @@
 //===- Session.cpp - binding inputs, laying out tensors, running kernels ----------------------===//
 //
 // A run: match the caller's inputs to the signature by name (unknown, missing and duplicate
-// names, dtype, rank and dims are checked with messages naming the input), bind every symbol
+// names, dtype, rank and dims are checked with messages naming the input; token ids and masks
+// against the function's input rules, InputRules.h), bind every symbol
 // (bounds and consistency), compute every value's shape, point every value at its bytes (caller
 // memory for inputs, the mapping for constants, the arena for intermediates, fresh buffers for
 // outputs) and run the kernels in order with OpenMP limited to the session's thread count
@@ -14,6 +15,7 @@
 #include "Session.h"
 
 #include "Error.h"
+#include "InputRules.h"
 #include "cpu/Dnnl.h"
 
 #include <algorithm>
@@ -247,6 +249,7 @@ void Session::bindInputs(const FunctionDesc &fn, FunctionState &st, const tfc_te
       fail(TFC_INVALID_ARGUMENT, "input '%s' has %lld elements but data is NULL", name,
            (long long)n);
   }
+  checkInputValues(fn, byPort); // token ids within their table, masks 0 or 1 (InputRules.h)
 }
 
 std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *inputs,

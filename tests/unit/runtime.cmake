@@ -9,6 +9,9 @@ if(TARGET tfc_runtime)
   # NaN and infinities through the kernels (softmax, activations, attention, ...).
   tfc_add_unit_test(runtime_nan_test SOURCES runtime_nan_test.cpp
     LIBS tfc_runtime tfc_schema)
+  # What a run requires of token ids and masks, checked per input and element.
+  tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
+    LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp
     LIBS tfc_runtime tfc_schema Threads::Threads)
   # Decoding algorithms against a mock StepModel (runtime/src/Generate.h is internal).

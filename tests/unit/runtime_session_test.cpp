@@ -2,8 +2,9 @@
 //
 // A small encoder layer plan (embedding, Q/K/V projections, padding-masked attention, output
 // projection with residual, layer norm) with symbolic batch and seq, written by the test. Checks
-// every input-binding error message, an out-of-range token id, two sessions on one plan running
-// concurrently on two threads, and profiling. (Kernel speed: runtime_kernel_bench.cpp.)
+// every input-binding error message, an out-of-range token id, a mask value that is not 0 or 1,
+// the thread limit, two sessions on one plan running concurrently on two threads, and
+// profiling. (Kernel speed: runtime_kernel_bench.cpp.)
 //
 //===----------------------------------------------------------------------------------------===//
 #include "runtime_kernel_harness.h"
@@ -160,9 +161,21 @@ TEST_F(RuntimeSession, InputErrors) {
 TEST_F(RuntimeSession, OutOfRangeTokenIdIsAnError) {
   Inputs in(2, 5);
   in.ids[7] = kVocab + 5;
-  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "kernel 'embeddings' (Embedding): token id 1005");
+  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE,
+                "input 'input_ids' element 7 (at [1, 2]) is 1005: token ids must be in [0, 1000) "
+                "(the rows of 'tok')");
   in.ids[7] = -1;
-  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "token id -1");
+  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "element 7 (at [1, 2]) is -1");
+}
+
+TEST_F(RuntimeSession, MaskValuesOtherThanZeroAndOneAreAnError) {
+  // The mask is cast to bool for the attention: 2 would have counted as 1, silently.
+  Inputs in(2, 5);
+  in.mask[3] = 2;
+  EXPECT_STATUS(run(in.tensors()), TFC_INVALID_ARGUMENT,
+                "input 'attention_mask' element 3 (at [0, 3]) is 2: mask values must be 0 or 1");
+  in.mask[3] = 1;
+  EXPECT_TRUE(run(in.tensors()).ok());
 }
 
 TEST_F(RuntimeSession, Profiling) {
