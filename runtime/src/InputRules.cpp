@@ -36,11 +36,14 @@ bool movesValues(const FunctionDesc &fn, const KernelDesc &k, size_t i) {
 }
 
 /// Whether kernel `k` computes its outputs from operand `i` elementwise (or moves it), so that
-/// a mask stays a mask on its way to the scores.
-bool carriesMask(const KernelDesc &k, size_t i) {
+/// a mask stays a mask on its way to the scores. Integer arithmetic does not: it is how a
+/// comparison of ids is lowered (src_ids == pad: where(cast<i1>(src_ids - pad), false, true)),
+/// which makes a mask out of ids; masks are cast to float or bool before any arithmetic.
+bool carriesMask(const FunctionDesc &fn, const KernelDesc &k, size_t i) {
   switch (k.kind) {
   case KernelKind::Binary:
   case KernelKind::Unary:
+    return fn.values[size_t(k.outputs[0])].dtype == TFC_F32;
   case KernelKind::Cast:
   case KernelKind::Where:
   case KernelKind::Reshape:
@@ -169,7 +172,7 @@ std::vector<InputRule> deriveInputRules(const Plan &plan, const FunctionDesc &fn
     if (rule.kind == TFC_INPUT_DATA && (isInteger(v.dtype) || v.dtype == TFC_BOOL)) {
       bool mask = false;
       walk(
-          fn, uses, p.value, [&](const KernelDesc &k, size_t i) { return carriesMask(k, i); },
+          fn, uses, p.value, [&](const KernelDesc &k, size_t i) { return carriesMask(fn, k, i); },
           [&](const KernelDesc &k, size_t i) {
             mask |= ((k.kind == KernelKind::Attention || k.kind == KernelKind::CachedAttention) &&
                      i == 3) ||

@@ -13,8 +13,10 @@
 //   Gather data/integer Cast only: every value in [0, rows of the table) (the smallest table if
 //   there are several). A Gather on anything else keeps ONNX's negative indices.
 // * Mask: an integer or bool input that reaches an Attention/CachedAttention mask, or the input
-//   of a Softmax, through elementwise kernels (Binary, Unary, Cast, Where) and data movement:
-//   every value 0 or 1. Float inputs get no rule (an additive float mask may hold any value).
+//   of a Softmax, through elementwise kernels (Cast, Where, float Binary and Unary) and data
+//   movement: every value 0 or 1. Integer arithmetic stops the walk: ids compared with a pad id
+//   (an integer Sub) make a mask, but are not one. Float inputs get no rule (an additive float
+//   mask may hold any value).
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_INPUTRULES_H

@@ -306,4 +306,37 @@ TEST(RuntimeInputRules, MaskValuesMustBeZeroOrOne) {
   tfc_status_free(s);
 }
 
+TEST(RuntimeInputRules, IdsComparedWithAPadIdAreNotAMask) {
+  // A seq2seq decoder step gets src_ids only to build the cross-attention mask from
+  // src_ids != pad, lowered as where(cast<i1>(src_ids - pad), true, false): the ids make a mask
+  // but are not one (a rule "0 or 1" refused every real source sentence).
+  PlanBuilder pb;
+  std::vector<DimSpec> bsd = {S(1), S(4), S(4)};
+  int src = pb.addInput("src_ids", TFC_I64, {S(1), S(4)});
+  int q = pb.addInput("q", TFC_F32, bsd);
+  int64_t padId = 0;
+  uint8_t yes = 1, no = 0;
+  int pad = pb.addConstantValue(pb.addConstant("pad", TFC_I64, {}, &padId));
+  int vt = pb.addConstantValue(pb.addConstant("true", TFC_BOOL, {}, &yes));
+  int vf = pb.addConstantValue(pb.addConstant("false", TFC_BOOL, {}, &no));
+  int diff = pb.addIntermediate("diff", TFC_I64, {S(1), S(4)});
+  pb.addKernel(K::Binary, {src, pad}, {diff}, {1});
+  int nz = pb.addIntermediate("nz", TFC_BOOL, {S(1), S(4)});
+  pb.addKernel(K::Cast, {diff}, {nz});
+  int keep = pb.addIntermediate("keep", TFC_BOOL, {S(1), S(4)});
+  pb.addKernel(K::Where, {nz, vt, vf}, {keep});
+  int m4 = pb.addIntermediate("mask4", TFC_BOOL, {S(1), S(1), S(1), S(4)});
+  pb.addKernel(K::Reshape, {keep}, {m4});
+  int o = pb.addOutput("o", TFC_F32, bsd);
+  pb.addKernel(K::Attention, {q, q, q, m4}, {o}, {1, 2}, {0.5f}, "cross_attn");
+  OpenPlan p(pb);
+  EXPECT_EQ(valuesOf(p.plan, 0).kind, TFC_INPUT_DATA);
+  auto qv = randomFloats(16, 3);
+  std::vector<int64_t> ids = {70, 12, 0, 0};
+  int64_t idims[2] = {1, 4}, qdims[3] = {1, 4, 4};
+  Result r = run(p.plan, {{"src_ids", TFC_I64, 2, idims, ids.data()},
+                          {"q", TFC_F32, 3, qdims, qv.data()}});
+  EXPECT_EQ(r.code, TFC_OK) << r.message;
+}
+
 } // namespace
