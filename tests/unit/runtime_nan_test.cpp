@@ -195,6 +195,26 @@ TEST(RuntimeNaN, LinearActivations) {
   }
 }
 
+TEST(RuntimeNaN, MatMul) {
+  // A NaN in row 1 of a gives NaN in row 1 of c, whatever b holds (0 * NaN is NaN).
+  int64_t M = 3, Kd = 4, N = 5;
+  auto a = randomFloats(M * Kd, 8), b = randomFloats(Kd * N, 9);
+  a[size_t(1 * Kd + 2)] = kNaN;
+  for (int64_t j = 0; j < N; ++j)
+    b[size_t(2 * N + j)] = 0.f; // the NaN meets zeros only
+  RunResult r = runKernel(K::MatMul, {F32({M, Kd}, a), F32({Kd, N}, b)}, TFC_F32, {M, N});
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  std::vector<float> ref;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = 0;
+      for (int64_t k = 0; k < Kd; ++k)
+        acc += double(a[size_t(i * Kd + k)]) * b[size_t(k * N + j)];
+      ref.push_back(float(acc));
+    }
+  expectSame(r.as<float>(), ref, "matmul");
+}
+
 // ---- attention (also run with TFC_ATTENTION_PER_HEAD=1: runtime.cmake) ---------------------
 /// Plain attention in double: keys hidden by the causal rule or a false mask entry are left out
 /// (PyTorch's masked_fill with -inf); a NaN score of a kept key makes its row NaN.
