@@ -15,6 +15,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
+#include "tfc/support/OutputFile.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -212,6 +213,9 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
     d.merges = t.merges;
     d.addPrefixSpace = t.addPrefixSpace;
     d.maxLength = t.maxLength;
+    for (const fbs::AddedToken &a : t.addedTokens)
+      d.addedTokens.push_back(
+          {a.content, a.special, a.singleWord, a.lstrip, a.rstrip, a.normalized});
   }
   tfc::planner::MemoryPlanStats stats;
   for (tfc::planner::Function &fn : plan.functions)
@@ -289,36 +293,7 @@ std::string printModule(mlir::ModuleOp module) {
 }
 
 Status writeFileAtomically(const std::string &path, const std::string &contents) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = mkstemp(tmp.data());
-  if (fd < 0)
-    return {path + ": cannot create a temporary file next to it: " + std::strerror(errno)};
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return {path + ": write failed: " + why};
-    }
-    done += static_cast<size_t>(n);
-  }
-  // mkstemp creates 0600; give the file the usual permissions.
-  ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return {path + ": write failed: " + why};
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return {path + ": cannot replace the file: " + why};
-  }
-  return {};
+  return {tfc::support::writeFileAtomically(path, contents)};
 }
 
 } // namespace tfc::driver

@@ -210,6 +210,18 @@ private:
             c.merges.push_back(str(merges->Get(i)));
         c.addPrefixSpace = t->add_prefix_space();
         c.maxLength = t->max_length();
+        if (const auto *added = t->added_tokens())
+          for (flatbuffers::uoffset_t i = 0; i < added->size(); ++i) {
+            const fb::AddedToken *a = added->Get(i);
+            text::AddedToken token;
+            token.content = str(a->content());
+            token.special = a->special();
+            token.singleWord = a->single_word();
+            token.lstrip = a->lstrip();
+            token.rstrip = a->rstrip();
+            token.normalized = a->normalized();
+            c.addedTokens.push_back(std::move(token));
+          }
         if (c.maxLength < 0)
           bad(TFC_INVALID_PLAN, format("tokenizer max_length %d is negative", c.maxLength));
         try {

@@ -9,12 +9,14 @@
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
 #include "tfc/frontends/HfImporter.h"
+#include "tfc/support/OutputFile.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -51,6 +53,29 @@ bool parsePositive(const char *flag, const char *text, int64_t &out, std::string
     return false;
   }
   out = v;
+  return true;
+}
+
+/// What an output may never replace: the model file, or the files of a checkpoint directory.
+std::vector<tfc::support::NamedPath> modelInputs(const std::string &model) {
+  if (!tfc::hf::isHfCheckpointDir(model))
+    return {{model, "the model"}};
+  std::vector<tfc::support::NamedPath> inputs;
+  for (const std::string &file : tfc::hf::checkpointFiles(model))
+    inputs.push_back({file, "the checkpoint's file"});
+  return inputs;
+}
+
+/// Refuses outputs that are inputs or that name one file twice (before any work is done).
+bool checkOutputs(const std::string &model, const std::vector<tfc::support::NamedPath> &outputs) {
+  std::vector<tfc::support::NamedPath> named;
+  for (const auto &o : outputs)
+    if (!o.path.empty())
+      named.push_back(o);
+  if (std::string e = tfc::support::checkOutputPaths(modelInputs(model), named); !e.empty()) {
+    std::fprintf(stderr, "tfc: error: %s\n", e.c_str());
+    return false;
+  }
   return true;
 }
 
@@ -112,6 +137,8 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
 }
 
 int runCompile(const Args &args) {
+  if (!checkOutputs(args.model, {{args.output, "-o"}, {args.report, "--report"}}))
+    return 1;
   mlir::MLIRContext context;
   tfc::driver::CompileOptions options;
   options.fuse = args.fuse;
@@ -193,6 +220,8 @@ int runImport(int argc, char **argv) {
     return usageError("no checkpoint directory given");
   if (output.empty())
     return usageError("tfc import needs -o model.fbs");
+  if (!checkOutputs(dir, {{output, "-o"}}))
+    return 1;
   if (auto s = tfc::hf::importCheckpointToFile(dir, output); !s.ok()) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
     return 1;
@@ -204,6 +233,8 @@ int runImport(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Ctrl-C while a plan is written leaves no temporary file behind.
+  tfc::support::installTempFileCleanup();
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

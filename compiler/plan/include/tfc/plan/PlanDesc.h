@@ -93,6 +93,12 @@ struct Constant {
   ByteRef bytes;                 // row-major; bytes.size == product(shape) * dtypeSize(dtype)
 };
 
+/// A token matched in the text before the model's tokenizer (plan.fbs AddedToken, 1.2).
+struct AddedTokenDesc {
+  std::string content;
+  bool special = true, singleWord = false, lstrip = false, rstrip = false, normalized = false;
+};
+
 /// The model's tokenizer (plan.fbs Tokenizer); `kind` None: absent.
 struct TokenizerDesc {
   fb::TokenizerKind kind = fb::TokenizerKind::None;
@@ -103,6 +109,7 @@ struct TokenizerDesc {
   std::vector<std::string> merges;
   bool addPrefixSpace = false;
   int32_t maxLength = 0;
+  std::vector<AddedTokenDesc> addedTokens;
 };
 
 struct ModelInfo {
