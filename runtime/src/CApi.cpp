@@ -202,6 +202,21 @@ tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size
   });
 }
 
+tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, size_t index,
+                                  tfc_input_values *out) {
+  return guard([&] {
+    const FunctionDesc &fn = findFunction(plan, function);
+    if (index >= fn.inputs.size())
+      fail(TFC_NOT_FOUND, "function '%s' has %zu inputs; index %zu is out of range",
+           fn.name.c_str(), fn.inputs.size(), index);
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_input_values: out is NULL");
+    const InputRule &rule = fn.inputRules[index];
+    out->kind = rule.kind;
+    out->id_bound = rule.kind == TFC_INPUT_IDS ? rule.bound : 0;
+  });
+}
+
 tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
                                  tfc_port_info *out) {
   return guard([&] {
@@ -229,8 +244,6 @@ tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *option
     if (!plan)
       fail(TFC_INVALID_ARGUMENT, "tfc_session_create: plan is NULL");
     int threads = options ? options->num_threads : 0;
-    if (threads < 0)
-      fail(TFC_INVALID_ARGUMENT, "num_threads is %d; use 0 for the default", threads);
     auto session = std::make_unique<Session>(plan->plan, threads);
     *out = new tfc_session{std::move(session)};
   });

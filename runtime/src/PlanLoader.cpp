@@ -13,6 +13,7 @@
 #include "Plan.h"
 
 #include "Error.h"
+#include "InputRules.h"
 #include "cpu/Kernel.h"
 #include "tfc/schema/PlanFile.h"
 #include "tfc/schema/plan_generated.h"
@@ -605,6 +606,7 @@ private:
         badF(format("token input '%s' has rank %d, expected 2 ([batch, seq])", name.c_str(),
                     fn.values[port->value].rank));
     }
+    fn.inputRules = deriveInputRules(*plan_, fn);
     plan_->functions.push_back(std::move(fn));
   }
 };

@@ -6,7 +6,8 @@
 // * tests/hf/checkpoints/{bert,distilbert,gpt2}: imported, compiled (the driver's
 //   directory path) and run through the runtime C API; encoders match transformers'
 //   last_hidden_state within 1e-4 * max(1, max|ref|), GPT-2's greedy generation is
-//   token-exact with transformers' model.generate.
+//   token-exact with transformers' model.generate; a BERT with a NaN in a query weight
+//   gives NaN everywhere, as transformers and ONNX Runtime do.
 // * text through the compiled plans' tokenizers (C API) with special tokens written in it
 //   ([MASK], <|endoftext|>) and a NUL: ids and decodes equal Hugging Face `tokenizers` on the
 //   checkpoints' tokenizer.json (tests/hf/refs/tokenizer_refs.json, make_tokenizer_refs.py),
@@ -29,6 +30,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 namespace {
@@ -565,6 +567,82 @@ TEST(HfCheckpoint, Gpt2GreedyIsTokenExact) {
               (long long)exact, (long long)total);
   tfc_session_release(session);
   tfc_plan_release(plan);
+}
+
+/// Sets element `index` of F32 tensor `name` in a safetensors file to `value`, in place.
+void setTensorElement(const std::string &path, const std::string &name, size_t index,
+                      float value) {
+  std::vector<uint8_t> b = readBytes(path);
+  ASSERT_GE(b.size(), 8u);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i)
+    n |= uint64_t(b[size_t(i)]) << (8 * i);
+  auto header = llvm::json::parse(std::string(b.begin() + 8, b.begin() + 8 + long(n)));
+  ASSERT_TRUE(bool(header));
+  const llvm::json::Object *t = header->getAsObject()->getObject(name);
+  ASSERT_NE(t, nullptr) << name;
+  ASSERT_EQ(t->getString("dtype").value_or(""), "F32");
+  int64_t begin = t->getArray("data_offsets")->front().getAsInteger().value_or(-1);
+  ASSERT_GE(begin, 0);
+  std::memcpy(&b[8 + n + size_t(begin) + 4 * index], &value, 4);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(b.data()),
+                                              std::streamsize(b.size()));
+}
+
+TEST(HfCheckpoint, NaNInAQueryWeightGivesNaNAsTransformersDoes) {
+  // One NaN in layer 0's query weight (input feature 0 -> output feature 0, head 0) makes
+  // head 0's query NaN at every position (x[0] * NaN is NaN), so its scores and its softmax are
+  // NaN for every query, the output projection mixes head 0 into every column and the layer
+  // norms spread it: in transformers (and in ONNX Runtime on the ONNX export of such a BERT,
+  // tests/onnx's bert_opset17 with the same NaN: 2304 of 2304 outputs NaN) every element of
+  // last_hidden_state is NaN. tfc used to give finite, plausible numbers (an all-NaN score row
+  // came out of its softmax as zeros).
+  std::string dir = copyCheckpoint("bert", "nanq");
+  setTensorElement(dir + "/model.safetensors", "encoder.layer.0.attention.self.query.weight", 0,
+                   std::numeric_limits<float>::quiet_NaN());
+  llvm::json::Object m = manifestModel("bert");
+  ASSERT_TRUE(m.getObject("inputs"));
+  std::vector<tfc::tfrun::NpyArray> arrays;
+  std::vector<std::string> names;
+  for (const auto &kv : *m.getObject("inputs")) {
+    names.push_back(kv.first.str());
+    arrays.push_back(npy(kv.second.getAsString()->str()));
+  }
+  for (bool fuse : {true, false}) {
+    mlir::MLIRContext context;
+    tfc::driver::CompileOptions options;
+    options.maxBatch = 2;
+    options.fuse = fuse;
+    tfc::driver::CompileResult result;
+    ASSERT_EQ(tfc::driver::compileModel(context, dir, options, result).error, "");
+    tfc::planner::Plan built;
+    ASSERT_EQ(tfc::driver::buildPlan(result, options, built).error, "");
+    std::string path = dir + (fuse ? "/fused.plan" : "/unfused.plan");
+    ASSERT_EQ(tfc::driver::writePlanFile(built, path).error, "");
+    tfc_plan *plan = nullptr;
+    ASSERT_EQ(take(tfc_plan_open(path.c_str(), nullptr, &plan)), "");
+    tfc_session *session = nullptr;
+    ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
+    std::vector<tfc_tensor> inputs;
+    for (size_t i = 0; i < arrays.size(); ++i)
+      inputs.push_back({names[i].c_str(), TFC_I64, int32_t(arrays[i].shape.size()),
+                        arrays[i].shape.data(), arrays[i].data.data()});
+    tfc_outputs *out = nullptr;
+    ASSERT_EQ(take(tfc_session_run(session, "forward", inputs.data(), inputs.size(), &out)), "");
+    tfc_tensor y;
+    ASSERT_EQ(take(tfc_outputs_get(out, 0, &y)), "");
+    int64_t n = 1, nan = 0;
+    for (int32_t r = 0; r < y.rank; ++r)
+      n *= y.dims[r];
+    for (int64_t i = 0; i < n; ++i)
+      nan += std::isnan(static_cast<const float *>(y.data)[i]);
+    EXPECT_EQ(nan, n) << (fuse ? "fused" : "--no-fuse") << ": " << nan << " of " << n
+                      << " outputs are NaN";
+    tfc_outputs_free(out);
+    tfc_session_release(session);
+    tfc_plan_release(plan);
+  }
+  fs::remove_all(dir);
 }
 
 //===----------------------------------------------------------------------===//

@@ -81,7 +81,7 @@ Status pickFunction(const tfc_plan *plan, const std::string &wanted, std::string
 }
 
 /// The inputs in signature order: read from --input files, the rest generated.
-Status makeInputs(const Options &options, const tfc_plan_info &info,
+Status makeInputs(const Options &options, const tfc_plan *plan, const tfc_plan_info &info,
                   const FunctionDescription &fn, std::FILE *out, std::vector<HostTensor> &inputs) {
   std::vector<const std::string *> files(fn.inputs.size(), nullptr);
   for (const auto &[name, file] : options.inputs) {
@@ -109,7 +109,10 @@ Status makeInputs(const Options &options, const tfc_plan_info &info,
   for (size_t i = 0; i < fn.inputs.size(); ++i) {
     if (files[i])
       continue;
-    inputs[i] = generateInput(fn.inputs[i], info, bindings);
+    tfc_input_values rule;
+    if (Status s = take(tfc_plan_input_values(plan, fn.name.c_str(), i, &rule)); !s.ok())
+      return s;
+    inputs[i] = generateInput(fn.inputs[i], info, bindings, &rule);
     std::fprintf(out, "generated input %s: %s %s\n", inputs[i].name.c_str(),
                  dtypeName(inputs[i].dtype), formatDims(inputs[i].dims).c_str());
   }
@@ -270,7 +273,7 @@ Status runTool(const Options &options, std::FILE *out) {
       return s;
     for (const std::string &w : warnings)
       std::fprintf(stderr, "tfrun: warning: %s\n", w.c_str());
-  } else if (Status s = makeInputs(options, info, fn, out, inputs); !s.ok()) {
+  } else if (Status s = makeInputs(options, plan.get(), info, fn, out, inputs); !s.ok()) {
     return s;
   }
   std::vector<tfc_tensor> views;

@@ -126,9 +126,32 @@ tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size
 tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
                                  tfc_port_info *out);
 
+/* What tfc_session_run requires of an input's values besides its dtype and shape, found when the
+ * plan is opened from what the function does with the input. Ids select rows of a table (the
+ * token embedding): a negative id or one past the table is refused, where ONNX Gather would read
+ * a negative one from the end. A mask feeds an attention's padding mask (or the scores of a
+ * softmax): each value must be 0 or 1. Only integer and bool inputs get these kinds. */
+typedef enum tfc_input_kind {
+  TFC_INPUT_DATA = 0, /* no constraint on the values */
+  TFC_INPUT_IDS = 1,  /* row indices into a table: each value in [0, id_bound) */
+  TFC_INPUT_MASK = 2, /* an attention mask: each value 0 or 1 */
+} tfc_input_kind;
+typedef struct tfc_input_values {
+  tfc_input_kind kind;
+  int64_t id_bound; /* TFC_INPUT_IDS: the table's rows (e.g. the vocabulary size); 0 otherwise */
+} tfc_input_values;
+/* Returns TFC_NOT_FOUND (as a status) for an unknown function or index out of range. */
+tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, size_t index,
+                                  tfc_input_values *out);
+
 /* ---- session --------------------------------------------------------------------------- */
+/* The most worker threads a session may use. OpenMP (libgomp) crashes or exits the process on
+ * huge team sizes; tfc_session_create refuses a num_threads above this (TFC_INVALID_ARGUMENT),
+ * and the default (all cores, or OMP_NUM_THREADS) is capped at it. */
+#define TFC_MAX_THREADS 1024
+
 typedef struct tfc_session_options {
-  int32_t num_threads; /* 0 (default): the runtime's default (all cores) */
+  int32_t num_threads; /* 0 (default): the runtime's default (all cores); at most TFC_MAX_THREADS */
 } tfc_session_options;
 void tfc_session_options_init(tfc_session_options *options);
 
