@@ -5,17 +5,26 @@
 # and the pretrained all-MiniLM-L6-v2 in build/models/ (tools/get_minilm.sh).
 #   tools/setup.sh          build + test dependencies
 #   tools/setup.sh --dev    also python3-torch (to regenerate example models and references)
+#   tools/setup.sh --list-packages   prints the Debian packages it installs, one a line
+# Every package the build's CMake configs use is listed by name, not left to a Recommends
+# (apt runs with --no-install-recommends): the test tools/check_setup_packages.sh checks it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ lld
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools
-  libdnnl-dev libflatbuffers-dev flatbuffers-compiler
+  libdnnl-dev
+  ocl-icd-opencl-dev opencl-c-headers  # libdnnl-dev's dnnl-config.cmake: find_package(OpenCL REQUIRED)
+  libflatbuffers-dev flatbuffers-compiler
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
   python3 python3-venv python3-numpy python3-flatbuffers)
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch)
+fi
+if [[ "${1:-}" == "--list-packages" ]]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
 fi
 
 missing=()

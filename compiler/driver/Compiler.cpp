@@ -1,5 +1,6 @@
 //===- Compiler.cpp - model file -> fused tfc IR + fusion report -> plan ---===//
 #include "tfc/driver/Compiler.h"
+#include "tfc/driver/OutOfMemory.h"
 #include "tfc/frontends/HfImporter.h"
 
 #include "Passes.h"
@@ -15,12 +16,14 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
+#include "tfc/support/OutputFile.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <new>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,6 +75,36 @@ std::vector<std::pair<std::string, int64_t>> histogram(mlir::ModuleOp module) {
   return out;
 }
 
+/// A bound given below 1 (the tools reject them; library callers may not).
+Status checkBoundRequest(const CompileOptions &options) {
+  auto check = [](const std::string &flag, int64_t v) -> Status {
+    if (v < 0)
+      return {flag + " must be at least 1 (got " + std::to_string(v) + ")"};
+    return {};
+  };
+  if (Status s = check("--max-batch", options.maxBatch); !s.ok())
+    return s;
+  if (Status s = check("--max-seq", options.maxSeq); !s.ok())
+    return s;
+  for (const auto &[name, v] : options.bounds)
+    if (v < 1)
+      return {"--bound " + name + " must be at least 1 (got " + std::to_string(v) + ")"};
+  return {};
+}
+
+/// The lowering's view of the bounds: the request, the model's max positions, the limits the
+/// frontend found.
+tfc::lower::LowerOptions lowerOptionsFor(const CompileResult &result,
+                                         const CompileOptions &options) {
+  tfc::lower::LowerOptions lo;
+  lo.bounds.maxBatch = options.maxBatch;
+  lo.bounds.maxSeq = options.maxSeq;
+  lo.bounds.named = options.bounds;
+  lo.maxPositions = result.onnxWeights ? 0 : result.model.hparams.maxPositions;
+  lo.limits = result.onnxLimits;
+  return lo;
+}
+
 } // namespace
 
 void prepareContext(mlir::MLIRContext &context) {
@@ -82,26 +115,31 @@ bool isOnnxPath(const std::string &path) {
   return path.size() >= 5 && path.compare(path.size() - 5, 5, ".onnx") == 0;
 }
 
-Status compileModel(mlir::MLIRContext &context, const std::string &path,
-                    const CompileOptions &options, CompileResult &result) {
+namespace {
+
+Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
+                        const CompileOptions &options, CompileResult &result) {
   prepareContext(context);
   fbs::Model model;
   DiagnosticCollector diagnostics(context);
   result.modelPath = path;
+  if (Status s = checkBoundRequest(options); !s.ok())
+    return {path + ": " + s.error};
   if (isOnnxPath(path)) {
     onnxfe::ImportOptions importOptions;
-    importOptions.maxBatch = options.maxBatch;
-    if (options.maxSeq > 0) {
-      importOptions.maxSeq = options.maxSeq;
-      importOptions.maxSeqFromModel = false;
-    }
+    importOptions.maxBatch = options.maxBatch > 0 ? options.maxBatch : lower::kDefaultMaxBatch;
+    importOptions.maxBatchFromModel = options.maxBatch == 0;
+    importOptions.maxSeq = options.maxSeq > 0 ? options.maxSeq : lower::kDefaultMaxSeq;
+    importOptions.maxSeqFromModel = options.maxSeq == 0;
+    importOptions.bounds = options.bounds;
     onnxfe::ImportResult imported;
     if (onnxfe::Status s = onnxfe::importOnnxFile(context, path, importOptions, imported); !s.ok())
       return {s.error};
     result.family = "onnx";
     result.module = std::move(imported.module);
     result.onnxWeights = imported.weights;
-    result.onnxMaxSeq = imported.maxSeq;
+    for (const auto &[name, limit] : imported.limits)
+      lower::addLimit(result.onnxLimits, name, limit.max, limit.source);
   } else {
     if (hf::isHfCheckpointDir(path)) {
       // A Hugging Face checkpoint: imported to model.fbs bytes, then read like a file.
@@ -181,10 +219,15 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
   if (mlir::failed(mlir::verify(*result.module)))
     return {path + ": the IR with the generation functions does not verify: " + diagnostics.text};
   result.model = std::move(model);
+  if (auto s = lower::planSymbols(*result.module, lowerOptionsFor(result, options),
+                                  result.symbols);
+      !s.ok())
+    return {path + ": " + s.error};
   return {};
 }
 
-Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan) {
+Status buildPlanImpl(CompileResult &result, const CompileOptions &options,
+                     tfc::planner::Plan &plan) {
   result.plan = {};
   if (!result.module)
     return {result.modelPath + ": nothing compiled"};
@@ -232,12 +275,10 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
       out.bytes.size = it->second.bytes->size();
       return true;
     };
-  tfc::lower::LowerOptions lowerOptions;
-  lowerOptions.maxBatch = options.maxBatch;
-  lowerOptions.maxSeq = options.maxSeq;
-  lowerOptions.maxPositions = result.onnxWeights ? result.onnxMaxSeq : model.hparams.maxPositions;
+  tfc::lower::LowerOptions lowerOptions = lowerOptionsFor(result, options);
   if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
     return {result.modelPath + ": " + s.error};
+  result.symbols = plan.symbols;
   plan.model.vocabulary = model.vocabulary;
   if (const fbs::Tokenizer &t = model.tokenizer; t.kind != fbs::TokenizerKind::None) {
     tfc::planner::TokenizerDesc &d = plan.model.tokenizer;
@@ -256,6 +297,9 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
     d.merges = t.merges;
     d.addPrefixSpace = t.addPrefixSpace;
     d.maxLength = t.maxLength;
+    for (const fbs::AddedToken &a : t.addedTokens)
+      d.addedTokens.push_back(
+          {a.content, a.special, a.singleWord, a.lstrip, a.rstrip, a.normalized});
   }
   tfc::planner::MemoryPlanStats stats;
   for (tfc::planner::Function &fn : plan.functions)
@@ -273,9 +317,35 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
   return {};
 }
 
+} // namespace
+
+// The entry points: a std::bad_alloc anywhere below is an "out of memory" Status.
+Status compileModel(mlir::MLIRContext &context, const std::string &path,
+                    const CompileOptions &options, CompileResult &result) {
+  try {
+    return compileModelImpl(context, path, options, result);
+  } catch (const std::bad_alloc &) {
+    return {path + ": " + outOfMemoryMessage("compiling the model")};
+  }
+}
+
+Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan) {
+  try {
+    return buildPlanImpl(result, options, plan);
+  } catch (const std::bad_alloc &) {
+    return {result.modelPath + ": " + outOfMemoryMessage("building the plan")};
+  }
+}
+
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path) {
-  tfc::planner::Status s = tfc::planner::writePlanFile(plan, path);
-  return {s.error};
+  try {
+    tfc::planner::Status s = tfc::planner::writePlanFile(
+        plan, path, nullptr,
+        [](const std::string &tmp) -> tfc::planner::Status { return {verifyPlanFile(tmp).error}; });
+    return {s.error};
+  } catch (const std::bad_alloc &) {
+    return {path + ": " + outOfMemoryMessage("writing the plan")};
+  }
 }
 
 std::string reportToJson(const CompileResult &r, const CompileOptions &options) {
@@ -300,6 +370,11 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
       {"unfused", std::move(unfused)},
       {"ops", std::move(ops)},
   };
+  llvm::json::Array symbols;
+  for (const tfc::planner::Symbol &sym : r.symbols)
+    symbols.push_back(
+        llvm::json::Object{{"name", sym.name}, {"bound", sym.max}, {"source", sym.source}});
+  root["symbols"] = std::move(symbols);
   if (!r.generation.mode.empty()) {
     llvm::json::Object g{{"mode", r.generation.mode}};
     if (!r.generation.reason.empty())
@@ -341,36 +416,7 @@ std::string printModule(mlir::ModuleOp module) {
 }
 
 Status writeFileAtomically(const std::string &path, const std::string &contents) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = mkstemp(tmp.data());
-  if (fd < 0)
-    return {path + ": cannot create a temporary file next to it: " + std::strerror(errno)};
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return {path + ": write failed: " + why};
-    }
-    done += static_cast<size_t>(n);
-  }
-  // mkstemp creates 0600; give the file the usual permissions.
-  ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return {path + ": write failed: " + why};
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return {path + ": cannot replace the file: " + why};
-  }
-  return {};
+  return {tfc::support::writeFileAtomically(path, contents)};
 }
 
 } // namespace tfc::driver

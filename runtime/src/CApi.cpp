@@ -37,6 +37,7 @@ struct tfc_generation {
 };
 struct tfc_ids {
   std::vector<int64_t> ids;
+  size_t untruncated = 0; // the ids the text has without truncation
 };
 
 namespace {
@@ -201,6 +202,21 @@ tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size
   });
 }
 
+tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, size_t index,
+                                  tfc_input_values *out) {
+  return guard([&] {
+    const FunctionDesc &fn = findFunction(plan, function);
+    if (index >= fn.inputs.size())
+      fail(TFC_NOT_FOUND, "function '%s' has %zu inputs; index %zu is out of range",
+           fn.name.c_str(), fn.inputs.size(), index);
+    if (!out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_input_values: out is NULL");
+    const InputRule &rule = fn.inputRules[index];
+    out->kind = rule.kind;
+    out->id_bound = rule.kind == TFC_INPUT_IDS ? rule.bound : 0;
+  });
+}
+
 tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
                                  tfc_port_info *out) {
   return guard([&] {
@@ -228,8 +244,6 @@ tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *option
     if (!plan)
       fail(TFC_INVALID_ARGUMENT, "tfc_session_create: plan is NULL");
     int threads = options ? options->num_threads : 0;
-    if (threads < 0)
-      fail(TFC_INVALID_ARGUMENT, "num_threads is %d; use 0 for the default", threads);
     auto session = std::make_unique<Session>(plan->plan, threads);
     *out = new tfc_session{std::move(session)};
   });
@@ -456,8 +470,8 @@ int tfc_plan_has_tokenizer(const tfc_plan *plan) {
   return plan && plan->plan->tokenizer ? 1 : 0;
 }
 
-tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t length,
-                              int add_special, tfc_ids **out) {
+tfc_status *tfc_plan_tokenize_flags(const tfc_plan *plan, const char *text, size_t length,
+                                    unsigned flags, tfc_ids **out) {
   return guard([&] {
     if (!out)
       fail(TFC_INVALID_ARGUMENT, "tfc_plan_tokenize: out is NULL");
@@ -466,26 +480,41 @@ tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t len
       fail(TFC_INVALID_ARGUMENT, "tfc_plan_tokenize: plan is NULL");
     if (!text && length)
       fail(TFC_INVALID_ARGUMENT, "tfc_plan_tokenize: text is NULL");
+    const unsigned known = TFC_TOKENIZE_ADD_SPECIAL | TFC_TOKENIZE_NO_TRUNCATION;
+    if (flags & ~known)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_tokenize_flags: unknown flags 0x%x", flags & ~known);
     if (!plan->plan->tokenizer)
       fail(TFC_UNSUPPORTED, "plan '%s' has no tokenizer (import the model with its tokenizer "
                             "files)", plan->plan->path.c_str());
     auto ids = std::make_unique<tfc_ids>();
-    ids->ids = plan->plan->tokenizer->encode(std::string_view(text ? text : "", length),
-                                             add_special != 0).ids;
+    tfc::text::Encoding e = plan->plan->tokenizer->encode(
+        std::string_view(text ? text : "", length), (flags & TFC_TOKENIZE_ADD_SPECIAL) != 0,
+        (flags & TFC_TOKENIZE_NO_TRUNCATION) == 0);
+    ids->ids = std::move(e.ids);
+    ids->untruncated = e.untruncatedSize;
     *out = ids.release();
   });
 }
 
+tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t length,
+                              int add_special, tfc_ids **out) {
+  return tfc_plan_tokenize_flags(plan, text, length, add_special ? TFC_TOKENIZE_ADD_SPECIAL : 0u,
+                                 out);
+}
+
 size_t tfc_ids_count(const tfc_ids *ids) { return ids ? ids->ids.size() : 0; }
 const int64_t *tfc_ids_data(const tfc_ids *ids) { return ids ? ids->ids.data() : nullptr; }
+size_t tfc_ids_untruncated_count(const tfc_ids *ids) { return ids ? ids->untruncated : 0; }
 void tfc_ids_free(tfc_ids *ids) { delete ids; }
 
-tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t count,
-                                int skip_special, char **out) {
+tfc_status *tfc_plan_detokenize_n(const tfc_plan *plan, const int64_t *ids, size_t count,
+                                  int skip_special, char **out, size_t *length) {
   return guard([&] {
     if (!out)
       fail(TFC_INVALID_ARGUMENT, "tfc_plan_detokenize: out is NULL");
     *out = nullptr;
+    if (length)
+      *length = 0;
     if (!plan || (!ids && count))
       fail(TFC_INVALID_ARGUMENT, "tfc_plan_detokenize: plan or ids is NULL");
     if (!plan->plan->tokenizer)
@@ -497,7 +526,14 @@ tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t
       fail(TFC_INTERNAL, "out of memory");
     std::memcpy(copy, text.c_str(), text.size() + 1);
     *out = copy;
+    if (length)
+      *length = text.size();
   });
+}
+
+tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t count,
+                                int skip_special, char **out) {
+  return tfc_plan_detokenize_n(plan, ids, count, skip_special, out, nullptr);
 }
 
 void tfc_string_free(char *s) { std::free(s); }

@@ -193,11 +193,16 @@ void validate(const StepModel &model, const std::vector<std::vector<int64_t>> &p
     const auto &p = prompts[i];
     if (p.empty())
       fail(TFC_INVALID_ARGUMENT, "generate: prompt %zu is empty", i);
-    if (o.maxNewTokens > model.maxLength() || int64_t(p.size()) > model.maxLength() - o.maxNewTokens)
+    if (int64_t(p.size()) > model.maxLength())
+      fail(TFC_OUT_OF_RANGE, "generate: prompt %zu has %zu tokens; the plan generates up to %lld "
+           "positions", i, p.size(), (long long)model.maxLength());
+    if (o.maxNewTokens > model.maxLength() - int64_t(p.size()))
       fail(TFC_OUT_OF_RANGE,
-           "generate: prompt %zu has %zu tokens + maxNewTokens %lld, more than the model's max "
-           "length %lld",
-           i, p.size(), (long long)o.maxNewTokens, (long long)model.maxLength());
+           "generate: prompt %zu has %zu tokens + maxNewTokens %lld = %llu positions; the plan "
+           "generates up to %lld positions",
+           i, p.size(), (long long)o.maxNewTokens,
+           (unsigned long long)p.size() + (unsigned long long)o.maxNewTokens,
+           (long long)model.maxLength());
     for (size_t j = 0; j < p.size(); ++j)
       if (p[j] < 0 || p[j] >= vocab)
         fail(TFC_OUT_OF_RANGE, "generate: prompt %zu token %zu is %lld, outside the vocabulary [0, %lld)",

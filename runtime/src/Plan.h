@@ -100,6 +100,15 @@ struct PortDesc {
   int32_t value = -1;
 };
 
+/// What a run requires of an input's values besides dtype and shape, found by the loader from
+/// what the function does with the input (InputRules.h); tfc_plan_input_values reports it.
+struct InputRule {
+  tfc_input_kind kind = TFC_INPUT_DATA;
+  int64_t bound = 0;    // Ids: every value in [0, bound)
+  std::string what;     // Ids: "token ids", "token type ids" or "ids" (for messages)
+  std::string table;    // Ids: the constant whose rows the ids select (the smallest, if several)
+};
+
 struct FunctionDesc {
   std::string name;
   std::vector<PortDesc> inputs, outputs;
@@ -107,6 +116,7 @@ struct FunctionDesc {
   std::vector<KernelDesc> kernels;
   uint64_t arenaSize = 0;
   CacheOp cacheOp = CacheOp::None;
+  std::vector<InputRule> inputRules; // one per input port
 };
 
 /// A read-only mapping of the plan file; unmapped when the last Plan reference goes.

@@ -13,6 +13,7 @@
 #include "Plan.h"
 
 #include "Error.h"
+#include "InputRules.h"
 #include "cpu/Kernel.h"
 #include "tfc/schema/PlanFile.h"
 #include "tfc/schema/plan_generated.h"
@@ -209,12 +210,26 @@ private:
             c.merges.push_back(str(merges->Get(i)));
         c.addPrefixSpace = t->add_prefix_space();
         c.maxLength = t->max_length();
+        if (const auto *added = t->added_tokens())
+          for (flatbuffers::uoffset_t i = 0; i < added->size(); ++i) {
+            const fb::AddedToken *a = added->Get(i);
+            text::AddedToken token;
+            token.content = str(a->content());
+            token.special = a->special();
+            token.singleWord = a->single_word();
+            token.lstrip = a->lstrip();
+            token.rstrip = a->rstrip();
+            token.normalized = a->normalized();
+            c.addedTokens.push_back(std::move(token));
+          }
         if (c.maxLength < 0)
           bad(TFC_INVALID_PLAN, format("tokenizer max_length %d is negative", c.maxLength));
         try {
           p.tokenizer = text::Tokenizer::create(c);
         } catch (const Error &e) {
-          bad(TFC_INVALID_PLAN, std::string("tokenizer: ") + e.what());
+          // The tokenizer's messages already start with "tokenizer: ".
+          std::string what = e.what();
+          bad(TFC_INVALID_PLAN, what.rfind("tokenizer: ", 0) == 0 ? what : "tokenizer: " + what);
         }
       }
       if (const fb::SpecialTokens *t = m->special_tokens()) {
@@ -591,6 +606,7 @@ private:
         badF(format("token input '%s' has rank %d, expected 2 ([batch, seq])", name.c_str(),
                     fn.values[port->value].rank));
     }
+    fn.inputRules = deriveInputRules(*plan_, fn);
     plan_->functions.push_back(std::move(fn));
   }
 };

@@ -1,10 +1,12 @@
 //===- Session.cpp - binding inputs, laying out tensors, running kernels ----------------------===//
 //
 // A run: match the caller's inputs to the signature by name (unknown, missing and duplicate
-// names, dtype, rank and dims are checked with messages naming the input), bind every symbol
+// names, dtype, rank and dims are checked with messages naming the input; token ids and masks
+// against the function's input rules, InputRules.h), bind every symbol
 // (bounds and consistency), compute every value's shape, point every value at its bytes (caller
 // memory for inputs, the mapping for constants, the arena for intermediates, fresh buffers for
-// outputs) and run the kernels in order with OpenMP limited to the session's thread count.
+// outputs) and run the kernels in order with OpenMP limited to the session's thread count
+// (at most TFC_MAX_THREADS: a larger request is refused when the session is made).
 // Functions whose cache_op is not None also see the session's KV cache (allocated at the first
 // such run, per plan slot): Prefill/Encode restart it, Append requires it valid with the same
 // rows, the run's new tokens must fit every Self slot, and any failure empties it.
@@ -13,6 +15,7 @@
 #include "Session.h"
 
 #include "Error.h"
+#include "InputRules.h"
 #include "cpu/Dnnl.h"
 
 #include <algorithm>
@@ -43,8 +46,22 @@ AlignedBuffer &AlignedBuffer::operator=(AlignedBuffer &&o) noexcept {
   return *this;
 }
 
+/// The session's thread count: `requested`, or the OpenMP default for 0, within
+/// [1, TFC_MAX_THREADS] (libgomp crashes or exits the process on huge teams).
+static int checkedThreads(int requested) {
+  if (requested < 0)
+    fail(TFC_INVALID_ARGUMENT, "num_threads is %d; use 0 for the default", requested);
+  if (requested > TFC_MAX_THREADS)
+    fail(TFC_INVALID_ARGUMENT,
+         "num_threads is %d, above the limit %d (TFC_MAX_THREADS); use 0 for the default",
+         requested, TFC_MAX_THREADS);
+  if (requested > 0)
+    return requested;
+  return std::clamp(omp_get_max_threads(), 1, TFC_MAX_THREADS); // OMP_NUM_THREADS may be huge
+}
+
 Session::Session(std::shared_ptr<const Plan> plan, int numThreads)
-    : plan_(std::move(plan)), threads_(numThreads > 0 ? numThreads : omp_get_max_threads()),
+    : plan_(std::move(plan)), threads_(checkedThreads(numThreads)),
       arena_(size_t(plan_->maxArenaSize())), dnnl_(std::make_unique<DnnlEnv>()) {
   states_.resize(plan_->functions.size());
   for (size_t i = 0; i < plan_->functions.size(); ++i) {
@@ -232,6 +249,7 @@ void Session::bindInputs(const FunctionDesc &fn, FunctionState &st, const tfc_te
       fail(TFC_INVALID_ARGUMENT, "input '%s' has %lld elements but data is NULL", name,
            (long long)n);
   }
+  checkInputValues(fn, byPort); // token ids within their table, masks 0 or 1 (InputRules.h)
 }
 
 std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *inputs,

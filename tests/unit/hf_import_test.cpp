@@ -6,13 +6,19 @@
 // * tests/hf/checkpoints/{bert,distilbert,gpt2}: imported, compiled (the driver's
 //   directory path) and run through the runtime C API; encoders match transformers'
 //   last_hidden_state within 1e-4 * max(1, max|ref|), GPT-2's greedy generation is
-//   token-exact with transformers' model.generate.
+//   token-exact with transformers' model.generate; a BERT with a NaN in a query weight
+//   gives NaN everywhere, as transformers and ONNX Runtime do.
+// * text through the compiled plans' tokenizers (C API) with special tokens written in it
+//   ([MASK], <|endoftext|>) and a NUL: ids and decodes equal Hugging Face `tokenizers` on the
+//   checkpoints' tokenizer.json (tests/hf/refs/tokenizer_refs.json, make_tokenizer_refs.py),
+//   with and without tokenizer.json (the slow files give the same added tokens).
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
 #include "tfc/frontends/FbsFrontend.h"
 #include "tfc/frontends/HfImporter.h"
 #include "tfc/tfc_runtime.h"
+#include "tfc/tfc_runtime.hpp"
 #include "tfrun/Npy.h"
 
 #include "llvm/Support/JSON.h"
@@ -24,6 +30,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 namespace {
@@ -195,6 +202,43 @@ void replaceInFile(const std::string &path, const std::string &from, const std::
   std::ofstream(path, std::ios::binary) << s;
 }
 
+// A checkpoint nested 100,000 deep (about 200 KB) used to overflow the stack of the recursive
+// JSON parser (SIGSEGV); each file is refused with a message naming it, at any depth past 128.
+TEST(HfImport, DeeplyNestedJsonIsRefused) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  {
+    std::string dir = copyCheckpoint("bert", "deepcfg");
+    std::ofstream(dir + "/config.json") << "{\"model_type\": \"bert\", \"x\": " << deep << "}";
+    std::vector<uint8_t> out;
+    std::string error = tfc::hf::importCheckpoint(dir, out).error;
+    EXPECT_NE(error.find("config.json"), std::string::npos) << error;
+    EXPECT_NE(error.find("nested deeper than 128 levels"), std::string::npos) << error;
+    fs::remove_all(dir);
+  }
+  {
+    std::string dir = copyCheckpoint("bert", "deeptok");
+    std::ofstream(dir + "/tokenizer.json") << "{\"model\": " << deep << "}";
+    std::vector<uint8_t> out;
+    std::string error = tfc::hf::importCheckpoint(dir, out).error;
+    EXPECT_NE(error.find("tokenizer.json"), std::string::npos) << error;
+    EXPECT_NE(error.find("nested deeper than 128 levels"), std::string::npos) << error;
+    fs::remove_all(dir);
+  }
+  {
+    SafeTensors st;
+    std::string error =
+        tfc::hf::parseSafeTensors(image("{\"t\": " + deep + "}", 0), "deep.safetensors", st).error;
+    EXPECT_NE(error.find("deep.safetensors"), std::string::npos) << error;
+    EXPECT_NE(error.find("nested deeper than 128 levels"), std::string::npos) << error;
+  }
+  // Brackets inside strings do not count; 128 levels are accepted.
+  SafeTensors st;
+  std::string fine = "{\"__metadata__\": {\"note\": \"" + std::string(1000, '[') + "\"}, \"x\": " +
+                     std::string(126, '[') + std::string(126, ']') + "}";
+  std::string error = tfc::hf::parseSafeTensors(image(fine, 0), "fine.safetensors", st).error;
+  EXPECT_EQ(error.find("nested"), std::string::npos) << error;
+}
+
 TEST(HfImport, UnknownModelType) {
   std::string dir = copyCheckpoint("bert", "type");
   replaceInFile(dir + "/config.json", "\"model_type\": \"bert\"", "\"model_type\": \"llama\"");
@@ -242,6 +286,24 @@ TEST(HfImport, WrongShape) {
   fs::remove_all(dir);
 }
 
+/// A merge whose parts are not tokens: the runtime would refuse every plan of the model
+/// ("tokenizer: merge 0 ... is not in the vocabulary"), so the import fails naming the file.
+TEST(HfImport, BrokenMergesNameTheFile) {
+  std::string dir = copyCheckpoint("gpt2", "merges");
+  std::vector<uint8_t> out;
+  replaceInFile(dir + "/tokenizer.json", "\"Ġ t\"", "\"zzq qqz\"");
+  EXPECT_EQ(tfc::hf::importCheckpoint(dir, out).error,
+            dir + "/tokenizer.json: merge 0 'zzq qqz': 'zzq' is not in the vocabulary (" + dir +
+                "/tokenizer.json)");
+  // The slow files: merges.txt against vocab.json.
+  fs::remove(dir + "/tokenizer.json");
+  replaceInFile(dir + "/merges.txt", "h e\n", "h zz\n");
+  EXPECT_EQ(tfc::hf::importCheckpoint(dir, out).error,
+            dir + "/merges.txt: merge 1 'h zz': 'zz' is not in the vocabulary (" + dir +
+                "/vocab.json)");
+  fs::remove_all(dir);
+}
+
 /// Imports `dir` and reads the result back.
 tfc::fbs::Model importAndRead(const std::string &dir) {
   std::vector<uint8_t> bytes;
@@ -272,6 +334,19 @@ TEST(HfImport, SlowTokenizerFilesGiveTheSameTokenizer) {
     EXPECT_EQ(slow.specialTokens.endId, fast.specialTokens.endId);
     EXPECT_EQ(slow.specialTokens.unkId, fast.specialTokens.unkId);
     EXPECT_EQ(slow.specialTokens.padId, fast.specialTokens.padId);
+    // The added tokens: tokenizer.json's, or tokenizer_config.json's added_tokens_decoder and
+    // special tokens.
+    ASSERT_EQ(slow.tokenizer.addedTokens.size(), fast.tokenizer.addedTokens.size());
+    for (size_t i = 0; i < fast.tokenizer.addedTokens.size(); ++i) {
+      const tfc::fbs::AddedToken &a = slow.tokenizer.addedTokens[i],
+                                 &b = fast.tokenizer.addedTokens[i];
+      EXPECT_EQ(a.content, b.content);
+      EXPECT_EQ(a.special, b.special) << b.content;
+      EXPECT_EQ(a.normalized, b.normalized) << b.content;
+      EXPECT_EQ(a.singleWord, b.singleWord) << b.content;
+      EXPECT_EQ(a.lstrip, b.lstrip) << b.content;
+      EXPECT_EQ(a.rstrip, b.rstrip) << b.content;
+    }
     // No tokenizer files at all: ids only.
     for (const char *f : {"vocab.txt", "vocab.json", "merges.txt"})
       fs::remove(dir + "/" + f);
@@ -356,8 +431,10 @@ tfc::tfrun::NpyArray npy(const std::string &file) {
 }
 
 /// Imports, compiles (through the driver's directory path) and writes a plan; opens it.
-tfc_plan *compileCheckpoint(const std::string &name, tfc::fbs::Model &model) {
-  std::string dir = kHfDir + "/checkpoints/" + name;
+tfc_plan *compileCheckpoint(const std::string &name, tfc::fbs::Model &model,
+                            std::string dir = "") {
+  if (dir.empty())
+    dir = kHfDir + "/checkpoints/" + name;
   std::vector<uint8_t> bytes;
   Status s = tfc::hf::importCheckpoint(dir, bytes);
   EXPECT_EQ(s.error, "");
@@ -386,7 +463,7 @@ void checkEncoder(const std::string &name) {
   tfc_plan *plan = compileCheckpoint(name, model);
   ASSERT_NE(plan, nullptr);
   EXPECT_EQ(model.producer, "tfc import");
-  EXPECT_EQ(model.formatMinor, 1u);
+  EXPECT_EQ(model.formatMinor, 2u);
   EXPECT_EQ(model.tokenizer.kind, tfc::fbs::TokenizerKind::WordPiece);
   EXPECT_TRUE(model.tokenizer.lowercase);
   EXPECT_EQ(model.tokenizer.clsToken, "[CLS]");
@@ -397,6 +474,14 @@ void checkEncoder(const std::string &name) {
   EXPECT_EQ(model.vocabulary.at(model.specialTokens.unkId), "[UNK]");
   EXPECT_EQ(model.vocabulary.at(model.specialTokens.padId), "[PAD]");
   EXPECT_EQ(tfc_plan_vocabulary_size(plan), model.vocabulary.size());
+  // tokenizer.json's added tokens, [MASK] among them: special, matched in the raw text.
+  std::vector<std::string> added;
+  for (const tfc::fbs::AddedToken &a : model.tokenizer.addedTokens) {
+    added.push_back(a.content);
+    EXPECT_TRUE(a.special && !a.normalized && !a.singleWord && !a.lstrip && !a.rstrip)
+        << a.content;
+  }
+  EXPECT_EQ(added, (std::vector<std::string>{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}));
 
   tfc_session *session = nullptr;
   ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
@@ -481,6 +566,200 @@ TEST(HfCheckpoint, Gpt2GreedyIsTokenExact) {
   std::printf("gpt2: %lld/%lld tokens equal to transformers' greedy generate\n",
               (long long)exact, (long long)total);
   tfc_session_release(session);
+  tfc_plan_release(plan);
+}
+
+/// Sets element `index` of F32 tensor `name` in a safetensors file to `value`, in place.
+void setTensorElement(const std::string &path, const std::string &name, size_t index,
+                      float value) {
+  std::vector<uint8_t> b = readBytes(path);
+  ASSERT_GE(b.size(), 8u);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i)
+    n |= uint64_t(b[size_t(i)]) << (8 * i);
+  auto header = llvm::json::parse(std::string(b.begin() + 8, b.begin() + 8 + long(n)));
+  ASSERT_TRUE(bool(header));
+  const llvm::json::Object *t = header->getAsObject()->getObject(name);
+  ASSERT_NE(t, nullptr) << name;
+  ASSERT_EQ(t->getString("dtype").value_or(""), "F32");
+  int64_t begin = t->getArray("data_offsets")->front().getAsInteger().value_or(-1);
+  ASSERT_GE(begin, 0);
+  std::memcpy(&b[8 + n + size_t(begin) + 4 * index], &value, 4);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char *>(b.data()),
+                                              std::streamsize(b.size()));
+}
+
+TEST(HfCheckpoint, NaNInAQueryWeightGivesNaNAsTransformersDoes) {
+  // One NaN in layer 0's query weight (input feature 0 -> output feature 0, head 0) makes
+  // head 0's query NaN at every position (x[0] * NaN is NaN), so its scores and its softmax are
+  // NaN for every query, the output projection mixes head 0 into every column and the layer
+  // norms spread it: in transformers (and in ONNX Runtime on the ONNX export of such a BERT,
+  // tests/onnx's bert_opset17 with the same NaN: 2304 of 2304 outputs NaN) every element of
+  // last_hidden_state is NaN. tfc used to give finite, plausible numbers (an all-NaN score row
+  // came out of its softmax as zeros).
+  std::string dir = copyCheckpoint("bert", "nanq");
+  setTensorElement(dir + "/model.safetensors", "encoder.layer.0.attention.self.query.weight", 0,
+                   std::numeric_limits<float>::quiet_NaN());
+  llvm::json::Object m = manifestModel("bert");
+  ASSERT_TRUE(m.getObject("inputs"));
+  std::vector<tfc::tfrun::NpyArray> arrays;
+  std::vector<std::string> names;
+  for (const auto &kv : *m.getObject("inputs")) {
+    names.push_back(kv.first.str());
+    arrays.push_back(npy(kv.second.getAsString()->str()));
+  }
+  for (bool fuse : {true, false}) {
+    mlir::MLIRContext context;
+    tfc::driver::CompileOptions options;
+    options.maxBatch = 2;
+    options.fuse = fuse;
+    tfc::driver::CompileResult result;
+    ASSERT_EQ(tfc::driver::compileModel(context, dir, options, result).error, "");
+    tfc::planner::Plan built;
+    ASSERT_EQ(tfc::driver::buildPlan(result, options, built).error, "");
+    std::string path = dir + (fuse ? "/fused.plan" : "/unfused.plan");
+    ASSERT_EQ(tfc::driver::writePlanFile(built, path).error, "");
+    tfc_plan *plan = nullptr;
+    ASSERT_EQ(take(tfc_plan_open(path.c_str(), nullptr, &plan)), "");
+    tfc_session *session = nullptr;
+    ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
+    std::vector<tfc_tensor> inputs;
+    for (size_t i = 0; i < arrays.size(); ++i)
+      inputs.push_back({names[i].c_str(), TFC_I64, int32_t(arrays[i].shape.size()),
+                        arrays[i].shape.data(), arrays[i].data.data()});
+    tfc_outputs *out = nullptr;
+    ASSERT_EQ(take(tfc_session_run(session, "forward", inputs.data(), inputs.size(), &out)), "");
+    tfc_tensor y;
+    ASSERT_EQ(take(tfc_outputs_get(out, 0, &y)), "");
+    int64_t n = 1, nan = 0;
+    for (int32_t r = 0; r < y.rank; ++r)
+      n *= y.dims[r];
+    for (int64_t i = 0; i < n; ++i)
+      nan += std::isnan(static_cast<const float *>(y.data)[i]);
+    EXPECT_EQ(nan, n) << (fuse ? "fused" : "--no-fuse") << ": " << nan << " of " << n
+                      << " outputs are NaN";
+    tfc_outputs_free(out);
+    tfc_session_release(session);
+    tfc_plan_release(plan);
+  }
+  fs::remove_all(dir);
+}
+
+//===----------------------------------------------------------------------===//
+// Text through the plans' tokenizers against Hugging Face `tokenizers`
+//===----------------------------------------------------------------------===//
+
+std::string show(const std::vector<int64_t> &v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+/// Checks every case of tokenizer_refs.json for `name` on `plan`.
+void checkText(tfc_plan *plan, const llvm::json::Array &cases, const std::string &what) {
+  ASSERT_EQ(tfc_plan_has_tokenizer(plan), 1) << what;
+  for (const llvm::json::Value &c : cases) {
+    const llvm::json::Object &o = *c.getAsObject();
+    std::string text = o.getString("text")->str();
+    SCOPED_TRACE(what + ": '" + text + "'");
+    std::vector<int64_t> want;
+    for (const llvm::json::Value &id : *o.getArray("ids"))
+      want.push_back(*id.getAsInteger());
+    tfc_ids *raw = nullptr;
+    ASSERT_EQ(take(tfc_plan_tokenize(plan, text.data(), text.size(), 1, &raw)), "");
+    std::vector<int64_t> got(tfc_ids_data(raw), tfc_ids_data(raw) + tfc_ids_count(raw));
+    EXPECT_EQ(tfc_ids_untruncated_count(raw), got.size());
+    tfc_ids_free(raw);
+    EXPECT_EQ(got, want) << "tfc " << show(got) << ", tokenizers " << show(want);
+    for (bool skip : {true, false}) {
+      std::string ref = o.getString(skip ? "decode" : "decode_keep")->str();
+      char *s = nullptr;
+      size_t length = 12345;
+      ASSERT_EQ(take(tfc_plan_detokenize_n(plan, want.data(), want.size(), skip, &s, &length)), "");
+      EXPECT_EQ(std::string(s, length), ref) << "skip_special " << skip;
+      EXPECT_EQ(s[length], '\0');
+      tfc_string_free(s);
+    }
+  }
+}
+
+TEST(HfCheckpoint, TextWithSpecialTokensMatchesHuggingFace) {
+  std::vector<uint8_t> b = readBytes(kHfDir + "/refs/tokenizer_refs.json");
+  auto refs = llvm::json::parse(std::string(b.begin(), b.end()));
+  ASSERT_TRUE(bool(refs)) << llvm::toString(refs.takeError());
+  const llvm::json::Object *models = refs->getAsObject()->getObject("models");
+  ASSERT_NE(models, nullptr);
+  for (const char *name : {"bert", "distilbert", "gpt2"}) {
+    const llvm::json::Array *cases = models->getArray(name);
+    ASSERT_NE(cases, nullptr) << name;
+    tfc::fbs::Model model;
+    tfc_plan *plan = compileCheckpoint(name, model);
+    ASSERT_NE(plan, nullptr);
+    checkText(plan, *cases, name);
+    tfc_plan_release(plan);
+    // Without tokenizer.json: the added tokens come from tokenizer_config.json.
+    std::string dir = copyCheckpoint(name, "slowtext");
+    fs::remove(dir + "/tokenizer.json");
+    plan = compileCheckpoint(name, model, dir);
+    ASSERT_NE(plan, nullptr);
+    checkText(plan, *cases, std::string(name) + " without tokenizer.json");
+    tfc_plan_release(plan);
+    fs::remove_all(dir);
+  }
+}
+
+// U+0000 decodes to a NUL byte: tfc_plan_detokenize_n gives the whole text and its length.
+TEST(HfCheckpoint, DetokenizeReturnsTextWithNulBytes) {
+  tfc::fbs::Model model;
+  tfc_plan *plan = compileCheckpoint("gpt2", model);
+  ASSERT_NE(plan, nullptr);
+  const std::string text("\0abc\0", 5);
+  tfc_ids *ids = nullptr;
+  ASSERT_EQ(take(tfc_plan_tokenize(plan, text.data(), text.size(), 0, &ids)), "");
+  std::vector<int64_t> v(tfc_ids_data(ids), tfc_ids_data(ids) + tfc_ids_count(ids));
+  tfc_ids_free(ids);
+  ASSERT_FALSE(v.empty());
+  char *s = nullptr;
+  size_t length = 0;
+  ASSERT_EQ(take(tfc_plan_detokenize_n(plan, v.data(), v.size(), 1, &s, &length)), "");
+  EXPECT_EQ(std::string(s, length), text);
+  tfc_string_free(s);
+  // The C++ wrapper (which now owns the plan) hands back every byte too.
+  tfc::Plan wrapped(plan);
+  std::string back;
+  EXPECT_TRUE(wrapped.detokenize(v, true, &back).ok());
+  EXPECT_EQ(back, text);
+  std::vector<int64_t> again;
+  size_t untruncated = 0;
+  EXPECT_TRUE(wrapped.tokenize(text, TFC_TOKENIZE_NO_TRUNCATION, &again, &untruncated).ok());
+  EXPECT_EQ(again, v);
+  EXPECT_EQ(untruncated, v.size());
+  EXPECT_EQ(wrapped.tokenize(text, 4u, &again).message(),
+            std::string("tfc_plan_tokenize_flags: unknown flags 0x4"));
+}
+
+// The tokenizer's truncation (max length 128 = GPT-2's positions) is reported, and
+// TFC_TOKENIZE_NO_TRUNCATION keeps every id.
+TEST(HfCheckpoint, TruncationIsReportedAndCanBeTurnedOff) {
+  tfc::fbs::Model model;
+  tfc_plan *plan = compileCheckpoint("gpt2", model);
+  ASSERT_NE(plan, nullptr);
+  ASSERT_EQ(model.tokenizer.maxLength, 128);
+  std::string text;
+  for (int i = 0; i < 5; ++i)
+    text += std::string(i ? " " : "") + "the quick brown fox jumps over the lazy dog";
+  tfc_ids *ids = nullptr;
+  ASSERT_EQ(take(tfc_plan_tokenize(plan, text.data(), text.size(), 0, &ids)), "");
+  EXPECT_EQ(tfc_ids_count(ids), 128u);
+  EXPECT_EQ(tfc_ids_untruncated_count(ids), 146u); // tokenizers' count of this text
+  tfc_ids_free(ids);
+  ASSERT_EQ(take(tfc_plan_tokenize_flags(plan, text.data(), text.size(),
+                                         TFC_TOKENIZE_NO_TRUNCATION, &ids)),
+            "");
+  EXPECT_EQ(tfc_ids_count(ids), 146u);
+  EXPECT_EQ(tfc_ids_untruncated_count(ids), 146u);
+  tfc_ids_free(ids);
   tfc_plan_release(plan);
 }
 

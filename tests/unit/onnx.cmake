@@ -2,8 +2,8 @@
 # corpus of tests/onnx/ compiled, run through the runtime and compared with the ONNX Runtime
 # references (onnx_corpus_test, labelled e2e; skips when tests/onnx/manifest.json is absent).
 if(TARGET TfcFrontendOnnx)
-  find_package(Protobuf REQUIRED)
-  find_package(ONNX CONFIG REQUIRED)
+  tfc_find_dependency(Protobuf DEBIAN libprotobuf-dev protobuf-compiler)
+  tfc_find_dependency(ONNX DEBIAN libonnx-dev ARGS CONFIG)
   tfc_add_unit_test(onnx_importer_test SOURCES onnx_importer_test.cpp
     LIBS TfcFrontendOnnx onnx_proto protobuf::libprotobuf)
   target_compile_definitions(onnx_importer_test PRIVATE ONNX_NAMESPACE=onnx ONNX_ML=1)

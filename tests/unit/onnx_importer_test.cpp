@@ -387,10 +387,12 @@ TEST(OnnxImporter, RunTimeComparisonsUseExistingOps) {
 }
 
 /// A constant position buffer of 16 rows sliced by the sequence length lowers the default
-/// sequence bound to 16 (the model says otherwise); an explicit larger bound is an error.
+/// sequence bound to 16 (the model says otherwise) for that symbol only; an explicit larger
+/// bound is an error naming the table.
 TEST(OnnxImporter, ModelTablesBoundTheSequence) {
   ModelMaker m(17);
   m.input("ids", kI64, {"batch", "seq"});
+  m.input("other", kF32, {"batch", "len"});
   m.initI64("pos", std::vector<int64_t>(16, 1));
   m.node("Shape", "shape", {"ids"}, {"s"});
   m.initI64("one", {1});
@@ -399,21 +401,63 @@ TEST(OnnxImporter, ModelTablesBoundTheSequence) {
   m.node("Slice", "len", {"s", "one", "two"}, {"n"});
   m.node("Slice", "take", {"pos", "zero", "n"}, {"p"});
   m.node("Add", "add", {"ids", "p"}, {"y"});
+  m.node("Relu", "relu", {"other"}, {"z"});
   m.output("y");
+  m.output("z");
   {
     mlir::MLIRContext context;
     ImportResult result;
     auto s = tfc::onnxfe::importOnnxBuffer(context, m.bytes(), "model.onnx", {}, result);
     ASSERT_TRUE(s.ok()) << s.error;
-    EXPECT_EQ(result.maxSeq, 16);
+    ASSERT_EQ(result.limits.size(), 1u);
+    EXPECT_EQ(result.limits["seq"].max, 16);
+    EXPECT_EQ(result.limits["seq"].source, "table 'pos' (16 rows)");
   }
   tfc::onnxfe::ImportOptions explicitBound;
   explicitBound.maxSeq = 64;
   explicitBound.maxSeqFromModel = false;
   Imported r = import(m.bytes(), explicitBound);
   EXPECT_TRUE(contains(r.status.error, "node 'take' (op 'Slice', opset 17): the slice end seq "
-                                       "may reach 64 at the bounds, beyond the constant's 16"))
+                                       "may reach 64 at the bounds, beyond the constant's 16 "
+                                       "(table 'pos' (16 rows))"))
       << r.status.error;
+  // A bound given for that one symbol is fixed too; other symbols keep their defaults.
+  tfc::onnxfe::ImportOptions named;
+  named.bounds["seq"] = 20;
+  r = import(m.bytes(), named);
+  EXPECT_TRUE(contains(r.status.error, "at most 16 for 'seq'")) << r.status.error;
+  named.bounds["seq"] = 12;
+  r = import(m.bytes(), named);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tensor<12xi64>")) << r.ir;  // the table sized at the bound
+}
+
+/// A batch dim named `batch_size` (sentence-transformers exports) is bounded by maxBatch,
+/// not by maxSeq: a ConstantOfShape over it is sized at maxBatch.
+TEST(OnnxImporter, BatchNamedBatchSizeTakesTheBatchBound) {
+  ModelMaker m(17);
+  m.input("ids", kI64, {"batch_size", "sequence_length"});
+  m.node("Shape", "shape", {"ids"}, {"s"});
+  m.initI64("zero", {0});
+  m.initI64("one", {1});
+  m.node("Slice", "b", {"s", "zero", "one"}, {"bs"});
+  auto &c = m.node("ConstantOfShape", "fill", {"bs"}, {"f"});
+  auto *v = c.add_attribute();
+  v->set_name("value");
+  v->set_type(onnx::AttributeProto::TENSOR);
+  v->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+  v->mutable_t()->add_dims(1);
+  v->mutable_t()->add_int64_data(7);
+  m.node("Unsqueeze", "col", {"f", "one"}, {"f2"});
+  m.node("Add", "add", {"ids", "f2"}, {"y"});
+  m.output("y");
+  tfc::onnxfe::ImportOptions options;
+  options.maxBatch = 3;
+  options.maxSeq = 40;
+  Imported r = import(m.bytes(), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tensor<3x1xi64>")) << r.ir;
+  EXPECT_FALSE(contains(r.ir, "tensor<40x1xi64>")) << r.ir;
 }
 
 //===----------------------------------------------------------------------===//

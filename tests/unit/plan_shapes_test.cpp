@@ -181,7 +181,10 @@ TEST(PlanShapes, MaxSeqBeyondMaxPositionsIsAnError) {
   tfc::planner::Plan plan;
   auto s = tfc::driver::buildPlan(result, options, plan);
   ASSERT_FALSE(s.ok());
-  EXPECT_THAT(s.error, HasSubstr("exceeds the model's max positions"));
+  EXPECT_THAT(s.error, HasSubstr("--max-seq " + std::to_string(options.maxSeq) +
+                                 " exceeds what the model allows for 'seq': " +
+                                 std::to_string(result.model.hparams.maxPositions) +
+                                 " (max_positions of the model)"));
 }
 
 /// Lowers IR text (no weights); returns the error ("" on success).
@@ -192,7 +195,7 @@ std::string lowerText(const std::string &text, tfc::planner::Plan &plan) {
   if (!module)
     return "parse error";
   tfc::lower::LowerOptions options;
-  options.maxSeq = 128;
+  options.bounds.maxSeq = 128;
   return tfc::lower::lowerToPlan(*module, nullptr, options, plan).error;
 }
 

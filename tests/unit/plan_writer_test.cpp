@@ -66,7 +66,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   std::memcpy(&h, bytes.data(), sizeof(h));
   EXPECT_EQ(std::memcmp(h.magic, fb::kPlanMagic, 8), 0);
   EXPECT_EQ(h.formatMajor, 1u);
-  EXPECT_EQ(h.formatMinor, tfc::plan::kPlanFormatMinor); // 1.1 since the KV-cache interface
+  EXPECT_EQ(h.formatMinor, tfc::plan::kPlanFormatMinor); // 1.2 since Tokenizer.added_tokens
   EXPECT_EQ(h.planOffset, 64u);
   EXPECT_EQ(h.fileSize, bytes.size());
   EXPECT_EQ(h.weightsOffset % 64, 0u);

@@ -6,6 +6,12 @@ if(TARGET tfc_runtime)
     LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_loader_test SOURCES runtime_loader_test.cpp
     LIBS tfc_runtime tfc_schema)
+  # NaN and infinities through the kernels (softmax, activations, attention, ...).
+  tfc_add_unit_test(runtime_nan_test SOURCES runtime_nan_test.cpp
+    LIBS tfc_runtime tfc_schema)
+  # What a run requires of token ids and masks, checked per input and element.
+  tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
+    LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp
     LIBS tfc_runtime tfc_schema Threads::Threads)
   # Decoding algorithms against a mock StepModel (runtime/src/Generate.h is internal).
@@ -35,5 +41,9 @@ if(TARGET runtime_kernels_test)
   add_test(NAME runtime_kernels_test.attention_per_head
     COMMAND runtime_kernels_test --gtest_filter=*Attention*)
   set_tests_properties(runtime_kernels_test.attention_per_head PROPERTIES
+    ENVIRONMENT TFC_ATTENTION_PER_HEAD=1 LABELS unit)
+  add_test(NAME runtime_nan_test.attention_per_head
+    COMMAND runtime_nan_test --gtest_filter=*Attention*)
+  set_tests_properties(runtime_nan_test.attention_per_head PROPERTIES
     ENVIRONMENT TFC_ATTENTION_PER_HEAD=1 LABELS unit)
 endif()

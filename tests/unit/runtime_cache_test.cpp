@@ -260,6 +260,48 @@ TEST(RuntimeCache, SelfPrefillAgainRestarts) {
   EXPECT_EQ(s.cacheRows(), 1);
 }
 
+TEST(RuntimeCache, SelfNaNQueryReachesTheOutput) {
+  // A NaN in a query gives NaN in that query's head (its scores are all NaN: ONNX Runtime and
+  // PyTorch give NaN, never zeros); every other output matches the reference.
+  const int64_t H = 2, dh = 8, D = H * dh, B = 2, S0 = 3;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  auto plan = loadBytes(selfPlan(H, dh, 32, MaskType::Bool));
+  rt::Session session(plan, 2);
+  float scale = 1.f / std::sqrt(float(dh));
+  std::vector<std::vector<float>> kh(B), vh(B);
+  int64_t past = 0;
+  for (int step = 0; step < 2; ++step) {
+    int64_t S = step == 0 ? S0 : 1, keys = past + S;
+    auto q = randomFloats(B * S * D, 40 + uint32_t(step)), k = randomFloats(B * S * D, 50 + uint32_t(step)),
+         v = randomFloats(B * S * D, 60 + uint32_t(step));
+    for (int64_t b = 0; b < B; ++b) {
+      kh[size_t(b)].insert(kh[size_t(b)].end(), k.begin() + b * S * D, k.begin() + (b + 1) * S * D);
+      vh[size_t(b)].insert(vh[size_t(b)].end(), v.begin() + b * S * D, v.begin() + (b + 1) * S * D);
+    }
+    // step 0: row 1, query 1, head 0; step 1: row 0, its only query, head 1.
+    int64_t nb = step == 0 ? 1 : 0, ni = step == 0 ? 1 : 0, nh = step == 0 ? 0 : 1;
+    auto ref = refAttention(q, B, S, D, H, scale, kh, vh, keys, past, true, {});
+    q[size_t((nb * S + ni) * D + nh * dh + 3)] = nan;
+    std::vector<uint8_t> keep(size_t(B * keys), 1);
+    auto out = run(session, step == 0 ? "prefill" : "decode_step",
+                   {tokens(B, S), makeIn("q", TFC_F32, {B, S, D}, q),
+                    makeIn("k", TFC_F32, {B, S, D}, k), makeIn("v", TFC_F32, {B, S, D}, v),
+                    makeIn("mask", TFC_BOOL, {B, 1, 1, keys}, keep)});
+    auto got = outFloats(*out);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t i = 0; i < S; ++i)
+        for (int64_t h = 0; h < H; ++h)
+          for (int64_t d = 0; d < dh; ++d) {
+            size_t at = size_t((b * S + i) * D + h * dh + d);
+            if (b == nb && i == ni && h == nh)
+              EXPECT_TRUE(std::isnan(got[at])) << "step " << step << " at " << at << ": " << got[at];
+            else
+              EXPECT_NEAR(got[at], ref[at], 1e-4f) << "step " << step << " at " << at;
+          }
+    past += S;
+  }
+}
+
 // ---- Cross: CacheStore in encode, CachedAttention in decode_step --------------------------------
 TEST(RuntimeCache, CrossAttentionOverEncodedKeys) {
   const int64_t H = 2, dh = 8, D = H * dh, B = 3, Ssrc = 7, maxSrc = 16;

@@ -659,7 +659,11 @@ TEST(GenerateErrors, BadOptionsAndPrompts) {
   expectError({{1}, {2}, {3}, {4}, {5}}, g, TFC_OUT_OF_RANGE,
               "5 prompts x beam width 1 exceed the model's max batch 4");
   expectError({{1}, {1, 2, 3, 4, 5}}, g, TFC_OUT_OF_RANGE,
-              "prompt 1 has 5 tokens + maxNewTokens 4, more than the model's max length 8");
+              "prompt 1 has 5 tokens + maxNewTokens 4 = 9 positions; the plan generates up to 8 "
+              "positions");
+  // A prompt that alone is too long is named with its length, whatever maxNewTokens is.
+  expectError({{1}, std::vector<int64_t>(11, 1)}, with(g, [](auto &o) { o.maxNewTokens = 0; }),
+              TFC_OUT_OF_RANGE, "prompt 1 has 11 tokens; the plan generates up to 8 positions");
   expectError({{1}, {1, 10}}, g, TFC_OUT_OF_RANGE,
               "prompt 1 token 1 is 10, outside the vocabulary [0, 10)");
   expectError({{-1}}, g, TFC_OUT_OF_RANGE, "prompt 0 token 0 is -1, outside the vocabulary [0, 10)");

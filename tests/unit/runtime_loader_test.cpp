@@ -65,7 +65,7 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 1u);
-  EXPECT_EQ(info.format_minor, 1u);
+  EXPECT_EQ(info.format_minor, 2u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(info.family, "encoder");
   EXPECT_EQ(info.start_id, 101);
@@ -112,13 +112,26 @@ TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   pb.headerMajor = 2;
   pb.headerMinor = 0;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.0 is not supported by this runtime (supports 1.1)");
+                 "plan format 2.0 is not supported by this runtime (supports 1.2)");
   pb = validPlan();
   pb.headerMinor = 3;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH, "plan format 1.3 is not supported");
   pb = validPlan();
   pb.fbMajor = 2; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 1.1 but the FlatBuffer says 2.1");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 1.2 but the FlatBuffer says 2.2");
+}
+
+TEST(RuntimeLoader, OlderMinorVersionsStillOpen) {
+  for (uint32_t minor : {0u, 1u}) { // 1.1: before Tokenizer.added_tokens
+    PlanBuilder pb = validPlan();
+    pb.headerMinor = pb.fbMinor = minor;
+    tfc_plan *plan = nullptr;
+    ASSERT_EQ(openBytes(pb.build(), &plan), nullptr) << "format 1." << minor;
+    tfc_plan_info info;
+    tfc_plan_get_info(plan, &info);
+    EXPECT_EQ(info.format_minor, minor);
+    tfc_plan_release(plan);
+  }
 }
 
 TEST(RuntimeLoader, TruncatedFiles) {

@@ -2,8 +2,9 @@
 //
 // A small encoder layer plan (embedding, Q/K/V projections, padding-masked attention, output
 // projection with residual, layer norm) with symbolic batch and seq, written by the test. Checks
-// every input-binding error message, an out-of-range token id, two sessions on one plan running
-// concurrently on two threads, and profiling. (Kernel speed: runtime_kernel_bench.cpp.)
+// every input-binding error message, an out-of-range token id, a mask value that is not 0 or 1,
+// the thread limit, two sessions on one plan running concurrently on two threads, and
+// profiling. (Kernel speed: runtime_kernel_bench.cpp.)
 //
 //===----------------------------------------------------------------------------------------===//
 #include "runtime_kernel_harness.h"
@@ -11,6 +12,7 @@
 #include "tfc/tfc_runtime.hpp"
 
 #include <chrono>
+#include <climits>
 #include <functional>
 #include <thread>
 
@@ -159,9 +161,21 @@ TEST_F(RuntimeSession, InputErrors) {
 TEST_F(RuntimeSession, OutOfRangeTokenIdIsAnError) {
   Inputs in(2, 5);
   in.ids[7] = kVocab + 5;
-  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "kernel 'embeddings' (Embedding): token id 1005");
+  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE,
+                "input 'input_ids' element 7 (at [1, 2]) is 1005: token ids must be in [0, 1000) "
+                "(the rows of 'tok')");
   in.ids[7] = -1;
-  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "token id -1");
+  EXPECT_STATUS(run(in.tensors()), TFC_OUT_OF_RANGE, "element 7 (at [1, 2]) is -1");
+}
+
+TEST_F(RuntimeSession, MaskValuesOtherThanZeroAndOneAreAnError) {
+  // The mask is cast to bool for the attention: 2 would have counted as 1, silently.
+  Inputs in(2, 5);
+  in.mask[3] = 2;
+  EXPECT_STATUS(run(in.tensors()), TFC_INVALID_ARGUMENT,
+                "input 'attention_mask' element 3 (at [0, 3]) is 2: mask values must be 0 or 1");
+  in.mask[3] = 1;
+  EXPECT_TRUE(run(in.tensors()).ok());
 }
 
 TEST_F(RuntimeSession, Profiling) {
@@ -221,6 +235,32 @@ TEST_F(RuntimeSession, TwoThreadsTwoSessionsOnePlan) {
   t2.join();
   EXPECT_TRUE(failures[0].empty()) << failures[0][0];
   EXPECT_TRUE(failures[1].empty()) << failures[1][0];
+}
+
+TEST_F(RuntimeSession, ThreadCountsAboveTheLimitAreRefused) {
+  // libgomp crashes (SIGSEGV) or exits the process on huge team sizes: the C API refuses
+  // counts above TFC_MAX_THREADS with a status, and the limit itself runs.
+  for (int n : {INT_MAX, 65536, TFC_MAX_THREADS + 1, -1}) {
+    tfc::Session s;
+    tfc::Status st = tfc::Session::create(plan, n, &s);
+    EXPECT_EQ(st.code(), TFC_INVALID_ARGUMENT) << n << ": " << st.toString();
+    EXPECT_NE(std::string(st.message()).find("num_threads is " + std::to_string(n)),
+              std::string::npos)
+        << st.toString();
+    if (n > 0)
+      EXPECT_NE(std::string(st.message()).find("above the limit " +
+                                               std::to_string(TFC_MAX_THREADS)),
+                std::string::npos)
+          << st.toString();
+  }
+  // A kernel large enough to open a parallel region, at the limit.
+  int64_t n = 1 << 16;
+  auto x = randomFloats(n, 3);
+  RunResult r = runKernel(K::Unary, {F32({n}, x)}, TFC_F32, {n}, {5}, {}, TFC_MAX_THREADS);
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  auto y = r.as<float>();
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(y[size_t(i)], -x[size_t(i)]) << i;
 }
 
 TEST(RuntimePlanLifetime, SessionKeepsPlanAlive) {

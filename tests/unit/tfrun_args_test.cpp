@@ -84,7 +84,12 @@ TEST(TfrunArgs, Errors) {
   EXPECT_EQ(parseError({"p", "--input", "x="}), "--input expects NAME=FILE.npy, got 'x='");
   EXPECT_EQ(parseError({"p", "--input", "x=a.npy", "--input", "x=b.npy"}),
             "input 'x' given twice");
-  EXPECT_EQ(parseError({"p", "--threads", "-1"}), "--threads expects an integer >= 0, got '-1'");
+  EXPECT_EQ(parseError({"p", "--threads", "-1"}),
+            "--threads expects an integer in [0, 1024], got '-1'");
+  EXPECT_EQ(parseError({"p", "--threads", "65536"}),
+            "--threads expects an integer in [0, 1024], got '65536'");
+  EXPECT_EQ(parseError({"p", "--threads=1025"}),
+            "--threads expects an integer in [0, 1024], got '1025'");
   EXPECT_EQ(parseError({"p", "--iterations", "0"}),
             "--iterations expects an integer >= 1, got '0'");
   EXPECT_EQ(parseError({"p", "--iterations=ten"}),

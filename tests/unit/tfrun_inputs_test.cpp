@@ -81,6 +81,51 @@ TEST(TfrunInputs, TokenIdsStayBelow100) {
   }
 }
 
+TEST(TfrunInputs, TokenIdsStayInsideTheTable) {
+  // chargpt: a 64-character vocabulary; the cycle 4..99 read past it ("index 64 is out of range
+  // for dim 0 of size 64").
+  SymbolBindings b;
+  auto p = port("input_ids", TFC_I64, {symbolic("batch", 1, 16), symbolic("seq", 1, 256)});
+  tfc_input_values ids{TFC_INPUT_IDS, 64};
+  auto v = values<int64_t>(generateInput(p, infoWithTokens(1), b, &ids));
+  ASSERT_EQ(v.size(), 128u);
+  EXPECT_EQ(v[0], 1); // the start token
+  EXPECT_EQ(v[1], 4);
+  EXPECT_EQ(v[60], 63);
+  EXPECT_EQ(v[61], 4);
+  for (int64_t id : v) {
+    EXPECT_GE(id, 0);
+    EXPECT_LT(id, 64);
+  }
+  // Tables smaller than the special ids: a start id outside is skipped, every id fits.
+  for (int64_t bound : {1, 2, 3, 5}) {
+    SymbolBindings b2;
+    tfc_input_values small{TFC_INPUT_IDS, bound};
+    for (int32_t start : {1, 7, -1})
+      for (int64_t id : values<int64_t>(generateInput(p, infoWithTokens(start), b2, &small))) {
+        EXPECT_GE(id, 0) << bound;
+        EXPECT_LT(id, bound) << bound;
+      }
+  }
+  // A rule that says "data" changes nothing.
+  SymbolBindings b3;
+  tfc_input_values data{TFC_INPUT_DATA, 0};
+  EXPECT_EQ(values<int64_t>(generateInput(p, infoWithTokens(1), b3, &data)),
+            values<int64_t>(generateInput(p, infoWithTokens(1), b3)));
+}
+
+TEST(TfrunInputs, InputsThePlanTakesAsMasksAreOnes) {
+  SymbolBindings b;
+  tfc_input_values mask{TFC_INPUT_MASK, 0};
+  auto dims = std::vector<tfc_dim_info>{fixed(1), fixed(4)};
+  EXPECT_EQ(values<int64_t>(generateInput(port("src_key_padding", TFC_I64, dims),
+                                          infoWithTokens(1), b, &mask)),
+            std::vector<int64_t>(4, 1));
+  EXPECT_EQ(values<uint8_t>(generateInput(port("keep", TFC_BOOL, dims), infoWithTokens(1), b,
+                                          &mask)),
+            std::vector<uint8_t>(4, 1));
+}
+
 TEST(TfrunInputs, TokenIdsWithoutSpecialTokensAreOnes) {
   SymbolBindings b;
   HostTensor t = generateInput(port("ids", TFC_I64, {fixed(2), fixed(3)}), infoWithoutTokens(), b);

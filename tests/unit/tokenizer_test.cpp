@@ -1,10 +1,12 @@
 //===- tokenizer_test.cpp - WordPiece and byte-level BPE against Hugging Face `tokenizers` ----===//
 //
 // The fixtures in tests/tokenizer/ (written by make_corpus.py and make_refs.py, see there):
-// corpus.jsonl (2200 lines), refs.jsonl (the ids `tokenizers` 0.19.1 gives for each line, and
-// for the first `subset` lines decodes, add_prefix_space and truncation), config.json (the two
-// configurations), bert_vocab.txt (BERT uncased), bpe_vocab.json + bpe_merges.txt (a byte-level
-// BPE trained by tokenizers). Every line must match; the first mismatches are printed.
+// corpus.jsonl (2800 lines, the last 300 around added and special tokens), refs.jsonl (the ids
+// `tokenizers` 0.19.1 gives for each line, and for the first `subset` lines and the lines from
+// `added_from` on decodes, add_prefix_space, truncation and the tokenizers with more added
+// tokens), config.json (the configurations, added tokens as tokenizers serializes them),
+// bert_vocab.txt (BERT uncased), bpe_vocab.json + bpe_merges.txt (a byte-level BPE trained by
+// tokenizers). Every line must match; the first mismatches are printed.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Error.h"
@@ -20,6 +22,7 @@
 #include <fstream>
 #include <sstream>
 
+using tfc::text::AddedToken;
 using tfc::text::Encoding;
 using tfc::text::Tokenizer;
 using tfc::text::TokenizerConfig;
@@ -89,11 +92,34 @@ std::string quote(const std::string &s) {
   return out + "\"";
 }
 
+/// `config` with the added tokens of `list` (tokenizers' serialization: id, content, flags);
+/// ids past the vocabulary extend it, as tokenizers gives new added tokens the next ids.
+void addTokens(TokenizerConfig &config, const mj::Value &list) {
+  config.addedTokens.clear();
+  for (const mj::Value &a : list.array) {
+    AddedToken t;
+    t.content = a["content"].string;
+    t.special = a["special"].boolean;
+    t.singleWord = a["single_word"].boolean;
+    t.lstrip = a["lstrip"].boolean;
+    t.rstrip = a["rstrip"].boolean;
+    t.normalized = a["normalized"].boolean;
+    auto id = static_cast<size_t>(a["id"].number);
+    if (id == config.vocabulary.size())
+      config.vocabulary.push_back(t.content);
+    if (id >= config.vocabulary.size() || config.vocabulary[id] != t.content)
+      throw std::runtime_error("config.json: added token '" + t.content + "' has id " +
+                               std::to_string(id) + ", not the next id or its vocabulary id");
+    config.addedTokens.push_back(std::move(t));
+  }
+}
+
 struct Fixtures {
   mj::Value config;
   std::vector<std::string> corpus;
   std::vector<mj::Value> refs;
-  TokenizerConfig wordPiece, bpe;
+  TokenizerConfig wordPiece, bpe;           // as BERT and GPT-2 have them
+  TokenizerConfig wordPieceAdded, bpeAdded; // with more added tokens (every option)
   size_t subset = 0;
   int32_t truncation = 0;
 
@@ -132,6 +158,13 @@ struct Fixtures {
       if (!line.empty() && line.rfind("#version", 0) != 0)
         bpe.merges.push_back(line);
     bpe.addPrefixSpace = b["add_prefix_space"].boolean;
+
+    addTokens(wordPiece, w["added_tokens"]);
+    addTokens(bpe, b["added_tokens"]);
+    wordPieceAdded = wordPiece;
+    addTokens(wordPieceAdded, config["wordpiece_added"]["added_tokens"]);
+    bpeAdded = bpe;
+    addTokens(bpeAdded, config["bpe_added"]["added_tokens"]);
   }
 };
 
@@ -140,13 +173,15 @@ const Fixtures &fixtures() {
   return f;
 }
 
-/// Encodes every corpus line (or the first `limit`) and compares with refs[field]; prints the
-/// first mismatches and returns their count.
-size_t compareAll(const Tokenizer &tok, const std::string &field, bool addSpecial = true,
-                  size_t limit = SIZE_MAX) {
+/// Encodes every corpus line that has refs[field] and compares; prints the first mismatches and
+/// returns their count. Fails when no line has the field.
+size_t compareAll(const Tokenizer &tok, const std::string &field, bool addSpecial = true) {
   const Fixtures &f = fixtures();
-  size_t bad = 0, n = std::min(limit, f.corpus.size());
-  for (size_t i = 0; i < n; ++i) {
+  size_t bad = 0, compared = 0;
+  for (size_t i = 0; i < f.corpus.size(); ++i) {
+    if (f.refs[i][field].isNull())
+      continue;
+    ++compared;
     std::vector<int64_t> want = ids(f.refs[i][field]);
     Encoding got = tok.encode(f.corpus[i], addSpecial);
     if (got.ids == want)
@@ -155,6 +190,29 @@ size_t compareAll(const Tokenizer &tok, const std::string &field, bool addSpecia
       ADD_FAILURE() << field << " line " << i + 1 << " " << quote(f.corpus[i])
                     << "\n  tokenizers: " << show(want) << "\n  tfc:        " << show(got.ids);
   }
+  EXPECT_GT(compared, 0u) << "no line has the reference '" << field << "'";
+  return bad;
+}
+
+/// Decodes refs[field] of every line that has it, with and without the special tokens, and
+/// compares with refs[field + "_decode"] / refs[field + "_decode_keep"].
+size_t compareDecodes(const Tokenizer &tok, const std::string &field) {
+  const Fixtures &f = fixtures();
+  size_t bad = 0, compared = 0;
+  for (size_t i = 0; i < f.corpus.size(); ++i) {
+    if (f.refs[i][field + "_decode"].isNull())
+      continue;
+    ++compared;
+    std::vector<int64_t> in = ids(f.refs[i][field]);
+    for (bool skip : {true, false}) {
+      const std::string &want = f.refs[i][field + (skip ? "_decode" : "_decode_keep")].string;
+      std::string got = tok.decode(in, skip);
+      if (got != want && ++bad <= 5)
+        ADD_FAILURE() << field << " line " << i + 1 << " skipSpecial=" << skip
+                      << "\n  tokenizers: " << quote(want) << "\n  tfc:        " << quote(got);
+    }
+  }
+  EXPECT_GT(compared, 0u) << "no line has the reference '" << field << "_decode'";
   return bad;
 }
 
@@ -174,7 +232,10 @@ TEST(Tokenizer, FixturesAreComplete) {
     EXPECT_GE(f.corpus.size(), 2000u);
   EXPECT_EQ(f.refs.size(), f.corpus.size());
   EXPECT_EQ(f.wordPiece.vocabulary.size(), 30522u);
-  EXPECT_EQ(f.bpe.vocabulary.size(), static_cast<size_t>(f.config["bpe"]["vocabulary_size"].number));
+  // bpe_vocab.json's tokens and <|endoftext|> after them.
+  EXPECT_EQ(f.bpe.vocabulary.size(),
+            static_cast<size_t>(f.config["bpe"]["vocabulary_size"].number) + 1);
+  EXPECT_EQ(f.bpe.vocabulary.back(), "<|endoftext|>");
   EXPECT_EQ(f.bpe.merges.size(), static_cast<size_t>(f.config["bpe"]["merges"].number));
 }
 
@@ -192,14 +253,60 @@ TEST(Tokenizer, WordPieceWithoutNormalization) {
   TokenizerConfig c = fixtures().wordPiece;
   c.lowercase = c.stripAccents = c.handleChineseChars = c.cleanText = false;
   auto tok = Tokenizer::create(c);
-  EXPECT_EQ(compareAll(*tok, "wp_plain", true, fixtures().subset), 0u);
+  EXPECT_EQ(compareAll(*tok, "wp_plain"), 0u);
 }
 
 TEST(Tokenizer, ByteLevelBpeWithPrefixSpace) {
   TokenizerConfig c = fixtures().bpe;
   c.addPrefixSpace = true;
   auto tok = Tokenizer::create(c);
-  EXPECT_EQ(compareAll(*tok, "bpe_prefix", true, fixtures().subset), 0u);
+  EXPECT_EQ(compareAll(*tok, "bpe_prefix"), 0u);
+}
+
+// [MASK] (BERT) and <|endoftext|> (GPT-2) in the text are their ids, as in tokenizers.
+TEST(Tokenizer, SpecialTokensInTheTextAreTheirIds) {
+  const Fixtures &f = fixtures();
+  auto wp = Tokenizer::create(f.wordPiece);
+  EXPECT_EQ(wp->encode("Hello [MASK] world").tokens,
+            (std::vector<std::string>{"[CLS]", "hello", "[MASK]", "world", "[SEP]"}));
+  EXPECT_EQ(wp->encode("un[MASK]able [mask] [MASK", false).tokens,
+            (std::vector<std::string>{"un", "[MASK]", "able", "[", "mask", "]", "[", "mask"}));
+  auto bpe = Tokenizer::create(f.bpe);
+  Encoding e = bpe->encode("Hello<|endoftext|>World<|endof");
+  ASSERT_EQ(e.tokens.size(), 5u) << show(e.ids);
+  EXPECT_EQ(e.tokens[1], "<|endoftext|>");
+  EXPECT_EQ(e.ids[1], 6000); // the id tokenizers gives it after the 6000-token vocabulary
+  EXPECT_EQ(bpe->decode(e.ids, true), "HelloWorld<|endof");
+  EXPECT_EQ(bpe->decode(e.ids, false), "Hello<|endoftext|>World<|endof");
+}
+
+// A 1.1 plan has no added-token list: unk/cls/sep/pad are still special added tokens (matched
+// in the raw text, dropped on decode); other tokens such as [MASK] are text, as before.
+TEST(Tokenizer, WithoutAddedTokensTheConfiguredSpecialsStillMatch) {
+  TokenizerConfig c = fixtures().wordPiece;
+  c.addedTokens.clear();
+  auto tok = Tokenizer::create(c);
+  Encoding e = tok->encode("a [SEP] b [PAD][UNK] [MASK]", false);
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"a", "[SEP]", "b", "[PAD]", "[UNK]", "[", "mask",
+                                                "]"}));
+  EXPECT_EQ(tok->decode(e.ids, true), "a b [ mask ]");
+}
+
+// Added tokens with every option (single_word, lstrip, rstrip, normalized, special or not).
+TEST(Tokenizer, AddedTokensMatchHuggingFace) {
+  const Fixtures &f = fixtures();
+  EXPECT_EQ(compareAll(*Tokenizer::create(f.wordPieceAdded), "wp_added"), 0u);
+  EXPECT_EQ(compareAll(*Tokenizer::create(f.bpeAdded), "bpe_added"), 0u);
+}
+
+TEST(Tokenizer, AddedTokensDecodeMatchesHuggingFace) {
+  const Fixtures &f = fixtures();
+  EXPECT_EQ(compareDecodes(*Tokenizer::create(f.wordPieceAdded), "wp_added"), 0u);
+  EXPECT_EQ(compareDecodes(*Tokenizer::create(f.bpeAdded), "bpe_added"), 0u);
+}
+
+TEST(Tokenizer, ByteLevelBpeDecodeMatchesHuggingFace) {
+  EXPECT_EQ(compareDecodes(*Tokenizer::create(fixtures().bpe), "bpe"), 0u);
 }
 
 TEST(Tokenizer, ByteLevelBpeDecodeRoundTrips) {
@@ -207,7 +314,7 @@ TEST(Tokenizer, ByteLevelBpeDecodeRoundTrips) {
   auto tok = Tokenizer::create(f.bpe);
   size_t bad = 0;
   for (size_t i = 0; i < f.corpus.size(); ++i) {
-    std::string back = tok->decode(tok->encode(f.corpus[i]).ids);
+    std::string back = tok->decode(tok->encode(f.corpus[i]).ids, false);
     if (back != f.corpus[i] && ++bad <= 5)
       ADD_FAILURE() << "line " << i + 1 << " " << quote(f.corpus[i]) << " decodes to "
                     << quote(back);
@@ -216,20 +323,7 @@ TEST(Tokenizer, ByteLevelBpeDecodeRoundTrips) {
 }
 
 TEST(Tokenizer, WordPieceDecodeMatchesHuggingFace) {
-  const Fixtures &f = fixtures();
-  auto tok = Tokenizer::create(f.wordPiece);
-  size_t bad = 0;
-  for (size_t i = 0; i < f.subset; ++i) {
-    std::vector<int64_t> in = ids(f.refs[i]["wp"]);
-    for (bool skip : {true, false}) {
-      const std::string &want = f.refs[i][skip ? "wp_decode" : "wp_decode_keep"].string;
-      std::string got = tok->decode(in, skip);
-      if (got != want && ++bad <= 5)
-        ADD_FAILURE() << "line " << i + 1 << " skipSpecial=" << skip << "\n  tokenizers: "
-                      << quote(want) << "\n  tfc:        " << quote(got);
-    }
-  }
-  EXPECT_EQ(bad, 0u);
+  EXPECT_EQ(compareDecodes(*Tokenizer::create(fixtures().wordPiece), "wp"), 0u);
 }
 
 TEST(Tokenizer, TruncationKeepsSpecialTokens) {
@@ -238,9 +332,9 @@ TEST(Tokenizer, TruncationKeepsSpecialTokens) {
   wp.maxLength = bpe.maxLength = f.truncation;
   auto wpTok = Tokenizer::create(wp);
   auto bpeTok = Tokenizer::create(bpe);
-  EXPECT_EQ(compareAll(*wpTok, "wp_trunc", true, f.subset), 0u);
-  EXPECT_EQ(compareAll(*wpTok, "wp_trunc_nospecial", false, f.subset), 0u);
-  EXPECT_EQ(compareAll(*bpeTok, "bpe_trunc", true, f.subset), 0u);
+  EXPECT_EQ(compareAll(*wpTok, "wp_trunc"), 0u);
+  EXPECT_EQ(compareAll(*wpTok, "wp_trunc_nospecial", false), 0u);
+  EXPECT_EQ(compareAll(*bpeTok, "bpe_trunc"), 0u);
 
   Encoding e = wpTok->encode("the quick brown fox jumps over the lazy dog again and again and "
                              "again and again");
@@ -334,6 +428,16 @@ TEST(Tokenizer, ConfigurationErrorsNameTheProblem) {
   b = f.bpe;
   b.vocabulary.clear();
   EXPECT_EQ(errorOf(b), "tokenizer: the vocabulary is empty");
+
+  b = f.bpe;
+  b.addedTokens.push_back({"<|nope|>"});
+  EXPECT_EQ(errorOf(b), "tokenizer: added token '<|nope|>' is not in the vocabulary");
+  b = f.bpe;
+  b.addedTokens.push_back(b.addedTokens[0]);
+  EXPECT_EQ(errorOf(b), "tokenizer: added token '<|endoftext|>' is listed twice");
+  b = f.bpe;
+  b.addedTokens.insert(b.addedTokens.begin(), AddedToken{});
+  EXPECT_EQ(errorOf(b), "tokenizer: added token 0 is the empty string");
 }
 
 } // namespace

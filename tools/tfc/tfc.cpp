@@ -1,26 +1,31 @@
 //===- tfc.cpp - the `tfc` command line: thin over compiler/driver -------===//
 //
 //   tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]
-//               [--max-batch N] [--max-seq N]
+//               [--max-batch N] [--max-seq N] [--bound NAME=N ...]
 //   tfc import HF_DIR -o model.fbs
 //
 // main() only parses flags, calls the driver library and reports its status.
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
+#include "tfc/driver/OutOfMemory.h"
 #include "tfc/frontends/HfImporter.h"
+#include "tfc/support/OutputFile.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <new>
 #include <string>
+#include <vector>
 
 namespace {
 
 constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
-    "                   [--max-batch N] [--max-seq N]\n"
+    "                   [--max-batch N] [--max-seq N] [--bound NAME=N ...]\n"
     "       tfc import HF_DIR -o model.fbs\n"
     "\n"
     "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
@@ -31,15 +36,20 @@ constexpr const char *kUsage =
     "                   (written to a temp file, then renamed)\n"
     "  --emit=mlir      emit the IR after the pipeline as MLIR text (stdout without -o)\n"
     "  --no-fuse        skip the fusion passes (primitive IR; same numbers, slower)\n"
-    "  --report FILE    write the fusion report as JSON (with the arena size when a plan is built)\n"
-    "  --max-batch N    the plan's bound for the batch dim (default 16)\n"
-    "  --max-seq N      the plan's bound for sequence dims (default: the model's max positions;\n"
-    "                   ONNX: 512, or less when the export's own tables are shorter)\n";
+    "  --report FILE    write the fusion report as JSON (with the arena size when a plan is\n"
+    "                   built, and every symbolic dim with its bound and where it comes from)\n"
+    "  --max-batch N    the plan's bound for batch dims (batch, batch_size, N, ...; default 16)\n"
+    "  --max-seq N      the plan's bound for the other (sequence) dims (default: what the\n"
+    "                   model allows: its max positions or the tables it slices, else 512)\n"
+    "  --bound NAME=N   the plan's bound for the symbolic dim NAME (repeatable; wins over\n"
+    "                   --max-batch and --max-seq). A bound above what the model allows is\n"
+    "                   an error\n";
 
 struct Args {
   std::string model, output, report, emit;
   bool fuse = true;
-  int64_t maxBatch = 16, maxSeq = 0;
+  int64_t maxBatch = 0, maxSeq = 0;  // 0: not given
+  std::map<std::string, int64_t> bounds;
 };
 
 bool parsePositive(const char *flag, const char *text, int64_t &out, std::string &error) {
@@ -51,6 +61,29 @@ bool parsePositive(const char *flag, const char *text, int64_t &out, std::string
     return false;
   }
   out = v;
+  return true;
+}
+
+/// What an output may never replace: the model file, or the files of a checkpoint directory.
+std::vector<tfc::support::NamedPath> modelInputs(const std::string &model) {
+  if (!tfc::hf::isHfCheckpointDir(model))
+    return {{model, "the model"}};
+  std::vector<tfc::support::NamedPath> inputs;
+  for (const std::string &file : tfc::hf::checkpointFiles(model))
+    inputs.push_back({file, "the checkpoint's file"});
+  return inputs;
+}
+
+/// Refuses outputs that are inputs or that name one file twice (before any work is done).
+bool checkOutputs(const std::string &model, const std::vector<tfc::support::NamedPath> &outputs) {
+  std::vector<tfc::support::NamedPath> named;
+  for (const auto &o : outputs)
+    if (!o.path.empty())
+      named.push_back(o);
+  if (std::string e = tfc::support::checkOutputPaths(modelInputs(model), named); !e.empty()) {
+    std::fprintf(stderr, "tfc: error: %s\n", e.c_str());
+    return false;
+  }
   return true;
 }
 
@@ -92,6 +125,26 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
       if (!v || !parsePositive(a.c_str(), v, a == "--max-batch" ? args.maxBatch : args.maxSeq,
                                error))
         return false;
+    } else if (a == "--bound" || a.rfind("--bound=", 0) == 0) {
+      const char *v = a == "--bound" ? value("--bound") : argv[i] + 8;
+      if (!v)
+        return false;
+      std::string text = v;
+      size_t eq = text.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        error = "--bound needs NAME=N (got '" + text + "')";
+        return false;
+      }
+      std::string name = text.substr(0, eq);
+      int64_t n = 0;
+      if (!parsePositive(("--bound " + name).c_str(), text.c_str() + eq + 1, n, error))
+        return false;
+      if (auto it = args.bounds.find(name); it != args.bounds.end() && it->second != n) {
+        error = "--bound " + name + " given twice (" + std::to_string(it->second) + " and " +
+                std::to_string(n) + ")";
+        return false;
+      }
+      args.bounds[name] = n;
     } else if (a == "--no-fuse") {
       args.fuse = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -112,11 +165,14 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
 }
 
 int runCompile(const Args &args) {
+  if (!checkOutputs(args.model, {{args.output, "-o"}, {args.report, "--report"}}))
+    return 1;
   mlir::MLIRContext context;
   tfc::driver::CompileOptions options;
   options.fuse = args.fuse;
   options.maxBatch = args.maxBatch;
   options.maxSeq = args.maxSeq;
+  options.bounds = args.bounds;
   tfc::driver::CompileResult result;
   if (auto s = tfc::driver::compileModel(context, args.model, options, result); !s.ok()) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
@@ -196,7 +252,15 @@ int runImport(int argc, char **argv) {
     return usageError("no checkpoint directory given");
   if (output.empty())
     return usageError("tfc import needs -o model.fbs");
-  if (auto s = tfc::hf::importCheckpointToFile(dir, output); !s.ok()) {
+  if (!checkOutputs(dir, {{output, "-o"}}))
+    return 1;
+  tfc::hf::Status s;
+  try {
+    s = tfc::hf::importCheckpointToFile(dir, output);
+  } catch (const std::bad_alloc &) {
+    s = {dir + ": " + tfc::driver::outOfMemoryMessage("importing the checkpoint")};
+  }
+  if (!s.ok()) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
     return 1;
   }
@@ -207,6 +271,8 @@ int runImport(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Ctrl-C while a plan is written leaves no temporary file behind.
+  tfc::support::installTempFileCleanup();
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -219,5 +285,13 @@ int main(int argc, char **argv) {
   std::string error;
   if (!parseCompileArgs(argc, argv, args, error))
     return usageError(error);
-  return runCompile(args);
+  // The driver returns "out of memory" as a Status; this catches what is left (the report,
+  // the printed IR).
+  try {
+    return runCompile(args);
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "tfc: error: %s: %s\n", args.model.c_str(),
+                 tfc::driver::outOfMemoryMessage("compiling the model").c_str());
+    return 1;
+  }
 }

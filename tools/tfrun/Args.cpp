@@ -1,6 +1,8 @@
 //===- Args.cpp - tfrun's command line -------------------------------------===//
 #include "Args.h"
 
+#include "tfc/tfc_runtime.h" // TFC_MAX_THREADS
+
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -13,12 +15,13 @@ const char *const kUsage =
     "Runs a plan written by `tfc compile` and prints (or saves) its outputs.\n"
     "\n"
     "  --input NAME=FILE.npy  feed input NAME from FILE.npy (repeatable); inputs not given\n"
-    "                         are generated: token ids, all-ones masks, zero token_type_ids,\n"
-    "                         batch 1 and each other symbolic dim min(128, its bound)\n"
+    "                         are generated: token ids (inside the table they index), all-ones\n"
+    "                         masks, zero token_type_ids, batch 1 and each other symbolic dim\n"
+    "                         min(128, its bound)\n"
     "  --output-dir DIR       write each output to DIR/NAME.npy instead of printing a summary\n"
     "  --describe             print the plan's signature and metadata, then exit\n"
     "  --function NAME        the function to run (default: forward)\n"
-    "  --threads N            worker threads (default 0: the runtime's default)\n"
+    "  --threads N            worker threads, at most 1024 (default 0: the runtime's default)\n"
     "  --no-spin              idle worker threads sleep instead of spinning (less CPU burnt\n"
     "                         between runs, a little more wake-up latency)\n"
     "  --iterations N         timed runs (default 1); latency min/p50/p90/max is printed\n"
@@ -111,12 +114,15 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       v = argv[++i];
       return Status::success();
     };
-    auto intValue = [&](int minValue, int &dst) -> Status {
+    auto intValue = [&](int minValue, int &dst, int maxValue = INT_MAX) -> Status {
       std::string v;
       if (Status s = value(v); !s.ok())
         return s;
-      if (!parseInt(v, minValue, dst))
-        return Status::error(flag + " expects an integer >= " + std::to_string(minValue) +
+      if (!parseInt(v, minValue, dst) || dst > maxValue)
+        return Status::error(flag + " expects an integer " +
+                             (maxValue == INT_MAX ? ">= " + std::to_string(minValue)
+                                                  : "in [" + std::to_string(minValue) + ", " +
+                                                        std::to_string(maxValue) + "]") +
                              ", got '" + v + "'");
       return Status::success();
     };
@@ -158,7 +164,7 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       s = noValue();
       out.noSpin = true;
     } else if (flag == "--threads") {
-      s = intValue(0, out.threads);
+      s = intValue(0, out.threads, TFC_MAX_THREADS);
     } else if (flag == "--iterations") {
       s = intValue(1, out.iterations);
     } else if (flag == "--warmup") {

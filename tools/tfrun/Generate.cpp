@@ -47,17 +47,17 @@ struct Printer {
   size_t printed = 0;             // (tokenizer) bytes of their text already printed
 };
 
-/// The text of `ids` through the plan's tokenizer ("" on failure).
-std::string detokenize(const tfc_plan *plan, const std::vector<int64_t> &ids) {
-  char *s = nullptr;
-  tfc_status *st = tfc_plan_detokenize(plan, ids.data(), ids.size(), 1, &s);
-  if (st) {
-    tfc_status_free(st);
-    return "";
-  }
-  std::string text = s;
-  tfc_string_free(s);
+/// The text of `ids` through the plan's tokenizer, NUL bytes included ("" on failure).
+std::string textOf(const tfc_plan *plan, const std::vector<int64_t> &ids) {
+  std::string text;
+  if (!detokenize(plan, ids, text).ok())
+    text.clear();
   return text;
+}
+
+/// Prints every byte of `text` (it may hold NUL bytes).
+void printText(std::FILE *out, const std::string &text) {
+  std::fwrite(text.data(), 1, text.size(), out);
 }
 
 /// One token as text (the vocabulary's string) or as an id.
@@ -74,10 +74,10 @@ int printToken(void *user, int64_t, int64_t token) {
   if (p->tokenizer) {
     // Byte-level tokens may end inside a UTF-8 character: print what decodes completely.
     p->generated.push_back(token);
-    std::string text = detokenize(p->plan, p->generated);
+    std::string text = textOf(p->plan, p->generated);
     bool partial = text.size() >= 3 && text.compare(text.size() - 3, 3, "\xEF\xBF\xBD") == 0;
     if (!partial && text.size() > p->printed) {
-      std::fputs(text.c_str() + p->printed, p->out);
+      printText(p->out, text.substr(p->printed));
       p->printed = text.size();
     }
     std::fflush(p->out);
@@ -142,8 +142,10 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   bool tokenizer = tfc_plan_has_tokenizer(plan) != 0;
   for (const std::string &text : options.texts) {
     if (tokenizer) {
+      // The whole prompt: generate refuses one longer than the plan's positions, naming its
+      // length (the tokenizer's truncation is for encoder inputs).
       std::vector<int64_t> p;
-      if (Status s = tokenize(plan, text, false, p); !s.ok())
+      if (Status s = tokenize(plan, text, false, false, p); !s.ok())
         return s;
       if (p.empty())
         return Status::error("--text '" + text + "' has no tokens");
@@ -234,7 +236,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   printer.eosId = go.eos_id;
   printer.tokenizer = tokenizer;
   if (tokenizer && prompts.size() == 1) {
-    std::fputs(detokenize(plan, prompts[0]).c_str(), out);
+    printText(out, textOf(plan, prompts[0]));
   } else if (printer.text && prompts.size() == 1) {
     for (int64_t t : prompts[0])
       if (t != info.start_id)
@@ -273,12 +275,12 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       const int64_t *seq = tfc_generation_tokens(result.get(), i, &len);
       std::string line = "[" + std::to_string(i) + "] ";
       if (tokenizer)
-        line += detokenize(plan, std::vector<int64_t>(seq, seq + len));
+        line += textOf(plan, std::vector<int64_t>(seq, seq + len));
       else
         for (size_t j = 0; j < len; ++j)
           if (!(printer.text && seq[j] == info.start_id))
             line += tokenText(printer, seq[j]);
-      std::fprintf(out, "%s\n", line.c_str());
+      printText(out, line + "\n");
     }
 
   // Throughput: rows fed per decode step (beam rows included).
@@ -318,7 +320,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       std::copy(seq, seq + len, all.begin() + long(i * width));
     }
     std::string path = options.outputDir + "/tokens.npy";
-    if (Status s = writeNpyAtomically(path, NpyDtype::I64, {int64_t(n), int64_t(width)}, all.data());
+    if (Status s = writeOutputNpy(options, path, NpyDtype::I64, {int64_t(n), int64_t(width)}, all.data());
         !s.ok())
       return s;
     std::fprintf(out, "wrote %s: int64 [%zu, %zu]\n", path.c_str(), n, width);

@@ -106,7 +106,7 @@ int64_t defaultSymbolSize(const tfc_dim_info &dim) {
 }
 
 HostTensor generateInput(const tfc_port_info &port, const tfc_plan_info &info,
-                         SymbolBindings &bindings) {
+                         SymbolBindings &bindings, const tfc_input_values *rule) {
   HostTensor t;
   t.name = port.name ? port.name : "";
   t.dtype = port.dtype;
@@ -127,7 +127,10 @@ HostTensor generateInput(const tfc_port_info &port, const tfc_plan_info &info,
 
   std::vector<int64_t> values(static_cast<size_t>(n), 0);
   const bool isFloat = t.dtype == TFC_F32 || t.dtype == TFC_F16 || t.dtype == TFC_BF16;
-  if (contains(t.name, "mask")) {
+  const bool isMask = contains(t.name, "mask") || (rule && rule->kind == TFC_INPUT_MASK);
+  // Ids must stay below the rows of their table (e.g. a 64-character vocabulary).
+  const int64_t bound = rule && rule->kind == TFC_INPUT_IDS ? rule->id_bound : -1;
+  if (isMask) {
     std::fill(values.begin(), values.end(), 1);
   } else if (t.name == "token_type_ids") {
     // zeros
@@ -138,16 +141,24 @@ HostTensor generateInput(const tfc_port_info &port, const tfc_plan_info &info,
     // zeros
   } else if (!isFloat) {
     bool hasTokens = info.start_id >= 0 || info.end_id >= 0 || info.unk_id >= 0 || info.pad_id >= 0;
+    // Small ids 4, 5, ... after the start token, kept below 100 and below the table's rows.
+    const int64_t span = bound < 0 ? 96 : std::min<int64_t>(96, bound - 4);
     for (int64_t i = 0; i < n; ++i) {
       int64_t j = i % last; // position along the sequence
+      int64_t k = info.start_id >= 0 ? j - 1 : j;
       if (!hasTokens)
         values[i] = 1;
-      else if (j == 0 && info.start_id >= 0)
+      else if (j == 0 && info.start_id >= 0 && (bound < 0 || info.start_id < bound))
         values[i] = info.start_id;
-      else // small ids 4, 5, ... after the start token, kept below 100
-        values[i] = 4 + ((info.start_id >= 0 ? j - 1 : j) % 96);
+      else if (span > 0)
+        values[i] = 4 + std::max<int64_t>(k, 0) % span;
+      else if (bound > 0) // a table of 4 rows or fewer
+        values[i] = j % bound;
     }
   }
+  if (bound > 0)
+    for (int64_t &v : values)
+      v = std::clamp<int64_t>(v, 0, bound - 1);
 
   switch (t.dtype) {
   case TFC_I64: fill<int64_t>(t, values); break;
@@ -156,7 +167,7 @@ HostTensor generateInput(const tfc_port_info &port, const tfc_plan_info &info,
   case TFC_BOOL: fill<uint8_t>(t, values); break;
   case TFC_F32: {
     auto *p = reinterpret_cast<float *>(t.data.data());
-    bool pattern = !contains(t.name, "mask") && !contains(t.name, "position");
+    bool pattern = !isMask && !contains(t.name, "position");
     for (int64_t i = 0; i < n; ++i)
       p[i] = pattern ? static_cast<float>((i * 37) % 200 - 100) / 100.0f
                      : static_cast<float>(values[i]);
@@ -165,7 +176,7 @@ HostTensor generateInput(const tfc_port_info &port, const tfc_plan_info &info,
   case TFC_F16:
   case TFC_BF16: {
     // 1.0 for masks; zeros otherwise (no half arithmetic here).
-    if (contains(t.name, "mask")) {
+    if (isMask) {
       uint16_t one = t.dtype == TFC_F16 ? 0x3c00 : 0x3f80;
       for (int64_t i = 0; i < n; ++i)
         std::memcpy(t.data.data() + 2 * i, &one, 2);

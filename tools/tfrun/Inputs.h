@@ -7,11 +7,14 @@
 //   * symbolic dims: a symbol already bound by a given input keeps that size;
 //     otherwise a symbol named like "batch" is 1 and any other min(128, max),
 //     both clamped to the symbol's bounds;
-//   * names containing "mask": all ones (true for bool);
+//   * masks (names containing "mask", or inputs the plan takes as a mask,
+//     tfc_plan_input_values): all ones (true for bool);
 //   * "token_type_ids": zeros; names containing "position": 0, 1, 2, ... along the
 //     last dim;
 //   * other integer inputs are token ids: with special tokens in the plan's
 //     metadata, start_id (when present) then 4, 5, ... kept below 100, else all 1;
+//   * ids (inputs the plan uses as rows of a table) stay in [0, id_bound): the
+//     cycle 4, 5, ... is shortened to fit, a start_id outside the table is skipped;
 //   * float inputs: a small deterministic pattern in [-1, 1).
 //
 //===----------------------------------------------------------------------===//
@@ -61,9 +64,10 @@ void bindSymbols(const tfc_port_info &port, const HostTensor &tensor, SymbolBind
 /// The size a generated input uses for a symbolic dim that nothing bound.
 int64_t defaultSymbolSize(const tfc_dim_info &dim);
 
-/// Generates input `port`; binds the symbols it fixes.
+/// Generates input `port`; binds the symbols it fixes. `rule` (tfc_plan_input_values; null:
+/// unknown) says whether the plan reads it as ids into a table or as a mask.
 HostTensor generateInput(const tfc_port_info &port, const tfc_plan_info &info,
-                         SymbolBindings &bindings);
+                         SymbolBindings &bindings, const tfc_input_values *rule = nullptr);
 
 } // namespace tfc::tfrun
 

@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #include "Npy.h"
 
+#include "tfc/support/OutputFile.h"
+
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -331,33 +333,8 @@ std::string encodeNpy(NpyDtype dtype, const std::vector<int64_t> &shape, const v
 Status writeNpyAtomically(const std::string &path, NpyDtype dtype,
                           const std::vector<int64_t> &shape, const void *data) {
   std::string bytes = encodeNpy(dtype, shape, data);
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0)
-    return Status::error("cannot create a temporary file next to " + path + ": " +
-                         std::strerror(errno));
-  // mkstemp creates 0600; give the file the mode a plain open() would.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  (void)::fchmod(fd, 0666 & ~mask);
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::error("cannot write " + path + ": " + why);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::close(fd) != 0 || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return Status::error("cannot write " + path + ": " + why);
-  }
+  if (std::string e = tfc::support::writeFileAtomically(path, bytes); !e.empty())
+    return Status::error(e);
   return Status::success();
 }
 

@@ -8,6 +8,7 @@
 #include "Inputs.h"
 #include "Npy.h"
 
+#include "tfc/support/OutputFile.h"
 #include "tfc/tfc_runtime.h"
 
 #include <algorithm>
@@ -80,7 +81,7 @@ Status pickFunction(const tfc_plan *plan, const std::string &wanted, std::string
 }
 
 /// The inputs in signature order: read from --input files, the rest generated.
-Status makeInputs(const Options &options, const tfc_plan_info &info,
+Status makeInputs(const Options &options, const tfc_plan *plan, const tfc_plan_info &info,
                   const FunctionDescription &fn, std::FILE *out, std::vector<HostTensor> &inputs) {
   std::vector<const std::string *> files(fn.inputs.size(), nullptr);
   for (const auto &[name, file] : options.inputs) {
@@ -108,7 +109,10 @@ Status makeInputs(const Options &options, const tfc_plan_info &info,
   for (size_t i = 0; i < fn.inputs.size(); ++i) {
     if (files[i])
       continue;
-    inputs[i] = generateInput(fn.inputs[i], info, bindings);
+    tfc_input_values rule;
+    if (Status s = take(tfc_plan_input_values(plan, fn.name.c_str(), i, &rule)); !s.ok())
+      return s;
+    inputs[i] = generateInput(fn.inputs[i], info, bindings, &rule);
     std::fprintf(out, "generated input %s: %s %s\n", inputs[i].name.c_str(),
                  dtypeName(inputs[i].dtype), formatDims(inputs[i].dims).c_str());
   }
@@ -142,7 +146,7 @@ Status makeOutputDir(const std::string &dir) {
   return Status::success();
 }
 
-Status writeOutputs(const std::string &dir, const tfc_outputs *outputs, std::FILE *out) {
+Status writeOutputs(const Options &options, const tfc_outputs *outputs, std::FILE *out) {
   namespace fs = std::filesystem;
   for (size_t i = 0, n = tfc_outputs_count(outputs); i < n; ++i) {
     tfc_tensor t;
@@ -153,8 +157,9 @@ Status writeOutputs(const std::string &dir, const tfc_outputs *outputs, std::FIL
       return Status::error("output '" + outputName(t, i) + "' has dtype " +
                            dtypeName(t.dtype) + ", which .npy cannot hold");
     std::vector<int64_t> dims(t.dims, t.dims + t.rank);
-    std::string path = (fs::path(dir) / outputFileName(outputName(t, i), i)).string();
-    if (Status s = writeNpyAtomically(path, dtype, dims, t.data); !s.ok())
+    std::string path =
+        (fs::path(options.outputDir) / outputFileName(outputName(t, i), i)).string();
+    if (Status s = writeOutputNpy(options, path, dtype, dims, t.data); !s.ok())
       return s;
     std::fprintf(out, "wrote %s: %s %s\n", path.c_str(), dtypeName(t.dtype),
                  formatDims(dims).c_str());
@@ -174,6 +179,16 @@ Status printOutputs(const tfc_outputs *outputs, std::FILE *out) {
 }
 
 } // namespace
+
+Status writeOutputNpy(const Options &options, const std::string &path, NpyDtype dtype,
+                      const std::vector<int64_t> &shape, const void *data) {
+  std::vector<tfc::support::NamedPath> inputs{{options.plan, "the plan"}};
+  for (const auto &[name, file] : options.inputs)
+    inputs.push_back({file, "--input " + name});
+  if (std::string e = tfc::support::checkOutputPaths(inputs, {{path, "the output"}}); !e.empty())
+    return Status::error(e);
+  return writeNpyAtomically(path, dtype, shape, data);
+}
 
 Status take(tfc_status *st) {
   if (!st)
@@ -251,10 +266,14 @@ Status runTool(const Options &options, std::FILE *out) {
                            "with its tokenizer files); this one has none");
     if (!options.inputs.empty())
       return Status::error("give the inputs either with --text or with --input");
-    if (Status s = textInputs(plan.get(), info, fn, options.texts, inputs, textMask, textLength);
+    std::vector<std::string> warnings;
+    if (Status s = textInputs(plan.get(), info, fn, options.texts, inputs, textMask, textLength,
+                              warnings);
         !s.ok())
       return s;
-  } else if (Status s = makeInputs(options, info, fn, out, inputs); !s.ok()) {
+    for (const std::string &w : warnings)
+      std::fprintf(stderr, "tfrun: warning: %s\n", w.c_str());
+  } else if (Status s = makeInputs(options, plan.get(), info, fn, out, inputs); !s.ok()) {
     return s;
   }
   std::vector<tfc_tensor> views;
@@ -332,11 +351,11 @@ Status runTool(const Options &options, std::FILE *out) {
       }
     }
     if (!options.outputDir.empty()) {
-      if (Status s = writeNpyAtomically(options.outputDir + "/embeddings.npy", NpyDtype::F32,
+      if (Status s = writeOutputNpy(options, options.outputDir + "/embeddings.npy", NpyDtype::F32,
                                         {batch, dim}, e.data());
           !s.ok())
         return s;
-      if (Status s = writeNpyAtomically(options.outputDir + "/similarity.npy", NpyDtype::F32,
+      if (Status s = writeOutputNpy(options, options.outputDir + "/similarity.npy", NpyDtype::F32,
                                         {batch, batch}, sim.data());
           !s.ok())
         return s;
@@ -344,7 +363,7 @@ Status runTool(const Options &options, std::FILE *out) {
     }
   } else if (Status s = options.outputDir.empty()
                             ? printOutputs(outputs.get(), out)
-                            : writeOutputs(options.outputDir, outputs.get(), out);
+                            : writeOutputs(options, outputs.get(), out);
              !s.ok()) {
     return s;
   }

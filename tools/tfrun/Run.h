@@ -8,6 +8,7 @@
 #define TFC_TOOLS_TFRUN_RUN_H
 
 #include "Args.h"
+#include "Npy.h"
 #include "Status.h"
 
 #include "tfc/tfc_runtime.h"
@@ -22,6 +23,11 @@ Status take(tfc_status *st);
 /// Prints the kernel profile of `function` (accumulated over `runs` runs).
 Status printProfile(const tfc_session *session, const std::string &function, int runs,
                     std::FILE *out);
+
+/// Writes one output .npy file (atomically, support/OutputFile.h), after refusing a path that is
+/// the plan or one of the --input files (the same file by device and inode).
+Status writeOutputNpy(const Options &options, const std::string &path, NpyDtype dtype,
+                      const std::vector<int64_t> &shape, const void *data);
 
 /// Does what `options` ask, printing results to `out`.
 Status runTool(const Options &options, std::FILE *out);

@@ -17,27 +17,47 @@ bool contains(const char *name, const char *part) {
 
 } // namespace
 
-Status tokenize(const tfc_plan *plan, const std::string &text, bool special,
-                std::vector<int64_t> &ids) {
+Status tokenize(const tfc_plan *plan, const std::string &text, bool special, bool truncate,
+                std::vector<int64_t> &ids, size_t *untruncated) {
+  unsigned flags = (special ? TFC_TOKENIZE_ADD_SPECIAL : 0u) |
+                   (truncate ? 0u : TFC_TOKENIZE_NO_TRUNCATION);
   tfc_ids *raw = nullptr;
-  if (Status s = take(tfc_plan_tokenize(plan, text.data(), text.size(), special ? 1 : 0, &raw));
+  if (Status s = take(tfc_plan_tokenize_flags(plan, text.data(), text.size(), flags, &raw));
       !s.ok())
     return s;
   ids.assign(tfc_ids_data(raw), tfc_ids_data(raw) + tfc_ids_count(raw));
+  if (untruncated)
+    *untruncated = tfc_ids_untruncated_count(raw);
   tfc_ids_free(raw);
   return Status::success();
 }
 
+Status detokenize(const tfc_plan *plan, const std::vector<int64_t> &ids, std::string &text) {
+  char *raw = nullptr;
+  size_t length = 0;
+  Status s = take(tfc_plan_detokenize_n(plan, ids.data(), ids.size(), 1, &raw, &length));
+  text.assign(raw ? raw : "", length);
+  tfc_string_free(raw);
+  return s;
+}
+
 Status textInputs(const tfc_plan *plan, const tfc_plan_info &info, const FunctionDescription &fn,
                   const std::vector<std::string> &texts, std::vector<HostTensor> &inputs,
-                  std::vector<int64_t> &mask, int64_t &length) {
+                  std::vector<int64_t> &mask, int64_t &length,
+                  std::vector<std::string> &warnings) {
   std::vector<std::vector<int64_t>> rows;
   for (const std::string &t : texts) {
     std::vector<int64_t> ids;
-    if (Status s = tokenize(plan, t, true, ids); !s.ok())
+    size_t untruncated = 0;
+    if (Status s = tokenize(plan, t, true, true, ids, &untruncated); !s.ok())
       return s;
     if (ids.empty())
       return Status::error("--text '" + t + "' has no tokens");
+    if (untruncated > ids.size())
+      warnings.push_back("--text " + std::to_string(rows.size() + 1) + " has " +
+                         std::to_string(untruncated) + " tokens, more than the tokenizer's max "
+                         "length: truncated to " + std::to_string(ids.size()) +
+                         " (as Hugging Face does with truncation=True)");
     rows.push_back(std::move(ids));
   }
   length = 0;

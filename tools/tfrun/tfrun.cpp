@@ -9,6 +9,8 @@
 #include "Args.h"
 #include "Run.h"
 
+#include "tfc/support/OutputFile.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -35,6 +37,8 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  // Ctrl-C while an output is written leaves no temporary file behind.
+  tfc::support::installTempFileCleanup();
   try {
     Options options;
     if (Status s = parseArgs(argc, argv, options); !s.ok()) {

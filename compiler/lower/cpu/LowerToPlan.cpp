@@ -8,6 +8,7 @@
 
 #include "tfc/lower/cpu/SymbolicShapes.h"
 
+#include "tfc/IR/SymbolNames.h"
 #include "tfc/IR/TfcDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,6 +16,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -82,15 +84,24 @@ bool constantBytes(ElementsAttr attr, fb::DType dtype, std::vector<uint8_t> &out
 }
 
 int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
+
+/// The runtime refuses values above its rank limit: say so here, naming the value.
+Status checkRank(Value v, const std::string &what) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (t && t.getRank() > planner::kMaxRank)
+    return {what + " has rank " + std::to_string(t.getRank()) +
+            "; the runtime supports at most " + std::to_string(planner::kMaxRank)};
+  return {};
+}
 int64_t normalize(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
 class Lowering {
 public:
   Lowering(const WeightLookup &weights, planner::Plan &plan, planner::Function &fn,
            ShapeAnalysis &shapes, std::map<std::string, int32_t> &weightConstants,
-           int64_t &numConstants, int64_t maxSeq)
+           int64_t &numConstants)
       : weights(weights), plan(plan), fn(fn), shapes(shapes), weightConstants(weightConstants),
-        numConstants(numConstants), maxSeq(maxSeq) {}
+        numConstants(numConstants) {}
 
   Status lowerBody(func::FuncOp func);
 
@@ -124,7 +135,6 @@ private:
 
   std::map<std::string, int32_t> &weightConstants;  // weight name -> Plan::constants index
   int64_t &numConstants;                            // shared by the plan's functions
-  int64_t maxSeq;
 };
 
 /// Records (or checks against) the slot's description in Plan::caches.
@@ -139,21 +149,34 @@ Status Lowering::useSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_
     plan.caches.resize(slot + 1);
   planner::CacheSlot &c = plan.caches[slot];
   int32_t headDim = (int32_t)(type.getDimSize(2) / numHeads);
+  // The positions a slot holds: the bound of the sequence symbol of what fills it (a self
+  // slot: the query's positions; a cross slot: the keys CacheStore writes). Slots that no
+  // symbol describes get the largest sequence bound after lowering.
+  int64_t length = 0;
+  if (kind == fb::CacheKind::Self || isa<CacheStoreOp>(op)) {
+    std::vector<planner::Dim> dims = shapes.dims(kv);
+    if (dims.size() == 3 && dims[1].isSymbolic())
+      length = plan.symbols[dims[1].symbol].max;
+  }
   if (c.numHeads == 0) {
     c.name = describeLocation(op->getLoc());
     c.kind = kind;
     c.numHeads = (int32_t)numHeads;
     c.headDim = headDim;
-    c.maxLength = maxSeq;
+    c.maxLength = length;
   } else if (c.kind != kind || c.numHeads != numHeads || c.headDim != headDim) {
     return {where(op) + ": cache slot " + std::to_string(slot) +
             " is used with different kinds or shapes"};
+  } else {
+    c.maxLength = std::max(c.maxLength, length);
   }
   return {};
 }
 
 Status Lowering::lowerWeight(WeightOp op) {
   std::string name = op.getName().str();
+  if (Status s = checkRank(op.getResult(), where(op) + ": weight '" + name + "'"); !s.ok())
+    return s;
   auto type = cast<RankedTensorType>(op.getType());
   auto it = weightConstants.find(name);
   if (it == weightConstants.end()) {
@@ -177,6 +200,8 @@ Status Lowering::lowerWeight(WeightOp op) {
 }
 
 Status Lowering::lowerConstant(ConstantOp op) {
+  if (Status s = checkRank(op.getResult(), where(op) + ": the constant"); !s.ok())
+    return s;
   auto type = cast<RankedTensorType>(op.getType());
   fb::DType dtype = *dtypeOf(type);
   auto bytes = std::make_shared<std::vector<uint8_t>>();
@@ -366,6 +391,8 @@ Status Lowering::lowerKernel(Operation *op) {
   for (Value result : op->getResults()) {
     if (!dtypeOf(result.getType()))
       return {where(op) + ": unsupported result element type"};
+    if (Status s = checkRank(result, where(op) + ": the result"); !s.ok())
+      return s;
     k.outputs.push_back(addValue(result, fb::ValueKind::Intermediate,
                                  (k.name.empty() ? "" : k.name + "/") + mnemonic));
   }
@@ -379,6 +406,8 @@ Status Lowering::lowerBody(func::FuncOp func) {
       return {"argument " + std::to_string(arg.getArgNumber()) + " has an unsupported type"};
     auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "tfc.name");
     std::string portName = name ? name.str() : "input" + std::to_string(arg.getArgNumber());
+    if (Status s = checkRank(arg, "input '" + portName + "'"); !s.ok())
+      return s;
     int32_t v = addValue(arg, fb::ValueKind::Input, portName);
     fn.values[v].port = (int32_t)fn.inputs.size();
     fn.inputs.push_back({portName, v});
@@ -422,6 +451,21 @@ Status Lowering::lowerBody(func::FuncOp func) {
 
 } // namespace
 
+Status planSymbols(ModuleOp module, const LowerOptions &options,
+                   std::vector<planner::Symbol> &out) {
+  std::vector<std::string> names = moduleSymbols(module, options.function);
+  SymbolLimits limits = options.limits;
+  SequenceDefault seqDefault;
+  if (options.maxPositions > 0) {
+    seqDefault = {options.maxPositions, "max_positions of the model"};
+    for (const std::string &name : names)
+      if (!mlir::tfc::isBatchSymbol(name))
+        addLimit(limits, name, options.maxPositions, seqDefault.source);
+  }
+  findGraphLimits(module, options.function, limits);
+  return resolveBounds(names, options.bounds, limits, seqDefault, out);
+}
+
 Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOptions &options,
                    planner::Plan &plan) {
   plan = planner::Plan();
@@ -438,35 +482,9 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
     if (!llvm::hasSingleElement(f.getBody()))
       return {"function '" + f.getSymName().str() + "' must have one block"};
 
-  // Bounds.
-  if (options.maxBatch < 1)
-    return {"--max-batch must be at least 1 (got " + std::to_string(options.maxBatch) + ")"};
-  int64_t maxSeq = options.maxSeq;
-  if (maxSeq < 0)
-    return {"--max-seq must be at least 1 (got " + std::to_string(options.maxSeq) + ")"};
-  if (maxSeq == 0)
-    maxSeq = options.maxPositions > 0 ? options.maxPositions : 512;
-  if (options.maxPositions > 0 && maxSeq > options.maxPositions)
-    return {"--max-seq " + std::to_string(maxSeq) + " exceeds the model's max positions (" +
-            std::to_string(options.maxPositions) + ")"};
-
-  // Symbols, in order of appearance on the arguments.
-  for (func::FuncOp f : functions)
-    for (unsigned i = 0; i < f.getNumArguments(); ++i)
-      if (auto names = f.getArgAttrOfType<ArrayAttr>(i, "tfc.dims"))
-        for (Attribute a : names) {
-          auto name = dyn_cast<StringAttr>(a);
-          if (!name || name.getValue().empty())
-            continue;
-          if (llvm::any_of(plan.symbols,
-                           [&](const planner::Symbol &s) { return s.name == name.getValue(); }))
-            continue;
-          planner::Symbol sym;
-          sym.name = name.str();
-          sym.min = 1;
-          sym.max = sym.name == "batch" ? options.maxBatch : maxSeq;
-          plan.symbols.push_back(sym);
-        }
+  // Symbols and their bounds.
+  if (Status s = planSymbols(module, options, plan.symbols); !s.ok())
+    return s;
 
   // Model info.
   if (auto a = module->getAttrOfType<StringAttr>("tfc.family"))
@@ -515,13 +533,36 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
       else
         return {"function '" + name + "': unknown tfc.cache_op '" + op.getValue().str() + "'"};
     }
-    Lowering lowering(weights, plan, fn, shapes, weightConstants, numConstants, maxSeq);
+    Lowering lowering(weights, plan, fn, shapes, weightConstants, numConstants);
     if (Status s = lowering.lowerBody(f); !s.ok())
       return {"function '" + name + "': " + s.error};
   }
-  for (size_t i = 0; i < plan.caches.size(); ++i)
-    if (plan.caches[i].numHeads == 0)
+  // The session holds each slot for the bound of the symbol "batch" (1 without one) and
+  // the runtime refuses a slot above 2^48 bytes.
+  int64_t maxRows = 1;
+  for (const planner::Symbol &sym : plan.symbols)
+    if (sym.name == "batch")
+      maxRows = std::max<int64_t>(sym.max, 1);
+  int64_t maxSeq = 0;  // the largest sequence bound
+  for (const planner::Symbol &sym : plan.symbols)
+    if (!mlir::tfc::isBatchSymbol(sym.name))
+      maxSeq = std::max(maxSeq, sym.max);
+  for (size_t i = 0; i < plan.caches.size(); ++i) {
+    planner::CacheSlot &c = plan.caches[i];
+    if (c.numHeads == 0)
       return {"cache slot " + std::to_string(i) + " is never used"};
+    if (c.maxLength == 0)
+      c.maxLength = maxSeq;
+    uint64_t bytes = 4;
+    if (__builtin_mul_overflow(bytes, (uint64_t)maxRows, &bytes) ||
+        __builtin_mul_overflow(bytes, (uint64_t)c.numHeads, &bytes) ||
+        __builtin_mul_overflow(bytes, (uint64_t)c.maxLength, &bytes) ||
+        __builtin_mul_overflow(bytes, (uint64_t)c.headDim, &bytes) || bytes > (uint64_t(1) << 48))
+      return {"cache slot '" + c.name + "': " + std::to_string(maxRows) + " rows x " +
+              std::to_string(c.numHeads) + " heads x " + std::to_string(c.maxLength) +
+              " positions x " + std::to_string(c.headDim) +
+              " floats are more than the 2^48 bytes the runtime allows a cache: lower the bounds"};
+  }
   return {};
 }
 

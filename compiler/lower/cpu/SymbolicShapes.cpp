@@ -61,6 +61,17 @@ std::string SymExpr::str(const std::vector<planner::Symbol> &symbols) const {
   return s;
 }
 
+std::string describeTable(Value table, int64_t size, int64_t axis) {
+  std::string name;
+  if (auto w = table.getDefiningOp<WeightOp>())
+    name = w.getName().str();
+  else if (Operation *op = table.getDefiningOp())
+    name = describeLocation(op->getLoc());
+  std::string what = name.empty() ? "a table" : "table '" + name + "'";
+  return what + " (" + std::to_string(size) +
+         (axis == 0 ? " rows)" : " on axis " + std::to_string(axis) + ")");
+}
+
 std::string describeLocation(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))
     return name.getName().str();
@@ -161,7 +172,7 @@ SymShape ShapeAnalysis::computeShape(Operation *op, std::string &why) {
     return s ? *s : staticShape(op->getOperand(i).getType());
   };
   auto sliceDim = [&](const SymExpr &dim, const SymExpr &start, const SymExpr &end,
-                      int64_t step) -> SymExpr {
+                      int64_t step, int64_t axis) -> SymExpr {
     if (dim.isConstant() && start.isConstant() && end.isConstant()) {
       int64_t d = dim.coef, s = start.coef, e = end.coef;
       if (s < 0)
@@ -184,7 +195,12 @@ SymShape ShapeAnalysis::computeShape(Operation *op, std::string &why) {
     if (end == dim)
       return end;
     if (dim.isConstant() && end.isSymbol()) {
-      const planner::Symbol &sym = symbols[end.powers.begin()->first];
+      int32_t index = end.powers.begin()->first;
+      const planner::Symbol &sym = symbols[index];
+      if (collect) {
+        found.push_back({index, dim.coef, describeTable(op->getOperand(0), dim.coef, axis)});
+        return end;
+      }
       if (sym.max > dim.coef) {
         why = "the slice end '" + sym.name + "' may exceed the dim (" + std::to_string(dim.coef) +
               ") at its max bound " + std::to_string(sym.max);
@@ -300,7 +316,7 @@ SymShape ShapeAnalysis::computeShape(Operation *op, std::string &why) {
             r[axis] = SymExpr::unknown();
             continue;
           }
-          r[axis] = sliceDim(r[axis], (*starts)[i], (*ends)[i], step);
+          r[axis] = sliceDim(r[axis], (*starts)[i], (*ends)[i], step, axis);
         }
         return r;
       })

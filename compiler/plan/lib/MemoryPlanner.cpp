@@ -164,6 +164,22 @@ std::vector<int32_t> computeAliases(const Function &fn) {
 
 Status planMemory(const Plan &plan, Function &fn, const MemoryPlanOptions &options,
                   MemoryPlanStats *stats) {
+  // Sizes at the bounds, checked: the sum of the intermediates (the arena without reuse)
+  // bounds every offset and size below, so nothing after this can wrap.
+  uint64_t total = 0;
+  for (const Value &value : fn.values) {
+    uint64_t bytes = 0;
+    if (!maxBytesChecked(plan, value, bytes))
+      return {"function '" + fn.name + "': value '" + value.name + "' " +
+              dtypeName(value.dtype) + " " + dimsToString(plan, value.dims) +
+              " needs more than 2^63 bytes at the bounds (" + boundsOf(plan, value.dims) +
+              "): lower the bounds"};
+    if (value.kind == fb::ValueKind::Intermediate &&
+        (__builtin_add_overflow(total, alignUp(bytes), &total) || total > (uint64_t(1) << 63)))
+      return {"function '" + fn.name + "': the intermediates need more than 2^63 bytes at the "
+              "bounds (value '" + value.name + "' " + dimsToString(plan, value.dims) +
+              ": " + boundsOf(plan, value.dims) + "): lower the bounds"};
+  }
   std::vector<Lifetime> life = computeLifetimes(fn);
   std::vector<int32_t> alias(fn.values.size());
   if (options.aliasReshapes)

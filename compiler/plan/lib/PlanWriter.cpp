@@ -2,6 +2,7 @@
 #include "tfc/plan/PlanWriter.h"
 
 #include "tfc/schema/PlanFile.h"
+#include "tfc/support/OutputFile.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -16,28 +17,19 @@ namespace {
 
 using tfc::plan::alignUp;
 
-/// Writes to a file descriptor; remembers the first error.
-class FdSink : public ByteSink {
+/// Writes to an output file (support/OutputFile.h); remembers the first error.
+class FileSink : public ByteSink {
 public:
-  explicit FdSink(int fd) : fd(fd) {}
+  explicit FileSink(tfc::support::OutputFile &file) : file(file) {}
   bool write(const void *data, size_t size) override {
-    const auto *p = static_cast<const char *>(data);
-    while (size > 0) {
-      ssize_t n = ::write(fd, p, size);
-      if (n < 0) {
-        if (errno == EINTR)
-          continue;
-        error = std::strerror(errno);
-        return false;
-      }
-      p += n;
-      size -= static_cast<size_t>(n);
-    }
-    return true;
+    if (!error.empty())
+      return false;
+    error = file.write(data, size);
+    return error.empty();
   }
 
 private:
-  int fd;
+  tfc::support::OutputFile &file;
 };
 
 bool writeZeros(ByteSink &sink, uint64_t n) {
@@ -107,11 +99,15 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
   flatbuffers::Offset<fb::Tokenizer> tokenizer = 0;
   if (const TokenizerDesc &t = plan.model.tokenizer; t.kind != fb::TokenizerKind::None) {
     std::vector<flatbuffers::Offset<flatbuffers::String>> merges = strings(t.merges);
+    std::vector<flatbuffers::Offset<fb::AddedToken>> added;
+    for (const AddedTokenDesc &a : t.addedTokens)
+      added.push_back(fb::CreateAddedTokenDirect(fbb, a.content.c_str(), a.special, a.singleWord,
+                                                 a.lstrip, a.rstrip, a.normalized));
     tokenizer = fb::CreateTokenizerDirect(
         fbb, t.kind, t.lowercase, t.stripAccents, t.handleChineseChars, t.cleanText,
         t.continuingSubwordPrefix.c_str(), t.maxInputCharsPerWord, t.unkToken.c_str(),
         t.clsToken.c_str(), t.sepToken.c_str(), t.padToken.c_str(), &merges, t.addPrefixSpace,
-        t.maxLength);
+        t.maxLength, added.empty() ? nullptr : &added);
   }
   auto model = fb::CreateModelInfoDirect(fbb, plan.model.family.c_str(), plan.model.name.c_str(),
                                          &tokens, vocabulary.empty() ? nullptr : &vocabulary,
@@ -243,29 +239,23 @@ Status writePlan(const Plan &plan, ByteSink &sink, PlanLayout *layoutOut) {
   return {};
 }
 
-Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layout) {
+Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layout,
+                     const PlanFileCheck &check) {
   if (Status s = validatePlan(plan); !s.ok())
     return {path + ": " + s.error};
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = mkstemp(tmp.data());
-  if (fd < 0)
-    return {path + ": cannot create a temporary file next to it: " + std::strerror(errno)};
-  FdSink sink(fd);
-  Status s = writePlan(plan, sink, layout);
-  if (s.ok()) {
-    ::fchmod(fd, 0644);  // mkstemp creates 0600
-    if (::fsync(fd) != 0)
-      s = {std::string("write failed: ") + std::strerror(errno)};
-  }
-  if (::close(fd) != 0 && s.ok())
-    s = {std::string("write failed: ") + std::strerror(errno)};
-  if (s.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
-    s = {std::string("cannot replace the file: ") + std::strerror(errno)};
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return {path + ": " + s.error};
-  }
-  return {};
+  tfc::support::OutputFile file;
+  if (std::string e = file.open(path); !e.empty())
+    return {e};
+  FileSink sink(file);
+  // On failure the OutputFile removes its temporary file; the target is untouched.
+  if (Status s = writePlan(plan, sink, layout); !s.ok())
+    return {sink.error.empty() ? path + ": " + s.error : sink.error};
+  // The complete temporary file is checked before it replaces the target (a device or FIFO,
+  // written in place, cannot be read back).
+  if (check && !file.tempPath().empty())
+    if (Status s = check(file.tempPath()); !s.ok())
+      return {path + ": " + s.error};
+  return {file.commit()};
 }
 
 } // namespace tfc::planner

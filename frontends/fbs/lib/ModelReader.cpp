@@ -214,6 +214,20 @@ Status readTokenizer(const fb::Tokenizer *table, const std::string &file, Tokeni
   t.maxLength = table->max_length();
   if (t.maxLength < 0)
     return fail(file, "tokenizer.max_length is " + llvm::Twine(t.maxLength) + ", expected >= 0");
+  if (const auto *added = table->added_tokens())
+    for (flatbuffers::uoffset_t i = 0; i < added->size(); ++i) {
+      const fb::AddedToken *a = added->Get(i);
+      if (!a || !a->content() || a->content()->size() == 0)
+        return fail(file, "tokenizer.added_tokens[" + llvm::Twine(i) + "] has no content");
+      AddedToken token;
+      token.content = a->content()->str();
+      token.special = a->special();
+      token.singleWord = a->single_word();
+      token.lstrip = a->lstrip();
+      token.rstrip = a->rstrip();
+      token.normalized = a->normalized();
+      t.addedTokens.push_back(std::move(token));
+    }
   out = std::move(t);
   return {};
 }

@@ -10,6 +10,7 @@
 #include "Internal.h"
 
 #include "tfc/frontends/FbsFrontend.h"
+#include "tfc/support/OutputFile.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -71,39 +72,36 @@ Status importCheckpoint(const std::string &dir, std::vector<uint8_t> &modelFbs) 
   return {};
 }
 
+std::vector<std::string> checkpointFiles(const std::string &dir) {
+  static const char *const kFiles[] = {
+      "config.json",           "model.safetensors",        "model.safetensors.index.json",
+      "tokenizer.json",        "tokenizer_config.json",    "special_tokens_map.json",
+      "added_tokens.json",     "vocab.txt",                "vocab.json",
+      "merges.txt",            "sentence_bert_config.json", "modules.json",
+      "1_Pooling/config.json"};
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const char *name : kFiles) {
+    fs::path p = fs::path(dir) / name;
+    if (fs::is_regular_file(p, ec))
+      out.push_back(p.string());
+  }
+  // Shards named by an index (model-00001-of-00002.safetensors).
+  for (const auto &entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("model-", 0) == 0 && entry.path().extension() == ".safetensors")
+      out.push_back(entry.path().string());
+  }
+  return out;
+}
+
 Status importCheckpointToFile(const std::string &dir, const std::string &outPath) {
   std::vector<uint8_t> bytes;
   if (Status s = importCheckpoint(dir, bytes); !s.ok())
     return s;
-  std::string tmp = outPath + ".tmp.XXXXXX";
-  int fd = mkstemp(tmp.data());
-  if (fd < 0)
-    return fail(outPath, std::string("cannot create a temporary file next to it: ") +
-                             std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(outPath, "write failed: " + why);
-    }
-    done += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return fail(outPath, "write failed: " + why);
-  }
-  if (std::rename(tmp.c_str(), outPath.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return fail(outPath, "cannot replace the file: " + why);
-  }
+  if (std::string e = tfc::support::writeFileAtomically(outPath, bytes.data(), bytes.size());
+      !e.empty())
+    return {e};
   return {};
 }
 

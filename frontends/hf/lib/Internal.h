@@ -39,11 +39,23 @@ struct ImportedModel {
     std::vector<std::string> merges;
     bool addPrefixSpace = false;
     int32_t maxLength = 0;
+    struct Added {  // model.fbs 1.2 AddedToken
+      std::string content;
+      bool special = true, singleWord = false, lstrip = false, rstrip = false, normalized = false;
+    };
+    std::vector<Added> addedTokens;
   } tokenizer;
 };
 
 Status fail(const std::string &file, const std::string &message);
 Status readTextFile(const std::string &path, std::string &out);
+/// JSON nesting beyond this is refused before parsing (Json.cpp: the parser recurses).
+constexpr int kMaxJsonDepth = 128;
+/// "" when `text` nests at most `maxDepth` arrays/objects, else a message with the offset.
+std::string checkJsonNesting(llvm::StringRef text, int maxDepth);
+/// Parses `text` (of `file`; `what` names it in messages: "header", "the file").
+Status parseJsonText(llvm::StringRef text, const std::string &file, const std::string &what,
+                     llvm::json::Value &out);
 Status readJsonFile(const std::string &path, llvm::json::Value &out);
 
 /// config.json + the safetensors weights -> hyperparameters and tfc weights.
@@ -52,7 +64,12 @@ Status mapArchitecture(const std::string &dir, const llvm::json::Object &config,
 /// Tokenizer files -> vocabulary, special tokens, tokenizer fields.
 Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
                           ImportedModel &model);
-/// model.fbs bytes (format 1.1).
+/// What the runtime checks when it builds a byte-level BPE tokenizer: every byte's token and
+/// both parts and the result of every merge are in the vocabulary. Errors name the file.
+Status checkByteLevelBpe(const std::string &vocabFile, const std::string &mergesFile,
+                         const std::vector<std::string> &vocabulary,
+                         const std::vector<std::string> &merges);
+/// model.fbs bytes (format 1.2).
 std::vector<uint8_t> writeModelFbs(const ImportedModel &model);
 
 } // namespace tfc::hf

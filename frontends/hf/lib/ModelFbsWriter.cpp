@@ -1,4 +1,4 @@
-//===- ModelFbsWriter.cpp - ImportedModel -> model.fbs bytes (format 1.1) ===//
+//===- ModelFbsWriter.cpp - ImportedModel -> model.fbs bytes (format 1.2) ===//
 //
 // Uses the generated FlatBuffers builder; weight data vectors are forced to
 // 64-byte alignment (the schema's force_align, which the generated
@@ -42,10 +42,15 @@ std::vector<uint8_t> writeModelFbs(const ImportedModel &m) {
     flatbuffers::Offset<flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>> merges = 0;
     if (!t.merges.empty())
       merges = b.CreateVectorOfStrings(t.merges);
+    std::vector<flatbuffers::Offset<fb::AddedToken>> addedList;
+    for (const auto &a : t.addedTokens)
+      addedList.push_back(fb::CreateAddedToken(b, b.CreateString(a.content), a.special,
+                                               a.singleWord, a.lstrip, a.rstrip, a.normalized));
+    auto added = addedList.empty() ? 0 : b.CreateVector(addedList);
     tokenizer = fb::CreateTokenizer(b, static_cast<fb::TokenizerKind>(t.kind), t.lowercase,
                                     t.stripAccents, t.handleChineseChars, t.cleanText, prefix,
                                     t.maxInputCharsPerWord, unk, cls, sep, pad, merges,
-                                    t.addPrefixSpace, t.maxLength);
+                                    t.addPrefixSpace, t.maxLength, added);
   }
   auto hp = fb::CreateHyperparameters(
       b, static_cast<fb::Family>(m.family), static_cast<int32_t>(m.numLayers), 0,
@@ -58,7 +63,7 @@ std::vector<uint8_t> writeModelFbs(const ImportedModel &m) {
   fb::SpecialTokens special(m.startId, m.endId, m.unkId, m.padId);
   auto producer = b.CreateString("tfc import");
   auto name = b.CreateString(m.name);
-  auto root = fb::CreateModel(b, 1, 1, producer, name, hp, &special, weights, vocabulary,
+  auto root = fb::CreateModel(b, 1, 2, producer, name, hp, &special, weights, vocabulary,
                               tokenizer);
   fb::FinishModelBuffer(b, root);
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());

@@ -122,10 +122,10 @@ Status parseSafeTensors(std::vector<uint8_t> bytes, const std::string &file, Saf
     return fail(file, "header length " + std::to_string(headerLen) + " exceeds the file (" +
                           std::to_string(b.size() - 8) + " bytes after the length)");
   llvm::StringRef headerText(reinterpret_cast<const char *>(b.data() + 8), headerLen);
-  llvm::Expected<llvm::json::Value> header = llvm::json::parse(headerText);
-  if (!header)
-    return fail(file, "header is not valid JSON: " + llvm::toString(header.takeError()));
-  const llvm::json::Object *root = header->getAsObject();
+  llvm::json::Value header(nullptr);
+  if (Status s = parseJsonText(headerText, file, "header", header); !s.ok())
+    return s;
+  const llvm::json::Object *root = header.getAsObject();
   if (!root)
     return fail(file, "header is not a JSON object");
   const uint8_t *data = b.data() + 8 + headerLen;

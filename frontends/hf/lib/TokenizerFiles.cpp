@@ -1,35 +1,30 @@
 //===- TokenizerFiles.cpp - HF tokenizer files -> model.fbs Tokenizer -----===//
 //
 // Prefers tokenizer.json (a `tokenizers` fast tokenizer: model WordPiece or
-// BPE, BertNormalizer flags, the post-processor's [CLS]/[SEP]); else vocab.txt
-// (+ tokenizer_config.json do_lower_case, strip_accents) for WordPiece, or
-// vocab.json + merges.txt for byte-level BPE. tokenizer_config.json gives
-// model_max_length (capped at the model's max positions); a sentence-transformers
-// sentence_bert_config.json's max_seq_length wins. No tokenizer files:
-// the model takes ids only.
+// BPE, BertNormalizer flags, the post-processor's [CLS]/[SEP], added_tokens);
+// else vocab.txt (+ tokenizer_config.json do_lower_case, strip_accents) for
+// WordPiece, or vocab.json + merges.txt for byte-level BPE, with the added
+// tokens transformers would give them: tokenizer_config.json's
+// added_tokens_decoder, then the special tokens named there and in
+// special_tokens_map.json (special, matched in the raw text unless they say
+// otherwise; those not in the vocabulary are left out). tokenizer_config.json
+// gives model_max_length (capped at the model's max positions); a
+// sentence-transformers sentence_bert_config.json's max_seq_length wins. No
+// tokenizer files: the model takes ids only.
 //
 //===----------------------------------------------------------------------===//
 #include "Internal.h"
 
 #include "tfc/schema/model_generated.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 namespace tfc::hf {
-
-Status readJsonFile(const std::string &path, llvm::json::Value &out) {
-  std::string text;
-  if (Status s = readTextFile(path, text); !s.ok())
-    return s;
-  llvm::Expected<llvm::json::Value> v = llvm::json::parse(text);
-  if (!v)
-    return fail(path, "not valid JSON: " + llvm::toString(v.takeError()));
-  out = std::move(*v);
-  return {};
-}
 
 namespace {
 
@@ -49,6 +44,79 @@ std::string tokenString(const llvm::json::Object *o, llvm::StringRef key, std::s
     if (auto s = obj->getString("content"))
       return s->str();
   return dflt;
+}
+
+using AddedToken = decltype(ImportedModel::tokenizer)::Added;
+
+/// An added token's options from a tokenizer.json / tokenizer_config.json object.
+AddedToken addedToken(const llvm::json::Object &o, std::string content, bool special) {
+  AddedToken t;
+  t.content = std::move(content);
+  t.special = o.getBoolean("special").value_or(special);
+  t.singleWord = o.getBoolean("single_word").value_or(false);
+  t.lstrip = o.getBoolean("lstrip").value_or(false);
+  t.rstrip = o.getBoolean("rstrip").value_or(false);
+  t.normalized = o.getBoolean("normalized").value_or(!t.special);
+  return t;
+}
+
+bool listed(const std::vector<AddedToken> &tokens, const std::string &content) {
+  for (const AddedToken &t : tokens)
+    if (t.content == content)
+      return true;
+  return false;
+}
+
+/// Without tokenizer.json: tokenizer_config.json's added_tokens_decoder ({"id": {content, ...}},
+/// by id; their ids join the vocabulary), then the special tokens of tokenizer_config.json and
+/// special_tokens_map.json that are in the vocabulary, as transformers adds them to a converted
+/// tokenizer (a string: special, matched in the raw text).
+Status addedTokensFromConfig(const std::string &dir, const llvm::json::Object *config,
+                             const llvm::json::Object *specialMap,
+                             std::map<int64_t, std::string> &ids, std::vector<AddedToken> &out) {
+  const llvm::json::Object *decoder = config ? config->getObject("added_tokens_decoder") : nullptr;
+  if (decoder) {
+    std::map<int64_t, AddedToken> byId;
+    for (const auto &kv : *decoder) {
+      int64_t id = -1;
+      const llvm::json::Object *o = kv.second.getAsObject();
+      auto content = o ? o->getString("content") : std::nullopt;
+      if (!llvm::to_integer(kv.first.str(), id, 10) || id < 0 || !content || content->empty())
+        return fail(dir + "/tokenizer_config.json",
+                    "added_tokens_decoder entry '" + kv.first.str() +
+                        "' is not an id with an object holding a non-empty content");
+      byId[id] = addedToken(*o, content->str(), false);
+    }
+    for (auto &[id, token] : byId) {
+      ids[id] = token.content;
+      out.push_back(std::move(token));
+    }
+  }
+  std::set<std::string> vocabulary;
+  for (const auto &kv : ids)
+    vocabulary.insert(kv.second);
+  auto add = [&](const llvm::json::Value &v) {
+    AddedToken t;
+    if (auto s = v.getAsString())
+      t.content = s->str();
+    else if (const llvm::json::Object *o = v.getAsObject())
+      t = addedToken(*o, o->getString("content").value_or("").str(), true);
+    t.special = true;
+    if (!t.content.empty() && vocabulary.count(t.content) && !listed(out, t.content))
+      out.push_back(std::move(t));
+  };
+  for (const llvm::json::Object *o : {config, specialMap}) {
+    if (!o)
+      continue;
+    for (const char *key : {"bos_token", "eos_token", "unk_token", "sep_token", "pad_token",
+                            "cls_token", "mask_token"})
+      if (const llvm::json::Value *v = o->get(key))
+        add(*v);
+    if (const llvm::json::Array *extra = o->getArray("additional_special_tokens"))
+      for (const llvm::json::Value &v : *extra)
+        add(v);
+  }
+  return {};
 }
 
 Status vocabFromMap(const std::string &file, const llvm::json::Object &vocab,
@@ -95,11 +163,18 @@ Status readTokenizerJson(const std::string &file, ImportedModel &m,
   if (Status s = vocabFromMap(file, *vocab, ids); !s.ok())
     return s;
   if (const llvm::json::Array *added = o->getArray("added_tokens"))
-    for (const llvm::json::Value &a : *added)
-      if (const llvm::json::Object *ao = a.getAsObject())
-        if (auto id = ao->getInteger("id"); id && *id >= 0)
-          if (auto content = ao->getString("content"))
-            ids[*id] = content->str();
+    for (const llvm::json::Value &a : *added) {
+      const llvm::json::Object *ao = a.getAsObject();
+      auto id = ao ? ao->getInteger("id") : std::nullopt;
+      auto content = ao ? ao->getString("content") : std::nullopt;
+      if (!id || *id < 0 || !content)
+        return fail(file, "added_tokens has an entry without a valid id and a content");
+      if (content->empty())
+        continue;  // tokenizers ignores empty added tokens
+      ids[*id] = content->str();
+      if (!listed(m.tokenizer.addedTokens, content->str()))
+        m.tokenizer.addedTokens.push_back(addedToken(*ao, content->str(), false));
+    }
 
   if (type == "WordPiece") {
     t.kind = static_cast<int>(fb::TokenizerKind::WordPiece);
@@ -247,7 +322,8 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
   }
   std::map<int64_t, std::string> ids;
   Status s;
-  if (exists("tokenizer.json"))
+  bool fast = exists("tokenizer.json");
+  if (fast)
     s = readTokenizerJson(path("tokenizer.json"), m, ids);
   else if (exists("vocab.txt"))
     s = readVocabTxt(path("vocab.txt"), config, m, ids);
@@ -257,6 +333,16 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
     return {};  // no tokenizer: ids only
   if (!s.ok())
     return s;
+  if (!fast) {
+    llvm::json::Value mapValue(nullptr);
+    if (exists("special_tokens_map.json"))
+      if (Status s = readJsonFile(path("special_tokens_map.json"), mapValue); !s.ok())
+        return s;
+    if (Status s = addedTokensFromConfig(dir, config, mapValue.getAsObject(), ids,
+                                         m.tokenizer.addedTokens);
+        !s.ok())
+      return s;
+  }
 
   auto &t = m.tokenizer;
   bool wordPiece = t.kind == static_cast<int>(fb::TokenizerKind::WordPiece);
@@ -271,6 +357,12 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
   m.vocabulary.assign(static_cast<size_t>(m.vocabSize), std::string());
   for (const auto &[id, token] : ids)
     m.vocabulary[static_cast<size_t>(id)] = token;
+  if (!wordPiece) {
+    std::string file = exists("tokenizer.json") ? path("tokenizer.json") : path("merges.txt");
+    std::string vocabFile = exists("tokenizer.json") ? file : path("vocab.json");
+    if (Status s = checkByteLevelBpe(vocabFile, file, m.vocabulary, t.merges); !s.ok())
+      return s;
+  }
 
   if (wordPiece) {
     if (t.clsToken.empty())

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "OnnxInternal.h"
 
+#include "tfc/IR/SymbolNames.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -15,6 +17,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -72,11 +75,29 @@ SymDim divide(const SymDim &a, const SymDim &b) {
   return r;
 }
 
-int64_t boundOf(const SymDim &d, const ImportOptions &options) {
+int64_t Importer::symbolBound(const std::string &symbol) const {
+  if (auto it = opts.bounds.find(symbol); it != opts.bounds.end())
+    return it->second;
+  bool batch = mlir::tfc::isBatchSymbol(symbol);
+  int64_t bound = batch ? opts.maxBatch : opts.maxSeq;
+  if (!boundFixed(symbol))
+    if (auto it = limits.find(symbol); it != limits.end())
+      bound = std::min(bound, it->second.max);
+  return bound;
+}
+
+bool Importer::boundFixed(const std::string &symbol) const {
+  if (opts.bounds.count(symbol))
+    return true;
+  return mlir::tfc::isBatchSymbol(symbol) ? !opts.maxBatchFromModel : !opts.maxSeqFromModel;
+}
+
+int64_t Importer::boundOf(const SymDim &d) const {
   int64_t v = d.coeff;
   for (const auto &[n, p] : d.powers)
     for (int i = 0; i < p; ++i)
-      v *= n == "batch" ? options.maxBatch : options.maxSeq;
+      if (__builtin_mul_overflow(v, symbolBound(n), &v))
+        return std::numeric_limits<int64_t>::max();
   return v;
 }
 
@@ -97,9 +118,10 @@ int64_t ConstData::numElements() const {
 //===----------------------------------------------------------------------===//
 
 Importer::Importer(MLIRContext &ctx, std::string file, int64_t opset,
-                   const ImportOptions &options, WeightStore &weights)
+                   const ImportOptions &options, std::map<std::string, SymbolLimit> limits,
+                   WeightStore &weights)
     : ctx(ctx), builder(&ctx), file(std::move(file)), opsetVersion(opset), opts(options),
-      weights(weights), currentLoc(UnknownLoc::get(&ctx)) {}
+      limits(std::move(limits)), weights(weights), currentLoc(UnknownLoc::get(&ctx)) {}
 
 std::string Importer::where(const onnx::NodeProto &node) const {
   return "node '" + node.name() + "' (op '" + node.op_type() + "', opset " +
@@ -643,20 +665,23 @@ Status importOnnxBuffer(MLIRContext &context, const std::string &bytes, const st
     return {name + ": opset " + std::to_string(opset) + " is not supported (supported: " +
             std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + ")"};
 
-  ImportOptions opts = options;
+  // A constant table too small for a symbol's bound lowers that bound ("the model says
+  // otherwise"): import again with it. Each retry lowers one symbol's bound.
+  std::map<std::string, SymbolLimit> limits;
   for (int attempt = 0;; ++attempt) {
     result.weights = std::make_shared<WeightStore>();
     result.opset = opset;
-    result.maxSeq = opts.maxSeq;
-    Importer importer(context, name, opset, opts, *result.weights);
+    Importer importer(context, name, opset, options, limits, *result.weights);
     OwningOpRef<ModuleOp> module;
     Status s = importModel(context, model, name, importer, module);
-    if (!s.ok() && importer.seqLimit > 0 && importer.seqLimit < opts.maxSeq && attempt < 8) {
-      opts.maxSeq = importer.seqLimit;  // the model says otherwise: retry at its bound
+    if (!s.ok() && importer.newLimit && attempt < 16) {
+      limits[importer.newLimit->first] = importer.newLimit->second;
       continue;
     }
-    if (s.ok())
+    if (s.ok()) {
       result.module = std::move(module);
+      result.limits = std::move(limits);
+    }
     return s;
   }
 }

@@ -48,8 +48,6 @@ struct SymDim {
 SymDim operator*(const SymDim &a, const SymDim &b);
 /// a / b when it divides exactly, else unknown.
 SymDim divide(const SymDim &a, const SymDim &b);
-/// The value with every symbol at its bound.
-int64_t boundOf(const SymDim &d, const ImportOptions &options);
 
 /// An i64 as a ConstData value (clamped to +-2^62 so sentinels such as INT64_MAX survive).
 double i64ToDouble(int64_t v);
@@ -95,14 +93,22 @@ const std::vector<OpEntry> &opTable();
 
 class Importer {
 public:
+  /// `limits`: the bounds constant tables set on earlier attempts (see ImportResult).
   Importer(mlir::MLIRContext &ctx, std::string file, int64_t opset, const ImportOptions &options,
-           WeightStore &weights);
+           std::map<std::string, SymbolLimit> limits, WeightStore &weights);
 
   Status importGraph(const onnx::GraphProto &graph, mlir::ModuleOp module);
 
   // --- used by the op importers ---------------------------------------------
   mlir::OpBuilder &b() { return builder; }
   const ImportOptions &options() const { return opts; }
+  /// The bound of `symbol`: its entry in options().bounds, else maxBatch (batch symbols) or
+  /// maxSeq, lowered to a table's limit found on an earlier attempt unless the user fixed it.
+  int64_t symbolBound(const std::string &symbol) const;
+  /// Whether the bound of `symbol` was given (and may not be lowered by a table).
+  bool boundFixed(const std::string &symbol) const;
+  /// The value with every symbol at its bound (saturated at INT64_MAX).
+  int64_t boundOf(const SymDim &d) const;
   int64_t opset() const { return opsetVersion; }
   mlir::Location loc() const { return currentLoc; }
   /// "node 'X' (op 'Y', opset N)" for messages.
@@ -147,8 +153,9 @@ public:
   Status tensorData(const onnx::TensorProto &t, ConstData &out, const std::string &what) const;
 
   std::string errorPrefix() const { return file + ": "; }
-  /// A sequence bound the model's tables allow (0: none found); see ImportOptions.
-  int64_t seqLimit = 0;
+  /// A table too small for a symbol's bound that may be lowered: the importer retries with
+  /// this limit (symbol name, limit).
+  std::optional<std::pair<std::string, SymbolLimit>> newLimit;
 
 private:
   Status importNode(const onnx::NodeProto &node, int index);
@@ -159,6 +166,7 @@ private:
   std::string file;
   int64_t opsetVersion;
   ImportOptions opts;
+  std::map<std::string, SymbolLimit> limits;
   WeightStore &weights;
   mlir::Location currentLoc;
   const onnx::NodeProto *currentNode = nullptr;

@@ -847,7 +847,7 @@ Status importUnsqueezeSqueeze(Importer &im, const onnx::NodeProto &n, bool unsqu
     ConstData d = *x.data;
     d.shape.clear();
     for (const SymDim &s : out)
-      d.shape.push_back(s.isConstant() ? s.coeff : boundOf(s, im.options()));
+      d.shape.push_back(s.isConstant() ? s.coeff : im.boundOf(s));
     im.setOutput(n, 0, makeData(im, std::move(d), out));
     return {};
   }
@@ -1051,19 +1051,26 @@ Status importSlice(Importer &im, const onnx::NodeProto &n) {
         dSteps[a] = steps[i];
         dSizes[a] = dims[a].coeff;
       } else if (s == SymDim::constant(0) && steps[i] == 1 && !dims[a].unknown) {
-        int64_t bound = boundOf(dims[a], im.options());
+        int64_t bound = im.boundOf(dims[a]);
         const SymDim &end = dims[a];
-        if (bound > x.data->shape[a] && im.options().maxSeqFromModel && end.coeff == 1 &&
-            end.powers.size() == 1 && end.powers.begin()->first != "batch" &&
-            end.powers.begin()->second == 1) {
-          im.seqLimit = x.data->shape[a];  // the importer retries with this bound
-          return im.fail(n, "the model's table limits the sequence to " +
-                                std::to_string(x.data->shape[a]));
+        int64_t rows = x.data->shape[a];
+        if (bound > rows) {
+          std::string table = "table '" + n.input(0) + "' (" + std::to_string(rows) +
+                              (a == 0 ? " rows)" : " on axis " + std::to_string(a) + ")");
+          bool single = end.coeff == 1 && end.powers.size() == 1 && end.powers.begin()->second == 1;
+          if (single && !im.boundFixed(end.powers.begin()->first)) {
+            // The model says otherwise: the importer retries with this bound.
+            im.newLimit = {end.powers.begin()->first, {rows, table}};
+            return im.fail(n, "the model's " + table + " limits '" +
+                                  end.powers.begin()->first + "' to " + std::to_string(rows));
+          }
+          return im.fail(n, "the slice end " + end.str() + " may reach " + std::to_string(bound) +
+                                " at the bounds, beyond the constant's " + std::to_string(rows) +
+                                " (" + table + "): ask for a smaller bound" +
+                                (single ? " (at most " + std::to_string(rows) + " for '" +
+                                              end.powers.begin()->first + "')"
+                                        : std::string()));
         }
-        if (bound > x.data->shape[a])
-          return im.fail(n, "the slice end " + dims[a].str() + " may reach " + std::to_string(bound) +
-                                " at the bounds, beyond the constant's " +
-                                std::to_string(x.data->shape[a]) + " (lower --max-seq)");
         dSizes[a] = bound;
       } else {
         ok = false;
@@ -1244,7 +1251,7 @@ Status importExpand(Importer &im, const onnx::NodeProto &n) {
   if (x.data) {
     std::vector<int64_t> bound;
     for (const SymDim &d : dims)
-      bound.push_back(d.isConstant() ? d.coeff : boundOf(d, im.options()));
+      bound.push_back(d.isConstant() ? d.coeff : im.boundOf(d));
     if (auto r = evalExpand(*x.data, bound)) {
       im.setOutput(n, 0, makeData(im, std::move(*r), dims));
       return {};
@@ -1275,7 +1282,7 @@ Status importConstantOfShape(Importer &im, const onnx::NodeProto &n) {
   for (const SymDim &dim : *s.known) {
     if (dim.unknown)
       return im.fail(n, "the shape has a dim that is not known at import time");
-    d.shape.push_back(dim.isConstant() ? dim.coeff : boundOf(dim, im.options()));
+    d.shape.push_back(dim.isConstant() ? dim.coeff : im.boundOf(dim));
     if (d.shape.back() < 0 || d.shape.back() > kMaxFoldElements)
       return im.fail(n, "the shape has a dim of " + std::to_string(d.shape.back()));
   }
@@ -1317,7 +1324,11 @@ Status importRange(Importer &im, const onnx::NodeProto &n) {
   } else {
     if (st != 0 || dl != 1)
       return im.fail(n, "a symbolic limit needs start 0 and delta 1");
-    int64_t bound = boundOf(*limit, im.options());
+    int64_t bound = im.boundOf(*limit);
+    if (bound > kMaxFoldElements)
+      return im.fail(n, "the range would have " + std::to_string(bound) +
+                            " elements at the bounds (at most " +
+                            std::to_string(kMaxFoldElements) + ")");
     for (int64_t v = 0; v < bound; ++v)
       r.values.push_back((double)v);
     r.shape = {bound};

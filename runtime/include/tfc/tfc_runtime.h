@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define TFC_RUNTIME_PLAN_FORMAT_MAJOR 1
-#define TFC_RUNTIME_PLAN_FORMAT_MINOR 1
+#define TFC_RUNTIME_PLAN_FORMAT_MINOR 2
 
 typedef enum tfc_code {
   TFC_OK = 0,
@@ -126,9 +126,32 @@ tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size
 tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
                                  tfc_port_info *out);
 
+/* What tfc_session_run requires of an input's values besides its dtype and shape, found when the
+ * plan is opened from what the function does with the input. Ids select rows of a table (the
+ * token embedding): a negative id or one past the table is refused, where ONNX Gather would read
+ * a negative one from the end. A mask feeds an attention's padding mask (or the scores of a
+ * softmax): each value must be 0 or 1. Only integer and bool inputs get these kinds. */
+typedef enum tfc_input_kind {
+  TFC_INPUT_DATA = 0, /* no constraint on the values */
+  TFC_INPUT_IDS = 1,  /* row indices into a table: each value in [0, id_bound) */
+  TFC_INPUT_MASK = 2, /* an attention mask: each value 0 or 1 */
+} tfc_input_kind;
+typedef struct tfc_input_values {
+  tfc_input_kind kind;
+  int64_t id_bound; /* TFC_INPUT_IDS: the table's rows (e.g. the vocabulary size); 0 otherwise */
+} tfc_input_values;
+/* Returns TFC_NOT_FOUND (as a status) for an unknown function or index out of range. */
+tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, size_t index,
+                                  tfc_input_values *out);
+
 /* ---- session --------------------------------------------------------------------------- */
+/* The most worker threads a session may use. OpenMP (libgomp) crashes or exits the process on
+ * huge team sizes; tfc_session_create refuses a num_threads above this (TFC_INVALID_ARGUMENT),
+ * and the default (all cores, or OMP_NUM_THREADS) is capped at it. */
+#define TFC_MAX_THREADS 1024
+
 typedef struct tfc_session_options {
-  int32_t num_threads; /* 0 (default): the runtime's default (all cores) */
+  int32_t num_threads; /* 0 (default): the runtime's default (all cores); at most TFC_MAX_THREADS */
 } tfc_session_options;
 void tfc_session_options_init(tfc_session_options *options);
 
@@ -172,15 +195,32 @@ const char *tfc_plan_token(const tfc_plan *plan, int64_t id);
 int tfc_plan_has_tokenizer(const tfc_plan *plan); /* 1 or 0 */
 
 typedef struct tfc_ids tfc_ids; /* token ids owned by the runtime */
-/* Tokenizes `length` bytes of UTF-8 `text` (invalid bytes become U+FFFD). With `add_special`,
- * BERT's [CLS] ... [SEP] are added; the result is truncated to the tokenizer's max length. */
+/* Tokenizes `length` bytes of UTF-8 `text` (invalid bytes become U+FFFD). Added and special
+ * tokens written in the text ([MASK], <|endoftext|>, ...) become their ids first, as Hugging
+ * Face does. With `add_special`, BERT's [CLS] ... [SEP] are added; the result is truncated to
+ * the tokenizer's max length (tfc_ids_untruncated_count tells whether it was). */
 tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t length,
                               int add_special, tfc_ids **out);
+/* Flags of tfc_plan_tokenize_flags (other bits are refused). */
+#define TFC_TOKENIZE_ADD_SPECIAL 1u   /* [CLS] ... [SEP] (BERT) */
+#define TFC_TOKENIZE_NO_TRUNCATION 2u /* every id, however long (e.g. a generation prompt) */
+/* tfc_plan_tokenize with flags. */
+tfc_status *tfc_plan_tokenize_flags(const tfc_plan *plan, const char *text, size_t length,
+                                    unsigned flags, tfc_ids **out);
 size_t tfc_ids_count(const tfc_ids *ids);
 const int64_t *tfc_ids_data(const tfc_ids *ids);
+/* The ids the text has without truncation (special tokens included): more than tfc_ids_count
+ * when the text was truncated. */
+size_t tfc_ids_untruncated_count(const tfc_ids *ids);
 void tfc_ids_free(tfc_ids *ids); /* NULL is fine */
-/* The text of `ids` (NUL-terminated UTF-8, free with tfc_string_free); `skip_special` drops
- * [CLS]/[SEP]/[PAD]-like tokens. Fails for an id outside the vocabulary. */
+/* The text of `ids` (UTF-8, free with tfc_string_free): `*length` bytes followed by a NUL. The
+ * text may itself hold NUL bytes (U+0000 decodes to one): read `*length` bytes, not up to the
+ * first NUL. `skip_special` drops special tokens ([CLS], [SEP], [PAD], [MASK], <|endoftext|>,
+ * ...). Fails for an id outside the vocabulary. `length` may be NULL. */
+tfc_status *tfc_plan_detokenize_n(const tfc_plan *plan, const int64_t *ids, size_t count,
+                                  int skip_special, char **out, size_t *length);
+/* tfc_plan_detokenize_n without the length: the text ends at its first NUL byte for a caller
+ * that reads it as a C string. Prefer tfc_plan_detokenize_n. */
 tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t count,
                                 int skip_special, char **out);
 void tfc_string_free(char *s); /* NULL is fine */

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace tfc {
@@ -101,6 +102,30 @@ public:
   }
   Status outputInfo(const char *fn, size_t i, tfc_port_info *out) const {
     return Status(tfc_plan_output_info(p_, fn, i, out));
+  }
+
+  bool hasTokenizer() const { return tfc_plan_has_tokenizer(p_) != 0; }
+  /// Token ids of `text` (`flags`: TFC_TOKENIZE_*); `untruncated` (optional) gets the count
+  /// without truncation.
+  Status tokenize(std::string_view text, unsigned flags, std::vector<int64_t> *ids,
+                  size_t *untruncated = nullptr) const {
+    tfc_ids *raw = nullptr;
+    Status s(tfc_plan_tokenize_flags(p_, text.data(), text.size(), flags, &raw));
+    ids->assign(tfc_ids_data(raw), tfc_ids_data(raw) + tfc_ids_count(raw));
+    if (untruncated)
+      *untruncated = tfc_ids_untruncated_count(raw);
+    tfc_ids_free(raw);
+    return s;
+  }
+  /// The text of `ids`, every byte of it (NUL bytes included).
+  Status detokenize(const std::vector<int64_t> &ids, bool skipSpecial, std::string *text) const {
+    char *raw = nullptr;
+    size_t length = 0;
+    Status s(tfc_plan_detokenize_n(p_, ids.data(), ids.size(), skipSpecial ? 1 : 0, &raw,
+                                   &length));
+    text->assign(raw ? raw : "", length);
+    tfc_string_free(raw);
+    return s;
   }
 };
 

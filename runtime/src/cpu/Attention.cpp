@@ -6,7 +6,8 @@
 // strides {dh, 1, D}), and P V writes each head's columns of o directly. Between the two, one
 // pass per score row applies the scale, the mask (bool: keep where true; float: added; any
 // broadcast to [B, H, Sq, Sk]) and the causal rule (key j hidden for query i when
-// j > i + Sk - Sq), then the softmax. A row with every key hidden gives zeros. The score scratch
+// j > i + Sk - Sq), then the softmax. A row with every key hidden gives zeros; a NaN score
+// makes its row NaN (as in ONNX Runtime and PyTorch). The score scratch
 // ([H, Sq, Sk] floats) and the primitives (per Sq, Sk, D, H, threads) live in the session.
 //
 //===----------------------------------------------------------------------------------------===//

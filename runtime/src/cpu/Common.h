@@ -220,9 +220,11 @@ inline const float *maskRow(const MaskView &mask, int64_t b, int64_t h, int64_t 
 
 // Row primitives of softmax (Softmax.cpp), compiled for AVX-512, AVX2 and baseline x86-64 and
 // picked at load time (GCC target_clones), shared with Attention.
-/// row[j] = row[j] * scale (+ add[j] when add is non-null); returns the max (-inf if n == 0).
+/// row[j] = row[j] * scale (+ add[j] when add is non-null); returns the max over the entries
+/// that are not NaN (-inf if there are none, or n == 0).
 float rowScaleAddMax(float *row, int64_t n, float scale, const float *add);
-/// row[j] = exp(row[j] - mx) / sum; a row whose max is -inf becomes zeros.
+/// row[j] = exp(row[j] - mx) / sum: all NaN when the row holds a NaN; a row whose max is -inf
+/// (every key hidden) becomes zeros, or NaN if it holds a NaN.
 void rowExpNormalize(float *row, int64_t n, float mx);
 
 } // namespace tfc::rt

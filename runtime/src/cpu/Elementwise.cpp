@@ -1,7 +1,8 @@
 //===- Elementwise.cpp - Binary, Unary, Where, Cast, Expand -----------------------------------===//
 //
 // NumPy broadcasting through BroadcastLoop (Common.h). Binary works on f32, i32 and i64 (shape
-// arithmetic); integer division by zero is a run-time error, not a trap. Unary is f32. Where
+// arithmetic); integer division by zero is a run-time error, not a trap. Unary is f32; NaN
+// goes through every float op as in ONNX Runtime (Relu(NaN) and Max(NaN, x) are NaN). Where
 // and Expand move bytes of any dtype; Cast converts between f32, i32, i64, i8 and bool (to bool:
 // nonzero is 1; Bool is one byte, 0 or 1).
 //
@@ -76,7 +77,9 @@ template <typename T> static void binaryTyped(const KernelContext &ctx, const Br
     binaryLoop(loop, a, b, c, [](T x, T y) { return T(x / y); });
     break;
   case kPow: binaryLoop(loop, a, b, c, [](T x, T y) { return powT<T>(x, y); }); break;
-  case kMax: binaryLoop(loop, a, b, c, [](T x, T y) { return x > y ? x : y; }); break;
+  case kMax: // NaN wins, as in ONNX Runtime and numpy (x != x only for a float NaN)
+    binaryLoop(loop, a, b, c, [](T x, T y) { return x > y || x != x ? x : y; });
+    break;
   }
 }
 
@@ -123,7 +126,7 @@ void runUnary(const KernelContext &ctx) {
   case kSqrt: unaryLoop(px, py, n, [](float v) { return std::sqrt(v); }); break;
   case kErf: unaryLoop(px, py, n, [](float v) { return std::erf(v); }); break;
   case kTanh: unaryLoop(px, py, n, [](float v) { return std::tanh(v); }); break;
-  case kRelu: unaryLoop(px, py, n, [](float v) { return v > 0.f ? v : 0.f; }); break;
+  case kRelu: unaryLoop(px, py, n, [](float v) { return v < 0.f ? 0.f : v; }); break; // NaN stays
   case kExp: unaryLoop(px, py, n, [](float v) { return std::exp(v); }); break;
   case kNeg: unaryLoop(px, py, n, [](float v) { return -v; }); break;
   case kLog: unaryLoop(px, py, n, [](float v) { return std::log(v); }); break;

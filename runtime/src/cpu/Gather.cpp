@@ -2,7 +2,9 @@
 //
 // y = data indexed by `indices` (i64 or i32) along `axis`: y.shape = data[:axis] + indices +
 // data[axis+1:]. Negative indices count from the end; an index outside [-n, n) is a run-time
-// error naming the kernel and the index (checked before anything is written).
+// error naming the kernel and the index (checked before anything is written). Token ids that
+// come straight from an input into a constant table are checked earlier, against [0, n), by the
+// session (InputRules.h): there -1 is a bad id, not the last row.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"

@@ -2,10 +2,15 @@
 //
 // x viewed as [outer, n, inner] (n the axis): each of the outer*inner lines is shifted by its
 // max, exponentiated (fastExp, Common.h) and normalized. Lines split across threads.
+// NaN and infinities give what ONNX Runtime gives: a line holding a NaN is all NaN (fastExp(NaN)
+// is NaN, so the sum is), a +inf makes it NaN (inf - inf), and a line of -inf only is NaN
+// (0 / 0). The row primitives shared with the attention kernels differ in that last case only:
+// there a row whose every key is hidden (-inf) gives zeros, unless it holds a NaN.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
 
+#include <cmath>
 #include <limits>
 
 namespace tfc::rt {
@@ -32,12 +37,21 @@ TFC_CLONES float rowScaleAddMax(float *row, int64_t n, float scale, const float 
   return mx;
 }
 
+/// Fills a line whose max (over its non-NaN entries) is -inf: NaN if it holds a NaN, else
+/// `empty` (every entry -inf).
+static void fillEmptyLine(float *y, int64_t n, int64_t stride, float empty) {
+  bool nan = false;
+  for (int64_t j = 0; j < n; ++j)
+    nan |= std::isnan(y[j * stride]);
+  float v = nan ? std::numeric_limits<float>::quiet_NaN() : empty;
+  for (int64_t j = 0; j < n; ++j)
+    y[j * stride] = v;
+}
+
 TFC_CLONES void rowExpNormalize(float *row, int64_t n, float mx) {
-  if (mx == -std::numeric_limits<float>::infinity()) {
-    for (int64_t j = 0; j < n; ++j)
-      row[j] = 0.f;
-    return;
-  }
+  // The max skips NaN entries; a row with a finite (or +inf) max turns NaN through fastExp.
+  if (mx == -std::numeric_limits<float>::infinity())
+    return fillEmptyLine(row, n, 1, 0.f); // every key hidden: zeros (NaN if a score is NaN)
   float sum = 0.f;
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < n; ++j) {
@@ -82,7 +96,11 @@ void runSoftmax(const KernelContext &ctx) {
       float *yl = py + o * n;
       if (yl != px + o * n)
         std::memcpy(yl, px + o * n, size_t(n) * sizeof(float));
-      rowExpNormalize(yl, n, rowScaleAddMax(yl, n, 1.f, nullptr));
+      float mx = rowScaleAddMax(yl, n, 1.f, nullptr);
+      if (mx == -std::numeric_limits<float>::infinity())
+        fillEmptyLine(yl, n, 1, std::numeric_limits<float>::quiet_NaN()); // -inf only: 0 / 0
+      else
+        rowExpNormalize(yl, n, mx);
     }
     return;
   }
@@ -94,9 +112,9 @@ void runSoftmax(const KernelContext &ctx) {
     float mx = -std::numeric_limits<float>::infinity();
     for (int64_t j = 0; j < n; ++j)
       mx = xl[j * inner] > mx ? xl[j * inner] : mx;
-    if (mx == -std::numeric_limits<float>::infinity()) {
+    if (mx == -std::numeric_limits<float>::infinity()) { // only -inf and NaN: all NaN
       for (int64_t j = 0; j < n; ++j)
-        yl[j * inner] = 0.f; // every entry -inf: no mass anywhere
+        yl[j * inner] = std::numeric_limits<float>::quiet_NaN();
       continue;
     }
     float sum = 0.f;

@@ -112,7 +112,7 @@ public:
   }
 
 protected:
-  void encodeSegment(std::string_view text, Encoding &out) const override {
+  void encodeNormalized(std::string_view text, Encoding &out) const override {
     std::u32string s = u::decodeUtf8(text);
     if (config_.addPrefixSpace && (s.empty() || s[0] != ' '))
       s.insert(s.begin(), ' ');
@@ -238,7 +238,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Tokenizer> makeByteLevelBpe(const TokenizerConfig &config) {
+std::unique_ptr<TokenizerBase> makeByteLevelBpe(const TokenizerConfig &config) {
   return std::make_unique<ByteLevelBpe>(config);
 }
 

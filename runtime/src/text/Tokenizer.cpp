@@ -1,4 +1,4 @@
-//===- Tokenizer.cpp - Tokenizer::create, special tokens, truncation, decode ------------------===//
+//===- Tokenizer.cpp - Tokenizer::create, added tokens, truncation, decode --------------------===//
 //
 // The model-independent part of the tokenizers (see TokenizerImpl.h). Configuration errors
 // throw tfc::rt::Error(TFC_INVALID_PLAN) with a message naming the problem.
@@ -14,15 +14,21 @@ namespace tfc::text {
 using rt::fail;
 
 std::unique_ptr<Tokenizer> Tokenizer::create(const TokenizerConfig &config) {
+  std::unique_ptr<TokenizerBase> t;
   switch (config.kind) {
   case TokenizerKind::WordPiece:
-    return makeWordPiece(config);
+    t = makeWordPiece(config);
+    break;
   case TokenizerKind::ByteLevelBpe:
-    return makeByteLevelBpe(config);
+    t = makeByteLevelBpe(config);
+    break;
   case TokenizerKind::None:
     fail(TFC_INVALID_PLAN, "tokenizer: no tokenizer kind given");
+  default:
+    fail(TFC_INVALID_PLAN, "tokenizer: unknown tokenizer kind %d", static_cast<int>(config.kind));
   }
-  fail(TFC_INVALID_PLAN, "tokenizer: unknown tokenizer kind %d", static_cast<int>(config.kind));
+  t->indexAddedTokens();
+  return t;
 }
 
 TokenizerBase::TokenizerBase(const TokenizerConfig &config) : config_(config) {
@@ -40,17 +46,33 @@ TokenizerBase::TokenizerBase(const TokenizerConfig &config) : config_(config) {
   }
   if (config_.maxLength < 0)
     fail(TFC_INVALID_PLAN, "tokenizer: max_length %d is negative", config_.maxLength);
-  isSpecial_.assign(vocab.size(), false);
+  for (size_t i = 0; i < config_.addedTokens.size(); ++i) {
+    const AddedToken &t = config_.addedTokens[i];
+    if (t.content.empty())
+      fail(TFC_INVALID_PLAN, "tokenizer: added token %zu is the empty string", i);
+    int64_t id = idOf(t.content);
+    if (id < 0)
+      fail(TFC_INVALID_PLAN, "tokenizer: added token '%s' is not in the vocabulary",
+           t.content.c_str());
+    for (const auto &a : added_)
+      if (a.second == id)
+        fail(TFC_INVALID_PLAN, "tokenizer: added token '%s' is listed twice", t.content.c_str());
+    added_.emplace_back(t, id);
+  }
+  // The configured special tokens are special added tokens matched in the raw text, as Hugging
+  // Face's converted tokenizers have them, unless listed with other options.
   auto special = [&](const std::string &token, const char *what) {
     if (token.empty())
       return int64_t(-1);
     int64_t id = requireToken(token, what);
-    isSpecial_[static_cast<size_t>(id)] = true;
-    bool seen = false;
-    for (const auto &s : specials_)
-      seen |= s == token;
-    if (!seen)
-      specials_.push_back(token);
+    bool listed = false;
+    for (const auto &a : added_)
+      listed |= a.second == id;
+    if (!listed) {
+      AddedToken t;
+      t.content = token;
+      added_.emplace_back(std::move(t), id);
+    }
     return id;
   };
   special(config_.unkToken, "unk_token");
@@ -65,6 +87,27 @@ TokenizerBase::TokenizerBase(const TokenizerConfig &config) : config_(config) {
       fail(TFC_INVALID_PLAN,
            "tokenizer: max_length 1 is shorter than the 2 special tokens (cls, sep)");
   }
+  isSpecial_.assign(vocab.size(), false);
+  for (const auto &[token, id] : added_)
+    isSpecial_[static_cast<size_t>(id)] = token.special;
+}
+
+void TokenizerBase::indexAddedTokens() {
+  // Special tokens first, then the others (tokenizers' pattern order: equal patterns go to the
+  // first); each set in the order listed.
+  for (bool special : {true, false})
+    for (const auto &[token, id] : added_) {
+      if (token.special != special)
+        continue;
+      AddedTokenMatcher::Pattern p;
+      p.text = token.normalized ? normalize(unicode::sanitizeUtf8(token.content))
+                                : token.content;
+      p.id = id;
+      p.singleWord = token.singleWord;
+      p.lstrip = token.lstrip;
+      p.rstrip = token.rstrip;
+      (token.normalized ? normalized_ : raw_).add(std::move(p)); // an empty pattern never matches
+    }
 }
 
 int64_t TokenizerBase::requireToken(const std::string &token, const char *what) const {
@@ -74,41 +117,42 @@ int64_t TokenizerBase::requireToken(const std::string &token, const char *what) 
   return id;
 }
 
-Encoding TokenizerBase::encode(std::string_view text, bool addSpecial) const {
+Encoding TokenizerBase::encode(std::string_view text, bool addSpecial, bool truncate) const {
   std::string clean = unicode::sanitizeUtf8(text);
+  std::string_view all(clean);
   Encoding body;
-  // Special tokens found verbatim (leftmost, then longest) are their own ids.
-  size_t start = 0, i = 0;
-  while (i < clean.size()) {
-    size_t best = 0;
-    const std::string *match = nullptr;
-    for (const auto &s : specials_)
-      if (s.size() > best && clean.compare(i, s.size(), s) == 0)
-        best = s.size(), match = &s;
-    if (!match) {
-      ++i;
+  for (const AddedTokenMatcher::Piece &piece : raw_.split(all)) {
+    if (piece.id >= 0) {
+      push(body, piece.id);
       continue;
     }
-    if (i > start)
-      encodeSegment(std::string_view(clean).substr(start, i - start), body);
-    push(body, vocab_.at(*match));
-    i += best;
-    start = i;
+    if (piece.begin == piece.end)
+      continue;
+    std::string norm = normalize(all.substr(piece.begin, piece.end - piece.begin));
+    std::string_view normView(norm);
+    for (const AddedTokenMatcher::Piece &part : normalized_.split(normView)) {
+      if (part.id >= 0)
+        push(body, part.id);
+      else if (part.begin < part.end)
+        encodeNormalized(normView.substr(part.begin, part.end - part.begin), body);
+    }
   }
-  if (start < clean.size())
-    encodeSegment(std::string_view(clean).substr(start), body);
 
   bool wrap = addSpecial && clsId_ >= 0;
-  if (config_.maxLength > 0) {
+  size_t untruncated = body.ids.size() + (wrap ? 2 : 0);
+  if (truncate && config_.maxLength > 0) {
     size_t keep = static_cast<size_t>(config_.maxLength) - (wrap ? 2 : 0);
     if (body.ids.size() > keep) {
       body.ids.resize(keep);
       body.tokens.resize(keep);
     }
   }
-  if (!wrap)
+  if (!wrap) {
+    body.untruncatedSize = untruncated;
     return body;
+  }
   Encoding out;
+  out.untruncatedSize = untruncated;
   out.ids.reserve(body.ids.size() + 2);
   out.tokens.reserve(body.ids.size() + 2);
   push(out, clsId_);

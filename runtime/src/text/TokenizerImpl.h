@@ -1,15 +1,18 @@
 //===- TokenizerImpl.h - what WordPiece and byte-level BPE share (internal) -------------------===//
 //
-// TokenizerBase holds the vocabulary and the special tokens and does what Hugging Face
-// `tokenizers` does around the model: special tokens found verbatim in the text become their
-// own ids (its AddedVocabulary: leftmost-longest, before normalization), the text between them
-// goes to the model (encodeSegment), then truncation and [CLS] ... [SEP]. decode maps ids to
-// token strings, skips the special ones when asked and hands the rest to decodeTokens.
+// TokenizerBase holds the vocabulary and the added tokens and does what Hugging Face
+// `tokenizers` does around the model (its AddedVocabulary::extract_and_normalize, see
+// AddedTokens.h): the added tokens matched in the raw text become their own ids; each piece
+// between them is normalized, the added tokens matched in the normalized text become their ids,
+// and the rest goes to the pre-tokenizer and the model (encodeNormalized); then truncation and
+// [CLS] ... [SEP]. decode maps ids to token strings, skips the special ones when asked and hands
+// the rest to decodeTokens.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_TEXT_TOKENIZERIMPL_H
 #define TFC_RUNTIME_TEXT_TOKENIZERIMPL_H
 
+#include "text/AddedTokens.h"
 #include "text/Tokenizer.h"
 
 #include <memory>
@@ -21,15 +24,21 @@ namespace tfc::text {
 
 class TokenizerBase : public Tokenizer {
 public:
-  /// Validates and indexes the vocabulary and the special tokens (throws tfc::rt::Error).
+  /// Validates and indexes the vocabulary and the added tokens (throws tfc::rt::Error).
   explicit TokenizerBase(const TokenizerConfig &config);
+  /// Builds the added-token patterns (the normalized ones through normalize()); called by
+  /// Tokenizer::create once the derived tokenizer is constructed.
+  void indexAddedTokens();
 
-  Encoding encode(std::string_view text, bool addSpecial = true) const override;
+  Encoding encode(std::string_view text, bool addSpecial = true,
+                  bool truncate = true) const override;
   std::string decode(const std::vector<int64_t> &ids, bool skipSpecial = true) const override;
 
 protected:
-  /// Appends the tokens of `text` (valid UTF-8 without special tokens) to `out`.
-  virtual void encodeSegment(std::string_view text, Encoding &out) const = 0;
+  /// The normalizer on valid UTF-8 (none by default).
+  virtual std::string normalize(std::string_view text) const { return std::string(text); }
+  /// Appends the tokens of normalized `text` (no added tokens in it) to `out`.
+  virtual void encodeNormalized(std::string_view text, Encoding &out) const = 0;
   /// The text of the token strings (specials already skipped when asked).
   virtual std::string decodeTokens(const std::vector<const std::string *> &tokens) const = 0;
 
@@ -47,13 +56,14 @@ protected:
 
   TokenizerConfig config_;
   std::unordered_map<std::string, int64_t> vocab_;
-  std::vector<std::string> specials_; // the configured special tokens (unk, cls, sep, pad)
-  std::vector<bool> isSpecial_;       // by id
-  int64_t clsId_ = -1, sepId_ = -1;   // both set: [CLS] ... [SEP]
+  std::vector<std::pair<AddedToken, int64_t>> added_; // listed, then unk/cls/sep/pad; with ids
+  AddedTokenMatcher raw_, normalized_; // matched before / after normalization
+  std::vector<bool> isSpecial_;        // by id
+  int64_t clsId_ = -1, sepId_ = -1;    // both set: [CLS] ... [SEP]
 };
 
-std::unique_ptr<Tokenizer> makeWordPiece(const TokenizerConfig &config);
-std::unique_ptr<Tokenizer> makeByteLevelBpe(const TokenizerConfig &config);
+std::unique_ptr<TokenizerBase> makeWordPiece(const TokenizerConfig &config);
+std::unique_ptr<TokenizerBase> makeByteLevelBpe(const TokenizerConfig &config);
 
 } // namespace tfc::text
 

@@ -170,6 +170,22 @@ bool isPunctuation(char32_t cp) {
 }
 bool isWhiteSpace(char32_t cp) { return findRange(kWhiteSpaceRanges, cp) != nullptr; }
 
+bool isWordChar(char32_t cp) {
+  switch (category(cp)) {
+  case Category::Lu: case Category::Ll: case Category::Lt: case Category::Lm: case Category::Lo:
+  case Category::Mn: case Category::Mc: case Category::Me:
+  case Category::Nd: case Category::Nl: case Category::Pc:
+    return true;
+  default:
+    break;
+  }
+  // Join_Control, and the Other_Alphabetic code points outside M* (circled and squared Latin
+  // letters, category So; PropList.txt).
+  return cp == 0x200C || cp == 0x200D || (cp >= 0x24B6 && cp <= 0x24E9) ||
+         (cp >= 0x1F130 && cp <= 0x1F149) || (cp >= 0x1F150 && cp <= 0x1F169) ||
+         (cp >= 0x1F170 && cp <= 0x1F189);
+}
+
 void appendLower(std::u32string &out, char32_t cp) {
   if (cp < 0x80) {
     out += (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;

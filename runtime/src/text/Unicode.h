@@ -38,6 +38,8 @@ bool isLetter(char32_t cp);      // L*
 bool isNumber(char32_t cp);      // N*
 bool isPunctuation(char32_t cp); // P*
 bool isWhiteSpace(char32_t cp);  // the White_Space property (Rust's char::is_whitespace)
+/// Rust regex's Unicode `\w`: Alphabetic (L*, Nl, Other_Alphabetic), M*, Nd, Pc, Join_Control.
+bool isWordChar(char32_t cp);
 /// Appends the full lower-case mapping of `cp` (Rust's char::to_lowercase) to `out`.
 void appendLower(std::u32string &out, char32_t cp);
 /// NFD: full canonical decomposition (Hangul included) and canonical reordering.

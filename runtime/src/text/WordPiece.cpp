@@ -53,8 +53,12 @@ public:
   }
 
 protected:
-  void encodeSegment(std::string_view text, Encoding &out) const override {
-    std::u32string s = normalize(u::decodeUtf8(text));
+  std::string normalize(std::string_view text) const override {
+    return u::encodeUtf8(normalizeChars(u::decodeUtf8(text)));
+  }
+
+  void encodeNormalized(std::string_view text, Encoding &out) const override {
+    std::u32string s = u::decodeUtf8(text);
     // Pre-tokenize: white space separates, punctuation is isolated.
     std::u32string word;
     auto flush = [&] {
@@ -95,7 +99,7 @@ protected:
   }
 
 private:
-  std::u32string normalize(const std::u32string &in) const {
+  std::u32string normalizeChars(const std::u32string &in) const {
     std::u32string s;
     s.reserve(in.size());
     for (char32_t c : in) {
@@ -190,7 +194,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Tokenizer> makeWordPiece(const TokenizerConfig &config) {
+std::unique_ptr<TokenizerBase> makeWordPiece(const TokenizerConfig &config) {
   return std::make_unique<WordPiece>(config);
 }
 

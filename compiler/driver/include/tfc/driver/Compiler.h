@@ -16,12 +16,14 @@
 #include "tfc/frontends/FbsFrontend.h"
 #include "tfc/frontends/OnnxFrontend.h"
 #include "tfc/generation/DeriveGeneration.h"
+#include "tfc/lower/cpu/SymbolBounds.h"
 #include "tfc/plan/PlanDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -29,12 +31,15 @@ namespace tfc::driver {
 
 using Status = tfc::fbs::Status;
 
+/// The bounds the plan is compiled for (tfc/lower/cpu/SymbolBounds.h): what is given here
+/// wins; a symbol without one gets what the model allows (its max positions, a table sliced
+/// by the symbol), else 16 (batch symbols) or 512. More than the model allows is an error.
 struct CompileOptions {
   bool fuse = true;       // false: --no-fuse (canonicalize + DCE only)
-  int64_t maxBatch = 16;  // --max-batch: the plan's bound for `batch`
-  int64_t maxSeq = 0;     // --max-seq: bound of every sequence symbol (0: the model's max
-                          // positions; for ONNX 512 unless the model's tables are smaller);
-                          // may not exceed the model's max positions
+  int64_t maxBatch = 0;   // --max-batch: bound of every batch symbol ("batch", "batch_size",
+                          // "N", ...; 0: not given)
+  int64_t maxSeq = 0;     // --max-seq: bound of every other symbol (0: not given)
+  std::map<std::string, int64_t> bounds;  // --bound NAME=N: one symbol (wins over both)
   bool generation = true; // derive prefill/decode_step/encode for generative models
 };
 
@@ -62,9 +67,12 @@ struct CompileResult {
   std::string expectedSource = "architecture";
   std::vector<std::pair<std::string, int64_t>> opHistogram;  // op name -> count, sorted
   tfc::fbs::Model model;                     // the weights (shared buffer) for the plan
-  /// ONNX models (`.onnx`): the initializers' bytes and the sequence bound the importer used.
+  /// ONNX models (`.onnx`): the initializers' bytes and the limits the importer found (constant
+  /// tables sliced by a symbol, evaluated at import time).
   std::shared_ptr<tfc::onnxfe::WeightStore> onnxWeights;
-  int64_t onnxMaxSeq = 0;
+  tfc::lower::SymbolLimits onnxLimits;
+  /// Every symbol with its bound and the bound's source (the plan's, once buildPlan() ran).
+  std::vector<tfc::planner::Symbol> symbols;
   /// The weights tfc-fold-constants derived (`tfc.weight "lm_head/transpose"`, ...); the plan
   /// takes their bytes from here.
   std::shared_ptr<mlir::tfc::FoldedWeights> folded;
@@ -77,7 +85,7 @@ struct CompileResult {
 void prepareContext(mlir::MLIRContext &context);
 
 /// Runs the whole pipeline on the model file at `path` (`.onnx`: the ONNX importer, else a
-/// model.fbs).
+/// model.fbs) and resolves the symbols' bounds (`result.symbols`).
 Status compileModel(mlir::MLIRContext &context, const std::string &path,
                     const CompileOptions &options, CompileResult &result);
 
@@ -85,13 +93,19 @@ Status compileModel(mlir::MLIRContext &context, const std::string &path,
 /// fills `result.plan`. Errors name the op (and its location) that could not be lowered.
 Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan);
 
-/// Writes `plan` to `path` (streamed to a temporary file in the same directory, then renamed).
+/// Writes `plan` to `path` (streamed to a temporary file in the same directory, opened with
+/// the runtime's loader (verifyPlanFile), then renamed): a plan the runtime would refuse is an
+/// error and `path` is left untouched.
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
 
+/// Opens `file` with the runtime (tfc_plan_open, checksums verified): "" or "the runtime
+/// refuses the plan: <the loader's message>".
+Status verifyPlanFile(const std::string &file);
+
 /// The `--report` JSON: {"model", "family", "fused", "fusions": {...},
-/// "expected": {...}, "unfused": [...], "ops": {...}}, plus "arena_bytes", "naive_bytes" and
-/// "constant_input_kernels" (a count; with "constant_input_kernel_names" when not 0) when a
-/// plan was built.
+/// "expected": {...}, "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
+/// "source"}]}, plus "arena_bytes", "naive_bytes" and "constant_input_kernels" (a count; with
+/// "constant_input_kernel_names" when not 0) when a plan was built.
 std::string reportToJson(const CompileResult &result, const CompileOptions &options);
 
 /// Prints the module as MLIR text.

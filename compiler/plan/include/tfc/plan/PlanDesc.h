@@ -20,6 +20,9 @@ namespace tfc::planner {
 
 namespace fb = tfc::plan;
 
+/// The highest rank the runtime accepts (TFC_MAX_RANK of runtime/include/tfc/tfc_runtime.h).
+inline constexpr int kMaxRank = 8;
+
 /// Result of a fallible call: `ok()` or an error message.
 struct Status {
   std::string error;
@@ -41,6 +44,7 @@ struct Symbol {
   std::string name;
   int64_t min = 1;
   int64_t max = 0;
+  std::string source;  // where `max` comes from (for reports; not written to the plan)
 };
 
 /// Bytes owned elsewhere (the model file's buffer) or by this plan: [offset, offset + size) of
@@ -93,6 +97,12 @@ struct Constant {
   ByteRef bytes;                 // row-major; bytes.size == product(shape) * dtypeSize(dtype)
 };
 
+/// A token matched in the text before the model's tokenizer (plan.fbs AddedToken, 1.2).
+struct AddedTokenDesc {
+  std::string content;
+  bool special = true, singleWord = false, lstrip = false, rstrip = false, normalized = false;
+};
+
 /// The model's tokenizer (plan.fbs Tokenizer); `kind` None: absent.
 struct TokenizerDesc {
   fb::TokenizerKind kind = fb::TokenizerKind::None;
@@ -103,6 +113,7 @@ struct TokenizerDesc {
   std::vector<std::string> merges;
   bool addPrefixSpace = false;
   int32_t maxLength = 0;
+  std::vector<AddedTokenDesc> addedTokens;
 };
 
 struct ModelInfo {
@@ -146,6 +157,13 @@ uint64_t maxElements(const Plan &plan, const Value &value);
 
 /// Bytes of `value` with every symbol at its max bound.
 uint64_t maxBytes(const Plan &plan, const Value &value);
+
+/// The same, checked: false when the product is above 2^63 (the bounds are too large for any
+/// arena; maxBytes() would wrap).
+bool maxBytesChecked(const Plan &plan, const Value &value, uint64_t &bytes);
+
+/// "batch = 16, seq = 128": the symbols of `dims` at their bounds, for messages.
+std::string boundsOf(const Plan &plan, const std::vector<Dim> &dims);
 
 /// "[batch, seq, 64]" for messages and tests.
 std::string dimsToString(const Plan &plan, const std::vector<Dim> &dims);

@@ -14,6 +14,7 @@
 #include "tfc/plan/PlanDesc.h"
 
 #include <cstddef>
+#include <functional>
 
 namespace tfc::planner {
 
@@ -51,9 +52,14 @@ Status validatePlan(const Plan &plan);
 /// Streams the whole file to `sink`.
 Status writePlan(const Plan &plan, ByteSink &sink, PlanLayout *layout = nullptr);
 
+/// Checks the complete temporary file before it replaces the destination (the driver opens it
+/// with the runtime's loader); an error keeps the destination untouched.
+using PlanFileCheck = std::function<Status(const std::string &tempPath)>;
+
 /// Writes the file at `path` through a temporary file in the same directory and a rename;
 /// on failure nothing is left behind and `path` is untouched.
-Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layout = nullptr);
+Status writePlanFile(const Plan &plan, const std::string &path, PlanLayout *layout = nullptr,
+                     const PlanFileCheck &check = nullptr);
 
 } // namespace tfc::planner
 

@@ -54,6 +54,12 @@ struct SpecialTokens {
 
 enum class TokenizerKind { None, WordPiece, ByteLevelBpe };
 
+/// A token matched in the text before the model's tokenizer (model.fbs 1.2 `AddedToken`).
+struct AddedToken {
+  std::string content;
+  bool special = true, singleWord = false, lstrip = false, rstrip = false, normalized = false;
+};
+
 /// How text becomes token ids (model.fbs 1.1 `Tokenizer`; plain data, see
 /// ir/schema/model.fbs). `kind == None` when the file has no tokenizer.
 struct Tokenizer {
@@ -65,6 +71,7 @@ struct Tokenizer {
   std::vector<std::string> merges;      // byte-level BPE, rank order, "left right"
   bool addPrefixSpace = false;
   int32_t maxLength = 0;                // 0 = no limit
+  std::vector<AddedToken> addedTokens;  // (1.2)
 };
 
 /// A weight as stored in the file: f32, row-major; `data` points into the
@@ -122,7 +129,7 @@ ArchitectureCounts countArchitecture(const Hyperparameters &hp);
 /// The format version this reader implements; any other major is rejected,
 /// any minor of this major is accepted.
 constexpr uint32_t kModelFormatMajor = 1;
-constexpr uint32_t kModelFormatMinor = 0;
+constexpr uint32_t kModelFormatMinor = 2;
 
 /// One tensor of the weight-naming convention (docs/MODEL_FORMAT.md).
 struct WeightSpec {

@@ -64,6 +64,10 @@ Status tensorToF32(const SafeTensors &file, const std::string &name, std::vector
 /// True when `path` is a directory holding a config.json.
 bool isHfCheckpointDir(const std::string &path);
 
+/// The files of `dir` that the importer reads (config.json, weights, tokenizer files, ...),
+/// those that exist: what an output path must never be.
+std::vector<std::string> checkpointFiles(const std::string &dir);
+
 /// Imports the checkpoint directory `dir` into model.fbs bytes.
 Status importCheckpoint(const std::string &dir, std::vector<uint8_t> &modelFbs);
 

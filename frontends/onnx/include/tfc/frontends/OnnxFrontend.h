@@ -54,19 +54,32 @@ struct WeightStore {
 };
 
 struct ImportOptions {
-  int64_t maxBatch = 16;  // bound of `batch`: constant tables are sized at the bounds
+  int64_t maxBatch = 16;  // bound of the batch symbols (mlir::tfc::symbolKind: "batch",
+                          // "batch_size", "N", ...): constant tables are sized at the bounds
   int64_t maxSeq = 512;   // bound of every other symbolic dim
+  /// Bounds of single symbols by name; they win over maxBatch/maxSeq and are never lowered
+  /// (a constant table too small for one is an error).
+  std::map<std::string, int64_t> bounds;
   /// true: `maxSeq` is only a default; a constant table of the model with fewer rows (the
-  /// position ids or causal-mask buffer a sequence slices) lowers it ("unless the model says
-  /// otherwise"). false: a table too small for `maxSeq` is an error.
+  /// position ids or causal-mask buffer a sequence slices) lowers that symbol's bound
+  /// ("unless the model says otherwise"). false: a table too small for `maxSeq` is an error.
   bool maxSeqFromModel = true;
+  bool maxBatchFromModel = true;  // the same for `maxBatch`
+};
+
+/// The most a symbol may be, and what says so ("table 'position_ids' (96 on axis 1)").
+struct SymbolLimit {
+  int64_t max = 0;
+  std::string source;
 };
 
 struct ImportResult {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::shared_ptr<WeightStore> weights;
-  int64_t opset = 0;   // of the default domain
-  int64_t maxSeq = 0;  // the bound the constant tables were sized at (for the lowering)
+  int64_t opset = 0;  // of the default domain
+  /// The symbols whose bound a constant table of the model lowered below the options' (the
+  /// constant tables were sized at the lowered bound), with the table.
+  std::map<std::string, SymbolLimit> limits;
 };
 
 /// Reads and imports `path`.

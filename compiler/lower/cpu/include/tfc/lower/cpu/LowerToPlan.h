@@ -2,8 +2,8 @@
 //
 // lowerToPlan() takes a module whose func.func @forward holds tfc ops, fused or primitive
 // (`tfc compile --no-fuse` plans run too), and fills a tfc::planner::Plan:
-//   * symbols: the names in the arguments' `tfc.dims` (in order of appearance); `batch` is
-//     bounded by `maxBatch`, every other (sequence) symbol by `maxSeq`;
+//   * symbols: the names in the arguments' `tfc.dims` (in order of appearance), each bounded
+//     as SymbolBounds.h says (the user's bounds, else what the graph allows, else defaults);
 //   * values: one per SSA value, dims resolved by ShapeAnalysis (every `?` a symbol);
 //   * constants: `tfc.weight` -> the model weight named (bytes from `weights`, not copied);
 //     `tfc.constant` -> "const.N" with the attribute's bytes (i1 as one byte 0/1, dtype Bool);
@@ -16,6 +16,7 @@
 #ifndef TFC_LOWER_CPU_LOWERTOPLAN_H
 #define TFC_LOWER_CPU_LOWERTOPLAN_H
 
+#include "tfc/lower/cpu/SymbolBounds.h"
 #include "tfc/plan/PlanDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -35,11 +36,17 @@ struct WeightData {
 using WeightLookup = std::function<bool(const std::string &name, WeightData &out)>;
 
 struct LowerOptions {
-  int64_t maxBatch = 16;
-  int64_t maxSeq = 0;        // 0: the model's max positions, else 512
-  int64_t maxPositions = 0;  // the model's (0: unknown); maxSeq may not exceed it
+  BoundRequest bounds;       // --bound, --max-batch, --max-seq
+  int64_t maxPositions = 0;  // the model's (0: unknown): the limit and the default bound of
+                             // every sequence symbol
+  SymbolLimits limits;       // limits the frontend found (ONNX tables evaluated at import)
   std::string function = "forward";
 };
+
+/// The symbols lowerToPlan() gives the plan, with their bounds and sources (SymbolBounds.h):
+/// the request of `options`, the limits of `options` and of the graph, the defaults.
+planner::Status planSymbols(mlir::ModuleOp module, const LowerOptions &options,
+                            std::vector<planner::Symbol> &out);
 
 /// Lowers `module` (its function `options.function`) into `plan` (which it resets).
 planner::Status lowerToPlan(mlir::ModuleOp module, const WeightLookup &weights,

@@ -61,6 +61,18 @@ public:
   /// Analyzes `func`; on failure `error` names the op and the dim.
   bool run(mlir::func::FuncOp func, std::string &error);
 
+  /// A static dim sliced to a symbol's length: the symbol may be at most `size`.
+  struct Limit {
+    int32_t symbol;
+    int64_t size;
+    std::string what;  // "table 'pos' (96 rows)"
+  };
+  /// In collect mode, a slice `[0, s)` of a static dim by a symbol `s` records a Limit
+  /// instead of checking the symbol's max bound against the dim (SymbolBounds.cpp finds the
+  /// bounds the graph allows this way).
+  void collectLimits(bool on) { collect = on; }
+  const std::vector<Limit> &limits() const { return found; }
+
   /// The resolved dims of `value` (after a successful run).
   std::vector<planner::Dim> dims(mlir::Value value) const;
 
@@ -74,9 +86,14 @@ private:
   std::optional<int32_t> symbolIndex(llvm::StringRef name) const;
 
   std::vector<planner::Symbol> symbols;
+  bool collect = false;
+  std::vector<Limit> found;
   llvm::DenseMap<mlir::Value, SymShape> shapes;
   llvm::DenseMap<mlir::Value, std::vector<SymExpr>> values;
 };
+
+/// "table 'pos' (96 rows)": the weight's name, else the location of the op that makes it.
+std::string describeTable(mlir::Value table, int64_t size, int64_t axis);
 
 /// "encoder.layers.0.self_attn" for a NameLoc; "file:line:col"; the first such part of a fused
 /// or call-site location; "" when nothing names it.
