@@ -9,6 +9,7 @@
 #include "HostEval.h"
 
 #include "tfc/IR/TfcDialect.h"
+#include "tfc/support/SliceRange.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -169,25 +170,10 @@ std::optional<HostTensor> slice(SliceOp op, ArrayRef<const HostTensor *> in,
   for (size_t i = 0; i < axes.size(); ++i) {
     int64_t axis = normalizeAxis(axes[i], x.type.getRank());
     int64_t step = steps && i < steps->size() ? (*steps)[i] : 1, d = x.type.getDimSize(axis);
-    int64_t s = starts[i], e = ends[i], count;
-    if (s < 0)
-      s = s < -d ? 0 : s + d;
-    if (e < 0)
-      e = e < -d ? -1 : e + d;
-    if (d == 0) {
-      count = 0;
-    } else if (step > 0) {
-      s = std::clamp<int64_t>(s, 0, d);
-      e = std::clamp<int64_t>(e, 0, d);
-      count = e > s ? (e - s + step - 1) / step : 0;
-    } else {
-      s = std::clamp<int64_t>(s, 0, d - 1);
-      e = std::clamp<int64_t>(e, -1, d - 1);
-      count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
-    }
-    shape[axis] = count;
-    if (count > 0)
-      base += s * strides[axis];
+    ::tfc::support::SliceRange r = ::tfc::support::sliceRange(starts[i], ends[i], step, d);
+    shape[axis] = r.count;
+    if (r.count > 0)
+      base += r.start * strides[axis];
     strides[axis] *= step;
   }
   if (ArrayRef<int64_t>(shape) != type.getShape()) {

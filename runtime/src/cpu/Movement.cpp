@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
+#include "tfc/support/SliceRange.h"
 
 #include <algorithm>
 #include <limits>
@@ -211,23 +212,10 @@ void runSlice(const KernelContext &ctx) {
       s = __builtin_add_overflow(s, past, &s) ? std::numeric_limits<int64_t>::max() : s;
       e = __builtin_add_overflow(e, past, &e) ? std::numeric_limits<int64_t>::max() : e;
     }
-    if (s < 0)
-      s = s < -d ? 0 : s + d;
-    if (e < 0)
-      e = e < -d ? -1 : e + d;
-    int64_t count;
-    if (step > 0) {
-      s = std::clamp<int64_t>(s, 0, d);
-      e = std::clamp<int64_t>(e, 0, d);
-      count = e > s ? (e - s + step - 1) / step : 0;
-    } else {
-      s = std::clamp<int64_t>(s, 0, d - 1);
-      e = std::clamp<int64_t>(e, -1, d - 1);
-      count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
-    }
-    shape.d[axis] = count;
-    if (count > 0)
-      base += s * strides[axis];
+    tfc::support::SliceRange r = tfc::support::sliceRange(s, e, step, d);
+    shape.d[axis] = r.count;
+    if (r.count > 0)
+      base += r.start * strides[axis];
     strides[axis] *= step;
   }
   ctx.expectOutputShape(0, shape);
