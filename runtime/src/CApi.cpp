@@ -189,15 +189,24 @@ tfc_status *tfc_plan_num_ports(const tfc_plan *plan, const char *function, size_
   });
 }
 
+/// The function of a port query, after checking `index` (of its inputs or outputs) and `out`.
+const FunctionDesc &portFunction(const tfc_plan *plan, const char *function, size_t index,
+                                 bool output, const void *out, const char *api) {
+  const FunctionDesc &fn = findFunction(plan, function);
+  size_t count = output ? fn.outputs.size() : fn.inputs.size();
+  const char *what = output ? "outputs" : "inputs";
+  if (index >= count)
+    fail(TFC_NOT_FOUND, "function '%s' has %zu %s; index %zu is out of range", fn.name.c_str(),
+         count, what, index);
+  if (!out)
+    fail(TFC_INVALID_ARGUMENT, "%s: out is NULL", api);
+  return fn;
+}
+
 tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size_t index,
                                 tfc_port_info *out) {
   return guard([&] {
-    const FunctionDesc &fn = findFunction(plan, function);
-    if (index >= fn.inputs.size())
-      fail(TFC_NOT_FOUND, "function '%s' has %zu inputs; index %zu is out of range",
-           fn.name.c_str(), fn.inputs.size(), index);
-    if (!out)
-      fail(TFC_INVALID_ARGUMENT, "tfc_plan_input_info: out is NULL");
+    const FunctionDesc &fn = portFunction(plan, function, index, false, out, "tfc_plan_input_info");
     fillPortInfo(*plan->plan, fn, fn.inputs[index], out);
   });
 }
@@ -205,12 +214,8 @@ tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size
 tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, size_t index,
                                   tfc_input_values *out) {
   return guard([&] {
-    const FunctionDesc &fn = findFunction(plan, function);
-    if (index >= fn.inputs.size())
-      fail(TFC_NOT_FOUND, "function '%s' has %zu inputs; index %zu is out of range",
-           fn.name.c_str(), fn.inputs.size(), index);
-    if (!out)
-      fail(TFC_INVALID_ARGUMENT, "tfc_plan_input_values: out is NULL");
+    const FunctionDesc &fn =
+        portFunction(plan, function, index, false, out, "tfc_plan_input_values");
     const InputRule &rule = fn.inputRules[index];
     out->kind = rule.kind;
     out->id_bound = rule.kind == TFC_INPUT_IDS ? rule.bound : 0;
@@ -220,12 +225,7 @@ tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, si
 tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
                                  tfc_port_info *out) {
   return guard([&] {
-    const FunctionDesc &fn = findFunction(plan, function);
-    if (index >= fn.outputs.size())
-      fail(TFC_NOT_FOUND, "function '%s' has %zu outputs; index %zu is out of range",
-           fn.name.c_str(), fn.outputs.size(), index);
-    if (!out)
-      fail(TFC_INVALID_ARGUMENT, "tfc_plan_output_info: out is NULL");
+    const FunctionDesc &fn = portFunction(plan, function, index, true, out, "tfc_plan_output_info");
     fillPortInfo(*plan->plan, fn, fn.outputs[index], out);
   });
 }
