@@ -440,4 +440,30 @@ TEST(Tokenizer, ConfigurationErrorsNameTheProblem) {
   EXPECT_EQ(errorOf(b), "tokenizer: added token 0 is the empty string");
 }
 
+// A checkpoint whose embedding table has more rows than the tokenizer has tokens (vocab_size
+// padded): the importer leaves those ids "" and the plan must still load (it was refused:
+// "vocabulary entry N is the empty string"); they are never produced and decode to nothing.
+TEST(Tokenizer, PaddedVocabularyIdsAreUnused) {
+  for (TokenizerConfig c : {fixtures().wordPiece, fixtures().bpe}) {
+    auto plain = Tokenizer::create(c);
+    size_t n = c.vocabulary.size();
+    c.vocabulary.resize(n + 7);  // 7 padding ids at the end
+    auto padded = Tokenizer::create(c);
+    for (const char *text : {"Hello world, how are you?", "unaffable [MASK] tokens"}) {
+      std::vector<int64_t> ids = padded->encode(text).ids;
+      EXPECT_EQ(ids, plain->encode(text).ids) << text;
+      for (int64_t id : ids)
+        EXPECT_LT(id, static_cast<int64_t>(n));
+      std::vector<int64_t> withPad = ids;
+      withPad.insert(withPad.begin() + 1, static_cast<int64_t>(n + 3));
+      EXPECT_EQ(padded->decode(withPad, false), plain->decode(ids, false)) << text;
+    }
+  }
+  TokenizerConfig none = fixtures().bpe;
+  for (std::string &t : none.vocabulary)
+    t.clear();
+  none.addedTokens.clear();
+  EXPECT_NE(errorOf(none).find("every vocabulary entry is the empty string"), std::string::npos);
+}
+
 } // namespace

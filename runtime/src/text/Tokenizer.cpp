@@ -36,14 +36,21 @@ TokenizerBase::TokenizerBase(const TokenizerConfig &config) : config_(config) {
   if (vocab.empty())
     fail(TFC_INVALID_PLAN, "tokenizer: the vocabulary is empty");
   vocab_.reserve(vocab.size());
+  size_t used = 0;
   for (size_t i = 0; i < vocab.size(); ++i) {
+    // An empty entry is an id the tokenizer does not have: a checkpoint whose embedding table
+    // has more rows than its vocabulary (padded to a multiple of 64, say). It is never produced
+    // by tokenize and decodes to nothing, as Hugging Face's id_to_token gives None for it.
     if (vocab[i].empty())
-      fail(TFC_INVALID_PLAN, "tokenizer: vocabulary entry %zu is the empty string", i);
+      continue;
+    ++used;
     auto [it, inserted] = vocab_.emplace(vocab[i], static_cast<int64_t>(i));
     if (!inserted)
       fail(TFC_INVALID_PLAN, "tokenizer: duplicate token '%s' (ids %lld and %zu)",
            vocab[i].c_str(), static_cast<long long>(it->second), i);
   }
+  if (used == 0)
+    fail(TFC_INVALID_PLAN, "tokenizer: every vocabulary entry is the empty string");
   if (config_.maxLength < 0)
     fail(TFC_INVALID_PLAN, "tokenizer: max_length %d is negative", config_.maxLength);
   for (size_t i = 0; i < config_.addedTokens.size(); ++i) {
@@ -172,6 +179,8 @@ std::string TokenizerBase::decode(const std::vector<int64_t> &ids, bool skipSpec
            static_cast<long long>(id), config_.vocabulary.size());
     if (skipSpecial && isSpecial_[static_cast<size_t>(id)])
       continue;
+    if (config_.vocabulary[static_cast<size_t>(id)].empty())
+      continue;  // an id the tokenizer does not have (padding rows): decodes to nothing
     tokens.push_back(&config_.vocabulary[static_cast<size_t>(id)]);
   }
   return decodeTokens(tokens);
