@@ -14,6 +14,7 @@
 #include "tfc/generation/DeriveGeneration.h"
 
 #include "tfc/IR/TfcDialect.h"
+#include "tfc/support/SymbolNames.h"
 #include "tfc/lower/cpu/SymbolicShapes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -494,8 +495,8 @@ GenerationInfo deriveGeneration(ModuleOp module) {
     return recompute("forward's first result is not per-position logits [batch, seq, vocab]");
   int32_t seq = (*logits)[1].powers.begin()->first;
   std::string seqName = symbols[seq].name;
-  if (seqName == "batch" || !(*logits)[0].isSymbol() ||
-      symbols[(*logits)[0].powers.begin()->first].name != "batch")
+  if (::tfc::support::isBatchSymbolName(seqName) || !(*logits)[0].isSymbol() ||
+      !::tfc::support::isBatchSymbolName(symbols[(*logits)[0].powers.begin()->first].name))
     return recompute("forward's first result is not [batch, seq, vocab] (sequence-first layouts "
                      "are not derived)");
 

@@ -1,16 +1,15 @@
 //===- SymbolNames.cpp - batch or sequence, from a symbolic dim's name ----===//
 #include "tfc/IR/SymbolNames.h"
+#include "tfc/support/SymbolNames.h"
 
 #include <string>
 
 namespace mlir::tfc {
 
 SymbolKind symbolKind(llvm::StringRef name) {
-  std::string lower = name.lower();
-  llvm::StringRef n(lower);
-  if (n.starts_with("batch") || n == "b" || n == "n" || n == "bs" || n == "nb")
-    return SymbolKind::Batch;
-  return SymbolKind::Sequence;
+  return ::tfc::support::isBatchSymbolName(std::string_view(name.data(), name.size()))
+             ? SymbolKind::Batch
+             : SymbolKind::Sequence;
 }
 
 } // namespace mlir::tfc

@@ -2,6 +2,7 @@
 #include "PlanGenerator.h"
 
 #include "Error.h"
+#include "tfc/support/SymbolNames.h"
 
 #include <algorithm>
 #include <cstring>
@@ -13,13 +14,6 @@ tfc_tensor OwnedTensor::view() const {
 }
 
 namespace {
-
-const SymbolDesc *symbolNamed(const Plan &plan, const char *name) {
-  for (const SymbolDesc &s : plan.symbols)
-    if (s.name == name)
-      return &s;
-  return nullptr;
-}
 
 bool contains(const std::vector<std::string> &list, const std::string &s) {
   return std::find(list.begin(), list.end(), s) != list.end();
@@ -68,8 +62,8 @@ GenerationBounds generationBounds(const Plan &plan) {
     fail(TFC_INVALID_PLAN, "plan '%s': forward's output '%s' is not f32 logits [batch, seq, vocab]",
          plan.path.c_str(), forward->outputs[0].name.c_str());
   b.vocab = logits.dims[2].size;
-  if (const SymbolDesc *s = symbolNamed(plan, "batch"))
-    b.maxBatch = s->max;
+  if (int s = tfc::support::batchSymbolIndex(plan.symbols); s >= 0)
+    b.maxBatch = plan.symbols[size_t(s)].max;
   const PortDesc *tokens = nullptr;
   for (const PortDesc &p : forward->inputs)
     if (p.name == g.tokenInput)
@@ -119,7 +113,7 @@ PlanStepModel::PlanStepModel(Session &session, const tfc_tensor *fixed, size_t n
       fail(TFC_NOT_FOUND, "unknown input '%s'", name.c_str());
     const ValueDesc &v = forward->values[port->value];
     if (t.rank < 1 || !t.dims || t.dims[0] != numPrompts || v.rank < 1 || v.dims[0].symbol < 0 ||
-        plan_.symbols[v.dims[0].symbol].name != "batch")
+        !tfc::support::isBatchSymbolName(plan_.symbols[v.dims[0].symbol].name))
       fail(TFC_INVALID_ARGUMENT,
            "input '%s' must have one row per prompt (dim 0 = %lld prompts, a batch dim)",
            name.c_str(), (long long)numPrompts);

@@ -13,6 +13,7 @@
 #include "Plan.h"
 
 #include "Error.h"
+#include "tfc/support/SymbolNames.h"
 #include "InputRules.h"
 #include "cpu/Kernel.h"
 #include "tfc/schema/PlanFile.h"
@@ -297,11 +298,10 @@ private:
   /// their users in decodeFunction.
   void decodeGeneration() {
     Plan &p = *plan_;
-    // The session allocates every slot for the bound of the symbol "batch" (1 without one).
+    // The session allocates every slot for the bound of the batch symbol (1 without one).
     int64_t maxRows = 1;
-    for (const SymbolDesc &s : p.symbols)
-      if (s.name == "batch")
-        maxRows = std::max<int64_t>(s.max, 1);
+    if (int b = tfc::support::batchSymbolIndex(p.symbols); b >= 0)
+      maxRows = std::max<int64_t>(p.symbols[size_t(b)].max, 1);
     if (const auto *slots = fbPlan_->caches()) {
       for (flatbuffers::uoffset_t i = 0; i < slots->size(); ++i) {
         const fb::CacheSlot *c = slots->Get(i);

@@ -15,6 +15,7 @@
 #include "Session.h"
 
 #include "Error.h"
+#include "tfc/support/SymbolNames.h"
 #include "InputRules.h"
 #include "cpu/Dnnl.h"
 
@@ -73,9 +74,7 @@ Session::Session(std::shared_ptr<const Plan> plan, int numThreads)
     st.symbols.resize(plan_->symbols.size());
     st.symbolSource.resize(plan_->symbols.size());
   }
-  for (size_t i = 0; i < plan_->symbols.size(); ++i)
-    if (plan_->symbols[i].name == "batch")
-      batchSymbol_ = int32_t(i);
+  batchSymbol_ = tfc::support::batchSymbolIndex(plan_->symbols);
 }
 
 // ---- the KV cache ---------------------------------------------------------------------------

@@ -91,7 +91,7 @@ private:
   void invalidateCache();
 
   std::shared_ptr<const Plan> plan_;
-  int32_t batchSymbol_ = -1; // the symbol named "batch" (the cache's rows), -1 if none
+  int32_t batchSymbol_ = -1; // the batch symbol (the cache's rows; support/SymbolNames.h), -1 if none
   CacheData cache_;
   int threads_;
   bool profiling_ = false;

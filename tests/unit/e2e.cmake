@@ -17,6 +17,11 @@ if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
   # Generation (KV cache): decode_step/prefill vs forward, greedy vs the PyTorch loops of
   # tests/generation/, sampling/beam properties, errors.
   tfc_add_e2e_test(generation_test)
+  # (it also rewrites an ONNX export's dim names: the ONNX protobuf classes)
+  tfc_find_dependency(Protobuf DEBIAN libprotobuf-dev protobuf-compiler)
+  tfc_find_dependency(ONNX DEBIAN libonnx-dev ARGS CONFIG)
+  target_link_libraries(generation_test PRIVATE onnx_proto protobuf::libprotobuf)
+  target_compile_definitions(generation_test PRIVATE ONNX_NAMESPACE=onnx ONNX_ML=1)
   # all-MiniLM-L6-v2 (the real checkpoint tools/get_minilm.sh installs) against
   # sentence-transformers' token ids and embeddings (tests/hf/minilm/).
   tfc_add_e2e_test(minilm_test)

@@ -7,6 +7,7 @@
 #include "tfc/lower/cpu/LowerToPlan.h"
 
 #include "tfc/lower/cpu/SymbolicShapes.h"
+#include "tfc/support/SymbolNames.h"
 
 #include "tfc/IR/SymbolNames.h"
 #include "tfc/IR/TfcDialect.h"
@@ -537,12 +538,11 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
     if (Status s = lowering.lowerBody(f); !s.ok())
       return {"function '" + name + "': " + s.error};
   }
-  // The session holds each slot for the bound of the symbol "batch" (1 without one) and
-  // the runtime refuses a slot above 2^48 bytes.
+  // The session holds each slot for the bound of the batch symbol (1 without one; the same
+  // rule as the runtime's, support/SymbolNames.h) and refuses a slot above 2^48 bytes.
   int64_t maxRows = 1;
-  for (const planner::Symbol &sym : plan.symbols)
-    if (sym.name == "batch")
-      maxRows = std::max<int64_t>(sym.max, 1);
+  if (int b = ::tfc::support::batchSymbolIndex(plan.symbols); b >= 0)
+    maxRows = std::max<int64_t>(plan.symbols[size_t(b)].max, 1);
   int64_t maxSeq = 0;  // the largest sequence bound
   for (const planner::Symbol &sym : plan.symbols)
     if (!mlir::tfc::isBatchSymbol(sym.name))

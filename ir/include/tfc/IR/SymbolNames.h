@@ -4,7 +4,8 @@
 // they are given (ONNX dim params: "batch", "batch_size", "N", "sequence_length",
 // "src_len", ...), so the frontends and the lowering classify a name the same way here: a
 // batch dim is bounded by --max-batch, every other symbolic dim by --max-seq (a transformer's
-// dims are a batch or a length).
+// dims are a batch or a length). The rule itself is tfc/support/SymbolNames.h, which the runtime
+// shares (the KV cache's rows).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_IR_SYMBOLNAMES_H
