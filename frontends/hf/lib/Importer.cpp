@@ -80,7 +80,6 @@ Status readShards(const std::string &dir, SafeTensors &out) {
       if (!shard.tensors.count(name))
         return fail(indexPath, "weight_map puts tensor '" + name + "' in " + file +
                                    ", which does not hold it");
-    std::string shardPath = shard.path;
     if (Status s = mergeShard(std::move(shard), indexPath, out); !s.ok())
       return s;
   }
