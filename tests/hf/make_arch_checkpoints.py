@@ -186,6 +186,9 @@ def decoder_case(name, seed):
             "generation_mode": "kv-cache", "tokenizer": tok is not None,
             "weights_dtype": "bfloat16" if name == "llama_bf16" else "float32",
             "sharded": name == "llama_sharded", "kv_heads": cfg.num_key_value_heads,
+            "architecture": dict(attention=LAYERS, self_attention=LAYERS, cross_attention=0,
+                                 layer_norm=LAYERS + 1 if name == "phi" else 0,
+                                 rms_norm=0 if name == "phi" else 2 * LAYERS + 1),
             "cases": cases}
 
 
@@ -256,6 +259,8 @@ def encoder_case(name, seed, tok_dir):
           f" KiB, files {sorted(os.listdir(d))}", flush=True)
     return {"name": name, "dir": f"checkpoints/{name}", "kind": "encoder",
             "model_type": cfg.model_type, "tokenizer": tok is not None, "lengths": lengths,
+            "architecture": dict(attention=LAYERS, self_attention=LAYERS, cross_attention=0,
+                                 layer_norm=2 * LAYERS + 1, rms_norm=0),
             "inputs": {k: files[k] for k in feeds},
             "outputs": {"last_hidden_state": files["last_hidden_state"]}}
 
