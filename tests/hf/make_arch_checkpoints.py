@@ -1,206 +1,290 @@
 #!/usr/bin/env python3
-"""Makes the tiny checkpoints of the model.fbs 2.0 architectures and their references.
+"""Makes the architecture checkpoints of tests/hf/checkpoints/<name>/ and tests/hf/arch_refs/.
 
-Run with a Python that has torch, transformers (4.40) and tokenizers, e.g.
-    /work/main/.venv/bin/python tests/hf/make_arch_checkpoints.py
-It writes tests/hf/arch/<name>/ (save_pretrained, safetensors) and tests/hf/arch/refs/
-(*.npy + manifest.json), read by tests/unit/hf_import_test.cpp (HfArch.*). CI only reads the
-committed files (no torch needed). Random-init weights, fixed seeds; hidden 64, 4 heads,
-2 layers, vocab 256:
+    .venv/bin/python tests/hf/make_arch_checkpoints.py          # torch, transformers 4.40
 
-  * decoders llama (BF16, 2 KV heads), mistral (BF16 in 3 shards: model.safetensors.index.json,
-    2 KV heads, sliding_window 8), qwen2 (F16, 2 KV heads, q/k/v biases), phi (BF16,
-    partial_rotary_factor 0.5, parallel blocks), gemma (BF16, 1 KV head, head_dim 16, tied):
-    logits of a [2, 12] batch, and transformers' greedy generate (32 new tokens, no EOS) from
-    two prompts. llama has a Unigram tokenizer.json (which the runtime does not implement: the
-    import must leave it out and say so); the others have no tokenizer files.
-  * encoders roberta (F32, byte-level BPE tokenizer with <s> </s>), xlm-roberta (F16),
-    albert (F32, embedding_size 32, layers sharing one group), electra (BF16, embedding_size
-    32, BERT WordPiece tokenizer): last_hidden_state of a [2, 11] batch whose second row is
-    right-padded; roberta also the ids its tokenizer gives for a text.
+Tiny random-init `transformers` models (hidden 64, 4 heads, 2 layers, FFN 128; fixed seeds,
+independent noise on every parameter so that no norm weight is exactly 1 or 0 and no bias 0)
+written with save_pretrained (safetensors) for issue 11's checkpoint acceptance:
 
-References come from the model loaded back from the written checkpoint in float32 (the BF16 /
-F16 values widened, as tfc import widens them) with attn_implementation="eager".
+  * decoders llama, mistral, qwen2, phi, gemma, plus llama_bf16 (weights stored as BF16) and
+    llama_sharded (max_shard_size 100KB: model-0000k-of-0000n.safetensors + index.json):
+    2 fixed prompts and the 32 greedy tokens of model.generate(do_sample=False,
+    max_new_tokens=32, no EOS), token-exact targets. The smallest top-1/top-2 logit gap on
+    each greedy path is recorded (`min_logit_margin`): a tie-break can not decide a token.
+    llama_bf16's reference is the float32 model holding the BF16-rounded weights (what an
+    importer that widens BF16 to f32 computes).
+  * encoders roberta, xlm-roberta, albert, electra: last_hidden_state for a batch of 2 with
+    the second row right-padded.
+
+Tokenizers: where the architecture's own tokenizer is one the importer reads (docs/
+HF_IMPORT.md: WordPiece, byte-level BPE) the checkpoint has a tiny one of that kind: qwen2,
+phi and roberta a byte-level BPE (Qwen2TokenizerFast, CodeGenTokenizerFast and
+RobertaTokenizerFast are byte-level BPEs), electra a WordPiece. llama, mistral, gemma,
+albert and xlm-roberta use SentencePiece tokenizers (Metaspace BPE / Unigram), which the
+importer does not read: those checkpoints have no tokenizer files (ids only), as
+the importer allows. The references are token ids, so no test depends on a tokenizer.
+
+CI needs neither torch nor transformers: it reads the committed files.
 """
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 import torch
 import transformers
-from tokenizers import ByteLevelBPETokenizer, Tokenizer, models, pre_tokenizers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "arch")
-REFS = os.path.join(OUT, "refs")
-VOCAB = 256
-ROBERTA_VOCAB = 300  # its byte-level BPE: 256 bytes, 5 special tokens, merges
+sys.path.insert(0, HERE)
+import make_checkpoints  # noqa: E402  (TEXT, write_vocab for the tiny tokenizers)
 
-TEXT = """In the beginning was the word, and the word was with the model.
-The quick brown fox jumps over the lazy dog. A tiny transformer reads tokens,
-attends to its past, and writes the next token. Hello world! Graph compilers fuse
-layer norms, attention and matrix products into a plan that runs on the CPU.
-"""
+CKPT = os.path.join(HERE, "checkpoints")
+REFS = os.path.join(HERE, "arch_refs")
 
-WORDS = ("the a an of to in is was and or model token word graph plan run fast slow "
-         "hello world tiny test encoder decoder attention layer norm quick brown fox").split()
+HIDDEN, HEADS, LAYERS, FFN, VOCAB, MAX_POS = 64, 4, 2, 128, 256, 128
+NEW_TOKENS = 32
+
+DECODERS = ["llama", "mistral", "qwen2", "phi", "gemma", "llama_bf16", "llama_sharded"]
+ENCODERS = ["roberta", "xlm-roberta", "albert", "electra"]
 
 
-def save(name, arrays):
+def perturb(model, seed):
+    """As tests/onnx/make_corpus.py: independent noise on every trainable parameter."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _, p in sorted(model.named_parameters()):
+            if p.requires_grad:
+                p.add_(torch.randn(p.shape, generator=g) * 0.05)
+
+
+def save(prefix, arrays):
     out = {}
     for key, arr in arrays.items():
-        fname = f"{name}.{key}.npy"
+        fname = f"{prefix}.{key}.npy"
         np.save(os.path.join(REFS, fname), arr)
         out[key] = fname
     return out
 
 
-def reload(cls, d):
-    return cls.from_pretrained(d, torch_dtype=torch.float32, attn_implementation="eager").eval()
-
-
-def decoder(name, cls, cfg, dtype, shard=None, tokenizer=None):
-    torch.manual_seed(0)
-    model = cls(cfg).eval()
-    d = os.path.join(OUT, name)
-    kwargs = {"safe_serialization": True}
-    if shard:
-        kwargs["max_shard_size"] = shard
-    model.to(dtype).save_pretrained(d, **kwargs)
-    if tokenizer:
-        tokenizer(d)
-    model = reload(cls, d)
-    rng = np.random.default_rng(1)
-    ids = torch.tensor(rng.integers(3, VOCAB, size=(2, 12)), dtype=torch.int64)
-    with torch.no_grad():
-        logits = model(ids).logits.numpy().astype(np.float32)
-    files = save(name, {"input_ids": ids.numpy(), "logits": logits})
-    cases = []
-    for i, n in enumerate((5, 9)):
-        prompt = torch.tensor(rng.integers(3, VOCAB, size=(1, n)), dtype=torch.int64)
-        gen = transformers.GenerationConfig(max_new_tokens=32, do_sample=False, num_beams=1,
-                                            eos_token_id=None, bos_token_id=None,
-                                            pad_token_id=0)
-        with torch.no_grad():
-            out = model.generate(prompt, attention_mask=torch.ones_like(prompt),
-                                 generation_config=gen)
-        assert out.shape[1] == n + 32, out.shape
-        cf = save(f"{name}.case{i}", {"prompt": prompt.numpy(), "tokens": out.numpy()})
-        cases.append({"prompt": cf["prompt"], "tokens": cf["tokens"]})
-    return {"name": name, "dir": name, "kind": "decoder", "dtype": str(dtype).split(".")[-1],
-            "inputs": {"input_ids": files["input_ids"]}, "outputs": {"logits": files["logits"]},
-            "max_new_tokens": 32, "cases": cases}
-
-
-def encoder(name, cls, cfg, dtype, pad_id, bos, eos, types, tokenizer=None):
-    vocab = cfg.vocab_size
-    torch.manual_seed(0)
-    model = cls(cfg).eval()
-    d = os.path.join(OUT, name)
-    model.to(dtype).save_pretrained(d, safe_serialization=True)
-    extra = tokenizer(d) if tokenizer else {}
-    model = reload(cls, d)
-    rng = np.random.default_rng(2)
-    ids = rng.integers(5, vocab, size=(2, 11))
-    ids[:, 0] = bos
-    ids[0, -1] = eos
-    ids[1, 6] = eos
-    ids[1, 7:] = pad_id
-    mask = (np.arange(11)[None, :] < np.array([[11], [7]])).astype(np.int64)
-    feeds = {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask)}
-    if types:
-        feeds["token_type_ids"] = torch.zeros_like(feeds["input_ids"])
-    with torch.no_grad():
-        out = model(**feeds).last_hidden_state.numpy().astype(np.float32)
-    inputs = {k: v.numpy().astype(np.int64) for k, v in feeds.items()}
-    files = save(name, {**inputs, "last_hidden_state": out})
-    entry = {"name": name, "dir": name, "kind": "encoder", "dtype": str(dtype).split(".")[-1],
-             "inputs": {k: files[k] for k in inputs},
-             "outputs": {"last_hidden_state": files["last_hidden_state"]}}
-    entry.update(extra)
-    return entry
-
-
-def unigram_tokenizer(d):
-    """A Unigram tokenizer.json (SentencePiece-like): not one the runtime implements."""
-    pieces = [("<unk>", 0.0), ("<s>", 0.0), ("</s>", 0.0)] + [(w, -1.0 - i / 10)
-                                                             for i, w in enumerate(WORDS)]
-    tok = Tokenizer(models.Unigram(pieces, unk_id=0))
-    tok.pre_tokenizer = pre_tokenizers.Metaspace()
-    transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>",
-                                         bos_token="<s>", eos_token="</s>").save_pretrained(d)
-
-
-def roberta_tokenizer(d):
+def bpe_tokenizer(d, cls_name):
+    """A byte-level BPE (vocab.json, merges.txt, tokenizer.json) trained on make_checkpoints'
+    TEXT, saved through transformers' tokenizer class `cls_name`."""
+    from tokenizers import ByteLevelBPETokenizer
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator([TEXT] * 4, vocab_size=ROBERTA_VOCAB, min_frequency=1,
-                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    tmp = os.path.join(d, "_bpe")
-    os.makedirs(tmp)
-    bpe.save_model(tmp)
-    tok = transformers.RobertaTokenizerFast(os.path.join(tmp, "vocab.json"),
-                                            os.path.join(tmp, "merges.txt"))
-    shutil.rmtree(tmp)
+    bpe.train_from_iterator([make_checkpoints.TEXT] * 4, vocab_size=300, min_frequency=1,
+                            special_tokens=["<|endoftext|>"])
+    bpe.save_model(d)
+    tok = getattr(transformers, cls_name)(os.path.join(d, "vocab.json"),
+                                          os.path.join(d, "merges.txt"),
+                                          unk_token="<|endoftext|>", bos_token="<|endoftext|>",
+                                          eos_token="<|endoftext|>")
     tok.save_pretrained(d)
-    text = "Hello world! The quick brown fox reads tokens."
-    ids = np.array([tok(text)["input_ids"]], dtype=np.int64)
-    f = save("roberta.text", {"ids": ids})
-    return {"text": text, "text_ids": f["ids"]}
+    return tok
 
 
-def electra_tokenizer(d):
-    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    chars = [chr(c) for c in range(ord("a"), ord("z") + 1)] + list("0123456789.,!?")
-    vocab = list(dict.fromkeys(special + WORDS + chars))
-    path = os.path.join(d, "vocab.txt")
-    with open(path, "w") as f:
-        f.write("\n".join(vocab) + "\n")
-    transformers.BertTokenizerFast(path, do_lower_case=True).save_pretrained(d)
-    return {}
+LLAMA_LIKE = dict(vocab_size=VOCAB, hidden_size=HIDDEN, intermediate_size=FFN,
+                  num_hidden_layers=LAYERS, num_attention_heads=HEADS,
+                  max_position_embeddings=MAX_POS, initializer_range=0.2, bos_token_id=1,
+                  eos_token_id=2)
+
+
+def decoder_config(name, vocab):
+    T = transformers
+    if name in ("llama", "llama_bf16", "llama_sharded"):
+        return T.LlamaConfig(**dict(LLAMA_LIKE, vocab_size=vocab, num_key_value_heads=2)), \
+            T.LlamaForCausalLM
+    if name == "mistral":
+        return T.MistralConfig(**dict(LLAMA_LIKE, vocab_size=vocab, num_key_value_heads=2,
+                                      sliding_window=8)), T.MistralForCausalLM
+    if name == "qwen2":
+        return T.Qwen2Config(**dict(LLAMA_LIKE, vocab_size=vocab, num_key_value_heads=2,
+                                    tie_word_embeddings=True)), T.Qwen2ForCausalLM
+    if name == "phi":
+        return T.PhiConfig(vocab_size=vocab, hidden_size=HIDDEN, intermediate_size=FFN,
+                           num_hidden_layers=LAYERS, num_attention_heads=HEADS,
+                           max_position_embeddings=MAX_POS, partial_rotary_factor=0.5,
+                           hidden_act="gelu_new", initializer_range=0.2, resid_pdrop=0.0,
+                           embd_pdrop=0.0, bos_token_id=vocab - 1,
+                           eos_token_id=vocab - 1), T.PhiForCausalLM
+    if name == "gemma":
+        return T.GemmaConfig(**dict(LLAMA_LIKE, vocab_size=vocab, num_key_value_heads=1,
+                                    head_dim=HIDDEN // HEADS, hidden_act="gelu_pytorch_tanh",
+                                    hidden_activation="gelu_pytorch_tanh", pad_token_id=0)), \
+            T.GemmaForCausalLM
+    raise KeyError(name)
+
+
+def greedy(model, ids):
+    gen = transformers.GenerationConfig(max_new_tokens=NEW_TOKENS, do_sample=False, num_beams=1,
+                                        eos_token_id=None, bos_token_id=None, pad_token_id=0)
+    with torch.no_grad():
+        out = model.generate(ids, attention_mask=torch.ones_like(ids), generation_config=gen,
+                             output_scores=True, return_dict_in_generate=True)
+    seq = out.sequences
+    assert seq.shape[1] == ids.shape[1] + NEW_TOKENS, seq.shape
+    # generate's KV-cache path agrees with a plain greedy loop that recomputes the whole
+    # sequence every step. (Not generate(use_cache=False): in transformers 4.40 that differs
+    # from both for llama and gemma, its cache_position handling without a cache.)
+    x = ids
+    with torch.no_grad():
+        for _ in range(NEW_TOKENS):
+            logits = model(x, use_cache=False).logits[:, -1]
+            x = torch.cat([x, logits.argmax(-1, keepdim=True)], 1)
+    assert torch.equal(x, seq), "generate and a full-recompute greedy loop differ"
+    margin = min(float(torch.topk(s[0], 2).values[0] - torch.topk(s[0], 2).values[1])
+                 for s in out.scores)
+    return seq, margin
+
+
+def decoder_case(name, seed):
+    d = os.path.join(CKPT, name)
+    os.makedirs(d)
+    tok = None
+    vocab = VOCAB
+    if name in ("qwen2", "phi"):
+        tok = bpe_tokenizer(d, "Qwen2TokenizerFast" if name == "qwen2" else "CodeGenTokenizerFast")
+        vocab = 320  # >= the tokenizer's 300 ids (embedding rows may outnumber tokens)
+    cfg, cls = decoder_config(name, vocab)
+    cfg._attn_implementation = "eager"
+    torch.manual_seed(seed)
+    model = cls(cfg).eval()
+    perturb(model, seed + 1)
+    kw = {}
+    if name == "llama_bf16":
+        model = model.to(torch.bfloat16)
+    if name == "llama_sharded":
+        kw["max_shard_size"] = "100KB"
+    model.save_pretrained(d, safe_serialization=True, **kw)
+    if name == "llama_bf16":
+        model = model.float()  # the BF16-rounded weights, computed in f32
+    model.generation_config.eos_token_id = None
+    model.generation_config.bos_token_id = None
+    rng = np.random.default_rng(seed)
+    texts = ["The quick brown fox", "Hello world! A tiny transformer reads"]
+    cases, margins = [], []
+    for i in range(2):
+        if tok is not None:
+            ids = tok(texts[i], return_tensors="pt")["input_ids"]
+        else:
+            ids = torch.from_numpy(rng.integers(3, vocab, size=(1, 5 + 3 * i), dtype=np.int64))
+        seq, margin = greedy(model, ids)
+        margins.append(margin)
+        files = save(f"{name}.case{i}", {"prompt": ids.numpy().astype(np.int64),
+                                         "tokens": seq.numpy().astype(np.int64)})
+        c = {"prompt": files["prompt"], "tokens": files["tokens"],
+             "min_logit_margin": float("%.4g" % margin)}
+        if tok is not None:
+            c["text"] = texts[i]
+        cases.append(c)
+    files = sorted(os.listdir(d))
+    print(f"{name}: {sum(os.path.getsize(os.path.join(d, f)) for f in files) / 1024:.0f} KiB, "
+          f"min logit margin {min(margins):.3g}, files {files}", flush=True)
+    return {"name": name, "dir": f"checkpoints/{name}", "kind": "generate",
+            "model_type": cfg.model_type, "max_new_tokens": NEW_TOKENS,
+            "generation_mode": "kv-cache", "tokenizer": tok is not None,
+            "weights_dtype": "bfloat16" if name == "llama_bf16" else "float32",
+            "sharded": name == "llama_sharded", "kv_heads": cfg.num_key_value_heads,
+            "architecture": dict(attention=LAYERS, self_attention=LAYERS, cross_attention=0,
+                                 layer_norm=LAYERS + 1 if name == "phi" else 0,
+                                 rms_norm=0 if name == "phi" else 2 * LAYERS + 1),
+            "cases": cases}
+
+
+def encoder_case(name, seed, tok_dir):
+    T = transformers
+    common = dict(hidden_size=HIDDEN, num_hidden_layers=LAYERS, num_attention_heads=HEADS,
+                  intermediate_size=FFN, hidden_dropout_prob=0.0,
+                  attention_probs_dropout_prob=0.0)
+    d = os.path.join(CKPT, name)
+    os.makedirs(d)
+    tok, pad, token_types = None, 0, False
+    if name in ("roberta", "xlm-roberta"):
+        pad = 1
+        cls = T.RobertaModel if name == "roberta" else T.XLMRobertaModel
+        cfg_cls = T.RobertaConfig if name == "roberta" else T.XLMRobertaConfig
+        vocab = VOCAB
+        if name == "roberta":
+            from tokenizers import ByteLevelBPETokenizer
+            bpe = ByteLevelBPETokenizer()
+            bpe.train_from_iterator([make_checkpoints.TEXT] * 4, vocab_size=300,
+                                    min_frequency=1,
+                                    special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+            bpe.save_model(d)
+            tok = T.RobertaTokenizerFast(os.path.join(d, "vocab.json"),
+                                         os.path.join(d, "merges.txt"))
+            vocab = 320
+        cfg = cfg_cls(vocab_size=vocab, max_position_embeddings=MAX_POS + 2, type_vocab_size=1,
+                      pad_token_id=1, bos_token_id=0, eos_token_id=2, **common)
+        model_kw = dict(add_pooling_layer=False)
+    elif name == "albert":
+        token_types = True
+        cls = T.AlbertModel
+        cfg = T.AlbertConfig(vocab_size=VOCAB, embedding_size=32, max_position_embeddings=MAX_POS,
+                             type_vocab_size=2, pad_token_id=0, classifier_dropout_prob=0.0,
+                             **common)
+        model_kw = dict(add_pooling_layer=False)
+    elif name == "electra":
+        token_types = True
+        cls = T.ElectraModel
+        tok = T.ElectraTokenizerFast(os.path.join(tok_dir, "vocab.txt"), do_lower_case=True)
+        cfg = T.ElectraConfig(vocab_size=VOCAB, embedding_size=32, max_position_embeddings=MAX_POS,
+                              type_vocab_size=2, pad_token_id=0, **common)
+        model_kw = {}
+    else:
+        raise KeyError(name)
+    cfg._attn_implementation = "eager"
+    torch.manual_seed(seed)
+    model = cls(cfg, **model_kw).eval()
+    perturb(model, seed + 1)
+    model.save_pretrained(d, safe_serialization=True)
+    if tok is not None:
+        tok.save_pretrained(d)
+    rng = np.random.default_rng(seed)
+    lengths = [11, 6]
+    mask = np.zeros((2, 11), dtype=np.int64)
+    for b, n in enumerate(lengths):
+        mask[b, :n] = 1
+    ids = np.where(mask == 1, rng.integers(3, cfg.vocab_size, size=(2, 11)), pad).astype(np.int64)
+    feeds = {"input_ids": ids, "attention_mask": mask}
+    if token_types:
+        tt = np.zeros((2, 11), dtype=np.int64)
+        tt[:, 5:] = 1
+        feeds["token_type_ids"] = tt * mask
+    with torch.no_grad():
+        out = model(**{k: torch.from_numpy(v) for k, v in feeds.items()}).last_hidden_state
+    files = save(name, {**feeds, "last_hidden_state": out.numpy().astype(np.float32)})
+    print(f"{name}: {sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)) / 1024:.0f}"
+          f" KiB, files {sorted(os.listdir(d))}", flush=True)
+    return {"name": name, "dir": f"checkpoints/{name}", "kind": "encoder",
+            "model_type": cfg.model_type, "tokenizer": tok is not None, "lengths": lengths,
+            "architecture": dict(attention=LAYERS, self_attention=LAYERS, cross_attention=0,
+                                 layer_norm=2 * LAYERS + 1, rms_norm=0),
+            "inputs": {k: files[k] for k in feeds},
+            "outputs": {"last_hidden_state": files["last_hidden_state"]}}
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
+    for n in DECODERS + ENCODERS:
+        shutil.rmtree(os.path.join(CKPT, n), ignore_errors=True)
+    shutil.rmtree(REFS, ignore_errors=True)
     os.makedirs(REFS)
-    manifest = {"transformers": transformers.__version__, "torch": torch.__version__,
-                "models": []}
-    common = dict(vocab_size=VOCAB, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                  num_attention_heads=4, max_position_embeddings=128, initializer_range=0.1)
-    bf16, f16, f32 = torch.bfloat16, torch.float16, torch.float32
-    T = transformers
-    m = manifest["models"]
-    m.append(decoder("llama", T.LlamaForCausalLM,
-                     T.LlamaConfig(num_key_value_heads=2, rope_theta=10000.0, **common), bf16,
-                     tokenizer=unigram_tokenizer))
-    m.append(decoder("mistral", T.MistralForCausalLM,
-                     T.MistralConfig(num_key_value_heads=2, sliding_window=8, rope_theta=1e6,
-                                     **common), bf16, shard="100KB"))
-    m.append(decoder("qwen2", T.Qwen2ForCausalLM,
-                     T.Qwen2Config(num_key_value_heads=2, tie_word_embeddings=False, **common),
-                     f16))
-    m.append(decoder("phi", T.PhiForCausalLM,
-                     T.PhiConfig(partial_rotary_factor=0.5, **common), bf16))
-    m.append(decoder("gemma", T.GemmaForCausalLM,
-                     T.GemmaConfig(num_key_value_heads=1, head_dim=16,
-                                   hidden_activation="gelu_pytorch_tanh",
-                                   **dict(common, initializer_range=0.5)), bf16))
-
-    enc = dict(common, max_position_embeddings=66)
-    m.append(encoder("roberta", T.RobertaModel,
-                     T.RobertaConfig(type_vocab_size=1, pad_token_id=1, bos_token_id=0,
-                                     eos_token_id=2, **dict(enc, vocab_size=ROBERTA_VOCAB)),
-                     f32, 1, 0, 2, False,
-                     tokenizer=roberta_tokenizer))
-    m.append(encoder("xlm-roberta", T.XLMRobertaModel,
-                     T.XLMRobertaConfig(type_vocab_size=1, pad_token_id=1, bos_token_id=0,
-                                        eos_token_id=2, **enc), f16, 1, 0, 2, False))
-    m.append(encoder("albert", T.AlbertModel,
-                     T.AlbertConfig(embedding_size=32, num_hidden_groups=1, pad_token_id=0,
-                                    bos_token_id=2, eos_token_id=3, **enc), f32, 0, 2, 3, True))
-    m.append(encoder("electra", T.ElectraModel,
-                     T.ElectraConfig(embedding_size=32, **enc), bf16, 0, 2, 3, True,
-                     tokenizer=electra_tokenizer))
+    torch.set_num_threads(1)
+    tmp = os.path.join(REFS, "_vocab")
+    os.makedirs(tmp)
+    make_checkpoints.write_vocab(os.path.join(tmp, "vocab.txt"))
+    models = []
+    for i, n in enumerate(DECODERS):
+        models.append(decoder_case(n, 100 + 10 * i))
+    for i, n in enumerate(ENCODERS):
+        models.append(encoder_case(n, 200 + 10 * i, tmp))
+    shutil.rmtree(tmp)
+    manifest = {"generator": "tests/hf/make_arch_checkpoints.py",
+                "transformers": transformers.__version__, "torch": torch.__version__,
+                "tolerance": "encoders: max|out - ref| <= 1e-4 * max(1, max|ref|); "
+                             "decoders: every token equal",
+                "models": models}
     with open(os.path.join(REFS, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

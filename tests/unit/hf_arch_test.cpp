@@ -1,6 +1,6 @@
 //===- hf_arch_test.cpp - the model.fbs 2.0 architectures from checkpoints --------===//
 //
-// tests/hf/arch/ (tests/hf/make_arch_checkpoints.py: tiny random-init transformers 4.40
+// tests/hf/arch/ (tests/hf/make_arch_fixtures.py: tiny random-init transformers 4.40
 // checkpoints, BF16 / F16 / F32, one sharded) imported by frontends/hf, compiled through the
 // driver's directory path and run through the runtime C API:
 // * decoders llama, mistral (sliding window, shards), qwen2, phi (partial rotary, parallel
