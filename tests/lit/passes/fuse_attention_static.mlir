@@ -4,7 +4,8 @@
 // their sizes rather than by 0 (reshapeKeepsLeadingDims): D = 64, H = 4,
 // dh = 16. A reshape depends only on its input and result shapes, so these
 // are the same attention as fuse_attention.mlir's [0, 0, 4, 16] blocks; a
-// reshape that moves the leading dims is not.
+// reshape that moves the leading dims is not. Static exports also fold the
+// causal table's [T, T] slice into a constant (isCausalMaskSlice).
 
 // A static export (torch.onnx.export without dynamic axes) writes the kept
 // dims as their sizes: [1, 16, 4, 16] and [1, 16, 64] where a dynamic export
@@ -150,4 +151,110 @@ func.func @split_regroups_batch(%q: tensor<2x16x64xf32>, %k: tensor<2x16x64xf32>
   %ot = tfc.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<4x4x8x16xf32>) -> tensor<4x8x4x16xf32>
   %om = tfc.reshape %ot {shape = array<i64: 0, 0, 64>} : (tensor<4x8x4x16xf32>) -> tensor<4x8x64xf32>
   return %om : tensor<4x8x64xf32>
+}
+
+// -----
+
+// A static GPT-2 export: torch's constant folding turned the causal slice
+// bias[:, :, :T, :T] into a [1, 1, T, T] constant; with the padding bias
+// added after it this is causal_padding, as the dynamic export's slice is.
+// CHECK-LABEL: func.func @static_causal_where_table
+// CHECK: tfc.attention %arg0, %arg1, %arg2, %arg3 {mask_kind = #tfc<mask causal_padding>, num_heads = 4 : i64, scale = 2.500000e-01 : f32}
+// CHECK-NOT: tfc.where
+func.func @static_causal_where_table(%q: tensor<1x4x64xf32>, %k: tensor<1x4x64xf32>, %v: tensor<1x4x64xf32>, %bias: tensor<1x1x1x4xf32>) -> tensor<1x4x64xf32> {
+  %tri = tfc.constant dense<[[[[true, false, false, false], [true, true, false, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>
+  %neg = tfc.constant dense<-1.0e+09> : tensor<f32>
+  %qh = tfc.reshape %q {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %kh = tfc.reshape %k {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %vh = tfc.reshape %v {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %kt = tfc.transpose %kh {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x16x4xf32>
+  %vt = tfc.transpose %vh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %s = tfc.matmul %qt, %kt : (tensor<1x4x4x16xf32>, tensor<1x4x16x4xf32>) -> tensor<1x4x4x4xf32>
+  %c = tfc.constant dense<0.25> : tensor<f32>
+  %ss = tfc.mul %s, %c : (tensor<1x4x4x4xf32>, tensor<f32>) -> tensor<1x4x4x4xf32>
+  %sw = tfc.where %tri, %ss, %neg : (tensor<1x1x4x4xi1>, tensor<1x4x4x4xf32>, tensor<f32>) -> tensor<1x4x4x4xf32>
+  %sm = tfc.add %sw, %bias : (tensor<1x4x4x4xf32>, tensor<1x1x1x4xf32>) -> tensor<1x4x4x4xf32>
+  %p = tfc.softmax %sm {axis = -1 : i64} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %o = tfc.matmul %p, %vt : (tensor<1x4x4x4xf32>, tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %ot = tfc.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %om = tfc.reshape %ot {shape = array<i64: 1, 4, 64>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x64xf32>
+  return %om : tensor<1x4x64xf32>
+}
+
+// -----
+
+// The additive form folded to a [T, T] constant: causal, no mask operand.
+// CHECK-LABEL: func.func @static_causal_additive_table
+// CHECK: tfc.attention %arg0, %arg1, %arg2 {mask_kind = #tfc<mask causal>, num_heads = 4 : i64, scale = 2.500000e-01 : f32}
+func.func @static_causal_additive_table(%q: tensor<1x4x64xf32>, %k: tensor<1x4x64xf32>, %v: tensor<1x4x64xf32>) -> tensor<1x4x64xf32> {
+  %tri = tfc.constant dense<[[0.0, -1.0e+09, -1.0e+09, -1.0e+09], [0.0, 0.0, -1.0e+09, -1.0e+09], [0.0, 0.0, 0.0, -1.0e+09], [0.0, 0.0, 0.0, 0.0]]> : tensor<4x4xf32>
+  %qh = tfc.reshape %q {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %kh = tfc.reshape %k {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %vh = tfc.reshape %v {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %kt = tfc.transpose %kh {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x16x4xf32>
+  %vt = tfc.transpose %vh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %s = tfc.matmul %qt, %kt : (tensor<1x4x4x16xf32>, tensor<1x4x16x4xf32>) -> tensor<1x4x4x4xf32>
+  %c = tfc.constant dense<0.25> : tensor<f32>
+  %ss = tfc.mul %s, %c : (tensor<1x4x4x4xf32>, tensor<f32>) -> tensor<1x4x4x4xf32>
+  %sm = tfc.add %ss, %tri : (tensor<1x4x4x4xf32>, tensor<4x4xf32>) -> tensor<1x4x4x4xf32>
+  %p = tfc.softmax %sm {axis = -1 : i64} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %o = tfc.matmul %p, %vt : (tensor<1x4x4x4xf32>, tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %ot = tfc.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %om = tfc.reshape %ot {shape = array<i64: 1, 4, 64>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x64xf32>
+  return %om : tensor<1x4x64xf32>
+}
+
+// -----
+
+// Negative: one key above the diagonal kept; the table is a general mask.
+// CHECK-LABEL: func.func @static_table_not_triangular
+// CHECK: %[[T:.*]] = tfc.constant {{.*}} : tensor<1x1x4x4xi1>
+// CHECK: tfc.attention %arg0, %arg1, %arg2, %[[T]] {mask_kind = #tfc<mask padding>
+func.func @static_table_not_triangular(%q: tensor<1x4x64xf32>, %k: tensor<1x4x64xf32>, %v: tensor<1x4x64xf32>) -> tensor<1x4x64xf32> {
+  %tri = tfc.constant dense<[[[[true, false, false, false], [true, true, true, false], [true, true, true, false], [true, true, true, true]]]]> : tensor<1x1x4x4xi1>
+  %neg = tfc.constant dense<-1.0e+09> : tensor<f32>
+  %qh = tfc.reshape %q {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %kh = tfc.reshape %k {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %vh = tfc.reshape %v {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %kt = tfc.transpose %kh {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x16x4xf32>
+  %vt = tfc.transpose %vh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %s = tfc.matmul %qt, %kt : (tensor<1x4x4x16xf32>, tensor<1x4x16x4xf32>) -> tensor<1x4x4x4xf32>
+  %c = tfc.constant dense<0.25> : tensor<f32>
+  %ss = tfc.mul %s, %c : (tensor<1x4x4x4xf32>, tensor<f32>) -> tensor<1x4x4x4xf32>
+  %sm = tfc.where %tri, %ss, %neg : (tensor<1x1x4x4xi1>, tensor<1x4x4x4xf32>, tensor<f32>) -> tensor<1x4x4x4xf32>
+  %p = tfc.softmax %sm {axis = -1 : i64} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %o = tfc.matmul %p, %vt : (tensor<1x4x4x4xf32>, tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %ot = tfc.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %om = tfc.reshape %ot {shape = array<i64: 1, 4, 64>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x64xf32>
+  return %om : tensor<1x4x64xf32>
+}
+
+// -----
+
+// Negative: a [1, 1] true table is triangular but broadcasts over every
+// key: it keeps them all, so it is not a causal mask.
+// CHECK-LABEL: func.func @one_by_one_table_is_not_causal
+// CHECK: %[[T:.*]] = tfc.constant dense<true> : tensor<1x1xi1>
+// CHECK: tfc.attention %arg0, %arg1, %arg2, %[[T]] {mask_kind = #tfc<mask padding>
+func.func @one_by_one_table_is_not_causal(%q: tensor<1x4x64xf32>, %k: tensor<1x4x64xf32>, %v: tensor<1x4x64xf32>) -> tensor<1x4x64xf32> {
+  %tri = tfc.constant dense<true> : tensor<1x1xi1>
+  %neg = tfc.constant dense<-1.0e+09> : tensor<f32>
+  %qh = tfc.reshape %q {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %kh = tfc.reshape %k {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %vh = tfc.reshape %v {shape = array<i64: 1, 4, 4, 16>} : (tensor<1x4x64xf32>) -> tensor<1x4x4x16xf32>
+  %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %kt = tfc.transpose %kh {perm = array<i64: 0, 2, 3, 1>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x16x4xf32>
+  %vt = tfc.transpose %vh {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %s = tfc.matmul %qt, %kt : (tensor<1x4x4x16xf32>, tensor<1x4x16x4xf32>) -> tensor<1x4x4x4xf32>
+  %c = tfc.constant dense<0.25> : tensor<f32>
+  %ss = tfc.mul %s, %c : (tensor<1x4x4x4xf32>, tensor<f32>) -> tensor<1x4x4x4xf32>
+  %sm = tfc.where %tri, %ss, %neg : (tensor<1x1xi1>, tensor<1x4x4x4xf32>, tensor<f32>) -> tensor<1x4x4x4xf32>
+  %p = tfc.softmax %sm {axis = -1 : i64} : (tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32>
+  %o = tfc.matmul %p, %vt : (tensor<1x4x4x4xf32>, tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %ot = tfc.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32>
+  %om = tfc.reshape %ot {shape = array<i64: 1, 4, 64>} : (tensor<1x4x4x16xf32>) -> tensor<1x4x64xf32>
+  return %om : tensor<1x4x64xf32>
 }
