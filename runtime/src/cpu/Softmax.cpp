@@ -69,9 +69,9 @@ std::string checkSoftmax(const FunctionDesc &fn, const KernelDesc &k) {
   std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
   if (!e.empty())
     return e;
-  int64_t axis = k.ints[0];
+  int64_t axis = options<tfc::plan::SoftmaxOptionsT>(k).axis;
   if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
-    return format("axis %lld is out of range for rank %d", (long long)k.ints[0],
+    return format("axis %lld is out of range for rank %d", (long long)options<tfc::plan::SoftmaxOptionsT>(k).axis,
                   fn.values[k.inputs[0]].rank);
   return expectOutDtype(fn, k, 0, {TFC_F32});
 }
@@ -79,7 +79,7 @@ std::string checkSoftmax(const FunctionDesc &fn, const KernelDesc &k) {
 void runSoftmax(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   ctx.expectOutputShape(0, x.shape);
-  int64_t axis = ctx.k->ints[0];
+  int64_t axis = options<tfc::plan::SoftmaxOptionsT>(*ctx.k).axis;
   normalizeAxis(axis, x.shape.rank);
   int64_t outer = 1, n = x.shape.d[axis], inner = 1;
   for (int i = 0; i < axis; ++i)
