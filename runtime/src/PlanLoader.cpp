@@ -5,9 +5,9 @@
 // version, offsets and sizes against the real file size), the FlatBuffers Verifier and the
 // "TFCP" identifier, every constant (dtype, shape, size, alignment, range, checksum), every
 // function (value indices, symbols, ports, constants, arena bounds) and every kernel (known kind,
-// operand counts, its kind's options table, option values, dtypes; cpu/KernelTable.cpp). A failed check throws Error with a
-// message naming the file, the function, the kernel or value, and the problem. Nothing here
-// trusts a byte of the file before it has been checked.
+// operand counts, its kind's options table, option values, dtypes; cpu/KernelTable.cpp). A
+// failed check throws Error with a message naming the file, the function, the kernel or value,
+// and the problem. Nothing here trusts a byte of the file before it has been checked.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Plan.h"

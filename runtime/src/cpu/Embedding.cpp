@@ -2,8 +2,8 @@
 //
 // y[b, s] = tokens[ids[b, s]] * scale + positions[past + s] (+ types[type_ids[b, s]]) with ids and
 // type_ids [B, S] (i64 or i32), tables [*, D] f32; past is 0, or the KV cache's length with
-// EmbeddingOptions.offset_positions. Every id is checked against its table before anything is written: an out-of-range
-// token id is an error naming the kernel and the id.
+// EmbeddingOptions.offset_positions. Every id is checked against its table before anything is
+// written: an out-of-range token id is an error naming the kernel and the id.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"

@@ -15,10 +15,10 @@ std::string checkGather(const FunctionDesc &fn, const KernelDesc &k) {
   std::string e = expectDtype(fn, k, 1, "indices", {TFC_I64, TFC_I32});
   if (!e.empty())
     return e;
-  int64_t axis = options<tfc::plan::GatherOptionsT>(k).axis;
+  const int32_t given = options<tfc::plan::GatherOptionsT>(k).axis;
+  int64_t axis = given;
   if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
-    return format("axis %lld is out of range for rank %d", (long long)options<tfc::plan::GatherOptionsT>(k).axis,
-                  fn.values[k.inputs[0]].rank);
+    return format("axis %d is out of range for rank %d", given, fn.values[k.inputs[0]].rank);
   return expectSameDtype(fn, k, 0);
 }
 

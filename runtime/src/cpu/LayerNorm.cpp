@@ -88,10 +88,10 @@ std::string checkLayerNormalization(const FunctionDesc &fn, const KernelDesc &k)
     if (!e.empty())
       return e;
   }
-  int64_t axis = options<tfc::plan::LayerNormalizationOptionsT>(k).axis;
+  const int32_t given = options<tfc::plan::LayerNormalizationOptionsT>(k).axis;
+  int64_t axis = given;
   if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
-    return format("axis %lld is out of range for rank %d", (long long)options<tfc::plan::LayerNormalizationOptionsT>(k).axis,
-                  fn.values[k.inputs[0]].rank);
+    return format("axis %d is out of range for rank %d", given, fn.values[k.inputs[0]].rank);
   return expectOutDtype(fn, k, 0, {TFC_F32});
 }
 
@@ -115,7 +115,8 @@ void runLayerNormalization(const KernelContext &ctx) {
   if (cols == 0 || x.shape.numel() == 0)
     return;
   normalizeRows(x.as<float>(), nullptr, ctx.out(0).as<float>(), x.shape.numel() / cols, cols,
-                g.as<float>(), gs, b ? b->as<float>() : nullptr, bs, options<tfc::plan::LayerNormalizationOptionsT>(*ctx.k).epsilon);
+                g.as<float>(), gs, b ? b->as<float>() : nullptr, bs,
+                options<tfc::plan::LayerNormalizationOptionsT>(*ctx.k).epsilon);
 }
 
 } // namespace tfc::rt

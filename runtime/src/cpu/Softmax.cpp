@@ -69,10 +69,10 @@ std::string checkSoftmax(const FunctionDesc &fn, const KernelDesc &k) {
   std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
   if (!e.empty())
     return e;
-  int64_t axis = options<tfc::plan::SoftmaxOptionsT>(k).axis;
+  const int32_t given = options<tfc::plan::SoftmaxOptionsT>(k).axis;
+  int64_t axis = given;
   if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
-    return format("axis %lld is out of range for rank %d", (long long)options<tfc::plan::SoftmaxOptionsT>(k).axis,
-                  fn.values[k.inputs[0]].rank);
+    return format("axis %d is out of range for rank %d", given, fn.values[k.inputs[0]].rank);
   return expectOutDtype(fn, k, 0, {TFC_F32});
 }
 
