@@ -350,6 +350,11 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
     }
   }
   if (keepFolded) {
+  } else if (a.flat && b.flat && a.realDims == b.realDims) {  // OPT's residual on [-1, D] rows
+    keepFlat = true;
+    realDims = a.realDims;
+    va = im.rowValue(a);
+    vb = im.rowValue(b);
   } else if ((a.flat && !b.flat && b.dims.size() <= 1) || (b.flat && !a.flat && a.dims.size() <= 1)) {
     keepFlat = true;
     TensorInfo &f = a.flat ? a : b;
@@ -844,12 +849,21 @@ Status importLayerNorm(Importer &im, const onnx::NodeProto &n) {
   int64_t checked = axis;
   if (!normAxis(checked, rank))
     return badAxis(im, n, axis, rank);
-  Value v = im.value(x), scale = im.value(im.input(n, 1));
+  bool flat = x.flat && checked == rank - 1;  // rows of a deferred flatten (OPT) stay so
+  Value v = flat ? im.rowValue(x) : im.value(x), scale = im.value(im.input(n, 1));
   Value bias = im.hasInput(n, 2) ? im.value(im.input(n, 2)) : Value();
+  if (Status s = needValue(im, n, v && scale ? v : Value(), "an operand"); !s.ok())
+    return s;
   Value r = im.b().create<tfc_ir::LayerNormalizationOp>(
       im.loc(), v.getType(), v, scale, bias, im.b().getI64IntegerAttr(checked == rank - 1 ? -1 : checked),
       im.b().getF32FloatAttr(im.attrFloat(n, "epsilon", 1e-5f)));
-  im.setOutput(n, 0, im.fromValue(r, x.dims));
+  TensorInfo out = im.fromValue(r, flat ? x.realDims : x.dims);
+  if (flat) {
+    out.flat = true;
+    out.realDims = x.realDims;
+    out.dims = x.dims;
+  }
+  im.setOutput(n, 0, std::move(out));
   return {};
 }
 
