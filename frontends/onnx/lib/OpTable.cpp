@@ -1567,6 +1567,25 @@ Status importWhere(Importer &im, const onnx::NodeProto &n) {
 /// Clip(x, lo, hi) = -max(-max(x, lo), -hi) (absent bounds skipped).
 Status importClip(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
+  // A constant or table with constant bounds folds (DeBERTa clamps its relative positions,
+  // a table of index differences, to the attention span).
+  auto bound = [&](int i, double dflt) -> std::optional<double> {
+    if (!im.hasInput(n, i))
+      return dflt;
+    TensorInfo &b = im.input(n, i);
+    if (!b.data || b.table || b.data->values.size() != 1)
+      return std::nullopt;
+    return b.data->values[0];
+  };
+  auto lo = bound(1, -std::numeric_limits<double>::infinity());
+  auto hi = bound(2, std::numeric_limits<double>::infinity());
+  if (x.data && lo && hi) {
+    double l = *lo, h = *hi;
+    im.setOutput(n, 0, makeData(im, evalUnary(*x.data, x.elem, [&](double v) {
+                                  return std::min(std::max(v, l), h);
+                                }), x.dims));
+    return {};
+  }
   Value v = im.value(x);
   if (Status s = needValue(im, n, v, "the input"); !s.ok())
     return s;
@@ -1624,14 +1643,12 @@ Status importLogic(Importer &im, const onnx::NodeProto &n, bool isAnd) {
   return {};
 }
 
-Status importExpand(Importer &im, const onnx::NodeProto &n) {
-  TensorInfo &x = im.input(n, 0);
-  TensorInfo &s = im.input(n, 1);
-  if (!s.known)
-    return im.fail(n, "the target shape is not known at import time");
+/// Expand of `x` to the symbolic shape `target` (Expand, and Tile over axes of size 1).
+Status expandTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
+                const std::vector<SymDim> &target) {
   std::vector<SymDim> dims;
-  if (!broadcastDims(x.dims, *s.known, dims))
-    return im.fail(n, "the input " + dimsStr(x.dims) + " does not broadcast to " + dimsStr(*s.known));
+  if (!broadcastDims(x.dims, target, dims))
+    return im.fail(n, "the input " + dimsStr(x.dims) + " does not broadcast to " + dimsStr(target));
   // Broadcasting to its own shape (`expand(b, 1, -1, -1)` after the -1 guard) is a no-op.
   if (dims == x.dims) {
     im.setOutput(n, 0, x);
@@ -1654,12 +1671,19 @@ Status importExpand(Importer &im, const onnx::NodeProto &n) {
     }
   }
   Value v = im.value(x);
-  auto shape = im.materializeKnown(*s.known);
+  auto shape = im.materializeKnown(target);
   if (!v || failed(shape))
     return im.fail(n, "cannot build the expand at run time");
   Value r = im.b().create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(dims, x.elem), v, *shape);
   im.setOutput(n, 0, im.fromValue(r, dims));
   return {};
+}
+
+Status importExpand(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &s = im.input(n, 1);
+  if (!s.known)
+    return im.fail(n, "the target shape is not known at import time");
+  return expandTo(im, n, im.input(n, 0), *s.known);
 }
 
 Status importConstantOfShape(Importer &im, const onnx::NodeProto &n) {
@@ -1829,30 +1853,78 @@ Status importCumSum(Importer &im, const onnx::NodeProto &n) {
 }
 
 /// Tile of a constant (or small integer shape values) at import time.
+/// Tile: of a constant at import time; over axes of size 1 an Expand (GPT-J's
+/// `repeat_interleave` of positions, T5's mask `repeat(batch, seq, 1)`); of a run-time
+/// [H, ...] over its leading axis folded heads (DeBERTa's `pos_key.repeat(batch, 1, 1)` is
+/// [B*H, ...] with element b*H + h = x[h]: an Expand of x to [B, H, ...]).
 Status importTile(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
-  auto reps = constInts(im, n, 1);
-  if (!reps || reps->size() != x.dims.size())
-    return im.fail(n, "the repeats must be a constant with one entry per input axis");
-  if (llvm::all_of(*reps, [](int64_t r) { return r == 1; })) {
+  TensorInfo &rt = im.input(n, 1);
+  std::optional<std::vector<SymDim>> reps = rt.known;
+  if (!reps)
+    if (auto c = constInts(im, n, 1)) {
+      reps.emplace();
+      for (int64_t r : *c)
+        reps->push_back(SymDim::constant(r));
+    }
+  int64_t rank = x.dims.size();
+  if (!reps || (int64_t)reps->size() != rank)
+    return im.fail(n, "the repeats must be known at import time, with one entry per input axis");
+  for (const SymDim &r : *reps) {
+    if (r.unknown)
+      return im.fail(n, "a repeat is not known at import time");
+    if (r.isConstant() && r.coeff < 0)
+      return im.fail(n, "a repeat is negative");
+    if (r.isConstant() && r.coeff == 0)
+      return im.fail(n, "a repeat of 0 is not supported");
+  }
+  auto isOne = [](const SymDim &d) { return d == SymDim::constant(1); };
+  if (llvm::all_of(*reps, isOne)) {
     im.setOutput(n, 0, x);
     return {};
   }
-  if (!x.data || x.table)
-    return im.fail(n, "Tile of a run-time value is not supported yet (only of constants)");
-  ConstData d = *x.data;
-  for (size_t a = 0; a < reps->size(); ++a) {
-    if ((*reps)[a] < 0)
-      return im.fail(n, "a repeat is negative");
-    std::vector<const ConstData *> parts((*reps)[a], &d);
-    if (parts.empty())
-      return im.fail(n, "a repeat of 0 is not supported");
-    d = evalConcat(parts, a);
-    if (d.numElements() > kMaxFoldElements)
-      return im.fail(n, "the tiled constant is too large to fold");
+  bool constReps = allConstant(*reps);
+  if (x.data && !x.table && constReps) {
+    ConstData d = *x.data;
+    for (size_t a = 0; a < reps->size(); ++a) {
+      std::vector<const ConstData *> parts((*reps)[a].coeff, &d);
+      d = evalConcat(parts, a);
+      if (d.numElements() > kMaxFoldElements)
+        return im.fail(n, "the tiled constant is too large to fold");
+    }
+    im.setOutput(n, 0, im.fromConst(std::move(d)));
+    return {};
   }
-  im.setOutput(n, 0, im.fromConst(std::move(d)));
-  return {};
+  std::vector<SymDim> out;
+  bool overOnes = true;
+  for (int64_t a = 0; a < rank; ++a) {
+    out.push_back(x.dims[a] * (*reps)[a]);
+    overOnes = overOnes && (isOne((*reps)[a]) || isOne(x.dims[a]));
+  }
+  if (overOnes)
+    return expandTo(im, n, x, out);
+  bool leadingOnly = rank >= 2 && x.dims[0].isConstant() &&
+                     std::all_of(reps->begin() + 1, reps->end(), isOne);
+  if (leadingOnly && !x.flat && !x.folded) {
+    std::vector<SymDim> one = {SymDim::constant(1)}, real = {(*reps)[0]};
+    one.insert(one.end(), x.dims.begin(), x.dims.end());
+    real.insert(real.end(), x.dims.begin(), x.dims.end());
+    TensorInfo u;
+    if (Status st = emitReshape(im, n, x, one, u); !st.ok())
+      return st;
+    auto shape = im.materializeKnown(real);
+    if (failed(shape))
+      return im.fail(n, "cannot build the repeats " + dimsStr(*reps) + " at run time");
+    Value r = im.b().create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(real, x.elem), im.value(u), *shape);
+    TensorInfo f = im.fromValue(r, out);
+    f.folded = true;
+    f.realDims = real;
+    im.setOutput(n, 0, std::move(f));
+    return {};
+  }
+  return im.fail(n, "Tile of " + dimsStr(x.dims) + " by " + dimsStr(*reps) +
+                        " is not supported (only constants, repeats over axes of size 1, and "
+                        "repeats of the leading axis of a run-time value)");
 }
 
 /// ArgMax/ArgMin of a constant at import time.
