@@ -94,7 +94,8 @@ Value transposeInput(Value v, ArrayRef<int64_t> perm, OpList &matched) {
   return t.getInput();
 }
 
-/// The head split `reshape(source) {shape = [0, 0, H, dh]}` of a [B, S, H*dh] value.
+/// The head split `reshape(source) {shape = [0, 0, H, dh]}` of a [B, S, H*dh] value
+/// (B and S kept as 0 or as their static sizes: see reshapeKeepsLeadingDims).
 struct HeadSplit {
   Value source;
   int64_t heads = 0, headDim = 0;
@@ -106,7 +107,7 @@ FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
     return failure();
   auto shape = r.getShape();
   auto src = r.getInput().getType(), dst = r.getType();
-  if (shape.size() != 4 || shape[0] != 0 || shape[1] != 0 || src.getRank() != 3 ||
+  if (shape.size() != 4 || !reshapeKeepsLeadingDims(r, 2) || src.getRank() != 3 ||
       dst.isDynamicDim(2) || dst.isDynamicDim(3) || src.isDynamicDim(2))
     return failure();
   HeadSplit split{r.getInput(), dst.getDimSize(2), dst.getDimSize(3)};
@@ -166,8 +167,8 @@ FailureOr<HeadSplit> matchReshapeToHeads3D(Value v, OpList &matched) {
   if (shape.size() != 3 || src.getRank() != 3 || src.isDynamicDim(2) || dst.isDynamicDim(2))
     return failure();
   int64_t width = src.getDimSize(2), headDim = dst.getDimSize(2);
-  bool keepsSeq = shape[0] == 0 || (!src.isDynamicDim(0) && shape[0] == src.getDimSize(0));
-  if (!keepsSeq || shape[1] != -1 || shape[2] != headDim || headDim <= 0 || width % headDim)
+  if (!reshapeKeepsLeadingDims(r, 1) || shape[1] != -1 || shape[2] != headDim || headDim <= 0 ||
+      width % headDim)
     return failure();
   matched.push_back(r);
   return HeadSplit{r.getInput(), width / headDim, headDim};
@@ -372,12 +373,13 @@ FailureOr<MatMulOp> matchScoreChain(Value scores, ScoreChain &chain, OpList &mat
   }
 }
 
-/// Down from the PV matmul: transpose [0,2,1,3] + reshape [0,0,D]; the reshape.
+/// Down from the PV matmul: transpose [0,2,1,3] + reshape [0,0,D] (B and S kept as
+/// 0 or as their static sizes); the reshape.
 FailureOr<ReshapeOp> matchHeadMerge(MatMulOp pv, int64_t width, OpList &matched, std::string *why) {
   auto t = singleUserAs<TransposeOp>(pv);
   auto r =
       t && t.getPerm() == ArrayRef<int64_t>{0, 2, 1, 3} ? singleUserAs<ReshapeOp>(t) : ReshapeOp();
-  if (!r || r.getShape().size() != 3 || r.getShape()[0] != 0 || r.getShape()[1] != 0 ||
+  if (!r || r.getShape().size() != 3 || !reshapeKeepsLeadingDims(r, 2) ||
       (r.getShape()[2] != width && r.getShape()[2] != -1) || r.getType().getDimSize(2) != width)
     return reject(why, "the heads are not merged by transpose [0,2,1,3] + reshape [0,0,D]");
   matched.append({t, r});

@@ -1,8 +1,8 @@
 //===- CausalMask.cpp - recognise slices of causal mask tables ------------===//
 //
 // See CausalMask.h. A table that is not exactly triangular, a slice that
-// does not start at 0 or does not end at [T, T] on the last two axes is not
-// causal; the attention matcher then treats the value as a general mask.
+// does not start at 0 or does not end at [T, T] on the last two axes, a
+// constant [1, 1] table is not causal; the attention matcher then treats the value as a general mask.
 //
 //===----------------------------------------------------------------------===//
 #include "CausalMask.h"
@@ -129,11 +129,17 @@ bool isTriangular(DenseElementsAttr table, llvm::function_ref<bool(T, bool)> ent
 bool mlir::tfc::areEquivalentValues(Value a, Value b) { return a && b && equivalent(a, b, 0); }
 
 bool mlir::tfc::isCausalMaskSlice(Value v, CausalTable kind) {
-  auto slice = definedBy<SliceOp>(v);
   DenseElementsAttr table;
-  if (!slice || !matchPattern(slice.getInput(), m_Constant(&table)) ||
-      table.getType().getRank() < 2 || !slicesToSquare(slice, table.getType().getShape()))
+  if (auto slice = definedBy<SliceOp>(v)) {
+    if (!matchPattern(slice.getInput(), m_Constant(&table)) || table.getType().getRank() < 2 ||
+        !slicesToSquare(slice, table.getType().getShape()))
+      return false;
+  } else if (!matchPattern(v, m_Constant(&table)) || table.getType().getRank() < 2 ||
+             table.getType().getShape().back() < 2) {
+    // The slice already folded to [T, T] (a static export's constant folding). T >= 2: a
+    // [1, 1] table broadcasts over every key instead of hiding the later ones.
     return false;
+  }
   switch (kind) {
   case CausalTable::keep:
     return table.getElementType().isInteger(1) &&

@@ -6,6 +6,8 @@
 // strictly above it (a hide mask: torch's triu / Greater(arange, arange),
 // for where(tri, -big, scores) or where(tri, -inf, 0)); or an f32 table, 0 on
 // and below the diagonal and <= -1e4 above, added to the scores.
+// A static export's constant folding leaves the [T, T] slice itself as the
+// constant.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_COMPILER_PASSES_CAUSALMASK_H
@@ -25,7 +27,9 @@ enum class CausalTable {
 /// True when `v` is `tfc.slice` of a constant triangular table of `kind`
 /// over its last two axes with starts 0 and ends [T, T] (the same T twice:
 /// one constant, or equivalent values such as the same shape gather twice);
-/// leading axes of size 1 may be sliced too ([0:1]).
+/// leading axes of size 1 may be sliced too ([0:1]). A constant triangular
+/// [1, ..., 1, T, T] table with T >= 2 is such a slice already folded (static
+/// exports: torch's constant folding evaluates `bias[:, :, :T, :T]`).
 bool isCausalMaskSlice(Value v, CausalTable kind);
 
 /// True when `a` and `b` are the same value or are computed by equivalent
