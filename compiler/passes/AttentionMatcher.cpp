@@ -14,6 +14,10 @@
 //           qt = [scale] transpose [0,2,1,3] (reshape [0,0,H,dh] ([scale] q))
 //           kt = [scale] transpose [0,2,3,1] (reshape [0,0,H,dh] ([scale] k)), or
 //                [scale] transpose [0,1,3,2] ([scale] transpose [0,2,1,3] (reshape ...))
+//         clamp  max(scores, lowest float) right before the softmax (OPT's
+//                torch.max(w, finfo.min); see matchScoreClamp)
+//         Q, K and V may also be gathered from a fused QKV projection
+//         reshaped to [B, S, H, n, dh] (BLOOM; see matchGatheredHeads)
 //   down: [where(isnan(p), 0, p)] (torch 2 SDPA; see peelNanGuard),
 //         o = matmul(p, transpose [0,2,1,3] (reshape [0,0,H,dh] v)),
 //         transpose [0,2,1,3] o, reshape [0,0,D] (or [0,0,-1]): the root.
@@ -38,6 +42,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::tfc;
@@ -54,6 +59,10 @@ struct ScoreChain {
   float scale = 1.0f;  // product of the factors between the softmax and the current value
   bool causal = false;
   SmallVector<AttentionMaskTerm, 2> masks;  // every other mask, in the order found
+  // The scores are clamped at the lowest float before the softmax: causal
+  // tables stay mask terms (a fully hidden row averages over every key, the
+  // causally hidden ones included; the causal rule would drop those).
+  bool clamped = false;
 };
 
 /// True when `v` is a splat i1 constant equal to `expected`.
@@ -101,7 +110,11 @@ struct HeadSplit {
   int64_t heads = 0, headDim = 0;
 };
 
+FailureOr<HeadSplit> matchGatheredHeads(Value v, OpList &matched);
+
 FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
+  if (definedBy<GatherOp>(v))
+    return matchGatheredHeads(v, matched);
   auto r = definedBy<ReshapeOp>(v);
   if (!r || !hasSingleUse(v))
     return failure();
@@ -116,6 +129,37 @@ FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
     return failure();
   matched.push_back(r);
   return split;
+}
+
+/// One of Q, K, V taken from a fused QKV projection (BLOOM):
+/// `gather(reshape(qkv [B, S, H*n*dh]) {shape = [0, 0, H, n, dh]}, c) {axis = 3}`
+/// with a constant scalar index c in [-n, n): a [B, S, H, dh] value whose
+/// head h is its [:, :, h, :] slice, which is all the fused op needs of it.
+/// The split is the gather result itself (rank 4; FuseAttention flattens it
+/// to [B, S, H*dh]); which of the n parts is Q, K or V does not matter.
+FailureOr<HeadSplit> matchGatheredHeads(Value v, OpList &matched) {
+  auto g = definedBy<GatherOp>(v);
+  auto r = g ? definedBy<ReshapeOp>(g.getData()) : ReshapeOp();
+  if (!r || !hasSingleUse(v) || g.getAxis() != 3)
+    return failure();
+  auto shape = r.getShape();
+  auto src = r.getInput().getType(), dst = r.getType();
+  if (shape.size() != 5 || src.getRank() != 3 || !reshapeKeepsLeadingDims(r, 2) ||
+      src.isDynamicDim(2) || dst.isDynamicDim(2) || dst.isDynamicDim(3) || dst.isDynamicDim(4))
+    return failure();
+  int64_t heads = dst.getDimSize(2), parts = dst.getDimSize(3), headDim = dst.getDimSize(4);
+  if (shape[2] != heads || shape[3] != parts || shape[4] != headDim ||
+      src.getDimSize(2) != heads * parts * headDim)
+    return failure();
+  DenseElementsAttr index;
+  auto it = cast<RankedTensorType>(g.getIndices().getType());
+  if (it.getRank() != 0 || !matchPattern(g.getIndices(), m_Constant(&index)))
+    return failure();
+  int64_t c = (*index.getValues<APInt>().begin()).getSExtValue();
+  if (c < -parts || c >= parts || g.getType().getRank() != 4)
+    return failure();
+  matched.push_back(g);
+  return HeadSplit{v, heads, headDim};
 }
 
 /// qt = [scale] transpose [0,2,1,3] (reshape [0,0,H,dh] ([scale] q)).
@@ -275,7 +319,7 @@ void addCondition(ScoreChain &chain, Value cond, bool hides, int depth = 0) {
       return;
     }
   }
-  if (isCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
+  if (!chain.clamped && isCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
     chain.causal = true;  // a second causal mask changes nothing
     return;
   }
@@ -286,7 +330,7 @@ void addCondition(ScoreChain &chain, Value cond, bool hides, int depth = 0) {
 /// masks, `where(c, 0, -big)` (c keeps) or `where(c, -big, 0)` (c hides),
 /// else a general additive mask (scaled by the factors applied after it).
 void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
-  if (isCausalMaskSlice(mask, CausalTable::additive)) {
+  if (!chain.clamped && isCausalMaskSlice(mask, CausalTable::additive)) {
     chain.causal = true;
     return;
   }
@@ -314,9 +358,38 @@ void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
   chain.masks.push_back({mask, false, chain.scale});
 }
 
+/// `max(scores, lowest float)` right before the softmax (transformers' OPT:
+/// torch.max(w, finfo.min)): the scores it clamps. It changes only the
+/// entries that are -inf, so only rows with every key hidden (uniform over
+/// every key instead of NaN); FuseAttention keeps that by clamping the mask
+/// operand at the lowest float (hidden keys get it, never -inf). A clamp at
+/// any other value changes visible scores and is not attention.
+FailureOr<Value> matchScoreClamp(MaxOp max, ScoreChain &chain, OpList &matched,
+                                 std::string *why) {
+  float floor = 0.0f;
+  auto order = findOperandOrder(max, [&](Value s, Value c) {
+    return s.getType() == max.getType() && reachesActivationMatmul(s) &&
+           matchScalarConstant(c, floor);
+  });
+  if (!order)
+    return reject(why, "the max on the scores is not a clamp by a scalar constant");
+  if (floor != std::numeric_limits<float>::lowest()) {
+    std::string at;
+    llvm::raw_string_ostream(at) << floor;
+    return reject(why, "the scores are clamped at " + at + ", not at the lowest float");
+  }
+  if (chain.clamped || matched.size() != 1)
+    return reject(why, "the clamp of the scores is not right before the softmax");
+  chain.clamped = true;
+  matched.push_back(max);
+  return order->first;
+}
+
 /// One step up the score chain from the result of `def`: the next score value.
 FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std::string *why) {
   Value scores = def->getResult(0);
+  if (auto max = dyn_cast<MaxOp>(def))
+    return matchScoreClamp(max, chain, matched, why);
   if (isa<MulOp, DivOp>(def)) {
     Value next = peelScale(scores, chain.scale, matched);
     if (next == scores)
@@ -455,7 +528,7 @@ bool mlir::tfc::reachesActivationMatmul(Value scores) {
       return !isWeightOrConstant(mm.getLhs()) && !isWeightOrConstant(mm.getRhs());
     if (auto where = dyn_cast<WhereOp>(def))
       return reaches(where.getLhs(), depth + 1) || reaches(where.getRhs(), depth + 1);
-    if (!isa<MulOp, DivOp, AddOp, SubOp>(def))
+    if (!isa<MulOp, DivOp, AddOp, SubOp, MaxOp>(def))
       return false;
     return reaches(def->getOperand(0), depth + 1) || reaches(def->getOperand(1), depth + 1);
   };
@@ -515,6 +588,7 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
       if (!(term.value = unflattenMask(term.value, m.numHeads)))
         return reject(why, "a mask over [B*H, S, T] is not a flattened [B, H, S, T] mask");
   m.maskKind = maskKindOf(chain);
+  m.clampsScores = chain.clamped;
   m.root = *root;
   if (failed(checkOperands(m, why)))
     return failure();
