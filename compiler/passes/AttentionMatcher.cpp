@@ -59,7 +59,8 @@ struct ScoreChain {
   float scale = 1.0f;  // product of the factors between the softmax and the current value
   bool causal = false;
   SmallVector<AttentionMaskTerm, 2> masks;  // every other mask, in the order found
-  // The scores are clamped at the lowest float before the softmax: causal
+  // The scores are clamped at (or, by a where, filled with) the lowest float
+  // right before the softmax: hidden keys score it, never -inf. Causal
   // tables stay mask terms (a fully hidden row averages over every key, the
   // causally hidden ones included; the causal rule would drop those).
   bool clamped = false;
@@ -418,6 +419,11 @@ FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std:
     if (!matchScalarConstant(keeps ? where.getRhs() : where.getLhs(), fill) ||
         !(fill <= kLargeNegative))
       return reject(why, "the where does not fill with a large negative constant");
+    // Filled with the lowest float right before the softmax (BLOOM's
+    // masked_fill(finfo.min)): hidden keys score exactly that, as under a
+    // clamp, so a row hiding every key averages over every key.
+    if (fill == std::numeric_limits<float>::lowest() && matched.size() == 2)
+      chain.clamped = true;
     addCondition(chain, where.getCondition(), /*hides=*/!keeps);
     return keeps ? where.getLhs() : where.getRhs();
   }
