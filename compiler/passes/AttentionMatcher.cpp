@@ -64,6 +64,7 @@ struct ScoreChain {
   // tables stay mask terms (a fully hidden row averages over every key, the
   // causally hidden ones included; the causal rule would drop those).
   bool clamped = false;
+  size_t causalTerms = 0;  // how many of `masks` are causal tables kept under the clamp
 };
 
 /// True when `v` is a splat i1 constant equal to `expected`.
@@ -320,9 +321,13 @@ void addCondition(ScoreChain &chain, Value cond, bool hides, int depth = 0) {
       return;
     }
   }
-  if (!chain.clamped && isCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
-    chain.causal = true;  // a second causal mask changes nothing
-    return;
+  if (isCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
+    if (chain.clamped)
+      ++chain.causalTerms;
+    else
+      chain.causal = true;  // a second causal mask changes nothing
+    if (!chain.clamped)
+      return;
   }
   chain.masks.push_back({cond, hides, 1.0f});
 }
@@ -331,9 +336,12 @@ void addCondition(ScoreChain &chain, Value cond, bool hides, int depth = 0) {
 /// masks, `where(c, 0, -big)` (c keeps) or `where(c, -big, 0)` (c hides),
 /// else a general additive mask (scaled by the factors applied after it).
 void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
-  if (!chain.clamped && isCausalMaskSlice(mask, CausalTable::additive)) {
-    chain.causal = true;
-    return;
+  if (isCausalMaskSlice(mask, CausalTable::additive)) {
+    if (!chain.clamped) {
+      chain.causal = true;
+      return;
+    }
+    ++chain.causalTerms;
   }
   if (auto w = definedBy<WhereOp>(mask)) {
     float l = 0.0f, r = 0.0f;
@@ -422,9 +430,12 @@ FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std:
     // Filled with the lowest float right before the softmax (BLOOM's
     // masked_fill(finfo.min)): hidden keys score exactly that, as under a
     // clamp, so a row hiding every key averages over every key.
-    if (fill == std::numeric_limits<float>::lowest() && matched.size() == 2)
-      chain.clamped = true;
+    // A causal table as this condition keeps the causal rule (alone it never
+    // hides a whole row).
+    bool first = matched.size() == 2;
     addCondition(chain, where.getCondition(), /*hides=*/!keeps);
+    if (fill == std::numeric_limits<float>::lowest() && first && !chain.causal)
+      chain.clamped = true;
     return keeps ? where.getLhs() : where.getRhs();
   }
   return reject(why, "the score chain has an unexpected " + def->getName().getStringRef());
@@ -588,6 +599,13 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
   m.value = v->source;
   m.numHeads = q->heads;
   m.scale = scale;
+  // Under a clamp, causal tables alone (no other mask) never hide a whole
+  // row: the causal rule gives what the graph gives (and keeps KV caches).
+  if (chain.clamped && chain.causalTerms == chain.masks.size()) {
+    chain.causal = chain.causal || chain.causalTerms > 0;
+    chain.masks.clear();
+    chain.clamped = false;
+  }
   m.masks = chain.masks;
   if (m.seqFirst)
     for (AttentionMaskTerm &term : m.masks)

@@ -248,3 +248,37 @@ func.func @qkv_split_over_heads_axis(%qkv: tensor<?x?x192xf32>, %alibi: tensor<?
   %om = tfc.reshape %ot {shape = array<i64: 0, 0, 64>} : (tensor<?x?x4x16xf32>) -> tensor<?x?x64xf32>
   return %om : tensor<?x?x64xf32>
 }
+
+// -----
+
+// The clamp over a causal table alone: no row hides every key, so the causal
+// rule gives what the graph gives; no mask operand (and KV caches stay derivable).
+// CHECK-LABEL: func.func @opt_clamp_causal_only
+// CHECK: tfc.attention %arg0, %arg1, %arg2 {mask_kind = #tfc<mask causal>, num_heads = 4 : i64, scale = 2.500000e-01 : f32}
+// CHECK-NOT: tfc.max
+func.func @opt_clamp_causal_only(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
+  %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+  %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
+  %kh = tfc.reshape %k {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+  %kt = tfc.transpose %kh {perm = array<i64: 0, 2, 3, 1>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x16x?xf32>
+  %vh = tfc.reshape %v {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+  %vt = tfc.transpose %vh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
+  %s = tfc.matmul %qt, %kt : (tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>
+  %table = tfc.constant dense<[[0.0, -3.40282347E+38, -3.40282347E+38, -3.40282347E+38], [0.0, 0.0, -3.40282347E+38, -3.40282347E+38], [0.0, 0.0, 0.0, -3.40282347E+38], [0.0, 0.0, 0.0, 0.0]]> : tensor<4x4xf32>
+  %starts = tfc.constant dense<0> : tensor<2xi64>
+  %i1 = tfc.constant dense<1> : tensor<1xi64>
+  %shp = tfc.shape %q : (tensor<?x?x64xf32>) -> tensor<3xi64>
+  %t = tfc.gather %shp, %i1 {axis = 0 : i64} : (tensor<3xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %ends = tfc.concat %t, %t {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>) -> tensor<2xi64>
+  %tri = tfc.slice %table, %starts, %ends {axes = array<i64: 0, 1>} : (tensor<4x4xf32>, tensor<2xi64>, tensor<2xi64>) -> tensor<?x?xf32>
+  %low = tfc.constant dense<-3.40282347E+38> : tensor<f32>
+  %q4 = tfc.constant dense<2.500000e-01> : tensor<f32>
+  %ss = tfc.mul %s, %q4 : (tensor<?x4x?x?xf32>, tensor<f32>) -> tensor<?x4x?x?xf32>
+  %sa = tfc.add %ss, %tri : (tensor<?x4x?x?xf32>, tensor<?x?xf32>) -> tensor<?x4x?x?xf32>
+  %sm = tfc.max %sa, %low : (tensor<?x4x?x?xf32>, tensor<f32>) -> tensor<?x4x?x?xf32>
+  %p = tfc.softmax %sm {axis = -1 : i64} : (tensor<?x4x?x?xf32>) -> tensor<?x4x?x?xf32>
+  %o = tfc.matmul %p, %vt : (tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
+  %ot = tfc.transpose %o {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x4x?x16xf32>) -> tensor<?x?x4x16xf32>
+  %om = tfc.reshape %ot {shape = array<i64: 0, 0, 64>} : (tensor<?x?x4x16xf32>) -> tensor<?x?x64xf32>
+  return %om : tensor<?x?x64xf32>
+}
