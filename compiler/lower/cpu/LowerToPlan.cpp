@@ -328,6 +328,9 @@ Status Lowering::lowerKernel(Operation *op) {
         }
         k.ints = {(int64_t)a.getNumHeads(), (int64_t)mask};
         k.floats = {a.getScale().convertToFloat()};
+        // Grouped-query and windowed attention reach the plan with format 2.0's options.
+        if (a.getNumKvHeads() || a.getWindow())
+          known = false;
       })
       .Case<LinearOp>([&](LinearOp l) {
         k.kind = fb::KernelKind::Linear;
