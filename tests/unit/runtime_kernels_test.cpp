@@ -502,6 +502,115 @@ TEST(RuntimeKernels, AttentionFullyMaskedRowIsZero) {
     EXPECT_EQ(x, 0.f);
 }
 
+// Grouped-query attention, a causal window and a hidden score, against a plain loop of the
+// graph the fusion replaces: key j of query i (i' = i + Sk - Sq) is hidden when j > i' or
+// j <= i' - window; a hidden key scores `hidden` (when given; else it is dropped), then the
+// float mask is added, and the softmax runs over every key that is not dropped.
+struct GqaCase {
+  int64_t B, Sq, Sk, H, G, dh, window;
+  bool hasHidden;
+  bool padding;  // a float [B, 1, 1, Sk] mask: 0, or finfo.min on the last keys of row 1
+};
+
+std::vector<float> refGqaAttention(const GqaCase &c, const std::vector<float> &q,
+                                   const std::vector<float> &k, const std::vector<float> &v,
+                                   const std::vector<float> &mask, float scale, float hidden) {
+  int64_t D = c.H * c.dh, Dk = c.G * c.dh;
+  std::vector<float> o(size_t(c.B * c.Sq * D), 0.f);
+  for (int64_t b = 0; b < c.B; ++b)
+    for (int64_t h = 0; h < c.H; ++h) {
+      int64_t g = h / (c.H / c.G);
+      for (int64_t i = 0; i < c.Sq; ++i) {
+        int64_t last = i + c.Sk - c.Sq;
+        std::vector<float> s(size_t(c.Sk));
+        std::vector<bool> dropped(size_t(c.Sk), false);
+        for (int64_t j = 0; j < c.Sk; ++j) {
+          bool hid = j > last || (c.window > 0 && j <= last - c.window);
+          float m = c.padding ? mask[b * c.Sk + j] : 0.f;
+          if (hid) {
+            dropped[j] = !c.hasHidden;
+            s[j] = hidden + m;  // float arithmetic, as the graph does it
+            continue;
+          }
+          double dot = 0;
+          for (int64_t d = 0; d < c.dh; ++d)
+            dot += double(q[(b * c.Sq + i) * D + h * c.dh + d]) * k[(b * c.Sk + j) * Dk + g * c.dh + d];
+          s[j] = float(dot) * scale + m;
+        }
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < c.Sk; ++j)
+          if (!dropped[j])
+            mx = std::max(mx, double(s[j]));
+        if (mx == -INFINITY)
+          continue;  // nothing visible: zeros
+        double sum = 0;
+        for (int64_t j = 0; j < c.Sk; ++j)
+          sum += dropped[j] ? 0 : std::exp(double(s[j]) - mx);
+        for (int64_t j = 0; j < c.Sk; ++j) {
+          double p = dropped[j] ? 0 : std::exp(double(s[j]) - mx) / sum;
+          for (int64_t d = 0; d < c.dh; ++d)
+            o[(b * c.Sq + i) * D + h * c.dh + d] += float(p * v[(b * c.Sk + j) * Dk + g * c.dh + d]);
+        }
+      }
+    }
+  return o;
+}
+
+TEST(RuntimeKernels, AttentionGroupedQueryWindowAndHiddenScore) {
+  const float kMin = -3.40282347e38f;
+  std::vector<GqaCase> cases = {
+      {2, 5, 5, 4, 2, 8, 0, false, false},  {1, 7, 7, 4, 1, 8, 0, false, false},  // GQA, MQA
+      {2, 6, 6, 4, 4, 4, 3, false, false},  {2, 9, 9, 4, 2, 8, 4, false, true},   // windows
+      {2, 3, 8, 6, 3, 4, 2, false, true},                                       // Sk > Sq
+      // A window that holds only padding (row 1's last 5 keys are padding, window 3):
+      // with the exporter's hidden score the row averages the keys scoring exactly finfo.min.
+      {2, 9, 9, 4, 2, 8, 3, true, true},    {2, 12, 12, 2, 1, 16, 4, true, true},
+      {1, 40, 40, 4, 2, 16, 5, true, false}};
+  uint32_t seed = 900;
+  for (const GqaCase &c : cases) {
+    int64_t D = c.H * c.dh, Dk = c.G * c.dh;
+    auto q = randomFloats(c.B * c.Sq * D, seed++), k = randomFloats(c.B * c.Sk * Dk, seed++),
+         v = randomFloats(c.B * c.Sk * Dk, seed++);
+    std::vector<Arg> args = {F32({c.B, c.Sq, D}, q), F32({c.B, c.Sk, Dk}, k),
+                             F32({c.B, c.Sk, Dk}, v)};
+    std::vector<float> mask(size_t(c.B * c.Sk), 0.f);
+    for (int64_t j = c.Sk - 5; j < c.Sk && c.B > 1; ++j)
+      mask[size_t(c.Sk + j)] = kMin;
+    int kind = c.padding ? 3 : 1;  // CausalPadding / Causal
+    if (c.padding)
+      args.push_back(F32({c.B, 1, 1, c.Sk}, mask));
+    float scale = c.window == 4 ? 1.f : 0.25f;
+    std::vector<int64_t> ints = {c.H, kind, c.G, c.window};
+    std::vector<float> floats = {scale, c.hasHidden ? kMin : NAN};
+    RunResult r = runKernel(K::Attention, args, TFC_F32, {c.B, c.Sq, D}, ints, floats);
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    std::string what = "B" + std::to_string(c.B) + " Sq" + std::to_string(c.Sq) + " Sk" +
+                       std::to_string(c.Sk) + " H" + std::to_string(c.H) + " G" +
+                       std::to_string(c.G) + " window" + std::to_string(c.window) +
+                       (c.hasHidden ? " hidden" : "");
+    auto ref = refGqaAttention(c, q, k, v, mask, scale, kMin);
+    expectClose(r.as<float>(), ref, what);
+    if (c.hasHidden && c.padding) {
+      // The padded window rows are not zeros: they average V over the keys at finfo.min.
+      int64_t i = c.Sq - 1;
+      float norm = 0.f;
+      for (int64_t d = 0; d < D; ++d)
+        norm += std::fabs(r.as<float>()[size_t((c.Sq + i) * D + d)]);
+      EXPECT_GT(norm, 0.f) << what;
+    }
+  }
+}
+
+TEST(RuntimeKernels, AttentionRejectsKvHeadsThatDoNotDivide) {
+  RunResult r = runKernel(K::Attention,
+                          {F32({1, 2, 12}, randomFloats(24, 1)), F32({1, 2, 8}, randomFloats(16, 2)),
+                           F32({1, 2, 8}, randomFloats(16, 3))},
+                          TFC_F32, {1, 2, 12}, {3, 0, 2, 0}, {0.5f});
+  EXPECT_NE(r.code, TFC_OK);
+  EXPECT_NE(r.message.find("num_kv_heads 2 does not divide num_heads 3"), std::string::npos)
+      << r.message;
+}
+
 // ---- Gather / Embedding / movement ------------------------------------------------------------
 TEST(RuntimeKernels, Gather) {
   auto data = randomFloats(15, 1);

@@ -30,10 +30,10 @@ static const KernelSpec kSpecs[] = {
     {"Where", 3, 3, 1, 0, 0, 0, 0, checkWhere, runWhere},
     {"Cast", 1, 1, 1, 0, 0, 0, 0, checkCast, runCast},
     {"LayerNorm", 3, 4, 1, 0, 0, 1, 1, checkLayerNorm, runLayerNorm},
-    {"Attention", 3, 4, 1, 2, 2, 1, 1, checkAttention, runAttention},
+    {"Attention", 3, 4, 1, 2, 4, 1, 2, checkAttention, runAttention},  // + kv heads, window, hidden
     {"Linear", 2, 4, 1, 1, 1, 0, 0, checkLinear, runLinear},
     {"Embedding", 3, 5, 1, 0, 1, 1, 1, checkEmbedding, runEmbedding},
-    {"CachedAttention", 1, 4, 1, 4, 4, 1, 1, checkCachedAttention, runCachedAttention},
+    {"CachedAttention", 1, 4, 1, 4, 6, 1, 2, checkCachedAttention, runCachedAttention},
     {"CacheStore", 2, 2, 0, 1, 1, 0, 0, checkCacheStore, runCacheStore},
 };
 static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == size_t(KernelKind::NumKinds),
