@@ -414,6 +414,13 @@ LogicalResult CachedAttentionOp::verify() {
     return emitOpError() << "num_heads " << getNumHeads() << " does not divide " << q.getDimSize(2);
   if (getSlot() < 0)
     return emitOpError() << "slot must be non-negative";
+  if (getKvHeads() < 1 || getNumHeads() % getKvHeads())
+    return emitOpError() << "num_kv_heads " << getKvHeads() << " does not divide num_heads "
+                         << getNumHeads();
+  if (getCross() && (getKvHeads() != getNumHeads() || getWindow()))
+    return emitOpError() << "a cross slot takes no num_kv_heads or window";
+  if (getWindow() && *getWindow() < 1)
+    return emitOpError() << "window must be positive";
   bool causal = getMaskKind() == MaskKind::causal || getMaskKind() == MaskKind::causal_padding;
   bool padding = getMaskKind() == MaskKind::padding || getMaskKind() == MaskKind::causal_padding;
   if (getCross()) {

@@ -2,8 +2,8 @@
 //
 // o[b, :, h*dh:(h+1)*dh] = softmax(scale * Q_bh K_bg^T + mask) V_bg for q [B, Sq, D] and k, v
 // [B, Sk, G*dh], g = h / (H / G) (G = num_kv_heads: grouped-query attention; G = H without it).
-// Options: ints [num_heads, MaskKind, num_kv_heads (0: H), window (0: none)], floats [scale,
-// hidden score (NaN: none)]; the last two of each may be absent (AttentionRule, attentionRow).
+// Options: AttentionOptions {num_heads, mask, scale, num_kv_heads (0: H), window (0: none),
+// hidden_score (NaN: none)} (AttentionRule, attentionRow).
 // Q, K and V are read in place: per batch, oneDNN matmuls see the heads through
 // strided memory descriptors (Q as [H, Sq, dh] with strides {dh, D, 1}, K^T as [H, dh, Sk] with
 // strides {dh, 1, D}), and P V writes each head's columns of o directly. Between the two, one
@@ -31,7 +31,8 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-enum MaskKind { kMaskNone = 0, kCausal, kPadding, kCausalPadding };
+using MaskKind = tfc::plan::MaskKind;
+using tfc::plan::AttentionOptionsT;
 
 struct AttentionShapes {
   int64_t sq, sk, d, h, g;
@@ -155,12 +156,17 @@ bool usePerHead() {
 
 } // namespace
 
+std::string unsupportedAttention(const FunctionDesc &, const KernelDesc &k) {
+  return unsupportedAttentionFeatures(k, options<AttentionOptionsT>(k));
+}
+
 std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] <= 0)
-    return format("num_heads is %lld", (long long)k.ints[0]);
-  if (k.ints[1] < 0 || k.ints[1] > kCausalPadding)
-    return format("unknown MaskKind %lld", (long long)k.ints[1]);
-  if (std::string e = checkAttentionRule(k, 2); !e.empty())
+  const AttentionOptionsT &o = options<AttentionOptionsT>(k);
+  if (o.num_heads <= 0)
+    return format("num_heads is %d", o.num_heads);
+  if (!isKnownEnumValue(o.mask))
+    return format("unknown MaskKind %d", int(o.mask));
+  if (std::string e = checkAttentionRule(o.num_heads, o.num_kv_heads, o.window); !e.empty())
     return e;
   static const char *names[] = {"q", "k", "v"};
   for (size_t i = 0; i < 3; ++i) {
@@ -171,7 +177,7 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
       return format("input '%s' (%s) has rank %d, expected 3 ([B, S, D])",
                     fn.values[k.inputs[i]].name.c_str(), names[i], fn.values[k.inputs[i]].rank);
   }
-  bool padding = k.ints[1] == kPadding || k.ints[1] == kCausalPadding;
+  bool padding = o.mask == MaskKind::Padding || o.mask == MaskKind::CausalPadding;
   if (padding && !hasInput(k, 3))
     return "mask kind padding needs a mask input";
   if (hasInput(k, 3)) {
@@ -188,10 +194,11 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
 void runAttention(const KernelContext &ctx) {
   const Tensor &q = *ctx.in(0), &kk = *ctx.in(1), &v = *ctx.in(2);
   const Tensor *mask = ctx.in(3);
-  int64_t H = ctx.k->ints[0];
-  int kind = int(ctx.k->ints[1]);
-  float scale = ctx.k->floats[0];
-  const AttentionRule rule = attentionRule(*ctx.k, 2, 1);
+  const AttentionOptionsT &opts = options<AttentionOptionsT>(*ctx.k);
+  int64_t H = opts.num_heads;
+  MaskKind kind = opts.mask;
+  float scale = opts.scale;
+  const AttentionRule rule = attentionRule(opts);
   const int64_t G = rule.kvHeads;
   int64_t B = q.shape.d[0], Sq = q.shape.d[1], D = q.shape.d[2], Sk = kk.shape.d[1];
   if (D % H != 0)
@@ -213,7 +220,7 @@ void runAttention(const KernelContext &ctx) {
     return;
   }
   MaskView mv;
-  bool padding = kind == kPadding || kind == kCausalPadding;
+  bool padding = kind == MaskKind::Padding || kind == MaskKind::CausalPadding;
   if (mask && padding) {
     Shape full;
     full.rank = 4;
@@ -223,7 +230,7 @@ void runAttention(const KernelContext &ctx) {
                ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
     mv = makeMaskView(*mask);
   }
-  bool causal = kind == kCausal || kind == kCausalPadding;
+  bool causal = kind == MaskKind::Causal || kind == MaskKind::CausalPadding;
 
   DnnlEnv &env = *ctx.dnnl;
   auto &st = ctx.stateAs<AttentionState>();

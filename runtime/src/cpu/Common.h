@@ -263,25 +263,21 @@ inline void attentionRow(float *row, int64_t len, int64_t lo, int64_t n, float s
   rowExpNormalize(row, len, rowScaleAddMax(row, len, 1.f, nullptr));
 }
 
-/// The options after num_heads (ints[0]), MaskKind and scale (absent in plans that do not use
-/// them): ints[intsAt] num_kv_heads (0: num_heads), ints[intsAt + 1] window (0: none),
-/// floats[floatsAt] the hidden score (NaN: none).
-inline AttentionRule attentionRule(const KernelDesc &k, size_t intsAt, size_t floatsAt) {
+/// The rule of AttentionOptions / CachedAttentionOptions beyond num_heads, mask and scale.
+template <typename Options> AttentionRule attentionRule(const Options &o) {
   AttentionRule rule;
-  rule.kvHeads = k.ints.size() > intsAt && k.ints[intsAt] > 0 ? k.ints[intsAt] : k.ints[0];
-  rule.window = k.ints.size() > intsAt + 1 ? k.ints[intsAt + 1] : 0;
-  rule.hasHidden = k.floats.size() > floatsAt && !std::isnan(k.floats[floatsAt]);
-  rule.hidden = rule.hasHidden ? k.floats[floatsAt] : 0.f;
+  rule.kvHeads = o.num_kv_heads > 0 ? o.num_kv_heads : o.num_heads;
+  rule.window = o.window;
+  rule.hasHidden = !std::isnan(o.hidden_score);
+  rule.hidden = rule.hasHidden ? o.hidden_score : 0.f;
   return rule;
 }
 
-inline std::string checkAttentionRule(const KernelDesc &k, size_t intsAt) {
-  if (k.ints.size() > intsAt &&
-      (k.ints[intsAt] < 0 || (k.ints[intsAt] > 0 && k.ints[0] % k.ints[intsAt])))
-    return format("num_kv_heads %lld does not divide num_heads %lld", (long long)k.ints[intsAt],
-                  (long long)k.ints[0]);
-  if (k.ints.size() > intsAt + 1 && k.ints[intsAt + 1] < 0)
-    return format("window is %lld", (long long)k.ints[intsAt + 1]);
+inline std::string checkAttentionRule(int numHeads, int numKvHeads, int window) {
+  if (numKvHeads < 0 || (numKvHeads > 0 && numHeads % numKvHeads))
+    return format("num_kv_heads %d does not divide num_heads %d", numKvHeads, numHeads);
+  if (window < 0)
+    return format("window is %d", window);
   return "";
 }
 
