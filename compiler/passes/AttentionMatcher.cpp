@@ -392,10 +392,19 @@ void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
     if (lc && rc && r == 0.0f && l <= kLargeNegative)
       return addCondition(chain, w.getCondition(), /*hides=*/true, l * chain.scale);
     // masked_fill of a float mask m (torch's attn_mask.masked_fill(kpm, -inf)):
-    // where(c, -big, m) = m + where(c, -big, 0), where(c, m, -big) likewise.
+    // where(c, -big, m) = m + where(c, -big, 0), where(c, m, -big) likewise. Split so
+    // that a causal table inside m is found (a generation needs mask_kind causal). The
+    // split is exact unless a row hides every key (a sliding window over padding only:
+    // the graph then averages keys scoring -big, the split would drop the c-hidden ones
+    // as -inf), so without a causal table the mask stays whole (a general float mask).
     if (lc != rc && (lc ? l : r) <= kLargeNegative && depth < kMaxChainDepth) {
-      addCondition(chain, w.getCondition(), /*hides=*/lc, std::nullopt);
-      return addAdditiveMask(chain, lc ? w.getRhs() : w.getLhs(), depth + 1);
+      ScoreChain split = chain;
+      addCondition(split, w.getCondition(), /*hides=*/lc, std::nullopt);
+      addAdditiveMask(split, lc ? w.getRhs() : w.getLhs(), depth + 1);
+      if (split.causal && !chain.causal) {
+        chain = std::move(split);
+        return;
+      }
     }
   }
   if (auto add = definedBy<AddOp>(mask); add && depth < kMaxChainDepth &&
