@@ -40,14 +40,14 @@ func.func @opt_clamp(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tensor<
 
 // OPT's mask: a causal table (0 / finfo.min) masked_fill-ed with finfo.min
 // where padding hides a key, then the clamp. Under the clamp the causal table
-// stays a mask term (mask_kind padding, not causal): a fully hidden row (left
-// padding) averages over every key, the causally hidden ones included, which
-// the causal rule (dropping those keys) would not give.
+// stays in the mask (mask_kind padding, not causal; the masked_fill stays
+// whole): a fully hidden row (left padding) averages over every key, the
+// causally hidden ones included, which the causal rule (dropping those keys)
+// would not give.
 // CHECK-LABEL: func.func @opt_clamp_causal
 // CHECK: %[[TRI:.*]] = tfc.slice
-// CHECK: %[[BIAS:.*]] = tfc.where %{{.*}}, %{{.*}}, %{{.*}} : (tensor<?x1x1x?xi1>, tensor<f32>, tensor<f32>) -> tensor<?x1x1x?xf32>
-// CHECK: %[[SUM:.*]] = tfc.add %[[TRI]], %[[BIAS]]
-// CHECK: %[[M:.*]] = tfc.max %[[SUM]], %{{.*}}
+// CHECK: %[[FILL:.*]] = tfc.where %arg3, %{{.*}}, %[[TRI]]
+// CHECK: %[[M:.*]] = tfc.max %[[FILL]], %{{.*}}
 // CHECK: tfc.attention %arg0, %arg1, %arg2, %[[M]] {mask_kind = #tfc<mask padding>, num_heads = 4 : i64, scale = 2.500000e-01 : f32}
 // CHECK-NOT: tfc.softmax
 func.func @opt_clamp_causal(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tensor<?x?x64xf32>, %hide: tensor<?x1x1x?xi1>) -> tensor<?x?x64xf32> {
