@@ -17,6 +17,10 @@
 //         K and V may be repeated from fewer heads (grouped-query attention,
 //         torch's repeat_kv: see peelRepeatKv) between the head split and
 //         the matmuls;
+//         clamp  max(scores, lowest float) right before the softmax (OPT's
+//                torch.max(w, finfo.min); see matchScoreClamp)
+//         Q, K and V may also be gathered from a fused QKV projection
+//         reshaped to [B, S, H, n, dh] (BLOOM; see matchGatheredHeads)
 //   down: [where(isnan(p), 0, p)] (torch 2 SDPA; see peelNanGuard),
 //         o = matmul(p, transpose [0,2,1,3] (reshape [0,0,H,dh] v)),
 //         transpose [0,2,1,3] o, reshape [0,0,D] (or [0,0,-1]): the root.
@@ -42,6 +46,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <optional>
 
 using namespace mlir;
@@ -65,6 +70,12 @@ struct ScoreChain {
   // been found (applied after it) then.
   std::optional<float> hiddenScore;
   size_t masksAfterHidden = 0;
+  // The scores are clamped at (or, by a where, filled with) the lowest float
+  // right before the softmax: hidden keys score it, never -inf. Causal
+  // tables then stay mask terms (a fully hidden row averages over every key,
+  // the causally hidden ones included; the causal rule would drop those).
+  bool clamped = false;
+  size_t causalTerms = 0;  // how many of `masks` are causal tables kept under the clamp
 
   /// Records a causal table slice, `hidden` the score it gives hidden keys.
   void addCausal(const CausalSlice &c, std::optional<float> hidden) {
@@ -186,7 +197,40 @@ Value peelRepeatKv(Value v, int64_t &repeat, OpList &matched) {
   return split.getInput();
 }
 
+/// One of Q, K, V taken from a fused QKV projection (BLOOM):
+/// `gather(reshape(qkv [B, S, H*n*dh]) {shape = [0, 0, H, n, dh]}, c) {axis = 3}`
+/// with a constant scalar index c in [-n, n): a [B, S, H, dh] value whose
+/// head h is its [:, :, h, :] slice, which is all the fused op needs of it.
+/// The split is the gather result itself (rank 4; FuseAttention flattens it
+/// to [B, S, H*dh]); which of the n parts is Q, K or V does not matter.
+FailureOr<HeadSplit> matchGatheredHeads(Value v, OpList &matched) {
+  auto g = definedBy<GatherOp>(v);
+  auto r = g ? definedBy<ReshapeOp>(g.getData()) : ReshapeOp();
+  if (!r || !hasSingleUse(v) || g.getAxis() != 3)
+    return failure();
+  auto shape = r.getShape();
+  auto src = r.getInput().getType(), dst = r.getType();
+  if (shape.size() != 5 || src.getRank() != 3 || !reshapeKeepsLeadingDims(r, 2) ||
+      src.isDynamicDim(2) || dst.isDynamicDim(2) || dst.isDynamicDim(3) || dst.isDynamicDim(4))
+    return failure();
+  int64_t heads = dst.getDimSize(2), parts = dst.getDimSize(3), headDim = dst.getDimSize(4);
+  if (shape[2] != heads || shape[3] != parts || shape[4] != headDim ||
+      src.getDimSize(2) != heads * parts * headDim)
+    return failure();
+  DenseElementsAttr index;
+  auto it = cast<RankedTensorType>(g.getIndices().getType());
+  if (it.getRank() != 0 || !matchPattern(g.getIndices(), m_Constant(&index)))
+    return failure();
+  int64_t c = (*index.getValues<APInt>().begin()).getSExtValue();
+  if (c < -parts || c >= parts || g.getType().getRank() != 4)
+    return failure();
+  matched.push_back(g);
+  return HeadSplit{v, heads, headDim};
+}
+
 FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
+  if (definedBy<GatherOp>(v))
+    return matchGatheredHeads(v, matched);
   auto r = definedBy<ReshapeOp>(v);
   if (!r || !hasSingleUse(v))
     return failure();
@@ -368,8 +412,11 @@ void addCondition(ScoreChain &chain, Value cond, bool hides, std::optional<float
     }
   }
   if (auto c = matchCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
-    chain.addCausal(*c, fill);
-    return;
+    if (!chain.clamped) {
+      chain.addCausal(*c, fill);
+      return;
+    }
+    ++chain.causalTerms;
   }
   chain.masks.push_back({cond, hides, 1.0f});
 }
@@ -378,6 +425,11 @@ void addCondition(ScoreChain &chain, Value cond, bool hides, std::optional<float
 /// masks, `where(c, 0, -big)` (c keeps) or `where(c, -big, 0)` (c hides),
 /// else a general additive mask (scaled by the factors applied after it).
 void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
+  if (auto c = matchCausalMaskSlice(mask, CausalTable::additive); c && chain.clamped) {
+    ++chain.causalTerms;
+    chain.masks.push_back({mask, false, chain.scale});
+    return;
+  }
   if (auto c = matchCausalMaskSlice(mask, CausalTable::additive)) {
     std::optional<float> hidden;
     if (c->hiddenValue)
@@ -418,9 +470,38 @@ void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
   chain.masks.push_back({mask, false, chain.scale});
 }
 
+/// `max(scores, lowest float)` right before the softmax (transformers' OPT:
+/// torch.max(w, finfo.min)): the scores it clamps. It changes only the
+/// entries that are -inf, so only rows with every key hidden (uniform over
+/// every key instead of NaN); FuseAttention keeps that by clamping the mask
+/// operand at the lowest float (hidden keys get it, never -inf). A clamp at
+/// any other value changes visible scores and is not attention.
+FailureOr<Value> matchScoreClamp(MaxOp max, ScoreChain &chain, OpList &matched,
+                                 std::string *why) {
+  float floor = 0.0f;
+  auto order = findOperandOrder(max, [&](Value s, Value c) {
+    return s.getType() == max.getType() && reachesActivationMatmul(s) &&
+           matchScalarConstant(c, floor);
+  });
+  if (!order)
+    return reject(why, "the max on the scores is not a clamp by a scalar constant");
+  if (floor != std::numeric_limits<float>::lowest()) {
+    std::string at;
+    llvm::raw_string_ostream(at) << floor;
+    return reject(why, "the scores are clamped at " + at + ", not at the lowest float");
+  }
+  if (chain.clamped || matched.size() != 1)
+    return reject(why, "the clamp of the scores is not right before the softmax");
+  chain.clamped = true;
+  matched.push_back(max);
+  return order->first;
+}
+
 /// One step up the score chain from the result of `def`: the next score value.
 FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std::string *why) {
   Value scores = def->getResult(0);
+  if (auto max = dyn_cast<MaxOp>(def))
+    return matchScoreClamp(max, chain, matched, why);
   if (isa<MulOp, DivOp>(def)) {
     Value next = peelScale(scores, chain.scale, matched);
     if (next == scores)
@@ -449,7 +530,15 @@ FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std:
     if (!matchScalarConstant(keeps ? where.getRhs() : where.getLhs(), fill) ||
         !(fill <= kLargeNegative))
       return reject(why, "the where does not fill with a large negative constant");
+    // Filled with the lowest float right before the softmax (BLOOM's
+    // masked_fill(finfo.min)): hidden keys score exactly that, as under a
+    // clamp, so a row hiding every key averages over every key. A causal
+    // table as this condition keeps the causal rule (alone it never hides a
+    // whole row).
+    bool first = matched.size() == 2;
     addCondition(chain, where.getCondition(), /*hides=*/!keeps, fill * chain.scale);
+    if (fill == std::numeric_limits<float>::lowest() && first && !chain.causal)
+      chain.clamped = true;
     return keeps ? where.getLhs() : where.getRhs();
   }
   return reject(why, "the score chain has an unexpected " + def->getName().getStringRef());
@@ -559,7 +648,7 @@ bool mlir::tfc::reachesActivationMatmul(Value scores) {
       return !isWeightOrConstant(mm.getLhs()) && !isWeightOrConstant(mm.getRhs());
     if (auto where = dyn_cast<WhereOp>(def))
       return reaches(where.getLhs(), depth + 1) || reaches(where.getRhs(), depth + 1);
-    if (!isa<MulOp, DivOp, AddOp, SubOp>(def))
+    if (!isa<MulOp, DivOp, AddOp, SubOp, MaxOp>(def))
       return false;
     return reaches(def->getOperand(0), depth + 1) || reaches(def->getOperand(1), depth + 1);
   };
@@ -617,12 +706,20 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
   m.numHeads = q->heads;
   m.numKvHeads = k->heads;
   m.scale = scale;
+  // Under a clamp, causal tables alone (no other mask) never hide a whole
+  // row: the causal rule gives what the graph gives (and keeps KV caches).
+  if (chain.clamped && chain.causalTerms == chain.masks.size()) {
+    chain.causal = chain.causal || chain.causalTerms > 0;
+    chain.masks.clear();
+    chain.clamped = false;
+  }
   m.masks = chain.masks;
   if (m.seqFirst)
     for (AttentionMaskTerm &term : m.masks)
       if (!(term.value = unflattenMask(term.value, m.numHeads)))
         return reject(why, "a mask over [B*H, S, T] is not a flattened [B, H, S, T] mask");
   m.maskKind = maskKindOf(chain);
+  m.clampsScores = chain.clamped;
   m.window = chain.window;
   // The hidden score is exact only when every mask was added after the causal
   // table's fill (the kernel adds the mask to it) and all masks are float.

@@ -12,7 +12,12 @@
 // when both kinds occur the i1 part becomes `where(keep, 0, -inf)` and is
 // added. For the 3-D head layout (AttentionMatch::seqFirst) the [S, B, D]
 // operands are transposed to [B, S, D] and the result back (and flattened
-// to [S*B, D] when the root was). The rest of the block becomes dead and is
+// to [S*B, D] when the root was). When the scores were clamped at the lowest
+// float (AttentionMatch::clampsScores) the mask operand is float and clamped
+// there too: max(mask, lowest), so hidden keys score the lowest float and a
+// row hiding every key averages over every key, as the graph's clamp makes
+// it. Q, K or V gathered from a fused QKV projection ([B, S, H, dh]) are
+// flattened to [B, S, H*dh] by a reshape. The rest of the block becomes dead and is
 // erased by the greedy driver.
 //
 //===----------------------------------------------------------------------===//
@@ -24,6 +29,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
+#include <limits>
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_FUSEATTENTION
@@ -69,14 +75,36 @@ Value combineMasks(PatternRewriter &rewriter, Location loc, const AttentionMatch
                       .getResult()
                 : v;
   }
-  if (!keep || !added)
+  if (!m.clampsScores && (!keep || !added))
     return keep ? keep : added;
-  auto floatType =
-      RankedTensorType::get({}, cast<RankedTensorType>(added.getType()).getElementType());
-  Value zero = createSplatConstant(rewriter, loc, floatType, 0.0f);
-  Value ninf = createSplatConstant(rewriter, loc, floatType, -INFINITY);
-  Value bias = rewriter.create<WhereOp>(loc, keep, zero, ninf);
-  return rewriter.create<AddOp>(loc, added, bias);
+  if (!keep && !added)
+    return {};
+  auto floatType = RankedTensorType::get(
+      {}, cast<RankedTensorType>(m.query.getType()).getElementType());
+  Value mask = added;
+  if (keep) {
+    Value zero = createSplatConstant(rewriter, loc, floatType, 0.0f);
+    Value ninf = createSplatConstant(rewriter, loc, floatType, -INFINITY);
+    Value bias = rewriter.create<WhereOp>(loc, keep, zero, ninf);
+    mask = added ? rewriter.create<AddOp>(loc, added, bias).getResult() : bias;
+  }
+  if (!m.clampsScores)
+    return mask;
+  Value lowest =
+      createSplatConstant(rewriter, loc, floatType, std::numeric_limits<float>::lowest());
+  return rewriter.create<MaxOp>(loc, mask, lowest);
+}
+
+/// A [B, S, H, dh] operand (gathered from a fused QKV projection) as [B, S, H*dh].
+Value flattenHeads(PatternRewriter &rewriter, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getRank() != 4)
+    return x;
+  int64_t width = type.getDimSize(2) * type.getDimSize(3);
+  auto flat = RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), width},
+                                    type.getElementType());
+  SmallVector<int64_t> shape = {0, 0, width};
+  return rewriter.create<ReshapeOp>(loc, flat, x, shape);
 }
 
 struct FuseAttentionPattern : OpRewritePattern<SoftmaxOp> {
@@ -104,7 +132,9 @@ struct FuseAttentionPattern : OpRewritePattern<SoftmaxOp> {
           MaskKindAttr::get(rewriter.getContext(), m->maskKind), kvHeads, window, hidden);
     };
     if (!m->seqFirst) {
-      rewriter.replaceOp(m->root, create(m->query, m->key, m->value).getResult());
+      Value q = flattenHeads(rewriter, loc, m->query), k = flattenHeads(rewriter, loc, m->key),
+            v = flattenHeads(rewriter, loc, m->value);
+      rewriter.replaceOp(m->root, create(q, k, v).getResult());
       return success();
     }
     SmallVector<int64_t> swap = {1, 0, 2};

@@ -70,6 +70,10 @@ struct AttentionMatch {
   bool hasHiddenScore = false;
   float scale = 1.0f;  // product of every scale factor found
   MaskKind maskKind = MaskKind::none;
+  // The scores were clamped at the lowest float before the softmax: the mask
+  // operand must give hidden keys the lowest float, not -inf, so that a row
+  // with every key hidden averages over every key as the graph does.
+  bool clampsScores = false;
   Operation *root = nullptr;         // the head-merge reshape the fused op replaces
   SmallVector<Operation *> matched;  // every op of the pattern (for locations)
 };
@@ -78,7 +82,7 @@ struct AttentionMatch {
 /// "Attention").
 FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, std::string *why);
 
-/// True when `scores` reaches, through mul/div/add/sub/where, a tfc.matmul
+/// True when `scores` reaches, through mul/div/add/sub/max/where, a tfc.matmul
 /// whose operands are both activations (not weights or constants): the
 /// report's notion of an attention candidate and how the matcher tells the
 /// score chain from a mask.

@@ -504,6 +504,53 @@ TEST(RuntimeKernels, AttentionFullyMaskedRowIsZero) {
     EXPECT_EQ(x, 0.f);
 }
 
+// OPT and BLOOM clamp (or fill) the scores at the lowest float before the softmax; the fused op
+// gets a float mask clamped at the lowest float (FuseAttention), so hidden keys score
+// scale * q.k + lowest, which rounds to the lowest float. A row hiding every key then averages
+// V over every key, as ONNX Runtime does for the graph, instead of the zeros of a -inf row.
+// The reference is the graph's arithmetic: s = max(float(scale * q.k) + m, lowest) in float,
+// then the softmax in double.
+TEST(RuntimeKernels, AttentionLowestFloatMaskAveragesFullyHiddenRows) {
+  const int64_t Sq = 3, Sk = 5, D = 8, H = 2, dh = D / H;
+  const float low = std::numeric_limits<float>::lowest(), scale = 0.5f;
+  auto q = randomFloats(Sq * D, 71), k = randomFloats(Sk * D, 72), v = randomFloats(Sk * D, 73);
+  std::vector<float> m(size_t(Sq * Sk), 0.f);
+  for (int64_t j = 0; j < Sk; ++j)
+    m[j] = low;        // row 0: every key hidden
+  m[Sk + 1] = m[Sk + 3] = low;  // row 1: keys 1 and 3 hidden; row 2: none
+  RunResult r = runKernel(K::Attention,
+                          {F32({1, Sq, D}, q), F32({1, Sk, D}, k), F32({1, Sk, D}, v),
+                           F32({1, 1, Sq, Sk}, m)},
+                          TFC_F32, {1, Sq, D}, opt::attention(int32_t(H), fb::MaskKind::Padding, scale));
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  std::vector<float> ref(size_t(Sq * D), 0.f);
+  for (int64_t h = 0; h < H; ++h)
+    for (int64_t i = 0; i < Sq; ++i) {
+      std::vector<double> s(static_cast<size_t>(Sk));
+      double mx = -1e300, sum = 0;
+      for (int64_t j = 0; j < Sk; ++j) {
+        float dot = 0.f;
+        for (int64_t d = 0; d < dh; ++d)
+          dot += q[i * D + h * dh + d] * k[j * D + h * dh + d];
+        s[j] = std::max(dot * scale + m[i * Sk + j], low);
+        mx = std::max(mx, s[j]);
+      }
+      for (int64_t j = 0; j < Sk; ++j)
+        sum += std::exp(s[j] - mx);
+      for (int64_t j = 0; j < Sk; ++j)
+        for (int64_t d = 0; d < dh; ++d)
+          ref[i * D + h * dh + d] += float(std::exp(s[j] - mx) / sum * v[j * D + h * dh + d]);
+    }
+  expectClose(r.as<float>(), ref, "lowest-float mask");
+  // Row 0 is the plain mean of V over all keys.
+  for (int64_t c = 0; c < D; ++c) {
+    double mean = 0;
+    for (int64_t j = 0; j < Sk; ++j)
+      mean += v[j * D + c] / double(Sk);
+    EXPECT_NEAR(r.as<float>()[c], mean, 1e-5) << "column " << c;
+  }
+}
+
 // Grouped-query attention, a causal window and a hidden score, against a plain loop of the
 // graph the fusion replaces: key j of query i (i' = i + Sk - Sq) is hidden when j > i' or
 // j <= i' - window; a hidden key scores `hidden` (when given; else it is dropped), then the

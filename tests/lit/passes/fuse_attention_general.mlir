@@ -234,9 +234,14 @@ func.func @padding_then_band_where(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32
 // -----
 
 // Not a band (one hole in the last row): the table is a general i1 mask, no window.
+// (Filled with the lowest float right before the softmax, the mask reaches the
+// fused op as where(m, 0, -inf) clamped at the lowest float: see
+// fuse_attention_clamp_qkv.mlir.)
 // CHECK-LABEL: func.func @not_a_band
 // CHECK: %[[M:.*]] = tfc.slice
-// CHECK: tfc.attention %arg0, %arg1, %arg2, %[[M]] {mask_kind = #tfc<mask padding>, num_heads = 4 : i64, scale = 1.000000e+00 : f32}
+// CHECK: %[[B:.*]] = tfc.where %[[M]], %{{.*}}, %{{.*}} : (tensor<1x1x?x?xi1>, tensor<f32>, tensor<f32>) -> tensor<1x1x?x?xf32>
+// CHECK: %[[C:.*]] = tfc.max %[[B]], %{{.*}}
+// CHECK: tfc.attention %arg0, %arg1, %arg2, %[[C]] {mask_kind = #tfc<mask padding>, num_heads = 4 : i64, scale = 1.000000e+00 : f32}
 func.func @not_a_band(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tensor<?x?x64xf32>, %pad: tensor<?x1x1x?xf32>, %t: tensor<1xi64>) -> tensor<?x?x64xf32> {
   %band = tfc.constant dense<[[[[true, false, false, false, false, false], [true, true, false, false, false, false], [true, true, true, false, false, false], [false, true, true, true, false, false], [false, false, true, true, true, false], [false, false, false, true, false, true]]]]> : tensor<1x1x6x6xi1>
   %fill = tfc.constant dense<-3.40282347E+38> : tensor<f32>
