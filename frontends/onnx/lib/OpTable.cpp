@@ -349,7 +349,7 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
 // Elementwise unary (and Cast, Not, Identity)
 //===----------------------------------------------------------------------===//
 
-enum class Un { Sqrt, Erf, Tanh, Relu, Neg, Exp, Gelu, Not, Identity, Cast };
+enum class Un { Sqrt, Erf, Tanh, Relu, Neg, Exp, Gelu, Not, Identity, Cast, Sigmoid, Reciprocal };
 
 Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
   TensorInfo &x = im.input(n, 0);
@@ -390,6 +390,8 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
     case Un::Exp: fn = [](double v) { return std::exp(v); }; break;
     case Un::Not: fn = [](double v) { return v == 0 ? 1.0 : 0.0; }; break;
     case Un::Cast: fn = [](double v) { return v; }; break;
+    case Un::Sigmoid: fn = [](double v) { return 1.0 / (1.0 + std::exp(-v)); }; break;
+    case Un::Reciprocal: fn = [](double v) { return 1.0 / v; }; break;
     default: break;
     }
     if (fn) {
@@ -433,6 +435,18 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
   }
   case Un::Cast: r = bb.create<tfc_ir::CastOp>(loc, type, v); break;
   case Un::Identity: break;
+  case Un::Sigmoid:
+  case Un::Reciprocal:
+    if (!elem.isF32())
+      return im.fail(n, n.op_type() + " of a non-float tensor is not supported");
+    if (k == Un::Sigmoid) {
+      r = bb.create<tfc_ir::SigmoidOp>(loc, type, v);
+    } else {
+      // 1 / x: the form torch's rsqrt takes, so the RMS-norm matcher sees one shape.
+      Value one = im.constant(ConstData{{}, {1.0}, elem});
+      r = bb.create<tfc_ir::DivOp>(loc, type, one, v);
+    }
+    break;
   }
   TensorInfo out = im.fromValue(r, dims);
   if (flat) {
@@ -1405,6 +1419,9 @@ const std::vector<OpEntry> &opTable() {
       {"Not", 13, 21, {}, un(Un::Not)},
       {"Identity", 13, 21, {}, un(Un::Identity)},
       {"Cast", 13, 21, {"to", "saturate"}, un(Un::Cast)},
+      // SiLU (x * Sigmoid(x)) and rsqrt (Reciprocal(Sqrt(.))): SwiGLU and RMS norm exports.
+      {"Sigmoid", 13, 21, {}, un(Un::Sigmoid)},
+      {"Reciprocal", 13, 21, {}, un(Un::Reciprocal)},
       // Linear algebra, reductions, normalization.
       {"MatMul", 13, 21, {}, importMatMul},
       {"Gemm", 13, 21, {"alpha", "beta", "transA", "transB"}, importGemm},
