@@ -1,16 +1,20 @@
 //===- norm_ffn_onnx_test.cpp - RMS norms and gated feed-forwards vs ONNX Runtime ------------===//
 //
-// tests/onnx/norm_ffn/norm_ffn.onnx (make_norm_ffn.py: transformers' LlamaRMSNorm, T5LayerNorm,
-// GemmaRMSNorm, LlamaMLP (SwiGLU) and T5's gated GELU feed-forwards as torch exports them):
-// every RMS norm and gated projection fuses, nothing is left unfused, and the fused and
-// --no-fuse plans both match the ONNX Runtime references of every case:
+// The models of tests/onnx/norm_ffn/manifest.json (make_norm_ffn.py): norm_ffn.onnx holds
+// transformers' LlamaRMSNorm, T5LayerNorm, GemmaRMSNorm, LlamaMLP (SwiGLU) and T5's gated GELU
+// feed-forwards as torch exports them; rms_reciprocal.onnx an RMS norm written with Reciprocal
+// and an ungated SiLU (x * Sigmoid(x)). Every RMS norm and gated projection fuses (the manifest's
+// counts), nothing is left unfused, and the fused and --no-fuse plans both match the ONNX
+// Runtime references of every case:
 // max |out - ref| <= 1e-4 * max(1, max |ref|).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
+#include "tfrun/Inputs.h"
 #include "tfrun/Npy.h"
 
+#include "tfc/IR/TfcDialect.h"
 #include "tfc/driver/Compiler.h"
 #include "tfc/tfc_runtime.h"
 
@@ -22,8 +26,11 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -34,30 +41,59 @@ using tfc::tfrun::NpyArray;
 
 const std::string kDir = TFC_SOURCE_DIR "/tests/onnx/norm_ffn";
 
-tfc::minijson::Value manifest() {
+struct Model {
+  std::string name, path, input, output;
+  int64_t rmsNorm = -1, gatedLinear = -1, sigmoid = -1;
+  std::vector<std::pair<std::string, std::string>> cases;  // input file, reference file
+};
+
+std::vector<Model> loadManifest() {
   std::ifstream in(kDir + "/manifest.json");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   tfc::minijson::Value root;
   std::string why;
-  EXPECT_TRUE(tfc::minijson::Parser(text).parse(root, why)) << kDir << "/manifest.json: " << why;
-  return root;
+  if (!tfc::minijson::Parser(text).parse(root, why)) {
+    ADD_FAILURE() << kDir << "/manifest.json: " << why;
+    return {};
+  }
+  std::vector<Model> models;
+  for (const auto &m : root["models"].array) {
+    Model model{m["name"].string, m["model"].string, m["input"].string, m["output"].string};
+    model.rmsNorm = int64_t(m["rms_norm"].number);
+    model.gatedLinear = int64_t(m["gated_linear"].number);
+    model.sigmoid = int64_t(m["sigmoid"].number);
+    for (const auto &c : m["cases"].array)
+      model.cases.emplace_back(c["files"][model.input].string, c["files"]["output"].string);
+    models.push_back(std::move(model));
+  }
+  return models;
 }
 
-TEST(NormFfnOnnx, EveryRmsNormAndGatedProjectionFuses) {
-  tfc::minijson::Value m = manifest();
+std::string testName(const ::testing::TestParamInfo<Model> &info) { return info.param.name; }
+void PrintTo(const Model &m, std::ostream *os) { *os << m.name; }
+
+class NormFfnOnnx : public ::testing::TestWithParam<Model> {};
+
+TEST_P(NormFfnOnnx, EveryRmsNormAndGatedProjectionFuses) {
+  const Model &m = GetParam();
   mlir::MLIRContext context;
   tfc::driver::CompileResult result;
-  auto status = tfc::driver::compileModel(context, kDir + "/" + m["model"].string, {}, result);
+  auto status = tfc::driver::compileModel(context, kDir + "/" + m.path, {}, result);
   ASSERT_TRUE(status.ok()) << status.error;
-  EXPECT_EQ(result.fusions.rmsNorm, int64_t(m["rms_norm"].number));
-  EXPECT_EQ(result.fusions.gatedLinear, int64_t(m["gated_linear"].number));
+  EXPECT_EQ(result.fusions.rmsNorm, m.rmsNorm);
+  EXPECT_EQ(result.fusions.gatedLinear, m.gatedLinear);
+  int64_t sigmoids = 0;
+  result.module->walk([&](mlir::tfc::SigmoidOp) { ++sigmoids; });
+  EXPECT_EQ(sigmoids, m.sigmoid) << "sigmoids outside a gated projection";
   for (const auto &u : result.unfused)
     ADD_FAILURE() << "unfused " << u.pattern << " at " << u.op << ": " << u.reason;
 }
 
-TEST(NormFfnOnnx, FusedAndUnfusedPlansMatchOnnxRuntime) {
-  tfc::minijson::Value m = manifest();
-  fs::path dir = fs::temp_directory_path() / ("tfc_norm_ffn_" + std::to_string(::getpid()));
+TEST_P(NormFfnOnnx, FusedAndUnfusedPlansMatchOnnxRuntime) {
+  const Model &m = GetParam();
+  ASSERT_FALSE(m.cases.empty());
+  fs::path dir = fs::temp_directory_path() /
+                 ("tfc_norm_ffn_" + m.name + "_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   for (bool fuse : {true, false}) {
     SCOPED_TRACE(fuse ? "fused" : "--no-fuse");
@@ -68,7 +104,7 @@ TEST(NormFfnOnnx, FusedAndUnfusedPlansMatchOnnxRuntime) {
       options.fuse = fuse;
       options.maxBatch = 3;
       tfc::driver::CompileResult result;
-      auto s = tfc::driver::compileModel(context, kDir + "/" + m["model"].string, options, result);
+      auto s = tfc::driver::compileModel(context, kDir + "/" + m.path, options, result);
       ASSERT_TRUE(s.ok()) << s.error;
       tfc::planner::Plan plan;
       auto b = tfc::driver::buildPlan(result, options, plan);
@@ -83,22 +119,25 @@ TEST(NormFfnOnnx, FusedAndUnfusedPlansMatchOnnxRuntime) {
     std::unique_ptr<tfc_session, void (*)(tfc_session *)> sessionGuard(session,
                                                                        tfc_session_release);
     double worst = 0;
-    for (size_t k = 0; k < m["cases"].array.size(); ++k) {
-      SCOPED_TRACE("case " + std::to_string(k));
-      std::string prefix = kDir + "/refs/case" + std::to_string(k);
-      NpyArray ids, ref;
-      auto s = tfc::tfrun::readNpy(prefix + ".input_ids.npy", ids);
+    for (const auto &[inputFile, refFile] : m.cases) {
+      SCOPED_TRACE(inputFile);
+      NpyArray x, ref;
+      auto s = tfc::tfrun::readNpy(kDir + "/" + inputFile, x);
       ASSERT_TRUE(s.ok()) << s.message;
-      s = tfc::tfrun::readNpy(prefix + ".logits.npy", ref);
+      s = tfc::tfrun::readNpy(kDir + "/" + refFile, ref);
       ASSERT_TRUE(s.ok()) << s.message;
-      tfc_tensor in{"input_ids", TFC_I64, int32_t(ids.shape.size()), ids.shape.data(),
-                    ids.data.data()};
+      tfc_dtype dtype;
+      ASSERT_TRUE(tfc::tfrun::tfcDtypeOf(x.dtype, dtype));
+      tfc_tensor in{m.input.c_str(), dtype, int32_t(x.shape.size()), x.shape.data(),
+                    x.data.data()};
       tfc_outputs *outputs = nullptr;
       ASSERT_EQ(take(tfc_session_run(session, "forward", &in, 1, &outputs)), "");
       std::unique_ptr<tfc_outputs, void (*)(tfc_outputs *)> guard(outputs, tfc_outputs_free);
       ASSERT_EQ(tfc_outputs_count(outputs), 1u);
       tfc_tensor t{};
       ASSERT_EQ(take(tfc_outputs_get(outputs, 0, &t)), "");
+      ASSERT_EQ(std::string(t.name), m.output);
+      ASSERT_EQ(t.dtype, TFC_F32);
       ASSERT_EQ(std::vector<int64_t>(t.dims, t.dims + t.rank), ref.shape);
       size_t n = size_t(ref.numElements());
       const auto *want = reinterpret_cast<const float *>(ref.data.data());
@@ -111,10 +150,12 @@ TEST(NormFfnOnnx, FusedAndUnfusedPlansMatchOnnxRuntime) {
       EXPECT_LE(err, allowed);
       worst = std::max(worst, err);
     }
-    std::printf("[ norm_ffn ] %s: max abs error %.3g\n", fuse ? "fused" : "--no-fuse", worst);
-    RecordProperty(fuse ? "max_abs_error_fused" : "max_abs_error_unfused", std::to_string(worst));
+    std::printf("[ norm_ffn ] %s (%s): max abs error %.3g\n", m.name.c_str(),
+                fuse ? "fused" : "--no-fuse", worst);
   }
   fs::remove_all(dir);
 }
+
+INSTANTIATE_TEST_SUITE_P(Models, NormFfnOnnx, ::testing::ValuesIn(loadManifest()), testName);
 
 } // namespace
