@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -458,6 +459,386 @@ TEST(OnnxImporter, BatchNamedBatchSizeTakesTheBatchBound) {
   ASSERT_TRUE(r.status.ok()) << r.status.error;
   EXPECT_TRUE(contains(r.ir, "tensor<3x1xi64>")) << r.ir;
   EXPECT_FALSE(contains(r.ir, "tensor<40x1xi64>")) << r.ir;
+}
+
+//===----------------------------------------------------------------------===//
+// Shape glue as torch and transformers export it (symbolic dims)
+//===----------------------------------------------------------------------===//
+
+void setTensorValue(onnx::NodeProto &n, int dtype, double v) {
+  auto *a = n.add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(dtype);
+  a->mutable_t()->add_dims(1);
+  if (dtype == onnx::TensorProto::FLOAT)
+    a->mutable_t()->add_float_data(static_cast<float>(v));
+  else
+    a->mutable_t()->add_int64_data(static_cast<int64_t>(v));
+}
+
+void initF32Values(ModelMaker &m, const std::string &name, const std::vector<int64_t> &shape,
+                   const std::vector<float> &values) {
+  auto *t = m.graph->add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : shape)
+    t->add_dims(d);
+  for (float v : values)
+    t->add_float_data(v);
+}
+
+/// `shape4 = [batch, 1, -1, -1]` guarded by `Where(Equal(shape4, -1), 1, shape4)` (Llama,
+/// Mistral, Qwen2, OPT, ...'s `mask[None, None].expand(bsz, 1, -1, -1)`): the guard folds on
+/// the symbolic dims, and the causal table expanded over the batch stays one [M, M] table
+/// sliced to [seq, seq] (no expand, no batch-sized copy), added to the scores as it is.
+TEST(OnnxImporter, ExpandGuardFoldsAndTheCausalTableIsNotCopied) {
+  ModelMaker m(17);
+  m.input("scores", kF32, {"batch", "4", "seq", "seq"});
+  m.input("ids", kI64, {"batch", "seq"});
+  m.node("Shape", "shape", {"ids"}, {"s"});
+  m.initI64("i0", {0}, true);
+  m.initI64("i1", {1}, true);
+  m.initI64("ax0", {0});
+  m.node("Gather", "gb", {"s", "i0"}, {"b"});
+  m.node("Gather", "gt", {"s", "i1"}, {"t"});
+  m.node("Unsqueeze", "ub", {"b", "ax0"}, {"b1"});
+  m.node("Unsqueeze", "ut", {"t", "ax0"}, {"t1"});
+  // The causal mask: triu(full([t, t], min), 1), unsqueezed twice.
+  auto &tt = m.node("Concat", "tt", {"t1", "t1"}, {"tshape"});
+  setInt(tt, "axis", 0);
+  auto &full = m.node("ConstantOfShape", "full", {"tshape"}, {"f"});
+  setTensorValue(full, kF32, -3.4028234663852886e38);
+  m.initI64("one", {1}, true);
+  auto &tri = m.node("Trilu", "triu", {"f", "one"}, {"causal"});
+  setInt(tri, "upper", 1);
+  m.node("Unsqueeze", "u0", {"causal", "ax0"}, {"c3"});
+  m.node("Unsqueeze", "u1", {"c3", "ax0"}, {"c4"});
+  // expand(b, 1, -1, -1) with the exporter's -1 guard.
+  m.initI64("rest", {1, -1, -1});
+  auto &cat = m.node("Concat", "cat", {"b1", "rest"}, {"shape4"});
+  setInt(cat, "axis", 0);
+  m.node("Shape", "len", {"shape4"}, {"n"});
+  auto &ones = m.node("ConstantOfShape", "ones", {"n"}, {"o"});
+  setTensorValue(ones, kI64, 1);
+  m.initI64("minus1", {-1}, true);
+  m.node("Mul", "neg", {"o", "minus1"}, {"negs"});
+  m.node("Equal", "eq", {"shape4", "negs"}, {"isneg"});
+  m.node("Where", "guard", {"isneg", "o", "shape4"}, {"target"});
+  m.node("Expand", "expand", {"c4", "target"}, {"mask"});
+  m.node("Add", "add", {"scores", "mask"}, {"y"});
+  m.output("y");
+  tfc::onnxfe::ImportOptions options;
+  options.maxSeq = 32;
+  Imported r = import(m.bytes(), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tensor<32x32xf32>")) << r.ir;     // one [M, M] table
+  EXPECT_FALSE(contains(r.ir, "tfc.expand")) << r.ir;          // not copied over the batch
+  EXPECT_FALSE(contains(r.ir, "x32x32xf32>")) << r.ir;          // no batch-bound table
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x4x?x?xf32>, tensor<?x?xf32>) -> tensor<?x4x?x?xf32>"))
+      << r.ir;
+}
+
+/// The same table used where no operand gives the batch dim is materialized with an expand.
+TEST(OnnxImporter, StretchedTableExpandsWhereNothingElseGivesTheDim) {
+  ModelMaker m(17);
+  m.input("ids", kI64, {"batch", "seq"});
+  m.node("Shape", "shape", {"ids"}, {"s"});
+  // [1, 3] constant expanded to [batch, 3]
+  initF32Values(m, "c", {1, 3}, {1, 2, 3});
+  m.initI64("i0", {0});
+  m.initI64("i1", {1});
+  m.node("Slice", "b", {"s", "i0", "i1"}, {"b1"});
+  m.initI64("three", {3});
+  auto &cat = m.node("Concat", "cat", {"b1", "three"}, {"shape2"});
+  setInt(cat, "axis", 0);
+  m.node("Expand", "expand", {"c", "shape2"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tfc.expand")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "-> tensor<?x3xf32>")) << r.ir;
+}
+
+/// seq + 0, Max(seq, 0), Min(seq, -1), comparisons of dims with constants of the other sign
+/// fold to shape values: the reshape target is static in the IR.
+TEST(OnnxImporter, IdentitiesAndMaxMinOfDimsFold) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "seq", "64"});
+  m.node("Shape", "shape", {"x"}, {"s"});
+  m.initI64("i1", {1}, true);
+  m.initI64("zero", {0}, true);
+  m.initI64("minus1", {-1}, true);
+  m.node("Gather", "gt", {"s", "i1"}, {"t"});
+  m.node("Add", "plus0", {"t", "zero"}, {"t0"});
+  m.node("Max", "max", {"t0", "zero"}, {"t1"});
+  m.node("Min", "min", {"t1", "minus1"}, {"m1"});  // -1: seq >= 0 > -1
+  m.node("Greater", "gt0", {"t1", "minus1"}, {"isPos"});
+  m.node("Cast", "c", {"isPos"}, {"isPosI"});
+  setInt(m.graph->mutable_node(m.graph->node_size() - 1)[0], "to", kI64);
+  m.initI64("ax0", {0});
+  m.node("Unsqueeze", "u", {"t1", "ax0"}, {"tu"});
+  m.node("Unsqueeze", "um", {"m1", "ax0"}, {"mu"});     // -1
+  m.node("Unsqueeze", "up", {"isPosI", "ax0"}, {"pu"});  // 1
+  m.initI64("hd", {4, 16});
+  auto &cat = m.node("Concat", "cat", {"pu", "tu", "hd"}, {"shape4"});
+  setInt(cat, "axis", 0);
+  m.initI64("first", {0});
+  m.node("Reshape", "view", {"x", "shape4"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  // [1, seq, 4, 16]: seq kept in place.
+  EXPECT_TRUE(contains(r.ir, "tfc.reshape %arg0 {shape = array<i64: 1, 0, 4, 16>}")) << r.ir;
+  EXPECT_FALSE(contains(r.ir, "tfc.shape")) << r.ir;
+}
+
+/// torch's `mask[..., :n] = value` over whole axes: ScatterND with the full index grid built
+/// from Range/Reshape/Expand/Unsqueeze/Concat is the updates; a grid with its axes swapped
+/// (a transposed write) is refused with a message.
+TEST(OnnxImporter, ScatterNDOverTheFullIndexGridIsTheUpdates) {
+  for (int64_t swapped : {0, 1}) {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "seq"});
+    m.node("Relu", "relu", {"x"}, {"u"});
+    m.node("Shape", "shape", {"x"}, {"s"});
+    m.initI64("i0", {0}, true);
+    m.initI64("i1", {1}, true);
+    m.node("Gather", "gb", {"s", "i0"}, {"b"});
+    m.node("Gather", "gt", {"s", "i1"}, {"t"});
+    m.node("Range", "rb", {"i0", "b", "i1"}, {"rb"});
+    m.node("Range", "rt", {"i0", "t", "i1"}, {"rt"});
+    m.initI64("col", {-1, 1});
+    m.initI64("row", {1, -1});
+    m.node("Reshape", "rb2", {"rb", "col"}, {"rb2"});
+    m.node("Reshape", "rt2", {"rt", "row"}, {"rt2"});
+    m.node("Expand", "eb", {"rb2", "s"}, {"eb"});
+    m.node("Expand", "et", {"rt2", "s"}, {"et"});
+    m.initI64("last", {-1});
+    m.node("Unsqueeze", "ub", {"eb", "last"}, {"ub"});
+    m.node("Unsqueeze", "ut", {"et", "last"}, {"ut"});
+    auto &cat = m.node("Concat", "grid", {swapped ? "ut" : "ub", swapped ? "ub" : "ut"}, {"idx"});
+    setInt(cat, "axis", -1);
+    m.node("ScatterND", "assign", {"x", "idx", "u"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    if (!swapped) {
+      ASSERT_TRUE(r.status.ok()) << r.status.error;
+      EXPECT_TRUE(contains(r.ir, "return %0 : tensor<?x?xf32>")) << r.ir;  // the relu
+    } else {
+      EXPECT_TRUE(contains(r.status.error, "node 'assign' (op 'ScatterND', opset 17): only a "
+                                           "ScatterND that writes every element"))
+          << r.status.error;
+    }
+  }
+}
+
+/// Unary ops of constants fold at import time (values checked against <cmath> by hand).
+TEST(OnnxImporter, UnaryOpsOfConstantsFold) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "4"});
+  initF32Values(m, "c", {4}, {-1.5f, -0.25f, 0.0f, 2.5f});
+  m.node("Abs", "abs", {"c"}, {"a"});      // 1.5 0.25 0 2.5
+  m.node("Sign", "sign", {"c"}, {"sg"});   // -1 -1 0 1
+  m.node("Ceil", "ceil", {"c"}, {"ce"});   // -1 0 0 3
+  m.node("Floor", "floor", {"c"}, {"fl"}); // -2 -1 0 2
+  m.node("Add", "s1", {"a", "sg"}, {"p1"});    // 0.5 -0.75 0 3.5
+  m.node("Add", "s2", {"ce", "fl"}, {"p2"});   // -3 -1 0 5
+  m.node("Mul", "s3", {"p1", "p2"}, {"p3"});   // -1.5 0.75 0 17.5
+  m.node("Add", "y", {"x", "p3"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "dense<[-1.500000e+00, 7.500000e-01, 0.000000e+00, 1.750000e+01]>"))
+      << r.ir;
+  for (const char *op : {"tfc.max", "tfc.neg", "tfc.mul"})
+    EXPECT_FALSE(contains(r.ir, op)) << op << "\n" << r.ir;
+}
+
+TEST(OnnxImporter, SinCosLogOfConstantsFold) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "2"});
+  initF32Values(m, "c", {2}, {0.0f, 1.0f});
+  m.node("Sin", "sin", {"c"}, {"s"});   // 0, 0.841471
+  m.node("Cos", "cos", {"c"}, {"co"});  // 1, 0.540302
+  m.node("Add", "sc", {"s", "co"}, {"sc"});  // 1, 1.381773
+  m.node("Log", "log", {"sc"}, {"l"});       // 0, 0.323368
+  m.node("Add", "y", {"x", "l"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "dense<[0.000000e+00, 0.3233676")) << r.ir;
+}
+
+/// At run time: Sigmoid = 1 / (1 + exp(-x)), Abs = max(x, -x), Log, Min = -max(-a, -b),
+/// LessOrEqual = !(a > b); Sin of a run-time value is refused with a message.
+TEST(OnnxImporter, RunTimeUnaryAndMinMaxUseExistingOps) {
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "8"});
+    m.input("z", kF32, {"batch", "8"});
+    m.node("Sigmoid", "sig", {"x"}, {"s"});
+    m.node("Abs", "abs", {"s"}, {"a"});
+    m.node("Log", "log", {"a"}, {"l"});
+    m.node("Min", "min", {"l", "z"}, {"mn"});
+    m.node("Max", "max", {"mn", "z"}, {"y"});
+    m.node("LessOrEqual", "le", {"x", "z"}, {"c"});
+    m.output("y");
+    m.output("c");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    for (const char *op : {"tfc.exp", "tfc.div", "tfc.max", "tfc.neg", "tfc.log", "tfc.relu",
+                           "tfc.where"})
+      EXPECT_TRUE(contains(r.ir, op)) << op << "\n" << r.ir;
+    EXPECT_TRUE(contains(r.ir, "-> tensor<?x8xi1>")) << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "8"});
+    m.node("Sin", "rope_sin", {"x"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    EXPECT_TRUE(contains(r.status.error, "node 'rope_sin' (op 'Sin', opset 17): a run-time Sin "
+                                         "is not supported yet"))
+        << r.status.error;
+  }
+}
+
+/// Rotary tables: inv_freq @ positions (a Range over seq), transposed, concatenated with
+/// itself and Cos'd fold at import time to one [1, M, dh] table sliced to seq: no run-time
+/// matmul and no run-time Cos.
+TEST(OnnxImporter, RotaryCosTableFoldsAtImportTime) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "seq", "4"});
+  m.node("Shape", "shape", {"x"}, {"s"});
+  m.initI64("i0", {0}, true);
+  m.initI64("i1", {1}, true);
+  m.node("Gather", "gt", {"s", "i1"}, {"t"});
+  m.node("Range", "pos", {"i0", "t", "i1"}, {"p"});
+  auto &c = m.node("Cast", "pf", {"p"}, {"pf"});
+  setInt(c, "to", kF32);
+  m.initI64("ax01", {0, 1});
+  m.node("Unsqueeze", "pu", {"pf", "ax01"}, {"p3"});  // [1, 1, seq]
+  initF32Values(m, "inv_freq", {1, 2, 1}, {1.0f, 0.5f});
+  m.node("MatMul", "freqs", {"inv_freq", "p3"}, {"f"});  // [1, 2, seq]
+  auto &t = m.node("Transpose", "tr", {"f"}, {"ft"});
+  setInts(t, "perm", {0, 2, 1});
+  auto &cat = m.node("Concat", "emb", {"ft", "ft"}, {"e"});
+  setInt(cat, "axis", -1);
+  m.node("Cos", "cos", {"e"}, {"cosT"});
+  m.node("Mul", "y", {"x", "cosT"}, {"y"});
+  m.output("y");
+  tfc::onnxfe::ImportOptions options;
+  options.maxSeq = 32;
+  Imported r = import(m.bytes(), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tensor<32x4xf32>")) << r.ir;  // the leading 1 broadcasts
+  EXPECT_FALSE(contains(r.ir, "tfc.matmul")) << r.ir;
+  // Rows 0 and 1 as f32 little-endian hex: 1 (x4), then cos(1) = 0x3F0A5140,
+  // cos(0.5) = 0x3F60A940, cos(1), cos(0.5) (Python's struct.pack('<f', math.cos(x))).
+  EXPECT_TRUE(contains(r.ir, "0x0000803F0000803F0000803F0000803F40510A3F40A9603F40510A3F40A9603F"))
+      << r.ir;
+}
+
+/// CumSum: of a constant at import time; of a run-time [batch, seq] mask (OPT/BLOOM position
+/// ids) as a matmul with a triangle of ones sliced to [seq, seq].
+TEST(OnnxImporter, CumSumFoldsOrIsATriangleMatMul) {
+  ModelMaker m(17);
+  m.input("mask", kI64, {"batch", "seq"});
+  m.initI64("ax", {1}, true);
+  m.node("CumSum", "cs", {"mask", "ax"}, {"pos"});
+  m.output("pos");
+  m.initI64("c", {3, 1, 4});
+  m.initI64("ax0", {0}, true);
+  auto &ex = m.node("CumSum", "ccs", {"c", "ax0"}, {"cc"});
+  setInt(ex, "exclusive", 1);                      // 0 3 4
+  m.node("Add", "y", {"mask", "cc"}, {"y"});       // needs seq == 3 at run time; IR only
+  m.output("y");
+  tfc::onnxfe::ImportOptions options;
+  options.maxSeq = 16;
+  Imported r = import(m.bytes(), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tensor<16x16xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.matmul")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "dense<[0, 3, 4]> : tensor<3xi64>")) << r.ir;
+}
+
+TEST(OnnxImporter, TileArgMaxFlattenOfConstantsAndValues) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "4", "8"});
+  m.node("Flatten", "flat", {"x"}, {"f"});  // [batch, 32]
+  m.output("f");
+  m.initI64("c", {1, 2});
+  m.initI64("reps", {3});
+  m.node("Tile", "tile", {"c", "reps"}, {"t"});  // 1 2 1 2 1 2
+  initF32Values(m, "v", {2, 3}, {0.f, 5.f, 5.f, 7.f, -1.f, 2.f});
+  auto &am = m.node("ArgMax", "am", {"v"}, {"i"});
+  setInt(am, "axis", 1);
+  setInt(am, "keepdims", 0);  // [1, 0]
+  m.node("Concat", "cat", {"t", "i"}, {"ti"});
+  setInt(m.graph->mutable_node(m.graph->node_size() - 1)[0], "axis", 0);
+  m.input("ids", kI64, {"8"});
+  m.node("Add", "y", {"ids", "ti"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "dense<[1, 2, 1, 2, 1, 2, 1, 0]> : tensor<8xi64>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "-> tensor<?x32xf32>")) << r.ir;
+}
+
+/// An int8 weight-only export: DequantizeLinear of an INT8 initializer with per-column
+/// scales folds to an f32 weight of the store ((q - zp) * scale).
+TEST(OnnxImporter, DequantizeLinearOfInt8InitializerIsAWeight) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "2"});
+  auto *q = m.graph->add_initializer();
+  q->set_name("wq");
+  q->set_data_type(onnx::TensorProto::INT8);
+  q->add_dims(2);
+  q->add_dims(10);
+  std::string raw;
+  for (int i = 0; i < 20; ++i)
+    raw.push_back(static_cast<char>(static_cast<int8_t>(i - 10)));
+  q->set_raw_data(raw);
+  initF32Values(m, "scale", {10}, {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 1.f, 1.f, 1.f, 1.f, 2.f});
+  auto *zp = m.graph->add_initializer();
+  zp->set_name("zp");
+  zp->set_data_type(onnx::TensorProto::INT8);
+  zp->add_dims(10);
+  zp->set_raw_data(std::string(10, '\x02'));
+  auto &dq = m.node("DequantizeLinear", "dq", {"wq", "scale", "zp"}, {"w"});
+  setInt(dq, "axis", 1);
+  m.node("MatMul", "mm", {"x", "w"}, {"y"});
+  m.output("y");
+  mlir::MLIRContext context;
+  ImportResult result;
+  auto st = tfc::onnxfe::importOnnxBuffer(context, m.bytes(), "model.onnx", {}, result);
+  ASSERT_TRUE(st.ok()) << st.error;
+  ASSERT_TRUE(result.weights->weights.count("w"));
+  const auto &w = result.weights->weights.at("w");
+  ASSERT_EQ(w.size, 20u * 4u);
+  std::vector<float> got(20);
+  std::memcpy(got.data(), result.weights->bytes->data() + w.offset, w.size);
+  for (int i = 0; i < 20; ++i) {
+    int col = i % 10;
+    float scale = col < 5 ? 0.5f : col < 9 ? 1.f : 2.f;
+    EXPECT_EQ(got[i], static_cast<float>((i - 10) - 2) * scale) << i;
+  }
+  // A quantized tensor used at run time is refused, not crashed on.
+  ModelMaker bad(17);
+  bad.input("x", kF32, {"batch", "2"});
+  auto *bq = bad.graph->add_initializer();
+  bq->set_name("q");
+  bq->set_data_type(onnx::TensorProto::INT8);
+  bq->add_dims(2);
+  bq->set_raw_data(std::string("\x01\x02", 2));
+  bad.node("Cast", "c", {"q"}, {"qf"});
+  setInt(bad.graph->mutable_node(0)[0], "to", kF32);
+  bad.node("Gather", "g", {"x", "q"}, {"y"});
+  bad.output("y");
+  Imported r = import(bad);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_TRUE(contains(r.status.error, "node 'g'")) << r.status.error;
 }
 
 //===----------------------------------------------------------------------===//

@@ -159,9 +159,14 @@ Status Importer::tensorData(const onnx::TensorProto &t, ConstData &out,
     return {file + ": " + what + " uses external data, which is not supported (save the model "
             "with its data embedded: onnx.save(model, path, save_as_external_data=False))"};
   out.elem = elemFromOnnx(t.data_type());
+  bool quantized = t.data_type() == onnx::TensorProto::INT8 || t.data_type() == onnx::TensorProto::UINT8;
+  if (quantized)  // folded at import time only (DequantizeLinear)
+    out.elem = IntegerType::get(&ctx, 8, t.data_type() == onnx::TensorProto::INT8
+                                             ? IntegerType::Signless
+                                             : IntegerType::Unsigned);
   if (!out.elem)
     return {file + ": " + what + " has element type " + dtypeName(t.data_type()) +
-            ", which is not supported (FLOAT, INT64, INT32, BOOL)"};
+            ", which is not supported (FLOAT, INT64, INT32, BOOL; INT8/UINT8 constants)"};
   out.shape.assign(t.dims().begin(), t.dims().end());
   int64_t n = 1;
   for (int64_t d : out.shape) {
@@ -193,6 +198,10 @@ Status Importer::tensorData(const onnx::TensorProto &t, ConstData &out,
         int64_t v;
         std::memcpy(&v, p, 8);
         out.values[i] = i64ToDouble(v);
+      } else if (type == onnx::TensorProto::INT8) {
+        out.values[i] = static_cast<int8_t>(*p);
+      } else if (type == onnx::TensorProto::UINT8) {
+        out.values[i] = static_cast<uint8_t>(*p);
       } else {
         out.values[i] = *p ? 1 : 0;
       }
@@ -370,24 +379,42 @@ FailureOr<Value> Importer::materializeTable(TensorInfo &t) {
     return constant(crop);
   }
   Value table = constant(data);
+  // A symbolic axis on which the table holds one entry is broadcast to the dim (an Expand
+  // over a symbolic dim keeps its constant input unexpanded): slice it to 1, then expand.
+  std::vector<SymDim> sliced = t.dims;
+  bool stretched = false;
+  for (size_t i = 0; i < sliced.size(); ++i)
+    if (!sliced[i].isConstant() && data.shape[i] == 1) {
+      sliced[i] = SymDim::constant(1);
+      stretched = true;
+    }
   std::vector<SymDim> zeros(t.dims.size(), SymDim::constant(0));
-  FailureOr<Value> ends = materializeKnown(t.dims);
+  FailureOr<Value> ends = materializeKnown(sliced);
   if (failed(ends))
     return failure();
   Value starts = *materializeKnown(zeros);
   SmallVector<int64_t> axes;
   for (size_t i = 0; i < t.dims.size(); ++i)
     axes.push_back(i);
-  return builder
-      .create<mlir::tfc::SliceOp>(currentLoc, typeOf(t.dims, data.elem), table, starts, *ends,
-                                  builder.getDenseI64ArrayAttr(axes), DenseI64ArrayAttr(),
-                                  DenseI64ArrayAttr())
+  Value r = builder
+                .create<mlir::tfc::SliceOp>(currentLoc, typeOf(sliced, data.elem), table, starts,
+                                            *ends, builder.getDenseI64ArrayAttr(axes),
+                                            DenseI64ArrayAttr(), DenseI64ArrayAttr())
+                .getResult();
+  if (!stretched)
+    return r;
+  FailureOr<Value> shape = materializeKnown(t.dims);
+  if (failed(shape))
+    return failure();
+  return builder.create<mlir::tfc::ExpandOp>(currentLoc, typeOf(t.dims, data.elem), r, *shape)
       .getResult();
 }
 
 Value Importer::rowValue(TensorInfo &t) {
   if (t.value)
     return t.value;
+  if (t.data && t.data->elem.isIntOrFloat() && t.data->elem.getIntOrFloatBitWidth() == 8)
+    return {};  // quantized data has no run-time form (tfc has no 8-bit tensors)
   if (t.data) {
     if (!t.table) {
       t.value = constant(*t.data);
@@ -453,30 +480,18 @@ Status Importer::addInitializer(const onnx::TensorProto &t) {
     if (n > 16) {
       // A weight: its bytes go to the store, 64-byte aligned.
       std::vector<int64_t> shape(t.dims().begin(), t.dims().end());
-      auto &bytes = *weights.bytes;
-      uint64_t offset = (bytes.size() + 63) / 64 * 64;
       uint64_t size = static_cast<uint64_t>(n) * 4;
       if (t.has_raw_data()) {
         if (t.raw_data().size() != size)
           return {file + ": " + what + " has " + std::to_string(t.raw_data().size()) +
                   " bytes of data, expected " + std::to_string(size)};
-        bytes.resize(offset + size);
-        std::memcpy(bytes.data() + offset, t.raw_data().data(), size);
+        values[t.name()] = storeWeight(t.name(), shape, t.raw_data().data(), size);
       } else {
         if (t.float_data_size() != n)
           return {file + ": " + what + " has " + std::to_string(t.float_data_size()) +
                   " values, expected " + std::to_string(n)};
-        bytes.resize(offset + size);
-        std::memcpy(bytes.data() + offset, t.float_data().data(), size);
+        values[t.name()] = storeWeight(t.name(), shape, t.float_data().data(), size);
       }
-      weights.weights[t.name()] = Weight{shape, offset, size};
-      TensorInfo info;
-      info.elem = builder.getF32Type();
-      for (int64_t d : shape)
-        info.dims.push_back(SymDim::constant(d));
-      info.value = builder.create<mlir::tfc::WeightOp>(NameLoc::get(builder.getStringAttr(t.name())),
-                                                      typeOf(info.dims, info.elem), t.name());
-      values[t.name()] = std::move(info);
       return {};
     }
   }
@@ -485,6 +500,29 @@ Status Importer::addInitializer(const onnx::TensorProto &t) {
     return s;
   values[t.name()] = fromConst(std::move(data));
   return {};
+}
+
+TensorInfo Importer::storeWeight(const std::string &name, const std::vector<int64_t> &shape,
+                                 const void *data, uint64_t size) {
+  auto &bytes = *weights.bytes;
+  uint64_t offset = (bytes.size() + 63) / 64 * 64;
+  bytes.resize(offset + size);
+  std::memcpy(bytes.data() + offset, data, size);
+  weights.weights[name] = Weight{shape, offset, size};
+  TensorInfo info;
+  info.elem = builder.getF32Type();
+  for (int64_t d : shape)
+    info.dims.push_back(SymDim::constant(d));
+  info.value = builder.create<mlir::tfc::WeightOp>(NameLoc::get(builder.getStringAttr(name)),
+                                                  typeOf(info.dims, info.elem), name);
+  return info;
+}
+
+TensorInfo Importer::fromWeight(const std::string &name, ConstData data) {
+  if (data.numElements() <= 16 || weights.weights.count(name))
+    return fromConst(std::move(data));
+  std::vector<float> f(data.values.begin(), data.values.end());
+  return storeWeight(name, data.shape, f.data(), f.size() * sizeof(float));
 }
 
 Status Importer::importNode(const onnx::NodeProto &node, int index) {
@@ -506,9 +544,9 @@ Status Importer::importNode(const onnx::NodeProto &node, int index) {
     return {file + ": " + where(nd) + " is not supported"};
   static const std::map<std::string, int> kMinInputs = {
       {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2}, {"Equal", 2}, {"Less", 2},
-      {"Greater", 2}, {"And", 2}, {"Or", 2}, {"MatMul", 2}, {"Gemm", 2}, {"Reshape", 2},
-      {"Gather", 2}, {"Slice", 3}, {"Where", 3}, {"Expand", 2}, {"Range", 3},
-      {"LayerNormalization", 2}, {"Constant", 0}};
+      {"Greater", 2}, {"LessOrEqual", 2}, {"GreaterOrEqual", 2}, {"And", 2}, {"Or", 2}, {"MatMul", 2}, {"Gemm", 2}, {"Reshape", 2},
+      {"Gather", 2}, {"Slice", 3}, {"Where", 3}, {"ScatterND", 3}, {"CumSum", 2}, {"Tile", 2}, {"Expand", 2}, {"Range", 3},
+      {"LayerNormalization", 2}, {"DequantizeLinear", 2}, {"Constant", 0}};
   auto minIt = kMinInputs.find(nd.op_type());
   int minInputs = minIt == kMinInputs.end() ? 1 : minIt->second;
   for (int i = 0; i < minInputs; ++i)
@@ -545,6 +583,9 @@ Status Importer::importNode(const onnx::NodeProto &node, int index) {
         line += t.table ? " table" : " const";
       if (t.flat)
         line += " flat";
+      if (t.iotaAxis)
+        line += " iota=" + std::to_string(*t.iotaAxis) +
+                (t.gridRank ? " grid=" + std::to_string(t.gridRank) : "");
       llvm::errs() << line << "\n";
     }
   }

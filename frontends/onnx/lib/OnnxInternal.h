@@ -55,7 +55,8 @@ double i64ToDouble(int64_t v);
 struct ConstData {
   std::vector<int64_t> shape;
   std::vector<double> values;  // row-major
-  mlir::Type elem;             // f32, i64, i32 or i1
+  mlir::Type elem;             // f32, i64, i32 or i1; i8/ui8 for quantized initializers
+                               // (folded at import time, never materialized)
   int64_t numElements() const;
 };
 
@@ -74,6 +75,12 @@ struct TensorInfo {
   // A run-time Not: its input (Where(Not(c), a, b) is imported as Where(c, b, a), the
   // masked_fill form the attention matcher reads).
   std::shared_ptr<TensorInfo> negationOf;
+  // An index grid: element (i0, ..., ir-1) is i_iotaAxis (Range(0, n) reshaped, unsqueezed,
+  // sliced from 0 or expanded); `gridRank` > 0: the last axis (of size gridRank) holds the full
+  // index (i0, ..., i_gridRank-1) instead: the indices of a ScatterND that writes every
+  // element (torch's slice assignment `x[..., :n] = y` over all of x).
+  std::optional<int64_t> iotaAxis;
+  int64_t gridRank = 0;
 };
 
 class Importer;
@@ -129,6 +136,9 @@ public:
   /// A tensor for an MLIR value whose logical shape is `dims`.
   TensorInfo fromValue(mlir::Value v, std::vector<SymDim> dims);
   TensorInfo fromConst(ConstData data);
+  /// An f32 constant computed at import time (a dequantized weight): a weight of the store
+  /// named `name` when it has more than 16 elements, else a constant.
+  TensorInfo fromWeight(const std::string &name, ConstData data);
   mlir::Value constant(const ConstData &data);
   mlir::Value scalarF32(double v);
   mlir::RankedTensorType typeOf(const std::vector<SymDim> &dims, mlir::Type elem) const;
@@ -160,6 +170,9 @@ public:
 private:
   Status importNode(const onnx::NodeProto &node, int index);
   Status addInitializer(const onnx::TensorProto &t);
+  /// Stores `size` bytes of f32 data as the weight `name`.
+  TensorInfo storeWeight(const std::string &name, const std::vector<int64_t> &shape,
+                         const void *data, uint64_t size);
 
   mlir::MLIRContext &ctx;
   mlir::OpBuilder builder;

@@ -47,11 +47,43 @@ TensorInfo makeData(Importer &im, ConstData data, const std::vector<SymDim> &dim
   return t;
 }
 
+/// Axes on which a table holds one entry that its symbolic logical dim broadcasts (an
+/// Expand to a symbolic shape keeps its constant input unexpanded there).
+std::vector<bool> stretchedAxes(const TensorInfo &t) {
+  std::vector<bool> s(t.dims.size(), false);
+  if (t.data && t.table && t.data->shape.size() == t.dims.size())
+    for (size_t i = 0; i < t.dims.size(); ++i)
+      s[i] = t.data->shape[i] == 1 && !t.dims[i].isConstant();
+  return s;
+}
+
 /// The value of an operand that broadcasts: a table with leading 1 dims is emitted without
 /// them (the causal table GPT-2 keeps as [1, 1, M, M] becomes the [M, M] slice of the contract).
-Value broadcastValue(Importer &im, TensorInfo &t) {
+/// A table stretched over a symbolic dim (see stretchedAxes) is emitted unexpanded there when
+/// one of `others` has that dim (the broadcast then gives the same result; the causal table
+/// Llama expands to [batch, 1, T, T] stays a slice of the [M, M] table).
+Value broadcastValue(Importer &im, TensorInfo &t, std::vector<const TensorInfo *> others = {}) {
   if (!t.table || t.value || t.dims.size() <= 2 || t.flat)
     return im.value(t);
+  TensorInfo compact = t;
+  std::vector<bool> stretched = stretchedAxes(t);
+  size_t rank = t.dims.size();
+  for (size_t i = 0; i < rank; ++i) {
+    if (!stretched[i])
+      continue;
+    bool supplied = llvm::any_of(others, [&](const TensorInfo *o) {
+      size_t orank = o->dims.size();
+      if (orank + i < rank)
+        return false;
+      size_t j = i + orank - rank;
+      return o->dims[j] == t.dims[i] && !stretchedAxes(*o)[j];
+    });
+    if (!supplied)
+      return im.value(t);
+    compact.dims[i] = SymDim::constant(1);
+  }
+  if (compact.dims != t.dims)
+    return broadcastValue(im, compact);
   size_t lead = 0;
   while (lead + 2 < t.dims.size() && t.dims[lead] == SymDim::constant(1))
     ++lead;
@@ -180,7 +212,7 @@ Status emitReshape(Importer &im, const onnx::NodeProto &n, TensorInfo &t,
 // Elementwise binary and comparisons
 //===----------------------------------------------------------------------===//
 
-enum class Bin { Add, Sub, Mul, Div, Pow, Equal, Less, Greater };
+enum class Bin { Add, Sub, Mul, Div, Pow, Max, Min, Equal, Less, Greater, LessOrEqual, GreaterOrEqual };
 
 double applyBin(Bin k, double a, double b, bool integer) {
   switch (k) {
@@ -189,9 +221,13 @@ double applyBin(Bin k, double a, double b, bool integer) {
   case Bin::Mul: return a * b;
   case Bin::Div: return integer ? (b == 0 ? 0 : std::trunc(a / b)) : a / b;
   case Bin::Pow: return std::pow(a, b);
+  case Bin::Max: return std::max(a, b);
+  case Bin::Min: return std::min(a, b);
   case Bin::Equal: return a == b;
   case Bin::Less: return a < b;
   case Bin::Greater: return a > b;
+  case Bin::LessOrEqual: return a <= b;
+  case Bin::GreaterOrEqual: return a >= b;
   }
   return 0;
 }
@@ -206,6 +242,10 @@ SymDim symBin(Bin k, const SymDim &a, const SymDim &b) {
   case Bin::Div: return divide(a, b);
   case Bin::Add:
   case Bin::Sub: {
+    if (b == SymDim::constant(0))  // seq + 0 (past length 0 without a cache)
+      return a;
+    if (k == Bin::Add && a == SymDim::constant(0))
+      return b;
     if (a.powers != b.powers)
       return SymDim::unknownDim();
     SymDim r = a;
@@ -214,16 +254,42 @@ SymDim symBin(Bin k, const SymDim &a, const SymDim &b) {
       return SymDim::constant(0);
     return r;
   }
-  case Bin::Equal:
-    if (a == b)
-      return SymDim::constant(1);
-    return SymDim::unknownDim();
   default:
-    return SymDim::unknownDim();
+    break;
+  }
+  // A dim is >= 0, so `c * symbols` is >= 0 when c > 0 and <= 0 when c < 0: compared with a
+  // constant of the other sign the order is known. This folds the guards exporters put around
+  // expand sizes (`Where(Equal(dim, -1), 1, dim)`) and clamps such as `Max(dim, 0)`.
+  auto sign = [](const SymDim &d) { return d.coeff > 0 ? 1 : d.coeff < 0 ? -1 : 0; };
+  bool ge = a == b, gt = false, le = a == b, lt = false;  // known relations of a to b
+  if (b.isConstant() && !a.isConstant()) {
+    ge = ge || (sign(a) > 0 && b.coeff <= 0);
+    gt = sign(a) > 0 && b.coeff < 0;
+    le = le || (sign(a) < 0 && b.coeff >= 0);
+    lt = sign(a) < 0 && b.coeff > 0;
+  } else if (a.isConstant() && !b.isConstant()) {
+    le = le || (sign(b) > 0 && a.coeff <= 0);
+    lt = sign(b) > 0 && a.coeff < 0;
+    ge = ge || (sign(b) < 0 && a.coeff >= 0);
+    gt = sign(b) < 0 && a.coeff > 0;
+  }
+  bool ne = gt || lt;
+  switch (k) {
+  case Bin::Max: return ge ? a : le ? b : SymDim::unknownDim();
+  case Bin::Min: return le ? a : ge ? b : SymDim::unknownDim();
+  case Bin::Equal: return a == b ? SymDim::constant(1) : ne ? SymDim::constant(0) : SymDim::unknownDim();
+  case Bin::Less: return lt ? SymDim::constant(1) : ge ? SymDim::constant(0) : SymDim::unknownDim();
+  case Bin::Greater: return gt ? SymDim::constant(1) : le ? SymDim::constant(0) : SymDim::unknownDim();
+  case Bin::LessOrEqual: return le ? SymDim::constant(1) : gt ? SymDim::constant(0) : SymDim::unknownDim();
+  case Bin::GreaterOrEqual: return ge ? SymDim::constant(1) : lt ? SymDim::constant(0) : SymDim::unknownDim();
+  default: return SymDim::unknownDim();
   }
 }
 
-bool isComparison(Bin k) { return k == Bin::Equal || k == Bin::Less || k == Bin::Greater; }
+bool isComparison(Bin k) {
+  return k == Bin::Equal || k == Bin::Less || k == Bin::Greater || k == Bin::LessOrEqual ||
+         k == Bin::GreaterOrEqual;
+}
 
 Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
   TensorInfo &a = im.input(n, 0);
@@ -285,8 +351,8 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
     va = a.flat ? im.rowValue(a) : im.value(a);
     vb = b.flat ? im.rowValue(b) : im.value(b);
   } else {
-    va = broadcastValue(im, a);
-    vb = broadcastValue(im, b);
+    va = broadcastValue(im, a, {&b});
+    vb = broadcastValue(im, b, {&a});
   }
   if (Status s = needValue(im, n, va && vb ? va : Value(), "an operand"); !s.ok())
     return s;
@@ -324,14 +390,34 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
     r = bb.create<tfc_ir::WhereOp>(loc, i1Type, ne, boolConst(false), boolConst(true));
     break;
   }
+  case Bin::Max:
+  case Bin::Min: {
+    if (!a.elem.isF32())
+      return im.fail(n, "Max/Min of integer tensors at run time is not supported (only of "
+                        "values known at import time)");
+    // min(a, b) = -max(-a, -b)
+    if (k == Bin::Max) {
+      r = bb.create<tfc_ir::MaxOp>(loc, type, va, vb);
+    } else {
+      Value m = bb.create<tfc_ir::MaxOp>(loc, type, bb.create<tfc_ir::NegOp>(loc, va),
+                                         bb.create<tfc_ir::NegOp>(loc, vb));
+      r = bb.create<tfc_ir::NegOp>(loc, type, m);
+    }
+    break;
+  }
   case Bin::Less:
-  case Bin::Greater: {
-    // a < b  <=>  cast<i1>(relu(b - a))
-    Value lo = k == Bin::Less ? va : vb, hi = k == Bin::Less ? vb : va;
+  case Bin::Greater:
+  case Bin::LessOrEqual:
+  case Bin::GreaterOrEqual: {
+    // a < b  <=>  cast<i1>(relu(b - a)); a <= b  <=>  !(a > b)
+    bool less = k == Bin::Less || k == Bin::GreaterOrEqual;
+    Value lo = less ? va : vb, hi = less ? vb : va;
     auto ftype = im.typeOf(outDims, bb.getF32Type());
     Value d = bb.create<tfc_ir::SubOp>(loc, ftype, f32Of(hi, a.elem), f32Of(lo, a.elem));
     Value p = bb.create<tfc_ir::ReluOp>(loc, ftype, d);
     r = bb.create<tfc_ir::CastOp>(loc, i1Type, p);
+    if (k == Bin::LessOrEqual || k == Bin::GreaterOrEqual)
+      r = bb.create<tfc_ir::WhereOp>(loc, i1Type, r, boolConst(false), boolConst(true));
     break;
   }
   }
@@ -349,7 +435,10 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
 // Elementwise unary (and Cast, Not, Identity)
 //===----------------------------------------------------------------------===//
 
-enum class Un { Sqrt, Erf, Tanh, Relu, Neg, Exp, Gelu, Not, Identity, Cast, Sigmoid, Reciprocal };
+enum class Un {
+  Sqrt, Erf, Tanh, Relu, Neg, Exp, Gelu, Not, Identity, Cast,
+  Abs, Sign, Ceil, Floor, Log, Sin, Cos, Sigmoid, Reciprocal
+};
 
 Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
   TensorInfo &x = im.input(n, 0);
@@ -390,6 +479,13 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
     case Un::Exp: fn = [](double v) { return std::exp(v); }; break;
     case Un::Not: fn = [](double v) { return v == 0 ? 1.0 : 0.0; }; break;
     case Un::Cast: fn = [](double v) { return v; }; break;
+    case Un::Abs: fn = [](double v) { return std::fabs(v); }; break;
+    case Un::Sign: fn = [](double v) { return double((v > 0) - (v < 0)); }; break;
+    case Un::Ceil: fn = [](double v) { return std::ceil(v); }; break;
+    case Un::Floor: fn = [](double v) { return std::floor(v); }; break;
+    case Un::Log: fn = [](double v) { return std::log(v); }; break;
+    case Un::Sin: fn = [](double v) { return std::sin(v); }; break;
+    case Un::Cos: fn = [](double v) { return std::cos(v); }; break;
     case Un::Sigmoid: fn = [](double v) { return 1.0 / (1.0 + std::exp(-v)); }; break;
     case Un::Reciprocal: fn = [](double v) { return 1.0 / v; }; break;
     default: break;
@@ -435,6 +531,12 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
   }
   case Un::Cast: r = bb.create<tfc_ir::CastOp>(loc, type, v); break;
   case Un::Identity: break;
+  case Un::Log: r = bb.create<tfc_ir::LogOp>(loc, type, v); break;
+  case Un::Abs:  // |x| = max(x, -x)
+    if (!elem.isF32())
+      return im.fail(n, "Abs of an integer tensor at run time is not supported");
+    r = bb.create<tfc_ir::MaxOp>(loc, type, v, bb.create<tfc_ir::NegOp>(loc, v));
+    break;
   case Un::Sigmoid:
   case Un::Reciprocal:
     if (!elem.isF32())
@@ -443,10 +545,17 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
       r = bb.create<tfc_ir::SigmoidOp>(loc, type, v);
     } else {
       // 1 / x: the form torch's rsqrt takes, so the RMS-norm matcher sees one shape.
-      Value one = im.constant(ConstData{{}, {1.0}, elem});
+      Value one = im.scalarF32(1.0);
       r = bb.create<tfc_ir::DivOp>(loc, type, one, v);
     }
     break;
+  case Un::Sign:
+  case Un::Ceil:
+  case Un::Floor:
+  case Un::Sin:
+  case Un::Cos:
+    return im.fail(n, "a run-time " + n.op_type() + " is not supported yet (it needs a kernel; "
+                      "only values known at import time are folded)");
   }
   TensorInfo out = im.fromValue(r, dims);
   if (flat) {
@@ -499,7 +608,64 @@ Status emitMatMul(Importer &im, const onnx::NodeProto &n, TensorInfo &x, TensorI
   return {};
 }
 
+/// a @ b of constants or tables at import time (a table's rows and columns stay prefixes:
+/// entry (i, j) reads row i of a and column j of b); nullopt when the contraction is not
+/// static or the result is too large.
+std::optional<ConstData> evalMatMul(const TensorInfo &a, const TensorInfo &b) {
+  const ConstData &x = *a.data, &y = *b.data;
+  size_t ra = x.shape.size(), rb = y.shape.size();
+  if (ra < 2 || rb < 2 || !a.dims.back().isConstant() || x.shape.back() != y.shape[rb - 2] ||
+      x.shape.back() != a.dims.back().coeff)
+    return std::nullopt;
+  std::vector<int64_t> ba(x.shape.begin(), x.shape.end() - 2), bb(y.shape.begin(), y.shape.end() - 2),
+      batch;
+  if (!broadcastShapes(ba, bb, batch))
+    return std::nullopt;
+  int64_t m = x.shape[ra - 2], k = x.shape.back(), nn = y.shape.back();
+  ConstData r;
+  r.elem = x.elem;
+  r.shape = batch;
+  r.shape.push_back(m);
+  r.shape.push_back(nn);
+  if (r.numElements() > kMaxFoldElements / std::max<int64_t>(k, 1))
+    return std::nullopt;
+  // Batch offsets by broadcasting an index tensor of each side's matrices.
+  ConstData ia{ba, {}, x.elem}, ib{bb, {}, y.elem};
+  for (int64_t i = 0; i < ia.numElements(); ++i)
+    ia.values.push_back((double)i);
+  for (int64_t i = 0; i < ib.numElements(); ++i)
+    ib.values.push_back((double)i);
+  auto pa = evalExpand(ia, batch), pb = evalExpand(ib, batch);
+  if (!pa || !pb)
+    return std::nullopt;
+  r.values.assign(r.numElements(), 0.0);
+  for (size_t bi = 0; bi < pa->values.size(); ++bi) {
+    const double *ma = x.values.data() + (int64_t)pa->values[bi] * m * k;
+    const double *mb = y.values.data() + (int64_t)pb->values[bi] * k * nn;
+    double *mr = r.values.data() + bi * m * nn;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < nn; ++j) {
+        float acc = 0;  // f32 accumulation, as a run-time matmul
+        for (int64_t c = 0; c < k; ++c)
+          acc += static_cast<float>(ma[i * k + c]) * static_cast<float>(mb[c * nn + j]);
+        mr[i * nn + j] = convertTo(acc, r.elem);
+      }
+  }
+  return r;
+}
+
 Status importMatMul(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &a = im.input(n, 0), &b = im.input(n, 1);
+  if (a.data && b.data && a.elem.isF32() && b.elem.isF32()) {
+    // Rotary tables: inv_freq @ positions (both known at import time).
+    std::vector<SymDim> dims;
+    if (Status s = matmulDims(im, n, a.dims, b.dims, dims); !s.ok())
+      return s;
+    if (auto r = evalMatMul(a, b)) {
+      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
+      return {};
+    }
+  }
   TensorInfo out;
   if (Status s = emitMatMul(im, n, im.input(n, 0), im.input(n, 1), out); !s.ok())
     return s;
@@ -738,6 +904,9 @@ Status importTranspose(Importer &im, const onnx::NodeProto &n) {
   return {};
 }
 
+Status reshapeTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
+                 const std::vector<SymDim> &out);
+
 Status importReshape(Importer &im, const onnx::NodeProto &n) {
   if (im.attrInt(n, "allowzero", 0) != 0)
     return im.fail(n, "allowzero = 1 is not supported");
@@ -766,6 +935,44 @@ Status importReshape(Importer &im, const onnx::NodeProto &n) {
       if ((int)i != minus)
         rest = rest * out[i];
     out[minus] = divide(product(x.dims), rest);
+  }
+  return reshapeTo(im, n, x, out);
+}
+
+/// An index grid (iota) reshaped: it stays one when the reshape only adds or drops 1s.
+std::optional<int64_t> reshapedIota(const TensorInfo &x, const std::vector<SymDim> &out) {
+  if (!x.iotaAxis || x.gridRank)
+    return std::nullopt;
+  const SymDim &len = x.dims[*x.iotaAxis];
+  std::optional<int64_t> axis;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == SymDim::constant(1))
+      continue;
+    if (axis || out[i] != len)
+      return std::nullopt;
+    axis = i;
+  }
+  for (size_t i = 0; i < x.dims.size(); ++i)
+    if ((int64_t)i != *x.iotaAxis && x.dims[i] != SymDim::constant(1))
+      return std::nullopt;
+  return axis;
+}
+
+/// Reshape of `x` to the resolved dims `out` (no 0 or -1 left).
+Status reshapeTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
+                 const std::vector<SymDim> &out) {
+  // A reshape to its own shape (the exporters' `view(*shape)` of a computed shape) is none.
+  if (out == x.dims && !x.flat) {
+    im.setOutput(n, 0, x);
+    return {};
+  }
+  if (auto axis = reshapedIota(x, out)) {
+    TensorInfo r;
+    if (Status st = emitReshape(im, n, x, out, r); !st.ok())
+      return st;
+    r.iotaAxis = *axis;
+    im.setOutput(n, 0, std::move(r));
+    return {};
   }
   // GPT-2's Conv1D: x.view(-1, K) -> a deferred flatten, kept at rank.
   if (out.size() == 2 && x.dims.size() >= 3 && !x.data && !x.flat && out[1] == x.dims.back() &&
@@ -826,6 +1033,7 @@ Status importUnsqueezeSqueeze(Importer &im, const onnx::NodeProto &n, bool unsqu
     return im.fail(n, "the axes input must be a constant");
   int64_t rank = x.dims.size();
   std::vector<SymDim> out;
+  std::vector<int64_t> dataShape;  // a table's extents
   if (unsqueeze) {
     if (!axes)
       return im.fail(n, "the axes input is required");
@@ -838,8 +1046,13 @@ Status importUnsqueezeSqueeze(Importer &im, const onnx::NodeProto &n, bool unsqu
       inserted[c] = true;
     }
     size_t j = 0;
-    for (int64_t i = 0; i < outRank; ++i)
+    for (int64_t i = 0; i < outRank; ++i) {
+      if (!inserted[i] && x.data)
+        dataShape.push_back(x.data->shape[j]);
+      else
+        dataShape.push_back(1);
       out.push_back(inserted[i] ? SymDim::constant(1) : x.dims[j++]);
+    }
   } else {
     std::vector<bool> removed(rank, false);
     if (axes) {
@@ -854,14 +1067,15 @@ Status importUnsqueezeSqueeze(Importer &im, const onnx::NodeProto &n, bool unsqu
         removed[i] = x.dims[i] == SymDim::constant(1);
     }
     for (int64_t i = 0; i < rank; ++i)
-      if (!removed[i])
+      if (!removed[i]) {
         out.push_back(x.dims[i]);
+        if (x.data)
+          dataShape.push_back(x.data->shape[i]);
+      }
   }
-  if (x.data && x.table) {  // a table keeps its data, only the shape changes
+  if (x.data && x.table) {  // a table keeps its data (and extents), only the shape changes
     ConstData d = *x.data;
-    d.shape.clear();
-    for (const SymDim &s : out)
-      d.shape.push_back(s.isConstant() ? s.coeff : im.boundOf(s));
+    d.shape = dataShape;
     im.setOutput(n, 0, makeData(im, std::move(d), out));
     return {};
   }
@@ -914,6 +1128,22 @@ Status importConcat(Importer &im, const onnx::NodeProto &n) {
     for (TensorInfo *t : in)
       parts.push_back(&*t->data);
     im.setOutput(n, 0, im.fromConst(evalConcat(parts, axis)));
+    return {};
+  }
+  // Tables along a static axis with the same extents elsewhere (rotary cos/sin tables).
+  if (dims[axis].isConstant() &&
+      llvm::all_of(in, [&](TensorInfo *t) {
+        return t->data && t->dims[axis].isConstant() &&
+               t->data->shape.size() == in[0]->data->shape.size() &&
+               llvm::all_of(llvm::seq<int64_t>(0, rank), [&](int64_t a) {
+                 return a == axis || (t->data->shape[a] == in[0]->data->shape[a] &&
+                                      t->dims[a] == in[0]->dims[a]);
+               });
+      })) {
+    std::vector<const ConstData *> parts;
+    for (TensorInfo *t : in)
+      parts.push_back(&*t->data);
+    im.setOutput(n, 0, makeData(im, evalConcat(parts, axis), dims));
     return {};
   }
   SmallVector<Value> vals;
@@ -1053,11 +1283,15 @@ Status importSlice(Importer &im, const onnx::NodeProto &n) {
   // Constants (and tables) sliced as prefixes stay at import time.
   if (x.data) {
     std::vector<int64_t> dStarts(rank, 0), dSteps(rank, 1), dSizes = x.data->shape;
+    std::vector<bool> stretched = stretchedAxes(x);
     bool ok = true;
     for (size_t i = 0; i < axes.size() && ok; ++i) {
       int64_t a = axes[i];
       const SymDim &s = starts[i];
-      if (dims[a].isConstant() && s.isConstant() && (!x.table || x.dims[a].isConstant())) {
+      if (stretched[a]) {
+        // Any part of a broadcast axis is the same one entry, stretched or of size 1.
+        ok = !dims[a].unknown && (!dims[a].isConstant() || dims[a].coeff == 1);
+      } else if (dims[a].isConstant() && s.isConstant() && (!x.table || x.dims[a].isConstant())) {
         int64_t len = x.data->shape[a];
         int64_t cs = s.coeff < 0 ? s.coeff + len : s.coeff;
         cs = steps[i] > 0 ? std::clamp<int64_t>(cs, 0, len) : std::clamp<int64_t>(cs, -1, len - 1);
@@ -1186,7 +1420,37 @@ Status importWhere(Importer &im, const onnx::NodeProto &n) {
       return {};
     }
   }
-  Value vc = broadcastValue(im, c), va = broadcastValue(im, a), vb = broadcastValue(im, b);
+  // A constant condition over symbolic values (shape arithmetic: the expand guard
+  // `Where(Equal(shape, -1), ones, shape)`), or one that selects a whole operand.
+  if (c.data && !c.table && a.known && b.known && dims.size() <= 1 && allConstant(dims)) {
+    size_t len = dims.empty() ? 1 : static_cast<size_t>(dims[0].coeff);
+    auto at = [&](const std::vector<SymDim> &v, size_t i) { return v[v.size() == 1 ? 0 : i]; };
+    auto ci = [&](size_t i) { return c.data->values[c.data->values.size() == 1 ? 0 : i] != 0; };
+    if ((a.known->size() == len || a.known->size() == 1) &&
+        (b.known->size() == len || b.known->size() == 1) &&
+        (c.data->values.size() == len || c.data->values.size() == 1)) {
+      std::vector<SymDim> vals;
+      for (size_t i = 0; i < len; ++i)
+        vals.push_back(ci(i) ? at(*a.known, i) : at(*b.known, i));
+      TensorInfo r;
+      r.elem = a.elem;
+      r.dims = dims;
+      r.known = std::move(vals);
+      im.setOutput(n, 0, std::move(r));
+      return {};
+    }
+  }
+  if (c.data && !c.table && !c.data->values.empty()) {
+    bool all = llvm::all_of(c.data->values, [](double v) { return v != 0; });
+    bool none = llvm::none_of(c.data->values, [](double v) { return v != 0; });
+    TensorInfo &pick = all ? a : b;
+    if ((all || none) && pick.dims == dims) {
+      im.setOutput(n, 0, pick);
+      return {};
+    }
+  }
+  Value vc = broadcastValue(im, c, {&a, &b}), va = broadcastValue(im, a, {&c, &b}),
+        vb = broadcastValue(im, b, {&c, &a});
   if (Status s = needValue(im, n, vc && va && vb ? vc : Value(), "an operand"); !s.ok())
     return s;
   Value r = im.b().create<tfc_ir::WhereOp>(im.loc(), im.typeOf(dims, a.elem), vc, va, vb);
@@ -1262,11 +1526,23 @@ Status importExpand(Importer &im, const onnx::NodeProto &n) {
   std::vector<SymDim> dims;
   if (!broadcastDims(x.dims, *s.known, dims))
     return im.fail(n, "the input " + dimsStr(x.dims) + " does not broadcast to " + dimsStr(*s.known));
+  // Broadcasting to its own shape (`expand(b, 1, -1, -1)` after the -1 guard) is a no-op.
+  if (dims == x.dims) {
+    im.setOutput(n, 0, x);
+    return {};
+  }
   if (x.data) {
-    std::vector<int64_t> bound;
-    for (const SymDim &d : dims)
-      bound.push_back(d.isConstant() ? d.coeff : im.boundOf(d));
-    if (auto r = evalExpand(*x.data, bound)) {
+    // Static dims are expanded at import time; a symbolic dim the input broadcasts (a 1 or a
+    // new leading axis) keeps one entry, a stretched axis (see stretchedAxes): a [1, 1, M, M]
+    // causal table expanded to [batch, 1, T, T] is not copied batch-bound times.
+    std::vector<int64_t> shape;
+    size_t rank = dims.size(), xrank = x.dims.size();
+    for (size_t i = 0; i < rank; ++i) {
+      const SymDim &d = dims[i];
+      bool fromX = i + xrank >= rank && x.dims[i + xrank - rank] == d;
+      shape.push_back(d.isConstant() ? d.coeff : fromX ? x.data->shape[i + xrank - rank] : 1);
+    }
+    if (auto r = evalExpand(*x.data, shape)) {
       im.setOutput(n, 0, makeData(im, std::move(*r), dims));
       return {};
     }
@@ -1384,11 +1660,320 @@ Status importTrilu(Importer &im, const onnx::NodeProto &n) {
 }
 
 //===----------------------------------------------------------------------===//
+// CumSum, Tile, ArgMax, Flatten, DequantizeLinear
+//===----------------------------------------------------------------------===//
+
+/// CumSum at import time (constants; tables along a static axis or, not reversed, along their
+/// prefix); at run time along the last axis as x @ U with U the [T, T] triangle of ones
+/// (exact for integer sums below 2^24: position ids from an attention mask).
+Status importCumSum(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  auto axisV = constInts(im, n, 1);
+  if (!axisV || axisV->size() != 1)
+    return im.fail(n, "the axis must be a constant");
+  int64_t rank = x.dims.size(), axis = (*axisV)[0];
+  if (!normAxis(axis, rank))
+    return badAxis(im, n, (*axisV)[0], rank);
+  bool exclusive = im.attrInt(n, "exclusive", 0) != 0, reverse = im.attrInt(n, "reverse", 0) != 0;
+  if (x.data && (!x.table || x.dims[axis].isConstant() || !reverse)) {
+    ConstData d = *x.data;
+    int64_t len = d.shape[axis], inner = 1;
+    for (int64_t a = axis + 1; a < rank; ++a)
+      inner *= d.shape[a];
+    int64_t outer = len == 0 ? 0 : d.numElements() / (len * inner);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t k = 0; k < inner; ++k) {
+        double acc = 0;
+        for (int64_t j = 0; j < len; ++j) {
+          int64_t i = reverse ? len - 1 - j : j;
+          double &v = d.values[(o * len + i) * inner + k];
+          double here = v;
+          v = convertTo(exclusive ? acc : acc + here, d.elem);
+          acc += here;
+        }
+      }
+    im.setOutput(n, 0, makeData(im, std::move(d), x.dims));
+    return {};
+  }
+  if (reverse || axis != rank - 1 || rank < 2)
+    return im.fail(n, "a run-time CumSum is supported along the last axis of a rank >= 2 "
+                      "tensor, not reversed");
+  Value v = im.value(x);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  const SymDim &t = x.dims.back();
+  int64_t bound = t.isConstant() ? t.coeff : im.boundOf(t);
+  if (bound > 4096)
+    return im.fail(n, "a run-time CumSum over " + std::to_string(bound) +
+                          " elements at the bound is not supported (at most 4096)");
+  ConstData tri{{bound, bound}, {}, im.b().getF32Type()};
+  for (int64_t j = 0; j < bound; ++j)  // U[j, i] = 1 when element j is summed into i
+    for (int64_t i = 0; i < bound; ++i)
+      tri.values.push_back(exclusive ? (j < i) : (j <= i));
+  TensorInfo u = makeData(im, std::move(tri), {t, t});
+  Value vu = im.value(u);
+  OpBuilder &bb = im.b();
+  auto ftype = im.typeOf(x.dims, bb.getF32Type());
+  Value xf = x.elem.isF32() ? v : bb.create<tfc_ir::CastOp>(im.loc(), ftype, v).getResult();
+  Value r = bb.create<tfc_ir::MatMulOp>(im.loc(), ftype, xf, vu);
+  if (!x.elem.isF32())
+    r = bb.create<tfc_ir::CastOp>(im.loc(), im.typeOf(x.dims, x.elem), r);
+  im.setOutput(n, 0, im.fromValue(r, x.dims));
+  return {};
+}
+
+/// Tile of a constant (or small integer shape values) at import time.
+Status importTile(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  auto reps = constInts(im, n, 1);
+  if (!reps || reps->size() != x.dims.size())
+    return im.fail(n, "the repeats must be a constant with one entry per input axis");
+  if (llvm::all_of(*reps, [](int64_t r) { return r == 1; })) {
+    im.setOutput(n, 0, x);
+    return {};
+  }
+  if (!x.data || x.table)
+    return im.fail(n, "Tile of a run-time value is not supported yet (only of constants)");
+  ConstData d = *x.data;
+  for (size_t a = 0; a < reps->size(); ++a) {
+    if ((*reps)[a] < 0)
+      return im.fail(n, "a repeat is negative");
+    std::vector<const ConstData *> parts((*reps)[a], &d);
+    if (parts.empty())
+      return im.fail(n, "a repeat of 0 is not supported");
+    d = evalConcat(parts, a);
+    if (d.numElements() > kMaxFoldElements)
+      return im.fail(n, "the tiled constant is too large to fold");
+  }
+  im.setOutput(n, 0, im.fromConst(std::move(d)));
+  return {};
+}
+
+/// ArgMax/ArgMin of a constant at import time.
+Status importArgMax(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  if (!x.data || x.table)
+    return im.fail(n, "a run-time " + n.op_type() +
+                          " is not supported yet (it needs a kernel; only constants fold)");
+  int64_t rank = x.dims.size(), axis = im.attrInt(n, "axis", 0);
+  if (!normAxis(axis, rank))
+    return badAxis(im, n, im.attrInt(n, "axis", 0), rank);
+  bool keep = im.attrInt(n, "keepdims", 1) != 0, last = im.attrInt(n, "select_last_index", 0) != 0;
+  bool isMin = n.op_type() == "ArgMin";
+  const ConstData &d = *x.data;
+  int64_t len = d.shape[axis], inner = 1;
+  for (int64_t a = axis + 1; a < rank; ++a)
+    inner *= d.shape[a];
+  if (len == 0)
+    return im.fail(n, "the reduced axis is empty");
+  ConstData r{{}, {}, im.b().getI64Type()};
+  for (int64_t a = 0; a < rank; ++a)
+    if (a != axis || keep)
+      r.shape.push_back(a == axis ? 1 : d.shape[a]);
+  int64_t outer = d.numElements() / (len * inner);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < inner; ++k) {
+      int64_t best = 0;
+      for (int64_t j = 1; j < len; ++j) {
+        double v = d.values[(o * len + j) * inner + k], b = d.values[(o * len + best) * inner + k];
+        if (isMin ? (v < b || (last && v == b)) : (v > b || (last && v == b)))
+          best = j;
+      }
+      r.values.push_back((double)best);
+    }
+  im.setOutput(n, 0, im.fromConst(std::move(r)));
+  return {};
+}
+
+/// Flatten(x, axis) = reshape to [prod(dims[:axis]), prod(dims[axis:])].
+Status importFlatten(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  int64_t rank = x.dims.size(), axis = im.attrInt(n, "axis", 1);
+  if (axis < -rank || axis > rank)
+    return im.fail(n, "'axis' value is " + std::to_string(axis) + ", accepted range is [" +
+                          std::to_string(-rank) + ", " + std::to_string(rank) + "]");
+  if (axis < 0)
+    axis += rank;
+  return reshapeTo(im, n, x, {product(x.dims, 0, axis), product(x.dims, axis)});
+}
+
+/// DequantizeLinear of a constant (INT8/UINT8/INT32 weight-only exports): folded at import
+/// time to f32, `(x - zero_point) * scale`, per tensor or per `axis`.
+Status importDequantize(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0), &sc = im.input(n, 1);
+  if (!x.data || x.table || !sc.data || sc.table)
+    return im.fail(n, "only a DequantizeLinear of constants (quantized initializers) is "
+                      "supported; run-time quantized activations are not");
+  ConstData zero{{}, {0.0}, im.b().getF32Type()};
+  if (im.hasInput(n, 2)) {
+    TensorInfo &zp = im.input(n, 2);
+    if (!zp.data || zp.table)
+      return im.fail(n, "the zero point must be a constant");
+    zero = *zp.data;
+  }
+  const ConstData &d = *x.data;
+  int64_t rank = d.shape.size();
+  int64_t axis = im.attrInt(n, "axis", 1);
+  bool perAxis = sc.data->values.size() > 1;
+  if (perAxis && !normAxis(axis, rank))
+    return badAxis(im, n, im.attrInt(n, "axis", 1), rank);
+  int64_t len = perAxis ? d.shape[axis] : 1, inner = 1;
+  if (perAxis)
+    for (int64_t a = axis + 1; a < rank; ++a)
+      inner *= d.shape[a];
+  if ((int64_t)sc.data->values.size() != len ||
+      (zero.values.size() != 1 && (int64_t)zero.values.size() != len))
+    return im.fail(n, "the scale and zero point do not match the quantized axis (" +
+                          std::to_string(len) + " entries expected)");
+  ConstData r{d.shape, {}, im.b().getF32Type()};
+  r.values.resize(d.values.size());
+  for (size_t i = 0; i < d.values.size(); ++i) {
+    int64_t c = perAxis ? (static_cast<int64_t>(i) / inner) % len : 0;
+    double z = zero.values[zero.values.size() == 1 ? 0 : c];
+    r.values[i] = static_cast<float>((d.values[i] - z) * static_cast<float>(sc.data->values[c]));
+  }
+  im.setOutput(n, 0, im.fromWeight(n.output(0), std::move(r)));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// Index grids (iota): the indices torch's slice assignment builds for ScatterND
+//===----------------------------------------------------------------------===//
+
+/// After `n` is imported: whether its output is an index grid (see TensorInfo::iotaAxis),
+/// from Range(0, n, 1), Cast, Slice from 0, Expand, Unsqueeze/Squeeze of one, and the
+/// Concat of one grid per axis on a last axis of size 1. (Reshape: reshapeTo.)
+void markIndexGrid(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &out = im.output(n, 0);
+  const std::string &op = n.op_type();
+  if (op == "Range") {
+    auto c = constInts(im, n, 0), d = constInts(im, n, 2);
+    if (c && d && c->size() == 1 && d->size() == 1 && (*c)[0] == 0 && (*d)[0] == 1)
+      out.iotaAxis = 0;
+    return;
+  }
+  if (op == "Concat") {
+    int64_t rank = out.dims.size();
+    int64_t axis = im.attrInt(n, "axis", 0);
+    if (axis < 0)
+      axis += rank;
+    if (axis != rank - 1 || n.input_size() != rank - 1)
+      return;
+    for (int i = 0; i < n.input_size(); ++i) {
+      TensorInfo &in = im.input(n, i);
+      // All zeros is the grid of an axis of size 1 (Range(0, 1) expanded).
+      bool zeros = in.data && out.dims[i] == SymDim::constant(1) &&
+                   llvm::all_of(in.data->values, [](double v) { return v == 0; });
+      if (!(zeros || (in.iotaAxis && *in.iotaAxis == i)) || in.gridRank ||
+          in.dims.size() != out.dims.size() ||
+          in.dims.back() != SymDim::constant(1) ||
+          !std::equal(in.dims.begin(), in.dims.end() - 1, out.dims.begin()))
+        return;
+    }
+    out.iotaAxis = rank - 1;
+    out.gridRank = rank - 1;
+    return;
+  }
+  TensorInfo &x = im.input(n, 0);
+  if (!x.iotaAxis || x.gridRank)
+    return;
+  int64_t axis = *x.iotaAxis;
+  if (op == "Cast") {
+    if (!out.elem.isF32() && !out.elem.isInteger(1))
+      out.iotaAxis = axis;
+  } else if (op == "Expand") {
+    int64_t shift = out.dims.size() - x.dims.size();
+    if (out.dims[axis + shift] == x.dims[axis])
+      out.iotaAxis = axis + shift;
+  } else if (op == "Slice") {
+    auto starts = constInts(im, n, 1);
+    auto axes = im.hasInput(n, 3) ? constInts(im, n, 3) : std::optional<std::vector<int64_t>>();
+    auto steps = im.hasInput(n, 4) ? constInts(im, n, 4) : std::optional<std::vector<int64_t>>();
+    if (!starts || (im.hasInput(n, 3) && !axes) || (im.hasInput(n, 4) && !steps))
+      return;
+    for (size_t i = 0; i < starts->size(); ++i) {
+      int64_t a = axes ? (*axes)[i] : (int64_t)i;
+      if (a < 0)
+        a += x.dims.size();
+      if (a == axis && ((*starts)[i] != 0 || (steps && (*steps)[i] != 1)))
+        return;
+    }
+    out.iotaAxis = axis;
+  } else if (op == "Unsqueeze" || op == "Squeeze") {
+    // The grid's axis moves past the axes inserted (or removed) before it.
+    auto axes = constInts(im, n, 1);
+    if (!axes)
+      return;
+    int64_t outRank = out.dims.size(), inRank = x.dims.size();
+    std::vector<bool> marked(op == "Unsqueeze" ? outRank : inRank, false);
+    for (int64_t a : *axes) {
+      if (a < 0)
+        a += marked.size();
+      if (a < 0 || a >= (int64_t)marked.size())
+        return;
+      marked[a] = true;
+    }
+    int64_t j = 0;  // input axis
+    for (int64_t i = 0; i < outRank; ++i) {
+      if (op == "Unsqueeze" && marked[i])
+        continue;
+      while (op == "Squeeze" && j < inRank && marked[j])
+        ++j;
+      if (j == axis) {
+        out.iotaAxis = i;
+        return;
+      }
+      ++j;
+    }
+  }
+}
+
+OpImportFn gridded(OpImportFn fn) {
+  return [fn](Importer &im, const onnx::NodeProto &n) -> Status {
+    Status s = fn(im, n);
+    if (s.ok())
+      markIndexGrid(im, n);
+    return s;
+  };
+}
+
+/// ScatterND writing every element of `data` (indices: a full index grid of data's shape,
+/// updates of data's shape) is `updates`: torch's `mask[..., :n] = ...` when n covers the axis.
+Status importScatterND(Importer &im, const onnx::NodeProto &n) {
+  if (im.attrString(n, "reduction", "none") != "none")
+    return im.fail(n, "a reduction other than 'none' is not supported");
+  TensorInfo &data = im.input(n, 0), &idx = im.input(n, 1), &upd = im.input(n, 2);
+  size_t rank = data.dims.size();
+  bool full = idx.gridRank == (int64_t)rank && idx.dims.size() == rank + 1 &&
+              std::equal(data.dims.begin(), data.dims.end(), idx.dims.begin()) &&
+              upd.dims == data.dims && upd.elem == data.elem;
+  if (!full)
+    return im.fail(n, "only a ScatterND that writes every element of its input (a slice "
+                      "assignment over whole axes) is supported; indices " +
+                          dimsStr(idx.dims) + ", data " + dimsStr(data.dims));
+  im.setOutput(n, 0, upd);
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
 // The table
 //===----------------------------------------------------------------------===//
 
 OpImportFn bin(Bin k) {
   return [k](Importer &im, const onnx::NodeProto &n) { return importBinary(im, n, k); };
+}
+/// Max/Min take 1 or more inputs: one is the identity, two the binary op.
+OpImportFn variadic(Bin k) {
+  return [k](Importer &im, const onnx::NodeProto &n) -> Status {
+    if (n.input_size() == 1) {
+      im.setOutput(n, 0, im.input(n, 0));
+      return {};
+    }
+    if (n.input_size() != 2)
+      return im.fail(n, std::to_string(n.input_size()) +
+                            " inputs are not supported (one or two)");
+    return importBinary(im, n, k);
+  };
 }
 OpImportFn un(Un k) {
   return [k](Importer &im, const onnx::NodeProto &n) { return importUnary(im, n, k); };
@@ -1408,6 +1993,11 @@ const std::vector<OpEntry> &opTable() {
       {"Equal", 13, 21, {}, bin(Bin::Equal)},
       {"Less", 13, 21, {}, bin(Bin::Less)},
       {"Greater", 13, 21, {}, bin(Bin::Greater)},
+      {"LessOrEqual", 13, 21, {}, bin(Bin::LessOrEqual)},
+      {"GreaterOrEqual", 13, 21, {}, bin(Bin::GreaterOrEqual)},
+      // Max/Min of two operands (shape arithmetic folds; f32 at run time).
+      {"Max", 13, 21, {}, variadic(Bin::Max)},
+      {"Min", 13, 21, {}, variadic(Bin::Min)},
       // Elementwise unary.
       {"Sqrt", 13, 21, {}, un(Un::Sqrt)},
       {"Erf", 13, 21, {}, un(Un::Erf)},
@@ -1418,10 +2008,17 @@ const std::vector<OpEntry> &opTable() {
       {"Gelu", 20, 21, {"approximate"}, un(Un::Gelu)},
       {"Not", 13, 21, {}, un(Un::Not)},
       {"Identity", 13, 21, {}, un(Un::Identity)},
-      {"Cast", 13, 21, {"to", "saturate"}, un(Un::Cast)},
+      {"Abs", 13, 21, {}, un(Un::Abs)},
+      {"Sign", 13, 21, {}, un(Un::Sign)},
+      {"Ceil", 13, 21, {}, un(Un::Ceil)},
+      {"Floor", 13, 21, {}, un(Un::Floor)},
+      {"Log", 13, 21, {}, un(Un::Log)},
+      {"Sin", 13, 21, {}, un(Un::Sin)},
+      {"Cos", 13, 21, {}, un(Un::Cos)},
       // SiLU (x * Sigmoid(x)) and rsqrt (Reciprocal(Sqrt(.))): SwiGLU and RMS norm exports.
       {"Sigmoid", 13, 21, {}, un(Un::Sigmoid)},
       {"Reciprocal", 13, 21, {}, un(Un::Reciprocal)},
+      {"Cast", 13, 21, {"to", "saturate"}, gridded(un(Un::Cast))},
       // Linear algebra, reductions, normalization.
       {"MatMul", 13, 21, {}, importMatMul},
       {"Gemm", 13, 21, {"alpha", "beta", "transA", "transB"}, importGemm},
@@ -1439,22 +2036,33 @@ const std::vector<OpEntry> &opTable() {
       {"Transpose", 13, 21, {"perm"}, importTranspose},
       {"Reshape", 13, 21, {"allowzero"}, importReshape},
       {"Unsqueeze", 13, 21, {},
-       [](Importer &im, const onnx::NodeProto &n) { return importUnsqueezeSqueeze(im, n, true); }},
+       gridded([](Importer &im, const onnx::NodeProto &n) {
+         return importUnsqueezeSqueeze(im, n, true);
+       })},
       {"Squeeze", 13, 21, {},
-       [](Importer &im, const onnx::NodeProto &n) { return importUnsqueezeSqueeze(im, n, false); }},
-      {"Concat", 13, 21, {"axis"}, importConcat},
+       gridded([](Importer &im, const onnx::NodeProto &n) {
+         return importUnsqueezeSqueeze(im, n, false);
+       })},
+      {"Concat", 13, 21, {"axis"}, gridded(importConcat)},
       {"Gather", 13, 21, {"axis"}, importGather},
-      {"Slice", 13, 21, {}, importSlice},
+      {"Slice", 13, 21, {}, gridded(importSlice)},
       {"Split", 13, 21, {"axis", "num_outputs"}, importSplit},
       {"Where", 13, 21, {}, importWhere},
       {"Clip", 13, 21, {}, importClip},
       {"IsNaN", 13, 21, {}, importIsNaN},
       {"And", 13, 21, {}, [](Importer &im, const onnx::NodeProto &n) { return importLogic(im, n, true); }},
       {"Or", 13, 21, {}, [](Importer &im, const onnx::NodeProto &n) { return importLogic(im, n, false); }},
-      {"Expand", 13, 21, {}, importExpand},
+      {"Expand", 13, 21, {}, gridded(importExpand)},
       {"ConstantOfShape", 13, 21, {"value"}, importConstantOfShape},
-      {"Range", 13, 21, {}, importRange},
+      {"Range", 13, 21, {}, gridded(importRange)},
       {"Trilu", 14, 21, {"upper"}, importTrilu},
+      {"ScatterND", 13, 21, {"reduction"}, importScatterND},
+      {"CumSum", 14, 21, {"exclusive", "reverse"}, importCumSum},
+      {"Tile", 13, 21, {}, importTile},
+      {"ArgMax", 13, 21, {"axis", "keepdims", "select_last_index"}, importArgMax},
+      {"ArgMin", 13, 21, {"axis", "keepdims", "select_last_index"}, importArgMax},
+      {"Flatten", 13, 21, {"axis"}, importFlatten},
+      {"DequantizeLinear", 13, 21, {"axis"}, importDequantize},
   };
   return table;
 }
