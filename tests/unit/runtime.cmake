@@ -15,7 +15,7 @@ if(TARGET tfc_runtime)
   target_include_directories(runtime_rms_norm_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # The GatedLinear kernel's oneDNN primitives against plain loops (cpu/GatedLinear.h).
   tfc_add_unit_test(runtime_gated_linear_test SOURCES runtime_gated_linear_test.cpp
-    LIBS tfc_runtime DNNL::dnnl)
+    LIBS tfc_runtime tfc_schema DNNL::dnnl)
   target_include_directories(runtime_gated_linear_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
     LIBS tfc_runtime tfc_schema)

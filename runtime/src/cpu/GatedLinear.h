@@ -9,6 +9,9 @@
 #define TFC_RUNTIME_CPU_GATEDLINEAR_H
 
 #include "cpu/Dnnl.h"
+#include "cpu/Kernel.h"
+
+#include "tfc/schema/plan_generated.h"
 
 #include <cstdint>
 #include <memory>
@@ -16,11 +19,11 @@
 
 namespace tfc::rt {
 
-/// The gate's activation (the values of the IR's #tfc<gate ...>).
-enum class GateActivation : int { Silu = 0, GeluErf = 1, GeluTanh = 2 };
+/// The gate's activation: the schema's enum (plan.fbs GateActivation).
+using GateActivation = tfc::plan::GateActivation;
 
 /// oneDNN primitives of one gated projection, cached per (M, threads), and the gate's scratch.
-class GatedLinearPrimitives {
+class GatedLinearPrimitives : public KernelState {
 public:
   /// Computes y (which must not alias x) on `env`'s stream and waits for it.
   void run(DnnlEnv &env, int threads, const float *x, const float *wg, const float *wu, float *y,

@@ -40,6 +40,8 @@ static constexpr KernelSpec kSpecs[] = {
     {K::CachedAttention, 1, 5, 1, checkCachedAttention,
      unsupportedCachedAttention, runCachedAttention},
     {K::CacheStore, 2, 2, 0, checkCacheStore, nullptr, runCacheStore},
+    {K::RmsNorm, 2, 3, 1, checkRmsNorm, nullptr, runRmsNorm},
+    {K::GatedLinear, 3, 3, 1, checkGatedLinear, nullptr, runGatedLinear},
 };
 static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == kNumKernelKinds,
               "one kernel table row per plan.fbs KernelKind");
