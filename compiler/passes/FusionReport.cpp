@@ -38,6 +38,8 @@ FusionCounts mlir::tfc::countFusedOps(ModuleOp module) {
   module.walk([&](Operation *op) {
     if (isa<AttentionOp>(op))
       ++counts.attention;
+    else if (isa<RotaryOp>(op))
+      ++counts.rotary;
     else if (isa<LayerNormOp>(op))
       ++counts.layerNorm;
     else if (isa<GeluOp>(op))
@@ -71,6 +73,12 @@ void mlir::tfc::forEachUnfusedCandidate(
     } else if (auto mul = dyn_cast<MulOp>(op)) {
       if (isGatedLinearCandidate(mul))
         callback(op, candidate("gated_linear", mul, &matchGatedLinear));
+    } else if (isRotaryCandidate(op)) {
+      // A partial rotary's root is the concat that uses this add.
+      Operation *root = op;
+      if (auto c = singleUserAs<ConcatOp>(op->getResult(0)))
+        root = c;
+      callback(op, candidate("rotary", root, &matchRotary));
     }
   });
 }

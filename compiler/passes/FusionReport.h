@@ -26,6 +26,7 @@ struct FusionCounts {
   int64_t linear = 0;     // tfc.linear
   int64_t rmsNorm = 0;    // tfc.rms_norm
   int64_t gatedLinear = 0;  // tfc.gated_linear (SwiGLU, GeGLU)
+  int64_t rotary = 0;     // tfc.rotary
 };
 
 /// Counts tfc.attention, tfc.layer_norm, tfc.gelu, tfc.linear, tfc.rms_norm and
@@ -36,7 +37,7 @@ FusionCounts countFusedOps(mlir::ModuleOp module);
 
 /// A subgraph that looks like a fusable pattern but was not fused.
 struct UnfusedCandidate {
-  std::string pattern;  // "attention", "layer_norm", "rms_norm" or "gated_linear"
+  std::string pattern;  // "attention", "layer_norm", "rms_norm", "gated_linear" or "rotary"
   std::string op;       // op name + location, e.g. "tfc.softmax at encoder.layers.0.self_attn"
   std::string reason;   // the matcher's reason, e.g. "softmax is over axis 2, not the last axis"
 };
@@ -46,8 +47,10 @@ struct UnfusedCandidate {
 /// weights or constants), every tfc.reduce_mean over the last axis whose
 /// result is subtracted from its own input, every tfc.layer_normalization,
 /// every tfc.reduce_mean of a square (pow(v, 2) or v * v) whose v is not a
-/// layer norm's x - mean(x) (an RMS norm), and every tfc.mul with a factor
-/// that is SiLU or GELU of a matmul (a gated feed-forward).
+/// layer norm's x - mean(x) (an RMS norm), every tfc.mul with a factor that is
+/// SiLU or GELU of a matmul (a gated feed-forward), and every 4-D add of
+/// x * cos-like and rotate_half(x) * sin-like products (a rotary candidate;
+/// its partial form is reported at that add too).
 std::vector<UnfusedCandidate> findUnfusedCandidates(mlir::ModuleOp module);
 
 /// The same candidates, each with its op (the tfc-report-fusions pass attaches

@@ -3,7 +3,7 @@
 // buildPipeline() on a ModuleOp pass manager:
 //   fuse = true:  tfc-canonicalize -> tfc-fold-constants -> (per func) tfc-fuse-gelu
 //                 -> tfc-fuse-layer-norm -> tfc-fuse-rms-norm -> tfc-fuse-gated-linear
-//                 -> tfc-fuse-attention -> tfc-fuse-linear
+//                 -> tfc-fuse-rotary -> tfc-fuse-attention -> tfc-fuse-linear
 //                 -> tfc-canonicalize -> tfc-dce
 //   fuse = false: tfc-canonicalize -> tfc-fold-constants -> tfc-dce
 // Constants fold before the fusions, so that a matmul whose weight was a
@@ -12,7 +12,8 @@
 // can take it as the activation (and the gated projection its GELU); RMS norm
 // after layer norm (a layer norm's variance is a mean of squares too); the
 // gated projection and attention before linear so that their matmuls are gone
-// when linear runs.
+// when linear runs; rotary before attention so that the attention matcher
+// sees Q and K as tfc.rotary results split into heads.
 // registerAllPasses() registers every pass and `tfc-pipeline{fuse=true|false}`.
 //
 //===----------------------------------------------------------------------===//
@@ -42,6 +43,7 @@ void mlir::tfc::buildPipeline(OpPassManager &pm, const PipelineOptions &options)
     func.addPass(createFuseLayerNorm());
     func.addPass(createFuseRmsNorm());
     func.addPass(createFuseGatedLinear());
+    func.addPass(createFuseRotary());
     func.addPass(createFuseAttention());
     func.addPass(createFuseLinear());
     pm.addPass(createTfcCanonicalize());

@@ -4,7 +4,7 @@
 // with `-verify-diagnostics`: a remark on each unfused candidate op
 // ("unfused attention candidate: <reason>") and on each function
 // ("fused: attention A, layer_norm L, gelu G, linear N, rms_norm R,
-// gated_linear F" for the module).
+// gated_linear F, rotary T" for the module).
 //
 //===----------------------------------------------------------------------===//
 #include "FusionReport.h"
@@ -28,7 +28,7 @@ struct ReportFusionsPass : tfc::impl::ReportFusionsBase<ReportFusionsPass> {
       func.emitRemark() << "fused: attention " << counts.attention << ", layer_norm "
                         << counts.layerNorm << ", gelu " << counts.gelu << ", linear "
                         << counts.linear << ", rms_norm " << counts.rmsNorm
-                        << ", gated_linear " << counts.gatedLinear;
+                        << ", gated_linear " << counts.gatedLinear << ", rotary " << counts.rotary;
     });
     forEachUnfusedCandidate(module, [](Operation *op, const UnfusedCandidate &c) {
       op->emitRemark() << "unfused " << c.pattern << " candidate: " << c.reason;

@@ -32,6 +32,7 @@ constexpr KernelOptions kernelOptionsOf(KernelKind kind) {
   case KernelKind::Embedding: return KernelOptions::EmbeddingOptions;
   case KernelKind::CachedAttention: return KernelOptions::CachedAttentionOptions;
   case KernelKind::CacheStore: return KernelOptions::CacheStoreOptions;
+  case KernelKind::Rotary: return KernelOptions::RotaryOptions;
   case KernelKind::RmsNorm: return KernelOptions::RmsNormOptions;
   case KernelKind::GatedLinear: return KernelOptions::GatedLinearOptions;
   case KernelKind::MatMul:

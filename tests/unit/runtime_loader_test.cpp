@@ -65,7 +65,7 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 2u);
-  EXPECT_EQ(info.format_minor, 1u);  // 2.1: RmsNorm, GatedLinear, Sigmoid
+  EXPECT_EQ(info.format_minor, 0u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(info.family, "encoder");
   EXPECT_EQ(info.start_id, 101);
@@ -124,12 +124,12 @@ TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
                  "plan format 3.0 is not supported by this runtime (reads 2.x)");
   pb = validPlan();
-  pb.headerMinor = tfc::plan::kPlanFormatMinor + 1;  // a newer minor: 2.2 for this 2.1 runtime
+  pb.headerMinor = 1;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.2 is not supported by this runtime (reads up to 2.1)");
+                 "plan format 2.1 is not supported by this runtime (reads up to 2.0)");
   pb = validPlan();
   pb.fbMajor = 3; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.1 but the FlatBuffer says 3.1");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.0 but the FlatBuffer says 3.0");
 }
 
 TEST(RuntimeLoader, TruncatedFiles) {

@@ -5,7 +5,7 @@
 // GatedLinearMatcher.cpp); fused ones are counted.
 
 // A LLaMA block's norm and SwiGLU, both fused.
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 1, gated_linear 1}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 1, gated_linear 1, rotary 0}}
 func.func @fused(%x: tensor<?x?x64xf32>, %w: tensor<64xf32>, %wg: tensor<64x128xf32>, %wu: tensor<64x128xf32>) -> tensor<?x?x128xf32> {
   %two = tfc.constant dense<2.0> : tensor<f32>
   %eps = tfc.constant dense<1.0e-6> : tensor<f32>
@@ -27,7 +27,7 @@ func.func @fused(%x: tensor<?x?x64xf32>, %w: tensor<64xf32>, %wg: tensor<64x128x
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @eps_not_constant(%x: tensor<?x?x64xf32>, %eps: tensor<f32>) -> tensor<?x?x64xf32> {
   %two = tfc.constant dense<2.0> : tensor<f32>
   %sq = tfc.pow %x, %two : (tensor<?x?x64xf32>, tensor<f32>) -> tensor<?x?x64xf32>
@@ -41,7 +41,7 @@ func.func @eps_not_constant(%x: tensor<?x?x64xf32>, %eps: tensor<f32>) -> tensor
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @wrong_axis(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %two = tfc.constant dense<2.0> : tensor<f32>
   %eps = tfc.constant dense<1.0e-6> : tensor<f32>
@@ -56,7 +56,7 @@ func.func @wrong_axis(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @eps_after_sqrt(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %two = tfc.constant dense<2.0> : tensor<f32>
   %eps = tfc.constant dense<1.0e-6> : tensor<f32>
@@ -71,7 +71,7 @@ func.func @eps_after_sqrt(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @scales_other_tensor(%x: tensor<?x?x64xf32>, %z: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %two = tfc.constant dense<2.0> : tensor<f32>
   %eps = tfc.constant dense<1.0e-6> : tensor<f32>
@@ -86,7 +86,7 @@ func.func @scales_other_tensor(%x: tensor<?x?x64xf32>, %z: tensor<?x?x64xf32>) -
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @mean_used_elsewhere(%x: tensor<?x?x64xf32>) -> (tensor<?x?x64xf32>, tensor<?x?x1xf32>) {
   %two = tfc.constant dense<2.0> : tensor<f32>
   %eps = tfc.constant dense<1.0e-6> : tensor<f32>
@@ -101,7 +101,7 @@ func.func @mean_used_elsewhere(%x: tensor<?x?x64xf32>) -> (tensor<?x?x64xf32>, t
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @gate_bias(%x: tensor<?x?x64xf32>, %wg: tensor<64x128xf32>, %wu: tensor<64x128xf32>, %b: tensor<128xf32>) -> tensor<?x?x128xf32> {
   %m = tfc.matmul %x, %wg : (tensor<?x?x64xf32>, tensor<64x128xf32>) -> tensor<?x?x128xf32>
   %g = tfc.add %m, %b : (tensor<?x?x128xf32>, tensor<128xf32>) -> tensor<?x?x128xf32>
@@ -115,7 +115,7 @@ func.func @gate_bias(%x: tensor<?x?x64xf32>, %wg: tensor<64x128xf32>, %wu: tenso
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @different_inputs(%x: tensor<?x?x64xf32>, %z: tensor<?x?x64xf32>, %wg: tensor<64x128xf32>, %wu: tensor<64x128xf32>) -> tensor<?x?x128xf32> {
   %g = tfc.matmul %x, %wg : (tensor<?x?x64xf32>, tensor<64x128xf32>) -> tensor<?x?x128xf32>
   %s = tfc.sigmoid %g : (tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
@@ -129,7 +129,7 @@ func.func @different_inputs(%x: tensor<?x?x64xf32>, %z: tensor<?x?x64xf32>, %wg:
 // -----
 
 // The unfused GeGLU's tfc.gelu counts as a fused GELU.
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 1, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 1, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @gate_used_elsewhere(%x: tensor<?x?x64xf32>, %wg: tensor<64x128xf32>, %wu: tensor<64x128xf32>) -> (tensor<?x?x128xf32>, tensor<?x?x128xf32>) {
   %g = tfc.matmul %x, %wg : (tensor<?x?x64xf32>, tensor<64x128xf32>) -> tensor<?x?x128xf32>
   %a = tfc.gelu %g : (tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
@@ -143,7 +143,7 @@ func.func @gate_used_elsewhere(%x: tensor<?x?x64xf32>, %wg: tensor<64x128xf32>, 
 
 // A SiLU feed-forward without a gate and a ReLU-gated product are not
 // candidates: no remark besides the counts.
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @not_candidates(%x: tensor<?x?x64xf32>, %wg: tensor<64x128xf32>, %wu: tensor<64x128xf32>) -> (tensor<?x?x128xf32>, tensor<?x?x128xf32>) {
   %g = tfc.matmul %x, %wg : (tensor<?x?x64xf32>, tensor<64x128xf32>) -> tensor<?x?x128xf32>
   %s = tfc.sigmoid %g : (tensor<?x?x128xf32>) -> tensor<?x?x128xf32>
