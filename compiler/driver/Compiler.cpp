@@ -372,6 +372,9 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
                                      {"layer_norm", r.fusions.layerNorm},
                                      {"gelu", r.fusions.gelu},
                                      {"linear", r.fusions.linear},
+                                     {"rms_norm", r.fusions.rmsNorm},
+                                     {"gated_linear", r.fusions.gatedLinear},
+
                                      {"rotary", r.fusions.rotary}}},
       {"expected", llvm::json::Object{{"attention", r.expected.attention},
                                       {"layer_norm", r.expected.layerNorm},

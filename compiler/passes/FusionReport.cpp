@@ -44,6 +44,10 @@ FusionCounts mlir::tfc::countFusedOps(ModuleOp module) {
       ++counts.layerNorm;
     else if (isa<GeluOp>(op))
       ++counts.gelu;
+    else if (isa<RmsNormOp>(op))
+      ++counts.rmsNorm;
+    else if (isa<GatedLinearOp>(op))
+      ++counts.gatedLinear;
     else if (auto linear = dyn_cast<LinearOp>(op)) {
       ++counts.linear;
       counts.gelu += linear.getActivation() == Activation::gelu_erf ||
@@ -62,8 +66,13 @@ void mlir::tfc::forEachUnfusedCandidate(
     } else if (auto mean = dyn_cast<ReduceMeanOp>(op)) {
       if (isLayerNormCandidate(mean))
         callback(op, candidate("layer_norm", mean, &matchDecomposedLayerNorm));
+      else if (isRmsNormCandidate(mean))
+        callback(op, candidate("rms_norm", mean, &matchRmsNorm));
     } else if (auto ln = dyn_cast<LayerNormalizationOp>(op)) {
       callback(op, candidate("layer_norm", ln, &matchLayerNormalization));
+    } else if (auto mul = dyn_cast<MulOp>(op)) {
+      if (isGatedLinearCandidate(mul))
+        callback(op, candidate("gated_linear", mul, &matchGatedLinear));
     } else if (isRotaryCandidate(op)) {
       // A partial rotary's root is the concat that uses this add.
       Operation *root = op;

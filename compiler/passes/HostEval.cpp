@@ -355,6 +355,8 @@ std::optional<HostTensor> unary(Operation *op, const HostTensor &x, RankedTensor
     fn = [](float v) { return -v; };
   else if (isa<LogOp>(op))
     fn = [](float v) { return std::log(v); };
+  else if (isa<SigmoidOp>(op))
+    fn = [](float v) { return 1.f / (1.f + std::exp(-v)); };
   else if (cast<GeluOp>(op).getApproximate() == GeluApprox::tanh)
     fn = [](float v) {
       return 0.5f * v * (1.f + std::tanh(0.79788456080286536f * (v + 0.044715f * v * v * v)));
@@ -483,7 +485,7 @@ std::optional<HostTensor> evaluate(Operation *op, ArrayRef<const HostTensor *> i
       .Case<CastOp>([&](auto) { result = castTo(*in[0], type, why); })
       .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp>(
           [&](Operation *b) { result = binary(b, *in[0], *in[1], type, why); })
-      .Case<SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, GeluOp>(
+      .Case<SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, SigmoidOp, GeluOp>(
           [&](Operation *u) { result = unary(u, *in[0], type, why); })
       .Default([&](Operation *) { known = false; });
   if (!known)

@@ -1,6 +1,7 @@
-//===- Matchers.h - the layer-norm and attention matchers -------*- C++ -*-===//
+//===- Matchers.h - the norm, feed-forward and attention matchers -*- C++ -*-===//
 //
-// The matchers behind tfc-fuse-layer-norm and tfc-fuse-attention, shared with
+// The matchers behind tfc-fuse-layer-norm, tfc-fuse-rms-norm,
+// tfc-fuse-gated-linear and tfc-fuse-attention, shared with
 // the fusion report (FusionReport.cpp) so that the report states the reason
 // the pattern itself gave. Each matcher only reads the IR; on failure it
 // fills `*why` (when non-null) with a lowercase sentence.
@@ -42,6 +43,48 @@ FailureOr<LayerNormMatch> matchLayerNormalization(LayerNormalizationOp op, std::
 /// The report's notion of a layer-norm candidate: a reduce_mean over the last
 /// axis whose result is subtracted from its own input.
 bool isLayerNormCandidate(ReduceMeanOp mean);
+
+//===----------------------------------------------------------------------===//
+// RMS norm
+//===----------------------------------------------------------------------===//
+
+/// An RMS norm over the last axis found in the IR.
+struct RmsNormMatch {
+  Value input;
+  Value weight;             // 1-D of the last dim's size; null when absent (ones)
+  bool unitOffset = false;  // the weight is applied as (1 + weight) (Gemma)
+  float epsilon = 0.0f;
+  Operation *root = nullptr;         // the op whose result the fused op replaces
+  SmallVector<Operation *> matched;  // every op of the pattern (for locations)
+};
+
+/// `x * rsqrt(mean(x^2) + eps) * w` anchored at its reduce_mean (see
+/// docs/PRIMITIVE_PATTERNS.md, "RMS norm").
+FailureOr<RmsNormMatch> matchRmsNorm(ReduceMeanOp mean, std::string *why);
+
+/// The report's notion of an RMS-norm candidate: a reduce_mean of a square
+/// (pow(v, 2) or v * v) where v is not a layer norm's x - mean(x).
+bool isRmsNormCandidate(ReduceMeanOp mean);
+
+//===----------------------------------------------------------------------===//
+// Gated feed-forward (SwiGLU, GeGLU)
+//===----------------------------------------------------------------------===//
+
+/// act(x @ Wg) * (x @ Wu) found in the IR.
+struct GatedLinearMatch {
+  Value input, gateWeight, upWeight;  // [..., K], [K, N], [K, N]
+  GateActivation activation = GateActivation::silu;
+  Operation *root = nullptr;         // the gating tfc.mul
+  SmallVector<Operation *> matched;  // every op of the pattern (for locations)
+};
+
+/// The gated projection whose product is `mul` (docs/PRIMITIVE_PATTERNS.md,
+/// "Gated feed-forward").
+FailureOr<GatedLinearMatch> matchGatedLinear(MulOp mul, std::string *why);
+
+/// The report's notion of a gated feed-forward candidate: a tfc.mul with one
+/// operand SiLU or GELU of a matmul (or of a matmul plus a bias).
+bool isGatedLinearCandidate(MulOp mul);
 
 //===----------------------------------------------------------------------===//
 // Attention

@@ -2,8 +2,9 @@
 //
 // One pass per file in this directory. The fusion pipeline (Pipeline.cpp) runs:
 //   tfc-canonicalize -> tfc-fold-constants -> tfc-fuse-gelu -> tfc-fuse-layer-norm
+//   -> tfc-fuse-rms-norm -> tfc-fuse-gated-linear -> tfc-fuse-rotary
 //   -> tfc-fuse-attention -> tfc-fuse-linear -> tfc-canonicalize -> tfc-dce
-// The layer-norm and attention matchers live in their own files (Matchers.h)
+// The norm, gated feed-forward and attention matchers live in their own files (Matchers.h)
 // because the fusion report (FusionReport.h) reuses them.
 //
 //===----------------------------------------------------------------------===//
@@ -66,6 +67,29 @@ def FuseLayerNorm : Pass<"tfc-fuse-layer-norm", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }
 
+def FuseRmsNorm : Pass<"tfc-fuse-rms-norm", "::mlir::func::FuncOp"> {
+  let summary = "Fuse decomposed RMS norms into tfc.rms_norm";
+  let description = [{
+    Matches `x * rsqrt(mean(x^2) + eps) * w` over the last axis (LLaMA,
+    Mistral, Qwen2, T5) with pow or mul for the square, rsqrt as
+    `div(1, sqrt)`, `pow(., -0.5)` or a division by the sqrt, and the weight
+    applied as `w` or `(1 + w)` (Gemma; the fused op's `unit_offset`).
+    Runs after tfc-fuse-layer-norm: a layer norm's variance is also a mean of
+    squares, and is never taken for an RMS norm.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def FuseGatedLinear : Pass<"tfc-fuse-gated-linear", "::mlir::func::FuncOp"> {
+  let summary = "Fuse SwiGLU / GeGLU projections into tfc.gated_linear";
+  let description = [{
+    Matches `act(x @ Wg) * (x @ Wu)` with `act` SiLU (`x * sigmoid(x)` or
+    `x / (1 + exp(-x))`) or a tfc.gelu, both projections bias-free rank-2
+    matmuls of the same input.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
 def FuseAttention : Pass<"tfc-fuse-attention", "::mlir::func::FuncOp"> {
   let summary = "Fuse the multi-head attention subgraph into tfc.attention";
   let description = [{
@@ -115,8 +139,8 @@ def DeadCodeElimination : Pass<"tfc-dce", "::mlir::ModuleOp"> {
 def ReportFusions : Pass<"tfc-report-fusions", "::mlir::ModuleOp"> {
   let summary = "Attach the fusion report to the IR as remarks (for tests)";
   let description = [{
-    Changes nothing. Emits a remark on every unfused attention / layer-norm
-    candidate with the matcher's reason (FusionReport.h), and one remark on
+    Changes nothing. Emits a remark on every unfused attention / layer-norm /
+    RMS-norm / gated feed-forward candidate with the matcher's reason (FusionReport.h), and one remark on
     each function with the counts of fused ops in the module.
   }];
 }

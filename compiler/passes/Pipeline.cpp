@@ -2,16 +2,18 @@
 //
 // buildPipeline() on a ModuleOp pass manager:
 //   fuse = true:  tfc-canonicalize -> tfc-fold-constants -> (per func) tfc-fuse-gelu
-//                 -> tfc-fuse-layer-norm -> tfc-fuse-rotary -> tfc-fuse-attention
-//                 -> tfc-fuse-linear
+//                 -> tfc-fuse-layer-norm -> tfc-fuse-rms-norm -> tfc-fuse-gated-linear
+//                 -> tfc-fuse-rotary -> tfc-fuse-attention -> tfc-fuse-linear
 //                 -> tfc-canonicalize -> tfc-dce
 //   fuse = false: tfc-canonicalize -> tfc-fold-constants -> tfc-dce
 // Constants fold before the fusions, so that a matmul whose weight was a
 // transpose (or slice) of a weight sees a plain weight and fuses into a
 // tfc.linear with a constant weight; GELU goes first so that tfc-fuse-linear
-// can take it as the activation; attention before linear so that its matmuls
-// are gone when linear runs; rotary before attention so that the attention
-// matcher sees Q and K as tfc.rotary results split into heads.
+// can take it as the activation (and the gated projection its GELU); RMS norm
+// after layer norm (a layer norm's variance is a mean of squares too); the
+// gated projection and attention before linear so that their matmuls are gone
+// when linear runs; rotary before attention so that the attention matcher
+// sees Q and K as tfc.rotary results split into heads.
 // registerAllPasses() registers every pass and `tfc-pipeline{fuse=true|false}`.
 //
 //===----------------------------------------------------------------------===//
@@ -39,6 +41,8 @@ void mlir::tfc::buildPipeline(OpPassManager &pm, const PipelineOptions &options)
     OpPassManager &func = pm.nest<func::FuncOp>();
     func.addPass(createFuseGelu());
     func.addPass(createFuseLayerNorm());
+    func.addPass(createFuseRmsNorm());
+    func.addPass(createFuseGatedLinear());
     func.addPass(createFuseRotary());
     func.addPass(createFuseAttention());
     func.addPass(createFuseLinear());

@@ -3,7 +3,8 @@
 // tfc-report-fusions: a read-only pass that makes FusionReport.h testable
 // with `-verify-diagnostics`: a remark on each unfused candidate op
 // ("unfused attention candidate: <reason>") and on each function
-// ("fused: attention A, layer_norm L, gelu G, linear N" for the module).
+// ("fused: attention A, layer_norm L, gelu G, linear N, rms_norm R,
+// gated_linear F, rotary T" for the module).
 //
 //===----------------------------------------------------------------------===//
 #include "FusionReport.h"
@@ -26,7 +27,8 @@ struct ReportFusionsPass : tfc::impl::ReportFusionsBase<ReportFusionsPass> {
     module.walk([&](func::FuncOp func) {
       func.emitRemark() << "fused: attention " << counts.attention << ", layer_norm "
                         << counts.layerNorm << ", gelu " << counts.gelu << ", linear "
-                        << counts.linear << ", rotary " << counts.rotary;
+                        << counts.linear << ", rms_norm " << counts.rmsNorm
+                        << ", gated_linear " << counts.gatedLinear << ", rotary " << counts.rotary;
     });
     forEachUnfusedCandidate(module, [](Operation *op, const UnfusedCandidate &c) {
       op->emitRemark() << "unfused " << c.pattern << " candidate: " << c.reason;

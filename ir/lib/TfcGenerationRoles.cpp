@@ -99,6 +99,7 @@ TFC_ELEMENTWISE_ROLE(ReluOp)
 TFC_ELEMENTWISE_ROLE(ExpOp)
 TFC_ELEMENTWISE_ROLE(NegOp)
 TFC_ELEMENTWISE_ROLE(LogOp)
+TFC_ELEMENTWISE_ROLE(SigmoidOp)
 TFC_ELEMENTWISE_ROLE(GeluOp)
 
 //===----------------------------------------------------------------------===//
@@ -318,6 +319,31 @@ bool LayerNormOp::inferGenerationRole(GenerationRoleContext &ctx) {
       (getResidual() && !sameAxisOrFixed(ctx, getResidual(), in)))
     return ctx.fail(*this, "normalizes over the sequence axis");
   return preserve(ctx, getInput(), getResult(), in.axis);
+}
+
+/// Normalizes the last axis, which must not be the sequence axis (as LayerNormOp).
+bool RmsNormOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  if (!ctx.anySequenceAxis(*this))
+    return elementwiseGenerationRole(*this, ctx);
+  SequenceInfo in = ctx.role(getInput());
+  if (!in.hasAxis() || in.axis == rankOf(getInput()) - 1 ||
+      (getResidual() && !sameAxisOrFixed(ctx, getResidual(), in)))
+    return ctx.fail(*this, "normalizes over the sequence axis");
+  return preserve(ctx, getInput(), getResult(), in.axis);
+}
+
+/// Per-position rows times two Fixed weights (as LinearOp without bias and residual).
+bool GatedLinearOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  if (!ctx.anySequenceAxis(*this))
+    return elementwiseGenerationRole(*this, ctx);
+  SequenceInfo in = ctx.role(getInput());
+  if (!in.hasAxis() || in.axis == rankOf(getInput()) - 1)
+    return ctx.fail(*this, "contracts the sequence axis");
+  if (ctx.role(getGateWeight()).role != SequenceRole::Fixed ||
+      ctx.role(getUpWeight()).role != SequenceRole::Fixed)
+    return ctx.fail(*this, "has a weight that depends on the sequence");
+  ctx.setRole(getResult(), {in.role, rankOf(getResult()) - rankOf(getInput()) + in.axis});
+  return true;
 }
 
 /// Self-attention over the sequence must be causal (a step cannot change earlier positions);

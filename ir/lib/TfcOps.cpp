@@ -87,6 +87,7 @@ TFC_COMPATIBLE_RETURN_TYPES(ReluOp)
 TFC_COMPATIBLE_RETURN_TYPES(ExpOp)
 TFC_COMPATIBLE_RETURN_TYPES(NegOp)
 TFC_COMPATIBLE_RETURN_TYPES(LogOp)
+TFC_COMPATIBLE_RETURN_TYPES(SigmoidOp)
 TFC_COMPATIBLE_RETURN_TYPES(GeluOp)
 TFC_COMPATIBLE_RETURN_TYPES(MatMulOp)
 TFC_COMPATIBLE_RETURN_TYPES(ReduceMeanOp)
@@ -100,6 +101,8 @@ TFC_COMPATIBLE_RETURN_TYPES(ConcatOp)
 TFC_COMPATIBLE_RETURN_TYPES(ShapeOp)
 TFC_COMPATIBLE_RETURN_TYPES(WhereOp)
 TFC_COMPATIBLE_RETURN_TYPES(LayerNormOp)
+TFC_COMPATIBLE_RETURN_TYPES(RmsNormOp)
+TFC_COMPATIBLE_RETURN_TYPES(GatedLinearOp)
 TFC_COMPATIBLE_RETURN_TYPES(AttentionOp)
 TFC_COMPATIBLE_RETURN_TYPES(RotaryOp)
 TFC_COMPATIBLE_RETURN_TYPES(LinearOp)
@@ -158,6 +161,7 @@ TFC_INFER_UNARY(ReluOp)
 TFC_INFER_UNARY(ExpOp)
 TFC_INFER_UNARY(NegOp)
 TFC_INFER_UNARY(LogOp)
+TFC_INFER_UNARY(SigmoidOp)
 TFC_INFER_UNARY(GeluOp)
 #undef TFC_INFER_UNARY
 
@@ -555,6 +559,29 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return success();
 }
 
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &out) {
+  auto t = tensorType(adaptor.getInput());
+  if (t.getRank() < 1)
+    return fail(loc, "rms_norm", "input must have rank >= 1");
+  int64_t c = t.getShape().back();
+  auto wt = tensorType(adaptor.getWeight());
+  if (wt.getRank() != 1 || !dimsCompatible(wt.getDimSize(0), c) ||
+      wt.getElementType() != t.getElementType())
+    return fail(loc, "rms_norm", "weight must be 1-D of size " + Twine(c) +
+                                     " with the input's element type, got " +
+                                     llvm::to_string(wt));
+  if (Value r = adaptor.getResidual())
+    if (!compatibleTensorTypes(r.getType(), t))
+      return fail(loc, "rms_norm", "residual type " + llvm::to_string(r.getType()) +
+                                       " differs from input type " + llvm::to_string(t));
+  float eps = adaptor.getEpsilon().convertToFloat();
+  if (!(eps > 0.0f) || !std::isfinite(eps))
+    return fail(loc, "rms_norm", "epsilon must be finite and > 0");
+  out.push_back(t);
+  return success();
+}
+
 LogicalResult RotaryOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                          Adaptor adaptor, SmallVectorImpl<Type> &out) {
   auto x = tensorType(adaptor.getInput());
@@ -680,6 +707,33 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
       return fail(loc, "linear", "residual " + llvm::to_string(rt) + " does not broadcast to " +
                                      shapeToString(shape));
   }
+  out.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}
+
+LogicalResult GatedLinearOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              Adaptor adaptor, SmallVectorImpl<Type> &out) {
+  auto x = tensorType(adaptor.getInput()), g = tensorType(adaptor.getGateWeight()),
+       u = tensorType(adaptor.getUpWeight());
+  if (x.getRank() < 1)
+    return fail(loc, "gated_linear", "input must have rank >= 1");
+  for (auto [w, what] : {std::pair(g, "gate_weight"), {u, "up_weight"}}) {
+    if (w.getRank() != 2)
+      return fail(loc, "gated_linear",
+                  Twine(what) + " must be [in, out], got rank " + Twine(w.getRank()));
+    if (w.getElementType() != x.getElementType())
+      return fail(loc, "gated_linear", Twine(what) + " element type differs from the input's");
+    if (!dimsCompatible(x.getShape().back(), w.getDimSize(0)))
+      return fail(loc, "gated_linear", "input width " + Twine(x.getShape().back()) +
+                                           " differs from " + what + " rows " +
+                                           Twine(w.getDimSize(0)));
+  }
+  if (!dimsCompatible(g.getDimSize(1), u.getDimSize(1)))
+    return fail(loc, "gated_linear", "gate_weight and up_weight have different widths (" +
+                                         Twine(g.getDimSize(1)) + " vs " +
+                                         Twine(u.getDimSize(1)) + ")");
+  Shape shape(x.getShape().drop_back());
+  shape.push_back(ShapedType::isDynamic(g.getDimSize(1)) ? u.getDimSize(1) : g.getDimSize(1));
   out.push_back(RankedTensorType::get(shape, x.getElementType()));
   return success();
 }

@@ -125,6 +125,7 @@ TFC_SAME_SHAPE(ReluOp)
 TFC_SAME_SHAPE(ExpOp)
 TFC_SAME_SHAPE(NegOp)
 TFC_SAME_SHAPE(LogOp)
+TFC_SAME_SHAPE(SigmoidOp)
 TFC_SAME_SHAPE(GeluOp)
 
 //===----------------------------------------------------------------------===//
@@ -350,6 +351,15 @@ std::optional<SymContents> CastOp::inferSymbolicContents(SymbolicShapeContext &c
 //===----------------------------------------------------------------------===//
 
 TFC_SAME_SHAPE(LayerNormOp)
+TFC_SAME_SHAPE(RmsNormOp)
+
+SymShape GatedLinearOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
+  SymShape x = ctx.operandShape(getInput()), w = ctx.operandShape(getGateWeight());
+  if (x.empty() || w.size() != 2)
+    return {};
+  x.back() = w.back();
+  return x;
+}
 
 SymShape AttentionOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
   return ctx.operandShape(getQuery());

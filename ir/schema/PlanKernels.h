@@ -33,6 +33,8 @@ constexpr KernelOptions kernelOptionsOf(KernelKind kind) {
   case KernelKind::CachedAttention: return KernelOptions::CachedAttentionOptions;
   case KernelKind::CacheStore: return KernelOptions::CacheStoreOptions;
   case KernelKind::Rotary: return KernelOptions::RotaryOptions;
+  case KernelKind::RmsNorm: return KernelOptions::RmsNormOptions;
+  case KernelKind::GatedLinear: return KernelOptions::GatedLinearOptions;
   case KernelKind::MatMul:
   case KernelKind::Reshape:
   case KernelKind::Shape:

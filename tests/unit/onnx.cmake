@@ -26,3 +26,15 @@ if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
   target_compile_definitions(arch_corpus_test PRIVATE TFC_SOURCE_DIR="${TFC_SOURCE_DIR}")
   gtest_discover_tests(arch_corpus_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 300)
 endif()
+
+# RMS norms and gated feed-forwards (tests/onnx/norm_ffn/): all fused, fused and --no-fuse plans
+# vs the ONNX Runtime references.
+if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
+  add_executable(norm_ffn_onnx_test norm_ffn_onnx_test.cpp)
+  target_include_directories(norm_ffn_onnx_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
+  target_link_libraries(norm_ffn_onnx_test PRIVATE TfcDriver tfc_runtime TfrunLib GTest::gtest
+    GTest::gtest_main)
+  target_compile_definitions(norm_ffn_onnx_test PRIVATE
+    TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
+  gtest_discover_tests(norm_ffn_onnx_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 300)
+endif()

@@ -10,6 +10,13 @@ if(TARGET tfc_runtime)
   tfc_add_unit_test(runtime_nan_test SOURCES runtime_nan_test.cpp
     LIBS tfc_runtime tfc_schema)
   # What a run requires of token ids and masks, checked per input and element.
+  # The RmsNorm kernel's math against a plain reference (runtime/src/cpu/RmsNorm.h is internal).
+  tfc_add_unit_test(runtime_rms_norm_test SOURCES runtime_rms_norm_test.cpp LIBS tfc_runtime)
+  target_include_directories(runtime_rms_norm_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
+  # The GatedLinear kernel's oneDNN primitives against plain loops (cpu/GatedLinear.h).
+  tfc_add_unit_test(runtime_gated_linear_test SOURCES runtime_gated_linear_test.cpp
+    LIBS tfc_runtime tfc_schema DNNL::dnnl)
+  target_include_directories(runtime_gated_linear_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
     LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp

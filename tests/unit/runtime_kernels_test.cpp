@@ -75,7 +75,7 @@ TEST(RuntimeKernels, UnaryAllOps) {
   auto x = randomFloats(3 * 1000 + 7, 5, -3.f, 3.f);
   std::vector<int64_t> s = {3, 1000 + 7};
   s = {int64_t(x.size())};
-  for (int op = 0; op < 9; ++op) {
+  for (int op = 0; op < 10; ++op) {
     std::vector<float> in = x;
     if (op == 0 || op == 8)
       for (float &v : in)
@@ -93,6 +93,7 @@ TEST(RuntimeKernels, UnaryAllOps) {
       case 4: ref[i] = float(std::exp(v)); break;
       case 5: ref[i] = float(-v); break;
       case 8: ref[i] = float(std::log(v)); break;
+      case 9: ref[i] = float(1.0 / (1.0 + std::exp(-v))); break;  // Sigmoid
       case 6: ref[i] = float(0.5 * v * (1 + std::erf(v / std::sqrt(2.0)))); break;
       case 7:
         ref[i] = float(0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v))));
@@ -316,6 +317,77 @@ TEST(RuntimeKernels, LayerNormWithAndWithoutResidual) {
         for (size_t i = 0; i < sum.size(); ++i)
           sum[i] += r[i];
       expectClose(out.as<float>(), refNorm(sum, rows, cols, g, &b, 1e-5f), "layer_norm");
+    }
+  }
+}
+
+// RmsNorm through a plan (loader, kernel table, options): y = v / sqrt(mean(v^2) + eps) * w
+// (or * (1 + w)), v = x (+ r), against a reference loop in double.
+TEST(RuntimeKernels, RmsNormResidualAndUnitOffset) {
+  for (std::vector<int64_t> s : {std::vector<int64_t>{2, 7, 33}, {1, 128, 384}, {5, 1}}) {
+    int64_t cols = s.back(), rows = numel(s) / cols;
+    auto x = randomFloats(numel(s), 11, -2.f, 3.f), r = randomFloats(numel(s), 12),
+         w = randomFloats(cols, 13);
+    for (bool residual : {false, true})
+      for (bool unitOffset : {false, true}) {
+        std::vector<Arg> args = {F32(s, x), F32({cols}, w, true)};
+        if (residual)
+          args.push_back(F32(s, r));
+        RunResult out = runKernel(K::RmsNorm, args, TFC_F32, s, opt::rmsNorm(1e-6f, unitOffset));
+        ASSERT_EQ(out.code, TFC_OK) << out.message;
+        std::vector<float> ref(x.size());
+        for (int64_t i = 0; i < rows; ++i) {
+          double ms = 0;
+          auto v = [&](int64_t j) {
+            return double(x[i * cols + j]) + (residual ? double(r[i * cols + j]) : 0.0);
+          };
+          for (int64_t j = 0; j < cols; ++j)
+            ms += v(j) * v(j) / double(cols);
+          for (int64_t j = 0; j < cols; ++j)
+            ref[i * cols + j] =
+                float(v(j) / std::sqrt(ms + 1e-6) * (unitOffset ? 1.0 + w[j] : double(w[j])));
+        }
+        expectClose(out.as<float>(), ref, "rms_norm");
+      }
+  }
+  // A weight of the wrong size is refused at run time, naming the sizes.
+  std::vector<int64_t> s = {2, 8};
+  RunResult bad = runKernel(K::RmsNorm, {F32(s, randomFloats(16, 1)), F32({4}, {1, 1, 1, 1}, true)},
+                            TFC_F32, s, opt::rmsNorm(1e-6f));
+  EXPECT_EQ(bad.code, TFC_INVALID_ARGUMENT);
+  EXPECT_NE(bad.message.find("must have 8 elements"), std::string::npos) << bad.message;
+}
+
+// GatedLinear through a plan: y = act(x @ Wg) * (x @ Wu), SiLU and both GELUs, against loops.
+TEST(RuntimeKernels, GatedLinearActivations) {
+  const int64_t Kd = 24, N = 40;
+  auto wg = randomFloats(Kd * N, 21, -0.5f, 0.5f), wu = randomFloats(Kd * N, 22, -0.5f, 0.5f);
+  for (std::vector<int64_t> s : {std::vector<int64_t>{1, 1, Kd}, {2, 9, Kd}, {5, Kd}}) {
+    int64_t M = numel(s) / Kd;
+    auto x = randomFloats(numel(s), 23, -2.f, 2.f);
+    std::vector<int64_t> os = s;
+    os.back() = N;
+    for (auto act : {fb::GateActivation::Silu, fb::GateActivation::GeluErf,
+                     fb::GateActivation::GeluTanh}) {
+      RunResult out = runKernel(K::GatedLinear,
+                                {F32(s, x), F32({Kd, N}, wg, true), F32({Kd, N}, wu, true)},
+                                TFC_F32, os, opt::gatedLinear(act));
+      ASSERT_EQ(out.code, TFC_OK) << out.message;
+      std::vector<float> ref(size_t(M * N));
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double g = 0, u = 0;
+          for (int64_t k = 0; k < Kd; ++k) {
+            g += double(x[i * Kd + k]) * wg[k * N + j];
+            u += double(x[i * Kd + k]) * wu[k * N + j];
+          }
+          double a = act == fb::GateActivation::Silu ? g / (1 + std::exp(-g))
+                     : act == fb::GateActivation::GeluErf
+                         ? 0.5 * g * (1 + std::erf(g / std::sqrt(2.0)))
+                         : 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)));
+          ref[i * N + j] = float(a * u);
+        }
+      expectClose(out.as<float>(), ref, "gated_linear " + std::to_string(int(act)));
     }
   }
 }

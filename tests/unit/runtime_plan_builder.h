@@ -118,6 +118,17 @@ inline Options layerNorm(float epsilon) {
   o.epsilon = epsilon;
   return make(std::move(o));
 }
+inline Options rmsNorm(float epsilon, bool unitOffset = false) {
+  fb::RmsNormOptionsT o;
+  o.epsilon = epsilon;
+  o.unit_offset = unitOffset;
+  return make(std::move(o));
+}
+inline Options gatedLinear(fb::GateActivation activation) {
+  fb::GatedLinearOptionsT o;
+  o.activation = activation;
+  return make(std::move(o));
+}
 inline Options attention(int32_t numHeads, fb::MaskKind mask, float scale,
                          int32_t numKvHeads = 0, int32_t window = 0,
                          float hiddenScore = std::numeric_limits<float>::quiet_NaN()) {

@@ -214,11 +214,11 @@ int runCompile(const Args &args) {
   const auto &f = result.fusions;
   std::fprintf(stderr,
                "tfc: %s (%s): fused attention %lld/%lld, layer_norm %lld/%lld, gelu %lld, "
-               "linear %lld; %zu unfused candidate(s)\n",
+               "linear %lld, rms_norm %lld, gated_linear %lld; %zu unfused candidate(s)\n",
                args.model.c_str(), result.family.c_str(), (long long)f.attention,
                (long long)result.expected.attention, (long long)f.layerNorm,
                (long long)result.expected.layerNorm, (long long)f.gelu, (long long)f.linear,
-               result.unfused.size());
+               (long long)f.rmsNorm, (long long)f.gatedLinear, result.unfused.size());
   if (writePlan)
     std::fprintf(stderr,
                  "tfc: wrote %s: %zu kernels, %zu constants, arena %llu bytes (%llu without "

@@ -99,6 +99,7 @@ Status lowerKernel(ReluOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Relu);
 Status lowerKernel(ExpOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Exp); }
 Status lowerKernel(NegOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Neg); }
 Status lowerKernel(LogOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Log); }
+Status lowerKernel(SigmoidOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Sigmoid); }
 Status lowerKernel(GeluOp op, L &, Kernel &k) {
   return unary(k, op.getApproximate() == GeluApprox::tanh ? fb::UnaryOp::GeluTanh
                                                            : fb::UnaryOp::GeluErf);
@@ -166,6 +167,24 @@ Status lowerKernel(LayerNormOp op, L &l, Kernel &k) {
   fb::LayerNormOptionsT o;
   o.epsilon = op.getEpsilon().convertToFloat();
   return set(k, fb::KernelKind::LayerNorm, std::move(o));
+}
+
+Status lowerKernel(RmsNormOp op, L &l, Kernel &k) {
+  k.inputs = {l.valueId(op.getInput()), l.valueId(op.getWeight()), l.valueId(op.getResidual())};
+  fb::RmsNormOptionsT o;
+  o.epsilon = op.getEpsilon().convertToFloat();
+  o.unit_offset = op.getUnitOffset();
+  return set(k, fb::KernelKind::RmsNorm, std::move(o));
+}
+
+Status lowerKernel(GatedLinearOp op, L &, Kernel &k) {
+  fb::GatedLinearOptionsT o;
+  switch (op.getActivation()) {
+  case GateActivation::silu: o.activation = fb::GateActivation::Silu; break;
+  case GateActivation::gelu_erf: o.activation = fb::GateActivation::GeluErf; break;
+  case GateActivation::gelu_tanh: o.activation = fb::GateActivation::GeluTanh; break;
+  }
+  return set(k, fb::KernelKind::GatedLinear, std::move(o));
 }
 
 /// num_kv_heads, window and hidden_score of an attention (absent: 0, 0, NaN), checked.
@@ -280,10 +299,10 @@ template <typename... OpTs> void attach(MLIRContext *ctx) {
 void registerCpuLowering(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, TfcDialect *) {
     attach<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp,                      // Binary
-           SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, GeluOp,    // Unary
+           SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, SigmoidOp, GeluOp, // Unary
            MatMulOp, ReduceMeanOp, ReduceSumOp, SoftmaxOp, LayerNormalizationOp, GatherOp,
            TransposeOp, ReshapeOp, ConcatOp, SliceOp, ShapeOp, ExpandOp, WhereOp, CastOp,
-           LayerNormOp, AttentionOp, LinearOp, EmbeddingOp, RotaryOp,    // fused
+           LayerNormOp, RmsNormOp, GatedLinearOp, AttentionOp, LinearOp, EmbeddingOp, RotaryOp, // fused
            CachedAttentionOp, CacheStoreOp>(ctx);                       // generation
   });
 }

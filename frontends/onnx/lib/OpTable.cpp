@@ -451,7 +451,7 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
 
 enum class Un {
   Sqrt, Erf, Tanh, Relu, Neg, Exp, Gelu, Not, Identity, Cast,
-  Abs, Sign, Ceil, Floor, Log, Sin, Cos, Sigmoid
+  Abs, Sign, Ceil, Floor, Log, Sin, Cos, Sigmoid, Reciprocal
 };
 
 Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
@@ -501,6 +501,7 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
     case Un::Sin: fn = [](double v) { return std::sin(v); }; break;
     case Un::Cos: fn = [](double v) { return std::cos(v); }; break;
     case Un::Sigmoid: fn = [](double v) { return 1.0 / (1.0 + std::exp(-v)); }; break;
+    case Un::Reciprocal: fn = [](double v) { return 1.0 / v; }; break;
     default: break;
     }
     if (fn) {
@@ -551,12 +552,18 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
       return im.fail(n, "Abs of an integer tensor at run time is not supported");
     r = bb.create<tfc_ir::MaxOp>(loc, type, v, bb.create<tfc_ir::NegOp>(loc, v));
     break;
-  case Un::Sigmoid: {  // 1 / (1 + exp(-x)): exp(-x) = inf gives 0, 0 gives 1
-    Value e = bb.create<tfc_ir::ExpOp>(loc, type, bb.create<tfc_ir::NegOp>(loc, v));
-    Value one = im.scalarF32(1.0);
-    r = bb.create<tfc_ir::DivOp>(loc, type, one, bb.create<tfc_ir::AddOp>(loc, type, e, one));
+  case Un::Sigmoid:
+  case Un::Reciprocal:
+    if (!elem.isF32())
+      return im.fail(n, n.op_type() + " of a non-float tensor is not supported");
+    if (k == Un::Sigmoid) {
+      r = bb.create<tfc_ir::SigmoidOp>(loc, type, v);
+    } else {
+      // 1 / x: the form torch's rsqrt takes, so the RMS-norm matcher sees one shape.
+      Value one = im.scalarF32(1.0);
+      r = bb.create<tfc_ir::DivOp>(loc, type, one, v);
+    }
     break;
-  }
   case Un::Sign:
   case Un::Ceil:
   case Un::Floor:
@@ -2196,7 +2203,9 @@ const std::vector<OpEntry> &opTable() {
       {"Log", 13, 21, {}, un(Un::Log)},
       {"Sin", 13, 21, {}, un(Un::Sin)},
       {"Cos", 13, 21, {}, un(Un::Cos)},
+      // SiLU (x * Sigmoid(x)) and rsqrt (Reciprocal(Sqrt(.))): SwiGLU and RMS norm exports.
       {"Sigmoid", 13, 21, {}, un(Un::Sigmoid)},
+      {"Reciprocal", 13, 21, {}, un(Un::Reciprocal)},
       {"Cast", 13, 21, {"to", "saturate"}, gridded(un(Un::Cast))},
       // Linear algebra, reductions, normalization.
       {"MatMul", 13, 21, {}, importMatMul},

@@ -132,6 +132,9 @@ void runUnary(const KernelContext &ctx) {
   case UnaryOp::Exp: unaryLoop(px, py, n, [](float v) { return std::exp(v); }); break;
   case UnaryOp::Neg: unaryLoop(px, py, n, [](float v) { return -v; }); break;
   case UnaryOp::Log: unaryLoop(px, py, n, [](float v) { return std::log(v); }); break;
+  case UnaryOp::Sigmoid: // exp(-v) = inf gives 0, NaN stays NaN
+    unaryLoop(px, py, n, [](float v) { return 1.f / (1.f + std::exp(-v)); });
+    break;
   case UnaryOp::GeluErf:
     unaryLoop(px, py, n, [](float v) { return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); });
     break;

@@ -173,6 +173,8 @@ TFC_KERNEL(Embedding)
 TFC_KERNEL(CachedAttention)
 TFC_KERNEL(CacheStore)
 TFC_KERNEL(Rotary)
+TFC_KERNEL(RmsNorm)
+TFC_KERNEL(GatedLinear)
 #undef TFC_KERNEL
 std::string unsupportedAttention(const FunctionDesc &fn, const KernelDesc &k);
 std::string unsupportedCachedAttention(const FunctionDesc &fn, const KernelDesc &k);

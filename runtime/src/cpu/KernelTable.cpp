@@ -42,6 +42,8 @@ static constexpr KernelSpec kSpecs[] = {
      unsupportedCachedAttention, runCachedAttention},
     {K::CacheStore, 2, 2, 0, checkCacheStore, nullptr, runCacheStore},
     {K::Rotary, 3, 3, 1, checkRotary, nullptr, runRotary},
+    {K::RmsNorm, 2, 3, 1, checkRmsNorm, nullptr, runRmsNorm},
+    {K::GatedLinear, 3, 3, 1, checkGatedLinear, nullptr, runGatedLinear},
 };
 static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == kNumKernelKinds,
               "one kernel table row per plan.fbs KernelKind");

@@ -4,7 +4,7 @@
 // candidate carries the reason its matcher gave; fused blocks and ops that
 // are not candidates get no remark.
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @softmax_not_last_axis(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
   %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
@@ -25,7 +25,7 @@ func.func @softmax_not_last_axis(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>,
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @k_not_split(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
   %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
@@ -45,7 +45,7 @@ func.func @k_not_split(%q: tensor<?x?x64xf32>, %k: tensor<?x?x64xf32>, %v: tenso
 
 // A classifier's softmax over linear logits is not an attention candidate;
 // a fused attention is counted.
-// expected-remark @below {{fused: attention 1, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 1, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @classifier_and_fused(%q: tensor<?x?x64xf32>, %h: tensor<?x64xf32>) -> (tensor<?x?x64xf32>, tensor<?x3xf32>) {
   %w = tfc.weight "classifier.w" : tensor<64x3xf32>
   %l = tfc.matmul %h, %w : (tensor<?x64xf32>, tensor<64x3xf32>) -> tensor<?x3xf32>
@@ -66,7 +66,7 @@ func.func @classifier_and_fused(%q: tensor<?x?x64xf32>, %h: tensor<?x64xf32>) ->
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @eps_after_sqrt(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %two = tfc.constant dense<2.0> : tensor<f32>
   %eps = tfc.constant dense<1.0e-5> : tensor<f32>
@@ -85,7 +85,7 @@ func.func @eps_after_sqrt(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
 
 // A mean over axis 1 is not a layer-norm candidate; a layer_normalization
 // over more than the last axis is one.
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @not_last_axis(%x: tensor<2x8x64xf32>, %g: tensor<8x64xf32>) -> (tensor<2x8x64xf32>, tensor<2x8x64xf32>) {
   %mean = tfc.reduce_mean %x {axes = array<i64: 1>, keepdims = true} : (tensor<2x8x64xf32>) -> tensor<2x1x64xf32>
   %d = tfc.sub %x, %mean : (tensor<2x8x64xf32>, tensor<2x1x64xf32>) -> tensor<2x8x64xf32>
@@ -97,7 +97,7 @@ func.func @not_last_axis(%x: tensor<2x8x64xf32>, %g: tensor<8x64xf32>) -> (tenso
 // -----
 
 // A score value with a second use keeps the block unfused.
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @scores_used_twice(%q: tensor<?x?x64xf32>) -> (tensor<?x?x64xf32>, tensor<?x4x?x?xf32>) {
   %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
   %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
@@ -118,7 +118,7 @@ func.func @scores_used_twice(%q: tensor<?x?x64xf32>) -> (tensor<?x?x64xf32>, ten
 
 // The ONNX variants report their own reasons: a NaN guard after the softmax
 // that does not fill with 0 (torch 2 SDPA's is where(isnan(p), 0, p)).
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @nan_guard_not_zero(%q: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
   %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
@@ -143,7 +143,7 @@ func.func @nan_guard_not_zero(%q: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
 
 // The 3-D head layout (nn.MultiheadAttention) with a [B*H, 1, T] mask that
 // is not a flattened [B, H, 1, T] one.
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @mha_3d_mask_not_unflattenable(%q: tensor<?x?x64xf32>, %m: tensor<?x1x?xf32>) -> tensor<?x64xf32> {
   %qh = tfc.reshape %q {shape = array<i64: 0, -1, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x16xf32>
   %qt = tfc.transpose %qh {perm = array<i64: 1, 0, 2>} : (tensor<?x?x16xf32>) -> tensor<?x?x16xf32>

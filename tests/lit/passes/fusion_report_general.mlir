@@ -3,7 +3,7 @@
 // The "why not fused" report for the grouped-query and rotary patterns: each
 // unfused candidate carries its matcher's reason.
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rotary 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @k_repeated_v_not(%q: tensor<?x?x64xf32>, %k: tensor<?x?x32xf32>, %v: tensor<?x?x64xf32>, %shp: tensor<5xi64>) -> tensor<?x?x64xf32> {
   %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
   %qt = tfc.transpose %qh {perm = array<i64: 0, 2, 1, 3>} : (tensor<?x?x4x16xf32>) -> tensor<?x4x?x16xf32>
@@ -26,7 +26,7 @@ func.func @k_repeated_v_not(%q: tensor<?x?x64xf32>, %k: tensor<?x?x32xf32>, %v: 
 
 // -----
 
-// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rotary 0}}
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @inverse_rotation(%q: tensor<?x?x64xf32>, %cos: tensor<?x1x?x16xf32>, %sin: tensor<?x1x?x16xf32>) -> tensor<?x4x?x16xf32> {
   %c0 = tfc.constant dense<0> : tensor<1xi64>
   %c8 = tfc.constant dense<8> : tensor<1xi64>

@@ -30,7 +30,7 @@
 // NOFUSE: tfc.reduce_mean
 // NOFUSE: tfc.layer_normalization
 
-// expected-remark @below {{fused: attention 1, layer_norm 2, gelu 1, linear 7}}
+// expected-remark @below {{fused: attention 1, layer_norm 2, gelu 1, linear 7, rms_norm 0, gated_linear 0, rotary 0}}
 func.func @forward(%x: tensor<?x?x64xf32>, %mask: tensor<?x?xi64>) -> tensor<?x3xf32> {
   // Padding bias, once per stack.
   %one = tfc.constant dense<1.0> : tensor<f32>

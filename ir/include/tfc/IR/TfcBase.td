@@ -43,6 +43,17 @@ def Tfc_Activation : I32EnumAttr<"Activation", "activation applied by a fused op
 }
 def Tfc_ActivationAttr : EnumAttr<Tfc_Dialect, Tfc_Activation, "activation">;
 
+def Tfc_GateActivation : I32EnumAttr<"GateActivation",
+    "activation of a gated feed-forward's gate projection", [
+    I32EnumAttrCase<"silu", 0>,       // x * sigmoid(x): SwiGLU
+    I32EnumAttrCase<"gelu_erf", 1>,   // GeGLU
+    I32EnumAttrCase<"gelu_tanh", 2>,  // GeGLU with the tanh GELU (Gemma)
+  ]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::tfc";
+}
+def Tfc_GateActivationAttr : EnumAttr<Tfc_Dialect, Tfc_GateActivation, "gate">;
+
 def Tfc_MaskKind : I32EnumAttr<"MaskKind", "which keys an attention hides", [
     I32EnumAttrCase<"none", 0>,
     I32EnumAttrCase<"causal", 1>,

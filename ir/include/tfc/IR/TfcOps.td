@@ -122,6 +122,7 @@ def Tfc_ReluOp : Tfc_UnaryOp<"relu", "max(x, 0)">;
 def Tfc_ExpOp : Tfc_UnaryOp<"exp", "exp(x)">;
 def Tfc_NegOp : Tfc_UnaryOp<"neg", "-x">;
 def Tfc_LogOp : Tfc_UnaryOp<"log", "log(x)">;  // ONNX LogSoftmax = log(softmax(x))
+def Tfc_SigmoidOp : Tfc_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;  // SiLU is x * sigmoid(x)
 
 def Tfc_GeluOp : Tfc_InferOp<"gelu", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "GELU activation";
@@ -382,6 +383,50 @@ def Tfc_LayerNormOp : Tfc_InferOp<"layer_norm", [Tfc_SymbolicShape, Tfc_Generati
   let results = (outs Tfc_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $gamma `,` $beta (`residual` `(` $residual^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Tfc_RmsNormOp : Tfc_InferOp<"rms_norm", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "fused RMS norm over the last axis, optionally of a residual sum";
+  let description = [{
+    `y = v / sqrt(mean(v^2) + epsilon) * w` over the last axis, with
+    `v = input (+ residual)` (no mean subtracted, no bias: LLaMA, Mistral,
+    Qwen2, T5). With `unit_offset` the weight is applied as `(1 + w)`
+    (Gemma). `weight` is 1-D with the size of the last dim; `residual` has the
+    type of `input`.
+
+    ```mlir
+    %y = tfc.rms_norm %x, %w {epsilon = 1.0e-06 : f32}
+           : (tensor<?x?x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$weight,
+                       Optional<Tfc_FloatTensor>:$residual, F32Attr:$epsilon,
+                       DefaultValuedAttr<BoolAttr, "false">:$unit_offset);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`residual` `(` $residual^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Tfc_GatedLinearOp : Tfc_InferOp<"gated_linear", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "fused gated feed-forward projection (SwiGLU, GeGLU)";
+  let description = [{
+    `result = act(input @ gate_weight) * (input @ up_weight)` with `input`
+    `[..., K]` and both weights `[K, N]`; `activation` is `silu`
+    (`x * sigmoid(x)`: SwiGLU), `gelu_erf` or `gelu_tanh` (GeGLU). The down
+    projection that usually follows stays a separate tfc.linear.
+
+    ```mlir
+    %h = tfc.gated_linear %x, %wg, %wu {activation = #tfc<gate silu>}
+           : (tensor<?x?x64xf32>, tensor<64x128xf32>, tensor<64x128xf32>) -> tensor<?x?x128xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$gate_weight,
+                       Tfc_FloatTensor:$up_weight, Tfc_GateActivationAttr:$activation);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gate_weight `,` $up_weight attr-dict `:` functional-type(operands, results)
   }];
 }
 
