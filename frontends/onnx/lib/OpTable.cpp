@@ -1416,17 +1416,15 @@ Status importLogic(Importer &im, const onnx::NodeProto &n, bool isAnd) {
   return {};
 }
 
-Status importExpand(Importer &im, const onnx::NodeProto &n) {
-  TensorInfo &x = im.input(n, 0);
-  TensorInfo &s = im.input(n, 1);
-  if (!s.known)
-    return im.fail(n, "the target shape is not known at import time");
+/// `x` expanded to the symbolic shape `target` (Expand; Tile of size-1 axes) into `out`.
+Status expandTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
+                const std::vector<SymDim> &target, TensorInfo &out) {
   std::vector<SymDim> dims;
-  if (!broadcastDims(x.dims, *s.known, dims))
-    return im.fail(n, "the input " + dimsStr(x.dims) + " does not broadcast to " + dimsStr(*s.known));
+  if (!broadcastDims(x.dims, target, dims))
+    return im.fail(n, "the input " + dimsStr(x.dims) + " does not broadcast to " + dimsStr(target));
   // Broadcasting to its own shape (`expand(b, 1, -1, -1)` after the -1 guard) is a no-op.
   if (dims == x.dims) {
-    im.setOutput(n, 0, x);
+    out = x;
     return {};
   }
   if (x.data) {
@@ -1441,16 +1439,28 @@ Status importExpand(Importer &im, const onnx::NodeProto &n) {
       shape.push_back(d.isConstant() ? d.coeff : fromX ? x.data->shape[i + xrank - rank] : 1);
     }
     if (auto r = evalExpand(*x.data, shape)) {
-      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
+      out = makeData(im, std::move(*r), dims);
       return {};
     }
   }
   Value v = im.value(x);
-  auto shape = im.materializeKnown(*s.known);
+  auto shape = im.materializeKnown(target);
   if (!v || failed(shape))
     return im.fail(n, "cannot build the expand at run time");
   Value r = im.b().create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(dims, x.elem), v, *shape);
-  im.setOutput(n, 0, im.fromValue(r, dims));
+  out = im.fromValue(r, dims);
+  return {};
+}
+
+Status importExpand(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0);
+  TensorInfo &s = im.input(n, 1);
+  if (!s.known)
+    return im.fail(n, "the target shape is not known at import time");
+  TensorInfo out;
+  if (Status st = expandTo(im, n, x, *s.known, out); !st.ok())
+    return st;
+  im.setOutput(n, 0, std::move(out));
   return {};
 }
 
@@ -1613,7 +1623,8 @@ Status importCumSum(Importer &im, const onnx::NodeProto &n) {
   return {};
 }
 
-/// tfc.tile of a run-time value (see importTile).
+/// Tile with symbolic repeats (of axes of size 1: an expand, stretching a table like Expand
+/// does) or of a run-time value (tfc.tile).
 Status importRuntimeTile(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
                          const std::vector<SymDim> &reps) {
   size_t rank = x.dims.size();
@@ -1638,23 +1649,25 @@ Status importRuntimeTile(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
     }
     dims.push_back(expanded[i] * SymDim::constant(staticReps[i]));
   }
-  Value v = im.value(x);
-  if (Status s = needValue(im, n, v, "the input"); !s.ok())
-    return s;
-  OpBuilder &bb = im.b();
+  TensorInfo cur = x;
   if (expand) {
     std::vector<SymDim> target;  // 1 keeps the input's dim
     for (size_t i = 0; i < rank; ++i)
       target.push_back(expanded[i] == x.dims[i] ? SymDim::constant(1) : expanded[i]);
-    auto shape = im.materializeKnown(target);
-    if (failed(shape))
-      return im.fail(n, "cannot build the expand of the symbolic repeats at run time");
-    v = bb.create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(expanded, x.elem), v, *shape);
+    if (Status st = expandTo(im, n, x, target, cur); !st.ok())
+      return st;
   }
-  if (llvm::any_of(staticReps, [](int64_t r) { return r != 1; }))
-    v = bb.create<tfc_ir::TileOp>(im.loc(), im.typeOf(dims, x.elem), v,
-                                  bb.getDenseI64ArrayAttr(staticReps));
-  im.setOutput(n, 0, im.fromValue(v, dims));
+  if (llvm::all_of(staticReps, [](int64_t r) { return r == 1; })) {
+    im.setOutput(n, 0, std::move(cur));
+    return {};
+  }
+  Value v = im.value(cur);
+  if (Status s = needValue(im, n, v, "the input"); !s.ok())
+    return s;
+  OpBuilder &bb = im.b();
+  Value r = bb.create<tfc_ir::TileOp>(im.loc(), im.typeOf(dims, x.elem), v,
+                                      bb.getDenseI64ArrayAttr(staticReps));
+  im.setOutput(n, 0, im.fromValue(r, dims));
   return {};
 }
 
@@ -1665,7 +1678,7 @@ Status importTile(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
   TensorInfo &rt = im.input(n, 1);
   auto reps = constInts(im, n, 1);
-  if (!reps && rt.known && rt.known->size() == x.dims.size() && !x.data)
+  if (!reps && rt.known && rt.known->size() == x.dims.size())
     return importRuntimeTile(im, n, x, *rt.known);
   if (!reps || reps->size() != x.dims.size())
     return im.fail(n, "the repeats must be known at import time, with one entry per input axis");
