@@ -1,21 +1,17 @@
 //===- DeriveGeneration.cpp - prefill / decode_step / encode from @forward -------------===//
 //
-// The analysis gives every value of @forward a role:
-//   Fixed     does not depend on the token sequence (weights, the encoder side);
-//   Meta      small integer data computed from the sequence's *length* (tfc.shape chains);
-//   Token     has a sequence axis indexed by query position (position t depends on tokens <= t
-//             only through attention);
-//   Position  has a sequence axis indexed by absolute position: a slice [0, T) of a table;
-//   Key       has a sequence axis indexed by key position (an attention mask input).
-// Each op kind has a rule: which operand roles/axes it accepts and which it produces. Anything
-// else stops the derivation with a reason naming the op and its location.
+// The analysis gives every value of @forward a role (tfc/IR/GenerationRole.h: Fixed, Meta,
+// Token, Position, Key). An op whose operands are all Fixed is Fixed; any other op says what
+// it does to the sequence axis through its GenerationRoleOpInterface (the rules are the ops',
+// in ir/lib/TfcGenerationRoles.cpp). An op without one, or whose rule refuses its operands,
+// stops the derivation with a reason naming the op and its location.
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/generation/DeriveGeneration.h"
 
 #include "tfc/IR/TfcDialect.h"
+#include "tfc/analysis/ShapeAnalysis.h"
 #include "tfc/support/SymbolNames.h"
-#include "tfc/lower/cpu/SymbolicShapes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -23,7 +19,6 @@
 #include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <optional>
 
@@ -31,35 +26,16 @@ namespace tfc::generation {
 
 using namespace mlir;
 using namespace mlir::tfc;
-using lower::SymExpr;
-using lower::SymShape;
+using analysis::describeLocation;
 
 namespace {
 
-enum class Role { Fixed, Meta, Token, Position, Key };
+using Role = SequenceRole;
+using Info = SequenceInfo;
 
-struct Info {
-  Role role = Role::Fixed;
-  int64_t axis = -1; // the sequence axis (Token, Position, Key)
-  bool hasAxis() const { return role == Role::Token || role == Role::Position || role == Role::Key; }
-};
-
-const char *roleName(Role r) {
-  switch (r) {
-  case Role::Fixed: return "fixed";
-  case Role::Meta: return "sequence-length data";
-  case Role::Token: return "per-position";
-  case Role::Position: return "position-table";
-  case Role::Key: return "per-key";
-  }
-  return "?";
-}
-
-int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
-
-class Analysis {
+class Analysis : public GenerationRoleContext {
 public:
-  Analysis(func::FuncOp func, lower::ShapeAnalysis &shapes, int32_t seqSymbol)
+  Analysis(func::FuncOp func, analysis::ShapeAnalysis &shapes, int32_t seqSymbol)
       : func(func), shapes(shapes), seq(seqSymbol) {}
 
   /// Fills `info` for every value; false with `reason` set when the graph is not step-derivable.
@@ -72,24 +48,37 @@ public:
   std::vector<EmbeddingOp> embeddings;
   std::string reason;
 
-private:
-  bool fail(Operation *op, const std::string &why) {
-    reason = "'" + op->getName().getStringRef().str() + "' at '" +
-             lower::describeLocation(op->getLoc()) + "' " + why;
-    return false;
-  }
-  Info get(Value v) const {
+  // GenerationRoleContext (what the ops' rules ask).
+  Info role(Value v) const override {
     auto it = info.find(v);
     return it == info.end() ? Info{} : it->second;
   }
-  bool isSeq(const SymExpr &e) const { return e.isSymbol() && e.powers.begin()->first == seq; }
-  bool mentionsSeq(const SymExpr &e) const { return !e.known || e.powers.count(seq); }
+  void setRole(Value v, Info i) override { info[v] = i; }
+  bool fail(Operation *op, const std::string &why) override {
+    reason = "'" + op->getName().getStringRef().str() + "' at '" +
+             describeLocation(op->getLoc()) + "' " + why;
+    return false;
+  }
+  void noteRewrite(Operation *op, StepRewrite kind, int64_t axisIndex) override {
+    switch (kind) {
+    case StepRewrite::SelfAttention: selfAttention.push_back(cast<AttentionOp>(op)); break;
+    case StepRewrite::CrossAttention: crossAttention.push_back(cast<AttentionOp>(op)); break;
+    case StepRewrite::PositionSlice:
+      positionSlices.push_back(cast<SliceOp>(op));
+      sliceOffsetAxis[op] = axisIndex;
+      break;
+    case StepRewrite::PositionEmbedding: embeddings.push_back(cast<EmbeddingOp>(op)); break;
+    }
+  }
+  const SymShape *shape(Value v) const override { return shapes.shape(v); }
+  const SymContents *contents(Value v) const override { return shapes.contents(v); }
+  int32_t sequenceSymbol() const override { return seq; }
+
+private:
   bool visit(Operation *op);
-  bool elementwise(Operation *op);
-  bool positionSlice(SliceOp op);
 
   func::FuncOp func;
-  lower::ShapeAnalysis &shapes;
+  analysis::ShapeAnalysis &shapes;
   int32_t seq;
 };
 
@@ -102,290 +91,13 @@ bool Analysis::run(const llvm::DenseMap<Value, Info> &inputs) {
   return true;
 }
 
-/// Roles combine in elementwise ops: the sequence axes must line up (right-aligned
-/// broadcasting), and query-indexed data never meets key-indexed data.
-bool Analysis::elementwise(Operation *op) {
-  int64_t rank = rankOf(op->getResult(0));
-  Info out;
-  for (Value operand : op->getOperands()) {
-    Info in = get(operand);
-    if (in.role == Role::Fixed)
-      continue;
-    if (in.role == Role::Meta) {
-      if (out.role == Role::Fixed)
-        out.role = Role::Meta;
-      continue;
-    }
-    int64_t axis = rank - rankOf(operand) + in.axis;
-    if (out.hasAxis() && out.axis != axis)
-      return fail(op, "combines operands whose sequence axes do not line up");
-    if (out.role == Role::Meta)
-      return fail(op, "mixes the sequence length into per-position data");
-    Role r = in.role;
-    if (out.hasAxis()) {
-      bool key = out.role == Role::Key || r == Role::Key;
-      if (key && out.role != r)
-        return fail(op, "mixes key positions with query positions");
-      if (out.role == Role::Token || r == Role::Token)
-        r = Role::Token;
-    }
-    out = {r, axis};
-  }
-  if (out.role == Role::Meta && rankOf(op->getResult(0)) > 1)
-    return fail(op, "builds a tensor from the sequence length");
-  for (Value r : op->getResults())
-    info[r] = out;
-  return true;
-}
-
-/// `slice(table, 0, T)` along one axis of a fixed table: positions [0, T) of the table.
-bool Analysis::positionSlice(SliceOp op) {
-  const std::vector<SymExpr> *starts = shapes.contents(op.getStarts());
-  const std::vector<SymExpr> *ends = shapes.contents(op.getEnds());
-  ArrayRef<int64_t> axes = op.getAxes();
-  if (!starts || !ends || starts->size() != axes.size() || ends->size() != axes.size())
-    return fail(op, "slices with bounds computed from the sequence length that are not known");
-  int64_t found = -1;
-  for (size_t i = 0; i < axes.size(); ++i) {
-    const SymExpr &s = (*starts)[i], &e = (*ends)[i];
-    if (mentionsSeq(s))
-      return fail(op, "starts a slice at a sequence-dependent offset");
-    if (!mentionsSeq(e))
-      continue;
-    if (!isSeq(e) || !s.isConstant() || s.coef != 0 || found >= 0 ||
-        (op.getSteps() && (*op.getSteps())[i] != 1))
-      return fail(op, "slices a table by the sequence length in a way that is not [0, seq)");
-    found = (int64_t)i;
-  }
-  if (found < 0)
-    return fail(op, "slices by sequence-length data but not along a sequence axis");
-  int64_t axis = axes[found] < 0 ? axes[found] + rankOf(op.getInput()) : axes[found];
-  info[op.getResult()] = {Role::Position, axis};
-  positionSlices.push_back(op);
-  sliceOffsetAxis[op] = found;
-  return true;
-}
-
 bool Analysis::visit(Operation *op) {
-  if (isa<WeightOp, ConstantOp>(op)) {
-    info[op->getResult(0)] = {};
-    return true;
-  }
-  bool allFixed = true, anyAxis = false, anyMeta = false;
-  for (Value v : op->getOperands()) {
-    Info i = get(v);
-    allFixed &= i.role == Role::Fixed;
-    anyAxis |= i.hasAxis();
-    anyMeta |= i.role == Role::Meta;
-  }
-  if (auto s = dyn_cast<ShapeOp>(op)) {
-    info[s.getResult()] = {allFixed ? Role::Fixed : Role::Meta, -1};
-    return true;
-  }
-  if (allFixed) {
-    for (Value r : op->getResults())
-      info[r] = {};
-    return true;
-  }
-  // Sequence-length data only (no per-position operand).
-  if (!anyAxis) {
-    if (auto s = dyn_cast<SliceOp>(op); s && get(s.getInput()).role == Role::Fixed)
-      return positionSlice(s);
-    if (auto e = dyn_cast<ExpandOp>(op); e && get(e.getInput()).role == Role::Fixed) {
-      // A fixed value broadcast over the sequence: the same at every position.
-      const SymShape *shape = shapes.shape(e.getResult());
-      for (size_t a = 0; shape && a < shape->size(); ++a)
-        if (isSeq((*shape)[a])) {
-          info[e.getResult()] = {Role::Token, (int64_t)a};
-          return true;
-        }
-      return fail(op, "expands to a shape computed from the sequence length");
-    }
-    if (isa<ReshapeOp>(op))
-      return fail(op, "reshapes by the sequence length");
-    return elementwise(op); // integer arithmetic on shapes: Meta
-  }
-
-  auto unsupported = [&](const std::string &why) { return fail(op, why); };
-  auto preserve = [&](Value in, Value out, int64_t axis) {
-    info[out] = {get(in).role, axis};
-    return true;
-  };
-  auto sameAxisOrFixed = [&](Value v, Info expect) {
-    Info i = get(v);
-    return i.role == Role::Fixed || (i.role == expect.role && i.axis == expect.axis);
-  };
-
-  return llvm::TypeSwitch<Operation *, bool>(op)
-      .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, WhereOp, SqrtOp, ErfOp, TanhOp, ReluOp,
-            ExpOp, NegOp, LogOp, GeluOp, CastOp>([&](Operation *) { return elementwise(op); })
-      .Case<SoftmaxOp>([&](SoftmaxOp s) {
-        Info in = get(s.getInput());
-        int64_t axis = s.getAxis() < 0 ? s.getAxis() + rankOf(s.getInput()) : s.getAxis();
-        if (!in.hasAxis() || axis == in.axis)
-          return unsupported("normalizes over the sequence axis");
-        return preserve(s.getInput(), s.getResult(), in.axis);
-      })
-      .Case<LayerNormalizationOp>([&](LayerNormalizationOp l) {
-        Info in = get(l.getInput());
-        int64_t axis = l.getAxis() < 0 ? l.getAxis() + rankOf(l.getInput()) : l.getAxis();
-        if (!in.hasAxis() || axis <= in.axis || get(l.getScale()).role != Role::Fixed ||
-            (l.getBias() && get(l.getBias()).role != Role::Fixed))
-          return unsupported("normalizes over the sequence axis");
-        return preserve(l.getInput(), l.getResult(), in.axis);
-      })
-      .Case<LayerNormOp>([&](LayerNormOp l) {
-        Info in = get(l.getInput());
-        if (!in.hasAxis() || in.axis == rankOf(l.getInput()) - 1 ||
-            (l.getResidual() && !sameAxisOrFixed(l.getResidual(), in)))
-          return unsupported("normalizes over the sequence axis");
-        return preserve(l.getInput(), l.getResult(), in.axis);
-      })
-      .Case<ReduceMeanOp, ReduceSumOp>([&](Operation *) {
-        Value x = op->getOperand(0);
-        Info in = get(x);
-        bool mean = isa<ReduceMeanOp>(op);
-        ArrayRef<int64_t> axes =
-            mean ? cast<ReduceMeanOp>(op).getAxes() : cast<ReduceSumOp>(op).getAxes();
-        bool keep = mean ? cast<ReduceMeanOp>(op).getKeepdims() : cast<ReduceSumOp>(op).getKeepdims();
-        if (!in.hasAxis())
-          return unsupported("reduces sequence-length data");
-        int64_t shift = 0;
-        for (int64_t a : axes) {
-          int64_t na = a < 0 ? a + rankOf(x) : a;
-          if (na == in.axis)
-            return unsupported("reduces over the sequence axis (pooling)");
-          shift += na < in.axis;
-        }
-        return preserve(x, op->getResult(0), keep ? in.axis : in.axis - shift);
-      })
-      .Case<LinearOp>([&](LinearOp l) {
-        Info in = get(l.getInput());
-        if (!in.hasAxis() || in.axis == rankOf(l.getInput()) - 1)
-          return unsupported("contracts the sequence axis");
-        if (get(l.getWeight()).role != Role::Fixed || (l.getBias() && get(l.getBias()).role != Role::Fixed))
-          return unsupported("has a weight that depends on the sequence");
-        int64_t axis = rankOf(l.getResult()) - rankOf(l.getInput()) + in.axis;
-        if (l.getResidual()) {
-          Info r = get(l.getResidual());
-          if (r.role != Role::Fixed &&
-              (!r.hasAxis() || rankOf(l.getResult()) - rankOf(l.getResidual()) + r.axis != axis ||
-               r.role == Role::Key || in.role == Role::Key))
-            return unsupported("adds a residual whose sequence axis does not line up");
-        }
-        bool tokenResidual = l.getResidual() && get(l.getResidual()).role == Role::Token;
-        info[l.getResult()] = {tokenResidual ? Role::Token : in.role, axis};
-        return true;
-      })
-      .Case<MatMulOp>([&](MatMulOp m) {
-        Info a = get(m.getLhs()), b = get(m.getRhs());
-        if (!a.hasAxis() || b.role != Role::Fixed || a.axis == rankOf(m.getLhs()) - 1)
-          return unsupported("multiplies over the sequence axis (an unfused attention?)");
-        return preserve(m.getLhs(), m.getResult(), rankOf(m.getResult()) - rankOf(m.getLhs()) + a.axis);
-      })
-      .Case<GatherOp>([&](GatherOp g) {
-        Info d = get(g.getData()), i = get(g.getIndices());
-        int64_t ax = g.getAxis() < 0 ? g.getAxis() + rankOf(g.getData()) : g.getAxis();
-        if (d.role == Role::Fixed && i.hasAxis()) {
-          info[g.getResult()] = {i.role, ax + i.axis};
-          return true;
-        }
-        if (d.hasAxis() && i.role == Role::Fixed && d.axis != ax) {
-          int64_t axis = d.axis < ax ? d.axis : d.axis - 1 + rankOf(g.getIndices());
-          return preserve(g.getData(), g.getResult(), axis);
-        }
-        return unsupported("gathers along the sequence axis");
-      })
-      .Case<TransposeOp>([&](TransposeOp t) {
-        Info in = get(t.getInput());
-        ArrayRef<int64_t> perm = t.getPerm();
-        for (size_t j = 0; j < perm.size(); ++j)
-          if (perm[j] == in.axis)
-            return preserve(t.getInput(), t.getResult(), (int64_t)j);
-        return unsupported("has an invalid permutation");
-      })
-      .Case<ReshapeOp>([&](ReshapeOp r) {
-        Info in = get(r.getInput());
-        const SymShape *is = shapes.shape(r.getInput()), *os = shapes.shape(r.getResult());
-        if (!in.hasAxis() || !is || !os)
-          return unsupported("reshapes sequence-length data");
-        SymExpr before = SymExpr::constant(1);
-        for (int64_t a = 0; a < in.axis; ++a)
-          before = before * (*is)[a];
-        SymExpr prefix = SymExpr::constant(1);
-        for (size_t b = 0; b < os->size(); ++b) {
-          if (isSeq((*os)[b]) && prefix == before)
-            return preserve(r.getInput(), r.getResult(), (int64_t)b);
-          prefix = prefix * (*os)[b];
-        }
-        return unsupported("merges or splits the sequence axis");
-      })
-      .Case<ConcatOp>([&](ConcatOp c) {
-        int64_t ax = c.getAxis() < 0 ? c.getAxis() + rankOf(c.getResult()) : c.getAxis();
-        Info first = get(c->getOperand(0));
-        for (Value v : c->getOperands()) {
-          Info i = get(v);
-          if (!i.hasAxis() || i.axis != first.axis || i.role == Role::Key != (first.role == Role::Key))
-            return unsupported("concatenates values whose sequence axes do not line up");
-        }
-        if (ax == first.axis)
-          return unsupported("concatenates along the sequence axis");
-        return elementwise(op);
-      })
-      .Case<SliceOp>([&](SliceOp s) {
-        Info in = get(s.getInput());
-        if (!in.hasAxis() || get(s.getStarts()).role != Role::Fixed || get(s.getEnds()).role != Role::Fixed)
-          return unsupported("slices by sequence-length data");
-        for (int64_t a : s.getAxes())
-          if ((a < 0 ? a + rankOf(s.getInput()) : a) == in.axis)
-            return unsupported("slices along the sequence axis");
-        return preserve(s.getInput(), s.getResult(), in.axis);
-      })
-      .Case<ExpandOp>([&](ExpandOp e) {
-        Info in = get(e.getInput());
-        if (!in.hasAxis())
-          return unsupported("expands sequence-length data");
-        return preserve(e.getInput(), e.getResult(), rankOf(e.getResult()) - rankOf(e.getInput()) + in.axis);
-      })
-      .Case<EmbeddingOp>([&](EmbeddingOp e) {
-        Info ids = get(e.getIds());
-        if (ids.role != Role::Token || ids.axis != 1 || get(e.getTokens()).role != Role::Fixed ||
-            get(e.getPositions()).role != Role::Fixed ||
-            (e.getTypeIds() && !sameAxisOrFixed(e.getTypeIds(), ids)))
-          return unsupported("embeds ids that are not the token sequence");
-        info[e.getResult()] = {Role::Token, 1};
-        embeddings.push_back(e);
-        return true;
-      })
-      .Case<AttentionOp>([&](AttentionOp a) {
-        Info q = get(a.getQuery()), k = get(a.getKey()), v = get(a.getValue());
-        if (!(q.role == Role::Token || q.role == Role::Position) || q.axis != 1)
-          return unsupported("has a query that is not per position [batch, seq, d]");
-        bool causal = a.getMaskKind() == MaskKind::causal || a.getMaskKind() == MaskKind::causal_padding;
-        if (k.role == Role::Fixed && v.role == Role::Fixed) {
-          if (causal)
-            return unsupported("is causal over keys that do not come from the sequence");
-          if (a.getMask() && get(a.getMask()).role != Role::Fixed)
-            return unsupported("masks encoder keys with sequence data");
-          crossAttention.push_back(a);
-        } else {
-          if (k.role == Role::Key || v.role == Role::Key || !k.hasAxis() || !v.hasAxis() ||
-              k.axis != 1 || v.axis != 1)
-            return unsupported("has keys/values that are not per position [batch, seq, d]");
-          if (!causal)
-            return unsupported("attends in both directions over the generated sequence "
-                               "(later tokens would change earlier positions)");
-          if (a.getMask()) {
-            Info m = get(a.getMask());
-            if (m.role != Role::Fixed && !(m.role == Role::Key && m.axis == rankOf(a.getMask()) - 1))
-              return unsupported("has a mask that is not per key");
-          }
-          selfAttention.push_back(a);
-        }
-        info[a.getResult()] = {Role::Token, 1};
-        return true;
-      })
-      .Default([&](Operation *) { return unsupported("is not known to be position-wise"); });
+  // The same at every step: weights, constants, and anything computed from them only.
+  if (llvm::all_of(op->getOperands(), [&](Value v) { return role(v).role == Role::Fixed; }))
+    return setResults(op, {});
+  if (auto rule = dyn_cast<GenerationRoleOpInterface>(op))
+    return rule.inferGenerationRole(*this);
+  return fail(op, "is not known to be position-wise");
 }
 
 /// Erases ops whose results are unused and that have no side effects, last to first.
@@ -474,14 +186,14 @@ GenerationInfo deriveGeneration(ModuleOp module) {
   };
 
   // Symbols as named by the arguments (bounds do not matter to the analysis).
-  std::vector<planner::Symbol> symbols;
+  std::vector<analysis::ShapeSymbol> symbols;
   for (unsigned i = 0; i < forward.getNumArguments(); ++i)
     if (auto names = forward.getArgAttrOfType<ArrayAttr>(i, "tfc.dims"))
       for (Attribute a : names)
         if (auto n = dyn_cast<StringAttr>(a); n && !n.getValue().empty() &&
                                               llvm::none_of(symbols, [&](auto &s) { return s.name == n.getValue(); }))
-          symbols.push_back({n.str(), 1, 1}); // bounds do not matter here
-  lower::ShapeAnalysis shapes(symbols);
+          symbols.push_back({n.str(), 1}); // bounds do not matter here
+  analysis::ShapeAnalysis shapes(symbols);
   std::string error;
   if (!shapes.run(forward, error))
     return recompute("the shapes of forward are not known: " + error);
@@ -553,7 +265,7 @@ GenerationInfo deriveGeneration(ModuleOp module) {
   for (AttentionOp a : llvm::concat<AttentionOp>(analysis.selfAttention, analysis.crossAttention)) {
     auto q = cast<RankedTensorType>(a.getQuery().getType());
     if (q.isDynamicDim(2))
-      return recompute("attention at '" + lower::describeLocation(a.getLoc()) +
+      return recompute("attention at '" + describeLocation(a.getLoc()) +
                        "' has no static width");
   }
 

@@ -10,6 +10,7 @@ using namespace mlir::tfc;
 
 #include "tfc/IR/TfcDialect.cpp.inc"
 #include "tfc/IR/TfcEnums.cpp.inc"
+#include "tfc/IR/TfcInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "tfc/IR/TfcAttrs.cpp.inc"

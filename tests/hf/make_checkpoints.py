@@ -74,9 +74,11 @@ def encoder_case(name, model_cls, config, tok_dir):
 
 
 def main():
-    shutil.rmtree(CKPT, ignore_errors=True)
+    # Only this script's checkpoints: checkpoints/ also holds make_arch_checkpoints.py's.
+    for name in ("bert", "distilbert", "gpt2", "_vocab"):
+        shutil.rmtree(os.path.join(CKPT, name), ignore_errors=True)
     shutil.rmtree(REFS, ignore_errors=True)
-    os.makedirs(CKPT)
+    os.makedirs(CKPT, exist_ok=True)
     os.makedirs(REFS)
     manifest = {"transformers": transformers.__version__, "torch": torch.__version__, "models": []}
 

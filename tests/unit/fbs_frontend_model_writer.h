@@ -50,6 +50,14 @@ struct ModelDesc {
   bool embeddingNorm = false, tiedEmbeddings = false, finalNorm = false;
   int32_t pooling = 0, numClasses = 0;
   float layerNormEpsilon = 1e-5f;
+  // 2.0 fields, raw schema values (defaults: the schema's, i.e. the 1.x meaning).
+  int32_t normKind = 0;  // LayerNorm
+  float normWeightOffset = 0.0f;
+  int32_t numKvHeads = 0, headDim = 0;
+  bool ffnGated = false, qkvBias = true, attnOutBias = true, ffnBias = true;
+  float rotaryBase = 10000.0f;
+  int32_t rotaryDim = 0, slidingWindow = 0, positionPadId = -1, embeddingSize = 0;
+  int32_t layerWeightGroups = 0;
 
   // Envelope and the rest.
   std::string identifier = "TFCM";
@@ -77,41 +85,57 @@ struct ModelDesc {
 inline std::vector<TensorDesc> conventionTensors(const ModelDesc &d) {
   std::vector<TensorDesc> out;
   int64_t dm = d.dModel;
+  // 2.0 widths (docs/MODEL_FORMAT.md): E, the head width, A = heads * dh, KV = kv heads * dh.
+  int64_t e = d.embeddingSize > 0 ? d.embeddingSize : dm;
+  int64_t dh = d.headDim > 0 ? d.headDim : dm / d.numHeads;
+  int64_t aw = d.numHeads * dh, kvw = (d.numKvHeads > 0 ? d.numKvHeads : d.numHeads) * dh;
   auto add = [&](const std::string &n, std::vector<int64_t> s) { out.push_back({n, s}); };
-  auto norm = [&](const std::string &p) {
-    add(p + ".weight", {dm});
-    add(p + ".bias", {dm});
+  auto norm = [&](const std::string &p, int64_t width = 0) {
+    add(p + ".weight", {width ? width : dm});
+    if (d.normKind == 0)
+      add(p + ".bias", {width ? width : dm});
   };
-  auto linear = [&](const std::string &p, int64_t in, int64_t o) {
+  auto linear = [&](const std::string &p, int64_t in, int64_t o, bool bias = true) {
     add(p + ".weight", {in, o});
-    add(p + ".bias", {o});
+    if (bias)
+      add(p + ".bias", {o});
+  };
+  auto attention = [&](const std::string &p) {
+    linear(p + ".q", dm, aw, d.qkvBias);
+    linear(p + ".k", dm, kvw, d.qkvBias);
+    linear(p + ".v", dm, kvw, d.qkvBias);
+    linear(p + ".o", aw, dm, d.attnOutBias);
   };
   auto stack = [&](const std::string &p, int64_t layers, bool cross) {
-    for (int64_t i = 0; i < layers; ++i) {
+    int64_t stored = d.layerWeightGroups > 0 ? d.layerWeightGroups : layers;
+    for (int64_t i = 0; i < stored; ++i) {
       std::string l = p + ".layers." + std::to_string(i);
-      for (const char *m : {"q", "k", "v", "o"})
-        linear(l + ".self_attn." + m, dm, dm);
+      attention(l + ".self_attn");
       norm(l + ".self_attn_norm");
       if (cross) {
-        for (const char *m : {"q", "k", "v", "o"})
-          linear(l + ".cross_attn." + m, dm, dm);
+        attention(l + ".cross_attn");
         norm(l + ".cross_attn_norm");
       }
-      linear(l + ".ffn.up", dm, d.dFF);
-      linear(l + ".ffn.down", d.dFF, dm);
-      norm(l + ".ffn_norm");
+      if (d.ffnGated)
+        linear(l + ".ffn.gate", dm, d.dFF, d.ffnBias);
+      linear(l + ".ffn.up", dm, d.dFF, d.ffnBias);
+      linear(l + ".ffn.down", d.dFF, dm, d.ffnBias);
+      if (d.normPlacement != 2)  // Parallel: one norm per block
+        norm(l + ".ffn_norm");
     }
     if (d.finalNorm)
       norm(p + ".final_norm");
   };
 
-  add("embeddings.token", {d.vocabSize, dm});
+  add("embeddings.token", {d.vocabSize, e});
   if (d.positionEncoding == 1)
-    add("embeddings.position", {d.maxPositions, dm});
+    add("embeddings.position", {d.maxPositions, e});
   if (d.typeVocabSize > 0)
-    add("embeddings.token_type", {d.typeVocabSize, dm});
+    add("embeddings.token_type", {d.typeVocabSize, e});
   if (d.embeddingNorm)
-    norm("embeddings.norm");
+    norm("embeddings.norm", e);
+  if (d.embeddingSize > 0)
+    linear("embeddings.project", e, dm);
   switch (d.family) {
   case 0:  // Encoder
     stack("encoder", d.numLayers, false);
@@ -173,7 +197,10 @@ writeHyperparameters(flatbuffers::FlatBufferBuilder &fbb, const ModelDesc &d) {
       static_cast<fbm::Activation>(d.activation),
       static_cast<fbm::PositionEncoding>(d.positionEncoding), d.typeVocabSize,
       d.embeddingScale, d.embeddingNorm, d.tiedEmbeddings, d.finalNorm,
-      static_cast<fbm::Pooling>(d.pooling), d.numClasses, d.layerNormEpsilon);
+      static_cast<fbm::Pooling>(d.pooling), d.numClasses, d.layerNormEpsilon,
+      static_cast<fbm::NormKind>(d.normKind), d.normWeightOffset, d.numKvHeads, d.headDim,
+      d.ffnGated, d.qkvBias, d.attnOutBias, d.ffnBias, d.rotaryBase, d.rotaryDim,
+      d.slidingWindow, d.positionPadId, d.embeddingSize, d.layerWeightGroups);
 }
 
 /// The model file for `d`. The Model table is assembled field by field (not

@@ -469,8 +469,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         MalformedCase{"WrongIdentifier", [](F &d) { d.identifier = "ONNX"; },
                       "not a tfc model file (identifier 'ONNX', expected 'TFCM')"},
-        MalformedCase{"Version2", [](F &d) { d.formatMajor = 2; },
-                      "model format version 2.0 is not supported by this reader (supports 1.x)"},
+        MalformedCase{"Version3", [](F &d) { d.formatMajor = 3; },
+                      "model format version 3.0 is not supported by this reader (supports 1.x "
+                      "and 2.x)"},
         MalformedCase{"Version0", [](F &d) { d.formatMajor = 0, d.formatMinor = 9; },
                       "model format version 0.9 is not supported"},
         MalformedCase{"MissingHparams", [](F &d) { d.withHparams = false; }, "missing hparams"},

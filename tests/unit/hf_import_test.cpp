@@ -241,21 +241,22 @@ TEST(HfImport, DeeplyNestedJsonIsRefused) {
 
 TEST(HfImport, UnknownModelType) {
   std::string dir = copyCheckpoint("bert", "type");
-  replaceInFile(dir + "/config.json", "\"model_type\": \"bert\"", "\"model_type\": \"llama\"");
+  replaceInFile(dir + "/config.json", "\"model_type\": \"bert\"", "\"model_type\": \"t5\"");
   std::vector<uint8_t> out;
   EXPECT_EQ(tfc::hf::importCheckpoint(dir, out).error,
-            "config.json: model_type 'llama' is not supported (supported: bert, distilbert, gpt2)");
+            "config.json: model_type 't5' is not supported (supported: albert, bert, distilbert, "
+            "electra, gemma, gpt2, llama, mistral, phi, qwen2, roberta, xlm-roberta)");
   fs::remove_all(dir);
 }
 
 TEST(HfImport, UnsupportedConfigValues) {
   std::string dir = copyCheckpoint("bert", "act");
-  replaceInFile(dir + "/config.json", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"silu\"");
+  replaceInFile(dir + "/config.json", "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"mish\"");
   std::vector<uint8_t> out;
   std::string error = tfc::hf::importCheckpoint(dir, out).error;
-  EXPECT_NE(error.find("key 'hidden_act' is 'silu', which is not supported"), std::string::npos)
+  EXPECT_NE(error.find("key 'hidden_act' is 'mish', which is not supported"), std::string::npos)
       << error;
-  replaceInFile(dir + "/config.json", "\"hidden_act\": \"silu\"", "\"hidden_act\": \"gelu\"");
+  replaceInFile(dir + "/config.json", "\"hidden_act\": \"mish\"", "\"hidden_act\": \"gelu\"");
   replaceInFile(dir + "/config.json", "\"absolute\"", "\"relative\"");
   error = tfc::hf::importCheckpoint(dir, out).error;
   EXPECT_NE(error.find("key 'position_embedding_type' is 'relative'"), std::string::npos) << error;
@@ -463,7 +464,8 @@ void checkEncoder(const std::string &name) {
   tfc_plan *plan = compileCheckpoint(name, model);
   ASSERT_NE(plan, nullptr);
   EXPECT_EQ(model.producer, "tfc import");
-  EXPECT_EQ(model.formatMinor, 2u);
+  EXPECT_EQ(model.formatMajor, 2u);  // model.fbs 2.0 (the described architecture)
+  EXPECT_EQ(model.formatMinor, 0u);
   EXPECT_EQ(model.tokenizer.kind, tfc::fbs::TokenizerKind::WordPiece);
   EXPECT_TRUE(model.tokenizer.lowercase);
   EXPECT_EQ(model.tokenizer.clsToken, "[CLS]");

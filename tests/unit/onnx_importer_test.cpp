@@ -732,6 +732,42 @@ TEST(OnnxImporter, RunTimeUnaryAndMinMaxAreTfcOps) {
   }
 }
 
+/// Rotary tables: inv_freq @ positions (a Range over seq), transposed, concatenated with
+/// itself and Cos'd fold at import time to one [1, M, dh] table sliced to seq: no run-time
+/// matmul and no run-time Cos.
+TEST(OnnxImporter, RotaryCosTableFoldsAtImportTime) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "seq", "4"});
+  m.node("Shape", "shape", {"x"}, {"s"});
+  m.initI64("i0", {0}, true);
+  m.initI64("i1", {1}, true);
+  m.node("Gather", "gt", {"s", "i1"}, {"t"});
+  m.node("Range", "pos", {"i0", "t", "i1"}, {"p"});
+  auto &c = m.node("Cast", "pf", {"p"}, {"pf"});
+  setInt(c, "to", kF32);
+  m.initI64("ax01", {0, 1});
+  m.node("Unsqueeze", "pu", {"pf", "ax01"}, {"p3"});  // [1, 1, seq]
+  initF32Values(m, "inv_freq", {1, 2, 1}, {1.0f, 0.5f});
+  m.node("MatMul", "freqs", {"inv_freq", "p3"}, {"f"});  // [1, 2, seq]
+  auto &t = m.node("Transpose", "tr", {"f"}, {"ft"});
+  setInts(t, "perm", {0, 2, 1});
+  auto &cat = m.node("Concat", "emb", {"ft", "ft"}, {"e"});
+  setInt(cat, "axis", -1);
+  m.node("Cos", "cos", {"e"}, {"cosT"});
+  m.node("Mul", "y", {"x", "cosT"}, {"y"});
+  m.output("y");
+  tfc::onnxfe::ImportOptions options;
+  options.maxSeq = 32;
+  Imported r = import(m.bytes(), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tensor<32x4xf32>")) << r.ir;  // the leading 1 broadcasts
+  EXPECT_FALSE(contains(r.ir, "tfc.matmul")) << r.ir;
+  // Rows 0 and 1 as f32 little-endian hex: 1 (x4), then cos(1) = 0x3F0A5140,
+  // cos(0.5) = 0x3F60A940, cos(1), cos(0.5) (Python's struct.pack('<f', math.cos(x))).
+  EXPECT_TRUE(contains(r.ir, "0x0000803F0000803F0000803F0000803F40510A3F40A9603F40510A3F40A9603F"))
+      << r.ir;
+}
+
 /// CumSum: of a constant at import time; of a run-time [batch, seq] mask (OPT/BLOOM position
 /// ids) a tfc.cumsum along its axis, staying i64.
 TEST(OnnxImporter, CumSumFoldsOrIsATfcCumSum) {

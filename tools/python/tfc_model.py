@@ -34,13 +34,16 @@ from flatbuffers import number_types as N
 from flatbuffers.table import Table
 
 __all__ = ["ModelWriter", "read_model", "read_model_full", "FORMAT_MAJOR",
-           "FORMAT_MINOR", "FILE_IDENTIFIER", "PRODUCER", "HPARAM_FIELDS",
-           "ENUMS"]
+           "FORMAT_MINOR", "READABLE_MAJORS", "FILE_IDENTIFIER", "PRODUCER",
+           "HPARAM_FIELDS", "ENUMS"]
 
-FORMAT_MAJOR = 1
+FORMAT_MAJOR = 2
 FORMAT_MINOR = 0
+# Majors this reader reads: 1.x files have none of the 2.0 fields, whose defaults are the 1.x
+# meaning.
+READABLE_MAJORS = (1, 2)
 FILE_IDENTIFIER = b"TFCM"
-PRODUCER = "tfc_model.py 1.0"
+PRODUCER = "tfc_model.py 2.0"
 DATA_ALIGNMENT = 64
 
 # ---------------------------------------------------------------------------
@@ -49,9 +52,10 @@ DATA_ALIGNMENT = 64
 
 ENUMS = {
     "Family": ["Encoder", "Decoder", "EncoderDecoder", "Classifier"],
-    "NormPlacement": ["Post", "Pre"],
-    "Activation": ["Relu", "GeluErf", "GeluTanh"],
-    "PositionEncoding": ["Sinusoidal", "Learned"],
+    "NormPlacement": ["Post", "Pre", "Parallel"],
+    "NormKind": ["LayerNorm", "RmsNorm"],
+    "Activation": ["Relu", "GeluErf", "GeluTanh", "Silu"],
+    "PositionEncoding": ["Sinusoidal", "Learned", "Rotary"],
     "Pooling": ["None", "Mean", "FirstToken"],
     "DType": ["F32", "F16", "BF16", "I32", "I64", "I8"],
 }
@@ -78,6 +82,21 @@ HPARAM_FIELDS = [
     ("pooling", "Pooling", "None"),
     ("num_classes", "int", 0),
     ("layer_norm_epsilon", "float", 1e-5),
+    # 2.0: the described architecture (defaults: the 1.x meaning).
+    ("norm_kind", "NormKind", "LayerNorm"),
+    ("norm_weight_offset", "float", 0.0),
+    ("num_kv_heads", "int", 0),
+    ("head_dim", "int", 0),
+    ("ffn_gated", "bool", False),
+    ("attention_qkv_bias", "bool", True),
+    ("attention_out_bias", "bool", True),
+    ("ffn_bias", "bool", True),
+    ("rotary_base", "float", 10000.0),
+    ("rotary_dim", "int", 0),
+    ("sliding_window", "int", 0),
+    ("position_pad_id", "int", -1),
+    ("embedding_size", "int", 0),
+    ("layer_weight_groups", "int", 0),
 ]
 _HPARAM_INDEX = {f[0]: i for i, f in enumerate(HPARAM_FIELDS)}
 
@@ -401,9 +420,10 @@ def read_model_full(path_or_bytes):
         "producer": _string(root, _M_PRODUCER),
         "name": _string(root, _M_NAME),
     }
-    if out["format_major"] != FORMAT_MAJOR:
-        raise ValueError("model format %d.%d, this reader reads %d.x"
-                         % (out["format_major"], out["format_minor"], FORMAT_MAJOR))
+    if out["format_major"] not in READABLE_MAJORS:
+        raise ValueError("model format %d.%d, this reader reads %s"
+                         % (out["format_major"], out["format_minor"],
+                            " and ".join("%d.x" % m for m in READABLE_MAJORS)))
 
     hp = _subtable(root, _M_HPARAMS)
     if hp is None:

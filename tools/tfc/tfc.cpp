@@ -255,8 +255,9 @@ int runImport(int argc, char **argv) {
   if (!checkOutputs(dir, {{output, "-o"}}))
     return 1;
   tfc::hf::Status s;
+  std::vector<std::string> notes;
   try {
-    s = tfc::hf::importCheckpointToFile(dir, output);
+    s = tfc::hf::importCheckpointToFile(dir, output, &notes);
   } catch (const std::bad_alloc &) {
     s = {dir + ": " + tfc::driver::outOfMemoryMessage("importing the checkpoint")};
   }
@@ -264,6 +265,8 @@ int runImport(int argc, char **argv) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
     return 1;
   }
+  for (const std::string &note : notes)
+    std::fprintf(stderr, "tfc: note: %s\n", note.c_str());
   std::fprintf(stderr, "tfc: wrote %s\n", output.c_str());
   return 0;
 }

@@ -20,13 +20,16 @@ ArchitectureCounts countArchitecture(const Hyperparameters &hp) {
   int64_t stacks = cross ? 2 : 1;
 
   c.attention = encoderLayers + decoderLayers * (cross ? 2 : 1);
-  c.layerNorm = encoderLayers * 2 + decoderLayers * (cross ? 3 : 2);
+  // A parallel block (never with cross-attention) has one norm.
+  int64_t perLayer = hp.normPlacement == NormPlacement::Parallel ? 1 : 2;
+  int64_t norms = encoderLayers * perLayer + decoderLayers * (cross ? 3 : perLayer);
   // The embedding norm is applied once per stack that embeds tokens; the
   // final norm closes every stack.
   if (hp.embeddingNorm)
-    c.layerNorm += stacks;
+    norms += stacks;
   if (hp.finalNorm)
-    c.layerNorm += stacks;
+    norms += stacks;
+  (hp.normKind == NormKind::RmsNorm ? c.rmsNorm : c.layerNorm) = norms;
   return c;
 }
 

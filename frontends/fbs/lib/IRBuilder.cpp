@@ -108,16 +108,18 @@ private:
   Value embed(const std::string &stack, Value ids, Value typeIds);
   Value positionTable(Location loc);
   Value runStack(const StackSpec &spec, Value x);
-  Value block(const StackSpec &spec, const std::string &layer, Value x);
-  Value attention(const std::string &prefix, Value xq, Value xkv, ScoreScale scale,
-                  const AttentionMasks &masks);
-  Value ffn(const std::string &prefix, Value x);
+  Value block(const StackSpec &spec, const std::string &layer, const std::string &weights,
+              Value x);
+  Value attention(const std::string &name, const std::string &weights, Value xq, Value xkv,
+                  ScoreScale scale, const AttentionMasks &masks);
+  Value ffn(const std::string &name, const std::string &weights, Value x);
   Value lmHead(Value x);
   Value classifierHead(Value x, Value mask);
 
   PrimitiveBuilder pb;
   const Hyperparameters &hp;
-  Value sinusoidal;  // built once, shared by an encoder-decoder's two stacks
+  Value sinusoidal;      // built once, shared by an encoder-decoder's two stacks
+  RotaryTables rotary;   // (2.0) built once per model (Rotary positions only)
 };
 
 Value ModelGraph::build(ArrayRef<BlockArgument> args) {
@@ -128,6 +130,8 @@ Value ModelGraph::build(ArrayRef<BlockArgument> args) {
     Value types = hp.typeVocabSize > 0 ? Value(args[2]) : Value();
     StackSpec encoder("encoder", hp.numLayers, ScoreScale::MultiplyByInverseSqrt);
     encoder.selfMasks.paddingBias = pb.paddingBias(pb.named("encoder.padding_mask"), mask);
+    if (hp.positionEncoding == PositionEncoding::Rotary)
+      rotary = pb.rotaryTables(pb.named("encoder.rotary"), ids);
     Value x = runStack(encoder, embed("encoder", ids, types));
     return hp.family == Family::Encoder ? x : classifierHead(x, mask);
   }
@@ -135,6 +139,8 @@ Value ModelGraph::build(ArrayRef<BlockArgument> args) {
     Value ids = args[0];
     StackSpec decoder("decoder", hp.numLayers, ScoreScale::DivideBySqrt);
     decoder.selfMasks.causalKeep = pb.causalKeep(pb.named("decoder.causal_mask"), ids);
+    if (hp.positionEncoding == PositionEncoding::Rotary)
+      rotary = pb.rotaryTables(pb.named("decoder.rotary"), ids);
     return lmHead(runStack(decoder, embed("decoder", ids, Value())));
   }
   case Family::EncoderDecoder: {
@@ -153,22 +159,31 @@ Value ModelGraph::build(ArrayRef<BlockArgument> args) {
   return Value();
 }
 
-/// token[ids] (* scale) + P[0:S] (+ token_type[type_ids]) (then LN).
+/// token[ids] (* scale) + P[0:S] (+ token_type[type_ids]) (then LN) (then the projection
+/// to d_model). Rotary positions add nothing here; RoBERTa's positions gather P by the
+/// positions computed from the ids.
 Value ModelGraph::embed(const std::string &stack, Value ids, Value typeIds) {
   Location loc = pb.named(stack + ".embeddings");
   Value e = pb.gather(loc, pb.weight("embeddings.token"), ids);
   if (hp.embeddingScale != 1.0f)
     e = pb.mul(loc, e, pb.scalar(loc, hp.embeddingScale));
-  auto rows = RankedTensorType::get({ShapedType::kDynamic, hp.dModel},
-                                    Float32Type::get(pb.context()));
-  Value table = positionTable(loc);
-  Value starts = pb.indexVector(loc, {0});
-  Value ends = pb.dimOf(loc, ids, 1);
-  e = pb.add(loc, e, pb.slice(loc, table, starts, ends, {0}, rows));
+  if (hp.positionPadId >= 0) {
+    Value positions = pb.paddingAwarePositions(pb.named(stack + ".positions"), ids);
+    e = pb.add(loc, e, pb.gather(loc, positionTable(loc), positions));
+  } else if (hp.positionEncoding != PositionEncoding::Rotary) {
+    auto rows = RankedTensorType::get({ShapedType::kDynamic, hp.embeddingWidth()},
+                                      Float32Type::get(pb.context()));
+    Value table = positionTable(loc);
+    Value starts = pb.indexVector(loc, {0});
+    Value ends = pb.dimOf(loc, ids, 1);
+    e = pb.add(loc, e, pb.slice(loc, table, starts, ends, {0}, rows));
+  }
   if (typeIds)
     e = pb.add(loc, e, pb.gather(loc, pb.weight("embeddings.token_type"), typeIds));
   if (hp.embeddingNorm)
-    e = pb.layerNorm(pb.named(stack + ".embeddings.norm"), e, "embeddings.norm");
+    e = pb.norm(pb.named(stack + ".embeddings.norm"), e, "embeddings.norm");
+  if (hp.embeddingSize > 0)
+    e = pb.linear(pb.named(stack + ".embeddings.project"), e, "embeddings.project");
   return e;
 }
 
@@ -178,7 +193,7 @@ Value ModelGraph::positionTable(Location loc) {
     return pb.weight("embeddings.position");
   if (sinusoidal)
     return sinusoidal;
-  int64_t m = hp.maxPositions, d = hp.dModel;
+  int64_t m = hp.maxPositions, d = hp.embeddingWidth();
   std::vector<float> table(static_cast<size_t>(m * d));
   for (int64_t p = 0; p < m; ++p) {
     for (int64_t i = 0; i < d; i += 2) {
@@ -194,51 +209,75 @@ Value ModelGraph::positionTable(Location loc) {
 
 Value ModelGraph::runStack(const StackSpec &spec, Value x) {
   for (int64_t i = 0; i < spec.layers; ++i)
-    x = block(spec, spec.prefix + ".layers." + std::to_string(i), x);
+    x = block(spec, spec.prefix + ".layers." + std::to_string(i),
+              spec.prefix + ".layers." + std::to_string(hp.weightLayer(i, spec.layers)), x);
   if (hp.finalNorm)
-    x = pb.layerNorm(pb.named(spec.prefix + ".final_norm"), x, spec.prefix + ".final_norm");
+    x = pb.norm(pb.named(spec.prefix + ".final_norm"), x, spec.prefix + ".final_norm");
   return x;
 }
 
 /// Post: h = LN_a(x + MHA(x, x)); h = LN_c(h + MHA(h, mem)); x = LN_f(h + FFN(h)).
 /// Pre:  h = x + MHA(LN_a(x), LN_a(x)); h = h + MHA(LN_c(h), mem); x = h + FFN(LN_f(h)).
-/// Residual adds are `tfc.add %sublayer, %residual`.
-Value ModelGraph::block(const StackSpec &spec, const std::string &layer, Value x) {
+/// Parallel (2.0): n = LN_a(x); x = (MHA(n, n) + FFN(n)) + x.
+/// Residual adds are `tfc.add %sublayer, %residual`. Ops are named after `layer`, weights
+/// come from `weights` (another layer's when layers share them).
+Value ModelGraph::block(const StackSpec &spec, const std::string &layer,
+                        const std::string &weights, Value x) {
+  if (hp.normPlacement == NormPlacement::Parallel) {
+    Value n = pb.norm(pb.named(layer + ".self_attn_norm"), x, weights + ".self_attn_norm");
+    Value a = attention(layer + ".self_attn", weights + ".self_attn", n, n, spec.selfScale,
+                        spec.selfMasks);
+    Value f = ffn(layer + ".ffn", weights + ".ffn", n);
+    Location loc = pb.named(layer + ".residual");
+    return pb.add(loc, pb.add(loc, a, f), x);
+  }
   bool pre = hp.normPlacement == NormPlacement::Pre;
   auto sublayer = [&](const std::string &name, const std::string &norm, Value in,
                       auto &&compute) {
     Location loc = pb.named(layer + "." + name);
     Location normLoc = pb.named(layer + "." + norm);
     if (pre)
-      return pb.add(loc, compute(pb.layerNorm(normLoc, in, layer + "." + norm)), in);
-    return pb.layerNorm(normLoc, pb.add(loc, compute(in), in), layer + "." + norm);
+      return pb.add(loc, compute(pb.norm(normLoc, in, weights + "." + norm)), in);
+    return pb.norm(normLoc, pb.add(loc, compute(in), in), weights + "." + norm);
   };
   Value h = sublayer("self_attn", "self_attn_norm", x, [&](Value in) {
-    return attention(layer + ".self_attn", in, in, spec.selfScale, spec.selfMasks);
+    return attention(layer + ".self_attn", weights + ".self_attn", in, in, spec.selfScale,
+                     spec.selfMasks);
   });
   if (spec.memory)
     h = sublayer("cross_attn", "cross_attn_norm", h, [&](Value in) {
-      return attention(layer + ".cross_attn", in, spec.memory,
+      return attention(layer + ".cross_attn", weights + ".cross_attn", in, spec.memory,
                        ScoreScale::MultiplyByInverseSqrt, spec.memoryMasks);
     });
-  return sublayer("ffn", "ffn_norm", h, [&](Value in) { return ffn(layer + ".ffn", in); });
+  return sublayer("ffn", "ffn_norm", h,
+                  [&](Value in) { return ffn(layer + ".ffn", weights + ".ffn", in); });
 }
 
-/// Q/K/V projections, the attention core, the output projection.
-Value ModelGraph::attention(const std::string &prefix, Value xq, Value xkv, ScoreScale scale,
-                            const AttentionMasks &masks) {
-  Value q = pb.linear(pb.named(prefix + ".q"), xq, prefix + ".q");
-  Value k = pb.linear(pb.named(prefix + ".k"), xkv, prefix + ".k");
-  Value v = pb.linear(pb.named(prefix + ".v"), xkv, prefix + ".v");
-  Value o = pb.attentionCore(pb.named(prefix), q, k, v, scale, masks);
-  return pb.linear(pb.named(prefix + ".o"), o, prefix + ".o");
+/// Q/K/V projections, the attention core, the output projection. Rotary positions or fewer
+/// key/value heads take the described core (2.0); the 1.x shapes are unchanged.
+Value ModelGraph::attention(const std::string &name, const std::string &weights, Value xq,
+                            Value xkv, ScoreScale scale, const AttentionMasks &masks) {
+  Value q = pb.linear(pb.named(name + ".q"), xq, weights + ".q");
+  Value k = pb.linear(pb.named(name + ".k"), xkv, weights + ".k");
+  Value v = pb.linear(pb.named(name + ".v"), xkv, weights + ".v");
+  Value o = rotary.cos || hp.kvHeads() != hp.numHeads
+                ? pb.describedAttentionCore(pb.named(name), q, k, v, scale, masks, rotary)
+                : pb.attentionCore(pb.named(name), q, k, v, scale, masks);
+  return pb.linear(pb.named(name + ".o"), o, weights + ".o");
 }
 
-/// act(x W_up + b_up) W_down + b_down.
-Value ModelGraph::ffn(const std::string &prefix, Value x) {
-  Value up = pb.linear(pb.named(prefix + ".up"), x, prefix + ".up");
-  Value act = pb.activation(pb.named(prefix + ".act"), up, hp.activation);
-  return pb.linear(pb.named(prefix + ".down"), act, prefix + ".down");
+/// act(x W_up + b_up) W_down + b_down; gated (2.0): (act(x W_gate) * (x W_up)) W_down.
+Value ModelGraph::ffn(const std::string &name, const std::string &weights, Value x) {
+  if (hp.ffnGated) {
+    Value gate = pb.linear(pb.named(name + ".gate"), x, weights + ".gate");
+    Value act = pb.activation(pb.named(name + ".act"), gate, hp.activation);
+    Value up = pb.linear(pb.named(name + ".up"), x, weights + ".up");
+    Value h = pb.mul(pb.named(name + ".act"), act, up);
+    return pb.linear(pb.named(name + ".down"), h, weights + ".down");
+  }
+  Value up = pb.linear(pb.named(name + ".up"), x, weights + ".up");
+  Value act = pb.activation(pb.named(name + ".act"), up, hp.activation);
+  return pb.linear(pb.named(name + ".down"), act, weights + ".down");
 }
 
 /// x @ lm_head.weight (or transpose(embeddings.token)) (+ lm_head.bias).
@@ -284,10 +323,22 @@ Status checkTableSizes(const Model &model) {
     return fail(model.path, "hparams.max_positions " + llvm::Twine(hp.maxPositions) +
                                 " is too large for the causal mask table (at most " +
                                 llvm::Twine(kMaxCausalPositions) + ")");
+  if (hp.positionPadId >= 0 && hp.maxPositions > kMaxCausalPositions)
+    return fail(model.path, "hparams.max_positions " + llvm::Twine(hp.maxPositions) +
+                                " is too large for the position-counting table of "
+                                "position_pad_id (at most " +
+                                llvm::Twine(kMaxCausalPositions) + ")");
   if (hp.positionEncoding == PositionEncoding::Sinusoidal &&
-      hp.maxPositions * hp.dModel > kMaxSinusoidalElements)
+      hp.maxPositions * hp.embeddingWidth() > kMaxSinusoidalElements)
     return fail(model.path, "the sinusoidal position table [" + llvm::Twine(hp.maxPositions) +
-                                "x" + llvm::Twine(hp.dModel) + "] is too large to embed (at most " +
+                                "x" + llvm::Twine(hp.embeddingWidth()) +
+                                "] is too large to embed (at most " +
+                                llvm::Twine(kMaxSinusoidalElements) + " elements)");
+  if (hp.positionEncoding == PositionEncoding::Rotary &&
+      hp.maxPositions * hp.rotaryWidth() > kMaxSinusoidalElements)
+    return fail(model.path, "the rotary tables [" + llvm::Twine(hp.maxPositions) + "x" +
+                                llvm::Twine(hp.rotaryWidth()) +
+                                "] are too large to embed (at most " +
                                 llvm::Twine(kMaxSinusoidalElements) + " elements)");
   return {};
 }

@@ -100,9 +100,10 @@ Status checkVersion(const flatbuffers::Table &root, const uint8_t *data, size_t 
     return fail(file, "corrupted model file (the format version lies outside the file)");
   uint32_t major = root.GetField<uint32_t>(fb::Model::VT_FORMAT_MAJOR, 1);
   uint32_t minor = root.GetField<uint32_t>(fb::Model::VT_FORMAT_MINOR, 0);
-  if (major != kModelFormatMajor)
+  if (major < kModelFormatOldestMajor || major > kModelFormatMajor)
     return fail(file, "model format version " + llvm::Twine(major) + "." + llvm::Twine(minor) +
                           " is not supported by this reader (supports " +
+                          llvm::Twine(kModelFormatOldestMajor) + ".x and " +
                           llvm::Twine(kModelFormatMajor) + ".x)");
   return {};
 }
@@ -264,7 +265,8 @@ Status readDType(const fb::Tensor &t, const std::string &name, const std::string
     return fail(file, "weight '" + name + "' has unknown dtype value " + llvm::Twine(dtype) +
                           ", expected F32");
   return fail(file, llvm::Twine("weight '") + name + "' has dtype " + fb::EnumNameDType(t.dtype()) +
-                        ", expected F32 (format 1.x stores every weight as F32)");
+                        ", expected F32 (this reader takes F32 weights; tfc import converts F16 and "
+                        "BF16 checkpoints to F32)");
 }
 
 Status readTensor(const fb::Tensor &t, size_t index, const std::string &file, std::string &name,

@@ -20,6 +20,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <functional>
+
 namespace tfc::fbs {
 
 /// How attention scores are scaled: `tfc.mul %s, c(1/sqrt(dh))` or
@@ -33,6 +35,12 @@ enum class ScoreScale { MultiplyByInverseSqrt, DivideBySqrt };
 struct AttentionMasks {
   mlir::Value paddingBias;
   mlir::Value causalKeep;
+};
+
+/// (2.0) Rotary position tables for the positions [0, seq): cos and sin [S, rotary_dim]
+/// (null: no rotary embedding).
+struct RotaryTables {
+  mlir::Value cos, sin;
 };
 
 class PrimitiveBuilder {
@@ -59,6 +67,16 @@ public:
   mlir::Value mul(mlir::Location loc, mlir::Value a, mlir::Value b);
   mlir::Value div(mlir::Location loc, mlir::Value a, mlir::Value b);
   mlir::Value max(mlir::Location loc, mlir::Value a, mlir::Value b);
+  mlir::Value neg(mlir::Location loc, mlir::Value x);
+  mlir::Value exp(mlir::Location loc, mlir::Value x);
+  mlir::Value concat(mlir::Location loc, mlir::ValueRange parts, int64_t axis);
+  /// `tfc.expand %x, c(shape)` with the static result shape `resultShape`.
+  mlir::Value expand(mlir::Location loc, mlir::Value x, llvm::ArrayRef<int64_t> shape,
+                     llvm::ArrayRef<int64_t> resultShape);
+  /// `x[..., begin:end]` along `axis` with constant bounds; the result's `axis` dim is
+  /// end - begin, the others those of `x`.
+  mlir::Value sliceConst(mlir::Location loc, mlir::Value x, int64_t axis, int64_t begin,
+                         int64_t end);
   mlir::Value matmul(mlir::Location loc, mlir::Value a, mlir::Value b);
   mlir::Value reshape(mlir::Location loc, mlir::Value x, llvm::ArrayRef<int64_t> shape);
   mlir::Value transpose(mlir::Location loc, mlir::Value x, llvm::ArrayRef<int64_t> perm);
@@ -77,11 +95,26 @@ public:
   mlir::Value linear(mlir::Location loc, mlir::Value x, llvm::StringRef prefix);
   /// The nine-op decomposed layer norm with `<prefix>.weight` / `.bias`.
   mlir::Value layerNorm(mlir::Location loc, mlir::Value x, llvm::StringRef prefix);
-  /// relu, or the erf / tanh GELU formula.
+  /// (2.0) The decomposed RMS norm with `<prefix>.weight` (+ norm_weight_offset).
+  mlir::Value rmsNorm(mlir::Location loc, mlir::Value x, llvm::StringRef prefix);
+  /// The model's norm kind: layerNorm or rmsNorm.
+  mlir::Value norm(mlir::Location loc, mlir::Value x, llvm::StringRef prefix);
+  /// relu, the erf / tanh GELU formula, or SiLU x / (1 + exp(-x)).
   mlir::Value activation(mlir::Location loc, mlir::Value x, Activation act);
   /// Heads split, scores, modifiers, softmax, weighted sum, heads merged.
   mlir::Value attentionCore(mlir::Location loc, mlir::Value q, mlir::Value k, mlir::Value v,
                             ScoreScale scale, const AttentionMasks &masks);
+  /// (2.0) The same with rotary embeddings and/or fewer key/value heads, in the shapes of
+  /// transformers' exports: heads split to [B,h,S,dh] for q, k and v, rotary on q and k,
+  /// k and v repeated to num_heads (reshape + expand + reshape), K transposed {0,1,3,2}.
+  mlir::Value describedAttentionCore(mlir::Location loc, mlir::Value q, mlir::Value k,
+                                     mlir::Value v, ScoreScale scale, const AttentionMasks &masks,
+                                     const RotaryTables &rotary);
+  /// (2.0) cos and sin [M, rotary_dim] (float32 as transformers computes them) sliced to
+  /// [0, seq of `ids`).
+  RotaryTables rotaryTables(mlir::Location loc, mlir::Value ids);
+  /// (2.0) RoBERTa's position ids [B,S] i64 from the token ids (position_pad_id).
+  mlir::Value paddingAwarePositions(mlir::Location loc, mlir::Value ids);
   /// cast -> 1 - m -> * -1e9 -> reshape [B,1,1,T]: 0 for kept keys, -1e9 else.
   mlir::Value paddingBias(mlir::Location loc, mlir::Value mask);
   /// Slice [0:T, 0:T] of a constant lower-triangular i1 table, T = dim 1 of `ids`.
@@ -89,7 +122,14 @@ public:
 
 private:
   mlir::RankedTensorType f32Tensor(llvm::ArrayRef<int64_t> shape) const;
-  mlir::Value splitHeads(mlir::Location loc, mlir::Value x, llvm::ArrayRef<int64_t> perm);
+  mlir::Value splitHeads(mlir::Location loc, mlir::Value x, llvm::ArrayRef<int64_t> perm,
+                         int64_t heads = 0);
+  mlir::Value rotate(mlir::Location loc, mlir::Value x, const RotaryTables &rotary);
+  mlir::Value repeatKv(mlir::Location loc, mlir::Value x);
+  /// A [M,M] i1 constant: keep(i, j) for i, j < max_positions.
+  mlir::Value boolTable(mlir::Location loc, const std::function<bool(int64_t, int64_t)> &keep);
+  /// Slice [0:T, 0:T] of a [M,M] table, T = dim 1 of `ids`.
+  mlir::Value squareSlice(mlir::Location loc, mlir::Value table, mlir::Value ids);
 
   mlir::OpBuilder &builder;
   mlir::Block &entry;

@@ -56,33 +56,43 @@ private:
       stopped = !visit(WeightSpec{std::move(name), std::move(shape), required});
   }
 
-  void norm(const std::string &prefix) {
-    add(prefix + ".weight", {d});
-    add(prefix + ".bias", {d});
+  /// A norm over `width` features: LayerNorm has weight and bias, RmsNorm a weight.
+  void norm(const std::string &prefix, int64_t width = 0) {
+    width = width ? width : d;
+    add(prefix + ".weight", {width});
+    if (hp.normKind == NormKind::LayerNorm)
+      add(prefix + ".bias", {width});
   }
 
-  void linear(const std::string &prefix, int64_t in, int64_t out) {
+  void linear(const std::string &prefix, int64_t in, int64_t out, bool bias = true) {
     add(prefix + ".weight", {in, out});
-    add(prefix + ".bias", {out});
+    if (bias)
+      add(prefix + ".bias", {out});
   }
 
   void attention(const std::string &prefix) {
-    for (const char *m : {"q", "k", "v", "o"})
-      linear(prefix + "." + m, d, d);
+    linear(prefix + ".q", d, hp.attentionWidth(), hp.qkvBias);
+    linear(prefix + ".k", d, hp.kvWidth(), hp.qkvBias);
+    linear(prefix + ".v", d, hp.kvWidth(), hp.qkvBias);
+    linear(prefix + ".o", hp.attentionWidth(), d, hp.attnOutBias);
   }
 
   void embeddings() {
-    add("embeddings.token", {hp.vocabSize, d});
+    int64_t e = hp.embeddingWidth();
+    add("embeddings.token", {hp.vocabSize, e});
     if (hp.positionEncoding == PositionEncoding::Learned)
-      add("embeddings.position", {hp.maxPositions, d});
+      add("embeddings.position", {hp.maxPositions, e});
     if (hp.typeVocabSize > 0)
-      add("embeddings.token_type", {hp.typeVocabSize, d});
+      add("embeddings.token_type", {hp.typeVocabSize, e});
     if (hp.embeddingNorm)
-      norm("embeddings.norm");
+      norm("embeddings.norm", e);
+    if (hp.embeddingSize > 0)
+      linear("embeddings.project", e, d);
   }
 
   void stack(const std::string &p, int64_t layers, bool cross) {
-    for (int64_t i = 0; i < layers && !stopped; ++i) {
+    bool parallel = hp.normPlacement == NormPlacement::Parallel;
+    for (int64_t i = 0; i < hp.storedLayers(layers) && !stopped; ++i) {
       std::string layer = p + ".layers." + std::to_string(i);
       attention(layer + ".self_attn");
       norm(layer + ".self_attn_norm");
@@ -90,9 +100,12 @@ private:
         attention(layer + ".cross_attn");
         norm(layer + ".cross_attn_norm");
       }
-      linear(layer + ".ffn.up", d, hp.dFF);
-      linear(layer + ".ffn.down", hp.dFF, d);
-      norm(layer + ".ffn_norm");
+      if (hp.ffnGated)
+        linear(layer + ".ffn.gate", d, hp.dFF, hp.ffnBias);
+      linear(layer + ".ffn.up", d, hp.dFF, hp.ffnBias);
+      linear(layer + ".ffn.down", hp.dFF, d, hp.ffnBias);
+      if (!parallel)  // a parallel block's FFN reads the self_attn_norm
+        norm(layer + ".ffn_norm");
     }
     if (hp.finalNorm)
       norm(p + ".final_norm");

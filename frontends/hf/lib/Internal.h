@@ -27,6 +27,18 @@ struct ImportedModel {
   int64_t typeVocabSize = 0;
   bool embeddingNorm = false, tiedEmbeddings = false, finalNorm = false;
   float layerNormEpsilon = 1e-5f;
+  // model.fbs 2.0: the described architecture (defaults: what 1.x meant).
+  int positionEncoding = 1;  // tfc::model::PositionEncoding (Learned)
+  float embeddingScale = 1.0f;
+  int normKind = 0;          // tfc::model::NormKind
+  float normWeightOffset = 0.0f;
+  int64_t numKvHeads = 0, headDim = 0;
+  bool ffnGated = false, qkvBias = true, attnOutBias = true, ffnBias = true;
+  float rotaryBase = 10000.0f;
+  int64_t rotaryDim = 0, slidingWindow = 0, positionPadId = -1, embeddingSize = 0;
+  int64_t layerWeightGroups = 0;
+  /// What the user should know about the import (converted dtypes, a tokenizer left out).
+  std::vector<std::string> notes;
   int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
   std::vector<OutWeight> weights;
   std::vector<std::string> vocabulary;
@@ -58,6 +70,14 @@ Status parseJsonText(llvm::StringRef text, const std::string &file, const std::s
                      llvm::json::Value &out);
 Status readJsonFile(const std::string &path, llvm::json::Value &out);
 
+/// The model_type values mapArchitecture knows, sorted.
+constexpr const char *kModelTypes[] = {"albert",  "bert", "distilbert", "electra",
+                                       "gemma",   "gpt2", "llama",      "mistral",
+                                       "phi",     "qwen2", "roberta",   "xlm-roberta"};
+bool isSupportedModelType(llvm::StringRef type);
+/// "albert, bert, ...": the list messages give.
+std::string supportedModelTypes();
+
 /// config.json + the safetensors weights -> hyperparameters and tfc weights.
 Status mapArchitecture(const std::string &dir, const llvm::json::Object &config,
                        const SafeTensors &weights, ImportedModel &model);
@@ -69,7 +89,11 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
 Status checkByteLevelBpe(const std::string &vocabFile, const std::string &mergesFile,
                          const std::vector<std::string> &vocabulary,
                          const std::vector<std::string> &merges);
-/// model.fbs bytes (format 1.2).
+/// All weights of `dir`: model.safetensors, or the shards model.safetensors.index.json names
+/// (merged; messages name the index or the shard). Notes a conversion from F16/BF16.
+Status readCheckpointWeights(const std::string &dir, SafeTensors &out,
+                             std::vector<std::string> &notes);
+/// model.fbs bytes (format 2.0).
 std::vector<uint8_t> writeModelFbs(const ImportedModel &model);
 
 } // namespace tfc::hf

@@ -1,4 +1,4 @@
-//===- ModelFbsWriter.cpp - ImportedModel -> model.fbs bytes (format 1.2) ===//
+//===- ModelFbsWriter.cpp - ImportedModel -> model.fbs bytes (format 2.0) ===//
 //
 // Uses the generated FlatBuffers builder; weight data vectors are forced to
 // 64-byte alignment (the schema's force_align, which the generated
@@ -52,18 +52,42 @@ std::vector<uint8_t> writeModelFbs(const ImportedModel &m) {
                                     t.maxInputCharsPerWord, unk, cls, sep, pad, merges,
                                     t.addPrefixSpace, t.maxLength, added);
   }
-  auto hp = fb::CreateHyperparameters(
-      b, static_cast<fb::Family>(m.family), static_cast<int32_t>(m.numLayers), 0,
-      static_cast<int32_t>(m.dModel), static_cast<int32_t>(m.numHeads),
-      static_cast<int32_t>(m.dFF), static_cast<int32_t>(m.vocabSize),
-      static_cast<int32_t>(m.maxPositions), static_cast<fb::NormPlacement>(m.normPlacement),
-      static_cast<fb::Activation>(m.activation), fb::PositionEncoding::Learned,
-      static_cast<int32_t>(m.typeVocabSize), 1.0f, m.embeddingNorm, m.tiedEmbeddings,
-      m.finalNorm, fb::Pooling::None, 0, m.layerNormEpsilon);
+  fb::HyperparametersBuilder hp(b);
+  hp.add_family(static_cast<fb::Family>(m.family));
+  hp.add_num_layers(static_cast<int32_t>(m.numLayers));
+  hp.add_d_model(static_cast<int32_t>(m.dModel));
+  hp.add_num_heads(static_cast<int32_t>(m.numHeads));
+  hp.add_d_ff(static_cast<int32_t>(m.dFF));
+  hp.add_vocab_size(static_cast<int32_t>(m.vocabSize));
+  hp.add_max_positions(static_cast<int32_t>(m.maxPositions));
+  hp.add_norm_placement(static_cast<fb::NormPlacement>(m.normPlacement));
+  hp.add_activation(static_cast<fb::Activation>(m.activation));
+  hp.add_position_encoding(static_cast<fb::PositionEncoding>(m.positionEncoding));
+  hp.add_type_vocab_size(static_cast<int32_t>(m.typeVocabSize));
+  hp.add_embedding_scale(m.embeddingScale);
+  hp.add_embedding_norm(m.embeddingNorm);
+  hp.add_tied_embeddings(m.tiedEmbeddings);
+  hp.add_final_norm(m.finalNorm);
+  hp.add_layer_norm_epsilon(m.layerNormEpsilon);
+  hp.add_norm_kind(static_cast<fb::NormKind>(m.normKind));
+  hp.add_norm_weight_offset(m.normWeightOffset);
+  hp.add_num_kv_heads(static_cast<int32_t>(m.numKvHeads));
+  hp.add_head_dim(static_cast<int32_t>(m.headDim));
+  hp.add_ffn_gated(m.ffnGated);
+  hp.add_attention_qkv_bias(m.qkvBias);
+  hp.add_attention_out_bias(m.attnOutBias);
+  hp.add_ffn_bias(m.ffnBias);
+  hp.add_rotary_base(m.rotaryBase);
+  hp.add_rotary_dim(static_cast<int32_t>(m.rotaryDim));
+  hp.add_sliding_window(static_cast<int32_t>(m.slidingWindow));
+  hp.add_position_pad_id(static_cast<int32_t>(m.positionPadId));
+  hp.add_embedding_size(static_cast<int32_t>(m.embeddingSize));
+  hp.add_layer_weight_groups(static_cast<int32_t>(m.layerWeightGroups));
+  auto hparams = hp.Finish();
   fb::SpecialTokens special(m.startId, m.endId, m.unkId, m.padId);
   auto producer = b.CreateString("tfc import");
   auto name = b.CreateString(m.name);
-  auto root = fb::CreateModel(b, 1, 2, producer, name, hp, &special, weights, vocabulary,
+  auto root = fb::CreateModel(b, 2, 0, producer, name, hparams, &special, weights, vocabulary,
                               tokenizer);
   fb::FinishModelBuffer(b, root);
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());

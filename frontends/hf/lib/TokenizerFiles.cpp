@@ -10,7 +10,9 @@
 // otherwise; those not in the vocabulary are left out). tokenizer_config.json
 // gives model_max_length (capped at the model's max positions); a
 // sentence-transformers sentence_bert_config.json's max_seq_length wins. No
-// tokenizer files: the model takes ids only.
+// tokenizer files, or a tokenizer the runtime does not implement (SentencePiece /
+// Unigram, a BPE without the plain ByteLevel pre-tokenizer: llama, gemma, qwen2,
+// albert, xlm-roberta): the model takes ids only, and a note says so.
 //
 //===----------------------------------------------------------------------===//
 #include "Internal.h"
@@ -228,6 +230,16 @@ Status readTokenizerJson(const std::string &file, ImportedModel &m,
     if (!pre || pre->getString("type").value_or("") != "ByteLevel")
       return fail(file, "pre_tokenizer is not ByteLevel (only byte-level BPE is supported)");
     t.addPrefixSpace = pre->getBoolean("add_prefix_space").value_or(false);
+    // <s> text </s> (RoBERTa).
+    if (const llvm::json::Object *pp = o->getObject("post_processor");
+        pp && pp->getString("type").value_or("") == "RobertaProcessing") {
+      auto first = [](const llvm::json::Array *a) {
+        return a && !a->empty() && (*a)[0].getAsString() ? (*a)[0].getAsString()->str()
+                                                         : std::string();
+      };
+      t.clsToken = first(pp->getArray("cls"));
+      t.sepToken = first(pp->getArray("sep"));
+    }
     if (const llvm::json::Array *merges = model->getArray("merges")) {
       if (Status s = mergesFromJson(file, *merges, t.merges); !s.ok())
         return s;
@@ -298,6 +310,45 @@ Status readVocabJsonMerges(const std::string &vocabFile, const std::string &merg
   return {};
 }
 
+/// Why the runtime cannot run tokenizer.json's tokenizer ("" when it can: WordPiece, or a BPE
+/// whose only pre-tokenizer is ByteLevel with no normalizer).
+std::string unsupportedTokenizer(const llvm::json::Object &root) {
+  const llvm::json::Object *model = root.getObject("model");
+  std::string type = model ? model->getString("type").value_or("").str() : "";
+  if (type == "WordPiece")
+    return "";
+  if (type != "BPE")
+    return "its model type '" + type + "'";
+  const llvm::json::Object *pre = root.getObject("pre_tokenizer");
+  std::string preType = pre ? pre->getString("type").value_or("").str() : "none";
+  if (preType != "ByteLevel")
+    return "a BPE with pre-tokenizer '" + preType + "' (not the plain ByteLevel one)";
+  if (const llvm::json::Value *norm = root.get("normalizer");
+      norm && norm->kind() != llvm::json::Value::Null)
+    return "a BPE with a normalizer";
+  if (model->getBoolean("byte_fallback").value_or(false))
+    return "a BPE with byte_fallback";
+  return "";
+}
+
+/// The SentencePiece model files transformers' slow tokenizers read.
+const char *sentencePieceFile(const std::string &dir) {
+  for (const char *name : {"tokenizer.model", "spiece.model", "sentencepiece.bpe.model"})
+    if (fs::is_regular_file(fs::path(dir) / name))
+      return name;
+  return nullptr;
+}
+
+/// The kind of tokenizer an architecture must have when it has one the runtime implements
+/// (TokenizerKind::None: either).
+int expectedTokenizerKind(const std::string &modelType) {
+  if (modelType == "bert" || modelType == "distilbert" || modelType == "electra")
+    return static_cast<int>(fb::TokenizerKind::WordPiece);
+  if (modelType == "gpt2" || modelType == "roberta")
+    return static_cast<int>(fb::TokenizerKind::ByteLevelBpe);
+  return static_cast<int>(fb::TokenizerKind::None);
+}
+
 int32_t idOf(const std::map<int64_t, std::string> &ids, const std::string &token) {
   if (token.empty())
     return -1;
@@ -323,6 +374,24 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
   std::map<int64_t, std::string> ids;
   Status s;
   bool fast = exists("tokenizer.json");
+  auto idsOnly = [&](const std::string &file, const std::string &why) {
+    m.notes.push_back(file + ": the tokenizer (" + why +
+                      ") is not one the runtime implements (WordPiece, byte-level BPE): the "
+                      "model is imported without it and takes token ids only");
+    return Status{};
+  };
+  if (fast) {
+    llvm::json::Value root(nullptr);
+    if (Status s = readJsonFile(path("tokenizer.json"), root); !s.ok())
+      return s;
+    if (!root.getAsObject())
+      return fail(path("tokenizer.json"), "not a JSON object");
+    if (std::string why = unsupportedTokenizer(*root.getAsObject()); !why.empty())
+      return idsOnly(path("tokenizer.json"), why);
+  } else if (!exists("vocab.txt") && !(exists("vocab.json") && exists("merges.txt"))) {
+    if (const char *sp = sentencePieceFile(dir))
+      return idsOnly(path(sp), "SentencePiece");
+  }
   if (fast)
     s = readTokenizerJson(path("tokenizer.json"), m, ids);
   else if (exists("vocab.txt"))
@@ -346,7 +415,8 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
 
   auto &t = m.tokenizer;
   bool wordPiece = t.kind == static_cast<int>(fb::TokenizerKind::WordPiece);
-  if (wordPiece != (modelType == "bert" || modelType == "distilbert"))
+  if (int kind = expectedTokenizerKind(modelType);
+      kind != static_cast<int>(fb::TokenizerKind::None) && kind != t.kind)
     return fail(dir, std::string("the tokenizer is ") + (wordPiece ? "WordPiece" : "BPE") +
                          ", which model_type '" + modelType + "' does not use");
   // The vocabulary: ids [0, vocab_size); ids the tokenizer lacks stay "" (padded embeddings).
@@ -376,6 +446,12 @@ Status readTokenizerFiles(const std::string &dir, const std::string &modelType,
     m.padId = idOf(ids, t.padToken);
     if (m.unkId < 0)
       return fail(dir, "the unk token '" + t.unkToken + "' is not in the vocabulary");
+  } else if (!t.clsToken.empty() && !t.sepToken.empty()) {
+    // <s> text </s> (RoBERTa): the post-processor's tokens start and end a sequence.
+    m.startId = idOf(ids, t.clsToken);
+    m.endId = idOf(ids, t.sepToken);
+    m.padId = idOf(ids, tokenString(config, "pad_token", ""));
+    m.unkId = idOf(ids, tokenString(config, "unk_token", ""));
   } else {
     std::string eos = tokenString(config, "eos_token", "<|endoftext|>");
     m.startId = m.endId = idOf(ids, eos);

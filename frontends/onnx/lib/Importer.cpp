@@ -583,6 +583,9 @@ Status Importer::importNode(const onnx::NodeProto &node, int index) {
         line += t.table ? " table" : " const";
       if (t.flat)
         line += " flat";
+      if (t.iotaAxis)
+        line += " iota=" + std::to_string(*t.iotaAxis) +
+                (t.gridRank ? " grid=" + std::to_string(t.gridRank) : "");
       llvm::errs() << line << "\n";
     }
   }

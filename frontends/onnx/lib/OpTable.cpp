@@ -579,7 +579,64 @@ Status emitMatMul(Importer &im, const onnx::NodeProto &n, TensorInfo &x, TensorI
   return {};
 }
 
+/// a @ b of constants or tables at import time (a table's rows and columns stay prefixes:
+/// entry (i, j) reads row i of a and column j of b); nullopt when the contraction is not
+/// static or the result is too large.
+std::optional<ConstData> evalMatMul(const TensorInfo &a, const TensorInfo &b) {
+  const ConstData &x = *a.data, &y = *b.data;
+  size_t ra = x.shape.size(), rb = y.shape.size();
+  if (ra < 2 || rb < 2 || !a.dims.back().isConstant() || x.shape.back() != y.shape[rb - 2] ||
+      x.shape.back() != a.dims.back().coeff)
+    return std::nullopt;
+  std::vector<int64_t> ba(x.shape.begin(), x.shape.end() - 2), bb(y.shape.begin(), y.shape.end() - 2),
+      batch;
+  if (!broadcastShapes(ba, bb, batch))
+    return std::nullopt;
+  int64_t m = x.shape[ra - 2], k = x.shape.back(), nn = y.shape.back();
+  ConstData r;
+  r.elem = x.elem;
+  r.shape = batch;
+  r.shape.push_back(m);
+  r.shape.push_back(nn);
+  if (r.numElements() > kMaxFoldElements / std::max<int64_t>(k, 1))
+    return std::nullopt;
+  // Batch offsets by broadcasting an index tensor of each side's matrices.
+  ConstData ia{ba, {}, x.elem}, ib{bb, {}, y.elem};
+  for (int64_t i = 0; i < ia.numElements(); ++i)
+    ia.values.push_back((double)i);
+  for (int64_t i = 0; i < ib.numElements(); ++i)
+    ib.values.push_back((double)i);
+  auto pa = evalExpand(ia, batch), pb = evalExpand(ib, batch);
+  if (!pa || !pb)
+    return std::nullopt;
+  r.values.assign(r.numElements(), 0.0);
+  for (size_t bi = 0; bi < pa->values.size(); ++bi) {
+    const double *ma = x.values.data() + (int64_t)pa->values[bi] * m * k;
+    const double *mb = y.values.data() + (int64_t)pb->values[bi] * k * nn;
+    double *mr = r.values.data() + bi * m * nn;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < nn; ++j) {
+        float acc = 0;  // f32 accumulation, as a run-time matmul
+        for (int64_t c = 0; c < k; ++c)
+          acc += static_cast<float>(ma[i * k + c]) * static_cast<float>(mb[c * nn + j]);
+        mr[i * nn + j] = convertTo(acc, r.elem);
+      }
+  }
+  return r;
+}
+
 Status importMatMul(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &a = im.input(n, 0), &b = im.input(n, 1);
+  if (a.data && b.data && a.elem.isF32() && b.elem.isF32()) {
+    // Rotary tables: inv_freq @ positions (both known at import time).
+    std::vector<SymDim> dims;
+    if (Status s = matmulDims(im, n, a.dims, b.dims, dims); !s.ok())
+      return s;
+    if (auto r = evalMatMul(a, b)) {
+      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
+      return {};
+    }
+  }
   TensorInfo out;
   if (Status s = emitMatMul(im, n, im.input(n, 0), im.input(n, 1), out); !s.ok())
     return s;
@@ -1042,6 +1099,22 @@ Status importConcat(Importer &im, const onnx::NodeProto &n) {
     for (TensorInfo *t : in)
       parts.push_back(&*t->data);
     im.setOutput(n, 0, im.fromConst(evalConcat(parts, axis)));
+    return {};
+  }
+  // Tables along a static axis with the same extents elsewhere (rotary cos/sin tables).
+  if (dims[axis].isConstant() &&
+      llvm::all_of(in, [&](TensorInfo *t) {
+        return t->data && t->dims[axis].isConstant() &&
+               t->data->shape.size() == in[0]->data->shape.size() &&
+               llvm::all_of(llvm::seq<int64_t>(0, rank), [&](int64_t a) {
+                 return a == axis || (t->data->shape[a] == in[0]->data->shape[a] &&
+                                      t->dims[a] == in[0]->dims[a]);
+               });
+      })) {
+    std::vector<const ConstData *> parts;
+    for (TensorInfo *t : in)
+      parts.push_back(&*t->data);
+    im.setOutput(n, 0, makeData(im, evalConcat(parts, axis), dims));
     return {};
   }
   SmallVector<Value> vals;
@@ -1985,7 +2058,11 @@ void markIndexGrid(Importer &im, const onnx::NodeProto &n) {
       return;
     for (int i = 0; i < n.input_size(); ++i) {
       TensorInfo &in = im.input(n, i);
-      if (!in.iotaAxis || *in.iotaAxis != i || in.gridRank || in.dims.size() != out.dims.size() ||
+      // All zeros is the grid of an axis of size 1 (Range(0, 1) expanded).
+      bool zeros = in.data && out.dims[i] == SymDim::constant(1) &&
+                   llvm::all_of(in.data->values, [](double v) { return v == 0; });
+      if (!(zeros || (in.iotaAxis && *in.iotaAxis == i)) || in.gridRank ||
+          in.dims.size() != out.dims.size() ||
           in.dims.back() != SymDim::constant(1) ||
           !std::equal(in.dims.begin(), in.dims.end() - 1, out.dims.begin()))
         return;

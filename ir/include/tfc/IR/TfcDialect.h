@@ -15,11 +15,16 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "tfc/IR/GenerationRole.h"
+#include "tfc/IR/SymbolicShape.h"
+
 #include "tfc/IR/TfcDialect.h.inc"
 #include "tfc/IR/TfcEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "tfc/IR/TfcAttrs.h.inc"
+
+#include "tfc/IR/TfcInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "tfc/IR/TfcOps.h.inc"

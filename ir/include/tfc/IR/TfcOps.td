@@ -11,9 +11,18 @@
 #define TFC_OPS_TD
 
 include "tfc/IR/TfcBase.td"
+include "tfc/IR/TfcInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
+
+// What each op declares beyond its types (TfcInterfaces.td): its symbolic shape rule
+// (TfcSymbolicShapes.cpp), with the symbolic contents of the small integer tensors it makes
+// where it computes shapes, and its role in the KV-cache derivation (TfcGenerationRoles.cpp).
+defvar Tfc_SymbolicShape = DeclareOpInterfaceMethods<Tfc_SymbolicShapeOpInterface>;
+defvar Tfc_SymbolicShapeAndContents =
+    DeclareOpInterfaceMethods<Tfc_SymbolicShapeOpInterface, ["inferSymbolicContents"]>;
+defvar Tfc_GenerationRole = DeclareOpInterfaceMethods<Tfc_GenerationRoleOpInterface>;
 
 // Ops whose result type is inferred from operands and attributes.
 class Tfc_InferOp<string mnemonic, list<Trait> traits = []> :
@@ -23,7 +32,7 @@ class Tfc_InferOp<string mnemonic, list<Trait> traits = []> :
 // Sources: constants and weights
 //===----------------------------------------------------------------------===//
 
-def Tfc_ConstantOp : Tfc_Op<"constant", [ConstantLike, Pure,
+def Tfc_ConstantOp : Tfc_Op<"constant", [ConstantLike, Pure, Tfc_SymbolicShapeAndContents,
     TypesMatchWith<"result type is the value's type", "value", "result",
                    "$_self">]> {
   let summary = "a constant tensor held in the IR";
@@ -42,7 +51,7 @@ def Tfc_ConstantOp : Tfc_Op<"constant", [ConstantLike, Pure,
   let hasVerifier = 1;
 }
 
-def Tfc_WeightOp : Tfc_Op<"weight", [Pure]> {
+def Tfc_WeightOp : Tfc_Op<"weight", [Pure, Tfc_SymbolicShape]> {
   let summary = "a named model weight";
   let description = [{
     Refers to the weight tensor `name` of the model being compiled. Its data
@@ -64,7 +73,7 @@ def Tfc_WeightOp : Tfc_Op<"weight", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class Tfc_BinaryOp<string mnemonic, string formula, list<Trait> traits = []> :
-    Tfc_InferOp<mnemonic, traits> {
+    Tfc_InferOp<mnemonic, !listconcat(traits, [Tfc_GenerationRole])> {
   let summary = "elementwise " # formula # " with broadcasting";
   let description = [{
     Computes `}] # formula # [{` elementwise. Operands broadcast NumPy-style and
@@ -79,18 +88,20 @@ class Tfc_BinaryOp<string mnemonic, string formula, list<Trait> traits = []> :
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_AddOp : Tfc_BinaryOp<"add", "lhs + rhs", [Commutative]>;
-def Tfc_SubOp : Tfc_BinaryOp<"sub", "lhs - rhs">;
-def Tfc_MulOp : Tfc_BinaryOp<"mul", "lhs * rhs", [Commutative]>;
-def Tfc_DivOp : Tfc_BinaryOp<"div", "lhs / rhs">;
-def Tfc_PowOp : Tfc_BinaryOp<"pow", "lhs ^ rhs">;
-def Tfc_MaxOp : Tfc_BinaryOp<"max", "max(lhs, rhs)", [Commutative]>;
+// add/sub/mul/div also compute shape values (`batch * seq`, `seq - 0`).
+def Tfc_AddOp : Tfc_BinaryOp<"add", "lhs + rhs", [Commutative, Tfc_SymbolicShapeAndContents]>;
+def Tfc_SubOp : Tfc_BinaryOp<"sub", "lhs - rhs", [Tfc_SymbolicShapeAndContents]>;
+def Tfc_MulOp : Tfc_BinaryOp<"mul", "lhs * rhs", [Commutative, Tfc_SymbolicShapeAndContents]>;
+def Tfc_DivOp : Tfc_BinaryOp<"div", "lhs / rhs", [Tfc_SymbolicShapeAndContents]>;
+def Tfc_PowOp : Tfc_BinaryOp<"pow", "lhs ^ rhs", [Tfc_SymbolicShape]>;
+def Tfc_MaxOp : Tfc_BinaryOp<"max", "max(lhs, rhs)", [Commutative, Tfc_SymbolicShape]>;
 
 //===----------------------------------------------------------------------===//
 // Elementwise unary ops
 //===----------------------------------------------------------------------===//
 
-class Tfc_UnaryOp<string mnemonic, string formula> : Tfc_InferOp<mnemonic> {
+class Tfc_UnaryOp<string mnemonic, string formula> :
+    Tfc_InferOp<mnemonic, [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "elementwise " # formula;
   let description = [{
     Computes `}] # formula # [{` elementwise on a floating-point tensor.
@@ -112,7 +123,7 @@ def Tfc_ExpOp : Tfc_UnaryOp<"exp", "exp(x)">;
 def Tfc_NegOp : Tfc_UnaryOp<"neg", "-x">;
 def Tfc_LogOp : Tfc_UnaryOp<"log", "log(x)">;  // ONNX LogSoftmax = log(softmax(x))
 
-def Tfc_GeluOp : Tfc_InferOp<"gelu"> {
+def Tfc_GeluOp : Tfc_InferOp<"gelu", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "GELU activation";
   let description = [{
     `approximate = erf`: `0.5 x (1 + erf(x / sqrt(2)))`;
@@ -134,7 +145,7 @@ def Tfc_GeluOp : Tfc_InferOp<"gelu"> {
 // Linear algebra, reductions, normalization
 //===----------------------------------------------------------------------===//
 
-def Tfc_MatMulOp : Tfc_InferOp<"matmul"> {
+def Tfc_MatMulOp : Tfc_InferOp<"matmul", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "batched matrix product (NumPy matmul semantics)";
   let description = [{
     `[..., M, K] x [..., K, N] -> [..., M, N]`; the leading (batch) dims
@@ -149,7 +160,8 @@ def Tfc_MatMulOp : Tfc_InferOp<"matmul"> {
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-class Tfc_ReduceOp<string mnemonic, string what> : Tfc_InferOp<mnemonic> {
+class Tfc_ReduceOp<string mnemonic, string what> :
+    Tfc_InferOp<mnemonic, [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "reduce by " # what # " over axes";
   let description = [{
     Reduces `axes` (negative values count from the end) by }] # what # [{;
@@ -168,7 +180,7 @@ class Tfc_ReduceOp<string mnemonic, string what> : Tfc_InferOp<mnemonic> {
 def Tfc_ReduceMeanOp : Tfc_ReduceOp<"reduce_mean", "the mean">;
 def Tfc_ReduceSumOp : Tfc_ReduceOp<"reduce_sum", "the sum">;
 
-def Tfc_SoftmaxOp : Tfc_InferOp<"softmax"> {
+def Tfc_SoftmaxOp : Tfc_InferOp<"softmax", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "softmax along one axis";
   let description = [{
     ```mlir
@@ -180,7 +192,7 @@ def Tfc_SoftmaxOp : Tfc_InferOp<"softmax"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_LayerNormalizationOp : Tfc_InferOp<"layer_normalization"> {
+def Tfc_LayerNormalizationOp : Tfc_InferOp<"layer_normalization", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "ONNX LayerNormalization (primitive form)";
   let description = [{
     Normalizes over the dims from `axis` to the end:
@@ -204,7 +216,7 @@ def Tfc_LayerNormalizationOp : Tfc_InferOp<"layer_normalization"> {
 // Data movement and shapes
 //===----------------------------------------------------------------------===//
 
-def Tfc_GatherOp : Tfc_InferOp<"gather"> {
+def Tfc_GatherOp : Tfc_InferOp<"gather", [Tfc_SymbolicShapeAndContents, Tfc_GenerationRole]> {
   let summary = "gather slices along an axis (ONNX Gather)";
   let description = [{
     `result = data` indexed by `indices` along `axis`; the result rank is
@@ -221,7 +233,7 @@ def Tfc_GatherOp : Tfc_InferOp<"gather"> {
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_TransposeOp : Tfc_InferOp<"transpose"> {
+def Tfc_TransposeOp : Tfc_InferOp<"transpose", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "permute dims";
   let description = [{
     `result.dim(i) = input.dim(perm[i])`; `perm` is a permutation of `0..rank-1`.
@@ -236,7 +248,7 @@ def Tfc_TransposeOp : Tfc_InferOp<"transpose"> {
   let hasFolder = 1;
 }
 
-def Tfc_ReshapeOp : Tfc_InferOp<"reshape"> {
+def Tfc_ReshapeOp : Tfc_InferOp<"reshape", [Tfc_SymbolicShapeAndContents, Tfc_GenerationRole]> {
   let summary = "reshape to a target shape (ONNX semantics for 0 and -1)";
   let description = [{
     `shape[i] = 0` copies input dim `i`; at most one `shape[i] = -1` takes the
@@ -253,7 +265,7 @@ def Tfc_ReshapeOp : Tfc_InferOp<"reshape"> {
   let hasFolder = 1;
 }
 
-def Tfc_ConcatOp : Tfc_InferOp<"concat"> {
+def Tfc_ConcatOp : Tfc_InferOp<"concat", [Tfc_SymbolicShapeAndContents, Tfc_GenerationRole]> {
   let summary = "concatenate along an axis";
   let description = [{
     ```mlir
@@ -265,7 +277,7 @@ def Tfc_ConcatOp : Tfc_InferOp<"concat"> {
   let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_SliceOp : Tfc_Op<"slice", [Pure]> {
+def Tfc_SliceOp : Tfc_Op<"slice", [Pure, Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "slice with run-time bounds (ONNX Slice)";
   let description = [{
     Takes `input[starts[i]:ends[i]:steps[i]]` along `axes[i]`. `starts` and
@@ -290,7 +302,7 @@ def Tfc_SliceOp : Tfc_Op<"slice", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tfc_ShapeOp : Tfc_InferOp<"shape"> {
+def Tfc_ShapeOp : Tfc_InferOp<"shape", [Tfc_SymbolicShapeAndContents, Tfc_GenerationRole]> {
   let summary = "the shape of a tensor as a 1-D i64 tensor";
   let description = [{
     ```mlir
@@ -302,7 +314,7 @@ def Tfc_ShapeOp : Tfc_InferOp<"shape"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_ExpandOp : Tfc_Op<"expand", [Pure]> {
+def Tfc_ExpandOp : Tfc_Op<"expand", [Pure, Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "broadcast to a run-time shape (ONNX Expand)";
   let description = [{
     Broadcasts `input` with the 1-D i64 `shape` (NumPy rules, `shape` may be
@@ -319,7 +331,7 @@ def Tfc_ExpandOp : Tfc_Op<"expand", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tfc_WhereOp : Tfc_InferOp<"where"> {
+def Tfc_WhereOp : Tfc_InferOp<"where", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "select elementwise (ONNX Where)";
   let description = [{
     `result = cond ? lhs : rhs`, all three broadcasting; `cond` is i1.
@@ -333,7 +345,7 @@ def Tfc_WhereOp : Tfc_InferOp<"where"> {
   let assemblyFormat = "$condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_CastOp : Tfc_Op<"cast", [Pure]> {
+def Tfc_CastOp : Tfc_Op<"cast", [Pure, Tfc_SymbolicShapeAndContents, Tfc_GenerationRole]> {
   let summary = "convert the element type";
   let description = [{
     Same shape, new element type (to i1: nonzero is true).
@@ -515,7 +527,7 @@ def Tfc_ConvOp : Tfc_InferOp<"conv"> {
 // Fused ops (produced by compiler/passes/, never by frontends)
 //===----------------------------------------------------------------------===//
 
-def Tfc_LayerNormOp : Tfc_InferOp<"layer_norm"> {
+def Tfc_LayerNormOp : Tfc_InferOp<"layer_norm", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "fused layer norm over the last axis, optionally of a residual sum";
   let description = [{
     `y = LN(input (+ residual)) * gamma + beta` over the last axis, with
@@ -535,7 +547,7 @@ def Tfc_LayerNormOp : Tfc_InferOp<"layer_norm"> {
   }];
 }
 
-def Tfc_AttentionOp : Tfc_InferOp<"attention"> {
+def Tfc_AttentionOp : Tfc_InferOp<"attention", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "fused multi-head scaled dot-product attention";
   let description = [{
     `query` is `[B, Sq, D]`, `key` and `value` are `[B, Sk, D]` (the outputs of
@@ -564,7 +576,8 @@ def Tfc_AttentionOp : Tfc_InferOp<"attention"> {
   }];
 }
 
-def Tfc_LinearOp : Tfc_InferOp<"linear", [AttrSizedOperandSegments]> {
+def Tfc_LinearOp : Tfc_InferOp<"linear", [AttrSizedOperandSegments, Tfc_SymbolicShape,
+                                             Tfc_GenerationRole]> {
   let summary = "fused matmul + bias + activation (+ residual)";
   let description = [{
     `result = act(input @ weight + bias) + residual` with `input` `[..., K]`,
@@ -585,7 +598,8 @@ def Tfc_LinearOp : Tfc_InferOp<"linear", [AttrSizedOperandSegments]> {
   }];
 }
 
-def Tfc_EmbeddingOp : Tfc_InferOp<"embedding", [AttrSizedOperandSegments]> {
+def Tfc_EmbeddingOp : Tfc_InferOp<"embedding", [AttrSizedOperandSegments, Tfc_SymbolicShape,
+                                                   Tfc_GenerationRole]> {
   let summary = "fused token + position (+ token type) embedding lookup";
   let description = [{
     `result[b, s] = tokens[ids[b, s]] * scale + positions[s] (+ types[type_ids[b, s]])`
@@ -612,7 +626,7 @@ def Tfc_EmbeddingOp : Tfc_InferOp<"embedding", [AttrSizedOperandSegments]> {
 //===----------------------------------------------------------------------===//
 
 def Tfc_CachedAttentionOp : Tfc_Op<"cached_attention",
-    [AttrSizedOperandSegments, MemoryEffects<[MemRead, MemWrite]>]> {
+    [AttrSizedOperandSegments, MemoryEffects<[MemRead, MemWrite]>, Tfc_SymbolicShape]> {
   let summary = "attention over the KV cache slot `slot`";
   let description = [{
     The attention of a generation step. The session's KV cache holds, per

@@ -26,9 +26,10 @@
 namespace tfc::fbs {
 
 enum class Family { Encoder, Decoder, EncoderDecoder, Classifier };
-enum class NormPlacement { Post, Pre };
-enum class Activation { Relu, GeluErf, GeluTanh };
-enum class PositionEncoding { Sinusoidal, Learned };
+enum class NormPlacement { Post, Pre, Parallel };
+enum class NormKind { LayerNorm, RmsNorm };
+enum class Activation { Relu, GeluErf, GeluTanh, Silu };
+enum class PositionEncoding { Sinusoidal, Learned, Rotary };
 enum class Pooling { None, Mean, FirstToken };
 
 /// The validated hyperparameters (plain data; see docs/MODEL_FORMAT.md).
@@ -46,6 +47,37 @@ struct Hyperparameters {
   Pooling pooling = Pooling::None;
   int64_t numClasses = 0;
   float layerNormEpsilon = 1e-5f;
+  // 2.0: the described architecture (defaults: the 1.x meaning). Counts stored as 0 mean
+  // "derived"; use the accessors below, which resolve them.
+  NormKind normKind = NormKind::LayerNorm;
+  float normWeightOffset = 0.0f;      // norm scale = weight + offset (Gemma's RmsNorm: 1)
+  int64_t numKvHeads = 0;             // 0 = numHeads; divides numHeads
+  int64_t headDim = 0;                // 0 = dModel / numHeads
+  bool ffnGated = false;              // (act(x Wg) * (x Wu)) Wd
+  bool qkvBias = true, attnOutBias = true, ffnBias = true;
+  float rotaryBase = 10000.0f;
+  int64_t rotaryDim = 0;              // Rotary only; 0 = head width; even, <= head width
+  int64_t slidingWindow = 0;          // 0 = unlimited
+  int64_t positionPadId = -1;         // >= 0: RoBERTa positions
+  int64_t embeddingSize = 0;          // 0 = dModel; > 0: embeddings.project [E, dModel] follows
+  int64_t layerWeightGroups = 0;      // 0: own weights per layer
+
+  int64_t kvHeads() const { return numKvHeads > 0 ? numKvHeads : numHeads; }
+  int64_t headWidth() const { return headDim > 0 ? headDim : dModel / numHeads; }
+  int64_t rotaryWidth() const { return rotaryDim > 0 ? rotaryDim : headWidth(); }
+  int64_t embeddingWidth() const { return embeddingSize > 0 ? embeddingSize : dModel; }
+  /// Width of q (and of the attention output): numHeads * head width.
+  int64_t attentionWidth() const { return numHeads * headWidth(); }
+  /// Width of k and v: kvHeads() * head width.
+  int64_t kvWidth() const { return kvHeads() * headWidth(); }
+  /// The layer whose weights layer `i` of a stack of `layers` uses (ALBERT shares them).
+  int64_t weightLayer(int64_t i, int64_t layers) const {
+    return layerWeightGroups > 0 ? i * layerWeightGroups / layers : i;
+  }
+  /// How many layers of a stack of `layers` have weights of their own.
+  int64_t storedLayers(int64_t layers) const {
+    return layerWeightGroups > 0 ? layerWeightGroups : layers;
+  }
 };
 
 struct SpecialTokens {
@@ -119,6 +151,7 @@ mlir::OwningOpRef<mlir::ModuleOp> buildModule(mlir::MLIRContext &context, const 
 /// number of attention blocks and of layer norms.
 struct ArchitectureCounts {
   int64_t attention = 0, layerNorm = 0;
+  int64_t rmsNorm = 0;  // (2.0) norms of kind RmsNorm (not in layerNorm)
 };
 ArchitectureCounts countArchitecture(const Hyperparameters &hp);
 
@@ -128,8 +161,10 @@ ArchitectureCounts countArchitecture(const Hyperparameters &hp);
 
 /// The format version this reader implements; any other major is rejected,
 /// any minor of this major is accepted.
-constexpr uint32_t kModelFormatMajor = 1;
-constexpr uint32_t kModelFormatMinor = 2;
+constexpr uint32_t kModelFormatMajor = 2;
+constexpr uint32_t kModelFormatMinor = 0;
+/// The oldest major version this reader still reads (1.x: the four fixed families).
+constexpr uint32_t kModelFormatOldestMajor = 1;
 
 /// One tensor of the weight-naming convention (docs/MODEL_FORMAT.md).
 struct WeightSpec {

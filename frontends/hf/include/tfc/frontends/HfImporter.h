@@ -1,13 +1,14 @@
 //===- HfImporter.h - Hugging Face checkpoint directory -> model.fbs -*- C++ -*-===//
 //
-// Imports a Hugging Face checkpoint directory (config.json, model.safetensors,
-// tokenizer files) of a supported architecture (bert, distilbert, gpt2) into a
-// tfc model description: the bytes of a model.fbs file (format 1.1, producer
-// "tfc import") that frontends/fbs reads like any other.
+// Imports a Hugging Face checkpoint directory (config.json, model.safetensors or
+// its shards, tokenizer files) of a supported architecture (bert, distilbert,
+// roberta, xlm-roberta, albert, electra, gpt2, llama, mistral, qwen2, phi, gemma)
+// into a tfc model description: the bytes of a model.fbs file (format 2.0,
+// producer "tfc import") that frontends/fbs reads like any other.
 //
 // Errors never abort or throw: they come back as a message naming the file and
 // the key or tensor at fault, e.g.
-//   "config.json: model_type 'llama' is not supported (supported: bert, distilbert, gpt2)".
+//   "config.json: model_type 't5' is not supported (supported: albert, bert, ...)".
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_FRONTENDS_HFIMPORTER_H
@@ -46,6 +47,8 @@ struct SafeTensors {
   std::string path;
   std::shared_ptr<const std::vector<uint8_t>> bytes;
   std::map<std::string, SafeTensor> tensors;
+  /// A sharded checkpoint's other files, which `tensors` also point into.
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> shards;
 };
 
 /// Parses and checks a safetensors image: header length vs size, well-formed
@@ -68,11 +71,15 @@ bool isHfCheckpointDir(const std::string &path);
 /// those that exist: what an output path must never be.
 std::vector<std::string> checkpointFiles(const std::string &dir);
 
-/// Imports the checkpoint directory `dir` into model.fbs bytes.
-Status importCheckpoint(const std::string &dir, std::vector<uint8_t> &modelFbs);
+/// Imports the checkpoint directory `dir` into model.fbs bytes. `notes`, when given, receives
+/// what the user should know about a successful import (weights converted from BF16/F16 to
+/// F32, a tokenizer the runtime does not implement left out: the model then takes ids only).
+Status importCheckpoint(const std::string &dir, std::vector<uint8_t> &modelFbs,
+                        std::vector<std::string> *notes = nullptr);
 
 /// Imports `dir` and writes model.fbs to `outPath` (temp file + rename).
-Status importCheckpointToFile(const std::string &dir, const std::string &outPath);
+Status importCheckpointToFile(const std::string &dir, const std::string &outPath,
+                              std::vector<std::string> *notes = nullptr);
 
 } // namespace tfc::hf
 
