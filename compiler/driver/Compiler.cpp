@@ -5,6 +5,7 @@
 
 #include "Passes.h"
 #include "tfc/generation/DeriveGeneration.h"
+#include "tfc/lower/cpu/CpuKernelLowering.h"
 #include "tfc/lower/cpu/LowerToPlan.h"
 #include "tfc/plan/MemoryPlanner.h"
 #include "tfc/plan/PlanWriter.h"
@@ -108,6 +109,13 @@ tfc::lower::LowerOptions lowerOptionsFor(const CompileResult &result,
 } // namespace
 
 void prepareContext(mlir::MLIRContext &context) {
+  // The ops' CPU lowering (CpuKernelLoweringOpInterface models), attached once per context.
+  auto add = mlir::RegisteredOperationName::lookup(mlir::tfc::AddOp::getOperationName(), &context);
+  if (!add || !add->hasInterface<tfc::lower::CpuKernelLoweringOpInterface>()) {
+    mlir::DialectRegistry registry;
+    tfc::lower::registerCpuLowering(registry);
+    context.appendDialectRegistry(registry);
+  }
   context.loadDialect<mlir::tfc::TfcDialect, mlir::func::FuncDialect>();
 }
 

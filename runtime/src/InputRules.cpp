@@ -150,7 +150,8 @@ std::vector<InputRule> deriveInputRules(const Plan &plan, const FunctionDesc &fn
               what = i == 0 ? "token ids" : "token type ids";
             } else if (k.kind == KernelKind::Gather && i == 1) {
               // ONNX Gather along axis 0 of a constant 2-D table: a lookup.
-              int64_t axis = k.ints[0] < 0 ? k.ints[0] + 2 : k.ints[0];
+              int64_t axis = k.options.AsGatherOptions()->axis;
+              axis = axis < 0 ? axis + 2 : axis;
               if (axis == 0 && tableRows(fn, k.inputs[0], true) >= 0)
                 table = k.inputs[0];
             }

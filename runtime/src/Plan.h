@@ -3,13 +3,15 @@
 // A Plan is immutable once PlanLoader has built it and is shared (std::shared_ptr) by the C
 // handle and every session created on it; sessions on several threads read it concurrently,
 // so nothing in it may change after loading. Everything the hot path needs is decoded here into
-// plain structs (value shapes, kernel operands and attributes, constant pointers), so running a
-// function never touches the FlatBuffer again.
+// plain structs (value shapes, kernel operands, constant pointers; kernel options as the
+// schema's object-API tables), so running a function never touches the FlatBuffer again. The
+// enums are the schema's own (tfc::plan::KernelKind, ...): nothing here can drift from plan.fbs.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_PLAN_H
 #define TFC_RUNTIME_PLAN_H
 
+#include "tfc/schema/plan_generated.h"
 #include "tfc/tfc_runtime.h"
 #include "text/Tokenizer.h"
 
@@ -22,19 +24,14 @@
 
 namespace tfc::rt {
 
-/// Kernel kinds, numbered as tfc.plan.KernelKind.
-enum class KernelKind : int32_t {
-  Binary = 0, Unary, MatMul, Reduce, Softmax, LayerNormalization, Gather, Transpose, Reshape,
-  Concat, Slice, Shape, Expand, Where, Cast, LayerNorm, Attention, Linear, Embedding,
-  CachedAttention, CacheStore,
-  NumKinds
-};
+// The schema's enums (plan.fbs has the meaning of each value).
+using KernelKind = tfc::plan::KernelKind;
+using ValueKind = tfc::plan::ValueKind;
+using CacheKind = tfc::plan::CacheKind;
+using CacheOp = tfc::plan::CacheOp;
 
-enum class ValueKind : int32_t { Input = 0, Output = 1, Constant = 2, Intermediate = 3 };
-
-/// tfc.plan.CacheKind / CacheOp (plan.fbs has the meaning).
-enum class CacheKind : int32_t { Self = 0, Cross = 1 };
-enum class CacheOp : int32_t { None = 0, Prefill = 1, Append = 2, Encode = 3 };
+/// How many kernel kinds the schema has (the kernel table has one row per kind).
+constexpr size_t kNumKernelKinds = size_t(KernelKind::MAX) + 1;
 
 /// One KV-cache slot; the session holds K and V of [maxBatch, numHeads, maxLength, headDim].
 struct CacheSlotDesc {
@@ -90,8 +87,9 @@ struct ValueDesc {
 struct KernelDesc {
   KernelKind kind = KernelKind::Binary;
   std::vector<int32_t> inputs, outputs; // value indices, -1 = absent
-  std::vector<int64_t> ints;
-  std::vector<float> floats;
+  /// The kind's options (plan.fbs KernelOptions, decoded); the loader has checked that the
+  /// type is tfc::plan::kernelOptionsOf(kind). Kernels read them through options<T>(k).
+  tfc::plan::KernelOptionsUnion options;
   std::string name;
 };
 

@@ -5,9 +5,9 @@
 // version, offsets and sizes against the real file size), the FlatBuffers Verifier and the
 // "TFCP" identifier, every constant (dtype, shape, size, alignment, range, checksum), every
 // function (value indices, symbols, ports, constants, arena bounds) and every kernel (known kind,
-// operand and attribute counts, dtypes; cpu/KernelTable.cpp). A failed check throws Error with a
-// message naming the file, the function, the kernel or value, and the problem. Nothing here
-// trusts a byte of the file before it has been checked.
+// operand counts, its kind's options table, option values, dtypes; cpu/KernelTable.cpp). A
+// failed check throws Error with a message naming the file, the function, the kernel or value,
+// and the problem. Nothing here trusts a byte of the file before it has been checked.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Plan.h"
@@ -17,6 +17,7 @@
 #include "InputRules.h"
 #include "cpu/Kernel.h"
 #include "tfc/schema/PlanFile.h"
+#include "tfc/schema/PlanKernels.h"
 #include "tfc/schema/plan_generated.h"
 
 #include <algorithm>
@@ -49,7 +50,14 @@ bool fits(uint64_t a, uint64_t b, uint64_t limit) {
   return !__builtin_add_overflow(a, b, &s) && s <= limit;
 }
 
-bool knownDtype(int32_t d) { return d >= 0 && d <= int32_t(TFC_BOOL); }
+// The C API's dtypes are numbered as the schema's: a value's dtype is used as a tfc_dtype.
+static_assert(int(fb::DType::F32) == TFC_F32 && int(fb::DType::F16) == TFC_F16 &&
+                  int(fb::DType::BF16) == TFC_BF16 && int(fb::DType::I32) == TFC_I32 &&
+                  int(fb::DType::I64) == TFC_I64 && int(fb::DType::I8) == TFC_I8 &&
+                  int(fb::DType::Bool) == TFC_BOOL && int(fb::DType::MAX) == TFC_BOOL,
+              "tfc_dtype (tfc_runtime.h) and plan.fbs DType number the dtypes alike");
+
+bool knownDtype(int32_t d) { return fb::isKnownEnumValue(fb::DType(d)); }
 
 class Loader {
 public:
@@ -114,10 +122,15 @@ private:
                                    (unsigned long long)fileSize_));
     std::memcpy(&header_, base_, sizeof header_);
     const fb::PlanFileHeader &h = header_;
-    if (h.formatMajor != fb::kPlanFormatMajor || h.formatMinor > fb::kPlanFormatMinor)
+    if (h.formatMajor != fb::kPlanFormatMajor)
       bad(TFC_VERSION_MISMATCH,
-          format("plan format %u.%u is not supported by this runtime (supports %u.%u)",
-                 h.formatMajor, h.formatMinor, fb::kPlanFormatMajor, fb::kPlanFormatMinor));
+          format("plan format %u.%u is not supported by this runtime (reads %u.x); recompile it "
+                 "with tfc compile", h.formatMajor, h.formatMinor, fb::kPlanFormatMajor));
+    if (h.formatMinor > fb::kPlanFormatMinor)
+      bad(TFC_VERSION_MISMATCH,
+          format("plan format %u.%u is not supported by this runtime (reads up to %u.%u); "
+                 "recompile it with this release's tfc compile", h.formatMajor, h.formatMinor,
+                 fb::kPlanFormatMajor, fb::kPlanFormatMinor));
     if (h.fileSize != fileSize_)
       bad(TFC_INVALID_PLAN,
           format("%s: the header says the file has %llu bytes but it has %llu",
@@ -311,10 +324,13 @@ private:
           bad(TFC_INVALID_PLAN, format("cache slot '%s' (#%u): %s", d.name.c_str(), i,
                                        what.c_str()));
         };
-        if (int32_t(c->kind()) != int32_t(CacheKind::Self) &&
-            int32_t(c->kind()) != int32_t(CacheKind::Cross))
+        if (!fb::isKnownEnumValue(c->kind()))
           badS(format("unknown CacheKind %d", int(c->kind())));
-        d.kind = CacheKind(c->kind());
+        d.kind = c->kind();
+        if (c->window() != 0)
+          bad(TFC_UNSUPPORTED,
+              format("cache slot '%s' (#%u): a sliding-window slot (window %lld) is not "
+                     "supported by this runtime", d.name.c_str(), i, (long long)c->window()));
         d.numHeads = c->num_heads();
         d.headDim = c->head_dim();
         d.maxLength = c->max_length();
@@ -368,15 +384,16 @@ private:
     if (k.kind == KernelKind::CachedAttention) {
       if (fn.cacheOp != CacheOp::Prefill && fn.cacheOp != CacheOp::Append)
         return "CachedAttention may only appear in a Prefill or Append function (cache_op)";
-      const CacheSlotDesc *slot = slotOf(k.ints[2], problem);
+      const fb::CachedAttentionOptionsT &o = options<fb::CachedAttentionOptionsT>(k);
+      const CacheSlotDesc *slot = slotOf(o.slot, problem);
       if (!slot)
         return problem;
-      if (int64_t(slot->kind) != k.ints[3])
+      if (slot->kind != o.cache_kind)
         return format("its CacheKind is %s but cache slot '%s' is %s",
-                      k.ints[3] == 0 ? "Self" : "Cross", slot->name.c_str(),
-                      slot->kind == CacheKind::Self ? "Self" : "Cross");
-      if (k.ints[0] != slot->numHeads)
-        return format("num_heads is %lld but cache slot '%s' has %d heads", (long long)k.ints[0],
+                      fb::EnumNameCacheKind(o.cache_kind), slot->name.c_str(),
+                      fb::EnumNameCacheKind(slot->kind));
+      if (o.num_heads != slot->numHeads)
+        return format("num_heads is %d but cache slot '%s' has %d heads", o.num_heads,
                       slot->name.c_str(), slot->numHeads);
       int64_t want = int64_t(slot->numHeads) * slot->headDim, d;
       for (size_t i = 0; i < 3; ++i)
@@ -387,7 +404,7 @@ private:
     } else if (k.kind == KernelKind::CacheStore) {
       if (fn.cacheOp != CacheOp::Encode)
         return "CacheStore may only appear in an Encode function (cache_op)";
-      const CacheSlotDesc *slot = slotOf(k.ints[0], problem);
+      const CacheSlotDesc *slot = slotOf(options<fb::CacheStoreOptionsT>(k).slot, problem);
       if (!slot)
         return problem;
       if (slot->kind != CacheKind::Cross)
@@ -412,9 +429,9 @@ private:
     };
     if (plan_->findFunction(fn.name.c_str()))
       badF("defined twice");
-    if (int32_t(f->cache_op()) < 0 || int32_t(f->cache_op()) > int32_t(CacheOp::Encode))
+    if (!fb::isKnownEnumValue(f->cache_op()))
       badF(format("unknown cache_op %d", int(f->cache_op())));
-    fn.cacheOp = CacheOp(f->cache_op());
+    fn.cacheOp = f->cache_op();
     if (fn.cacheOp != CacheOp::None && plan_->caches.empty())
       badF("uses the KV cache (cache_op) but the plan has no cache slots");
     const int64_t numValues = f->values()->size();
@@ -428,9 +445,9 @@ private:
       auto badV = [&](const std::string &what) {
         badF(format("value '%s' (#%u): %s", d.name.c_str(), i, what.c_str()));
       };
-      if (int32_t(v->kind()) < 0 || int32_t(v->kind()) > 3)
+      if (!fb::isKnownEnumValue(v->kind()))
         badV(format("unknown value kind %d", int(v->kind())));
-      d.kind = ValueKind(v->kind());
+      d.kind = v->kind();
       if (!knownDtype(int32_t(v->dtype())))
         badV(format("unknown dtype %d", int(v->dtype())));
       d.dtype = tfc_dtype(v->dtype());
@@ -526,16 +543,30 @@ private:
       const KernelSpec *spec = kernelSpec(int32_t(k->kind()));
       if (!spec)
         badF(format("kernel '%s' (#%u) has unknown kind %d", d.name.c_str(), i, int(k->kind())));
-      d.kind = KernelKind(k->kind());
-      auto badK = [&](const std::string &what) {
-        badF(format("kernel '%s' (%s): %s", d.name.c_str(), spec->name, what.c_str()));
+      d.kind = k->kind();
+      const char *kindName = kernelKindName(d.kind);
+      auto badK = [&](const std::string &what, tfc_code code = TFC_INVALID_PLAN) {
+        bad(code, format("function '%s': kernel '%s' (%s): %s", fn.name.c_str(), d.name.c_str(),
+                         kindName, what.c_str()));
       };
       d.inputs.assign(k->inputs()->begin(), k->inputs()->end());
       d.outputs.assign(k->outputs()->begin(), k->outputs()->end());
-      if (k->ints())
-        d.ints.assign(k->ints()->begin(), k->ints()->end());
-      if (k->floats())
-        d.floats.assign(k->floats()->begin(), k->floats()->end());
+      // The options: the table of its kind (PlanKernels.h), decoded into the schema's own
+      // object-API struct (the verifier has checked the table).
+      fb::KernelOptions want = fb::kernelOptionsOf(d.kind);
+      if (k->options_type() != want) {
+        auto name = [](fb::KernelOptions t) {
+          return t == fb::KernelOptions::NONE ? "none" : fb::kernelOptionsName(t);
+        };
+        badK(format("its options are %s; %s kernels take %s", name(k->options_type()), kindName,
+                    name(want)));
+      }
+      if (want != fb::KernelOptions::NONE) {
+        if (!k->options())
+          badK(format("has no %s table", fb::kernelOptionsName(want)));
+        d.options.type = want;
+        d.options.value = fb::KernelOptionsUnion::UnPack(k->options(), want, nullptr);
+      }
       int ni = int(d.inputs.size()), no = int(d.outputs.size());
       if (ni < spec->minInputs || (spec->maxInputs >= 0 && ni > spec->maxInputs))
         badK(format("has %d inputs, expected %s", ni,
@@ -545,12 +576,6 @@ private:
                         : format("%d to %d", spec->minInputs, spec->maxInputs).c_str()));
       if (no != spec->numOutputs)
         badK(format("has %d outputs, expected %d", no, spec->numOutputs));
-      int nInts = int(d.ints.size()), nFloats = int(d.floats.size());
-      if (nInts < spec->minInts || (spec->maxInts >= 0 && nInts > spec->maxInts))
-        badK(format("has %d int attributes, expected %d%s", nInts, spec->minInts,
-                    spec->maxInts < 0 ? " or more" : ""));
-      if (nFloats < spec->minFloats || nFloats > spec->maxFloats)
-        badK(format("has %d float attributes, expected %d", nFloats, spec->minFloats));
       for (int j = 0; j < ni; ++j) {
         int32_t v = d.inputs[j];
         if (v == -1 && j >= spec->minInputs && spec->maxInputs >= 0)
@@ -567,6 +592,13 @@ private:
         if (kind != ValueKind::Intermediate && kind != ValueKind::Output)
           badK(format("writes value '%s', which is an input or a constant",
                       fn.values[v].name.c_str()));
+      }
+      // What the schema declares but this runtime does not implement is named first: the
+      // other checks would only see its consequences (e.g. k narrower than q).
+      if (spec->unsupported) {
+        std::string problem = spec->unsupported(fn, d);
+        if (!problem.empty())
+          badK(problem, TFC_UNSUPPORTED);
       }
       if (spec->check) {
         std::string problem = spec->check(fn, d);

@@ -8,10 +8,14 @@
 //===----------------------------------------------------------------------===//
 #include "plan_test_util.h"
 
+#include "tfc/lower/cpu/CpuKernelLowering.h"
 #include "tfc/lower/cpu/LowerToPlan.h"
 #include "tfc/plan/PlanWriter.h"
 #include "tfc/tfc_runtime.h"
 
+#include "tfc/IR/TfcDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Parser/Parser.h"
 
 #include <gmock/gmock.h>
@@ -53,6 +57,56 @@ TEST(PlanChecks, RankAboveTheRuntimeLimitIsACompileError) {
                                 plan);
   EXPECT_THAT(error, HasSubstr("'tfc.reshape'"));
   EXPECT_THAT(error, HasSubstr("the result has rank 9; the runtime supports at most 8"));
+}
+
+TEST(PlanChecks, EveryTfcOpLowersThroughTheCpuKernelInterface) {
+  // One place per op: each tfc op's CPU kernel is its CpuKernelLoweringOpInterface model
+  // (CpuKernels.cpp); only the ops that become plan constants have none.
+  mlir::MLIRContext context;
+  tfc::driver::prepareContext(context);
+  int ops = 0;
+  for (mlir::RegisteredOperationName name : context.getRegisteredOperations()) {
+    if (name.getDialectNamespace() != "tfc")
+      continue;
+    ++ops;
+    bool constant = name.getStringRef() == "tfc.constant" || name.getStringRef() == "tfc.weight";
+    EXPECT_EQ(name.hasInterface<tfc::lower::CpuKernelLoweringOpInterface>(), !constant)
+        << name.getStringRef().str();
+  }
+  EXPECT_GT(ops, 30);
+  tfc::driver::prepareContext(context); // again: harmless
+  tfc::planner::Plan plan;
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(R"mlir(
+    func.func @forward(%x: tensor<?x4xf32> {tfc.dims = ["batch"], tfc.name = "x"}) -> tensor<?x4xf32> {
+      %y = tfc.relu %x : (tensor<?x4xf32>) -> tensor<?x4xf32> loc("layer0.act")
+      return %y : tensor<?x4xf32>
+    })mlir",
+                                                        &context);
+  ASSERT_TRUE(module);
+  EXPECT_EQ(tfc::lower::lowerToPlan(*module, nullptr, {}, plan).error, "");
+  ASSERT_EQ(plan.functions[0].kernels.size(), 1u);
+  const tfc::planner::Kernel &k = plan.functions[0].kernels[0];
+  EXPECT_EQ(k.kind, tfc::plan::KernelKind::Unary);
+  ASSERT_NE(k.options.AsUnaryOptions(), nullptr);
+  EXPECT_EQ(k.options.AsUnaryOptions()->op, tfc::plan::UnaryOp::Relu);
+}
+
+TEST(PlanChecks, AnOpWithoutACpuKernelIsACompileErrorNamingIt) {
+  // A context with the dialect but without registerCpuLowering(): what an op added to the
+  // dialect without a CpuKernelLoweringOpInterface model looks like to the lowering.
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::tfc::TfcDialect, mlir::func::FuncDialect>();
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(R"mlir(
+    func.func @forward(%x: tensor<?x4xf32> {tfc.dims = ["batch"], tfc.name = "x"}) -> tensor<?x4xf32> {
+      %y = tfc.relu %x : (tensor<?x4xf32>) -> tensor<?x4xf32> loc("layer0.act")
+      return %y : tensor<?x4xf32>
+    })mlir",
+                                                        &context);
+  ASSERT_TRUE(module);
+  tfc::planner::Plan plan;
+  EXPECT_EQ(tfc::lower::lowerToPlan(*module, nullptr, {}, plan).error,
+            "function 'forward': 'tfc.relu' at 'layer0.act': no CPU kernel for this op (it does "
+            "not implement CpuKernelLoweringOpInterface)");
 }
 
 TEST(PlanChecks, BoundsWhoseSizesOverflowAreAnError) {

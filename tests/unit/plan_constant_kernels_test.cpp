@@ -180,10 +180,11 @@ TEST(ConstantInputKernels, CountsKernelsWhoseInputsAreAllConstants) {
   int32_t x = value(fb::ValueKind::Input), w = value(fb::ValueKind::Constant),
           b = value(fb::ValueKind::Constant), t = value(fb::ValueKind::Intermediate),
           y = value(fb::ValueKind::Intermediate);
-  fn.kernels.push_back({fb::KernelKind::Transpose, {w}, {t}, {1, 0}, {}, "lm_head"});
-  fn.kernels.push_back({fb::KernelKind::Linear, {x, t, b, -1}, {y}, {0}, {}, "lm_head"});
-  fn.kernels.push_back({fb::KernelKind::Linear, {w, w, -1, -1}, {y}, {0}, {}, "const_linear"});
-  fn.kernels.push_back({fb::KernelKind::Shape, {x}, {y}, {}, {}, "shape"});
+  // (Options do not matter to the count; they are left empty.)
+  fn.kernels.push_back({fb::KernelKind::Transpose, {w}, {t}, {}, "lm_head"});
+  fn.kernels.push_back({fb::KernelKind::Linear, {x, t, b, -1}, {y}, {}, "lm_head"});
+  fn.kernels.push_back({fb::KernelKind::Linear, {w, w, -1, -1}, {y}, {}, "const_linear"});
+  fn.kernels.push_back({fb::KernelKind::Shape, {x}, {y}, {}, "shape"});
   EXPECT_EQ(tfc::lower::constantInputKernels(plan),
             (std::vector<std::string>{"decode_step: lm_head (Transpose)",
                                       "decode_step: const_linear (Linear)"}));

@@ -95,7 +95,8 @@ struct Builder {
     return (int32_t)fn.values.size() - 1;
   }
   void kernel(fb::KernelKind kind, std::vector<int32_t> in, std::vector<int32_t> out) {
-    fn.kernels.push_back({kind, std::move(in), std::move(out), {}, {}, "k"});
+    // The memory planner reads operands only; options are the writer's concern.
+    fn.kernels.push_back({kind, std::move(in), std::move(out), {}, "k"});
   }
   void output(int32_t v) {
     fn.values[v].kind = fb::ValueKind::Output;

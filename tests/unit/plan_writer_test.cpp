@@ -9,9 +9,11 @@
 
 #include "tfc/plan/PlanWriter.h"
 #include "tfc/schema/PlanFile.h"
+#include "tfc/schema/PlanKernels.h"
 
 #include <gmock/gmock.h>
 
+#include <cmath>
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
@@ -65,8 +67,8 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   fb::PlanFileHeader h;
   std::memcpy(&h, bytes.data(), sizeof(h));
   EXPECT_EQ(std::memcmp(h.magic, fb::kPlanMagic, 8), 0);
-  EXPECT_EQ(h.formatMajor, 1u);
-  EXPECT_EQ(h.formatMinor, tfc::plan::kPlanFormatMinor); // 1.2 since Tokenizer.added_tokens
+  EXPECT_EQ(h.formatMajor, 2u);  // 2.0: typed kernel options
+  EXPECT_EQ(h.formatMinor, 0u);
   EXPECT_EQ(h.planOffset, 64u);
   EXPECT_EQ(h.fileSize, bytes.size());
   EXPECT_EQ(h.weightsOffset % 64, 0u);
@@ -80,8 +82,8 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   ASSERT_TRUE(fb::VerifyPlanBuffer(verifier));
   ASSERT_TRUE(fb::PlanBufferHasIdentifier(bytes.data() + h.planOffset));
   const fb::Plan *p = fb::GetPlan(bytes.data() + h.planOffset);
-  EXPECT_EQ(p->format_major(), 1u);
-  EXPECT_EQ(p->format_minor(), tfc::plan::kPlanFormatMinor);
+  EXPECT_EQ(p->format_major(), 2u);
+  EXPECT_EQ(p->format_minor(), 0u);
   EXPECT_EQ(p->producer()->str(), "tfc 0.1.0");
   EXPECT_EQ(p->target(), fb::Target::Cpu);
   ASSERT_TRUE(p->model());
@@ -168,7 +170,24 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
     EXPECT_TRUE(k->name());
     for (int32_t in : *k->inputs())
       EXPECT_LT(in, (int32_t)f->values()->size());
+    // Every kernel carries its kind's options table (none for MatMul, Reshape, ...).
+    EXPECT_EQ(k->options_type(), fb::kernelOptionsOf(k->kind()))
+        << k->name()->str() << " (" << fb::EnumNameKernelKind(k->kind()) << ")";
+    EXPECT_EQ(k->options() != nullptr, k->options_type() != fb::KernelOptions::NONE);
   }
+  // The attention's options are the fused op's attributes: its heads and 1/sqrt(dh).
+  int attentions = 0;
+  for (const fb::Kernel *k : *f->kernels())
+    if (const fb::AttentionOptions *o = k->options_as_AttentionOptions()) {
+      ++attentions;
+      EXPECT_EQ(o->num_heads(), result.model.hparams.numHeads);
+      EXPECT_FLOAT_EQ(o->scale(), 1.f / std::sqrt(float(result.model.hparams.dModel /
+                                                        result.model.hparams.numHeads)));
+      EXPECT_EQ(o->num_kv_heads(), 0);  // = num_heads
+      EXPECT_EQ(o->window(), 0);
+    }
+  if (fuse)
+    EXPECT_GT(attentions, 0);
   ::unlink(path.c_str());
   ::rmdir(dir.c_str());
 }
@@ -213,6 +232,28 @@ TEST(PlanWriter, AnInvalidPlanLeavesTheOldFile) {
   EXPECT_EQ(listDir(dir), std::vector<std::string>{"plan.bin"});
   ::unlink(path.c_str());
   ::rmdir(dir.c_str());
+}
+
+TEST(PlanWriter, RefusesAKernelWhoseOptionsAreNotItsKinds) {
+  mlir::MLIRContext context;
+  tfc::driver::CompileResult result;
+  tfc::planner::Plan plan;
+  plantest::compileExample(context, "encoder", true, result, plan);
+  tfc::planner::Kernel *norm = nullptr;
+  for (tfc::planner::Kernel &k : plan.functions[0].kernels)
+    if (k.kind == fb::KernelKind::LayerNorm && !norm)
+      norm = &k;
+  ASSERT_NE(norm, nullptr);
+  fb::LinearOptionsT linear;
+  norm->options.Set(std::move(linear));
+  tfc::planner::VectorSink sink;
+  auto s = tfc::planner::writePlan(plan, sink);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.error, HasSubstr("kernel '" + norm->name + "' (LayerNorm): its options are "
+                                 "LinearOptions; LayerNorm kernels take LayerNormOptions"));
+  norm->options.Reset();
+  s = tfc::planner::writePlan(plan, sink);
+  EXPECT_THAT(s.error, HasSubstr("its options are none; LayerNorm kernels take LayerNormOptions"));
 }
 
 TEST(PlanWriter, StreamsTheSameBytesToAnySink) {

@@ -22,7 +22,7 @@ namespace rt = tfc::rt;
 
 namespace {
 
-constexpr int kCausal = 1, kPadding = 2, kCausalPadding = 3;
+
 
 std::shared_ptr<const rt::Plan> loadBytes(const std::vector<uint8_t> &bytes) {
   std::string path = tempPath("cache");
@@ -39,11 +39,11 @@ std::shared_ptr<const rt::Plan> loadBytes(const std::vector<uint8_t> &bytes) {
 }
 
 /// The loader's message for a plan it must refuse ("" when it loads).
-std::string loadError(const std::vector<uint8_t> &bytes) {
+std::string loadError(const std::vector<uint8_t> &bytes, tfc_code code = TFC_INVALID_PLAN) {
   try {
     loadBytes(bytes);
   } catch (const rt::Error &e) {
-    EXPECT_EQ(e.code(), TFC_INVALID_PLAN) << e.what();
+    EXPECT_EQ(e.code(), code) << e.what();
     return e.what();
   }
   return "";
@@ -166,8 +166,11 @@ std::vector<uint8_t> selfPlan(int64_t H, int64_t dh, int64_t maxLength, MaskType
                       {Sym(batch), S(1), S(1), Sym(keys)});
     int o = pb.addOutput("o", TFC_F32, bsd);
     pb.addKernel(K::CachedAttention, {q, k, v, m}, {o},
-                 {H, mt == MaskType::None ? kCausal : kCausalPadding, 0, 0},
-                 {1.f / std::sqrt(float(dh))}, "layer0.attn");
+                 opt::cachedAttention(int32_t(H),
+                                      mt == MaskType::None ? fb::MaskKind::Causal
+                                                           : fb::MaskKind::CausalPadding,
+                                      1.f / std::sqrt(float(dh)), 0, fb::CacheKind::Self),
+                 "layer0.attn");
   }
   return pb.build();
 }
@@ -316,7 +319,7 @@ TEST(RuntimeCache, CrossAttentionOverEncodedKeys) {
   {
     int k = pb.addInput("enc_k", TFC_F32, {Sym(batch), Sym(src), S(D)});
     int v = pb.addInput("enc_v", TFC_F32, {Sym(batch), Sym(src), S(D)});
-    pb.addKernel(K::CacheStore, {k, v}, {}, {0}, {}, "layer0.cross.store");
+    pb.addKernel(K::CacheStore, {k, v}, {}, opt::cacheStore(0), "layer0.cross.store");
   }
   pb.nextFunction("decode_step", fb::CacheOp::Append);
   {
@@ -324,8 +327,10 @@ TEST(RuntimeCache, CrossAttentionOverEncodedKeys) {
     int q = pb.addInput("q", TFC_F32, {Sym(batch), Sym(seq), S(D)});
     int m = pb.addInput("enc_mask", TFC_F32, {Sym(batch), S(1), S(1), Sym(src)});
     int o = pb.addOutput("o", TFC_F32, {Sym(batch), Sym(seq), S(D)});
-    pb.addKernel(K::CachedAttention, {q, -1, -1, m}, {o}, {H, kPadding, 0, 1},
-                 {1.f / std::sqrt(float(dh))}, "layer0.cross_attn");
+    pb.addKernel(K::CachedAttention, {q, -1, -1, m}, {o},
+                 opt::cachedAttention(int32_t(H), fb::MaskKind::Padding, 1.f / std::sqrt(float(dh)),
+                                      0, fb::CacheKind::Cross),
+                 "layer0.cross_attn");
   }
   auto plan = loadBytes(pb.build());
   rt::Session s(plan, 2);
@@ -530,7 +535,7 @@ TEST(RuntimeCache, SliceOffsetByCacheLength) {
     int ce = pb.constants.size() > 2 ? 2 : pb.addConstant("ends", TFC_I64, {2}, en);
     int y = pb.addOutput("y", TFC_F32, {S(2), S(2)});
     pb.addKernel(K::Slice, {vx, pb.addConstantValue(cs), pb.addConstantValue(ce)}, {y},
-                 {2, 0, 1, 1, 1, 1, 0}, {}, "slice");
+                 opt::slice({0, 1}, {1, 1}, {true, false}), "slice");
   });
   auto plan = loadBytes(bytes);
   rt::Session s(plan, 1);
@@ -541,15 +546,21 @@ TEST(RuntimeCache, SliceOffsetByCacheLength) {
   y = outFloats(*run(s, "decode_step", {tokens(1, 2)}));
   EXPECT_EQ(y, (std::vector<float>{5.f, 5.25f, 6.f, 6.25f})); // past 4
 
-  // Outside a cache function the offset is 0; the old form [n, axes, steps] is unchanged.
+  // Outside a cache function the offset is 0; without cache_offset flags nothing is shifted.
   RunResult r = runKernel(K::Slice, {F32({10, 3}, x), I64({1}, {2}), I64({1}, {4})}, TFC_F32,
-                          {2, 3}, {1, 0, 1, 1});
+                          {2, 3}, opt::slice({0}, {1}, {true}));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<float>(), (std::vector<float>{2.f, 2.25f, 2.5f, 3.f, 3.25f, 3.5f}));
   r = runKernel(K::Slice, {F32({10, 3}, x), I64({1}, {2}), I64({1}, {4})}, TFC_F32, {2, 3},
-                {1, 0, 1, 2});
+                opt::slice({0}, {1}));
+  ASSERT_EQ(r.code, TFC_OK) << r.message;
+  EXPECT_EQ(r.as<float>(), (std::vector<float>{2.f, 2.25f, 2.5f, 3.f, 3.25f, 3.5f}));
+  r = runKernel(K::Slice, {F32({10, 3}, x), I64({1}, {2}), I64({1}, {4})}, TFC_F32, {2, 3},
+                opt::slice({0}, {1}, {true, false}));
   EXPECT_EQ(r.code, TFC_INVALID_PLAN);
-  EXPECT_NE(r.message.find("offset flag 0 is 2, expected 0 or 1"), std::string::npos)
+  EXPECT_NE(r.message.find("kernel 'kernel_under_test' (Slice): SliceOptions has 1 axes, 1 steps "
+                           "and 2 cache_offset flags"),
+            std::string::npos)
       << r.message;
 }
 
@@ -567,7 +578,7 @@ TEST(RuntimeCache, EmbeddingPositionsOffsetByCacheLength) {
     }
     int y = pb.addOutput("y", TFC_F32, {Sym(batch), Sym(seq), S(D)});
     pb.addKernel(K::Embedding, {ids, pb.addConstantValue(0), pb.addConstantValue(1), -1, -1}, {y},
-                 {1}, {1.f}, "embed");
+                 opt::embedding(1.f, true), "embed");
   });
   auto plan = loadBytes(bytes);
   rt::Session s(plan, 1);
@@ -597,7 +608,12 @@ struct LoaderCase {
   int32_t heads = 2, headDim = 4;
   int64_t maxLength = 16, maxBatch = 4;
   fb::CacheOp op = fb::CacheOp::Prefill;
-  std::vector<int64_t> ints = {2, kCausal, 0, 0};
+  // The kernel's CachedAttentionOptions.
+  int32_t kernelHeads = 2, slot = 0, numKvHeads = 0, window = 0;
+  fb::MaskKind mask = fb::MaskKind::Causal;
+  fb::CacheKind kernelKind = fb::CacheKind::Self;
+  bool withBias = false;   // input 4 (declared in plan.fbs, not implemented)
+  int64_t slotWindow = 0;  // CacheSlot.window (declared, not implemented)
   bool withK = true, withTokens = true, withCaches = true, cacheStore = false;
   std::string tokenInput = "input_ids";
   int64_t qDim = 8;
@@ -607,7 +623,8 @@ std::vector<uint8_t> loaderPlan(const LoaderCase &c) {
   int batch = pb.addSymbol("batch", 1, c.maxBatch);
   int seq = pb.addSymbol("seq", 1, 16);
   if (c.withCaches)
-    pb.addCache("dec.layer0", c.slotKind, c.heads, c.headDim, c.maxLength);
+    pb.caches.push_back({"dec.layer0", c.slotKind, c.heads, c.headDim, c.maxLength,
+                         c.slotWindow});
   pb.generationTokenInput = c.tokenInput;
   pb.functionName = "f";
   pb.cacheOp = c.op;
@@ -618,10 +635,16 @@ std::vector<uint8_t> loaderPlan(const LoaderCase &c) {
   int k = c.withK ? pb.addInput("k", TFC_F32, bsd) : -1;
   int v = c.withK ? pb.addInput("v", TFC_F32, bsd) : -1;
   if (c.cacheStore) {
-    pb.addKernel(K::CacheStore, {k, v}, {}, {c.ints[2]}, {}, "store");
+    pb.addKernel(K::CacheStore, {k, v}, {}, opt::cacheStore(c.slot), "store");
   } else {
     int o = pb.addOutput("o", TFC_F32, bsd);
-    pb.addKernel(K::CachedAttention, {q, k, v, -1}, {o}, c.ints, {0.5f}, "attn");
+    std::vector<int32_t> ins = {q, k, v, -1};
+    if (c.withBias)
+      ins.push_back(pb.addInput("bias", TFC_F32, {Sym(batch), S(1), Sym(seq), Sym(seq)}));
+    pb.addKernel(K::CachedAttention, ins, {o},
+                 opt::cachedAttention(c.kernelHeads, c.mask, 0.5f, c.slot, c.kernelKind,
+                                      c.numKvHeads, c.window),
+                 "attn");
   }
   return pb.build();
 }
@@ -635,25 +658,26 @@ TEST(RuntimeCache, LoaderChecks) {
     EXPECT_NE(e.find(want), std::string::npos) << "got: " << e << "\nwant: " << want;
   };
   LoaderCase c;
-  c.ints = {2, kCausal, 1, 0};
+  c.slot = 1;
   expectErr(c, "function 'f': kernel 'attn' (CachedAttention): cache slot 1 is out of range (the "
                "plan has 1 cache slots)");
   c = ok;
-  c.ints = {2, kCausal, 0, 1};
+  c.kernelKind = fb::CacheKind::Cross;
   c.withK = false;
-  c.ints[1] = kPadding;
+  c.mask = fb::MaskKind::Padding;
   expectErr(c, "mask kind padding needs a mask input");
-  c.ints[1] = 0;
+  c.mask = fb::MaskKind::None;
   expectErr(c, "kernel 'attn' (CachedAttention): its CacheKind is Cross but cache slot "
                "'dec.layer0' is Self");
   c = ok;
-  c.ints = {2, 0, 0, 0};
+  c.mask = fb::MaskKind::None;
   expectErr(c, "kernel 'attn' (CachedAttention): a Self-cache attention must be causal");
   c = ok;
-  c.ints = {2, kPadding, 0, 0};
-  expectErr(c, "a Self-cache attention must be causal");
+  c.mask = fb::MaskKind::Padding;
+  expectErr(c, "a Self-cache attention must be causal (MaskKind Causal or CausalPadding), got "
+               "MaskKind Padding");
   c = ok;
-  c.ints = {4, kCausal, 0, 0};
+  c.kernelHeads = 4;
   expectErr(c, "num_heads is 4 but cache slot 'dec.layer0' has 2 heads");
   c = ok;
   c.qDim = 12;
@@ -663,7 +687,8 @@ TEST(RuntimeCache, LoaderChecks) {
   expectErr(c, "a Self-cache attention needs inputs k and v");
   c = ok;
   c.slotKind = fb::CacheKind::Cross;
-  c.ints = {2, 0, 0, 1};
+  c.kernelKind = fb::CacheKind::Cross;
+  c.mask = fb::MaskKind::None;
   expectErr(c, "Cross-cache attention reads k and v from the cache: inputs k and v must be absent");
   c.withK = false;
   EXPECT_EQ(loadError(loaderPlan(c)), "");
@@ -679,6 +704,30 @@ TEST(RuntimeCache, LoaderChecks) {
   c = ok;
   c.op = fb::CacheOp::Encode;
   expectErr(c, "CachedAttention may only appear in a Prefill or Append function");
+
+  // Declared by plan 2.0 for features to come: refused by name (TFC_UNSUPPORTED), never ignored.
+  auto expectUnsupported = [](const LoaderCase &c, const std::string &want) {
+    std::string e = loadError(loaderPlan(c), TFC_UNSUPPORTED);
+    EXPECT_NE(e.find(want), std::string::npos) << "got: " << e << "\nwant: " << want;
+  };
+  c = ok;
+  c.numKvHeads = 1;
+  expectUnsupported(c, "function 'f': kernel 'attn' (CachedAttention): grouped-query attention "
+                       "(num_kv_heads 1, num_heads 2) is not supported by this runtime");
+  c.numKvHeads = 2; // = num_heads: plain multi-head attention
+  EXPECT_EQ(loadError(loaderPlan(c)), "");
+  c = ok;
+  c.window = 64;
+  expectUnsupported(c, "kernel 'attn' (CachedAttention): sliding-window attention (window 64) is "
+                       "not supported by this runtime");
+  c = ok;
+  c.withBias = true;
+  expectUnsupported(c, "kernel 'attn' (CachedAttention): an additive attention bias (input 4) is "
+                       "not supported by this runtime");
+  c = ok;
+  c.slotWindow = 32;
+  expectUnsupported(c, "cache slot 'dec.layer0' (#0): a sliding-window slot (window 32) is not "
+                       "supported by this runtime");
   c = ok;
   c.op = fb::CacheOp::None;
   expectErr(c, "CachedAttention may only appear in a Prefill or Append function");
@@ -712,14 +761,14 @@ TEST(RuntimeCache, LoaderChecks) {
   expectErr(c, "cache slot 'dec.layer0' (#0): head_dim is -1");
 }
 
-TEST(RuntimeCache, LoaderDecodesGenerationVocabularyAndOldPlans) {
+TEST(RuntimeCache, LoaderDecodesGenerationAndVocabulary) {
   PlanBuilder pb;
   int batch = pb.addSymbol("batch", 1, 2);
   pb.vocabulary = {"<pad>", "hello", "world"};
   pb.generationTokenInput = "input_ids";
   int x = pb.addInput("input_ids", TFC_F32, {Sym(batch), S(3)});
   int y = pb.addOutput("y", TFC_F32, {Sym(batch), S(3)});
-  pb.addKernel(K::Unary, {x}, {y}, {0});
+  pb.addKernel(K::Unary, {x}, {y}, opt::unary(fb::UnaryOp::Sqrt));
   auto plan = loadBytes(pb.build());
   EXPECT_EQ(plan->vocabulary, (std::vector<std::string>{"<pad>", "hello", "world"}));
   EXPECT_TRUE(plan->generation.present);
@@ -727,18 +776,7 @@ TEST(RuntimeCache, LoaderDecodesGenerationVocabularyAndOldPlans) {
   EXPECT_EQ(plan->generation.tokenInput, "input_ids");
   EXPECT_TRUE(plan->caches.empty());
   EXPECT_EQ(plan->functions[0].cacheOp, rt::CacheOp::None);
-
-  // A 1.0 plan (none of the 1.1 fields) still loads.
-  PlanBuilder old;
-  old.headerMinor = old.fbMinor = 0;
-  int a = old.addInput("x", TFC_F32, {S(4)});
-  int b = old.addOutput("y", TFC_F32, {S(4)});
-  old.addKernel(K::Unary, {a}, {b}, {0});
-  auto p0 = loadBytes(old.build());
-  EXPECT_EQ(p0->formatMinor, 0u);
-  EXPECT_FALSE(p0->generation.present);
-  EXPECT_TRUE(p0->vocabulary.empty());
-  EXPECT_TRUE(p0->caches.empty());
+  // (1.x plans, whatever fields they hold, are refused: runtime_loader_test.)
 }
 
 // ---- decode speed: a benchmark, compiled only into runtime_cache_bench (never run by ctest):

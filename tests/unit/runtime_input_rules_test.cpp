@@ -101,7 +101,7 @@ PlanBuilder gatherPlan(const std::string &via, bool constantTable = true, int64_
   if (axis == 1)
     out = {S(kRows), S(1), S(4)};
   int y = pb.addOutput("y", TFC_F32, out);
-  pb.addKernel(K::Gather, {data, idx}, {y}, {axis}, {}, "embeddings.word");
+  pb.addKernel(K::Gather, {data, idx}, {y}, opt::gather(int32_t(axis)), "embeddings.word");
   return pb;
 }
 
@@ -155,7 +155,7 @@ TEST(RuntimeInputRules, GathersThatAreNotTableLookupsKeepNegativeIndices) {
     int ids4 = pb.addInput("input_ids", TFC_I64, {S(1), S(4)});
     int data = pb.addConstantValue(pb.addConstant("t", TFC_F32, {kRows, kDim}, table.data()));
     int y = pb.addOutput("y", TFC_F32, {S(kRows), S(1), S(4)});
-    pb.addKernel(K::Gather, {data, ids4}, {y}, {1});
+    pb.addKernel(K::Gather, {data, ids4}, {y}, opt::gather(1));
     OpenPlan p(pb);
     EXPECT_EQ(valuesOf(p.plan, 0).kind, TFC_INPUT_DATA);
     std::vector<int64_t> cols = {2, 0, -1, 1};
@@ -177,7 +177,7 @@ TEST(RuntimeInputRules, EmbeddingIdsAndTypeIds) {
   int vp = pb.addConstantValue(pb.addConstant("pos", TFC_F32, {P, D}, pos.data()));
   int vy = pb.addConstantValue(pb.addConstant("typ", TFC_F32, {T, D}, typ.data()));
   int y = pb.addOutput("y", TFC_F32, {S(2), S(3), S(D)});
-  pb.addKernel(K::Embedding, {ids, vt, vp, tids, vy}, {y}, {}, {1.f}, "embeddings");
+  pb.addKernel(K::Embedding, {ids, vt, vp, tids, vy}, {y}, opt::embedding(1.f), "embeddings");
   OpenPlan p(pb);
   EXPECT_EQ(valuesOf(p.plan, 0).kind, TFC_INPUT_IDS);
   EXPECT_EQ(valuesOf(p.plan, 0).id_bound, V);
@@ -211,11 +211,11 @@ TEST(RuntimeInputRules, IdsComputedInTheGraphAreStillCheckedByTheKernel) {
   int ids = pb.addInput("input_ids", TFC_I64, {S(1), S(2)});
   int c1 = pb.addConstantValue(pb.addConstant("one", TFC_I64, {}, &one));
   int shifted = pb.addIntermediate("ids+1", TFC_I64, {S(1), S(2)});
-  pb.addKernel(K::Binary, {ids, c1}, {shifted}, {0});
+  pb.addKernel(K::Binary, {ids, c1}, {shifted}, opt::binary(fb::BinaryOp::Add));
   int vt = pb.addConstantValue(pb.addConstant("tok", TFC_F32, {V, D}, tok.data()));
   int vp = pb.addConstantValue(pb.addConstant("pos", TFC_F32, {8, D}, pos.data()));
   int y = pb.addOutput("y", TFC_F32, {S(1), S(2), S(D)});
-  pb.addKernel(K::Embedding, {shifted, vt, vp, -1, -1}, {y}, {}, {1.f}, "embeddings");
+  pb.addKernel(K::Embedding, {shifted, vt, vp, -1, -1}, {y}, opt::embedding(1.f), "embeddings");
   OpenPlan p(pb);
   EXPECT_EQ(valuesOf(p.plan, 0).kind, TFC_INPUT_DATA);
   int64_t dims[2] = {1, 2};
@@ -240,7 +240,7 @@ PlanBuilder maskPlan(bool fused, tfc_dtype maskDtype = TFC_I64) {
     int m4 = pb.addIntermediate("mask4", TFC_BOOL, {S(1), S(1), S(1), S(4)});
     pb.addKernel(K::Reshape, {mb}, {m4});
     int o = pb.addOutput("o", TFC_F32, bsd);
-    pb.addKernel(K::Attention, {q, k, v, m4}, {o}, {1, 2}, {0.5f}, "attn");
+    pb.addKernel(K::Attention, {q, k, v, m4}, {o}, opt::attention(1, fb::MaskKind::Padding, 0.5f), "attn");
     return pb;
   }
   float oneF = 1.f, big = -1e9f;
@@ -249,17 +249,17 @@ PlanBuilder maskPlan(bool fused, tfc_dtype maskDtype = TFC_I64) {
   int mf = pb.addIntermediate("mask.f32", TFC_F32, {S(1), S(4)});
   pb.addKernel(K::Cast, {mask}, {mf});
   int inv = pb.addIntermediate("mask.inv", TFC_F32, {S(1), S(4)});
-  pb.addKernel(K::Binary, {one, mf}, {inv}, {1});
+  pb.addKernel(K::Binary, {one, mf}, {inv}, opt::binary(fb::BinaryOp::Sub));
   int add = pb.addIntermediate("mask.add", TFC_F32, {S(1), S(4)});
-  pb.addKernel(K::Binary, {inv, neg}, {add}, {2});
+  pb.addKernel(K::Binary, {inv, neg}, {add}, opt::binary(fb::BinaryOp::Mul));
   int m3 = pb.addIntermediate("mask3", TFC_F32, {S(1), S(1), S(4)});
   pb.addKernel(K::Reshape, {add}, {m3});
   int scores = pb.addIntermediate("scores", TFC_F32, bsd);
   pb.addKernel(K::MatMul, {q, q}, {scores});
   int masked = pb.addIntermediate("masked", TFC_F32, bsd);
-  pb.addKernel(K::Binary, {scores, m3}, {masked}, {0});
+  pb.addKernel(K::Binary, {scores, m3}, {masked}, opt::binary(fb::BinaryOp::Add));
   int o = pb.addOutput("p", TFC_F32, bsd);
-  pb.addKernel(K::Softmax, {masked}, {o}, {-1});
+  pb.addKernel(K::Softmax, {masked}, {o}, opt::softmax(-1));
   return pb;
 }
 
@@ -320,7 +320,7 @@ TEST(RuntimeInputRules, IdsComparedWithAPadIdAreNotAMask) {
   int vt = pb.addConstantValue(pb.addConstant("true", TFC_BOOL, {}, &yes));
   int vf = pb.addConstantValue(pb.addConstant("false", TFC_BOOL, {}, &no));
   int diff = pb.addIntermediate("diff", TFC_I64, {S(1), S(4)});
-  pb.addKernel(K::Binary, {src, pad}, {diff}, {1});
+  pb.addKernel(K::Binary, {src, pad}, {diff}, opt::binary(fb::BinaryOp::Sub));
   int nz = pb.addIntermediate("nz", TFC_BOOL, {S(1), S(4)});
   pb.addKernel(K::Cast, {diff}, {nz});
   int keep = pb.addIntermediate("keep", TFC_BOOL, {S(1), S(4)});
@@ -328,7 +328,8 @@ TEST(RuntimeInputRules, IdsComparedWithAPadIdAreNotAMask) {
   int m4 = pb.addIntermediate("mask4", TFC_BOOL, {S(1), S(1), S(1), S(4)});
   pb.addKernel(K::Reshape, {keep}, {m4});
   int o = pb.addOutput("o", TFC_F32, bsd);
-  pb.addKernel(K::Attention, {q, q, q, m4}, {o}, {1, 2}, {0.5f}, "cross_attn");
+  pb.addKernel(K::Attention, {q, q, q, m4}, {o}, opt::attention(1, fb::MaskKind::Padding, 0.5f),
+               "cross_attn");
   OpenPlan p(pb);
   EXPECT_EQ(valuesOf(p.plan, 0).kind, TFC_INPUT_DATA);
   auto qv = randomFloats(16, 3);

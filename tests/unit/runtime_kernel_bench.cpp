@@ -25,8 +25,7 @@ TEST(RuntimeBench, LinearAndAttentionAt128x384) {
     fb::KernelKind kind;
     std::vector<Arg> args;
     std::vector<int64_t> out;
-    std::vector<int64_t> ints;
-    std::vector<float> floats;
+    Options options;
     double flops;
   };
   auto x = randomFloats(S * D, 1), x2 = randomFloats(S * F, 2), w1 = randomFloats(D * F, 3),
@@ -34,14 +33,14 @@ TEST(RuntimeBench, LinearAndAttentionAt128x384) {
   std::vector<uint8_t> mask(S, 1);
   std::vector<Case> cases = {
       {"Linear 128x384x1536 +bias+gelu", K::Linear,
-       {F32({1, S, D}, x), F32({D, F}, w1, true), F32({F}, b1, true)}, {1, S, F}, {2}, {},
+       {F32({1, S, D}, x), F32({D, F}, w1, true), F32({F}, b1, true)}, {1, S, F}, opt::linear(fb::Activation::GeluErf),
        2.0 * S * D * F},
       {"Linear 128x1536x384 +bias+residual", K::Linear,
        {F32({1, S, F}, x2), F32({F, D}, w2, true), F32({D}, b2, true), F32({1, S, D}, x)},
-       {1, S, D}, {0}, {}, 2.0 * S * F * D},
+       {1, S, D}, opt::linear(fb::Activation::None), 2.0 * S * F * D},
       {"Attention [1,128,384] 12 heads, padding mask", K::Attention,
        {F32({1, S, D}, x), F32({1, S, D}, x), F32({1, S, D}, x), Bool({1, 1, 1, S}, mask)},
-       {1, S, D}, {H, 2}, {0.125f}, 2.0 * 2 * S * S * D},
+       {1, S, D}, opt::attention(int32_t(H), fb::MaskKind::Padding, 0.125f), 2.0 * 2 * S * S * D},
   };
   for (Case &c : cases) {
     // Build the plan once and time session runs (includes the C API and output allocation).
@@ -68,7 +67,7 @@ TEST(RuntimeBench, LinearAndAttentionAt128x384) {
       od.push_back(rtt::S(d));
     // The kernel writes the arena (as inside a model); a Shape kernel makes the output.
     int t = pb.addIntermediate("t", TFC_F32, od);
-    pb.addKernel(c.kind, ins, {t}, c.ints, c.floats);
+    pb.addKernel(c.kind, ins, {t}, c.options);
     pb.addKernel(K::Shape, {t}, {pb.addOutput("shape", TFC_I64, {rtt::S(int64_t(od.size()))})});
     std::string path = tempPath("bench");
     writeFile(path, pb.build());

@@ -85,8 +85,8 @@ struct RunResult {
 };
 
 inline RunResult runKernel(fb::KernelKind kind, const std::vector<Arg> &args, tfc_dtype outDtype,
-                           std::vector<int64_t> outShape, std::vector<int64_t> ints = {},
-                           std::vector<float> floats = {}, int threads = 2) {
+                           std::vector<int64_t> outShape, Options options = {},
+                           int threads = 2) {
   PlanBuilder pb;
   std::vector<int32_t> ins;
   std::vector<tfc_tensor> tensors;
@@ -116,7 +116,7 @@ inline RunResult runKernel(fb::KernelKind kind, const std::vector<Arg> &args, tf
   for (int64_t d : outShape)
     odims.push_back(S(d));
   int out = pb.addOutput("out", outDtype, odims);
-  pb.addKernel(kind, ins, {out}, ints, floats, "kernel_under_test");
+  pb.addKernel(kind, ins, {out}, std::move(options), "kernel_under_test");
 
   RunResult r;
   tfc_plan *plan = nullptr;

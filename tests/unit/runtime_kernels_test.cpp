@@ -44,7 +44,7 @@ TEST(RuntimeKernels, BinaryBroadcastingAllOps) {
       auto a = randomFloats(numel(sa), 1 + op, lo, 1.f);
       auto b = randomFloats(numel(sb), 2 + op, 0.5f, 1.5f);
       auto so = bshape(sa, sb);
-      RunResult r = runKernel(K::Binary, {F32(sa, a), F32(sb, b)}, TFC_F32, so, {op});
+      RunResult r = runKernel(K::Binary, {F32(sa, a), F32(sb, b)}, TFC_F32, so, opt::binary(fb::BinaryOp(op)));
       ASSERT_EQ(r.code, TFC_OK) << r.message;
       std::vector<float> ref(size_t(numel(so)));
       for (int64_t i = 0; i < numel(so); ++i) {
@@ -57,13 +57,15 @@ TEST(RuntimeKernels, BinaryBroadcastingAllOps) {
 
 TEST(RuntimeKernels, BinaryIntegers) {
   RunResult r = runKernel(K::Binary, {I64({2, 2}, {1, 2, 3, 4}), I64({2}, {10, 20})}, TFC_I64,
-                          {2, 2}, {2});
+                          {2, 2}, opt::binary(fb::BinaryOp::Mul));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{10, 40, 30, 80}));
-  r = runKernel(K::Binary, {I32({3}, {7, -7, 9}), I32({}, {2})}, TFC_I32, {3}, {3});
+  r = runKernel(K::Binary, {I32({3}, {7, -7, 9}), I32({}, {2})}, TFC_I32, {3},
+                opt::binary(fb::BinaryOp::Div));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<int32_t>(), (std::vector<int32_t>{3, -3, 4}));
-  r = runKernel(K::Binary, {I64({2}, {1, 2}), I64({2}, {1, 0})}, TFC_I64, {2}, {3});
+  r = runKernel(K::Binary, {I64({2}, {1, 2}), I64({2}, {1, 0})}, TFC_I64, {2},
+                opt::binary(fb::BinaryOp::Div));
   EXPECT_EQ(r.code, TFC_INVALID_ARGUMENT);
   EXPECT_NE(r.message.find("division by zero"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("kernel_under_test"), std::string::npos) << r.message;
@@ -78,7 +80,7 @@ TEST(RuntimeKernels, UnaryAllOps) {
     if (op == 0 || op == 8)
       for (float &v : in)
         v = std::fabs(v);
-    RunResult r = runKernel(K::Unary, {F32(s, in)}, TFC_F32, s, {op});
+    RunResult r = runKernel(K::Unary, {F32(s, in)}, TFC_F32, s, opt::unary(fb::UnaryOp(op)));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     std::vector<float> ref(in.size());
     for (size_t i = 0; i < in.size(); ++i) {
@@ -217,7 +219,7 @@ TEST(RuntimeKernels, LinearActivationsBiasResidual) {
         args.push_back(variant >= 1 && variant <= 2 ? F32({N}, bias, true) : Absent());
         if (variant >= 2)
           args.push_back(F32(sr, res));
-        RunResult r = runKernel(K::Linear, args, TFC_F32, so, {act});
+        RunResult r = runKernel(K::Linear, args, TFC_F32, so, opt::linear(fb::Activation(act)));
         ASSERT_EQ(r.code, TFC_OK) << r.message;
         std::vector<float> ref(size_t(M * N));
         for (int64_t i = 0; i < M; ++i)
@@ -250,7 +252,7 @@ TEST(RuntimeKernels, LinearInPlaceResidual) {
   int vt = pb.addIntermediate("t", TFC_F32, {S(M), S(N)});
   int vo = pb.addOutput("y", TFC_F32, {S(M), S(N)});
   pb.addKernel(K::Reshape, {vr}, {vt});
-  pb.addKernel(K::Linear, {vx, vw, vb, vt}, {vt}, {1});
+  pb.addKernel(K::Linear, {vx, vw, vb, vt}, {vt}, opt::linear(fb::Activation::Relu));
   pb.addKernel(K::Reshape, {vt}, {vo});
   tfc_plan *plan = nullptr;
   ASSERT_EQ(openBytes(pb.build(), &plan), nullptr);
@@ -307,7 +309,7 @@ TEST(RuntimeKernels, LayerNormWithAndWithoutResidual) {
       std::vector<Arg> args = {F32(s, x), F32({cols}, g, true), F32({cols}, b, true)};
       if (residual)
         args.push_back(F32(s, r));
-      RunResult out = runKernel(K::LayerNorm, args, TFC_F32, s, {}, {1e-5f});
+      RunResult out = runKernel(K::LayerNorm, args, TFC_F32, s, opt::layerNorm(1e-5f));
       ASSERT_EQ(out.code, TFC_OK) << out.message;
       std::vector<float> sum = x;
       if (residual)
@@ -326,11 +328,10 @@ TEST(RuntimeKernels, LayerNormalizationAxes) {
     auto g = randomFloats(cols, 8), b = randomFloats(cols, 9);
     std::vector<int64_t> gs = axis == 1 ? std::vector<int64_t>{3, 8} : std::vector<int64_t>{8};
     RunResult r = runKernel(K::LayerNormalization, {F32(s, x), F32(gs, g), F32(gs, b)}, TFC_F32,
-                            s, {axis}, {1e-5f});
+                            s, opt::layerNormalization(int32_t(axis), 1e-5f));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     expectClose(r.as<float>(), refNorm(x, 48 / cols, cols, g, &b, 1e-5f));
-    r = runKernel(K::LayerNormalization, {F32(s, x), F32(gs, g), Absent()}, TFC_F32, s, {axis},
-                  {1e-5f});
+    r = runKernel(K::LayerNormalization, {F32(s, x), F32(gs, g), Absent()}, TFC_F32, s, opt::layerNormalization(int32_t(axis), 1e-5f));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     expectClose(r.as<float>(), refNorm(x, 48 / cols, cols, g, nullptr, 1e-5f));
   }
@@ -340,7 +341,7 @@ TEST(RuntimeKernels, SoftmaxAnyAxis) {
   std::vector<int64_t> s = {2, 5, 3};
   auto x = randomFloats(30, 11, -4.f, 4.f);
   for (int64_t axis : {-1, 1, 0}) {
-    RunResult r = runKernel(K::Softmax, {F32(s, x)}, TFC_F32, s, {axis});
+    RunResult r = runKernel(K::Softmax, {F32(s, x)}, TFC_F32, s, opt::softmax(int32_t(axis)));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     int64_t a = axis < 0 ? axis + 3 : axis;
     std::vector<float> ref(30);
@@ -373,9 +374,9 @@ TEST(RuntimeKernels, ReduceMeanSum) {
   };
   for (const Case &c : {Case{0, true, {-1}, {2, 3, 1}}, Case{1, false, {0, 2}, {3}},
                         Case{0, false, {}, {}}, Case{1, true, {1}, {2, 1, 4}}}) {
-    std::vector<int64_t> ints = {c.op, c.keep};
-    ints.insert(ints.end(), c.axes.begin(), c.axes.end());
-    RunResult r = runKernel(K::Reduce, {F32(s, x)}, TFC_F32, c.out, ints);
+    std::vector<int32_t> axes(c.axes.begin(), c.axes.end());
+    RunResult r = runKernel(K::Reduce, {F32(s, x)}, TFC_F32, c.out,
+                            opt::reduce(fb::ReduceOp(c.op), c.keep, axes));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     bool red[3] = {c.axes.empty(), c.axes.empty(), c.axes.empty()};
     for (int64_t a : c.axes)
@@ -481,7 +482,8 @@ TEST(RuntimeKernels, AttentionMasksAndShapes) {
       args.push_back(Bool({c.Sq, c.Sk}, bm));
     }
     float scale = 1.f / std::sqrt(float(c.D / c.H));
-    RunResult r = runKernel(K::Attention, args, TFC_F32, {c.B, c.Sq, c.D}, {c.H, c.kind}, {scale});
+    RunResult r = runKernel(K::Attention, args, TFC_F32, {c.B, c.Sq, c.D},
+                            opt::attention(int32_t(c.H), fb::MaskKind(c.kind), scale));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     std::string what = "B" + std::to_string(c.B) + " Sq" + std::to_string(c.Sq) + " Sk" +
                        std::to_string(c.Sk) + " kind" + std::to_string(c.kind) + " mask" +
@@ -496,29 +498,66 @@ TEST(RuntimeKernels, AttentionFullyMaskedRowIsZero) {
   RunResult r = runKernel(K::Attention,
                           {F32({1, 2, 4}, q), F32({1, 3, 4}, k), F32({1, 3, 4}, v),
                            Bool({1, 1, 1, 3}, {0, 0, 0})},
-                          TFC_F32, {1, 2, 4}, {1, 2}, {0.5f});
+                          TFC_F32, {1, 2, 4}, opt::attention(1, fb::MaskKind::Padding, 0.5f));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   for (float x : r.as<float>())
     EXPECT_EQ(x, 0.f);
 }
 
 // ---- Gather / Embedding / movement ------------------------------------------------------------
+TEST(RuntimeKernels, AttentionRefusesDeclaredFeaturesItDoesNotImplement) {
+  // plan.fbs 2.0 declares grouped-query attention (num_kv_heads), sliding windows and an
+  // additive bias input so that plans using them are refused by name here, not run wrongly.
+  auto q = randomFloats(1 * 3 * 8, 1), k = randomFloats(1 * 3 * 8, 2);
+  std::vector<Arg> args = {F32({1, 3, 8}, q), F32({1, 3, 8}, k), F32({1, 3, 8}, k)};
+  auto refused = [&](const std::vector<Arg> &a, Options o, const std::string &want) {
+    RunResult r = runKernel(K::Attention, a, TFC_F32, {1, 3, 8}, std::move(o));
+    EXPECT_EQ(r.code, TFC_UNSUPPORTED) << r.message;
+    EXPECT_NE(r.message.find("kernel 'kernel_under_test' (Attention): " + want),
+              std::string::npos)
+        << r.message;
+  };
+  refused(args, opt::attention(4, fb::MaskKind::None, 0.5f, 2),
+          "grouped-query attention (num_kv_heads 2, num_heads 4) is not supported by this "
+          "runtime");
+  refused(args, opt::attention(4, fb::MaskKind::Causal, 0.5f, 0, 16),
+          "sliding-window attention (window 16) is not supported by this runtime");
+  std::vector<Arg> withBias = args;
+  withBias.push_back(Absent()); // no mask
+  withBias.push_back(F32({1, 4, 3, 3}, randomFloats(36, 3)));
+  refused(withBias, opt::attention(4, fb::MaskKind::None, 0.5f),
+          "an additive attention bias (input 4) is not supported by this runtime");
+  // num_kv_heads == num_heads is plain multi-head attention, and an absent bias is no bias.
+  withBias.back() = Absent();
+  RunResult plain = runKernel(K::Attention, args, TFC_F32, {1, 3, 8},
+                              opt::attention(4, fb::MaskKind::None, 0.5f));
+  RunResult same = runKernel(K::Attention, withBias, TFC_F32, {1, 3, 8},
+                             opt::attention(4, fb::MaskKind::None, 0.5f, 4));
+  ASSERT_EQ(plain.code, TFC_OK) << plain.message;
+  ASSERT_EQ(same.code, TFC_OK) << same.message;
+  expectClose(same.as<float>(), refAttention(AttnCase{1, 3, 3, 8, 4, 0, 0}, q, k, k, {}, {},
+                                             0.5f));
+  expectClose(plain.as<float>(), same.as<float>());
+}
+
 TEST(RuntimeKernels, Gather) {
   auto data = randomFloats(15, 1);
   RunResult r = runKernel(K::Gather, {F32({5, 3}, data), I64({2, 2}, {4, 0, -1, 2})}, TFC_F32,
-                          {2, 2, 3}, {0});
+                          {2, 2, 3}, opt::gather(0));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   std::vector<float> ref;
   for (int64_t i : {4, 0, 4, 2})
     ref.insert(ref.end(), data.begin() + i * 3, data.begin() + i * 3 + 3);
   expectClose(r.as<float>(), ref);
-  r = runKernel(K::Gather, {F32({5, 3}, data), I32({2}, {2, -3})}, TFC_F32, {5, 2}, {1});
+  r = runKernel(K::Gather, {F32({5, 3}, data), I32({2}, {2, -3})}, TFC_F32, {5, 2},
+                opt::gather(1));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   ref.clear();
   for (int i = 0; i < 5; ++i)
     ref.insert(ref.end(), {data[i * 3 + 2], data[i * 3 + 0]});
   expectClose(r.as<float>(), ref);
-  r = runKernel(K::Gather, {F32({5, 3}, data), I64({2}, {1, 5})}, TFC_F32, {2, 3}, {0});
+  r = runKernel(K::Gather, {F32({5, 3}, data), I64({2}, {1, 5})}, TFC_F32, {2, 3},
+                opt::gather(0));
   EXPECT_EQ(r.code, TFC_OUT_OF_RANGE);
   EXPECT_NE(r.message.find("kernel_under_test"), std::string::npos) << r.message;
   EXPECT_NE(r.message.find("index 5"), std::string::npos) << r.message;
@@ -535,7 +574,7 @@ TEST(RuntimeKernels, Embedding) {
       args.push_back(I64({B, Sq}, tids));
       args.push_back(F32({T, D}, typ, true));
     }
-    RunResult r = runKernel(K::Embedding, args, TFC_F32, {B, Sq, D}, {}, {2.f});
+    RunResult r = runKernel(K::Embedding, args, TFC_F32, {B, Sq, D}, opt::embedding(2.f));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     std::vector<float> ref;
     for (int64_t i = 0; i < B * Sq; ++i)
@@ -548,7 +587,7 @@ TEST(RuntimeKernels, Embedding) {
   bad[5] = 11;
   RunResult r = runKernel(K::Embedding, {I64({B, Sq}, bad), F32({V, D}, tok, true),
                                          F32({P, D}, pos, true)},
-                          TFC_F32, {B, Sq, D}, {}, {1.f});
+                          TFC_F32, {B, Sq, D}, opt::embedding(1.f));
   // The ids are an input here: the session's input rule refuses them before the kernel runs
   // (the kernel's own check, for ids computed in the graph: runtime_input_rules_test).
   EXPECT_EQ(r.code, TFC_OUT_OF_RANGE);
@@ -560,7 +599,8 @@ TEST(RuntimeKernels, Embedding) {
 TEST(RuntimeKernels, Transpose) {
   std::vector<int64_t> s = {2, 3, 4};
   auto x = randomFloats(24, 4);
-  RunResult r = runKernel(K::Transpose, {F32(s, x)}, TFC_F32, {4, 2, 3}, {2, 0, 1});
+  RunResult r = runKernel(K::Transpose, {F32(s, x)}, TFC_F32, {4, 2, 3},
+                          opt::transpose({2, 0, 1}));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   std::vector<float> ref;
   for (int k = 0; k < 4; ++k)
@@ -568,7 +608,8 @@ TEST(RuntimeKernels, Transpose) {
       for (int j = 0; j < 3; ++j)
         ref.push_back(x[(i * 3 + j) * 4 + k]);
   expectClose(r.as<float>(), ref);
-  r = runKernel(K::Transpose, {I64({2, 2}, {1, 2, 3, 4})}, TFC_I64, {2, 2}, {1, 0});
+  r = runKernel(K::Transpose, {I64({2, 2}, {1, 2, 3, 4})}, TFC_I64, {2, 2},
+                opt::transpose({1, 0}));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{1, 3, 2, 4}));
 }
@@ -580,11 +621,11 @@ TEST(RuntimeKernels, ReshapeConcatShape) {
   expectClose(r.as<float>(), x);
   r = runKernel(K::Concat, {I64({2, 3}, {1, 2, 3, 4, 5, 6}), I64({2, 1}, {7, 8}),
                             I64({2, 2}, {9, 10, 11, 12})},
-                TFC_I64, {2, 6}, {1});
+                TFC_I64, {2, 6}, opt::concat(1));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<int64_t>(), (std::vector<int64_t>{1, 2, 3, 7, 9, 10, 4, 5, 6, 8, 11, 12}));
   r = runKernel(K::Concat, {F32({1, 2}, {1, 2}), F32({2, 2}, {3, 4, 5, 6})}, TFC_F32, {3, 2},
-                {0});
+                 opt::concat(0));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
   r = runKernel(K::Shape, {F32({2, 3, 2}, x)}, TFC_I64, {3});
@@ -598,17 +639,17 @@ TEST(RuntimeKernels, SliceOnnxSemantics) {
     x[i] = float(i);
   // rows 1..3, columns from the last backwards by 2 (ends clamp).
   RunResult r = runKernel(K::Slice, {F32({5, 6}, x), I64({2}, {1, -1}), I64({2}, {4, -100})},
-                          TFC_F32, {3, 3}, {2, 0, 1, 1, -2});
+                          TFC_F32, {3, 3}, opt::slice({0, 1}, {1, -2}));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<float>(), (std::vector<float>{11, 9, 7, 17, 15, 13, 23, 21, 19}));
   // Huge end clamps to the dim; negative start counts from the end.
   r = runKernel(K::Slice, {F32({5, 6}, x), I64({1}, {-2}), I64({1}, {INT64_MAX})}, TFC_F32,
-                {5, 2}, {1, 1, 1});
+                {5, 2}, opt::slice({1}, {1}));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_EQ(r.as<float>(), (std::vector<float>{4, 5, 10, 11, 16, 17, 22, 23, 28, 29}));
   // Empty result.
   r = runKernel(K::Slice, {F32({5, 6}, x), I64({1}, {4}), I64({1}, {2})}, TFC_F32, {0, 6},
-                {1, 0, 1});
+                 opt::slice({0}, {1}));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   EXPECT_TRUE(r.bytes.empty());
 }

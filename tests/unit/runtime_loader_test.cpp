@@ -27,8 +27,8 @@ PlanBuilder validPlan() {
   int vbeta = pb.addConstantValue(pb.addConstant("beta", TFC_F32, {4}, beta.data()));
   int t = pb.addIntermediate("proj", TFC_F32, {S(1), Sym(seq), S(4)});
   int y = pb.addOutput("y", TFC_F32, {S(1), Sym(seq), S(4)});
-  pb.addKernel(K::Linear, {x, vw, vb, -1}, {t}, {0}, {}, "layer.proj");
-  pb.addKernel(K::LayerNorm, {t, vg, vbeta, -1}, {y}, {}, {1e-5f}, "layer.norm");
+  pb.addKernel(K::Linear, {x, vw, vb, -1}, {t}, opt::linear(fb::Activation::None), "layer.proj");
+  pb.addKernel(K::LayerNorm, {t, vg, vbeta, -1}, {y}, opt::layerNorm(1e-5f), "layer.norm");
   return pb;
 }
 
@@ -64,8 +64,8 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   ASSERT_EQ(openBytes(validPlan().build(), &plan), nullptr);
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
-  EXPECT_EQ(info.format_major, 1u);
-  EXPECT_EQ(info.format_minor, 2u);
+  EXPECT_EQ(info.format_major, 2u);
+  EXPECT_EQ(info.format_minor, 0u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(info.family, "encoder");
   EXPECT_EQ(info.start_id, 101);
@@ -108,30 +108,28 @@ TEST(RuntimeLoader, BadMagic) {
 }
 
 TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
+  // 1.x plans (positional kernel attributes) are refused by the 2.x runtime: recompile them.
+  for (uint32_t minor : {0u, 1u, 2u}) {
+    PlanBuilder pb = validPlan();
+    pb.headerMajor = pb.fbMajor = 1;
+    pb.headerMinor = pb.fbMinor = minor;
+    EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
+                   "plan format 1." + std::to_string(minor) +
+                       " is not supported by this runtime (reads 2.x); recompile it with tfc "
+                       "compile");
+  }
   PlanBuilder pb = validPlan();
-  pb.headerMajor = 2;
+  pb.headerMajor = 3;
   pb.headerMinor = 0;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.0 is not supported by this runtime (supports 1.2)");
+                 "plan format 3.0 is not supported by this runtime (reads 2.x)");
   pb = validPlan();
-  pb.headerMinor = 3;
-  EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH, "plan format 1.3 is not supported");
+  pb.headerMinor = 1;
+  EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
+                 "plan format 2.1 is not supported by this runtime (reads up to 2.0)");
   pb = validPlan();
-  pb.fbMajor = 2; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 1.2 but the FlatBuffer says 2.2");
-}
-
-TEST(RuntimeLoader, OlderMinorVersionsStillOpen) {
-  for (uint32_t minor : {0u, 1u}) { // 1.1: before Tokenizer.added_tokens
-    PlanBuilder pb = validPlan();
-    pb.headerMinor = pb.fbMinor = minor;
-    tfc_plan *plan = nullptr;
-    ASSERT_EQ(openBytes(pb.build(), &plan), nullptr) << "format 1." << minor;
-    tfc_plan_info info;
-    tfc_plan_get_info(plan, &info);
-    EXPECT_EQ(info.format_minor, minor);
-    tfc_plan_release(plan);
-  }
+  pb.fbMajor = 3; // header and FlatBuffer disagree
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.0 but the FlatBuffer says 3.0");
 }
 
 TEST(RuntimeLoader, TruncatedFiles) {
@@ -254,6 +252,32 @@ TEST(RuntimeLoader, ValueChecks) {
   EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "function 'forward'");
 }
 
+TEST(RuntimeLoader, KernelOptionsMatchTheKind) {
+  // Each kind takes its own options table (plan.fbs KernelOptions; PlanKernels.h), or none.
+  PlanBuilder pb = validPlan();
+  pb.kernels[1].options = opt::linear(fb::Activation::None);
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "function 'forward': kernel 'layer.norm' (LayerNorm): its options are "
+                 "LinearOptions; LayerNorm kernels take LayerNormOptions");
+  pb = validPlan();
+  pb.kernels[1].options = {};
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "kernel 'layer.norm' (LayerNorm): its options are none; LayerNorm kernels take "
+                 "LayerNormOptions");
+  pb = validPlan();
+  pb.kernels[1].kind = K::Reshape; // keeps its LayerNormOptions
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "kernel 'layer.norm' (Reshape): its options are LayerNormOptions; Reshape "
+                 "kernels take none");
+  pb = validPlan();
+  Options unknown;
+  unknown.type = fb::KernelOptions(200); // a union member this runtime does not know
+  pb.kernels[0].options = std::move(unknown);
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "kernel 'layer.proj' (Linear): its options are unknown; Linear kernels take "
+                 "LinearOptions");
+}
+
 TEST(RuntimeLoader, KernelChecks) {
   PlanBuilder pb = validPlan();
   pb.kernels[0].inputs[0] = 99;
@@ -270,11 +294,9 @@ TEST(RuntimeLoader, KernelChecks) {
   pb.kernels[0].kind = fb::KernelKind(77);
   EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "kernel 'layer.proj' (#0) has unknown kind 77");
   pb = validPlan();
-  pb.kernels[0].ints = {9};
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "unknown Activation 9");
-  pb = validPlan();
-  pb.kernels[1].floats = {};
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "has 0 float attributes, expected 1");
+  pb.kernels[0].options = opt::linear(fb::Activation(9));
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "kernel 'layer.proj' (Linear): unknown Activation 9");
   pb = validPlan();
   pb.kernels[0].inputs[1] = -1; // the weight is required
   EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "input 1 is value index -1");

@@ -89,7 +89,7 @@ TEST(RuntimeNaN, SoftmaxLastAxis) {
       for (double v : refSoftmaxLine(std::vector<double>(row.begin(), row.end())))
         ref.push_back(float(v));
     }
-    RunResult r = runKernel(K::Softmax, {F32({R, n}, x)}, TFC_F32, {R, n}, {-1});
+    RunResult r = runKernel(K::Softmax, {F32({R, n}, x)}, TFC_F32, {R, n}, opt::softmax(-1));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     expectSame(r.as<float>(), ref, "softmax n " + std::to_string(n));
   }
@@ -108,7 +108,7 @@ TEST(RuntimeNaN, SoftmaxStridedAxis) {
       ref[size_t(j * R + c)] = float(line[size_t(j)]);
     }
   }
-  RunResult r = runKernel(K::Softmax, {F32({n, R}, x)}, TFC_F32, {n, R}, {0});
+  RunResult r = runKernel(K::Softmax, {F32({n, R}, x)}, TFC_F32, {n, R}, opt::softmax(0));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   expectSame(r.as<float>(), ref, "softmax axis 0");
 }
@@ -135,7 +135,7 @@ TEST(RuntimeNaN, UnaryOps) {
       case 8: ref.push_back(float(std::log(v))); break;
       }
     }
-    RunResult r = runKernel(K::Unary, {F32({n}, x)}, TFC_F32, {n}, {op});
+    RunResult r = runKernel(K::Unary, {F32({n}, x)}, TFC_F32, {n}, opt::unary(fb::UnaryOp(op)));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     auto got = r.as<float>();
     if (op == 6 || op == 7) { // GELU(+-inf): the formula's inf * 0 is not a case to pin down
@@ -149,14 +149,14 @@ TEST(RuntimeNaN, UnaryOps) {
 TEST(RuntimeNaN, BinaryMax) {
   // ORT: Max([nan, 0, 1], [0, nan, nan]) = [nan, nan, nan].
   std::vector<float> a = {kNaN, 0.f, 1.f, 2.f, -kInf}, b = {0.f, kNaN, kNaN, 1.f, 3.f};
-  RunResult r = runKernel(K::Binary, {F32({5}, a), F32({5}, b)}, TFC_F32, {5}, {5});
+  RunResult r = runKernel(K::Binary, {F32({5}, a), F32({5}, b)}, TFC_F32, {5}, opt::binary(fb::BinaryOp::Max));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   expectSame(r.as<float>(), {kNaN, kNaN, kNaN, 2.f, 3.f}, "max");
   // The broadcast paths (one operand a scalar).
-  r = runKernel(K::Binary, {F32({5}, a), F32({}, {0.5f})}, TFC_F32, {5}, {5});
+  r = runKernel(K::Binary, {F32({5}, a), F32({}, {0.5f})}, TFC_F32, {5}, opt::binary(fb::BinaryOp::Max));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   expectSame(r.as<float>(), {kNaN, 0.5f, 1.f, 2.f, 0.5f}, "max scalar b");
-  r = runKernel(K::Binary, {F32({}, {kNaN}), F32({5}, b)}, TFC_F32, {5}, {5});
+  r = runKernel(K::Binary, {F32({}, {kNaN}), F32({5}, b)}, TFC_F32, {5}, opt::binary(fb::BinaryOp::Max));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   expectSame(r.as<float>(), std::vector<float>(5, kNaN), "max scalar NaN a");
 }
@@ -172,7 +172,7 @@ TEST(RuntimeNaN, LinearActivations) {
       std::vector<float> xm(x.begin() + (m == 1 ? Kd : 0), x.begin() + (m == 1 ? 2 * Kd : M * Kd));
       RunResult r = runKernel(K::Linear, {F32({m, Kd}, xm), F32({Kd, N}, w, true),
                                           F32({N}, bias, true)},
-                              TFC_F32, {m, N}, {act});
+                              TFC_F32, {m, N}, opt::linear(fb::Activation(act)));
       ASSERT_EQ(r.code, TFC_OK) << r.message;
       std::vector<float> ref;
       for (int64_t i = 0; i < m; ++i)
@@ -271,7 +271,8 @@ TEST(RuntimeNaN, AttentionNaNQueryReachesTheOutput) {
       args.push_back(Bool({B, 1, 1, Sk}, keep));
     }
     auto ref = refAttention(B, Sq, Sk, D, H, kind == 1 || kind == 3, keep, q, k, v, scale);
-    RunResult r = runKernel(K::Attention, args, TFC_F32, {B, Sq, D}, {H, kind}, {scale});
+    RunResult r = runKernel(K::Attention, args, TFC_F32, {B, Sq, D},
+                            opt::attention(int32_t(H), fb::MaskKind(kind), scale));
     ASSERT_EQ(r.code, TFC_OK) << r.message;
     expectSame(r.as<float>(), ref, "attention kind " + std::to_string(kind));
   }
@@ -285,7 +286,8 @@ TEST(RuntimeNaN, AttentionAllNaNScoresAreNaNNotZero) {
   auto k = randomFloats(B * Sk * D, 2), v = randomFloats(B * Sk * D, 3);
   RunResult r = runKernel(K::Attention, {F32({B, Sq, D}, q), F32({B, Sk, D}, k),
                                          F32({B, Sk, D}, v)},
-                          TFC_F32, {B, Sq, D}, {H, 1}, {0.5f});
+                          TFC_F32, {B, Sq, D},
+                          opt::attention(int32_t(H), fb::MaskKind::Causal, 0.5f));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   for (float y : r.as<float>())
     EXPECT_TRUE(std::isnan(y)) << y;
@@ -298,14 +300,15 @@ TEST(RuntimeNaN, LayerNormAndReduce) {
   x[size_t(0 * C + 5)] = kNaN;
   x[size_t(1 * C + 9)] = kInf;
   RunResult r = runKernel(K::LayerNorm, {F32({R, C}, x), F32({C}, g, true), F32({C}, b, true)},
-                          TFC_F32, {R, C}, {}, {1e-5f});
+                          TFC_F32, {R, C}, opt::layerNorm(1e-5f));
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   auto y = r.as<float>();
   for (int64_t j = 0; j < 2 * C; ++j)
     EXPECT_TRUE(std::isnan(y[size_t(j)])) << j;
   for (int64_t j = 2 * C; j < 3 * C; ++j)
     EXPECT_TRUE(std::isfinite(y[size_t(j)])) << j;
-  r = runKernel(K::Reduce, {F32({R, C}, x)}, TFC_F32, {R}, {1, 0, 1}); // sum over axis 1
+  r = runKernel(K::Reduce, {F32({R, C}, x)}, TFC_F32, {R},
+                opt::reduce(fb::ReduceOp::Sum, false, {1})); // sum over axis 1
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   auto s = r.as<float>();
   EXPECT_TRUE(std::isnan(s[0]));

@@ -51,11 +51,116 @@ struct ValueSpec {
   uint64_t arenaOffset = 0;
 };
 
+/// A kernel's options (plan.fbs KernelOptions, the object API's union); NONE for the kinds
+/// without attributes. The helpers in `opt` make one table each.
+using Options = fb::KernelOptionsUnion;
+
+namespace opt {
+template <typename T> Options make(T table) {
+  Options u;
+  u.Set(std::move(table));
+  return u;
+}
+inline Options binary(fb::BinaryOp op) {
+  fb::BinaryOptionsT o;
+  o.op = op;
+  return make(std::move(o));
+}
+inline Options unary(fb::UnaryOp op) {
+  fb::UnaryOptionsT o;
+  o.op = op;
+  return make(std::move(o));
+}
+inline Options reduce(fb::ReduceOp op, bool keepdims, std::vector<int32_t> axes) {
+  fb::ReduceOptionsT o;
+  o.op = op;
+  o.keepdims = keepdims;
+  o.axes = std::move(axes);
+  return make(std::move(o));
+}
+inline Options softmax(int32_t axis) {
+  fb::SoftmaxOptionsT o;
+  o.axis = axis;
+  return make(std::move(o));
+}
+inline Options layerNormalization(int32_t axis, float epsilon) {
+  fb::LayerNormalizationOptionsT o;
+  o.axis = axis;
+  o.epsilon = epsilon;
+  return make(std::move(o));
+}
+inline Options gather(int32_t axis) {
+  fb::GatherOptionsT o;
+  o.axis = axis;
+  return make(std::move(o));
+}
+inline Options transpose(std::vector<int32_t> perm) {
+  fb::TransposeOptionsT o;
+  o.perm = std::move(perm);
+  return make(std::move(o));
+}
+inline Options concat(int32_t axis) {
+  fb::ConcatOptionsT o;
+  o.axis = axis;
+  return make(std::move(o));
+}
+inline Options slice(std::vector<int32_t> axes, std::vector<int64_t> steps,
+                     std::vector<bool> cacheOffset = {}) {
+  fb::SliceOptionsT o;
+  o.axes = std::move(axes);
+  o.steps = std::move(steps);
+  o.cache_offset = std::move(cacheOffset);
+  return make(std::move(o));
+}
+inline Options layerNorm(float epsilon) {
+  fb::LayerNormOptionsT o;
+  o.epsilon = epsilon;
+  return make(std::move(o));
+}
+inline Options attention(int32_t numHeads, fb::MaskKind mask, float scale,
+                         int32_t numKvHeads = 0, int32_t window = 0) {
+  fb::AttentionOptionsT o;
+  o.num_heads = numHeads;
+  o.mask = mask;
+  o.scale = scale;
+  o.num_kv_heads = numKvHeads;
+  o.window = window;
+  return make(std::move(o));
+}
+inline Options linear(fb::Activation activation) {
+  fb::LinearOptionsT o;
+  o.activation = activation;
+  return make(std::move(o));
+}
+inline Options embedding(float scale, bool offsetPositions = false) {
+  fb::EmbeddingOptionsT o;
+  o.scale = scale;
+  o.offset_positions = offsetPositions;
+  return make(std::move(o));
+}
+inline Options cachedAttention(int32_t numHeads, fb::MaskKind mask, float scale, int32_t slot,
+                               fb::CacheKind kind, int32_t numKvHeads = 0, int32_t window = 0) {
+  fb::CachedAttentionOptionsT o;
+  o.num_heads = numHeads;
+  o.mask = mask;
+  o.scale = scale;
+  o.slot = slot;
+  o.cache_kind = kind;
+  o.num_kv_heads = numKvHeads;
+  o.window = window;
+  return make(std::move(o));
+}
+inline Options cacheStore(int32_t slot) {
+  fb::CacheStoreOptionsT o;
+  o.slot = slot;
+  return make(std::move(o));
+}
+} // namespace opt
+
 struct KernelSpecT {
   fb::KernelKind kind;
   std::vector<int32_t> inputs, outputs;
-  std::vector<int64_t> ints;
-  std::vector<float> floats;
+  Options options;
   std::string name;
 };
 
@@ -69,6 +174,7 @@ struct CacheSlotSpec {
   fb::CacheKind kind;
   int32_t numHeads, headDim;
   int64_t maxLength;
+  int64_t window = 0;
 };
 
 inline size_t dtypeBytes(tfc_dtype d) { return tfc_dtype_size(d); }
@@ -82,7 +188,7 @@ public:
   int64_t arenaSizeDelta = 0;
   std::string functionName = "forward";
   fb::CacheOp cacheOp = fb::CacheOp::None; // of the function being built
-  // Plan 1.1: KV-cache slots, generation (written when generationTokenInput is set), vocabulary.
+  // KV-cache slots, generation (written when generationTokenInput is set), vocabulary.
   std::vector<CacheSlotSpec> caches;
   std::string generationTokenInput;
   std::vector<std::string> vocabulary;
@@ -159,12 +265,12 @@ public:
     return int(values.size()) - 1;
   }
 
+  /// A kernel; `options` must be its kind's table (opt::...), or NONE for a kind without.
   void addKernel(fb::KernelKind kind, std::vector<int32_t> ins, std::vector<int32_t> outs,
-                 std::vector<int64_t> ints = {}, std::vector<float> floats = {},
-                 std::string name = "") {
+                 Options options = {}, std::string name = "") {
     if (name.empty())
       name = "k" + std::to_string(kernels.size());
-    kernels.push_back({kind, std::move(ins), std::move(outs), std::move(ints), std::move(floats),
+    kernels.push_back({kind, std::move(ins), std::move(outs), std::move(options),
                        std::move(name)});
   }
 
@@ -207,8 +313,8 @@ public:
       std::vector<flatbuffers::Offset<fb::Kernel>> fkernels;
       for (const KernelSpecT &k : f.kernels)
         fkernels.push_back(fb::CreateKernel(b, k.kind, b.CreateVector(k.inputs),
-                                            b.CreateVector(k.outputs), b.CreateVector(k.ints),
-                                            b.CreateVector(k.floats), b.CreateString(k.name)));
+                                            b.CreateVector(k.outputs), k.options.type,
+                                            k.options.Pack(b), b.CreateString(k.name)));
       auto ports = [&](const std::vector<std::pair<std::string, int32_t>> &ps) {
         std::vector<flatbuffers::Offset<fb::Port>> out;
         for (const auto &p : ps)
@@ -232,7 +338,7 @@ public:
       std::vector<flatbuffers::Offset<fb::CacheSlot>> cs;
       for (const CacheSlotSpec &c : caches)
         cs.push_back(fb::CreateCacheSlot(b, b.CreateString(c.name), c.kind, c.numHeads, c.headDim,
-                                         c.maxLength));
+                                         c.maxLength, c.window));
       fcaches = b.CreateVector(cs);
     }
     flatbuffers::Offset<fb::Generation> gen = 0;

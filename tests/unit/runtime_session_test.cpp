@@ -34,11 +34,11 @@ std::vector<uint8_t> encoderPlan() {
   int vpos = pb.addConstantValue(pb.addConstant("pos", TFC_F32, {kMaxSeq, kD}, pos.data()));
   std::vector<DimSpec> bsd = {Sym(batch), Sym(seq), S(kD)};
   int h = pb.addIntermediate("emb", TFC_F32, bsd);
-  pb.addKernel(K::Embedding, {ids, vtok, vpos, -1, -1}, {h}, {}, {1.f}, "embeddings");
+  pb.addKernel(K::Embedding, {ids, vtok, vpos, -1, -1}, {h}, opt::embedding(1.f), "embeddings");
   int mb = pb.addIntermediate("mask_bool", TFC_BOOL, {Sym(batch), Sym(seq)});
-  pb.addKernel(K::Cast, {mask}, {mb}, {}, {}, "mask.cast");
+  pb.addKernel(K::Cast, {mask}, {mb}, {}, "mask.cast");
   int m4 = pb.addIntermediate("mask4", TFC_BOOL, {Sym(batch), S(1), S(1), Sym(seq)});
-  pb.addKernel(K::Reshape, {mb}, {m4}, {}, {}, "mask.reshape");
+  pb.addKernel(K::Reshape, {mb}, {m4}, {}, "mask.reshape");
   int qkv[3];
   const char *names[3] = {"q", "k", "v"};
   for (int i = 0; i < 3; ++i) {
@@ -46,19 +46,20 @@ std::vector<uint8_t> encoderPlan() {
     int vw = pb.addConstantValue(pb.addConstant(std::string(names[i]) + ".w", TFC_F32, {kD, kD}, w.data()));
     int vb = pb.addConstantValue(pb.addConstant(std::string(names[i]) + ".b", TFC_F32, {kD}, b.data()));
     qkv[i] = pb.addIntermediate(names[i], TFC_F32, bsd);
-    pb.addKernel(K::Linear, {h, vw, vb, -1}, {qkv[i]}, {0}, {}, std::string("attn.") + names[i]);
+    pb.addKernel(K::Linear, {h, vw, vb, -1}, {qkv[i]}, opt::linear(fb::Activation::None), std::string("attn.") + names[i]);
   }
   int att = pb.addIntermediate("att", TFC_F32, bsd);
-  pb.addKernel(K::Attention, {qkv[0], qkv[1], qkv[2], m4}, {att}, {kHeads, 2},
-               {1.f / std::sqrt(float(kD / kHeads))}, "attn");
+  pb.addKernel(K::Attention, {qkv[0], qkv[1], qkv[2], m4}, {att},
+               opt::attention(kHeads, fb::MaskKind::Padding,
+               1.f / std::sqrt(float(kD / kHeads))), "attn");
   auto wo = randomFloats(kD * kD, 30, -0.2f, 0.2f), g = randomFloats(kD, 31), beta = randomFloats(kD, 32);
   int vwo = pb.addConstantValue(pb.addConstant("o.w", TFC_F32, {kD, kD}, wo.data()));
   int proj = pb.addIntermediate("proj", TFC_F32, bsd);
-  pb.addKernel(K::Linear, {att, vwo, -1, h}, {proj}, {2}, {}, "attn.out");
+  pb.addKernel(K::Linear, {att, vwo, -1, h}, {proj}, opt::linear(fb::Activation::GeluErf), "attn.out");
   int vg = pb.addConstantValue(pb.addConstant("ln.g", TFC_F32, {kD}, g.data()));
   int vbeta = pb.addConstantValue(pb.addConstant("ln.b", TFC_F32, {kD}, beta.data()));
   int y = pb.addOutput("hidden", TFC_F32, bsd);
-  pb.addKernel(K::LayerNorm, {proj, vg, vbeta, -1}, {y}, {}, {1e-12f}, "ln");
+  pb.addKernel(K::LayerNorm, {proj, vg, vbeta, -1}, {y}, opt::layerNorm(1e-12f), "ln");
   return pb.build();
 }
 
@@ -256,7 +257,8 @@ TEST_F(RuntimeSession, ThreadCountsAboveTheLimitAreRefused) {
   // A kernel large enough to open a parallel region, at the limit.
   int64_t n = 1 << 16;
   auto x = randomFloats(n, 3);
-  RunResult r = runKernel(K::Unary, {F32({n}, x)}, TFC_F32, {n}, {5}, {}, TFC_MAX_THREADS);
+  RunResult r = runKernel(K::Unary, {F32({n}, x)}, TFC_F32, {n}, opt::unary(fb::UnaryOp::Neg),
+                          TFC_MAX_THREADS);
   ASSERT_EQ(r.code, TFC_OK) << r.message;
   auto y = r.as<float>();
   for (int64_t i = 0; i < n; ++i)

@@ -1,11 +1,14 @@
 //===- LowerToPlan.cpp - one CPU kernel per tfc op -------------------------===//
 //
 // Expects a verified module (the driver's pipeline output): one block per function, tfc ops
-// and a func.return. Shapes come from ShapeAnalysis; memory is planned later.
+// and a func.return. Shapes come from ShapeAnalysis; memory is planned later. Which kernel an
+// op becomes, with which options, is the op's CpuKernelLoweringOpInterface (CpuKernels.cpp);
+// this file walks the functions, gathers values, constants and cache slots.
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/lower/cpu/LowerToPlan.h"
 
+#include "tfc/lower/cpu/CpuKernelLowering.h"
 #include "tfc/lower/cpu/SymbolicShapes.h"
 #include "tfc/support/SymbolNames.h"
 
@@ -15,7 +18,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
 #include <cstring>
@@ -84,8 +86,6 @@ bool constantBytes(ElementsAttr attr, fb::DType dtype, std::vector<uint8_t> &out
   return false;
 }
 
-int64_t rankOf(Value v) { return cast<RankedTensorType>(v.getType()).getRank(); }
-
 /// The runtime refuses values above its rank limit: say so here, naming the value.
 Status checkRank(Value v, const std::string &what) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
@@ -94,9 +94,8 @@ Status checkRank(Value v, const std::string &what) {
             "; the runtime supports at most " + std::to_string(planner::kMaxRank)};
   return {};
 }
-int64_t normalize(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
 
-class Lowering {
+class Lowering : public KernelLowering {
 public:
   Lowering(const WeightLookup &weights, planner::Plan &plan, planner::Function &fn,
            ShapeAnalysis &shapes, std::map<std::string, int32_t> &weightConstants,
@@ -106,11 +105,16 @@ public:
 
   Status lowerBody(func::FuncOp func);
 
-private:
-  std::string where(Operation *op) const {
-    return "'" + op->getName().getStringRef().str() + "' at '" + describeLocation(op->getLoc()) +
-           "'";
+  // KernelLowering (what the ops' CpuKernelLoweringOpInterface models see).
+  int32_t valueId(Value v) const override { return id(v); }
+  Status useCacheSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_t numHeads,
+                      Value kv) override;
+  const planner::CacheSlot *findCacheSlot(int64_t slot) const override {
+    return slot >= 0 && (size_t)slot < plan.caches.size() ? &plan.caches[slot] : nullptr;
   }
+
+private:
+  std::string where(Operation *op) const { return describeOp(op); }
   int32_t addValue(Value v, fb::ValueKind kind, std::string name) {
     planner::Value value;
     value.kind = kind;
@@ -132,15 +136,14 @@ private:
   planner::Function &fn;
   ShapeAnalysis &shapes;
   llvm::DenseMap<Value, int32_t> ids;
-  Status useSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_t numHeads, Value kv);
 
   std::map<std::string, int32_t> &weightConstants;  // weight name -> Plan::constants index
   int64_t &numConstants;                            // shared by the plan's functions
 };
 
 /// Records (or checks against) the slot's description in Plan::caches.
-Status Lowering::useSlot(Operation *op, int64_t slot, fb::CacheKind kind, int64_t numHeads,
-                         Value kv) {
+Status Lowering::useCacheSlot(Operation *op, int64_t slot, fb::CacheKind kind,
+                              int64_t numHeads, Value kv) {
   auto type = cast<RankedTensorType>(kv.getType());
   if (type.getRank() != 3 || type.isDynamicDim(2) || numHeads < 1 || type.getDimSize(2) % numHeads)
     return {where(op) + ": the cached keys/values need a static width divisible by the heads"};
@@ -221,173 +224,16 @@ Status Lowering::lowerConstant(ConstantOp op) {
 }
 
 Status Lowering::lowerKernel(Operation *op) {
+  auto lowering = dyn_cast<CpuKernelLoweringOpInterface>(op);
+  if (!lowering)
+    return {where(op) + ": no CPU kernel for this op (it does not implement "
+                        "CpuKernelLoweringOpInterface)"};
   planner::Kernel k;
-  Status slotStatus;
   k.name = describeLocation(op->getLoc());
   for (Value operand : op->getOperands())
     k.inputs.push_back(id(operand));
-  auto binary = [&](fb::BinaryOp b) {
-    k.kind = fb::KernelKind::Binary;
-    k.ints = {(int64_t)b};
-  };
-  auto unary = [&](fb::UnaryOp u) {
-    k.kind = fb::KernelKind::Unary;
-    k.ints = {(int64_t)u};
-  };
-  bool known = true;
-  llvm::TypeSwitch<Operation *>(op)
-      .Case<AddOp>([&](auto) { binary(fb::BinaryOp::Add); })
-      .Case<SubOp>([&](auto) { binary(fb::BinaryOp::Sub); })
-      .Case<MulOp>([&](auto) { binary(fb::BinaryOp::Mul); })
-      .Case<DivOp>([&](auto) { binary(fb::BinaryOp::Div); })
-      .Case<PowOp>([&](auto) { binary(fb::BinaryOp::Pow); })
-      .Case<MaxOp>([&](auto) { binary(fb::BinaryOp::Max); })
-      .Case<SqrtOp>([&](auto) { unary(fb::UnaryOp::Sqrt); })
-      .Case<ErfOp>([&](auto) { unary(fb::UnaryOp::Erf); })
-      .Case<TanhOp>([&](auto) { unary(fb::UnaryOp::Tanh); })
-      .Case<ReluOp>([&](auto) { unary(fb::UnaryOp::Relu); })
-      .Case<ExpOp>([&](auto) { unary(fb::UnaryOp::Exp); })
-      .Case<NegOp>([&](auto) { unary(fb::UnaryOp::Neg); })
-      .Case<LogOp>([&](auto) { unary(fb::UnaryOp::Log); })
-      .Case<GeluOp>([&](GeluOp g) {
-        unary(g.getApproximate() == GeluApprox::tanh ? fb::UnaryOp::GeluTanh
-                                                     : fb::UnaryOp::GeluErf);
-      })
-      .Case<MatMulOp>([&](auto) { k.kind = fb::KernelKind::MatMul; })
-      .Case<ReduceMeanOp, ReduceSumOp>([&](Operation *) {
-        k.kind = fb::KernelKind::Reduce;
-        bool mean = isa<ReduceMeanOp>(op);
-        ArrayRef<int64_t> axes =
-            mean ? cast<ReduceMeanOp>(op).getAxes() : cast<ReduceSumOp>(op).getAxes();
-        bool keep = mean ? cast<ReduceMeanOp>(op).getKeepdims() : cast<ReduceSumOp>(op).getKeepdims();
-        k.ints = {(int64_t)(mean ? fb::ReduceOp::Mean : fb::ReduceOp::Sum), keep ? 1 : 0};
-        for (int64_t a : axes)
-          k.ints.push_back(normalize(a, rankOf(op->getOperand(0))));
-      })
-      .Case<SoftmaxOp>([&](SoftmaxOp s) {
-        k.kind = fb::KernelKind::Softmax;
-        k.ints = {normalize((int64_t)s.getAxis(), rankOf(s.getInput()))};
-      })
-      .Case<LayerNormalizationOp>([&](LayerNormalizationOp l) {
-        k.kind = fb::KernelKind::LayerNormalization;
-        k.inputs = {id(l.getInput()), id(l.getScale()), id(l.getBias())};
-        k.ints = {normalize((int64_t)l.getAxis(), rankOf(l.getInput()))};
-        k.floats = {l.getEpsilon().convertToFloat()};
-      })
-      .Case<GatherOp>([&](GatherOp g) {
-        k.kind = fb::KernelKind::Gather;
-        k.ints = {normalize((int64_t)g.getAxis(), rankOf(g.getData()))};
-      })
-      .Case<TransposeOp>([&](TransposeOp t) {
-        k.kind = fb::KernelKind::Transpose;
-        k.ints.assign(t.getPerm().begin(), t.getPerm().end());
-      })
-      .Case<ReshapeOp>([&](auto) { k.kind = fb::KernelKind::Reshape; })
-      .Case<ConcatOp>([&](ConcatOp c) {
-        k.kind = fb::KernelKind::Concat;
-        k.ints = {normalize((int64_t)c.getAxis(), rankOf(c.getResult()))};
-      })
-      .Case<SliceOp>([&](SliceOp s) {
-        k.kind = fb::KernelKind::Slice;
-        ArrayRef<int64_t> axes = s.getAxes();
-        k.ints = {(int64_t)axes.size()};
-        for (int64_t a : axes)
-          k.ints.push_back(normalize(a, rankOf(s.getInput())));
-        std::optional<ArrayRef<int64_t>> steps = s.getSteps();
-        for (size_t i = 0; i < axes.size(); ++i)
-          k.ints.push_back(steps && i < steps->size() ? (*steps)[i] : 1);
-        if (std::optional<ArrayRef<int64_t>> offsets = s.getCacheOffset())
-          k.ints.insert(k.ints.end(), offsets->begin(), offsets->end());
-      })
-      .Case<ShapeOp>([&](auto) { k.kind = fb::KernelKind::Shape; })
-      .Case<ExpandOp>([&](auto) { k.kind = fb::KernelKind::Expand; })
-      .Case<WhereOp>([&](auto) { k.kind = fb::KernelKind::Where; })
-      .Case<CastOp>([&](auto) { k.kind = fb::KernelKind::Cast; })
-      .Case<LayerNormOp>([&](LayerNormOp l) {
-        k.kind = fb::KernelKind::LayerNorm;
-        k.inputs = {id(l.getInput()), id(l.getGamma()), id(l.getBeta()), id(l.getResidual())};
-        k.floats = {l.getEpsilon().convertToFloat()};
-      })
-      .Case<AttentionOp>([&](AttentionOp a) {
-        k.kind = fb::KernelKind::Attention;
-        k.inputs = {id(a.getQuery()), id(a.getKey()), id(a.getValue()), id(a.getMask())};
-        fb::MaskKind mask = fb::MaskKind::None;
-        switch (a.getMaskKind()) {
-        case MaskKind::none:
-          mask = fb::MaskKind::None;
-          break;
-        case MaskKind::causal:
-          mask = fb::MaskKind::Causal;
-          break;
-        case MaskKind::padding:
-          mask = fb::MaskKind::Padding;
-          break;
-        case MaskKind::causal_padding:
-          mask = fb::MaskKind::CausalPadding;
-          break;
-        }
-        k.ints = {(int64_t)a.getNumHeads(), (int64_t)mask};
-        k.floats = {a.getScale().convertToFloat()};
-      })
-      .Case<LinearOp>([&](LinearOp l) {
-        k.kind = fb::KernelKind::Linear;
-        k.inputs = {id(l.getInput()), id(l.getWeight()), id(l.getBias()), id(l.getResidual())};
-        fb::Activation act = fb::Activation::None;
-        switch (l.getActivation()) {
-        case Activation::none:
-          act = fb::Activation::None;
-          break;
-        case Activation::relu:
-          act = fb::Activation::Relu;
-          break;
-        case Activation::gelu_erf:
-          act = fb::Activation::GeluErf;
-          break;
-        case Activation::gelu_tanh:
-          act = fb::Activation::GeluTanh;
-          break;
-        }
-        k.ints = {(int64_t)act};
-      })
-      .Case<EmbeddingOp>([&](EmbeddingOp e) {
-        k.kind = fb::KernelKind::Embedding;
-        k.inputs = {id(e.getIds()), id(e.getTokens()), id(e.getPositions()), id(e.getTypeIds()),
-                    id(e.getTypes())};
-        k.floats = {e.getScale().convertToFloat()};
-        if (e.getCacheOffset())
-          k.ints = {1};
-      })
-      .Case<CachedAttentionOp>([&](CachedAttentionOp a) {
-        k.kind = fb::KernelKind::CachedAttention;
-        k.inputs = {id(a.getQuery()), id(a.getKey()), id(a.getValue()), id(a.getMask())};
-        fb::MaskKind mask = fb::MaskKind::None;
-        switch (a.getMaskKind()) {
-        case MaskKind::none: mask = fb::MaskKind::None; break;
-        case MaskKind::causal: mask = fb::MaskKind::Causal; break;
-        case MaskKind::padding: mask = fb::MaskKind::Padding; break;
-        case MaskKind::causal_padding: mask = fb::MaskKind::CausalPadding; break;
-        }
-        fb::CacheKind kind = a.getCross() ? fb::CacheKind::Cross : fb::CacheKind::Self;
-        k.ints = {(int64_t)a.getNumHeads(), (int64_t)mask, (int64_t)a.getSlot(), (int64_t)kind};
-        k.floats = {a.getScale().convertToFloat()};
-        slotStatus = useSlot(op, a.getSlot(), kind, a.getNumHeads(), a.getQuery());
-      })
-      .Case<CacheStoreOp>([&](CacheStoreOp c) {
-        k.kind = fb::KernelKind::CacheStore;
-        k.ints = {(int64_t)c.getSlot()};
-        if (c.getSlot() >= 0 && (size_t)c.getSlot() < plan.caches.size() &&
-            plan.caches[c.getSlot()].numHeads > 0)
-          slotStatus = useSlot(op, c.getSlot(), fb::CacheKind::Cross,
-                               plan.caches[c.getSlot()].numHeads, c.getKey());
-        else
-          slotStatus = {where(op) + ": cache slot " + std::to_string(c.getSlot()) +
-                        " is not read by any cached attention"};
-      })
-      .Default([&](Operation *) { known = false; });
-  if (!known)
-    return {where(op) + ": no CPU kernel for this op"};
-  if (!slotStatus.ok())
-    return slotStatus;
+  if (Status s = lowering.lowerToCpuKernel(*this, k); !s.ok())
+    return s;
   std::string mnemonic = op->getName().stripDialect().str();
   for (Value result : op->getResults()) {
     if (!dtypeOf(result.getType()))
@@ -433,7 +279,7 @@ Status Lowering::lowerBody(func::FuncOp func) {
           copy.name = portName;
           fn.values.push_back(copy);
           int32_t out = (int32_t)fn.values.size() - 1;
-          fn.kernels.push_back({fb::KernelKind::Reshape, {v}, {out}, {}, {}, portName});
+          fn.kernels.push_back({fb::KernelKind::Reshape, {v}, {out}, {}, portName});
           v = out;
         }
         fn.values[v].kind = fb::ValueKind::Output;
@@ -451,6 +297,11 @@ Status Lowering::lowerBody(func::FuncOp func) {
 }
 
 } // namespace
+
+std::string describeOp(Operation *op) {
+  return "'" + op->getName().getStringRef().str() + "' at '" + describeLocation(op->getLoc()) +
+         "'";
+}
 
 Status planSymbols(ModuleOp module, const LowerOptions &options,
                    std::vector<planner::Symbol> &out) {

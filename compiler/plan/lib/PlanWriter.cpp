@@ -2,6 +2,7 @@
 #include "tfc/plan/PlanWriter.h"
 
 #include "tfc/schema/PlanFile.h"
+#include "tfc/schema/PlanKernels.h"
 #include "tfc/support/OutputFile.h"
 
 #include <cerrno>
@@ -82,8 +83,9 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
     }
     std::vector<flatbuffers::Offset<fb::Kernel>> kernels;
     for (const Kernel &k : f.kernels)
-      kernels.push_back(fb::CreateKernelDirect(fbb, k.kind, &k.inputs, &k.outputs, &k.ints,
-                                               &k.floats, k.name.c_str()));
+      kernels.push_back(fb::CreateKernelDirect(fbb, k.kind, &k.inputs, &k.outputs,
+                                               k.options.type, k.options.Pack(fbb),
+                                               k.name.c_str()));
     functions.push_back(fb::CreateFunctionDirect(fbb, f.name.c_str(), &inputs, &outputs, &values,
                                                  &kernels, f.arenaSize, f.cacheOp));
   }
@@ -176,6 +178,18 @@ Status validatePlan(const Plan &plan) {
     if (Status s = checkPorts(f.outputs, fb::ValueKind::Output); !s.ok())
       return s;
     for (const Kernel &k : f.kernels) {
+      if (!fb::isKnownEnumValue(k.kind))
+        return {inFunction(f) + "kernel '" + k.name + "' has unknown kind " +
+                std::to_string(int(k.kind))};
+      if (k.options.type != fb::kernelOptionsOf(k.kind)) {
+        auto name = [](fb::KernelOptions t) {
+          return std::string(t == fb::KernelOptions::NONE ? "none" : fb::kernelOptionsName(t));
+        };
+        return {inFunction(f) + "kernel '" + k.name + "' (" + fb::EnumNameKernelKind(k.kind) +
+                "): its options are " + name(k.options.type) + "; " +
+                fb::EnumNameKernelKind(k.kind) + " kernels take " +
+                name(fb::kernelOptionsOf(k.kind))};
+      }
       for (int32_t v : k.inputs)
         if (v < -1 || v >= numValues)
           return {inFunction(f) + "kernel '" + k.name + "' reads value " + std::to_string(v) +

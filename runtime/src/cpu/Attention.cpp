@@ -28,7 +28,8 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-enum MaskKind { kMaskNone = 0, kCausal, kPadding, kCausalPadding };
+using MaskKind = tfc::plan::MaskKind;
+using tfc::plan::AttentionOptionsT;
 
 struct AttentionShapes {
   int64_t sq, sk, d, h;
@@ -138,11 +139,16 @@ bool usePerHead() {
 
 } // namespace
 
+std::string unsupportedAttention(const FunctionDesc &, const KernelDesc &k) {
+  return unsupportedAttentionFeatures(k, options<AttentionOptionsT>(k));
+}
+
 std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] <= 0)
-    return format("num_heads is %lld", (long long)k.ints[0]);
-  if (k.ints[1] < 0 || k.ints[1] > kCausalPadding)
-    return format("unknown MaskKind %lld", (long long)k.ints[1]);
+  const AttentionOptionsT &o = options<AttentionOptionsT>(k);
+  if (o.num_heads <= 0)
+    return format("num_heads is %d", o.num_heads);
+  if (!isKnownEnumValue(o.mask))
+    return format("unknown MaskKind %d", int(o.mask));
   static const char *names[] = {"q", "k", "v"};
   for (size_t i = 0; i < 3; ++i) {
     std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
@@ -152,7 +158,7 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
       return format("input '%s' (%s) has rank %d, expected 3 ([B, S, D])",
                     fn.values[k.inputs[i]].name.c_str(), names[i], fn.values[k.inputs[i]].rank);
   }
-  bool padding = k.ints[1] == kPadding || k.ints[1] == kCausalPadding;
+  bool padding = o.mask == MaskKind::Padding || o.mask == MaskKind::CausalPadding;
   if (padding && !hasInput(k, 3))
     return "mask kind padding needs a mask input";
   if (hasInput(k, 3)) {
@@ -169,9 +175,10 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
 void runAttention(const KernelContext &ctx) {
   const Tensor &q = *ctx.in(0), &kk = *ctx.in(1), &v = *ctx.in(2);
   const Tensor *mask = ctx.in(3);
-  int64_t H = ctx.k->ints[0];
-  int kind = int(ctx.k->ints[1]);
-  float scale = ctx.k->floats[0];
+  const AttentionOptionsT &opts = options<AttentionOptionsT>(*ctx.k);
+  int64_t H = opts.num_heads;
+  MaskKind kind = opts.mask;
+  float scale = opts.scale;
   int64_t B = q.shape.d[0], Sq = q.shape.d[1], D = q.shape.d[2], Sk = kk.shape.d[1];
   if (kk.shape.d[0] != B || v.shape.d[0] != B || kk.shape.d[2] != D || v.shape.d[1] != Sk ||
       v.shape.d[2] != D)
@@ -189,7 +196,7 @@ void runAttention(const KernelContext &ctx) {
     return;
   }
   MaskView mv;
-  bool padding = kind == kPadding || kind == kCausalPadding;
+  bool padding = kind == MaskKind::Padding || kind == MaskKind::CausalPadding;
   if (mask && padding) {
     Shape full;
     full.rank = 4;
@@ -199,7 +206,7 @@ void runAttention(const KernelContext &ctx) {
                ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
     mv = makeMaskView(*mask);
   }
-  bool causal = kind == kCausal || kind == kCausalPadding;
+  bool causal = kind == MaskKind::Causal || kind == MaskKind::CausalPadding;
 
   DnnlEnv &env = *ctx.dnnl;
   auto &st = ctx.stateAs<AttentionState>();

@@ -1,6 +1,6 @@
 //===- CachedAttention.cpp - attention over the session's KV cache, and CacheStore ------------===//
 //
-// CachedAttention (ints [num_heads, MaskKind, slot, CacheKind]; floats [scale]): q [B, S, D]
+// CachedAttention (CachedAttentionOptions {num_heads, mask, scale, slot, cache_kind}): q [B, S, D]
 // attends the keys/values of cache slot `slot`, laid out [row][head][pos][head_dim] (Kernel.h,
 // KvCache). Self slots: the kernel first writes this run's k, v [B, S, D] at positions
 // [past, past + S), then query i attends keys j in [0, past + S) with j <= past + i. Cross
@@ -13,7 +13,8 @@
 // scores, the shared softmax row primitives, then a weighted sum of contiguous V rows. For
 // decode (S = 1) the tasks are the B*H (row, head) pairs.
 //
-// CacheStore (ints [slot]): k, v [B, Ssrc, D] into a Cross slot; its length becomes Ssrc.
+// CacheStore (CacheStoreOptions {slot}): k, v [B, Ssrc, D] into a Cross slot; its length
+// becomes Ssrc.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
@@ -25,7 +26,9 @@
 namespace tfc::rt {
 namespace {
 
-enum MaskKind { kMaskNone = 0, kCausal, kPadding, kCausalPadding };
+using MaskKind = tfc::plan::MaskKind;
+using tfc::plan::CachedAttentionOptionsT;
+using tfc::plan::CacheStoreOptionsT;
 
 struct CachedAttentionState : KernelState {
   std::vector<float> scratch; // per thread: scores (keys) + mask row (keys)
@@ -105,39 +108,44 @@ std::string checkSlotOperand(const FunctionDesc &fn, const KernelDesc &k, size_t
 } // namespace
 
 // ---- CachedAttention ------------------------------------------------------------------------
+std::string unsupportedCachedAttention(const FunctionDesc &, const KernelDesc &k) {
+  return unsupportedAttentionFeatures(k, options<CachedAttentionOptionsT>(k));
+}
+
 std::string checkCachedAttention(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] <= 0)
-    return format("num_heads is %lld", (long long)k.ints[0]);
-  if (k.ints[1] < 0 || k.ints[1] > kCausalPadding)
-    return format("unknown MaskKind %lld", (long long)k.ints[1]);
-  if (k.ints[2] < 0)
-    return format("cache slot %lld is negative", (long long)k.ints[2]);
-  if (k.ints[3] != int64_t(CacheKind::Self) && k.ints[3] != int64_t(CacheKind::Cross))
-    return format("unknown CacheKind %lld", (long long)k.ints[3]);
+  const CachedAttentionOptionsT &o = options<CachedAttentionOptionsT>(k);
+  if (o.num_heads <= 0)
+    return format("num_heads is %d", o.num_heads);
+  if (!isKnownEnumValue(o.mask))
+    return format("unknown MaskKind %d", int(o.mask));
+  if (o.slot < 0)
+    return format("cache slot %d is negative", o.slot);
+  if (!isKnownEnumValue(o.cache_kind))
+    return format("unknown CacheKind %d", int(o.cache_kind));
   if (!hasInput(k, 0))
     return "input q is absent";
   std::string e = checkSlotOperand(fn, k, 0, "q");
   if (!e.empty())
     return e;
-  int64_t mk = k.ints[1];
-  if (k.ints[3] == int64_t(CacheKind::Self)) {
+  const MaskKind mk = o.mask;
+  if (o.cache_kind == CacheKind::Self) {
     if (!hasInput(k, 1) || !hasInput(k, 2))
       return "a Self-cache attention needs inputs k and v";
     for (size_t i : {1, 2})
       if (!(e = checkSlotOperand(fn, k, i, i == 1 ? "k" : "v")).empty())
         return e;
-    if (mk != kCausal && mk != kCausalPadding)
+    if (mk != MaskKind::Causal && mk != MaskKind::CausalPadding)
       return format("a Self-cache attention must be causal (MaskKind Causal or CausalPadding), "
-                    "got MaskKind %lld", (long long)mk);
+                    "got MaskKind %s", tfc::plan::EnumNameMaskKind(mk));
   } else {
     if (hasInput(k, 1) || hasInput(k, 2))
       return "a Cross-cache attention reads k and v from the cache: inputs k and v must be "
              "absent (-1)";
-    if (mk != kMaskNone && mk != kPadding)
-      return format("a Cross-cache attention takes MaskKind None or Padding, got MaskKind %lld",
-                    (long long)mk);
+    if (mk != MaskKind::None && mk != MaskKind::Padding)
+      return format("a Cross-cache attention takes MaskKind None or Padding, got MaskKind %s",
+                    tfc::plan::EnumNameMaskKind(mk));
   }
-  bool padding = mk == kPadding || mk == kCausalPadding;
+  bool padding = mk == MaskKind::Padding || mk == MaskKind::CausalPadding;
   if (padding && !hasInput(k, 3))
     return "mask kind padding needs a mask input";
   if (hasInput(k, 3)) {
@@ -159,11 +167,12 @@ void runCachedAttention(const KernelContext &ctx) {
   KvCache *cache = ctx.cache;
   if (!cache)
     ctx.fail(TFC_INTERNAL, "run outside a function that uses the KV cache");
-  const int64_t H = ctx.k->ints[0];
-  const int kind = int(ctx.k->ints[1]);
-  const int64_t slotIndex = ctx.k->ints[2];
-  const bool self = ctx.k->ints[3] == int64_t(CacheKind::Self);
-  const float scale = ctx.k->floats[0];
+  const CachedAttentionOptionsT &opts = options<CachedAttentionOptionsT>(*ctx.k);
+  const int64_t H = opts.num_heads;
+  const MaskKind kind = opts.mask;
+  const int64_t slotIndex = opts.slot;
+  const bool self = opts.cache_kind == CacheKind::Self;
+  const float scale = opts.scale;
   if (slotIndex >= int64_t(cache->slots.size()))
     ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
   KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
@@ -203,7 +212,7 @@ void runCachedAttention(const KernelContext &ctx) {
     return;
 
   MaskView mv;
-  bool padding = kind == kPadding || kind == kCausalPadding;
+  bool padding = kind == MaskKind::Padding || kind == MaskKind::CausalPadding;
   if (mask && padding) {
     Shape full;
     full.rank = 4;
@@ -250,8 +259,8 @@ void runCachedAttention(const KernelContext &ctx) {
 
 // ---- CacheStore -----------------------------------------------------------------------------
 std::string checkCacheStore(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] < 0)
-    return format("cache slot %lld is negative", (long long)k.ints[0]);
+  if (options<CacheStoreOptionsT>(k).slot < 0)
+    return format("cache slot %d is negative", options<CacheStoreOptionsT>(k).slot);
   std::string e = checkSlotOperand(fn, k, 0, "k");
   if (e.empty())
     e = checkSlotOperand(fn, k, 1, "v");
@@ -262,7 +271,7 @@ void runCacheStore(const KernelContext &ctx) {
   KvCache *cache = ctx.cache;
   if (!cache)
     ctx.fail(TFC_INTERNAL, "run outside a function that uses the KV cache");
-  const int64_t slotIndex = ctx.k->ints[0];
+  const int64_t slotIndex = options<CacheStoreOptionsT>(*ctx.k).slot;
   if (slotIndex >= int64_t(cache->slots.size()))
     ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
   KvCache::Slot &slot = cache->slots[size_t(slotIndex)];

@@ -14,11 +14,12 @@
 namespace tfc::rt {
 
 // ---- Binary ---------------------------------------------------------------------------------
-enum BinaryOp { kAdd = 0, kSub, kMul, kDiv, kPow, kMax, kNumBinaryOps };
+using BinaryOp = tfc::plan::BinaryOp;
 
 std::string checkBinary(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] < 0 || k.ints[0] >= kNumBinaryOps)
-    return format("unknown BinaryOp %lld", (long long)k.ints[0]);
+  BinaryOp op = options<tfc::plan::BinaryOptionsT>(k).op;
+  if (!isKnownEnumValue(op))
+    return format("unknown BinaryOp %d", int(op));
   for (size_t i = 0; i < 2; ++i) {
     std::string e = expectDtype(fn, k, i, i ? "b" : "a", {TFC_F32, TFC_I32, TFC_I64});
     if (e.empty())
@@ -62,11 +63,11 @@ static void binaryLoop(const BroadcastLoop<2> &loop, const T *a, const T *b, T *
 template <typename T> static void binaryTyped(const KernelContext &ctx, const BroadcastLoop<2> &loop) {
   const T *a = ctx.in(0)->as<T>(), *b = ctx.in(1)->as<T>();
   T *c = ctx.out(0).as<T>();
-  switch (int(ctx.k->ints[0])) {
-  case kAdd: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x + y); }); break;
-  case kSub: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x - y); }); break;
-  case kMul: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x * y); }); break;
-  case kDiv:
+  switch (options<tfc::plan::BinaryOptionsT>(*ctx.k).op) {
+  case BinaryOp::Add: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x + y); }); break;
+  case BinaryOp::Sub: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x - y); }); break;
+  case BinaryOp::Mul: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x * y); }); break;
+  case BinaryOp::Div:
     if constexpr (std::is_integral_v<T>) {
       const Tensor &tb = *ctx.in(1);
       for (int64_t i = 0, n = tb.shape.numel(); i < n; ++i)
@@ -76,8 +77,8 @@ template <typename T> static void binaryTyped(const KernelContext &ctx, const Br
     }
     binaryLoop(loop, a, b, c, [](T x, T y) { return T(x / y); });
     break;
-  case kPow: binaryLoop(loop, a, b, c, [](T x, T y) { return powT<T>(x, y); }); break;
-  case kMax: // NaN wins, as in ONNX Runtime and numpy (x != x only for a float NaN)
+  case BinaryOp::Pow: binaryLoop(loop, a, b, c, [](T x, T y) { return powT<T>(x, y); }); break;
+  case BinaryOp::Max: // NaN wins, as in ONNX Runtime and numpy (x != x only for a float NaN)
     binaryLoop(loop, a, b, c, [](T x, T y) { return x > y || x != x ? x : y; });
     break;
   }
@@ -101,11 +102,12 @@ void runBinary(const KernelContext &ctx) {
 }
 
 // ---- Unary ----------------------------------------------------------------------------------
-enum UnaryOp { kSqrt = 0, kErf, kTanh, kRelu, kExp, kNeg, kGeluErf, kGeluTanh, kLog, kNumUnaryOps };
+using UnaryOp = tfc::plan::UnaryOp;
 
 std::string checkUnary(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] < 0 || k.ints[0] >= kNumUnaryOps)
-    return format("unknown UnaryOp %lld", (long long)k.ints[0]);
+  UnaryOp op = options<tfc::plan::UnaryOptionsT>(k).op;
+  if (!isKnownEnumValue(op))
+    return format("unknown UnaryOp %d", int(op));
   std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
   return e.empty() ? expectSameDtype(fn, k, 0) : e;
 }
@@ -122,18 +124,18 @@ void runUnary(const KernelContext &ctx) {
   const float *px = x.as<float>();
   float *py = ctx.out(0).as<float>();
   int64_t n = x.shape.numel();
-  switch (int(ctx.k->ints[0])) {
-  case kSqrt: unaryLoop(px, py, n, [](float v) { return std::sqrt(v); }); break;
-  case kErf: unaryLoop(px, py, n, [](float v) { return std::erf(v); }); break;
-  case kTanh: unaryLoop(px, py, n, [](float v) { return std::tanh(v); }); break;
-  case kRelu: unaryLoop(px, py, n, [](float v) { return v < 0.f ? 0.f : v; }); break; // NaN stays
-  case kExp: unaryLoop(px, py, n, [](float v) { return std::exp(v); }); break;
-  case kNeg: unaryLoop(px, py, n, [](float v) { return -v; }); break;
-  case kLog: unaryLoop(px, py, n, [](float v) { return std::log(v); }); break;
-  case kGeluErf:
+  switch (options<tfc::plan::UnaryOptionsT>(*ctx.k).op) {
+  case UnaryOp::Sqrt: unaryLoop(px, py, n, [](float v) { return std::sqrt(v); }); break;
+  case UnaryOp::Erf: unaryLoop(px, py, n, [](float v) { return std::erf(v); }); break;
+  case UnaryOp::Tanh: unaryLoop(px, py, n, [](float v) { return std::tanh(v); }); break;
+  case UnaryOp::Relu: unaryLoop(px, py, n, [](float v) { return v < 0.f ? 0.f : v; }); break; // NaN stays
+  case UnaryOp::Exp: unaryLoop(px, py, n, [](float v) { return std::exp(v); }); break;
+  case UnaryOp::Neg: unaryLoop(px, py, n, [](float v) { return -v; }); break;
+  case UnaryOp::Log: unaryLoop(px, py, n, [](float v) { return std::log(v); }); break;
+  case UnaryOp::GeluErf:
     unaryLoop(px, py, n, [](float v) { return 0.5f * v * (1.f + std::erf(v * 0.70710678118654752f)); });
     break;
-  case kGeluTanh:
+  case UnaryOp::GeluTanh:
     unaryLoop(px, py, n, [](float v) {
       return 0.5f * v * (1.f + std::tanh(0.79788456080286536f * (v + 0.044715f * v * v * v)));
     });

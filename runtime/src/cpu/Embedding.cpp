@@ -2,8 +2,8 @@
 //
 // y[b, s] = tokens[ids[b, s]] * scale + positions[past + s] (+ types[type_ids[b, s]]) with ids and
 // type_ids [B, S] (i64 or i32), tables [*, D] f32; past is 0, or the KV cache's length with
-// ints [1]. Every id is checked against its table before anything is written: an out-of-range
-// token id is an error naming the kernel and the id.
+// EmbeddingOptions.offset_positions. Every id is checked against its table before anything is
+// written: an out-of-range token id is an error naming the kernel and the id.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
@@ -19,8 +19,6 @@ std::string checkEmbedding(const FunctionDesc &fn, const KernelDesc &k) {
     if (!e.empty())
       return e;
   }
-  if (!k.ints.empty() && k.ints[0] != 0 && k.ints[0] != 1)
-    return format("offset_positions is %lld, expected 0 or 1", (long long)k.ints[0]);
   if (hasInput(k, 3) != hasInput(k, 4))
     return "type_ids and types must both be present or both absent";
   for (size_t i : {1, 2, 4})
@@ -44,9 +42,9 @@ void runEmbedding(const KernelContext &ctx) {
   if (pos.shape.d[1] != D || (types && types->shape.d[1] != D))
     ctx.fail(TFC_INVALID_ARGUMENT, "tables disagree on D (tokens %s, positions %s)",
              tok.shape.str().c_str(), pos.shape.str().c_str());
-  // ints [1]: token s of this run is at position past + s (past: the KV cache's length).
-  const int64_t past = !ctx.k->ints.empty() && ctx.k->ints[0] == 1 && ctx.cache
-                           ? ctx.cache->past : 0;
+  const tfc::plan::EmbeddingOptionsT &o = options<tfc::plan::EmbeddingOptionsT>(*ctx.k);
+  // offset_positions: token s of this run is at position past + s (past: the KV cache's length).
+  const int64_t past = o.offset_positions && ctx.cache ? ctx.cache->past : 0;
   if (pos.shape.d[0] - past < S) {
     if (past)
       ctx.fail(TFC_OUT_OF_RANGE,
@@ -76,7 +74,7 @@ void runEmbedding(const KernelContext &ctx) {
                  ctx.inName(3).c_str(), (long long)nt);
     }
   }
-  float scale = ctx.k->floats[0];
+  float scale = o.scale;
   const float *pt = tok.as<float>(), *pp = pos.as<float>();
   const float *pty = types ? types->as<float>() : nullptr;
   float *py = ctx.out(0).as<float>();

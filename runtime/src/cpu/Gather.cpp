@@ -15,10 +15,10 @@ std::string checkGather(const FunctionDesc &fn, const KernelDesc &k) {
   std::string e = expectDtype(fn, k, 1, "indices", {TFC_I64, TFC_I32});
   if (!e.empty())
     return e;
-  int64_t axis = k.ints[0];
+  const int32_t given = options<tfc::plan::GatherOptionsT>(k).axis;
+  int64_t axis = given;
   if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
-    return format("axis %lld is out of range for rank %d", (long long)k.ints[0],
-                  fn.values[k.inputs[0]].rank);
+    return format("axis %d is out of range for rank %d", given, fn.values[k.inputs[0]].rank);
   return expectSameDtype(fn, k, 0);
 }
 
@@ -53,7 +53,7 @@ static void gatherTyped(const KernelContext &ctx, const Tensor &data, const Tens
 
 void runGather(const KernelContext &ctx) {
   const Tensor &data = *ctx.in(0), &idx = *ctx.in(1);
-  int64_t axis = ctx.k->ints[0];
+  int64_t axis = options<tfc::plan::GatherOptionsT>(*ctx.k).axis;
   normalizeAxis(axis, data.shape.rank);
   Shape shape;
   for (int i = 0; i < axis; ++i)

@@ -1,7 +1,7 @@
 //===- Kernel.h - what a CPU kernel sees: tensors, context, the kernel table -----------------===//
 //
 // A kernel is a pair of functions in the kernel table (KernelTable.cpp): `check`, run once by the
-// loader on the decoded plan (operand counts, attributes, dtypes, static ranks), and `run`,
+// loader on the decoded plan (operand counts, options, dtypes, static ranks), and `run`,
 // called by the session for every execution with the tensors of the current run (shapes already
 // bound). A kernel throws tfc::rt::Error (through ctx.fail) on a bad run-time value; it never
 // aborts. Kernels may keep state across runs (cached oneDNN primitives, scratch) in ctx.state;
@@ -13,6 +13,7 @@
 
 #include "Error.h"
 #include "Plan.h"
+#include "tfc/schema/PlanKernels.h"
 
 #include <memory>
 #include <string>
@@ -114,17 +115,37 @@ using KernelCheckFn = std::string (*)(const FunctionDesc &fn, const KernelDesc &
 using KernelRunFn = void (*)(const KernelContext &ctx);
 
 struct KernelSpec {
-  const char *name;
+  KernelKind kind;
   int minInputs, maxInputs; // maxInputs -1: any number
   int numOutputs;
-  int minInts, maxInts;     // maxInts -1: any number
-  int minFloats, maxFloats;
   KernelCheckFn check;      // may be null
+  /// Refuses option values and inputs the schema declares but this runtime does not implement
+  /// yet (TFC_UNSUPPORTED; e.g. grouped-query attention); may be null.
+  KernelCheckFn unsupported;
   KernelRunFn run;
 };
 
 /// The spec of `kind`, or nullptr for an unknown kind.
 const KernelSpec *kernelSpec(int32_t kind);
+
+/// The kernel's options table, of type T (tfc::plan::AttentionOptionsT, ...). The loader has
+/// checked the type against the kind, so a kernel's check and run functions read their own
+/// kind's options without testing for null.
+template <typename T> const T &options(const KernelDesc &k) {
+  static_assert(tfc::plan::KernelOptionsUnionTraits<T>::enum_value !=
+                    tfc::plan::KernelOptions::NONE,
+                "T is one of the plan's kernel options tables");
+  if (k.options.type != tfc::plan::KernelOptionsUnionTraits<T>::enum_value || !k.options.value)
+    throw Error(TFC_INTERNAL, format("kernel '%s' carries %s options, not %s", k.name.c_str(),
+                                     tfc::plan::kernelOptionsName(k.options.type),
+                                     tfc::plan::EnumNameKernelOptions(
+                                         tfc::plan::KernelOptionsUnionTraits<T>::enum_value)));
+  return *static_cast<const T *>(k.options.value);
+}
+
+/// Whether an enum field holds one of the schema's values (the FlatBuffers verifier does not
+/// check enums: a plan may hold any number there).
+using tfc::plan::isKnownEnumValue;
 
 // Kernel entry points (one family per file under cpu/).
 #define TFC_KERNEL(K)                                                                              \
@@ -152,6 +173,8 @@ TFC_KERNEL(Embedding)
 TFC_KERNEL(CachedAttention)
 TFC_KERNEL(CacheStore)
 #undef TFC_KERNEL
+std::string unsupportedAttention(const FunctionDesc &fn, const KernelDesc &k);
+std::string unsupportedCachedAttention(const FunctionDesc &fn, const KernelDesc &k);
 
 // ---- helpers shared by the check functions ------------------------------------------------
 /// dtype of input i's value (input must be present).
@@ -169,6 +192,21 @@ std::string expectOutDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i
                            std::initializer_list<tfc_dtype> allowed);
 /// "" if input i and output 0 have the same dtype.
 std::string expectSameDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i);
+
+/// What plan.fbs declares for attention ahead of this runtime (AttentionOptions,
+/// CachedAttentionOptions; the bias input 4): "" when `o` uses none of it, else the refusal.
+template <typename Options>
+std::string unsupportedAttentionFeatures(const KernelDesc &k, const Options &o) {
+  if (o.num_kv_heads != 0 && o.num_kv_heads != o.num_heads)
+    return format("grouped-query attention (num_kv_heads %d, num_heads %d) is not supported by "
+                  "this runtime", o.num_kv_heads, o.num_heads);
+  if (o.window != 0)
+    return format("sliding-window attention (window %d) is not supported by this runtime",
+                  o.window);
+  if (hasInput(k, 4))
+    return "an additive attention bias (input 4) is not supported by this runtime";
+  return "";
+}
 
 } // namespace tfc::rt
 

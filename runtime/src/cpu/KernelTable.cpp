@@ -1,8 +1,9 @@
 //===- KernelTable.cpp - the CPU kernel table and shared kernel helpers ---------------------===//
 //
-// One row per tfc.plan.KernelKind, in enum order: operand and attribute counts (checked by the
-// loader for every kernel), the kind's own load-time check, and the run function. The counts
-// are those of docs/PLAN_FORMAT.md, "Kernels".
+// One row per tfc.plan.KernelKind, in enum order (checked at compile time): operand counts
+// (checked by the loader for every kernel, as is the options table's type), the kind's own
+// load-time check, its refusal of declared-but-unimplemented options, and the run function.
+// The counts are those of docs/PLAN_FORMAT.md, "Kernels".
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Kernel.h"
@@ -12,42 +13,54 @@
 
 namespace tfc::rt {
 
-static const KernelSpec kSpecs[] = {
-    // name, inputs [min, max], outputs, ints [min, max], floats [min, max], check, run
-    {"Binary", 2, 2, 1, 1, 1, 0, 0, checkBinary, runBinary},
-    {"Unary", 1, 1, 1, 1, 1, 0, 0, checkUnary, runUnary},
-    {"MatMul", 2, 2, 1, 0, 0, 0, 0, checkMatMul, runMatMul},
-    {"Reduce", 1, 1, 1, 2, -1, 0, 0, checkReduce, runReduce},
-    {"Softmax", 1, 1, 1, 1, 1, 0, 0, checkSoftmax, runSoftmax},
-    {"LayerNormalization", 2, 3, 1, 1, 1, 1, 1, checkLayerNormalization, runLayerNormalization},
-    {"Gather", 2, 2, 1, 1, 1, 0, 0, checkGather, runGather},
-    {"Transpose", 1, 1, 1, 0, -1, 0, 0, checkTranspose, runTranspose},
-    {"Reshape", 1, 1, 1, 0, 0, 0, 0, checkReshape, runReshape},
-    {"Concat", 1, -1, 1, 1, 1, 0, 0, checkConcat, runConcat},
-    {"Slice", 3, 3, 1, 1, -1, 0, 0, checkSlice, runSlice},
-    {"Shape", 1, 1, 1, 0, 0, 0, 0, checkShape, runShape},
-    {"Expand", 2, 2, 1, 0, 0, 0, 0, checkExpand, runExpand},
-    {"Where", 3, 3, 1, 0, 0, 0, 0, checkWhere, runWhere},
-    {"Cast", 1, 1, 1, 0, 0, 0, 0, checkCast, runCast},
-    {"LayerNorm", 3, 4, 1, 0, 0, 1, 1, checkLayerNorm, runLayerNorm},
-    {"Attention", 3, 4, 1, 2, 2, 1, 1, checkAttention, runAttention},
-    {"Linear", 2, 4, 1, 1, 1, 0, 0, checkLinear, runLinear},
-    {"Embedding", 3, 5, 1, 0, 1, 1, 1, checkEmbedding, runEmbedding},
-    {"CachedAttention", 1, 4, 1, 4, 4, 1, 1, checkCachedAttention, runCachedAttention},
-    {"CacheStore", 2, 2, 0, 1, 1, 0, 0, checkCacheStore, runCacheStore},
+using K = KernelKind;
+static constexpr KernelSpec kSpecs[] = {
+    // kind, inputs [min, max], outputs, check, unsupported, run (the name: plan.fbs's)
+    {K::Binary, 2, 2, 1, checkBinary, nullptr, runBinary},
+    {K::Unary, 1, 1, 1, checkUnary, nullptr, runUnary},
+    {K::MatMul, 2, 2, 1, checkMatMul, nullptr, runMatMul},
+    {K::Reduce, 1, 1, 1, checkReduce, nullptr, runReduce},
+    {K::Softmax, 1, 1, 1, checkSoftmax, nullptr, runSoftmax},
+    {K::LayerNormalization, 2, 3, 1, checkLayerNormalization, nullptr,
+     runLayerNormalization},
+    {K::Gather, 2, 2, 1, checkGather, nullptr, runGather},
+    {K::Transpose, 1, 1, 1, checkTranspose, nullptr, runTranspose},
+    {K::Reshape, 1, 1, 1, checkReshape, nullptr, runReshape},
+    {K::Concat, 1, -1, 1, checkConcat, nullptr, runConcat},
+    {K::Slice, 3, 3, 1, checkSlice, nullptr, runSlice},
+    {K::Shape, 1, 1, 1, checkShape, nullptr, runShape},
+    {K::Expand, 2, 2, 1, checkExpand, nullptr, runExpand},
+    {K::Where, 3, 3, 1, checkWhere, nullptr, runWhere},
+    {K::Cast, 1, 1, 1, checkCast, nullptr, runCast},
+    {K::LayerNorm, 3, 4, 1, checkLayerNorm, nullptr, runLayerNorm},
+    // Attention and CachedAttention: input 4 is the (declared, not yet implemented) bias.
+    {K::Attention, 3, 5, 1, checkAttention, unsupportedAttention, runAttention},
+    {K::Linear, 2, 4, 1, checkLinear, nullptr, runLinear},
+    {K::Embedding, 3, 5, 1, checkEmbedding, nullptr, runEmbedding},
+    {K::CachedAttention, 1, 5, 1, checkCachedAttention,
+     unsupportedCachedAttention, runCachedAttention},
+    {K::CacheStore, 2, 2, 0, checkCacheStore, nullptr, runCacheStore},
 };
-static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == size_t(KernelKind::NumKinds),
-              "one kernel table row per KernelKind");
+static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == kNumKernelKinds,
+              "one kernel table row per plan.fbs KernelKind");
+
+/// Row i is kind i, named as the schema names it.
+static constexpr bool rowsInSchemaOrder() {
+  for (size_t i = 0; i < kNumKernelKinds; ++i)
+    if (size_t(kSpecs[i].kind) != i)
+      return false;
+  return true;
+}
+static_assert(rowsInSchemaOrder(), "kernel table rows in plan.fbs KernelKind order");
 
 const KernelSpec *kernelSpec(int32_t kind) {
-  if (kind < 0 || kind >= int32_t(KernelKind::NumKinds))
+  if (kind < 0 || size_t(kind) >= kNumKernelKinds)
     return nullptr;
   return &kSpecs[kind];
 }
 
 const char *kernelKindName(KernelKind kind) {
-  const KernelSpec *s = kernelSpec(int32_t(kind));
-  return s ? s->name : "unknown";
+  return kernelSpec(int32_t(kind)) ? tfc::plan::EnumNameKernelKind(kind) : "unknown";
 }
 
 size_t dtypeSize(tfc_dtype dtype) {

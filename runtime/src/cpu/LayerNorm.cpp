@@ -78,7 +78,7 @@ void runLayerNorm(const KernelContext &ctx) {
     return;
   normalizeRows(x.as<float>(), r ? r->as<float>() : nullptr, ctx.out(0).as<float>(),
                 x.shape.numel() / cols, cols, g.as<float>(), 1, b.as<float>(), 1,
-                ctx.k->floats[0]);
+                options<tfc::plan::LayerNormOptionsT>(*ctx.k).epsilon);
 }
 
 std::string checkLayerNormalization(const FunctionDesc &fn, const KernelDesc &k) {
@@ -88,17 +88,17 @@ std::string checkLayerNormalization(const FunctionDesc &fn, const KernelDesc &k)
     if (!e.empty())
       return e;
   }
-  int64_t axis = k.ints[0];
+  const int32_t given = options<tfc::plan::LayerNormalizationOptionsT>(k).axis;
+  int64_t axis = given;
   if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
-    return format("axis %lld is out of range for rank %d", (long long)k.ints[0],
-                  fn.values[k.inputs[0]].rank);
+    return format("axis %d is out of range for rank %d", given, fn.values[k.inputs[0]].rank);
   return expectOutDtype(fn, k, 0, {TFC_F32});
 }
 
 void runLayerNormalization(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0), &g = *ctx.in(1);
   const Tensor *b = ctx.in(2);
-  int64_t axis = ctx.k->ints[0];
+  int64_t axis = options<tfc::plan::LayerNormalizationOptionsT>(*ctx.k).axis;
   normalizeAxis(axis, x.shape.rank);
   int64_t cols = 1;
   for (int i = int(axis); i < x.shape.rank; ++i)
@@ -115,7 +115,8 @@ void runLayerNormalization(const KernelContext &ctx) {
   if (cols == 0 || x.shape.numel() == 0)
     return;
   normalizeRows(x.as<float>(), nullptr, ctx.out(0).as<float>(), x.shape.numel() / cols, cols,
-                g.as<float>(), gs, b ? b->as<float>() : nullptr, bs, ctx.k->floats[0]);
+                g.as<float>(), gs, b ? b->as<float>() : nullptr, bs,
+                options<tfc::plan::LayerNormalizationOptionsT>(*ctx.k).epsilon);
 }
 
 } // namespace tfc::rt

@@ -25,7 +25,7 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-enum Activation { kNone = 0, kRelu, kGeluErf, kGeluTanh, kNumActivations };
+using Activation = tfc::plan::Activation;
 enum ResidualMode { kNoResidual, kResidualFull, kResidualRow, kResidualInPlace, kResidualOther };
 
 /// TFC_LINEAR_RUNTIME_M=1 switches to one runtime-M primitive per (threads, mode) (for
@@ -106,7 +106,7 @@ struct LinearState : KernelState {
   std::vector<Entry> cache;
 };
 
-dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias, int act,
+dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias, Activation act,
                            int mode, bool packed, memory::desc *packedDesc) {
   // m == DNNL_RUNTIME_DIM_VAL: a runtime-M primitive (a full residual comes as append_sum).
   memory::desc src({m, k}, dt::f32, tag::ab);
@@ -114,10 +114,10 @@ dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool b
   memory::desc dst({m, n}, dt::f32, tag::ab);
   dnnl::post_ops po;
   switch (act) {
-  case kRelu: // applied by runLinear: oneDNN's eltwise_relu (and clip) turn NaN into 0
+  case Activation::Relu: // applied by runLinear: oneDNN's eltwise_relu (and clip) turn NaN into 0
     break;
-  case kGeluErf: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f); break;
-  case kGeluTanh: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f); break;
+  case Activation::GeluErf: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f); break;
+  case Activation::GeluTanh: po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f); break;
   default: break;
   }
   if (mode == kResidualFull)
@@ -139,8 +139,9 @@ dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool b
 } // namespace
 
 std::string checkLinear(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] < 0 || k.ints[0] >= kNumActivations)
-    return format("unknown Activation %lld", (long long)k.ints[0]);
+  Activation act = options<tfc::plan::LinearOptionsT>(k).activation;
+  if (!isKnownEnumValue(act))
+    return format("unknown Activation %d", int(act));
   static const char *names[] = {"x", "weight", "bias", "residual"};
   for (size_t i = 0; i < k.inputs.size(); ++i) {
     std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
@@ -188,9 +189,9 @@ void runLinear(const KernelContext &ctx) {
     else
       mode = kResidualOther;
   }
-  int act = int(ctx.k->ints[0]);
+  const Activation act = options<tfc::plan::LinearOptionsT>(*ctx.k).activation;
   // Relu runs here after the matmul (see the banner), so a residual must come after it too.
-  const bool ownRelu = act == kRelu;
+  const bool ownRelu = act == Activation::Relu;
   std::vector<float> savedResidual; // an in-place residual, which the matmul overwrites
   if (ownRelu && r) {
     if (r->data == y.data && r->shape == shape)
@@ -218,7 +219,7 @@ void runLinear(const KernelContext &ctx) {
     int primMode = mode == kResidualOther ? kNoResidual : mode;
     memory::desc packedDesc;
     dnnl::matmul prim =
-        makePrimitive(*ctx.dnnl, key, K, N, b != nullptr, ownRelu ? kNone : act, primMode,
+        makePrimitive(*ctx.dnnl, key, K, N, b != nullptr, ownRelu ? Activation::None : act, primMode,
                       packed, &packedDesc);
     st.cache.push_back({key, ctx.threads, mode, prim, packedDesc});
     entry = &st.cache.back();
@@ -236,7 +237,7 @@ void runLinear(const KernelContext &ctx) {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
   if (b)
     args[DNNL_ARG_BIAS] = memory({{1, N}, dt::f32, tag::ab}, env.engine, b->data);
-  int postIndex = act == kNone || ownRelu ? 0 : 1; // the residual's post-op index
+  int postIndex = act == Activation::None || ownRelu ? 0 : 1; // the residual's post-op index
   if (mode == kResidualFull)
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postIndex) | DNNL_ARG_SRC_1] =
         memory({{M, N}, dt::f32, tag::ab}, env.engine, r->data);

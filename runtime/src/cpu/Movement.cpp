@@ -3,8 +3,8 @@
 // Kernels that move bytes of any dtype without arithmetic. Transpose and Slice are strided
 // copies (inner runs contiguous where they can be); Reshape is a copy, or nothing when the plan
 // gave input and output the same bytes; Slice follows ONNX (negative starts/ends count from the
-// end, values clamp to the dim, steps may be negative; axes flagged in the optional offsets
-// ints are shifted by the KV cache's length first); Shape writes the input's dims as i64.
+// end, values clamp to the dim, steps may be negative; axes flagged in SliceOptions.cache_offset
+// are shifted by the KV cache's length first); Shape writes the input's dims as i64.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
@@ -62,14 +62,19 @@ void denseStrides(const Shape &s, int64_t *strides) {
 } // namespace
 
 // ---- Transpose ------------------------------------------------------------------------------
+using tfc::plan::TransposeOptionsT;
+using tfc::plan::ConcatOptionsT;
+using tfc::plan::SliceOptionsT;
+
 std::string checkTranspose(const FunctionDesc &fn, const KernelDesc &k) {
   int rank = fn.values[k.inputs[0]].rank;
-  if (k.ints.empty())
+  const std::vector<int32_t> &perm = options<TransposeOptionsT>(k).perm;
+  if (perm.empty())
     return expectSameDtype(fn, k, 0);
-  if (int(k.ints.size()) != rank)
-    return format("perm has %zu entries for rank %d", k.ints.size(), rank);
+  if (int(perm.size()) != rank)
+    return format("perm has %zu entries for rank %d", perm.size(), rank);
   bool seen[kMaxRank] = {};
-  for (int64_t p : k.ints) {
+  for (int32_t p : perm) {
     if (p < 0 || p >= rank || seen[p])
       return "perm is not a permutation of 0..rank-1";
     seen[p] = true;
@@ -80,9 +85,10 @@ std::string checkTranspose(const FunctionDesc &fn, const KernelDesc &k) {
 void runTranspose(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   int rank = x.shape.rank;
+  const std::vector<int32_t> &given = options<TransposeOptionsT>(*ctx.k).perm;
   int64_t perm[kMaxRank];
   for (int i = 0; i < rank; ++i)
-    perm[i] = ctx.k->ints.empty() ? rank - 1 - i : ctx.k->ints[i];
+    perm[i] = given.empty() ? rank - 1 - i : given[i];
   int64_t in[kMaxRank], strides[kMaxRank];
   denseStrides(x.shape, in);
   Shape shape;
@@ -120,15 +126,15 @@ std::string checkConcat(const FunctionDesc &fn, const KernelDesc &k) {
     if (fn.values[k.inputs[i]].rank != rank)
       return format("inputs have different ranks (%d and %d)", rank, fn.values[k.inputs[i]].rank);
   }
-  int64_t axis = k.ints[0];
+  int64_t axis = options<ConcatOptionsT>(k).axis;
   if (!normalizeAxis(axis, rank))
-    return format("axis %lld is out of range for rank %d", (long long)k.ints[0], rank);
+    return format("axis %d is out of range for rank %d", options<ConcatOptionsT>(k).axis, rank);
   return "";
 }
 
 void runConcat(const KernelContext &ctx) {
   const Tensor &x0 = *ctx.in(0);
-  int64_t axis = ctx.k->ints[0];
+  int64_t axis = options<ConcatOptionsT>(*ctx.k).axis;
   normalizeAxis(axis, x0.shape.rank);
   Shape shape = x0.shape;
   shape.d[axis] = 0;
@@ -162,25 +168,21 @@ void runConcat(const KernelContext &ctx) {
 
 // ---- Slice ----------------------------------------------------------------------------------
 std::string checkSlice(const FunctionDesc &fn, const KernelDesc &k) {
-  int64_t n = k.ints[0];
-  if (n < 0 || (int64_t(k.ints.size()) != 1 + 2 * n && int64_t(k.ints.size()) != 1 + 3 * n))
-    return format("ints must be [n, axes(n), steps(n)] or [n, axes(n), steps(n), offsets(n)]; "
-                  "n = %lld with %zu ints", (long long)n, k.ints.size());
-  if (int64_t(k.ints.size()) == 1 + 3 * n)
-    for (int64_t i = 0; i < n; ++i)
-      if (k.ints[1 + 2 * n + i] != 0 && k.ints[1 + 2 * n + i] != 1)
-        return format("offset flag %lld is %lld, expected 0 or 1", (long long)i,
-                      (long long)k.ints[1 + 2 * n + i]);
+  const SliceOptionsT &o = options<SliceOptionsT>(k);
+  size_t n = o.axes.size();
+  if (o.steps.size() != n || (!o.cache_offset.empty() && o.cache_offset.size() != n))
+    return format("SliceOptions has %zu axes, %zu steps and %zu cache_offset flags; expected one "
+                  "step per axis and no flags or one per axis", n, o.steps.size(),
+                  o.cache_offset.size());
   int rank = fn.values[k.inputs[0]].rank;
   bool seen[kMaxRank] = {};
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t a = k.ints[1 + i];
+  for (size_t i = 0; i < n; ++i) {
+    int64_t a = o.axes[i];
     if (!normalizeAxis(a, rank) || seen[a])
-      return format("axis %lld is out of range for rank %d or repeated", (long long)k.ints[1 + i],
-                    rank);
+      return format("axis %d is out of range for rank %d or repeated", o.axes[i], rank);
     seen[a] = true;
-    if (k.ints[1 + n + i] == 0)
-      return format("step %lld is 0", (long long)i);
+    if (o.steps[i] == 0)
+      return format("step %zu is 0", i);
   }
   std::string e = expectDtype(fn, k, 1, "starts", {TFC_I64});
   if (e.empty())
@@ -190,10 +192,8 @@ std::string checkSlice(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runSlice(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0), &starts = *ctx.in(1), &ends = *ctx.in(2);
-  const auto &ints = ctx.k->ints;
-  int64_t n = ints[0];
-  // [n, axes, steps, offsets]: offsets[i] == 1 adds the KV cache's length to start and end.
-  const int64_t *offsets = int64_t(ints.size()) == 1 + 3 * n ? ints.data() + 1 + 2 * n : nullptr;
+  const SliceOptionsT &o = options<SliceOptionsT>(*ctx.k);
+  const int64_t n = int64_t(o.axes.size());
   if (starts.shape.numel() != n || ends.shape.numel() != n)
     ctx.fail(TFC_INVALID_ARGUMENT, "starts %s and ends %s must have %lld entries (one per axis)",
              starts.shape.str().c_str(), ends.shape.str().c_str(), (long long)n);
@@ -202,11 +202,11 @@ void runSlice(const KernelContext &ctx) {
   denseStrides(x.shape, strides);
   int64_t base = 0;
   for (int64_t i = 0; i < n; ++i) {
-    int64_t axis = ints[1 + i];
+    int64_t axis = o.axes[size_t(i)];
     normalizeAxis(axis, x.shape.rank);
-    int64_t step = ints[1 + n + i], d = x.shape.d[axis];
+    int64_t step = o.steps[size_t(i)], d = x.shape.d[axis];
     int64_t s = starts.as<int64_t>()[i], e = ends.as<int64_t>()[i];
-    if (offsets && offsets[i] == 1) {
+    if (!o.cache_offset.empty() && o.cache_offset[size_t(i)]) {
       // Shifted by the KV cache's length (saturating: ends like INT64_MAX stay "to the end").
       int64_t past = ctx.cache ? ctx.cache->past : 0;
       s = __builtin_add_overflow(s, past, &s) ? std::numeric_limits<int64_t>::max() : s;

@@ -1,6 +1,6 @@
 //===- Reduce.cpp - mean / sum over axes -------------------------------------------------------===//
 //
-// ints [ReduceOp, keepdims, axes...]; negative axes count from the end; no axes reduces all
+// ReduceOptions {op, keepdims, axes}; negative axes count from the end; no axes reduces all
 // (ONNX). Each output element sums its reduced sub-tensor (strided), accumulating in double;
 // output elements split across threads.
 //
@@ -9,16 +9,17 @@
 
 namespace tfc::rt {
 
-enum ReduceOp { kMean = 0, kSum, kNumReduceOps };
+using tfc::plan::ReduceOptionsT;
 
 std::string checkReduce(const FunctionDesc &fn, const KernelDesc &k) {
-  if (k.ints[0] < 0 || k.ints[0] >= kNumReduceOps)
-    return format("unknown ReduceOp %lld", (long long)k.ints[0]);
+  const ReduceOptionsT &o = options<ReduceOptionsT>(k);
+  if (!isKnownEnumValue(o.op))
+    return format("unknown ReduceOp %d", int(o.op));
   int rank = fn.values[k.inputs[0]].rank;
-  for (size_t i = 2; i < k.ints.size(); ++i) {
-    int64_t a = k.ints[i];
+  for (int32_t axis : o.axes) {
+    int64_t a = axis;
     if (!normalizeAxis(a, rank))
-      return format("axis %lld is out of range for rank %d", (long long)k.ints[i], rank);
+      return format("axis %d is out of range for rank %d", axis, rank);
   }
   std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
   return e.empty() ? expectSameDtype(fn, k, 0) : e;
@@ -26,16 +27,16 @@ std::string checkReduce(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runReduce(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
-  const auto &ints = ctx.k->ints;
-  bool keep = ints[1] != 0;
+  const ReduceOptionsT &o = options<ReduceOptionsT>(*ctx.k);
+  bool keep = o.keepdims;
   int rank = x.shape.rank;
   bool reduced[kMaxRank] = {};
-  if (ints.size() == 2) {
+  if (o.axes.empty()) {
     for (int i = 0; i < rank; ++i)
       reduced[i] = true;
   }
-  for (size_t i = 2; i < ints.size(); ++i) {
-    int64_t a = ints[i];
+  for (int32_t axis : o.axes) {
+    int64_t a = axis;
     normalizeAxis(a, rank);
     reduced[a] = true;
   }
@@ -66,7 +67,7 @@ void runReduce(const KernelContext &ctx) {
   const float *px = x.as<float>();
   float *py = ctx.out(0).as<float>();
   int64_t n = out.numel();
-  bool mean = ints[0] == kMean;
+  bool mean = o.op == tfc::plan::ReduceOp::Mean;
 #pragma omp parallel for schedule(static) if (n * count >= 16384 && n > 1)
   for (int64_t o = 0; o < n; ++o) {
     int64_t base = 0, rem = o;

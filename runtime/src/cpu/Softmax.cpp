@@ -69,17 +69,17 @@ std::string checkSoftmax(const FunctionDesc &fn, const KernelDesc &k) {
   std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
   if (!e.empty())
     return e;
-  int64_t axis = k.ints[0];
+  const int32_t given = options<tfc::plan::SoftmaxOptionsT>(k).axis;
+  int64_t axis = given;
   if (!normalizeAxis(axis, fn.values[k.inputs[0]].rank))
-    return format("axis %lld is out of range for rank %d", (long long)k.ints[0],
-                  fn.values[k.inputs[0]].rank);
+    return format("axis %d is out of range for rank %d", given, fn.values[k.inputs[0]].rank);
   return expectOutDtype(fn, k, 0, {TFC_F32});
 }
 
 void runSoftmax(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   ctx.expectOutputShape(0, x.shape);
-  int64_t axis = ctx.k->ints[0];
+  int64_t axis = options<tfc::plan::SoftmaxOptionsT>(*ctx.k).axis;
   normalizeAxis(axis, x.shape.rank);
   int64_t outer = 1, n = x.shape.d[axis], inner = 1;
   for (int i = 0; i < axis; ++i)

@@ -81,7 +81,8 @@ struct CompileResult {
   PlanSummary plan;                          // filled by buildPlan()
 };
 
-/// Registers what the compiler needs in `context` (tfc + func dialects).
+/// Registers what the compiler needs in `context`: the tfc and func dialects, and the CPU
+/// lowering of the tfc ops (tfc::lower::registerCpuLowering). Calling it again is harmless.
 void prepareContext(mlir::MLIRContext &context);
 
 /// Runs the whole pipeline on the model file at `path` (`.onnx`: the ONNX importer, else a

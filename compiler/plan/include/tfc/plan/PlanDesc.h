@@ -2,8 +2,9 @@
 //
 // Plain C++ structs mirroring ir/schema/plan.fbs (docs/PLAN_FORMAT.md), with no MLIR in them:
 // compiler/lower/ fills them from tfc IR, MemoryPlanner assigns arena offsets, PlanWriter
-// serializes them. The enums are the schema's own (tfc::plan::DType, KernelKind, ...), so the
-// numbers written are the numbers the runtime reads.
+// serializes them. The enums and the kernel options are the schema's own types
+// (tfc::plan::DType, KernelKind, the object API's KernelOptionsUnion), so what is written is
+// what the runtime reads.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_PLAN_PLANDESC_H
@@ -70,8 +71,7 @@ struct Kernel {
   fb::KernelKind kind = fb::KernelKind::Binary;
   std::vector<int32_t> inputs;   // value indices; -1: an absent optional input
   std::vector<int32_t> outputs;
-  std::vector<int64_t> ints;
-  std::vector<float> floats;
+  fb::KernelOptionsUnion options; // the kind's options table (tfc::plan::kernelOptionsOf)
   std::string name;              // the op location ("encoder.layers.0.self_attn")
 };
 

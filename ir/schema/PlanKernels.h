@@ -1,0 +1,60 @@
+//===- PlanKernels.h - which options table each kernel kind carries -------------*- C++ -*-===//
+//
+// Shared by the compiler's plan writer and the runtime's loader, with plan.fbs: the writer
+// refuses to write, and the loader to load, a kernel whose `options` are not its kind's table.
+// Header-only; it needs the generated plan_generated.h (FlatBuffers only, no MLIR).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TFC_SCHEMA_PLANKERNELS_H
+#define TFC_SCHEMA_PLANKERNELS_H
+
+#include "tfc/schema/plan_generated.h"
+
+namespace tfc::plan {
+
+/// The KernelOptions member a kernel of `kind` carries; NONE for a kind without attributes
+/// (and for an unknown kind, which the callers refuse first). A new kind adds its case here
+/// (-Wswitch names a missing one).
+constexpr KernelOptions kernelOptionsOf(KernelKind kind) {
+  switch (kind) {
+  case KernelKind::Binary: return KernelOptions::BinaryOptions;
+  case KernelKind::Unary: return KernelOptions::UnaryOptions;
+  case KernelKind::Reduce: return KernelOptions::ReduceOptions;
+  case KernelKind::Softmax: return KernelOptions::SoftmaxOptions;
+  case KernelKind::LayerNormalization: return KernelOptions::LayerNormalizationOptions;
+  case KernelKind::Gather: return KernelOptions::GatherOptions;
+  case KernelKind::Transpose: return KernelOptions::TransposeOptions;
+  case KernelKind::Concat: return KernelOptions::ConcatOptions;
+  case KernelKind::Slice: return KernelOptions::SliceOptions;
+  case KernelKind::LayerNorm: return KernelOptions::LayerNormOptions;
+  case KernelKind::Attention: return KernelOptions::AttentionOptions;
+  case KernelKind::Linear: return KernelOptions::LinearOptions;
+  case KernelKind::Embedding: return KernelOptions::EmbeddingOptions;
+  case KernelKind::CachedAttention: return KernelOptions::CachedAttentionOptions;
+  case KernelKind::CacheStore: return KernelOptions::CacheStoreOptions;
+  case KernelKind::MatMul:
+  case KernelKind::Reshape:
+  case KernelKind::Shape:
+  case KernelKind::Expand:
+  case KernelKind::Where:
+  case KernelKind::Cast:
+    return KernelOptions::NONE;
+  }
+  return KernelOptions::NONE;
+}
+
+/// Whether `value` is one of the schema enum's values (FlatBuffers does not verify enum
+/// fields: a plan may hold any 32-bit number there).
+template <typename E> constexpr bool isKnownEnumValue(E value) {
+  return static_cast<int64_t>(value) >= static_cast<int64_t>(E::MIN) &&
+         static_cast<int64_t>(value) <= static_cast<int64_t>(E::MAX);
+}
+
+/// "BinaryOptions", ..., "NONE"; "unknown" for a number outside the union.
+inline const char *kernelOptionsName(KernelOptions type) {
+  return isKnownEnumValue(type) ? EnumNameKernelOptions(type) : "unknown";
+}
+
+} // namespace tfc::plan
+
+#endif // TFC_SCHEMA_PLANKERNELS_H
