@@ -2,6 +2,6 @@
 # code run directly on tensors against plain reference loops.
 if(TARGET tfc_runtime)
   tfc_add_unit_test(runtime_breadth_ops_test SOURCES runtime_breadth_ops_test.cpp
-    LIBS tfc_runtime DNNL::dnnl)
+    LIBS tfc_runtime tfc_schema DNNL::dnnl)
   target_include_directories(runtime_breadth_ops_test PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 endif()

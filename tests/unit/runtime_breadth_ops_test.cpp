@@ -99,18 +99,18 @@ TEST(BreadthOps, UnaryFloat) {
     x.push_back(s);
   int64_t n = int64_t(x.size());
   struct Case {
-    MathUnary op;
+    UnaryOp op;
     const char *name;
     float (*ref)(float);
   };
   const Case cases[] = {
-      {MathUnary::Abs, "Abs", [](float v) { return v < 0 ? -v : (v == 0 ? 0.f : v); }},
-      {MathUnary::Sign, "Sign",
+      {UnaryOp::Abs, "Abs", [](float v) { return v < 0 ? -v : (v == 0 ? 0.f : v); }},
+      {UnaryOp::Sign, "Sign",
        [](float v) { return v != v ? v : v > 0 ? 1.f : v < 0 ? -1.f : 0.f; }},
-      {MathUnary::Ceil, "Ceil", [](float v) { return float(std::ceil(double(v))); }},
-      {MathUnary::Floor, "Floor", [](float v) { return float(std::floor(double(v))); }},
-      {MathUnary::Sin, "Sin", [](float v) { return float(std::sin(double(v))); }},
-      {MathUnary::Cos, "Cos", [](float v) { return float(std::cos(double(v))); }},
+      {UnaryOp::Ceil, "Ceil", [](float v) { return float(std::ceil(double(v))); }},
+      {UnaryOp::Floor, "Floor", [](float v) { return float(std::floor(double(v))); }},
+      {UnaryOp::Sin, "Sin", [](float v) { return float(std::sin(double(v))); }},
+      {UnaryOp::Cos, "Cos", [](float v) { return float(std::cos(double(v))); }},
   };
   for (const Case &c : cases) {
     std::vector<float> y(x.size(), -7.f);
@@ -118,7 +118,7 @@ TEST(BreadthOps, UnaryFloat) {
     for (size_t i = 0; i < x.size(); ++i) {
       float ref = c.ref(x[i]);
       std::string what = std::string(c.name) + "(" + std::to_string(x[i]) + ")";
-      if (c.op == MathUnary::Sin || c.op == MathUnary::Cos) {
+      if (c.op == UnaryOp::Sin || c.op == UnaryOp::Cos) {
         if (std::isnan(ref) || std::fabs(x[i]) > 1e6f) // sin(1e30) in f32: any value in [-1, 1]
           EXPECT_TRUE(std::isnan(ref) ? std::isnan(y[i]) : std::fabs(y[i]) <= 1.f) << what;
         else
@@ -133,17 +133,17 @@ TEST(BreadthOps, UnaryFloat) {
 TEST(BreadthOps, UnaryIntegers) {
   std::vector<int64_t> x = {-5, 0, 7, -1, 1, -123456789012LL};
   std::vector<int64_t> y(x.size());
-  ASSERT_TRUE(unaryMath(MathUnary::Abs, view(x, TFC_I64, {6}), view(y, TFC_I64, {6})));
+  ASSERT_TRUE(unaryMath(UnaryOp::Abs, view(x, TFC_I64, {6}), view(y, TFC_I64, {6})));
   EXPECT_EQ(y, (std::vector<int64_t>{5, 0, 7, 1, 1, 123456789012LL}));
-  ASSERT_TRUE(unaryMath(MathUnary::Sign, view(x, TFC_I64, {6}), view(y, TFC_I64, {6})));
+  ASSERT_TRUE(unaryMath(UnaryOp::Sign, view(x, TFC_I64, {6}), view(y, TFC_I64, {6})));
   EXPECT_EQ(y, (std::vector<int64_t>{-1, 0, 1, -1, 1, -1}));
   std::vector<int32_t> xi = {-3, 4, 0}, yi(3);
-  ASSERT_TRUE(unaryMath(MathUnary::Abs, view(xi, TFC_I32, {3}), view(yi, TFC_I32, {3})));
+  ASSERT_TRUE(unaryMath(UnaryOp::Abs, view(xi, TFC_I32, {3}), view(yi, TFC_I32, {3})));
   EXPECT_EQ(yi, (std::vector<int32_t>{3, 4, 0}));
   // Ceil, Floor, Sin, Cos are float-only: the function says so instead of computing.
-  EXPECT_FALSE(unaryMath(MathUnary::Floor, view(x, TFC_I64, {6}), view(y, TFC_I64, {6})));
+  EXPECT_FALSE(unaryMath(UnaryOp::Floor, view(x, TFC_I64, {6}), view(y, TFC_I64, {6})));
   std::vector<uint8_t> b = {1, 0}, bo(2);
-  EXPECT_FALSE(unaryMath(MathUnary::Abs, view(b, TFC_BOOL, {2}), view(bo, TFC_BOOL, {2})));
+  EXPECT_FALSE(unaryMath(UnaryOp::Abs, view(b, TFC_BOOL, {2}), view(bo, TFC_BOOL, {2})));
 }
 
 TEST(BreadthOps, MinBroadcastsAndPropagatesNaN) {

@@ -24,10 +24,10 @@ template <typename T> T signOf(T v) {
   return T((v > T(0)) - (v < T(0)));
 }
 
-template <typename T> bool integerUnary(MathUnary op, const T *x, T *y, int64_t n) {
+template <typename T> bool integerUnary(UnaryOp op, const T *x, T *y, int64_t n) {
   switch (op) {
-  case MathUnary::Abs: mapLoop(x, y, n, [](T v) { return v < 0 ? T(-v) : v; }); return true;
-  case MathUnary::Sign: mapLoop(x, y, n, [](T v) { return signOf(v); }); return true;
+  case UnaryOp::Abs: mapLoop(x, y, n, [](T v) { return v < 0 ? T(-v) : v; }); return true;
+  case UnaryOp::Sign: mapLoop(x, y, n, [](T v) { return signOf(v); }); return true;
   default: return false;
   }
 }
@@ -75,7 +75,19 @@ template <typename T> void compareTyped(CompareOp op, const Tensor &a, const Ten
 
 } // namespace
 
-bool unaryMath(MathUnary op, const Tensor &x, const Tensor &y) {
+bool isUnaryMath(UnaryOp op) {
+  switch (op) {
+  case UnaryOp::Abs: case UnaryOp::Sign: case UnaryOp::Ceil: case UnaryOp::Floor:
+  case UnaryOp::Sin: case UnaryOp::Cos:
+    return true;
+  default:
+    return false;
+  }
+}
+
+bool unaryMath(UnaryOp op, const Tensor &x, const Tensor &y) {
+  if (!isUnaryMath(op))
+    return false;
   int64_t n = x.shape.numel();
   switch (x.dtype) {
   case TFC_I32: return integerUnary(op, x.as<int32_t>(), y.as<int32_t>(), n);
@@ -86,12 +98,13 @@ bool unaryMath(MathUnary op, const Tensor &x, const Tensor &y) {
   const float *px = x.as<float>();
   float *py = y.as<float>();
   switch (op) {
-  case MathUnary::Abs: mapLoop(px, py, n, [](float v) { return std::fabs(v); }); break;
-  case MathUnary::Sign: mapLoop(px, py, n, [](float v) { return signOf(v); }); break;
-  case MathUnary::Ceil: mapLoop(px, py, n, [](float v) { return std::ceil(v); }); break;
-  case MathUnary::Floor: mapLoop(px, py, n, [](float v) { return std::floor(v); }); break;
-  case MathUnary::Sin: mapLoop(px, py, n, [](float v) { return std::sin(v); }); break;
-  case MathUnary::Cos: mapLoop(px, py, n, [](float v) { return std::cos(v); }); break;
+  case UnaryOp::Abs: mapLoop(px, py, n, [](float v) { return std::fabs(v); }); break;
+  case UnaryOp::Sign: mapLoop(px, py, n, [](float v) { return signOf(v); }); break;
+  case UnaryOp::Ceil: mapLoop(px, py, n, [](float v) { return std::ceil(v); }); break;
+  case UnaryOp::Floor: mapLoop(px, py, n, [](float v) { return std::floor(v); }); break;
+  case UnaryOp::Sin: mapLoop(px, py, n, [](float v) { return std::sin(v); }); break;
+  case UnaryOp::Cos: mapLoop(px, py, n, [](float v) { return std::cos(v); }); break;
+  default: return false;
   }
   return true;
 }

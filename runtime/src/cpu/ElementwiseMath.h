@@ -14,16 +14,19 @@
 
 namespace tfc::rt {
 
-enum class MathUnary { Abs, Sign, Ceil, Floor, Sin, Cos };
+using tfc::plan::CompareOp;
+using tfc::plan::UnaryOp;
 
-/// y = op(x) elementwise. f32 for every op; Abs and Sign also on i32 and i64 (position
-/// arithmetic). Returns false for a dtype the op does not take.
-bool unaryMath(MathUnary op, const Tensor &x, const Tensor &y);
+/// Whether `op` is one of the unary ops of this file (Abs, Sign, Ceil, Floor, Sin, Cos).
+bool isUnaryMath(UnaryOp op);
+
+/// y = op(x) elementwise for the ops of isUnaryMath. f32 for every op; Abs and Sign also on
+/// i32 and i64 (position arithmetic). Returns false for another op or a dtype the op does not
+/// take.
+bool unaryMath(UnaryOp op, const Tensor &x, const Tensor &y);
 
 /// y = min(a, b) with NumPy broadcasting; f32, i32, i64. False for another dtype.
 bool minimum(const Tensor &a, const Tensor &b, const Tensor &y);
-
-enum class CompareOp { Equal, Less, LessOrEqual, Greater, GreaterOrEqual };
 
 /// y (bool, one byte 0 or 1) = a OP b with NumPy broadcasting; a and b share a dtype: f32, i32,
 /// i64, i8, or bool (Equal only). False for another dtype.

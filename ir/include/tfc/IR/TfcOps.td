@@ -367,7 +367,8 @@ def Tfc_CastOp : Tfc_Op<"cast", [Pure, Tfc_SymbolicShapeAndContents, Tfc_Generat
 // ViT and Whisper convolutions). Primitive ops, emitted by the ONNX frontend.
 //===----------------------------------------------------------------------===//
 
-class Tfc_NumericUnaryOp<string mnemonic, string formula> : Tfc_InferOp<mnemonic> {
+class Tfc_NumericUnaryOp<string mnemonic, string formula> :
+    Tfc_InferOp<mnemonic, [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "elementwise " # formula;
   let description = [{
     Computes `}] # formula # [{` elementwise on a float or integer tensor
@@ -388,10 +389,10 @@ def Tfc_CeilOp : Tfc_UnaryOp<"ceil", "ceil(x)">;
 def Tfc_FloorOp : Tfc_UnaryOp<"floor", "floor(x)">;
 def Tfc_SinOp : Tfc_UnaryOp<"sin", "sin(x)">;
 def Tfc_CosOp : Tfc_UnaryOp<"cos", "cos(x)">;
-def Tfc_MinOp : Tfc_BinaryOp<"min", "min(lhs, rhs)", [Commutative]>;
+def Tfc_MinOp : Tfc_BinaryOp<"min", "min(lhs, rhs)", [Commutative, Tfc_SymbolicShape]>;
 
 class Tfc_CompareOp<string mnemonic, string formula, list<Trait> traits = []> :
-    Tfc_InferOp<mnemonic, traits> {
+    Tfc_InferOp<mnemonic, !listconcat(traits, [Tfc_SymbolicShape, Tfc_GenerationRole])> {
   let summary = "elementwise " # formula # " with broadcasting, an i1 result";
   let description = [{
     `result = }] # formula # [{` elementwise (ONNX comparison semantics: any
@@ -413,7 +414,7 @@ def Tfc_LessEqualOp : Tfc_CompareOp<"less_equal", "lhs <= rhs">;
 def Tfc_GreaterOp : Tfc_CompareOp<"greater", "lhs > rhs">;
 def Tfc_GreaterEqualOp : Tfc_CompareOp<"greater_equal", "lhs >= rhs">;
 
-def Tfc_CumSumOp : Tfc_InferOp<"cumsum"> {
+def Tfc_CumSumOp : Tfc_InferOp<"cumsum", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "cumulative sum along an axis (ONNX CumSum)";
   let description = [{
     `result[..., i, ...] = sum of input[..., j, ...]` over `j <= i` along
@@ -431,7 +432,7 @@ def Tfc_CumSumOp : Tfc_InferOp<"cumsum"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_TileOp : Tfc_InferOp<"tile"> {
+def Tfc_TileOp : Tfc_InferOp<"tile", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "repeat a tensor along each axis (ONNX Tile with constant repeats)";
   let description = [{
     `result.dim(i) = input.dim(i) * repeats[i]`, element
@@ -447,7 +448,7 @@ def Tfc_TileOp : Tfc_InferOp<"tile"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_GatherElementsOp : Tfc_InferOp<"gather_elements"> {
+def Tfc_GatherElementsOp : Tfc_InferOp<"gather_elements", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "gather single elements along an axis (ONNX GatherElements)";
   let description = [{
     `result[i0, ..., ik, ...] = data[i0, ..., indices[i0, ..., ik, ...], ...]`
@@ -464,7 +465,7 @@ def Tfc_GatherElementsOp : Tfc_InferOp<"gather_elements"> {
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_ArgMaxOp : Tfc_InferOp<"argmax"> {
+def Tfc_ArgMaxOp : Tfc_InferOp<"argmax", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "index of the largest element along an axis (ONNX ArgMax)";
   let description = [{
     The first index of the maximum along `axis` (the last with
@@ -482,7 +483,7 @@ def Tfc_ArgMaxOp : Tfc_InferOp<"argmax"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_TriluOp : Tfc_InferOp<"trilu"> {
+def Tfc_TriluOp : Tfc_InferOp<"trilu", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "keep the upper or lower triangle of the last two dims (ONNX Trilu)";
   let description = [{
     On the last two dims `[M, N]`: `upper` keeps element `(i, j)` where
@@ -499,7 +500,7 @@ def Tfc_TriluOp : Tfc_InferOp<"trilu"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def Tfc_ConvOp : Tfc_InferOp<"conv"> {
+def Tfc_ConvOp : Tfc_InferOp<"conv", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
   let summary = "1-D or 2-D convolution (ONNX Conv, NCW / NCHW)";
   let description = [{
     `input` `[N, C, *spatial]`, `weight` `[M, C / group, *kernel]`, optional
