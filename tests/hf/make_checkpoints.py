@@ -74,7 +74,7 @@ def encoder_case(name, model_cls, config, tok_dir):
 
 
 def main():
-    # Only this script's checkpoints: checkpoints/ also holds make_arch_checkpoints.py's.
+    # Only this script's checkpoints (and the scratch vocabulary of an interrupted run).
     for name in ("bert", "distilbert", "gpt2", "_vocab"):
         shutil.rmtree(os.path.join(CKPT, name), ignore_errors=True)
     shutil.rmtree(REFS, ignore_errors=True)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Rewrites tests/onnx/arch/expectations.json and tests/hf/arch_refs/expectations.json from
+"""Rewrites tests/onnx/arch/expectations.json and tests/hf/arch/expectations.json from
 what build/bin/arch_corpus_test reports today.
 
     python3 tests/onnx/update_expectations.py [--test build/bin/arch_corpus_test]
@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = {"ArchCorpus": ROOT / "tests/onnx/arch/expectations.json",
-         "ArchCheckpoint": ROOT / "tests/hf/arch_refs/expectations.json"}
+         "ArchCheckpoint": ROOT / "tests/hf/arch/expectations.json"}
 
 
 def first_reason(message):

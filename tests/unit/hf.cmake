@@ -4,7 +4,8 @@
 if(TARGET TfcFrontendHf AND TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
   tfc_add_unit_test(hf_import_test SOURCES hf_import_test.cpp
     LIBS TfcFrontendHf TfcDriver tfc_runtime TfrunLib)
-  # The model.fbs 2.0 architectures of tests/hf/arch/ (make_arch_checkpoints.py).
+  # The model.fbs 2.0 architectures of tests/hf/arch/ (make_arch_fixtures.py); arch_corpus_test
+  # (onnx.cmake) holds the same checkpoints to issue 11's acceptance.
   tfc_add_unit_test(hf_arch_test SOURCES hf_arch_test.cpp
     LIBS TfcFrontendHf TfcDriver tfc_runtime TfrunLib)
 endif()

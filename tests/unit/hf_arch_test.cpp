@@ -8,9 +8,12 @@
 //   1e-4 * max(1, max|ref|) of transformers', and greedy generation (32 tokens) token-exact
 //   with transformers' generate;
 // * encoders roberta, xlm-roberta, albert, electra: last_hidden_state of a batch with a
-//   right-padded row within the same tolerance; roberta's tokenizer gives transformers' ids;
+//   right-padded row within the same tolerance (albert and electra with two token types);
+//   roberta's byte-level BPE and electra's WordPiece tokenizer give transformers' ids;
 // * what each import describes (the model.fbs 2.0 fields) and says (notes), and clear errors
 //   for what tfc does not implement.
+// arch_corpus_test (ArchCheckpoint.*) holds the same checkpoints to issue 11's acceptance:
+// fusion counts and generation through a derived KV cache, per tests/hf/arch/expectations.json.
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
@@ -174,6 +177,22 @@ void checkGenerate(tfc_plan *plan, const llvm::json::Object &m, const std::strin
   tfc_session_release(session);
 }
 
+/// The ids the imported tokenizer gives for the manifest's text equal transformers'.
+void checkTextIds(tfc_plan *plan, const std::string &name) {
+  llvm::json::Object m = manifestModel(name);
+  ASSERT_TRUE(m.getString("text") && m.getString("text_ids"))
+      << "tests/hf/arch/refs/manifest.json has no text for " << name;
+  std::string text = m.getString("text")->str();
+  tfc::tfrun::NpyArray want = npy(m.getString("text_ids")->str());
+  tfc_ids *ids = nullptr;
+  ASSERT_EQ(take(tfc_plan_tokenize(plan, text.data(), text.size(), 1, &ids)), "");
+  const int64_t *w = reinterpret_cast<const int64_t *>(want.data.data());
+  EXPECT_EQ(std::vector<int64_t>(tfc_ids_data(ids), tfc_ids_data(ids) + tfc_ids_count(ids)),
+            std::vector<int64_t>(w, w + want.numElements()))
+      << name;
+  tfc_ids_free(ids);
+}
+
 struct Imported {
   Model model;
   std::vector<std::string> notes;
@@ -287,15 +306,7 @@ TEST(HfArch, RobertaMatchesTransformers) {
   EXPECT_EQ(im.model.specialTokens.startId, 0);
   EXPECT_EQ(im.model.specialTokens.endId, 2);
   EXPECT_EQ(im.model.specialTokens.padId, 1);
-  llvm::json::Object m = manifestModel("roberta");
-  std::string text = m.getString("text")->str();
-  tfc::tfrun::NpyArray want = npy(m.getString("text_ids")->str());
-  tfc_ids *ids = nullptr;
-  ASSERT_EQ(take(tfc_plan_tokenize(im.plan, text.data(), text.size(), 1, &ids)), "");
-  const int64_t *w = reinterpret_cast<const int64_t *>(want.data.data());
-  EXPECT_EQ(std::vector<int64_t>(tfc_ids_data(ids), tfc_ids_data(ids) + tfc_ids_count(ids)),
-            std::vector<int64_t>(w, w + want.numElements()));
-  tfc_ids_free(ids);
+  checkTextIds(im.plan, "roberta");
 }
 
 TEST(HfArch, XlmRobertaMatchesTransformers) {
@@ -320,7 +331,15 @@ TEST(HfArch, ElectraMatchesTransformers) {
   Imported im;
   runEncoder("electra", im);
   EXPECT_EQ(im.model.hparams.embeddingSize, 32);
+  EXPECT_EQ(im.model.hparams.typeVocabSize, 2);
+  // The checkpoint's ElectraTokenizer (a WordPiece) is imported with it, not left out: the
+  // plan tokenizes as transformers does ([CLS] ... [SEP], lower-cased, [UNK] for words the
+  // vocabulary cannot spell).
   EXPECT_EQ(im.model.tokenizer.kind, tfc::fbs::TokenizerKind::WordPiece);
+  EXPECT_FALSE(hasNote(im.notes, "not one the runtime implements"));
+  EXPECT_EQ(im.model.specialTokens.startId, 2);
+  EXPECT_EQ(im.model.specialTokens.endId, 3);
+  checkTextIds(im.plan, "electra");
 }
 
 //===----------------------------------------------------------------------===//

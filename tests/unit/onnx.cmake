@@ -18,7 +18,7 @@ if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
     TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
   gtest_discover_tests(onnx_corpus_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 900)
   # Issue 11's architectures: tests/onnx/arch/ (ONNX exports vs ONNX Runtime) and the
-  # checkpoints of tests/hf/arch_refs/ (vs transformers), each test named after the model and
+  # checkpoints of tests/hf/arch/ (vs transformers), each test named after the model and
   # its status in the expectations.json beside the manifest (ArchCorpus.llama_Blocked).
   add_executable(arch_corpus_test arch_corpus_test.cpp)
   target_include_directories(arch_corpus_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)

@@ -871,6 +871,260 @@ TEST(OnnxImporter, DequantizeLinearOfInt8InitializerIsAWeight) {
 }
 
 //===----------------------------------------------------------------------===//
+// Heads folded into the batch dim, Tile as Expand
+//===----------------------------------------------------------------------===//
+
+/// Appends nodes computing the 1-D shape `out` from `parts`: "dN" is dim N of `of`, "dN*K"
+/// that dim times K, a number a constant (the exporters' Shape/Gather/Mul/Concat glue).
+void shapeNodes(ModelMaker &m, const std::string &out, const std::string &of,
+                const std::vector<std::string> &parts) {
+  m.node("Shape", out + "_shape", {of}, {out + "_s"});
+  m.initI64(out + "_axis0", {0});
+  std::vector<std::string> pieces;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string p = parts[i], name = out + "_" + std::to_string(i);
+    if (p[0] == 'd') {
+      size_t star = p.find('*');
+      m.initI64(name + "_idx", {std::stoll(p.substr(1, star))}, true);
+      m.node("Gather", name + "_gather", {out + "_s", name + "_idx"}, {name + "_g"});
+      std::string dim = name + "_g";
+      if (star != std::string::npos) {
+        m.initI64(name + "_k", {std::stoll(p.substr(star + 1))}, true);
+        m.node("Mul", name + "_mul", {dim, name + "_k"}, {name + "_m"});
+        dim = name + "_m";
+      }
+      m.node("Unsqueeze", name + "_unsq", {dim, out + "_axis0"}, {name});
+    } else {
+      m.initI64(name, {std::stoll(p)});
+    }
+    pieces.push_back(name);
+  }
+  auto &c = m.node("Concat", out + "_cat", pieces, {out});
+  setInt(c, "axis", 0);
+}
+
+/// BART/Marian/mBART/OPT attention: q, k, v [B, H, S, dh] viewed as [B*H, S, dh], bmm, the
+/// scores viewed back as [B, H, S, T] for the mask and again as [B*H, S, T] for softmax and
+/// the second bmm, then [B, H, S, dh]. With a symbolic batch tfc.reshape cannot merge B and
+/// H; the importer keeps [B, H] (a folded view) so the attention stays 4-D: no reshape at
+/// all, K^T a 4-D transpose, the matmuls and softmax on [?, 4, ?, ?].
+TEST(OnnxImporter, HeadsFoldedIntoTheBatchKeepTheAttention4D) {
+  ModelMaker m(17);
+  for (const char *n : {"q", "k", "v"})
+    m.input(n, kF32, {"batch", "4", "seq", "16"});
+  m.input("mask", kF32, {"batch", "1", "1", "seq"});
+  shapeNodes(m, "fold", "q", {"d0*4", "-1", "16"});
+  m.node("Reshape", "fold_q", {"q", "fold"}, {"qf"});
+  m.node("Reshape", "fold_k", {"k", "fold"}, {"kf"});
+  m.node("Reshape", "fold_v", {"v", "fold"}, {"vf"});
+  auto &t = m.node("Transpose", "kt", {"kf"}, {"ktf"});
+  setInts(t, "perm", {0, 2, 1});
+  m.node("MatMul", "qk", {"qf", "ktf"}, {"scores"});
+  shapeNodes(m, "unfold", "q", {"d0", "4", "d2", "d2"});
+  m.node("Reshape", "unfold_scores", {"scores", "unfold"}, {"s4"});
+  m.node("Add", "add_mask", {"s4", "mask"}, {"masked"});
+  shapeNodes(m, "refold", "q", {"d0*4", "d2", "d2"});
+  m.node("Reshape", "refold_scores", {"masked", "refold"}, {"sf"});
+  m.node("Softmax", "softmax", {"sf"}, {"p"});
+  m.node("MatMul", "pv", {"p", "vf"}, {"ctx"});
+  shapeNodes(m, "out", "q", {"d0", "4", "d2", "16"});
+  m.node("Reshape", "unfold_ctx", {"ctx", "out"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_FALSE(contains(r.ir, "tfc.reshape")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "perm = array<i64: 0, 1, 3, 2>}")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x4x?x16xf32>, tensor<?x4x16x?xf32>) -> tensor<?x4x?x?xf32>"))
+      << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x4x?x?xf32>, tensor<?x1x1x?xf32>) -> tensor<?x4x?x?xf32>"))
+      << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.softmax")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x4x?x?xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>"))
+      << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.dims = [\"batch\", \"\", \"seq\", \"\"]")) << r.ir;
+}
+
+/// A folded value reaching an op that needs the [B*H, ...] value itself: with a static
+/// batch the reshape is built ([8, -1, 16]); with a symbolic one the error names the node,
+/// the input and both shapes.
+TEST(OnnxImporter, FoldedHeadsReachOtherOpsOnlyWhenTheyCanBeBuilt) {
+  for (const char *batch : {"2", "batch"}) {
+    ModelMaker m(17);
+    m.input("q", kF32, {batch, "4", "seq", "16"});
+    shapeNodes(m, "fold", "q", {"d0*4", "-1", "16"});
+    m.node("Reshape", "fold_q", {"q", "fold"}, {"qf"});
+    auto &c = m.node("Concat", "cat", {"qf", "qf"}, {"y"});
+    setInt(c, "axis", 2);
+    m.output("y");
+    Imported r = import(m);
+    if (std::string(batch) == "2") {
+      ASSERT_TRUE(r.status.ok()) << r.status.error;
+      EXPECT_TRUE(contains(r.ir, "{shape = array<i64: 8, -1, 16>}")) << r.ir;
+      EXPECT_TRUE(contains(r.ir, "-> tensor<8x?x32xf32>")) << r.ir;
+    } else {
+      ASSERT_FALSE(r.status.ok()) << r.ir;
+      EXPECT_TRUE(contains(r.status.error,
+                           "node 'cat' (op 'Concat', opset 17): input 'qf' is [4*batch, seq, 16], "
+                           "the heads of a [batch, 4, seq, 16] value folded into its batch dim"))
+          << r.status.error;
+    }
+  }
+}
+
+/// BLOOM's ALiBi: slopes [H, 1] * positions [B, 1, T] = [B, H, T] viewed as [B*H, 1, T] and
+/// added to the folded scores: reshaped to [B, H, 1, T] (the 1 inserted behind the heads),
+/// the add stays 4-D. torch's key padding mask [B, H, 1, T] -> [B*H, 1, T] added to plain
+/// [B*H, S, T] scores (nn.MultiheadAttention) still gets the plain value, built in two steps.
+TEST(OnnxImporter, AlibiViewedAsFoldedHeadsAddsIn4D) {
+  ModelMaker m(17);
+  m.input("q", kF32, {"batch", "4", "seq", "16"});
+  m.input("pos", kF32, {"batch", "1", "seq"});
+  initF32Values(m, "slopes", {4, 1}, {0.25f, 0.0625f, 0.015625f, 0.00390625f});
+  m.node("Mul", "alibi", {"slopes", "pos"}, {"a3"});  // [batch, 4, seq]
+  shapeNodes(m, "abias", "q", {"d0*4", "1", "d2"});
+  m.node("Reshape", "fold_alibi", {"a3", "abias"}, {"af"});
+  shapeNodes(m, "fold", "q", {"d0*4", "-1", "16"});
+  m.node("Reshape", "fold_q", {"q", "fold"}, {"qf"});
+  auto &t = m.node("Transpose", "qt", {"qf"}, {"qtf"});
+  setInts(t, "perm", {0, 2, 1});
+  m.node("MatMul", "qq", {"qf", "qtf"}, {"scores"});
+  m.node("Add", "add_alibi", {"scores", "af"}, {"biased"});
+  shapeNodes(m, "out", "q", {"d0", "4", "d2", "d2"});
+  m.node("Reshape", "unfold", {"biased", "out"}, {"y"});
+  m.output("y");
+  // torch MHA: the same [B, H, 1, T] view added to a plain [B*H, S, T].
+  m.input("plain", kF32, {"batch", "seq", "seq"});
+  m.input("kpm", kF32, {"batch", "4", "1", "seq"});
+  shapeNodes(m, "kpmshape", "kpm", {"d0*4", "1", "d3"});
+  m.node("Reshape", "fold_kpm", {"kpm", "kpmshape"}, {"kpmf"});
+  shapeNodes(m, "pshape", "plain", {"d0*4", "d1", "d2"});
+  m.node("Expand", "plain_heads", {"plain", "pshape"}, {"plain4"});
+  m.node("Add", "add_kpm", {"plain4", "kpmf"}, {"y2"});
+  m.output("y2");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "{shape = array<i64: 0, 4, 1, -1>} : (tensor<?x4x?xf32>) -> "
+                             "tensor<?x4x1x?xf32>"))
+      << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x4x?x?xf32>, tensor<?x4x1x?xf32>) -> tensor<?x4x?x?xf32>"))
+      << r.ir;
+  // [B, H, 1, T] -> [B, H, T] -> [B*H, 1, T] for the plain add.
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x4x1x?xf32>) -> tensor<?x4x?xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x4x?xf32>) -> tensor<?x1x?xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x?x?xf32>, tensor<?x1x?xf32>) -> tensor<?x?x?xf32>"))
+      << r.ir;
+}
+
+/// OPT: `hidden.reshape(-1, D)`, LayerNormalization, Gemms and the residual add on the
+/// [-1, D] rows, then `view(batch, seq, D)`: the deferred flatten survives all of it (no
+/// reshape; the [batch*seq, D] value could not be reshaped back over two symbols).
+TEST(OnnxImporter, FlattenSurvivesLayerNormAndTheResidual) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "seq", "16"});
+  m.initI64("rows", {-1, 16});
+  m.node("Reshape", "flat", {"x", "rows"}, {"xf"});
+  m.initF32("g", {16}, 1.0f);
+  m.initF32("b", {16}, 0.0f);
+  m.node("LayerNormalization", "ln", {"xf", "g", "b"}, {"h"});
+  m.initF32("w", {16, 16});
+  m.node("Gemm", "fc", {"h", "w", "b"}, {"f"});
+  m.node("Add", "residual", {"xf", "f"}, {"sum"});
+  shapeNodes(m, "back", "x", {"d0", "d1", "16"});
+  m.node("Reshape", "unflat", {"sum", "back"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_FALSE(contains(r.ir, "tfc.reshape")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.layer_norm")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x?x16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>"))
+      << r.ir;
+}
+
+/// Tile over axes of size 1 is an Expand: T5's mask `repeat(batch, seq, 1)` of a [1, 1, T]
+/// value (symbolic repeats) and GPT-J's [1, seq, 1] positions tiled (1, 1, 8).
+TEST(OnnxImporter, TileOverAxesOfSizeOneIsAnExpand) {
+  ModelMaker m(17);
+  m.input("ids", kI64, {"batch", "seq"});
+  m.input("row", kF32, {"1", "1", "seq"});
+  shapeNodes(m, "reps", "ids", {"d0", "d1", "1"});
+  m.node("Tile", "t5_tile", {"row", "reps"}, {"y"});
+  m.output("y");
+  m.input("col", kF32, {"1", "seq", "1"});
+  m.initI64("reps8", {1, 1, 8});
+  m.node("Tile", "gptj_tile", {"col", "reps8"}, {"y2"});
+  m.output("y2");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tfc.expand")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<1x1x?xf32>, tensor<3xi64>) -> tensor<?x?x?xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<1x?x1xf32>, tensor<3xi64>) -> tensor<1x?x8xf32>")) << r.ir;
+  EXPECT_FALSE(contains(r.ir, "tfc.concat %arg")) << r.ir;  // no tiling by concatenation
+}
+
+/// DeBERTa's `pos_key.repeat(batch, 1, 1)` of a run-time [H, 2k, dh]: element b*H + h is
+/// x[h], i.e. heads folded into the batch of x expanded to [B, H, 2k, dh]; the bmm with the
+/// folded query stays 4-D. A Tile over an axis of size > 1 that is not the leading one is
+/// refused, naming the shapes.
+TEST(OnnxImporter, TileOfHeadsOverTheBatchIsFoldedHeads) {
+  {
+    ModelMaker m(17);
+    m.input("q", kF32, {"batch", "4", "seq", "16"});
+    m.input("pos", kF32, {"4", "32", "16"});
+    shapeNodes(m, "reps", "q", {"d0", "1", "1"});
+    m.node("Tile", "tile", {"pos", "reps"}, {"posf"});
+    auto &t = m.node("Transpose", "pt", {"posf"}, {"ptf"});
+    setInts(t, "perm", {0, 2, 1});
+    shapeNodes(m, "fold", "q", {"d0*4", "-1", "16"});
+    m.node("Reshape", "fold_q", {"q", "fold"}, {"qf"});
+    m.node("MatMul", "c2p", {"qf", "ptf"}, {"c"});
+    shapeNodes(m, "out", "q", {"d0", "4", "d2", "32"});
+    m.node("Reshape", "unfold", {"c", "out"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "(tensor<1x4x32x16xf32>, tensor<4xi64>) -> tensor<?x4x32x16xf32>"))
+        << r.ir;
+    EXPECT_TRUE(contains(r.ir, "(tensor<?x4x?x16xf32>, tensor<?x4x16x32xf32>) -> tensor<?x4x?x32xf32>"))
+        << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "3"});
+    m.initI64("reps", {1, 2});
+    m.node("Tile", "tile", {"x", "reps"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_FALSE(r.status.ok()) << r.ir;
+    EXPECT_TRUE(contains(r.status.error, "node 'tile' (op 'Tile', opset 17): Tile of [batch, 3] "
+                                         "by [1, 2] is not supported"))
+        << r.status.error;
+  }
+}
+
+/// Clip of a table with constant bounds folds (DeBERTa clamps relative positions, index
+/// differences known at import time, to the attention span).
+TEST(OnnxImporter, ClipOfATableFolds) {
+  ModelMaker m(17);
+  m.input("ids", kI64, {"batch", "seq"});
+  m.node("Shape", "shape", {"ids"}, {"s"});
+  m.initI64("one", {1}, true);
+  m.initI64("zero", {0}, true);
+  m.initI64("lo", {2}, true);
+  m.initI64("hi", {5}, true);
+  m.node("Gather", "len", {"s", "one"}, {"n"});
+  m.node("Range", "range", {"zero", "n", "one"}, {"positions"});
+  m.node("Clip", "clip", {"positions", "lo", "hi"}, {"c"});
+  m.node("Add", "y", {"ids", "c"}, {"y"});
+  m.output("y");
+  tfc::onnxfe::ImportOptions options;
+  options.maxSeq = 8;
+  Imported r = import(m.bytes(), options);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "dense<[2, 2, 2, 3, 4, 5, 5, 5]> : tensor<8xi64>")) << r.ir;
+  EXPECT_FALSE(contains(r.ir, "tfc.max")) << r.ir;
+}
+
+//===----------------------------------------------------------------------===//
 // Errors
 //===----------------------------------------------------------------------===//
 

@@ -4,14 +4,15 @@
 // LM head's `transpose(wte)` did so at every decode step). tfc-fold-constants folds them at
 // compile time; this test compiles every model of the repository -- examples/models/*.fbs,
 // every .fbs and .onnx under tests/ (the ONNX corpus, the generation models), the Hugging
-// Face checkpoints of tests/hf/checkpoints (from their directories) and the MiniLM checkpoint
-// in build/models when tools/get_minilm.sh put it there -- fused and --no-fuse, builds the
-// plans and asserts that `--report`'s "constant_input_kernels" is 0. The models are found by
-// listing the directories, so a model added later is covered too. A --no-fuse plan may fail
-// to build only with the known limitation of tests/unit/onnx_corpus_test.cpp (heads folded
+// Face checkpoints of tests/hf/checkpoints and tests/hf/arch (from their directories) and the
+// MiniLM checkpoint in build/models when tools/get_minilm.sh put it there -- fused and
+// --no-fuse, builds the plans and asserts that `--report`'s "constant_input_kernels" is 0. The
+// models are found by listing the directories, so a model added later is covered too. A
+// --no-fuse plan may fail to build only with the known limitation of
+// tests/unit/onnx_corpus_test.cpp (heads folded
 // into the batch: "cannot resolve dim"). Models that exist to be rejected (kRejected) must fail
 // with their message. The architecture corpus (tests/onnx/arch/, and the checkpoints of
-// tests/hf/arch_refs/) says in its expectations.json which models do not compile yet: such a
+// tests/hf/arch/) says in its expectations.json which models do not compile yet: such a
 // model may fail only with its expectation's text (arch_corpus_test holds the rest of it).
 //
 // constantInputKernels() itself is checked on a hand-built plan, and the report's fields on a
@@ -54,15 +55,15 @@ const std::set<std::string> kNoFuseUnsupported = {
 };
 
 /// The blocked models of the architecture corpus (model path -> part of today's failure), from
-/// tests/onnx/arch/expectations.json (models/NAME.onnx) and tests/hf/arch_refs/expectations.json
-/// (tests/hf/checkpoints/NAME).
+/// tests/onnx/arch/expectations.json (models/NAME.onnx) and tests/hf/arch/expectations.json
+/// (tests/hf/arch/NAME).
 std::map<std::string, std::string> archBlocked() {
   std::map<std::string, std::string> out;
   const std::pair<const char *, std::string (*)(const std::string &)> files[] = {
       {"tests/onnx/arch/expectations.json",
        [](const std::string &n) { return "tests/onnx/arch/models/" + n + ".onnx"; }},
-      {"tests/hf/arch_refs/expectations.json",
-       [](const std::string &n) { return "tests/hf/checkpoints/" + n; }},
+      {"tests/hf/arch/expectations.json",
+       [](const std::string &n) { return "tests/hf/arch/" + n; }},
   };
   for (const auto &[file, pathOf] : files) {
     std::ifstream in(std::string(TFC_SOURCE_DIR) + "/" + file);
@@ -97,7 +98,8 @@ std::vector<std::string> repositoryModels() {
       if (it->is_regular_file() && (p.extension() == ".fbs" || p.extension() == ".onnx"))
         add(p);
     }
-  for (const fs::path &dir : {root / "tests/hf/checkpoints", root / "build/models"})
+  for (const fs::path &dir :
+       {root / "tests/hf/checkpoints", root / "tests/hf/arch", root / "build/models"})
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
          it.increment(ec))
       if (fs::exists(it->path() / "config.json"))

@@ -75,6 +75,25 @@ SymDim divide(const SymDim &a, const SymDim &b) {
   return r;
 }
 
+std::optional<std::vector<int64_t>> reshapeAttr(const std::vector<SymDim> &in,
+                                                const std::vector<SymDim> &out) {
+  std::vector<int64_t> shape;
+  bool minusOne = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (out[i].isConstant())
+      shape.push_back(out[i].coeff);
+    else if (i < in.size() && in[i] == out[i])
+      shape.push_back(0);
+    else if (!minusOne) {
+      shape.push_back(-1);
+      minusOne = true;
+    } else
+      return std::nullopt;
+  }
+  return shape;
+}
+
+
 int64_t Importer::symbolBound(const std::string &symbol) const {
   if (auto it = opts.bounds.find(symbol); it != opts.bounds.end())
     return it->second;
@@ -130,6 +149,19 @@ std::string Importer::where(const onnx::NodeProto &node) const {
 
 Status Importer::fail(const onnx::NodeProto &node, const std::string &what) const {
   return {file + ": " + where(node) + ": " + what};
+}
+
+std::string Importer::foldedInput(const std::string &name, const TensorInfo &t) const {
+  auto str = [](const std::vector<SymDim> &dims) {
+    std::string s = "[";
+    for (size_t i = 0; i < dims.size(); ++i)
+      s += (i ? ", " : "") + dims[i].str();
+    return s + "]";
+  };
+  return "input '" + name + "' is " + str(t.dims) + ", the heads of a " + str(t.realDims) +
+         " value folded into its batch dim, which this op cannot take (only Reshape, "
+         "Transpose, MatMul, Softmax and elementwise ops keep such a value; tfc.reshape cannot "
+         "build it over a symbolic batch)";
 }
 
 Type Importer::elemFromOnnx(int32_t dtype) const {
@@ -434,6 +466,34 @@ Value Importer::rowValue(TensorInfo &t) {
 
 Value Importer::value(TensorInfo &t) {
   Value v = rowValue(t);
+  if (v && t.folded) {
+    // [B, H, ...] -> [B*H, ...] when tfc.reshape can express it: from the source the fold
+    // was made of, or directly (a static batch), or with the static 1s behind [B, H] dropped
+    // first (torch's key padding mask [B, H, 1, T] -> [B, H, T] -> [B*H, 1, T]); otherwise
+    // null and the caller reports the folded operand.
+    auto reshape = [&](Value x, const std::vector<SymDim> &out,
+                       const std::vector<int64_t> &attr) -> Value {
+      return builder.create<mlir::tfc::ReshapeOp>(currentLoc, typeOf(out, t.elem), x,
+                                                  builder.getDenseI64ArrayAttr(attr));
+    };
+    std::vector<SymDim> squeezed(t.realDims.begin(), t.realDims.begin() + 2);
+    for (size_t i = 2; i < t.realDims.size(); ++i)
+      if (t.realDims[i] != SymDim::constant(1))
+        squeezed.push_back(t.realDims[i]);
+    Value r;
+    if (t.foldSource && reshapeAttr(t.foldSource->dims, t.dims)) {
+      r = reshape(rowValue(*t.foldSource), t.dims, *reshapeAttr(t.foldSource->dims, t.dims));
+    } else if (auto attr = reshapeAttr(t.realDims, t.dims)) {
+      r = reshape(v, t.dims, *attr);
+    } else if (reshapeAttr(t.realDims, squeezed) && reshapeAttr(squeezed, t.dims)) {
+      r = reshape(reshape(v, squeezed, *reshapeAttr(t.realDims, squeezed)), t.dims,
+                  *reshapeAttr(squeezed, t.dims));
+    } else {
+      return {};
+    }
+    t = fromValue(r, t.dims);
+    return r;
+  }
   if (!v || !t.flat)
     return v;
   // Apply the deferred flatten: [-1, K].
@@ -562,6 +622,20 @@ Status Importer::importNode(const onnx::NodeProto &node, int index) {
       return fail(nd, "input '" + nd.input(i) + "' is not defined before the node");
   currentLoc = NameLoc::get(builder.getStringAttr(nd.name()));
   currentNode = &nd;
+  // Folded heads (see TensorInfo::folded) reach only the ops that keep them; any other op
+  // gets the ONNX-shaped value, which tfc.reshape cannot build for a symbolic batch.
+  static const std::set<std::string> kTakesFolded = {
+      "Reshape", "Transpose", "MatMul", "Softmax", "LogSoftmax", "Shape", "Add", "Sub", "Mul",
+      "Div", "Pow", "Max", "Min", "Sqrt", "Erf", "Tanh", "Relu", "Neg", "Exp", "Gelu",
+      "Identity", "Cast", "Abs", "Log", "Sigmoid"};
+  if (!kTakesFolded.count(nd.op_type()))
+    for (int i = 0; i < nd.input_size(); ++i) {
+      if (nd.input(i).empty())
+        continue;
+      TensorInfo &t = values.at(nd.input(i));
+      if (t.folded && !value(t))
+        return fail(nd, foldedInput(nd.input(i), t));
+    }
   Status s = entry->fn(*this, nd);
   if (s.ok() && std::getenv("TFC_ONNX_TRACE")) {  // debugging aid: the importer's view
     for (const std::string &out : nd.output()) {
@@ -583,6 +657,8 @@ Status Importer::importNode(const onnx::NodeProto &node, int index) {
         line += t.table ? " table" : " const";
       if (t.flat)
         line += " flat";
+      if (t.folded)
+        line += " folded";
       if (t.iotaAxis)
         line += " iota=" + std::to_string(*t.iotaAxis) +
                 (t.gridRank ? " grid=" + std::to_string(t.gridRank) : "");

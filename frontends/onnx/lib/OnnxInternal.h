@@ -49,6 +49,11 @@ SymDim operator*(const SymDim &a, const SymDim &b);
 /// a / b when it divides exactly, else unknown.
 SymDim divide(const SymDim &a, const SymDim &b);
 
+/// The tfc.reshape attribute for `in` -> `out`: 0 for a symbolic dim kept in place, the size
+/// for static dims, -1 for (at most) one other; nullopt when tfc.reshape cannot express it.
+std::optional<std::vector<int64_t>> reshapeAttr(const std::vector<SymDim> &in,
+                                                const std::vector<SymDim> &out);
+
 /// An i64 as a ConstData value (clamped to +-2^62 so sentinels such as INT64_MAX survive).
 double i64ToDouble(int64_t v);
 
@@ -71,7 +76,15 @@ struct TensorInfo {
   // Deferred flatten: the ONNX value is `[prod(dims of value)[:-1], K]` but the MLIR
   // value keeps its rank (GPT-2's Conv1D `view(-1, K)`); row-wise ops keep it so.
   bool flat = false;
-  std::vector<SymDim> realDims;         // the MLIR value's dims when `flat`
+  std::vector<SymDim> realDims;         // the MLIR value's dims when `flat` or `folded`
+  // Heads folded into the batch dim: the ONNX value is `[B*H, d2, ...]` but the MLIR value
+  // keeps `realDims` = [B, H, d2, ...] (BART's `view(bsz * heads, -1, dh)` before bmm), so the
+  // attention stays 4-D; transposes, matmuls, softmax and elementwise ops keep it so, and a
+  // reshape back to [B, H, ...] undoes it.
+  bool folded = false;
+  // A folded value whose plain [B*H, ...] form is one reshape of this source (used when a
+  // consumer needs the ONNX-shaped value).
+  std::shared_ptr<TensorInfo> foldSource;
   // A run-time Not: its input (Where(Not(c), a, b) is imported as Where(c, b, a), the
   // masked_fill form the attention matcher reads).
   std::shared_ptr<TensorInfo> negationOf;
@@ -121,6 +134,8 @@ public:
   /// "node 'X' (op 'Y', opset N)" for messages.
   std::string where(const onnx::NodeProto &node) const;
   Status fail(const onnx::NodeProto &node, const std::string &what) const;
+  /// Why the folded-heads value `name` (see TensorInfo::folded) cannot be taken here.
+  std::string foldedInput(const std::string &name, const TensorInfo &t) const;
 
   bool hasInput(const onnx::NodeProto &node, int i) const {
     return i < node.input_size() && !node.input(i).empty();
@@ -129,9 +144,10 @@ public:
   void setOutput(const onnx::NodeProto &node, int i, TensorInfo info);
   /// Output `i` of `node` once set.
   TensorInfo &output(const onnx::NodeProto &node, int i) { return values.at(node.output(i)); }
-  /// The MLIR value (materialized on demand; a deferred flatten is applied).
+  /// The MLIR value (materialized on demand; a deferred flatten is applied, folded heads are
+  /// reshaped to the ONNX shape when tfc.reshape can express it, else null).
   mlir::Value value(TensorInfo &t);
-  /// The MLIR value keeping a deferred flatten (row-wise consumers).
+  /// The MLIR value keeping a deferred flatten or folded heads (their consumers).
   mlir::Value rowValue(TensorInfo &t);
   /// A tensor for an MLIR value whose logical shape is `dims`.
   TensorInfo fromValue(mlir::Value v, std::vector<SymDim> dims);

@@ -136,26 +136,6 @@ std::optional<std::vector<int64_t>> constInts(Importer &im, const onnx::NodeProt
   return std::nullopt;
 }
 
-/// The reshape attribute for `in` -> `out`: 0 for a symbolic dim kept in place, the size for
-/// static dims, -1 for (at most) one other.
-std::optional<std::vector<int64_t>> reshapeAttr(const std::vector<SymDim> &in,
-                                                const std::vector<SymDim> &out) {
-  std::vector<int64_t> shape;
-  bool minusOne = false;
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (out[i].isConstant())
-      shape.push_back(out[i].coeff);
-    else if (i < in.size() && in[i] == out[i])
-      shape.push_back(0);
-    else if (!minusOne) {
-      shape.push_back(-1);
-      minusOne = true;
-    } else
-      return std::nullopt;
-  }
-  return shape;
-}
-
 SymDim product(const std::vector<SymDim> &dims, size_t from = 0, size_t to = SIZE_MAX) {
   SymDim p = SymDim::constant(1);
   for (size_t i = from; i < std::min(to, dims.size()); ++i)
@@ -186,7 +166,15 @@ Status emitReshape(Importer &im, const onnx::NodeProto &n, TensorInfo &t,
   }
   Value v;
   const std::vector<SymDim> *inDims = &t.dims;
-  if (t.flat) {
+  if (t.folded && out == t.realDims) {  // the folded heads unfolded
+    result = im.fromValue(im.rowValue(t), out);
+    return {};
+  }
+  if (t.folded) {
+    v = im.value(t);
+    if (!v)
+      return im.fail(n, im.foldedInput(n.input(0), t));
+  } else if (t.flat) {
     if (out == t.realDims) {  // the deferred flatten undone
       result = im.fromValue(im.rowValue(t), out);
       return {};
@@ -338,11 +326,36 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
       return {};
     }
   }
-  // Run time. A deferred flatten survives an operand that broadcasts over rows.
-  bool keepFlat = false;
+  // Run time. A deferred flatten survives an operand that broadcasts over rows; folded heads
+  // survive folded heads of the same rank and an operand that does not span B*H (of lower
+  // rank or 1 there: it then broadcasts over both B and H of the value).
+  bool keepFlat = false, keepFolded = false;
   std::vector<SymDim> realDims;
   Value va, vb;
-  if ((a.flat && !b.flat && b.dims.size() <= 1) || (b.flat && !a.flat && a.dims.size() <= 1)) {
+  if (a.folded || b.folded) {
+    TensorInfo &f = a.folded ? a : b, &o = a.folded ? b : a;
+    keepFolded = (o.folded && o.realDims.size() == f.realDims.size()) ||
+                 (!o.folded && !o.flat &&
+                  (o.dims.size() < f.dims.size() ||
+                   (o.dims.size() == f.dims.size() && o.dims[0] == SymDim::constant(1))));
+    if (keepFolded) {
+      if (!broadcastDims(a.folded ? a.realDims : a.dims, b.folded ? b.realDims : b.dims, realDims))
+        return im.fail(n, "shapes do not broadcast");
+      va = a.folded ? im.rowValue(a) : im.value(a);
+      vb = b.folded ? im.rowValue(b) : im.value(b);
+    } else {
+      for (auto [t, i] : {std::pair<TensorInfo *, int>{&a, 0}, {&b, 1}})
+        if (t->folded && !im.value(*t))
+          return im.fail(n, im.foldedInput(n.input(i), *t));
+    }
+  }
+  if (keepFolded) {
+  } else if (a.flat && b.flat && a.realDims == b.realDims) {  // OPT's residual on [-1, D] rows
+    keepFlat = true;
+    realDims = a.realDims;
+    va = im.rowValue(a);
+    vb = im.rowValue(b);
+  } else if ((a.flat && !b.flat && b.dims.size() <= 1) || (b.flat && !a.flat && a.dims.size() <= 1)) {
     keepFlat = true;
     TensorInfo &f = a.flat ? a : b;
     TensorInfo &o = a.flat ? b : a;
@@ -364,7 +377,7 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
     e.elem = a.elem;
     vb = im.constant(e);
   }
-  const std::vector<SymDim> &outDims = keepFlat ? realDims : dims;
+  const std::vector<SymDim> &outDims = keepFlat || keepFolded ? realDims : dims;
   auto type = im.typeOf(outDims, isComparison(k) ? a.elem : elem);
   OpBuilder &bb = im.b();
   Location loc = im.loc();
@@ -386,8 +399,9 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
   case Bin::GreaterOrEqual: r = bb.create<tfc_ir::GreaterEqualOp>(loc, i1Type, va, vb); break;
   }
   TensorInfo out = im.fromValue(r, outDims);
-  if (keepFlat) {
-    out.flat = true;
+  if (keepFlat || keepFolded) {
+    out.flat = keepFlat;
+    out.folded = keepFolded;
     out.realDims = outDims;
     out.dims = dims;
   }
@@ -459,10 +473,11 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
     }
   }
   bool flat = x.flat && k != Un::Not && k != Un::Cast;
-  Value v = flat ? im.rowValue(x) : im.value(x);
+  bool folded = x.folded;  // Not never sees one (not in kTakesFolded)
+  Value v = flat || folded ? im.rowValue(x) : im.value(x);
   if (Status s = needValue(im, n, v, "the input"); !s.ok())
     return s;
-  const std::vector<SymDim> &dims = flat ? x.realDims : x.dims;
+  const std::vector<SymDim> &dims = flat || folded ? x.realDims : x.dims;
   auto type = im.typeOf(dims, elem);
   Location loc = im.loc();
   Value r;
@@ -529,8 +544,9 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
     break;
   }
   TensorInfo out = im.fromValue(r, dims);
-  if (flat) {
-    out.flat = true;
+  if (flat || folded) {
+    out.flat = flat;
+    out.folded = folded;
     out.realDims = dims;
     out.dims = x.dims;
   }
@@ -561,6 +577,26 @@ Status matmulDims(Importer &im, const onnx::NodeProto &n, const std::vector<SymD
 /// x @ w where `x` may be a deferred flatten and `w` is 2-D.
 Status emitMatMul(Importer &im, const onnx::NodeProto &n, TensorInfo &x, TensorInfo &w,
                   TensorInfo &out) {
+  // Folded heads: bmm of two folded values or of a folded value and a matrix stays 4-D.
+  if (x.folded && ((w.folded && w.realDims.size() == x.realDims.size()) ||
+                   (!w.folded && !w.flat && w.dims.size() == 2))) {
+    Value vx = im.rowValue(x), vw = w.folded ? im.rowValue(w) : im.value(w);
+    if (Status s = needValue(im, n, vw, "an operand"); !s.ok())
+      return s;
+    std::vector<SymDim> real;
+    if (Status s = matmulDims(im, n, x.realDims, w.folded ? w.realDims : w.dims, real); !s.ok())
+      return s;
+    Value r = im.b().create<tfc_ir::MatMulOp>(im.loc(), im.typeOf(real, x.elem), vx, vw);
+    std::vector<SymDim> dims = {real[0] * real[1]};
+    dims.insert(dims.end(), real.begin() + 2, real.end());
+    out = im.fromValue(r, dims);
+    out.folded = true;
+    out.realDims = real;
+    return {};
+  }
+  for (auto [t, i] : {std::pair<TensorInfo *, int>{&x, 0}, {&w, 1}})
+    if (t->folded && !im.value(*t))
+      return im.fail(n, im.foldedInput(n.input(i), *t));
   bool flat = x.flat && w.dims.size() == 2;
   Value vx = flat ? im.rowValue(x) : im.value(x);
   Value vw = im.value(w);
@@ -746,6 +782,18 @@ Status importSoftmax(Importer &im, const onnx::NodeProto &n) {
   int64_t checked = axis;
   if (!normAxis(checked, rank))
     return badAxis(im, n, axis, rank);
+  if (x.folded && checked > 0) {  // rows of folded heads: the value's axis is one further
+    Value r = im.b().create<tfc_ir::SoftmaxOp>(
+        im.loc(), im.rowValue(x).getType(), im.rowValue(x),
+        im.b().getI64IntegerAttr(checked == rank - 1 ? -1 : checked + 1));
+    TensorInfo out = im.fromValue(r, x.dims);
+    out.folded = true;
+    out.realDims = x.realDims;
+    im.setOutput(n, 0, std::move(out));
+    return {};
+  }
+  if (x.folded && !im.value(x))
+    return im.fail(n, im.foldedInput(n.input(0), x));
   Value v = im.value(x);
   if (Status s = needValue(im, n, v, "the input"); !s.ok())
     return s;
@@ -761,11 +809,12 @@ Status importSoftmax(Importer &im, const onnx::NodeProto &n) {
 Status importLogSoftmax(Importer &im, const onnx::NodeProto &n) {
   if (Status s = importSoftmax(im, n); !s.ok())
     return s;
-  TensorInfo &p = im.input(n, 0);  // same shape as the softmax
-  std::vector<SymDim> dims = p.dims;
-  Value sm = im.value(im.output(n, 0));
-  Value r = im.b().create<tfc_ir::LogOp>(im.loc(), sm.getType(), sm);
-  im.setOutput(n, 0, im.fromValue(r, dims));
+  TensorInfo sm = im.output(n, 0);  // same shape as the input, folded heads kept
+  Value v = im.rowValue(sm);
+  TensorInfo out = im.fromValue(im.b().create<tfc_ir::LogOp>(im.loc(), v.getType(), v), sm.dims);
+  out.folded = sm.folded;
+  out.realDims = sm.realDims;
+  im.setOutput(n, 0, std::move(out));
   return {};
 }
 
@@ -778,12 +827,21 @@ Status importLayerNorm(Importer &im, const onnx::NodeProto &n) {
   int64_t checked = axis;
   if (!normAxis(checked, rank))
     return badAxis(im, n, axis, rank);
-  Value v = im.value(x), scale = im.value(im.input(n, 1));
+  bool flat = x.flat && checked == rank - 1;  // rows of a deferred flatten (OPT) stay so
+  Value v = flat ? im.rowValue(x) : im.value(x), scale = im.value(im.input(n, 1));
   Value bias = im.hasInput(n, 2) ? im.value(im.input(n, 2)) : Value();
+  if (Status s = needValue(im, n, v && scale ? v : Value(), "an operand"); !s.ok())
+    return s;
   Value r = im.b().create<tfc_ir::LayerNormalizationOp>(
       im.loc(), v.getType(), v, scale, bias, im.b().getI64IntegerAttr(checked == rank - 1 ? -1 : checked),
       im.b().getF32FloatAttr(im.attrFloat(n, "epsilon", 1e-5f)));
-  im.setOutput(n, 0, im.fromValue(r, x.dims));
+  TensorInfo out = im.fromValue(r, flat ? x.realDims : x.dims);
+  if (flat) {
+    out.flat = true;
+    out.realDims = x.realDims;
+    out.dims = x.dims;
+  }
+  im.setOutput(n, 0, std::move(out));
   return {};
 }
 
@@ -866,6 +924,23 @@ Status importTranspose(Importer &im, const onnx::NodeProto &n) {
     im.setOutput(n, 0, makeData(im, evalTranspose(*x.data, perm), dims));
     return {};
   }
+  if (x.folded && perm[0] == 0) {  // the folded [B, H] stay in front
+    std::vector<int64_t> real = {0, 1};
+    std::vector<SymDim> realDims = {x.realDims[0], x.realDims[1]};
+    for (size_t i = 1; i < perm.size(); ++i) {
+      real.push_back(perm[i] + 1);
+      realDims.push_back(x.realDims[perm[i] + 1]);
+    }
+    Value r = im.b().create<tfc_ir::TransposeOp>(im.loc(), im.typeOf(realDims, x.elem),
+                                                 im.rowValue(x), im.b().getDenseI64ArrayAttr(real));
+    TensorInfo out = im.fromValue(r, dims);
+    out.folded = true;
+    out.realDims = realDims;
+    im.setOutput(n, 0, std::move(out));
+    return {};
+  }
+  if (x.folded && !im.value(x))
+    return im.fail(n, im.foldedInput(n.input(0), x));
   Value v = im.value(x);
   if (Status s = needValue(im, n, v, "the input"); !s.ok())
     return s;
@@ -975,6 +1050,30 @@ Status reshapeTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
       return {};
     }
   }
+  // Heads folded into the batch dim: [B, H, ...] -> [B*H, ...] (BART's bmm attention). The
+  // value keeps [B, H] in front (reshaped behind them when needed: BLOOM's ALiBi [B, H, T] ->
+  // [B*H, 1, T]) so that the attention stays 4-D; tfc.reshape cannot merge B and H when B is
+  // symbolic. Consumers that need [B*H, ...] get it (Importer::value) when it can be built.
+  if (!x.data && !x.flat && !x.folded && x.dims.size() >= 3 && out.size() >= 3 &&
+      x.dims[1].isConstant() && out[0] == x.dims[0] * x.dims[1]) {
+    std::vector<SymDim> mid = {x.dims[0], x.dims[1]};
+    mid.insert(mid.end(), out.begin() + 1, out.end());
+    if (product(mid) == product(x.dims) && reshapeAttr(x.dims, mid)) {
+      TensorInfo r = x;
+      if (mid != x.dims)
+        if (Status st = emitReshape(im, n, x, mid, r); !st.ok())
+          return st;
+      if (reshapeAttr(x.dims, out))
+        r.foldSource = std::make_shared<TensorInfo>(x);
+      r.negationOf = nullptr;
+      r.iotaAxis.reset();
+      r.folded = true;
+      r.realDims = mid;
+      r.dims = out;
+      im.setOutput(n, 0, std::move(r));
+      return {};
+    }
+  }
   // torch's key padding mask: [B, H, 1, T] -> [B*H, 1, T] moves T; drop the 1 first.
   if (!x.data && !x.flat && !reshapeAttr(x.dims, out) && x.dims.size() == out.size() + 1 &&
       out.size() >= 2 && x.dims.back() == out.back() && x.dims[x.dims.size() - 2] == SymDim::constant(1)) {
@@ -987,6 +1086,20 @@ Status reshapeTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
       if (Status st = emitReshape(im, n, m, out, r); !st.ok())
         return st;
       im.setOutput(n, 0, std::move(r));
+      return {};
+    }
+  }
+  // Folded heads reshaped behind [B*H]: the value's [B, H] stay in front.
+  if (x.folded && out != x.realDims && out.size() >= 2 && out[0] == x.dims[0]) {
+    std::vector<SymDim> mid = {x.realDims[0], x.realDims[1]};
+    mid.insert(mid.end(), out.begin() + 1, out.end());
+    if (auto attr = reshapeAttr(x.realDims, mid)) {
+      Value r = im.b().create<tfc_ir::ReshapeOp>(im.loc(), im.typeOf(mid, x.elem), im.rowValue(x),
+                                                 im.b().getDenseI64ArrayAttr(*attr));
+      TensorInfo f = im.fromValue(r, out);
+      f.folded = true;
+      f.realDims = mid;
+      im.setOutput(n, 0, std::move(f));
       return {};
     }
   }
@@ -1432,6 +1545,25 @@ Status importWhere(Importer &im, const onnx::NodeProto &n) {
 /// Clip(x, lo, hi) = -max(-max(x, lo), -hi) (absent bounds skipped).
 Status importClip(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
+  // A constant or table with constant bounds folds (DeBERTa clamps its relative positions,
+  // a table of index differences, to the attention span).
+  auto bound = [&](int i, double dflt) -> std::optional<double> {
+    if (!im.hasInput(n, i))
+      return dflt;
+    TensorInfo &b = im.input(n, i);
+    if (!b.data || b.table || b.data->values.size() != 1)
+      return std::nullopt;
+    return b.data->values[0];
+  };
+  auto lo = bound(1, -std::numeric_limits<double>::infinity());
+  auto hi = bound(2, std::numeric_limits<double>::infinity());
+  if (x.data && lo && hi) {
+    double l = *lo, h = *hi;
+    im.setOutput(n, 0, makeData(im, evalUnary(*x.data, x.elem, [&](double v) {
+                                  return std::min(std::max(v, l), h);
+                                }), x.dims));
+    return {};
+  }
   Value v = im.value(x);
   if (Status s = needValue(im, n, v, "the input"); !s.ok())
     return s;
@@ -1489,15 +1621,15 @@ Status importLogic(Importer &im, const onnx::NodeProto &n, bool isAnd) {
   return {};
 }
 
-/// `x` expanded to the symbolic shape `target` (Expand; Tile of size-1 axes) into `out`.
+/// Expand of `x` to the symbolic shape `target` (Expand, and Tile over axes of size 1).
 Status expandTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
-                const std::vector<SymDim> &target, TensorInfo &out) {
+                const std::vector<SymDim> &target) {
   std::vector<SymDim> dims;
   if (!broadcastDims(x.dims, target, dims))
     return im.fail(n, "the input " + dimsStr(x.dims) + " does not broadcast to " + dimsStr(target));
   // Broadcasting to its own shape (`expand(b, 1, -1, -1)` after the -1 guard) is a no-op.
   if (dims == x.dims) {
-    out = x;
+    im.setOutput(n, 0, x);
     return {};
   }
   if (x.data) {
@@ -1512,7 +1644,7 @@ Status expandTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
       shape.push_back(d.isConstant() ? d.coeff : fromX ? x.data->shape[i + xrank - rank] : 1);
     }
     if (auto r = evalExpand(*x.data, shape)) {
-      out = makeData(im, std::move(*r), dims);
+      im.setOutput(n, 0, makeData(im, std::move(*r), dims));
       return {};
     }
   }
@@ -1521,20 +1653,15 @@ Status expandTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
   if (!v || failed(shape))
     return im.fail(n, "cannot build the expand at run time");
   Value r = im.b().create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(dims, x.elem), v, *shape);
-  out = im.fromValue(r, dims);
+  im.setOutput(n, 0, im.fromValue(r, dims));
   return {};
 }
 
 Status importExpand(Importer &im, const onnx::NodeProto &n) {
-  TensorInfo &x = im.input(n, 0);
   TensorInfo &s = im.input(n, 1);
   if (!s.known)
     return im.fail(n, "the target shape is not known at import time");
-  TensorInfo out;
-  if (Status st = expandTo(im, n, x, *s.known, out); !st.ok())
-    return st;
-  im.setOutput(n, 0, std::move(out));
-  return {};
+  return expandTo(im, n, im.input(n, 0), *s.known);
 }
 
 Status importConstantOfShape(Importer &im, const onnx::NodeProto &n) {
@@ -1696,91 +1823,108 @@ Status importCumSum(Importer &im, const onnx::NodeProto &n) {
   return {};
 }
 
-/// Tile with symbolic repeats (of axes of size 1: an expand, stretching a table like Expand
-/// does) or of a run-time value (tfc.tile).
-Status importRuntimeTile(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
-                         const std::vector<SymDim> &reps) {
-  size_t rank = x.dims.size();
-  std::vector<SymDim> expanded = x.dims, dims;
-  std::vector<int64_t> staticReps(rank, 1);
-  bool expand = false;
-  for (size_t i = 0; i < rank; ++i) {
-    const SymDim &r = reps[i];
-    if (r.unknown)
-      return im.fail(n, "repeat " + std::to_string(i) + " is not known at import time");
-    if (r.isConstant()) {
-      if (r.coeff < 1)
-        return im.fail(n, "repeat " + std::to_string(i) + " is " + std::to_string(r.coeff) +
-                              " (a tile to an empty tensor is not supported)");
-      staticReps[i] = r.coeff;
-    } else if (x.dims[i] == SymDim::constant(1)) {
-      expanded[i] = r;
-      expand = true;
-    } else {
-      return im.fail(n, "repeat " + std::to_string(i) + " (" + r.str() + ") of an axis of size " +
-                            x.dims[i].str() + " is not supported (only of axes of size 1)");
-    }
-    dims.push_back(expanded[i] * SymDim::constant(staticReps[i]));
-  }
-  TensorInfo cur = x;
-  if (expand) {
-    std::vector<SymDim> target;  // 1 keeps the input's dim
-    for (size_t i = 0; i < rank; ++i)
-      target.push_back(expanded[i] == x.dims[i] ? SymDim::constant(1) : expanded[i]);
-    if (Status st = expandTo(im, n, x, target, cur); !st.ok())
-      return st;
-  }
-  if (llvm::all_of(staticReps, [](int64_t r) { return r == 1; })) {
-    im.setOutput(n, 0, std::move(cur));
-    return {};
-  }
-  Value v = im.value(cur);
-  if (Status s = needValue(im, n, v, "the input"); !s.ok())
-    return s;
-  OpBuilder &bb = im.b();
-  Value r = bb.create<tfc_ir::TileOp>(im.loc(), im.typeOf(dims, x.elem), v,
-                                      bb.getDenseI64ArrayAttr(staticReps));
-  im.setOutput(n, 0, im.fromValue(r, dims));
-  return {};
-}
-
-/// Tile of a constant at import time; at run time tfc.tile, after a tfc.expand for the
-/// repeats known only symbolically (`x.repeat(batch, 1, 1)` of an axis of size 1, as DeBERTa,
-/// T5 and GPT-J write it: tiling a 1 is broadcasting it).
+/// Tile: of a constant at import time; over axes of size 1 an Expand (GPT-J's
+/// `repeat_interleave` of positions, T5's mask `repeat(batch, seq, 1)`); of a run-time
+/// [H, ...] over its leading axis folded heads (DeBERTa's `pos_key.repeat(batch, 1, 1)` is
+/// [B*H, ...] with element b*H + h = x[h]: an Expand of x to [B, H, ...]); of a run-time value
+/// by static repeats a tfc.tile.
 Status importTile(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
   TensorInfo &rt = im.input(n, 1);
-  auto reps = constInts(im, n, 1);
-  if (!reps && rt.known && rt.known->size() == x.dims.size())
-    return importRuntimeTile(im, n, x, *rt.known);
-  if (!reps || reps->size() != x.dims.size())
+  std::optional<std::vector<SymDim>> reps = rt.known;
+  if (!reps)
+    if (auto c = constInts(im, n, 1)) {
+      reps.emplace();
+      for (int64_t r : *c)
+        reps->push_back(SymDim::constant(r));
+    }
+  int64_t rank = x.dims.size();
+  if (!reps || (int64_t)reps->size() != rank)
     return im.fail(n, "the repeats must be known at import time, with one entry per input axis");
-  if (llvm::all_of(*reps, [](int64_t r) { return r == 1; })) {
+  for (const SymDim &r : *reps) {
+    if (r.unknown)
+      return im.fail(n, "a repeat is not known at import time");
+    if (r.isConstant() && r.coeff < 0)
+      return im.fail(n, "a repeat is negative");
+    if (r.isConstant() && r.coeff == 0)
+      return im.fail(n, "a repeat of 0 is not supported");
+  }
+  auto isOne = [](const SymDim &d) { return d == SymDim::constant(1); };
+  if (llvm::all_of(*reps, isOne)) {
     im.setOutput(n, 0, x);
     return {};
   }
-  if (!x.data || x.table) {
-    std::vector<SymDim> known;
-    for (int64_t r : *reps)
-      known.push_back(SymDim::constant(r));
-    return importRuntimeTile(im, n, x, known);
+  bool constReps = allConstant(*reps);
+  if (x.data && !x.table && constReps) {
+    ConstData d = *x.data;
+    for (size_t a = 0; a < reps->size(); ++a) {
+      std::vector<const ConstData *> parts((*reps)[a].coeff, &d);
+      d = evalConcat(parts, a);
+      if (d.numElements() > kMaxFoldElements)
+        return im.fail(n, "the tiled constant is too large to fold");
+    }
+    im.setOutput(n, 0, im.fromConst(std::move(d)));
+    return {};
   }
-  ConstData d = *x.data;
-  for (size_t a = 0; a < reps->size(); ++a) {
-    if ((*reps)[a] < 0)
-      return im.fail(n, "a repeat is negative");
-    std::vector<const ConstData *> parts((*reps)[a], &d);
-    if (parts.empty())
-      return im.fail(n, "a repeat of 0 is not supported");
-    d = evalConcat(parts, a);
-    if (d.numElements() > kMaxFoldElements)
-      return im.fail(n, "the tiled constant is too large to fold");
+  std::vector<SymDim> out;
+  bool overOnes = true;
+  for (int64_t a = 0; a < rank; ++a) {
+    out.push_back(x.dims[a] * (*reps)[a]);
+    overOnes = overOnes && (isOne((*reps)[a]) || isOne(x.dims[a]));
   }
-  im.setOutput(n, 0, im.fromConst(std::move(d)));
-  return {};
+  if (overOnes)
+    return expandTo(im, n, x, out);
+  bool leadingOnly = rank >= 2 && x.dims[0].isConstant() &&
+                     std::all_of(reps->begin() + 1, reps->end(), isOne);
+  if (leadingOnly && !x.flat && !x.folded) {
+    std::vector<SymDim> one = {SymDim::constant(1)}, real = {(*reps)[0]};
+    one.insert(one.end(), x.dims.begin(), x.dims.end());
+    real.insert(real.end(), x.dims.begin(), x.dims.end());
+    TensorInfo u;
+    if (Status st = emitReshape(im, n, x, one, u); !st.ok())
+      return st;
+    auto shape = im.materializeKnown(real);
+    if (failed(shape))
+      return im.fail(n, "cannot build the repeats " + dimsStr(*reps) + " at run time");
+    Value r = im.b().create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(real, x.elem), im.value(u), *shape);
+    TensorInfo f = im.fromValue(r, out);
+    f.folded = true;
+    f.realDims = real;
+    im.setOutput(n, 0, std::move(f));
+    return {};
+  }
+  // A run-time value by static repeats: tfc.tile, after an Expand for the symbolic repeats
+  // of axes of size 1 (`x.repeat(batch, 1, 2)` of a [1, S, D]).
+  std::vector<SymDim> target;
+  std::vector<int64_t> staticReps;
+  bool tileable = true;
+  for (int64_t a = 0; a < rank; ++a) {
+    const SymDim &r = (*reps)[a];
+    tileable = tileable && (r.isConstant() || isOne(x.dims[a]));
+    target.push_back(r.isConstant() ? SymDim::constant(1) : r);
+    staticReps.push_back(r.isConstant() ? r.coeff : 1);
+  }
+  if (tileable) {
+    TensorInfo cur = x;
+    if (!constReps) {
+      if (Status st = expandTo(im, n, x, target); !st.ok())
+        return st;
+      cur = im.output(n, 0);
+    }
+    Value v = im.value(cur);
+    if (Status st = needValue(im, n, v, "the input"); !st.ok())
+      return st;
+    Value t = im.b().create<tfc_ir::TileOp>(im.loc(), im.typeOf(out, x.elem), v,
+                                            im.b().getDenseI64ArrayAttr(staticReps));
+    im.setOutput(n, 0, im.fromValue(t, out));
+    return {};
+  }
+  return im.fail(n, "Tile of " + dimsStr(x.dims) + " by " + dimsStr(*reps) +
+                        " is not supported (only constants, static repeats, repeats over axes "
+                        "of size 1, and repeats of the leading axis of a run-time value)");
 }
 
-/// ArgMax/ArgMin of a constant at import time.
+/// ArgMax/ArgMin of a constant at import time; of a run-time value tfc.argmax.
 Status importArgMax(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
   int64_t rank = x.dims.size(), axis = im.attrInt(n, "axis", 0);
