@@ -262,6 +262,10 @@ GenerationInfo deriveGeneration(ModuleOp module) {
     return recompute("the logits are not per position");
   if (analysis.selfAttention.empty())
     return recompute("no causal self-attention over the sequence");
+  for (AttentionOp a : analysis.crossAttention)
+    if (a.getKvHeads() != a.getNumHeads() || a.getWindow())
+      return recompute("cross-attention at '" + describeLocation(a.getLoc()) +
+                       "' is grouped-query or windowed (a cross slot holds every head)");
   for (AttentionOp a : llvm::concat<AttentionOp>(analysis.selfAttention, analysis.crossAttention)) {
     auto q = cast<RankedTensorType>(a.getQuery().getType());
     if (q.isDynamicDim(2))
@@ -311,7 +315,9 @@ GenerationInfo deriveGeneration(ModuleOp module) {
                                            cross ? Value() : a.getValue(), a.getMask(),
                                            a.getNumHeadsAttr(), a.getScaleAttr(),
                                            a.getMaskKindAttr(), b.getI64IntegerAttr(slotIndex),
-                                           cross ? b.getUnitAttr() : UnitAttr());
+                                           cross ? b.getUnitAttr() : UnitAttr(),
+                                           a.getNumKvHeadsAttr(), a.getWindowAttr(),
+                                           a.getHiddenScoreAttr());
       a.getResult().replaceAllUsesWith(c.getResult());
       a.erase();
     };

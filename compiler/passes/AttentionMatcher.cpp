@@ -14,6 +14,9 @@
 //           qt = [scale] transpose [0,2,1,3] (reshape [0,0,H,dh] ([scale] q))
 //           kt = [scale] transpose [0,2,3,1] (reshape [0,0,H,dh] ([scale] k)), or
 //                [scale] transpose [0,1,3,2] ([scale] transpose [0,2,1,3] (reshape ...))
+//         K and V may be repeated from fewer heads (grouped-query attention,
+//         torch's repeat_kv: see peelRepeatKv) between the head split and
+//         the matmuls;
 //   down: [where(isnan(p), 0, p)] (torch 2 SDPA; see peelNanGuard),
 //         o = matmul(p, transpose [0,2,1,3] (reshape [0,0,H,dh] v)),
 //         transpose [0,2,1,3] o, reshape [0,0,D] (or [0,0,-1]): the root.
@@ -36,8 +39,10 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::tfc;
@@ -53,7 +58,25 @@ using OpList = SmallVectorImpl<Operation *>;
 struct ScoreChain {
   float scale = 1.0f;  // product of the factors between the softmax and the current value
   bool causal = false;
+  int64_t window = 0;  // a band (local) causal table's width; 0: none
   SmallVector<AttentionMaskTerm, 2> masks;  // every other mask, in the order found
+  // The score the causal table gives the keys it hides (its where fill or
+  // added value, times the factors applied after it), and how many masks had
+  // been found (applied after it) then.
+  std::optional<float> hiddenScore;
+  size_t masksAfterHidden = 0;
+
+  /// Records a causal table slice, `hidden` the score it gives hidden keys.
+  void addCausal(const CausalSlice &c, std::optional<float> hidden) {
+    // Two causal tables hide the union of what each hides.
+    if (c.window > 0)
+      window = window > 0 ? std::min(window, c.window) : c.window;
+    if (causal && hiddenScore != hidden)
+      hidden.reset();  // two tables with different fills: no one hidden score
+    causal = true;
+    hiddenScore = hidden;
+    masksAfterHidden = masks.size();
+  }
 };
 
 /// True when `v` is a splat i1 constant equal to `expected`.
@@ -94,11 +117,74 @@ Value transposeInput(Value v, ArrayRef<int64_t> perm, OpList &matched) {
   return t.getInput();
 }
 
-/// The head split `reshape(source) {shape = [0, 0, H, dh]}` of a [B, S, H*dh] value.
+/// The head split `reshape(source) {shape = [0, 0, H, dh]}` of a [B, S, H*dh] value
+/// (B and S kept as 0 or as their static sizes: see reshapeKeepsLeadingDims).
 struct HeadSplit {
   Value source;
   int64_t heads = 0, headDim = 0;
+  int64_t repeat = 1;  // K/V only: each of the `heads` heads repeated this many times
 };
+
+/// `tfc.reshape` with `shape[0] = 0` (the batch dim copied) from a static
+/// `from` shape to a static `to` shape on every other dim except the one
+/// whose size follows from the element count.
+bool isBatchKeepingReshape(ReshapeOp r, int64_t fromRank, int64_t toRank) {
+  auto shape = r.getShape();
+  return r.getInput().getType().getRank() == fromRank && r.getType().getRank() == toRank &&
+         shape.size() == size_t(toRank) && shape[0] == 0;
+}
+
+/// Grouped-query attention as torch's repeat_kv exports it, on a [B, G, T, dh] value x:
+///   reshape(expand(reshape(x) to [B, G, 1, T, dh]) to [B, G, n, T, dh]) to [B, G*n, T, dh]
+/// (Unsqueeze, Expand, Reshape). Returns x and sets `repeat` to n; returns `v`
+/// unchanged (repeat 1) when it is not such a repeat. Each reshape keeps the
+/// batch dim (shape[0] = 0) and every static dim in place, so the sequence dim
+/// follows from the element count; the expand may broadcast only the inserted
+/// axis (a constant shape entry other than 1 on the batch or sequence axis
+/// would broadcast a size-1 dim and is refused).
+Value peelRepeatKv(Value v, int64_t &repeat, OpList &matched) {
+  repeat = 1;
+  auto merge = definedBy<ReshapeOp>(v);
+  if (!merge || !hasSingleUse(v) || !isBatchKeepingReshape(merge, 5, 4))
+    return v;
+  auto expand = definedBy<ExpandOp>(merge.getInput());
+  if (!expand || !hasSingleUse(merge.getInput()))
+    return v;
+  auto split = definedBy<ReshapeOp>(expand.getInput());
+  if (!split || !hasSingleUse(expand.getInput()) || !isBatchKeepingReshape(split, 4, 5))
+    return v;
+  auto x = split.getInput().getType(), u = split.getType(), e = expand.getType(),
+       out = merge.getType();
+  int64_t g = x.getDimSize(1), dh = x.getDimSize(3), n = e.getDimSize(2);
+  if (ShapedType::isDynamic(g) || ShapedType::isDynamic(dh) || ShapedType::isDynamic(n) ||
+      u.getDimSize(1) != g || u.getDimSize(2) != 1 || u.getDimSize(4) != dh ||
+      e.getDimSize(1) != g || e.getDimSize(4) != dh || out.getDimSize(1) != g * n ||
+      out.getDimSize(3) != dh)
+    return v;
+  // The expand's target on the batch and sequence axes: not a constant > 1.
+  DenseIntElementsAttr target;
+  if (matchPattern(expand.getShape(), m_Constant(&target))) {
+    auto entries = llvm::to_vector(target.getValues<APInt>());
+    if (entries.size() != 5 || entries[0].getSExtValue() > 1 || entries[3].getSExtValue() > 1)
+      return v;
+  } else if (auto concat = definedBy<ConcatOp>(expand.getShape())) {
+    int64_t at = 0;
+    for (Value part : concat.getInputs()) {
+      auto pt = cast<RankedTensorType>(part.getType());
+      if (pt.getRank() != 1 || pt.isDynamicDim(0))
+        return v;
+      DenseIntElementsAttr c;
+      if (matchPattern(part, m_Constant(&c)))
+        for (auto [i, x] : llvm::enumerate(c.getValues<APInt>()))
+          if ((at + int64_t(i) == 0 || at + int64_t(i) == 3) && x.getSExtValue() > 1)
+            return v;
+      at += pt.getDimSize(0);
+    }
+  }
+  matched.append({merge, expand, split});
+  repeat = n;
+  return split.getInput();
+}
 
 FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
   auto r = definedBy<ReshapeOp>(v);
@@ -106,7 +192,7 @@ FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
     return failure();
   auto shape = r.getShape();
   auto src = r.getInput().getType(), dst = r.getType();
-  if (shape.size() != 4 || shape[0] != 0 || shape[1] != 0 || src.getRank() != 3 ||
+  if (shape.size() != 4 || !reshapeKeepsLeadingDims(r, 2) || src.getRank() != 3 ||
       dst.isDynamicDim(2) || dst.isDynamicDim(3) || src.isDynamicDim(2))
     return failure();
   HeadSplit split{r.getInput(), dst.getDimSize(2), dst.getDimSize(3)};
@@ -131,22 +217,27 @@ FailureOr<HeadSplit> matchQuery(Value qt, float &scale, OpList &matched, std::st
 FailureOr<HeadSplit> matchKey(Value kt, float &scale, OpList &matched, std::string *why) {
   Value k = peelScale(kt, scale, matched);
   Value kh = transposeInput(k, {0, 2, 3, 1}, matched);
+  int64_t repeat = 1;
   if (!kh)
     if (Value inner = transposeInput(k, {0, 1, 3, 2}, matched))
-      kh = transposeInput(peelScale(inner, scale, matched), {0, 2, 1, 3}, matched);
+      kh = transposeInput(peelRepeatKv(peelScale(inner, scale, matched), repeat, matched),
+                          {0, 2, 1, 3}, matched);
   FailureOr<HeadSplit> split = matchReshapeToHeads(kh, matched);
   if (failed(split))
     return reject(why, "K is not split into heads by reshape [0,0,H,dh] + transpose");
   split->source = peelScale(split->source, scale, matched);
+  split->repeat = repeat;
   return split;
 }
 
 /// vt = transpose [0,2,1,3] (reshape [0,0,H,dh] v); V takes no scale.
 FailureOr<HeadSplit> matchValue(Value vt, OpList &matched, std::string *why) {
-  Value vh = transposeInput(vt, {0, 2, 1, 3}, matched);
+  int64_t repeat = 1;
+  Value vh = transposeInput(peelRepeatKv(vt, repeat, matched), {0, 2, 1, 3}, matched);
   FailureOr<HeadSplit> split = matchReshapeToHeads(vh, matched);
   if (failed(split))
     return reject(why, "V is not split into heads by reshape [0,0,H,dh] + transpose [0,2,1,3]");
+  split->repeat = repeat;
   return split;
 }
 
@@ -166,8 +257,8 @@ FailureOr<HeadSplit> matchReshapeToHeads3D(Value v, OpList &matched) {
   if (shape.size() != 3 || src.getRank() != 3 || src.isDynamicDim(2) || dst.isDynamicDim(2))
     return failure();
   int64_t width = src.getDimSize(2), headDim = dst.getDimSize(2);
-  bool keepsSeq = shape[0] == 0 || (!src.isDynamicDim(0) && shape[0] == src.getDimSize(0));
-  if (!keepsSeq || shape[1] != -1 || shape[2] != headDim || headDim <= 0 || width % headDim)
+  if (!reshapeKeepsLeadingDims(r, 1) || shape[1] != -1 || shape[2] != headDim || headDim <= 0 ||
+      width % headDim)
     return failure();
   matched.push_back(r);
   return HeadSplit{r.getInput(), width / headDim, headDim};
@@ -262,20 +353,22 @@ bool matchScalarThroughExpand(Value v, float &out) {
 /// `where(x, false, true)` is not x, `where(a, b, false)` is a and b (a
 /// keep mask of both), `where(a, true, b)` is a or b (a hide mask of both);
 /// each part may be a causal table slice.
-void addCondition(ScoreChain &chain, Value cond, bool hides, int depth = 0) {
+/// `fill` is the score the condition gives the keys it hides (when known).
+void addCondition(ScoreChain &chain, Value cond, bool hides, std::optional<float> fill,
+                  int depth = 0) {
   if (auto w = definedBy<WhereOp>(cond); w && depth < kMaxChainDepth) {
     Value a = w.getCondition(), l = w.getLhs(), r = w.getRhs();
     if (isBoolConstant(l, false) && isBoolConstant(r, true))
-      return addCondition(chain, a, !hides, depth + 1);
+      return addCondition(chain, a, !hides, fill, depth + 1);
     if ((!hides && isBool(l) && isBoolConstant(r, false)) ||
         (hides && isBoolConstant(l, true) && isBool(r))) {
-      addCondition(chain, a, hides, depth + 1);
-      addCondition(chain, hides ? r : l, hides, depth + 1);
+      addCondition(chain, a, hides, fill, depth + 1);
+      addCondition(chain, hides ? r : l, hides, fill, depth + 1);
       return;
     }
   }
-  if (isCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
-    chain.causal = true;  // a second causal mask changes nothing
+  if (auto c = matchCausalMaskSlice(cond, hides ? CausalTable::hide : CausalTable::keep)) {
+    chain.addCausal(*c, fill);
     return;
   }
   chain.masks.push_back({cond, hides, 1.0f});
@@ -285,22 +378,34 @@ void addCondition(ScoreChain &chain, Value cond, bool hides, int depth = 0) {
 /// masks, `where(c, 0, -big)` (c keeps) or `where(c, -big, 0)` (c hides),
 /// else a general additive mask (scaled by the factors applied after it).
 void addAdditiveMask(ScoreChain &chain, Value mask, int depth = 0) {
-  if (isCausalMaskSlice(mask, CausalTable::additive)) {
-    chain.causal = true;
+  if (auto c = matchCausalMaskSlice(mask, CausalTable::additive)) {
+    std::optional<float> hidden;
+    if (c->hiddenValue)
+      hidden = float(*c->hiddenValue) * chain.scale;
+    chain.addCausal(*c, hidden);
     return;
   }
   if (auto w = definedBy<WhereOp>(mask)) {
     float l = 0.0f, r = 0.0f;
     bool lc = matchScalarThroughExpand(w.getLhs(), l), rc = matchScalarThroughExpand(w.getRhs(), r);
     if (lc && rc && l == 0.0f && r <= kLargeNegative)
-      return addCondition(chain, w.getCondition(), /*hides=*/false);
+      return addCondition(chain, w.getCondition(), /*hides=*/false, r * chain.scale);
     if (lc && rc && r == 0.0f && l <= kLargeNegative)
-      return addCondition(chain, w.getCondition(), /*hides=*/true);
+      return addCondition(chain, w.getCondition(), /*hides=*/true, l * chain.scale);
     // masked_fill of a float mask m (torch's attn_mask.masked_fill(kpm, -inf)):
-    // where(c, -big, m) = m + where(c, -big, 0), where(c, m, -big) likewise.
+    // where(c, -big, m) = m + where(c, -big, 0), where(c, m, -big) likewise. Split so
+    // that a causal table inside m is found (a generation needs mask_kind causal). The
+    // split is exact unless a row hides every key (a sliding window over padding only:
+    // the graph then averages keys scoring -big, the split would drop the c-hidden ones
+    // as -inf), so without a causal table the mask stays whole (a general float mask).
     if (lc != rc && (lc ? l : r) <= kLargeNegative && depth < kMaxChainDepth) {
-      addCondition(chain, w.getCondition(), /*hides=*/lc);
-      return addAdditiveMask(chain, lc ? w.getRhs() : w.getLhs(), depth + 1);
+      ScoreChain split = chain;
+      addCondition(split, w.getCondition(), /*hides=*/lc, std::nullopt);
+      addAdditiveMask(split, lc ? w.getRhs() : w.getLhs(), depth + 1);
+      if (split.causal && !chain.causal) {
+        chain = std::move(split);
+        return;
+      }
     }
   }
   if (auto add = definedBy<AddOp>(mask); add && depth < kMaxChainDepth &&
@@ -344,7 +449,7 @@ FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std:
     if (!matchScalarConstant(keeps ? where.getRhs() : where.getLhs(), fill) ||
         !(fill <= kLargeNegative))
       return reject(why, "the where does not fill with a large negative constant");
-    addCondition(chain, where.getCondition(), /*hides=*/!keeps);
+    addCondition(chain, where.getCondition(), /*hides=*/!keeps, fill * chain.scale);
     return keeps ? where.getLhs() : where.getRhs();
   }
   return reject(why, "the score chain has an unexpected " + def->getName().getStringRef());
@@ -372,12 +477,13 @@ FailureOr<MatMulOp> matchScoreChain(Value scores, ScoreChain &chain, OpList &mat
   }
 }
 
-/// Down from the PV matmul: transpose [0,2,1,3] + reshape [0,0,D]; the reshape.
+/// Down from the PV matmul: transpose [0,2,1,3] + reshape [0,0,D] (B and S kept as
+/// 0 or as their static sizes); the reshape.
 FailureOr<ReshapeOp> matchHeadMerge(MatMulOp pv, int64_t width, OpList &matched, std::string *why) {
   auto t = singleUserAs<TransposeOp>(pv);
   auto r =
       t && t.getPerm() == ArrayRef<int64_t>{0, 2, 1, 3} ? singleUserAs<ReshapeOp>(t) : ReshapeOp();
-  if (!r || r.getShape().size() != 3 || r.getShape()[0] != 0 || r.getShape()[1] != 0 ||
+  if (!r || r.getShape().size() != 3 || !reshapeKeepsLeadingDims(r, 2) ||
       (r.getShape()[2] != width && r.getShape()[2] != -1) || r.getType().getDimSize(2) != width)
     return reject(why, "the heads are not merged by transpose [0,2,1,3] + reshape [0,0,D]");
   matched.append({t, r});
@@ -494,8 +600,11 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
                                       : matchValue(pv.getRhs(), m.matched, why);
   if (failed(v))
     return failure();
-  if (q->heads != k->heads || q->heads != v->heads || q->headDim != k->headDim ||
-      q->headDim != v->headDim)
+  if (k->heads != v->heads || k->repeat != v->repeat)
+    return reject(why, "K and V are split into different numbers of heads (" +
+                           llvm::Twine(k->heads) + " x " + llvm::Twine(k->repeat) + ", " +
+                           llvm::Twine(v->heads) + " x " + llvm::Twine(v->repeat) + ")");
+  if (q->heads != k->heads * k->repeat || q->headDim != k->headDim || q->headDim != v->headDim)
     return reject(why, "Q, K and V are split into different head shapes");
   int64_t width = q->heads * q->headDim;
   FailureOr<ReshapeOp> root = m.seqFirst ? matchHeadMerge3D(pv, width, m.matched, why)
@@ -506,6 +615,7 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
   m.key = k->source;
   m.value = v->source;
   m.numHeads = q->heads;
+  m.numKvHeads = k->heads;
   m.scale = scale;
   m.masks = chain.masks;
   if (m.seqFirst)
@@ -513,6 +623,14 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
       if (!(term.value = unflattenMask(term.value, m.numHeads)))
         return reject(why, "a mask over [B*H, S, T] is not a flattened [B, H, S, T] mask");
   m.maskKind = maskKindOf(chain);
+  m.window = chain.window;
+  // The hidden score is exact only when every mask was added after the causal
+  // table's fill (the kernel adds the mask to it) and all masks are float.
+  if (m.window > 0 && chain.hiddenScore && chain.masksAfterHidden == chain.masks.size() &&
+      llvm::all_of(chain.masks, [](const AttentionMaskTerm &t) { return !isBool(t.value); })) {
+    m.hasHiddenScore = true;
+    m.hiddenScore = *chain.hiddenScore;
+  }
   m.root = *root;
   if (failed(checkOperands(m, why)))
     return failure();

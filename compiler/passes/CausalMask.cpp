@@ -1,8 +1,8 @@
 //===- CausalMask.cpp - recognise slices of causal mask tables ------------===//
 //
 // See CausalMask.h. A table that is not exactly triangular, a slice that
-// does not start at 0 or does not end at [T, T] on the last two axes is not
-// causal; the attention matcher then treats the value as a general mask.
+// does not start at 0 or does not end at [T, T] on the last two axes, a
+// constant [1, 1] table is not causal; the attention matcher then treats the value as a general mask.
 //
 //===----------------------------------------------------------------------===//
 #include "CausalMask.h"
@@ -106,47 +106,94 @@ bool slicesToSquare(SliceOp slice, ArrayRef<int64_t> tableShape) {
   return rowEnd && colEnd && sameEntry(*rowEnd, *colEnd);
 }
 
-/// `table` is [1, ..., 1, M, M] and entry (i, j) satisfies `entryOk(x, j <= i)`.
-template <typename T>
-bool isTriangular(DenseElementsAttr table, llvm::function_ref<bool(T, bool)> entryOk) {
+/// `table` is [1, ..., 1, M, M]; its M.
+std::optional<int64_t> squareSize(DenseElementsAttr table) {
   auto shape = table.getType().getShape();
   int64_t rank = shape.size();
   if (rank < 2)
-    return false;
+    return std::nullopt;
   int64_t m = shape[rank - 1];
   if (shape[rank - 2] != m || llvm::any_of(shape.drop_back(2), [](int64_t d) { return d != 1; }))
-    return false;
+    return std::nullopt;
+  return m;
+}
+
+/// The band width of an [.., M, M] table whose entry (i, j) satisfies
+/// `entryOk(x, visible)` with visible = `i - w < j <= i`: w is the number of
+/// visible entries of the last row (M: the whole lower triangle, returned as
+/// 0), every entry is then checked. std::nullopt when the table is no band.
+template <typename T>
+std::optional<int64_t> bandWidth(DenseElementsAttr table, llvm::function_ref<bool(T)> isVisible,
+                                 llvm::function_ref<bool(T, bool)> entryOk) {
+  std::optional<int64_t> size = squareSize(table);
+  if (!size || *size == 0)
+    return std::nullopt;
+  int64_t m = *size;
   auto values = table.getValues<T>().begin();
+  int64_t w = 0;
+  for (int64_t j = 0; j < m; ++j)
+    w += isVisible(values[(m - 1) * m + j]);
+  if (w == 0)
+    return std::nullopt;
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < m; ++j)
-      if (!entryOk(values[i * m + j], j <= i))
-        return false;
-  return true;
+      if (!entryOk(values[i * m + j], j <= i && i - j < w))
+        return std::nullopt;
+  return w == m ? 0 : w;
 }
 
 } // namespace
 
 bool mlir::tfc::areEquivalentValues(Value a, Value b) { return a && b && equivalent(a, b, 0); }
 
-bool mlir::tfc::isCausalMaskSlice(Value v, CausalTable kind) {
-  auto slice = definedBy<SliceOp>(v);
+std::optional<CausalSlice> mlir::tfc::matchCausalMaskSlice(Value v, CausalTable kind) {
   DenseElementsAttr table;
-  if (!slice || !matchPattern(slice.getInput(), m_Constant(&table)) ||
-      table.getType().getRank() < 2 || !slicesToSquare(slice, table.getType().getShape()))
-    return false;
+  if (auto slice = definedBy<SliceOp>(v)) {
+    if (!matchPattern(slice.getInput(), m_Constant(&table)) || table.getType().getRank() < 2 ||
+        !slicesToSquare(slice, table.getType().getShape()))
+      return std::nullopt;
+  } else if (!matchPattern(v, m_Constant(&table)) || table.getType().getRank() < 2 ||
+             table.getType().getShape().back() < 2) {
+    // The slice already folded to [T, T] (a static export's constant folding). T >= 2: a
+    // [1, 1] table broadcasts over every key instead of hiding the later ones.
+    return std::nullopt;
+  }
+  std::optional<int64_t> w;
+  CausalSlice out;
   switch (kind) {
   case CausalTable::keep:
-    return table.getElementType().isInteger(1) &&
-           isTriangular<bool>(table, [](bool x, bool lower) { return x == lower; });
-  case CausalTable::hide:
-    return table.getElementType().isInteger(1) &&
-           isTriangular<bool>(table, [](bool x, bool lower) { return x != lower; });
-  case CausalTable::additive:
-    return isa<FloatType>(table.getElementType()) &&
-           isTriangular<APFloat>(table, [](APFloat x, bool lower) {
-             double f = x.convertToDouble();
-             return lower ? f == 0.0 : f <= kLargeNegative;
-           });
+  case CausalTable::hide: {
+    if (!table.getElementType().isInteger(1))
+      return std::nullopt;
+    bool keeps = kind == CausalTable::keep;
+    w = bandWidth<bool>(
+        table, [&](bool x) { return x == keeps; },
+        [&](bool x, bool visible) { return (x == keeps) == visible; });
+    break;
   }
-  return false;
+  case CausalTable::additive: {
+    if (!isa<FloatType>(table.getElementType()))
+      return std::nullopt;
+    std::optional<double> hidden;
+    bool uniform = true;
+    w = bandWidth<APFloat>(
+        table, [](APFloat x) { return x.convertToDouble() == 0.0; },
+        [&](APFloat x, bool visible) {
+          double f = x.convertToDouble();
+          if (visible)
+            return f == 0.0;
+          if (hidden && *hidden != f)
+            uniform = false;
+          hidden = f;
+          return f <= kLargeNegative;
+        });
+    if (uniform)
+      out.hiddenValue = hidden;
+    break;
+  }
+  }
+  if (!w)
+    return std::nullopt;
+  out.window = *w;
+  return out;
 }

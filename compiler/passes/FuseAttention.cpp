@@ -2,8 +2,10 @@
 //
 // Rewrites what AttentionMatcher.cpp finds, anchored at each tfc.softmax:
 // the head-merge reshape is replaced by
-//   tfc.attention %q, %k, %v[, %mask] {num_heads, scale, mask_kind}
-// with the type of the reshape. An additive mask that the matcher found
+//   tfc.attention %q, %k, %v[, %mask] {num_heads, scale, mask_kind
+//                 [, num_kv_heads][, window][, hidden_score]}
+// with the type of the reshape (num_kv_heads for grouped-query attention,
+// window and hidden_score for a local causal table). An additive mask that the matcher found
 // before some scale factors is multiplied by them (a tfc.mul inserted on the
 // mask operand). Several masks become one operand: i1 masks are and-ed
 // (`where(a, b, false)`; a hiding mask is negated first), float masks added;
@@ -89,19 +91,25 @@ struct FuseAttentionPattern : OpRewritePattern<SoftmaxOp> {
     rewriter.setInsertionPoint(m->root);
     Value mask = combineMasks(rewriter, loc, *m);
     auto rootType = cast<RankedTensorType>(m->root->getResult(0).getType());
-    if (!m->seqFirst) {
-      rewriter.replaceOpWithNewOp<AttentionOp>(
-          m->root, rootType, m->query, m->key, m->value, mask,
+    // The optional attributes are set only where they say something.
+    IntegerAttr kvHeads = m->numKvHeads && m->numKvHeads != m->numHeads
+                              ? rewriter.getI64IntegerAttr(m->numKvHeads)
+                              : IntegerAttr();
+    IntegerAttr window = m->window > 0 ? rewriter.getI64IntegerAttr(m->window) : IntegerAttr();
+    FloatAttr hidden = m->hasHiddenScore ? rewriter.getF32FloatAttr(m->hiddenScore) : FloatAttr();
+    auto create = [&](Value q, Value k, Value v) {
+      return rewriter.create<AttentionOp>(
+          loc, m->seqFirst ? q.getType() : Type(rootType), q, k, v, mask,
           rewriter.getI64IntegerAttr(m->numHeads), rewriter.getF32FloatAttr(m->scale),
-          MaskKindAttr::get(rewriter.getContext(), m->maskKind));
+          MaskKindAttr::get(rewriter.getContext(), m->maskKind), kvHeads, window, hidden);
+    };
+    if (!m->seqFirst) {
+      rewriter.replaceOp(m->root, create(m->query, m->key, m->value).getResult());
       return success();
     }
     SmallVector<int64_t> swap = {1, 0, 2};
     auto batchFirst = [&](Value x) { return rewriter.create<TransposeOp>(loc, x, swap); };
-    Value o = rewriter.create<AttentionOp>(
-        loc, batchFirst(m->query), batchFirst(m->key), batchFirst(m->value), mask,
-        rewriter.getI64IntegerAttr(m->numHeads), rewriter.getF32FloatAttr(m->scale),
-        MaskKindAttr::get(rewriter.getContext(), m->maskKind));
+    Value o = create(batchFirst(m->query), batchFirst(m->key), batchFirst(m->value));
     if (rootType.getRank() == 3) {
       rewriter.replaceOpWithNewOp<TransposeOp>(m->root, rootType, o, swap);
       return success();

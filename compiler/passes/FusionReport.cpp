@@ -38,6 +38,8 @@ FusionCounts mlir::tfc::countFusedOps(ModuleOp module) {
   module.walk([&](Operation *op) {
     if (isa<AttentionOp>(op))
       ++counts.attention;
+    else if (isa<RotaryOp>(op))
+      ++counts.rotary;
     else if (isa<LayerNormOp>(op))
       ++counts.layerNorm;
     else if (isa<GeluOp>(op))
@@ -62,6 +64,12 @@ void mlir::tfc::forEachUnfusedCandidate(
         callback(op, candidate("layer_norm", mean, &matchDecomposedLayerNorm));
     } else if (auto ln = dyn_cast<LayerNormalizationOp>(op)) {
       callback(op, candidate("layer_norm", ln, &matchLayerNormalization));
+    } else if (isRotaryCandidate(op)) {
+      // A partial rotary's root is the concat that uses this add.
+      Operation *root = op;
+      if (auto c = singleUserAs<ConcatOp>(op->getResult(0)))
+        root = c;
+      callback(op, candidate("rotary", root, &matchRotary));
     }
   });
 }

@@ -24,6 +24,7 @@ struct FusionCounts {
   int64_t layerNorm = 0;  // tfc.layer_norm
   int64_t gelu = 0;       // tfc.gelu, plus tfc.linear with a GELU activation
   int64_t linear = 0;     // tfc.linear
+  int64_t rotary = 0;     // tfc.rotary
 };
 
 /// Counts tfc.attention, tfc.layer_norm, tfc.gelu and tfc.linear in `module`.
@@ -33,7 +34,7 @@ FusionCounts countFusedOps(mlir::ModuleOp module);
 
 /// A subgraph that looks like a fusable pattern but was not fused.
 struct UnfusedCandidate {
-  std::string pattern;  // "attention" or "layer_norm"
+  std::string pattern;  // "attention", "layer_norm" or "rotary"
   std::string op;       // op name + location, e.g. "tfc.softmax at encoder.layers.0.self_attn"
   std::string reason;   // the matcher's reason, e.g. "softmax is over axis 2, not the last axis"
 };
@@ -41,7 +42,9 @@ struct UnfusedCandidate {
 /// In IR order: every tfc.softmax whose operand chain (through
 /// mul/div/add/sub/where) reaches a tfc.matmul of two activations (not
 /// weights or constants), every tfc.reduce_mean over the last axis whose
-/// result is subtracted from its own input, and every tfc.layer_normalization.
+/// result is subtracted from its own input, every tfc.layer_normalization, and
+/// every 4-D add of x * cos-like and rotate_half(x) * sin-like products (a
+/// rotary candidate; its partial form is reported at that add too).
 std::vector<UnfusedCandidate> findUnfusedCandidates(mlir::ModuleOp module);
 
 /// The same candidates, each with its op (the tfc-report-fusions pass attaches

@@ -64,6 +64,10 @@ struct AttentionMatch {
                             // (or [S*B, D]); the fused op sees transposed operands
   SmallVector<AttentionMaskTerm, 2> masks;  // empty unless maskKind is padding / causal_padding
   int64_t numHeads = 0;
+  int64_t numKvHeads = 0;  // K/V heads: numHeads unless repeated (grouped-query attention)
+  int64_t window = 0;      // causal kinds: keys j > i - window only (0: no window)
+  float hiddenScore = 0.0f;  // with a window: the score of keys the causal / window rule hides
+  bool hasHiddenScore = false;
   float scale = 1.0f;  // product of every scale factor found
   MaskKind maskKind = MaskKind::none;
   Operation *root = nullptr;         // the head-merge reshape the fused op replaces
@@ -79,6 +83,28 @@ FailureOr<AttentionMatch> matchAttention(SoftmaxOp softmax, std::string *why);
 /// report's notion of an attention candidate and how the matcher tells the
 /// score chain from a mask.
 bool reachesActivationMatmul(Value scores);
+
+//===----------------------------------------------------------------------===//
+// Rotary position embedding
+//===----------------------------------------------------------------------===//
+
+/// A rotary embedding of the heads of a [B, S, H*dh] value (RotaryMatcher.cpp).
+struct RotaryMatch {
+  Value input;          // [B, S, H*dh], before the head split
+  Value cos, sin;       // as the graph has them ([.., S, r] with a unit head axis)
+  int64_t numHeads = 0, rotaryDim = 0;
+  bool transposed = false;  // the rotated heads are [B, H, S, dh] (else [B, S, H, dh])
+  Operation *root = nullptr;         // the add (full) or concat (partial) replaced
+  SmallVector<Operation *> matched;  // every op of the pattern (for locations)
+};
+
+/// The rotary embedding whose result is `root`'s (an add or a concat; see
+/// RotaryMatcher.cpp for the forms).
+FailureOr<RotaryMatch> matchRotary(Operation *root, std::string *why);
+
+/// The report's notion of a rotary candidate: a 4-D add of two products, one
+/// of them multiplying a concat of a negated part (a rotate_half).
+bool isRotaryCandidate(Operation *op);
 
 } // namespace mlir::tfc
 

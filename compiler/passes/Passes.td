@@ -74,7 +74,22 @@ def FuseAttention : Pass<"tfc-fuse-attention", "::mlir::func::FuncOp"> {
     made additive by where(c, 0, -inf), causal table slices) to the QK^T
     matmul and the head-split reshape/transpose of Q and K (4-D heads, or the
     3-D [B*H, S, dh] heads of nn.MultiheadAttention), and down through an
-    optional where(isnan(p), 0, p), the PV matmul and the head merge.
+    optional where(isnan(p), 0, p), the PV matmul and the head merge. K and V
+    repeated from fewer heads (repeat_kv) give num_kv_heads; a band causal
+    table (GPT-Neo's local layers) gives window.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
+def FuseRotary : Pass<"tfc-fuse-rotary", "::mlir::func::FuncOp"> {
+  let summary = "Fuse rotary position embeddings (full or partial) into tfc.rotary";
+  let description = [{
+    Matches `x * cos + rotate_half(x) * sin` on the heads of a [B, S, H*dh]
+    projection split by reshape [0,0,H,dh] (and transpose [0,2,1,3]), with
+    rotate_half(y) = concat(-y[r/2:r], y[0:r/2]); a partial rotary (Phi)
+    rotates x[.., 0:r] and concats x[.., r:dh]. The result is
+    `tfc.rotary` on the [B, S, H*dh] value followed by the same head split,
+    so tfc-fuse-attention (run after it) sees its usual head split.
   }];
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }

@@ -60,6 +60,25 @@ bool isLastAxisOnly(ArrayRef<int64_t> axes, int64_t rank) {
   return axes.size() == 1 && rank > 0 && (axes[0] == -1 || axes[0] == rank - 1);
 }
 
+bool reshapeKeepsLeadingDims(ReshapeOp reshape, int64_t count) {
+  ArrayRef<int64_t> shape = reshape.getShape();
+  RankedTensorType src = reshape.getInput().getType(), dst = reshape.getType();
+  if (count > static_cast<int64_t>(shape.size()) || count > src.getRank())
+    return false;
+  for (int64_t i = 0; i < count; ++i) {
+    if (shape[i] == 0)
+      continue;
+    if (src.isDynamicDim(i))
+      return false;
+    int64_t size = src.getDimSize(i);
+    // -1 takes what the other dims leave; only a static input pins it to `size`.
+    bool inferred = shape[i] == -1 && src.hasStaticShape() && dst.getDimSize(i) == size;
+    if (shape[i] != size && !inferred)
+      return false;
+  }
+  return true;
+}
+
 bool isWeightOrConstant(Value v) {
   while (Operation *def = v ? v.getDefiningOp() : nullptr) {
     if (isa<WeightOp, ConstantOp>(def))

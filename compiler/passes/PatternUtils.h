@@ -67,6 +67,13 @@ template <typename OpT> OpT singleUserAs(Value v) { return dyn_cast_or_null<OpT>
 /// (written as -1 or rank-1).
 bool isLastAxisOnly(ArrayRef<int64_t> axes, int64_t rank);
 
+/// True when `reshape` keeps its input's dims [0, count) in place: each
+/// `shape[i]` copies the dim (0), or is the input's static size of dim i (a
+/// literal, or -1 of a static input resolving to it). A reshape depends only
+/// on its two shapes, so a static export's [1, 16, 4, 16] of a [1, 16, 64]
+/// value is the same head split as the dynamic export's [0, 0, 4, 16].
+bool reshapeKeepsLeadingDims(ReshapeOp reshape, int64_t count);
+
 /// True when `v` is a tfc.weight or tfc.constant, possibly behind
 /// transposes, reshapes or casts (e.g. the tied LM head's transposed table).
 bool isWeightOrConstant(Value v);

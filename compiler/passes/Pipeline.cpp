@@ -2,14 +2,16 @@
 //
 // buildPipeline() on a ModuleOp pass manager:
 //   fuse = true:  tfc-canonicalize -> tfc-fold-constants -> (per func) tfc-fuse-gelu
-//                 -> tfc-fuse-layer-norm -> tfc-fuse-attention -> tfc-fuse-linear
+//                 -> tfc-fuse-layer-norm -> tfc-fuse-rotary -> tfc-fuse-attention
+//                 -> tfc-fuse-linear
 //                 -> tfc-canonicalize -> tfc-dce
 //   fuse = false: tfc-canonicalize -> tfc-fold-constants -> tfc-dce
 // Constants fold before the fusions, so that a matmul whose weight was a
 // transpose (or slice) of a weight sees a plain weight and fuses into a
 // tfc.linear with a constant weight; GELU goes first so that tfc-fuse-linear
 // can take it as the activation; attention before linear so that its matmuls
-// are gone when linear runs.
+// are gone when linear runs; rotary before attention so that the attention
+// matcher sees Q and K as tfc.rotary results split into heads.
 // registerAllPasses() registers every pass and `tfc-pipeline{fuse=true|false}`.
 //
 //===----------------------------------------------------------------------===//
@@ -37,6 +39,7 @@ void mlir::tfc::buildPipeline(OpPassManager &pm, const PipelineOptions &options)
     OpPassManager &func = pm.nest<func::FuncOp>();
     func.addPass(createFuseGelu());
     func.addPass(createFuseLayerNorm());
+    func.addPass(createFuseRotary());
     func.addPass(createFuseAttention());
     func.addPass(createFuseLinear());
     pm.addPass(createTfcCanonicalize());

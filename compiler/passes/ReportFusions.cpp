@@ -26,7 +26,7 @@ struct ReportFusionsPass : tfc::impl::ReportFusionsBase<ReportFusionsPass> {
     module.walk([&](func::FuncOp func) {
       func.emitRemark() << "fused: attention " << counts.attention << ", layer_norm "
                         << counts.layerNorm << ", gelu " << counts.gelu << ", linear "
-                        << counts.linear;
+                        << counts.linear << ", rotary " << counts.rotary;
     });
     forEachUnfusedCandidate(module, [](Operation *op, const UnfusedCandidate &c) {
       op->emitRemark() << "unfused " << c.pattern << " candidate: " << c.reason;

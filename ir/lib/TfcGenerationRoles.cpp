@@ -436,6 +436,19 @@ bool AttentionOp::inferGenerationRole(GenerationRoleContext &ctx) {
   return true;
 }
 
+/// Rotates each position's heads by that position's cos / sin rows: position-wise like an
+/// elementwise op (cos / sin [S, r] or [1|B, S, r] line up with the input's axis 1 from the
+/// right: a table sliced or gathered by position, which the step functions offset by the
+/// cached positions), but the last axis (the features) must not be the sequence axis.
+bool RotaryOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  for (Value v : {getInput(), getCos(), getSin()}) {
+    SequenceInfo i = ctx.role(v);
+    if (i.hasAxis() && i.axis == rankOf(v) - 1)
+      return ctx.fail(*this, "rotates along the sequence axis");
+  }
+  return elementwiseGenerationRole(*this, ctx);
+}
+
 /// Per-position rows times a Fixed weight; a residual must line up with the result's axis.
 bool LinearOp::inferGenerationRole(GenerationRoleContext &ctx) {
   if (!ctx.anySequenceAxis(*this))

@@ -84,6 +84,7 @@ TFC_COMPATIBLE_RETURN_TYPES(ShapeOp)
 TFC_COMPATIBLE_RETURN_TYPES(WhereOp)
 TFC_COMPATIBLE_RETURN_TYPES(LayerNormOp)
 TFC_COMPATIBLE_RETURN_TYPES(AttentionOp)
+TFC_COMPATIBLE_RETURN_TYPES(RotaryOp)
 TFC_COMPATIBLE_RETURN_TYPES(LinearOp)
 TFC_COMPATIBLE_RETURN_TYPES(EmbeddingOp)
 #undef TFC_COMPATIBLE_RETURN_TYPES
@@ -396,6 +397,13 @@ LogicalResult CachedAttentionOp::verify() {
     return emitOpError() << "num_heads " << getNumHeads() << " does not divide " << q.getDimSize(2);
   if (getSlot() < 0)
     return emitOpError() << "slot must be non-negative";
+  if (getKvHeads() < 1 || getNumHeads() % getKvHeads())
+    return emitOpError() << "num_kv_heads " << getKvHeads() << " does not divide num_heads "
+                         << getNumHeads();
+  if (getCross() && (getKvHeads() != getNumHeads() || getWindow()))
+    return emitOpError() << "a cross slot takes no num_kv_heads or window";
+  if (getWindow() && *getWindow() < 1)
+    return emitOpError() << "window must be positive";
   bool causal = getMaskKind() == MaskKind::causal || getMaskKind() == MaskKind::causal_padding;
   bool padding = getMaskKind() == MaskKind::padding || getMaskKind() == MaskKind::causal_padding;
   if (getCross()) {
@@ -530,6 +538,35 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return success();
 }
 
+LogicalResult RotaryOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &out) {
+  auto x = tensorType(adaptor.getInput());
+  if (x.getRank() != 3)
+    return fail(loc, "rotary", "input must be [batch, seq, heads * head_dim], got rank " +
+                                   Twine(x.getRank()));
+  int64_t heads = adaptor.getNumHeads(), rot = adaptor.getRotaryDim(), w = x.getDimSize(2);
+  if (heads <= 0)
+    return fail(loc, "rotary", "num_heads must be > 0, got " + Twine(heads));
+  if (!ShapedType::isDynamic(w) && w % heads != 0)
+    return fail(loc, "rotary",
+                "num_heads " + Twine(heads) + " does not divide the width " + Twine(w));
+  if (rot <= 0 || rot % 2 != 0 || (!ShapedType::isDynamic(w) && rot > w / heads))
+    return fail(loc, "rotary", "rotary_dim " + Twine(rot) +
+                                   " must be even, > 0 and at most the head size");
+  Shape full = {x.getDimSize(0), x.getDimSize(1), rot};
+  for (auto [v, what] : {std::pair(adaptor.getCos(), "cos"), {adaptor.getSin(), "sin"}}) {
+    auto t = tensorType(v);
+    if (t.getElementType() != x.getElementType())
+      return fail(loc, "rotary", Twine(what) + " element type differs from the input's");
+    if (t.getRank() < 2 || t.getRank() > 3 || !broadcastsTo(t.getShape(), full))
+      return fail(loc, "rotary", Twine(what) + " shape " + shapeToString(t.getShape()) +
+                                     " does not broadcast to [batch, seq, rotary_dim] = " +
+                                     shapeToString(full));
+  }
+  out.push_back(x);
+  return success();
+}
+
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             Adaptor adaptor, SmallVectorImpl<Type> &out) {
   auto q = tensorType(adaptor.getQuery()), k = tensorType(adaptor.getKey()),
@@ -547,14 +584,32 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (!dimsCompatible(k.getDimSize(1), v.getDimSize(1)))
     return fail(loc, "attention", "key and value sequence lengths differ");
   int64_t d = q.getDimSize(2);
-  if (!dimsCompatible(d, k.getDimSize(2)) || !dimsCompatible(d, v.getDimSize(2)))
-    return fail(loc, "attention", "query, key and value widths differ");
   int64_t heads = adaptor.getNumHeads();
   if (heads <= 0)
     return fail(loc, "attention", "num_heads must be > 0, got " + Twine(heads));
   if (!ShapedType::isDynamic(d) && d % heads != 0)
     return fail(loc, "attention",
                 "num_heads " + Twine(heads) + " does not divide the model width " + Twine(d));
+  // Grouped-query attention: K and V hold num_kv_heads heads of the query's head size.
+  int64_t kvHeads = adaptor.getNumKvHeads() ? int64_t(*adaptor.getNumKvHeads()) : heads;
+  if (kvHeads <= 0 || heads % kvHeads != 0)
+    return fail(loc, "attention", "num_kv_heads " + Twine(kvHeads) +
+                                      " does not divide num_heads " + Twine(heads));
+  int64_t kvWidth = ShapedType::isDynamic(d) ? d : d / heads * kvHeads;
+  if (!dimsCompatible(kvWidth, k.getDimSize(2)) || !dimsCompatible(kvWidth, v.getDimSize(2)))
+    return fail(loc, "attention",
+                kvHeads == heads
+                    ? Twine("query, key and value widths differ")
+                    : "key and value widths must be num_kv_heads * head_dim = " + Twine(kvWidth));
+  if (auto w = adaptor.getWindow()) {
+    if (int64_t(*w) <= 0)
+      return fail(loc, "attention", "window must be > 0, got " + Twine(int64_t(*w)));
+    if (adaptor.getMaskKind() != MaskKind::causal &&
+        adaptor.getMaskKind() != MaskKind::causal_padding)
+      return fail(loc, "attention", "a window needs mask_kind causal or causal_padding");
+  }
+  if (auto h = adaptor.getHiddenScore(); h && std::isnan(h->convertToFloat()))
+    return fail(loc, "attention", "hidden_score must not be NaN");
   float scale = adaptor.getScale().convertToFloat();
   if (!std::isfinite(scale) || scale == 0.0f)
     return fail(loc, "attention", "scale must be finite and nonzero");

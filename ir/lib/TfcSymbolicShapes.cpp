@@ -421,6 +421,10 @@ SymShape AttentionOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string 
   return ctx.operandShape(getQuery());
 }
 
+SymShape RotaryOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
+  return ctx.operandShape(getInput());
+}
+
 SymShape LinearOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
   SymShape x = ctx.operandShape(getInput()), w = ctx.operandShape(getWeight());
   if (x.empty() || w.size() != 2)

@@ -32,6 +32,7 @@ constexpr KernelOptions kernelOptionsOf(KernelKind kind) {
   case KernelKind::Embedding: return KernelOptions::EmbeddingOptions;
   case KernelKind::CachedAttention: return KernelOptions::CachedAttentionOptions;
   case KernelKind::CacheStore: return KernelOptions::CacheStoreOptions;
+  case KernelKind::Rotary: return KernelOptions::RotaryOptions;
   case KernelKind::Compare: return KernelOptions::CompareOptions;
   case KernelKind::CumSum: return KernelOptions::CumSumOptions;
   case KernelKind::Tile: return KernelOptions::TileOptions;

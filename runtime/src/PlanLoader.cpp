@@ -392,15 +392,26 @@ private:
         return format("its CacheKind is %s but cache slot '%s' is %s",
                       fb::EnumNameCacheKind(o.cache_kind), slot->name.c_str(),
                       fb::EnumNameCacheKind(slot->kind));
-      if (o.num_heads != slot->numHeads)
-        return format("num_heads is %d but cache slot '%s' has %d heads", o.num_heads,
-                      slot->name.c_str(), slot->numHeads);
-      int64_t want = int64_t(slot->numHeads) * slot->headDim, d;
-      for (size_t i = 0; i < 3; ++i)
+      // The slot holds the key/value heads: num_kv_heads of them with grouped-query attention.
+      const int32_t kvHeads = o.num_kv_heads > 0 ? o.num_kv_heads : o.num_heads;
+      if (kvHeads != slot->numHeads)
+        return o.num_kv_heads > 0
+                   ? format("num_kv_heads is %d but cache slot '%s' has %d heads",
+                            o.num_kv_heads, slot->name.c_str(), slot->numHeads)
+                   : format("num_heads is %d but cache slot '%s' has %d heads", o.num_heads,
+                            slot->name.c_str(), slot->numHeads);
+      int64_t kvWidth = int64_t(slot->numHeads) * slot->headDim, d;
+      for (size_t i = 0; i < 3; ++i) {
+        // q has all num_heads heads; k and v the slot's.
+        int64_t want = i == 0 ? int64_t(o.num_heads) * slot->headDim : kvWidth;
         if (hasInput(k, i) && staticLastDim(i, &d) && d != want)
-          return format("input '%s' has last dim %lld, but cache slot '%s' holds %d heads x %d",
+          return format("input '%s' has last dim %lld, but cache slot '%s' holds %d heads x %d%s",
                         fn.values[k.inputs[i]].name.c_str(), (long long)d, slot->name.c_str(),
-                        slot->numHeads, slot->headDim);
+                        slot->numHeads, slot->headDim,
+                        i == 0 && o.num_heads != slot->numHeads
+                            ? format(" (for %d query heads)", o.num_heads).c_str()
+                            : "");
+      }
     } else if (k.kind == KernelKind::CacheStore) {
       if (fn.cacheOp != CacheOp::Encode)
         return "CacheStore may only appear in an Encode function (cache_op)";

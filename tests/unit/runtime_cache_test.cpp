@@ -246,6 +246,134 @@ TEST(RuntimeCache, SelfPrefillThenAppendMatchesReference) {
       }
 }
 
+namespace {
+/// Reference for grouped-query / sliding-window / hidden-score attention over a row's whole
+/// history: query i of this run is at position past + i; key j (of keys = past + S) is visible
+/// when j <= past + i and (window 0 or j > past + i - window). Hidden keys are dropped, or with
+/// `hasHidden` score hidden + mask and stay in the softmax (what the unfused graph computes).
+std::vector<float> refGroupedWindow(const std::vector<float> &q, int64_t B, int64_t S, int64_t H,
+                                    int64_t G, int64_t dh, float scale,
+                                    const std::vector<std::vector<float>> &kh,
+                                    const std::vector<std::vector<float>> &vh, int64_t past,
+                                    int64_t window, bool hasHidden, float hidden,
+                                    const std::vector<std::vector<float>> &add) {
+  const int64_t D = H * dh, Dk = G * dh, keys = past + S;
+  std::vector<float> o(size_t(B * S * D), 0.f);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < S; ++i) {
+        const int64_t g = h / (H / G), p = past + i;
+        std::vector<double> sc(static_cast<size_t>(keys));
+        std::vector<bool> in(static_cast<size_t>(keys));
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < keys; ++j) {
+          bool visible = j <= p && (window == 0 || j > p - window);
+          float m = add.empty() ? 0.f : add[size_t(b)][size_t(j)];
+          in[size_t(j)] = visible || hasHidden;
+          if (!visible) {
+            sc[size_t(j)] = double(hidden + m);
+          } else {
+            double dot = 0;
+            for (int64_t d = 0; d < dh; ++d)
+              dot += double(q[size_t((b * S + i) * D + h * dh + d)]) *
+                     kh[size_t(b)][size_t(j * Dk + g * dh + d)];
+            // In float, as the graph adds its mask (a padded key then scores exactly m).
+            sc[size_t(j)] = double(float(dot) * scale + m);
+          }
+          if (in[size_t(j)])
+            mx = std::max(mx, sc[size_t(j)]);
+        }
+        if (mx == -std::numeric_limits<double>::infinity())
+          continue;
+        double sum = 0;
+        for (int64_t j = 0; j < keys; ++j)
+          if (in[size_t(j)])
+            sum += (sc[size_t(j)] = std::exp(sc[size_t(j)] - mx));
+        for (int64_t j = 0; j < keys; ++j)
+          if (in[size_t(j)])
+            for (int64_t d = 0; d < dh; ++d)
+              o[size_t((b * S + i) * D + h * dh + d)] +=
+                  float(sc[size_t(j)] / sum * vh[size_t(b)][size_t(j * Dk + g * dh + d)]);
+      }
+  return o;
+}
+} // namespace
+
+// ---- CachedAttention: grouped-query heads, sliding window, hidden score ---------------------
+TEST(RuntimeCache, SelfGroupedQueryWindowAndHiddenScore) {
+  struct Case {
+    int64_t H, G, window;
+    bool hasHidden;
+  };
+  const float kMin = -3.40282347e38f;
+  const int64_t dh = 4, maxLength = 24, B = 2;
+  uint32_t seed = 4000;
+  for (Case c : {Case{4, 2, 0, false}, Case{4, 1, 3, false}, Case{2, 2, 4, true},
+                 Case{6, 3, 5, true}}) {
+    const int64_t D = c.H * dh, Dk = c.G * dh;
+    PlanBuilder pb;
+    int batch = pb.addSymbol("batch", 1, 4);
+    int seq = pb.addSymbol("seq", 1, maxLength);
+    int keys = pb.addSymbol("keys", 1, maxLength);
+    pb.addCache("layer0.self", fb::CacheKind::Self, int32_t(c.G), int32_t(dh), maxLength);
+    pb.generationTokenInput = "input_ids";
+    for (int f = 0; f < 2; ++f) {
+      if (f == 0) {
+        pb.functionName = "prefill";
+        pb.cacheOp = fb::CacheOp::Prefill;
+      } else {
+        pb.nextFunction("decode_step", fb::CacheOp::Append);
+      }
+      pb.addInput("input_ids", TFC_I64, {Sym(batch), Sym(seq)});
+      int q = pb.addInput("q", TFC_F32, {Sym(batch), Sym(seq), S(D)});
+      int k = pb.addInput("k", TFC_F32, {Sym(batch), Sym(seq), S(Dk)});
+      int v = pb.addInput("v", TFC_F32, {Sym(batch), Sym(seq), S(Dk)});
+      int m = pb.addInput("mask", TFC_F32, {Sym(batch), S(1), S(1), Sym(keys)});
+      int o = pb.addOutput("o", TFC_F32, {Sym(batch), Sym(seq), S(D)});
+      pb.addKernel(K::CachedAttention, {q, k, v, m}, {o},
+                   opt::cachedAttention(int32_t(c.H), fb::MaskKind::CausalPadding, 0.5f, 0,
+                                        fb::CacheKind::Self, int32_t(c.G), int32_t(c.window),
+                                        c.hasHidden ? kMin : NAN),
+                   "layer0.attn");
+    }
+    auto plan = loadBytes(pb.build());
+    rt::Session session(plan, 2);
+    std::vector<std::vector<float>> kh(static_cast<size_t>(B)), vh(static_cast<size_t>(B));
+    int64_t past = 0;
+    // Row 1 pads its last prompt positions [3, 7): a window of 3 at position 6 holds only
+    // padding (with the hidden score its row is the softmax over the keys at kMin).
+    for (int64_t step : {7, 1, 1, 3, 1}) {
+      const int64_t Sn = step, all = past + Sn;
+      std::string what = "H" + std::to_string(c.H) + " G" + std::to_string(c.G) + " window " +
+                         std::to_string(c.window) + (c.hasHidden ? " hidden" : "") +
+                         " past " + std::to_string(past);
+      auto q = randomFloats(B * Sn * D, seed++), k = randomFloats(B * Sn * Dk, seed++),
+           v = randomFloats(B * Sn * Dk, seed++);
+      for (int64_t b = 0; b < B; ++b) {
+        kh[size_t(b)].insert(kh[size_t(b)].end(), k.begin() + b * Sn * Dk,
+                             k.begin() + (b + 1) * Sn * Dk);
+        vh[size_t(b)].insert(vh[size_t(b)].end(), v.begin() + b * Sn * Dk,
+                             v.begin() + (b + 1) * Sn * Dk);
+      }
+      std::vector<float> mask(size_t(B * all), 0.f);
+      std::vector<std::vector<float>> add(size_t(B), std::vector<float>(size_t(all), 0.f));
+      for (int64_t j = 3; j < 7 && j < all; ++j)
+        mask[size_t(all + j)] = add[1][size_t(j)] = kMin;
+      auto out = run(session, past == 0 ? "prefill" : "decode_step",
+                     {tokens(B, Sn), makeIn("q", TFC_F32, {B, Sn, D}, q),
+                      makeIn("k", TFC_F32, {B, Sn, Dk}, k), makeIn("v", TFC_F32, {B, Sn, Dk}, v),
+                      makeIn("mask", TFC_F32, {B, 1, 1, all}, mask)});
+      expectClose(outFloats(*out),
+                  refGroupedWindow(q, B, Sn, c.H, c.G, dh, 0.5f, kh, vh, past, c.window,
+                                   c.hasHidden, kMin, add),
+                  what);
+      past = all;
+      if (HasFatalFailure())
+        return;
+    }
+  }
+}
+
 TEST(RuntimeCache, SelfPrefillAgainRestarts) {
   // A second prefill starts a new sequence (L = 0), with another batch.
   checkSelf(2, 2, MaskType::None, {4, 1}, 7);
@@ -616,7 +744,7 @@ struct LoaderCase {
   int64_t slotWindow = 0;  // CacheSlot.window (declared, not implemented)
   bool withK = true, withTokens = true, withCaches = true, cacheStore = false;
   std::string tokenInput = "input_ids";
-  int64_t qDim = 8;
+  int64_t qDim = 8, kvDim = 0; // kvDim 0: qDim
 };
 std::vector<uint8_t> loaderPlan(const LoaderCase &c) {
   PlanBuilder pb;
@@ -632,8 +760,9 @@ std::vector<uint8_t> loaderPlan(const LoaderCase &c) {
     pb.addInput("input_ids", TFC_I64, {Sym(batch), Sym(seq)});
   std::vector<DimSpec> bsd = {Sym(batch), Sym(seq), S(c.qDim)};
   int q = pb.addInput("q", TFC_F32, bsd);
-  int k = c.withK ? pb.addInput("k", TFC_F32, bsd) : -1;
-  int v = c.withK ? pb.addInput("v", TFC_F32, bsd) : -1;
+  std::vector<DimSpec> kvShape = {Sym(batch), Sym(seq), S(c.kvDim ? c.kvDim : c.qDim)};
+  int k = c.withK ? pb.addInput("k", TFC_F32, kvShape) : -1;
+  int v = c.withK ? pb.addInput("v", TFC_F32, kvShape) : -1;
   if (c.cacheStore) {
     pb.addKernel(K::CacheStore, {k, v}, {}, opt::cacheStore(c.slot), "store");
   } else {
@@ -710,16 +839,27 @@ TEST(RuntimeCache, LoaderChecks) {
     std::string e = loadError(loaderPlan(c), TFC_UNSUPPORTED);
     EXPECT_NE(e.find(want), std::string::npos) << "got: " << e << "\nwant: " << want;
   };
+  // Grouped-query attention: the slot holds the num_kv_heads heads of k and v.
   c = ok;
   c.numKvHeads = 1;
-  expectUnsupported(c, "function 'f': kernel 'attn' (CachedAttention): grouped-query attention "
-                       "(num_kv_heads 1, num_heads 2) is not supported by this runtime");
+  expectErr(c, "kernel 'attn' (CachedAttention): num_kv_heads is 1 but cache slot 'dec.layer0' "
+               "has 2 heads");
+  c.heads = 1;
+  expectErr(c, "input 'k' has last dim 8, but cache slot 'dec.layer0' holds 1 heads x 4");
+  c.kvDim = 4;
+  EXPECT_EQ(loadError(loaderPlan(c)), "");
+  c.qDim = 4;
+  expectErr(c, "input 'q' has last dim 4, but cache slot 'dec.layer0' holds 1 heads x 4 (for 2 "
+               "query heads)");
+  c = ok;
   c.numKvHeads = 2; // = num_heads: plain multi-head attention
   EXPECT_EQ(loadError(loaderPlan(c)), "");
+  // A sliding window over a slot that keeps every position.
   c = ok;
   c.window = 64;
-  expectUnsupported(c, "kernel 'attn' (CachedAttention): sliding-window attention (window 64) is "
-                       "not supported by this runtime");
+  EXPECT_EQ(loadError(loaderPlan(c)), "");
+  c.window = -1;
+  expectErr(c, "kernel 'attn' (CachedAttention): window is -1");
   c = ok;
   c.withBias = true;
   expectUnsupported(c, "kernel 'attn' (CachedAttention): an additive attention bias (input 4) is "

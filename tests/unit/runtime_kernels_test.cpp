@@ -504,29 +504,132 @@ TEST(RuntimeKernels, AttentionFullyMaskedRowIsZero) {
     EXPECT_EQ(x, 0.f);
 }
 
+// Grouped-query attention, a causal window and a hidden score, against a plain loop of the
+// graph the fusion replaces: key j of query i (i' = i + Sk - Sq) is hidden when j > i' or
+// j <= i' - window; a hidden key scores `hidden` (when given; else it is dropped), then the
+// float mask is added, and the softmax runs over every key that is not dropped.
+struct GqaCase {
+  int64_t B, Sq, Sk, H, G, dh, window;
+  bool hasHidden;
+  bool padding;  // a float [B, 1, 1, Sk] mask: 0, or finfo.min on the last keys of row 1
+};
+
+std::vector<float> refGqaAttention(const GqaCase &c, const std::vector<float> &q,
+                                   const std::vector<float> &k, const std::vector<float> &v,
+                                   const std::vector<float> &mask, float scale, float hidden) {
+  int64_t D = c.H * c.dh, Dk = c.G * c.dh;
+  std::vector<float> o(size_t(c.B * c.Sq * D), 0.f);
+  for (int64_t b = 0; b < c.B; ++b)
+    for (int64_t h = 0; h < c.H; ++h) {
+      int64_t g = h / (c.H / c.G);
+      for (int64_t i = 0; i < c.Sq; ++i) {
+        int64_t last = i + c.Sk - c.Sq;
+        std::vector<float> s(size_t(c.Sk));
+        std::vector<bool> dropped(size_t(c.Sk), false);
+        for (int64_t j = 0; j < c.Sk; ++j) {
+          bool hid = j > last || (c.window > 0 && j <= last - c.window);
+          float m = c.padding ? mask[b * c.Sk + j] : 0.f;
+          if (hid) {
+            dropped[j] = !c.hasHidden;
+            s[j] = hidden + m;  // float arithmetic, as the graph does it
+            continue;
+          }
+          double dot = 0;
+          for (int64_t d = 0; d < c.dh; ++d)
+            dot += double(q[(b * c.Sq + i) * D + h * c.dh + d]) * k[(b * c.Sk + j) * Dk + g * c.dh + d];
+          s[j] = float(dot) * scale + m;
+        }
+        double mx = -INFINITY;
+        for (int64_t j = 0; j < c.Sk; ++j)
+          if (!dropped[j])
+            mx = std::max(mx, double(s[j]));
+        if (mx == -INFINITY)
+          continue;  // nothing visible: zeros
+        double sum = 0;
+        for (int64_t j = 0; j < c.Sk; ++j)
+          sum += dropped[j] ? 0 : std::exp(double(s[j]) - mx);
+        for (int64_t j = 0; j < c.Sk; ++j) {
+          double p = dropped[j] ? 0 : std::exp(double(s[j]) - mx) / sum;
+          for (int64_t d = 0; d < c.dh; ++d)
+            o[(b * c.Sq + i) * D + h * c.dh + d] += float(p * v[(b * c.Sk + j) * Dk + g * c.dh + d]);
+        }
+      }
+    }
+  return o;
+}
+
+TEST(RuntimeKernels, AttentionGroupedQueryWindowAndHiddenScore) {
+  const float kMin = -3.40282347e38f;
+  std::vector<GqaCase> cases = {
+      {2, 5, 5, 4, 2, 8, 0, false, false},  {1, 7, 7, 4, 1, 8, 0, false, false},  // GQA, MQA
+      {2, 6, 6, 4, 4, 4, 3, false, false},  {2, 9, 9, 4, 2, 8, 4, false, true},   // windows
+      {2, 3, 8, 6, 3, 4, 2, false, true},                                       // Sk > Sq
+      // A window that holds only padding (row 1's last 5 keys are padding, window 3):
+      // with the exporter's hidden score the row averages the keys scoring exactly finfo.min.
+      {2, 9, 9, 4, 2, 8, 3, true, true},    {2, 12, 12, 2, 1, 16, 4, true, true},
+      {1, 40, 40, 4, 2, 16, 5, true, false}};
+  uint32_t seed = 900;
+  for (const GqaCase &c : cases) {
+    int64_t D = c.H * c.dh, Dk = c.G * c.dh;
+    auto q = randomFloats(c.B * c.Sq * D, seed++), k = randomFloats(c.B * c.Sk * Dk, seed++),
+         v = randomFloats(c.B * c.Sk * Dk, seed++);
+    std::vector<Arg> args = {F32({c.B, c.Sq, D}, q), F32({c.B, c.Sk, Dk}, k),
+                             F32({c.B, c.Sk, Dk}, v)};
+    std::vector<float> mask(size_t(c.B * c.Sk), 0.f);
+    for (int64_t j = c.Sk - 5; j < c.Sk && c.B > 1; ++j)
+      mask[size_t(c.Sk + j)] = kMin;
+    int kind = c.padding ? 3 : 1;  // CausalPadding / Causal
+    if (c.padding)
+      args.push_back(F32({c.B, 1, 1, c.Sk}, mask));
+    float scale = c.window == 4 ? 1.f : 0.25f;
+    RunResult r = runKernel(K::Attention, args, TFC_F32, {c.B, c.Sq, D},
+                            opt::attention(int32_t(c.H), fb::MaskKind(kind), scale,
+                                           int32_t(c.G), int32_t(c.window),
+                                           c.hasHidden ? kMin : NAN));
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    std::string what = "B" + std::to_string(c.B) + " Sq" + std::to_string(c.Sq) + " Sk" +
+                       std::to_string(c.Sk) + " H" + std::to_string(c.H) + " G" +
+                       std::to_string(c.G) + " window" + std::to_string(c.window) +
+                       (c.hasHidden ? " hidden" : "");
+    auto ref = refGqaAttention(c, q, k, v, mask, scale, kMin);
+    expectClose(r.as<float>(), ref, what);
+    if (c.hasHidden && c.padding) {
+      // The padded window rows are not zeros: they average V over the keys at finfo.min.
+      int64_t i = c.Sq - 1;
+      float norm = 0.f;
+      for (int64_t d = 0; d < D; ++d)
+        norm += std::fabs(r.as<float>()[size_t((c.Sq + i) * D + d)]);
+      EXPECT_GT(norm, 0.f) << what;
+    }
+  }
+}
+
+TEST(RuntimeKernels, AttentionRejectsKvHeadsThatDoNotDivide) {
+  RunResult r = runKernel(K::Attention,
+                          {F32({1, 2, 12}, randomFloats(24, 1)), F32({1, 2, 8}, randomFloats(16, 2)),
+                           F32({1, 2, 8}, randomFloats(16, 3))},
+                          TFC_F32, {1, 2, 12}, opt::attention(3, fb::MaskKind::None, 0.5f, 2));
+  EXPECT_NE(r.code, TFC_OK);
+  EXPECT_NE(r.message.find("num_kv_heads 2 does not divide num_heads 3"), std::string::npos)
+      << r.message;
+}
+
 // ---- Gather / Embedding / movement ------------------------------------------------------------
 TEST(RuntimeKernels, AttentionRefusesDeclaredFeaturesItDoesNotImplement) {
-  // plan.fbs 2.0 declares grouped-query attention (num_kv_heads), sliding windows and an
-  // additive bias input so that plans using them are refused by name here, not run wrongly.
+  // plan.fbs 2.0 declares an additive bias input so that plans using it are refused by name
+  // here, not run wrongly (num_kv_heads and window are implemented).
   auto q = randomFloats(1 * 3 * 8, 1), k = randomFloats(1 * 3 * 8, 2);
   std::vector<Arg> args = {F32({1, 3, 8}, q), F32({1, 3, 8}, k), F32({1, 3, 8}, k)};
-  auto refused = [&](const std::vector<Arg> &a, Options o, const std::string &want) {
-    RunResult r = runKernel(K::Attention, a, TFC_F32, {1, 3, 8}, std::move(o));
-    EXPECT_EQ(r.code, TFC_UNSUPPORTED) << r.message;
-    EXPECT_NE(r.message.find("kernel 'kernel_under_test' (Attention): " + want),
-              std::string::npos)
-        << r.message;
-  };
-  refused(args, opt::attention(4, fb::MaskKind::None, 0.5f, 2),
-          "grouped-query attention (num_kv_heads 2, num_heads 4) is not supported by this "
-          "runtime");
-  refused(args, opt::attention(4, fb::MaskKind::Causal, 0.5f, 0, 16),
-          "sliding-window attention (window 16) is not supported by this runtime");
   std::vector<Arg> withBias = args;
   withBias.push_back(Absent()); // no mask
   withBias.push_back(F32({1, 4, 3, 3}, randomFloats(36, 3)));
-  refused(withBias, opt::attention(4, fb::MaskKind::None, 0.5f),
-          "an additive attention bias (input 4) is not supported by this runtime");
+  RunResult refused = runKernel(K::Attention, withBias, TFC_F32, {1, 3, 8},
+                                opt::attention(4, fb::MaskKind::None, 0.5f));
+  EXPECT_EQ(refused.code, TFC_UNSUPPORTED) << refused.message;
+  EXPECT_NE(refused.message.find("kernel 'kernel_under_test' (Attention): an additive attention "
+                                 "bias (input 4) is not supported by this runtime"),
+            std::string::npos)
+      << refused.message;
   // num_kv_heads == num_heads is plain multi-head attention, and an absent bias is no bias.
   withBias.back() = Absent();
   RunResult plain = runKernel(K::Attention, args, TFC_F32, {1, 3, 8},
@@ -538,6 +641,71 @@ TEST(RuntimeKernels, AttentionRefusesDeclaredFeaturesItDoesNotImplement) {
   expectClose(same.as<float>(), refAttention(AttnCase{1, 3, 3, 8, 4, 0, 0}, q, k, k, {}, {},
                                              0.5f));
   expectClose(plain.as<float>(), same.as<float>());
+  // A negative window is an error naming it.
+  RunResult bad = runKernel(K::Attention, args, TFC_F32, {1, 3, 8},
+                            opt::attention(4, fb::MaskKind::Causal, 0.5f, 0, -2));
+  EXPECT_NE(bad.code, TFC_OK);
+  EXPECT_NE(bad.message.find("window is -2"), std::string::npos) << bad.message;
+}
+
+// ---- Rotary -----------------------------------------------------------------------------------
+/// Rotate-half rotary, written out per element: the first r features of each head rotate by
+/// (cos, sin) of their position, the rest pass through.
+std::vector<float> refRotary(const std::vector<float> &x, int64_t B, int64_t S, int64_t H,
+                             int64_t dh, int64_t r, const std::vector<float> &cos,
+                             const std::vector<float> &sin, bool perRow) {
+  std::vector<float> y(x);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t s = 0; s < S; ++s)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t d = 0; d < r; ++d) {
+          int64_t at = (b * S + s) * H * dh + h * dh;
+          int64_t t = ((perRow ? b * S : 0) + s) * r + d;
+          // rotate_half(x)[d] = -x[d + r/2] for d < r/2, x[d - r/2] otherwise.
+          float rotated = d < r / 2 ? -x[at + d + r / 2] : x[at + d - r / 2];
+          y[at + d] = x[at + d] * cos[t] + rotated * sin[t];
+        }
+  return y;
+}
+
+TEST(RuntimeKernels, RotaryMatchesReference) {
+  struct Case {
+    int64_t B, S, H, dh, r;
+    int tableRank;  // 2: [S, r]; 3: [1, S, r]; 4 means [B, S, r]
+  };
+  uint32_t seed = 1200;
+  for (Case c : {Case{2, 5, 4, 8, 8, 2}, Case{1, 7, 2, 16, 8, 3}, Case{3, 4, 3, 10, 4, 4},
+                 Case{2, 1, 4, 8, 8, 2}}) {
+    int64_t D = c.H * c.dh;
+    bool perRow = c.tableRank == 4;
+    int64_t rows = perRow ? c.B : 1;
+    auto x = randomFloats(c.B * c.S * D, seed++);
+    auto cs = randomFloats(rows * c.S * c.r, seed++), sn = randomFloats(rows * c.S * c.r, seed++);
+    std::vector<int64_t> tshape = c.tableRank == 2 ? std::vector<int64_t>{c.S, c.r}
+                                                   : std::vector<int64_t>{rows, c.S, c.r};
+    RunResult res = runKernel(K::Rotary, {F32({c.B, c.S, D}, x), F32(tshape, cs), F32(tshape, sn)},
+                              TFC_F32, {c.B, c.S, D},
+                              opt::rotary(int32_t(c.H), int32_t(c.r)));
+    ASSERT_EQ(res.code, TFC_OK) << res.message;
+    expectClose(res.as<float>(), refRotary(x, c.B, c.S, c.H, c.dh, c.r, cs, sn, perRow),
+                "B" + std::to_string(c.B) + " S" + std::to_string(c.S) + " r" +
+                    std::to_string(c.r));
+  }
+  // Tables that do not fit the sequence, and a rotary_dim above the head size, are errors.
+  auto x = randomFloats(2 * 3 * 8, 1), t = randomFloats(4 * 4, 2), t6 = randomFloats(3 * 6, 3),
+       t3 = randomFloats(3 * 3, 4);
+  RunResult bad = runKernel(K::Rotary, {F32({2, 3, 8}, x), F32({4, 4}, t), F32({4, 4}, t)},
+                            TFC_F32, {2, 3, 8}, opt::rotary(2, 4));
+  EXPECT_EQ(bad.code, TFC_INVALID_ARGUMENT);
+  EXPECT_NE(bad.message.find("cos"), std::string::npos) << bad.message;
+  bad = runKernel(K::Rotary, {F32({2, 3, 8}, x), F32({3, 6}, t6), F32({3, 6}, t6)}, TFC_F32,
+                  {2, 3, 8}, opt::rotary(2, 6));
+  EXPECT_EQ(bad.code, TFC_INVALID_ARGUMENT);
+  EXPECT_NE(bad.message.find("rotary_dim 6"), std::string::npos) << bad.message;
+  bad = runKernel(K::Rotary, {F32({2, 3, 8}, x), F32({3, 3}, t3), F32({3, 3}, t3)}, TFC_F32,
+                  {2, 3, 8}, opt::rotary(2, 3));
+  EXPECT_NE(bad.code, TFC_OK);
+  EXPECT_NE(bad.message.find("rotary_dim 3 is not even"), std::string::npos) << bad.message;
 }
 
 TEST(RuntimeKernels, Gather) {

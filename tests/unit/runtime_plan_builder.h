@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -118,13 +119,15 @@ inline Options layerNorm(float epsilon) {
   return make(std::move(o));
 }
 inline Options attention(int32_t numHeads, fb::MaskKind mask, float scale,
-                         int32_t numKvHeads = 0, int32_t window = 0) {
+                         int32_t numKvHeads = 0, int32_t window = 0,
+                         float hiddenScore = std::numeric_limits<float>::quiet_NaN()) {
   fb::AttentionOptionsT o;
   o.num_heads = numHeads;
   o.mask = mask;
   o.scale = scale;
   o.num_kv_heads = numKvHeads;
   o.window = window;
+  o.hidden_score = hiddenScore;
   return make(std::move(o));
 }
 inline Options linear(fb::Activation activation) {
@@ -139,7 +142,8 @@ inline Options embedding(float scale, bool offsetPositions = false) {
   return make(std::move(o));
 }
 inline Options cachedAttention(int32_t numHeads, fb::MaskKind mask, float scale, int32_t slot,
-                               fb::CacheKind kind, int32_t numKvHeads = 0, int32_t window = 0) {
+                               fb::CacheKind kind, int32_t numKvHeads = 0, int32_t window = 0,
+                               float hiddenScore = std::numeric_limits<float>::quiet_NaN()) {
   fb::CachedAttentionOptionsT o;
   o.num_heads = numHeads;
   o.mask = mask;
@@ -148,11 +152,18 @@ inline Options cachedAttention(int32_t numHeads, fb::MaskKind mask, float scale,
   o.cache_kind = kind;
   o.num_kv_heads = numKvHeads;
   o.window = window;
+  o.hidden_score = hiddenScore;
   return make(std::move(o));
 }
 inline Options cacheStore(int32_t slot) {
   fb::CacheStoreOptionsT o;
   o.slot = slot;
+  return make(std::move(o));
+}
+inline Options rotary(int32_t numHeads, int32_t rotaryDim) {
+  fb::RotaryOptionsT o;
+  o.num_heads = numHeads;
+  o.rotary_dim = rotaryDim;
   return make(std::move(o));
 }
 } // namespace opt

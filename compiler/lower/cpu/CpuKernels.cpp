@@ -12,6 +12,8 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <limits>
+
 #include "tfc/lower/cpu/CpuKernelLowering.cpp.inc"
 
 namespace tfc::lower {
@@ -166,6 +168,24 @@ Status lowerKernel(LayerNormOp op, L &l, Kernel &k) {
   return set(k, fb::KernelKind::LayerNorm, std::move(o));
 }
 
+/// num_kv_heads, window and hidden_score of an attention (absent: 0, 0, NaN), checked.
+template <typename OpT, typename OptionsT> Status attentionRule(OpT op, OptionsT &o) {
+  int64_t heads = op.getNumHeads(), kv = op.getKvHeads();
+  if (kv < 1 || heads % kv)
+    return {describeOp(op) + ": num_kv_heads " + std::to_string(kv) +
+            " does not divide num_heads " + std::to_string(heads)};
+  o.num_kv_heads = kv == heads ? 0 : int32_t(kv);
+  int64_t window = op.getWindow() ? int64_t(*op.getWindow()) : 0;
+  bool causal = op.getMaskKind() == MaskKind::causal || op.getMaskKind() == MaskKind::causal_padding;
+  if (window < 0 || window > INT32_MAX || (window && !causal))
+    return {describeOp(op) + ": window " + std::to_string(window) +
+            " needs a causal mask kind and a non-negative 32-bit value"};
+  o.window = int32_t(window);
+  o.hidden_score = op.getHiddenScore() ? op.getHiddenScore()->convertToFloat()
+                                       : std::numeric_limits<float>::quiet_NaN();
+  return {};
+}
+
 Status lowerKernel(AttentionOp op, L &l, Kernel &k) {
   k.inputs = {l.valueId(op.getQuery()), l.valueId(op.getKey()), l.valueId(op.getValue()),
               l.valueId(op.getMask())};
@@ -173,6 +193,8 @@ Status lowerKernel(AttentionOp op, L &l, Kernel &k) {
   o.num_heads = int32_t(op.getNumHeads());
   o.mask = maskKind(op.getMaskKind());
   o.scale = op.getScale().convertToFloat();
+  if (Status s = attentionRule(op, o); !s.ok())
+    return s;
   return set(k, fb::KernelKind::Attention, std::move(o));
 }
 
@@ -202,8 +224,18 @@ Status lowerKernel(CachedAttentionOp op, L &l, Kernel &k) {
   o.scale = op.getScale().convertToFloat();
   o.slot = int32_t(op.getSlot());
   o.cache_kind = op.getCross() ? fb::CacheKind::Cross : fb::CacheKind::Self;
-  if (Status s = l.useCacheSlot(op, op.getSlot(), o.cache_kind, op.getNumHeads(), op.getQuery());
-      !s.ok())
+  if (Status s = attentionRule(op, o); !s.ok())
+    return s;
+  // A self slot holds the heads of this run's keys (num_kv_heads of them with grouped-query
+  // attention); a cross slot is described by the query's heads (CacheStore checks its keys).
+  Status s = op.getCross()
+                 ? (op.getKvHeads() != op.getNumHeads()
+                        ? Status{describeOp(op) + ": grouped-query cross-attention over the "
+                                                  "KV cache is not supported"}
+                        : l.useCacheSlot(op, op.getSlot(), o.cache_kind, op.getNumHeads(),
+                                         op.getQuery()))
+                 : l.useCacheSlot(op, op.getSlot(), o.cache_kind, op.getKvHeads(), op.getKey());
+  if (!s.ok())
     return s;
   return set(k, fb::KernelKind::CachedAttention, std::move(o));
 }
@@ -220,6 +252,14 @@ Status lowerKernel(CacheStoreOp op, L &l, Kernel &k) {
   fb::CacheStoreOptionsT o;
   o.slot = int32_t(op.getSlot());
   return set(k, fb::KernelKind::CacheStore, std::move(o));
+}
+
+Status lowerKernel(RotaryOp op, L &l, Kernel &k) {
+  k.inputs = {l.valueId(op.getInput()), l.valueId(op.getCos()), l.valueId(op.getSin())};
+  fb::RotaryOptionsT o;
+  o.num_heads = int32_t(op.getNumHeads());
+  o.rotary_dim = int32_t(op.getRotaryDim());
+  return set(k, fb::KernelKind::Rotary, std::move(o));
 }
 
 // ---- breadth ops (issue 11) ----------------------------------------------------------------
@@ -310,7 +350,7 @@ void registerCpuLowering(DialectRegistry &registry) {
            SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, GeluOp,    // Unary
            MatMulOp, ReduceMeanOp, ReduceSumOp, SoftmaxOp, LayerNormalizationOp, GatherOp,
            TransposeOp, ReshapeOp, ConcatOp, SliceOp, ShapeOp, ExpandOp, WhereOp, CastOp,
-           LayerNormOp, AttentionOp, LinearOp, EmbeddingOp,              // fused
+           LayerNormOp, AttentionOp, LinearOp, EmbeddingOp, RotaryOp,    // fused
            CachedAttentionOp, CacheStoreOp,                              // generation
            MinOp, AbsOp, SignOp, CeilOp, FloorOp, SinOp, CosOp, EqualOp, LessOp,  // issue 11
            LessEqualOp, GreaterOp, GreaterEqualOp, CumSumOp, TileOp, GatherElementsOp, ArgMaxOp,

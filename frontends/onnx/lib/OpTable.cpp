@@ -1054,8 +1054,11 @@ Status reshapeTo(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
   // value keeps [B, H] in front (reshaped behind them when needed: BLOOM's ALiBi [B, H, T] ->
   // [B*H, 1, T]) so that the attention stays 4-D; tfc.reshape cannot merge B and H when B is
   // symbolic. Consumers that need [B*H, ...] get it (Importer::value) when it can be built.
+  // H = 1 folds nothing: [B, 1, n, ...] -> [B, n, ...] (repeat_kv of a single KV head) is a
+  // plain reshape that keeps B.
   if (!x.data && !x.flat && !x.folded && x.dims.size() >= 3 && out.size() >= 3 &&
-      x.dims[1].isConstant() && out[0] == x.dims[0] * x.dims[1]) {
+      x.dims[1].isConstant() && x.dims[1] != SymDim::constant(1) &&
+      out[0] == x.dims[0] * x.dims[1]) {
     std::vector<SymDim> mid = {x.dims[0], x.dims[1]};
     mid.insert(mid.end(), out.begin() + 1, out.end());
     if (product(mid) == product(x.dims) && reshapeAttr(x.dims, mid)) {

@@ -1,7 +1,10 @@
 //===- Attention.cpp - fused multi-head scaled dot-product attention ---------------------------===//
 //
-// o[b, :, h*dh:(h+1)*dh] = softmax(scale * Q_bh K_bh^T + mask) V_bh for q [B, Sq, D] and k, v
-// [B, Sk, D]. Q, K and V are read in place: per batch, oneDNN matmuls see the heads through
+// o[b, :, h*dh:(h+1)*dh] = softmax(scale * Q_bh K_bg^T + mask) V_bg for q [B, Sq, D] and k, v
+// [B, Sk, G*dh], g = h / (H / G) (G = num_kv_heads: grouped-query attention; G = H without it).
+// Options: AttentionOptions {num_heads, mask, scale, num_kv_heads (0: H), window (0: none),
+// hidden_score (NaN: none)} (AttentionRule, attentionRow).
+// Q, K and V are read in place: per batch, oneDNN matmuls see the heads through
 // strided memory descriptors (Q as [H, Sq, dh] with strides {dh, D, 1}, K^T as [H, dh, Sk] with
 // strides {dh, 1, D}), and P V writes each head's columns of o directly. Between the two, one
 // pass per score row applies the scale, the mask (bool: keep where true; float: added; any
@@ -32,22 +35,33 @@ using MaskKind = tfc::plan::MaskKind;
 using tfc::plan::AttentionOptionsT;
 
 struct AttentionShapes {
-  int64_t sq, sk, d, h;
+  int64_t sq, sk, d, h, g;
   memory::desc q, kt, scores, v, o;
-  AttentionShapes(int64_t sq, int64_t sk, int64_t d, int64_t h) : sq(sq), sk(sk), d(d), h(h) {
+  AttentionShapes(int64_t sq, int64_t sk, int64_t d, int64_t h, int64_t g)
+      : sq(sq), sk(sk), d(d), h(h), g(g) {
     int64_t dh = d / h;
-    q = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
-    kt = memory::desc({h, dh, sk}, dt::f32, memory::dims{dh, 1, d});
-    scores = memory::desc({h, sq, sk}, dt::f32, tag::abc);
-    v = memory::desc({h, sk, dh}, dt::f32, memory::dims{dh, d, 1});
-    o = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
+    if (g == h) {
+      q = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
+      kt = memory::desc({h, dh, sk}, dt::f32, memory::dims{dh, 1, d});
+      scores = memory::desc({h, sq, sk}, dt::f32, tag::abc);
+      v = memory::desc({h, sk, dh}, dt::f32, memory::dims{dh, d, 1});
+      o = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
+      return;
+    }
+    // Grouped-query: heads as [G, H/G]; K and V broadcast over the second batch dim.
+    int64_t n = h / g, dk = g * dh;
+    q = memory::desc({g, n, sq, dh}, dt::f32, memory::dims{n * dh, dh, d, 1});
+    kt = memory::desc({g, 1, dh, sk}, dt::f32, memory::dims{dh, dh, 1, dk});
+    scores = memory::desc({g, n, sq, sk}, dt::f32, tag::abcd);
+    v = memory::desc({g, 1, sk, dh}, dt::f32, memory::dims{dh, dh, dk, 1});
+    o = memory::desc({g, n, sq, dh}, dt::f32, memory::dims{n * dh, dh, d, 1});
   }
 };
 
 /// Per-head variant: one (batch, head) per thread at a time, its QK^T, softmax and PV done by
 /// single-threaded primitives while the [Sq, Sk] scores stay in the thread's cache.
 struct HeadPrimitives {
-  int64_t sq, sk, d, h;
+  int64_t sq, sk, d, h, g;
   int threads;
   memory::desc q, kt, s, v, o;
   dnnl::matmul qk, pv;
@@ -67,17 +81,17 @@ struct AttentionState : KernelState {
   std::vector<float> headScores;     // sq*sk floats per thread (per-head variant)
 
   HeadPrimitives &getHeads(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h,
-                           int threads) {
+                           int64_t g, int threads) {
     for (auto &e : heads)
-      if (e.sq == sq && e.sk == sk && e.d == d && e.h == h && e.threads == threads)
+      if (e.sq == sq && e.sk == sk && e.d == d && e.h == h && e.g == g && e.threads == threads)
         return e;
-    int64_t dh = d / h;
+    int64_t dh = d / h, dk = g * dh;
     HeadPrimitives p;
-    p.sq = sq, p.sk = sk, p.d = d, p.h = h, p.threads = threads;
+    p.sq = sq, p.sk = sk, p.d = d, p.h = h, p.g = g, p.threads = threads;
     p.q = memory::desc({sq, dh}, dt::f32, memory::dims{d, 1});
-    p.kt = memory::desc({dh, sk}, dt::f32, memory::dims{1, d});
+    p.kt = memory::desc({dh, sk}, dt::f32, memory::dims{1, dk});
     p.s = memory::desc({sq, sk}, dt::f32, tag::ab);
-    p.v = memory::desc({sk, dh}, dt::f32, memory::dims{d, 1});
+    p.v = memory::desc({sk, dh}, dt::f32, memory::dims{dk, 1});
     p.o = memory::desc({sq, dh}, dt::f32, memory::dims{d, 1});
     // Created for one thread: they run inside this kernel's own parallel loop.
     omp_set_num_threads(1);
@@ -90,12 +104,13 @@ struct AttentionState : KernelState {
     return heads.back();
   }
 
-  Entry &get(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h, int threads) {
+  Entry &get(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h, int64_t g,
+             int threads) {
     for (auto &e : cache)
       if (e.shapes.sq == sq && e.shapes.sk == sk && e.shapes.d == d && e.shapes.h == h &&
-          e.threads == threads)
+          e.shapes.g == g && e.threads == threads)
         return e;
-    AttentionShapes s(sq, sk, d, h);
+    AttentionShapes s(sq, sk, d, h, g);
     dnnl::matmul qk(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s.q, s.kt, s.scores), env.engine));
     dnnl::matmul pv(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s.scores, s.v, s.o), env.engine));
     cache.push_back({s, threads, qk, pv});
@@ -108,26 +123,28 @@ struct AttentionState : KernelState {
 /// Scale, mask, causal rule and softmax on the score row of (batch b, head hh, query i), in
 /// place; `tmp` holds sk floats (a mask row converted to additive form).
 inline void softmaxRow(float *row, int64_t b, int64_t hh, int64_t i, int64_t sq, int64_t sk,
-                       float scale, bool causal, const MaskView &mask, float *tmp) {
-  // Keys [0, n) are visible to the causal rule.
-  int64_t n = causal ? std::clamp<int64_t>(i + (sk - sq) + 1, 0, sk) : sk;
-  const float *add = maskRow(mask, b, hh, i, n, tmp);
-  rowExpNormalize(row, n, rowScaleAddMax(row, n, scale, add));
-  for (int64_t j = n; j < sk; ++j)
-    row[j] = 0.f;
+                       float scale, bool causal, const AttentionRule &rule,
+                       const MaskView &mask, float *tmp) {
+  // Keys [lo, n) are visible to the causal and window rules.
+  int64_t last = i + (sk - sq);  // the query's own key position
+  int64_t n = causal ? std::clamp<int64_t>(last + 1, 0, sk) : sk;
+  int64_t lo = causal && rule.window > 0 ? std::clamp<int64_t>(last + 1 - rule.window, 0, n) : 0;
+  const float *add = maskRow(mask, b, hh, i, rule.hasHidden ? sk : n, tmp);
+  attentionRow(row, sk, lo, n, scale, add, rule);
 }
 
 /// softmaxRow on all [h, sq, sk] scores of batch b; `scratch` holds sk floats per thread.
 void softmaxRows(float *scores, int64_t h, int64_t sq, int64_t sk, float scale, bool causal,
-                 const MaskView &mask, int64_t b, float *scratch) {
+                 const AttentionRule &rule, const MaskView &mask, int64_t b, float *scratch) {
 #pragma omp parallel if (h * sq * sk >= 16384)
   {
     float *tmp = scratch + size_t(omp_get_thread_num()) * size_t(sk);
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < h * sq; ++r)
-      softmaxRow(scores + r * sk, b, r / sq, r % sq, sq, sk, scale, causal, mask, tmp);
+      softmaxRow(scores + r * sk, b, r / sq, r % sq, sq, sk, scale, causal, rule, mask, tmp);
   }
 }
+
 
 bool usePerHead() {
   static const bool on = [] {
@@ -149,6 +166,8 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
     return format("num_heads is %d", o.num_heads);
   if (!isKnownEnumValue(o.mask))
     return format("unknown MaskKind %d", int(o.mask));
+  if (std::string e = checkAttentionRule(o.num_heads, o.num_kv_heads, o.window); !e.empty())
+    return e;
   static const char *names[] = {"q", "k", "v"};
   for (size_t i = 0; i < 3; ++i) {
     std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
@@ -179,14 +198,19 @@ void runAttention(const KernelContext &ctx) {
   int64_t H = opts.num_heads;
   MaskKind kind = opts.mask;
   float scale = opts.scale;
+  const AttentionRule rule = attentionRule(opts);
+  const int64_t G = rule.kvHeads;
   int64_t B = q.shape.d[0], Sq = q.shape.d[1], D = q.shape.d[2], Sk = kk.shape.d[1];
-  if (kk.shape.d[0] != B || v.shape.d[0] != B || kk.shape.d[2] != D || v.shape.d[1] != Sk ||
-      v.shape.d[2] != D)
-    ctx.fail(TFC_INVALID_ARGUMENT, "q %s, k %s and v %s do not fit [B, Sq, D], [B, Sk, D]",
-             q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str());
   if (D % H != 0)
     ctx.fail(TFC_INVALID_ARGUMENT, "D = %lld is not a multiple of num_heads = %lld",
              (long long)D, (long long)H);
+  const int64_t Dk = D / H * G;  // the K / V width
+  if (kk.shape.d[0] != B || v.shape.d[0] != B || kk.shape.d[2] != Dk || v.shape.d[1] != Sk ||
+      v.shape.d[2] != Dk)
+    ctx.fail(TFC_INVALID_ARGUMENT,
+             "q %s, k %s and v %s do not fit [B, Sq, D], [B, Sk, %lld] (%lld of %lld heads)",
+             q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str(),
+             (long long)Dk, (long long)G, (long long)H);
   ctx.expectOutputShape(0, q.shape);
   Tensor &o = ctx.out(0);
   if (B == 0 || Sq == 0 || D == 0)
@@ -218,7 +242,7 @@ void runAttention(const KernelContext &ctx) {
   if (st.maskRows.size() < needMask)
     st.maskRows.resize(needMask);
   if (usePerHead()) {
-    HeadPrimitives &hp = st.getHeads(env, Sq, Sk, D, H, ctx.threads);
+    HeadPrimitives &hp = st.getHeads(env, Sq, Sk, D, H, G, ctx.threads);
     size_t per = size_t(Sq * Sk);
     if (st.headScores.size() < per * size_t(ctx.threads))
       st.headScores.resize(per * size_t(ctx.threads));
@@ -234,13 +258,14 @@ void runAttention(const KernelContext &ctx) {
       try {
         dnnl::stream &strm = st.streams[size_t(tid)];
         memory mq(hp.q, env.engine, q.as<float>() + b * Sq * D + h * dh);
-        memory mk(hp.kt, env.engine, kk.as<float>() + b * Sk * D + h * dh);
+        const int64_t g = h / (H / G);
+        memory mk(hp.kt, env.engine, kk.as<float>() + b * Sk * Dk + g * dh);
         memory ms(hp.s, env.engine, sc);
         hp.qk.execute(strm, {{DNNL_ARG_SRC, mq}, {DNNL_ARG_WEIGHTS, mk}, {DNNL_ARG_DST, ms}});
         strm.wait();
         for (int64_t i = 0; i < Sq; ++i)
-          softmaxRow(sc + i * Sk, b, h, i, Sq, Sk, scale, causal, mv, tmp);
-        memory mvv(hp.v, env.engine, v.as<float>() + b * Sk * D + h * dh);
+          softmaxRow(sc + i * Sk, b, h, i, Sq, Sk, scale, causal, rule, mv, tmp);
+        memory mvv(hp.v, env.engine, v.as<float>() + b * Sk * Dk + g * dh);
         memory mo(hp.o, env.engine, o.as<float>() + b * Sq * D + h * dh);
         hp.pv.execute(strm, {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mvv}, {DNNL_ARG_DST, mo}});
         strm.wait();
@@ -256,16 +281,16 @@ void runAttention(const KernelContext &ctx) {
       ctx.fail(TFC_INTERNAL, "oneDNN error: %s", error.c_str());
     return;
   }
-  auto &e = st.get(env, Sq, Sk, D, H, ctx.threads);
+  auto &e = st.get(env, Sq, Sk, D, H, G, ctx.threads);
   const AttentionShapes &s = e.shapes;
   memory mScores(s.scores, env.engine, scores);
   for (int64_t b = 0; b < B; ++b) {
     memory mq(s.q, env.engine, q.as<float>() + b * Sq * D);
-    memory mk(s.kt, env.engine, kk.as<float>() + b * Sk * D);
+    memory mk(s.kt, env.engine, kk.as<float>() + b * Sk * Dk);
     e.qk.execute(env.stream, {{DNNL_ARG_SRC, mq}, {DNNL_ARG_WEIGHTS, mk}, {DNNL_ARG_DST, mScores}});
     env.stream.wait();
-    softmaxRows(scores, H, Sq, Sk, scale, causal, mv, b, st.maskRows.data());
-    memory mv_(s.v, env.engine, v.as<float>() + b * Sk * D);
+    softmaxRows(scores, H, Sq, Sk, scale, causal, rule, mv, b, st.maskRows.data());
+    memory mv_(s.v, env.engine, v.as<float>() + b * Sk * Dk);
     memory mo(s.o, env.engine, o.as<float>() + b * Sq * D);
     e.pv.execute(env.stream, {{DNNL_ARG_SRC, mScores}, {DNNL_ARG_WEIGHTS, mv_}, {DNNL_ARG_DST, mo}});
     env.stream.wait();

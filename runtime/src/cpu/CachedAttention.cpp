@@ -1,7 +1,9 @@
 //===- CachedAttention.cpp - attention over the session's KV cache, and CacheStore ------------===//
 //
-// CachedAttention (CachedAttentionOptions {num_heads, mask, scale, slot, cache_kind}): q [B, S, D]
+// CachedAttention (CachedAttentionOptions {num_heads, mask, scale, slot, cache_kind, num_kv_heads,
+// window, hidden_score}, see AttentionRule): q [B, S, D]
 // attends the keys/values of cache slot `slot`, laid out [row][head][pos][head_dim] (Kernel.h,
+// the slot holding num_kv_heads heads: query head h reads slot head h / (H / num_kv_heads)),
 // KvCache). Self slots: the kernel first writes this run's k, v [B, S, D] at positions
 // [past, past + S), then query i attends keys j in [0, past + S) with j <= past + i. Cross
 // slots: keys [0, length) written by CacheStore in `encode`. The mask follows the Attention
@@ -122,6 +124,8 @@ std::string checkCachedAttention(const FunctionDesc &fn, const KernelDesc &k) {
     return format("cache slot %d is negative", o.slot);
   if (!isKnownEnumValue(o.cache_kind))
     return format("unknown CacheKind %d", int(o.cache_kind));
+  if (std::string e = checkAttentionRule(o.num_heads, o.num_kv_heads, o.window); !e.empty())
+    return e;
   if (!hasInput(k, 0))
     return "input q is absent";
   std::string e = checkSlotOperand(fn, k, 0, "q");
@@ -173,6 +177,8 @@ void runCachedAttention(const KernelContext &ctx) {
   const int64_t slotIndex = opts.slot;
   const bool self = opts.cache_kind == CacheKind::Self;
   const float scale = opts.scale;
+  const AttentionRule rule = attentionRule(opts);
+  const int64_t G = rule.kvHeads;
   if (slotIndex >= int64_t(cache->slots.size()))
     ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
   KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
@@ -181,9 +187,12 @@ void runCachedAttention(const KernelContext &ctx) {
   const Tensor *mask = ctx.in(3);
   const int64_t B = q.shape.d[0], S = q.shape.d[1], D = q.shape.d[2];
   const int64_t dh = sd.headDim, L = sd.maxLength;
-  if (D != H * dh)
-    ctx.fail(TFC_INVALID_ARGUMENT, "q %s: D = %lld, but cache slot '%s' holds %lld heads of %lld",
-             q.shape.str().c_str(), (long long)D, sd.name.c_str(), (long long)H, (long long)dh);
+  if (D != H * dh || sd.numHeads != G)
+    ctx.fail(TFC_INVALID_ARGUMENT,
+             "q %s: D = %lld in %lld heads (%lld of them for keys and values), but cache slot "
+             "'%s' holds %lld heads of %lld",
+             q.shape.str().c_str(), (long long)D, (long long)H, (long long)G, sd.name.c_str(),
+             (long long)sd.numHeads, (long long)dh);
   if (B != cache->rows)
     ctx.fail(TFC_INVALID_ARGUMENT, "q %s has batch %lld, but the KV cache has %lld rows",
              q.shape.str().c_str(), (long long)B, (long long)cache->rows);
@@ -191,15 +200,17 @@ void runCachedAttention(const KernelContext &ctx) {
   int64_t keys, past = 0;
   if (self) {
     const Tensor &kk = *ctx.in(1), &v = *ctx.in(2);
-    if (kk.shape != q.shape || v.shape != q.shape)
-      ctx.fail(TFC_INVALID_ARGUMENT, "q %s, k %s and v %s must have the same shape [B, S, D]",
-               q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str());
+    if (kk.shape != v.shape || kk.shape.rank != 3 || kk.shape.d[0] != B || kk.shape.d[1] != S ||
+        kk.shape.d[2] != G * dh)
+      ctx.fail(TFC_INVALID_ARGUMENT, "q %s, k %s and v %s must be [B, S, D] and [B, S, %lld]",
+               q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str(),
+               (long long)(G * dh));
     past = cache->past;
     if (past + S > L)
       ctx.fail(TFC_OUT_OF_RANGE, "cache slot '%s' holds %lld positions; %lld + %lld exceeds it",
                sd.name.c_str(), (long long)L, (long long)past, (long long)S);
-    writeRows(slot.k, kk.as<float>(), B, S, H, dh, L, past);
-    writeRows(slot.v, v.as<float>(), B, S, H, dh, L, past);
+    writeRows(slot.k, kk.as<float>(), B, S, G, dh, L, past);
+    writeRows(slot.v, v.as<float>(), B, S, G, dh, L, past);
     keys = past + S;
   } else {
     keys = slot.length;
@@ -244,16 +255,22 @@ void runCachedAttention(const KernelContext &ctx) {
     const int64_t b = t / (H * S), h = (t / S) % H, i = t % S;
     float *row = scratch + per * size_t(omp_get_thread_num());
     float *tmp = row + keys;
+    const int64_t g = h / (H / G);
     const float *qi = pq + (b * S + i) * D + h * dh;
-    const float *kb = pk + (b * H + h) * L * dh;
-    const float *vb = pv + (b * H + h) * L * dh;
+    const float *kb = pk + (b * G + g) * L * dh;
+    const float *vb = pv + (b * G + g) * L * dh;
     float *oi = o + (b * S + i) * D + h * dh;
-    // Visible keys [0, n): the causal rule for Self.
+    // Visible keys [lo, n): the causal and window rules for Self.
     const int64_t n = self ? past + i + 1 : keys;
-    dotRows(qi, kb, n, dh, row);
-    const float *add = maskRow(mv, b, h, i, n, tmp);
-    rowExpNormalize(row, n, rowScaleAddMax(row, n, scale, add));
-    weightedRows(row, vb, n, dh, oi);
+    const int64_t lo = self && rule.window > 0 ? std::max<int64_t>(n - rule.window, 0) : 0;
+    dotRows(qi, kb + lo * dh, n - lo, dh, row + lo);
+    const float *add = maskRow(mv, b, h, i, rule.hasHidden ? keys : n, tmp);
+    attentionRow(row, keys, lo, n, scale, add, rule);
+    // Without a hidden score only [lo, n) can be nonzero.
+    if (rule.hasHidden)
+      weightedRows(row, vb, keys, dh, oi);
+    else
+      weightedRows(row + lo, vb + lo * dh, n - lo, dh, oi);
   }
 }
 

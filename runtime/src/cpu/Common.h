@@ -12,6 +12,7 @@
 #include "cpu/Kernel.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -226,6 +227,59 @@ float rowScaleAddMax(float *row, int64_t n, float scale, const float *add);
 /// row[j] = exp(row[j] - mx) / sum: all NaN when the row holds a NaN; a row whose max is -inf
 /// (every key hidden) becomes zeros, or NaN if it holds a NaN.
 void rowExpNormalize(float *row, int64_t n, float mx);
+
+/// What Attention and CachedAttention read from a kernel's options beyond num_heads, the
+/// MaskKind and the scale (entries a plan may omit; see Attention.cpp).
+struct AttentionRule {
+  int64_t kvHeads = 0;     // K/V heads (grouped-query attention); query head h reads h / (H / kvHeads)
+  int64_t window = 0;      // > 0: a causal query sees only its `window` most recent keys
+  bool hasHidden = false;  // hidden keys score `hidden` (+ mask) instead of being dropped
+  float hidden = 0.f;
+};
+
+/// One score row of attention, in place: keys [lo, n) are visible (the causal / window rule),
+/// the others hidden; `add` (the mask row in additive form, null for none) covers keys [0, n),
+/// or [0, len) with a hidden score. Without a hidden score: row[lo, n) = softmax(row * scale +
+/// add), every other key 0 (a row with nothing visible is zeros). With one (F): key j scores
+/// row[j] * scale + add[j] when visible, F + add[j] when hidden, and the softmax is over all
+/// `len` keys: what a graph that fills hidden keys with F before adding its mask computes, so
+/// a window that holds only padding gives the exporter's answer.
+inline void attentionRow(float *row, int64_t len, int64_t lo, int64_t n, float scale,
+                         const float *add, const AttentionRule &rule) {
+  lo = std::clamp<int64_t>(lo, 0, len);
+  n = std::clamp<int64_t>(n, lo, len);
+  if (!rule.hasHidden) {
+    rowExpNormalize(row + lo, n - lo, rowScaleAddMax(row + lo, n - lo, scale, add ? add + lo : nullptr));
+    for (int64_t j = 0; j < lo; ++j)
+      row[j] = 0.f;
+    for (int64_t j = n; j < len; ++j)
+      row[j] = 0.f;
+    return;
+  }
+  for (int64_t j = 0; j < len; ++j) {
+    float m = add ? add[j] : 0.f;
+    row[j] = j >= lo && j < n ? row[j] * scale + m : rule.hidden + m;
+  }
+  rowExpNormalize(row, len, rowScaleAddMax(row, len, 1.f, nullptr));
+}
+
+/// The rule of AttentionOptions / CachedAttentionOptions beyond num_heads, mask and scale.
+template <typename Options> AttentionRule attentionRule(const Options &o) {
+  AttentionRule rule;
+  rule.kvHeads = o.num_kv_heads > 0 ? o.num_kv_heads : o.num_heads;
+  rule.window = o.window;
+  rule.hasHidden = !std::isnan(o.hidden_score);
+  rule.hidden = rule.hasHidden ? o.hidden_score : 0.f;
+  return rule;
+}
+
+inline std::string checkAttentionRule(int numHeads, int numKvHeads, int window) {
+  if (numKvHeads < 0 || (numKvHeads > 0 && numHeads % numKvHeads))
+    return format("num_kv_heads %d does not divide num_heads %d", numKvHeads, numHeads);
+  if (window < 0)
+    return format("window is %d", window);
+  return "";
+}
 
 } // namespace tfc::rt
 

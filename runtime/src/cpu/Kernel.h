@@ -172,6 +172,7 @@ TFC_KERNEL(Linear)
 TFC_KERNEL(Embedding)
 TFC_KERNEL(CachedAttention)
 TFC_KERNEL(CacheStore)
+TFC_KERNEL(Rotary)
 TFC_KERNEL(Compare)
 TFC_KERNEL(CumSum)
 TFC_KERNEL(Tile)
@@ -200,16 +201,11 @@ std::string expectOutDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i
 /// "" if input i and output 0 have the same dtype.
 std::string expectSameDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i);
 
-/// What plan.fbs declares for attention ahead of this runtime (AttentionOptions,
-/// CachedAttentionOptions; the bias input 4): "" when `o` uses none of it, else the refusal.
+/// What plan.fbs declares for attention ahead of this runtime (the bias input 4; num_kv_heads,
+/// window and hidden_score are implemented): "" when `k` uses none of it, else the
+/// refusal.
 template <typename Options>
-std::string unsupportedAttentionFeatures(const KernelDesc &k, const Options &o) {
-  if (o.num_kv_heads != 0 && o.num_kv_heads != o.num_heads)
-    return format("grouped-query attention (num_kv_heads %d, num_heads %d) is not supported by "
-                  "this runtime", o.num_kv_heads, o.num_heads);
-  if (o.window != 0)
-    return format("sliding-window attention (window %d) is not supported by this runtime",
-                  o.window);
+std::string unsupportedAttentionFeatures(const KernelDesc &k, const Options &) {
   if (hasInput(k, 4))
     return "an additive attention bias (input 4) is not supported by this runtime";
   return "";

@@ -33,13 +33,15 @@ static constexpr KernelSpec kSpecs[] = {
     {K::Where, 3, 3, 1, checkWhere, nullptr, runWhere},
     {K::Cast, 1, 1, 1, checkCast, nullptr, runCast},
     {K::LayerNorm, 3, 4, 1, checkLayerNorm, nullptr, runLayerNorm},
-    // Attention and CachedAttention: input 4 is the (declared, not yet implemented) bias.
+    // Attention and CachedAttention: input 4 is the (declared, not yet implemented) bias;
+    // num_kv_heads, window and hidden_score are implemented.
     {K::Attention, 3, 5, 1, checkAttention, unsupportedAttention, runAttention},
     {K::Linear, 2, 4, 1, checkLinear, nullptr, runLinear},
     {K::Embedding, 3, 5, 1, checkEmbedding, nullptr, runEmbedding},
     {K::CachedAttention, 1, 5, 1, checkCachedAttention,
      unsupportedCachedAttention, runCachedAttention},
     {K::CacheStore, 2, 2, 0, checkCacheStore, nullptr, runCacheStore},
+    {K::Rotary, 3, 3, 1, checkRotary, nullptr, runRotary},
     {K::Compare, 2, 2, 1, checkCompare, nullptr, runCompare},
     {K::CumSum, 1, 1, 1, checkCumSum, nullptr, runCumSum},
     {K::Tile, 1, 1, 1, checkTile, nullptr, runTile},

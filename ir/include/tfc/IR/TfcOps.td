@@ -560,7 +560,23 @@ def Tfc_AttentionOp : Tfc_InferOp<"attention", [Tfc_SymbolicShape, Tfc_Generatio
     `mask_kind` says which keys are hidden: `causal` hides key `j > i` for
     query `i` (aligned to the end when `Sk > Sq`); `padding` applies `mask`;
     `causal_padding` both. `mask` broadcasts to `[B, H, Sq, Sk]`: an i1 mask
-    keeps keys where it is true, a float mask is added to the scores.
+    keeps keys where it is true, a float mask is added to the scores (a
+    padding bias, and also a relative-position bias such as T5's or ALiBi's).
+
+    Grouped-query / multi-query attention: with `num_kv_heads = G` (dividing
+    `H`; absent means `H`) `key` and `value` are `[B, Sk, G*dh]` and query
+    head `h` uses key/value head `h / (H / G)` (torch's `repeat_kv`, which
+    repeats each KV head `H / G` times in a row).
+
+    Local / sliding-window attention: `window = w` (causal kinds only) also
+    hides key `j` when `j <= i' - w`, `i' = i + Sk - Sq`: each query sees its
+    `w` most recent keys, itself included. `hidden_score` is the score the
+    exporter gave keys hidden by the causal / window rule (the `where` fill,
+    times the scale factors applied after it; the float mask is still added
+    to it). It matters only for a row whose every visible key is also hidden
+    by the mask (a window that holds only padding): such a row then becomes
+    the softmax over all keys of those scores, as the unfused graph computes
+    it. Absent, such a row is zeros.
 
     ```mlir
     %o = tfc.attention %q, %k, %v, %m {num_heads = 4 : i64, scale = 0.25 : f32, mask_kind = #tfc<mask padding>}
@@ -570,10 +586,44 @@ def Tfc_AttentionOp : Tfc_InferOp<"attention", [Tfc_SymbolicShape, Tfc_Generatio
   let arguments = (ins Tfc_FloatTensor:$query, Tfc_FloatTensor:$key, Tfc_FloatTensor:$value,
                        Optional<Tfc_Tensor>:$mask,
                        I64Attr:$num_heads, F32Attr:$scale,
-                       DefaultValuedAttr<Tfc_MaskKindAttr, "MaskKind::none">:$mask_kind);
+                       DefaultValuedAttr<Tfc_MaskKindAttr, "MaskKind::none">:$mask_kind,
+                       OptionalAttr<I64Attr>:$num_kv_heads, OptionalAttr<I64Attr>:$window,
+                       OptionalAttr<F32Attr>:$hidden_score);
   let results = (outs Tfc_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// num_kv_heads when set, else num_heads.
+    int64_t getKvHeads() { return getNumKvHeads() ? int64_t(*getNumKvHeads()) : int64_t(getNumHeads()); }
+  }];
+}
+
+def Tfc_RotaryOp : Tfc_InferOp<"rotary", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "rotary position embedding of each head (full or partial)";
+  let description = [{
+    `input` is `[B, S, H*dh]` (a query or key projection, heads interleaved in
+    the last dim, `H = num_heads`). Per head, the first `rotary_dim` features
+    (even, at most `dh`; less than `dh` for a partial rotary such as Phi's)
+    are rotated in the rotate-half form, `r = rotary_dim / 2`, `d < r`:
+      `out[d]     = x[d] * cos[d]         - x[d + r] * sin[d]`
+      `out[d + r] = x[d + r] * cos[d + r] + x[d] * sin[d + r]`
+    and the other `dh - rotary_dim` features pass through. `cos` and `sin`
+    broadcast to `[B, S, rotary_dim]` (`[S, rotary_dim]` or `[1|B, S,
+    rotary_dim]`): the graph's own tables for the positions of the sequence,
+    so positions (offset by the KV cache's length in a generation step, as a
+    position-table slice is) and any frequency scaling stay in the graph.
+
+    ```mlir
+    %r = tfc.rotary %q, %cos, %sin {num_heads = 4 : i64, rotary_dim = 16 : i64}
+           : (tensor<?x?x64xf32>, tensor<?x?x16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$cos, Tfc_FloatTensor:$sin,
+                       I64Attr:$num_heads, I64Attr:$rotary_dim);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -643,6 +693,10 @@ def Tfc_CachedAttentionOp : Tfc_Op<"cached_attention",
     them (`mask_kind` `none` or `padding`).
 
     `mask` broadcasts to `[B, H, S, keys]` as for `tfc.attention`.
+    `num_kv_heads`, `window` and `hidden_score` are `tfc.attention`'s (Self
+    only: the slot then holds `num_kv_heads` heads, `key`/`value` are `[B, S,
+    num_kv_heads * dh]`; the window counts positions of the whole cached
+    sequence, and the slot keeps every position).
 
     ```mlir
     %o = tfc.cached_attention %q, %k, %v {num_heads = 4 : i64, scale = 0.25 : f32, mask_kind = #tfc<mask causal>, slot = 0 : i64}
@@ -653,12 +707,18 @@ def Tfc_CachedAttentionOp : Tfc_Op<"cached_attention",
                        Optional<Tfc_FloatTensor>:$value, Optional<Tfc_Tensor>:$mask,
                        I64Attr:$num_heads, F32Attr:$scale,
                        DefaultValuedAttr<Tfc_MaskKindAttr, "MaskKind::none">:$mask_kind,
-                       I64Attr:$slot, UnitAttr:$cross);
+                       I64Attr:$slot, UnitAttr:$cross,
+                       OptionalAttr<I64Attr>:$num_kv_heads, OptionalAttr<I64Attr>:$window,
+                       OptionalAttr<F32Attr>:$hidden_score);
   let results = (outs Tfc_FloatTensor:$result);
   let assemblyFormat = [{
     $query (`key` `(` $key^ `)`)? (`value` `(` $value^ `)`)? (`mask` `(` $mask^ `)`)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// num_kv_heads when set, else num_heads.
+    int64_t getKvHeads() { return getNumKvHeads() ? int64_t(*getNumKvHeads()) : int64_t(getNumHeads()); }
+  }];
 }
 
 def Tfc_CacheStoreOp : Tfc_Op<"cache_store", [MemoryEffects<[MemWrite]>]> {

@@ -1,0 +1,88 @@
+//===- Rotary.cpp - rotary position embedding of each head (rotate-half form) ------------------===//
+//
+// Rotary (RotaryOptions {num_heads, rotary_dim}): x [B, S, H*dh], cos and sin [S, r] or
+// [1|B, S, r] (r = rotary_dim, even, <= dh). Per position and head, with h = r / 2 and d < h:
+//   y[d]     = x[d] * cos[d]         - x[d + h] * sin[d]
+//   y[d + h] = x[d + h] * cos[d + h] + x[d] * sin[d + h]
+// and features [r, dh) are copied. cos / sin are the graph's own rows for this run's positions
+// (a slice or gather of its tables, offset by the KV cache's length in a generation step), so
+// the kernel knows nothing of positions or frequencies.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Common.h"
+
+namespace tfc::rt {
+
+using tfc::plan::RotaryOptionsT;
+
+std::string checkRotary(const FunctionDesc &fn, const KernelDesc &k) {
+  const RotaryOptionsT &o = options<RotaryOptionsT>(k);
+  if (o.num_heads <= 0)
+    return format("num_heads is %d", o.num_heads);
+  if (o.rotary_dim <= 0 || o.rotary_dim % 2 != 0)
+    return format("rotary_dim %d is not even and positive", o.rotary_dim);
+  static const char *names[] = {"x", "cos", "sin"};
+  for (size_t i = 0; i < 3; ++i) {
+    if (!hasInput(k, i))
+      return format("input %s is absent", names[i]);
+    if (std::string e = expectDtype(fn, k, i, names[i], {TFC_F32}); !e.empty())
+      return e;
+  }
+  if (fn.values[k.inputs[0]].rank != 3)
+    return format("x has rank %d, expected [B, S, H*dh]", fn.values[k.inputs[0]].rank);
+  for (size_t i : {1, 2}) {
+    int rank = fn.values[k.inputs[i]].rank;
+    if (rank != 2 && rank != 3)
+      return format("%s has rank %d, expected [S, rotary_dim] or [B, S, rotary_dim]", names[i],
+                    rank);
+  }
+  return expectOutDtype(fn, k, 0, {TFC_F32});
+}
+
+void runRotary(const KernelContext &ctx) {
+  const Tensor &x = *ctx.in(0);
+  const Tensor *tables[2] = {ctx.in(1), ctx.in(2)};
+  const RotaryOptionsT &o = options<RotaryOptionsT>(*ctx.k);
+  const int64_t B = x.shape.d[0], S = x.shape.d[1], D = x.shape.d[2], H = o.num_heads;
+  const int64_t r = o.rotary_dim, half = r / 2;
+  if (D % H != 0 || r > D / H)
+    ctx.fail(TFC_INVALID_ARGUMENT, "x %s: width %lld is not num_heads %lld heads of at least "
+             "rotary_dim %lld", x.shape.str().c_str(), (long long)D, (long long)H, (long long)r);
+  const int64_t dh = D / H;
+  // Row stride of each table's batch dim (0: shared by every row).
+  int64_t batchStride[2];
+  for (int t = 0; t < 2; ++t) {
+    const Shape &s = tables[t]->shape;
+    bool ok = s.d[s.rank - 1] == r && s.d[s.rank - 2] == S &&
+              (s.rank == 2 || s.d[0] == 1 || s.d[0] == B);
+    if (!ok)
+      ctx.fail(TFC_INVALID_ARGUMENT, "%s '%s' has shape %s; x %s needs [%lld, %lld] or "
+               "[1|%lld, %lld, %lld]", t ? "sin" : "cos", ctx.inName(1 + t).c_str(),
+               s.str().c_str(), x.shape.str().c_str(), (long long)S, (long long)r, (long long)B,
+               (long long)S, (long long)r);
+    batchStride[t] = s.rank == 3 && s.d[0] == B && B > 1 ? S * r : 0;
+  }
+  ctx.expectOutputShape(0, x.shape);
+  const float *px = x.as<float>(), *pc = tables[0]->as<float>(), *ps = tables[1]->as<float>();
+  float *py = ctx.out(0).as<float>();
+#pragma omp parallel for schedule(static) if (B * S * D >= 32768)
+  for (int64_t i = 0; i < B * S; ++i) {
+    const int64_t b = i / S, s = i % S;
+    const float *c = pc + b * batchStride[0] + s * r, *sn = ps + b * batchStride[1] + s * r;
+    for (int64_t h = 0; h < H; ++h) {
+      const float *xi = px + i * D + h * dh;
+      float *yi = py + i * D + h * dh;
+      for (int64_t d = 0; d < half; ++d) {
+        // Both inputs read before either output is written (y may be x).
+        const float a = xi[d], e = xi[d + half];
+        yi[d] = a * c[d] - e * sn[d];
+        yi[d + half] = e * c[d + half] + a * sn[d + half];
+      }
+      if (yi != xi)
+        for (int64_t d = r; d < dh; ++d)
+          yi[d] = xi[d];
+    }
+  }
+}
+
+} // namespace tfc::rt
