@@ -1,6 +1,8 @@
 //===- ShapeUtils.cpp - shape rules ---------------------------------------===//
 #include "tfc/IR/ShapeUtils.h"
 
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace mlir::tfc {
@@ -51,6 +53,23 @@ LogicalResult normalizeAxis(int64_t axis, int64_t rank, int64_t &out, std::strin
   }
   out = axis < 0 ? axis + rank : axis;
   return success();
+}
+
+bool compatibleTensorTypes(Type a, Type b) {
+  auto ta = dyn_cast<RankedTensorType>(a), tb = dyn_cast<RankedTensorType>(b);
+  if (!ta || !tb)
+    return a == b;
+  return ta.getElementType() == tb.getElementType() &&
+         succeeded(verifyCompatibleShape(ta.getShape(), tb.getShape()));
+}
+
+bool compatibleTypeLists(TypeRange l, TypeRange r) {
+  if (l.size() != r.size())
+    return false;
+  for (auto [a, b] : llvm::zip(l, r))
+    if (!compatibleTensorTypes(a, b))
+      return false;
+  return true;
 }
 
 std::string shapeToString(ArrayRef<int64_t> shape) {

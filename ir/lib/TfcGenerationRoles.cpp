@@ -304,6 +304,88 @@ bool ExpandOp::inferGenerationRole(GenerationRoleContext &ctx) {
 
 TFC_ELEMENTWISE_ROLE(WhereOp)
 TFC_ELEMENTWISE_ROLE(CastOp)
+
+//===----------------------------------------------------------------------===//
+// Breadth ops (issue 11)
+//===----------------------------------------------------------------------===//
+
+TFC_ELEMENTWISE_ROLE(AbsOp)
+TFC_ELEMENTWISE_ROLE(SignOp)
+TFC_ELEMENTWISE_ROLE(CeilOp)
+TFC_ELEMENTWISE_ROLE(FloorOp)
+TFC_ELEMENTWISE_ROLE(SinOp)
+TFC_ELEMENTWISE_ROLE(CosOp)
+TFC_ELEMENTWISE_ROLE(MinOp)
+TFC_ELEMENTWISE_ROLE(EqualOp)
+TFC_ELEMENTWISE_ROLE(LessOp)
+TFC_ELEMENTWISE_ROLE(LessEqualOp)
+TFC_ELEMENTWISE_ROLE(GreaterOp)
+TFC_ELEMENTWISE_ROLE(GreaterEqualOp)
+
+/// An op working along one axis (cumsum, argmax) must not work along the sequence axis: a
+/// step's positions would not see the cached ones.
+static bool alongAxisRole(Operation *op, GenerationRoleContext &ctx, int64_t axis,
+                          bool keepAxis, const char *what) {
+  if (!ctx.anySequenceAxis(op))
+    return elementwiseGenerationRole(op, ctx);
+  Value x = op->getOperand(0);
+  SequenceInfo in = ctx.role(x);
+  int64_t a = normalizeAxis(axis, x);
+  if (a == in.axis)
+    return ctx.fail(op, std::string(what) + " along the sequence axis");
+  return preserve(ctx, x, op->getResult(0), keepAxis || a > in.axis ? in.axis : in.axis - 1);
+}
+
+bool CumSumOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  return alongAxisRole(*this, ctx, getAxis(), true, "accumulates");
+}
+
+bool ArgMaxOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  return alongAxisRole(*this, ctx, getAxis(), getKeepdims(), "reduces");
+}
+
+/// Repeats other axes than the sequence axis.
+bool TileOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  if (!ctx.anySequenceAxis(*this))
+    return elementwiseGenerationRole(*this, ctx);
+  SequenceInfo in = ctx.role(getInput());
+  if (getRepeats()[in.axis] != 1)
+    return ctx.fail(*this, "repeats the sequence axis");
+  return preserve(ctx, getInput(), getResult(), in.axis);
+}
+
+/// Picks along another axis than the sequence axis, data and indices lined up per position.
+bool GatherElementsOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  if (!ctx.anySequenceAxis(*this))
+    return elementwiseGenerationRole(*this, ctx);
+  int64_t axis = normalizeAxis(getAxis(), getData());
+  for (Value v : {getData(), getIndices()})
+    if (ctx.role(v).hasAxis() && ctx.role(v).axis == axis)
+      return ctx.fail(*this, "gathers along the sequence axis");
+  return elementwiseGenerationRole(*this, ctx);
+}
+
+/// A triangle over the last two dims mixes positions when one of them is the sequence axis.
+bool TriluOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  if (!ctx.anySequenceAxis(*this))
+    return elementwiseGenerationRole(*this, ctx);
+  SequenceInfo in = ctx.role(getInput());
+  if (in.axis >= rankOf(getInput()) - 2)
+    return ctx.fail(*this, "masks a triangle over the sequence axis");
+  return preserve(ctx, getInput(), getResult(), in.axis);
+}
+
+/// A convolution over the sequence axis mixes neighbouring positions.
+bool ConvOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  if (!ctx.anySequenceAxis(*this))
+    return elementwiseGenerationRole(*this, ctx);
+  SequenceInfo in = ctx.role(getInput());
+  if (in.axis != 0 || ctx.role(getWeight()).role != SequenceRole::Fixed ||
+      (getBias() && ctx.role(getBias()).role != SequenceRole::Fixed))
+    return ctx.fail(*this, "convolves over the sequence axis");
+  return preserve(ctx, getInput(), getResult(), 0);
+}
+
 #undef TFC_ELEMENTWISE_ROLE
 
 //===----------------------------------------------------------------------===//

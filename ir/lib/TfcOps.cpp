@@ -35,23 +35,6 @@ LogicalResult fail(std::optional<Location> loc, StringRef name, const Twine &msg
 
 bool isFloatLike(Type t) { return isa<FloatType>(t); }
 
-bool compatibleTensorTypes(Type a, Type b) {
-  auto ta = dyn_cast<RankedTensorType>(a), tb = dyn_cast<RankedTensorType>(b);
-  if (!ta || !tb)
-    return a == b;
-  return ta.getElementType() == tb.getElementType() &&
-         succeeded(verifyCompatibleShape(ta.getShape(), tb.getShape()));
-}
-
-bool compatibleTypeLists(TypeRange l, TypeRange r) {
-  if (l.size() != r.size())
-    return false;
-  for (auto [a, b] : llvm::zip(l, r))
-    if (!compatibleTensorTypes(a, b))
-      return false;
-  return true;
-}
-
 LogicalResult inferBinary(std::optional<Location> loc, StringRef name, Value lhs, Value rhs,
                           SmallVectorImpl<Type> &out) {
   auto lt = tensorType(lhs), rt = tensorType(rhs);

@@ -347,6 +347,72 @@ std::optional<SymContents> CastOp::inferSymbolicContents(SymbolicShapeContext &c
 }
 
 //===----------------------------------------------------------------------===//
+// Breadth ops (issue 11)
+//===----------------------------------------------------------------------===//
+
+TFC_SAME_SHAPE(AbsOp)
+TFC_SAME_SHAPE(SignOp)
+TFC_SAME_SHAPE(CeilOp)
+TFC_SAME_SHAPE(FloorOp)
+TFC_SAME_SHAPE(SinOp)
+TFC_SAME_SHAPE(CosOp)
+TFC_SAME_SHAPE(CumSumOp)
+TFC_SAME_SHAPE(TriluOp)
+
+#define TFC_BROADCAST_SHAPE(OP)                                                           \
+  SymShape OP::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {             \
+    return broadcastSymbolic(ctx.operandShape(getLhs()), ctx.operandShape(getRhs()));     \
+  }
+TFC_BROADCAST_SHAPE(MinOp)
+TFC_BROADCAST_SHAPE(EqualOp)
+TFC_BROADCAST_SHAPE(LessOp)
+TFC_BROADCAST_SHAPE(LessEqualOp)
+TFC_BROADCAST_SHAPE(GreaterOp)
+TFC_BROADCAST_SHAPE(GreaterEqualOp)
+#undef TFC_BROADCAST_SHAPE
+
+SymShape TileOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
+  SymShape x = ctx.operandShape(getInput()), r;
+  for (auto [d, rep] : llvm::zip(x, getRepeats()))
+    r.push_back(d * SymExpr::constant(rep));
+  return r;
+}
+
+SymShape GatherElementsOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
+  return ctx.operandShape(getIndices());
+}
+
+SymShape ArgMaxOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
+  return reduceShape(ctx.operandShape(getInput()), {getAxis()}, getKeepdims());
+}
+
+/// [N, M, out...]: a spatial output size is a symbol only when it equals the input's
+/// (stride 1, "same" padding); otherwise it must be static.
+SymShape ConvOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &why) {
+  SymShape x = ctx.operandShape(getInput()), w = ctx.operandShape(getWeight());
+  if (x.size() < 3 || w.size() != x.size())
+    return {};
+  SymShape r = {x[0], w[0]};
+  size_t sp = x.size() - 2;
+  auto kernel = cast<RankedTensorType>(getWeight().getType()).getShape();
+  for (size_t i = 0; i < sp; ++i) {
+    int64_t span = getDilations()[i] * (kernel[2 + i] - 1) + 1;
+    int64_t padded = getPads()[i] + getPads()[sp + i];
+    const SymExpr &in = x[2 + i];
+    if (in.isConstant()) {
+      r.push_back(SymExpr::constant((in.coef + padded - span) / getStrides()[i] + 1));
+    } else if (getStrides()[i] == 1 && padded == span - 1) {
+      r.push_back(in);
+    } else {
+      why = "the output size of a symbolic spatial dim is not a symbol (only stride 1 with "
+            "'same' padding keeps it)";
+      r.push_back(SymExpr::unknown());
+    }
+  }
+  return r;
+}
+
+//===----------------------------------------------------------------------===//
 // Fused ops
 //===----------------------------------------------------------------------===//
 

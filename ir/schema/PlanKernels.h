@@ -35,6 +35,13 @@ constexpr KernelOptions kernelOptionsOf(KernelKind kind) {
   case KernelKind::Rotary: return KernelOptions::RotaryOptions;
   case KernelKind::RmsNorm: return KernelOptions::RmsNormOptions;
   case KernelKind::GatedLinear: return KernelOptions::GatedLinearOptions;
+  case KernelKind::Compare: return KernelOptions::CompareOptions;
+  case KernelKind::CumSum: return KernelOptions::CumSumOptions;
+  case KernelKind::Tile: return KernelOptions::TileOptions;
+  case KernelKind::GatherElements: return KernelOptions::GatherElementsOptions;
+  case KernelKind::ArgMax: return KernelOptions::ArgMaxOptions;
+  case KernelKind::Trilu: return KernelOptions::TriluOptions;
+  case KernelKind::Conv: return KernelOptions::ConvOptions;
   case KernelKind::MatMul:
   case KernelKind::Reshape:
   case KernelKind::Shape:

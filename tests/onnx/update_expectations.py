@@ -26,7 +26,7 @@ def first_reason(message):
     # "fusion: ", "case ...: "): keep the first failure, without the absolute model path.
     # The model's path and measured errors vary by checkout and by kernel, so they stay out.
     reason = message.split("; ")[0]
-    reason = re.sub(r"^compile: \S+: ", "", reason)
+    reason = re.sub(r"^(compile|plan): \S+: ", "", reason)
     reason = re.sub(r"(max \|out - ref\|) .*", r"\1", reason)
     return reason[:160]
 

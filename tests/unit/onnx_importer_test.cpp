@@ -370,8 +370,9 @@ TEST(OnnxImporter, FlattenAroundGemmIsDeferred) {
       << r.ir;
 }
 
-/// Comparisons and Not on run-time values lower to existing ops.
-TEST(OnnxImporter, RunTimeComparisonsUseExistingOps) {
+/// Comparisons on run-time values are tfc comparisons with i1 results (exact, false for NaN);
+/// Not is a where.
+TEST(OnnxImporter, RunTimeComparisonsAreTfcComparisons) {
   ModelMaker m(17);
   m.input("a", kF32, {"batch", "8"});
   m.input("b", kF32, {"batch", "8"});
@@ -382,9 +383,12 @@ TEST(OnnxImporter, RunTimeComparisonsUseExistingOps) {
   m.output("ge");
   Imported r = import(m);
   ASSERT_TRUE(r.status.ok()) << r.status.error;
-  EXPECT_TRUE(contains(r.ir, "tfc.relu")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.equal %arg0, %arg1 : (tensor<?x8xf32>, tensor<?x8xf32>) -> "
+                             "tensor<?x8xi1>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.less %arg0, %arg1 : (tensor<?x8xf32>, tensor<?x8xf32>) -> "
+                             "tensor<?x8xi1>")) << r.ir;
   EXPECT_TRUE(contains(r.ir, "tfc.where")) << r.ir;
-  EXPECT_TRUE(contains(r.ir, "-> tensor<?x8xi1>")) << r.ir;
+  EXPECT_FALSE(contains(r.ir, "tfc.relu")) << r.ir;
 }
 
 /// A constant position buffer of 16 rows sliced by the sequence length lowers the default
@@ -670,9 +674,9 @@ TEST(OnnxImporter, SinCosLogOfConstantsFold) {
   EXPECT_TRUE(contains(r.ir, "dense<[0.000000e+00, 0.3233676")) << r.ir;
 }
 
-/// At run time: Sigmoid = tfc.sigmoid, Abs = max(x, -x), Log, Min = -max(-a, -b),
-/// LessOrEqual = !(a > b); Sin of a run-time value is refused with a message.
-TEST(OnnxImporter, RunTimeUnaryAndMinMaxUseExistingOps) {
+/// At run time: Sigmoid, Abs, Log, Min, Max, LessOrEqual, Sin, Cos, Ceil, Floor, Sign are
+/// their tfc ops; Sin of an integer tensor is refused with a message.
+TEST(OnnxImporter, RunTimeUnaryAndMinMaxAreTfcOps) {
   {
     ModelMaker m(17);
     m.input("x", kF32, {"batch", "8"});
@@ -683,23 +687,47 @@ TEST(OnnxImporter, RunTimeUnaryAndMinMaxUseExistingOps) {
     m.node("Min", "min", {"l", "z"}, {"mn"});
     m.node("Max", "max", {"mn", "z"}, {"y"});
     m.node("LessOrEqual", "le", {"x", "z"}, {"c"});
-    m.output("y");
+    m.node("Sin", "sin", {"y"}, {"sn"});
+    m.node("Cos", "cos", {"sn"}, {"cs"});
+    m.node("Ceil", "ceil", {"cs"}, {"ce"});
+    m.node("Floor", "floor", {"ce"}, {"fl"});
+    m.node("Sign", "sign", {"fl"}, {"sg"});
+    m.output("sg");
     m.output("c");
     Imported r = import(m);
     ASSERT_TRUE(r.status.ok()) << r.status.error;
-    for (const char *op : {"tfc.sigmoid", "tfc.max", "tfc.neg", "tfc.log", "tfc.relu",
-                           "tfc.where"})
+    for (const char *op : {"tfc.sigmoid", "tfc.abs", "tfc.log", "tfc.min", "tfc.max",
+                           "tfc.sin", "tfc.cos", "tfc.ceil", "tfc.floor", "tfc.sign"})
       EXPECT_TRUE(contains(r.ir, op)) << op << "\n" << r.ir;
-    EXPECT_TRUE(contains(r.ir, "-> tensor<?x8xi1>")) << r.ir;
+    EXPECT_TRUE(contains(r.ir, "tfc.less_equal %arg0, %arg1 : (tensor<?x8xf32>, "
+                               "tensor<?x8xf32>) -> tensor<?x8xi1>")) << r.ir;
+  }
+  {
+    // Integer position arithmetic (T5's relative buckets): Abs, Neg, Min, Sign stay i64.
+    ModelMaker m(17);
+    m.input("p", kI64, {"seq", "seq"});
+    m.input("q", kI64, {"seq", "seq"});
+    m.node("Abs", "abs", {"p"}, {"a"});
+    m.node("Neg", "neg", {"a"}, {"n"});
+    m.node("Min", "min", {"n", "q"}, {"mn"});
+    m.node("Sign", "sign", {"mn"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "tfc.abs %arg0 : (tensor<?x?xi64>) -> tensor<?x?xi64>")) << r.ir;
+    EXPECT_TRUE(contains(r.ir, "tfc.sub")) << r.ir;
+    EXPECT_TRUE(contains(r.ir, "tfc.min")) << r.ir;
+    EXPECT_TRUE(contains(r.ir, "tfc.sign")) << r.ir;
+    EXPECT_FALSE(contains(r.ir, "f32")) << r.ir;
   }
   {
     ModelMaker m(17);
-    m.input("x", kF32, {"batch", "8"});
+    m.input("x", kI64, {"batch", "8"});
     m.node("Sin", "rope_sin", {"x"}, {"y"});
     m.output("y");
     Imported r = import(m);
     EXPECT_TRUE(contains(r.status.error, "node 'rope_sin' (op 'Sin', opset 17): a run-time Sin "
-                                         "is not supported yet"))
+                                         "is supported on float tensors only"))
         << r.status.error;
   }
 }
@@ -741,8 +769,8 @@ TEST(OnnxImporter, RotaryCosTableFoldsAtImportTime) {
 }
 
 /// CumSum: of a constant at import time; of a run-time [batch, seq] mask (OPT/BLOOM position
-/// ids) as a matmul with a triangle of ones sliced to [seq, seq].
-TEST(OnnxImporter, CumSumFoldsOrIsATriangleMatMul) {
+/// ids) a tfc.cumsum along its axis, staying i64.
+TEST(OnnxImporter, CumSumFoldsOrIsATfcCumSum) {
   ModelMaker m(17);
   m.input("mask", kI64, {"batch", "seq"});
   m.initI64("ax", {1}, true);
@@ -758,8 +786,9 @@ TEST(OnnxImporter, CumSumFoldsOrIsATriangleMatMul) {
   options.maxSeq = 16;
   Imported r = import(m.bytes(), options);
   ASSERT_TRUE(r.status.ok()) << r.status.error;
-  EXPECT_TRUE(contains(r.ir, "tensor<16x16xf32>")) << r.ir;
-  EXPECT_TRUE(contains(r.ir, "tfc.matmul")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.cumsum %arg0 {axis = 1 : i64} : (tensor<?x?xi64>) -> "
+                             "tensor<?x?xi64>")) << r.ir;
+  EXPECT_FALSE(contains(r.ir, "tfc.matmul")) << r.ir;
   EXPECT_TRUE(contains(r.ir, "dense<[0, 3, 4]> : tensor<3xi64>")) << r.ir;
 }
 
@@ -1034,8 +1063,8 @@ TEST(OnnxImporter, TileOverAxesOfSizeOneIsAnExpand) {
 
 /// DeBERTa's `pos_key.repeat(batch, 1, 1)` of a run-time [H, 2k, dh]: element b*H + h is
 /// x[h], i.e. heads folded into the batch of x expanded to [B, H, 2k, dh]; the bmm with the
-/// folded query stays 4-D. A Tile over an axis of size > 1 that is not the leading one is
-/// refused, naming the shapes.
+/// folded query stays 4-D. A Tile over an axis of size > 1 that is not the leading one, by a
+/// static repeat, is a tfc.tile.
 TEST(OnnxImporter, TileOfHeadsOverTheBatchIsFoldedHeads) {
   {
     ModelMaker m(17);
@@ -1064,11 +1093,10 @@ TEST(OnnxImporter, TileOfHeadsOverTheBatchIsFoldedHeads) {
     m.initI64("reps", {1, 2});
     m.node("Tile", "tile", {"x", "reps"}, {"y"});
     m.output("y");
-    Imported r = import(m);
-    ASSERT_FALSE(r.status.ok()) << r.ir;
-    EXPECT_TRUE(contains(r.status.error, "node 'tile' (op 'Tile', opset 17): Tile of [batch, 3] "
-                                         "by [1, 2] is not supported"))
-        << r.status.error;
+    Imported r = import(m);  // static repeats of a run-time value: tfc.tile (issue 11)
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "tfc.tile %arg0 {repeats = array<i64: 1, 2>} : (tensor<?x3xf32>) "
+                               "-> tensor<?x6xf32>")) << r.ir;
   }
 }
 
@@ -1194,6 +1222,211 @@ TEST(OnnxImporter, OpTableListsOpsetsPerOp) {
   EXPECT_EQ(find("Gelu").minOpset, 20);
   EXPECT_EQ(find("MatMul").minOpset, 13);
   EXPECT_EQ(find("Reshape").maxOpset, 21);
+}
+
+//===----------------------------------------------------------------------===//
+// Run-time ops of issue 11: Tile, ArgMax/ArgMin, Trilu, GatherElements, Conv
+//===----------------------------------------------------------------------===//
+
+/// Tile of a run-time value: constant repeats are a tfc.tile; a repeat known only
+/// symbolically (`x.repeat(batch, 1, 1)`) of an axis of size 1 is an expand; of a larger axis
+/// it is refused with a message.
+TEST(OnnxImporter, RunTimeTileIsTileOrExpand) {
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "1", "8"});
+    m.initI64("reps", {1, 3, 2});
+    m.node("Tile", "tile", {"x", "reps"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "tfc.tile %arg0 {repeats = array<i64: 1, 3, 2>} : "
+                               "(tensor<?x1x8xf32>) -> tensor<?x3x16xf32>")) << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("ids", kI64, {"batch", "seq"});
+    m.input("x", kF32, {"1", "4", "8"});
+    m.node("Shape", "shape", {"ids"}, {"s"});
+    m.initI64("i0", {0}, true);
+    m.node("Gather", "g", {"s", "i0"}, {"b"});
+    m.initI64("ax", {0});
+    m.node("Unsqueeze", "u", {"b", "ax"}, {"bu"});
+    m.initI64("rest", {1, 2});
+    auto &c = m.node("Concat", "cat", {"bu", "rest"}, {"reps"});
+    setInt(c, "axis", 0);
+    m.node("Tile", "tile", {"x", "reps"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "tfc.expand")) << r.ir;
+    EXPECT_TRUE(contains(r.ir, "tfc.tile %0 {repeats = array<i64: 1, 1, 2>}") ||
+                contains(r.ir, "{repeats = array<i64: 1, 1, 2>} : (tensor<?x4x8xf32>) -> "
+                               "tensor<?x4x16xf32>")) << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("ids", kI64, {"batch", "seq"});
+    m.input("x", kF32, {"2", "8"});
+    m.node("Shape", "shape", {"ids"}, {"s"});
+    m.node("Tile", "tile_b", {"x", "s"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    EXPECT_TRUE(contains(r.status.error, "node 'tile_b' (op 'Tile', opset 17): Tile of [2, 8] "
+                                         "by [batch, seq] is not supported"))
+        << r.status.error;
+  }
+}
+
+/// ArgMax at run time is tfc.argmax; ArgMin is ArgMax of -x; Trilu of a run-time value is
+/// tfc.trilu with its k.
+TEST(OnnxImporter, RunTimeArgMaxArgMinTrilu) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "seq", "8"});
+  auto &am = m.node("ArgMax", "am", {"x"}, {"i"});
+  setInt(am, "axis", -1);
+  setInt(am, "keepdims", 0);
+  auto &an = m.node("ArgMin", "an", {"x"}, {"j"});
+  setInt(an, "axis", 1);
+  setInt(an, "select_last_index", 1);
+  m.initI64("k", {1}, true);
+  auto &t = m.node("Trilu", "tri", {"x", "k"}, {"u"});
+  setInt(t, "upper", 0);
+  m.output("i");
+  m.output("j");
+  m.output("u");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "tfc.argmax %arg0 {axis = 2 : i64, keepdims = false} : "
+                             "(tensor<?x?x8xf32>) -> tensor<?x?xi64>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.neg %arg0")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "{axis = 1 : i64, select_last_index = true} : (tensor<?x?x8xf32>) "
+                             "-> tensor<?x1x8xi64>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.trilu %arg0 {k = 1 : i64, upper = false} : "
+                             "(tensor<?x?x8xf32>) -> tensor<?x?x8xf32>")) << r.ir;
+}
+
+/// GatherElements: of constants at import time (ONNX's example), of run-time values a
+/// tfc.gather_elements with the indices' shape; a rank mismatch is an error.
+TEST(OnnxImporter, GatherElementsFoldsOrRunsAtRunTime) {
+  {
+    ModelMaker m(17);
+    m.input("x", kI64, {"2"});
+    m.initI64("d", {1, 2, 3, 4});  // reshaped to [2, 2] below
+    m.initI64("shape", {2, 2});
+    m.node("Reshape", "rd", {"d", "shape"}, {"d2"});
+    m.initI64("i", {0, 0, 1, 0});
+    m.node("Reshape", "ri", {"i", "shape"}, {"i2"});
+    auto &g = m.node("GatherElements", "ge", {"d2", "i2"}, {"g"});  // [[1, 1], [4, 3]]
+    setInt(g, "axis", 1);
+    m.initI64("flat", {4});
+    m.node("Reshape", "rg", {"g", "flat"}, {"gf"});
+    m.node("Add", "y", {"x", "x"}, {"xx"});
+    m.node("Concat", "cat", {"xx", "gf"}, {"y"});
+    setInt(m.graph->mutable_node(m.graph->node_size() - 1)[0], "axis", 0);
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "dense<[1, 1, 4, 3]> : tensor<4xi64>")) << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "seq", "8"});
+    m.input("i", kI64, {"batch", "seq", "3"});
+    auto &g = m.node("GatherElements", "ge", {"x", "i"}, {"y"});
+    setInt(g, "axis", -1);
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "tfc.gather_elements %arg0, %arg1 {axis = 2 : i64} : "
+                               "(tensor<?x?x8xf32>, tensor<?x?x3xi64>) -> tensor<?x?x3xf32>"))
+        << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "8"});
+    m.input("i", kI64, {"3"});
+    m.node("GatherElements", "ge_bad", {"x", "i"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    EXPECT_TRUE(contains(r.status.error, "node 'ge_bad' (op 'GatherElements', opset 17): the "
+                                         "indices (rank 1) must have the data's rank (2, >= 1)"))
+        << r.status.error;
+  }
+}
+
+/// Conv: ViT's patch embedding (2-D, stride = kernel, bias), Whisper's 1-D front end (pads,
+/// stride 2), SAME_UPPER resolved on static dims; errors name the node.
+TEST(OnnxImporter, ConvOneAndTwoSpatialDims) {
+  {
+    ModelMaker m(17);
+    m.input("px", kF32, {"batch", "3", "32", "32"});
+    m.initF32("w", {16, 3, 8, 8});
+    m.initF32("b", {16});
+    auto &c = m.node("Conv", "patch", {"px", "w", "b"}, {"y"});
+    setInts(c, "kernel_shape", {8, 8});
+    setInts(c, "strides", {8, 8});
+    setInts(c, "pads", {0, 0, 0, 0});
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "tfc.conv %arg0, %0, %1 {dilations = array<i64: 1, 1>, pads = "
+                               "array<i64: 0, 0, 0, 0>, strides = array<i64: 8, 8>} : "
+                               "(tensor<?x3x32x32xf32>, tensor<16x3x8x8xf32>, tensor<16xf32>) -> "
+                               "tensor<?x16x4x4xf32>")) << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("mel", kF32, {"batch", "8", "32"});
+    m.initF32("w1", {16, 8, 3});
+    m.initF32("w2", {16, 16, 3});
+    auto &c1 = m.node("Conv", "conv1", {"mel", "w1"}, {"h"});
+    setInts(c1, "pads", {1, 1});
+    auto &c2 = m.node("Conv", "conv2", {"h", "w2"}, {"y"});
+    setInts(c2, "pads", {1, 1});
+    setInts(c2, "strides", {2});
+    auto &c3 = m.node("Conv", "conv3", {"y", "w2"}, {"z"});
+    auto *ap = c3.add_attribute();
+    ap->set_name("auto_pad");
+    ap->set_type(onnx::AttributeProto::STRING);
+    ap->set_s("SAME_UPPER");
+    setInts(c3, "strides", {2});
+    m.output("z");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "-> tensor<?x16x32xf32>")) << r.ir;
+    EXPECT_TRUE(contains(r.ir, "strides = array<i64: 2>} : (tensor<?x16x32xf32>, "
+                               "tensor<16x16x3xf32>) -> tensor<?x16x16xf32>")) << r.ir;
+    // SAME_UPPER, stride 2 over 16: out 8, total pad (8 - 1) * 2 + 3 - 16 = 1, at the end.
+    EXPECT_TRUE(contains(r.ir, "pads = array<i64: 0, 1>, strides = array<i64: 2>} : "
+                               "(tensor<?x16x16xf32>, tensor<16x16x3xf32>) -> "
+                               "tensor<?x16x8xf32>")) << r.ir;
+  }
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "4", "seq"});
+    m.initF32("w", {8, 2, 3});
+    auto &c = m.node("Conv", "conv_g", {"x", "w"}, {"y"});
+    setInt(c, "group", 3);
+    m.output("y");
+    Imported r = import(m);
+    EXPECT_TRUE(contains(r.status.error, "node 'conv_g' (op 'Conv', opset 17): the input [batch, "
+                                         "4, seq] and the weight [8, 2, 3] do not go together "
+                                         "with group 3"))
+        << r.status.error;
+  }
+  {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "4", "seq"});
+    m.initF32("w", {8, 4, 3});
+    auto &c = m.node("Conv", "conv_s", {"x", "w"}, {"y"});
+    setInts(c, "strides", {2});
+    m.output("y");
+    Imported r = import(m);
+    EXPECT_TRUE(contains(r.status.error, "node 'conv_s' (op 'Conv', opset 17): the output size "
+                                         "of symbolic spatial dim seq is not a symbolic dim"))
+        << r.status.error;
+  }
 }
 
 } // namespace

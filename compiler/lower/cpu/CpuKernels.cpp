@@ -281,6 +281,73 @@ Status lowerKernel(RotaryOp op, L &l, Kernel &k) {
   return set(k, fb::KernelKind::Rotary, std::move(o));
 }
 
+// ---- breadth ops (issue 11) ----------------------------------------------------------------
+Status compare(Kernel &k, fb::CompareOp op) {
+  fb::CompareOptionsT o;
+  o.op = op;
+  return set(k, fb::KernelKind::Compare, std::move(o));
+}
+
+Status lowerKernel(MinOp, L &, Kernel &k) { return binary(k, fb::BinaryOp::Min); }
+Status lowerKernel(AbsOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Abs); }
+Status lowerKernel(SignOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Sign); }
+Status lowerKernel(CeilOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Ceil); }
+Status lowerKernel(FloorOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Floor); }
+Status lowerKernel(SinOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Sin); }
+Status lowerKernel(CosOp, L &, Kernel &k) { return unary(k, fb::UnaryOp::Cos); }
+Status lowerKernel(EqualOp, L &, Kernel &k) { return compare(k, fb::CompareOp::Equal); }
+Status lowerKernel(LessOp, L &, Kernel &k) { return compare(k, fb::CompareOp::Less); }
+Status lowerKernel(LessEqualOp, L &, Kernel &k) { return compare(k, fb::CompareOp::LessOrEqual); }
+Status lowerKernel(GreaterOp, L &, Kernel &k) { return compare(k, fb::CompareOp::Greater); }
+Status lowerKernel(GreaterEqualOp, L &, Kernel &k) {
+  return compare(k, fb::CompareOp::GreaterOrEqual);
+}
+
+Status lowerKernel(CumSumOp op, L &, Kernel &k) {
+  fb::CumSumOptionsT o;
+  o.axis = normalize(op.getAxis(), rankOf(op.getInput()));
+  o.exclusive = op.getExclusive();
+  o.reverse = op.getReverse();
+  return set(k, fb::KernelKind::CumSum, std::move(o));
+}
+
+Status lowerKernel(TileOp op, L &, Kernel &k) {
+  fb::TileOptionsT o;
+  o.repeats.assign(op.getRepeats().begin(), op.getRepeats().end());
+  return set(k, fb::KernelKind::Tile, std::move(o));
+}
+
+Status lowerKernel(GatherElementsOp op, L &, Kernel &k) {
+  fb::GatherElementsOptionsT o;
+  o.axis = normalize(op.getAxis(), rankOf(op.getData()));
+  return set(k, fb::KernelKind::GatherElements, std::move(o));
+}
+
+Status lowerKernel(ArgMaxOp op, L &, Kernel &k) {
+  fb::ArgMaxOptionsT o;
+  o.axis = normalize(op.getAxis(), rankOf(op.getInput()));
+  o.keepdims = op.getKeepdims();
+  o.select_last_index = op.getSelectLastIndex();
+  return set(k, fb::KernelKind::ArgMax, std::move(o));
+}
+
+Status lowerKernel(TriluOp op, L &, Kernel &k) {
+  fb::TriluOptionsT o;
+  o.upper = op.getUpper();
+  o.k = op.getK();
+  return set(k, fb::KernelKind::Trilu, std::move(o));
+}
+
+Status lowerKernel(ConvOp op, L &l, Kernel &k) {
+  k.inputs = {l.valueId(op.getInput()), l.valueId(op.getWeight()), l.valueId(op.getBias())};
+  fb::ConvOptionsT o;
+  o.strides.assign(op.getStrides().begin(), op.getStrides().end());
+  o.pads.assign(op.getPads().begin(), op.getPads().end());
+  o.dilations.assign(op.getDilations().begin(), op.getDilations().end());
+  o.group = op.getGroup();
+  return set(k, fb::KernelKind::Conv, std::move(o));
+}
+
 /// The interface's model for `OpT`: its lowerKernel() overload above.
 template <typename OpT>
 struct CpuKernelModel
@@ -303,7 +370,10 @@ void registerCpuLowering(DialectRegistry &registry) {
            MatMulOp, ReduceMeanOp, ReduceSumOp, SoftmaxOp, LayerNormalizationOp, GatherOp,
            TransposeOp, ReshapeOp, ConcatOp, SliceOp, ShapeOp, ExpandOp, WhereOp, CastOp,
            LayerNormOp, RmsNormOp, GatedLinearOp, AttentionOp, LinearOp, EmbeddingOp, RotaryOp, // fused
-           CachedAttentionOp, CacheStoreOp>(ctx);                       // generation
+           CachedAttentionOp, CacheStoreOp,                              // generation
+           MinOp, AbsOp, SignOp, CeilOp, FloorOp, SinOp, CosOp, EqualOp, LessOp,  // issue 11
+           LessEqualOp, GreaterOp, GreaterEqualOp, CumSumOp, TileOp, GatherElementsOp, ArgMaxOp,
+           TriluOp, ConvOp>(ctx);
   });
 }
 

@@ -382,57 +382,21 @@ Status importBinary(Importer &im, const onnx::NodeProto &n, Bin k) {
   OpBuilder &bb = im.b();
   Location loc = im.loc();
   Value r;
-  auto f32Of = [&](Value v, Type e) -> Value {
-    if (e.isF32())
-      return v;
-    auto t = cast<RankedTensorType>(v.getType()).clone(bb.getF32Type());
-    return bb.create<tfc_ir::CastOp>(loc, t, v);
-  };
   auto i1Type = im.typeOf(outDims, bb.getI1Type());
-  auto boolConst = [&](bool v) { return im.constant(ConstData{{}, {v ? 1.0 : 0.0}, bb.getI1Type()}); };
   switch (k) {
   case Bin::Add: r = bb.create<tfc_ir::AddOp>(loc, type, va, vb); break;
   case Bin::Sub: r = bb.create<tfc_ir::SubOp>(loc, type, va, vb); break;
   case Bin::Mul: r = bb.create<tfc_ir::MulOp>(loc, type, va, vb); break;
   case Bin::Div: r = bb.create<tfc_ir::DivOp>(loc, type, va, vb); break;
   case Bin::Pow: r = bb.create<tfc_ir::PowOp>(loc, type, va, vb); break;
-  case Bin::Equal: {
-    // a == b  <=>  !(cast<i1>(a - b))
-    Value d = bb.create<tfc_ir::SubOp>(loc, type, va, vb);
-    Value ne = bb.create<tfc_ir::CastOp>(loc, i1Type, d);
-    r = bb.create<tfc_ir::WhereOp>(loc, i1Type, ne, boolConst(false), boolConst(true));
-    break;
-  }
-  case Bin::Max:
-  case Bin::Min: {
-    if (!a.elem.isF32())
-      return im.fail(n, "Max/Min of integer tensors at run time is not supported (only of "
-                        "values known at import time)");
-    // min(a, b) = -max(-a, -b)
-    if (k == Bin::Max) {
-      r = bb.create<tfc_ir::MaxOp>(loc, type, va, vb);
-    } else {
-      Value m = bb.create<tfc_ir::MaxOp>(loc, type, bb.create<tfc_ir::NegOp>(loc, va),
-                                         bb.create<tfc_ir::NegOp>(loc, vb));
-      r = bb.create<tfc_ir::NegOp>(loc, type, m);
-    }
-    break;
-  }
-  case Bin::Less:
-  case Bin::Greater:
-  case Bin::LessOrEqual:
-  case Bin::GreaterOrEqual: {
-    // a < b  <=>  cast<i1>(relu(b - a)); a <= b  <=>  !(a > b)
-    bool less = k == Bin::Less || k == Bin::GreaterOrEqual;
-    Value lo = less ? va : vb, hi = less ? vb : va;
-    auto ftype = im.typeOf(outDims, bb.getF32Type());
-    Value d = bb.create<tfc_ir::SubOp>(loc, ftype, f32Of(hi, a.elem), f32Of(lo, a.elem));
-    Value p = bb.create<tfc_ir::ReluOp>(loc, ftype, d);
-    r = bb.create<tfc_ir::CastOp>(loc, i1Type, p);
-    if (k == Bin::LessOrEqual || k == Bin::GreaterOrEqual)
-      r = bb.create<tfc_ir::WhereOp>(loc, i1Type, r, boolConst(false), boolConst(true));
-    break;
-  }
+  case Bin::Max: r = bb.create<tfc_ir::MaxOp>(loc, type, va, vb); break;
+  case Bin::Min: r = bb.create<tfc_ir::MinOp>(loc, type, va, vb); break;
+  // Comparisons at run time: i1 results, false for any NaN (ONNX).
+  case Bin::Equal: r = bb.create<tfc_ir::EqualOp>(loc, i1Type, va, vb); break;
+  case Bin::Less: r = bb.create<tfc_ir::LessOp>(loc, i1Type, va, vb); break;
+  case Bin::Greater: r = bb.create<tfc_ir::GreaterOp>(loc, i1Type, va, vb); break;
+  case Bin::LessOrEqual: r = bb.create<tfc_ir::LessEqualOp>(loc, i1Type, va, vb); break;
+  case Bin::GreaterOrEqual: r = bb.create<tfc_ir::GreaterEqualOp>(loc, i1Type, va, vb); break;
   }
   TensorInfo out = im.fromValue(r, outDims);
   if (keepFlat || keepFolded) {
@@ -523,10 +487,12 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
   case Un::Erf: r = bb.create<tfc_ir::ErfOp>(loc, type, v); break;
   case Un::Tanh: r = bb.create<tfc_ir::TanhOp>(loc, type, v); break;
   case Un::Relu: r = bb.create<tfc_ir::ReluOp>(loc, type, v); break;
-  case Un::Neg:
-    if (!elem.isF32())
-      return im.fail(n, "Neg of an integer tensor at run time is not supported");
-    r = bb.create<tfc_ir::NegOp>(loc, type, v);
+  case Un::Neg:  // integers (relative positions): 0 - x
+    if (elem.isInteger(1))
+      return im.fail(n, "Neg of a bool tensor is not defined");
+    r = elem.isF32() ? bb.create<tfc_ir::NegOp>(loc, type, v).getResult()
+                     : bb.create<tfc_ir::SubOp>(loc, type, im.constant(ConstData{{}, {0}, elem}), v)
+                           .getResult();
     break;
   case Un::Exp: r = bb.create<tfc_ir::ExpOp>(loc, type, v); break;
   case Un::Gelu: {
@@ -547,10 +513,14 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
   case Un::Cast: r = bb.create<tfc_ir::CastOp>(loc, type, v); break;
   case Un::Identity: break;
   case Un::Log: r = bb.create<tfc_ir::LogOp>(loc, type, v); break;
-  case Un::Abs:  // |x| = max(x, -x)
-    if (!elem.isF32())
-      return im.fail(n, "Abs of an integer tensor at run time is not supported");
-    r = bb.create<tfc_ir::MaxOp>(loc, type, v, bb.create<tfc_ir::NegOp>(loc, v));
+  case Un::Abs:
+  case Un::Sign:  // f32, i32, i64 (relative positions)
+    if (elem.isInteger(1))
+      return im.fail(n, "a run-time " + n.op_type() + " of a bool tensor is not supported");
+    if (k == Un::Abs)
+      r = bb.create<tfc_ir::AbsOp>(loc, type, v);
+    else
+      r = bb.create<tfc_ir::SignOp>(loc, type, v);
     break;
   case Un::Sigmoid:
   case Un::Reciprocal:
@@ -564,13 +534,21 @@ Status importUnary(Importer &im, const onnx::NodeProto &n, Un k) {
       r = bb.create<tfc_ir::DivOp>(loc, type, one, v);
     }
     break;
-  case Un::Sign:
   case Un::Ceil:
   case Un::Floor:
   case Un::Sin:
   case Un::Cos:
-    return im.fail(n, "a run-time " + n.op_type() + " is not supported yet (it needs a kernel; "
-                      "only values known at import time are folded)");
+    if (!elem.isF32())
+      return im.fail(n, "a run-time " + n.op_type() + " is supported on float tensors only");
+    if (k == Un::Ceil)
+      r = bb.create<tfc_ir::CeilOp>(loc, type, v);
+    else if (k == Un::Floor)
+      r = bb.create<tfc_ir::FloorOp>(loc, type, v);
+    else if (k == Un::Sin)
+      r = bb.create<tfc_ir::SinOp>(loc, type, v);
+    else
+      r = bb.create<tfc_ir::CosOp>(loc, type, v);
+    break;
   }
   TensorInfo out = im.fromValue(r, dims);
   if (flat || folded) {
@@ -1782,11 +1760,18 @@ Status importTrilu(Importer &im, const onnx::NodeProto &n) {
     k = (*kv)[0];
   }
   bool upper = im.attrInt(n, "upper", 1) != 0;
-  if (!x.data)
-    return im.fail(n, "Trilu of a run-time value is not supported (only of constants and "
-                      "tables folded at import time)");
   if (x.dims.size() < 2)
     return im.fail(n, "the input has rank < 2");
+  if (!x.data) {
+    Value v = im.value(x);
+    if (Status s = needValue(im, n, v, "the input"); !s.ok())
+      return s;
+    OpBuilder &bb = im.b();
+    Value r = bb.create<tfc_ir::TriluOp>(im.loc(), im.typeOf(x.dims, x.elem), v,
+                                         bb.getBoolAttr(upper), bb.getI64IntegerAttr(k));
+    im.setOutput(n, 0, im.fromValue(r, x.dims));
+    return {};
+  }
   ConstData d = *x.data;
   int64_t rows = d.shape[d.shape.size() - 2], cols = d.shape.back();
   for (int64_t i = 0; i < d.numElements(); ++i) {
@@ -1804,8 +1789,8 @@ Status importTrilu(Importer &im, const onnx::NodeProto &n) {
 //===----------------------------------------------------------------------===//
 
 /// CumSum at import time (constants; tables along a static axis or, not reversed, along their
-/// prefix); at run time along the last axis as x @ U with U the [T, T] triangle of ones
-/// (exact for integer sums below 2^24: position ids from an attention mask).
+/// prefix); at run time tfc.cumsum (any axis, exclusive, reverse; exact on integers: BLOOM's
+/// position ids from the attention mask).
 Status importCumSum(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
   auto axisV = constInts(im, n, 1);
@@ -1835,38 +1820,24 @@ Status importCumSum(Importer &im, const onnx::NodeProto &n) {
     im.setOutput(n, 0, makeData(im, std::move(d), x.dims));
     return {};
   }
-  if (reverse || axis != rank - 1 || rank < 2)
-    return im.fail(n, "a run-time CumSum is supported along the last axis of a rank >= 2 "
-                      "tensor, not reversed");
+  if (x.elem.isInteger(1))
+    return im.fail(n, "CumSum of a bool tensor is not defined");
   Value v = im.value(x);
   if (Status s = needValue(im, n, v, "the input"); !s.ok())
     return s;
-  const SymDim &t = x.dims.back();
-  int64_t bound = t.isConstant() ? t.coeff : im.boundOf(t);
-  if (bound > 4096)
-    return im.fail(n, "a run-time CumSum over " + std::to_string(bound) +
-                          " elements at the bound is not supported (at most 4096)");
-  ConstData tri{{bound, bound}, {}, im.b().getF32Type()};
-  for (int64_t j = 0; j < bound; ++j)  // U[j, i] = 1 when element j is summed into i
-    for (int64_t i = 0; i < bound; ++i)
-      tri.values.push_back(exclusive ? (j < i) : (j <= i));
-  TensorInfo u = makeData(im, std::move(tri), {t, t});
-  Value vu = im.value(u);
   OpBuilder &bb = im.b();
-  auto ftype = im.typeOf(x.dims, bb.getF32Type());
-  Value xf = x.elem.isF32() ? v : bb.create<tfc_ir::CastOp>(im.loc(), ftype, v).getResult();
-  Value r = bb.create<tfc_ir::MatMulOp>(im.loc(), ftype, xf, vu);
-  if (!x.elem.isF32())
-    r = bb.create<tfc_ir::CastOp>(im.loc(), im.typeOf(x.dims, x.elem), r);
+  Value r = bb.create<tfc_ir::CumSumOp>(im.loc(), im.typeOf(x.dims, x.elem), v,
+                                        bb.getI64IntegerAttr(axis), bb.getBoolAttr(exclusive),
+                                        bb.getBoolAttr(reverse));
   im.setOutput(n, 0, im.fromValue(r, x.dims));
   return {};
 }
 
-/// Tile of a constant (or small integer shape values) at import time.
 /// Tile: of a constant at import time; over axes of size 1 an Expand (GPT-J's
 /// `repeat_interleave` of positions, T5's mask `repeat(batch, seq, 1)`); of a run-time
 /// [H, ...] over its leading axis folded heads (DeBERTa's `pos_key.repeat(batch, 1, 1)` is
-/// [B*H, ...] with element b*H + h = x[h]: an Expand of x to [B, H, ...]).
+/// [B*H, ...] with element b*H + h = x[h]: an Expand of x to [B, H, ...]); of a run-time value
+/// by static repeats a tfc.tile.
 Status importTile(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
   TensorInfo &rt = im.input(n, 1);
@@ -1932,22 +1903,66 @@ Status importTile(Importer &im, const onnx::NodeProto &n) {
     im.setOutput(n, 0, std::move(f));
     return {};
   }
+  // A run-time value by static repeats: tfc.tile, after an Expand for the symbolic repeats
+  // of axes of size 1 (`x.repeat(batch, 1, 2)` of a [1, S, D]).
+  std::vector<SymDim> target;
+  std::vector<int64_t> staticReps;
+  bool tileable = true;
+  for (int64_t a = 0; a < rank; ++a) {
+    const SymDim &r = (*reps)[a];
+    tileable = tileable && (r.isConstant() || isOne(x.dims[a]));
+    target.push_back(r.isConstant() ? SymDim::constant(1) : r);
+    staticReps.push_back(r.isConstant() ? r.coeff : 1);
+  }
+  if (tileable) {
+    TensorInfo cur = x;
+    if (!constReps) {
+      if (Status st = expandTo(im, n, x, target); !st.ok())
+        return st;
+      cur = im.output(n, 0);
+    }
+    Value v = im.value(cur);
+    if (Status st = needValue(im, n, v, "the input"); !st.ok())
+      return st;
+    Value t = im.b().create<tfc_ir::TileOp>(im.loc(), im.typeOf(out, x.elem), v,
+                                            im.b().getDenseI64ArrayAttr(staticReps));
+    im.setOutput(n, 0, im.fromValue(t, out));
+    return {};
+  }
   return im.fail(n, "Tile of " + dimsStr(x.dims) + " by " + dimsStr(*reps) +
-                        " is not supported (only constants, repeats over axes of size 1, and "
-                        "repeats of the leading axis of a run-time value)");
+                        " is not supported (only constants, static repeats, repeats over axes "
+                        "of size 1, and repeats of the leading axis of a run-time value)");
 }
 
-/// ArgMax/ArgMin of a constant at import time.
+/// ArgMax/ArgMin of a constant at import time; of a run-time value tfc.argmax.
 Status importArgMax(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0);
-  if (!x.data || x.table)
-    return im.fail(n, "a run-time " + n.op_type() +
-                          " is not supported yet (it needs a kernel; only constants fold)");
   int64_t rank = x.dims.size(), axis = im.attrInt(n, "axis", 0);
   if (!normAxis(axis, rank))
     return badAxis(im, n, im.attrInt(n, "axis", 0), rank);
   bool keep = im.attrInt(n, "keepdims", 1) != 0, last = im.attrInt(n, "select_last_index", 0) != 0;
   bool isMin = n.op_type() == "ArgMin";
+  if (!x.data || x.table) {  // tfc.argmax; ArgMin(x) = ArgMax(-x), ties and NaN alike
+    if (x.elem.isInteger(1))
+      return im.fail(n, n.op_type() + " of a bool tensor is not supported");
+    Value v = im.value(x);
+    if (Status s = needValue(im, n, v, "the input"); !s.ok())
+      return s;
+    OpBuilder &bb = im.b();
+    if (isMin)
+      v = x.elem.isF32() ? bb.create<tfc_ir::NegOp>(im.loc(), v).getResult()
+                         : bb.create<tfc_ir::SubOp>(im.loc(), im.constant(ConstData{{}, {0}, x.elem}),
+                                                    v).getResult();
+    std::vector<SymDim> dims;
+    for (int64_t a = 0; a < rank; ++a)
+      if (a != axis || keep)
+        dims.push_back(a == axis ? SymDim::constant(1) : x.dims[a]);
+    Value r = bb.create<tfc_ir::ArgMaxOp>(im.loc(), im.typeOf(dims, bb.getI64Type()), v,
+                                          bb.getI64IntegerAttr(axis), bb.getBoolAttr(keep),
+                                          bb.getBoolAttr(last));
+    im.setOutput(n, 0, im.fromValue(r, dims));
+    return {};
+  }
   const ConstData &d = *x.data;
   int64_t len = d.shape[axis], inner = 1;
   for (int64_t a = axis + 1; a < rank; ++a)
@@ -2021,6 +2036,154 @@ Status importDequantize(Importer &im, const onnx::NodeProto &n) {
     r.values[i] = static_cast<float>((d.values[i] - z) * static_cast<float>(sc.data->values[c]));
   }
   im.setOutput(n, 0, im.fromWeight(n.output(0), std::move(r)));
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// GatherElements, Conv
+//===----------------------------------------------------------------------===//
+
+/// GatherElements: of constants at import time, else tfc.gather_elements (DeBERTa's
+/// relative-position scores, GPT-J's rotary table).
+Status importGatherElements(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0), &idx = im.input(n, 1);
+  int64_t rank = x.dims.size(), axis = im.attrInt(n, "axis", 0);
+  if (rank < 1 || (int64_t)idx.dims.size() != rank)
+    return im.fail(n, "the indices (rank " + std::to_string(idx.dims.size()) +
+                          ") must have the data's rank (" + std::to_string(rank) + ", >= 1)");
+  if (!normAxis(axis, rank))
+    return badAxis(im, n, im.attrInt(n, "axis", 0), rank);
+  if (!idx.elem.isInteger(64) && !idx.elem.isInteger(32))
+    return im.fail(n, "the indices must be int64 or int32");
+  if (x.data && !x.table && idx.data && !idx.table) {
+    const ConstData &d = *x.data, &i = *idx.data;
+    ConstData r{i.shape, {}, d.elem};
+    std::vector<int64_t> stride(rank, 1);
+    for (int64_t a = rank - 2; a >= 0; --a)
+      stride[a] = stride[a + 1] * d.shape[a + 1];
+    for (int64_t e = 0; e < i.numElements(); ++e) {
+      int64_t rem = e, off = 0;
+      auto v = static_cast<int64_t>(i.values[e]);
+      int64_t len = d.shape[axis];
+      if (v < -len || v >= len)
+        return im.fail(n, "index " + std::to_string(v) + " is out of range for axis " +
+                              std::to_string(axis) + " of size " + std::to_string(len));
+      for (int64_t a = rank - 1; a >= 0; --a) {
+        int64_t at = rem % i.shape[a];
+        rem /= i.shape[a];
+        off += (a == axis ? (v < 0 ? v + len : v) : at) * stride[a];
+      }
+      r.values.push_back(d.values[off]);
+    }
+    im.setOutput(n, 0, im.fromConst(std::move(r)));
+    return {};
+  }
+  Value vx = im.value(x), vi = im.value(idx);
+  if (Status s = needValue(im, n, vx && vi ? vx : Value(), "an operand"); !s.ok())
+    return s;
+  Value r = im.b().create<tfc_ir::GatherElementsOp>(im.loc(), im.typeOf(idx.dims, x.elem), vx,
+                                                    vi, im.b().getI64IntegerAttr(axis));
+  im.setOutput(n, 0, im.fromValue(r, idx.dims));
+  return {};
+}
+
+/// Conv with one or two spatial dims (ViT's patch embedding, Whisper's front end): tfc.conv
+/// with a static weight, explicit pads (auto_pad NOTSET or VALID; SAME_* are resolved when the
+/// spatial dims are static).
+Status importConv(Importer &im, const onnx::NodeProto &n) {
+  TensorInfo &x = im.input(n, 0), &w = im.input(n, 1);
+  size_t rank = x.dims.size();
+  if (rank != 3 && rank != 4)
+    return im.fail(n, "only 1-D and 2-D convolutions are supported (input rank 3 or 4), got "
+                      "rank " + std::to_string(rank));
+  if (w.dims.size() != rank || !allConstant(w.dims))
+    return im.fail(n, "the weight must have the input's rank and a static shape, got " +
+                          dimsStr(w.dims));
+  if (!x.elem.isF32() || !w.elem.isF32())
+    return im.fail(n, "only float convolutions are supported");
+  size_t sp = rank - 2;
+  auto listAttr = [&](const char *name, int64_t dflt, size_t count,
+                      std::vector<int64_t> &out) -> Status {
+    auto v = im.attrInts(n, name);
+    out = v ? *v : std::vector<int64_t>(count, dflt);
+    if (out.size() != count)
+      return im.fail(n, "'" + std::string(name) + "' has " + std::to_string(out.size()) +
+                            " entries, expected " + std::to_string(count));
+    return {};
+  };
+  std::vector<int64_t> strides, dilations, pads, kernel;
+  for (Status st : {listAttr("strides", 1, sp, strides), listAttr("dilations", 1, sp, dilations),
+                    listAttr("pads", 0, 2 * sp, pads)})
+    if (!st.ok())
+      return st;
+  for (size_t i = 0; i < sp; ++i)
+    kernel.push_back(w.dims[2 + i].coeff);
+  if (auto ks = im.attrInts(n, "kernel_shape"); ks && *ks != kernel)
+    return im.fail(n, "'kernel_shape' differs from the weight's spatial dims " +
+                          dimsStr(w.dims));
+  if (llvm::any_of(strides, [](int64_t v) { return v < 1; }) ||
+      llvm::any_of(dilations, [](int64_t v) { return v < 1; }) ||
+      llvm::any_of(pads, [](int64_t v) { return v < 0; }))
+    return im.fail(n, "strides and dilations must be >= 1 and pads >= 0");
+  std::string autoPad = im.attrString(n, "auto_pad", "NOTSET");
+  if (autoPad == "VALID") {
+    pads.assign(2 * sp, 0);
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (size_t i = 0; i < sp; ++i) {
+      const SymDim &in = x.dims[2 + i];
+      if (!in.isConstant())
+        return im.fail(n, "auto_pad " + autoPad + " over a symbolic spatial dim is not supported");
+      int64_t out = (in.coeff + strides[i] - 1) / strides[i];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * strides[i] + dilations[i] * (kernel[i] - 1) + 1 - in.coeff);
+      int64_t small = total / 2, big = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : big;
+      pads[sp + i] = autoPad == "SAME_UPPER" ? big : small;
+    }
+  } else if (autoPad != "NOTSET") {
+    return im.fail(n, "'auto_pad' value is '" + autoPad +
+                          "', accepted: 'NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'");
+  }
+  int64_t group = im.attrInt(n, "group", 1), m = w.dims[0].coeff;
+  if (group < 1 || m % group != 0 || x.dims[1] != SymDim::constant(w.dims[1].coeff * group))
+    return im.fail(n, "the input " + dimsStr(x.dims) + " and the weight " + dimsStr(w.dims) +
+                          " do not go together with group " + std::to_string(group));
+  std::vector<SymDim> dims = {x.dims[0], w.dims[0]};
+  for (size_t i = 0; i < sp; ++i) {
+    const SymDim &in = x.dims[2 + i];
+    int64_t span = dilations[i] * (kernel[i] - 1) + 1, padded = pads[i] + pads[sp + i];
+    if (in.isConstant()) {
+      if (in.coeff + padded < span)
+        return im.fail(n, "spatial dim " + std::to_string(i) + " (" + std::to_string(in.coeff) +
+                              ") is smaller than the dilated kernel (" + std::to_string(span) +
+                              ") after padding");
+      dims.push_back(SymDim::constant((in.coeff + padded - span) / strides[i] + 1));
+    } else if (strides[i] == 1 && padded == span - 1) {
+      dims.push_back(in);  // "same" size
+    } else {
+      return im.fail(n, "the output size of symbolic spatial dim " + in.str() +
+                            " is not a symbolic dim (only stride 1 with 'same' padding keeps it)");
+    }
+  }
+  Value vx = im.value(x), vw = im.value(w), vb;
+  if (im.hasInput(n, 2)) {
+    TensorInfo &b = im.input(n, 2);
+    if (b.dims.size() != 1 || b.dims[0] != w.dims[0])
+      return im.fail(n, "the bias must be 1-D with " + w.dims[0].str() + " entries, got " +
+                            dimsStr(b.dims));
+    vb = im.value(b);
+    if (Status s = needValue(im, n, vb, "the bias"); !s.ok())
+      return s;
+  }
+  if (Status s = needValue(im, n, vx && vw ? vx : Value(), "an operand"); !s.ok())
+    return s;
+  OpBuilder &bb = im.b();
+  Value r = bb.create<tfc_ir::ConvOp>(im.loc(), im.typeOf(dims, x.elem), vx, vw, vb,
+                                      bb.getDenseI64ArrayAttr(strides),
+                                      bb.getDenseI64ArrayAttr(pads),  // begins, then ends
+                                      bb.getDenseI64ArrayAttr(dilations),
+                                      bb.getI64IntegerAttr(group));
+  im.setOutput(n, 0, im.fromValue(r, dims));
   return {};
 }
 
@@ -2251,6 +2414,10 @@ const std::vector<OpEntry> &opTable() {
       {"ArgMin", 13, 21, {"axis", "keepdims", "select_last_index"}, importArgMax},
       {"Flatten", 13, 21, {"axis"}, importFlatten},
       {"DequantizeLinear", 13, 21, {"axis"}, importDequantize},
+      // Run-time only (issue 11): tfc.gather_elements, tfc.conv.
+      {"GatherElements", 13, 21, {"axis"}, importGatherElements},
+      {"Conv", 13, 21, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+       importConv},
   };
   return table;
 }

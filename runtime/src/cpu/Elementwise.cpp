@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
+#include "cpu/ElementwiseMath.h"
 
 #include <cmath>
 
@@ -81,6 +82,7 @@ template <typename T> static void binaryTyped(const KernelContext &ctx, const Br
   case BinaryOp::Max: // NaN wins, as in ONNX Runtime and numpy (x != x only for a float NaN)
     binaryLoop(loop, a, b, c, [](T x, T y) { return x > y || x != x ? x : y; });
     break;
+  case BinaryOp::Min: binaryLoop(loop, a, b, c, [](T x, T y) { return minOf(x, y); }); break;
   }
 }
 
@@ -108,7 +110,10 @@ std::string checkUnary(const FunctionDesc &fn, const KernelDesc &k) {
   UnaryOp op = options<tfc::plan::UnaryOptionsT>(k).op;
   if (!isKnownEnumValue(op))
     return format("unknown UnaryOp %d", int(op));
-  std::string e = expectDtype(fn, k, 0, "x", {TFC_F32});
+  // Abs and Sign also run on integers (relative positions; ElementwiseMath.cpp).
+  bool integers = op == UnaryOp::Abs || op == UnaryOp::Sign;
+  std::string e = integers ? expectDtype(fn, k, 0, "x", {TFC_F32, TFC_I32, TFC_I64})
+                           : expectDtype(fn, k, 0, "x", {TFC_F32});
   return e.empty() ? expectSameDtype(fn, k, 0) : e;
 }
 
@@ -121,6 +126,13 @@ template <typename Op> static void unaryLoop(const float *x, float *y, int64_t n
 void runUnary(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   ctx.expectOutputShape(0, x.shape);
+  UnaryOp op = options<tfc::plan::UnaryOptionsT>(*ctx.k).op;
+  if (isUnaryMath(op)) {
+    if (!unaryMath(op, x, ctx.out(0)))
+      ctx.fail(TFC_UNSUPPORTED, "%s of dtype %s", tfc::plan::EnumNameUnaryOp(op),
+               dtypeName(x.dtype));
+    return;
+  }
   const float *px = x.as<float>();
   float *py = ctx.out(0).as<float>();
   int64_t n = x.shape.numel();
@@ -143,6 +155,9 @@ void runUnary(const KernelContext &ctx) {
       return 0.5f * v * (1.f + std::tanh(0.79788456080286536f * (v + 0.044715f * v * v * v)));
     });
     break;
+  case UnaryOp::Abs: case UnaryOp::Sign: case UnaryOp::Ceil: case UnaryOp::Floor:
+  case UnaryOp::Sin: case UnaryOp::Cos:
+    break; // ran above (unaryMath)
   }
 }
 

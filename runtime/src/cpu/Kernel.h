@@ -175,6 +175,13 @@ TFC_KERNEL(CacheStore)
 TFC_KERNEL(Rotary)
 TFC_KERNEL(RmsNorm)
 TFC_KERNEL(GatedLinear)
+TFC_KERNEL(Compare)
+TFC_KERNEL(CumSum)
+TFC_KERNEL(Tile)
+TFC_KERNEL(GatherElements)
+TFC_KERNEL(ArgMax)
+TFC_KERNEL(Trilu)
+TFC_KERNEL(Conv)
 #undef TFC_KERNEL
 std::string unsupportedAttention(const FunctionDesc &fn, const KernelDesc &k);
 std::string unsupportedCachedAttention(const FunctionDesc &fn, const KernelDesc &k);

@@ -44,6 +44,13 @@ static constexpr KernelSpec kSpecs[] = {
     {K::Rotary, 3, 3, 1, checkRotary, nullptr, runRotary},
     {K::RmsNorm, 2, 3, 1, checkRmsNorm, nullptr, runRmsNorm},
     {K::GatedLinear, 3, 3, 1, checkGatedLinear, nullptr, runGatedLinear},
+    {K::Compare, 2, 2, 1, checkCompare, nullptr, runCompare},
+    {K::CumSum, 1, 1, 1, checkCumSum, nullptr, runCumSum},
+    {K::Tile, 1, 1, 1, checkTile, nullptr, runTile},
+    {K::GatherElements, 2, 2, 1, checkGatherElements, nullptr, runGatherElements},
+    {K::ArgMax, 1, 1, 1, checkArgMax, nullptr, runArgMax},
+    {K::Trilu, 1, 1, 1, checkTrilu, nullptr, runTrilu},
+    {K::Conv, 2, 3, 1, checkConv, nullptr, runConv},
 };
 static_assert(sizeof(kSpecs) / sizeof(kSpecs[0]) == kNumKernelKinds,
               "one kernel table row per plan.fbs KernelKind");

@@ -8,6 +8,7 @@
 #define TFC_IR_SHAPEUTILS_H
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/TypeRange.h"
 #include "mlir/Support/LogicalResult.h"
 #include "llvm/ADT/SmallVector.h"
 #include <string>
@@ -29,6 +30,11 @@ LogicalResult normalizeAxis(int64_t axis, int64_t rank, int64_t &out, std::strin
 inline bool dimsCompatible(int64_t a, int64_t b) {
   return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
 }
+
+/// Ranked tensor types with one element type and compatible shapes (`?` matches any
+/// size); other types must be equal. How an inferring op accepts a declared result type.
+bool compatibleTensorTypes(Type a, Type b);
+bool compatibleTypeLists(TypeRange l, TypeRange r);
 
 /// "2x?x64" for messages.
 std::string shapeToString(ArrayRef<int64_t> shape);

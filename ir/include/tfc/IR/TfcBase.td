@@ -83,6 +83,7 @@ def Tfc_IndexTensor : RankedTensorOf<[I32, I64]>;
 def Tfc_I64Tensor : RankedTensorOf<[I64]>;
 def Tfc_BoolTensor : RankedTensorOf<[I1]>;
 def Tfc_Tensor : RankedTensorOf<[F32, F16, BF16, I1, I8, I32, I64]>;
+def Tfc_NumericTensor : RankedTensorOf<[F32, F16, BF16, I32, I64]>;
 
 class Tfc_Op<string mnemonic, list<Trait> traits = []> :
     Op<Tfc_Dialect, mnemonic, traits>;

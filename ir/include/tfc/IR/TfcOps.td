@@ -363,6 +363,169 @@ def Tfc_CastOp : Tfc_Op<"cast", [Pure, Tfc_SymbolicShapeAndContents, Tfc_Generat
 }
 
 //===----------------------------------------------------------------------===//
+// Breadth ops (issue 11): what ONNX exports of further architectures run
+// (T5 and DeBERTa position buckets, rotary tables, BLOOM's ALiBi positions,
+// ViT and Whisper convolutions). Primitive ops, emitted by the ONNX frontend.
+//===----------------------------------------------------------------------===//
+
+class Tfc_NumericUnaryOp<string mnemonic, string formula> :
+    Tfc_InferOp<mnemonic, [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "elementwise " # formula;
+  let description = [{
+    Computes `}] # formula # [{` elementwise on a float or integer tensor
+    (position arithmetic runs on i64).
+
+    ```mlir
+    %r = tfc.}] # mnemonic # [{ %x : (tensor<?x?xi64>) -> tensor<?x?xi64>
+    ```
+  }];
+  let arguments = (ins Tfc_NumericTensor:$input);
+  let results = (outs Tfc_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_AbsOp : Tfc_NumericUnaryOp<"abs", "|x|">;
+def Tfc_SignOp : Tfc_NumericUnaryOp<"sign", "sign(x) (-1, 0 or 1)">;
+def Tfc_CeilOp : Tfc_UnaryOp<"ceil", "ceil(x)">;
+def Tfc_FloorOp : Tfc_UnaryOp<"floor", "floor(x)">;
+def Tfc_SinOp : Tfc_UnaryOp<"sin", "sin(x)">;
+def Tfc_CosOp : Tfc_UnaryOp<"cos", "cos(x)">;
+def Tfc_MinOp : Tfc_BinaryOp<"min", "min(lhs, rhs)", [Commutative, Tfc_SymbolicShape]>;
+
+class Tfc_CompareOp<string mnemonic, string formula, list<Trait> traits = []> :
+    Tfc_InferOp<mnemonic, !listconcat(traits, [Tfc_SymbolicShape, Tfc_GenerationRole])> {
+  let summary = "elementwise " # formula # " with broadcasting, an i1 result";
+  let description = [{
+    `result = }] # formula # [{` elementwise (ONNX comparison semantics: any
+    comparison with a NaN is false). Operands broadcast NumPy-style and share
+    one element type.
+
+    ```mlir
+    %r = tfc.}] # mnemonic # [{ %a, %b : (tensor<?x1xi64>, tensor<?xi64>) -> tensor<?x?xi1>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$lhs, Tfc_Tensor:$rhs);
+  let results = (outs Tfc_BoolTensor:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_EqualOp : Tfc_CompareOp<"equal", "lhs == rhs", [Commutative]>;
+def Tfc_LessOp : Tfc_CompareOp<"less", "lhs < rhs">;
+def Tfc_LessEqualOp : Tfc_CompareOp<"less_equal", "lhs <= rhs">;
+def Tfc_GreaterOp : Tfc_CompareOp<"greater", "lhs > rhs">;
+def Tfc_GreaterEqualOp : Tfc_CompareOp<"greater_equal", "lhs >= rhs">;
+
+def Tfc_CumSumOp : Tfc_InferOp<"cumsum", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "cumulative sum along an axis (ONNX CumSum)";
+  let description = [{
+    `result[..., i, ...] = sum of input[..., j, ...]` over `j <= i` along
+    `axis` (`j < i` with `exclusive`; `j >= i` / `j > i` with `reverse`).
+    BLOOM builds its ALiBi positions as `cumsum(attention_mask) - 1`.
+
+    ```mlir
+    %c = tfc.cumsum %m {axis = 1 : i64} : (tensor<?x?xi64>) -> tensor<?x?xi64>
+    ```
+  }];
+  let arguments = (ins Tfc_NumericTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "false">:$exclusive,
+                       DefaultValuedAttr<BoolAttr, "false">:$reverse);
+  let results = (outs Tfc_NumericTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_TileOp : Tfc_InferOp<"tile", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "repeat a tensor along each axis (ONNX Tile with constant repeats)";
+  let description = [{
+    `result.dim(i) = input.dim(i) * repeats[i]`, element
+    `result[i...] = input[i % input.dim ...]`; `repeats` has one entry >= 1
+    per input axis.
+
+    ```mlir
+    %t = tfc.tile %x {repeats = array<i64: 1, 1, 2>} : (tensor<?x?x8xf32>) -> tensor<?x?x16xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input, DenseI64ArrayAttr:$repeats);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_GatherElementsOp : Tfc_InferOp<"gather_elements", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "gather single elements along an axis (ONNX GatherElements)";
+  let description = [{
+    `result[i0, ..., ik, ...] = data[i0, ..., indices[i0, ..., ik, ...], ...]`
+    with the index replacing axis `axis`; the result has the shape of
+    `indices`, which has the rank of `data`. Negative indices count from the
+    end; out-of-range indices are an error at run time.
+
+    ```mlir
+    %g = tfc.gather_elements %x, %i {axis = 1 : i64} : (tensor<?x8xf32>, tensor<?x3xi64>) -> tensor<?x3xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$data, Tfc_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_ArgMaxOp : Tfc_InferOp<"argmax", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "index of the largest element along an axis (ONNX ArgMax)";
+  let description = [{
+    The first index of the maximum along `axis` (the last with
+    `select_last_index`); a NaN counts as the maximum. With `keepdims` the
+    reduced axis stays as size 1. The result is i64.
+
+    ```mlir
+    %a = tfc.argmax %logits {axis = -1 : i64, keepdims = false} : (tensor<?x?x100xf32>) -> tensor<?x?xi64>
+    ```
+  }];
+  let arguments = (ins Tfc_NumericTensor:$input, I64Attr:$axis,
+                       DefaultValuedAttr<BoolAttr, "true">:$keepdims,
+                       DefaultValuedAttr<BoolAttr, "false">:$select_last_index);
+  let results = (outs Tfc_I64Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_TriluOp : Tfc_InferOp<"trilu", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "keep the upper or lower triangle of the last two dims (ONNX Trilu)";
+  let description = [{
+    On the last two dims `[M, N]`: `upper` keeps element `(i, j)` where
+    `j - i >= k`, otherwise (lower) where `j - i <= k`; the others become 0
+    (false). Leading dims are a batch.
+
+    ```mlir
+    %u = tfc.trilu %x {upper = true, k = 1 : i64} : (tensor<?x?xf32>) -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_Tensor:$input, DefaultValuedAttr<BoolAttr, "true">:$upper,
+                       DefaultValuedAttr<I64Attr, "0">:$k);
+  let results = (outs Tfc_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def Tfc_ConvOp : Tfc_InferOp<"conv", [Tfc_SymbolicShape, Tfc_GenerationRole]> {
+  let summary = "1-D or 2-D convolution (ONNX Conv, NCW / NCHW)";
+  let description = [{
+    `input` `[N, C, *spatial]`, `weight` `[M, C / group, *kernel]`, optional
+    `bias` `[M]`; one or two spatial dims. `strides`, `dilations` have one
+    entry per spatial dim, `pads` two (all begins, then all ends, as in
+    ONNX). Output size per spatial dim:
+    `(in + pad_begin + pad_end - dilation * (kernel - 1) - 1) / stride + 1`.
+    ViT's patch embedding and Whisper's front end.
+
+    ```mlir
+    %y = tfc.conv %x, %w, %b {strides = array<i64: 16, 16>, pads = array<i64: 0, 0, 0, 0>,
+                              dilations = array<i64: 1, 1>, group = 1 : i64}
+           : (tensor<?x3x224x224xf32>, tensor<64x3x16x16xf32>, tensor<64xf32>) -> tensor<?x64x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$weight,
+                       Optional<Tfc_FloatTensor>:$bias,
+                       DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                       DenseI64ArrayAttr:$dilations, DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs Tfc_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+}
+
+//===----------------------------------------------------------------------===//
 // Fused ops (produced by compiler/passes/, never by frontends)
 //===----------------------------------------------------------------------===//
 
