@@ -83,19 +83,8 @@ TFC_COMPATIBLE_RETURN_TYPES(ConvOp)
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-#define TFC_INFER_SAME_TYPE(OP)                                                           \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location>,              \
-                                     Adaptor adaptor, SmallVectorImpl<Type> &out) {       \
-    out.push_back(adaptor.getInput().getType());                                          \
-    return success();                                                                     \
-  }
-TFC_INFER_SAME_TYPE(AbsOp)
-TFC_INFER_SAME_TYPE(SignOp)
-TFC_INFER_SAME_TYPE(CeilOp)
-TFC_INFER_SAME_TYPE(FloorOp)
-TFC_INFER_SAME_TYPE(SinOp)
-TFC_INFER_SAME_TYPE(CosOp)
-#undef TFC_INFER_SAME_TYPE
+// The unary ops (abs sign ceil floor sin cos) keep their input type: TfcOps.cpp's
+// TFC_INFER_UNARY list.
 
 LogicalResult MinOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                       Adaptor adaptor, SmallVectorImpl<Type> &out) {

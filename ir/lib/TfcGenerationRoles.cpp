@@ -392,26 +392,24 @@ bool ConvOp::inferGenerationRole(GenerationRoleContext &ctx) {
 // Fused ops
 //===----------------------------------------------------------------------===//
 
-/// Normalizes the last axis, which must not be the sequence axis.
-bool LayerNormOp::inferGenerationRole(GenerationRoleContext &ctx) {
-  if (!ctx.anySequenceAxis(*this))
-    return elementwiseGenerationRole(*this, ctx);
-  SequenceInfo in = ctx.role(getInput());
-  if (!in.hasAxis() || in.axis == rankOf(getInput()) - 1 ||
-      (getResidual() && !sameAxisOrFixed(ctx, getResidual(), in)))
-    return ctx.fail(*this, "normalizes over the sequence axis");
-  return preserve(ctx, getInput(), getResult(), in.axis);
+/// A norm over the last axis (x, optional residual), which must not be the sequence axis.
+template <typename NormOp>
+static bool lastAxisNormRole(NormOp op, GenerationRoleContext &ctx) {
+  if (!ctx.anySequenceAxis(op))
+    return elementwiseGenerationRole(op, ctx);
+  SequenceInfo in = ctx.role(op.getInput());
+  if (!in.hasAxis() || in.axis == rankOf(op.getInput()) - 1 ||
+      (op.getResidual() && !sameAxisOrFixed(ctx, op.getResidual(), in)))
+    return ctx.fail(op, "normalizes over the sequence axis");
+  return preserve(ctx, op.getInput(), op.getResult(), in.axis);
 }
 
-/// Normalizes the last axis, which must not be the sequence axis (as LayerNormOp).
+bool LayerNormOp::inferGenerationRole(GenerationRoleContext &ctx) {
+  return lastAxisNormRole(*this, ctx);
+}
+
 bool RmsNormOp::inferGenerationRole(GenerationRoleContext &ctx) {
-  if (!ctx.anySequenceAxis(*this))
-    return elementwiseGenerationRole(*this, ctx);
-  SequenceInfo in = ctx.role(getInput());
-  if (!in.hasAxis() || in.axis == rankOf(getInput()) - 1 ||
-      (getResidual() && !sameAxisOrFixed(ctx, getResidual(), in)))
-    return ctx.fail(*this, "normalizes over the sequence axis");
-  return preserve(ctx, getInput(), getResult(), in.axis);
+  return lastAxisNormRole(*this, ctx);
 }
 
 /// Per-position rows times two Fixed weights (as LinearOp without bias and residual).
