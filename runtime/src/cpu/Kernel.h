@@ -60,6 +60,7 @@ struct KernelState {
 };
 
 struct DnnlEnv; // cpu/Dnnl.h: engine + stream of a session
+class Device;   // Backend.h: the session's device (memory, stream, constants)
 
 /// The session's KV cache as the kernels see it during one run of a function whose cache_op is
 /// not None. Slot s holds K and V as [maxRows, numHeads, maxLength, headDim] f32 (row-major), of
@@ -81,6 +82,7 @@ struct KernelContext {
   const FunctionDesc *fn = nullptr;
   const KernelDesc *k = nullptr;
   Tensor *tensors = nullptr; // one per value of the function
+  Device *device = nullptr; // the session's device (Backend.h); a backend's kernels downcast it
   DnnlEnv *dnnl = nullptr;
   int threads = 1;
   std::unique_ptr<KernelState> *state = nullptr;
