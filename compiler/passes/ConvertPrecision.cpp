@@ -17,7 +17,9 @@
 //     needs f32 past a few hundred positions; a bucket index cast back to an integer would move).
 //   * Feature: everything else: the model's activations (from the function's float inputs, from
 //     lookups of weight tables, from the fused ops: attention, norms, linear, gated linear,
-//     embedding, rotary, softmax, conv, which always compute features).
+//     embedding, rotary, softmax, conv, which always compute features). Except that values read
+//     only as attention masks, directly or through other such values (T5's position bias plus
+//     the padding mask), count as Index: a mask is an f32 score term.
 // Then:
 //   * Feature values become the precision (f32 results retyped in place); their ops read every
 //     float operand in the precision, except the float mask of tfc.attention / tfc.cached_attention,
@@ -44,6 +46,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::tfc {
 #define GEN_PASS_DEF_CONVERTPRECISION
@@ -212,10 +215,16 @@ LogicalResult Converter::convertConstant(ConstantOp op, Type type, ConstantOp &o
   for (uint16_t b : bits)
     values.emplace_back(sem, APInt(16, b));
   auto attr = DenseElementsAttr::get(cast<ShapedType>(type), values);
-  if (overflowed)
-    op.emitWarning() << overflowed << " value(s) beyond the " << (bf16 ? "bf16" : "f16")
-                     << " range saturated to the largest finite value ("
-                     << (bf16 ? "3.3895e38" : "65504") << ")";
+  if (overflowed) {
+    // A folded constant has no location of its own: the warning is then at its first reader.
+    Operation *at = op;
+    if (describeLocation(op.getLoc()).empty() && !op->use_empty())
+      at = *op->user_begin();
+    at->emitWarning() << (at == op.getOperation() ? "" : "a constant it reads: ") << overflowed
+                      << " value(s) beyond the " << (bf16 ? "bf16" : "f16")
+                      << " range saturated to the largest finite value ("
+                      << (bf16 ? "3.3895e38" : "65504") << ")";
+  }
   builder.setInsertionPointAfter(op);
   out = builder.create<ConstantOp>(op.getLoc(), type, attr);
   return success();
@@ -302,6 +311,27 @@ LogicalResult Converter::run() {
   Block &block = func.getBody().front();
   for (Operation &op : block)
     classify(&op);
+  // Feature values read only as attention masks (directly or through other such values: T5's
+  // position bias plus the padding mask) are computed in f32 like index arithmetic: a mask is
+  // an f32 score term (the fused ops excepted: they always compute features).
+  llvm::DenseSet<Operation *> maskOnly;
+  for (Operation &op : llvm::reverse(block)) {
+    auto cls = opClass.find(&op);
+    if (cls == opClass.end() || cls->second != Class::Feature || isFeatureOp(&op) ||
+        op.getNumResults() == 0 ||
+        llvm::any_of(op.getResultTypes(), [](Type t) { return !isFloat(t); }))
+      continue;
+    bool onlyMasks = true;
+    for (Value r : op.getResults())
+      for (OpOperand &use : r.getUses())
+        onlyMasks = onlyMasks && (isMaskOperand(use) || maskOnly.contains(use.getOwner()));
+    if (!onlyMasks)
+      continue;
+    maskOnly.insert(&op);
+    cls->second = Class::Index;
+    for (Value r : op.getResults())
+      info[r].cls = Class::Index;
+  }
   // Which types the readers of each Const value want (readers come after their operands).
   for (Operation &op : llvm::reverse(block))
     for (OpOperand &use : op.getOpOperands())
@@ -321,7 +351,7 @@ LogicalResult Converter::run() {
   return success();
 }
 
-struct ConvertPrecisionPass : tfc::impl::ConvertPrecisionBase<ConvertPrecisionPass> {
+struct ConvertPrecisionPass : mlir::tfc::impl::ConvertPrecisionBase<ConvertPrecisionPass> {
   using ConvertPrecisionBase::ConvertPrecisionBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();

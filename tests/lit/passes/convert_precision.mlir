@@ -11,7 +11,7 @@
 // CHECK-DAG: %[[B:.*]] = tfc.weight "fc.bias" : tensor<64xf16>
 // CHECK-DAG: %[[G:.*]] = tfc.weight "ln.weight" : tensor<64xf16>
 // CHECK-DAG: %[[BT:.*]] = tfc.weight "ln.bias" : tensor<64xf16>
-// CHECK: %[[L:.*]] = tfc.linear %[[X]], %[[W]], %[[B]] {{.*}}(tensor<?x?x64xf16>, tensor<64x64xf16>, tensor<64xf16>) -> tensor<?x?x64xf16>
+// CHECK: %[[L:.*]] = tfc.linear %[[X]], %[[W]] bias(%[[B]]) {{.*}}(tensor<?x?x64xf16>, tensor<64x64xf16>, tensor<64xf16>) -> tensor<?x?x64xf16>
 // CHECK: %[[N:.*]] = tfc.layer_norm %[[L]], %[[G]], %[[BT]] residual(%[[X]]) {{.*}} -> tensor<?x?x64xf16>
 // CHECK: %[[Y:.*]] = tfc.cast %[[N]] : (tensor<?x?x64xf16>) -> tensor<?x?x64xf32>
 // CHECK: return %[[Y]] : tensor<?x?x64xf32>
@@ -24,7 +24,7 @@ func.func @block(%x: tensor<?x?x64xf32>) -> tensor<?x?x64xf32> {
   %b = tfc.weight "fc.bias" : tensor<64xf32>
   %g = tfc.weight "ln.weight" : tensor<64xf32>
   %bt = tfc.weight "ln.bias" : tensor<64xf32>
-  %l = tfc.linear %x, %w, %b {activation = #tfc<activation gelu_erf>} : (tensor<?x?x64xf32>, tensor<64x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
+  %l = tfc.linear %x, %w bias(%b) {activation = #tfc<activation gelu_erf>} : (tensor<?x?x64xf32>, tensor<64x64xf32>, tensor<64xf32>) -> tensor<?x?x64xf32>
   %n = tfc.layer_norm %l, %g, %bt residual(%x) {epsilon = 1.0e-5 : f32} : (tensor<?x?x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<?x?x64xf32>) -> tensor<?x?x64xf32>
   return %n : tensor<?x?x64xf32>
 }
@@ -59,7 +59,7 @@ func.func @ints_untouched(%ids: tensor<?x?xi64>) -> (tensor<?x?xi64>, tensor<3xi
 // CHECK-LABEL: func.func @padding_mask
 // CHECK-DAG: %[[ONE:.*]] = tfc.constant dense<1.000000e+00> : tensor<f32>
 // CHECK-DAG: %[[LOW:.*]] = tfc.constant dense<-3.40282347E+38> : tensor<f32>
-// CHECK: %[[X:.*]] = tfc.cast %arg0 : (tensor<?x?x64xf32>) -> tensor<?x?x64xf16>
+// CHECK-DAG: %[[X:.*]] = tfc.cast %arg0 : (tensor<?x?x64xf32>) -> tensor<?x?x64xf16>
 // CHECK: %[[M:.*]] = tfc.cast %arg1 : (tensor<?x?xi64>) -> tensor<?x?xf32>
 // CHECK: %[[INV:.*]] = tfc.sub %[[ONE]], %[[M]] : (tensor<f32>, tensor<?x?xf32>) -> tensor<?x?xf32>
 // CHECK: %[[BIAS:.*]] = tfc.mul %[[INV]], %[[LOW]] : (tensor<?x?xf32>, tensor<f32>) -> tensor<?x?xf32>
@@ -105,17 +105,17 @@ func.func @rotary_tables(%x: tensor<1x?x64xf32>, %pos: tensor<?x1xi64>) -> tenso
 // -----
 
 // Must not convert: a relative-position bucket computed in float and cast back to an integer
-// (T5) stays f32, so the bucket cannot move; the bias table gathered by it is a weight lookup
-// (f16), read by the attention as its mask in f32.
+// (T5) stays f32, so the bucket cannot move; the bias table gathered by it is read only as the
+// attention's mask (through a transpose), so it is an f32 score term too: the weight, the
+// lookup and the transpose stay f32 and need no cast.
 // CHECK-LABEL: func.func @position_bucket
-// CHECK-DAG: %[[TABLE:.*]] = tfc.weight "rel_bias" : tensor<32x4xf16>
+// CHECK-DAG: %[[TABLE:.*]] = tfc.weight "rel_bias" : tensor<32x4xf32>
 // CHECK-DAG: %[[D:.*]] = tfc.cast %arg1 : (tensor<?x?xi64>) -> tensor<?x?xf32>
 // CHECK: %[[LG:.*]] = tfc.log %[[D]] : (tensor<?x?xf32>) -> tensor<?x?xf32>
 // CHECK: %[[B:.*]] = tfc.cast %[[LG]] : (tensor<?x?xf32>) -> tensor<?x?xi64>
-// CHECK: %[[G:.*]] = tfc.gather %[[TABLE]], %[[B]] : (tensor<32x4xf16>, tensor<?x?xi64>) -> tensor<?x?x4xf16>
-// CHECK: %[[T:.*]] = tfc.transpose %[[G]] {{.*}}-> tensor<4x?x?xf16>
-// CHECK: %[[T32:.*]] = tfc.cast %[[T]] : (tensor<4x?x?xf16>) -> tensor<4x?x?xf32>
-// CHECK: tfc.attention {{.*}}, %[[T32]] {{.*}}tensor<4x?x?xf32>) -> tensor<1x?x64xf16>
+// CHECK: %[[G:.*]] = tfc.gather %[[TABLE]], %[[B]] : (tensor<32x4xf32>, tensor<?x?xi64>) -> tensor<?x?x4xf32>
+// CHECK: %[[T:.*]] = tfc.transpose %[[G]] {{.*}}-> tensor<4x?x?xf32>
+// CHECK-NEXT: tfc.attention {{.*}}, %[[T]] {{.*}}tensor<4x?x?xf32>) -> tensor<1x?x64xf16>
 func.func @position_bucket(%x: tensor<1x?x64xf32>, %dist: tensor<?x?xi64>) -> tensor<1x?x64xf32> {
   %table = tfc.weight "rel_bias" : tensor<32x4xf32>
   %d = tfc.cast %dist : (tensor<?x?xi64>) -> tensor<?x?xf32>
@@ -129,10 +129,30 @@ func.func @position_bucket(%x: tensor<1x?x64xf32>, %dist: tensor<?x?xi64>) -> te
 
 // -----
 
+// A value of features that is also read as a mask: computed in f16 (its other reader wants
+// features), cast to f32 for the attention's mask.
+// CHECK-LABEL: func.func @mask_shared
+// CHECK: %[[X:.*]] = tfc.cast %arg0 : (tensor<1x8x64xf32>) -> tensor<1x8x64xf16>
+// CHECK: %[[S:.*]] = tfc.reshape %[[X]] {{.*}}-> tensor<1x8x8x8xf16>
+// CHECK-NEXT: %[[S32:.*]] = tfc.cast %[[S]] : (tensor<1x8x8x8xf16>) -> tensor<1x8x8x8xf32>
+// CHECK: %[[A:.*]] = tfc.attention %[[X]], %[[X]], %[[X]], %[[S32]] {{.*}}tensor<1x8x8x8xf32>) -> tensor<1x8x64xf16>
+// CHECK: %[[R:.*]] = tfc.reshape %[[S]] {{.*}}-> tensor<1x8x64xf16>
+// CHECK: tfc.add %[[A]], %[[R]] : (tensor<1x8x64xf16>, tensor<1x8x64xf16>) -> tensor<1x8x64xf16>
+func.func @mask_shared(%x: tensor<1x8x64xf32>) -> tensor<1x8x64xf32> {
+  %s = tfc.reshape %x {shape = array<i64: 1, 8, 8, 8>} : (tensor<1x8x64xf32>) -> tensor<1x8x8x8xf32>
+  %a = tfc.attention %x, %x, %x, %s {mask_kind = #tfc<mask padding>, num_heads = 8 : i64, scale = 1.0 : f32} : (tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x64xf32>, tensor<1x8x8x8xf32>) -> tensor<1x8x64xf32>
+  %r = tfc.reshape %s {shape = array<i64: 1, 8, 64>} : (tensor<1x8x8x8xf32>) -> tensor<1x8x64xf32>
+  %y = tfc.add %a, %r : (tensor<1x8x64xf32>, tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  return %y : tensor<1x8x64xf32>
+}
+
+// -----
+
 // An exporter's fill value computed with features (an unfused masked softmax): the lowest f32
 // becomes f16's lowest finite value (-65504), not -inf, with a warning at the constant (the only
 // warning of this file: the f32 mask of @padding_mask is not converted).
-// WARN: convert_precision.mlir:[[@LINE+6]]:{{[0-9]+}}: warning: 1 value(s) beyond the f16 range saturated to the largest finite value (65504)
+// WARN: convert_precision.mlir{{.*}}: warning: 1 value(s) beyond the f16 range saturated to the largest finite value (65504)
+// WARN-NEXT: %low = tfc.constant dense<-3.40282347E+38> : tensor<f32>
 // WARN-NOT: warning
 // CHECK-LABEL: func.func @fill_saturates
 // CHECK: tfc.constant dense<-6.550400e+04> : tensor<f16>

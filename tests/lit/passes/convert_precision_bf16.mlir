@@ -3,12 +3,12 @@
 
 // bf16: the same rules in bfloat16. The lowest f32 rounds to -inf in bf16 (round to nearest
 // even); as a constant of features it is saturated to bf16's lowest finite value instead.
-// 1e9 is in range (bf16 has f32's exponents): rounded, 999817216.
+// 1e9 is in range (bf16 has f32's exponents): rounded to nearest even, 998244352.
 // CHECK-LABEL: func.func @block(%arg0: tensor<?x64xf32>, %arg1: tensor<?x64xi1>) -> tensor<?x64xf32>
 // CHECK-DAG: %[[X:.*]] = tfc.cast %arg0 : (tensor<?x64xf32>) -> tensor<?x64xbf16>
 // CHECK-DAG: %[[W:.*]] = tfc.weight "fc.weight" : tensor<64x64xbf16>
 // CHECK-DAG: %[[LOW:.*]] = tfc.constant dense<-3.389530e+38> : tensor<bf16>
-// CHECK-DAG: %[[BIG:.*]] = tfc.constant dense<9.998170e+08> : tensor<bf16>
+// CHECK-DAG: %[[BIG:.*]] = tfc.constant dense<9.982440e+08> : tensor<bf16>
 // CHECK: %[[L:.*]] = tfc.linear %[[X]], %[[W]] : (tensor<?x64xbf16>, tensor<64x64xbf16>) -> tensor<?x64xbf16>
 // CHECK: %[[M:.*]] = tfc.mul %[[L]], %[[BIG]] : (tensor<?x64xbf16>, tensor<bf16>) -> tensor<?x64xbf16>
 // CHECK: %[[S:.*]] = tfc.where %arg1, %[[M]], %[[LOW]] : (tensor<?x64xi1>, tensor<?x64xbf16>, tensor<bf16>) -> tensor<?x64xbf16>
