@@ -360,9 +360,9 @@ private:
             !mulOk(bytes, uint64_t(d.numHeads), &bytes) ||
             !mulOk(bytes, uint64_t(d.maxLength), &bytes) ||
             !mulOk(bytes, uint64_t(d.headDim), &bytes) || bytes > (uint64_t(1) << 48))
-          badS(format("%lld rows x %d heads x %lld positions x %d %s overflow the bytes a "
+          badS(format("%lld rows x %d heads x %lld positions x %d floats overflow the bytes a "
                       "cache can hold", (long long)maxRows, d.numHeads, (long long)d.maxLength,
-                      d.headDim, dtypeName(d.dtype)));
+                      d.headDim));
         p.caches.push_back(std::move(d));
       }
     }
