@@ -13,7 +13,8 @@
 // GatedLinear, MatMul, the norms, Embedding, Softmax, Rotary, CacheStore; Attention's and
 // CachedAttention's q, k, v and output) in the precision with float attention masks in f32,
 // every constant a Linear / GatedLinear / Embedding reads in the precision, and KV cache slots
-// of the precision. The outcome of each model is printed ("[ cuda     ] ...").
+// of the precision, and no kernel whose inputs are all constants (the conversion happens at
+// compile time). The outcome of each model is printed ("[ cuda     ] ...").
 //
 // Whether the kernels compute the right numbers is the CUDA backend's to test on a GPU; the
 // conversion of the weights is checked against a reference in target_test and
@@ -134,6 +135,10 @@ void compileForCuda(const std::string &name, const std::string &path, fb::DType 
   fs::remove(file);
   ASSERT_TRUE(s.ok()) << s.error;
   EXPECT_EQ(checkPlan(plan, precision), "");
+  // Weights and constants are converted at compile time: no Cast (or other kernel) of constants
+  // alone runs at every call.
+  EXPECT_TRUE(result.plan.constantInputKernels.empty())
+      << result.plan.constantInputKernels.front();
   size_t casts = 0, kernels = 0;
   uint64_t low = 0, f32 = 0;
   for (const auto &fn : plan.functions)
