@@ -1355,6 +1355,88 @@ TEST(OnnxImporter, GatherElementsFoldsOrRunsAtRunTime) {
   }
 }
 
+/// The pooled output of CLIP's text model as torch exports `x[torch.arange(B), j]`:
+/// Gather(Flatten(x) [B*S, 16], Add(j, Mul(Range(0, B, 1), S)), axis 0) with j an ArgMax
+/// over the seq axis. `variant` changes one piece of the index expression:
+///   "clip"      the export (j = ArgMax(ids, -1), stride S = Shape(x)[1]);
+///   "swapped"   the same with the operands of Mul and Add swapped and j cast to int64;
+///   "no_stride" indices Range(0, B) + j (no Mul by S);
+///   "stride_b"  indices Range(0, B) * B + j (the stride is not the flattened seq dim);
+///   "free_j"    j a graph input [batch] (not known to lie in [0, S));
+///   "other_len" j = ArgMax over an axis of length 5, not S.
+ModelMaker rowGatherModel(const std::string &variant) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "seq", "16"});
+  m.input("ids", variant == "free_j" ? kI64 : onnx::TensorProto::INT32, {"batch", "seq"});
+  m.input("other", onnx::TensorProto::INT32, {"batch", "5"});
+  m.input("free", kI64, {"batch"});
+  auto &fl = m.node("Flatten", "flatten", {"x"}, {"xf"});
+  setInt(fl, "axis", 2);
+  m.node("Shape", "shape", {"x"}, {"s"});
+  m.initI64("zero", {0}, true);
+  m.initI64("one", {1}, true);
+  m.initI64("at1", {1});
+  m.node("Gather", "batch_of", {"s", "zero"}, {"b"});
+  m.node("Gather", "seq_of", {"s", "at1"}, {"seqlen"});
+  m.node("Range", "range", {"zero", "b", "one"}, {"rows"});
+  std::string j = "j";
+  if (variant == "free_j") {
+    j = "free";
+  } else {
+    auto &am = m.node("ArgMax", "argmax", {variant == "other_len" ? "other" : "ids"}, {"j"});
+    setInt(am, "axis", -1);
+    setInt(am, "keepdims", 0);
+  }
+  if (variant == "swapped") {
+    auto &c = m.node("Cast", "cast", {"j"}, {"j64"});
+    setInt(c, "to", onnx::TensorProto::INT64);
+    m.node("Mul", "mul", {"seqlen", "rows"}, {"starts"});
+    m.node("Add", "add", {"starts", "j64"}, {"idx"});
+  } else if (variant == "no_stride") {
+    m.node("Add", "add", {j, "rows"}, {"idx"});
+  } else {
+    m.node("Mul", "mul", {"rows", variant == "stride_b" ? "b" : "seqlen"}, {"starts"});
+    m.node("Add", "add", {j, "starts"}, {"idx"});
+  }
+  auto &g = m.node("Gather", "pooled", {"xf", "idx"}, {"y"});
+  setInt(g, "axis", 0);
+  m.output("y");
+  return m;
+}
+
+/// x[arange(B), j] of a flattened [B*S, D] is gathered per batch row (no [B*S, D] value, which
+/// a plan could not bound): gather_elements on the seq axis, then [B, D].
+TEST(OnnxImporter, PerRowGatherOfAFlattenIsGatherElementsOnTheSeqAxis) {
+  for (const char *variant : {"clip", "swapped"}) {
+    Imported r = import(rowGatherModel(variant));
+    ASSERT_TRUE(r.status.ok()) << variant << ": " << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "{shape = array<i64: 0, 1, 1>} : (tensor<?xi64>) -> "
+                               "tensor<?x1x1xi64>")) << variant << "\n" << r.ir;
+    EXPECT_TRUE(contains(r.ir, "tfc.gather_elements %arg0, %")) << variant << "\n" << r.ir;
+    EXPECT_TRUE(contains(r.ir, "{axis = 1 : i64} : (tensor<?x?x16xf32>, tensor<?x1x16xi64>) -> "
+                               "tensor<?x1x16xf32>")) << variant << "\n" << r.ir;
+    EXPECT_TRUE(contains(r.ir, "{shape = array<i64: 0, 16>} : (tensor<?x1x16xf32>) -> "
+                               "tensor<?x16xf32>")) << variant << "\n" << r.ir;
+    EXPECT_FALSE(contains(r.ir, "array<i64: -1, 16>")) << variant << "\n" << r.ir;  // no flatten
+    EXPECT_FALSE(contains(r.ir, "(tensor<?x16xf32>, tensor<?xi64>) -> tensor<?x16xf32>"))
+        << variant << "\n" << r.ir;  // no row gather of the flattened value
+  }
+}
+
+/// Indices that are not provably arange(B) * S + j with j in [0, S) keep the plain Gather of
+/// the flattened value (whose [batch*seq, 16] the compiler then rejects).
+TEST(OnnxImporter, OtherGathersOfAFlattenAreNotPerRowGathers) {
+  for (const char *variant : {"no_stride", "stride_b", "free_j", "other_len"}) {
+    Imported r = import(rowGatherModel(variant));
+    ASSERT_TRUE(r.status.ok()) << variant << ": " << r.status.error;
+    EXPECT_FALSE(contains(r.ir, "tfc.gather_elements")) << variant << "\n" << r.ir;
+    EXPECT_TRUE(contains(r.ir, "tfc.reshape %arg0 {shape = array<i64: -1, 16>} : "
+                               "(tensor<?x?x16xf32>) -> tensor<?x16xf32>")) << variant << "\n" << r.ir;
+    EXPECT_TRUE(contains(r.ir, " : (tensor<?x16xf32>, tensor<?xi64>) -> tensor<?x16xf32>"))
+        << variant << "\n" << r.ir;  // tfc.gather of the [batch*seq, 16] rows
+  }
+}
+
 /// Conv: ViT's patch embedding (2-D, stride = kernel, bias), Whisper's 1-D front end (pads,
 /// stride 2), SAME_UPPER resolved on static dims; errors name the node.
 TEST(OnnxImporter, ConvOneAndTwoSpatialDims) {

@@ -727,9 +727,13 @@ Status Importer::importGraph(const onnx::GraphProto &graph, ModuleOp module) {
   for (const auto &t : graph.initializer())
     if (Status s = addInitializer(t); !s.ok())
       return s;
-  for (int i = 0; i < graph.node_size(); ++i)
+  for (int i = 0; i < graph.node_size(); ++i) {
     if (Status s = importNode(graph.node(i), i); !s.ok())
       return s;
+    for (const std::string &out : graph.node(i).output())
+      if (!out.empty())
+        producers[out] = &graph.node(i);
+  }
 
   // Results.
   currentLoc = NameLoc::get(builder.getStringAttr("output"));

@@ -111,6 +111,10 @@ struct OpEntry {
 /// The op table (OpTable.cpp).
 const std::vector<OpEntry> &opTable();
 
+/// Gather node `n` on `axis` as a per-row gather when it is torch's `x[arange(B), j]` of a
+/// flattened [B*S, D] value (RowGather.cpp); nullopt when it is not (the caller goes on).
+std::optional<Status> importRowGather(Importer &im, const onnx::NodeProto &n, int64_t axis);
+
 class Importer {
 public:
   /// `limits`: the bounds constant tables set on earlier attempts (see ImportResult).
@@ -144,6 +148,17 @@ public:
   void setOutput(const onnx::NodeProto &node, int i, TensorInfo info);
   /// Output `i` of `node` once set.
   TensorInfo &output(const onnx::NodeProto &node, int i) { return values.at(node.output(i)); }
+  /// What the importer knows of the value `name`, or null when it is not defined (yet).
+  TensorInfo *find(const std::string &name) {
+    auto it = values.find(name);
+    return it == values.end() ? nullptr : &it->second;
+  }
+  /// The node imported so far that produces `name`; null for graph inputs, initializers and
+  /// names not produced yet (pattern matches over the ONNX graph: see importGather).
+  const onnx::NodeProto *producer(const std::string &name) const {
+    auto it = producers.find(name);
+    return it == producers.end() ? nullptr : it->second;
+  }
   /// The MLIR value (materialized on demand; a deferred flatten is applied, folded heads are
   /// reshaped to the ONNX shape when tfc.reshape can express it, else null).
   mlir::Value value(TensorInfo &t);
@@ -200,6 +215,7 @@ private:
   mlir::Location currentLoc;
   const onnx::NodeProto *currentNode = nullptr;
   std::map<std::string, TensorInfo> values;
+  std::map<std::string, const onnx::NodeProto *> producers;  // output name -> its node
   std::map<std::string, std::pair<mlir::Value, int64_t>> symbolSources;  // symbol -> (arg, axis)
   mlir::Block *entry = nullptr;
 };

@@ -1288,6 +1288,8 @@ Status importGather(Importer &im, const onnx::NodeProto &n) {
     im.setOutput(n, 0, std::move(r));
     return {};
   }
+  if (std::optional<Status> s = importRowGather(im, n, axis))  // x[arange(B), j] of a flatten
+    return *s;
   if (x.data && !x.table && idx.data && !idx.table) {
     if (auto r = evalGather(*x.data, *idx.data, axis)) {
       im.setOutput(n, 0, im.fromConst(std::move(*r)));
