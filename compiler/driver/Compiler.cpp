@@ -46,11 +46,18 @@ const char *familyName(fbs::Family f) {
   return "unknown";
 }
 
-/// Collects MLIR diagnostics into a string instead of printing them.
+/// Collects MLIR diagnostics into a string instead of printing them (warnings apart).
 class DiagnosticCollector {
 public:
   explicit DiagnosticCollector(mlir::MLIRContext &ctx)
       : handler(&ctx, [this](mlir::Diagnostic &diag) {
+          if (diag.getSeverity() == mlir::DiagnosticSeverity::Warning) {
+            std::string w;
+            llvm::raw_string_ostream os(w);
+            os << diag.getLocation() << ": " << diag;
+            warnings.push_back(os.str());
+            return mlir::success();
+          }
           llvm::raw_string_ostream os(text);
           if (!text.empty())
             os << "\n";
@@ -58,6 +65,7 @@ public:
           return mlir::success();
         }) {}
   std::string text;
+  std::vector<std::string> warnings;
 
 private:
   mlir::ScopedDiagnosticHandler handler;
@@ -103,7 +111,18 @@ tfc::lower::LowerOptions lowerOptionsFor(const CompileResult &result,
   lo.bounds.named = options.bounds;
   lo.maxPositions = result.onnxWeights ? 0 : result.model.hparams.maxPositions;
   lo.limits = result.onnxLimits;
+  lo.target = options.target;
+  lo.precision = options.precision;
   return lo;
+}
+
+/// The MLIR name of a precision for tfc-convert-precision.
+const char *mlirPrecision(tfc::target::DType precision) {
+  switch (precision) {
+  case tfc::target::DType::F16: return "f16";
+  case tfc::target::DType::BF16: return "bf16";
+  default: return "f32";
+  }
 }
 
 } // namespace
@@ -131,6 +150,8 @@ Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
   fbs::Model model;
   DiagnosticCollector diagnostics(context);
   result.modelPath = path;
+  if (std::string e = tfc::target::checkPrecision(options.target, options.precision); !e.empty())
+    return {e};
   if (Status s = checkBoundRequest(options); !s.ok())
     return {path + ": " + s.error};
   if (isOnnxPath(path)) {
@@ -226,6 +247,20 @@ Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
     result.generation = tfc::generation::deriveGeneration(*result.module);
   if (mlir::failed(mlir::verify(*result.module)))
     return {path + ": the IR with the generation functions does not verify: " + diagnostics.text};
+  // fp16 / bf16: every function computes in the precision (signatures stay f32).
+  if (options.precision != tfc::target::DType::F32) {
+    mlir::PassManager convert(&context);
+    mlir::tfc::ConvertPrecisionOptions precision;
+    precision.precision = mlirPrecision(options.precision);
+    convert.addPass(mlir::tfc::createConvertPrecision(precision));
+    if (mlir::failed(convert.run(*result.module)))
+      return {path + ": tfc-convert-precision failed: " + diagnostics.text};
+    if (mlir::failed(mlir::verify(*result.module)))
+      return {path + ": the IR in " + tfc::target::precisionName(options.precision) +
+              " does not verify: " + diagnostics.text};
+  }
+  result.warnings.insert(result.warnings.end(), diagnostics.warnings.begin(),
+                         diagnostics.warnings.end());
   result.model = std::move(model);
   if (auto s = lower::planSymbols(*result.module, lowerOptionsFor(result, options),
                                   result.symbols);
@@ -284,6 +319,7 @@ Status buildPlanImpl(CompileResult &result, const CompileOptions &options,
       return true;
     };
   tfc::lower::LowerOptions lowerOptions = lowerOptionsFor(result, options);
+  lowerOptions.warnings = &result.warnings;
   if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
     return {result.modelPath + ": " + s.error};
   result.symbols = plan.symbols;
@@ -367,6 +403,8 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
   llvm::json::Object root{
       {"model", r.modelPath},
       {"family", r.family},
+      {"target", tfc::target::targetName(options.target)},
+      {"precision", tfc::target::precisionName(options.precision)},
       {"fused", options.fuse},
       {"fusions", llvm::json::Object{{"attention", r.fusions.attention},
                                      {"layer_norm", r.fusions.layerNorm},

@@ -136,6 +136,27 @@ def DeadCodeElimination : Pass<"tfc-dce", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }
 
+def ConvertPrecision : Pass<"tfc-convert-precision", "::mlir::ModuleOp"> {
+  let summary = "Compute the model's float values in f16 or bf16; signatures stay f32";
+  let description = [{
+    For `tfc compile --precision fp16|bf16` (run after the fusions and the
+    KV-cache derivation, on every function). The model's activations and the
+    weights and constants they read become the precision (tfc.constant values
+    converted now, round to nearest even, overflow saturated; tfc.weight ops
+    retyped, their bytes converted by the lowering); the functions' float
+    arguments and results stay f32, with tfc.cast at the boundary. Integer
+    values are untouched. Values computed from integer inputs and constants
+    alone (positions, masks, rotary tables, relative-position buckets) stay
+    f32, and attention masks are read in f32. ConvertPrecision.cpp says how
+    each value is classified.
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"f16\"",
+           "f16 or bf16 (f32: nothing changes)">,
+  ];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
 def ReportFusions : Pass<"tfc-report-fusions", "::mlir::ModuleOp"> {
   let summary = "Attach the fusion report to the IR as remarks (for tests)";
   let description = [{

@@ -656,8 +656,11 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
                                       " takes no mask operand (use padding or causal_padding)");
   if (mask) {
     auto mt = tensorType(mask);
-    if (!mt.getElementType().isInteger(1) && mt.getElementType() != q.getElementType())
-      return fail(loc, "attention", "mask must be i1 (keep where true) or the query's float type");
+    // A float mask is an additive score term: the query's type, or f32 (what
+    // tfc-convert-precision leaves for f16/bf16 queries; the kernels add it in f32).
+    if (!mt.getElementType().isInteger(1) && mt.getElementType() != q.getElementType() &&
+        !mt.getElementType().isF32())
+      return fail(loc, "attention", "mask must be i1 (keep where true), f32 or the query's float type");
     int64_t b = q.getDimSize(0);
     Shape full = {b, heads, q.getDimSize(1), k.getDimSize(1)};
     if (mt.getRank() > 4 || !broadcastsTo(mt.getShape(), full))

@@ -161,6 +161,10 @@ void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out) {
   out->weights_bytes = p.weightsBytes;
 }
 
+const char *tfc_plan_precision(const tfc_plan *plan) {
+  return plan ? plan->plan->precision.c_str() : nullptr;
+}
+
 size_t tfc_plan_num_functions(const tfc_plan *plan) {
   return plan ? plan->plan->functions.size() : 0;
 }

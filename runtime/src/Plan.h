@@ -39,6 +39,7 @@ struct CacheSlotDesc {
   CacheKind kind = CacheKind::Self;
   int32_t numHeads = 0, headDim = 0;
   int64_t maxLength = 0;
+  tfc_dtype dtype = TFC_F32; // of K and V (plan 2.1 CacheSlot.dtype)
 };
 
 /// How the plan generates (absent: `present` false).
@@ -138,6 +139,7 @@ public:
   std::unique_ptr<Mapping> mapping;
   uint32_t formatMajor = 0, formatMinor = 0;
   std::string producer, target, family, modelName;
+  std::string precision = "fp32"; // plan 2.1 Plan.precision: "fp32", "fp16", "bf16"
   int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
   uint64_t weightsBytes = 0;
   std::vector<SymbolDesc> symbols;

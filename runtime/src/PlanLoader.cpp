@@ -194,6 +194,14 @@ private:
     if (fbPlan_->target() != fb::Target::Cpu)
       bad(TFC_UNSUPPORTED, format("target '%s' is not supported by this runtime (cpu only)",
                                   p.target.c_str()));
+    switch (fbPlan_->precision()) { // (2.1)
+    case fb::DType::F32: p.precision = "fp32"; break;
+    case fb::DType::F16: p.precision = "fp16"; break;
+    case fb::DType::BF16: p.precision = "bf16"; break;
+    default:
+      bad(TFC_INVALID_PLAN, format("precision %d is not a float dtype (F32, F16, BF16)",
+                                   int(fbPlan_->precision())));
+    }
     if (const fb::ModelInfo *m = fbPlan_->model()) {
       p.family = str(m->family());
       p.modelName = str(m->name());
@@ -334,13 +342,20 @@ private:
         d.numHeads = c->num_heads();
         d.headDim = c->head_dim();
         d.maxLength = c->max_length();
+        if (!knownDtype(int32_t(c->dtype())))
+          badS(format("unknown dtype %d", int(c->dtype())));
+        d.dtype = tfc_dtype(c->dtype()); // (2.1)
+        if (d.dtype != TFC_F32) // the session's KV cache holds f32
+          bad(TFC_UNSUPPORTED, format("cache slot '%s' (#%u): %s keys/values are not supported "
+                                      "by this runtime (f32 only)", d.name.c_str(), i,
+                                      dtypeName(d.dtype)));
         if (d.numHeads < 1)
           badS(format("num_heads is %d", d.numHeads));
         if (d.headDim < 1)
           badS(format("head_dim is %d", d.headDim));
         if (d.maxLength < 1)
           badS(format("max_length is %lld", (long long)d.maxLength));
-        uint64_t bytes = 4;
+        uint64_t bytes = dtypeSize(d.dtype);
         if (!mulOk(bytes, uint64_t(maxRows), &bytes) ||
             !mulOk(bytes, uint64_t(d.numHeads), &bytes) ||
             !mulOk(bytes, uint64_t(d.maxLength), &bytes) ||

@@ -65,8 +65,9 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 2u);
-  EXPECT_EQ(info.format_minor, 0u);
+  EXPECT_EQ(info.format_minor, 1u);
   EXPECT_STREQ(info.target, "cpu");
+  EXPECT_STREQ(tfc_plan_precision(plan), "fp32");
   EXPECT_STREQ(info.family, "encoder");
   EXPECT_EQ(info.start_id, 101);
   EXPECT_EQ(tfc_plan_num_functions(plan), 1u);
@@ -124,12 +125,43 @@ TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
                  "plan format 3.0 is not supported by this runtime (reads 2.x)");
   pb = validPlan();
-  pb.headerMinor = 1;
+  pb.headerMinor = pb.fbMinor = 2;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.1 is not supported by this runtime (reads up to 2.0)");
+                 "plan format 2.2 is not supported by this runtime (reads up to 2.1)");
   pb = validPlan();
   pb.fbMajor = 3; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.0 but the FlatBuffer says 3.0");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.1 but the FlatBuffer says 3.1");
+}
+
+// 2.1 added Plan.precision and CacheSlot.dtype, both defaulting to F32: a 2.0 plan opens as
+// before, its precision fp32.
+TEST(RuntimeLoader, Format20PlansStillOpen) {
+  PlanBuilder pb = validPlan();
+  pb.headerMinor = pb.fbMinor = 0;
+  tfc_plan *plan = nullptr;
+  ASSERT_EQ(openBytes(pb.build(), &plan), nullptr);
+  tfc_plan_info info;
+  tfc_plan_get_info(plan, &info);
+  EXPECT_EQ(info.format_minor, 0u);
+  EXPECT_STREQ(tfc_plan_precision(plan), "fp32");
+  tfc_plan_release(plan);
+}
+
+TEST(RuntimeLoader, PrecisionIsReadAndMustBeAFloatDtype) {
+  // (Information for the user: the kernels' dtypes are what a backend checks.)
+  const std::vector<std::pair<fb::DType, const char *>> precisions = {{fb::DType::F16, "fp16"},
+                                                                      {fb::DType::BF16, "bf16"}};
+  for (auto [dtype, name] : precisions) {
+    PlanBuilder pb = validPlan();
+    pb.precision = dtype;
+    tfc_plan *plan = nullptr;
+    ASSERT_EQ(openBytes(pb.build(), &plan), nullptr);
+    EXPECT_STREQ(tfc_plan_precision(plan), name);
+    tfc_plan_release(plan);
+  }
+  PlanBuilder pb = validPlan();
+  pb.precision = fb::DType::I64;
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "precision 4 is not a float dtype (F32, F16, BF16)");
 }
 
 TEST(RuntimeLoader, TruncatedFiles) {

@@ -197,6 +197,7 @@ struct CacheSlotSpec {
   int32_t numHeads, headDim;
   int64_t maxLength;
   int64_t window = 0;
+  fb::DType dtype = fb::DType::F32; // (2.1)
 };
 
 inline size_t dtypeBytes(tfc_dtype d) { return tfc_dtype_size(d); }
@@ -214,6 +215,7 @@ public:
   std::vector<CacheSlotSpec> caches;
   std::string generationTokenInput;
   std::vector<std::string> vocabulary;
+  fb::DType precision = fb::DType::F32; // Plan.precision (2.1)
 
   int addCache(const std::string &name, fb::CacheKind kind, int32_t heads, int32_t headDim,
                int64_t maxLength) {
@@ -360,7 +362,7 @@ public:
       std::vector<flatbuffers::Offset<fb::CacheSlot>> cs;
       for (const CacheSlotSpec &c : caches)
         cs.push_back(fb::CreateCacheSlot(b, b.CreateString(c.name), c.kind, c.numHeads, c.headDim,
-                                         c.maxLength, c.window));
+                                         c.maxLength, c.window, c.dtype));
       fcaches = b.CreateVector(cs);
     }
     flatbuffers::Offset<fb::Generation> gen = 0;
@@ -369,7 +371,7 @@ public:
                                  b.CreateString(generationTokenInput));
     auto plan = fb::CreatePlan(b, fbMajor, fbMinor, b.CreateString("runtime tests"),
                                fb::Target::Cpu, model, b.CreateVector(fsyms), b.CreateVector(fns),
-                               b.CreateVector(fconsts), fcaches, gen);
+                               b.CreateVector(fconsts), fcaches, gen, precision);
     b.Finish(plan, fb::PlanIdentifier());
 
     tfc::plan::PlanFileHeader h{};

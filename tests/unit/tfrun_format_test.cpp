@@ -40,6 +40,7 @@ TEST(TfrunFormat, Description) {
   d.info.format_minor = 0;
   d.info.producer = "tfc 0.1.0";
   d.info.target = "cpu";
+  d.precision = "fp16";
   d.info.family = "encoder";
   d.info.model_name = "tiny-encoder";
   d.info.start_id = 1;
@@ -58,6 +59,7 @@ TEST(TfrunFormat, Description) {
                                   "  format version: 1.0\n"
                                   "  producer: tfc 0.1.0\n"
                                   "  target: cpu\n"
+                                  "  precision: fp16\n"
                                   "  family: encoder\n"
                                   "  model: tiny-encoder\n"
                                   "  special tokens: start=1 end=2 pad=0\n"

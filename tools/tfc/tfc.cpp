@@ -2,6 +2,7 @@
 //
 //   tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]
 //               [--max-batch N] [--max-seq N] [--bound NAME=N ...]
+//               [--target cpu|cuda] [--precision fp32|fp16|bf16]
 //   tfc import HF_DIR -o model.fbs
 //
 // main() only parses flags, calls the driver library and reports its status.
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <map>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,7 @@ namespace {
 constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
     "                   [--max-batch N] [--max-seq N] [--bound NAME=N ...]\n"
+    "                   [--target cpu|cuda] [--precision fp32|fp16|bf16]\n"
     "       tfc import HF_DIR -o model.fbs\n"
     "\n"
     "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
@@ -43,11 +46,18 @@ constexpr const char *kUsage =
     "                   model allows: its max positions or the tables it slices, else 512)\n"
     "  --bound NAME=N   the plan's bound for the symbolic dim NAME (repeatable; wins over\n"
     "                   --max-batch and --max-seq). A bound above what the model allows is\n"
-    "                   an error\n";
+    "                   an error\n"
+    "  --target T       the device the plan is for: cpu (default) or cuda. An op the target\n"
+    "                   cannot run is an error naming the op and its location\n"
+    "  --precision P    the dtype of the plan's activations and weights: fp32 (default), or\n"
+    "                   fp16 / bf16 (cuda only; weights converted now, inputs and outputs\n"
+    "                   stay f32)\n";
 
 struct Args {
   std::string model, output, report, emit;
   bool fuse = true;
+  tfc::target::Target target = tfc::target::Target::Cpu;
+  tfc::target::DType precision = tfc::target::DType::F32;
   int64_t maxBatch = 0, maxSeq = 0;  // 0: not given
   std::map<std::string, int64_t> bounds;
 };
@@ -145,6 +155,28 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
         return false;
       }
       args.bounds[name] = n;
+    } else if (a == "--target" || a.rfind("--target=", 0) == 0) {
+      const char *v = a == "--target" ? value("--target") : argv[i] + 9;
+      if (!v)
+        return false;
+      std::optional<tfc::target::Target> t = tfc::target::parseTarget(v);
+      if (!t) {
+        error = "unknown --target '" + std::string(v) + "' (supported: " +
+                tfc::target::targetNames() + ")";
+        return false;
+      }
+      args.target = *t;
+    } else if (a == "--precision" || a.rfind("--precision=", 0) == 0) {
+      const char *v = a == "--precision" ? value("--precision") : argv[i] + 12;
+      if (!v)
+        return false;
+      std::optional<tfc::target::DType> p = tfc::target::parsePrecision(v);
+      if (!p) {
+        error = "unknown --precision '" + std::string(v) + "' (supported: " +
+                tfc::target::precisionNames() + ")";
+        return false;
+      }
+      args.precision = *p;
     } else if (a == "--no-fuse") {
       args.fuse = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -173,6 +205,8 @@ int runCompile(const Args &args) {
   options.maxBatch = args.maxBatch;
   options.maxSeq = args.maxSeq;
   options.bounds = args.bounds;
+  options.target = args.target;
+  options.precision = args.precision;
   tfc::driver::CompileResult result;
   if (auto s = tfc::driver::compileModel(context, args.model, options, result); !s.ok()) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
@@ -219,12 +253,15 @@ int runCompile(const Args &args) {
                (long long)result.expected.attention, (long long)f.layerNorm,
                (long long)result.expected.layerNorm, (long long)f.gelu, (long long)f.linear,
                (long long)f.rmsNorm, (long long)f.gatedLinear, result.unfused.size());
+  for (const std::string &w : result.warnings)
+    std::fprintf(stderr, "tfc: warning: %s\n", w.c_str());
   if (writePlan)
     std::fprintf(stderr,
-                 "tfc: wrote %s: %zu kernels, %zu constants, arena %llu bytes (%llu without "
-                 "reuse)\n",
-                 args.output.c_str(), result.plan.kernels, result.plan.constants,
-                 (unsigned long long)result.plan.arenaBytes,
+                 "tfc: wrote %s (%s, %s): %zu kernels, %zu constants, arena %llu bytes (%llu "
+                 "without reuse)\n",
+                 args.output.c_str(), tfc::target::targetName(args.target),
+                 tfc::target::precisionName(args.precision), result.plan.kernels,
+                 result.plan.constants, (unsigned long long)result.plan.arenaBytes,
                  (unsigned long long)result.plan.naiveBytes);
   if (size_t n = result.plan.constantInputKernels.size())
     std::fprintf(stderr, "tfc: warning: %zu kernel(s) with only constant inputs run at every "

@@ -131,6 +131,7 @@ std::string formatDescription(const PlanDescription &plan) {
   out += format("  format version: %u.%u\n", info.format_major, info.format_minor);
   out += "  producer: " + str(info.producer) + "\n";
   out += "  target: " + str(info.target) + "\n";
+  out += "  precision: " + str(plan.precision.c_str()) + "\n";
   out += "  family: " + str(info.family) + "\n";
   out += "  model: " + str(info.model_name) + "\n";
   std::string tokens;

@@ -31,6 +31,7 @@ struct FunctionDescription {
 struct PlanDescription {
   std::string path;
   tfc_plan_info info{};
+  std::string precision; // tfc_plan_precision
   std::vector<FunctionDescription> functions;
 };
 std::string formatDescription(const PlanDescription &plan);

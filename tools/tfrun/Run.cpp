@@ -220,6 +220,8 @@ Status describePlan(const std::string &path, const tfc_plan *plan, const tfc_pla
   PlanDescription d;
   d.path = path;
   d.info = info;
+  if (const char *p = tfc_plan_precision(plan))
+    d.precision = p;
   for (size_t i = 0, n = tfc_plan_num_functions(plan); i < n; ++i) {
     d.functions.emplace_back();
     if (Status s = readPorts(plan, tfc_plan_function_name(plan, i), d.functions.back()); !s.ok())

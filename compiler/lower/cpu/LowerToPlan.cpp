@@ -10,7 +10,9 @@
 
 #include "tfc/lower/cpu/CpuKernelLowering.h"
 #include "tfc/lower/cpu/SymbolicShapes.h"
+#include "tfc/support/Float16.h"
 #include "tfc/support/SymbolNames.h"
+#include "tfc/target/Target.h"
 
 #include "tfc/IR/SymbolNames.h"
 #include "tfc/IR/TfcDialect.h"
@@ -86,6 +88,22 @@ bool constantBytes(ElementsAttr attr, fb::DType dtype, std::vector<uint8_t> &out
   return false;
 }
 
+/// `n` f32 values at `in` (any alignment) as f16 (`bf16` false) or bf16 bits; returns how many
+/// finite values were beyond the range (saturated to the largest finite value).
+size_t convertWeight(const uint8_t *in, uint64_t n, bool bf16, uint8_t *out) {
+  size_t overflowed = 0;
+  float chunk[1024];
+  uint16_t bits[1024];
+  for (uint64_t i = 0; i < n; i += 1024) {
+    size_t m = size_t(std::min<uint64_t>(1024, n - i));
+    std::memcpy(chunk, in + i * 4, m * 4);
+    overflowed += ::tfc::support::convertFloats(chunk, m, bf16,
+                                                ::tfc::support::Overflow::Saturate, bits);
+    std::memcpy(out + i * 2, bits, m * 2);
+  }
+  return overflowed;
+}
+
 /// The runtime refuses values above its rank limit: say so here, naming the value.
 Status checkRank(Value v, const std::string &what) {
   auto t = dyn_cast<RankedTensorType>(v.getType());
@@ -97,11 +115,11 @@ Status checkRank(Value v, const std::string &what) {
 
 class Lowering : public KernelLowering {
 public:
-  Lowering(const WeightLookup &weights, planner::Plan &plan, planner::Function &fn,
-           ShapeAnalysis &shapes, std::map<std::string, int32_t> &weightConstants,
-           int64_t &numConstants)
-      : weights(weights), plan(plan), fn(fn), shapes(shapes), weightConstants(weightConstants),
-        numConstants(numConstants) {}
+  Lowering(const WeightLookup &weights, const LowerOptions &options, planner::Plan &plan,
+           planner::Function &fn, ShapeAnalysis &shapes,
+           std::map<std::string, int32_t> &weightConstants, int64_t &numConstants)
+      : weights(weights), options(options), plan(plan), fn(fn), shapes(shapes),
+        weightConstants(weightConstants), numConstants(numConstants) {}
 
   Status lowerBody(func::FuncOp func);
 
@@ -130,14 +148,19 @@ private:
   Status lowerWeight(WeightOp op);
   Status lowerConstant(ConstantOp op);
   Status lowerKernel(Operation *op);
+  /// "" when the target runs `k` (its kind, with the float dtypes of its values).
+  std::string targetProblem(const planner::Kernel &k) const {
+    return ::tfc::target::checkKernel(options.target, k.kind, ::tfc::target::floatDtypesOf(fn, k));
+  }
 
   const WeightLookup &weights;
+  const LowerOptions &options;
   planner::Plan &plan;
   planner::Function &fn;
   ShapeAnalysis &shapes;
   llvm::DenseMap<Value, int32_t> ids;
 
-  std::map<std::string, int32_t> &weightConstants;  // weight name -> Plan::constants index
+  std::map<std::string, int32_t> &weightConstants;  // "name@dtype" -> Plan::constants index
   int64_t &numConstants;                            // shared by the plan's functions
 };
 
@@ -153,6 +176,9 @@ Status Lowering::useCacheSlot(Operation *op, int64_t slot, fb::CacheKind kind,
     plan.caches.resize(slot + 1);
   planner::CacheSlot &c = plan.caches[slot];
   int32_t headDim = (int32_t)(type.getDimSize(2) / numHeads);
+  fb::DType dtype = *dtypeOf(type);
+  if (std::string e = ::tfc::target::checkCacheDtype(options.target, dtype); !e.empty())
+    return {where(op) + ": cache slot " + std::to_string(slot) + ": " + e};
   // The positions a slot holds: the bound of the sequence symbol of what fills it (a self
   // slot: the query's positions; a cross slot: the keys CacheStore writes). Slots that no
   // symbol describes get the largest sequence bound after lowering.
@@ -168,9 +194,13 @@ Status Lowering::useCacheSlot(Operation *op, int64_t slot, fb::CacheKind kind,
     c.numHeads = (int32_t)numHeads;
     c.headDim = headDim;
     c.maxLength = length;
+    c.dtype = dtype;
   } else if (c.kind != kind || c.numHeads != numHeads || c.headDim != headDim) {
     return {where(op) + ": cache slot " + std::to_string(slot) +
             " is used with different kinds or shapes"};
+  } else if (c.dtype != dtype) {
+    return {where(op) + ": cache slot " + std::to_string(slot) + " is used with " +
+            planner::dtypeName(c.dtype) + " and " + planner::dtypeName(dtype) + " keys/values"};
   } else {
     c.maxLength = std::max(c.maxLength, length);
   }
@@ -182,21 +212,46 @@ Status Lowering::lowerWeight(WeightOp op) {
   if (Status s = checkRank(op.getResult(), where(op) + ": weight '" + name + "'"); !s.ok())
     return s;
   auto type = cast<RankedTensorType>(op.getType());
-  auto it = weightConstants.find(name);
+  std::optional<fb::DType> dtype = dtypeOf(type);
+  if (!dtype || !::tfc::target::isFloat(*dtype))
+    return {where(op) + ": weight '" + name + "' must be f32, f16 or bf16"};
+  // The model's f32 bytes, or (f16/bf16: tfc-convert-precision retyped the weight) converted.
+  std::string key = name + "@" + planner::dtypeName(*dtype);
+  auto it = weightConstants.find(key);
   if (it == weightConstants.end()) {
     WeightData data;
     if (!weights || !weights(name, data))
       return {where(op) + ": the model has no weight '" + name + "'"};
+    uint64_t n = 1;
+    for (int64_t d : data.shape)
+      n *= uint64_t(d < 0 ? 0 : d);
     if (data.shape != std::vector<int64_t>(type.getShape().begin(), type.getShape().end()) ||
-        !type.getElementType().isF32())
+        data.bytes.size != n * sizeof(float))
       return {where(op) + ": weight '" + name + "' does not match its type in the IR"};
     planner::Constant c;
+    // The first dtype of a weight keeps its name; another (a weight read in both f32 and the
+    // precision) is "name@dtype".
     c.name = name;
-    c.dtype = fb::DType::F32;
+    for (const auto &[k, index] : weightConstants)
+      if (k.compare(0, name.size() + 1, name + "@") == 0)
+        c.name = key;
+    c.dtype = *dtype;
     c.shape = data.shape;
-    c.bytes = data.bytes;
+    if (*dtype == fb::DType::F32) {
+      c.bytes = data.bytes;
+    } else {
+      auto bytes = std::make_shared<std::vector<uint8_t>>(n * 2);
+      bool bf16 = *dtype == fb::DType::BF16;
+      size_t overflowed = convertWeight(data.bytes.data(), n, bf16, bytes->data());
+      if (overflowed && options.warnings)
+        options.warnings->push_back(
+            "weight '" + name + "': " + std::to_string(overflowed) + " value(s) beyond the " +
+            planner::dtypeName(*dtype) + " range saturated to the largest finite value");
+      c.bytes.size = bytes->size();
+      c.bytes.storage = std::move(bytes);
+    }
     plan.constants.push_back(std::move(c));
-    it = weightConstants.emplace(name, (int32_t)plan.constants.size() - 1).first;
+    it = weightConstants.emplace(key, (int32_t)plan.constants.size() - 1).first;
   }
   int32_t v = addValue(op.getResult(), fb::ValueKind::Constant, name);
   fn.values[v].constant = it->second;
@@ -243,6 +298,8 @@ Status Lowering::lowerKernel(Operation *op) {
     k.outputs.push_back(addValue(result, fb::ValueKind::Intermediate,
                                  (k.name.empty() ? "" : k.name + "/") + mnemonic));
   }
+  if (std::string e = targetProblem(k); !e.empty())
+    return {where(op) + ": " + e};
   fn.kernels.push_back(std::move(k));
   return {};
 }
@@ -280,6 +337,8 @@ Status Lowering::lowerBody(func::FuncOp func) {
           fn.values.push_back(copy);
           int32_t out = (int32_t)fn.values.size() - 1;
           fn.kernels.push_back({fb::KernelKind::Reshape, {v}, {out}, {}, portName});
+          if (std::string e = targetProblem(fn.kernels.back()); !e.empty())
+            return {"output '" + portName + "': " + e};
           v = out;
         }
         fn.values[v].kind = fb::ValueKind::Output;
@@ -321,6 +380,11 @@ Status planSymbols(ModuleOp module, const LowerOptions &options,
 Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOptions &options,
                    planner::Plan &plan) {
   plan = planner::Plan();
+  plan.target = options.target;
+  plan.precision = options.precision;
+  if (std::string e = ::tfc::target::checkPrecision(options.target, options.precision);
+      !e.empty())
+    return {e};
   auto func = module.lookupSymbol<func::FuncOp>(options.function);
   if (!func || func.isExternal())
     return {"the module has no function '" + options.function + "'"};
@@ -385,7 +449,7 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
       else
         return {"function '" + name + "': unknown tfc.cache_op '" + op.getValue().str() + "'"};
     }
-    Lowering lowering(weights, plan, fn, shapes, weightConstants, numConstants);
+    Lowering lowering(weights, options, plan, fn, shapes, weightConstants, numConstants);
     if (Status s = lowering.lowerBody(f); !s.ok())
       return {"function '" + name + "': " + s.error};
   }
@@ -404,15 +468,16 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
       return {"cache slot " + std::to_string(i) + " is never used"};
     if (c.maxLength == 0)
       c.maxLength = maxSeq;
-    uint64_t bytes = 4;
+    uint64_t bytes = planner::dtypeSize(c.dtype);
     if (__builtin_mul_overflow(bytes, (uint64_t)maxRows, &bytes) ||
         __builtin_mul_overflow(bytes, (uint64_t)c.numHeads, &bytes) ||
         __builtin_mul_overflow(bytes, (uint64_t)c.maxLength, &bytes) ||
         __builtin_mul_overflow(bytes, (uint64_t)c.headDim, &bytes) || bytes > (uint64_t(1) << 48))
       return {"cache slot '" + c.name + "': " + std::to_string(maxRows) + " rows x " +
               std::to_string(c.numHeads) + " heads x " + std::to_string(c.maxLength) +
-              " positions x " + std::to_string(c.headDim) +
-              " floats are more than the 2^48 bytes the runtime allows a cache: lower the bounds"};
+              " positions x " + std::to_string(c.headDim) + " " + planner::dtypeName(c.dtype) +
+              " elements are more than the 2^48 bytes the runtime allows a cache: lower the "
+              "bounds"};
   }
   return {};
 }

@@ -117,7 +117,7 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
   std::vector<flatbuffers::Offset<fb::CacheSlot>> caches;
   for (const CacheSlot &c : plan.caches)
     caches.push_back(fb::CreateCacheSlotDirect(fbb, c.name.c_str(), c.kind, c.numHeads,
-                                               c.headDim, c.maxLength));
+                                               c.headDim, c.maxLength, /*window=*/0, c.dtype));
   flatbuffers::Offset<fb::Generation> generation = 0;
   if (!plan.generation.mode.empty()) {
     std::vector<flatbuffers::Offset<flatbuffers::String>> keys =
@@ -127,8 +127,9 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
                                             plan.generation.tokenInput.c_str(), &keys);
   }
   auto root = fb::CreatePlanDirect(fbb, tfc::plan::kPlanFormatMajor, tfc::plan::kPlanFormatMinor,
-                                   kProducer, fb::Target::Cpu, model, &symbols, &functions,
-                                   &constants, caches.empty() ? nullptr : &caches, generation);
+                                   kProducer, plan.target, model, &symbols, &functions,
+                                   &constants, caches.empty() ? nullptr : &caches, generation,
+                                   plan.precision);
   fb::FinishPlanBuffer(fbb, root);
 }
 
@@ -137,6 +138,16 @@ std::string inFunction(const Function &f) { return "function '" + f.name + "': "
 } // namespace
 
 Status validatePlan(const Plan &plan) {
+  if (!fb::isKnownEnumValue(plan.target))
+    return {"unknown target " + std::to_string(int(plan.target))};
+  auto isFloat = [](fb::DType d) {
+    return d == fb::DType::F32 || d == fb::DType::F16 || d == fb::DType::BF16;
+  };
+  if (!isFloat(plan.precision))
+    return {std::string("precision ") + dtypeName(plan.precision) + " is not a float dtype"};
+  for (const CacheSlot &c : plan.caches)
+    if (!isFloat(c.dtype))
+      return {"cache slot '" + c.name + "' holds " + dtypeName(c.dtype) + ", not a float dtype"};
   for (const Constant &c : plan.constants) {
     uint64_t n = dtypeSize(c.dtype);
     for (int64_t d : c.shape) {

@@ -97,6 +97,9 @@ typedef struct tfc_plan_info {
   uint64_t weights_bytes;
 } tfc_plan_info;
 void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out);
+/* The dtype of the plan's float activations and weights (plan format 2.1): "fp32", "fp16" or
+ * "bf16" (float inputs and outputs are f32 whatever it is). Owned by the plan; NULL for NULL. */
+const char *tfc_plan_precision(const tfc_plan *plan);
 
 /* Functions and their signatures. */
 size_t tfc_plan_num_functions(const tfc_plan *plan);

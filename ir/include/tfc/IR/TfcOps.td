@@ -605,8 +605,9 @@ def Tfc_AttentionOp : Tfc_InferOp<"attention", [Tfc_SymbolicShape, Tfc_Generatio
     `mask_kind` says which keys are hidden: `causal` hides key `j > i` for
     query `i` (aligned to the end when `Sk > Sq`); `padding` applies `mask`;
     `causal_padding` both. `mask` broadcasts to `[B, H, Sq, Sk]`: an i1 mask
-    keeps keys where it is true, a float mask is added to the scores (a
-    padding bias, and also a relative-position bias such as T5's or ALiBi's).
+    keeps keys where it is true, a float mask (the query's type or f32) is
+    added to the scores (a padding bias, and also a relative-position bias
+    such as T5's or ALiBi's).
 
     Grouped-query / multi-query attention: with `num_kv_heads = G` (dividing
     `H`; absent means `H`) `key` and `value` are `[B, Sk, G*dh]` and query

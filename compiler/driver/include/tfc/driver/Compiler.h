@@ -2,8 +2,11 @@
 //
 // compileModel(): model file -> frontend (primitive IR) -> passes (fused IR)
 // -> CompileResult (module, fusion counts, unfused candidates, the model).
-// buildPlan(): CompileResult -> CPU plan (compiler/lower/cpu) with its arena
-// planned (compiler/plan); writePlanFile() writes it. The tools are
+// With a precision other than fp32, tfc-convert-precision then retypes the IR.
+// buildPlan(): CompileResult -> a plan for the target (compiler/lower/cpu: the
+// plan kernels, checked against the target's capability table, compiler/target)
+// with its arena planned (compiler/plan); writePlanFile() writes it and the plan
+// verifier (verifyPlanFile) checks the written file. The tools are
 // thin wrappers over this library. Nothing here throws; failures come back as
 // a Status with a message naming the file and the problem.
 //
@@ -18,6 +21,7 @@
 #include "tfc/generation/DeriveGeneration.h"
 #include "tfc/lower/cpu/SymbolBounds.h"
 #include "tfc/plan/PlanDesc.h"
+#include "tfc/target/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -41,6 +45,10 @@ struct CompileOptions {
   int64_t maxSeq = 0;     // --max-seq: bound of every other symbol (0: not given)
   std::map<std::string, int64_t> bounds;  // --bound NAME=N: one symbol (wins over both)
   bool generation = true; // derive prefill/decode_step/encode for generative models
+  /// --target: the device the plan is for; --precision: the dtype of its float activations
+  /// and weights (fp16/bf16 need a target that runs them: cuda). Checked first.
+  tfc::target::Target target = tfc::target::Target::Cpu;
+  tfc::target::DType precision = tfc::target::DType::F32;
 };
 
 /// What buildPlan() reports about the plan of `forward`.
@@ -79,6 +87,9 @@ struct CompileResult {
   /// How the model generates ("kv-cache" / "recompute" / "" when it does not).
   tfc::generation::GenerationInfo generation;
   PlanSummary plan;                          // filled by buildPlan()
+  /// What the user should know but does not stop the compile: constants and weights whose
+  /// conversion to fp16/bf16 saturated values beyond the range ("<where>: N value(s) ...").
+  std::vector<std::string> warnings;
 };
 
 /// Registers what the compiler needs in `context`: the tfc and func dialects, and the CPU
@@ -86,24 +97,40 @@ struct CompileResult {
 void prepareContext(mlir::MLIRContext &context);
 
 /// Runs the whole pipeline on the model file at `path` (`.onnx`: the ONNX importer, else a
-/// model.fbs) and resolves the symbols' bounds (`result.symbols`).
+/// model.fbs), then tfc-convert-precision when `options.precision` is not fp32, and resolves
+/// the symbols' bounds (`result.symbols`). A precision the target does not run is an error
+/// before anything is read.
 Status compileModel(mlir::MLIRContext &context, const std::string &path,
                     const CompileOptions &options, CompileResult &result);
 
-/// Lowers `result.module` to a CPU plan and plans its arena (bounds from `options`);
-/// fills `result.plan`. Errors name the op (and its location) that could not be lowered.
+/// Lowers `result.module` to a plan for `options.target` and plans its arena (bounds from
+/// `options`); fills `result.plan`. Errors name the op (and its location) that could not be
+/// lowered or that the target does not run.
 Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::planner::Plan &plan);
 
-/// Writes `plan` to `path` (streamed to a temporary file in the same directory, opened with
-/// the runtime's loader (verifyPlanFile), then renamed): a plan the runtime would refuse is an
-/// error and `path` is left untouched.
+/// Writes `plan` to `path` (streamed to a temporary file in the same directory, checked by
+/// verifyPlanFile, then renamed): a plan the verifier refuses is an error and `path` is left
+/// untouched.
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
 
-/// Opens `file` with the runtime (tfc_plan_open, checksums verified): "" or "the runtime
-/// refuses the plan: <the loader's message>".
+/// The plan verifier: checks the plan file `file` against the format and its target's
+/// capability table (checkPlanFile), then, when the runtime linked here runs its target (cpu;
+/// cuda where the runtime was built with its CUDA backend, TFC_RUNTIME_RUNS_CUDA), opens it
+/// with the runtime (tfc_plan_open, checksums verified): "" or "the plan does not verify:
+/// ..." / "the runtime refuses the plan: <the loader's message>".
 Status verifyPlanFile(const std::string &file);
 
-/// The `--report` JSON: {"model", "family", "fused", "fusions": {...},
+/// The target-neutral half of verifyPlanFile, which needs no runtime backend: the header, the
+/// FlatBuffers verifier, every constant (dtype, size, alignment, range; checksums when
+/// `checksums`), every value and kernel index, each kernel's options table, and every kernel
+/// and cache slot against the capability table of the plan's target and precision
+/// (tfc/target/Target.h). "" or the problem, naming the function, kernel or value.
+Status checkPlanFile(const std::string &file, bool checksums);
+
+/// Whether the runtime linked into this compiler opens plans of `target` (cpu always).
+bool runtimeRunsTarget(tfc::target::Target target);
+
+/// The `--report` JSON: {"model", "family", "target", "precision", "fused", "fusions": {...},
 /// "expected": {...}, "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
 /// "source"}]}, plus "arena_bytes", "naive_bytes" and "constant_input_kernels" (a count; with
 /// "constant_input_kernel_names" when not 0) when a plan was built.

@@ -129,6 +129,7 @@ struct CacheSlot {
   fb::CacheKind kind = fb::CacheKind::Self;
   int32_t numHeads = 0, headDim = 0;
   int64_t maxLength = 0;
+  fb::DType dtype = fb::DType::F32;  // of K and V (2.1)
 };
 
 /// How the plan generates (plan.fbs Generation); absent when `mode` is empty.
@@ -138,6 +139,8 @@ struct Generation {
 };
 
 struct Plan {
+  fb::Target target = fb::Target::Cpu;  // the device it is compiled for
+  fb::DType precision = fb::DType::F32; // the float activations' dtype (2.1): F32, F16, BF16
   ModelInfo model;
   std::vector<Symbol> symbols;
   std::vector<Function> functions;

@@ -5,12 +5,14 @@
 //   * symbols: the names in the arguments' `tfc.dims` (in order of appearance), each bounded
 //     as SymbolBounds.h says (the user's bounds, else what the graph allows, else defaults);
 //   * values: one per SSA value, dims resolved by ShapeAnalysis (every `?` a symbol);
-//   * constants: `tfc.weight` -> the model weight named (bytes from `weights`, not copied);
+//   * constants: `tfc.weight` -> the model weight named (bytes from `weights`, not copied; or,
+//     for an f16/bf16 weight, converted from them);
 //     `tfc.constant` -> "const.N" with the attribute's bytes (i1 as one byte 0/1, dtype Bool);
 //   * kernels: one per op, in program order, per docs/PLAN_FORMAT.md's kernel table; axes are
 //     normalized to be non-negative; absent optional inputs are -1;
 //   * ports: arguments and results by their `tfc.name`.
-// Memory is not planned here (MemoryPlanner does that). Errors name the op and its location.
+// Memory is not planned here (MemoryPlanner does that). Every kernel is checked against the
+// target's capability table (tfc/target/Target.h). Errors name the op and its location.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_LOWER_CPU_LOWERTOPLAN_H
@@ -41,6 +43,15 @@ struct LowerOptions {
                              // every sequence symbol
   SymbolLimits limits;       // limits the frontend found (ONNX tables evaluated at import)
   std::string function = "forward";
+  /// The device (--target) and the precision (--precision) the plan records. Every kernel is
+  /// checked against the target's capability table (tfc/target/Target.h): a kernel the target
+  /// does not run is an error naming the op and its location. The IR is expected in the
+  /// precision already (tfc-convert-precision); f16/bf16 `tfc.weight`s get their f32 bytes
+  /// converted here (round to nearest even, overflow saturated).
+  planner::fb::Target target = planner::fb::Target::Cpu;
+  planner::fb::DType precision = planner::fb::DType::F32;
+  /// When set, receives a message per weight whose conversion saturated values.
+  std::vector<std::string> *warnings = nullptr;
 };
 
 /// The symbols lowerToPlan() gives the plan, with their bounds and sources (SymbolBounds.h):
