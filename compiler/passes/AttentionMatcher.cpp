@@ -166,6 +166,15 @@ bool usedOnceBesidesTerms(Value v, const ScoreTerms *terms) {
   return others == 1;
 }
 
+/// " (its heads have other uses)" when the head split `transposed` (a transpose result) or
+/// `split` (a reshape result) is a transpose / reshape whose result has uses besides the
+/// attention's (and the score terms): why a head split did not match.
+std::string otherUsesNote(Value transposed, Value split, const ScoreTerms *terms) {
+  bool other = (definedBy<TransposeOp>(transposed) && !usedOnceBesidesTerms(transposed, terms)) ||
+               (definedBy<ReshapeOp>(split) && !usedOnceBesidesTerms(split, terms));
+  return other ? " (its heads have uses besides QK^T and the score terms)" : "";
+}
+
 /// A single-use `tfc.transpose` of `v` with `perm`: its input, else null. With `terms`
 /// the transposed value may also feed the score terms.
 Value transposeInput(Value v, ArrayRef<int64_t> perm, OpList &matched,
@@ -301,10 +310,12 @@ FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched,
 /// also feed the score terms (`terms`).
 FailureOr<HeadSplit> matchQuery(Value qt, float &scale, OpList &matched, std::string *why,
                                 const ScoreTerms *terms) {
-  Value qh = transposeInput(peelScale(qt, scale, matched), {0, 2, 1, 3}, matched, terms);
+  Value qp = peelScale(qt, scale, matched);
+  Value qh = transposeInput(qp, {0, 2, 1, 3}, matched, terms);
   FailureOr<HeadSplit> split = matchReshapeToHeads(qh, matched, terms);
   if (failed(split))
-    return reject(why, "Q is not split into heads by reshape [0,0,H,dh] + transpose [0,2,1,3]");
+    return reject(why, "Q is not split into heads by reshape [0,0,H,dh] + transpose [0,2,1,3]" +
+                           otherUsesNote(qp, qh, terms));
   split->source = peelScale(split->source, scale, matched);
   return split;
 }
@@ -316,13 +327,16 @@ FailureOr<HeadSplit> matchKey(Value kt, float &scale, OpList &matched, std::stri
   Value k = peelScale(kt, scale, matched);
   Value kh = transposeInput(k, {0, 2, 3, 1}, matched);
   int64_t repeat = 1;
+  Value heads;  // the [B, H, T, dh] heads of the two-transpose form
   if (!kh)
-    if (Value inner = transposeInput(k, {0, 1, 3, 2}, matched))
-      kh = transposeInput(peelRepeatKv(peelScale(inner, scale, matched), repeat, matched),
-                          {0, 2, 1, 3}, matched, terms);
+    if (Value inner = transposeInput(k, {0, 1, 3, 2}, matched)) {
+      heads = peelRepeatKv(peelScale(inner, scale, matched), repeat, matched);
+      kh = transposeInput(heads, {0, 2, 1, 3}, matched, terms);
+    }
   FailureOr<HeadSplit> split = matchReshapeToHeads(kh, matched, terms);
   if (failed(split))
-    return reject(why, "K is not split into heads by reshape [0,0,H,dh] + transpose");
+    return reject(why, "K is not split into heads by reshape [0,0,H,dh] + transpose" +
+                           otherUsesNote(heads, kh, terms));
   split->source = peelScale(split->source, scale, matched);
   split->repeat = repeat;
   return split;
@@ -790,6 +804,9 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
     chain.clamped = false;
   }
   auto pv = singleUserAs<MatMulOp>(probs);
+  if (!pv && singleUserAs<WhereOp>(probs) && chain.lastWhereCondition)
+    return reject(why, "the where after the softmax does not zero exactly what the where "
+                       "before it hides");
   if (!pv || pv.getLhs() != probs)
     return reject(why, "the softmax is not (only) multiplied by V");
   m.matched.push_back(pv);
