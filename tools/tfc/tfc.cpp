@@ -219,6 +219,9 @@ int runCompile(const Args &args) {
                (long long)result.expected.attention, (long long)f.layerNorm,
                (long long)result.expected.layerNorm, (long long)f.gelu, (long long)f.linear,
                (long long)f.rmsNorm, (long long)f.gatedLinear, result.unfused.size());
+  if (f.foldedLayerNorm)
+    std::fprintf(stderr, "tfc: %lld layer_norm(s) of constants computed at compile time\n",
+                 (long long)f.foldedLayerNorm);
   if (writePlan)
     std::fprintf(stderr,
                  "tfc: wrote %s: %zu kernels, %zu constants, arena %llu bytes (%llu without "

@@ -161,8 +161,7 @@ std::string Importer::foldedInput(const std::string &name, const TensorInfo &t) 
   return "input '" + name + "' is " + str(t.dims) + ", the heads of a " + str(t.realDims) +
          " value folded into its batch dim, which this op cannot take (only Reshape, "
          "Transpose, MatMul, Softmax, GatherElements and elementwise ops keep such a value; "
-         "tfc.reshape cannot "
-         "build it over a symbolic batch)";
+         "tfc.reshape cannot build it over a symbolic batch)";
 }
 
 Type Importer::elemFromOnnx(int32_t dtype) const {

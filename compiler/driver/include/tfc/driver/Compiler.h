@@ -103,8 +103,8 @@ Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
 /// refuses the plan: <the loader's message>".
 Status verifyPlanFile(const std::string &file);
 
-/// The `--report` JSON: {"model", "family", "fused", "fusions": {...},
-/// "expected": {...}, "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
+/// The `--report` JSON: {"model", "family", "fused", "fusions": {...}, "folded":
+/// {"layer_norm"} (norms of constants computed at compile time), "expected": {...}, "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
 /// "source"}]}, plus "arena_bytes", "naive_bytes" and "constant_input_kernels" (a count; with
 /// "constant_input_kernel_names" when not 0) when a plan was built.
 std::string reportToJson(const CompileResult &result, const CompileOptions &options);
