@@ -166,9 +166,9 @@ bool usedOnceBesidesTerms(Value v, const ScoreTerms *terms) {
   return others == 1;
 }
 
-/// " (its heads have other uses)" when the head split `transposed` (a transpose result) or
-/// `split` (a reshape result) is a transpose / reshape whose result has uses besides the
-/// attention's (and the score terms): why a head split did not match.
+/// " (its heads have uses besides QK^T and the score terms)" when the head split's
+/// `transposed` (a transpose result) or `split` (a reshape result) has uses besides the
+/// attention's and the score terms': why a head split did not match.
 std::string otherUsesNote(Value transposed, Value split, const ScoreTerms *terms) {
   bool other = (definedBy<TransposeOp>(transposed) && !usedOnceBesidesTerms(transposed, terms)) ||
                (definedBy<ReshapeOp>(split) && !usedOnceBesidesTerms(split, terms));
