@@ -414,6 +414,7 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
                                      {"gated_linear", r.fusions.gatedLinear},
 
                                      {"rotary", r.fusions.rotary}}},
+      {"folded", llvm::json::Object{{"layer_norm", r.fusions.foldedLayerNorm}}},
       {"expected", llvm::json::Object{{"attention", r.expected.attention},
                                       {"layer_norm", r.expected.layerNorm},
                                       {"source", r.expectedSource}}},

@@ -21,7 +21,11 @@
 //                torch.max(w, finfo.min); see matchScoreClamp)
 //         Q, K and V may also be gathered from a fused QKV projection
 //         reshaped to [B, S, H, n, dh] (BLOOM; see matchGatheredHeads)
+//         the Q and K head splits may also feed float score terms (DeBERTa's
+//         c2p / p2c position scores; see ScoreTerms)
 //   down: [where(isnan(p), 0, p)] (torch 2 SDPA; see peelNanGuard),
+//         [where(c, 0, p)] zeroing what the where before the softmax hid
+//         (DeBERTa's XSoftmax; see peelMaskedZero),
 //         o = matmul(p, transpose [0,2,1,3] (reshape [0,0,H,dh] v)),
 //         transpose [0,2,1,3] o, reshape [0,0,D] (or [0,0,-1]): the root.
 // Or the 3-D head layout of nn.MultiheadAttention (seqFirst; see
@@ -76,6 +80,11 @@ struct ScoreChain {
   // the causally hidden ones included; the causal rule would drop those).
   bool clamped = false;
   size_t causalTerms = 0;  // how many of `masks` are causal tables kept under the clamp
+  // The where right before the softmax (where(c, fill, s) hides where c; where(c, s, fill)
+  // keeps where c), and whether its fill made `clamped`: a where after the softmax that
+  // zeroes the probabilities of the same keys is part of the pattern (see peelMaskedZero).
+  Value lastWhereCondition;
+  bool lastWhereHides = false, lastWhereClamps = false;
 
   /// Records a causal table slice, `hidden` the score it gives hidden keys.
   void addCausal(const CausalSlice &c, std::optional<float> hidden) {
@@ -119,10 +128,59 @@ Value peelScale(Value v, float &scale, OpList &matched) {
   return v;
 }
 
-/// A single-use `tfc.transpose` of `v` with `perm`: its input, else null.
-Value transposeInput(Value v, ArrayRef<int64_t> perm, OpList &matched) {
+/// The float score terms added to the scores (DeBERTa's c2p and p2c). A value of the
+/// Q or K head split may also feed them (the position scores are `Q @ pos_key^T` and
+/// `K @ pos_query^T`): those uses do not stop the head split from matching, since the
+/// score terms stay as they are and become the fused op's mask operand.
+struct ScoreTerms {
+  SmallVector<Value, 2> values;
+
+  /// True when every result of `op` reaches only the score terms, through at most
+  /// kMaxChainDepth ops each with results used (nothing else depends on `op`).
+  bool feedsOnlyTerms(Operation *op, int depth = 0) const {
+    if (depth > kMaxChainDepth || op->getNumResults() == 0)
+      return false;
+    for (Value r : op->getResults()) {
+      if (llvm::is_contained(values, r))
+        continue;
+      if (r.use_empty())
+        return false;
+      for (Operation *user : r.getUsers())
+        if (!feedsOnlyTerms(user, depth + 1))
+          return false;
+    }
+    return true;
+  }
+};
+
+/// True when `v` has a single use, or (with `terms`) exactly one use besides uses by ops
+/// that feed only the score terms.
+bool usedOnceBesidesTerms(Value v, const ScoreTerms *terms) {
+  if (hasSingleUse(v))
+    return true;
+  if (!v || !terms || terms->values.empty())
+    return false;
+  int others = 0;
+  for (OpOperand &use : v.getUses())
+    others += !terms->feedsOnlyTerms(use.getOwner());
+  return others == 1;
+}
+
+/// " (its heads have uses besides QK^T and the score terms)" when the head split's
+/// `transposed` (a transpose result) or `split` (a reshape result) has uses besides the
+/// attention's and the score terms': why a head split did not match.
+std::string otherUsesNote(Value transposed, Value split, const ScoreTerms *terms) {
+  bool other = (definedBy<TransposeOp>(transposed) && !usedOnceBesidesTerms(transposed, terms)) ||
+               (definedBy<ReshapeOp>(split) && !usedOnceBesidesTerms(split, terms));
+  return other ? " (its heads have uses besides QK^T and the score terms)" : "";
+}
+
+/// A single-use `tfc.transpose` of `v` with `perm`: its input, else null. With `terms`
+/// the transposed value may also feed the score terms.
+Value transposeInput(Value v, ArrayRef<int64_t> perm, OpList &matched,
+                     const ScoreTerms *terms = nullptr) {
   auto t = definedBy<TransposeOp>(v);
-  if (!t || !hasSingleUse(v) || t.getPerm() != perm)
+  if (!t || !usedOnceBesidesTerms(v, terms) || t.getPerm() != perm)
     return {};
   matched.push_back(t);
   return t.getInput();
@@ -228,11 +286,12 @@ FailureOr<HeadSplit> matchGatheredHeads(Value v, OpList &matched) {
   return HeadSplit{v, heads, headDim};
 }
 
-FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
+FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched,
+                                         const ScoreTerms *terms = nullptr) {
   if (definedBy<GatherOp>(v))
     return matchGatheredHeads(v, matched);
   auto r = definedBy<ReshapeOp>(v);
-  if (!r || !hasSingleUse(v))
+  if (!r || !usedOnceBesidesTerms(v, terms))
     return failure();
   auto shape = r.getShape();
   auto src = r.getInput().getType(), dst = r.getType();
@@ -247,28 +306,37 @@ FailureOr<HeadSplit> matchReshapeToHeads(Value v, OpList &matched) {
   return split;
 }
 
-/// qt = [scale] transpose [0,2,1,3] (reshape [0,0,H,dh] ([scale] q)).
-FailureOr<HeadSplit> matchQuery(Value qt, float &scale, OpList &matched, std::string *why) {
-  Value qh = transposeInput(peelScale(qt, scale, matched), {0, 2, 1, 3}, matched);
-  FailureOr<HeadSplit> split = matchReshapeToHeads(qh, matched);
+/// qt = [scale] transpose [0,2,1,3] (reshape [0,0,H,dh] ([scale] q)). The head split may
+/// also feed the score terms (`terms`).
+FailureOr<HeadSplit> matchQuery(Value qt, float &scale, OpList &matched, std::string *why,
+                                const ScoreTerms *terms) {
+  Value qp = peelScale(qt, scale, matched);
+  Value qh = transposeInput(qp, {0, 2, 1, 3}, matched, terms);
+  FailureOr<HeadSplit> split = matchReshapeToHeads(qh, matched, terms);
   if (failed(split))
-    return reject(why, "Q is not split into heads by reshape [0,0,H,dh] + transpose [0,2,1,3]");
+    return reject(why, "Q is not split into heads by reshape [0,0,H,dh] + transpose [0,2,1,3]" +
+                           otherUsesNote(qp, qh, terms));
   split->source = peelScale(split->source, scale, matched);
   return split;
 }
 
-/// kt = K^T per head, by one transpose [0,2,3,1] or two ([0,2,1,3], [0,1,3,2]).
-FailureOr<HeadSplit> matchKey(Value kt, float &scale, OpList &matched, std::string *why) {
+/// kt = K^T per head, by one transpose [0,2,3,1] or two ([0,2,1,3], [0,1,3,2]). The head
+/// split may also feed the score terms (`terms`).
+FailureOr<HeadSplit> matchKey(Value kt, float &scale, OpList &matched, std::string *why,
+                              const ScoreTerms *terms) {
   Value k = peelScale(kt, scale, matched);
   Value kh = transposeInput(k, {0, 2, 3, 1}, matched);
   int64_t repeat = 1;
+  Value heads;  // the [B, H, T, dh] heads of the two-transpose form
   if (!kh)
-    if (Value inner = transposeInput(k, {0, 1, 3, 2}, matched))
-      kh = transposeInput(peelRepeatKv(peelScale(inner, scale, matched), repeat, matched),
-                          {0, 2, 1, 3}, matched);
-  FailureOr<HeadSplit> split = matchReshapeToHeads(kh, matched);
+    if (Value inner = transposeInput(k, {0, 1, 3, 2}, matched)) {
+      heads = peelRepeatKv(peelScale(inner, scale, matched), repeat, matched);
+      kh = transposeInput(heads, {0, 2, 1, 3}, matched, terms);
+    }
+  FailureOr<HeadSplit> split = matchReshapeToHeads(kh, matched, terms);
   if (failed(split))
-    return reject(why, "K is not split into heads by reshape [0,0,H,dh] + transpose");
+    return reject(why, "K is not split into heads by reshape [0,0,H,dh] + transpose" +
+                           otherUsesNote(heads, kh, terms));
   split->source = peelScale(split->source, scale, matched);
   split->repeat = repeat;
   return split;
@@ -537,8 +605,14 @@ FailureOr<Value> stepUp(Operation *def, ScoreChain &chain, OpList &matched, std:
     // whole row).
     bool first = matched.size() == 2;
     addCondition(chain, where.getCondition(), /*hides=*/!keeps, fill * chain.scale);
-    if (fill == std::numeric_limits<float>::lowest() && first && !chain.causal)
+    if (first) {
+      chain.lastWhereCondition = where.getCondition();
+      chain.lastWhereHides = !keeps;
+    }
+    if (fill == std::numeric_limits<float>::lowest() && first && !chain.causal) {
       chain.clamped = true;
+      chain.lastWhereClamps = true;
+    }
     return keeps ? where.getLhs() : where.getRhs();
   }
   return reject(why, "the score chain has an unexpected " + def->getName().getStringRef());
@@ -637,6 +711,38 @@ Value peelNanGuard(Value p, OpList &matched) {
   return where.getResult();
 }
 
+/// The same i1 condition: one value, or two casts of one value to i1 (an exporter's
+/// `mask.bool()` written out once per use).
+bool sameCondition(Value a, Value b) {
+  if (a == b)
+    return true;
+  auto ca = definedBy<CastOp>(a), cb = definedBy<CastOp>(b);
+  return ca && cb && ca.getInput() == cb.getInput() && a.getType() == b.getType() && isBool(a);
+}
+
+/// DeBERTa's XSoftmax: `where(c, 0, softmax(where(c, fill, s)))` (or `where(c, p, 0)` after
+/// `where(c, s, fill)`), the probabilities of the keys the where right before the softmax
+/// hides set to exactly 0 again, the same condition (see sameCondition). Those keys already
+/// have probability 0 unless every key of the row is hidden; such a row is then zeros, as
+/// the fused op gives a row whose every key is hidden (the clamp the where's lowest-float
+/// fill implied is dropped; see matchAttention). Returns the zeroed value, or `p` when the
+/// softmax is not followed by such a where.
+Value peelMaskedZero(Value p, const ScoreChain &chain, bool &zeroed, OpList &matched) {
+  zeroed = false;
+  auto where = singleUserAs<WhereOp>(p);
+  if (!where || !chain.lastWhereCondition || where.getType() != p.getType())
+    return p;
+  bool zeroesTrue = where.getRhs() == p && matchConstantNear(where.getLhs(), 0.0f);
+  bool zeroesFalse = where.getLhs() == p && matchConstantNear(where.getRhs(), 0.0f);
+  if (!(zeroesTrue && chain.lastWhereHides) && !(zeroesFalse && !chain.lastWhereHides))
+    return p;
+  if (!sameCondition(where.getCondition(), chain.lastWhereCondition))
+    return p;
+  matched.push_back(where);
+  zeroed = true;
+  return where.getResult();
+}
+
 } // namespace
 
 bool mlir::tfc::reachesActivationMatmul(Value scores) {
@@ -672,16 +778,35 @@ FailureOr<AttentionMatch> mlir::tfc::matchAttention(SoftmaxOp softmax, std::stri
     return failure();
   float scale = chain.scale;
   m.seqFirst = rank == 3;
+  ScoreTerms terms;
+  for (const AttentionMaskTerm &term : chain.masks)
+    if (!isBool(term.value))
+      terms.values.push_back(term.value);
   FailureOr<HeadSplit> q = m.seqFirst ? matchQuery3D(qk->getLhs(), scale, m.matched, why)
-                                      : matchQuery(qk->getLhs(), scale, m.matched, why);
+                                      : matchQuery(qk->getLhs(), scale, m.matched, why, &terms);
   if (failed(q))
     return failure();
   FailureOr<HeadSplit> k = m.seqFirst ? matchKey3D(qk->getRhs(), scale, m.matched, why)
-                                      : matchKey(qk->getRhs(), scale, m.matched, why);
+                                      : matchKey(qk->getRhs(), scale, m.matched, why, &terms);
   if (failed(k))
     return failure();
-  Value probs = peelNanGuard(softmax.getResult(), m.matched);
+  bool zeroed = false;
+  Value probs =
+      peelMaskedZero(peelNanGuard(softmax.getResult(), m.matched), chain, zeroed, m.matched);
+  if (zeroed && chain.lastWhereClamps) {
+    // The where's lowest-float fill made every hidden key score the lowest float (a row
+    // hiding every key averaging over every key); the zeroing makes such a row zeros again,
+    // which is the fused op's rule without the clamp. A causal table kept as a mask term
+    // under the clamp would then need the causal rule back: not this pattern.
+    if (chain.causalTerms > 0 || chain.causal)
+      return reject(why, "the probabilities are zeroed after a clamping where with a causal "
+                         "table among the masks");
+    chain.clamped = false;
+  }
   auto pv = singleUserAs<MatMulOp>(probs);
+  if (!pv && singleUserAs<WhereOp>(probs) && chain.lastWhereCondition)
+    return reject(why, "the where after the softmax does not zero exactly what the where "
+                       "before it hides");
   if (!pv || pv.getLhs() != probs)
     return reject(why, "the softmax is not (only) multiplied by V");
   m.matched.push_back(pv);

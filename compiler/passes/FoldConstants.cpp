@@ -11,8 +11,12 @@
 //     `tfc.linear` with a constant weight (prepacked for decode at run time);
 //   * a `tfc.constant` otherwise (the data was in the IR already).
 // Chains fold in one walk (slice then transpose of a packed in-projection) and
-// only the values used by unfolded ops are materialized. Not folded: ops
-// without a host evaluation (matmul, reductions, ...), values the runtime would
+// only the values used by unfolded ops are materialized. DeBERTa's relative
+// position embeddings (`LayerNorm(rel_embeddings)` and each layer's projections
+// of them) fold too: a layer normalization folded here is counted in the module
+// attribute `tfc.folded_layer_norms` (the fusion report's "folded" layer_norm:
+// a norm computed at compile time is neither fused nor left unfused). Not
+// folded: ops without a host evaluation (reductions, ...), values the runtime would
 // reject (an index out of range, integer division by zero), a slice shifted by
 // the cache length, and results that would inflate the plan: more than 4x the
 // bytes of the op's operands and over 1 MiB (a broadcast that the runtime
@@ -57,6 +61,9 @@ public:
     materialize();
     return (int64_t)folded.size();
   }
+
+  /// How many tfc.layer_normalization ops the last run() folded.
+  int64_t foldedLayerNorms = 0;
 
 private:
   /// The data of `v` when it is a constant, a weight whose bytes are known, or folded.
@@ -107,6 +114,7 @@ private:
     if (!result)
       return;
     remember(op->getResult(0), {*result, fromWeight});
+    foldedLayerNorms += isa<LayerNormalizationOp>(op);
     folded.push_back(op);
     foldedSet.insert(op);
   }
@@ -163,12 +171,23 @@ struct FoldConstantsPass : tfc::impl::FoldConstantsBase<FoldConstantsPass> {
       : weights(std::move(weights)) {}
 
   void runOnOperation() override {
+    int64_t norms = 0;
     getOperation().walk([&](func::FuncOp func) {
       if (func.isExternal())
         return;
-      for (Block &block : func.getBody())
-        FunctionFolder(weights.get()).run(block);
+      for (Block &block : func.getBody()) {
+        FunctionFolder folder(weights.get());
+        folder.run(block);
+        norms += folder.foldedLayerNorms;
+      }
     });
+    if (norms == 0)
+      return;
+    ModuleOp module = getOperation();
+    if (auto earlier = module->getAttrOfType<IntegerAttr>(kFoldedLayerNormsAttr))
+      norms += earlier.getInt();
+    module->setAttr(kFoldedLayerNormsAttr,
+                    IntegerAttr::get(IntegerType::get(module.getContext(), 64), norms));
   }
 
   std::shared_ptr<FoldedWeights> weights;

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "FusionReport.h"
 #include "Matchers.h"
+#include "Passes.h"
 #include "PatternUtils.h"
 
 using namespace mlir;
@@ -35,6 +36,8 @@ UnfusedCandidate candidate(const char *pattern, OpT op,
 
 FusionCounts mlir::tfc::countFusedOps(ModuleOp module) {
   FusionCounts counts;
+  if (auto folded = module->getAttrOfType<IntegerAttr>(kFoldedLayerNormsAttr))
+    counts.foldedLayerNorm = folded.getInt();
   module.walk([&](Operation *op) {
     if (isa<AttentionOp>(op))
       ++counts.attention;

@@ -27,10 +27,13 @@ struct FusionCounts {
   int64_t rmsNorm = 0;    // tfc.rms_norm
   int64_t gatedLinear = 0;  // tfc.gated_linear (SwiGLU, GeGLU)
   int64_t rotary = 0;     // tfc.rotary
+  // Layer norms of constants that tfc-fold-constants evaluated at compile time (the module's
+  // kFoldedLayerNormsAttr): neither fused nor unfused candidates.
+  int64_t foldedLayerNorm = 0;
 };
 
 /// Counts tfc.attention, tfc.layer_norm, tfc.gelu, tfc.linear, tfc.rms_norm and
-/// tfc.gated_linear in `module`.
+/// tfc.gated_linear in `module`, and reads the layer norms folded at compile time.
 /// A GELU that tfc-fuse-linear folded into a tfc.linear (activation gelu_erf
 /// or gelu_tanh) still counts as a fused GELU.
 FusionCounts countFusedOps(mlir::ModuleOp module);

@@ -1,9 +1,11 @@
 //===- HostEval.cpp - tfc ops evaluated on host tensors (for folding) -----===//
 //
 // Each function mirrors a CPU runtime kernel (runtime/src/cpu/Elementwise.cpp,
-// Movement.cpp, Gather.cpp): same broadcasting, same slice clamping, same
-// arithmetic in the same type, so a folded constant holds the bytes the kernel
-// would have written. Strided walks go through one odometer (walk()).
+// Movement.cpp, Gather.cpp, LayerNorm.cpp): same broadcasting, same slice
+// clamping, same arithmetic in the same type, so a folded constant holds the
+// bytes the kernel would have written. The exception is matmul, accumulated in
+// double (oneDNN's float accumulation order is its own: equal to ~1e-7
+// relative). Strided walks go through one odometer (walk()).
 //
 //===----------------------------------------------------------------------===//
 #include "HostEval.h"
@@ -372,6 +374,127 @@ std::optional<HostTensor> unary(Operation *op, const HostTensor &x, RankedTensor
   return t;
 }
 
+// ---- normalization and products --------------------------------------------------------------
+
+/// The runtime's LayerNormalization (runtime/src/cpu/LayerNorm.cpp, normalizeRows): rows of
+/// the dims from `axis` to the end, mean and biased variance accumulated in double, then
+/// `(x - mean) * inv * scale (+ bias)` in float, the same operations in the same order.
+std::optional<HostTensor> layerNormalization(LayerNormalizationOp op,
+                                             ArrayRef<const HostTensor *> in,
+                                             RankedTensorType type, std::string &why) {
+  const HostTensor &x = *in[0], &g = *in[1];
+  const HostTensor *b = in.size() > 2 ? in[2] : nullptr;
+  if (!type.getElementType().isF32() || !x.type.getElementType().isF32() ||
+      !g.type.getElementType().isF32() || (b && !b->type.getElementType().isF32())) {
+    why = "layer normalization folds on f32 only";
+    return std::nullopt;
+  }
+  int64_t rank = x.type.getRank(), axis = op.getAxis();
+  if (axis < -rank || axis >= rank) {
+    why = "the axis is out of range";
+    return std::nullopt;
+  }
+  axis = normalizeAxis(axis, rank);
+  int64_t cols = 1;
+  for (int64_t d = axis; d < rank; ++d)
+    cols *= x.type.getDimSize(d);
+  auto strideOf = [&](const HostTensor &t) -> std::optional<int64_t> {
+    if (t.numel() == cols)
+      return 1;
+    if (t.numel() == 1)
+      return 0;
+    return std::nullopt;
+  };
+  std::optional<int64_t> gs = strideOf(g), bs = b ? strideOf(*b) : std::optional<int64_t>(0);
+  if (!gs || !bs || cols == 0) {
+    why = "the scale or bias does not have the normalized dims' element count (or 1)";
+    return std::nullopt;
+  }
+  uint8_t *out;
+  HostTensor t = allocate(type, out);
+  const float *src = as<float>(x), *gp = as<float>(g), *bp = b ? as<float>(*b) : nullptr;
+  auto *dst = reinterpret_cast<float *>(out);
+  float eps = op.getEpsilon().convertToFloat();
+  for (int64_t i = 0; i < x.numel() / cols; ++i) {
+    const float *xr = src + i * cols;
+    float *yr = dst + i * cols;
+    double sum = 0, sq = 0;
+    for (int64_t j = 0; j < cols; ++j)
+      sum += xr[j];
+    double mean = sum / double(cols);
+    for (int64_t j = 0; j < cols; ++j) {
+      double d = xr[j] - mean;
+      sq += d * d;
+    }
+    float inv = float(1.0 / std::sqrt(sq / double(cols) + double(eps)));
+    float m = float(mean);
+    for (int64_t j = 0; j < cols; ++j) {
+      float v = (xr[j] - m) * inv * gp[j * *gs];
+      yr[j] = bp ? v + bp[j * *bs] : v;
+    }
+  }
+  return t;
+}
+
+/// The batched matrix product [..., M, K] x [..., K, N] (batch dims broadcast), each element
+/// accumulated in double and rounded once: the exact product to within rounding, which the
+/// runtime's oneDNN matmul (float accumulation, its own blocking) matches to about 1e-7
+/// relative, not bit for bit.
+std::optional<HostTensor> matmul(const HostTensor &a, const HostTensor &b, RankedTensorType type,
+                                 std::string &why) {
+  auto as_ = a.type.getShape(), bs_ = b.type.getShape();
+  if (!type.getElementType().isF32() || !a.type.getElementType().isF32() ||
+      !b.type.getElementType().isF32() || as_.size() < 2 || bs_.size() < 2 ||
+      as_.back() != bs_[bs_.size() - 2]) {
+    why = "the matmul does not multiply f32 [..., M, K] by [..., K, N]";
+    return std::nullopt;
+  }
+  int64_t m = as_[as_.size() - 2], k = as_.back(), n = bs_.back();
+  Shape batch;
+  if (!broadcastShapes(as_.drop_back(2), bs_.drop_back(2), batch)) {
+    why = "the matmul's batch dims do not broadcast";
+    return std::nullopt;
+  }
+  Shape want = batch;
+  want.append({m, n});
+  if (ArrayRef<int64_t>(want) != type.getShape()) {
+    why = "the matmul's operands do not give its result type";
+    return std::nullopt;
+  }
+  Shape sa = broadcastStrides(as_.drop_back(2), batch), sb = broadcastStrides(bs_.drop_back(2), batch);
+  uint8_t *out;
+  HostTensor t = allocate(type, out);
+  const float *pa = as<float>(a), *pb = as<float>(b);
+  auto *dst = reinterpret_cast<float *>(out);
+  int64_t batches = 1;
+  for (int64_t d : batch)
+    batches *= d;
+  std::vector<double> acc(n);
+  for (int64_t bi = 0; bi < batches; ++bi) {
+    int64_t offA = 0, offB = 0, rem = bi;
+    for (int64_t d = (int64_t)batch.size() - 1; d >= 0; --d) {
+      int64_t at = rem % batch[d];
+      rem /= batch[d];
+      offA += at * sa[d];
+      offB += at * sb[d];
+    }
+    const float *ma = pa + offA * m * k, *mb = pb + offB * k * n;
+    float *mo = dst + bi * m * n;
+    for (int64_t i = 0; i < m; ++i) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t p = 0; p < k; ++p) {
+        double x = ma[i * k + p];
+        const float *row = mb + p * n;
+        for (int64_t j = 0; j < n; ++j)
+          acc[j] += x * row[j];
+      }
+      for (int64_t j = 0; j < n; ++j)
+        mo[i * n + j] = float(acc[j]);
+    }
+  }
+  return t;
+}
+
 /// The runtime's Cast: To(x), and nonzero -> 1 for bool. A float outside the integer type's
 /// range (or NaN) has no defined conversion: not folded.
 std::optional<HostTensor> castTo(const HostTensor &x, RankedTensorType type, std::string &why) {
@@ -487,6 +610,9 @@ std::optional<HostTensor> evaluate(Operation *op, ArrayRef<const HostTensor *> i
           [&](Operation *b) { result = binary(b, *in[0], *in[1], type, why); })
       .Case<SqrtOp, ErfOp, TanhOp, ReluOp, ExpOp, NegOp, LogOp, SigmoidOp, GeluOp>(
           [&](Operation *u) { result = unary(u, *in[0], type, why); })
+      .Case<LayerNormalizationOp>(
+          [&](LayerNormalizationOp l) { result = layerNormalization(l, in, type, why); })
+      .Case<MatMulOp>([&](auto) { result = matmul(*in[0], *in[1], type, why); })
       .Default([&](Operation *) { known = false; });
   if (!known)
     why = "no host evaluation for this op";

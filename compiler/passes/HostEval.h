@@ -3,10 +3,11 @@
 // Plain reference implementations of the tfc ops the constant folder
 // (FoldConstants.cpp) evaluates at compile time: movement (transpose, reshape,
 // slice, gather, concat, expand, where, shape), cast, binary elementwise
-// (add sub mul div pow max; f32, i32, i64; NumPy broadcasting) and unary f32
-// (sqrt erf tanh relu exp neg log gelu). They follow the CPU runtime's kernels
-// (runtime/src/cpu/) element for element, so a folded value is the value the
-// kernel would have computed. Data is row-major in the plan's layout (i1 as one
+// (add sub mul div pow max; f32, i32, i64; NumPy broadcasting), unary f32
+// (sqrt erf tanh relu exp neg log gelu), layer_normalization and matmul (f32).
+// They follow the CPU runtime's kernels (runtime/src/cpu/) element for element,
+// so a folded value is the value the kernel would have computed (matmul: to
+// within float rounding; it accumulates in double). Data is row-major in the plan's layout (i1 as one
 // byte 0/1). evaluate() gives up (returns nullopt, with the reason) on anything
 // else, and on inputs the runtime would reject (an index out of range, integer
 // division by zero, a float that does not fit the integer type it is cast to).

@@ -19,6 +19,11 @@ namespace mlir::tfc {
 #define GEN_PASS_REGISTRATION
 #include "Passes.h.inc"
 
+/// The module attribute (i64) in which tfc-fold-constants counts the
+/// tfc.layer_normalization ops it evaluated at compile time (a norm of constants: DeBERTa's
+/// relative position embeddings); the fusion report reads it (FusionCounts::foldedLayerNorm).
+inline constexpr const char kFoldedLayerNormsAttr[] = "tfc.folded_layer_norms";
+
 /// tfc-fold-constants with the weights' bytes (`weights` may be null: only ops on
 /// `tfc.constant`s fold, as with createFoldConstants()).
 std::unique_ptr<Pass> createFoldConstants(std::shared_ptr<FoldedWeights> weights);

@@ -33,7 +33,8 @@ def FoldConstants : Pass<"tfc-fold-constants", "::mlir::ModuleOp"> {
     An op whose operands all come from tfc.constant, tfc.weight (when the
     pass was created with the weights' bytes, FoldedWeights.h) or other folded
     ops is evaluated once (transpose, reshape, slice, gather, concat, expand,
-    where, shape, cast, binary and unary elementwise; HostEval.h) and its uses
+    where, shape, cast, binary and unary elementwise, layer_normalization,
+    matmul; HostEval.h) and its uses
     read a constant instead: a new tfc.weight "<location>/<op>" for f32 data
     derived from a weight (the bytes go to the plan's constant section), a
     tfc.constant otherwise. So no kernel of the plan has only constant inputs:

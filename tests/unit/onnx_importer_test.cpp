@@ -1437,6 +1437,154 @@ TEST(OnnxImporter, OtherGathersOfAFlattenAreNotPerRowGathers) {
   }
 }
 
+/// DeBERTa's c2p scores: `Q @ pos_key^T` with the heads folded into the batch ([B*H, S, 2k]),
+/// gathered on the last axis by relative-position indices built from Range(0, S) (a table:
+/// clip(i - j + 2, 0, 3)) and expanded over B*H. The gather stays 4-D on [B, H, ...]: the
+/// table's [1, 1, S, S] slice expanded to [B, H, S, S], no reshape of the scores. Indices
+/// folded the same way are taken as they are.
+TEST(OnnxImporter, GatherElementsOfFoldedHeadsStays4D) {
+  auto scores = [](ModelMaker &m) {  // c = Q @ pos^T, folded [4*batch, seq, 32]
+    m.input("q", kF32, {"batch", "4", "seq", "16"});
+    m.input("pos", kF32, {"4", "32", "16"});
+    shapeNodes(m, "reps", "q", {"d0", "1", "1"});
+    m.node("Tile", "tile", {"pos", "reps"}, {"posf"});
+    auto &t = m.node("Transpose", "pt", {"posf"}, {"ptf"});
+    setInts(t, "perm", {0, 2, 1});
+    shapeNodes(m, "fold", "q", {"d0*4", "-1", "16"});
+    m.node("Reshape", "fold_q", {"q", "fold"}, {"qf"});
+    m.node("MatMul", "c2p", {"qf", "ptf"}, {"c"});
+  };
+  auto unfoldOutput = [](ModelMaker &m, const std::string &g) {
+    shapeNodes(m, "out", "q", {"d0", "4", "d2", "d2"});
+    m.node("Reshape", "unfold", {g, "out"}, {"y"});
+    m.output("y");
+  };
+  {
+    ModelMaker m(17);
+    scores(m);
+    m.node("Shape", "qshape", {"q"}, {"qs"});
+    m.initI64("two", {2}, true);
+    m.initI64("zero", {0}, true);
+    m.initI64("one", {1}, true);
+    m.initI64("three", {3}, true);
+    m.node("Gather", "len", {"qs", "two"}, {"n"});
+    m.node("Range", "range", {"zero", "n", "one"}, {"r"});
+    m.initI64("ax0", {0});
+    m.initI64("ax1", {1});
+    m.node("Unsqueeze", "rows", {"r", "ax1"}, {"ri"});  // [S, 1]
+    m.node("Unsqueeze", "cols", {"r", "ax0"}, {"rj"});  // [1, S]
+    m.node("Sub", "rel", {"ri", "rj"}, {"d"});
+    m.node("Add", "shift", {"d", "two"}, {"ds"});
+    m.node("Clip", "clip", {"ds", "zero", "three"}, {"cl"});
+    m.node("Unsqueeze", "lead", {"cl", "ax0"}, {"c1"});  // [1, S, S]
+    shapeNodes(m, "ishape", "q", {"d0*4", "d2", "d2"});
+    m.node("Expand", "bh", {"c1", "ishape"}, {"idx"});
+    auto &g = m.node("GatherElements", "ge", {"c", "idx"}, {"g"});
+    setInt(g, "axis", -1);
+    unfoldOutput(m, "g");
+    tfc::onnxfe::ImportOptions options;
+    options.maxSeq = 4;
+    Imported r = import(m.bytes(), options);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, "dense<[[[[2, 1, 0, 0], [3, 2, 1, 0], [3, 3, 2, 1], [3, 3, 3, 2]]]]> "
+                               ": tensor<1x1x4x4xi64>"))
+        << r.ir;
+    EXPECT_TRUE(contains(r.ir, "(tensor<1x1x?x?xi64>, tensor<4xi64>) -> tensor<?x4x?x?xi64>")) << r.ir;
+    EXPECT_TRUE(contains(r.ir, "{axis = 3 : i64} : (tensor<?x4x?x32xf32>, tensor<?x4x?x?xi64>) -> "
+                               "tensor<?x4x?x?xf32>"))
+        << r.ir;
+    EXPECT_FALSE(contains(r.ir, "tensor<?x?x")) << r.ir;  // no [B*H, ...] value
+  }
+  {
+    ModelMaker m(17);
+    scores(m);
+    m.input("i", kI64, {"batch", "4", "seq", "seq"});
+    shapeNodes(m, "ifold", "i", {"d0*4", "d2", "d3"});
+    m.node("Reshape", "fold_i", {"i", "ifold"}, {"idx"});
+    auto &g = m.node("GatherElements", "ge", {"c", "idx"}, {"g"});
+    setInt(g, "axis", 2);
+    unfoldOutput(m, "g");
+    Imported r = import(m);
+    ASSERT_TRUE(r.status.ok()) << r.status.error;
+    EXPECT_TRUE(contains(r.ir, ", %arg2 {axis = 3 : i64} : (tensor<?x4x?x32xf32>, "
+                               "tensor<?x4x?x?xi64>) -> tensor<?x4x?x?xf32>"))
+        << r.ir;
+    EXPECT_FALSE(contains(r.ir, "tfc.expand %arg2")) << r.ir;
+  }
+}
+
+/// What GatherElements of folded heads does not take: indices not known to be the same for
+/// every batch*heads entry (a run-time value expanded over B*H, a constant whose slices
+/// differ) and a gather along the folded axis; each error names the node and the tensors.
+/// A constant that is the same in every slice is taken (static batch: [8, 3, 3] = [2, 4, 3, 3]).
+TEST(OnnxImporter, GatherElementsOfFoldedHeadsNeedsIndicesSharedOverTheHeads) {
+  {
+    ModelMaker m(17);
+    m.input("q", kF32, {"batch", "4", "seq", "16"});
+    m.input("rel", kI64, {"1", "seq", "seq"});
+    shapeNodes(m, "fold", "q", {"d0*4", "-1", "16"});
+    m.node("Reshape", "fold_q", {"q", "fold"}, {"qf"});
+    auto &t = m.node("Transpose", "kt", {"qf"}, {"ktf"});
+    setInts(t, "perm", {0, 2, 1});
+    m.node("MatMul", "qk", {"qf", "ktf"}, {"c"});
+    shapeNodes(m, "ishape", "q", {"d0*4", "d2", "d2"});
+    m.node("Expand", "bh", {"rel", "ishape"}, {"idx"});
+    for (int64_t axis : {-1, 0}) {
+      ModelMaker mm = m;
+      mm.graph = mm.model.mutable_graph();
+      auto &g = mm.node("GatherElements", "ge", {"c", "idx"}, {"y"});
+      setInt(g, "axis", axis);
+      mm.output("y");
+      Imported r = import(mm);
+      ASSERT_FALSE(r.status.ok()) << r.ir;
+      EXPECT_TRUE(contains(
+          r.status.error,
+          axis == 0 ? "node 'ge' (op 'GatherElements', opset 17): gathering along the folded "
+                      "batch*heads axis of input 'c' [4*batch, seq, seq] is not supported"
+                    : "node 'ge' (op 'GatherElements', opset 17): the data 'c' [4*batch, seq, seq] "
+                      "has its heads folded into the batch dim ([batch, 4, seq, seq]); its indices "
+                      "'idx' [4*batch, seq, seq] must be a table the same for every batch*heads "
+                      "entry or be folded the same way"))
+          << r.status.error;
+    }
+  }
+  for (bool differ : {true, false}) {
+    ModelMaker m(17);
+    m.input("q", kF32, {"2", "4", "3", "16"});
+    shapeNodes(m, "fold", "q", {"d0*4", "-1", "16"});
+    m.node("Reshape", "fold_q", {"q", "fold"}, {"qf"});
+    auto &t = m.node("Transpose", "kt", {"qf"}, {"ktf"});
+    setInts(t, "perm", {0, 2, 1});
+    m.node("MatMul", "qk", {"qf", "ktf"}, {"c"});
+    std::vector<int64_t> values;
+    for (int64_t e = 0; e < 8 * 9; ++e)  // entry (b*h, i, j): j, or (j + b*h) % 3
+      values.push_back(differ ? (e % 3 + e / 9) % 3 : e % 3);
+    m.initI64("flat", values);
+    m.initI64("shape", {8, 3, 3});
+    m.node("Reshape", "idx3", {"flat", "shape"}, {"idx"});
+    auto &g = m.node("GatherElements", "ge", {"c", "idx"}, {"g"});
+    setInt(g, "axis", 2);
+    m.initI64("out", {2, 4, 3, 3});
+    m.node("Reshape", "unfold", {"g", "out"}, {"y"});
+    m.output("y");
+    Imported r = import(m);
+    if (differ) {
+      ASSERT_FALSE(r.status.ok()) << r.ir;
+      EXPECT_TRUE(contains(r.status.error, "node 'ge' (op 'GatherElements', opset 17): the "
+                                           "indices 'idx' of the folded-heads data 'c' differ "
+                                           "between batch*heads entries"))
+          << r.status.error;
+    } else {
+      ASSERT_TRUE(r.status.ok()) << r.status.error;
+      EXPECT_TRUE(contains(r.ir, "dense<[[[[0, 1, 2], [0, 1, 2], [0, 1, 2]]]]> : tensor<1x1x3x3xi64>"))
+          << r.ir;
+      EXPECT_TRUE(contains(r.ir, "{axis = 3 : i64} : (tensor<2x4x3x3xf32>, tensor<2x4x3x3xi64>) -> "
+                                 "tensor<2x4x3x3xf32>"))
+          << r.ir;
+    }
+  }
+}
+
 /// Conv: ViT's patch embedding (2-D, stride = kernel, bias), Whisper's 1-D front end (pads,
 /// stride 2), SAME_UPPER resolved on static dims; errors name the node.
 TEST(OnnxImporter, ConvOneAndTwoSpatialDims) {

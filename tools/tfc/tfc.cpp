@@ -255,6 +255,9 @@ int runCompile(const Args &args) {
                (long long)f.rmsNorm, (long long)f.gatedLinear, result.unfused.size());
   for (const std::string &w : result.warnings)
     std::fprintf(stderr, "tfc: warning: %s\n", w.c_str());
+  if (f.foldedLayerNorm)
+    std::fprintf(stderr, "tfc: %lld layer_norm(s) of constants computed at compile time\n",
+                 (long long)f.foldedLayerNorm);
   if (writePlan)
     std::fprintf(stderr,
                  "tfc: wrote %s (%s, %s): %zu kernels, %zu constants, arena %llu bytes (%llu "

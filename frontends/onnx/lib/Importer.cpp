@@ -160,8 +160,8 @@ std::string Importer::foldedInput(const std::string &name, const TensorInfo &t) 
   };
   return "input '" + name + "' is " + str(t.dims) + ", the heads of a " + str(t.realDims) +
          " value folded into its batch dim, which this op cannot take (only Reshape, "
-         "Transpose, MatMul, Softmax and elementwise ops keep such a value; tfc.reshape cannot "
-         "build it over a symbolic batch)";
+         "Transpose, MatMul, Softmax, GatherElements and elementwise ops keep such a value; "
+         "tfc.reshape cannot build it over a symbolic batch)";
 }
 
 Type Importer::elemFromOnnx(int32_t dtype) const {
@@ -627,7 +627,7 @@ Status Importer::importNode(const onnx::NodeProto &node, int index) {
   static const std::set<std::string> kTakesFolded = {
       "Reshape", "Transpose", "MatMul", "Softmax", "LogSoftmax", "Shape", "Add", "Sub", "Mul",
       "Div", "Pow", "Max", "Min", "Sqrt", "Erf", "Tanh", "Relu", "Neg", "Exp", "Gelu",
-      "Identity", "Cast", "Abs", "Log", "Sigmoid"};
+      "Identity", "Cast", "Abs", "Log", "Sigmoid", "GatherElements"};
   if (!kTakesFolded.count(nd.op_type()))
     for (int i = 0; i < nd.input_size(); ++i) {
       if (nd.input(i).empty())

@@ -2045,8 +2045,64 @@ Status importDequantize(Importer &im, const onnx::NodeProto &n) {
 // GatherElements, Conv
 //===----------------------------------------------------------------------===//
 
+/// GatherElements of data whose heads are folded into its batch dim (see
+/// TensorInfo::folded): DeBERTa's disentangled attention gathers its content->position and
+/// position->content scores, `Q @ pos_key^T` and `K @ pos_query^T` ([B*H, S, 2k], folded), by
+/// relative-position indices [B*H, S, S] that are one table expanded over B*H (the same for
+/// every batch and head). The gather then stays 4-D on [B, H, ...] with the table broadcast
+/// to [B, H, ...], and its result is folded too. Indices folded the same way are taken as
+/// they are. Any other indices (varying over B*H in a way the importer does not know), or a
+/// gather along the folded axis itself, are an error.
+Status gatherElementsFolded(Importer &im, const onnx::NodeProto &n, TensorInfo &x,
+                            TensorInfo &idx, int64_t axis) {
+  if (axis == 0)
+    return im.fail(n, "gathering along the folded batch*heads axis of input '" + n.input(0) +
+                          "' " + dimsStr(x.dims) + " is not supported");
+  std::vector<SymDim> real = {x.realDims[0], x.realDims[1]};
+  real.insert(real.end(), idx.dims.begin() + 1, idx.dims.end());
+  Value vi;
+  if (idx.folded && idx.realDims == real) {
+    vi = im.rowValue(idx);
+  } else if (idx.data && !idx.folded && !idx.flat && idx.dims[0] == x.dims[0] &&
+             idx.data->shape.size() == idx.dims.size()) {
+    // A table (or constant) the same along its first axis: its first slice as [1, 1, ...],
+    // expanded to [B, H, ...].
+    const ConstData &d = *idx.data;
+    int64_t slice = d.shape[0] > 0 ? d.numElements() / d.shape[0] : 0;
+    for (int64_t e = slice; e < d.numElements(); ++e)
+      if (d.values[e] != d.values[e % slice])
+        return im.fail(n, "the indices '" + n.input(1) + "' of the folded-heads data '" +
+                              n.input(0) + "' differ between batch*heads entries");
+    ConstData first{{1, 1}, {d.values.begin(), d.values.begin() + slice}, d.elem};
+    first.shape.insert(first.shape.end(), d.shape.begin() + 1, d.shape.end());
+    std::vector<SymDim> ones = {SymDim::constant(1), SymDim::constant(1)};
+    ones.insert(ones.end(), idx.dims.begin() + 1, idx.dims.end());
+    TensorInfo t = makeData(im, std::move(first), ones);
+    Value v = im.value(t);
+    auto shape = im.materializeKnown(real);
+    if (!v || failed(shape))
+      return im.fail(n, "cannot build the indices '" + n.input(1) + "' as " + dimsStr(real) +
+                            " at run time");
+    vi = im.b().create<tfc_ir::ExpandOp>(im.loc(), im.typeOf(real, idx.elem), v, *shape);
+  } else {
+    return im.fail(n, "the data '" + n.input(0) + "' " + dimsStr(x.dims) +
+                          " has its heads folded into the batch dim (" + dimsStr(x.realDims) +
+                          "); its indices '" + n.input(1) + "' " + dimsStr(idx.dims) +
+                          " must be a table the same for every batch*heads entry or be "
+                          "folded the same way");
+  }
+  Value r = im.b().create<tfc_ir::GatherElementsOp>(im.loc(), im.typeOf(real, x.elem),
+                                                    im.rowValue(x), vi,
+                                                    im.b().getI64IntegerAttr(axis + 1));
+  TensorInfo f = im.fromValue(r, idx.dims);
+  f.folded = true;
+  f.realDims = real;
+  im.setOutput(n, 0, std::move(f));
+  return {};
+}
+
 /// GatherElements: of constants at import time, else tfc.gather_elements (DeBERTa's
-/// relative-position scores, GPT-J's rotary table).
+/// relative-position scores, GPT-J's rotary table); of folded heads see gatherElementsFolded.
 Status importGatherElements(Importer &im, const onnx::NodeProto &n) {
   TensorInfo &x = im.input(n, 0), &idx = im.input(n, 1);
   int64_t rank = x.dims.size(), axis = im.attrInt(n, "axis", 0);
@@ -2057,6 +2113,11 @@ Status importGatherElements(Importer &im, const onnx::NodeProto &n) {
     return badAxis(im, n, im.attrInt(n, "axis", 0), rank);
   if (!idx.elem.isInteger(64) && !idx.elem.isInteger(32))
     return im.fail(n, "the indices must be int64 or int32");
+  if (x.folded && x.realDims.size() == x.dims.size() + 1)
+    return gatherElementsFolded(im, n, x, idx, axis);
+  for (int i = 0; i < 2; ++i)  // folded indices of plain data: only as the [B*H, ...] value
+    if (TensorInfo &t = im.input(n, i); t.folded && !im.value(t))
+      return im.fail(n, im.foldedInput(n.input(i), t));
   if (x.data && !x.table && idx.data && !idx.table) {
     const ConstData &d = *x.data, &i = *idx.data;
     ConstData r{i.shape, {}, d.elem};

@@ -139,13 +139,13 @@ func.func @runtime_operand(%x: tensor<2x3xf32>) -> tensor<3x2xf32> {
 // -----
 
 // Must not fold: weights without their bytes (tfc-opt has no model); an index out of range
-// and an integer division by zero (the runtime reports those); a matmul (no host evaluation);
+// and an integer division by zero (the runtime reports those); a softmax (no host evaluation);
 // a slice shifted by the cache length (decode steps).
 // CHECK-LABEL: func.func @left_alone
 // CHECK: tfc.transpose %{{.*}} {perm = array<i64: 1, 0>} : (tensor<4x3xf32>)
 // CHECK: tfc.gather
 // CHECK: tfc.div
-// CHECK: tfc.matmul
+// CHECK: tfc.softmax
 // CHECK: tfc.slice {{.*}}cache_offset
 func.func @left_alone() -> (tensor<3x4xf32>, tensor<1x2xf32>, tensor<1xi64>, tensor<2x2xf32>, tensor<1x2xf32>) {
   %w = tfc.weight "embeddings.token" : tensor<4x3xf32>
@@ -155,7 +155,7 @@ func.func @left_alone() -> (tensor<3x4xf32>, tensor<1x2xf32>, tensor<1xi64>, ten
   %g = tfc.gather %c, %i {axis = 0 : i64} : (tensor<2x2xf32>, tensor<1xi64>) -> tensor<1x2xf32>
   %z = tfc.constant dense<[0]> : tensor<1xi64>
   %q = tfc.div %i, %z : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
-  %mm = tfc.matmul %c, %c : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  %mm = tfc.softmax %c {axis = -1 : i64} : (tensor<2x2xf32>) -> tensor<2x2xf32>
   %one = tfc.constant dense<[1]> : tensor<1xi64>
   %s = tfc.slice %c, %z, %one {axes = array<i64: 0>, cache_offset = array<i64: 1>} : (tensor<2x2xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<1x2xf32>
   return %t, %g, %q, %mm, %s : tensor<3x4xf32>, tensor<1x2xf32>, tensor<1xi64>, tensor<2x2xf32>, tensor<1x2xf32>
@@ -171,4 +171,51 @@ func.func @inflating_expand() -> tensor<1024x1024xf32> {
   %shape = tfc.constant dense<[1024, 1024]> : tensor<2xi64>
   %e = tfc.expand %v, %shape : (tensor<1x1xf32>, tensor<2xi64>) -> tensor<1024x1024xf32>
   return %e : tensor<1024x1024xf32>
+}
+
+// -----
+
+// DeBERTa's relative position embeddings: a layer normalization of constants folds (the
+// runtime's formula: mean and biased variance of the last axis, eps 1e-5) and is counted in
+// the module attribute tfc.folded_layer_norms; the matmul projecting it folds too (batch
+// dims broadcast). Values from NumPy:
+//   LN([[1, 2, 3, 6], [0.5, -0.5, 1.5, 2.5]]) * [1, 2, 0.5, -1] + [0, 1, -1, 0.25]
+//     = [[-1.0690434, -0.0690434, -1, -1.3535652], [-0.44721183, -1.6832709, -0.77639407, -1.0916355]]
+//   x @ [[1, 2], [3, 4], [5, 6], [7, 8]] = [[64, 76], [24, 28]]
+//   arange(12).reshape(2, 2, 3) @ [[1, 0], [0, 1], [1, 1]] = [[[2, 3], [8, 9]], [[14, 15], [20, 21]]]
+// CHECK: module attributes {tfc.folded_layer_norms = 1 : i64}
+// CHECK-LABEL: func.func @layer_norm_and_matmul
+// CHECK-NEXT: %[[LN:.*]] = tfc.constant dense<{{\[}}[-1.06904{{[0-9]*}}, -0.069043{{[0-9]*}}, -1.000000e+00, -1.35356{{[0-9]*}}], [-0.447211{{[0-9]*}}, -1.68327{{[0-9]*}}, -0.776394{{[0-9]*}}, -1.09163{{[0-9]*}}]]> : tensor<2x4xf32>
+// CHECK-NEXT: %[[P:.*]] = tfc.constant dense<{{\[}}[6.400000e+01, 7.600000e+01], [2.400000e+01, 2.800000e+01]]> : tensor<2x2xf32>
+// CHECK-NEXT: %[[B:.*]] = tfc.constant dense<{{\[}}{{\[}}[2.000000e+00, 3.000000e+00], [8.000000e+00, 9.000000e+00]], {{\[}}[1.400000e+01, 1.500000e+01], [2.000000e+01, 2.100000e+01]]]> : tensor<2x2x2xf32>
+// CHECK-NOT: tfc.layer_normalization
+// CHECK-NOT: tfc.matmul
+// CHECK: return %[[LN]], %[[P]], %[[B]]
+func.func @layer_norm_and_matmul() -> (tensor<2x4xf32>, tensor<2x2xf32>, tensor<2x2x2xf32>) {
+  %x = tfc.constant dense<[[1.0, 2.0, 3.0, 6.0], [0.5, -0.5, 1.5, 2.5]]> : tensor<2x4xf32>
+  %g = tfc.constant dense<[1.0, 2.0, 0.5, -1.0]> : tensor<4xf32>
+  %b = tfc.constant dense<[0.0, 1.0, -1.0, 0.25]> : tensor<4xf32>
+  %y = tfc.layer_normalization %x, %g, %b {axis = -1 : i64, epsilon = 1.0e-05 : f32} : (tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+  %w = tfc.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]> : tensor<4x2xf32>
+  %p = tfc.matmul %x, %w : (tensor<2x4xf32>, tensor<4x2xf32>) -> tensor<2x2xf32>
+  %a = tfc.constant dense<[[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], [[6.0, 7.0, 8.0], [9.0, 10.0, 11.0]]]> : tensor<2x2x3xf32>
+  %s = tfc.constant dense<[[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]> : tensor<3x2xf32>
+  %q = tfc.matmul %a, %s : (tensor<2x2x3xf32>, tensor<3x2xf32>) -> tensor<2x2x2xf32>
+  return %y, %p, %q : tensor<2x4xf32>, tensor<2x2xf32>, tensor<2x2x2xf32>
+}
+
+// -----
+
+// Must not fold: a layer normalization or a matmul with a run-time operand stays, and no
+// folded norm is counted.
+// CHECK-NOT: tfc.folded_layer_norms
+// CHECK-LABEL: func.func @layer_norm_of_activation
+// CHECK: tfc.layer_normalization %arg0
+// CHECK: tfc.matmul %arg0
+func.func @layer_norm_of_activation(%x: tensor<?x4xf32>) -> (tensor<?x4xf32>, tensor<?x2xf32>) {
+  %g = tfc.constant dense<[1.0, 2.0, 0.5, -1.0]> : tensor<4xf32>
+  %y = tfc.layer_normalization %x, %g {axis = -1 : i64, epsilon = 1.0e-05 : f32} : (tensor<?x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  %w = tfc.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]> : tensor<4x2xf32>
+  %p = tfc.matmul %x, %w : (tensor<?x4xf32>, tensor<4x2xf32>) -> tensor<?x2xf32>
+  return %y, %p : tensor<?x4xf32>, tensor<?x2xf32>
 }

@@ -131,7 +131,8 @@ Status checkPlanFile(const std::string &file, bool checksums);
 bool runtimeRunsTarget(tfc::target::Target target);
 
 /// The `--report` JSON: {"model", "family", "target", "precision", "fused", "fusions": {...},
-/// "expected": {...}, "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
+/// "folded": {"layer_norm"} (norms of constants computed at compile time), "expected": {...},
+/// "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
 /// "source"}]}, plus "arena_bytes", "naive_bytes" and "constant_input_kernels" (a count; with
 /// "constant_input_kernel_names" when not 0) when a plan was built.
 std::string reportToJson(const CompileResult &result, const CompileOptions &options);
