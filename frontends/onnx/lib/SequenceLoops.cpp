@@ -36,9 +36,9 @@ namespace {
 
 const std::set<std::string> &sequenceOps() {
   static const std::set<std::string> ops = {
-      "SplitToSequence", "SequenceEmpty",  "SequenceAt",    "SequenceInsert",
-      "SequenceErase",   "SequenceLength", "SequenceConstruct", "SequenceMap",
-      "ConcatFromSequence", "Loop",        "Scan",          "If"};
+      "SplitToSequence", "SequenceEmpty",     "SequenceAt",  "SequenceInsert",
+      "SequenceErase",   "SequenceLength",    "SequenceConstruct", "SequenceMap",
+      "ConcatFromSequence", "Loop"};
   return ops;
 }
 
@@ -49,18 +49,6 @@ bool onlyAttributes(const onnx::NodeProto &n, std::initializer_list<const char *
                      [&](const char *name) { return a.name() == name; }))
       return false;
   return true;
-}
-
-const onnx::AttributeProto *findAttr(const onnx::NodeProto &n, const char *name) {
-  for (const auto &a : n.attribute())
-    if (a.name() == name)
-      return &a;
-  return nullptr;
-}
-
-int64_t intAttr(const onnx::NodeProto &n, const char *name, int64_t dflt) {
-  const auto *a = findAttr(n, name);
-  return a ? a->i() : dflt;
 }
 
 /// Uses of each value name in `g`: node inputs (also those of nested graphs that read `g`'s
@@ -95,10 +83,9 @@ void countUses(const onnx::GraphProto &g, std::map<std::string, int> &uses) {
 /// The structural match of one group, anchored at a ConcatFromSequence.
 class LoopMatcher {
 public:
-  LoopMatcher(const onnx::GraphProto &graph, Importer &im,
-              const std::map<std::string, const onnx::NodeProto *> &producer,
+  LoopMatcher(Importer &im, const std::map<std::string, const onnx::NodeProto *> &producer,
               const std::map<std::string, int> &uses)
-      : graph(graph), im(im), producer(producer), uses(uses) {}
+      : im(im), producer(producer), uses(uses) {}
 
   /// The group of `concat`, or the reason it is not one; `involved` gets the sequence nodes
   /// found on the way (they share the reason).
@@ -117,7 +104,6 @@ private:
   bool matchBody(const onnx::GraphProto &body, RepeatInterleaveLoop &l, std::string &why,
                  std::string &seqX, std::string &seqR);
 
-  const onnx::GraphProto &graph;
   Importer &im;
   const std::map<std::string, const onnx::NodeProto *> &producer;
   const std::map<std::string, int> &uses;
@@ -133,19 +119,19 @@ LoopMatcher::match(const onnx::NodeProto &concat, std::string &why,
   RepeatInterleaveLoop l;
   l.concat = &concat;
   if (concat.input_size() != 1 || concat.output_size() != 1 ||
-      !onlyAttributes(concat, {"axis", "new_axis"}) || !findAttr(concat, "axis"))
+      !onlyAttributes(concat, {"axis", "new_axis"}) || !im.attr(concat, "axis"))
     return reject("the ConcatFromSequence does not have one input, one output and an 'axis'");
-  if (intAttr(concat, "new_axis", 0) != 0)
+  if (im.attrInt(concat, "new_axis", 0) != 0)
     return reject("the ConcatFromSequence stacks on a new axis (new_axis = 1)");
-  l.concatAxis = intAttr(concat, "axis", 0);
+  l.concatAxis = im.attrInt(concat, "axis", 0);
   const onnx::NodeProto *loop = producerOf(concat.input(0));
   if (!loop || loop->op_type() != "Loop")
     return reject("the ConcatFromSequence does not read a Loop's output");
   involved.push_back(loop);
   l.loop = loop;
   if (loop->input_size() != 3 || loop->output_size() != 1 || loop->input(0).empty() ||
-      !onlyAttributes(*loop, {"body"}) || !findAttr(*loop, "body") ||
-      !findAttr(*loop, "body")->has_g())
+      !onlyAttributes(*loop, {"body"}) || !im.attr(*loop, "body") ||
+      !im.attr(*loop, "body")->has_g())
     return reject("the Loop does not have the inputs (trip count, condition, one sequence), "
                   "the one output and the body of the form");
   if (usesOf(loop->output(0)) != 1)
@@ -162,9 +148,9 @@ LoopMatcher::match(const onnx::NodeProto &concat, std::string &why,
     return reject("the SequenceEmpty is read by more than the Loop");
 
   std::string seqX, seqR;
-  if (!matchBody(findAttr(*loop, "body")->g(), l, why, seqX, seqR)) {
+  if (!matchBody(im.attr(*loop, "body")->g(), l, why, seqX, seqR)) {
     // The sequences the body reads share the reason.
-    for (const auto &n : findAttr(*loop, "body")->g().node())
+    for (const auto &n : im.attr(*loop, "body")->g().node())
       for (const auto &i : n.input())
         if (const onnx::NodeProto *p = producerOf(i); p && p->op_type() == "SplitToSequence")
           involved.push_back(p);
@@ -226,7 +212,7 @@ bool LoopMatcher::matchBody(const onnx::GraphProto &body, RepeatInterleaveLoop &
     if (it == local.end())
       return name != iter && name != condIn && name != seqIn && !name.empty();
     const onnx::NodeProto &c = *it->second;
-    const auto *v = findAttr(c, "value");
+    const auto *v = im.attr(c, "value");
     if (c.op_type() != "Constant" || c.attribute_size() != 1 || !v || !v->has_t())
       return false;
     ConstData d;
@@ -252,7 +238,7 @@ bool LoopMatcher::matchBody(const onnx::GraphProto &body, RepeatInterleaveLoop &
     return reject("does not append to its sequence with one SequenceInsert");
   const onnx::NodeProto *reshape = node(insert->input(1), "Reshape");
   if (!reshape || reshape->input_size() != 2 || !onlyAttributes(*reshape, {"allowzero"}) ||
-      intAttr(*reshape, "allowzero", 0) != 0 || !constant(reshape->input(1)))
+      im.attrInt(*reshape, "allowzero", 0) != 0 || !constant(reshape->input(1)))
     return reject("does not insert a Reshape of the expanded slice to a constant shape");
   l.reshapeShape = reshape->input(1);
   const onnx::NodeProto *expand = node(reshape->input(0), "Expand");
@@ -267,9 +253,10 @@ bool LoopMatcher::matchBody(const onnx::GraphProto &body, RepeatInterleaveLoop &
   // T' = T, or torch's guard Where(Equal(T, ones * -1), ones, T), ones = ConstantOfShape(Shape(T), 1).
   std::string target = expand->input(1);
   if (const onnx::NodeProto *where = node(target, "Where")) {
-    const onnx::NodeProto *equal = where->input_size() == 3 ? node(where->input(0), "Equal")
-                                                            : nullptr;
-    const onnx::NodeProto *ones = where ? node(where->input(1), "ConstantOfShape") : nullptr;
+    if (where->input_size() != 3)
+      return reject("expands to a Where without its three inputs");
+    const onnx::NodeProto *equal = node(where->input(0), "Equal");
+    const onnx::NodeProto *ones = node(where->input(1), "ConstantOfShape");
     target = where->input(2);
     const onnx::NodeProto *neg = nullptr;
     if (equal && equal->input_size() == 2) {
@@ -288,7 +275,7 @@ bool LoopMatcher::matchBody(const onnx::GraphProto &body, RepeatInterleaveLoop &
     const onnx::NodeProto *shape = ones && ones->input_size() == 1
                                        ? node(ones->input(0), "Shape")
                                        : nullptr;
-    const auto *fill = ones ? findAttr(*ones, "value") : nullptr;
+    const auto *fill = ones ? im.attr(*ones, "value") : nullptr;
     ConstData fillData;
     bool fillOne = fill && fill->has_t() && ones->attribute_size() == 1 &&
                    im.tensorData(fill->t(), fillData, "the Loop body's ones").ok() &&
@@ -305,7 +292,7 @@ bool LoopMatcher::matchBody(const onnx::GraphProto &body, RepeatInterleaveLoop &
   }
   // T = Concat(constants.., SequenceAt(rs, i), constants..) on axis 0.
   const onnx::NodeProto *cat = node(target, "Concat");
-  if (!cat || !onlyAttributes(*cat, {"axis"}) || intAttr(*cat, "axis", 1) != 0)
+  if (!cat || !onlyAttributes(*cat, {"axis"}) || im.attrInt(*cat, "axis", 1) != 0)
     return reject("does not expand to a Concat on axis 0 of constants and the repeat");
   int at = -1;
   for (int k = 0; k < cat->input_size(); ++k) {
@@ -330,7 +317,7 @@ bool LoopMatcher::matchBody(const onnx::GraphProto &body, RepeatInterleaveLoop &
     bool ok = pass && pass->input_size() == 1 &&
               ((pass->op_type() == "Identity" && pass->attribute_size() == 0) ||
                (pass->op_type() == "Cast" && onlyAttributes(*pass, {"to"}) &&
-                intAttr(*pass, "to", 0) == onnx::TensorProto::BOOL));
+                im.attrInt(*pass, "to", 0) == onnx::TensorProto::BOOL));
     if (!ok)
       return reject("computes its condition otherwise than as Cast(to BOOL) or Identity of a "
                     "constant or of the condition it gets");
@@ -360,7 +347,7 @@ SequencePlan planSequences(const onnx::GraphProto &graph, Importer &im) {
       producer[o] = &n;
   std::map<std::string, int> uses;
   countUses(graph, uses);
-  LoopMatcher matcher(graph, im, producer, uses);
+  LoopMatcher matcher(im, producer, uses);
   for (const auto &n : graph.node()) {
     if (n.op_type() != "ConcatFromSequence")
       continue;
@@ -450,7 +437,7 @@ Status Importer::importRepeatInterleave(const RepeatInterleaveLoop &l, int index
   };
   auto isSplitOfOnes = [&](const onnx::NodeProto &split, const SymDim &len) -> bool {
     if (split.input_size() < 2 || split.input(1).empty())
-      return intAttr(split, "keepdims", 1) != 0;
+      return attrInt(split, "keepdims", 1) != 0;
     auto it = values.find(split.input(1));
     if (it == values.end())
       return false;
@@ -469,7 +456,7 @@ Status Importer::importRepeatInterleave(const RepeatInterleaveLoop &l, int index
         return reject("input '" + i + "' of '" + n->name() + "' is not defined before it");
   TensorInfo &x = values.at(l.splitX->input(0));
   const int64_t rank = x.dims.size();
-  int64_t axis = intAttr(*l.splitX, "axis", 0), concatAxis = l.concatAxis;
+  int64_t axis = attrInt(*l.splitX, "axis", 0), concatAxis = l.concatAxis;
   if (rank < 1 || axis < -rank || axis >= rank)
     return reject("the slices' axis " + std::to_string(axis) + " is outside the input's rank " +
                   std::to_string(rank));
@@ -481,14 +468,14 @@ Status Importer::importRepeatInterleave(const RepeatInterleaveLoop &l, int index
     return reject("the ConcatFromSequence joins on axis " + std::to_string(l.concatAxis) +
                   ", the slices were taken on axis " + std::to_string(axis));
   const SymDim len = x.dims[axis];
-  if (elemFromOnnx(static_cast<int32_t>(intAttr(*l.empty, "dtype", onnx::TensorProto::FLOAT))) !=
-      x.elem)
+  auto dtype = static_cast<int32_t>(attrInt(*l.empty, "dtype", onnx::TensorProto::FLOAT));
+  if (elemFromOnnx(dtype) != x.elem)
     return reject("the SequenceEmpty's element type is not the input's");
   if (!isSplitOfOnes(*l.splitX, len))
     return reject("'" + l.splitX->name() + "' does not split into slices 1 wide along the axis");
   // The repeats: a constant [len] vector of one value r >= 1.
   TensorInfo &rep = values.at(l.splitR->input(0));
-  int64_t repAxis = intAttr(*l.splitR, "axis", 0);
+  int64_t repAxis = attrInt(*l.splitR, "axis", 0);
   if (rep.dims.size() != 1 || rep.dims[0] != len || !rep.data || rep.elem.isF32() ||
       (repAxis != 0 && repAxis != -1))
     return reject("the repeats are not a constant vector with one entry per slice");
@@ -503,11 +490,8 @@ Status Importer::importRepeatInterleave(const RepeatInterleaveLoop &l, int index
       (*trip->second.known)[0] != len)
     return reject("the trip count is not the size " + len.str() + " of the sliced axis");
   auto isTrue = [&](const std::string &name) {
-    if (auto v = loopInts(l, name))
-      return v->size() == 1 && (*v)[0] != 0;
-    auto it = values.find(name);
-    return it != values.end() && it->second.data && !it->second.table &&
-           it->second.data->values.size() == 1 && it->second.data->values[0] != 0;
+    auto v = loopInts(l, name);
+    return v && v->size() == 1 && (*v)[0] != 0;
   };
   if ((!l.cond.empty() && !isTrue(l.cond)) || (!l.condOut.empty() && !isTrue(l.condOut)))
     return reject("the loop condition is not constantly true");
