@@ -1,7 +1,7 @@
 //===- FuseRotary.cpp - rotary position embedding -> tfc.rotary ------------===//
 //
 // Rewrites what RotaryMatcher.cpp finds: the rotated heads are replaced by
-//   %r = tfc.rotary %x, %cos, %sin {num_heads, rotary_dim}    [B, S, H*dh]
+//   %r = tfc.rotary %x, %cos, %sin {num_heads, rotary_dim[, interleaved]}  [B, S, H*dh]
 // followed by the head split the graph had (reshape [0,0,H,dh], and the
 // transpose [0,2,1,3] when the rotary was applied to transposed heads).
 // cos and sin lose their unit head axis by a reshape ([a, 1, S, r] ->
@@ -62,7 +62,8 @@ template <typename RootOp> struct FuseRotaryPattern : OpRewritePattern<RootOp> {
     Value sin = dropHeadAxis(rewriter, loc, m->sin, m->transposed);
     Value r = rewriter.create<RotaryOp>(loc, m->input.getType(), m->input, cos, sin,
                                         rewriter.getI64IntegerAttr(m->numHeads),
-                                        rewriter.getI64IntegerAttr(m->rotaryDim));
+                                        rewriter.getI64IntegerAttr(m->rotaryDim),
+                                        m->interleaved ? rewriter.getBoolAttr(true) : BoolAttr());
     auto type = cast<RankedTensorType>(root.getType());
     int64_t dh = type.getDimSize(3);
     auto in = cast<RankedTensorType>(m->input.getType());

@@ -141,6 +141,7 @@ struct RotaryMatch {
   Value cos, sin;       // as the graph has them ([.., S, r] with a unit head axis)
   int64_t numHeads = 0, rotaryDim = 0;
   bool transposed = false;  // the rotated heads are [B, H, S, dh] (else [B, S, H, dh])
+  bool interleaved = false; // pairs (2j, 2j+1) rotated (GPT-J), else halves (d, d + r/2)
   Operation *root = nullptr;         // the add (full) or concat (partial) replaced
   SmallVector<Operation *> matched;  // every op of the pattern (for locations)
 };
@@ -150,7 +151,8 @@ struct RotaryMatch {
 FailureOr<RotaryMatch> matchRotary(Operation *root, std::string *why);
 
 /// The report's notion of a rotary candidate: a 4-D add of two products, one
-/// of them multiplying a concat of a negated part (a rotate_half).
+/// of them multiplying a concat of a negated part (a rotate_half), or a
+/// reshape of such a concat (a rotate_every_two).
 bool isRotaryCandidate(Operation *op);
 
 } // namespace mlir::tfc

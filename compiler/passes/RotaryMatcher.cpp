@@ -11,9 +11,16 @@
 //     Xr = X[.., 0:r]
 //   rotate_half(y) = concat(neg(y[.., r/2:r]), y[.., 0:r/2]) over the last axis
 //   (neg as tfc.neg or a mul by -1), add and mul operands in either order;
+//   or, the interleaved form (GPT-J's rotate_every_two, pairs (2j, 2j+1)),
+//     rotate_every_two(y) = reshape [.., r] (concat(unsq(neg(y[.., 1::2])),
+//                                                   unsq(y[.., 0::2])) on a new last axis)
+//   (unsq: a reshape adding a unit last axis; the neg before or after it), so
+//   that out[2j] = y[2j] cos[2j] - y[2j+1] sin[2j] and
+//   out[2j+1] = y[2j+1] cos[2j+1] + y[2j] sin[2j+1];
 //   cos and sin broadcast over the head axis ([.., 1, S, r] for the transposed
 //   layout, [.., S, 1, r] for the other) and do not depend on x.
-// Slices are tfc.slice over the last axis with constant bounds and step 1.
+// Slices are tfc.slice over the last axis with constant bounds and step 1 (step 2
+// for the interleaved form's halves).
 // The inner values must have a single use (X itself may have several: the
 // slices and the mul all read it).
 //
@@ -37,10 +44,10 @@ using OpList = SmallVectorImpl<Operation *>;
 /// A slice of the last axis of a value with a static last dim: [start, end).
 struct LastAxisSlice {
   Value input;
-  int64_t start = 0, end = 0;
+  int64_t start = 0, end = 0;  // for step 2: the first index and one past the last taken
 };
 
-std::optional<LastAxisSlice> matchLastAxisSlice(Value v) {
+std::optional<LastAxisSlice> matchLastAxisSlice(Value v, int64_t step = 1) {
   auto s = definedBy<SliceOp>(v);
   if (!s)
     return std::nullopt;
@@ -49,7 +56,9 @@ std::optional<LastAxisSlice> matchLastAxisSlice(Value v) {
   if (rank == 0 || ShapedType::isDynamic(dim) || s.getAxes().size() != 1 ||
       (s.getAxes()[0] != -1 && s.getAxes()[0] != rank - 1))
     return std::nullopt;
-  if (auto steps = s.getSteps(); steps && (steps->size() != 1 || (*steps)[0] != 1))
+  auto steps = s.getSteps();
+  int64_t got = steps && steps->size() == 1 ? (*steps)[0] : steps ? 0 : 1;
+  if (got != step)
     return std::nullopt;
   DenseIntElementsAttr starts, ends;
   if (!matchPattern(s.getStarts(), m_Constant(&starts)) ||
@@ -58,8 +67,10 @@ std::optional<LastAxisSlice> matchLastAxisSlice(Value v) {
     return std::nullopt;
   ::tfc::support::SliceRange r = ::tfc::support::sliceRange(
       (*starts.getValues<APInt>().begin()).getSExtValue(),
-      (*ends.getValues<APInt>().begin()).getSExtValue(), 1, dim);
-  return LastAxisSlice{s.getInput(), r.start, r.start + r.count};
+      (*ends.getValues<APInt>().begin()).getSExtValue(), step, dim);
+  if (r.count <= 0)
+    return std::nullopt;
+  return LastAxisSlice{s.getInput(), r.start, r.start + (r.count - 1) * step + 1};
 }
 
 /// `neg(y)` as tfc.neg or a mul by -1: y, else null.
@@ -103,6 +114,84 @@ Value rotateHalfInput(Value v, OpList &matched) {
   return first->input;
 }
 
+/// A reshape that only adds a unit last axis ([.., n] -> [.., n, 1], the
+/// unsqueeze of torch.stack): its input, else null.
+Value unitLastAxisInput(Value v) {
+  auto r = definedBy<ReshapeOp>(v);
+  if (!r || !hasSingleUse(v))
+    return {};
+  auto in = r.getInput().getType();
+  auto out = r.getType();
+  ArrayRef<int64_t> shape = r.getShape();
+  if (out.getRank() != in.getRank() + 1 || out.getShape().back() != 1 ||
+      (int64_t)shape.size() != out.getRank() || shape.back() != 1)
+    return {};
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    int64_t d = in.getDimSize(i);
+    if (shape[i] != 0 && (ShapedType::isDynamic(d) || shape[i] != d))
+      return {};
+    if (shape[i] == 0 && out.getDimSize(i) != d)
+      return {};
+  }
+  return r.getInput();
+}
+
+/// rotate_every_two(y) = reshape [.., r] (concat(unsq(neg(y[1::2])), unsq(y[0::2])) on a new
+/// last axis) with y's last dim r static: y, else null.
+Value rotateEveryTwoInput(Value v, OpList &matched) {
+  auto flat = definedBy<ReshapeOp>(v);
+  if (!flat || !hasSingleUse(v))
+    return {};
+  auto c = definedBy<ConcatOp>(flat.getInput());
+  if (!c || !hasSingleUse(flat.getInput()) || c.getInputs().size() != 2)
+    return {};
+  auto ct = c.getType();
+  int64_t rank = ct.getRank();
+  if (rank < 2 || (c.getAxis() != -1 && c.getAxis() != rank - 1) || ct.getShape().back() != 2)
+    return {};
+  // The flatten of the last two axes: [.., r/2, 2] -> [.., r].
+  auto ft = flat.getType();
+  ArrayRef<int64_t> shape = flat.getShape();
+  int64_t half = ct.getDimSize(rank - 2);
+  if (ShapedType::isDynamic(half) || ft.getRank() != rank - 1 ||
+      ft.getShape().back() != 2 * half || (int64_t)shape.size() != rank - 1 ||
+      (shape.back() != 2 * half && shape.back() != -1))
+    return {};
+  for (int64_t i = 0; i + 1 < rank - 1; ++i) {
+    int64_t d = ct.getDimSize(i);
+    if ((shape[i] != 0 && (ShapedType::isDynamic(d) || shape[i] != d)) ||
+        ft.getDimSize(i) != d)
+      return {};
+  }
+  // First -y[1::2] (negated before or after its unit axis), then y[0::2].
+  SmallVector<Operation *> local;
+  Value odd;
+  if (Value n = negated(c.getInputs()[0], local)) {
+    odd = unitLastAxisInput(n);
+    if (odd)
+      local.push_back(n.getDefiningOp());
+  } else if (Value u = unitLastAxisInput(c.getInputs()[0])) {
+    odd = negated(u, local);
+    if (odd)
+      local.push_back(c.getInputs()[0].getDefiningOp());
+  }
+  Value even = unitLastAxisInput(c.getInputs()[1]);
+  if (!odd || !even || !hasSingleUse(odd) || !hasSingleUse(even))
+    return {};
+  std::optional<LastAxisSlice> second = matchLastAxisSlice(odd, 2);
+  std::optional<LastAxisSlice> first = matchLastAxisSlice(even, 2);
+  if (!second || !first || second->input != first->input)
+    return {};
+  int64_t r = cast<RankedTensorType>(first->input.getType()).getShape().back();
+  if (r != 2 * half || first->start != 0 || first->end != r - 1 || second->start != 1 ||
+      second->end != r)
+    return {};
+  matched.append(local.begin(), local.end());
+  matched.append({flat, c, c.getInputs()[1].getDefiningOp(), odd.getDefiningOp(),
+                  even.getDefiningOp()});
+  return first->input;
+}
+
 /// True when `v` is computed from `x` (a few levels up): cos and sin must not be.
 bool dependsOn(Value v, Value x, int depth = 0) {
   if (v == x)
@@ -116,6 +205,7 @@ bool dependsOn(Value v, Value x, int depth = 0) {
 /// add(mul(y, cos), mul(rotate_half(y), sin)): y, cos and sin.
 struct RotatedHalf {
   Value input, cos, sin;
+  bool interleaved = false;
 };
 
 FailureOr<RotatedHalf> matchRotation(Value v, OpList &matched, std::string *why) {
@@ -129,7 +219,12 @@ FailureOr<RotatedHalf> matchRotation(Value v, OpList &matched, std::string *why)
     for (auto [rh, sin] : {std::pair(rotated.getLhs(), rotated.getRhs()),
                            {rotated.getRhs(), rotated.getLhs()}}) {
       SmallVector<Operation *> local;
+      bool interleaved = false;
       Value y = rotateHalfInput(rh, local);
+      if (!y) {
+        y = rotateEveryTwoInput(rh, local);
+        interleaved = true;
+      }
       if (!y)
         continue;
       Value cos = direct.getLhs() == y ? direct.getRhs()
@@ -138,11 +233,12 @@ FailureOr<RotatedHalf> matchRotation(Value v, OpList &matched, std::string *why)
         continue;
       matched.append(local.begin(), local.end());
       matched.append({add, direct, rotated});
-      return RotatedHalf{y, cos, sin};
+      return RotatedHalf{y, cos, sin, interleaved};
     }
   }
   return reject(why, "the rotary is not x * cos + rotate_half(x) * sin with rotate_half(x) = "
-                     "concat(-x[r/2:r], x[0:r/2])");
+                     "concat(-x[r/2:r], x[0:r/2]), nor the interleaved form with "
+                     "rotate_every_two(x) = flatten(stack(-x[1::2], x[0::2]))");
 }
 
 } // namespace
@@ -223,12 +319,14 @@ FailureOr<RotaryMatch> mlir::tfc::matchRotary(Operation *root, std::string *why)
   }
   m.cos = r->cos;
   m.sin = r->sin;
+  m.interleaved = r->interleaved;
   return m;
 }
 
 bool mlir::tfc::isRotaryCandidate(Operation *op) {
   // The report's candidates: an add of two products one of which multiplies
-  // a concat containing a neg (a rotate_half) of 4-D values.
+  // a concat containing a neg (a rotate_half) of 4-D values, or a reshape of
+  // a concat of unsqueezed parts one of which is negated (a rotate_every_two).
   auto add = dyn_cast<AddOp>(op);
   if (!add || add.getType().getRank() != 4)
     return false;
@@ -237,8 +335,13 @@ bool mlir::tfc::isRotaryCandidate(Operation *op) {
     if (!m)
       return false;
     return llvm::any_of(m->getOperands(), [](Value o) {
+      // rotate_half, or rotate_every_two's flatten of a concat.
+      if (auto r = definedBy<ReshapeOp>(o))
+        o = r.getInput();
       auto c = definedBy<ConcatOp>(o);
       return c && llvm::any_of(c.getInputs(), [](Value i) {
+               if (auto u = definedBy<ReshapeOp>(i))
+                 i = u.getInput();
                return definedBy<NegOp>(i) || definedBy<MulOp>(i);
              });
     });

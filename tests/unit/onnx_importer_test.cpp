@@ -1659,4 +1659,259 @@ TEST(OnnxImporter, ConvOneAndTwoSpatialDims) {
   }
 }
 
+
+//===----------------------------------------------------------------------===//
+// torch's repeat_interleave loop (SplitToSequence -> Loop -> ConcatFromSequence)
+//===----------------------------------------------------------------------===//
+
+/// A Constant node of a graph (body or main) with an int64 vector (or scalar) value.
+void constNode(onnx::GraphProto &g, const std::string &out, const std::vector<int64_t> &v,
+               bool scalar = false, int elem = kI64) {
+  auto *n = g.add_node();
+  n->set_op_type("Constant");
+  n->set_name(out + "_node");
+  n->add_output(out);
+  auto *a = n->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  auto *t = a->mutable_t();
+  t->set_data_type(elem);
+  if (!scalar)
+    t->add_dims(static_cast<int64_t>(v.size()));
+  for (int64_t x : v) {
+    if (elem == kI64)
+      t->add_int64_data(x);
+    else
+      t->add_int32_data(static_cast<int32_t>(x));
+  }
+}
+
+onnx::NodeProto &bodyNode(onnx::GraphProto &g, const std::string &op, const std::string &name,
+                          const std::vector<std::string> &inputs,
+                          const std::vector<std::string> &outputs) {
+  auto *n = g.add_node();
+  n->set_op_type(op);
+  n->set_name(name);
+  for (const auto &i : inputs)
+    n->add_input(i);
+  for (const auto &o : outputs)
+    n->add_output(o);
+  return *n;
+}
+
+/// What the tests change in torch's form.
+struct RepeatTweaks {
+  std::vector<int64_t> repeats;           // a constant repeats vector instead of Expand(r, n)
+  std::vector<int64_t> head;              // the expand target before the repeat (else torch's)
+  std::string trip;                       // the trip count's name (else the slice count)
+  bool extraBodyNode = false;             // a Neg of the slice inside the body
+  bool sequenceReadOutside = false;       // the slices' sequence also read by a SequenceAt
+};
+
+/// torch.onnx's export (torch 1.13, opset 13+ symbolic) of repeat_interleave(x, r, axis) with
+/// x's sizes `sizes` as torch knows them (-1: dynamic), node for node as in the GPT-J export.
+void addRepeatInterleave(ModelMaker &m, const std::string &x, int64_t axis,
+                         const std::vector<int64_t> &sizes, int64_t r, const std::string &out,
+                         const RepeatTweaks &tw = {}) {
+  onnx::GraphProto &g = *m.graph;
+  // Trip count: x.shape[axis] as [1]; repeats Expand(r, [n]); split sizes: ones like them.
+  m.node("Shape", "ri/Shape", {x}, {"ri/shape"});
+  constNode(g, "ri/axis", {axis}, true);
+  auto &gt = m.node("Gather", "ri/Gather", {"ri/shape", "ri/axis"}, {"ri/n"});
+  setInt(gt, "axis", 0);
+  constNode(g, "ri/zero", {0});
+  m.node("Unsqueeze", "ri/Unsqueeze", {"ri/n", "ri/zero"}, {"ri/n1"});
+  if (tw.repeats.empty()) {
+    constNode(g, "ri/r", {r}, true);
+    m.node("Expand", "ri/Expand", {"ri/r", "ri/n1"}, {"ri/R"});
+  } else {
+    constNode(g, "ri/R", tw.repeats);
+  }
+  m.node("Shape", "ri/Shape_1", {"ri/R"}, {"ri/Rshape"});
+  auto &ones = m.node("ConstantOfShape", "ri/ConstantOfShape", {"ri/Rshape"}, {"ri/ones"});
+  {
+    auto *a = ones.add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(kI64);
+    a->mutable_t()->add_dims(1);
+    a->mutable_t()->add_int64_data(1);
+  }
+  auto &sr = m.node("SplitToSequence", "ri/SplitToSequence", {"ri/R", "ri/ones"}, {"ri/rs"});
+  setInt(sr, "axis", 0);
+  auto &sx = m.node("SplitToSequence", "ri/SplitToSequence_1", {x, "ri/ones"}, {"ri/xs"});
+  setInt(sx, "axis", axis);
+  auto &empty = m.node("SequenceEmpty", "ri/SequenceEmpty", {}, {"ri/empty"});
+  setInt(empty, "dtype", kF32);
+  constNode(g, "ri/true", {1}, true, onnx::TensorProto::BOOL);
+  auto &loop = m.node("Loop", "ri/Loop", {tw.trip.empty() ? "ri/n1" : tw.trip, "ri/true",
+                                          "ri/empty"}, {"ri/seq"});
+  auto *battr = loop.add_attribute();
+  battr->set_name("body");
+  battr->set_type(onnx::AttributeProto::GRAPH);
+  onnx::GraphProto &b = *battr->mutable_g();
+  b.set_name("ri/body");
+  for (const char *in : {"i", "cond", "acc"})
+    b.add_input()->set_name(in);
+  bodyNode(b, "SequenceAt", "ri/SequenceAt", {"ri/rs", "i"}, {"rep"});
+  bodyNode(b, "SequenceAt", "ri/SequenceAt_1", {"ri/xs", "i"}, {"slice"});
+  std::string sliceName = "slice";
+  if (tw.extraBodyNode) {
+    bodyNode(b, "Neg", "ri/Neg", {"slice"}, {"negslice"});
+    sliceName = "negslice";
+  }
+  constNode(b, "uaxes", {axis + 1});
+  bodyNode(b, "Unsqueeze", "ri/Unsqueeze_1", {sliceName, "uaxes"}, {"u"});
+  std::vector<int64_t> head(sizes.begin(), sizes.begin() + axis + 1), tail(sizes.begin() + axis + 1,
+                                                                          sizes.end());
+  head[axis] = 1;
+  if (!tw.head.empty())
+    head = tw.head;
+  constNode(b, "head", head);
+  constNode(b, "tail", tail);
+  auto &cat = bodyNode(b, "Concat", "ri/Concat", {"head", "rep", "tail"}, {"T"});
+  setInt(cat, "axis", 0);
+  bodyNode(b, "Shape", "ri/Shape_2", {"T"}, {"Tshape"});
+  auto &bones = bodyNode(b, "ConstantOfShape", "ri/ConstantOfShape_1", {"Tshape"}, {"Tones"});
+  {
+    auto *a = bones.add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(kI64);
+    a->mutable_t()->add_dims(1);
+    a->mutable_t()->add_int64_data(1);
+  }
+  constNode(b, "minus1", {-1}, true);
+  bodyNode(b, "Mul", "ri/Mul", {"Tones", "minus1"}, {"Tneg"});
+  bodyNode(b, "Equal", "ri/Equal", {"T", "Tneg"}, {"Teq"});
+  bodyNode(b, "Where", "ri/Where", {"Teq", "Tones", "T"}, {"T2"});
+  bodyNode(b, "Expand", "ri/Expand_1", {"u", "T2"}, {"E"});
+  std::vector<int64_t> outSizes;
+  for (size_t k = 0; k < sizes.size(); ++k)
+    outSizes.push_back((int64_t)k == axis ? -1 : sizes[k] < 0 ? 0 : sizes[k]);
+  constNode(b, "outShape", outSizes);
+  auto &rs = bodyNode(b, "Reshape", "ri/Reshape", {"E", "outShape"}, {"Er"});
+  setInt(rs, "allowzero", 0);
+  bodyNode(b, "SequenceInsert", "ri/SequenceInsert", {"acc", "Er"}, {"acc2"});
+  auto &cast = bodyNode(b, "Cast", "ri/Cast", {"ri/true"}, {"cond2"});
+  setInt(cast, "to", onnx::TensorProto::BOOL);
+  b.add_output()->set_name("cond2");
+  b.add_output()->set_name("acc2");
+  auto &cfs = m.node("ConcatFromSequence", "ri/ConcatFromSequence", {"ri/seq"}, {out});
+  setInt(cfs, "axis", axis);
+  if (tw.sequenceReadOutside) {
+    constNode(g, "ri/zero_s", {0}, true);
+    m.node("SequenceAt", "ri/SequenceAt_outside", {"ri/xs", "ri/zero_s"}, {"ri/first"});
+  }
+}
+
+/// GPT-J's rotary: repeat_interleave(sin[:, :, None, :], 2, 3) of a run-time [batch, seq, 1, 4]
+/// value is Unsqueeze + Expand + Reshape: [batch, seq, 1, 4, 1] -> [.., 4, 2] -> [.., 1, 8].
+TEST(OnnxImporter, RepeatInterleaveLoopIsUnsqueezeExpandReshape) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "seq", "1", "4"});
+  addRepeatInterleave(m, "x", 3, {-1, -1, 1, 4}, 2, "y");
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "-> tensor<?x?x1x4x1xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "tfc.expand")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "-> tensor<?x?x1x4x2xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x?x1x4x2xf32>) -> tensor<?x?x1x8xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "return %")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, ") -> tensor<?x?x1x8xf32>\n")) << r.ir;
+}
+
+/// Along a middle axis with dims after it, repeats of 3: [batch, 2, 5] on axis 1.
+TEST(OnnxImporter, RepeatInterleaveLoopOnAMiddleAxis) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "2", "5"});
+  addRepeatInterleave(m, "x", 1, {-1, 2, 5}, 3, "y");
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "-> tensor<?x2x3x5xf32>")) << r.ir;
+  EXPECT_TRUE(contains(r.ir, "(tensor<?x2x3x5xf32>) -> tensor<?x6x5xf32>")) << r.ir;
+}
+
+/// Of a constant: folded at import time. [[1, 2, 3]] repeated twice on axis 1 is
+/// [[1, 1, 2, 2, 3, 3]] (torch.repeat_interleave's definition).
+TEST(OnnxImporter, RepeatInterleaveLoopOfAConstantFolds) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "6"});
+  initF32Values(m, "c", {1, 3}, {1, 2, 3});
+  addRepeatInterleave(m, "c", 1, {1, 3}, 2, "rep");
+  m.node("Add", "add", {"x", "rep"}, {"y"});
+  m.output("y");
+  Imported r = import(m);
+  ASSERT_TRUE(r.status.ok()) << r.status.error;
+  EXPECT_TRUE(contains(r.ir, "dense<[[1.000000e+00, 1.000000e+00, 2.000000e+00, 2.000000e+00, "
+                             "3.000000e+00, 3.000000e+00]]> : tensor<1x6xf32>"))
+      << r.ir;
+  EXPECT_FALSE(contains(r.ir, "tfc.expand")) << r.ir;
+}
+
+/// Anything else stays unsupported, naming a node of the group and why.
+TEST(OnnxImporter, RepeatInterleaveLoopMustMatchExactly) {
+  struct Case {
+    const char *what;
+    RepeatTweaks tweaks;
+    const char *node, *why;
+  };
+  RepeatTweaks extra, uneven, broadcast, trip, outside;
+  extra.extraBodyNode = true;
+  uneven.repeats = {1, 2, 3, 1};
+  broadcast.head = {1, 1, 3, 1};  // the expand would also copy the slice along axis 2
+  trip.trip = "ri/two";
+  outside.sequenceReadOutside = true;
+  for (const Case &c : std::vector<Case>{
+           {"extra body node", extra, "ri/SplitToSequence",
+            "does not expand an Unsqueeze (constant axes) of the slice SequenceAt(xs, i)"},
+           {"uneven repeats", uneven, "ri/Loop", "the repeats are not all the same positive number"},
+           {"broadcast", broadcast, "ri/Loop", "the expand target 3 at axis 2 changes the slice"},
+           {"trip count", trip, "ri/Loop", "the trip count is not the size 4 of the sliced axis"},
+           {"sequence read outside", outside, "ri/SplitToSequence",
+            "the SplitToSequence's sequence is read by more than the Loop body"}}) {
+    ModelMaker m(17);
+    m.input("x", kF32, {"batch", "seq", "1", "4"});
+    constNode(*m.graph, "ri/two", {2});
+    addRepeatInterleave(m, "x", 3, {-1, -1, 1, 4}, 2, "y", c.tweaks);
+    m.output("y");
+    Imported r = import(m);
+    ASSERT_FALSE(r.status.ok()) << c.what;
+    std::string where = std::string("node '") + c.node + "' (op '" +
+                        (std::string(c.node) == "ri/Loop" ? "Loop" : "SplitToSequence") +
+                        "', opset 17) is not supported";
+    EXPECT_TRUE(contains(r.status.error, where)) << c.what << ": " << r.status.error;
+    EXPECT_TRUE(contains(r.status.error, c.why)) << c.what << ": " << r.status.error;
+    EXPECT_TRUE(contains(r.status.error, "repeat_interleave")) << c.what << ": "
+                                                               << r.status.error;
+  }
+}
+
+/// A Loop that is no repeat_interleave (a plain counter) is not supported, naming it.
+TEST(OnnxImporter, OtherLoopsAreUnsupported) {
+  ModelMaker m(17);
+  m.input("x", kF32, {"batch", "4"});
+  constNode(*m.graph, "trip", {3});
+  constNode(*m.graph, "cond", {1}, true, onnx::TensorProto::BOOL);
+  auto &loop = m.node("Loop", "counter", {"trip", "cond", "x"}, {"y"});
+  auto *a = loop.add_attribute();
+  a->set_name("body");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  onnx::GraphProto &b = *a->mutable_g();
+  for (const char *in : {"i", "c", "v"})
+    b.add_input()->set_name(in);
+  bodyNode(b, "Neg", "neg", {"v"}, {"v2"});
+  b.add_output()->set_name("c");
+  b.add_output()->set_name("v2");
+  m.output("y");
+  Imported r = import(m);
+  EXPECT_TRUE(contains(r.status.error,
+                       "model.onnx: node 'counter' (op 'Loop', opset 17) is not supported"))
+      << r.status.error;
+  EXPECT_TRUE(contains(r.status.error, "it is not part of torch's repeat_interleave form"))
+      << r.status.error;
+}
+
 } // namespace

@@ -6,6 +6,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "runtime_kernel_harness.h"
 
+#include <array>
+
 using namespace rtt;
 using K = fb::KernelKind;
 
@@ -825,6 +827,56 @@ TEST(RuntimeKernels, RotaryMatchesReference) {
                   {2, 3, 8}, opt::rotary(2, 3));
   EXPECT_NE(bad.code, TFC_OK);
   EXPECT_NE(bad.message.find("rotary_dim 3 is not even"), std::string::npos) << bad.message;
+}
+
+/// GPT-J's interleaved rotary as transformers writes it: x * cos + rotate_every_two(x) * sin on
+/// the first r features of each head, rotate_every_two(x) = flatten(stack(-x[1::2], x[0::2])).
+std::vector<float> refRotaryEveryTwo(const std::vector<float> &x, int64_t B, int64_t S,
+                                     int64_t H, int64_t dh, int64_t r,
+                                     const std::vector<float> &cos,
+                                     const std::vector<float> &sin) {
+  std::vector<float> y(x);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t s = 0; s < S; ++s)
+      for (int64_t h = 0; h < H; ++h) {
+        int64_t at = (b * S + s) * H * dh + h * dh;
+        std::vector<float> rot(r);
+        for (int64_t j = 0; j < r / 2; ++j) {
+          rot[2 * j] = -x[at + 2 * j + 1];
+          rot[2 * j + 1] = x[at + 2 * j];
+        }
+        for (int64_t d = 0; d < r; ++d)
+          y[at + d] = x[at + d] * cos[s * r + d] + rot[d] * sin[s * r + d];
+      }
+  return y;
+}
+
+TEST(RuntimeKernels, RotaryInterleavedMatchesReference) {
+  uint32_t seed = 1300;
+  // {B, S, H, dh, r}: full and partial (GPT-J: r < dh), tables [S, r] with distinct entries
+  // per feature (so that a kernel pairing the wrong features cannot pass).
+  for (auto [B, S, H, dh, r] : std::vector<std::array<int64_t, 5>>{
+           {2, 5, 4, 8, 8}, {1, 7, 4, 16, 8}, {2, 3, 2, 6, 2}}) {
+    int64_t D = H * dh;
+    auto x = randomFloats(B * S * D, seed++);
+    auto cs = randomFloats(S * r, seed++), sn = randomFloats(S * r, seed++);
+    RunResult res = runKernel(K::Rotary, {F32({B, S, D}, x), F32({S, r}, cs), F32({S, r}, sn)},
+                              TFC_F32, {B, S, D}, opt::rotary(int32_t(H), int32_t(r), true));
+    ASSERT_EQ(res.code, TFC_OK) << res.message;
+    expectClose(res.as<float>(), refRotaryEveryTwo(x, B, S, H, dh, r, cs, sn),
+                "interleaved B" + std::to_string(B) + " r" + std::to_string(r));
+    // The rotate-half result differs: the flag is read.
+    RunResult half = runKernel(K::Rotary, {F32({B, S, D}, x), F32({S, r}, cs), F32({S, r}, sn)},
+                               TFC_F32, {B, S, D}, opt::rotary(int32_t(H), int32_t(r)));
+    ASSERT_EQ(half.code, TFC_OK) << half.message;
+    if (r > 2) {
+      std::vector<float> a = half.as<float>(), b = res.as<float>();
+      float diff = 0;
+      for (size_t i = 0; i < a.size(); ++i)
+        diff = std::max(diff, std::abs(a[i] - b[i]));
+      EXPECT_GT(diff, 1e-3f);
+    }
+  }
 }
 
 TEST(RuntimeKernels, Gather) {

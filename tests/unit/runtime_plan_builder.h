@@ -171,10 +171,11 @@ inline Options cacheStore(int32_t slot) {
   o.slot = slot;
   return make(std::move(o));
 }
-inline Options rotary(int32_t numHeads, int32_t rotaryDim) {
+inline Options rotary(int32_t numHeads, int32_t rotaryDim, bool interleaved = false) {
   fb::RotaryOptionsT o;
   o.num_heads = numHeads;
   o.rotary_dim = rotaryDim;
+  o.interleaved = interleaved;
   return make(std::move(o));
 }
 } // namespace opt

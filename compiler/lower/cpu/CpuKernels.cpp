@@ -278,6 +278,7 @@ Status lowerKernel(RotaryOp op, L &l, Kernel &k) {
   fb::RotaryOptionsT o;
   o.num_heads = int32_t(op.getNumHeads());
   o.rotary_dim = int32_t(op.getRotaryDim());
+  o.interleaved = op.getInterleaved();
   return set(k, fb::KernelKind::Rotary, std::move(o));
 }
 

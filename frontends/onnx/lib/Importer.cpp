@@ -601,7 +601,7 @@ Status Importer::importNode(const onnx::NodeProto &node, int index) {
     if (nd.op_type() == e.op)
       entry = &e;
   if (!entry || opsetVersion < entry->minOpset || opsetVersion > entry->maxOpset)
-    return {file + ": " + where(nd) + " is not supported"};
+    return {file + ": " + where(nd) + " is not supported" + sequences.reason(&node)};
   static const std::map<std::string, int> kMinInputs = {
       {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2}, {"Equal", 2}, {"Less", 2},
       {"Greater", 2}, {"LessOrEqual", 2}, {"GreaterOrEqual", 2}, {"And", 2}, {"Or", 2}, {"MatMul", 2}, {"Gemm", 2}, {"Reshape", 2},
@@ -727,12 +727,21 @@ Status Importer::importGraph(const onnx::GraphProto &graph, ModuleOp module) {
   for (const auto &t : graph.initializer())
     if (Status s = addInitializer(t); !s.ok())
       return s;
+  // Sequences and loops: only torch's repeat_interleave (SequenceLoops.cpp), imported at its
+  // ConcatFromSequence; its other nodes are skipped.
+  sequences = planSequences(graph, *this);
   for (int i = 0; i < graph.node_size(); ++i) {
-    if (Status s = importNode(graph.node(i), i); !s.ok())
+    const onnx::NodeProto &node = graph.node(i);
+    if (sequences.absorbed.count(&node))
+      continue;
+    auto loop = sequences.loops.find(&node);
+    Status s = loop != sequences.loops.end() ? importRepeatInterleave(loop->second, i)
+                                             : importNode(node, i);
+    if (!s.ok())
       return s;
-    for (const std::string &out : graph.node(i).output())
+    for (const std::string &out : node.output())
       if (!out.empty())
-        producers[out] = &graph.node(i);
+        producers[out] = &node;
   }
 
   // Results.

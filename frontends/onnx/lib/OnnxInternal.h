@@ -25,6 +25,7 @@
 #include <memory>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,36 @@ struct TensorInfo {
 };
 
 class Importer;
+
+/// torch's export of repeat_interleave (SplitToSequence -> Loop -> ConcatFromSequence) as
+/// planSequences found it in the graph (SequenceLoops.cpp); the values are checked at import.
+struct RepeatInterleaveLoop {
+  const onnx::NodeProto *splitX = nullptr;  // SplitToSequence of the input into slices
+  const onnx::NodeProto *splitR = nullptr;  // SplitToSequence of the repeats
+  const onnx::NodeProto *empty = nullptr;   // SequenceEmpty, the loop's initial sequence
+  const onnx::NodeProto *loop = nullptr;
+  const onnx::NodeProto *concat = nullptr;  // ConcatFromSequence, the result
+  int64_t concatAxis = 0;
+  std::string tripCount, cond;              // the Loop's inputs (cond may be "")
+  std::string condOut;                      // a constant the body's condition is cast from
+                                            // ("": the body passes its condition on)
+  // Names of constants (of the body, else of the graph) the body reads.
+  std::string unsqueezeAxes, reshapeShape, minusOne;
+  std::vector<std::string> targetHead, targetTail;  // the expand target around the repeat
+  bool guarded = false;                     // torch's -1 -> 1 Where guard on the target
+  std::map<std::string, ConstData> bodyConstants;
+};
+
+/// The sequence and Loop nodes of a graph: the repeat_interleave groups (keyed by their
+/// ConcatFromSequence, the other nodes absorbed), and why each other one is not imported.
+struct SequencePlan {
+  std::map<const onnx::NodeProto *, RepeatInterleaveLoop> loops;
+  std::set<const onnx::NodeProto *> absorbed;
+  std::map<const onnx::NodeProto *, std::string> rejected;
+  /// " (why ...)" for a rejected node, else "".
+  std::string reason(const onnx::NodeProto *node) const;
+};
+SequencePlan planSequences(const onnx::GraphProto &graph, Importer &im);
 
 /// The importer of one op (family).
 using OpImportFn = std::function<Status(Importer &, const onnx::NodeProto &)>;
@@ -200,6 +231,10 @@ public:
 
 private:
   Status importNode(const onnx::NodeProto &node, int index);
+  /// A group of planSequences: checked and imported as Unsqueeze + Expand + Reshape.
+  Status importRepeatInterleave(const RepeatInterleaveLoop &loop, int index);
+  std::optional<std::vector<int64_t>> loopInts(const RepeatInterleaveLoop &loop,
+                                               const std::string &name);
   Status addInitializer(const onnx::TensorProto &t);
   /// Stores `size` bytes of f32 data as the weight `name`.
   TensorInfo storeWeight(const std::string &name, const std::vector<int64_t> &shape,
@@ -218,6 +253,7 @@ private:
   std::map<std::string, const onnx::NodeProto *> producers;  // output name -> its node
   std::map<std::string, std::pair<mlir::Value, int64_t>> symbolSources;  // symbol -> (arg, axis)
   mlir::Block *entry = nullptr;
+  SequencePlan sequences;
 };
 
 } // namespace tfc::onnxfe

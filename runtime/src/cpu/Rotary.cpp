@@ -1,10 +1,14 @@
-//===- Rotary.cpp - rotary position embedding of each head (rotate-half form) ------------------===//
+//===- Rotary.cpp - rotary position embedding of each head (rotate-half or pairs) --------------===//
 //
-// Rotary (RotaryOptions {num_heads, rotary_dim}): x [B, S, H*dh], cos and sin [S, r] or
-// [1|B, S, r] (r = rotary_dim, even, <= dh). Per position and head, with h = r / 2 and d < h:
+// Rotary (RotaryOptions {num_heads, rotary_dim, interleaved}): x [B, S, H*dh], cos and sin
+// [S, r] or [1|B, S, r] (r = rotary_dim, even, <= dh). Per position and head, with h = r / 2
+// and d < h, the rotate-half form pairs features d and d + h:
 //   y[d]     = x[d] * cos[d]         - x[d + h] * sin[d]
 //   y[d + h] = x[d + h] * cos[d + h] + x[d] * sin[d + h]
-// and features [r, dh) are copied. cos / sin are the graph's own rows for this run's positions
+// and the interleaved form (GPT-J's rotate_every_two) features 2d and 2d + 1:
+//   y[2d]     = x[2d] * cos[2d]         - x[2d + 1] * sin[2d]
+//   y[2d + 1] = x[2d + 1] * cos[2d + 1] + x[2d] * sin[2d + 1]
+// Features [r, dh) are copied. cos / sin are the graph's own rows for this run's positions
 // (a slice or gather of its tables, offset by the KV cache's length in a generation step), so
 // the kernel knows nothing of positions or frequencies.
 //
@@ -72,11 +76,14 @@ void runRotary(const KernelContext &ctx) {
     for (int64_t h = 0; h < H; ++h) {
       const float *xi = px + i * D + h * dh;
       float *yi = py + i * D + h * dh;
+      // The pair (lo, hi) of feature d: (d, d + half), or (2d, 2d + 1) interleaved.
+      const int64_t step = o.interleaved ? 2 : 1, other = o.interleaved ? 1 : half;
       for (int64_t d = 0; d < half; ++d) {
+        const int64_t lo = d * step, hi = lo + other;
         // Both inputs read before either output is written (y may be x).
-        const float a = xi[d], e = xi[d + half];
-        yi[d] = a * c[d] - e * sn[d];
-        yi[d + half] = e * c[d + half] + a * sn[d + half];
+        const float a = xi[lo], e = xi[hi];
+        yi[lo] = a * c[lo] - e * sn[lo];
+        yi[hi] = e * c[hi] + a * sn[hi];
       }
       if (yi != xi)
         for (int64_t d = r; d < dh; ++d)

@@ -43,3 +43,27 @@ func.func @inverse_rotation(%q: tensor<?x?x64xf32>, %cos: tensor<?x1x?x16xf32>, 
   %r = tfc.add %m1, %m2 : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32>
   return %r : tensor<?x4x?x16xf32>
 }
+
+// -----
+
+// An interleaved (rotate_every_two) rotary that is not one (stack(x[0::2],
+// -x[1::2]): the inverse rotation) is still reported as a candidate.
+// expected-remark @below {{fused: attention 0, layer_norm 0, gelu 0, linear 0, rms_norm 0, gated_linear 0, rotary 0}}
+func.func @interleaved_inverse_rotation(%q: tensor<?x?x64xf32>, %cos: tensor<?x?x1x16xf32>, %sin: tensor<?x?x1x16xf32>) -> tensor<?x?x4x16xf32> {
+  %c0 = tfc.constant dense<0> : tensor<1xi64>
+  %c1 = tfc.constant dense<1> : tensor<1xi64>
+  %end = tfc.constant dense<16> : tensor<1xi64>
+  %qh = tfc.reshape %q {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x64xf32>) -> tensor<?x?x4x16xf32>
+  %m1 = tfc.mul %qh, %cos : (tensor<?x?x4x16xf32>, tensor<?x?x1x16xf32>) -> tensor<?x?x4x16xf32>
+  %x1 = tfc.slice %qh, %c0, %end {axes = array<i64: 3>, steps = array<i64: 2>} : (tensor<?x?x4x16xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x4x8xf32>
+  %x2 = tfc.slice %qh, %c1, %end {axes = array<i64: 3>, steps = array<i64: 2>} : (tensor<?x?x4x16xf32>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x?x4x8xf32>
+  %n = tfc.neg %x2 : (tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32>
+  %u1 = tfc.reshape %x1 {shape = array<i64: 0, 0, 4, 8, 1>} : (tensor<?x?x4x8xf32>) -> tensor<?x?x4x8x1xf32>
+  %u2 = tfc.reshape %n {shape = array<i64: 0, 0, 4, 8, 1>} : (tensor<?x?x4x8xf32>) -> tensor<?x?x4x8x1xf32>
+  %st = tfc.concat %u1, %u2 {axis = -1 : i64} : (tensor<?x?x4x8x1xf32>, tensor<?x?x4x8x1xf32>) -> tensor<?x?x4x8x2xf32>
+  %rt = tfc.reshape %st {shape = array<i64: 0, 0, 4, 16>} : (tensor<?x?x4x8x2xf32>) -> tensor<?x?x4x16xf32>
+  %m2 = tfc.mul %rt, %sin : (tensor<?x?x4x16xf32>, tensor<?x?x1x16xf32>) -> tensor<?x?x4x16xf32>
+  // expected-remark @below {{unfused rotary candidate: the rotary is not x * cos + rotate_half(x) * sin with rotate_half(x) = concat(-x[r/2:r], x[0:r/2]), nor the interleaved form with rotate_every_two(x) = flatten(stack(-x[1::2], x[0::2]))}}
+  %r = tfc.add %m1, %m2 : (tensor<?x?x4x16xf32>, tensor<?x?x4x16xf32>) -> tensor<?x?x4x16xf32>
+  return %r : tensor<?x?x4x16xf32>
+}

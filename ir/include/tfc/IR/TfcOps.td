@@ -654,6 +654,10 @@ def Tfc_RotaryOp : Tfc_InferOp<"rotary", [Tfc_SymbolicShape, Tfc_GenerationRole]
     are rotated in the rotate-half form, `r = rotary_dim / 2`, `d < r`:
       `out[d]     = x[d] * cos[d]         - x[d + r] * sin[d]`
       `out[d + r] = x[d + r] * cos[d + r] + x[d] * sin[d + r]`
+    or, with `interleaved` (GPT-J's rotate_every_two), on the pairs
+    `(2j, 2j + 1)`, `2j < rotary_dim`:
+      `out[2j]     = x[2j] * cos[2j]         - x[2j + 1] * sin[2j]`
+      `out[2j + 1] = x[2j + 1] * cos[2j + 1] + x[2j] * sin[2j + 1]`
     and the other `dh - rotary_dim` features pass through. `cos` and `sin`
     broadcast to `[B, S, rotary_dim]` (`[S, rotary_dim]` or `[1|B, S,
     rotary_dim]`): the graph's own tables for the positions of the sequence,
@@ -666,7 +670,8 @@ def Tfc_RotaryOp : Tfc_InferOp<"rotary", [Tfc_SymbolicShape, Tfc_GenerationRole]
     ```
   }];
   let arguments = (ins Tfc_FloatTensor:$input, Tfc_FloatTensor:$cos, Tfc_FloatTensor:$sin,
-                       I64Attr:$num_heads, I64Attr:$rotary_dim);
+                       I64Attr:$num_heads, I64Attr:$rotary_dim,
+                       DefaultValuedAttr<BoolAttr, "false">:$interleaved);
   let results = (outs Tfc_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $cos `,` $sin attr-dict `:` functional-type(operands, results)
