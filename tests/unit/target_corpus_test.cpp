@@ -67,11 +67,36 @@ std::string checkPlan(const tfc::planner::Plan &plan, fb::DType precision) {
       return "cache slot '" + slot.name + "' holds " + dtype(slot.dtype);
   for (const auto &fn : plan.functions) {
     std::string in = "function '" + fn.name + "': ";
+    // Values read only as attention masks, directly or through kernels whose outputs are all
+    // such values (T5's position bias, DeBERTa's c2p/p2c scores), are computed in f32 by design
+    // (tfc-convert-precision): the kernels add the mask to f32 scores.
+    std::vector<std::vector<std::pair<size_t, size_t>>> readers(fn.values.size());
+    for (size_t ki = 0; ki < fn.kernels.size(); ++ki)
+      for (size_t i = 0; i < fn.kernels[ki].inputs.size(); ++i)
+        if (fn.kernels[ki].inputs[i] >= 0)
+          readers[size_t(fn.kernels[ki].inputs[i])].push_back({ki, i});
+    std::vector<bool> maskOnlyKernel(fn.kernels.size(), false);
+    for (size_t ki = fn.kernels.size(); ki-- > 0;) {
+      const auto &k = fn.kernels[ki];
+      bool all = !k.outputs.empty();
+      for (int32_t o : k.outputs) {
+        bool portOut = fn.values[o].kind == fb::ValueKind::Output;
+        all = all && !portOut && !readers[size_t(o)].empty();
+        for (auto [rk, ri] : readers[size_t(o)]) {
+          auto rkind = fn.kernels[rk].kind;
+          bool mask = ri == 3 && (rkind == fb::KernelKind::Attention ||
+                                  rkind == fb::KernelKind::CachedAttention);
+          all = all && (mask || (rk > ki && maskOnlyKernel[rk]));
+        }
+      }
+      maskOnlyKernel[ki] = all;
+    }
     for (const auto *ports : {&fn.inputs, &fn.outputs})
       for (const auto &p : *ports)
         if (target::isFloat(fn.values[p.value].dtype) && fn.values[p.value].dtype != fb::DType::F32)
           return in + "port '" + p.name + "' is " + dtype(fn.values[p.value].dtype);
-    for (const auto &k : fn.kernels) {
+    for (size_t ki = 0; ki < fn.kernels.size(); ++ki) {
+      const auto &k = fn.kernels[ki];
       std::string kernel = in + "kernel '" + k.name + "' (" + fb::EnumNameKernelKind(k.kind) + ")";
       auto valueDtype = [&](size_t i) { return fn.values[k.inputs[i]].dtype; };
       target::DTypeSet floats = target::floatDtypesOf(fn, k);
@@ -88,7 +113,8 @@ std::string checkPlan(const tfc::planner::Plan &plan, fb::DType precision) {
       case fb::KernelKind::Softmax:
       case fb::KernelKind::Rotary:
       case fb::KernelKind::CacheStore:
-        if (!(floats == target::DTypeSet({precision})))
+        if (!(floats == target::DTypeSet({precision})) &&
+            !(maskOnlyKernel[ki] && floats == target::DTypeSet({fb::DType::F32})))
           return kernel + " computes in " + floats.str();
         break;
       case fb::KernelKind::Attention:
