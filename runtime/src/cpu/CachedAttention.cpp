@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
 
 #include <algorithm>
 #include <limits>
@@ -183,6 +184,9 @@ void runCachedAttention(const KernelContext &ctx) {
     ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
   KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
   const CacheSlotDesc &sd = *slot.desc;
+  if (slot.dtype != TFC_F32) // the loader refuses such plans for the CPU backend
+    ctx.fail(TFC_INTERNAL, "cache slot '%s' holds %s keys/values; the CPU kernels take f32",
+             sd.name.c_str(), dtypeName(slot.dtype));
   const Tensor &q = *ctx.in(0);
   const Tensor *mask = ctx.in(3);
   const int64_t B = q.shape.d[0], S = q.shape.d[1], D = q.shape.d[2];
@@ -209,8 +213,8 @@ void runCachedAttention(const KernelContext &ctx) {
     if (past + S > L)
       ctx.fail(TFC_OUT_OF_RANGE, "cache slot '%s' holds %lld positions; %lld + %lld exceeds it",
                sd.name.c_str(), (long long)L, (long long)past, (long long)S);
-    writeRows(slot.k, kk.as<float>(), B, S, G, dh, L, past);
-    writeRows(slot.v, v.as<float>(), B, S, G, dh, L, past);
+    writeRows(static_cast<float *>(slot.k), kk.as<float>(), B, S, G, dh, L, past);
+    writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, G, dh, L, past);
     keys = past + S;
   } else {
     keys = slot.length;
@@ -242,13 +246,14 @@ void runCachedAttention(const KernelContext &ctx) {
   }
 
   auto &st = ctx.stateAs<CachedAttentionState>();
-  const int nthreads = std::max(ctx.threads, omp_get_max_threads());
+  const int nthreads = std::max(cpuDevice(ctx).threads(), omp_get_max_threads());
   const size_t per = size_t(2 * keys + 16);
   if (st.scratch.size() < per * size_t(nthreads))
     st.scratch.resize(per * size_t(nthreads));
   float *scratch = st.scratch.data();
   const float *pq = q.as<float>();
-  const float *pk = slot.k, *pv = slot.v;
+  const float *pk = static_cast<const float *>(slot.k);
+  const float *pv = static_cast<const float *>(slot.v);
   const int64_t tasks = B * H * S;
 #pragma omp parallel for schedule(static) if (tasks > 1 && tasks * keys * dh >= 8192)
   for (int64_t t = 0; t < tasks; ++t) {
@@ -293,6 +298,9 @@ void runCacheStore(const KernelContext &ctx) {
     ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
   KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
   const CacheSlotDesc &sd = *slot.desc;
+  if (slot.dtype != TFC_F32) // the loader refuses such plans for the CPU backend
+    ctx.fail(TFC_INTERNAL, "cache slot '%s' holds %s keys/values; the CPU kernels take f32",
+             sd.name.c_str(), dtypeName(slot.dtype));
   const Tensor &kk = *ctx.in(0), &v = *ctx.in(1);
   if (kk.shape != v.shape)
     ctx.fail(TFC_INVALID_ARGUMENT, "k %s and v %s must have the same shape [B, S, D]",
@@ -308,8 +316,8 @@ void runCacheStore(const KernelContext &ctx) {
     ctx.fail(TFC_INVALID_ARGUMENT, "k %s: D = %lld, but cache slot '%s' holds %d heads of %d",
              kk.shape.str().c_str(), (long long)D, sd.name.c_str(), sd.numHeads, sd.headDim);
   slot.length = 0;
-  writeRows(slot.k, kk.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
-  writeRows(slot.v, v.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
+  writeRows(static_cast<float *>(slot.k), kk.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
+  writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
   slot.length = S;
 }
 
