@@ -7,10 +7,11 @@
 //  * checkPlanFile(): what needs no runtime backend: the header, the FlatBuffers verifier, every
 //    constant, value, kernel and cache slot, and every kernel kind and float dtype against the
 //    capability table of the plan's target and precision (tfc/target/Target.h);
-//  * then, when the runtime linked here runs the plan's target (cpu; cuda in a runtime built
-//    with its CUDA backend), tfc_plan_open: every check of docs/PLAN_FORMAT.md and the backend's
-//    kernel rules, the tokenizer built, the checksums. A plan for a target this runtime does not
-//    run (a cuda plan from a CPU-only build) is verified by the first half alone.
+//  * then tfc_plan_open: every check of docs/PLAN_FORMAT.md, the tokenizer built, the checksums,
+//    and, when the runtime linked here runs the plan's target (it says so: tfc_backend_count /
+//    tfc_backend_name; cpu always, cuda in a runtime built with its CUDA backend), the backend's
+//    kernel rules. A plan for a target this runtime does not run (a cuda plan from a CPU-only
+//    build) is opened with any_target: the format and the schema's rules, not a backend's.
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/driver/Compiler.h"
@@ -119,11 +120,13 @@ std::string checkFunction(const fb::Plan &plan, const fb::Function &f, fb::Targe
 } // namespace
 
 bool runtimeRunsTarget(tfc::target::Target target) {
-#ifdef TFC_RUNTIME_RUNS_CUDA
-  if (target == tfc::target::Target::Cuda)
-    return true;
-#endif
-  return target == tfc::target::Target::Cpu;
+  // The runtime linked here says which backends it has (a backend runs the target of its name),
+  // so a CUDA-enabled runtime build needs no matching compile-time switch here.
+  const std::string name = tfc::target::targetName(target);
+  for (size_t i = 0, n = tfc_backend_count(); i < n; ++i)
+    if (const char *b = tfc_backend_name(i); b && name == b)
+      return true;
+  return false;
 }
 
 Status checkPlanFile(const std::string &file, bool checksums) {
@@ -202,9 +205,12 @@ Status verifyPlanFile(const std::string &file) {
     }
   }
   const bool runtime = runtimeRunsTarget(target);
-  if (runtime) {
+  {
+    tfc_plan_options options;
+    tfc_plan_options_init(&options);
+    options.any_target = runtime ? 0 : 1;
     tfc_plan *plan = nullptr;
-    tfc_status *status = tfc_plan_open(file.c_str(), nullptr, &plan);
+    tfc_status *status = tfc_plan_open(file.c_str(), &options, &plan);
     tfc_plan_release(plan);
     if (status) {
       std::string message = tfc_status_message(status);
@@ -217,7 +223,7 @@ Status verifyPlanFile(const std::string &file) {
     }
   }
   // The runtime has checked the checksums when it opened the plan.
-  if (Status s = checkPlanFile(file, /*checksums=*/!runtime); !s.ok())
+  if (Status s = checkPlanFile(file, /*checksums=*/false); !s.ok())
     return {"the plan does not verify: " + s.error};
   return {};
 }

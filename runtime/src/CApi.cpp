@@ -7,12 +7,15 @@
 //===----------------------------------------------------------------------------------------===//
 #include "tfc/tfc_runtime.h"
 
+#include "Backend.h"
 #include "Error.h"
 #include "Generate.h"
 #include "Plan.h"
 #include "PlanGenerator.h"
 #include "Session.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -98,9 +101,62 @@ void fillPortInfo(const Plan &plan, const FunctionDesc &fn, const PortDesc &port
   }
 }
 
+/// The caller's options struct over `defaults`: struct_size must cover at least the first
+/// version's members (`firstVersion` bytes) and at most this header's; the members past a
+/// smaller struct_size keep their defaults (new members are only added at the end).
+template <typename T>
+T readOptions(const T *options, const T &defaults, size_t firstVersion, const char *name,
+              const char *init) {
+  if (!options)
+    return defaults;
+  size_t size = options->struct_size;
+  if (size < firstVersion || size > sizeof(T))
+    fail(TFC_INVALID_ARGUMENT,
+         "%s.struct_size is %zu; this runtime takes %zu to %zu bytes (call %s first)", name, size,
+         firstVersion, sizeof(T), init);
+  T out = defaults;
+  std::memcpy(static_cast<void *>(&out), options, size);
+  out.struct_size = sizeof(T);
+  return out;
+}
+
+/// Bytes up to and including member M of T: a first version's struct_size.
+#define TFC_SIZE_THROUGH(T, M) (offsetof(T, M) + sizeof(((T *)nullptr)->M))
+
 } // namespace
 
 extern "C" {
+
+size_t tfc_backend_count(void) { return backends().size(); }
+
+const char *tfc_backend_name(size_t index) {
+  return index < backends().size() ? backends()[index]->name() : nullptr;
+}
+
+int tfc_device_check(const char *device, char *why, size_t why_len) {
+  std::string reason;
+  try {
+    DeviceSpec spec = parseDeviceSpec(device);
+    const Backend *backend = findBackend(spec.backend);
+    if (!backend)
+      reason = format("this runtime was built without the %s backend (its backends: %s)",
+                      spec.backend.c_str(), backendNames().c_str());
+    else if (backend->available(spec.ordinal, &reason))
+      reason.clear();
+    else if (reason.empty())
+      reason = "the device cannot be opened";
+  } catch (const std::exception &e) {
+    reason = e.what();
+  } catch (...) {
+    reason = "unknown internal error";
+  }
+  if (why && why_len) {
+    size_t n = std::min(reason.size(), why_len - 1);
+    std::memcpy(why, reason.data(), n);
+    why[n] = '\0';
+  }
+  return reason.empty() ? 1 : 0;
+}
 
 tfc_code tfc_status_code(const tfc_status *status) { return status ? status->code : TFC_OK; }
 const char *tfc_status_message(const tfc_status *status) {
@@ -119,6 +175,7 @@ const char *tfc_code_name(tfc_code code) {
   case TFC_IO_ERROR: return "TFC_IO_ERROR";
   case TFC_UNSUPPORTED: return "TFC_UNSUPPORTED";
   case TFC_INTERNAL: return "TFC_INTERNAL";
+  case TFC_UNAVAILABLE: return "TFC_UNAVAILABLE";
   }
   return "TFC_UNKNOWN_CODE";
 }
@@ -127,8 +184,12 @@ size_t tfc_dtype_size(tfc_dtype dtype) { return dtypeSize(dtype); }
 const char *tfc_dtype_name(tfc_dtype dtype) { return dtypeName(dtype); }
 
 void tfc_plan_options_init(tfc_plan_options *options) {
-  if (options)
-    options->verify_checksums = 1;
+  if (!options)
+    return;
+  std::memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+  options->verify_checksums = 1;
+  options->any_target = 0;
 }
 
 tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc_plan **out) {
@@ -136,8 +197,12 @@ tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc
     if (!out)
       fail(TFC_INVALID_ARGUMENT, "tfc_plan_open: out is NULL");
     *out = nullptr;
-    bool verify = options ? options->verify_checksums != 0 : true;
-    auto plan = loadPlan(path, verify);
+    tfc_plan_options defaults;
+    tfc_plan_options_init(&defaults);
+    const tfc_plan_options o =
+        readOptions(options, defaults, TFC_SIZE_THROUGH(tfc_plan_options, verify_checksums),
+                    "tfc_plan_options", "tfc_plan_options_init");
+    auto plan = loadPlan(path, o.verify_checksums != 0, o.any_target != 0);
     *out = new tfc_plan{std::move(plan)};
   });
 }
@@ -163,6 +228,10 @@ void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out) {
 
 const char *tfc_plan_precision(const tfc_plan *plan) {
   return plan ? plan->plan->precision.c_str() : nullptr;
+}
+
+const char *tfc_plan_target(const tfc_plan *plan) {
+  return plan ? plan->plan->target.c_str() : nullptr;
 }
 
 size_t tfc_plan_num_functions(const tfc_plan *plan) {
@@ -235,8 +304,12 @@ tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, siz
 }
 
 void tfc_session_options_init(tfc_session_options *options) {
-  if (options)
-    options->num_threads = 0;
+  if (!options)
+    return;
+  std::memset(options, 0, sizeof *options);
+  options->struct_size = sizeof *options;
+  options->num_threads = 0;
+  options->device = nullptr;
 }
 
 tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *options,
@@ -247,8 +320,12 @@ tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *option
     *out = nullptr;
     if (!plan)
       fail(TFC_INVALID_ARGUMENT, "tfc_session_create: plan is NULL");
-    int threads = options ? options->num_threads : 0;
-    auto session = std::make_unique<Session>(plan->plan, threads);
+    tfc_session_options defaults;
+    tfc_session_options_init(&defaults);
+    const tfc_session_options o =
+        readOptions(options, defaults, TFC_SIZE_THROUGH(tfc_session_options, num_threads),
+                    "tfc_session_options", "tfc_session_options_init");
+    auto session = std::make_unique<Session>(plan->plan, o.num_threads, o.device);
     *out = new tfc_session{std::move(session)};
   });
 }
@@ -397,12 +474,9 @@ tfc_status *tfc_session_generate(tfc_session *session, const int64_t *tokens,
            num_inputs);
     tfc_generate_options defaults;
     tfc_generate_options_init(&defaults);
-    if (options && options->struct_size != sizeof(tfc_generate_options))
-      fail(TFC_INVALID_ARGUMENT,
-           "tfc_generate_options.struct_size is %zu, this runtime expects %zu (call "
-           "tfc_generate_options_init)",
-           options->struct_size, sizeof(tfc_generate_options));
-    const tfc_generate_options &o = options ? *options : defaults;
+    const tfc_generate_options o =
+        readOptions(options, defaults, TFC_SIZE_THROUGH(tfc_generate_options, length_penalty),
+                    "tfc_generate_options", "tfc_generate_options_init");
     GenerateOptions opt;
     switch (o.strategy) {
     case TFC_GREEDY: opt.strategy = Strategy::Greedy; break;

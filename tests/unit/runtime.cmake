@@ -54,3 +54,12 @@ if(TARGET runtime_kernels_test)
   set_tests_properties(runtime_nan_test.attention_per_head PROPERTIES
     ENVIRONMENT TFC_ATTENTION_PER_HEAD=1 LABELS unit)
 endif()
+# The backend seam: device texts, the registry, CpuDevice, sessions on explicit devices, old
+# options structs, cuda plans for inspection (any_target), the staging path of a device the host
+# cannot address. Compiles its plans from examples/models in-process (TfcDriver).
+if(TARGET tfc_runtime)
+  tfc_add_unit_test(runtime_backend_test SOURCES runtime_backend_test.cpp
+    LIBS TfcDriver tfc_runtime tfc_schema DNNL::dnnl)
+  target_include_directories(runtime_backend_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
+    ${TFC_SOURCE_DIR}/support/include)
+endif()

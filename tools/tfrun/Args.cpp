@@ -22,6 +22,7 @@ const char *const kUsage =
     "  --describe             print the plan's signature and metadata, then exit\n"
     "  --function NAME        the function to run (default: forward)\n"
     "  --threads N            worker threads, at most 1024 (default 0: the runtime's default)\n"
+    "  --device D             cpu, cuda or cuda:N (default: device 0 of the plan's target)\n"
     "  --no-spin              idle worker threads sleep instead of spinning (less CPU burnt\n"
     "                         between runs, a little more wake-up latency)\n"
     "  --iterations N         timed runs (default 1); latency min/p50/p90/max is printed\n"
@@ -165,6 +166,9 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       out.noSpin = true;
     } else if (flag == "--threads") {
       s = intValue(0, out.threads, TFC_MAX_THREADS);
+    } else if (flag == "--device") {
+      if (s = value(out.device); s.ok() && out.device.empty())
+        s = Status::error("--device needs a device (cpu, cuda or cuda:N)");
     } else if (flag == "--iterations") {
       s = intValue(1, out.iterations);
     } else if (flag == "--warmup") {

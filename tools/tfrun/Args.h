@@ -1,7 +1,8 @@
 //===- Args.h - tfrun's command line ---------------------------------------===//
 //
 //   tfrun PLAN [--input NAME=FILE.npy]... [--output-dir DIR] [--describe]
-//         [--function NAME] [--threads N] [--iterations N] [--warmup K] [--profile]
+//         [--function NAME] [--threads N] [--device D] [--iterations N] [--warmup K]
+//         [--profile]
 //   tfrun PLAN --generate [--tokens-input NAME] [--text TEXT]... [--max-new-tokens N]
 //         [--strategy greedy|sample|beam] [--temperature T] [--top-k K] [--top-p P]
 //         [--beam-width W] [--length-penalty A] [--seed S] [--eos-id ID] ...
@@ -32,6 +33,7 @@ struct Options {
   bool help = false;
   bool noSpin = false; // idle worker threads sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE)
   int threads = 0; // 0: the runtime's default
+  std::string device; // --device: "cpu", "cuda", "cuda:N"; empty: the plan target's device 0
   int iterations = 1;
   int warmup = 0;
 

@@ -130,7 +130,8 @@ std::string formatDescription(const PlanDescription &plan) {
   std::string out = "plan: " + plan.path + "\n";
   out += format("  format version: %u.%u\n", info.format_major, info.format_minor);
   out += "  producer: " + str(info.producer) + "\n";
-  out += "  target: " + str(info.target) + "\n";
+  out += "  target: " + str(info.target) +
+         (plan.runnable.empty() ? "" : " (" + plan.runnable + ")") + "\n";
   out += "  precision: " + str(plan.precision.c_str()) + "\n";
   out += "  family: " + str(info.family) + "\n";
   out += "  model: " + str(info.model_name) + "\n";

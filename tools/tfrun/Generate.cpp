@@ -208,6 +208,9 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   tfc_session_options so;
   tfc_session_options_init(&so);
   so.num_threads = options.threads;
+  so.device = options.device.empty() ? nullptr : options.device.c_str();
+  if (Status s = checkDevice(options.device); !s.ok())
+    return s;
   tfc_session *rawSession = nullptr;
   if (Status s = take(tfc_session_create(plan, &so, &rawSession)); !s.ok())
     return s;

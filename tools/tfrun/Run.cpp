@@ -222,6 +222,14 @@ Status describePlan(const std::string &path, const tfc_plan *plan, const tfc_pla
   d.info = info;
   if (const char *p = tfc_plan_precision(plan))
     d.precision = p;
+  bool runs = false;
+  std::string names;
+  for (size_t i = 0, n = tfc_backend_count(); i < n; ++i) {
+    runs |= std::string(tfc_backend_name(i)) == (info.target ? info.target : "");
+    names += (i ? ", " : "") + std::string(tfc_backend_name(i));
+  }
+  if (!runs)
+    d.runnable = "this runtime cannot run it; its backends: " + names;
   for (size_t i = 0, n = tfc_plan_num_functions(plan); i < n; ++i) {
     d.functions.emplace_back();
     if (Status s = readPorts(plan, tfc_plan_function_name(plan, i), d.functions.back()); !s.ok())
@@ -233,9 +241,21 @@ Status describePlan(const std::string &path, const tfc_plan *plan, const tfc_pla
 
 } // namespace
 
+Status checkDevice(const std::string &device) {
+  char why[512];
+  if (device.empty() || tfc_device_check(device.c_str(), why, sizeof why))
+    return Status::success();
+  return Status::error("device '" + device + "' is unavailable: " + why);
+}
+
 Status runTool(const Options &options, std::FILE *out) {
+  // Plans of any target open (--describe shows a cuda plan on a CPU-only build); a session on
+  // one this runtime cannot run fails, saying why.
+  tfc_plan_options planOptions;
+  tfc_plan_options_init(&planOptions);
+  planOptions.any_target = 1;
   tfc_plan *rawPlan = nullptr;
-  if (Status s = take(tfc_plan_open(options.plan.c_str(), nullptr, &rawPlan)); !s.ok())
+  if (Status s = take(tfc_plan_open(options.plan.c_str(), &planOptions, &rawPlan)); !s.ok())
     return s;
   PlanPtr plan(rawPlan);
   tfc_plan_info info;
@@ -285,6 +305,9 @@ Status runTool(const Options &options, std::FILE *out) {
   tfc_session_options sessionOptions;
   tfc_session_options_init(&sessionOptions);
   sessionOptions.num_threads = options.threads;
+  sessionOptions.device = options.device.empty() ? nullptr : options.device.c_str();
+  if (Status s = checkDevice(options.device); !s.ok())
+    return s;
   tfc_session *rawSession = nullptr;
   if (Status s = take(tfc_session_create(plan.get(), &sessionOptions, &rawSession)); !s.ok())
     return s;

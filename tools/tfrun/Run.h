@@ -30,6 +30,9 @@ Status writeOutputNpy(const Options &options, const std::string &path, NpyDtype 
                       const std::vector<int64_t> &shape, const void *data);
 
 /// Does what `options` ask, printing results to `out`.
+/// "" when `device` is empty or can be opened here; else an error naming it and saying why.
+Status checkDevice(const std::string &device);
+
 Status runTool(const Options &options, std::FILE *out);
 
 } // namespace tfc::tfrun

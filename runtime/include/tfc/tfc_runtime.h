@@ -78,9 +78,31 @@ typedef struct tfc_tensor {
   const void *data; /* row-major, dense */
 } tfc_tensor;
 
+/* ---- options structs ------------------------------------------------------------------- */
+/* Every options struct starts with `struct_size`, set by its _init function to the size this
+ * header declares. New members are only ever added at the end: a caller built against an older
+ * header passes its smaller struct_size and the members it does not have take their defaults.
+ * A struct_size smaller than the first version's, or larger than this runtime's, is refused
+ * (TFC_INVALID_ARGUMENT). Always call the _init function first. */
+
+/* ---- backends and devices ---------------------------------------------------------------- */
+/* The backends this runtime was built with, by name ("cpu" always; "cuda" in a build with the
+ * CUDA backend). A backend runs the plans of the target of the same name. */
+size_t tfc_backend_count(void);
+const char *tfc_backend_name(size_t index); /* NULL when out of range; static storage */
+/* Whether `device` ("cpu", "cuda", "cuda:N") can be opened here: 1, or 0 with the reason in
+ * `why` (NUL-terminated, truncated to why_len bytes; `why` may be NULL): a bad device text, a
+ * backend this build lacks, no such GPU, ... */
+int tfc_device_check(const char *device, char *why, size_t why_len);
+
 /* ---- plan ------------------------------------------------------------------------------ */
 typedef struct tfc_plan_options {
-  int verify_checksums; /* 1 (default): check every constant's checksum at open */
+  size_t struct_size;       /* sizeof(tfc_plan_options), set by tfc_plan_options_init */
+  int32_t verify_checksums; /* 1 (default): check every constant's checksum at open */
+  /* (added in 0.2) 1: open a plan of a target this build cannot run (a cuda plan on a CPU-only
+   * build) for inspection only: its metadata, functions and signatures; sessions on it fail
+   * with TFC_UNAVAILABLE. 0 (default): such a plan is refused with TFC_UNAVAILABLE. */
+  int32_t any_target;
 } tfc_plan_options;
 void tfc_plan_options_init(tfc_plan_options *options);
 
@@ -92,7 +114,7 @@ void tfc_plan_release(tfc_plan *plan); /* NULL is fine */
 typedef struct tfc_plan_info {
   uint32_t format_major, format_minor;
   const char *producer;
-  const char *target;  /* "cpu" */
+  const char *target;  /* "cpu" or "cuda" (also tfc_plan_target) */
   const char *family;  /* "encoder", "decoder", "encoder_decoder", "classifier" */
   const char *model_name;
   int32_t start_id, end_id, unk_id, pad_id; /* -1 when absent */
@@ -102,6 +124,8 @@ void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out);
 /* The dtype of the plan's float activations and weights (plan format 2.1): "fp32", "fp16" or
  * "bf16" (float inputs and outputs are f32 whatever it is). Owned by the plan; NULL for NULL. */
 const char *tfc_plan_precision(const tfc_plan *plan);
+/* The target the plan was compiled for: "cpu" or "cuda". Owned by the plan; NULL for NULL. */
+const char *tfc_plan_target(const tfc_plan *plan);
 
 /* Functions and their signatures. */
 size_t tfc_plan_num_functions(const tfc_plan *plan);
@@ -156,7 +180,13 @@ tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, si
 #define TFC_MAX_THREADS 1024
 
 typedef struct tfc_session_options {
+  size_t struct_size;  /* sizeof(tfc_session_options), set by tfc_session_options_init */
   int32_t num_threads; /* 0 (default): the runtime's default (all cores); at most TFC_MAX_THREADS */
+  /* (added in 0.2) the device the session runs on: "cpu", "cuda", "cuda:N". NULL or ""
+   * (default): device 0 of the backend that runs the plan's target. A device that cannot be
+   * opened here, or whose backend does not run the plan's target, fails the creation with
+   * TFC_UNAVAILABLE and says why. The string is read during tfc_session_create only. */
+  const char *device;
 } tfc_session_options;
 void tfc_session_options_init(tfc_session_options *options);
 
@@ -233,7 +263,8 @@ void tfc_string_free(char *s); /* NULL is fine */
 typedef enum tfc_strategy { TFC_GREEDY = 0, TFC_SAMPLE = 1, TFC_BEAM = 2 } tfc_strategy;
 
 typedef struct tfc_generate_options {
-  size_t struct_size;        /* sizeof(tfc_generate_options), set by tfc_generate_options_init */
+  size_t struct_size;        /* sizeof(tfc_generate_options), set by tfc_generate_options_init;
+                                members past a smaller struct_size take their defaults */
   tfc_strategy strategy;     /* TFC_GREEDY (default) */
   int64_t max_new_tokens;    /* per sequence (default 32) */
   int64_t eos_id;            /* stop a sequence at this id; -1 (default): never stop early */

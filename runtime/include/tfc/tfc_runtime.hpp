@@ -6,7 +6,7 @@
 //   tfc::Plan plan;
 //   if (tfc::Status s = tfc::Plan::open("plan.bin", &plan); !s.ok()) { puts(s.message()); ... }
 //   tfc::Session session;
-//   tfc::Session::create(plan, /*numThreads=*/0, &session);
+//   tfc::Session::create(plan, /*numThreads=*/0, &session);   // or ..., &session, "cuda:0")
 //   tfc::Outputs out;
 //   tfc::Status s = session.run("forward", inputs, numInputs, &out);
 //   tfc_tensor y = out[0];
@@ -28,6 +28,23 @@
 #include <utility>
 
 namespace tfc {
+
+/// The backends this runtime was built with ("cpu", "cuda").
+inline std::vector<std::string> backendNames() {
+  std::vector<std::string> names;
+  for (size_t i = 0, n = tfc_backend_count(); i < n; ++i)
+    names.emplace_back(tfc_backend_name(i));
+  return names;
+}
+
+/// Whether `device` ("cpu", "cuda:1") can be opened here; when not, `why` (optional) says why.
+inline bool deviceAvailable(const char *device, std::string *why = nullptr) {
+  char buf[512];
+  bool ok = tfc_device_check(device, buf, sizeof buf) != 0;
+  if (why)
+    *why = ok ? std::string() : std::string(buf);
+  return ok;
+}
 
 /// The result of a fallible call: ok, or a code and a message.
 class Status {
@@ -81,10 +98,14 @@ protected:
 class Plan : public detail::Handle<tfc_plan, tfc_plan_release> {
 public:
   using Handle::Handle;
-  static Status open(const char *path, Plan *out, bool verifyChecksums = true) {
+  /// `anyTarget`: open a plan of a target this build cannot run, for inspection only
+  /// (tfc_plan_options.any_target).
+  static Status open(const char *path, Plan *out, bool verifyChecksums = true,
+                     bool anyTarget = false) {
     tfc_plan_options o;
     tfc_plan_options_init(&o);
     o.verify_checksums = verifyChecksums ? 1 : 0;
+    o.any_target = anyTarget ? 1 : 0;
     tfc_plan *p = nullptr;
     Status s(tfc_plan_open(path, &o, &p));
     *out = Plan(p);
@@ -95,6 +116,10 @@ public:
     tfc_plan_get_info(p_, &i);
     return i;
   }
+  /// "cpu" or "cuda".
+  const char *target() const { return tfc_plan_target(p_); }
+  /// "fp32", "fp16" or "bf16".
+  const char *precision() const { return tfc_plan_precision(p_); }
   size_t numFunctions() const { return tfc_plan_num_functions(p_); }
   const char *functionName(size_t i) const { return tfc_plan_function_name(p_, i); }
   Status inputInfo(const char *fn, size_t i, tfc_port_info *out) const {
@@ -161,10 +186,13 @@ public:
 class Session : public detail::Handle<tfc_session, tfc_session_release> {
 public:
   using Handle::Handle;
-  static Status create(const Plan &plan, int numThreads, Session *out) {
+  /// `device`: "cpu", "cuda", "cuda:N"; NULL or "" for device 0 of the plan's target.
+  static Status create(const Plan &plan, int numThreads, Session *out,
+                       const char *device = nullptr) {
     tfc_session_options o;
     tfc_session_options_init(&o);
     o.num_threads = numThreads;
+    o.device = device;
     tfc_session *s = nullptr;
     Status st(tfc_session_create(plan.get(), &o, &s));
     *out = Session(s);

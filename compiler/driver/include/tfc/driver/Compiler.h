@@ -114,10 +114,10 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
 
 /// The plan verifier: checks the plan file `file` against the format and its target's
-/// capability table (checkPlanFile), then, when the runtime linked here runs its target (cpu;
-/// cuda where the runtime was built with its CUDA backend, TFC_RUNTIME_RUNS_CUDA), opens it
-/// with the runtime (tfc_plan_open, checksums verified): "" or "the plan does not verify:
-/// ..." / "the runtime refuses the plan: <the loader's message>".
+/// capability table (checkPlanFile) and opens it with the runtime (tfc_plan_open, checksums
+/// verified; with any_target when the runtime linked here does not run its target,
+/// runtimeRunsTarget): "" or "the plan does not verify: ..." / "the runtime refuses the plan:
+/// <the loader's message>".
 Status verifyPlanFile(const std::string &file);
 
 /// The target-neutral half of verifyPlanFile, which needs no runtime backend: the header, the
@@ -127,7 +127,8 @@ Status verifyPlanFile(const std::string &file);
 /// (tfc/target/Target.h). "" or the problem, naming the function, kernel or value.
 Status checkPlanFile(const std::string &file, bool checksums);
 
-/// Whether the runtime linked into this compiler opens plans of `target` (cpu always).
+/// Whether the runtime linked into this compiler runs plans of `target` (cpu always; cuda when
+/// it was built with its CUDA backend): asked of the runtime (tfc_backend_count/name).
 bool runtimeRunsTarget(tfc::target::Target target);
 
 /// The `--report` JSON: {"model", "family", "target", "precision", "fused", "fusions": {...},
