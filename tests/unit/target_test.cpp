@@ -405,7 +405,8 @@ TEST(PlanVerifier, TheRuntimeReadsThePrecisionAndRefusesF16CacheSlots) {
   EXPECT_EQ(tfc_status_code(st), TFC_UNSUPPORTED);
   EXPECT_THAT(tfc_status_message(st),
               HasSubstr("cache slot '" + plan.caches[0].name +
-                        "' (#0): f16 keys/values are not supported by this runtime (f32 only)"));
+                        "' (#0): f16 keys/values are not supported by this runtime's cpu "
+                        "backend"));
   tfc_status_free(st);
   std::filesystem::remove(path);
 }

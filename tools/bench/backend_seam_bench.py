@@ -2,6 +2,7 @@
 """backend_seam_bench.py -- CPU speed of two runtime builds, alternating (issue 12's backend seam).
 
     /usr/bin/python3 tools/bench/backend_seam_bench.py BEFORE_BIN AFTER_BIN WORKDIR [--rounds N]
+                                                       [--no-spin]
 
 BEFORE_BIN and AFTER_BIN are build/bin directories holding `tfrun` (e.g. main's build and the
 branch's). WORKDIR holds the models (tools/bench/make_bench_model.py minilm|gpt2) and the plans,
@@ -12,6 +13,9 @@ ones, so that drift in the machine's load falls on both):
   * GPT-2 small geometry, greedy decode of 64 new tokens after a 32-token prompt, batch 1 and 8:
     `tfrun PLAN --generate --input input_ids=PROMPT.npy --max-new-tokens 64 --threads 2
     --eos-id -1`, decode tokens/s (tfrun's own measure of the decode steps).
+With --no-spin both builds' tfrun get --no-spin (OMP_WAIT_POLICY=PASSIVE): on a machine whose
+cores other processes share, spinning OpenMP workers turn a few ms of contention into hundreds
+(docs/BUILD-NOTES: p90 738 ms vs 77 ms), which drowns a 3 % comparison.
 Prints per round the figures and after/before ratios (latency: after/before, lower is better;
 tokens/s: after/before, higher is better), then the medians of the ratios.
 """
@@ -26,7 +30,12 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+EXTRA = []
+
+
 def run(cmd):
+    if os.path.basename(cmd[0]) == "tfrun":
+        cmd = cmd + EXTRA
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         sys.exit("failed: %s\n%s" % (" ".join(cmd), r.stdout))
@@ -68,6 +77,9 @@ def main():
         i = args.index("--rounds")
         rounds = int(args[i + 1])
         del args[i:i + 2]
+    if "--no-spin" in args:
+        args.remove("--no-spin")
+        EXTRA.append("--no-spin")
     if len(args) != 3:
         sys.exit(__doc__)
     before, after, work = args
