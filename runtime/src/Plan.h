@@ -118,6 +118,10 @@ struct FunctionDesc {
   uint64_t arenaSize = 0;
   CacheOp cacheOp = CacheOp::None;
   std::vector<InputRule> inputRules; // one per input port
+  /// The plan's float dtype (Plan.precision: F32, F16 or BF16). Kernel checks that accept F32
+  /// accept this dtype too: the checks are target-neutral, and a backend only loads plans of a
+  /// precision it runs (the CPU: fp32; so a CPU kernel never sees F16 values).
+  tfc_dtype floatDtype = TFC_F32;
 };
 
 /// A read-only mapping of the plan file; unmapped when the last Plan reference goes.

@@ -208,6 +208,12 @@ private:
       bad(TFC_INVALID_PLAN, format("precision %d is not a float dtype (F32, F16, BF16)",
                                    int(fbPlan_->precision())));
     }
+    // The kernel checks accept the plan's float dtype (FunctionDesc::floatDtype): a cpu plan
+    // must be fp32, or a CPU kernel would read f16 data as f32.
+    if (fbPlan_->target() == fb::Target::Cpu && p.precision != "fp32")
+      bad(TFC_INVALID_PLAN, format("a cpu plan must be fp32, this one says %s (the compiler "
+                                   "writes fp16/bf16 plans for --target cuda only)",
+                                   p.precision.c_str()));
     if (const fb::ModelInfo *m = fbPlan_->model()) {
       p.family = str(m->family());
       p.modelName = str(m->name());
@@ -457,6 +463,9 @@ private:
   void decodeFunction(const fb::Function *f) {
     FunctionDesc fn;
     fn.name = f->name()->str();
+    fn.floatDtype = plan_->precision == "fp16"   ? TFC_F16
+                    : plan_->precision == "bf16" ? TFC_BF16
+                                                 : TFC_F32;
     fn.arenaSize = f->arena_size();
     auto badF = [&](const std::string &what) {
       bad(TFC_INVALID_PLAN, format("function '%s': %s", fn.name.c_str(), what.c_str()));

@@ -84,10 +84,20 @@ struct RunResult {
   }
 };
 
-inline RunResult runKernel(fb::KernelKind kind, const std::vector<Arg> &args, tfc_dtype outDtype,
-                           std::vector<int64_t> outShape, Options options = {},
-                           int threads = 2) {
+/// Where runKernelOn runs the plan: its target and precision (the session opens device 0 of
+/// the target's backend).
+struct PlanTarget {
+  fb::Target target = fb::Target::Cpu;
+  fb::DType precision = fb::DType::F32;
+};
+
+inline RunResult runKernelOn(const PlanTarget &where, fb::KernelKind kind,
+                             const std::vector<Arg> &args, tfc_dtype outDtype,
+                             std::vector<int64_t> outShape, Options options = {},
+                             int threads = 2) {
   PlanBuilder pb;
+  pb.target = where.target;
+  pb.precision = where.precision;
   std::vector<int32_t> ins;
   std::vector<tfc_tensor> tensors;
   std::vector<std::string> names(args.size());
@@ -156,6 +166,13 @@ inline RunResult runKernel(fb::KernelKind kind, const std::vector<Arg> &args, tf
     tfc_status_free(s);
   }
   return r;
+}
+
+inline RunResult runKernel(fb::KernelKind kind, const std::vector<Arg> &args, tfc_dtype outDtype,
+                           std::vector<int64_t> outShape, Options options = {},
+                           int threads = 2) {
+  return runKernelOn(PlanTarget{}, kind, args, outDtype, std::move(outShape), std::move(options),
+                     threads);
 }
 
 /// |got - ref| <= 1e-4 * max(1, max|ref|) everywhere.

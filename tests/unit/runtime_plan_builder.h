@@ -217,6 +217,7 @@ public:
   std::string generationTokenInput;
   std::vector<std::string> vocabulary;
   fb::DType precision = fb::DType::F32; // Plan.precision (2.1)
+  fb::Target target = fb::Target::Cpu;  // Plan.target (the CUDA tests write cuda plans)
 
   int addCache(const std::string &name, fb::CacheKind kind, int32_t heads, int32_t headDim,
                int64_t maxLength) {
@@ -371,7 +372,7 @@ public:
       gen = fb::CreateGeneration(b, b.CreateString("kv-cache"), b.CreateString(""),
                                  b.CreateString(generationTokenInput));
     auto plan = fb::CreatePlan(b, fbMajor, fbMinor, b.CreateString("runtime tests"),
-                               fb::Target::Cpu, model, b.CreateVector(fsyms), b.CreateVector(fns),
+                               target, model, b.CreateVector(fsyms), b.CreateVector(fns),
                                b.CreateVector(fconsts), fcaches, gen, precision);
     b.Finish(plan, fb::PlanIdentifier());
 

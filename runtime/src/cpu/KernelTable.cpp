@@ -121,10 +121,22 @@ void KernelContext::expectOutputShape(size_t i, const Shape &expected) const {
          fn->values[k->outputs[i]].name.c_str(), o.shape.str().c_str(), expected.str().c_str());
 }
 
-static std::string dtypeList(std::initializer_list<tfc_dtype> allowed) {
+// F32 in an `allowed` list stands for "float": also the function's floatDtype (F16/BF16 plans).
+static bool allows(const FunctionDesc &fn, std::initializer_list<tfc_dtype> allowed,
+                   tfc_dtype d) {
+  for (tfc_dtype a : allowed)
+    if (d == a || (a == TFC_F32 && d == fn.floatDtype))
+      return true;
+  return false;
+}
+
+static std::string dtypeList(const FunctionDesc &fn, std::initializer_list<tfc_dtype> allowed) {
   std::string s;
-  for (tfc_dtype d : allowed)
+  for (tfc_dtype d : allowed) {
     s += (s.empty() ? "" : ", ") + std::string(dtypeName(d));
+    if (d == TFC_F32 && fn.floatDtype != TFC_F32)
+      s += ", " + std::string(dtypeName(fn.floatDtype));
+  }
   return s;
 }
 
@@ -133,21 +145,19 @@ std::string expectDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i, c
   if (!hasInput(k, i))
     return "";
   const ValueDesc &v = fn.values[k.inputs[i]];
-  for (tfc_dtype d : allowed)
-    if (v.dtype == d)
-      return "";
+  if (allows(fn, allowed, v.dtype))
+    return "";
   return format("input %zu (%s, value '%s') has dtype %s; supported: %s", i, what, v.name.c_str(),
-                dtypeName(v.dtype), dtypeList(allowed).c_str());
+                dtypeName(v.dtype), dtypeList(fn, allowed).c_str());
 }
 
 std::string expectOutDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i,
                            std::initializer_list<tfc_dtype> allowed) {
   const ValueDesc &v = fn.values[k.outputs[i]];
-  for (tfc_dtype d : allowed)
-    if (v.dtype == d)
-      return "";
+  if (allows(fn, allowed, v.dtype))
+    return "";
   return format("output %zu (value '%s') has dtype %s; supported: %s", i, v.name.c_str(),
-                dtypeName(v.dtype), dtypeList(allowed).c_str());
+                dtypeName(v.dtype), dtypeList(fn, allowed).c_str());
 }
 
 std::string expectSameDtype(const FunctionDesc &fn, const KernelDesc &k, size_t i) {
