@@ -196,6 +196,16 @@ EpilogueAct epilogueOf(tfc::plan::GateActivation a) {
   }
 }
 
+/// cuBLASLt reads every operand in one dtype: the output's (a plan's float dtype). The loader's
+/// checks admit F32 or the plan's float dtype per value; a mix would be read as garbage.
+void expectOneFloatDtype(const KernelContext &ctx) {
+  tfc_dtype d = ctx.out(0).dtype;
+  for (size_t i = 0; i < ctx.numInputs(); ++i)
+    if (const Tensor *t = ctx.in(i); t && t->dtype != d)
+      ctx.fail(TFC_UNSUPPORTED, "input '%s' is %s but the output is %s: the CUDA kernel needs "
+               "one float dtype", ctx.inName(i).c_str(), dtypeName(t->dtype), dtypeName(d));
+}
+
 /// A [M, K] x [K, N] -> [M, N] problem on dense row-major operands.
 RowMajorGemm denseGemm(tfc_dtype dtype, int64_t M, int64_t K, int64_t N) {
   RowMajorGemm g;
@@ -212,6 +222,7 @@ RowMajorGemm denseGemm(tfc_dtype dtype, int64_t M, int64_t K, int64_t N) {
 } // namespace
 
 void cudaRunLinear(const KernelContext &ctx) {
+  expectOneFloatDtype(ctx);
   const LinearDims dims = linearDims(ctx);
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
   const Tensor *b = ctx.in(2), *r = ctx.in(3);
@@ -252,6 +263,7 @@ void cudaRunLinear(const KernelContext &ctx) {
 
 // ---- MatMul ---------------------------------------------------------------------------------
 void cudaRunMatMul(const KernelContext &ctx) {
+  expectOneFloatDtype(ctx);
   const MatMulDims d = matMulDims(ctx);
   const Tensor &a = *ctx.in(0), &b = *ctx.in(1);
   Tensor &c = ctx.out(0);
@@ -287,6 +299,7 @@ void cudaRunMatMul(const KernelContext &ctx) {
 
 // ---- GatedLinear ----------------------------------------------------------------------------
 void cudaRunGatedLinear(const KernelContext &ctx) {
+  expectOneFloatDtype(ctx);
   const LinearDims d = gatedLinearDims(ctx);
   const Tensor &x = *ctx.in(0), &wg = *ctx.in(1), &wu = *ctx.in(2);
   Tensor &y = ctx.out(0);
@@ -303,6 +316,7 @@ void cudaRunGatedLinear(const KernelContext &ctx) {
 
 // ---- Conv -----------------------------------------------------------------------------------
 void cudaRunConv(const KernelContext &ctx) {
+  expectOneFloatDtype(ctx);
   Shape out;
   const ConvParams p = convDims(ctx, out);
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
