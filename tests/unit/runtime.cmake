@@ -21,6 +21,9 @@ if(TARGET tfc_runtime)
     LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp
     LIBS tfc_runtime tfc_schema Threads::Threads)
+  # The host-side shape helpers the CPU and CUDA kernels share (MovementShapes.h, GemmShapes.h).
+  tfc_add_unit_test(runtime_shapes_test SOURCES runtime_shapes_test.cpp LIBS tfc_runtime tfc_schema)
+  target_include_directories(runtime_shapes_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # Decoding algorithms against a mock StepModel (runtime/src/Generate.h is internal).
   tfc_add_unit_test(runtime_generate_test SOURCES runtime_generate_test.cpp LIBS tfc_runtime)
   target_include_directories(runtime_generate_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)

@@ -162,23 +162,6 @@ void runTrilu(const KernelContext &ctx) {
 }
 
 // ---- Conv -----------------------------------------------------------------------------------
-namespace {
-
-ConvParams convParams(const fb::ConvOptionsT &o, int rank) {
-  ConvParams p;
-  p.spatial = rank - 2;
-  for (int i = 0; i < p.spatial; ++i) {
-    p.strides[i] = o.strides[i];
-    p.dilations[i] = o.dilations[i];
-    p.padBegin[i] = o.pads[i];
-    p.padEnd[i] = o.pads[p.spatial + i];
-  }
-  p.group = o.group;
-  return p;
-}
-
-} // namespace
-
 std::string checkConv(const FunctionDesc &fn, const KernelDesc &k) {
   for (size_t i = 0; i < 3; ++i) {
     std::string e = expectDtype(fn, k, i, i == 0 ? "x" : i == 1 ? "weight" : "bias", {TFC_F32});
@@ -209,18 +192,11 @@ std::string checkConv(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runConv(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
-  const Tensor *b = ctx.in(2);
-  ConvParams p = convParams(options<fb::ConvOptionsT>(*ctx.k), x.shape.rank);
   Shape shape;
-  std::string e = convOutputShape(x.shape, w.shape, p, shape);
-  if (!e.empty())
-    ctx.fail(TFC_INVALID_ARGUMENT, "%s", e.c_str());
-  if (b && (b->shape.rank != 1 || b->shape.d[0] != w.shape.d[0]))
-    ctx.fail(TFC_INVALID_ARGUMENT, "bias %s does not match the %lld output channels",
-             b->shape.str().c_str(), (long long)w.shape.d[0]);
-  ctx.expectOutputShape(0, shape);
+  ConvParams p = convDims(ctx, shape);
   CpuDevice &device = cpuDevice(ctx);
-  convForward(device.dnnl(), ctx.stateAs<ConvState>(), device.threads(), x, w, b, p, ctx.out(0));
+  convForward(device.dnnl(), ctx.stateAs<ConvState>(), device.threads(), x, w, ctx.in(2), p,
+              ctx.out(0));
 }
 
 } // namespace tfc::rt

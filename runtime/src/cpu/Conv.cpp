@@ -30,28 +30,6 @@ memory::desc weightsDesc(const Shape &w, const ConvParams &p) {
 
 } // namespace
 
-std::string convOutputShape(const Shape &x, const Shape &w, const ConvParams &p, Shape &out) {
-  int rank = p.spatial + 2;
-  if (x.rank != rank || w.rank != rank)
-    return format("input %s and weight %s must both have rank %d", x.str().c_str(),
-                  w.str().c_str(), rank);
-  if (w.d[0] % p.group != 0 || x.d[1] != w.d[1] * p.group)
-    return format("input %s and weight %s do not go together with group %lld", x.str().c_str(),
-                  w.str().c_str(), (long long)p.group);
-  out.rank = rank;
-  out.d[0] = x.d[0];
-  out.d[1] = w.d[0];
-  for (int i = 0; i < p.spatial; ++i) {
-    int64_t padded = x.d[2 + i] + p.padBegin[i] + p.padEnd[i];
-    int64_t span = p.dilations[i] * (w.d[2 + i] - 1) + 1;
-    if (padded < span)
-      return format("spatial dim %d of input %s (padded to %lld) is smaller than the dilated "
-                    "kernel (%lld)", i, x.str().c_str(), (long long)padded, (long long)span);
-    out.d[2 + i] = (padded - span) / p.strides[i] + 1;
-  }
-  return "";
-}
-
 void convForward(DnnlEnv &env, ConvState &state, int threads, const Tensor &x, const Tensor &w,
                  const Tensor *b, const ConvParams &p, const Tensor &y) {
   if (y.shape.numel() == 0)

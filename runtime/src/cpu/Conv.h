@@ -8,6 +8,7 @@
 #ifndef TFC_RUNTIME_CPU_CONV_H
 #define TFC_RUNTIME_CPU_CONV_H
 
+#include "GemmShapes.h" // ConvParams, convOutputShape
 #include "cpu/Dnnl.h"
 #include "cpu/Kernel.h"
 
@@ -15,20 +16,6 @@
 #include <vector>
 
 namespace tfc::rt {
-
-/// The attributes of a convolution with `spatial` (1 or 2) spatial dims. Dilations count as in
-/// ONNX (1 = none); pads are the begins and ends of each spatial dim.
-struct ConvParams {
-  int spatial = 2;
-  int64_t strides[2] = {1, 1};
-  int64_t padBegin[2] = {0, 0}, padEnd[2] = {0, 0};
-  int64_t dilations[2] = {1, 1};
-  int64_t group = 1;
-};
-
-/// Checks x [N, C, *spatial] and w [M, C / group, *kernel] against `p` and gives the output
-/// shape [N, M, *out]: "" when they go together, else the problem.
-std::string convOutputShape(const Shape &x, const Shape &w, const ConvParams &p, Shape &out);
 
 /// The oneDNN primitives of one Conv kernel in one session.
 struct ConvState : KernelState {

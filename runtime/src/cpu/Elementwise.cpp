@@ -7,6 +7,7 @@
 // nonzero is 1; Bool is one byte, 0 or 1).
 //
 //===----------------------------------------------------------------------------------------===//
+#include "MovementShapes.h"
 #include "cpu/Common.h"
 #include "cpu/ElementwiseMath.h"
 
@@ -240,23 +241,8 @@ std::string checkExpand(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runExpand(const KernelContext &ctx) {
-  const Tensor &x = *ctx.in(0), &s = *ctx.in(1);
-  if (s.shape.rank != 1 || s.shape.d[0] > kMaxRank)
-    ctx.fail(TFC_INVALID_ARGUMENT, "shape input '%s' must be 1-D with at most %d entries, got %s",
-             ctx.inName(1).c_str(), kMaxRank, s.shape.str().c_str());
-  Shape target;
-  target.rank = int32_t(s.shape.d[0]);
-  for (int i = 0; i < target.rank; ++i) {
-    target.d[i] = s.as<int64_t>()[i];
-    if (target.d[i] < 0)
-      ctx.fail(TFC_INVALID_ARGUMENT, "shape input '%s' has a negative entry %lld",
-               ctx.inName(1).c_str(), (long long)target.d[i]);
-  }
-  Shape shape;
-  if (!broadcastShapes(x.shape, target, shape))
-    ctx.fail(TFC_INVALID_ARGUMENT, "cannot expand %s to %s", x.shape.str().c_str(),
-             target.str().c_str());
-  ctx.expectOutputShape(0, shape);
+  const Tensor &x = *ctx.in(0);
+  Shape shape = expandShape(ctx, ctx.in(1)->as<int64_t>());
   broadcastCopy(x.data, x.shape, ctx.out(0).data, shape, dtypeSize(x.dtype));
 }
 

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/GatedLinear.h"
 
+#include "GemmShapes.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
 
@@ -96,23 +97,11 @@ std::string checkGatedLinear(const FunctionDesc &fn, const KernelDesc &k) {
 void runGatedLinear(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0), &wg = *ctx.in(1), &wu = *ctx.in(2);
   Tensor &y = ctx.out(0);
-  if (x.shape.rank < 1)
-    ctx.fail(TFC_INVALID_ARGUMENT, "input '%s' is a scalar", ctx.inName(0).c_str());
-  int64_t K = x.shape.d[x.shape.rank - 1], N = wg.shape.d[1];
-  if (wg.shape.d[0] != K || wu.shape != wg.shape)
-    ctx.fail(TFC_INVALID_ARGUMENT, "x %s, gate_weight %s and up_weight %s do not agree on [K, N]",
-             x.shape.str().c_str(), wg.shape.str().c_str(), wu.shape.str().c_str());
-  Shape shape = x.shape;
-  shape.d[shape.rank - 1] = N;
-  ctx.expectOutputShape(0, shape);
-  if (K == 0)
-    ctx.fail(TFC_UNSUPPORTED, "an empty reduction (K = 0)");
-  if (y.data == x.data && shape.numel() > 0)
-    ctx.fail(TFC_INTERNAL, "the output shares the input's bytes");
+  const LinearDims d = gatedLinearDims(ctx);
   CpuDevice &device = cpuDevice(ctx);
   ctx.stateAs<GatedLinearPrimitives>().run(
       device.dnnl(), device.threads(), x.as<float>(), wg.as<float>(), wu.as<float>(), y.as<float>(),
-      x.shape.numel() / K, K, N, options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);
+      d.M, d.K, d.N, options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);
 }
 
 } // namespace tfc::rt

@@ -6,6 +6,7 @@
 // cached per shape and thread count in the session.
 //
 //===----------------------------------------------------------------------------------------===//
+#include "GemmShapes.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
@@ -61,27 +62,9 @@ std::string checkMatMul(const FunctionDesc &fn, const KernelDesc &k) {
 void runMatMul(const KernelContext &ctx) {
   const Tensor &a = *ctx.in(0), &b = *ctx.in(1);
   Tensor &c = ctx.out(0);
-  int ra = a.shape.rank, rb = b.shape.rank;
-  int64_t M = a.shape.d[ra - 2], K = a.shape.d[ra - 1], N = b.shape.d[rb - 1];
-  if (b.shape.d[rb - 2] != K)
-    ctx.fail(TFC_INVALID_ARGUMENT, "shapes %s and %s do not agree on K", a.shape.str().c_str(),
-             b.shape.str().c_str());
-  Shape ba, bb, batch;
-  ba.rank = ra - 2;
-  bb.rank = rb - 2;
-  for (int i = 0; i < ba.rank; ++i)
-    ba.d[i] = a.shape.d[i];
-  for (int i = 0; i < bb.rank; ++i)
-    bb.d[i] = b.shape.d[i];
-  if (!broadcastShapes(ba, bb, batch) || batch.rank + 2 > kMaxRank)
-    ctx.fail(TFC_INVALID_ARGUMENT, "batch dims of %s and %s do not broadcast",
-             a.shape.str().c_str(), b.shape.str().c_str());
-  Shape shape = batch;
-  shape.rank += 2;
-  shape.d[shape.rank - 2] = M;
-  shape.d[shape.rank - 1] = N;
-  ctx.expectOutputShape(0, shape);
-  if (shape.numel() == 0)
+  const MatMulDims dims = matMulDims(ctx);
+  const int64_t M = dims.M, K = dims.K, N = dims.N;
+  if (dims.num * M * N == 0)
     return;
   if (K == 0) {
     std::memset(c.data, 0, c.bytes());
@@ -89,7 +72,7 @@ void runMatMul(const KernelContext &ctx) {
   }
   DnnlEnv &env = cpuDevice(ctx).dnnl();
   auto &st = ctx.stateAs<MatMulState>();
-  int64_t nb = batch.numel(), na = ba.numel(), nbb = bb.numel();
+  const int64_t nb = dims.num, na = dims.numA, nbb = dims.numB;
   auto exec = [&](dnnl::matmul &prim, const memory::desc &da, const memory::desc &db,
                   const memory::desc &dc, const float *pa, const float *pb, float *pc) {
     prim.execute(env.stream, {{DNNL_ARG_SRC, memory(da, env.engine, const_cast<float *>(pa))},
@@ -109,25 +92,9 @@ void runMatMul(const KernelContext &ctx) {
     dnnl::matmul &p = st.get(env, 0, M, K, N, cpuDevice(ctx).threads());
     memory::desc da({M, K}, dt::f32, tag::ab), db({K, N}, dt::f32, tag::ab),
         dc({M, N}, dt::f32, tag::ab);
-    // Per output batch index, the batch offsets of a and b.
-    Shape aligned = batch;
     for (int64_t i = 0; i < nb; ++i) {
-      int64_t rem = i, offA = 0, offB = 0, strideA = 1, strideB = 1;
-      for (int d = aligned.rank - 1; d >= 0; --d) {
-        int64_t idx = rem % aligned.d[d];
-        rem /= aligned.d[d];
-        int ja = d - (aligned.rank - ba.rank), jb = d - (aligned.rank - bb.rank);
-        if (ja >= 0) {
-          if (ba.d[ja] != 1)
-            offA += idx * strideA;
-          strideA *= ba.d[ja];
-        }
-        if (jb >= 0) {
-          if (bb.d[jb] != 1)
-            offB += idx * strideB;
-          strideB *= bb.d[jb];
-        }
-      }
+      int64_t offA, offB;
+      dims.batchOffsets(i, offA, offB);
       exec(p, da, db, dc, a.as<float>() + offA * M * K, b.as<float>() + offB * K * N,
            c.as<float>() + i * M * N);
     }

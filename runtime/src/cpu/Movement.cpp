@@ -7,11 +7,10 @@
 // are shifted by the KV cache's length first); Shape writes the input's dims as i64.
 //
 //===----------------------------------------------------------------------------------------===//
+#include "MovementShapes.h"
 #include "cpu/Common.h"
-#include "tfc/support/SliceRange.h"
 
 #include <algorithm>
-#include <limits>
 
 namespace tfc::rt {
 namespace {
@@ -51,14 +50,6 @@ void stridedCopy(const char *src, int64_t base, const Shape &dims, const int64_t
   }
 }
 
-void denseStrides(const Shape &s, int64_t *strides) {
-  int64_t st = 1;
-  for (int i = s.rank - 1; i >= 0; --i) {
-    strides[i] = st;
-    st *= s.d[i];
-  }
-}
-
 } // namespace
 
 // ---- Transpose ------------------------------------------------------------------------------
@@ -84,21 +75,8 @@ std::string checkTranspose(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runTranspose(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
-  int rank = x.shape.rank;
-  const std::vector<int32_t> &given = options<TransposeOptionsT>(*ctx.k).perm;
-  int64_t perm[kMaxRank];
-  for (int i = 0; i < rank; ++i)
-    perm[i] = given.empty() ? rank - 1 - i : given[i];
-  int64_t in[kMaxRank], strides[kMaxRank];
-  denseStrides(x.shape, in);
-  Shape shape;
-  shape.rank = rank;
-  for (int i = 0; i < rank; ++i) {
-    shape.d[i] = x.shape.d[perm[i]];
-    strides[i] = in[perm[i]];
-  }
-  ctx.expectOutputShape(0, shape);
-  stridedCopy(x.as<char>(), 0, shape, strides, ctx.out(0).as<char>(), dtypeSize(x.dtype));
+  StridedView v = transposeView(ctx);
+  stridedCopy(x.as<char>(), 0, v.shape, v.strides, ctx.out(0).as<char>(), dtypeSize(x.dtype));
 }
 
 // ---- Reshape --------------------------------------------------------------------------------
@@ -109,9 +87,7 @@ std::string checkReshape(const FunctionDesc &fn, const KernelDesc &k) {
 void runReshape(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   Tensor &y = ctx.out(0);
-  if (x.shape.numel() != y.shape.numel())
-    ctx.fail(TFC_INVALID_ARGUMENT, "cannot reshape %s (%lld elements) to %s",
-             x.shape.str().c_str(), (long long)x.shape.numel(), y.shape.str().c_str());
+  checkReshapeSizes(ctx);
   if (x.data != y.data)
     std::memmove(y.data, x.data, x.bytes());
 }
@@ -133,32 +109,15 @@ std::string checkConcat(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runConcat(const KernelContext &ctx) {
-  const Tensor &x0 = *ctx.in(0);
-  int64_t axis = options<ConcatOptionsT>(*ctx.k).axis;
-  normalizeAxis(axis, x0.shape.rank);
-  Shape shape = x0.shape;
-  shape.d[axis] = 0;
-  for (size_t i = 0; i < ctx.numInputs(); ++i) {
-    const Tensor &x = *ctx.in(i);
-    for (int d = 0; d < shape.rank; ++d)
-      if (d != axis && x.shape.d[d] != x0.shape.d[d])
-        ctx.fail(TFC_INVALID_ARGUMENT, "input %zu %s does not match input 0 %s off the axis", i,
-                 x.shape.str().c_str(), x0.shape.str().c_str());
-    shape.d[axis] += x.shape.d[axis];
-  }
-  ctx.expectOutputShape(0, shape);
-  size_t es = dtypeSize(x0.dtype);
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < axis; ++i)
-    outer *= shape.d[i];
-  for (int i = int(axis) + 1; i < shape.rank; ++i)
-    inner *= shape.d[i];
+  ConcatLayout l = concatLayout(ctx);
+  size_t es = dtypeSize(ctx.in(0)->dtype);
+  int64_t outer = l.outer, inner = l.inner;
   char *dst = ctx.out(0).as<char>();
-  size_t outRow = size_t(shape.d[axis] * inner) * es;
+  size_t outRow = size_t(l.axisTotal * inner) * es;
   size_t at = 0;
   for (size_t i = 0; i < ctx.numInputs(); ++i) {
     const Tensor &x = *ctx.in(i);
-    size_t row = size_t(x.shape.d[axis] * inner) * es;
+    size_t row = size_t(x.shape.d[l.axis] * inner) * es;
     const char *src = x.as<char>();
     for (int64_t o = 0; o < outer; ++o)
       std::memcpy(dst + o * outRow + at, src + o * row, row);
@@ -191,35 +150,9 @@ std::string checkSlice(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runSlice(const KernelContext &ctx) {
-  const Tensor &x = *ctx.in(0), &starts = *ctx.in(1), &ends = *ctx.in(2);
-  const SliceOptionsT &o = options<SliceOptionsT>(*ctx.k);
-  const int64_t n = int64_t(o.axes.size());
-  if (starts.shape.numel() != n || ends.shape.numel() != n)
-    ctx.fail(TFC_INVALID_ARGUMENT, "starts %s and ends %s must have %lld entries (one per axis)",
-             starts.shape.str().c_str(), ends.shape.str().c_str(), (long long)n);
-  Shape shape = x.shape;
-  int64_t strides[kMaxRank];
-  denseStrides(x.shape, strides);
-  int64_t base = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t axis = o.axes[size_t(i)];
-    normalizeAxis(axis, x.shape.rank);
-    int64_t step = o.steps[size_t(i)], d = x.shape.d[axis];
-    int64_t s = starts.as<int64_t>()[i], e = ends.as<int64_t>()[i];
-    if (!o.cache_offset.empty() && o.cache_offset[size_t(i)]) {
-      // Shifted by the KV cache's length (saturating: ends like INT64_MAX stay "to the end").
-      int64_t past = ctx.cache ? ctx.cache->past : 0;
-      s = __builtin_add_overflow(s, past, &s) ? std::numeric_limits<int64_t>::max() : s;
-      e = __builtin_add_overflow(e, past, &e) ? std::numeric_limits<int64_t>::max() : e;
-    }
-    tfc::support::SliceRange r = tfc::support::sliceRange(s, e, step, d);
-    shape.d[axis] = r.count;
-    if (r.count > 0)
-      base += r.start * strides[axis];
-    strides[axis] *= step;
-  }
-  ctx.expectOutputShape(0, shape);
-  stridedCopy(x.as<char>(), base, shape, strides, ctx.out(0).as<char>(), dtypeSize(x.dtype));
+  const Tensor &x = *ctx.in(0);
+  StridedView v = sliceView(ctx, ctx.in(1)->as<int64_t>(), ctx.in(2)->as<int64_t>());
+  stridedCopy(x.as<char>(), v.base, v.shape, v.strides, ctx.out(0).as<char>(), dtypeSize(x.dtype));
 }
 
 // ---- Shape ----------------------------------------------------------------------------------
