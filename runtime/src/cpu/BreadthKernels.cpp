@@ -37,12 +37,6 @@ std::string checkAxis(const FunctionDesc &fn, const KernelDesc &k, int32_t given
   return "";
 }
 
-int axisOf(int32_t given, int rank) {
-  int64_t a = given;
-  normalizeAxis(a, rank);
-  return int(a);
-}
-
 } // namespace
 
 // ---- Compare --------------------------------------------------------------------------------
@@ -61,11 +55,7 @@ std::string checkCompare(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runCompare(const KernelContext &ctx) {
   const Tensor &a = *ctx.in(0), &b = *ctx.in(1);
-  Shape shape;
-  if (!broadcastShapes(a.shape, b.shape, shape))
-    ctx.fail(TFC_INVALID_ARGUMENT, "shapes %s and %s do not broadcast", a.shape.str().c_str(),
-             b.shape.str().c_str());
-  ctx.expectOutputShape(0, shape);
+  binaryOutputShape(ctx);
   if (!compare(options<fb::CompareOptionsT>(*ctx.k).op, a, b, ctx.out(0)))
     ctx.fail(TFC_UNSUPPORTED, "dtype %s", dtypeName(a.dtype));
 }
@@ -81,8 +71,7 @@ std::string checkCumSum(const FunctionDesc &fn, const KernelDesc &k) {
 void runCumSum(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   const auto &o = options<fb::CumSumOptionsT>(*ctx.k);
-  ctx.expectOutputShape(0, x.shape);
-  cumSum(x, ctx.out(0), axisOf(o.axis, x.shape.rank), o.exclusive, o.reverse);
+  cumSum(x, ctx.out(0), cumSumGeometry(ctx), o.exclusive, o.reverse);
 }
 
 // ---- Tile -----------------------------------------------------------------------------------
@@ -115,12 +104,7 @@ std::string checkGatherElements(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runGatherElements(const KernelContext &ctx) {
   const Tensor &data = *ctx.in(0), &idx = *ctx.in(1);
-  int axis = axisOf(options<fb::GatherElementsOptionsT>(*ctx.k).axis, data.shape.rank);
-  for (int i = 0; i < data.shape.rank; ++i)
-    if (i != axis && idx.shape.d[i] > data.shape.d[i])
-      ctx.fail(TFC_INVALID_ARGUMENT, "indices %s exceed the data %s on axis %d",
-               idx.shape.str().c_str(), data.shape.str().c_str(), i);
-  ctx.expectOutputShape(0, idx.shape);
+  int axis = gatherElementsGeometry(ctx);
   std::string e = gatherElements(data, idx, axis, ctx.out(0));
   if (!e.empty())
     ctx.fail(TFC_OUT_OF_RANGE, "'%s': %s (data '%s')", ctx.inName(1).c_str(), e.c_str(),
@@ -138,12 +122,7 @@ std::string checkArgMax(const FunctionDesc &fn, const KernelDesc &k) {
 void runArgMax(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   const auto &o = options<fb::ArgMaxOptionsT>(*ctx.k);
-  int axis = axisOf(o.axis, x.shape.rank);
-  if (x.shape.d[axis] == 0)
-    ctx.fail(TFC_INVALID_ARGUMENT, "the reduced axis %d of %s is empty", axis,
-             x.shape.str().c_str());
-  ctx.expectOutputShape(0, argMaxShape(x.shape, axis, o.keepdims));
-  argMax(x, axis, o.select_last_index, ctx.out(0));
+  argMax(x, argMaxGeometry(ctx), o.select_last_index, ctx.out(0));
 }
 
 // ---- Trilu ----------------------------------------------------------------------------------

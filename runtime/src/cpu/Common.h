@@ -9,6 +9,7 @@
 #ifndef TFC_RUNTIME_CPU_COMMON_H
 #define TFC_RUNTIME_CPU_COMMON_H
 
+#include "KernelShapes.h"
 #include "cpu/Kernel.h"
 
 #include <algorithm>
@@ -18,79 +19,13 @@
 
 namespace tfc::rt {
 
-/// NumPy broadcast of a and b into out; false when incompatible.
-inline bool broadcastShapes(const Shape &a, const Shape &b, Shape &out) {
-  int r = a.rank > b.rank ? a.rank : b.rank;
-  out.rank = r;
-  for (int i = 0; i < r; ++i) {
-    int ia = i - (r - a.rank), ib = i - (r - b.rank);
-    int64_t da = ia >= 0 ? a.d[ia] : 1, db = ib >= 0 ? b.d[ib] : 1;
-    if (da != db && da != 1 && db != 1)
-      return false;
-    out.d[i] = da == 1 ? db : da;
-  }
-  return true;
-}
-
-/// Whether `in` broadcasts to `out` (right-aligned, dims equal or 1).
-inline bool broadcastsTo(const Shape &in, const Shape &out) {
-  if (in.rank > out.rank)
-    return false;
-  for (int i = 0; i < in.rank; ++i) {
-    int64_t d = in.d[i], o = out.d[i + out.rank - in.rank];
-    if (d != o && d != 1)
-      return false;
-  }
-  return true;
-}
-
-/// Strided iteration over `out` with up to 3 broadcast operands (each must broadcast to out).
-template <int N> struct BroadcastLoop {
-  int rank = 0;
-  int64_t dims[kMaxRank];
-  int64_t strides[N][kMaxRank]; // element strides, 0 where broadcast
-
-  BroadcastLoop(const Shape &out, const Shape *const (&ins)[N]) {
-    // Full-rank strides.
-    int64_t st[N][kMaxRank];
-    for (int k = 0; k < N; ++k) {
-      const Shape &s = *ins[k];
-      int64_t stride = 1;
-      for (int i = out.rank - 1; i >= 0; --i) {
-        int j = i - (out.rank - s.rank);
-        int64_t d = j >= 0 ? s.d[j] : 1;
-        st[k][i] = d == 1 ? 0 : stride;
-        stride *= d;
-      }
-    }
-    // Drop size-1 dims and merge contiguous neighbours (scan from the left).
-    rank = 0;
-    for (int i = 0; i < out.rank; ++i) {
-      if (out.d[i] == 1)
-        continue;
-      if (rank > 0) {
-        bool merge = true;
-        for (int k = 0; k < N; ++k)
-          merge &= strides[k][rank - 1] == st[k][i] * out.d[i];
-        if (merge) {
-          dims[rank - 1] *= out.d[i];
-          for (int k = 0; k < N; ++k)
-            strides[k][rank - 1] = st[k][i];
-          continue;
-        }
-      }
-      dims[rank] = out.d[i];
-      for (int k = 0; k < N; ++k)
-        strides[k][rank] = st[k][i];
-      ++rank;
-    }
-    if (rank == 0) {
-      rank = 1;
-      dims[0] = 1;
-      for (int k = 0; k < N; ++k)
-        strides[k][0] = 0;
-    }
-  }
+/// Strided iteration over `out` with up to 3 broadcast operands (each must broadcast to out);
+/// the strides are KernelShapes.h's, shared with the other backends.
+template <int N> struct BroadcastLoop : BroadcastStrides<N> {
+  using BroadcastStrides<N>::BroadcastStrides;
+  using BroadcastStrides<N>::rank;
+  using BroadcastStrides<N>::dims;
+  using BroadcastStrides<N>::strides;
 
   /// Calls f(outOffset, inOffsets[N], n, innerStrides[N]) for every inner run, in parallel.
   template <typename F> void run(F &&f) const {
@@ -142,13 +77,6 @@ template <typename F> void withElementType(size_t size, F &&f) {
   case 4: f(uint32_t()); break;
   default: f(uint64_t()); break;
   }
-}
-
-/// Normalizes axis (negative counts from the end) into [0, rank); false when out of range.
-inline bool normalizeAxis(int64_t &axis, int rank) {
-  if (axis < 0)
-    axis += rank;
-  return axis >= 0 && axis < rank;
 }
 
 /// exp(x) for softmax: Cephes-style range reduction and polynomial (relative error ~2e-7),

@@ -70,13 +70,8 @@ template <typename T> static void binaryTyped(const KernelContext &ctx, const Br
   case BinaryOp::Sub: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x - y); }); break;
   case BinaryOp::Mul: binaryLoop(loop, a, b, c, [](T x, T y) { return T(x * y); }); break;
   case BinaryOp::Div:
-    if constexpr (std::is_integral_v<T>) {
-      const Tensor &tb = *ctx.in(1);
-      for (int64_t i = 0, n = tb.shape.numel(); i < n; ++i)
-        if (b[i] == 0)
-          ctx.fail(TFC_INVALID_ARGUMENT, "integer division by zero (divisor '%s')",
-                   ctx.inName(1).c_str());
-    }
+    if constexpr (std::is_integral_v<T>)
+      checkIntegerDivisor(ctx, b, ctx.in(1)->shape.numel());
     binaryLoop(loop, a, b, c, [](T x, T y) { return T(x / y); });
     break;
   case BinaryOp::Pow: binaryLoop(loop, a, b, c, [](T x, T y) { return powT<T>(x, y); }); break;
@@ -89,11 +84,7 @@ template <typename T> static void binaryTyped(const KernelContext &ctx, const Br
 
 void runBinary(const KernelContext &ctx) {
   const Tensor &a = *ctx.in(0), &b = *ctx.in(1);
-  Shape shape;
-  if (!broadcastShapes(a.shape, b.shape, shape))
-    ctx.fail(TFC_INVALID_ARGUMENT, "shapes %s and %s do not broadcast", a.shape.str().c_str(),
-             b.shape.str().c_str());
-  ctx.expectOutputShape(0, shape);
+  Shape shape = binaryOutputShape(ctx);
   const Shape *ins[2] = {&a.shape, &b.shape};
   BroadcastLoop<2> loop(shape, ins);
   switch (a.dtype) {
@@ -126,7 +117,7 @@ template <typename Op> static void unaryLoop(const float *x, float *y, int64_t n
 
 void runUnary(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
-  ctx.expectOutputShape(0, x.shape);
+  sameShapeOutput(ctx);
   UnaryOp op = options<tfc::plan::UnaryOptionsT>(*ctx.k).op;
   if (isUnaryMath(op)) {
     if (!unaryMath(op, x, ctx.out(0)))
@@ -174,11 +165,7 @@ std::string checkWhere(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runWhere(const KernelContext &ctx) {
   const Tensor &c = *ctx.in(0), &a = *ctx.in(1), &b = *ctx.in(2);
-  Shape ab, shape;
-  if (!broadcastShapes(a.shape, b.shape, ab) || !broadcastShapes(c.shape, ab, shape))
-    ctx.fail(TFC_INVALID_ARGUMENT, "shapes %s, %s and %s do not broadcast", c.shape.str().c_str(),
-             a.shape.str().c_str(), b.shape.str().c_str());
-  ctx.expectOutputShape(0, shape);
+  Shape shape = whereOutputShape(ctx);
   const Shape *ins[3] = {&c.shape, &a.shape, &b.shape};
   BroadcastLoop<3> loop(shape, ins);
   const uint8_t *pc = c.as<uint8_t>();
@@ -222,7 +209,7 @@ template <typename From> static void castFrom(const From *x, const Tensor &y, in
 void runCast(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   const Tensor &y = ctx.out(0);
-  ctx.expectOutputShape(0, x.shape);
+  sameShapeOutput(ctx);
   int64_t n = x.shape.numel();
   switch (x.dtype) {
   case TFC_F32: castFrom(x.as<float>(), y, n); break;

@@ -35,46 +35,19 @@ static int64_t idAt(const Tensor &t, int64_t i) {
 void runEmbedding(const KernelContext &ctx) {
   const Tensor &ids = *ctx.in(0), &tok = *ctx.in(1), &pos = *ctx.in(2);
   const Tensor *tids = ctx.in(3), *types = ctx.in(4);
-  if (ids.shape.rank != 2)
-    ctx.fail(TFC_INVALID_ARGUMENT, "ids '%s' has shape %s, expected [B, S]",
-             ctx.inName(0).c_str(), ids.shape.str().c_str());
-  int64_t B = ids.shape.d[0], S = ids.shape.d[1], D = tok.shape.d[1], V = tok.shape.d[0];
-  if (pos.shape.d[1] != D || (types && types->shape.d[1] != D))
-    ctx.fail(TFC_INVALID_ARGUMENT, "tables disagree on D (tokens %s, positions %s)",
-             tok.shape.str().c_str(), pos.shape.str().c_str());
-  const tfc::plan::EmbeddingOptionsT &o = options<tfc::plan::EmbeddingOptionsT>(*ctx.k);
-  // offset_positions: token s of this run is at position past + s (past: the KV cache's length).
-  const int64_t past = o.offset_positions && ctx.cache ? ctx.cache->past : 0;
-  if (pos.shape.d[0] - past < S) {
-    if (past)
-      ctx.fail(TFC_OUT_OF_RANGE,
-               "positions past + seq = %lld + %lld are above the %lld positions of '%s'",
-               (long long)past, (long long)S, (long long)pos.shape.d[0], ctx.inName(2).c_str());
-    ctx.fail(TFC_OUT_OF_RANGE, "sequence length %lld is above the %lld positions of '%s'",
-             (long long)S, (long long)pos.shape.d[0], ctx.inName(2).c_str());
-  }
-  if (tids && tids->shape != ids.shape)
-    ctx.fail(TFC_INVALID_ARGUMENT, "type_ids %s do not have the shape of ids %s",
-             tids->shape.str().c_str(), ids.shape.str().c_str());
-  Shape shape;
-  shape.rank = 3;
-  shape.d[0] = B, shape.d[1] = S, shape.d[2] = D;
-  ctx.expectOutputShape(0, shape);
+  const EmbeddingGeometry g = embeddingGeometry(ctx);
+  const int64_t B = g.B, S = g.S, D = g.D, past = g.past;
   for (int64_t i = 0; i < B * S; ++i) {
     int64_t id = idAt(ids, i);
-    if (id < 0 || id >= V)
-      ctx.fail(TFC_OUT_OF_RANGE, "token id %lld at [%lld, %lld] of '%s' is out of range [0, %lld)",
-               (long long)id, (long long)(i / S), (long long)(i % S), ctx.inName(0).c_str(),
-               (long long)V);
+    if (id < 0 || id >= g.V)
+      failEmbeddingId(ctx, 0, id, i, S, g.V);
     if (tids) {
-      int64_t t = idAt(*tids, i), nt = types->shape.d[0];
-      if (t < 0 || t >= nt)
-        ctx.fail(TFC_OUT_OF_RANGE, "token type id %lld at [%lld, %lld] of '%s' is out of range "
-                 "[0, %lld)", (long long)t, (long long)(i / S), (long long)(i % S),
-                 ctx.inName(3).c_str(), (long long)nt);
+      int64_t t = idAt(*tids, i);
+      if (t < 0 || t >= g.numTypes)
+        failEmbeddingId(ctx, 3, t, i, S, g.numTypes);
     }
   }
-  float scale = o.scale;
+  float scale = g.scale;
   const float *pt = tok.as<float>(), *pp = pos.as<float>();
   const float *pty = types ? types->as<float>() : nullptr;
   float *py = ctx.out(0).as<float>();

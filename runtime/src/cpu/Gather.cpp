@@ -23,20 +23,13 @@ std::string checkGather(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 template <typename I>
-static void gatherTyped(const KernelContext &ctx, const Tensor &data, const Tensor &idx,
-                        int64_t axis) {
-  int64_t outer = 1, n = data.shape.d[axis], inner = 1;
-  for (int i = 0; i < axis; ++i)
-    outer *= data.shape.d[i];
-  for (int i = int(axis) + 1; i < data.shape.rank; ++i)
-    inner *= data.shape.d[i];
+static void gatherTyped(const KernelContext &ctx, const GatherGeometry &g) {
+  const Tensor &data = *ctx.in(0), &idx = *ctx.in(1);
+  const int64_t outer = g.data.outer, n = g.data.len, inner = g.data.inner, ni = g.numIndices;
   const I *pi = idx.as<I>();
-  int64_t ni = idx.shape.numel();
   for (int64_t i = 0; i < ni; ++i)
     if (int64_t(pi[i]) < -n || int64_t(pi[i]) >= n)
-      ctx.fail(TFC_OUT_OF_RANGE, "index %lld (element %lld of '%s') is out of range for dim %lld "
-               "of size %lld of '%s'", (long long)pi[i], (long long)i, ctx.inName(1).c_str(),
-               (long long)axis, (long long)n, ctx.inName(0).c_str());
+      failGatherIndex(ctx, g, int64_t(pi[i]), i);
   size_t es = dtypeSize(data.dtype);
   size_t row = size_t(inner) * es;
   const char *src = data.as<char>();
@@ -52,23 +45,11 @@ static void gatherTyped(const KernelContext &ctx, const Tensor &data, const Tens
 }
 
 void runGather(const KernelContext &ctx) {
-  const Tensor &data = *ctx.in(0), &idx = *ctx.in(1);
-  int64_t axis = options<tfc::plan::GatherOptionsT>(*ctx.k).axis;
-  normalizeAxis(axis, data.shape.rank);
-  Shape shape;
-  for (int i = 0; i < axis; ++i)
-    shape.d[shape.rank++] = data.shape.d[i];
-  if (data.shape.rank - 1 + idx.shape.rank > kMaxRank)
-    ctx.fail(TFC_UNSUPPORTED, "result rank above %d", kMaxRank);
-  for (int i = 0; i < idx.shape.rank; ++i)
-    shape.d[shape.rank++] = idx.shape.d[i];
-  for (int i = int(axis) + 1; i < data.shape.rank; ++i)
-    shape.d[shape.rank++] = data.shape.d[i];
-  ctx.expectOutputShape(0, shape);
-  if (idx.dtype == TFC_I64)
-    gatherTyped<int64_t>(ctx, data, idx, axis);
+  const GatherGeometry g = gatherGeometry(ctx);
+  if (ctx.in(1)->dtype == TFC_I64)
+    gatherTyped<int64_t>(ctx, g);
   else
-    gatherTyped<int32_t>(ctx, data, idx, axis);
+    gatherTyped<int32_t>(ctx, g);
 }
 
 } // namespace tfc::rt

@@ -13,15 +13,6 @@
 namespace tfc::rt {
 namespace {
 
-/// The [outer, len, inner] view of `s` around `axis`.
-struct AxisView {
-  int64_t outer = 1, len = 1, inner = 1;
-  AxisView(const Shape &s, int axis) {
-    for (int i = 0; i < s.rank; ++i)
-      (i < axis ? outer : i == axis ? len : inner) *= s.d[i];
-  }
-};
-
 template <typename T>
 void cumSumTyped(const T *x, T *y, const AxisView &v, bool exclusive, bool reverse) {
   bool parallel = v.outer > 1 && v.outer * v.len * v.inner >= 32768;

@@ -62,23 +62,12 @@ std::string checkLayerNorm(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runLayerNorm(const KernelContext &ctx) {
-  const Tensor &x = *ctx.in(0), &g = *ctx.in(1), &b = *ctx.in(2);
-  const Tensor *r = ctx.in(3);
-  if (x.shape.rank < 1)
-    ctx.fail(TFC_INVALID_ARGUMENT, "input '%s' is a scalar", ctx.inName(0).c_str());
-  int64_t cols = x.shape.d[x.shape.rank - 1];
-  if (g.shape.numel() != cols || b.shape.numel() != cols)
-    ctx.fail(TFC_INVALID_ARGUMENT, "gamma %s and beta %s must have %lld elements",
-             g.shape.str().c_str(), b.shape.str().c_str(), (long long)cols);
-  if (r && r->shape != x.shape)
-    ctx.fail(TFC_INVALID_ARGUMENT, "residual %s does not have the input's shape %s",
-             r->shape.str().c_str(), x.shape.str().c_str());
-  ctx.expectOutputShape(0, x.shape);
-  if (cols == 0)
+  const NormGeometry g = layerNormGeometry(ctx);
+  if (g.cols == 0)
     return;
-  normalizeRows(x.as<float>(), r ? r->as<float>() : nullptr, ctx.out(0).as<float>(),
-                x.shape.numel() / cols, cols, g.as<float>(), 1, b.as<float>(), 1,
-                options<tfc::plan::LayerNormOptionsT>(*ctx.k).epsilon);
+  const Tensor *r = ctx.in(3);
+  normalizeRows(ctx.in(0)->as<float>(), r ? r->as<float>() : nullptr, ctx.out(0).as<float>(),
+                g.rows, g.cols, ctx.in(1)->as<float>(), 1, ctx.in(2)->as<float>(), 1, g.eps);
 }
 
 std::string checkLayerNormalization(const FunctionDesc &fn, const KernelDesc &k) {
@@ -96,27 +85,13 @@ std::string checkLayerNormalization(const FunctionDesc &fn, const KernelDesc &k)
 }
 
 void runLayerNormalization(const KernelContext &ctx) {
-  const Tensor &x = *ctx.in(0), &g = *ctx.in(1);
-  const Tensor *b = ctx.in(2);
-  int64_t axis = options<tfc::plan::LayerNormalizationOptionsT>(*ctx.k).axis;
-  normalizeAxis(axis, x.shape.rank);
-  int64_t cols = 1;
-  for (int i = int(axis); i < x.shape.rank; ++i)
-    cols *= x.shape.d[i];
-  auto stride = [&](const Tensor &t, const char *what) -> int64_t {
-    int64_t n = t.shape.numel();
-    if (n != cols && n != 1)
-      ctx.fail(TFC_INVALID_ARGUMENT, "%s %s must have %lld elements (the normalized dims) or 1",
-               what, t.shape.str().c_str(), (long long)cols);
-    return n == 1 ? 0 : 1;
-  };
-  int64_t gs = stride(g, "scale"), bs = b ? stride(*b, "bias") : 0;
-  ctx.expectOutputShape(0, x.shape);
-  if (cols == 0 || x.shape.numel() == 0)
+  const NormGeometry g = layerNormalizationGeometry(ctx);
+  if (g.cols == 0 || g.rows == 0)
     return;
-  normalizeRows(x.as<float>(), nullptr, ctx.out(0).as<float>(), x.shape.numel() / cols, cols,
-                g.as<float>(), gs, b ? b->as<float>() : nullptr, bs,
-                options<tfc::plan::LayerNormalizationOptionsT>(*ctx.k).epsilon);
+  const Tensor *b = ctx.in(2);
+  normalizeRows(ctx.in(0)->as<float>(), nullptr, ctx.out(0).as<float>(), g.rows, g.cols,
+                ctx.in(1)->as<float>(), g.gammaStride, b ? b->as<float>() : nullptr, g.betaStride,
+                g.eps);
 }
 
 } // namespace tfc::rt

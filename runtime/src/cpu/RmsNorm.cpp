@@ -55,23 +55,13 @@ std::string checkRmsNorm(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runRmsNorm(const KernelContext &ctx) {
-  const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
-  const Tensor *r = ctx.in(2);
-  if (x.shape.rank < 1)
-    ctx.fail(TFC_INVALID_ARGUMENT, "input '%s' is a scalar", ctx.inName(0).c_str());
-  int64_t cols = x.shape.d[x.shape.rank - 1];
-  if (w.shape.numel() != cols)
-    ctx.fail(TFC_INVALID_ARGUMENT, "weight %s must have %lld elements (the last dim of %s)",
-             w.shape.str().c_str(), (long long)cols, x.shape.str().c_str());
-  if (r && r->shape != x.shape)
-    ctx.fail(TFC_INVALID_ARGUMENT, "residual %s does not have the input's shape %s",
-             r->shape.str().c_str(), x.shape.str().c_str());
-  ctx.expectOutputShape(0, x.shape);
-  if (cols == 0)
+  const NormGeometry g = rmsNormGeometry(ctx);
+  if (g.cols == 0)
     return;
-  const auto &o = options<tfc::plan::RmsNormOptionsT>(*ctx.k);
-  rmsNormRows(x.as<float>(), r ? r->as<float>() : nullptr, ctx.out(0).as<float>(),
-              x.shape.numel() / cols, cols, w.as<float>(), o.unit_offset, o.epsilon);
+  const Tensor *r = ctx.in(2);
+  rmsNormRows(ctx.in(0)->as<float>(), r ? r->as<float>() : nullptr, ctx.out(0).as<float>(),
+              g.rows, g.cols, ctx.in(1)->as<float>(),
+              options<tfc::plan::RmsNormOptionsT>(*ctx.k).unit_offset, g.eps);
 }
 
 } // namespace tfc::rt

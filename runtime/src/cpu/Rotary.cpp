@@ -47,26 +47,9 @@ void runRotary(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
   const Tensor *tables[2] = {ctx.in(1), ctx.in(2)};
   const RotaryOptionsT &o = options<RotaryOptionsT>(*ctx.k);
-  const int64_t B = x.shape.d[0], S = x.shape.d[1], D = x.shape.d[2], H = o.num_heads;
-  const int64_t r = o.rotary_dim, half = r / 2;
-  if (D % H != 0 || r > D / H)
-    ctx.fail(TFC_INVALID_ARGUMENT, "x %s: width %lld is not num_heads %lld heads of at least "
-             "rotary_dim %lld", x.shape.str().c_str(), (long long)D, (long long)H, (long long)r);
-  const int64_t dh = D / H;
-  // Row stride of each table's batch dim (0: shared by every row).
-  int64_t batchStride[2];
-  for (int t = 0; t < 2; ++t) {
-    const Shape &s = tables[t]->shape;
-    bool ok = s.d[s.rank - 1] == r && s.d[s.rank - 2] == S &&
-              (s.rank == 2 || s.d[0] == 1 || s.d[0] == B);
-    if (!ok)
-      ctx.fail(TFC_INVALID_ARGUMENT, "%s '%s' has shape %s; x %s needs [%lld, %lld] or "
-               "[1|%lld, %lld, %lld]", t ? "sin" : "cos", ctx.inName(1 + t).c_str(),
-               s.str().c_str(), x.shape.str().c_str(), (long long)S, (long long)r, (long long)B,
-               (long long)S, (long long)r);
-    batchStride[t] = s.rank == 3 && s.d[0] == B && B > 1 ? S * r : 0;
-  }
-  ctx.expectOutputShape(0, x.shape);
+  const RotaryGeometry g = rotaryGeometry(ctx);
+  const int64_t B = g.B, S = g.S, D = g.D, H = g.H, r = g.r, half = r / 2, dh = g.dh;
+  const int64_t *batchStride = g.batchStride;
   const float *px = x.as<float>(), *pc = tables[0]->as<float>(), *ps = tables[1]->as<float>();
   float *py = ctx.out(0).as<float>();
 #pragma omp parallel for schedule(static) if (B * S * D >= 32768)

@@ -78,14 +78,8 @@ std::string checkSoftmax(const FunctionDesc &fn, const KernelDesc &k) {
 
 void runSoftmax(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0);
-  ctx.expectOutputShape(0, x.shape);
-  int64_t axis = options<tfc::plan::SoftmaxOptionsT>(*ctx.k).axis;
-  normalizeAxis(axis, x.shape.rank);
-  int64_t outer = 1, n = x.shape.d[axis], inner = 1;
-  for (int i = 0; i < axis; ++i)
-    outer *= x.shape.d[i];
-  for (int i = int(axis) + 1; i < x.shape.rank; ++i)
-    inner *= x.shape.d[i];
+  const AxisView v = softmaxGeometry(ctx);
+  const int64_t outer = v.outer, n = v.len, inner = v.inner;
   const float *px = x.as<float>();
   float *py = ctx.out(0).as<float>();
   if (n == 0)
