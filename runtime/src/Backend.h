@@ -73,6 +73,11 @@ public:
   virtual void copyToHost(void *dst, const void *src, size_t bytes) = 0;
   virtual void copyOnDevice(void *dst, const void *src, size_t bytes) = 0;
   virtual void fill(void *dst, int byte, size_t bytes) = 0;
+  /// `height` rows of `width` bytes from `src` (rows `srcPitch` bytes apart) to `dst` (rows
+  /// `dstPitch` apart), on the device. The default is a loop of copyOnDevice; a backend may do it
+  /// in one call (cudaMemcpy2DAsync). Used to move KV-cache rows (beam reorder).
+  virtual void copyOnDevice2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+                              size_t width, size_t height);
   /// Waits until everything queued on the stream has finished; throws Error on a device fault.
   virtual void synchronize() = 0;
 
@@ -144,6 +149,9 @@ public:
   /// The kernel table row of `kind`, or nullptr when this backend has no kernel for it (the
   /// loader then refuses the plan naming the kernel and kind).
   virtual const KernelSpec *kernel(KernelKind kind) const = 0;
+  /// Whether this backend's KV cache holds keys/values of `dtype` (plan CacheSlot.dtype); the
+  /// loader refuses a plan with a slot of another dtype. The default: f32 only.
+  virtual bool supportsCacheDtype(tfc_dtype dtype) const { return dtype == TFC_F32; }
   /// A device for one session on `plan`. Throws Error (TFC_UNAVAILABLE when the device cannot
   /// be opened, with the reason).
   virtual std::unique_ptr<Device> open(const std::shared_ptr<const Plan> &plan, int ordinal,
@@ -156,6 +164,15 @@ const std::vector<const Backend *> &backends();
 const Backend *findBackend(const std::string &name);
 /// The backend that runs plans of `target`, or nullptr (e.g. a CUDA plan on a CPU-only build).
 const Backend *backendForTarget(const std::string &target);
+/// "cpu" or "cpu, cuda": the names of backends(), for messages.
+std::string backendNames();
+
+/// The CPU backend (cpu/CpuBackend.cpp); always built.
+const Backend *cpuBackend();
+#ifdef TFC_WITH_CUDA
+/// The CUDA backend (cuda/CudaBackend.cpp); built with TFC_WITH_CUDA.
+const Backend *cudaBackend();
+#endif
 
 } // namespace tfc::rt
 

@@ -24,6 +24,8 @@
 
 namespace tfc::rt {
 
+class Backend; // Backend.h
+
 // The schema's enums (plan.fbs has the meaning of each value).
 using KernelKind = tfc::plan::KernelKind;
 using ValueKind = tfc::plan::ValueKind;
@@ -144,6 +146,10 @@ public:
   uint32_t formatMajor = 0, formatMinor = 0;
   std::string producer, target, family, modelName;
   std::string precision = "fp32"; // plan 2.1 Plan.precision: "fp32", "fp16", "bf16"
+  /// The backend that runs `target` in this runtime, whose kernel table the loader checked the
+  /// plan against; null for a plan opened for inspection only (any_target: a target this build
+  /// has no backend for), on which sessions fail with TFC_UNAVAILABLE.
+  const Backend *backend = nullptr;
   int32_t startId = -1, endId = -1, unkId = -1, padId = -1;
   uint64_t weightsBytes = 0;
   std::vector<SymbolDesc> symbols;
@@ -167,8 +173,12 @@ public:
   uint64_t maxArenaSize() const;
 };
 
-/// Opens, maps and checks the plan at `path` (PlanLoader.cpp). Throws Error.
-std::shared_ptr<const Plan> loadPlan(const char *path, bool verifyChecksums);
+/// Opens, maps and checks the plan at `path` (PlanLoader.cpp). Throws Error. A plan whose target
+/// no backend of this runtime runs is refused (TFC_UNAVAILABLE) unless `anyTarget`: then it is
+/// opened for inspection, checked against the format and the schema's operand counts, not
+/// against a backend's kernel rules.
+std::shared_ptr<const Plan> loadPlan(const char *path, bool verifyChecksums,
+                                     bool anyTarget = false);
 
 const char *kernelKindName(KernelKind kind);
 

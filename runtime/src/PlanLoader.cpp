@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "Plan.h"
 
+#include "Backend.h"
 #include "Error.h"
 #include "tfc/support/SymbolNames.h"
 #include "InputRules.h"
@@ -61,8 +62,9 @@ bool knownDtype(int32_t d) { return fb::isKnownEnumValue(fb::DType(d)); }
 
 class Loader {
 public:
-  Loader(const char *path, bool verifyChecksums)
-      : path_(path), verify_(verifyChecksums), plan_(std::make_shared<Plan>()) {
+  Loader(const char *path, bool verifyChecksums, bool anyTarget)
+      : path_(path), verify_(verifyChecksums), anyTarget_(anyTarget),
+        plan_(std::make_shared<Plan>()) {
     plan_->path = path;
   }
 
@@ -82,6 +84,7 @@ public:
 private:
   std::string path_;
   bool verify_;
+  bool anyTarget_;
   std::shared_ptr<Plan> plan_;
   const uint8_t *base_ = nullptr;
   uint64_t fileSize_ = 0;
@@ -189,11 +192,14 @@ private:
     switch (fbPlan_->target()) {
     case fb::Target::Cpu: p.target = "cpu"; break;
     case fb::Target::Cuda: p.target = "cuda"; break;
-    default: p.target = "unknown"; break;
+    default:
+      bad(TFC_INVALID_PLAN, format("unknown target %d", int(fbPlan_->target())));
     }
-    if (fbPlan_->target() != fb::Target::Cpu)
-      bad(TFC_UNSUPPORTED, format("target '%s' is not supported by this runtime (cpu only)",
-                                  p.target.c_str()));
+    p.backend = backendForTarget(p.target);
+    if (!p.backend && !anyTarget_)
+      bad(TFC_UNAVAILABLE,
+          format("the plan targets %s, which this runtime cannot run (its backends: %s); open it "
+                 "with any_target to inspect it", p.target.c_str(), backendNames().c_str()));
     switch (fbPlan_->precision()) { // (2.1)
     case fb::DType::F32: p.precision = "fp32"; break;
     case fb::DType::F16: p.precision = "fp16"; break;
@@ -351,10 +357,12 @@ private:
         if (!knownDtype(int32_t(c->dtype())))
           badS(format("unknown dtype %d", int(c->dtype())));
         d.dtype = tfc_dtype(c->dtype()); // (2.1)
-        if (d.dtype != TFC_F32) // the session's KV cache holds f32
+        if (p.backend ? !p.backend->supportsCacheDtype(d.dtype)
+                      : !(d.dtype == TFC_F32 || d.dtype == TFC_F16 || d.dtype == TFC_BF16))
           bad(TFC_UNSUPPORTED, format("cache slot '%s' (#%u): %s keys/values are not supported "
-                                      "by this runtime (f32 only)", d.name.c_str(), i,
-                                      dtypeName(d.dtype)));
+                                      "by this runtime's %s backend", d.name.c_str(), i,
+                                      dtypeName(d.dtype),
+                                      p.backend ? p.backend->name() : "(inspection only)"));
         if (d.numHeads < 1)
           badS(format("num_heads is %d", d.numHeads));
         if (d.headDim < 1)
@@ -575,8 +583,10 @@ private:
       const fb::Kernel *k = f->kernels()->Get(i);
       KernelDesc d;
       d.name = k->name() ? k->name()->str() : format("#%u", i);
-      const KernelSpec *spec = kernelSpec(int32_t(k->kind()));
-      if (!spec)
+      // The CPU table's operand counts are the schema's (docs/PLAN_FORMAT.md, "Kernels"):
+      // they check a plan of any target; the backend's own row checks the rest.
+      const KernelSpec *counts = kernelSpec(int32_t(k->kind()));
+      if (!counts)
         badF(format("kernel '%s' (#%u) has unknown kind %d", d.name.c_str(), i, int(k->kind())));
       d.kind = k->kind();
       const char *kindName = kernelKindName(d.kind);
@@ -584,6 +594,10 @@ private:
         bad(code, format("function '%s': kernel '%s' (%s): %s", fn.name.c_str(), d.name.c_str(),
                          kindName, what.c_str()));
       };
+      const KernelSpec *spec = plan_->backend ? plan_->backend->kernel(d.kind) : counts;
+      if (!spec)
+        badK(format("the %s backend has no %s kernel", plan_->backend->name(), kindName),
+             TFC_UNSUPPORTED);
       d.inputs.assign(k->inputs()->begin(), k->inputs()->end());
       d.outputs.assign(k->outputs()->begin(), k->outputs()->end());
       // The options: the table of its kind (PlanKernels.h), decoded into the schema's own
@@ -630,12 +644,13 @@ private:
       }
       // What the schema declares but this runtime does not implement is named first: the
       // other checks would only see its consequences (e.g. k narrower than q).
-      if (spec->unsupported) {
+      // (Inspection only: no backend's rules to check the kinds' dtypes and options against.)
+      if (plan_->backend && spec->unsupported) {
         std::string problem = spec->unsupported(fn, d);
         if (!problem.empty())
           badK(problem, TFC_UNSUPPORTED);
       }
-      if (spec->check) {
+      if (plan_->backend && spec->check) {
         std::string problem = spec->check(fn, d);
         if (!problem.empty())
           badK(problem);
@@ -680,10 +695,10 @@ private:
 
 } // namespace
 
-std::shared_ptr<const Plan> loadPlan(const char *path, bool verifyChecksums) {
+std::shared_ptr<const Plan> loadPlan(const char *path, bool verifyChecksums, bool anyTarget) {
   if (!path)
     throw Error(TFC_INVALID_ARGUMENT, "tfc_plan_open: path is NULL");
-  return Loader(path, verifyChecksums).load();
+  return Loader(path, verifyChecksums, anyTarget).load();
 }
 
 } // namespace tfc::rt

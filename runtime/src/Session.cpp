@@ -4,12 +4,15 @@
 // names, dtype, rank and dims are checked with messages naming the input; token ids and masks
 // against the function's input rules, InputRules.h), bind every symbol
 // (bounds and consistency), compute every value's shape, point every value at its bytes (caller
-// memory for inputs, the mapping for constants, the arena for intermediates, fresh buffers for
-// outputs) and run the kernels in order with OpenMP limited to the session's thread count
-// (at most TFC_MAX_THREADS: a larger request is refused when the session is made).
-// Functions whose cache_op is not None also see the session's KV cache (allocated at the first
-// such run, per plan slot): Prefill/Encode restart it, Append requires it valid with the same
-// rows, the run's new tokens must fit every Self slot, and any failure empties it.
+// memory for inputs, or its staged copy on a device the host cannot address; the device's view
+// of the constants; the arena for intermediates; fresh host buffers for outputs, or staging
+// buffers copied out after the run) and let the device run the kernels in order
+// (Device::execute; the CPU limits OpenMP to the session's thread count, at most
+// TFC_MAX_THREADS: a larger request is refused when the session is made).
+// Functions whose cache_op is not None also see the session's KV cache (allocated in device
+// memory at the first such run, per plan slot): Prefill/Encode restart it, Append requires it
+// valid with the same rows, the run's new tokens must fit every Self slot, and any failure
+// empties it.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Session.h"
@@ -17,10 +20,8 @@
 #include "Error.h"
 #include "tfc/support/SymbolNames.h"
 #include "InputRules.h"
-#include "cpu/Dnnl.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <omp.h>
@@ -61,9 +62,55 @@ static int checkedThreads(int requested) {
   return std::clamp(omp_get_max_threads(), 1, TFC_MAX_THREADS); // OMP_NUM_THREADS may be huge
 }
 
-Session::Session(std::shared_ptr<const Plan> plan, int numThreads)
-    : plan_(std::move(plan)), threads_(checkedThreads(numThreads)),
-      arena_(size_t(plan_->maxArenaSize())), dnnl_(std::make_unique<DnnlEnv>()) {
+/// Opens the session's device: `text` ("cpu", "cuda:1"; null or "" for device 0 of the backend
+/// that runs the plan's target), refusing devices that cannot run the plan.
+static std::unique_ptr<Device> openDevice(const std::shared_ptr<const Plan> &plan, int threads,
+                                          const char *text) {
+  const Backend *backend = plan->backend;
+  DeviceSpec spec;
+  if (text && *text) {
+    spec = parseDeviceSpec(text);
+    backend = findBackend(spec.backend);
+    if (!backend)
+      fail(TFC_UNAVAILABLE, "device '%s': this runtime was built without the %s backend (its "
+                            "backends: %s)", text, spec.backend.c_str(), backendNames().c_str());
+    if (plan->target != backend->planTarget())
+      fail(TFC_UNAVAILABLE, "plan targets %s; device '%s' runs %s plans", plan->target.c_str(),
+           text, backend->planTarget());
+  } else if (!backend) {
+    fail(TFC_UNAVAILABLE, "plan targets %s, which this runtime cannot run (its backends: %s): "
+                          "it was opened for inspection only (any_target)",
+         plan->target.c_str(), backendNames().c_str());
+  } else {
+    spec.backend = backend->name();
+  }
+  std::string why;
+  if (!backend->available(spec.ordinal, &why))
+    fail(TFC_UNAVAILABLE, "device '%s' is unavailable: %s", spec.str().c_str(), why.c_str());
+  DeviceOptions options;
+  options.threads = threads;
+  return backend->open(plan, spec.ordinal, options);
+}
+
+Session::Session(std::shared_ptr<const Plan> plan, int numThreads, const char *device)
+    : plan_(std::move(plan)) {
+  device_ = openDevice(plan_, checkedThreads(numThreads), device);
+  init();
+}
+
+Session::Session(std::shared_ptr<const Plan> plan, std::unique_ptr<Device> device)
+    : plan_(std::move(plan)), device_(std::move(device)) {
+  if (!device_)
+    fail(TFC_INVALID_ARGUMENT, "session: device is null");
+  if (plan_->target != device_->backend().planTarget())
+    fail(TFC_UNAVAILABLE, "plan targets %s; device '%s' runs %s plans", plan_->target.c_str(),
+         device_->spec().str().c_str(), device_->backend().planTarget());
+  init();
+}
+
+void Session::init() {
+  hostAccessible_ = device_->hostAccessible();
+  arena_ = DeviceBuffer(*device_, size_t(plan_->maxArenaSize()));
   states_.resize(plan_->functions.size());
   for (size_t i = 0; i < plan_->functions.size(); ++i) {
     const FunctionDesc &fn = plan_->functions[i];
@@ -73,6 +120,12 @@ Session::Session(std::shared_ptr<const Plan> plan, int numThreads)
     st.profile.resize(fn.kernels.size());
     st.symbols.resize(plan_->symbols.size());
     st.symbolSource.resize(plan_->symbols.size());
+    st.inputStage.resize(hostAccessible_ ? 0 : fn.inputs.size());
+    st.outputStage.resize(hostAccessible_ ? 0 : fn.outputs.size());
+    // A constant's bytes never move: point its tensor at the device's view once.
+    for (size_t v = 0; v < fn.values.size(); ++v)
+      if (fn.values[v].kind == ValueKind::Constant)
+        st.tensors[v].data = const_cast<void *>(device_->constant(fn.values[v].constant));
   }
   batchSymbol_ = tfc::support::batchSymbolIndex(plan_->symbols);
 }
@@ -88,12 +141,13 @@ void Session::allocateCache() {
     const CacheSlotDesc &d = plan_->caches[i];
     // The loader checked that this product does not overflow.
     size_t bytes = size_t(maxRows) * size_t(d.numHeads) * size_t(d.maxLength) *
-                   size_t(d.headDim) * sizeof(float);
-    cache_.k.emplace_back(bytes);
-    cache_.v.emplace_back(bytes);
+                   size_t(d.headDim) * dtypeSize(d.dtype);
+    cache_.k.emplace_back(*device_, bytes);
+    cache_.v.emplace_back(*device_, bytes);
     KvCache::Slot &s = cache_.view.slots[i];
-    s.k = static_cast<float *>(cache_.k.back().data);
-    s.v = static_cast<float *>(cache_.v.back().data);
+    s.k = cache_.k.back().data();
+    s.v = cache_.v.back().data();
+    s.dtype = d.dtype;
     s.length = 0;
     s.desc = &d;
   }
@@ -127,29 +181,31 @@ void Session::reorderCache(const int32_t *src, int64_t newRows) {
     if (src[i] < 0 || src[i] >= rows)
       fail(TFC_OUT_OF_RANGE, "reorder_cache: src[%lld] = %d is outside [0, %lld) (the rows in use)",
            (long long)i, src[i], (long long)rows);
-  // Through a scratch buffer, so that permutations and duplications read the old rows.
-  std::vector<float> scratch;
+  // Through a scratch buffer on the device, so that permutations and duplications read the
+  // old rows. Row r of a slot is numHeads runs of `used` positions, one per head.
   for (size_t si = 0; si < plan_->caches.size(); ++si) {
     const CacheSlotDesc &d = plan_->caches[si];
     KvCache::Slot &slot = cache_.view.slots[si];
     const int64_t used = d.kind == CacheKind::Self ? cache_.length : slot.length;
     if (used == 0)
       continue;
-    const size_t run = size_t(used) * size_t(d.headDim);            // one head's used floats
-    const size_t rowStride = size_t(d.numHeads) * size_t(d.maxLength) * size_t(d.headDim);
-    const size_t headStride = size_t(d.maxLength) * size_t(d.headDim);
-    scratch.resize(size_t(newRows) * size_t(d.numHeads) * run);
-    for (float *buf : {slot.k, slot.v}) {
+    const size_t esize = dtypeSize(slot.dtype);
+    const size_t run = size_t(used) * size_t(d.headDim) * esize; // one head's used bytes
+    const size_t headStride = size_t(d.maxLength) * size_t(d.headDim) * esize;
+    const size_t rowStride = size_t(d.numHeads) * headStride;
+    const size_t scratchRow = size_t(d.numHeads) * run;
+    if (reorderScratch_.size() < size_t(newRows) * scratchRow)
+      reorderScratch_ = DeviceBuffer(*device_, size_t(newRows) * scratchRow);
+    uint8_t *scratch = static_cast<uint8_t *>(reorderScratch_.data());
+    for (void *p : {slot.k, slot.v}) {
+      uint8_t *buf = static_cast<uint8_t *>(p);
       for (int64_t i = 0; i < newRows; ++i)
-        for (int32_t h = 0; h < d.numHeads; ++h)
-          std::memcpy(scratch.data() + (size_t(i) * size_t(d.numHeads) + size_t(h)) * run,
-                      buf + size_t(src[i]) * rowStride + size_t(h) * headStride,
-                      run * sizeof(float));
+        device_->copyOnDevice2D(scratch + size_t(i) * scratchRow, run,
+                                buf + size_t(src[i]) * rowStride, headStride, run,
+                                size_t(d.numHeads));
       for (int64_t i = 0; i < newRows; ++i)
-        for (int32_t h = 0; h < d.numHeads; ++h)
-          std::memcpy(buf + size_t(i) * rowStride + size_t(h) * headStride,
-                      scratch.data() + (size_t(i) * size_t(d.numHeads) + size_t(h)) * run,
-                      run * sizeof(float));
+        device_->copyOnDevice2D(buf + size_t(i) * rowStride, headStride,
+                                scratch + size_t(i) * scratchRow, run, run, size_t(d.numHeads));
     }
   }
   cache_.view.rows = newRows;
@@ -280,7 +336,7 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
   // Shapes and bytes of every value.
   auto out = std::make_unique<Outputs>();
   out->outputs.resize(fn.outputs.size());
-  uint8_t *arena = static_cast<uint8_t *>(arena_.data);
+  uint8_t *arena = static_cast<uint8_t *>(arena_.data());
   for (size_t i = 0; i < fn.values.size(); ++i) {
     const ValueDesc &v = fn.values[i];
     Tensor &t = st.tensors[i];
@@ -300,11 +356,18 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
     }
     switch (v.kind) {
     case ValueKind::Input:
-      t.data = const_cast<void *>(byPort[v.port]->data);
+      if (hostAccessible_) {
+        t.data = const_cast<void *>(byPort[v.port]->data);
+      } else {
+        DeviceBuffer &stage = st.inputStage[size_t(v.port)];
+        if (!stage.data())
+          stage = DeviceBuffer(*device_, size_t(v.maxBytes));
+        device_->copyToDevice(stage.data(), byPort[v.port]->data, t.bytes());
+        t.data = stage.data();
+      }
       break;
     case ValueKind::Constant:
-      t.data = const_cast<void *>(plan_->constants[v.constant].data);
-      break;
+      break; // set once (init)
     case ValueKind::Intermediate:
       t.data = arena + v.arenaOffset;
       break;
@@ -314,19 +377,19 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
       o.dtype = v.dtype;
       o.dims.assign(t.shape.d, t.shape.d + t.shape.rank);
       o.buffer = AlignedBuffer(t.bytes());
-      t.data = o.buffer.data;
+      if (hostAccessible_) {
+        t.data = o.buffer.data;
+      } else {
+        DeviceBuffer &stage = st.outputStage[size_t(v.port)];
+        if (!stage.data())
+          stage = DeviceBuffer(*device_, size_t(v.maxBytes));
+        t.data = stage.data();
+      }
       break;
     }
     }
   }
 
-  // omp_set_num_threads sets the calling thread's ICV only (parallel regions it starts); the
-  // caller's value comes back when the run ends, however it ends.
-  struct ThreadsGuard {
-    int saved = omp_get_max_threads();
-    ~ThreadsGuard() { omp_set_num_threads(saved); }
-  } threadsGuard;
-  omp_set_num_threads(threads_);
   // The KV cache: this run's rows, the length before it, and (Prefill/Append) its new tokens.
   int64_t newTokens = 0;
   if (fn.cacheOp != CacheOp::None) {
@@ -386,35 +449,16 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
   ctx.plan = plan_.get();
   ctx.fn = &fn;
   ctx.tensors = st.tensors.data();
-  ctx.dnnl = dnnl_.get();
-  ctx.threads = threads_;
-  using Clock = std::chrono::steady_clock;
-  for (size_t i = 0; i < fn.kernels.size(); ++i) {
-    const KernelDesc &k = fn.kernels[i];
-    ctx.k = &k;
-    ctx.state = &st.kernelStates[i];
-    Clock::time_point t0;
-    if (profiling_)
-      t0 = Clock::now();
-    try {
-      kernelSpec(int32_t(k.kind))->run(ctx);
-    } catch (const Error &) {
-      throw;
-    } catch (const dnnl::error &e) {
-      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): oneDNN error %d: %s", fn.name.c_str(),
-           k.name.c_str(), kernelKindName(k.kind), int(e.status), e.what());
-    } catch (const std::bad_alloc &) {
-      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): out of memory", fn.name.c_str(),
-           k.name.c_str(), kernelKindName(k.kind));
-    } catch (const std::exception &e) {
-      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): %s", fn.name.c_str(), k.name.c_str(),
-           kernelKindName(k.kind), e.what());
+  ctx.device = device_.get();
+  device_->execute(fn, ctx, st.kernelStates.data(), st.profile.data(), profiling_);
+  if (!hostAccessible_) {
+    for (size_t port = 0; port < fn.outputs.size(); ++port) {
+      Outputs::Output &o = out->outputs[port];
+      device_->copyToHost(o.buffer.data, st.tensors[size_t(fn.outputs[port].value)].data,
+                          o.buffer.size);
     }
-    if (profiling_) {
-      KernelProfile &p = st.profile[i];
-      p.calls++;
-      p.totalMs += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    }
+  } else {
+    device_->synchronize();
   }
   if (fn.cacheOp != CacheOp::None) {
     cache_.length += newTokens;

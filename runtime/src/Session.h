@@ -1,15 +1,20 @@
-//===- Session.h - a session: arena, symbol binding, kernel state, profiles -------------------===//
+//===- Session.h - a session: device, arena, symbol binding, kernel state, profiles ------------===//
 //
-// A session runs the functions of one plan. It owns one 64-byte-aligned arena (the largest
-// arena_size of the plan's functions; functions of one session never run at the same time),
-// the oneDNN engine/stream, the kernels' cached state and the profiles. It is used by one thread
-// at a time; several sessions on one plan may run concurrently on different threads (the Plan is
-// immutable). Outputs are allocated per run and handed to the caller in an Outputs object.
+// A session runs the functions of one plan on one Device (Backend.h), opened from the backend
+// of the plan's target (or the device the caller names). It owns, in the device's memory, one
+// arena (the largest arena_size of the plan's functions; functions of one session never run at
+// the same time) and the KV cache; the kernels' cached state and the profiles. It is used by one
+// thread at a time; several sessions on one plan may run concurrently on different threads (the
+// Plan is immutable). Outputs are allocated per run in host memory and handed to the caller in
+// an Outputs object. On a device the host can address (the CPU) caller inputs are used in place
+// and outputs written straight into those buffers; otherwise inputs are copied in and outputs
+// out through per-session staging buffers on the device.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_SESSION_H
 #define TFC_RUNTIME_SESSION_H
 
+#include "Backend.h"
 #include "Plan.h"
 #include "cpu/Kernel.h"
 
@@ -48,8 +53,16 @@ struct KernelProfile {
 
 class Session {
 public:
-  Session(std::shared_ptr<const Plan> plan, int numThreads);
+  /// A session on `device` ("cpu", "cuda", "cuda:N"; null or "": device 0 of the backend that
+  /// runs the plan's target). Throws Error: TFC_INVALID_ARGUMENT for a bad thread count or device
+  /// text, TFC_UNAVAILABLE when the device cannot be opened here or does not run the plan's
+  /// target (the message says why).
+  Session(std::shared_ptr<const Plan> plan, int numThreads, const char *device = nullptr);
+  /// A session on a device the caller opened (tests: a device that stages like a GPU's).
+  Session(std::shared_ptr<const Plan> plan, std::unique_ptr<Device> device);
   ~Session();
+
+  Device &device() const { return *device_; }
 
   std::unique_ptr<Outputs> run(const char *function, const tfc_tensor *inputs, size_t numInputs);
 
@@ -69,7 +82,8 @@ public:
 
 private:
   struct FunctionState {
-    std::vector<Tensor> tensors;
+    std::vector<Tensor> tensors; // constants' data set once, at construction
+    std::vector<DeviceBuffer> inputStage, outputStage; // per port; devices the host cannot address
     std::vector<std::unique_ptr<KernelState>> kernelStates;
     std::vector<KernelProfile> profile;
     std::vector<int64_t> symbols;
@@ -81,7 +95,7 @@ private:
   /// The KV cache: per slot K and V buffers, allocated at the first run of a function whose
   /// cache_op is not None; `view` is what the kernels see (KernelContext::cache).
   struct CacheData {
-    std::vector<AlignedBuffer> k, v;
+    std::vector<DeviceBuffer> k, v;
     KvCache view;
     bool allocated = false;
     bool valid = false;  // a prefill/encode succeeded and no cache run failed since
@@ -90,13 +104,16 @@ private:
   void allocateCache();
   void invalidateCache();
 
+  void init();
+
   std::shared_ptr<const Plan> plan_;
+  std::unique_ptr<Device> device_; // before every DeviceBuffer: released after them
+  bool hostAccessible_ = true;
   int32_t batchSymbol_ = -1; // the batch symbol (the cache's rows; support/SymbolNames.h), -1 if none
   CacheData cache_;
-  int threads_;
+  DeviceBuffer reorderScratch_; // reorderCache's copy of the rows it reads
   bool profiling_ = false;
-  AlignedBuffer arena_;
-  std::unique_ptr<DnnlEnv> dnnl_;
+  DeviceBuffer arena_;
   std::vector<FunctionState> states_; // one per plan function
 };
 

@@ -47,6 +47,8 @@ typedef enum tfc_code {
   TFC_IO_ERROR = 6,
   TFC_UNSUPPORTED = 7,      /* e.g. a target this build cannot run */
   TFC_INTERNAL = 8,
+  TFC_UNAVAILABLE = 9,      /* a device or backend this build or machine cannot open (e.g. cuda
+                               on a CPU-only build, or no GPU): the message says why */
 } tfc_code;
 
 typedef enum tfc_dtype {

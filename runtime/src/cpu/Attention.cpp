@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "AttentionGeometry.h"
 #include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
 
 #include <algorithm>
@@ -209,24 +210,25 @@ void runAttention(const KernelContext &ctx) {
     return;
   }
 
-  DnnlEnv &env = *ctx.dnnl;
+  DnnlEnv &env = cpuDevice(ctx).dnnl();
+  const int threads = cpuDevice(ctx).threads();
   auto &st = ctx.stateAs<AttentionState>();
   size_t need = size_t(H * Sq * Sk);
   if (st.scores.size() < need)
     st.scores.resize(need);
   float *scores = st.scores.data();
-  size_t needMask = size_t(std::max(ctx.threads, omp_get_max_threads())) * size_t(Sk);
+  size_t needMask = size_t(std::max(threads, omp_get_max_threads())) * size_t(Sk);
   if (st.maskRows.size() < needMask)
     st.maskRows.resize(needMask);
   if (usePerHead()) {
-    HeadPrimitives &hp = st.getHeads(env, Sq, Sk, D, H, G, ctx.threads);
+    HeadPrimitives &hp = st.getHeads(env, Sq, Sk, D, H, G, threads);
     size_t per = size_t(Sq * Sk);
-    if (st.headScores.size() < per * size_t(ctx.threads))
-      st.headScores.resize(per * size_t(ctx.threads));
+    if (st.headScores.size() < per * size_t(threads))
+      st.headScores.resize(per * size_t(threads));
     int64_t dh = D / H;
     bool failed = false;
     std::string error;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(ctx.threads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int64_t bh = 0; bh < B * H; ++bh) {
       int tid = omp_get_thread_num();
       int64_t b = bh / H, h = bh % H;
@@ -258,7 +260,7 @@ void runAttention(const KernelContext &ctx) {
       ctx.fail(TFC_INTERNAL, "oneDNN error: %s", error.c_str());
     return;
   }
-  auto &e = st.get(env, Sq, Sk, D, H, G, ctx.threads);
+  auto &e = st.get(env, Sq, Sk, D, H, G, threads);
   const AttentionShapes &s = e.shapes;
   memory mScores(s.scores, env.engine, scores);
   for (int64_t b = 0; b < B; ++b) {

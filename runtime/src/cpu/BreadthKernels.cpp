@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
 #include "cpu/Conv.h"
 #include "cpu/ElementwiseMath.h"
 #include "cpu/Indexing.h"
@@ -218,7 +219,8 @@ void runConv(const KernelContext &ctx) {
     ctx.fail(TFC_INVALID_ARGUMENT, "bias %s does not match the %lld output channels",
              b->shape.str().c_str(), (long long)w.shape.d[0]);
   ctx.expectOutputShape(0, shape);
-  convForward(*ctx.dnnl, ctx.stateAs<ConvState>(), ctx.threads, x, w, b, p, ctx.out(0));
+  CpuDevice &device = cpuDevice(ctx);
+  convForward(device.dnnl(), ctx.stateAs<ConvState>(), device.threads(), x, w, b, p, ctx.out(0));
 }
 
 } // namespace tfc::rt

@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "AttentionGeometry.h"
 #include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
 
 #include <algorithm>
 #include <limits>
@@ -171,6 +172,9 @@ std::string checkCachedAttention(const FunctionDesc &fn, const KernelDesc &k) {
 void runCachedAttention(const KernelContext &ctx) {
   const CachedAttentionGeometry geo = cachedAttentionGeometry(ctx);
   KvCache::Slot &slot = *geo.slot;
+  if (slot.dtype != TFC_F32) // the loader refuses such plans for the CPU backend
+    ctx.fail(TFC_INTERNAL, "cache slot '%s' holds %s keys/values; the CPU kernels take f32",
+             geo.desc->name.c_str(), dtypeName(slot.dtype));
   const Tensor &q = *ctx.in(0);
   const int64_t H = geo.H, G = geo.G, B = geo.B, S = geo.S, D = geo.D, dh = geo.dh;
   const int64_t L = geo.maxLength, past = geo.past, keys = geo.keys;
@@ -180,21 +184,22 @@ void runCachedAttention(const KernelContext &ctx) {
   const MaskView &mv = geo.mask;
   if (self) {
     const Tensor &kk = *ctx.in(1), &v = *ctx.in(2);
-    writeRows(slot.k, kk.as<float>(), B, S, G, dh, L, past);
-    writeRows(slot.v, v.as<float>(), B, S, G, dh, L, past);
+    writeRows(static_cast<float *>(slot.k), kk.as<float>(), B, S, G, dh, L, past);
+    writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, G, dh, L, past);
   }
   float *o = ctx.out(0).as<float>();
   if (geo.emptyOutput())
     return;
 
   auto &st = ctx.stateAs<CachedAttentionState>();
-  const int nthreads = std::max(ctx.threads, omp_get_max_threads());
+  const int nthreads = std::max(cpuDevice(ctx).threads(), omp_get_max_threads());
   const size_t per = size_t(2 * keys + 16);
   if (st.scratch.size() < per * size_t(nthreads))
     st.scratch.resize(per * size_t(nthreads));
   float *scratch = st.scratch.data();
   const float *pq = q.as<float>();
-  const float *pk = slot.k, *pv = slot.v;
+  const float *pk = static_cast<const float *>(slot.k);
+  const float *pv = static_cast<const float *>(slot.v);
   const int64_t tasks = B * H * S;
 #pragma omp parallel for schedule(static) if (tasks > 1 && tasks * keys * dh >= 8192)
   for (int64_t t = 0; t < tasks; ++t) {
@@ -234,11 +239,16 @@ void runCacheStore(const KernelContext &ctx) {
   const CacheStoreGeometry geo = cacheStoreGeometry(ctx);
   KvCache::Slot &slot = *geo.slot;
   const CacheSlotDesc &sd = *geo.desc;
+  if (slot.dtype != TFC_F32) // the loader refuses such plans for the CPU backend
+    ctx.fail(TFC_INTERNAL, "cache slot '%s' holds %s keys/values; the CPU kernels take f32",
+             sd.name.c_str(), dtypeName(slot.dtype));
   const Tensor &kk = *ctx.in(0), &v = *ctx.in(1);
   const int64_t B = geo.B, S = geo.S;
   slot.length = 0;
-  writeRows(slot.k, kk.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
-  writeRows(slot.v, v.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
+  writeRows(static_cast<float *>(slot.k), kk.as<float>(), B, S, sd.numHeads, sd.headDim,
+            sd.maxLength, 0);
+  writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, sd.numHeads, sd.headDim,
+            sd.maxLength, 0);
   slot.length = S;
 }
 

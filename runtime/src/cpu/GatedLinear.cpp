@@ -12,6 +12,7 @@
 #include "cpu/GatedLinear.h"
 
 #include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
 
 namespace tfc::rt {
 namespace {
@@ -108,8 +109,9 @@ void runGatedLinear(const KernelContext &ctx) {
     ctx.fail(TFC_UNSUPPORTED, "an empty reduction (K = 0)");
   if (y.data == x.data && shape.numel() > 0)
     ctx.fail(TFC_INTERNAL, "the output shares the input's bytes");
+  CpuDevice &device = cpuDevice(ctx);
   ctx.stateAs<GatedLinearPrimitives>().run(
-      *ctx.dnnl, ctx.threads, x.as<float>(), wg.as<float>(), wu.as<float>(), y.as<float>(),
+      device.dnnl(), device.threads(), x.as<float>(), wg.as<float>(), wu.as<float>(), y.as<float>(),
       x.shape.numel() / K, K, N, options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);
 }
 

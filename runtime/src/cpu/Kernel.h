@@ -59,15 +59,16 @@ struct KernelState {
   virtual ~KernelState() = default;
 };
 
-struct DnnlEnv; // cpu/Dnnl.h: engine + stream of a session
-class Device;   // Backend.h: the session's device (memory, stream, constants)
+class Device; // Backend.h: the session's device (memory, stream, constants)
 
 /// The session's KV cache as the kernels see it during one run of a function whose cache_op is
-/// not None. Slot s holds K and V as [maxRows, numHeads, maxLength, headDim] f32 (row-major), of
-/// which rows [0, rows) are in use.
+/// not None. Slot s holds K and V as [maxRows, numHeads, maxLength, headDim] of `dtype`
+/// (row-major, in the device's memory), of which rows [0, rows) are in use. The CPU kernels take
+/// f32 slots only (CpuBackend refuses others at load); the CUDA backend also keeps f16/bf16.
 struct KvCache {
   struct Slot {
-    float *k = nullptr, *v = nullptr;
+    void *k = nullptr, *v = nullptr;
+    tfc_dtype dtype = TFC_F32;
     int64_t length = 0; // Cross: positions written by CacheStore; Self: the session's L
     const CacheSlotDesc *desc = nullptr; // the plan's slot (kind, heads, head_dim, max_length)
   };
@@ -83,8 +84,7 @@ struct KernelContext {
   const KernelDesc *k = nullptr;
   Tensor *tensors = nullptr; // one per value of the function
   Device *device = nullptr; // the session's device (Backend.h); a backend's kernels downcast it
-  DnnlEnv *dnnl = nullptr;
-  int threads = 1;
+                            // (CPU: cpuDevice(ctx) for the oneDNN engine and the thread count)
   std::unique_ptr<KernelState> *state = nullptr;
   KvCache *cache = nullptr; // non-null while running a function that uses the cache
 

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
 
 #include <cstdlib>
@@ -85,7 +86,7 @@ void *packedWeights(const KernelContext &ctx, const void *w, int64_t K, int64_t 
   if (!raw)
     throw std::bad_alloc();
   std::shared_ptr<uint8_t> bytes(static_cast<uint8_t *>(raw), [](uint8_t *p) { std::free(p); });
-  DnnlEnv &env = *ctx.dnnl;
+  DnnlEnv &env = cpuDevice(ctx).dnnl();
   memory plain({{K, N}, dt::f32, tag::ab}, env.engine, const_cast<void *>(w));
   memory packed(desc, env.engine, bytes.get());
   dnnl::reorder(plain, packed).execute(env.stream, plain, packed);
@@ -199,6 +200,7 @@ void runLinear(const KernelContext &ctx) {
     mode = kResidualOther;
   }
   auto &st = ctx.stateAs<LinearState>();
+  const int threads = cpuDevice(ctx).threads();
   bool runtimeM = useRuntimeM();
   if (runtimeM && mode == kResidualFull) {
     // Runtime-M primitives take a full residual as append_sum: y starts as r.
@@ -212,20 +214,21 @@ void runLinear(const KernelContext &ctx) {
   bool packed = !runtimeM && M <= kPackedMaxM && usePacked() && ctx.plan && constantWeight;
   LinearState::Entry *entry = nullptr;
   for (auto &e : st.cache)
-    if (e.m == key && e.threads == ctx.threads && e.mode == mode &&
+    if (e.m == key && e.threads == threads && e.mode == mode &&
         (e.packed != memory::desc()) == packed)
       entry = &e;
   if (!entry) {
     int primMode = mode == kResidualOther ? kNoResidual : mode;
     memory::desc packedDesc;
     dnnl::matmul prim =
-        makePrimitive(*ctx.dnnl, key, K, N, b != nullptr, ownRelu ? Activation::None : act, primMode,
+        makePrimitive(cpuDevice(ctx).dnnl(), key, K, N, b != nullptr,
+                      ownRelu ? Activation::None : act, primMode,
                       packed, &packedDesc);
-    st.cache.push_back({key, ctx.threads, mode, prim, packedDesc});
+    st.cache.push_back({key, threads, mode, prim, packedDesc});
     entry = &st.cache.back();
   }
   dnnl::matmul *prim = &entry->prim;
-  DnnlEnv &env = *ctx.dnnl;
+  DnnlEnv &env = cpuDevice(ctx).dnnl();
   memory src({{M, K}, dt::f32, tag::ab}, env.engine, x.data);
   // The weight is a plan constant at a fixed address: find its packed copy once per entry.
   if (packed && !entry->packedData)

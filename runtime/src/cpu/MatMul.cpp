@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
 
 namespace tfc::rt {
@@ -86,7 +87,7 @@ void runMatMul(const KernelContext &ctx) {
     std::memset(c.data, 0, c.bytes());
     return;
   }
-  DnnlEnv &env = *ctx.dnnl;
+  DnnlEnv &env = cpuDevice(ctx).dnnl();
   auto &st = ctx.stateAs<MatMulState>();
   int64_t nb = batch.numel(), na = ba.numel(), nbb = bb.numel();
   auto exec = [&](dnnl::matmul &prim, const memory::desc &da, const memory::desc &db,
@@ -97,15 +98,15 @@ void runMatMul(const KernelContext &ctx) {
   };
   if (nbb == 1) {
     int64_t m = na * M;
-    dnnl::matmul &p = st.get(env, 0, m, K, N, ctx.threads);
+    dnnl::matmul &p = st.get(env, 0, m, K, N, cpuDevice(ctx).threads());
     exec(p, {{m, K}, dt::f32, tag::ab}, {{K, N}, dt::f32, tag::ab}, {{m, N}, dt::f32, tag::ab},
          a.as<float>(), b.as<float>(), c.as<float>());
   } else if (na == nb && nbb == nb) {
-    dnnl::matmul &p = st.get(env, nb, M, K, N, ctx.threads);
+    dnnl::matmul &p = st.get(env, nb, M, K, N, cpuDevice(ctx).threads());
     exec(p, {{nb, M, K}, dt::f32, tag::abc}, {{nb, K, N}, dt::f32, tag::abc},
          {{nb, M, N}, dt::f32, tag::abc}, a.as<float>(), b.as<float>(), c.as<float>());
   } else {
-    dnnl::matmul &p = st.get(env, 0, M, K, N, ctx.threads);
+    dnnl::matmul &p = st.get(env, 0, M, K, N, cpuDevice(ctx).threads());
     memory::desc da({M, K}, dt::f32, tag::ab), db({K, N}, dt::f32, tag::ab),
         dc({M, N}, dt::f32, tag::ab);
     // Per output batch index, the batch offsets of a and b.

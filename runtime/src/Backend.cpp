@@ -1,0 +1,123 @@
+//===- Backend.cpp - device specs, the default kernel loop, the backend registry --------------===//
+//
+// What every backend shares: parsing "cpu" / "cuda:1", the plain in-order kernel loop that
+// Device::execute runs unless a backend overrides it (with the per-kernel profile and errors
+// naming the function, kernel and kind), and the list of backends this runtime was built with.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "Backend.h"
+
+#include "Error.h"
+#include "Session.h" // KernelProfile
+#include "cpu/Kernel.h"
+
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <dnnl.hpp> // dnnl::error: the CPU backend is always built, its errors get their own words
+
+namespace tfc::rt {
+
+std::string DeviceSpec::str() const {
+  return ordinal == 0 && backend == "cpu" ? backend : backend + ":" + std::to_string(ordinal);
+}
+
+DeviceSpec parseDeviceSpec(const char *text) {
+  std::string s = text ? text : "";
+  auto bad = [&]() -> DeviceSpec {
+    fail(TFC_INVALID_ARGUMENT, "bad device '%s': expected cpu, cuda or cuda:N (N a device "
+                               "ordinal from 0)", s.c_str());
+  };
+  size_t colon = s.find(':');
+  DeviceSpec spec;
+  spec.backend = s.substr(0, colon);
+  if (spec.backend != "cpu" && spec.backend != "cuda")
+    return bad();
+  spec.ordinal = 0;
+  if (colon != std::string::npos) {
+    std::string n = s.substr(colon + 1);
+    if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos)
+      return bad();
+    spec.ordinal = std::atoi(n.c_str());
+  }
+  return spec;
+}
+
+void Device::copyOnDevice2D(void *dst, size_t dstPitch, const void *src, size_t srcPitch,
+                            size_t width, size_t height) {
+  for (size_t r = 0; r < height; ++r)
+    copyOnDevice(static_cast<uint8_t *>(dst) + r * dstPitch,
+                 static_cast<const uint8_t *>(src) + r * srcPitch, width);
+}
+
+void Device::execute(const FunctionDesc &fn, KernelContext &ctx,
+                     std::unique_ptr<KernelState> *states, KernelProfile *profile,
+                     bool profiling) {
+  runKernels(backend(), fn, ctx, states, profile, profiling);
+}
+
+void runKernels(const Backend &backend, const FunctionDesc &fn, KernelContext &ctx,
+                std::unique_ptr<KernelState> *states, KernelProfile *profile, bool profiling) {
+  using Clock = std::chrono::steady_clock;
+  for (size_t i = 0; i < fn.kernels.size(); ++i) {
+    const KernelDesc &k = fn.kernels[i];
+    ctx.k = &k;
+    ctx.state = &states[i];
+    Clock::time_point t0;
+    if (profiling)
+      t0 = Clock::now();
+    try {
+      // The loader has checked that the backend has a row for every kernel of the plan.
+      backend.kernel(k.kind)->run(ctx);
+    } catch (const Error &) {
+      throw;
+    } catch (const dnnl::error &e) {
+      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): oneDNN error %d: %s", fn.name.c_str(),
+           k.name.c_str(), kernelKindName(k.kind), int(e.status), e.what());
+    } catch (const std::bad_alloc &) {
+      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): out of memory", fn.name.c_str(),
+           k.name.c_str(), kernelKindName(k.kind));
+    } catch (const std::exception &e) {
+      fail(TFC_INTERNAL, "function '%s': kernel '%s' (%s): %s", fn.name.c_str(), k.name.c_str(),
+           kernelKindName(k.kind), e.what());
+    }
+    if (profiling) {
+      KernelProfile &p = profile[i];
+      p.calls++;
+      p.totalMs += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    }
+  }
+}
+
+const std::vector<const Backend *> &backends() {
+  static const std::vector<const Backend *> all = {
+      cpuBackend(),
+#ifdef TFC_WITH_CUDA
+      cudaBackend(),
+#endif
+  };
+  return all;
+}
+
+const Backend *findBackend(const std::string &name) {
+  for (const Backend *b : backends())
+    if (name == b->name())
+      return b;
+  return nullptr;
+}
+
+const Backend *backendForTarget(const std::string &target) {
+  for (const Backend *b : backends())
+    if (target == b->planTarget())
+      return b;
+  return nullptr;
+}
+
+std::string backendNames() {
+  std::string names;
+  for (const Backend *b : backends())
+    names += (names.empty() ? "" : ", ") + std::string(b->name());
+  return names;
+}
+
+} // namespace tfc::rt
