@@ -65,11 +65,11 @@ DecodeGraphKey decodeGraphKey(const FunctionDesc &fn, const KernelContext &ctx,
 }
 
 DecodeGraphPolicy::Action DecodeGraphPolicy::next(const DecodeGraphKey &key) {
-  if (hasGraph_ && key == graph_)
-    return Action::Replay;
   const bool again = hasLast_ && key == last_;
   last_ = key;
   hasLast_ = true;
+  if (hasGraph_ && key == graph_)
+    return Action::Replay;
   if (again && !gaveUp())
     return Action::Capture;
   return Action::RunPlain;
