@@ -64,7 +64,7 @@ Arg makeMask(const Case &c, uint32_t seed) {
         m[size_t(j)] = 0;
     return Bool(shape, m);
   }
-  std::vector<float> m(size_t(n));
+  std::vector<float> m(static_cast<size_t>(n));
   for (float &x : m)
     x = coin(rng) == 0 ? -std::numeric_limits<float>::infinity() : soft(rng);
   if (c.hideWholeRow) // the first [Sk] row of the mask: (b 0, h 0, i 0), or every (b, h) for 2-D

@@ -75,10 +75,10 @@ std::vector<uint8_t> selfPlan(const Config &c, fb::Target target) {
 }
 
 /// A session on a plan written to a temporary file.
-struct Run {
+struct PlanRun {
   tfc_session *session = nullptr;
   std::string error;
-  explicit Run(const std::vector<uint8_t> &bytes) {
+  explicit PlanRun(const std::vector<uint8_t> &bytes) {
     tfc_plan *plan = nullptr;
     tfc_status *s = openBytes(bytes, &plan, "cuda_cache");
     if (!s) {
@@ -93,7 +93,7 @@ struct Run {
       tfc_status_free(s);
     }
   }
-  ~Run() { tfc_session_release(session); }
+  ~PlanRun() { tfc_session_release(session); }
 
   /// Runs `fn` with `args` (name, argument); returns output 0 as floats (empty for none).
   std::vector<float> call(const char *fn, const std::vector<std::pair<std::string, Arg>> &args,
@@ -136,7 +136,7 @@ Arg tokens(int64_t B, int64_t S) {
 void checkSelf(const Config &c, int64_t B, const std::vector<int64_t> &steps, uint32_t seed) {
   const std::string what = describe(c);
   const tfc_dtype ft = dtypeOf(c.precision);
-  Run cpu(selfPlan(c, fb::Target::Cpu)), gpu(selfPlan(c, fb::Target::Cuda));
+  PlanRun cpu(selfPlan(c, fb::Target::Cpu)), gpu(selfPlan(c, fb::Target::Cuda));
   ASSERT_EQ(cpu.error, "") << what;
   ASSERT_EQ(gpu.error, "") << what;
   const float tol = c.precision == fb::DType::BF16 || c.slot == fb::DType::BF16 ? 3e-2f
@@ -265,7 +265,7 @@ TEST(CudaCache, CrossSlotStoredOnceReadByDecodeSteps) {
                    "layer0.cross_attn");
       return pb.build();
     };
-    Run cpu(build(fb::Target::Cpu)), gpu(build(fb::Target::Cuda));
+    PlanRun cpu(build(fb::Target::Cpu)), gpu(build(fb::Target::Cuda));
     ASSERT_EQ(cpu.error, "") << what;
     ASSERT_EQ(gpu.error, "") << what;
     auto ek = roundTo(ft, randomFloats(B * Ssrc * D, 1)), ev = roundTo(ft, randomFloats(B * Ssrc * D, 2));
@@ -303,7 +303,7 @@ TEST(CudaCache, OverflowingTheSlotFailsClearly) {
   TFC_REQUIRE_CUDA();
   Config c;
   c.maxLength = 8;
-  Run gpu(selfPlan(c, fb::Target::Cuda));
+  PlanRun gpu(selfPlan(c, fb::Target::Cuda));
   ASSERT_EQ(gpu.error, "");
   std::string e;
   auto arg = [&](int64_t S, int64_t w, uint32_t s) { return F32({1, S, w}, randomFloats(S * w, s)); };
