@@ -56,6 +56,10 @@ if(TARGET runtime_kernels_test)
     COMMAND runtime_nan_test --gtest_filter=*Attention*)
   set_tests_properties(runtime_nan_test.attention_per_head PROPERTIES
     ENVIRONMENT TFC_ATTENTION_PER_HEAD=1 LABELS unit)
+  # Which decode steps a backend may capture into a graph and replay (DecodeGraph.h; no GPU).
+  tfc_add_unit_test(runtime_decode_graph_test SOURCES runtime_decode_graph_test.cpp
+    LIBS tfc_runtime tfc_schema)
+  target_include_directories(runtime_decode_graph_test PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 endif()
 # The backend seam: device texts, the registry, CpuDevice, sessions on explicit devices, old
 # options structs, cuda plans for inspection (any_target), the staging path of a device the host

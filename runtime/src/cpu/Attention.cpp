@@ -14,6 +14,7 @@
 // ([H, Sq, Sk] floats) and the primitives (per Sq, Sk, D, H, threads) live in the session.
 //
 //===----------------------------------------------------------------------------------------===//
+#include "AttentionGeometry.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
@@ -193,45 +194,21 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runAttention(const KernelContext &ctx) {
+  const AttentionGeometry geo = attentionGeometry(ctx);
   const Tensor &q = *ctx.in(0), &kk = *ctx.in(1), &v = *ctx.in(2);
-  const Tensor *mask = ctx.in(3);
-  const AttentionOptionsT &opts = options<AttentionOptionsT>(*ctx.k);
-  int64_t H = opts.num_heads;
-  MaskKind kind = opts.mask;
-  float scale = opts.scale;
-  const AttentionRule rule = attentionRule(opts);
-  const int64_t G = rule.kvHeads;
-  int64_t B = q.shape.d[0], Sq = q.shape.d[1], D = q.shape.d[2], Sk = kk.shape.d[1];
-  if (D % H != 0)
-    ctx.fail(TFC_INVALID_ARGUMENT, "D = %lld is not a multiple of num_heads = %lld",
-             (long long)D, (long long)H);
-  const int64_t Dk = D / H * G;  // the K / V width
-  if (kk.shape.d[0] != B || v.shape.d[0] != B || kk.shape.d[2] != Dk || v.shape.d[1] != Sk ||
-      v.shape.d[2] != Dk)
-    ctx.fail(TFC_INVALID_ARGUMENT,
-             "q %s, k %s and v %s do not fit [B, Sq, D], [B, Sk, %lld] (%lld of %lld heads)",
-             q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str(),
-             (long long)Dk, (long long)G, (long long)H);
-  ctx.expectOutputShape(0, q.shape);
+  const int64_t H = geo.H, G = geo.G, B = geo.B, Sq = geo.Sq, D = geo.D, Sk = geo.Sk;
+  const int64_t Dk = geo.Dk;
+  const float scale = geo.scale;
+  const AttentionRule &rule = geo.rule;
+  const MaskView &mv = geo.mask;
+  const bool causal = geo.causal;
   Tensor &o = ctx.out(0);
-  if (B == 0 || Sq == 0 || D == 0)
+  if (geo.emptyOutput())
     return;
   if (Sk == 0) {
     std::memset(o.data, 0, o.bytes());
     return;
   }
-  MaskView mv;
-  bool padding = kind == MaskKind::Padding || kind == MaskKind::CausalPadding;
-  if (mask && padding) {
-    Shape full;
-    full.rank = 4;
-    full.d[0] = B, full.d[1] = H, full.d[2] = Sq, full.d[3] = Sk;
-    if (!broadcastsTo(mask->shape, full))
-      ctx.fail(TFC_INVALID_ARGUMENT, "mask '%s' %s does not broadcast to [B, H, Sq, Sk] = %s",
-               ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
-    mv = makeMaskView(*mask);
-  }
-  bool causal = kind == MaskKind::Causal || kind == MaskKind::CausalPadding;
 
   DnnlEnv &env = cpuDevice(ctx).dnnl();
   const int threads = cpuDevice(ctx).threads();

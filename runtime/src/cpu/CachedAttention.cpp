@@ -19,6 +19,7 @@
 // becomes Ssrc.
 //
 //===----------------------------------------------------------------------------------------===//
+#include "AttentionGeometry.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
 
@@ -169,81 +170,26 @@ std::string checkCachedAttention(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runCachedAttention(const KernelContext &ctx) {
-  KvCache *cache = ctx.cache;
-  if (!cache)
-    ctx.fail(TFC_INTERNAL, "run outside a function that uses the KV cache");
-  const CachedAttentionOptionsT &opts = options<CachedAttentionOptionsT>(*ctx.k);
-  const int64_t H = opts.num_heads;
-  const MaskKind kind = opts.mask;
-  const int64_t slotIndex = opts.slot;
-  const bool self = opts.cache_kind == CacheKind::Self;
-  const float scale = opts.scale;
-  const AttentionRule rule = attentionRule(opts);
-  const int64_t G = rule.kvHeads;
-  if (slotIndex >= int64_t(cache->slots.size()))
-    ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
-  KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
-  const CacheSlotDesc &sd = *slot.desc;
+  const CachedAttentionGeometry geo = cachedAttentionGeometry(ctx);
+  KvCache::Slot &slot = *geo.slot;
   if (slot.dtype != TFC_F32) // the loader refuses such plans for the CPU backend
     ctx.fail(TFC_INTERNAL, "cache slot '%s' holds %s keys/values; the CPU kernels take f32",
-             sd.name.c_str(), dtypeName(slot.dtype));
+             geo.desc->name.c_str(), dtypeName(slot.dtype));
   const Tensor &q = *ctx.in(0);
-  const Tensor *mask = ctx.in(3);
-  const int64_t B = q.shape.d[0], S = q.shape.d[1], D = q.shape.d[2];
-  const int64_t dh = sd.headDim, L = sd.maxLength;
-  if (D != H * dh || sd.numHeads != G)
-    ctx.fail(TFC_INVALID_ARGUMENT,
-             "q %s: D = %lld in %lld heads (%lld of them for keys and values), but cache slot "
-             "'%s' holds %lld heads of %lld",
-             q.shape.str().c_str(), (long long)D, (long long)H, (long long)G, sd.name.c_str(),
-             (long long)sd.numHeads, (long long)dh);
-  if (B != cache->rows)
-    ctx.fail(TFC_INVALID_ARGUMENT, "q %s has batch %lld, but the KV cache has %lld rows",
-             q.shape.str().c_str(), (long long)B, (long long)cache->rows);
-  ctx.expectOutputShape(0, q.shape);
-  int64_t keys, past = 0;
+  const int64_t H = geo.H, G = geo.G, B = geo.B, S = geo.S, D = geo.D, dh = geo.dh;
+  const int64_t L = geo.maxLength, past = geo.past, keys = geo.keys;
+  const bool self = geo.self;
+  const float scale = geo.scale;
+  const AttentionRule &rule = geo.rule;
+  const MaskView &mv = geo.mask;
   if (self) {
     const Tensor &kk = *ctx.in(1), &v = *ctx.in(2);
-    if (kk.shape != v.shape || kk.shape.rank != 3 || kk.shape.d[0] != B || kk.shape.d[1] != S ||
-        kk.shape.d[2] != G * dh)
-      ctx.fail(TFC_INVALID_ARGUMENT, "q %s, k %s and v %s must be [B, S, D] and [B, S, %lld]",
-               q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str(),
-               (long long)(G * dh));
-    past = cache->past;
-    if (past + S > L)
-      ctx.fail(TFC_OUT_OF_RANGE, "cache slot '%s' holds %lld positions; %lld + %lld exceeds it",
-               sd.name.c_str(), (long long)L, (long long)past, (long long)S);
     writeRows(static_cast<float *>(slot.k), kk.as<float>(), B, S, G, dh, L, past);
     writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, G, dh, L, past);
-    keys = past + S;
-  } else {
-    keys = slot.length;
-    if (keys == 0)
-      ctx.fail(TFC_INVALID_ARGUMENT, "cache slot '%s' (Cross) is empty (run encode first)",
-               sd.name.c_str());
   }
   float *o = ctx.out(0).as<float>();
-  if (B == 0 || S == 0 || D == 0)
+  if (geo.emptyOutput())
     return;
-
-  MaskView mv;
-  bool padding = kind == MaskKind::Padding || kind == MaskKind::CausalPadding;
-  if (mask && padding) {
-    Shape full;
-    full.rank = 4;
-    full.d[0] = B, full.d[1] = H, full.d[2] = S, full.d[3] = keys;
-    if (mask->shape.d[mask->shape.rank - 1] != keys)
-      ctx.fail(TFC_INVALID_ARGUMENT,
-               "mask '%s' %s has %lld keys in its last dim, but the attention has %lld keys "
-               "(%s)", ctx.inName(3).c_str(), mask->shape.str().c_str(),
-               (long long)mask->shape.d[mask->shape.rank - 1], (long long)keys,
-               self ? format("%lld cached + %lld new", (long long)past, (long long)S).c_str()
-                    : "the encoder's length");
-    if (!broadcastsTo(mask->shape, full))
-      ctx.fail(TFC_INVALID_ARGUMENT, "mask '%s' %s does not broadcast to [B, H, S, keys] = %s",
-               ctx.inName(3).c_str(), mask->shape.str().c_str(), full.str().c_str());
-    mv = makeMaskView(*mask);
-  }
 
   auto &st = ctx.stateAs<CachedAttentionState>();
   const int nthreads = std::max(cpuDevice(ctx).threads(), omp_get_max_threads());
@@ -290,34 +236,19 @@ std::string checkCacheStore(const FunctionDesc &fn, const KernelDesc &k) {
 }
 
 void runCacheStore(const KernelContext &ctx) {
-  KvCache *cache = ctx.cache;
-  if (!cache)
-    ctx.fail(TFC_INTERNAL, "run outside a function that uses the KV cache");
-  const int64_t slotIndex = options<CacheStoreOptionsT>(*ctx.k).slot;
-  if (slotIndex >= int64_t(cache->slots.size()))
-    ctx.fail(TFC_INTERNAL, "cache slot %lld is not in the session's cache", (long long)slotIndex);
-  KvCache::Slot &slot = cache->slots[size_t(slotIndex)];
-  const CacheSlotDesc &sd = *slot.desc;
+  const CacheStoreGeometry geo = cacheStoreGeometry(ctx);
+  KvCache::Slot &slot = *geo.slot;
+  const CacheSlotDesc &sd = *geo.desc;
   if (slot.dtype != TFC_F32) // the loader refuses such plans for the CPU backend
     ctx.fail(TFC_INTERNAL, "cache slot '%s' holds %s keys/values; the CPU kernels take f32",
              sd.name.c_str(), dtypeName(slot.dtype));
   const Tensor &kk = *ctx.in(0), &v = *ctx.in(1);
-  if (kk.shape != v.shape)
-    ctx.fail(TFC_INVALID_ARGUMENT, "k %s and v %s must have the same shape [B, S, D]",
-             kk.shape.str().c_str(), v.shape.str().c_str());
-  const int64_t B = kk.shape.d[0], S = kk.shape.d[1], D = kk.shape.d[2];
-  if (B != cache->rows)
-    ctx.fail(TFC_INVALID_ARGUMENT, "k %s has batch %lld, but the KV cache has %lld rows",
-             kk.shape.str().c_str(), (long long)B, (long long)cache->rows);
-  if (S > sd.maxLength)
-    ctx.fail(TFC_OUT_OF_RANGE, "cache slot '%s' holds %lld positions; k has %lld",
-             sd.name.c_str(), (long long)sd.maxLength, (long long)S);
-  if (D != int64_t(sd.numHeads) * sd.headDim)
-    ctx.fail(TFC_INVALID_ARGUMENT, "k %s: D = %lld, but cache slot '%s' holds %d heads of %d",
-             kk.shape.str().c_str(), (long long)D, sd.name.c_str(), sd.numHeads, sd.headDim);
+  const int64_t B = geo.B, S = geo.S;
   slot.length = 0;
-  writeRows(static_cast<float *>(slot.k), kk.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
-  writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, sd.numHeads, sd.headDim, sd.maxLength, 0);
+  writeRows(static_cast<float *>(slot.k), kk.as<float>(), B, S, sd.numHeads, sd.headDim,
+            sd.maxLength, 0);
+  writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, sd.numHeads, sd.headDim,
+            sd.maxLength, 0);
   slot.length = S;
 }
 

@@ -1,9 +1,13 @@
 //===- CudaBackend.cpp - CudaBackend, CudaDevice, the CUDA kernel table -----------------------===//
 #include "cuda/CudaBackend.h"
 
+#include "DecodeGraph.h"
 #include "Error.h"
+#include "cuda/AttentionKernels.h"
 
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 namespace tfc::rt {
@@ -70,12 +74,18 @@ CudaDevice::CudaDevice(const std::shared_ptr<const Plan> &plan, int ordinal)
   ltWorkspaceBytes_ = 32u << 20; // cuBLASLt's recommendation for Hopper
   cudaCheck(cudaMalloc(&ltWorkspace_, ltWorkspaceBytes_), "cudaMalloc (cuBLASLt workspace)");
   constants_ = uploadConstants(*plan_, ordinal_);
+  cudaCheck(cudaMalloc(reinterpret_cast<void **>(&step_), 256), "cudaMalloc (step values)");
+  cudaCheck(cudaMemsetAsync(step_, 0, 256, stream_), "cudaMemset (step values)");
+  const char *graphs = std::getenv("TFC_CUDA_GRAPHS");
+  graphsEnabled_ = !(graphs && std::strcmp(graphs, "0") == 0);
 }
 
 CudaDevice::~CudaDevice() {
   cudaSetDevice(ordinal_);
   if (stream_)
     cudaStreamSynchronize(stream_);
+  graphs_.clear();
+  cudaFree(step_);
   cudaFree(scratch_);
   cudaFree(ltWorkspace_);
   if (lt_)
@@ -155,8 +165,91 @@ void *CudaDevice::scratch(size_t bytes) {
     size_t grown = bytes + bytes / 2;
     cudaCheck(cudaMalloc(&scratch_, grown), "cudaMalloc (scratch)");
     scratchBytes_ = grown;
+    ++scratchGeneration_;
   }
   return scratch_;
+}
+
+// ---- Decode-step graphs ------------------------------------------------------------------
+struct CudaDecodeGraph {
+  DecodeGraphPolicy policy;
+  bool checked = false;
+  std::string blocker; // why this function is never captured ("" when it may be)
+  cudaGraphExec_t exec = nullptr;
+  ~CudaDecodeGraph() {
+    if (exec)
+      cudaGraphExecDestroy(exec);
+  }
+};
+
+void CudaDevice::execute(const FunctionDesc &fn, KernelContext &ctx,
+                         std::unique_ptr<KernelState> *states, KernelProfile *profile,
+                         bool profiling) {
+  bind();
+  const Backend &be = backend();
+  if (ctx.cache) // before any kernel, outside any graph: the per-token value replays read
+    cuda::launchSetInt64(stream_, step_, ctx.cache->past);
+  if (!graphsEnabled_ || profiling || fn.cacheOp != CacheOp::Append)
+    return runKernels(be, fn, ctx, states, profile, profiling);
+  std::unique_ptr<CudaDecodeGraph> &slot = graphs_[&fn];
+  if (!slot)
+    slot = std::make_unique<CudaDecodeGraph>();
+  CudaDecodeGraph &g = *slot;
+  if (!g.checked) {
+    g.blocker = decodeGraphBlocker(fn);
+    g.checked = true;
+  }
+  if (!g.blocker.empty())
+    return runKernels(be, fn, ctx, states, profile, profiling);
+  const DecodeGraphKey key = decodeGraphKey(fn, ctx, {scratchGeneration_});
+  switch (g.policy.next(key)) {
+  case DecodeGraphPolicy::Action::RunPlain:
+    return runKernels(be, fn, ctx, states, profile, profiling);
+  case DecodeGraphPolicy::Action::Replay:
+    cudaCheck(cudaGraphLaunch(g.exec, stream_), "cudaGraphLaunch (decode step)");
+    ++graphReplays_;
+    return;
+  case DecodeGraphPolicy::Action::Capture:
+    break;
+  }
+  // Capture. ThreadLocal: other sessions' threads may allocate meanwhile. A kernel that
+  // synchronizes or copies to the host (a device value it needs on the host) fails the capture;
+  // the plain loop then runs this step (and rethrows any genuine error of a kernel).
+  if (g.exec) {
+    cudaGraphExecDestroy(g.exec);
+    g.exec = nullptr;
+  }
+  auto failed = [&] {
+    cudaGetLastError(); // capture errors are not sticky; start the plain run clean
+    g.policy.captureFailed();
+    runKernels(be, fn, ctx, states, profile, profiling);
+  };
+  cudaCheck(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal),
+            "cudaStreamBeginCapture (decode step)");
+  bool threw = false;
+  try {
+    runKernels(be, fn, ctx, states, profile, profiling);
+  } catch (const Error &) {
+    threw = true;
+  }
+  cudaGraph_t graph = nullptr;
+  cudaError_t e = cudaStreamEndCapture(stream_, &graph);
+  const int64_t generation = scratchGeneration_;
+  if (threw || e != cudaSuccess || !graph || generation != key.words.back()) {
+    if (graph)
+      cudaGraphDestroy(graph);
+    return failed();
+  }
+  e = cudaGraphInstantiate(&g.exec, graph, 0);
+  cudaGraphDestroy(graph);
+  if (e != cudaSuccess) {
+    g.exec = nullptr;
+    return failed();
+  }
+  g.policy.captured(key);
+  ++graphCaptures_;
+  cudaCheck(cudaGraphLaunch(g.exec, stream_), "cudaGraphLaunch (decode step)");
+  ++graphReplays_;
 }
 
 // ---- CudaBackend and its table -------------------------------------------------------------
@@ -206,6 +299,10 @@ public:
       return false;
     }
     return true;
+  }
+  // The attention kernels read and write F32, F16 and BF16 slots (cuda/CudaAttention.cpp).
+  bool supportsCacheDtype(tfc_dtype dtype) const override {
+    return dtype == TFC_F32 || dtype == TFC_F16 || dtype == TFC_BF16;
   }
   const KernelSpec *kernel(KernelKind kind) const override {
     size_t i = size_t(kind);

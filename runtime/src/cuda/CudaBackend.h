@@ -25,6 +25,7 @@
 #include <cublasLt.h>
 #include <cuda_runtime_api.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,8 @@ void cublasCheck(cublasStatus_t s, const char *what);
 
 /// The plan's constants on one GPU (uploaded once; shared by the sessions on that plan and GPU).
 struct CudaConstants;
+/// A captured decode step (CudaBackend.cpp).
+struct CudaDecodeGraph;
 
 class CudaDevice final : public Device {
 public:
@@ -59,6 +62,13 @@ public:
   void fill(void *dst, int byte, size_t bytes) override;
   void synchronize() override;
   const void *constant(int32_t index) override;
+  /// Runs `fn`'s kernels on the stream. A per-token decode function (cache_op Append) that
+  /// DecodeGraph.h admits is captured into a CUDA graph once its bound shapes and addresses
+  /// repeat, then replayed per token; everything else (and TFC_CUDA_GRAPHS=0, and profiling)
+  /// runs the plain loop. Before the kernels of a function that uses the cache, the cache's
+  /// length (KvCache::past) is written to stepPast() on the stream.
+  void execute(const FunctionDesc &fn, KernelContext &ctx, std::unique_ptr<KernelState> *states,
+               KernelProfile *profile, bool profiling) override;
 
   int ordinal() const { return ordinal_; }
   cudaStream_t stream() const { return stream_; }
@@ -72,6 +82,13 @@ public:
   void *scratch(size_t bytes);
   void *ltWorkspace() const { return ltWorkspace_; }
   size_t ltWorkspaceBytes() const { return ltWorkspaceBytes_; }
+  /// Device memory holding this run's KvCache::past (valid while execute runs a function that
+  /// uses the cache): kernels that a captured decode step replays read it instead of taking the
+  /// length as a launch argument.
+  const int64_t *stepPast() const { return step_; }
+  /// Decode-step graph statistics (tests): captures made, replays launched.
+  int64_t graphCaptures() const { return graphCaptures_; }
+  int64_t graphReplays() const { return graphReplays_; }
 
 private:
   std::shared_ptr<const Plan> plan_;
@@ -84,6 +101,11 @@ private:
   size_t scratchBytes_ = 0;
   void *ltWorkspace_ = nullptr;
   size_t ltWorkspaceBytes_ = 0;
+  int64_t scratchGeneration_ = 0; // bumped when scratch_ moves (captured graphs hold it)
+  int64_t *step_ = nullptr;
+  bool graphsEnabled_ = true;
+  std::map<const FunctionDesc *, std::unique_ptr<CudaDecodeGraph>> graphs_;
+  int64_t graphCaptures_ = 0, graphReplays_ = 0;
 };
 
 /// The session's CUDA device, from a kernel's context.
