@@ -457,6 +457,9 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
       device_->copyToHost(o.buffer.data, st.tensors[size_t(fn.outputs[port].value)].data,
                           o.buffer.size);
     }
+    // With no (non-empty) output nothing above waited: the run's kernels, and its input copies
+    // from caller memory (asynchronous when that memory is pinned), must finish before we return.
+    device_->synchronize();
   } else {
     device_->synchronize();
   }

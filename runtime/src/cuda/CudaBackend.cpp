@@ -60,6 +60,9 @@ static std::shared_ptr<CudaConstants> uploadConstants(const Plan &plan, int ordi
                 "cudaMemcpy (plan constants)");
     c->ptrs.push_back(dst);
   }
+  // cudaMemcpy from pageable memory may return before its DMA lands, and the sessions' streams
+  // are non-blocking (unordered with the default stream): wait here, once per plan and GPU.
+  cudaCheck(cudaStreamSynchronize(0), "cudaMemcpy (plan constants, synchronize)");
   plan.derived.emplace(key, c);
   return c;
 }
@@ -160,12 +163,14 @@ void *CudaDevice::scratch(size_t bytes) {
     bind();
     cudaStreamSynchronize(stream_);
     cudaFree(scratch_);
+    // Bumped as the old buffer goes, not after the new one arrives: a failed cudaMalloc below
+    // must not leave a captured decode graph (keyed on the generation) replaying into freed memory.
+    ++scratchGeneration_;
     scratch_ = nullptr;
     scratchBytes_ = 0;
     size_t grown = bytes + bytes / 2;
     cudaCheck(cudaMalloc(&scratch_, grown), "cudaMalloc (scratch)");
     scratchBytes_ = grown;
-    ++scratchGeneration_;
   }
   return scratch_;
 }
