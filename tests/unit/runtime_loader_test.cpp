@@ -152,12 +152,25 @@ TEST(RuntimeLoader, PrecisionIsReadAndMustBeAFloatDtype) {
   const std::vector<std::pair<fb::DType, const char *>> precisions = {{fb::DType::F16, "fp16"},
                                                                       {fb::DType::BF16, "bf16"}};
   for (auto [dtype, name] : precisions) {
+    // A cuda plan says its precision (opened for inspection by any runtime)...
     PlanBuilder pb = validPlan();
     pb.precision = dtype;
+    pb.target = fb::Target::Cuda;
+    std::string path = tempPath("precision");
+    writeFile(path, pb.build());
+    tfc_plan_options po;
+    tfc_plan_options_init(&po);
+    po.any_target = 1;
     tfc_plan *plan = nullptr;
-    ASSERT_EQ(openBytes(pb.build(), &plan), nullptr);
+    tfc_status *s = tfc_plan_open(path.c_str(), &po, &plan);
+    std::remove(path.c_str());
+    ASSERT_EQ(s, nullptr) << tfc_status_message(s);
     EXPECT_STREQ(tfc_plan_precision(plan), name);
     tfc_plan_release(plan);
+    // ...and a cpu plan must be fp32: the CPU kernels read f32.
+    pb.target = fb::Target::Cpu;
+    EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                   (std::string("a cpu plan must be fp32, this one says ") + name).c_str());
   }
   PlanBuilder pb = validPlan();
   pb.precision = fb::DType::I64;

@@ -98,7 +98,8 @@ __device__ __forceinline__ float warpSum(float v) {
   return v;
 }
 /// The max skipping NaN (a NaN never wins a comparison), as the CPU's row max.
-__device__ __forceinline__ float maxSkipNan(float a, float b) { return b > a ? b : a; }
+// fmaxf skips a NaN operand and is symmetric, so every lane of a butterfly ends with one value.
+__device__ __forceinline__ float maxSkipNan(float a, float b) { return fmaxf(a, b); }
 __device__ __forceinline__ float warpMax(float v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
