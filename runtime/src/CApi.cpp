@@ -28,6 +28,7 @@ struct tfc_status {
 };
 struct tfc_plan {
   std::shared_ptr<const Plan> plan;
+  std::string device; // tfc_plan_options.device: the sessions' default ("" = the target's)
 };
 struct tfc_session {
   std::unique_ptr<Session> session;
@@ -190,6 +191,7 @@ void tfc_plan_options_init(tfc_plan_options *options) {
   options->struct_size = sizeof *options;
   options->verify_checksums = 1;
   options->any_target = 0;
+  options->device = nullptr;
 }
 
 tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc_plan **out) {
@@ -203,7 +205,10 @@ tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc
         readOptions(options, defaults, TFC_SIZE_THROUGH(tfc_plan_options, verify_checksums),
                     "tfc_plan_options", "tfc_plan_options_init");
     auto plan = loadPlan(path, o.verify_checksums != 0, o.any_target != 0);
-    *out = new tfc_plan{std::move(plan)};
+    std::string device = o.device ? o.device : "";
+    if (!device.empty())
+      checkDeviceRunsPlan(*plan, device.c_str());
+    *out = new tfc_plan{std::move(plan), std::move(device)};
   });
 }
 
@@ -325,7 +330,8 @@ tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *option
     const tfc_session_options o =
         readOptions(options, defaults, TFC_SIZE_THROUGH(tfc_session_options, num_threads),
                     "tfc_session_options", "tfc_session_options_init");
-    auto session = std::make_unique<Session>(plan->plan, o.num_threads, o.device);
+    const char *device = o.device && *o.device ? o.device : plan->device.c_str();
+    auto session = std::make_unique<Session>(plan->plan, o.num_threads, device);
     *out = new tfc_session{std::move(session)};
   });
 }

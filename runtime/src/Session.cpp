@@ -64,19 +64,26 @@ static int checkedThreads(int requested) {
 
 /// Opens the session's device: `text` ("cpu", "cuda:1"; null or "" for device 0 of the backend
 /// that runs the plan's target), refusing devices that cannot run the plan.
+const Backend &checkDeviceRunsPlan(const Plan &plan, const char *text, DeviceSpec *specOut) {
+  DeviceSpec spec = parseDeviceSpec(text);
+  const Backend *backend = findBackend(spec.backend);
+  if (!backend)
+    fail(TFC_UNAVAILABLE, "device '%s': this runtime was built without the %s backend (its "
+                          "backends: %s)", text, spec.backend.c_str(), backendNames().c_str());
+  if (plan.target != backend->planTarget())
+    fail(TFC_UNAVAILABLE, "plan targets %s; device '%s' runs %s plans", plan.target.c_str(), text,
+         backend->planTarget());
+  if (specOut)
+    *specOut = spec;
+  return *backend;
+}
+
 static std::unique_ptr<Device> openDevice(const std::shared_ptr<const Plan> &plan, int threads,
                                           const char *text) {
   const Backend *backend = plan->backend;
   DeviceSpec spec;
   if (text && *text) {
-    spec = parseDeviceSpec(text);
-    backend = findBackend(spec.backend);
-    if (!backend)
-      fail(TFC_UNAVAILABLE, "device '%s': this runtime was built without the %s backend (its "
-                            "backends: %s)", text, spec.backend.c_str(), backendNames().c_str());
-    if (plan->target != backend->planTarget())
-      fail(TFC_UNAVAILABLE, "plan targets %s; device '%s' runs %s plans", plan->target.c_str(),
-           text, backend->planTarget());
+    backend = &checkDeviceRunsPlan(*plan, text, &spec);
   } else if (!backend) {
     fail(TFC_UNAVAILABLE, "plan targets %s, which this runtime cannot run (its backends: %s): "
                           "it was opened for inspection only (any_target)",

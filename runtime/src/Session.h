@@ -51,6 +51,10 @@ struct KernelProfile {
   double totalMs = 0;
 };
 
+/// Parses `text` ("cpu", "cuda:1") and checks that this build has its backend and that the backend
+/// runs `plan`'s target (not that the device can be opened); throws Error naming the problem.
+const Backend &checkDeviceRunsPlan(const Plan &plan, const char *text, DeviceSpec *spec = nullptr);
+
 class Session {
 public:
   /// A session on `device` ("cpu", "cuda", "cuda:N"; null or "": device 0 of the backend that

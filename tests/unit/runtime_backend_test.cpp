@@ -716,3 +716,46 @@ TEST(StagedDevice, ReorderMovesCacheRowsOnTheDevice) {
 }
 
 } // namespace
+
+// tfc_plan_options.device: the sessions' default device, checked when the plan opens; a
+// session's own device overrides it.
+TEST_F(CpuDeviceTest, PlanOptionDeviceIsTheSessionsDefault) {
+  auto open = [&](const char *device, tfc_plan **p) {
+    tfc_plan_options o;
+    tfc_plan_options_init(&o);
+    EXPECT_EQ(o.device, nullptr);
+    o.device = device;
+    return take(tfc_plan_open(path.c_str(), &o, p));
+  };
+  tfc_plan *p = nullptr;
+  Result r = open("gpu", &p);
+  EXPECT_EQ(r.code, TFC_INVALID_ARGUMENT);
+  EXPECT_THAT(r.message, HasSubstr("bad device 'gpu'"));
+  EXPECT_EQ(p, nullptr);
+  r = open("cuda:0", &p);
+  EXPECT_EQ(r.code, TFC_UNAVAILABLE);
+  EXPECT_EQ(p, nullptr);
+  if (buildHasCuda())
+    EXPECT_THAT(r.message, HasSubstr("plan targets cpu; device 'cuda:0' runs cuda plans"));
+  else
+    EXPECT_THAT(r.message, HasSubstr("built without the cuda backend"));
+
+  // "cpu:1" passes the open-time check (the cpu backend runs cpu plans); the session that
+  // opens it finds that the device does not exist, unless its own options name another.
+  ASSERT_EQ(open("cpu:1", &p).code, TFC_OK);
+  tfc_session *s = nullptr;
+  r = take(tfc_session_create(p, nullptr, &s));
+  EXPECT_EQ(r.code, TFC_UNAVAILABLE);
+  EXPECT_THAT(r.message, HasSubstr("device 'cpu:1' is unavailable"));
+  tfc_session_options so;
+  tfc_session_options_init(&so);
+  so.device = "cpu";
+  ASSERT_EQ(take(tfc_session_create(p, &so, &s)).code, TFC_OK);
+  tfc_session_release(s);
+  tfc_plan_release(p);
+
+  ASSERT_EQ(open("cpu", &p).code, TFC_OK);
+  ASSERT_EQ(take(tfc_session_create(p, nullptr, &s)).code, TFC_OK);
+  tfc_session_release(s);
+  tfc_plan_release(p);
+}

@@ -103,6 +103,12 @@ typedef struct tfc_plan_options {
    * build) for inspection only: its metadata, functions and signatures; sessions on it fail
    * with TFC_UNAVAILABLE. 0 (default): such a plan is refused with TFC_UNAVAILABLE. */
   int32_t any_target;
+  /* (added in 0.2) The device the sessions on this plan open when their own options name none:
+   * "cpu", "cuda", "cuda:N"; NULL or "" (default): device 0 of the backend that runs the plan's
+   * target. Checked at open: malformed text is TFC_INVALID_ARGUMENT, a device whose backend this
+   * build lacks or that runs another target is TFC_UNAVAILABLE (whether the device itself can be
+   * opened is checked when a session opens it). The string is copied. */
+  const char *device;
 } tfc_plan_options;
 void tfc_plan_options_init(tfc_plan_options *options);
 

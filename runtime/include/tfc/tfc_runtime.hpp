@@ -100,12 +100,14 @@ public:
   using Handle::Handle;
   /// `anyTarget`: open a plan of a target this build cannot run, for inspection only
   /// (tfc_plan_options.any_target).
+  /// `device`: the sessions' default device (tfc_plan_options.device; nullptr: the target's).
   static Status open(const char *path, Plan *out, bool verifyChecksums = true,
-                     bool anyTarget = false) {
+                     bool anyTarget = false, const char *device = nullptr) {
     tfc_plan_options o;
     tfc_plan_options_init(&o);
     o.verify_checksums = verifyChecksums ? 1 : 0;
     o.any_target = anyTarget ? 1 : 0;
+    o.device = device;
     tfc_plan *p = nullptr;
     Status s(tfc_plan_open(path, &o, &p));
     *out = Plan(p);
