@@ -9,7 +9,7 @@
 namespace tfc::rt {
 namespace {
 
-constexpr int kMaxDepth = 4; // Shape -> Gather -> ... chains are short; deeper: copy
+constexpr int kMaxDepth = 6; // Shape -> Gather -> ... chains are short; deeper: copy
 
 /// The kernel of ctx.fn that writes value `v`, or nullptr (inputs, constants).
 const KernelDesc *producerOf(const FunctionDesc &fn, int32_t v) {
@@ -39,9 +39,9 @@ bool fromConstant(const KernelContext &ctx, int32_t v, std::vector<int64_t> &out
 }
 
 /// Value `v` is computed from bound shapes only (Shape of a value, Gather of such a value along
-/// axis 0 with such indices): its values from the shapes the session bound on the host. The
-/// shapes are part of a decode graph's key, so values derived from them are the same on every
-/// replay.
+/// axis 0 with such indices, Concat of 1-D such values or constants): its values from the shapes
+/// the session bound on the host. The shapes are part of a decode graph's key, so values derived
+/// from them are the same on every replay.
 bool fromShapes(const KernelContext &ctx, int32_t v, std::vector<int64_t> &out, int depth) {
   const KernelDesc *k = producerOf(*ctx.fn, v);
   if (!k || k->inputs.empty() || k->inputs[0] < 0)
@@ -69,6 +69,20 @@ bool fromShapes(const KernelContext &ctx, int32_t v, std::vector<int64_t> &out, 
       if (j < 0 || j >= n)
         return false; // the kernel's own behaviour decides (see CudaIndex.cu): copy
       out.push_back(d[size_t(j)]);
+    }
+    return true;
+  }
+  if (k->kind == KernelKind::Concat) { // of 1-D values (e.g. [1, seq] for a Slice's ends)
+    const int64_t axis = options<tfc::plan::ConcatOptionsT>(*k).axis;
+    if (axis != 0 && axis != -1)
+      return false;
+    out.clear();
+    for (int32_t in : k->inputs) {
+      std::vector<int64_t> part;
+      if (in < 0 || ctx.tensors[size_t(in)].shape.rank != 1 ||
+          ctx.tensors[size_t(in)].dtype != TFC_I64 || !resolve(ctx, in, part, depth + 1))
+        return false;
+      out.insert(out.end(), part.begin(), part.end());
     }
     return true;
   }
