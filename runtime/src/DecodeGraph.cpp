@@ -1,8 +1,6 @@
 //===- DecodeGraph.cpp - when a per-token function may be captured once and replayed ---------===//
 #include "DecodeGraph.h"
 
-#include <algorithm>
-
 namespace tfc::rt {
 
 std::string decodeGraphBlocker(const FunctionDesc &fn) {
@@ -11,23 +9,10 @@ std::string decodeGraphBlocker(const FunctionDesc &fn) {
                   fn.name.c_str());
   for (const KernelDesc &k : fn.kernels) {
     const char *why = nullptr;
-    switch (k.kind) {
-    case KernelKind::Embedding:
-      if (options<tfc::plan::EmbeddingOptionsT>(k).offset_positions)
-        why = "reads the KV cache's length on the host (offset_positions)";
-      break;
-    case KernelKind::Slice: {
-      const auto &o = options<tfc::plan::SliceOptionsT>(k);
-      if (std::any_of(o.cache_offset.begin(), o.cache_offset.end(), [](bool b) { return b; }))
-        why = "reads the KV cache's length on the host (cache_offset)";
-      break;
-    }
-    case KernelKind::CacheStore:
+    // Embedding (offset_positions) and Slice (cache_offset) read the cache's length from
+    // device memory on the CUDA backend (CudaDevice::stepPast), like CachedAttention.
+    if (k.kind == KernelKind::CacheStore)
       why = "sets a cache slot's length on the host";
-      break;
-    default:
-      break;
-    }
     if (why)
       return format("function '%s': kernel '%s' (%s) %s", fn.name.c_str(), k.name.c_str(),
                     kernelKindName(k.kind), why);

@@ -6,13 +6,14 @@
 // changed. This file decides that, in plain C++ (tested without a GPU):
 //
 //  * decodeGraphBlocker: the static rule. A function may be captured when its cache_op is Append
-//    and none of its kernels reads a per-token value on the host: Embedding with
-//    offset_positions and Slice with cache_offset read the cache's length (KvCache::past) as a
-//    launch argument; CacheStore sets a slot's length on the host. CachedAttention reads the
-//    length from device memory (CudaDevice::stepPast), so it may. Kernels that copy device
-//    values to the host (shape inputs of Reshape/Expand/Slice/Tile on the CUDA backend) fail
-//    the capture itself (a synchronizing copy is illegal while capturing): the backend then
-//    runs the plain loop and, after kMaxCaptureFailures, stops trying.
+//    and none of its kernels reads a per-token value on the host: CacheStore sets a slot's
+//    length on the host. CachedAttention, Embedding with offset_positions and Slice with
+//    cache_offset read the cache's length (KvCache::past) from device memory
+//    (CudaDevice::stepPast), so they may. Kernels that copy device values to the host (int64
+//    inputs of Expand/Slice that are neither constants nor computed from bound shapes, on the
+//    CUDA backend: CudaHostValues.h) fail the capture itself (a synchronizing copy is illegal
+//    while capturing): the backend then runs the plain loop and, after kMaxCaptureFailures,
+//    stops trying.
 //  * DecodeGraphKey: what a captured graph depends on: every value's bound shape and address,
 //    the cache's rows and slot addresses, Cross slots' lengths, and backend words (e.g. the
 //    scratch buffer's generation). A replay needs the key of the capture.

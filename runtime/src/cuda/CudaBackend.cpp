@@ -317,7 +317,7 @@ public:
                                const DeviceOptions &) const override {
     std::string why;
     if (!available(ordinal, &why))
-      throw Error(TFC_UNSUPPORTED, why); // TODO(seam): TFC_UNAVAILABLE once the seam lands
+      throw Error(TFC_UNAVAILABLE, why);
     return std::make_unique<CudaDevice>(plan, ordinal);
   }
 

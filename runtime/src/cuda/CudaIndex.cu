@@ -13,6 +13,10 @@
 // * any other out-of-range index (computed in the graph) never reads outside its tensor: the
 //   element it selects is NaN for a float Embedding row, and zero bytes for Gather and
 //   GatherElements, rather than an error.
+// Embedding with offset_positions reads the KV cache's length from device memory
+// (CudaDevice::stepPast), so a decode step with it may be captured in a CUDA graph and replayed
+// per token (DecodeGraph.h); the host still checks past + seq against the position table on
+// every run that is not a replay (the session keeps the cache's length within its max_length).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cuda/CudaMath.cuh"
@@ -41,19 +45,26 @@ struct EmbeddingArgs {
   FloatRef tokens, positions, types;
   FloatOut y;
   EmbeddingGeometry g;
+  int64_t numPositions = 0;
+  // offset_positions in a function that uses the KV cache: the cache's length read from device
+  // memory (CudaDevice::stepPast) instead of g.past, so that a captured decode step replays
+  // with the length of each token (the launch's arguments stay the same).
+  const int64_t *pastDev = nullptr;
 };
 
 __global__ void embeddingKernel(EmbeddingArgs a) {
   const int64_t D = a.g.D, n = a.g.B * a.g.S * D;
+  const int64_t past = a.pastDev ? *a.pastDev : a.g.past;
   for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < n;
        e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t i = e / D, j = e % D;
     const int64_t id = a.ids[i];
     float v;
-    if (id < 0 || id >= a.g.V) {
+    const int64_t pos = past + i % a.g.S; // checked on the host, except in graph replays
+    if (id < 0 || id >= a.g.V || pos >= a.numPositions) {
       v = NAN; // see the header comment
     } else {
-      v = a.tokens[id * D + j] * a.g.scale + a.positions[(a.g.past + i % a.g.S) * D + j];
+      v = a.tokens[id * D + j] * a.g.scale + a.positions[pos * D + j];
       if (a.types.p) {
         const int64_t t = a.typeIds[i];
         v = t < 0 || t >= a.g.numTypes ? NAN : v + a.types[t * D + j];
@@ -164,6 +175,9 @@ void cudaRunEmbedding(const KernelContext &ctx) {
   a.ids = indexRef(ctx.in(0)), a.typeIds = indexRef(ctx.in(3));
   a.tokens = floatRef(ctx.in(1)), a.positions = floatRef(ctx.in(2)), a.types = floatRef(ctx.in(4));
   a.y = floatOut(ctx.out(0));
+  a.numPositions = ctx.in(2)->shape.d[0];
+  if (options<tfc::plan::EmbeddingOptionsT>(*ctx.k).offset_positions && ctx.cache)
+    a.pastDev = cudaDevice(ctx).stepPast(); // == g.past here (see CudaDevice::execute)
   embeddingKernel<<<gridFor(n, kThreads), kThreads, 0, cudaDevice(ctx).stream()>>>(a);
   launchCheck(ctx, "embeddingKernel");
 }

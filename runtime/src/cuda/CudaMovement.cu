@@ -5,13 +5,18 @@
 // bit) driven by strides computed on the host with the CPU kernels' own shape logic
 // (MovementShapes.h, Indexing.h), plus Trilu's masked copy and Shape's dims written by a
 // one-thread kernel. Nothing here synchronizes except Slice and Expand reading int64 inputs that
-// are not plan constants (CudaHostValues.h): those two cannot be captured in a CUDA graph then.
+// are neither plan constants nor computed from bound shapes (CudaHostValues.h): those two cannot
+// be captured in a CUDA graph then. Slice's cache_offset axes take the KV cache's length from
+// device memory (CudaDevice::stepPast), so a decode step's position Slice replays per token.
 //
 //===----------------------------------------------------------------------------------------===//
+#include "KernelShapes.h"
 #include "MovementShapes.h"
 #include "cpu/Indexing.h"
 #include "cuda/CudaCommon.cuh"
 #include "cuda/CudaHostValues.h"
+
+#include <algorithm>
 
 namespace tfc::rt {
 namespace {
@@ -27,20 +32,26 @@ struct CopyParams {
   int64_t dims[kMaxRank] = {};
   int64_t src[kMaxRank] = {}, dst[kMaxRank] = {}, mod[kMaxRank] = {};
   int64_t srcBase = 0, dstBase = 0;
+  // Slice with cache_offset: srcBase moves by *pastDev * pastStride (the KV cache's length read
+  // from device memory, so a captured decode step replays with each token's length); a source
+  // index outside [0, srcLimit) then gives zero bytes instead of a read outside the tensor.
+  const int64_t *pastDev = nullptr;
+  int64_t pastStride = 0, srcLimit = 0;
 };
 
 template <typename T, bool Wrap>
 __global__ void stridedCopyKernel(const T *__restrict__ src, T *__restrict__ dst, CopyParams p) {
+  const int64_t srcBase = p.srcBase + (p.pastDev ? *p.pastDev * p.pastStride : 0);
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < p.n;
        i += int64_t(gridDim.x) * blockDim.x) {
-    int64_t rem = i, so = p.srcBase, d = p.dstBase;
+    int64_t rem = i, so = srcBase, d = p.dstBase;
     for (int k = p.rank - 1; k >= 0; --k) {
       int64_t idx = rem % p.dims[k];
       rem /= p.dims[k];
       so += (Wrap ? idx % p.mod[k] : idx) * p.src[k];
       d += idx * p.dst[k];
     }
-    dst[d] = src[so];
+    dst[d] = !p.pastDev || (so >= 0 && so < p.srcLimit) ? src[so] : T(0);
   }
 }
 
@@ -78,7 +89,7 @@ void launchCopy(const KernelContext &ctx, const void *src, void *dst, size_t es,
     return;
   if (!wrap) {
     coalesce(p);
-    if (p.rank == 0 || (p.rank == 1 && p.src[0] == 1 && p.dst[0] == 1)) {
+    if (!p.pastDev && (p.rank == 0 || (p.rank == 1 && p.src[0] == 1 && p.dst[0] == 1))) {
       cudaDevice(ctx).copyOnDevice(static_cast<char *>(dst) + p.dstBase * int64_t(es),
                                    static_cast<const char *>(src) + p.srcBase * int64_t(es),
                                    size_t(p.n) * es);
@@ -106,12 +117,12 @@ void launchCopy(const KernelContext &ctx, const void *src, void *dst, size_t es,
   launchCheck(ctx, what);
 }
 
-/// The copy of a strided view into a dense output.
-void copyView(const KernelContext &ctx, const StridedView &v, const char *what) {
+/// The copy of a strided view into a dense output (`p` may carry the pastDev fields).
+void copyView(const KernelContext &ctx, const StridedView &v, const char *what,
+              CopyParams p = CopyParams()) {
   const Tensor &x = *ctx.in(0);
-  CopyParams p;
   p.rank = v.shape.rank;
-  p.srcBase = v.base;
+  p.srcBase = v.base - (p.pastDev ? p.pastStride * ctx.cache->past : 0);
   denseStrides(v.shape, p.dst);
   for (int i = 0; i < p.rank; ++i) {
     p.dims[i] = v.shape.d[i];
@@ -189,7 +200,45 @@ void cudaRunConcat(const KernelContext &ctx) {
 
 void cudaRunSlice(const KernelContext &ctx) {
   std::vector<int64_t> starts = hostInt64s(ctx, 1, kMaxRank), ends = hostInt64s(ctx, 2, kMaxRank);
-  copyView(ctx, sliceView(ctx, starts.data(), ends.data()), "Slice copy");
+  const StridedView v = sliceView(ctx, starts.data(), ends.data()); // checks with this run's past
+  const auto &o = options<tfc::plan::SliceOptionsT>(*ctx.k);
+  CopyParams p;
+  if (ctx.cache && std::any_of(o.cache_offset.begin(), o.cache_offset.end(),
+                               [](bool b) { return b; })) {
+    // The start of a cache_offset axis is start + past. Where that range is not clamped to the
+    // dim (step > 0, 0 <= start <= end, end + past <= dim), the source moves by past * the
+    // axis's dense stride and nothing else depends on past: take past from device memory then,
+    // so the launch is the same for every token (a captured decode step may replay it).
+    const Tensor &x = *ctx.in(0);
+    const int64_t past = ctx.cache->past;
+    int64_t dense[kMaxRank];
+    denseStrides(x.shape, dense);
+    bool linear = true;
+    int64_t stride = 0;
+    for (size_t i = 0; i < o.cache_offset.size() && i < starts.size(); ++i) {
+      if (!o.cache_offset[i])
+        continue;
+      int64_t axis = o.axes[i];
+      normalizeAxis(axis, x.shape.rank);
+      const int64_t d = x.shape.d[axis];
+      linear = linear && o.steps[i] > 0 && starts[i] >= 0 && starts[i] <= ends[i] &&
+               ends[i] <= d - past;
+      stride += dense[axis];
+    }
+    cudaStream_t stream = cudaDevice(ctx).stream();
+    cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+    cudaCheck(cudaStreamIsCapturing(stream, &capturing), "cudaStreamIsCapturing (Slice)");
+    if (linear) {
+      p.pastDev = cudaDevice(ctx).stepPast();
+      p.pastStride = stride;
+      p.srcLimit = x.shape.numel();
+    } else if (capturing != cudaStreamCaptureStatusNone) {
+      // Clamped: the copy's shape and start depend on past in other ways; no graph of this.
+      ctx.fail(TFC_UNSUPPORTED, "a cache_offset range clamped at cache length %lld cannot be "
+               "captured in a CUDA graph", (long long)past);
+    }
+  }
+  copyView(ctx, v, "Slice copy", p);
 }
 
 void cudaRunShape(const KernelContext &ctx) {
