@@ -7,7 +7,8 @@
 //  * checkPlanFile(): what needs no runtime backend: the header, the FlatBuffers verifier, every
 //    constant, value, kernel and cache slot, and every kernel kind and float dtype against the
 //    capability table of the plan's target and precision (tfc/target/Target.h);
-//  * then tfc_plan_open: every check of docs/PLAN_FORMAT.md, the tokenizer built, the checksums,
+//  * then tfc_plan_open and tfc_plan_verify: every check of docs/PLAN_FORMAT.md, the tokenizer
+//    built, the checksums,
 //    and, when the runtime linked here runs the plan's target (it says so: tfc_backend_count /
 //    tfc_backend_name; cpu always, cuda in a runtime built with its CUDA backend), the backend's
 //    kernel rules. A plan for a target this runtime does not run (a cuda plan from a CPU-only
@@ -211,6 +212,9 @@ Status verifyPlanFile(const std::string &file) {
     options.any_target = runtime ? 0 : 1;
     tfc_plan *plan = nullptr;
     tfc_status *status = tfc_plan_open(file.c_str(), &options, &plan);
+    // Opening reads no weights; their checksums are checked on request.
+    if (!status)
+      status = tfc_plan_verify(plan);
     tfc_plan_release(plan);
     if (status) {
       std::string message = tfc_status_message(status);
@@ -222,7 +226,7 @@ Status verifyPlanFile(const std::string &file) {
       return {"the runtime refuses the plan: " + message};
     }
   }
-  // The runtime has checked the checksums when it opened the plan.
+  // The runtime has checked the checksums (tfc_plan_verify).
   if (Status s = checkPlanFile(file, /*checksums=*/false); !s.ok())
     return {"the plan does not verify: " + s.error};
   return {};

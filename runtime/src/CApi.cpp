@@ -214,6 +214,16 @@ tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc
 
 void tfc_plan_release(tfc_plan *plan) { delete plan; }
 
+tfc_status *tfc_plan_verify(const tfc_plan *plan) {
+  return guard([&] {
+    if (!plan)
+      fail(TFC_INVALID_ARGUMENT, "tfc_plan_verify: plan is NULL");
+    const std::string &problem = plan->plan->weightsProblem();
+    if (!problem.empty())
+      throw Error(TFC_INVALID_PLAN, problem);
+  });
+}
+
 void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out) {
   if (!plan || !out)
     return;

@@ -15,6 +15,7 @@
 #include "tfc/tfc_runtime.h"
 #include "text/Tokenizer.h"
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -73,6 +74,7 @@ struct ConstantDesc {
   std::vector<int64_t> shape;
   const void *data = nullptr; // inside the mapping, 64-byte aligned
   uint64_t size = 0;
+  uint64_t checksum = 0; // FNV-1a 64 of the bytes, as the plan states it (Plan::weightsProblem)
 };
 
 struct ValueDesc {
@@ -167,10 +169,31 @@ public:
   mutable std::mutex derivedMutex;
   mutable std::map<std::string, std::shared_ptr<void>> derived;
 
+  /// Whether sessions check the weights' checksums before they are created
+  /// (tfc_plan_options.verify_checksums).
+  bool verifyChecksums = true;
+
+  /// The weights' checksums, checked once per plan on first need rather than at open, so that
+  /// opening reads only the FlatBuffer and stays flat in the weights' size (every structural
+  /// check of the constants still runs at open). "" when every constant's bytes match its
+  /// checksum, else the problem naming the first constant that does not. Thread-safe: the first
+  /// caller reads the weights, concurrent callers wait for it, later ones get the cached answer.
+  const std::string &weightsProblem() const;
+  /// Throws Error(TFC_INVALID_PLAN) with weightsProblem() when it is not "" (and verifyChecksums).
+  void checkWeightsForSession() const;
+
   /// The function named `name`, or nullptr.
   const FunctionDesc *findFunction(const char *name) const;
   /// Largest arena_size over all functions (one allocation per session serves them all).
   uint64_t maxArenaSize() const;
+
+  /// How many times the weights were read for their checksums: 0 or 1 (the tests check it).
+  int weightsReads() const { return weightsReads_.load(); }
+
+private:
+  mutable std::once_flag weightsOnce_;
+  mutable std::string weightsProblem_;
+  mutable std::atomic<int> weightsReads_{0};
 };
 
 /// Opens, maps and checks the plan at `path` (PlanLoader.cpp). Throws Error. A plan whose target

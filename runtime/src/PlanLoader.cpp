@@ -3,11 +3,16 @@
 // Maps the file read-only (MAP_PRIVATE), then runs every check of docs/PLAN_FORMAT.md ("What the
 // loader checks") before decoding the FlatBuffer into the flat tables of Plan.h: header (magic,
 // version, offsets and sizes against the real file size), the FlatBuffers Verifier and the
-// "TFCP" identifier, every constant (dtype, shape, size, alignment, range, checksum), every
+// "TFCP" identifier, every constant (dtype, shape, size, alignment, range), every
 // function (value indices, symbols, ports, constants, arena bounds) and every kernel (known kind,
 // operand counts, its kind's options table, option values, dtypes; cpu/KernelTable.cpp). A
 // failed check throws Error with a message naming the file, the function, the kernel or value,
 // and the problem. Nothing here trusts a byte of the file before it has been checked.
+//
+// Nothing here reads the weight section: the constants' checksums are checked once per plan
+// when the first session is created on it, or on request (Plan::weightsProblem,
+// tfc_plan_verify), so opening costs the FlatBuffer's size, not the weights'. The mapping is
+// not prefaulted (no MAP_POPULATE) for the same reason.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Plan.h"
@@ -63,9 +68,9 @@ bool knownDtype(int32_t d) { return fb::isKnownEnumValue(fb::DType(d)); }
 class Loader {
 public:
   Loader(const char *path, bool verifyChecksums, bool anyTarget)
-      : path_(path), verify_(verifyChecksums), anyTarget_(anyTarget),
-        plan_(std::make_shared<Plan>()) {
+      : path_(path), anyTarget_(anyTarget), plan_(std::make_shared<Plan>()) {
     plan_->path = path;
+    plan_->verifyChecksums = verifyChecksums;
   }
 
   std::shared_ptr<const Plan> load() {
@@ -83,7 +88,6 @@ public:
 
 private:
   std::string path_;
-  bool verify_;
   bool anyTarget_;
   std::shared_ptr<Plan> plan_;
   const uint8_t *base_ = nullptr;
@@ -321,8 +325,7 @@ private:
         badC(format("layout '%s' is not supported (row_major only)", c->layout()->c_str()));
       d.data = weights + c->offset();
       d.size = c->size();
-      if (verify_ && fb::fnv1a64(d.data, size_t(d.size)) != c->checksum())
-        badC("checksum mismatch (the weight bytes are corrupted)");
+      d.checksum = c->checksum(); // checked on first need (Plan::weightsProblem), not here
       plan_->constants.push_back(std::move(d));
     }
   }

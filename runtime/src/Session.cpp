@@ -101,12 +101,19 @@ static std::unique_ptr<Device> openDevice(const std::shared_ptr<const Plan> &pla
 
 Session::Session(std::shared_ptr<const Plan> plan, int numThreads, const char *device)
     : plan_(std::move(plan)) {
+  // The weights' checksums are checked here, once per plan, not at open (Plan.h): before the
+  // device opens, so a corrupted plan never reaches a device (the CUDA backend copies the
+  // weights at open). A plan no backend here runs (any_target) is refused by openDevice
+  // without reading its weights.
+  if (plan_->backend)
+    plan_->checkWeightsForSession();
   device_ = openDevice(plan_, checkedThreads(numThreads), device);
   init();
 }
 
 Session::Session(std::shared_ptr<const Plan> plan, std::unique_ptr<Device> device)
     : plan_(std::move(plan)), device_(std::move(device)) {
+  plan_->checkWeightsForSession();
   if (!device_)
     fail(TFC_INVALID_ARGUMENT, "session: device is null");
   if (plan_->target != device_->backend().planTarget())

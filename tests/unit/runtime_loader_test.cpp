@@ -1,14 +1,22 @@
 //===- runtime_loader_test.cpp - the plan loader refuses broken files with clear messages -----===//
 //
 // Every check of docs/PLAN_FORMAT.md "What the loader checks": each test breaks one thing in a
-// plan written by runtime_plan_builder.h and asserts the status code and the message.
+// plan written by runtime_plan_builder.h and asserts the status code and the message. The
+// weights' checksums are checked once per plan on first need, not at open (ChecksumsLazy).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "runtime_plan_builder.h"
 
+#include "Error.h"
+#include "Plan.h"
+#include "Session.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <random>
+#include <thread>
 
 using namespace rtt;
 using K = fb::KernelKind;
@@ -262,19 +270,6 @@ TEST(RuntimeLoader, ConstantChecks) {
   pb.constants[0].sizeDelta = -4;
   EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "constant 'w': size is 124 bytes but shape and dtype give 128");
   pb = validPlan();
-  pb.constants[2].badChecksum = true;
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "constant 'gamma': checksum mismatch");
-  // With checksums disabled the same file opens.
-  std::string path = tempPath("nochecksum");
-  writeFile(path, pb.build());
-  tfc_plan_options opts;
-  tfc_plan_options_init(&opts);
-  opts.verify_checksums = 0;
-  tfc_plan *plan = nullptr;
-  EXPECT_EQ(tfc_plan_open(path.c_str(), &opts, &plan), nullptr);
-  tfc_plan_release(plan);
-  std::remove(path.c_str());
-  pb = validPlan();
   pb.constants[0].shape = {8, -4};
   EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "negative dim");
 }
@@ -357,3 +352,167 @@ TEST(RuntimeLoader, KernelChecks) {
 }
 
 } // namespace
+
+// ---- the weights' checksums: checked on first need, not at open -----------------------------
+
+namespace {
+
+/// validPlan() with one byte of constant 'gamma' (four 1.0f, the only such run of bytes in the
+/// file) flipped: its checksum, written from the good bytes, no longer matches.
+std::vector<uint8_t> corruptedGammaPlan() {
+  std::vector<uint8_t> bytes = validPlan().build();
+  const float ones[4] = {1.f, 1.f, 1.f, 1.f};
+  const auto *pattern = reinterpret_cast<const uint8_t *>(ones);
+  auto at = std::search(bytes.begin(), bytes.end(), pattern, pattern + sizeof ones);
+  EXPECT_NE(at, bytes.end()) << "gamma's bytes are in the file";
+  EXPECT_EQ(std::search(at + 1, bytes.end(), pattern, pattern + sizeof ones), bytes.end())
+      << "and only once";
+  if (at != bytes.end())
+    at[1] ^= 0x5A;
+  return bytes;
+}
+
+/// Writes `bytes` to a temp file, opens it with `verify_checksums`; the file stays (mapped).
+struct TempPlan {
+  std::string path;
+  tfc_plan *plan = nullptr;
+  TempPlan(const std::vector<uint8_t> &bytes, int verifyChecksums, const char *stem) {
+    path = tempPath(stem);
+    writeFile(path, bytes);
+    tfc_plan_options o;
+    tfc_plan_options_init(&o);
+    o.verify_checksums = verifyChecksums;
+    tfc_status *s = tfc_plan_open(path.c_str(), &o, &plan);
+    EXPECT_EQ(s, nullptr) << "the plan opens: " << tfc_status_message(s);
+    tfc_status_free(s);
+  }
+  ~TempPlan() {
+    tfc_plan_release(plan);
+    std::remove(path.c_str());
+  }
+};
+
+struct Created {
+  tfc_code code = TFC_OK;
+  std::string message;
+};
+
+Created createSession(tfc_plan *plan) {
+  tfc_session *session = nullptr;
+  tfc_status *s = tfc_session_create(plan, nullptr, &session);
+  Created c;
+  if (s) {
+    c.code = tfc_status_code(s);
+    c.message = tfc_status_message(s);
+    EXPECT_EQ(session, nullptr);
+  } else {
+    EXPECT_NE(session, nullptr);
+  }
+  tfc_status_free(s);
+  tfc_session_release(session);
+  return c;
+}
+
+} // namespace
+
+TEST(ChecksumsLazy, CorruptedWeightsOpenButVerifyAndSessionsNameTheConstant) {
+  TempPlan t(corruptedGammaPlan(), 1, "corrupt");
+  ASSERT_NE(t.plan, nullptr);
+  // Open read no weights: the metadata and signature are there.
+  EXPECT_EQ(tfc_plan_num_functions(t.plan), 1u);
+  // On request.
+  tfc_status *v = tfc_plan_verify(t.plan);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(tfc_status_code(v), TFC_INVALID_PLAN);
+  const std::string verifyMessage = tfc_status_message(v);
+  EXPECT_NE(verifyMessage.find("constant 'gamma': checksum mismatch"), std::string::npos)
+      << verifyMessage;
+  EXPECT_NE(verifyMessage.find("plan '" + t.path + "'"), std::string::npos) << verifyMessage;
+  tfc_status_free(v);
+  // Every session creation is refused the same way, the first and a later one.
+  for (int i = 0; i < 2; ++i) {
+    Created c = createSession(t.plan);
+    EXPECT_EQ(c.code, TFC_INVALID_PLAN) << "session " << i << ": " << c.message;
+    EXPECT_EQ(c.message, verifyMessage) << "session " << i;
+  }
+}
+
+TEST(ChecksumsLazy, FirstSessionChecksThenVerifyAgrees) {
+  // The session comes first here (verify after it): the answer is the one it found.
+  TempPlan t(corruptedGammaPlan(), 1, "corrupt_session_first");
+  ASSERT_NE(t.plan, nullptr);
+  Created c = createSession(t.plan);
+  EXPECT_EQ(c.code, TFC_INVALID_PLAN);
+  EXPECT_NE(c.message.find("constant 'gamma': checksum mismatch"), std::string::npos)
+      << c.message;
+  tfc_status *v = tfc_plan_verify(t.plan);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(std::string(tfc_status_message(v)), c.message);
+  tfc_status_free(v);
+}
+
+TEST(ChecksumsLazy, VerifyChecksumsZeroCreatesTheSessionButVerifyStillChecks) {
+  TempPlan t(corruptedGammaPlan(), 0, "corrupt_unchecked");
+  ASSERT_NE(t.plan, nullptr);
+  Created c = createSession(t.plan);
+  EXPECT_EQ(c.code, TFC_OK) << c.message;
+  // On request the check runs whatever verify_checksums says.
+  tfc_status *v = tfc_plan_verify(t.plan);
+  ASSERT_NE(v, nullptr);
+  EXPECT_NE(std::string(tfc_status_message(v)).find("constant 'gamma'"), std::string::npos);
+  tfc_status_free(v);
+}
+
+TEST(ChecksumsLazy, IntactWeightsVerify) {
+  TempPlan t(validPlan().build(), 1, "intact");
+  ASSERT_NE(t.plan, nullptr);
+  EXPECT_EQ(tfc_plan_verify(t.plan), nullptr);
+  EXPECT_EQ(createSession(t.plan).code, TFC_OK);
+  tfc_status *v = tfc_plan_verify(nullptr);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(tfc_status_code(v), TFC_INVALID_ARGUMENT);
+  tfc_status_free(v);
+}
+
+/// N threads create sessions on one plan at once: the weights are read once, and every thread
+/// gets the same answer (refused naming the constant, or created).
+void concurrentSessions(const std::vector<uint8_t> &bytes, bool corrupted) {
+  const std::string path = tempPath(corrupted ? "concurrent_bad" : "concurrent_good");
+  writeFile(path, bytes);
+  std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+  EXPECT_EQ(plan->weightsReads(), 0) << "opening reads no weights";
+  constexpr int kThreads = 8;
+  std::vector<std::string> messages(kThreads);
+  std::vector<tfc_code> codes(kThreads, TFC_OK);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      try {
+        tfc::rt::Session session(plan, 1);
+      } catch (const tfc::rt::Error &e) {
+        codes[i] = e.code();
+        messages[i] = e.what();
+      }
+    });
+  for (std::thread &t : threads)
+    t.join();
+  EXPECT_EQ(plan->weightsReads(), 1) << "the weights are read once for " << kThreads
+                                     << " sessions";
+  for (int i = 0; i < kThreads; ++i) {
+    EXPECT_EQ(codes[i], corrupted ? TFC_INVALID_PLAN : TFC_OK) << "thread " << i << ": "
+                                                               << messages[i];
+    EXPECT_EQ(messages[i], messages[0]) << "thread " << i;
+  }
+  if (corrupted)
+    EXPECT_NE(messages[0].find("constant 'gamma': checksum mismatch"), std::string::npos)
+        << messages[0];
+  // A later check costs nothing: the answer is kept.
+  EXPECT_EQ(plan->weightsProblem(), messages[0]);
+  EXPECT_EQ(plan->weightsReads(), 1);
+  std::remove(path.c_str());
+}
+
+TEST(ChecksumsLazy, ConcurrentSessionsCheckOnceAndAgree) {
+  concurrentSessions(corruptedGammaPlan(), true);
+  concurrentSessions(validPlan().build(), false);
+}

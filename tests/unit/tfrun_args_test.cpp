@@ -32,6 +32,7 @@ TEST(TfrunArgs, Defaults) {
   EXPECT_EQ(o.outputDir, "");
   EXPECT_EQ(o.function, "");
   EXPECT_FALSE(o.describe);
+  EXPECT_FALSE(o.verify);
   EXPECT_FALSE(o.profile);
   EXPECT_EQ(o.threads, 0);
   EXPECT_EQ(o.iterations, 1);
@@ -42,7 +43,7 @@ TEST(TfrunArgs, EveryFlag) {
   Options o;
   Status s = parse({"--input", "input_ids=ids.npy", "plan.bin", "--input=attention_mask=m.npy",
                     "--output-dir", "out", "--describe", "--function=encode", "--threads", "3",
-                    "--iterations=10", "--warmup", "2", "--profile"},
+                    "--iterations=10", "--warmup", "2", "--profile", "--verify"},
                    o);
   ASSERT_TRUE(s.ok()) << s.message;
   EXPECT_EQ(o.plan, "plan.bin");
@@ -51,6 +52,7 @@ TEST(TfrunArgs, EveryFlag) {
   EXPECT_EQ(o.inputs[1], std::make_pair(std::string("attention_mask"), std::string("m.npy")));
   EXPECT_EQ(o.outputDir, "out");
   EXPECT_TRUE(o.describe);
+  EXPECT_TRUE(o.verify);
   EXPECT_EQ(o.function, "encode");
   EXPECT_EQ(o.threads, 3);
   EXPECT_EQ(o.iterations, 10);

@@ -20,6 +20,9 @@ const char *const kUsage =
     "                         min(128, its bound)\n"
     "  --output-dir DIR       write each output to DIR/NAME.npy instead of printing a summary\n"
     "  --describe             print the plan's signature and metadata, then exit\n"
+    "  --verify               check every weight's checksum now (reads all the weights), say\n"
+    "                         so, then exit (after --describe's output with --describe); a run\n"
+    "                         checks them anyway before its session is created\n"
     "  --function NAME        the function to run (default: forward)\n"
     "  --threads N            worker threads, at most 1024 (default 0: the runtime's default)\n"
     "  --device D             cpu, cuda or cuda:N (default: device 0 of the plan's target)\n"
@@ -158,6 +161,9 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
     } else if (flag == "--describe") {
       s = noValue();
       out.describe = true;
+    } else if (flag == "--verify") {
+      s = noValue();
+      out.verify = true;
     } else if (flag == "--profile") {
       s = noValue();
       out.profile = true;

@@ -1,6 +1,6 @@
 //===- Args.h - tfrun's command line ---------------------------------------===//
 //
-//   tfrun PLAN [--input NAME=FILE.npy]... [--output-dir DIR] [--describe]
+//   tfrun PLAN [--input NAME=FILE.npy]... [--output-dir DIR] [--describe] [--verify]
 //         [--function NAME] [--threads N] [--device D] [--iterations N] [--warmup K]
 //         [--profile]
 //   tfrun PLAN --generate [--tokens-input NAME] [--text TEXT]... [--max-new-tokens N]
@@ -29,6 +29,7 @@ struct Options {
   std::string outputDir;                                   // empty: print a summary
   std::string function;                                    // empty: "forward", else the first
   bool describe = false;
+  bool verify = false; // --verify: tfc_plan_verify, then exit
   bool profile = false;
   bool help = false;
   bool noSpin = false; // idle worker threads sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE)

@@ -261,8 +261,19 @@ Status runTool(const Options &options, std::FILE *out) {
   tfc_plan_info info;
   tfc_plan_get_info(plan.get(), &info);
 
-  if (options.describe)
-    return describePlan(options.plan, plan.get(), info, out);
+  if (options.describe || options.verify) {
+    if (options.describe)
+      if (Status s = describePlan(options.plan, plan.get(), info, out); !s.ok())
+        return s;
+    if (options.verify) {
+      // Opening read no weights (tfc_plan_open); this reads them all.
+      if (Status s = take(tfc_plan_verify(plan.get())); !s.ok())
+        return s;
+      std::fprintf(out, "checksums: ok (%llu bytes of weights)\n",
+                   (unsigned long long)info.weights_bytes);
+    }
+    return Status::success();
+  }
   if (options.generate) {
     if (!options.outputDir.empty())
       if (Status s = makeOutputDir(options.outputDir); !s.ok())

@@ -98,7 +98,12 @@ int tfc_device_check(const char *device, char *why, size_t why_len);
 /* ---- plan ------------------------------------------------------------------------------ */
 typedef struct tfc_plan_options {
   size_t struct_size;       /* sizeof(tfc_plan_options), set by tfc_plan_options_init */
-  int32_t verify_checksums; /* 1 (default): check every constant's checksum at open */
+  /* 1 (default): every constant's checksum is checked before any run: once per plan, when the
+   * first session is created on it (not at open, which reads only the plan's tables and stays
+   * fast and flat in the weights' size); a mismatch fails that tfc_session_create and every
+   * later one on the plan with TFC_INVALID_PLAN naming the constant. 0: never checked (except
+   * on request: tfc_plan_verify). */
+  int32_t verify_checksums;
   /* (added in 0.2) 1: open a plan of a target this build cannot run (a cuda plan on a CPU-only
    * build) for inspection only: its metadata, functions and signatures; sessions on it fail
    * with TFC_UNAVAILABLE. 0 (default): such a plan is refused with TFC_UNAVAILABLE. */
@@ -112,9 +117,16 @@ typedef struct tfc_plan_options {
 } tfc_plan_options;
 void tfc_plan_options_init(tfc_plan_options *options);
 
-/* Maps and verifies the plan at `path` (options may be NULL). */
+/* Maps the plan at `path` and checks its structure: the header, the FlatBuffer, every constant's
+ * dtype, shape, alignment and range, every function and kernel (options may be NULL). The weight
+ * bytes are not read (their checksums: verify_checksums, tfc_plan_verify). */
 tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc_plan **out);
 void tfc_plan_release(tfc_plan *plan); /* NULL is fine */
+/* Checks every constant's bytes against its checksum now, whatever verify_checksums says: NULL
+ * when all match, else TFC_INVALID_PLAN naming the first constant that does not. Reads all the
+ * weights once per plan; the answer is kept and shared with tfc_session_create's check, so a
+ * later call or session costs nothing. Thread-safe. */
+tfc_status *tfc_plan_verify(const tfc_plan *plan);
 
 /* Metadata. */
 typedef struct tfc_plan_info {
