@@ -10,6 +10,7 @@
 #include "Error.h"
 #include "Plan.h"
 #include "Session.h"
+#include "tfc/tfc_runtime.hpp"
 
 #include <gtest/gtest.h>
 
@@ -472,6 +473,16 @@ TEST(ChecksumsLazy, IntactWeightsVerify) {
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(tfc_status_code(v), TFC_INVALID_ARGUMENT);
   tfc_status_free(v);
+  // The C++ wrapper's verify() is the same call.
+  tfc::Plan plan;
+  ASSERT_TRUE(tfc::Plan::open(t.path.c_str(), &plan).ok());
+  EXPECT_TRUE(plan.verify().ok());
+  TempPlan bad(corruptedGammaPlan(), 1, "corrupt_hpp");
+  tfc::Plan badPlan;
+  ASSERT_TRUE(tfc::Plan::open(bad.path.c_str(), &badPlan).ok());
+  tfc::Status st = badPlan.verify();
+  EXPECT_EQ(st.code(), TFC_INVALID_PLAN);
+  EXPECT_NE(std::string(st.message()).find("constant 'gamma'"), std::string::npos);
 }
 
 /// N threads create sessions on one plan at once: the weights are read once, and every thread

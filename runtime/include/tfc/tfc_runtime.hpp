@@ -113,6 +113,8 @@ public:
     *out = Plan(p);
     return s;
   }
+  /// Checks every constant's checksum now (tfc_plan_verify; once per plan, the answer kept).
+  Status verify() const { return Status(tfc_plan_verify(p_)); }
   tfc_plan_info info() const {
     tfc_plan_info i{};
     tfc_plan_get_info(p_, &i);

@@ -114,8 +114,8 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
 Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
 
 /// The plan verifier: checks the plan file `file` against the format and its target's
-/// capability table (checkPlanFile) and opens it with the runtime (tfc_plan_open, checksums
-/// verified; with any_target when the runtime linked here does not run its target,
+/// capability table (checkPlanFile) and opens it with the runtime (tfc_plan_open, then
+/// tfc_plan_verify for the checksums; with any_target when the runtime linked here does not run its target,
 /// runtimeRunsTarget): "" or "the plan does not verify: ..." / "the runtime refuses the plan:
 /// <the loader's message>".
 Status verifyPlanFile(const std::string &file);
