@@ -6,7 +6,10 @@
 // /proc/self/status, before and after the first open). Then tfc_plan_verify on a fresh open:
 // the read of every weight that open no longer does. Prints `key=value` pairs for scripts.
 //
-//   plan_open_bench PLAN [RUNS]
+//   plan_open_bench PLAN [RUNS] [--open-only]
+//
+// --open-only skips tfc_plan_verify, so that the same binary also measures an older runtime
+// library that has none (LD_LIBRARY_PATH=OLD/lib; the symbol is bound lazily, on first call).
 //
 //===----------------------------------------------------------------------===//
 #include "tfc/tfc_runtime.h"
@@ -69,11 +72,12 @@ tfc_plan *openAndDescribe(const char *path) {
 
 int main(int argc, char **argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: plan_open_bench PLAN [RUNS]\n");
+    std::fprintf(stderr, "usage: plan_open_bench PLAN [RUNS] [--open-only]\n");
     return 2;
   }
   const char *path = argv[1];
   const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  const bool openOnly = argc > 3 && std::strcmp(argv[3], "--open-only") == 0;
 
   const long rss0 = rssKb();
   std::vector<double> ms;
@@ -87,6 +91,11 @@ int main(int argc, char **argv) {
     tfc_plan_release(plan);
   }
   std::sort(ms.begin(), ms.end());
+  if (openOnly) {
+    std::printf("plan=%s runs=%d open_ms_median=%.2f open_ms_min=%.2f open_rss_kb=%ld\n", path,
+                runs, ms[ms.size() / 2], ms[0], openRssKb);
+    return 0;
+  }
 
   tfc_plan *plan = openAndDescribe(path);
   const long rss1 = rssKb();
