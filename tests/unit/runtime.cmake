@@ -64,11 +64,11 @@ endif()
 # TFC_WAIT_POLICY (runtime/src/waitpolicy/WaitPolicy.h): parsing and mapping, then libgomp's own
 # report (OMP_DISPLAY_ENV) of what it read at load, and the CPU an idle worker burns, per policy.
 if(TARGET tfc_wait_policy)
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
   tfc_add_unit_test(runtime_wait_policy_test SOURCES runtime_wait_policy_test.cpp
     LIBS tfc_wait_policy)
   add_executable(runtime_wait_policy_probe runtime_wait_policy_probe.cpp)
-  target_link_libraries(runtime_wait_policy_probe PRIVATE OpenMP::OpenMP_CXX tfc_runtime
-    tfc_wait_policy)
+  target_link_libraries(runtime_wait_policy_probe PRIVATE OpenMP::OpenMP_CXX tfc_runtime)
   set(probe_env OMP_DISPLAY_ENV=set:VERBOSE OMP_WAIT_POLICY=unset: GOMP_SPINCOUNT=unset:)
   # name | TFC_WAIT_POLICY | probe arguments | expected output (libgomp's lines, then tfc's)
   foreach(case

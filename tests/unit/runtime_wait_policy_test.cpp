@@ -44,7 +44,7 @@ TEST(WaitPolicy, RefusesOtherValuesNamingThemAndTheChoices) {
 TEST(WaitPolicy, EnvironmentPerPolicy) {
   using Env = std::vector<std::pair<std::string, std::string>>;
   EXPECT_EQ(tfc::rt::waitPolicyEnvironment(WaitPolicy::Auto, nullptr, nullptr),
-            (Env{{"GOMP_SPINCOUNT", tfc::rt::kAutoSpinCount}}));
+            (Env{{"GOMP_SPINCOUNT", tfc::rt::autoSpinCount()}}));
   EXPECT_EQ(tfc::rt::waitPolicyEnvironment(WaitPolicy::Passive, nullptr, nullptr),
             (Env{{"OMP_WAIT_POLICY", "PASSIVE"}}));
   EXPECT_EQ(tfc::rt::waitPolicyEnvironment(WaitPolicy::Spin, nullptr, nullptr), Env{});

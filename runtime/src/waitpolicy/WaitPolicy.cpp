@@ -82,7 +82,7 @@ waitPolicyEnvironment(WaitPolicy policy, const char *ompWaitPolicy, const char *
     return {};
   switch (policy) {
   case WaitPolicy::Auto:
-    return {{"GOMP_SPINCOUNT", kAutoSpinCount}};
+    return {{"GOMP_SPINCOUNT", autoSpinCount()}};
   case WaitPolicy::Passive:
     return {{"OMP_WAIT_POLICY", "PASSIVE"}};
   case WaitPolicy::Spin:
@@ -90,6 +90,8 @@ waitPolicyEnvironment(WaitPolicy policy, const char *ompWaitPolicy, const char *
   }
   return {};
 }
+
+const char *autoSpinCount() { return TFC_WAIT_POLICY_AUTO_SPIN; }
 
 const char *waitPolicyApplied() { return appliedText().c_str(); }
 

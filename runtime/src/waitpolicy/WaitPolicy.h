@@ -26,9 +26,10 @@ namespace tfc::rt {
 
 enum class WaitPolicy { Auto, Spin, Passive };
 
-/// Spin iterations before a waiting libgomp thread sleeps under `auto` (libgomp's default is
-/// 300,000; measured in docs/BENCHMARKS.md, "Busy machine"). Set in runtime/CMakeLists.txt.
-constexpr const char *kAutoSpinCount = TFC_WAIT_POLICY_AUTO_SPIN;
+/// Spin iterations before a waiting libgomp thread sleeps under `auto`, as GOMP_SPINCOUNT text
+/// (libgomp's default is 300,000; measured in docs/BENCHMARKS.md, "Busy machine"). Set in
+/// runtime/CMakeLists.txt (TFC_WAIT_POLICY_AUTO_SPIN).
+const char *autoSpinCount();
 
 /// Parses a TFC_WAIT_POLICY value: null or "" is auto; "auto", "spin", "passive" (any case).
 /// False, with *error naming the variable, the value and the choices, for anything else.
@@ -40,7 +41,7 @@ std::vector<std::pair<std::string, std::string>>
 waitPolicyEnvironment(WaitPolicy policy, const char *ompWaitPolicy, const char *gompSpinCount);
 
 /// What the library's constructor did at load, for --describe-like reports and tests, e.g.
-/// "auto: GOMP_SPINCOUNT=10000" or "auto: left to the user's OMP_WAIT_POLICY=ACTIVE".
+/// "auto: GOMP_SPINCOUNT=1000" or "auto: left to the user's OMP_WAIT_POLICY=ACTIVE".
 const char *waitPolicyApplied();
 
 /// The current TFC_WAIT_POLICY is valid; otherwise false with *error (sessions refuse to open).
