@@ -13,6 +13,7 @@
 #include "Plan.h"
 #include "PlanGenerator.h"
 #include "Session.h"
+#include "WaitPolicy.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -133,6 +134,8 @@ size_t tfc_backend_count(void) { return backends().size(); }
 const char *tfc_backend_name(size_t index) {
   return index < backends().size() ? backends()[index]->name() : nullptr;
 }
+
+const char *tfc_wait_policy(void) { return tfc::rt::waitPolicyApplied(); }
 
 int tfc_device_check(const char *device, char *why, size_t why_len) {
   std::string reason;

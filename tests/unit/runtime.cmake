@@ -63,6 +63,44 @@ if(TARGET runtime_kernels_test)
     LIBS tfc_runtime tfc_schema)
   target_include_directories(runtime_decode_graph_test PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 endif()
+# TFC_WAIT_POLICY (runtime/src/waitpolicy/WaitPolicy.h): parsing and mapping, then libgomp's own
+# report (OMP_DISPLAY_ENV) of what it read at load, and the CPU an idle worker burns, per policy.
+if(TARGET tfc_wait_policy)
+  find_package(OpenMP REQUIRED COMPONENTS CXX)
+  tfc_add_unit_test(runtime_wait_policy_test SOURCES runtime_wait_policy_test.cpp
+    LIBS tfc_wait_policy)
+  add_executable(runtime_wait_policy_probe runtime_wait_policy_probe.cpp)
+  target_link_libraries(runtime_wait_policy_probe PRIVATE OpenMP::OpenMP_CXX tfc_runtime)
+  set(probe_env OMP_DISPLAY_ENV=set:VERBOSE OMP_WAIT_POLICY=unset: GOMP_SPINCOUNT=unset:)
+  # name | TFC_WAIT_POLICY | probe arguments | expected output (libgomp's lines, then tfc's)
+  foreach(case
+      "auto|auto|--max-idle-cpu-ms,1|GOMP_SPINCOUNT = '${TFC_WAIT_POLICY_AUTO_SPIN}'.*applied: auto: GOMP_SPINCOUNT=${TFC_WAIT_POLICY_AUTO_SPIN}"
+      "unset||--max-idle-cpu-ms,1|GOMP_SPINCOUNT = '${TFC_WAIT_POLICY_AUTO_SPIN}'.*applied: auto: GOMP_SPINCOUNT="
+      "passive|passive|--max-idle-cpu-ms,1|OMP_WAIT_POLICY = 'PASSIVE'.*GOMP_SPINCOUNT = '0'.*applied: passive: OMP_WAIT_POLICY=PASSIVE"
+      "spin|spin||GOMP_SPINCOUNT = '300000'.*applied: spin: the OpenMP runtime's default")
+    string(REPLACE "|" ";" fields "${case}")
+    list(GET fields 0 name)
+    list(GET fields 1 value)
+    list(GET fields 2 args)
+    list(GET fields 3 expect)
+    string(REPLACE "," ";" args "${args}")
+    add_test(NAME runtime_wait_policy_display.${name} COMMAND runtime_wait_policy_probe ${args})
+    if(value STREQUAL "")
+      set(env ${probe_env} TFC_WAIT_POLICY=unset:)
+    else()
+      set(env ${probe_env} TFC_WAIT_POLICY=set:${value})
+    endif()
+    set_tests_properties(runtime_wait_policy_display.${name} PROPERTIES
+      ENVIRONMENT_MODIFICATION "${env}" PASS_REGULAR_EXPRESSION "${expect}" LABELS unit)
+  endforeach()
+  # The user's own OMP_WAIT_POLICY wins over TFC_WAIT_POLICY.
+  add_test(NAME runtime_wait_policy_display.user_wins COMMAND runtime_wait_policy_probe)
+  set_tests_properties(runtime_wait_policy_display.user_wins PROPERTIES
+    ENVIRONMENT_MODIFICATION
+      "OMP_DISPLAY_ENV=set:VERBOSE;GOMP_SPINCOUNT=unset:;OMP_WAIT_POLICY=set:ACTIVE;TFC_WAIT_POLICY=set:passive"
+    PASS_REGULAR_EXPRESSION "OMP_WAIT_POLICY = 'ACTIVE'.*applied: passive: left to the user's OMP_WAIT_POLICY=ACTIVE"
+    LABELS unit)
+endif()
 # The backend seam: device texts, the registry, CpuDevice, sessions on explicit devices, old
 # options structs, cuda plans for inspection (any_target), the staging path of a device the host
 # cannot address. Compiles its plans from examples/models in-process (TfcDriver).

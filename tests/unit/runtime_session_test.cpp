@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <functional>
 #include <thread>
 
@@ -285,6 +286,40 @@ TEST(RuntimePlanLifetime, SessionKeepsPlanAlive) {
   tfc_session_release(nullptr);
   tfc_outputs_free(nullptr);
   tfc_status_free(nullptr);
+}
+
+// A misspelt TFC_WAIT_POLICY would silently run as `auto` (it was read when the library
+// loaded), so a CPU session refuses to open, naming the variable, the value and the choices;
+// valid values (any case) open.
+TEST(RuntimeWaitPolicy, InvalidValueRefusesTheSession) {
+  std::string path = tempPath("waitpolicy");
+  writeFile(path, encoderPlan());
+  tfc_plan *plan = nullptr;
+  ASSERT_EQ(tfc_plan_open(path.c_str(), nullptr, &plan), nullptr);
+  std::remove(path.c_str());
+  const char *saved = std::getenv("TFC_WAIT_POLICY");
+  std::string savedValue = saved ? saved : "";
+  setenv("TFC_WAIT_POLICY", "sleepy", 1);
+  tfc_session *s = nullptr;
+  tfc_status *st = tfc_session_create(plan, nullptr, &s);
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(tfc_status_code(st), TFC_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tfc_status_message(st))
+                .find("TFC_WAIT_POLICY='sleepy' is not one of auto, spin, passive"),
+            std::string::npos)
+      << tfc_status_message(st);
+  EXPECT_EQ(s, nullptr);
+  tfc_status_free(st);
+  for (const char *ok : {"auto", "SPIN", "passive", ""}) {
+    setenv("TFC_WAIT_POLICY", ok, 1);
+    ASSERT_EQ(tfc_session_create(plan, nullptr, &s), nullptr) << ok;
+    tfc_session_release(s);
+  }
+  if (saved)
+    setenv("TFC_WAIT_POLICY", savedValue.c_str(), 1);
+  else
+    unsetenv("TFC_WAIT_POLICY");
+  tfc_plan_release(plan);
 }
 
 } // namespace

@@ -60,6 +60,26 @@ TEST(TfrunArgs, EveryFlag) {
   EXPECT_TRUE(o.profile);
 }
 
+// --wait-policy takes the three TFC_WAIT_POLICY values; --no-spin is passive; none: empty (the
+// environment decides).
+TEST(TfrunArgs, WaitPolicy) {
+  Options o;
+  ASSERT_TRUE(parse({"p"}, o).ok());
+  EXPECT_EQ(o.waitPolicy, "");
+  for (const char *p : {"auto", "spin", "passive"}) {
+    Options w;
+    ASSERT_TRUE(parse({"p", "--wait-policy", p}, w).ok()) << p;
+    EXPECT_EQ(w.waitPolicy, p);
+  }
+  Options n;
+  ASSERT_TRUE(parse({"p", "--no-spin"}, n).ok());
+  EXPECT_EQ(n.waitPolicy, "passive");
+  EXPECT_EQ(parseError({"p", "--wait-policy", "sleepy"}),
+            "--wait-policy expects auto, spin or passive, got 'sleepy'");
+  EXPECT_EQ(parseError({"p", "--wait-policy"}), "--wait-policy needs a value");
+  EXPECT_EQ(parseError({"p", "--no-spin=1"}), "--no-spin takes no value");
+}
+
 TEST(TfrunArgs, InputFileMayContainEquals) {
   Options o;
   ASSERT_TRUE(parse({"p", "--input", "x=dir/a=b.npy"}, o).ok());

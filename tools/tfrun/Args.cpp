@@ -26,8 +26,11 @@ const char *const kUsage =
     "  --function NAME        the function to run (default: forward)\n"
     "  --threads N            worker threads, at most 1024 (default 0: the runtime's default)\n"
     "  --device D             cpu, cuda or cuda:N (default: device 0 of the plan's target)\n"
-    "  --no-spin              idle worker threads sleep instead of spinning (less CPU burnt\n"
-    "                         between runs, a little more wake-up latency)\n"
+    "  --wait-policy P        how idle worker threads wait: auto (default: spin briefly, then\n"
+    "                         sleep; robust on a busy machine), spin (spin long: lowest latency\n"
+    "                         when the cores are yours), passive (sleep at once); sets\n"
+    "                         TFC_WAIT_POLICY. OMP_WAIT_POLICY or GOMP_SPINCOUNT, if set, win\n"
+    "  --no-spin              the same as --wait-policy passive\n"
     "  --iterations N         timed runs (default 1); latency min/p50/p90/max is printed\n"
     "  --warmup K             untimed runs before the timed ones (default 0)\n"
     "  --profile              time per kernel over the timed runs\n"
@@ -169,7 +172,12 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       out.profile = true;
     } else if (flag == "--no-spin") {
       s = noValue();
-      out.noSpin = true;
+      out.waitPolicy = "passive";
+    } else if (flag == "--wait-policy") {
+      if (s = value(out.waitPolicy); s.ok() && out.waitPolicy != "auto" &&
+                                     out.waitPolicy != "spin" && out.waitPolicy != "passive")
+        s = Status::error("--wait-policy expects auto, spin or passive, got '" + out.waitPolicy +
+                          "'");
     } else if (flag == "--threads") {
       s = intValue(0, out.threads, TFC_MAX_THREADS);
     } else if (flag == "--device") {

@@ -32,7 +32,10 @@ struct Options {
   bool verify = false; // --verify: tfc_plan_verify, then exit
   bool profile = false;
   bool help = false;
-  bool noSpin = false; // idle worker threads sleep instead of spinning (OMP_WAIT_POLICY=PASSIVE)
+  // --wait-policy auto|spin|passive (--no-spin: passive): how idle worker threads wait, applied
+  // as TFC_WAIT_POLICY by re-executing tfrun (libtfc_runtime reads it when it loads). Empty: the
+  // environment's TFC_WAIT_POLICY, else auto.
+  std::string waitPolicy;
   int threads = 0; // 0: the runtime's default
   std::string device; // --device: "cpu", "cuda", "cuda:N"; empty: the plan target's device 0
   int iterations = 1;

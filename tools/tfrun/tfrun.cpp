@@ -15,18 +15,22 @@
 #include <cstdlib>
 #include <exception>
 #include <new>
+#include <string>
 #include <unistd.h>
 
 namespace {
 
-/// OpenMP reads its wait policy once, when the runtime library loads, so --no-spin re-executes
-/// tfrun with OMP_WAIT_POLICY=PASSIVE unless the environment already chooses a policy.
-void applyNoSpin(char **argv) {
-  if (std::getenv("OMP_WAIT_POLICY"))
+/// OpenMP reads its wait policy once, when its library loads, and libtfc_runtime translates
+/// TFC_WAIT_POLICY just before that (runtime/src/waitpolicy/WaitPolicy.h); so --wait-policy
+/// re-executes tfrun with TFC_WAIT_POLICY set, unless it already holds that value.
+void applyWaitPolicy(const std::string &policy, char **argv) {
+  const char *current = std::getenv("TFC_WAIT_POLICY");
+  if (current && policy == current)
     return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  setenv("TFC_WAIT_POLICY", policy.c_str(), 1);
   execv("/proc/self/exe", argv);
-  std::fprintf(stderr, "tfrun: warning: could not re-execute for --no-spin; threads may spin\n");
+  std::fprintf(stderr, "tfrun: warning: could not re-execute for --wait-policy %s; the policy "
+                       "stays as it was\n", policy.c_str());
 }
 
 } // namespace
@@ -50,8 +54,8 @@ int main(int argc, char **argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (options.noSpin)
-      applyNoSpin(argv);
+    if (!options.waitPolicy.empty())
+      applyWaitPolicy(options.waitPolicy, argv);
     if (Status s = runTool(options, stdout); !s.ok()) {
       std::fflush(stdout);
       std::fprintf(stderr, "tfrun: error: %s\n", s.message.c_str());

@@ -90,6 +90,13 @@ typedef struct tfc_tensor {
  * CUDA backend). A backend runs the plans of the target of the same name. */
 size_t tfc_backend_count(void);
 const char *tfc_backend_name(size_t index); /* NULL when out of range; static storage */
+/* How the CPU backend's OpenMP worker threads wait, as set when the runtime loaded from
+ * TFC_WAIT_POLICY (auto: spin briefly, then sleep, the default; spin: the OpenMP runtime's long
+ * spins, for users who own the cores; passive: sleep at once), e.g. "auto: GOMP_SPINCOUNT=1000"
+ * or "auto: left to the user's OMP_WAIT_POLICY=ACTIVE". OpenMP reads its policy once, when it
+ * loads: set TFC_WAIT_POLICY before the process starts (or before it first loads libgomp). A
+ * value other than these three makes CPU sessions fail (TFC_INVALID_ARGUMENT). Static storage. */
+const char *tfc_wait_policy(void);
 /* Whether `device` ("cpu", "cuda", "cuda:N") can be opened here: 1, or 0 with the reason in
  * `why` (NUL-terminated, truncated to why_len bytes; `why` may be NULL): a bad device text, a
  * backend this build lacks, no such GPU, ... */

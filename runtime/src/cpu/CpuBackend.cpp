@@ -2,6 +2,7 @@
 #include "cpu/CpuBackend.h"
 
 #include "Error.h"
+#include "WaitPolicy.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +28,10 @@ public:
     std::string why;
     if (!available(ordinal, &why))
       throw Error(TFC_UNAVAILABLE, why);
+    // The policy itself was applied when the library loaded (WaitPolicy.h); a misspelt value
+    // would silently mean `auto`, so the session that would use it is refused instead.
+    if (!checkWaitPolicyEnv(&why))
+      throw Error(TFC_INVALID_ARGUMENT, why);
     return std::make_unique<CpuDevice>(plan, options.threads);
   }
 };
