@@ -572,8 +572,11 @@ TEST(NoGpu, CudaPlanSessionIsUnavailableWithTheReason) {
     EXPECT_EQ(s, nullptr);
     if (buildHasCuda())
       EXPECT_THAT(message, HasSubstr("is unavailable: " + why)) << "tfc_device_check said: " << why;
-    else
+    else if (device)
       EXPECT_THAT(message, HasSubstr("built without the cuda backend"));
+    else // the default device: the plan's target, which this build cannot run
+      EXPECT_THAT(message, HasSubstr("plan targets cuda, which this runtime cannot run (its "
+                                     "backends: cpu)"));
     tfc_session_release(s);
   }
 
