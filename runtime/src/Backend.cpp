@@ -2,11 +2,13 @@
 //
 // What every backend shares: parsing "cpu" / "cuda:1", the plain in-order kernel loop that
 // Device::execute runs unless a backend overrides it (with the per-kernel profile and errors
-// naming the function, kernel and kind), and the list of backends this runtime was built with.
+// naming the function, kernel and kind), and the registry: the backends this runtime knows, the
+// built-in CPU one and module backends loaded on first need (BackendModule.h).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Backend.h"
 
+#include "BackendModule.h"
 #include "Error.h"
 #include "Session.h" // KernelProfile
 #include "cpu/Kernel.h"
@@ -14,6 +16,8 @@
 #include <chrono>
 #include <climits>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <dnnl.hpp> // dnnl::error: the CPU backend is always built, its errors get their own words
 
 namespace tfc::rt {
@@ -89,35 +93,87 @@ void runKernels(const Backend &backend, const FunctionDesc &fn, KernelContext &c
   }
 }
 
-const std::vector<const Backend *> &backends() {
-  static const std::vector<const Backend *> all = {
-      cpuBackend(),
+namespace {
+
+/// One backend this runtime knows: built in (`builtIn`) or a module loaded on first need.
+struct KnownBackend {
+  const char *name;
+  const char *target; // the plan target it runs (Backend::planTarget)
+  const Backend *(*builtIn)();
+};
+
+const std::vector<KnownBackend> &known() {
+  static const std::vector<KnownBackend> all = {
+      {"cpu", "cpu", &cpuBackend},
 #ifdef TFC_WITH_CUDA
-      cudaBackend(),
+      {"cuda", "cuda", nullptr}, // libtfc_cuda.so (runtime/src/cuda)
 #endif
   };
   return all;
 }
 
-const Backend *findBackend(const std::string &name) {
-  for (const Backend *b : backends())
-    if (name == b->name())
-      return b;
-  return nullptr;
+/// A module backend's outcome, decided on first need and kept.
+struct LoadedModule {
+  const Backend *backend = nullptr;
+  std::string why;
+};
+
+const Backend *resolve(const KnownBackend &b, std::string *why) {
+  if (b.builtIn)
+    return b.builtIn();
+  // Each module is loaded once per process, under the lock; its outcome is kept.
+  static std::mutex mutex;
+  static std::map<std::string, LoadedModule> modules;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto [it, first] = modules.try_emplace(b.name);
+  LoadedModule &m = it->second;
+  if (first) {
+    std::string reason;
+    m.backend = loadBackendModule(b.name, backendModulePath(b.name), &reason);
+    if (!m.backend)
+      m.why = format("the %s backend's module cannot be loaded: %s", b.name, reason.c_str());
+  }
+  if (!m.backend && why)
+    *why = m.why;
+  return m.backend;
 }
 
-const Backend *backendForTarget(const std::string &target) {
-  for (const Backend *b : backends())
-    if (target == b->planTarget())
-      return b;
-  return nullptr;
+} // namespace
+
+const std::vector<std::string> &backendNameList() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const KnownBackend &b : known())
+      v.push_back(b.name);
+    return v;
+  }();
+  return names;
 }
 
 std::string backendNames() {
   std::string names;
-  for (const Backend *b : backends())
-    names += (names.empty() ? "" : ", ") + std::string(b->name());
+  for (const std::string &n : backendNameList())
+    names += (names.empty() ? "" : ", ") + n;
   return names;
+}
+
+const Backend *findBackend(const std::string &name, std::string *why) {
+  for (const KnownBackend &b : known())
+    if (name == b.name)
+      return resolve(b, why);
+  if (why)
+    *why = format("this runtime was built without the %s backend (its backends: %s)",
+                  name.c_str(), backendNames().c_str());
+  return nullptr;
+}
+
+const Backend *backendForTarget(const std::string &target, std::string *why) {
+  for (const KnownBackend &b : known())
+    if (target == b.target)
+      return resolve(b, why);
+  if (why)
+    why->clear();
+  return nullptr;
 }
 
 } // namespace tfc::rt

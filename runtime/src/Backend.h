@@ -2,8 +2,9 @@
 //
 // Modelled on IREE's HAL and ggml's backend interface, cut down to what a static plan needs:
 //
-//  * A Backend is one kind of device ("cpu", "cuda"). It is stateless and registered at build
-//    time (backends()): it says which plan target it runs, whether device N is usable here, its
+//  * A Backend is one kind of device ("cpu", "cuda"). It is stateless and known at build time
+//    (backendNameList(); the CPU backend is built in, the CUDA one is a module loaded on first
+//    need, BackendModule.h): it says which plan target it runs, whether device N is usable here, its
 //    kernel table (one KernelSpec row per plan.fbs KernelKind: the load-time check, the run
 //    function) and it opens Devices.
 //  * A Device is what one session owns on one device: allocation of device memory (the arena,
@@ -158,21 +159,25 @@ public:
                                        const DeviceOptions &options) const = 0;
 };
 
-/// The backends this runtime was built with ("cpu" always; "cuda" with TFC_WITH_CUDA).
-const std::vector<const Backend *> &backends();
-/// The backend named `name`, or nullptr.
-const Backend *findBackend(const std::string &name);
-/// The backend that runs plans of `target`, or nullptr (e.g. a CUDA plan on a CPU-only build).
-const Backend *backendForTarget(const std::string &target);
-/// "cpu" or "cpu, cuda": the names of backends(), for messages.
+/// The backends this runtime knows, by name, in order: "cpu" (built in), then "cuda" in a build
+/// with the CUDA backend, which is a module loaded on first need (BackendModule.h): it is listed
+/// whether or not its module loads on this machine. Loads nothing.
+const std::vector<std::string> &backendNameList();
+/// "cpu" or "cpu, cuda": backendNameList() joined, for messages.
 std::string backendNames();
+/// The backend named `name`, its module loaded on first need (once per process: the outcome, a
+/// backend or the reason, is kept). nullptr when this runtime has no such backend or its module
+/// cannot be loaded; `why` (may be null) then says which: "this runtime was built without the
+/// tpu backend (its backends: cpu, cuda)" or "the cuda backend's module cannot be loaded: <the
+/// dynamic loader's reason>".
+const Backend *findBackend(const std::string &name, std::string *why = nullptr);
+/// The backend that runs plans of `target`, loaded like findBackend. nullptr when none: `why`
+/// (may be null) is then "" when this runtime has no backend for the target (e.g. a cuda plan on
+/// a CPU-only build) and the reason when it has one whose module cannot be loaded.
+const Backend *backendForTarget(const std::string &target, std::string *why = nullptr);
 
-/// The CPU backend (cpu/CpuBackend.cpp); always built.
+/// The CPU backend (cpu/CpuBackend.cpp); always built in.
 const Backend *cpuBackend();
-#ifdef TFC_WITH_CUDA
-/// The CUDA backend (cuda/CudaBackend.cpp); built with TFC_WITH_CUDA.
-const Backend *cudaBackend();
-#endif
 
 } // namespace tfc::rt
 

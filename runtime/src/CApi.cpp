@@ -129,10 +129,12 @@ T readOptions(const T *options, const T &defaults, size_t firstVersion, const ch
 
 extern "C" {
 
-size_t tfc_backend_count(void) { return backends().size(); }
+// Names only: listing loads no backend module (Backend.h, backendNameList).
+size_t tfc_backend_count(void) { return backendNameList().size(); }
 
 const char *tfc_backend_name(size_t index) {
-  return index < backends().size() ? backends()[index]->name() : nullptr;
+  const std::vector<std::string> &names = backendNameList();
+  return index < names.size() ? names[index].c_str() : nullptr;
 }
 
 const char *tfc_wait_policy(void) { return tfc::rt::waitPolicyApplied(); }
@@ -141,14 +143,14 @@ int tfc_device_check(const char *device, char *why, size_t why_len) {
   std::string reason;
   try {
     DeviceSpec spec = parseDeviceSpec(device);
-    const Backend *backend = findBackend(spec.backend);
-    if (!backend)
-      reason = format("this runtime was built without the %s backend (its backends: %s)",
-                      spec.backend.c_str(), backendNames().c_str());
-    else if (backend->available(spec.ordinal, &reason))
-      reason.clear();
-    else if (reason.empty())
-      reason = "the device cannot be opened";
+    // Loads the backend's module; without a backend `reason` says why (not built, or its
+    // module cannot be loaded).
+    if (const Backend *backend = findBackend(spec.backend, &reason)) {
+      if (backend->available(spec.ordinal, &reason))
+        reason.clear();
+      else if (reason.empty())
+        reason = "the device cannot be opened";
+    }
   } catch (const std::exception &e) {
     reason = e.what();
   } catch (...) {

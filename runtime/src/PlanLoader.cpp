@@ -199,11 +199,13 @@ private:
     default:
       bad(TFC_INVALID_PLAN, format("unknown target %d", int(fbPlan_->target())));
     }
-    p.backend = backendForTarget(p.target);
+    std::string why; // "" when no backend runs the target; else why its module cannot load
+    p.backend = backendForTarget(p.target, &why); // loads the target's backend module
     if (!p.backend && !anyTarget_)
       bad(TFC_UNAVAILABLE,
-          format("the plan targets %s, which this runtime cannot run (its backends: %s); open it "
-                 "with any_target to inspect it", p.target.c_str(), backendNames().c_str()));
+          format("the plan targets %s, which this runtime cannot run (%s); open it with "
+                 "any_target to inspect it", p.target.c_str(),
+                 why.empty() ? ("its backends: " + backendNames()).c_str() : why.c_str()));
     switch (fbPlan_->precision()) { // (2.1)
     case fb::DType::F32: p.precision = "fp32"; break;
     case fb::DType::F16: p.precision = "fp16"; break;
@@ -221,9 +223,11 @@ private:
     if (const fb::ModelInfo *m = fbPlan_->model()) {
       p.family = str(m->family());
       p.modelName = str(m->name());
-      if (const auto *vocab = m->vocabulary())
+      if (const auto *vocab = m->vocabulary()) {
+        p.vocabulary.reserve(vocab->size());
         for (flatbuffers::uoffset_t i = 0; i < vocab->size(); ++i)
           p.vocabulary.push_back(str(vocab->Get(i)));
+      }
       if (const fb::Tokenizer *t = m->tokenizer(); t && t->kind() != fb::TokenizerKind::None) {
         text::TokenizerConfig c;
         switch (t->kind()) {
@@ -263,7 +267,7 @@ private:
         if (c.maxLength < 0)
           bad(TFC_INVALID_PLAN, format("tokenizer max_length %d is negative", c.maxLength));
         try {
-          p.tokenizer = text::Tokenizer::create(c);
+          p.tokenizer = text::Tokenizer::create(std::move(c));
         } catch (const Error &e) {
           // The tokenizer's messages already start with "tokenizer: ".
           std::string what = e.what();

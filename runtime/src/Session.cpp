@@ -66,10 +66,10 @@ static int checkedThreads(int requested) {
 /// that runs the plan's target), refusing devices that cannot run the plan.
 const Backend &checkDeviceRunsPlan(const Plan &plan, const char *text, DeviceSpec *specOut) {
   DeviceSpec spec = parseDeviceSpec(text);
-  const Backend *backend = findBackend(spec.backend);
+  std::string why;
+  const Backend *backend = findBackend(spec.backend, &why); // loads its module on first need
   if (!backend)
-    fail(TFC_UNAVAILABLE, "device '%s': this runtime was built without the %s backend (its "
-                          "backends: %s)", text, spec.backend.c_str(), backendNames().c_str());
+    fail(TFC_UNAVAILABLE, "device '%s': %s", text, why.c_str());
   if (plan.target != backend->planTarget())
     fail(TFC_UNAVAILABLE, "plan targets %s; device '%s' runs %s plans", plan.target.c_str(), text,
          backend->planTarget());
@@ -85,9 +85,11 @@ static std::unique_ptr<Device> openDevice(const std::shared_ptr<const Plan> &pla
   if (text && *text) {
     backend = &checkDeviceRunsPlan(*plan, text, &spec);
   } else if (!backend) {
-    fail(TFC_UNAVAILABLE, "plan targets %s, which this runtime cannot run (its backends: %s): "
-                          "it was opened for inspection only (any_target)",
-         plan->target.c_str(), backendNames().c_str());
+    std::string why; // the reason the loader had: no such backend, or its module cannot load
+    backendForTarget(plan->target, &why);
+    fail(TFC_UNAVAILABLE, "plan targets %s, which this runtime cannot run (%s): it was opened "
+                          "for inspection only (any_target)", plan->target.c_str(),
+         why.empty() ? ("its backends: " + backendNames()).c_str() : why.c_str());
   } else {
     spec.backend = backend->name();
   }

@@ -101,6 +101,29 @@ if(TARGET tfc_wait_policy)
     PASS_REGULAR_EXPRESSION "OMP_WAIT_POLICY = 'ACTIVE'.*applied: passive: left to the user's OMP_WAIT_POLICY=ACTIVE"
     LABELS unit)
 endif()
+# Backend modules (runtime/src/BackendModule.h): libtfc_runtime's DT_NEEDED has no CUDA library;
+# the loader against stand-in modules (one source built as libtfc_cuda.so three ways, in
+# build/tests/backend_modules/<variant>, plus an empty directory); whole processes (death-test
+# children) with the module absent, of another ABI, or the built one loaded on first need.
+if(TARGET tfc_runtime)
+  set(TFC_FAKE_MODULES ${TFC_BINARY_DIR}/tests/backend_modules)
+  file(MAKE_DIRECTORY ${TFC_FAKE_MODULES}/empty)
+  foreach(variant good badabi badlayout)
+    add_library(tfc_fake_module_${variant} MODULE runtime_backend_module_fake.cpp)
+    target_include_directories(tfc_fake_module_${variant} PRIVATE ${TFC_SOURCE_DIR}/runtime/src
+      ${TFC_SOURCE_DIR}/runtime/include)
+    target_link_libraries(tfc_fake_module_${variant} PRIVATE tfc_schema)
+    set_target_properties(tfc_fake_module_${variant} PROPERTIES OUTPUT_NAME tfc_cuda
+      LIBRARY_OUTPUT_DIRECTORY ${TFC_FAKE_MODULES}/${variant})
+  endforeach()
+  target_compile_definitions(tfc_fake_module_badabi PRIVATE TFC_FAKE_ABI_DELTA=1000)
+  target_compile_definitions(tfc_fake_module_badlayout PRIVATE TFC_FAKE_LAYOUT_XOR=0x5a5a5a5au)
+  tfc_add_unit_test(runtime_backend_module_test SOURCES runtime_backend_module_test.cpp
+    LIBS tfc_runtime tfc_schema GTest::gmock ${CMAKE_DL_LIBS})
+  target_include_directories(runtime_backend_module_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
+  add_dependencies(runtime_backend_module_test tfc_wait_policy tfc_fake_module_good
+    tfc_fake_module_badabi tfc_fake_module_badlayout)
+endif()
 # The backend seam: device texts, the registry, CpuDevice, sessions on explicit devices, old
 # options structs, cuda plans for inspection (any_target), the staging path of a device the host
 # cannot address. Compiles its plans from examples/models in-process (TfcDriver).

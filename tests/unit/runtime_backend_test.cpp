@@ -2,7 +2,8 @@
 //
 // What the runtime's backend seam (runtime/src/Backend.h) promises, on the CPU backend:
 //  * device texts ("cpu", "cuda:1") parse or are refused naming the text;
-//  * the registry lists the backends this build has, the C API the same;
+//  * the registry lists the backends this build has (the C API the same) and finds them, loading
+//    the CUDA module where the build has one (runtime_backend_module_test: the module itself);
 //  * CpuDevice's memory and copies;
 //  * a session on an explicit "cpu" device computes the same floats as one on the default device;
 //    a device this build cannot open ("cuda:0" on a CPU-only build) fails with TFC_UNAVAILABLE
@@ -117,22 +118,34 @@ TEST(DeviceSpec, RefusesBadTextNamingIt) {
 }
 
 TEST(Registry, ListsTheBackendsOfThisBuild) {
-  const auto &all = backends();
-  ASSERT_FALSE(all.empty());
-  EXPECT_EQ(all[0], cpuBackend());
+  const std::vector<std::string> &names = backendNameList();
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(names[0], "cpu");
   EXPECT_STREQ(cpuBackend()->name(), "cpu");
   EXPECT_STREQ(cpuBackend()->planTarget(), "cpu");
   EXPECT_EQ(findBackend("cpu"), cpuBackend());
   EXPECT_EQ(backendForTarget("cpu"), cpuBackend());
-  EXPECT_EQ(findBackend("tpu"), nullptr);
-  EXPECT_EQ(backendForTarget("tpu"), nullptr);
-  EXPECT_EQ(findBackend("cuda") != nullptr, buildHasCuda());
+  std::string why;
+  EXPECT_EQ(findBackend("tpu", &why), nullptr);
+  EXPECT_EQ(why, "this runtime was built without the tpu backend (its backends: " +
+                     backendNames() + ")");
+  why = "unchanged?";
+  EXPECT_EQ(backendForTarget("tpu", &why), nullptr);
+  EXPECT_EQ(why, ""); // no backend for the target (not a module that failed to load)
+  // A build with CUDA lists it (its module, libtfc_cuda.so, is built beside the runtime and
+  // loads here: this machine has the CUDA runtime libraries whenever the build has CUDA).
+  EXPECT_EQ(names.size(), buildHasCuda() ? 2u : 1u);
+  EXPECT_EQ(findBackend("cuda", &why) != nullptr, buildHasCuda()) << why;
   EXPECT_EQ(backendForTarget("cuda"), findBackend("cuda"));
+  if (buildHasCuda()) {
+    EXPECT_STREQ(findBackend("cuda")->name(), "cuda");
+    EXPECT_STREQ(findBackend("cuda")->planTarget(), "cuda");
+  }
   // The C API lists the same, in order.
-  ASSERT_EQ(tfc_backend_count(), all.size());
-  for (size_t i = 0; i < all.size(); ++i)
-    EXPECT_STREQ(tfc_backend_name(i), all[i]->name());
-  EXPECT_EQ(tfc_backend_name(all.size()), nullptr);
+  ASSERT_EQ(tfc_backend_count(), names.size());
+  for (size_t i = 0; i < names.size(); ++i)
+    EXPECT_EQ(tfc_backend_name(i), names[i]);
+  EXPECT_EQ(tfc_backend_name(names.size()), nullptr);
   EXPECT_EQ(backendNames(), buildHasCuda() ? "cpu, cuda" : "cpu");
 }
 

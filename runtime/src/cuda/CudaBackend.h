@@ -14,6 +14,9 @@
 // kernel and kind (no silent fallback to the CPU).
 //
 // Only files under runtime/src/cuda include CUDA headers; the rest of the runtime sees Backend.h.
+// These files are built as their own module, libtfc_cuda.so (CudaModule.cpp is its entry
+// point), which libtfc_runtime loads on first need (BackendModule.h): the weak symbols above
+// resolve within the module, and libtfc_runtime links no CUDA library.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_CUDA_CUDABACKEND_H
@@ -31,7 +34,7 @@
 
 namespace tfc::rt {
 
-/// The CUDA backend (registered in backends() when built with TFC_WITH_CUDA).
+/// The CUDA backend (libtfc_cuda.so's, returned by its entry point: CudaModule.cpp).
 const Backend *cudaBackend();
 
 /// Throws Error(TFC_INTERNAL, "CUDA error in <what>: <name>: <description>") unless e is

@@ -16,6 +16,7 @@
 #include <array>
 #include <mutex>
 #include <queue>
+#include <unordered_map>
 
 namespace tfc::text {
 namespace {
@@ -81,7 +82,7 @@ size_t matchAt(const std::u32string &s, const std::vector<Class> &cls, size_t i)
 
 class ByteLevelBpe final : public TokenizerBase {
 public:
-  explicit ByteLevelBpe(const TokenizerConfig &config) : TokenizerBase(config) {
+  explicit ByteLevelBpe(TokenizerConfig config) : TokenizerBase(std::move(config)) {
     byteChar_ = byteToUnicode();
     for (int b = 0; b < 256; ++b) {
       std::string token;
@@ -238,8 +239,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TokenizerBase> makeByteLevelBpe(const TokenizerConfig &config) {
-  return std::make_unique<ByteLevelBpe>(config);
+std::unique_ptr<TokenizerBase> makeByteLevelBpe(TokenizerConfig config) {
+  return std::make_unique<ByteLevelBpe>(std::move(config));
 }
 
 } // namespace tfc::text

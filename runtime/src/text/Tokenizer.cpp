@@ -9,18 +9,21 @@
 #include "Error.h"
 #include "text/Unicode.h"
 
+#include <cstdint>
+#include <functional>
+
 namespace tfc::text {
 
 using rt::fail;
 
-std::unique_ptr<Tokenizer> Tokenizer::create(const TokenizerConfig &config) {
+std::unique_ptr<Tokenizer> Tokenizer::create(TokenizerConfig config) {
   std::unique_ptr<TokenizerBase> t;
   switch (config.kind) {
   case TokenizerKind::WordPiece:
-    t = makeWordPiece(config);
+    t = makeWordPiece(std::move(config));
     break;
   case TokenizerKind::ByteLevelBpe:
-    t = makeByteLevelBpe(config);
+    t = makeByteLevelBpe(std::move(config));
     break;
   case TokenizerKind::None:
     fail(TFC_INVALID_PLAN, "tokenizer: no tokenizer kind given");
@@ -31,11 +34,42 @@ std::unique_ptr<Tokenizer> Tokenizer::create(const TokenizerConfig &config) {
   return t;
 }
 
-TokenizerBase::TokenizerBase(const TokenizerConfig &config) : config_(config) {
+VocabIndex::VocabIndex(const std::vector<std::string> &vocabulary) : vocabulary_(vocabulary) {
+  if (vocabulary.size() > size_t(INT32_MAX) / 2)
+    fail(TFC_INVALID_PLAN, "tokenizer: the vocabulary has %zu tokens, more than %d",
+         vocabulary.size(), INT32_MAX / 2);
+  size_t n = 16;
+  while (n < 2 * vocabulary.size())
+    n *= 2;
+  slots_.assign(n, -1);
+  mask_ = n - 1;
+}
+
+int64_t VocabIndex::insert(int64_t id) {
+  const std::string &token = vocabulary_[size_t(id)];
+  for (size_t i = std::hash<std::string_view>()(token) & mask_;; i = (i + 1) & mask_) {
+    if (slots_[i] < 0) {
+      slots_[i] = int32_t(id);
+      return -1;
+    }
+    if (vocabulary_[size_t(slots_[i])] == token)
+      return slots_[i];
+  }
+}
+
+int64_t VocabIndex::find(std::string_view token) const {
+  for (size_t i = std::hash<std::string_view>()(token) & mask_;; i = (i + 1) & mask_) {
+    if (slots_[i] < 0)
+      return -1;
+    if (vocabulary_[size_t(slots_[i])] == token)
+      return slots_[i];
+  }
+}
+
+TokenizerBase::TokenizerBase(TokenizerConfig config) : config_(std::move(config)) {
   const auto &vocab = config_.vocabulary;
   if (vocab.empty())
     fail(TFC_INVALID_PLAN, "tokenizer: the vocabulary is empty");
-  vocab_.reserve(vocab.size());
   size_t used = 0;
   for (size_t i = 0; i < vocab.size(); ++i) {
     // An empty entry is an id the tokenizer does not have: a checkpoint whose embedding table
@@ -44,10 +78,9 @@ TokenizerBase::TokenizerBase(const TokenizerConfig &config) : config_(config) {
     if (vocab[i].empty())
       continue;
     ++used;
-    auto [it, inserted] = vocab_.emplace(vocab[i], static_cast<int64_t>(i));
-    if (!inserted)
+    if (int64_t earlier = vocab_.insert(static_cast<int64_t>(i)); earlier >= 0)
       fail(TFC_INVALID_PLAN, "tokenizer: duplicate token '%s' (ids %lld and %zu)",
-           vocab[i].c_str(), static_cast<long long>(it->second), i);
+           vocab[i].c_str(), static_cast<long long>(earlier), i);
   }
   if (used == 0)
     fail(TFC_INVALID_PLAN, "tokenizer: every vocabulary entry is the empty string");

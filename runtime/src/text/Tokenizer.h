@@ -64,7 +64,7 @@ public:
   /// Builds the tokenizer; throws tfc::rt::Error (TFC_INVALID_PLAN) naming the problem for a bad
   /// configuration (unknown kind, unk/cls/sep token not in the vocabulary, a merge whose parts or
   /// result are not tokens, duplicate tokens, ...).
-  static std::unique_ptr<Tokenizer> create(const TokenizerConfig &config);
+  static std::unique_ptr<Tokenizer> create(TokenizerConfig config);
 
   /// Tokenizes `text` (UTF-8; invalid bytes are replaced by U+FFFD first): added tokens first,
   /// then the model on the text between them. With `addSpecial`, WordPiece adds [CLS] ... [SEP];

@@ -43,7 +43,7 @@ bool isBertPunctuation(char32_t c) {
 
 class WordPiece final : public TokenizerBase {
 public:
-  explicit WordPiece(const TokenizerConfig &config) : TokenizerBase(config) {
+  explicit WordPiece(TokenizerConfig config) : TokenizerBase(std::move(config)) {
     if (config_.unkToken.empty())
       rt::fail(TFC_INVALID_PLAN, "tokenizer: WordPiece needs an unk_token");
     unkId_ = idOf(config_.unkToken);
@@ -194,8 +194,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<TokenizerBase> makeWordPiece(const TokenizerConfig &config) {
-  return std::make_unique<WordPiece>(config);
+std::unique_ptr<TokenizerBase> makeWordPiece(TokenizerConfig config) {
+  return std::make_unique<WordPiece>(std::move(config));
 }
 
 } // namespace tfc::text
