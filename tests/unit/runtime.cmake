@@ -126,8 +126,9 @@ if(TARGET tfc_runtime)
 endif()
 # The backend seam: device texts, the registry, CpuDevice, sessions on explicit devices, old
 # options structs, cuda plans for inspection (any_target), the staging path of a device the host
-# cannot address. Compiles its plans from examples/models in-process (TfcDriver).
-if(TARGET tfc_runtime)
+# cannot address. Compiles its plans from examples/models in-process (TfcDriver: not in a
+# runtime-only build).
+if(TARGET tfc_runtime AND TARGET TfcDriver)
   tfc_add_unit_test(runtime_backend_test SOURCES runtime_backend_test.cpp
     LIBS TfcDriver tfc_runtime tfc_schema DNNL::dnnl)
   target_include_directories(runtime_backend_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src

@@ -87,7 +87,11 @@ typedef struct tfc_tensor {
 
 /* ---- backends and devices ---------------------------------------------------------------- */
 /* The backends this runtime was built with, by name ("cpu" always; "cuda" in a build with the
- * CUDA backend). A backend runs the plans of the target of the same name. */
+ * CUDA backend). A backend runs the plans of the target of the same name. The CUDA backend is a
+ * module, libtfc_cuda.so, next to libtfc_runtime.so (or in $TFC_BACKEND_DIR), loaded the first
+ * time it is needed: a cuda plan opened, a session or device check on a cuda device. Listing
+ * loads nothing, so "cuda" is listed even where its module cannot load; tfc_device_check says
+ * whether it can (with the dynamic loader's reason when not). */
 size_t tfc_backend_count(void);
 const char *tfc_backend_name(size_t index); /* NULL when out of range; static storage */
 /* How the CPU backend's OpenMP worker threads wait, as set when the runtime loaded from
@@ -99,7 +103,7 @@ const char *tfc_backend_name(size_t index); /* NULL when out of range; static st
 const char *tfc_wait_policy(void);
 /* Whether `device` ("cpu", "cuda", "cuda:N") can be opened here: 1, or 0 with the reason in
  * `why` (NUL-terminated, truncated to why_len bytes; `why` may be NULL): a bad device text, a
- * backend this build lacks, no such GPU, ... */
+ * backend this build lacks, a backend module that cannot be loaded, no such GPU, ... */
 int tfc_device_check(const char *device, char *why, size_t why_len);
 
 /* ---- plan ------------------------------------------------------------------------------ */
