@@ -17,7 +17,7 @@ enum : int { kFree = 0, kFilling = 1, kLive = 2 };
 
 struct Slot {
   std::atomic<int> state{kFree};
-  char path[kMaxPath];
+  char path[kMaxPath]{}; // {}: constant-initialized (.bss), no page touched at start
 };
 Slot slots[kMaxTempFiles];
 
