@@ -83,7 +83,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   ASSERT_TRUE(fb::PlanBufferHasIdentifier(bytes.data() + h.planOffset));
   const fb::Plan *p = fb::GetPlan(bytes.data() + h.planOffset);
   EXPECT_EQ(p->format_major(), 2u);
-  EXPECT_EQ(p->format_minor(), 1u);
+  EXPECT_EQ(p->format_minor(), 2u);
   EXPECT_EQ(p->producer()->str(), "tfc 0.1.0");
   EXPECT_EQ(p->target(), fb::Target::Cpu);
   EXPECT_EQ(p->precision(), fb::DType::F32);
