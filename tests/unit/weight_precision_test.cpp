@@ -164,7 +164,7 @@ TEST(WeightPrecision, Int8WeightsComeWithOneScalePerOutputColumn) {
     ASSERT_NE(f, nullptr);
     const int64_t K = q.shape[0], N = q.shape[1];
     std::vector<int8_t> wantQ(size_t(K * N));
-    std::vector<float> wantS(size_t(N));
+    std::vector<float> wantS(static_cast<size_t>(N));
     ASSERT_EQ(tfc::support::quantizeColumns(f->bytes.data(), K, N, wantQ.data(), wantS.data()), -1);
     ASSERT_EQ(q.bytes.size, wantQ.size());
     EXPECT_EQ(std::memcmp(q.bytes.data(), wantQ.data(), wantQ.size()), 0);
@@ -275,8 +275,8 @@ TEST(WeightPrecision, ANonFiniteWeightCannotBeInt8) {
   w[6] = INFINITY;
   std::string error;
   lowerShared(fb::DType::I8, w, error);
-  EXPECT_EQ(error, "weight 'w' has a value that is not finite (at [1, 2]): it cannot be "
-                   "quantized to int8");
+  EXPECT_EQ(error, "function 'forward': weight 'w' has a value that is not finite (at [1, 2]): "
+                   "it cannot be quantized to int8");
   // bf16 keeps it (bf16 has infinities).
   lowerShared(fb::DType::BF16, w, error);
   EXPECT_EQ(error, "");

@@ -192,7 +192,7 @@ Status convertFunction(Plan &plan, Function &fn, fb::DType dtype,
 }
 
 /// Drops the constants no value reads; a converted weight whose f32 original stays is renamed
-/// "<name>@<dtype>".
+/// "<name>@<dtype>" (its scale "<name>@<dtype>/scale").
 void dropUnreadConstants(Plan &plan, const std::map<int32_t, Converted> &done) {
   std::vector<bool> read(plan.constants.size(), false);
   for (const Function &fn : plan.functions)
@@ -200,9 +200,12 @@ void dropUnreadConstants(Plan &plan, const std::map<int32_t, Converted> &done) {
       if (v.kind == fb::ValueKind::Constant && v.constant >= 0)
         read[size_t(v.constant)] = true;
   for (const auto &[original, converted] : done)
-    if (read[size_t(original)])
-      plan.constants[size_t(converted.weight)].name +=
-          std::string("@") + dtypeName(plan.constants[size_t(converted.weight)].dtype);
+    if (read[size_t(original)]) {
+      Constant &w = plan.constants[size_t(converted.weight)];
+      w.name += std::string("@") + dtypeName(w.dtype);
+      if (converted.scale >= 0)
+        plan.constants[size_t(converted.scale)].name = w.name + "/scale";
+    }
   std::vector<int32_t> remap(plan.constants.size(), -1);
   std::vector<Constant> kept;
   for (size_t i = 0; i < plan.constants.size(); ++i)
