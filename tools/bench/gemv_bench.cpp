@@ -9,8 +9,9 @@
 //   * f32, bf16, int8: runtime/src/cpu/Gemv.h on weights packed for this CPU's instruction set
 //              (int8: with its per-column scale in the epilogue).
 // Each "step" is timed whole; the variants alternate within every round; medians over rounds.
-// Prints per variant: ms per step, the weight bytes read per step and the rate (GB/s), and the
-// ratio to oneDNN f32.
+// Prints per variant: ms per step, the weight bytes read per step and the rate (GB/s), the
+// ratio to oneDNN f32, and the process CPU time per step (with one thread: the time it ran,
+// which a busy machine's descheduling leaves out; with more, OpenMP's spinning counts).
 //
 //   gemv_bench [M] [THREADS] [ROUNDS] [ISA: scalar|avx2|avx512]
 //
@@ -30,6 +31,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <ctime>
 #include <vector>
 
 namespace {
@@ -56,6 +58,14 @@ std::vector<Layer> gpt2Step() {
 
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// CPU time of the process (all threads): with one thread, the time it ran, what a busy machine
+/// leaves out of the wall clock.
+double cpuNow() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 
 double median(std::vector<double> v) {
@@ -152,18 +162,20 @@ int main(int argc, char **argv) {
   const char *names[] = {"onednn f32", "gemv f32", "gemv bf16", "gemv int8"};
   const double bytes[] = {double(f32Bytes), double(f32Bytes), double(f32Bytes) / 2,
                           double(f32Bytes) / 4};
-  std::vector<double> times[4];
+  std::vector<double> times[4], cpu[4];
   for (int r = 0; r < rounds + 1; ++r)
     for (int v = 0; v < 4; ++v) {
       int which = (v + r) % 4; // rotate the order every round
-      double t0 = now();
+      double t0 = now(), c0 = cpuNow();
       if (which == 0)
         runOnednn();
       else
         runGemv(which - 1);
-      double t = now() - t0;
-      if (r > 0) // round 0 warms up
+      double t = now() - t0, c = cpuNow() - c0;
+      if (r > 0) { // round 0 warms up
         times[which].push_back(t);
+        cpu[which].push_back(c);
+      }
     }
   std::printf("decode step of GPT-2 small geometry (49 products, %.0f MB of f32 weights), M=%lld, "
               "%d threads, isa %s, %d rounds\n",
@@ -171,9 +183,10 @@ int main(int argc, char **argv) {
   double base = median(times[0]);
   for (int v = 0; v < 4; ++v) {
     double t = median(times[v]);
-    std::printf("  %-11s %8.3f ms/step  %6.1f MB read  %5.1f GB/s  %5.2fx oneDNN f32  (best %.3f ms)\n",
+    std::printf("  %-11s %8.3f ms/step  %6.1f MB read  %5.1f GB/s  %5.2fx oneDNN f32  (best %.3f "
+                "ms; cpu %.3f ms/step)\n",
                 names[v], t * 1e3, bytes[v] / 1e6, bytes[v] / t / 1e9, base / t,
-                *std::min_element(times[v].begin(), times[v].end()) * 1e3);
+                *std::min_element(times[v].begin(), times[v].end()) * 1e3, median(cpu[v]) * 1e3);
   }
   return 0;
 }

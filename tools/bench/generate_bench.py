@@ -262,6 +262,11 @@ def main():
             if prec != "fp32" and name in tokens and "CTranslate2 fp32" in tokens:
                 checks.append("batch %d: %s vs CTranslate2 fp32, row 0: %s" % (
                     batch, name, agreement(tokens[name], tokens["CTranslate2 fp32"])))
+            for src in sources:
+                mine = "tfc %s %s" % (src, prec)
+                if prec != "fp32" and name in tokens and mine in tokens:
+                    checks.append("batch %d: %s vs %s, row 0: %s" % (
+                        batch, mine, name, agreement(tokens[mine][:1], tokens[name])))
         med = {n: statistics.median(v) for n, v in rates.items() if v}
         for name, _ in peers:
             if name not in med:

@@ -13,6 +13,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -41,6 +42,7 @@ struct Vec {
   }
   static V bcast(const float *p) { return _mm256_broadcast_ss(p); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static void store(float *p, V v) { _mm256_storeu_ps(p, v); }
 };
 
@@ -76,6 +78,7 @@ struct Vec {
   }
   static V bcast(const float *p) { return _mm512_set1_ps(*p); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static void store(float *p, V v) { _mm512_storeu_ps(p, v); }
 };
 
@@ -265,11 +268,14 @@ void multiply(const PackedWeight &w, const float *x, int64_t M, int64_t ldx, flo
     run(w, 0, w.panels, x, M, ldx, y, ldy, e);
     return;
   }
+  // Chunks of whole panels handed out in order (each a contiguous stretch of the packed
+  // weight), about 8 per thread: a thread that is slowed down (a busy machine) takes fewer.
+  const int64_t chunk = std::max<int64_t>(1, w.panels / (n * 8));
+  const int64_t chunks = (w.panels + chunk - 1) / chunk;
+  std::atomic<int64_t> next{0};
 #pragma omp parallel num_threads(int(n))
-  {
-    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
-    run(w, w.panels * t / nt, w.panels * (t + 1) / nt, x, M, ldx, y, ldy, e);
-  }
+  for (int64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
+    run(w, c * chunk, std::min(w.panels, (c + 1) * chunk), x, M, ldx, y, ldy, e);
 }
 
 } // namespace tfc::rt::gemv

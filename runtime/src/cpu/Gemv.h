@@ -15,7 +15,8 @@
 //   * Rows go through the panel R at a time (R accumulators of P columns in registers; R <= 3
 //     for AVX2, 6 for AVX-512), so a panel, read once from memory, serves the other row groups
 //     from the L2 cache: any M works (prompts too), decode (M = 1..16) is what it is made for.
-//   * Columns are split over the threads by whole panels.
+//   * Columns are split over the threads in chunks of whole panels, handed out in order (about 8
+//     per thread, so that a thread slowed down by a busy machine does less of the work).
 // The instruction set is picked at run time (__builtin_cpu_supports): AVX-512 (F, BW, VL, DQ),
 // AVX2 + FMA, or plain scalar loops over the same packed layout; TFC_GEMV_ISA=scalar|avx2|avx512
 // asks for a lower one (tests, measurements). Each variant is tested against a plain double
