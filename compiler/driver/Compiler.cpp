@@ -247,8 +247,10 @@ Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
     result.generation = tfc::generation::deriveGeneration(*result.module);
   if (mlir::failed(mlir::verify(*result.module)))
     return {path + ": the IR with the generation functions does not verify: " + diagnostics.text};
-  // fp16 / bf16: every function computes in the precision (signatures stay f32).
-  if (options.precision != tfc::target::DType::F32) {
+  // cuda fp16 / bf16: every function computes in the precision (signatures stay f32). cpu
+  // bf16 / int8 are weight-only: the IR stays f32, buildPlan converts the weights.
+  if (tfc::target::planPrecisions(options.target, options.precision).activations !=
+      tfc::target::DType::F32) {
     mlir::PassManager convert(&context);
     mlir::tfc::ConvertPrecisionOptions precision;
     precision.precision = mlirPrecision(options.precision);
@@ -320,6 +322,7 @@ Status buildPlanImpl(CompileResult &result, const CompileOptions &options,
     };
   tfc::lower::LowerOptions lowerOptions = lowerOptionsFor(result, options);
   lowerOptions.warnings = &result.warnings;
+  lowerOptions.weightConversion = &result.plan.weights;
   if (auto s = tfc::lower::lowerToPlan(*result.module, weights, lowerOptions, plan); !s.ok())
     return {result.modelPath + ": " + s.error};
   result.symbols = plan.symbols;
@@ -446,6 +449,14 @@ std::string reportToJson(const CompileResult &r, const CompileOptions &options) 
     root["arena_bytes"] = static_cast<int64_t>(r.plan.arenaBytes);
     root["naive_bytes"] = static_cast<int64_t>(r.plan.naiveBytes);
     root["constant_input_kernels"] = static_cast<int64_t>(r.plan.constantInputKernels.size());
+    const tfc::target::PlanPrecisions p = tfc::target::planPrecisions(options.target, options.precision);
+    if (p.weights != tfc::target::DType::F32) {
+      root["weight_precision"] = tfc::target::precisionName(p.weights);
+      root["converted_weights"] =
+          llvm::json::Object{{"count", static_cast<int64_t>(r.plan.weights.weights)},
+                             {"f32_bytes", static_cast<int64_t>(r.plan.weights.bytesBefore)},
+                             {"bytes", static_cast<int64_t>(r.plan.weights.bytesAfter)}};
+    }
     if (!r.plan.constantInputKernels.empty()) {
       llvm::json::Array names;
       for (const std::string &n : r.plan.constantInputKernels)

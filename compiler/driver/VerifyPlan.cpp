@@ -102,14 +102,53 @@ std::string checkFunction(const fb::Plan &plan, const fb::Function &f, fb::Targe
       return kernel + "its options are not its kind's table";
     DTypeSet floats;
     for (const flatbuffers::Vector<int32_t> *list : {k->inputs(), k->outputs()})
-      for (int32_t v : *list) {
+      for (uint32_t i = 0; i < list->size(); ++i) {
+        int32_t v = list->Get(i);
         if (v < -1 || v >= n || (v == -1 && list == k->outputs()))
           return kernel + "refers to value " + std::to_string(v) + " of " + std::to_string(n);
+        if (list == k->inputs() && fb::isWeightOrScaleInput(k->kind(), i))
+          continue;
         if (v >= 0 && tfc::target::isFloat(values.Get(uint32_t(v))->dtype()))
           floats.insert(values.Get(uint32_t(v))->dtype());
       }
     if (std::string e = tfc::target::checkKernel(target, k->kind(), floats); !e.empty())
       return kernel + e;
+    // Weight inputs (Linear, GatedLinear): the target's weight dtypes; a weight in the plan's
+    // weight precision other than F32 is a constant, and an I8 one has its f32 scale [N].
+    const fb::WeightInputs weights = fb::weightInputsOf(k->kind());
+    for (int j = 0; j < weights.count; ++j) {
+      const uint32_t wi = uint32_t(weights.list[j].weight), si = uint32_t(weights.list[j].scale);
+      if (wi >= k->inputs()->size() || k->inputs()->Get(wi) < 0)
+        continue;
+      const fb::Value *w = values.Get(uint32_t(k->inputs()->Get(wi)));
+      if (std::string e = tfc::target::checkWeight(target, k->kind(), w->dtype()); !e.empty())
+        return kernel + e;
+      const std::string wname = "weight '" + (w->name() ? w->name()->str() : "") + "'";
+      const bool lowWeight = w->dtype() == fb::DType::I8 ||
+                             (w->dtype() == fb::DType::BF16 && plan.precision() != fb::DType::BF16);
+      if (lowWeight && w->dtype() != plan.weight_precision())
+        return kernel + wname + " is " + planner::dtypeName(w->dtype()) +
+               " but the plan's weight precision is " +
+               planner::dtypeName(plan.weight_precision());
+      if (lowWeight && w->kind() != fb::ValueKind::Constant)
+        return kernel + wname + " is " + planner::dtypeName(w->dtype()) + " but not a constant";
+      const int32_t sv = si < k->inputs()->size() ? k->inputs()->Get(si) : -1;
+      if (w->dtype() != fb::DType::I8) {
+        if (sv >= 0)
+          return kernel + wname + " is not i8 but has a scale (input " + std::to_string(si) + ")";
+        continue;
+      }
+      if (sv < 0)
+        return kernel + wname + " is i8 but has no scale (input " + std::to_string(si) + ")";
+      const fb::Value *s = values.Get(uint32_t(sv));
+      const std::string sname = "scale '" + (s->name() ? s->name()->str() : "") + "'";
+      if (s->dtype() != fb::DType::F32 || s->kind() != fb::ValueKind::Constant)
+        return kernel + sname + " of " + wname + " is not an f32 constant";
+      if (w->dims()->size() != 2 || s->dims()->size() != 1 ||
+          s->dims()->Get(0)->symbol() != -1 || w->dims()->Get(1)->symbol() != -1 ||
+          s->dims()->Get(0)->size() != w->dims()->Get(1)->size())
+        return kernel + sname + " of " + wname + " is not [N] (one per output column)";
+    }
   }
   for (const flatbuffers::Vector<flatbuffers::Offset<fb::Port>> *ports : {f.inputs(), f.outputs()})
     for (const fb::Port *p : *ports)
@@ -157,7 +196,9 @@ Status checkPlanFile(const std::string &file, bool checksums) {
     return {"the header's format version is not the FlatBuffer's"};
   if (!fb::isKnownEnumValue(plan.target()))
     return {"unknown target " + std::to_string(int(plan.target()))};
-  if (std::string e = tfc::target::checkPrecision(plan.target(), plan.precision()); !e.empty())
+  if (std::string e = tfc::target::checkPlanPrecisions(plan.target(), plan.precision(),
+                                                       plan.weight_precision());
+      !e.empty())
     return {e};
   const uint8_t *weights = m.data() + h.weightsOffset;
   if (plan.constants())

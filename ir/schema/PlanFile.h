@@ -16,7 +16,7 @@ namespace tfc::plan {
 
 inline constexpr char kPlanMagic[8] = {'T', 'F', 'C', 'P', 'L', 'A', 'N', '\0'};
 inline constexpr uint32_t kPlanFormatMajor = 2;
-inline constexpr uint32_t kPlanFormatMinor = 1;
+inline constexpr uint32_t kPlanFormatMinor = 2;
 inline constexpr uint64_t kPlanAlignment = 64;
 
 /// The first 64 bytes of a plan file, little-endian (this code assumes a little-endian host).

@@ -53,6 +53,36 @@ constexpr KernelOptions kernelOptionsOf(KernelKind kind) {
   return KernelOptions::NONE;
 }
 
+/// A weight input of a kernel, which a plan may hold in its weight precision (plan.fbs
+/// Plan.weight_precision, 2.2), and the input of its scale (present for an I8 weight only).
+struct WeightInput {
+  int32_t weight;
+  int32_t scale;
+};
+struct WeightInputs {
+  WeightInput list[2];
+  int count;
+};
+
+/// The weight inputs of a kernel of `kind`: Linear (weight 1, scale 4), GatedLinear (1 with 3,
+/// 2 with 4); none for the other kinds.
+constexpr WeightInputs weightInputsOf(KernelKind kind) {
+  switch (kind) {
+  case KernelKind::Linear: return {{{1, 4}, {-1, -1}}, 1};
+  case KernelKind::GatedLinear: return {{{1, 3}, {2, 4}}, 2};
+  default: return {{{-1, -1}, {-1, -1}}, 0};
+  }
+}
+
+/// Whether input `i` of a kernel of `kind` is a weight (weightInputsOf) or a weight's scale.
+constexpr bool isWeightOrScaleInput(KernelKind kind, int64_t i) {
+  WeightInputs w = weightInputsOf(kind);
+  for (int j = 0; j < w.count; ++j)
+    if (w.list[j].weight == i || w.list[j].scale == i)
+      return true;
+  return false;
+}
+
 /// Whether `value` is one of the schema enum's values (FlatBuffers does not verify enum
 /// fields: a plan may hold any 32-bit number there).
 template <typename E> constexpr bool isKnownEnumValue(E value) {

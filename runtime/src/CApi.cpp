@@ -250,6 +250,10 @@ const char *tfc_plan_precision(const tfc_plan *plan) {
   return plan ? plan->plan->precision.c_str() : nullptr;
 }
 
+const char *tfc_plan_weight_precision(const tfc_plan *plan) {
+  return plan ? plan->plan->weightPrecision.c_str() : nullptr;
+}
+
 const char *tfc_plan_target(const tfc_plan *plan) {
   return plan ? plan->plan->target.c_str() : nullptr;
 }

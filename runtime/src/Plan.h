@@ -124,6 +124,9 @@ struct FunctionDesc {
   /// accept this dtype too: the checks are target-neutral, and a backend only loads plans of a
   /// precision it runs (the CPU: fp32; so a CPU kernel never sees F16 values).
   tfc_dtype floatDtype = TFC_F32;
+  /// The plan's weight dtype (Plan.weight_precision, 2.2: F32, or BF16 / I8 in a cpu plan of
+  /// `--precision bf16|int8`): a Linear / GatedLinear constant weight is f32 or this dtype.
+  tfc_dtype weightDtype = TFC_F32;
 };
 
 /// A read-only mapping of the plan file; unmapped when the last Plan reference goes.
@@ -148,6 +151,7 @@ public:
   uint32_t formatMajor = 0, formatMinor = 0;
   std::string producer, target, family, modelName;
   std::string precision = "fp32"; // plan 2.1 Plan.precision: "fp32", "fp16", "bf16"
+  std::string weightPrecision = "fp32"; // plan 2.2 Plan.weight_precision: "fp32", "bf16", "int8"
   /// The backend that runs `target` in this runtime, whose kernel table the loader checked the
   /// plan against; null for a plan opened for inspection only (any_target: a target this build
   /// has no backend for), on which sessions fail with TFC_UNAVAILABLE.

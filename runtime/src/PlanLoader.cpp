@@ -220,6 +220,20 @@ private:
       bad(TFC_INVALID_PLAN, format("a cpu plan must be fp32, this one says %s (the compiler "
                                    "writes fp16/bf16 plans for --target cuda only)",
                                    p.precision.c_str()));
+    // (2.2) Weight-only precision: the dtype of the Linear/GatedLinear constant weights of a cpu
+    // plan (FunctionDesc::weightDtype; the kernels' checks hold each weight to it).
+    switch (fbPlan_->weight_precision()) {
+    case fb::DType::F32: p.weightPrecision = "fp32"; break;
+    case fb::DType::BF16: p.weightPrecision = "bf16"; break;
+    case fb::DType::I8: p.weightPrecision = "int8"; break;
+    default:
+      bad(TFC_INVALID_PLAN, format("weight_precision %d is not F32, BF16 or I8",
+                                   int(fbPlan_->weight_precision())));
+    }
+    if (fbPlan_->target() != fb::Target::Cpu && p.weightPrecision != "fp32")
+      bad(TFC_INVALID_PLAN, format("weight_precision %s is for cpu plans only (a %s plan's "
+                                   "weights follow its precision)", p.weightPrecision.c_str(),
+                                   p.target.c_str()));
     if (const fb::ModelInfo *m = fbPlan_->model()) {
       p.family = str(m->family());
       p.modelName = str(m->name());
@@ -473,6 +487,9 @@ private:
     fn.floatDtype = plan_->precision == "fp16"   ? TFC_F16
                     : plan_->precision == "bf16" ? TFC_BF16
                                                  : TFC_F32;
+    fn.weightDtype = plan_->weightPrecision == "bf16"   ? TFC_BF16
+                     : plan_->weightPrecision == "int8" ? TFC_I8
+                                                        : TFC_F32;
     fn.arenaSize = f->arena_size();
     auto badF = [&](const std::string &what) {
       bad(TFC_INVALID_PLAN, format("function '%s': %s", fn.name.c_str(), what.c_str()));

@@ -22,6 +22,9 @@ if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
   tfc_find_dependency(ONNX DEBIAN libonnx-dev ARGS CONFIG)
   target_link_libraries(generation_test PRIVATE onnx_proto protobuf::libprotobuf)
   target_compile_definitions(generation_test PRIVATE ONNX_NAMESPACE=onnx ONNX_ML=1)
+  # cpu --precision bf16 / int8 (weight-only) against fp32 on the GPT-style fixtures: logits
+  # and greedy tokens.
+  tfc_add_e2e_test(precision_generation_test)
   # all-MiniLM-L6-v2 (the real checkpoint tools/get_minilm.sh installs) against
   # sentence-transformers' token ids and embeddings (tests/hf/minilm/).
   tfc_add_e2e_test(minilm_test)

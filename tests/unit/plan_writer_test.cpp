@@ -68,7 +68,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   std::memcpy(&h, bytes.data(), sizeof(h));
   EXPECT_EQ(std::memcmp(h.magic, fb::kPlanMagic, 8), 0);
   EXPECT_EQ(h.formatMajor, 2u);  // 2.0: typed kernel options
-  EXPECT_EQ(h.formatMinor, 1u);  // 2.1: Plan.precision, CacheSlot.dtype
+  EXPECT_EQ(h.formatMinor, 2u);  // 2.1: Plan.precision, CacheSlot.dtype; 2.2 weight_precision
   EXPECT_EQ(h.planOffset, 64u);
   EXPECT_EQ(h.fileSize, bytes.size());
   EXPECT_EQ(h.weightsOffset % 64, 0u);
@@ -83,10 +83,11 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   ASSERT_TRUE(fb::PlanBufferHasIdentifier(bytes.data() + h.planOffset));
   const fb::Plan *p = fb::GetPlan(bytes.data() + h.planOffset);
   EXPECT_EQ(p->format_major(), 2u);
-  EXPECT_EQ(p->format_minor(), 1u);
+  EXPECT_EQ(p->format_minor(), 2u);
   EXPECT_EQ(p->producer()->str(), "tfc 0.1.0");
   EXPECT_EQ(p->target(), fb::Target::Cpu);
   EXPECT_EQ(p->precision(), fb::DType::F32);
+  EXPECT_EQ(p->weight_precision(), fb::DType::F32);
   ASSERT_TRUE(p->model());
   EXPECT_EQ(p->model()->family()->str(), result.family);
   EXPECT_EQ(p->model()->name()->str(), result.model.name);

@@ -19,6 +19,11 @@ if(TARGET tfc_runtime)
   tfc_add_unit_test(runtime_gated_linear_test SOURCES runtime_gated_linear_test.cpp
     LIBS tfc_runtime tfc_schema DNNL::dnnl)
   target_include_directories(runtime_gated_linear_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
+  # The packed-weight products (cpu/Gemv.h: scalar, AVX2, AVX-512) against plain double loops,
+  # the bf16 / int8 Linear and GatedLinear kernels, the loader's checks of int8 scales.
+  tfc_add_unit_test(runtime_gemv_test SOURCES runtime_gemv_test.cpp LIBS tfc_runtime tfc_schema)
+  target_include_directories(runtime_gemv_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
+                                                       ${TFC_SOURCE_DIR}/support/include)
   tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
     LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp

@@ -89,6 +89,7 @@ struct RunResult {
 struct PlanTarget {
   fb::Target target = fb::Target::Cpu;
   fb::DType precision = fb::DType::F32;
+  fb::DType weightPrecision = fb::DType::F32; // (2.2) cpu: bf16 / i8 Linear weights
 };
 
 inline RunResult runKernelOn(const PlanTarget &where, fb::KernelKind kind,
@@ -98,6 +99,7 @@ inline RunResult runKernelOn(const PlanTarget &where, fb::KernelKind kind,
   PlanBuilder pb;
   pb.target = where.target;
   pb.precision = where.precision;
+  pb.weightPrecision = where.weightPrecision;
   std::vector<int32_t> ins;
   std::vector<tfc_tensor> tensors;
   std::vector<std::string> names(args.size());

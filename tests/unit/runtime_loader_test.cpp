@@ -74,7 +74,7 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 2u);
-  EXPECT_EQ(info.format_minor, 1u);
+  EXPECT_EQ(info.format_minor, 2u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(tfc_plan_precision(plan), "fp32");
   EXPECT_STREQ(info.family, "encoder");
@@ -134,12 +134,12 @@ TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
                  "plan format 3.0 is not supported by this runtime (reads 2.x)");
   pb = validPlan();
-  pb.headerMinor = pb.fbMinor = 2;
+  pb.headerMinor = pb.fbMinor = 3;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.2 is not supported by this runtime (reads up to 2.1)");
+                 "plan format 2.3 is not supported by this runtime (reads up to 2.2)");
   pb = validPlan();
   pb.fbMajor = 3; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.1 but the FlatBuffer says 3.1");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.2 but the FlatBuffer says 3.2");
 }
 
 // 2.1 added Plan.precision and CacheSlot.dtype, both defaulting to F32: a 2.0 plan opens as

@@ -217,6 +217,7 @@ public:
   std::string generationTokenInput;
   std::vector<std::string> vocabulary;
   fb::DType precision = fb::DType::F32; // Plan.precision (2.1)
+  fb::DType weightPrecision = fb::DType::F32; // Plan.weight_precision (2.2)
   fb::Target target = fb::Target::Cpu;  // Plan.target (the CUDA tests write cuda plans)
 
   int addCache(const std::string &name, fb::CacheKind kind, int32_t heads, int32_t headDim,
@@ -373,7 +374,8 @@ public:
                                  b.CreateString(generationTokenInput));
     auto plan = fb::CreatePlan(b, fbMajor, fbMinor, b.CreateString("runtime tests"),
                                target, model, b.CreateVector(fsyms), b.CreateVector(fns),
-                               b.CreateVector(fconsts), fcaches, gen, precision);
+                               b.CreateVector(fconsts), fcaches, gen, precision,
+                               weightPrecision);
     b.Finish(plan, fb::PlanIdentifier());
 
     tfc::plan::PlanFileHeader h{};

@@ -9,3 +9,7 @@ if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
   target_compile_definitions(target_corpus_test PRIVATE TFC_SOURCE_DIR="${TFC_SOURCE_DIR}")
   gtest_discover_tests(target_corpus_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 300)
 endif()
+# cpu --precision bf16 / int8 (weight-only): the converted weights, their scales, the verifier's
+# and the runtime's checks of them (compiler/lower/cpu/WeightPrecision.h).
+tfc_add_unit_test(weight_precision_test SOURCES weight_precision_test.cpp LIBS TfcDriver tfc_runtime)
+target_include_directories(weight_precision_test PRIVATE ${TFC_SOURCE_DIR}/support/include)

@@ -48,11 +48,19 @@ std::string tempFile(const std::string &name) {
 TEST(Capabilities, CpuRunsEveryKindInF32CudaInF32F16BF16) {
   const target::Capabilities &cpu = target::capabilities(target::Target::Cpu);
   const target::Capabilities &cuda = target::capabilities(target::Target::Cuda);
-  EXPECT_EQ(cpu.precisions, target::DTypeSet({fb::DType::F32}));
+  // The cpu's bf16 and int8 are weight precisions (its kernels compute in f32).
+  EXPECT_EQ(cpu.precisions, target::DTypeSet({fb::DType::F32, fb::DType::BF16, fb::DType::I8}));
+  EXPECT_TRUE(cpu.weightOnly);
+  EXPECT_FALSE(cuda.weightOnly);
   EXPECT_EQ(cuda.precisions, target::DTypeSet({fb::DType::F32, fb::DType::F16, fb::DType::BF16}));
   for (size_t k = 0; k < target::kNumKernelKinds; ++k) {
     SCOPED_TRACE(fb::EnumNameKernelKind(fb::KernelKind(k)));
     EXPECT_EQ(cpu.kernels[k], target::DTypeSet({fb::DType::F32}));
+    bool weights = fb::KernelKind(k) == fb::KernelKind::Linear ||
+                   fb::KernelKind(k) == fb::KernelKind::GatedLinear;
+    EXPECT_EQ(cpu.weights[k], weights ? target::DTypeSet({fb::DType::F32, fb::DType::BF16,
+                                                          fb::DType::I8})
+                                      : target::DTypeSet());
     EXPECT_EQ(cuda.kernels[k], target::DTypeSet({fb::DType::F32, fb::DType::F16, fb::DType::BF16}));
   }
   EXPECT_EQ(cpu.cacheDtypes, target::DTypeSet({fb::DType::F32}));
@@ -66,10 +74,31 @@ TEST(Capabilities, NamesAndMessages) {
   EXPECT_EQ(target::parsePrecision("bf16"), fb::DType::BF16);
   EXPECT_EQ(target::parsePrecision("f16"), std::nullopt);
   EXPECT_EQ(target::targetNames(), "cpu, cuda");
-  EXPECT_EQ(target::precisionNames(), "fp32, fp16, bf16");
+  EXPECT_EQ(target::parsePrecision("int8"), fb::DType::I8);
+  EXPECT_EQ(target::precisionNames(), "fp32, fp16, bf16, int8");
   EXPECT_EQ(target::checkPrecision(target::Target::Cpu, fb::DType::F16),
-            "the cpu target runs fp32 plans only, not fp16 (fp16 plans: --target cuda)");
+            "the cpu target runs fp32, bf16, int8 plans only, not fp16 (fp16 plans: --target cuda)");
+  EXPECT_EQ(target::checkPrecision(target::Target::Cuda, fb::DType::I8),
+            "the cuda target runs fp32, fp16, bf16 plans only, not int8 (int8 plans: --target cpu)");
   EXPECT_EQ(target::checkPrecision(target::Target::Cuda, fb::DType::BF16), "");
+  // What the plans record: the cpu's weights, cuda's activations (and weights).
+  EXPECT_EQ(target::planPrecisions(target::Target::Cpu, fb::DType::I8).activations, fb::DType::F32);
+  EXPECT_EQ(target::planPrecisions(target::Target::Cpu, fb::DType::I8).weights, fb::DType::I8);
+  EXPECT_EQ(target::planPrecisions(target::Target::Cuda, fb::DType::BF16).activations,
+            fb::DType::BF16);
+  EXPECT_EQ(target::planPrecisions(target::Target::Cuda, fb::DType::BF16).weights, fb::DType::F32);
+  EXPECT_EQ(target::checkPlanPrecisions(target::Target::Cpu, fb::DType::F32, fb::DType::BF16), "");
+  EXPECT_EQ(target::checkPlanPrecisions(target::Target::Cpu, fb::DType::BF16, fb::DType::F32),
+            "a cpu plan cannot have precision bf16 with weight precision f32 (its activations "
+            "are f32; its weights f32, bf16 or i8)");
+  EXPECT_EQ(target::checkPlanPrecisions(target::Target::Cuda, fb::DType::F16, fb::DType::I8),
+            "a cuda plan cannot have precision f16 with weight precision i8 (its weights follow "
+            "its precision)");
+  EXPECT_EQ(target::checkWeight(target::Target::Cpu, fb::KernelKind::Linear, fb::DType::I8), "");
+  EXPECT_EQ(target::checkWeight(target::Target::Cpu, fb::KernelKind::Linear, fb::DType::F16),
+            "the cpu target reads Linear weights in f32, bf16, i8 only, not f16");
+  EXPECT_EQ(target::checkWeight(target::Target::Cuda, fb::KernelKind::GatedLinear, fb::DType::I8),
+            "the cuda target reads GatedLinear weights in f32, f16, bf16 only, not i8");
   EXPECT_EQ(target::checkKernel(target::Target::Cpu, fb::KernelKind::Linear,
                                 {fb::DType::F32, fb::DType::F16}),
             "the cpu target runs Linear kernels in f32 only, not f16");
@@ -130,7 +159,8 @@ TEST(TargetLowering, AnF16KernelOnTheCpuTargetNamesTheOp) {
   // A precision the target does not run is refused first.
   options.precision = fb::DType::F16;
   s = tfc::lower::lowerToPlan(*module, weightLookup(), options, plan);
-  EXPECT_EQ(s.error, "the cpu target runs fp32 plans only, not fp16 (fp16 plans: --target cuda)");
+  EXPECT_EQ(s.error, "the cpu target runs fp32, bf16, int8 plans only, not fp16 (fp16 plans: "
+                     "--target cuda)");
 }
 
 TEST(TargetLowering, CudaF16PlanConvertsTheWeightAtCompileTime) {
@@ -200,7 +230,8 @@ TEST(TargetDriver, CpuFp16IsRefusedBeforeTheModelIsRead) {
   o.precision = fb::DType::F16;
   tfc::driver::CompileResult result;
   auto s = tfc::driver::compileModel(context, "/nonexistent/model.fbs", o, result);
-  EXPECT_EQ(s.error, "the cpu target runs fp32 plans only, not fp16 (fp16 plans: --target cuda)");
+  EXPECT_EQ(s.error, "the cpu target runs fp32, bf16, int8 plans only, not fp16 (fp16 plans: "
+                     "--target cuda)");
 }
 
 /// Heavy kernels whose every float value must be in the plan's precision.
@@ -331,7 +362,7 @@ TEST(PlanVerifier, CudaPlansAreVerifiedWithoutTheRuntime) {
   {
     PlanFileView view(path);
     ASSERT_TRUE(view.plan);
-    EXPECT_EQ(view.plan->format_minor(), 1u);
+    EXPECT_EQ(view.plan->format_minor(), 2u);
     EXPECT_EQ(view.plan->target(), fb::Target::Cuda);
     EXPECT_EQ(view.plan->precision(), fb::DType::F16);
     ASSERT_TRUE(view.plan->caches());
@@ -378,7 +409,8 @@ TEST(PlanVerifier, KernelsTheTargetDoesNotRunAreRefused) {
   plan.precision = fb::DType::F16;
   ASSERT_TRUE(tfc::planner::writePlanFile(plan, path, nullptr, nullptr).ok());
   EXPECT_EQ(tfc::driver::checkPlanFile(path, true).error,
-            "the cpu target runs fp32 plans only, not fp16 (fp16 plans: --target cuda)");
+            "a cpu plan cannot have precision f16 with weight precision f32 (its activations are "
+            "f32; its weights f32, bf16 or i8)");
   std::filesystem::remove(path);
 }
 

@@ -1,13 +1,14 @@
 """ct2_generate.py -- the CTranslate2 peer of tools/bench/generate_bench.py (own venv).
 
     python ct2_generate.py convert HF_DIR CT2_DIR
-    python ct2_generate.py run CT2_DIR PROMPT.npy NEW_TOKENS THREADS REPEATS
+    python ct2_generate.py run CT2_DIR PROMPT.npy NEW_TOKENS THREADS REPEATS [COMPUTE_TYPE]
 
 convert: ctranslate2's TransformersConverter from the local save_pretrained directory, fp32.
 (ctranslate2 4.8 calls from_pretrained(..., dtype=...); with transformers 4.40 that keyword
 is torch_dtype, so load_model renames it.)
 
-run: Generator(device="cpu", compute_type="float32", intra_threads=THREADS, inter_threads=1);
+run: Generator(device="cpu", compute_type=COMPUTE_TYPE (default float32; bfloat16, int8, ...:
+CTranslate2 converts the float32 model at load), intra_threads=THREADS, inter_threads=1);
 greedy generate_batch(beam_size=1, sampling_topk=1, include_prompt_in_result=False,
 max_length=N, min_length=N: exactly N new tokens, no end-token stop, like the other peers).
 Per repeat it times a prefill-only call (max_length=min_length=1: the prompt pass and the
@@ -34,9 +35,9 @@ def convert(hf_dir, out_dir):
     Converter(hf_dir).convert(out_dir, quantization="float32", force=True)
 
 
-def run(ct2_dir, prompt_path, n, threads, repeats):
+def run(ct2_dir, prompt_path, n, threads, repeats, compute_type="float32"):
     import ctranslate2
-    gen = ctranslate2.Generator(ct2_dir, device="cpu", compute_type="float32",
+    gen = ctranslate2.Generator(ct2_dir, device="cpu", compute_type=compute_type,
                                 intra_threads=threads, inter_threads=1)
     prompt = np.load(prompt_path)
     toks = [["t%d" % int(i) for i in row] for row in prompt]
@@ -63,4 +64,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "convert":
         convert(sys.argv[2], sys.argv[3])
     else:
-        run(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
+        run(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]),
+            sys.argv[7] if len(sys.argv) > 7 else "float32")

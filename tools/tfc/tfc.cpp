@@ -28,7 +28,7 @@ namespace {
 constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
     "                   [--max-batch N] [--max-seq N] [--bound NAME=N ...]\n"
-    "                   [--target cpu|cuda] [--precision fp32|fp16|bf16]\n"
+    "                   [--target cpu|cuda] [--precision fp32|fp16|bf16|int8]\n"
     "       tfc import HF_DIR -o model.fbs\n"
     "\n"
     "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
@@ -49,9 +49,10 @@ constexpr const char *kUsage =
     "                   an error\n"
     "  --target T       the device the plan is for: cpu (default) or cuda. An op the target\n"
     "                   cannot run is an error naming the op and its location\n"
-    "  --precision P    the dtype of the plan's activations and weights: fp32 (default), or\n"
-    "                   fp16 / bf16 (cuda only; weights converted now, inputs and outputs\n"
-    "                   stay f32)\n";
+    "  --precision P    fp32 (default); cuda: fp16 / bf16, the dtype of the plan's activations\n"
+    "                   and weights; cpu: bf16 / int8, the dtype of the weights of the linear\n"
+    "                   layers (int8: per output column with an f32 scale), activations f32.\n"
+    "                   Weights are converted now; inputs and outputs stay f32\n";
 
 struct Args {
   std::string model, output, report, emit;
@@ -258,12 +259,20 @@ int runCompile(const Args &args) {
   if (f.foldedLayerNorm)
     std::fprintf(stderr, "tfc: %lld layer_norm(s) of constants computed at compile time\n",
                  (long long)f.foldedLayerNorm);
+  const bool weightOnly = args.precision != tfc::target::DType::F32 &&
+                          tfc::target::capabilities(args.target).weightOnly;
+  if (writePlan && weightOnly)
+    std::fprintf(stderr, "tfc: %zu linear weight(s) in %s: %.1f MB -> %.1f MB\n",
+                 result.plan.weights.weights, tfc::target::precisionName(args.precision),
+                 double(result.plan.weights.bytesBefore) / 1e6,
+                 double(result.plan.weights.bytesAfter) / 1e6);
   if (writePlan)
     std::fprintf(stderr,
-                 "tfc: wrote %s (%s, %s): %zu kernels, %zu constants, arena %llu bytes (%llu "
+                 "tfc: wrote %s (%s, %s%s): %zu kernels, %zu constants, arena %llu bytes (%llu "
                  "without reuse)\n",
                  args.output.c_str(), tfc::target::targetName(args.target),
-                 tfc::target::precisionName(args.precision), result.plan.kernels,
+                 tfc::target::precisionName(args.precision), weightOnly ? " weights" : "",
+                 result.plan.kernels,
                  result.plan.constants, (unsigned long long)result.plan.arenaBytes,
                  (unsigned long long)result.plan.naiveBytes);
   if (size_t n = result.plan.constantInputKernels.size())

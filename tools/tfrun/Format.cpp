@@ -132,7 +132,11 @@ std::string formatDescription(const PlanDescription &plan) {
   out += "  producer: " + str(info.producer) + "\n";
   out += "  target: " + str(info.target) +
          (plan.runnable.empty() ? "" : " (" + plan.runnable + ")") + "\n";
-  out += "  precision: " + str(plan.precision.c_str()) + "\n";
+  out += "  precision: " + str(plan.precision.c_str()) +
+         (plan.weightPrecision.empty() || plan.weightPrecision == "fp32"
+              ? ""
+              : " (weights " + plan.weightPrecision + ")") +
+         "\n";
   out += "  family: " + str(info.family) + "\n";
   out += "  model: " + str(info.model_name) + "\n";
   std::string tokens;

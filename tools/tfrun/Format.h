@@ -32,6 +32,7 @@ struct PlanDescription {
   std::string path;
   tfc_plan_info info{};
   std::string precision; // tfc_plan_precision
+  std::string weightPrecision; // tfc_plan_weight_precision
   std::string runnable;  // "" when this runtime runs the plan's target, else why not
   std::vector<FunctionDescription> functions;
 };

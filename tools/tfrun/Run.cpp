@@ -222,6 +222,8 @@ Status describePlan(const std::string &path, const tfc_plan *plan, const tfc_pla
   d.info = info;
   if (const char *p = tfc_plan_precision(plan))
     d.precision = p;
+  if (const char *p = tfc_plan_weight_precision(plan))
+    d.weightPrecision = p;
   bool runs = false;
   std::string names;
   for (size_t i = 0, n = tfc_backend_count(); i < n; ++i) {

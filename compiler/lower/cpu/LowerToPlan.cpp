@@ -10,6 +10,7 @@
 
 #include "tfc/lower/cpu/CpuKernelLowering.h"
 #include "tfc/lower/cpu/SymbolicShapes.h"
+#include "tfc/lower/cpu/WeightPrecision.h"
 #include "tfc/support/Float16.h"
 #include "tfc/support/SymbolNames.h"
 #include "tfc/target/Target.h"
@@ -150,7 +151,7 @@ private:
   Status lowerKernel(Operation *op);
   /// "" when the target runs `k` (its kind, with the float dtypes of its values).
   std::string targetProblem(const planner::Kernel &k) const {
-    return ::tfc::target::checkKernel(options.target, k.kind, ::tfc::target::floatDtypesOf(fn, k));
+    return ::tfc::target::checkKernelOf(options.target, fn, k);
   }
 
   const WeightLookup &weights;
@@ -381,10 +382,13 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
                    planner::Plan &plan) {
   plan = planner::Plan();
   plan.target = options.target;
-  plan.precision = options.precision;
   if (std::string e = ::tfc::target::checkPrecision(options.target, options.precision);
       !e.empty())
     return {e};
+  // cpu bf16/int8: the activations stay f32, the weights are converted after lowering.
+  const ::tfc::target::PlanPrecisions precisions =
+      ::tfc::target::planPrecisions(options.target, options.precision);
+  plan.precision = precisions.activations;
   auto func = module.lookupSymbol<func::FuncOp>(options.function);
   if (!func || func.isExternal())
     return {"the module has no function '" + options.function + "'"};
@@ -453,6 +457,11 @@ Status lowerToPlan(ModuleOp module, const WeightLookup &weights, const LowerOpti
     if (Status s = lowering.lowerBody(f); !s.ok())
       return {"function '" + name + "': " + s.error};
   }
+  if (precisions.weights != fb::DType::F32)
+    if (Status s = convertWeightPrecision(plan, precisions.weights, options.warnings,
+                                          options.weightConversion);
+        !s.ok())
+      return s;
   // The session holds each slot for the bound of the batch symbol (1 without one; the same
   // rule as the runtime's, support/SymbolNames.h) and refuses a slot above 2^48 bytes.
   int64_t maxRows = 1;

@@ -129,7 +129,7 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
   auto root = fb::CreatePlanDirect(fbb, tfc::plan::kPlanFormatMajor, tfc::plan::kPlanFormatMinor,
                                    kProducer, plan.target, model, &symbols, &functions,
                                    &constants, caches.empty() ? nullptr : &caches, generation,
-                                   plan.precision);
+                                   plan.precision, plan.weightPrecision);
   fb::FinishPlanBuffer(fbb, root);
 }
 
@@ -145,6 +145,10 @@ Status validatePlan(const Plan &plan) {
   };
   if (!isFloat(plan.precision))
     return {std::string("precision ") + dtypeName(plan.precision) + " is not a float dtype"};
+  if (plan.weightPrecision != fb::DType::F32 && plan.weightPrecision != fb::DType::BF16 &&
+      plan.weightPrecision != fb::DType::I8)
+    return {std::string("weight precision ") + dtypeName(plan.weightPrecision) +
+            " is not f32, bf16 or i8"};
   for (const CacheSlot &c : plan.caches)
     if (!isFloat(c.dtype))
       return {"cache slot '" + c.name + "' holds " + dtypeName(c.dtype) + ", not a float dtype"};

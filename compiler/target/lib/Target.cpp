@@ -15,17 +15,31 @@ std::array<DTypeSet, kNumKernelKinds> everyKind(DTypeSet dtypes) {
 /// The table. A row's kernels list every KernelKind the target's runtime backend has a kernel
 /// for, with the float dtypes that kernel runs. Changing what a backend runs changes its row.
 const Capabilities &row(Target target) {
-  static const Capabilities cpu{Target::Cpu, {DType::F32}, everyKind({DType::F32}),
+  // The kinds with weight inputs (tfc::plan::weightInputsOf), reading them in `dtypes`.
+  auto weightKinds = [](DTypeSet dtypes) {
+    std::array<DTypeSet, kNumKernelKinds> kinds{};
+    for (size_t k = 0; k < kNumKernelKinds; ++k)
+      if (fb::weightInputsOf(fb::KernelKind(k)).count > 0)
+        kinds[k] = dtypes;
+    return kinds;
+  };
+  static const Capabilities cpu{Target::Cpu,
+                                {DType::F32, DType::BF16, DType::I8},
+                                /*weightOnly=*/true,
+                                everyKind({DType::F32}),
+                                weightKinds({DType::F32, DType::BF16, DType::I8}),
                                 {DType::F32}};
   static const Capabilities cuda{Target::Cuda,
                                  {DType::F32, DType::F16, DType::BF16},
+                                 /*weightOnly=*/false,
                                  everyKind({DType::F32, DType::F16, DType::BF16}),
+                                 weightKinds({DType::F32, DType::F16, DType::BF16}),
                                  {DType::F32, DType::F16, DType::BF16}};
   return target == Target::Cuda ? cuda : cpu;
 }
 
 constexpr Target kTargets[] = {Target::Cpu, Target::Cuda};
-constexpr DType kPrecisions[] = {DType::F32, DType::F16, DType::BF16};
+constexpr DType kPrecisions[] = {DType::F32, DType::F16, DType::BF16, DType::I8};
 
 } // namespace
 
@@ -67,6 +81,7 @@ const char *precisionName(DType precision) {
   case DType::F32: return "fp32";
   case DType::F16: return "fp16";
   case DType::BF16: return "bf16";
+  case DType::I8: return "int8";
   default: return "?";
   }
 }
@@ -96,6 +111,29 @@ std::string checkPrecision(Target target, DType precision) {
   return out;
 }
 
+PlanPrecisions planPrecisions(Target target, DType precision) {
+  if (capabilities(target).weightOnly)
+    return {DType::F32, precision};
+  return {precision, DType::F32};
+}
+
+std::string checkPlanPrecisions(Target target, DType activations, DType weights) {
+  const Capabilities &c = capabilities(target);
+  // The pairs planPrecisions() makes of the target's precisions.
+  for (size_t i = 0; i < sizeof kPrecisions / sizeof kPrecisions[0]; ++i) {
+    if (!c.precisions.contains(kPrecisions[i]))
+      continue;
+    PlanPrecisions p = planPrecisions(target, kPrecisions[i]);
+    if (p.activations == activations && p.weights == weights)
+      return "";
+  }
+  return std::string("a ") + targetName(target) + " plan cannot have precision " +
+         planner::dtypeName(activations) + " with weight precision " +
+         planner::dtypeName(weights) +
+         (c.weightOnly ? " (its activations are f32; its weights f32, bf16 or i8)"
+                       : " (its weights follow its precision)");
+}
+
 std::string checkKernel(Target target, fb::KernelKind kind, DTypeSet floats) {
   const Capabilities &c = capabilities(target);
   size_t k = size_t(kind);
@@ -110,6 +148,17 @@ std::string checkKernel(Target target, fb::KernelKind kind, DTypeSet floats) {
          missing.str();
 }
 
+std::string checkWeight(Target target, fb::KernelKind kind, DType dtype) {
+  const Capabilities &c = capabilities(target);
+  size_t k = size_t(kind);
+  if (k < kNumKernelKinds && c.weights[k].contains(dtype))
+    return "";
+  return std::string("the ") + targetName(target) + " target reads " +
+         (k < kNumKernelKinds ? fb::EnumNameKernelKind(kind) : "such") + " weights in " +
+         (k < kNumKernelKinds && !c.weights[k].empty() ? c.weights[k].str() : "no dtype") +
+         " only, not " + planner::dtypeName(dtype);
+}
+
 std::string checkCacheDtype(Target target, DType dtype) {
   const Capabilities &c = capabilities(target);
   if (c.cacheDtypes.contains(dtype))
@@ -121,10 +170,30 @@ std::string checkCacheDtype(Target target, DType dtype) {
 DTypeSet floatDtypesOf(const planner::Function &fn, const planner::Kernel &kernel) {
   DTypeSet out;
   for (const std::vector<int32_t> *list : {&kernel.inputs, &kernel.outputs})
-    for (int32_t v : *list)
+    for (size_t i = 0; i < list->size(); ++i) {
+      int32_t v = (*list)[i];
+      if (list == &kernel.inputs && fb::isWeightOrScaleInput(kernel.kind, int64_t(i)))
+        continue;
       if (v >= 0 && size_t(v) < fn.values.size() && isFloat(fn.values[size_t(v)].dtype))
         out.insert(fn.values[size_t(v)].dtype);
+    }
   return out;
+}
+
+std::string checkKernelOf(Target target, const planner::Function &fn,
+                          const planner::Kernel &kernel) {
+  if (std::string e = checkKernel(target, kernel.kind, floatDtypesOf(fn, kernel)); !e.empty())
+    return e;
+  fb::WeightInputs w = fb::weightInputsOf(kernel.kind);
+  for (int j = 0; j < w.count; ++j) {
+    size_t i = size_t(w.list[j].weight);
+    if (i < kernel.inputs.size() && kernel.inputs[i] >= 0 &&
+        size_t(kernel.inputs[i]) < fn.values.size())
+      if (std::string e = checkWeight(target, kernel.kind, fn.values[size_t(kernel.inputs[i])].dtype);
+          !e.empty())
+        return e;
+  }
+  return "";
 }
 
 } // namespace tfc::target

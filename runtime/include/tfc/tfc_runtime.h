@@ -153,6 +153,10 @@ void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out);
 /* The dtype of the plan's float activations and weights (plan format 2.1): "fp32", "fp16" or
  * "bf16" (float inputs and outputs are f32 whatever it is). Owned by the plan; NULL for NULL. */
 const char *tfc_plan_precision(const tfc_plan *plan);
+/* The dtype of the plan's Linear/GatedLinear constant weights (plan format 2.2): "fp32", or
+ * "bf16" / "int8" for a cpu plan compiled with --precision bf16|int8 (weight-only: its
+ * activations are fp32, tfc_plan_precision says so). Owned by the plan; NULL for NULL. */
+const char *tfc_plan_weight_precision(const tfc_plan *plan);
 /* The target the plan was compiled for: "cpu" or "cuda". Owned by the plan; NULL for NULL. */
 const char *tfc_plan_target(const tfc_plan *plan);
 

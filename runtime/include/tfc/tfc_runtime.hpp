@@ -124,6 +124,8 @@ public:
   const char *target() const { return tfc_plan_target(p_); }
   /// "fp32", "fp16" or "bf16".
   const char *precision() const { return tfc_plan_precision(p_); }
+  /// "fp32", or "bf16" / "int8" (cpu weight-only precision).
+  const char *weightPrecision() const { return tfc_plan_weight_precision(p_); }
   size_t numFunctions() const { return tfc_plan_num_functions(p_); }
   const char *functionName(size_t i) const { return tfc_plan_function_name(p_, i); }
   Status inputInfo(const char *fn, size_t i, tfc_port_info *out) const {

@@ -6,7 +6,8 @@
 // binary_mul post-op reading that buffer, writing y. NaN and infinities propagate as in the
 // primitive ops (swish and gelu keep NaN; nothing here clamps). The kernel: inputs x [..., K],
 // gate_weight and up_weight [K, N]; GatedLinearOptions activation; the primitives are the
-// kernel's per-session state.
+// kernel's per-session state. Decode-sized products of constant weights and bf16 / int8 weights
+// (inputs 3 and 4: the int8 weights' scales) run on packed weights instead (LinearGemv.h).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/GatedLinear.h"
@@ -82,11 +83,16 @@ std::string checkGatedLinear(const FunctionDesc &fn, const KernelDesc &k) {
   if (!isKnownEnumValue(act))
     return format("unknown GateActivation %d", int(act));
   static const char *names[] = {"x", "gate_weight", "up_weight"};
-  for (size_t i = 0; i < k.inputs.size(); ++i) {
-    std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
-    if (!e.empty())
+  if (std::string e = expectDtype(fn, k, 0, names[0], {TFC_F32}); !e.empty())
+    return e;
+  // The weights: f32, or bf16 / i8 constants (inputs 3 and 4: the i8 weights' scales).
+  for (size_t i : {1, 2})
+    if (std::string e = checkLowPrecisionWeight(fn, k, i, i + 2, names[i]); !e.empty())
       return e;
-  }
+  if (inDtype(fn, k, 1) != inDtype(fn, k, 2))
+    return format("gate_weight '%s' is %s but up_weight '%s' is %s", fn.values[k.inputs[1]].name.c_str(),
+                  dtypeName(inDtype(fn, k, 1)), fn.values[k.inputs[2]].name.c_str(),
+                  dtypeName(inDtype(fn, k, 2)));
   for (size_t i : {1, 2})
     if (fn.values[k.inputs[i]].rank != 2)
       return format("%s '%s' has rank %d, expected 2 ([K, N])", names[i],
@@ -99,6 +105,8 @@ void runGatedLinear(const KernelContext &ctx) {
   Tensor &y = ctx.out(0);
   const LinearDims d = gatedLinearDims(ctx);
   CpuDevice &device = cpuDevice(ctx);
+  if (runGatedLinearGemv(ctx, d, ctx.stateAs<GatedLinearPrimitives>().gemv))
+    return;
   ctx.stateAs<GatedLinearPrimitives>().run(
       device.dnnl(), device.threads(), x.as<float>(), wg.as<float>(), wu.as<float>(), y.as<float>(),
       d.M, d.K, d.N, options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);

@@ -10,6 +10,7 @@
 
 #include "cpu/Dnnl.h"
 #include "cpu/Kernel.h"
+#include "cpu/LinearGemv.h"
 
 #include "tfc/schema/plan_generated.h"
 
@@ -38,6 +39,9 @@ private:
   };
   std::vector<Entry> cache_;
   std::vector<float> gate_; // act(x @ Wg), [M, N]
+
+public:
+  GemvState gemv; // the packed-weight path (LinearGemv.h)
 };
 
 } // namespace tfc::rt

@@ -36,14 +36,14 @@ static constexpr KernelSpec kSpecs[] = {
     // Attention and CachedAttention: input 4 is the (declared, not yet implemented) bias;
     // num_kv_heads, window and hidden_score are implemented.
     {K::Attention, 3, 5, 1, checkAttention, unsupportedAttention, runAttention},
-    {K::Linear, 2, 4, 1, checkLinear, nullptr, runLinear},
+    {K::Linear, 2, 5, 1, checkLinear, nullptr, runLinear},
     {K::Embedding, 3, 5, 1, checkEmbedding, nullptr, runEmbedding},
     {K::CachedAttention, 1, 5, 1, checkCachedAttention,
      unsupportedCachedAttention, runCachedAttention},
     {K::CacheStore, 2, 2, 0, checkCacheStore, nullptr, runCacheStore},
     {K::Rotary, 3, 3, 1, checkRotary, nullptr, runRotary},
     {K::RmsNorm, 2, 3, 1, checkRmsNorm, nullptr, runRmsNorm},
-    {K::GatedLinear, 3, 3, 1, checkGatedLinear, nullptr, runGatedLinear},
+    {K::GatedLinear, 3, 5, 1, checkGatedLinear, nullptr, runGatedLinear},
     {K::Compare, 2, 2, 1, checkCompare, nullptr, runCompare},
     {K::CumSum, 1, 1, 1, checkCumSum, nullptr, runCumSum},
     {K::Tile, 1, 1, 1, checkTile, nullptr, runTile},

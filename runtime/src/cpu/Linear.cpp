@@ -10,12 +10,15 @@
 // NaN propagates as in PyTorch: oneDNN's relu post-op (and clip) turn NaN into 0, so Relu is a
 // pass of its own after the matmul (the residual then comes after it, in the separate pass;
 // an elu(0) + linear post-op chain that keeps NaN measured 1.4-3x slower at M = 128).
+// Decode-sized products of a constant weight, and every product of a bf16 or int8 weight (a cpu
+// plan compiled with --precision bf16|int8), run on packed weights instead (LinearGemv.h).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "GemmShapes.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
+#include "cpu/LinearGemv.h"
 
 #include <cstdlib>
 #include <mutex>
@@ -106,6 +109,7 @@ struct LinearState : KernelState {
     void *packedData = nullptr; // the plan's packed copy of this kernel's (constant) weight
   };
   std::vector<Entry> cache;
+  GemvState gemv; // the packed-weight path (LinearGemv.h)
 };
 
 dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias, Activation act,
@@ -145,11 +149,14 @@ std::string checkLinear(const FunctionDesc &fn, const KernelDesc &k) {
   if (!isKnownEnumValue(act))
     return format("unknown Activation %d", int(act));
   static const char *names[] = {"x", "weight", "bias", "residual"};
-  for (size_t i = 0; i < k.inputs.size(); ++i) {
+  for (size_t i : {0, 2, 3}) {
     std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
     if (!e.empty())
       return e;
   }
+  // The weight: f32, or a bf16 / i8 constant (input 4: the i8 weight's scale).
+  if (std::string e = checkLowPrecisionWeight(fn, k, 1, 4, "weight"); !e.empty())
+    return e;
   if (fn.values[k.inputs[1]].rank != 2)
     return format("weight '%s' has rank %d, expected 2 ([K, N])",
                   fn.values[k.inputs[1]].name.c_str(), fn.values[k.inputs[1]].rank);
@@ -163,6 +170,8 @@ void runLinear(const KernelContext &ctx) {
   const int64_t M = dims.M, K = dims.K, N = dims.N;
   const Shape &shape = dims.out;
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
+  if (runLinearGemv(ctx, dims, ctx.stateAs<LinearState>().gemv))
+    return;
   if (M == 0 || N == 0)
     return;
   int mode = kNoResidual;

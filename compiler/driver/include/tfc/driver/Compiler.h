@@ -20,6 +20,7 @@
 #include "tfc/frontends/OnnxFrontend.h"
 #include "tfc/generation/DeriveGeneration.h"
 #include "tfc/lower/cpu/SymbolBounds.h"
+#include "tfc/lower/cpu/WeightPrecision.h"
 #include "tfc/plan/PlanDesc.h"
 #include "tfc/target/Target.h"
 
@@ -45,8 +46,9 @@ struct CompileOptions {
   int64_t maxSeq = 0;     // --max-seq: bound of every other symbol (0: not given)
   std::map<std::string, int64_t> bounds;  // --bound NAME=N: one symbol (wins over both)
   bool generation = true; // derive prefill/decode_step/encode for generative models
-  /// --target: the device the plan is for; --precision: the dtype of its float activations
-  /// and weights (fp16/bf16 need a target that runs them: cuda). Checked first.
+  /// --target: the device the plan is for; --precision: cuda: the dtype of its float
+  /// activations and weights (fp16/bf16); cpu: the dtype of its Linear/GatedLinear constant
+  /// weights (bf16/int8, weight-only: activations f32). Checked first.
   tfc::target::Target target = tfc::target::Target::Cpu;
   tfc::target::DType precision = tfc::target::DType::F32;
 };
@@ -61,6 +63,8 @@ struct PlanSummary {
   /// Kernels (every function) whose inputs are all constants: "function: name (Kind)".
   /// tfc-fold-constants leaves none; a non-empty list is a compiler defect worth a warning.
   std::vector<std::string> constantInputKernels;
+  /// cpu --precision bf16|int8: the weights converted (WeightPrecision.h).
+  tfc::lower::WeightConversion weights;
 };
 
 struct CompileResult {
@@ -97,7 +101,8 @@ struct CompileResult {
 void prepareContext(mlir::MLIRContext &context);
 
 /// Runs the whole pipeline on the model file at `path` (`.onnx`: the ONNX importer, else a
-/// model.fbs), then tfc-convert-precision when `options.precision` is not fp32, and resolves
+/// model.fbs), then tfc-convert-precision when the plan's activations are not f32 (cuda fp16 /
+/// bf16; cpu bf16 / int8 keep f32 IR: buildPlan converts their weights), and resolves
 /// the symbols' bounds (`result.symbols`). A precision the target does not run is an error
 /// before anything is read.
 Status compileModel(mlir::MLIRContext &context, const std::string &path,
@@ -135,7 +140,8 @@ bool runtimeRunsTarget(tfc::target::Target target);
 /// "folded": {"layer_norm"} (norms of constants computed at compile time), "expected": {...},
 /// "unfused": [...], "ops": {...}, "symbols": [{"name", "bound",
 /// "source"}]}, plus "arena_bytes", "naive_bytes" and "constant_input_kernels" (a count; with
-/// "constant_input_kernel_names" when not 0) when a plan was built.
+/// "constant_input_kernel_names" when not 0) when a plan was built, and "weight_precision"
+/// with "converted_weights": {"count", "f32_bytes", "bytes"} for a cpu bf16/int8 plan.
 std::string reportToJson(const CompileResult &result, const CompileOptions &options);
 
 /// Prints the module as MLIR text.

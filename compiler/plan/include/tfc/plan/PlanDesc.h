@@ -141,6 +141,9 @@ struct Generation {
 struct Plan {
   fb::Target target = fb::Target::Cpu;  // the device it is compiled for
   fb::DType precision = fb::DType::F32; // the float activations' dtype (2.1): F32, F16, BF16
+  /// (2.2) cpu plans: the dtype of the Linear/GatedLinear constant weights (F32, BF16, I8;
+  /// compiler/lower/cpu/WeightPrecision.h converts them); F32 for cuda plans.
+  fb::DType weightPrecision = fb::DType::F32;
   ModelInfo model;
   std::vector<Symbol> symbols;
   std::vector<Function> functions;

@@ -19,6 +19,7 @@
 #define TFC_LOWER_CPU_LOWERTOPLAN_H
 
 #include "tfc/lower/cpu/SymbolBounds.h"
+#include "tfc/lower/cpu/WeightPrecision.h"
 #include "tfc/plan/PlanDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -45,13 +46,17 @@ struct LowerOptions {
   std::string function = "forward";
   /// The device (--target) and the precision (--precision) the plan records. Every kernel is
   /// checked against the target's capability table (tfc/target/Target.h): a kernel the target
-  /// does not run is an error naming the op and its location. The IR is expected in the
+  /// does not run is an error naming the op and its location. cuda: the IR is expected in the
   /// precision already (tfc-convert-precision); f16/bf16 `tfc.weight`s get their f32 bytes
-  /// converted here (round to nearest even, overflow saturated).
+  /// converted here (round to nearest even, overflow saturated). cpu bf16/int8 (weight-only):
+  /// the IR is f32, and the Linear/GatedLinear constant weights are converted after lowering
+  /// (WeightPrecision.h).
   planner::fb::Target target = planner::fb::Target::Cpu;
   planner::fb::DType precision = planner::fb::DType::F32;
   /// When set, receives a message per weight whose conversion saturated values.
   std::vector<std::string> *warnings = nullptr;
+  /// When set, receives what the cpu weight-only conversion did (WeightPrecision.h).
+  WeightConversion *weightConversion = nullptr;
 };
 
 /// The symbols lowerToPlan() gives the plan, with their bounds and sources (SymbolBounds.h):

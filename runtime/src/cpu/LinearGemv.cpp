@@ -1,0 +1,264 @@
+//===- LinearGemv.cpp - Linear / GatedLinear on packed f32, bf16 and int8 weights -------------===//
+//
+// See LinearGemv.h. The product and its per-column epilogue (int8 scale, bias, a residual of the
+// output's shape or one row of it) are Gemv.h's; what is left is here: the activation (ReLU as a
+// NaN-keeping loop, GELU and SiLU as oneDNN eltwise primitives, the same functions as the oneDNN
+// path's post-ops), residuals of other broadcasts, the gated product, and the plan's cache of
+// packed weights.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/LinearGemv.h"
+
+#include "cpu/Common.h"
+#include "cpu/CpuBackend.h"
+#include "cpu/Gemv.h"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+namespace tfc::rt {
+namespace {
+
+using dnnl::memory;
+using Activation = tfc::plan::Activation;
+using GateActivation = tfc::plan::GateActivation;
+
+/// TFC_LINEAR_GEMV=0 sends f32 decode products back to oneDNN (for measurements).
+bool gemvForF32() {
+  static const bool on = [] {
+    const char *e = std::getenv("TFC_LINEAR_GEMV");
+    return !(e && *e == '0');
+  }();
+  return on;
+}
+
+/// The plan's packed weights, per (constant bytes, instruction set); a Plan::derived entry.
+struct PackedCache {
+  std::mutex mutex;
+  std::map<std::pair<const void *, gemv::Isa>, std::unique_ptr<gemv::PackedWeight>> entries;
+};
+
+gemv::WeightType weightType(tfc_dtype d) {
+  return d == TFC_BF16 ? gemv::WeightType::BF16
+         : d == TFC_I8 ? gemv::WeightType::I8
+                       : gemv::WeightType::F32;
+}
+
+/// The packed copy of input `input` (a constant [K, N] weight), made on first use per plan.
+const gemv::PackedWeight &packedWeight(const KernelContext &ctx, GemvState &st, int slot,
+                                       size_t input) {
+  const Tensor &w = *ctx.in(input);
+  GemvState::Packed &p = st.packed[slot];
+  if (p.packed && p.source == w.data)
+    return *p.packed;
+  if (!ctx.plan)
+    ctx.fail(TFC_INTERNAL, "packed weights need the plan");
+  std::shared_ptr<PackedCache> cache;
+  {
+    std::lock_guard<std::mutex> lock(ctx.plan->derivedMutex);
+    std::shared_ptr<void> &entry = ctx.plan->derived["gemv.packed"];
+    if (!entry)
+      entry = std::make_shared<PackedCache>();
+    cache = std::static_pointer_cast<PackedCache>(entry);
+  }
+  const gemv::Isa isa = gemv::defaultIsa();
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  std::unique_ptr<gemv::PackedWeight> &slotOf = cache->entries[{w.data, isa}];
+  if (!slotOf)
+    slotOf = std::make_unique<gemv::PackedWeight>(
+        gemv::pack(weightType(w.dtype), w.data, w.shape.d[0], w.shape.d[1], isa));
+  p = {w.data, slotOf.get()};
+  return *slotOf;
+}
+
+/// data[0, n) = alg(data) in place (oneDNN eltwise, alpha as its post-op form takes it).
+void eltwise(const KernelContext &ctx, GemvState &st, dnnl::algorithm alg, float alpha,
+             float *data, int64_t n) {
+  CpuDevice &device = cpuDevice(ctx);
+  DnnlEnv &env = device.dnnl();
+  GemvState::Eltwise *entry = nullptr;
+  for (GemvState::Eltwise &e : st.eltwise)
+    if (e.alg == alg && e.n == n && e.threads == device.threads())
+      entry = &e;
+  memory::desc desc({n}, memory::data_type::f32, memory::format_tag::a);
+  if (!entry) {
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, desc, alpha, 0.f);
+    st.eltwise.push_back(
+        {alg, n, device.threads(),
+         dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, env.engine))});
+    entry = &st.eltwise.back();
+  }
+  memory m(desc, env.engine, data);
+  entry->prim.execute(env.stream, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
+  env.stream.wait();
+}
+
+void relu(float *data, int64_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= 32768)
+  for (int64_t i = 0; i < n; ++i)
+    data[i] = data[i] < 0.f ? 0.f : data[i]; // NaN stays NaN
+}
+
+void activate(const KernelContext &ctx, GemvState &st, Activation act, float *data, int64_t n) {
+  switch (act) {
+  case Activation::Relu: relu(data, n); break;
+  case Activation::GeluErf: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_erf, 0.f, data, n); break;
+  case Activation::GeluTanh: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_tanh, 0.f, data, n); break;
+  default: break;
+  }
+}
+
+/// y += r, r broadcasting to y's shape (r may be y's own bytes only with y's shape).
+void addResidual(Tensor &y, const Tensor &r, const float *rData) {
+  const Shape *ins[2] = {&y.shape, &r.shape};
+  BroadcastLoop<2> loop(y.shape, ins);
+  float *py = y.as<float>();
+  loop.run([&](int64_t o, const int64_t *off, int64_t n, const int64_t *stv) {
+    for (int64_t i = 0; i < n; ++i)
+      py[o + i] += rData[off[1] + i * stv[1]];
+  });
+}
+
+std::string dimsOf(const ValueDesc &v) {
+  std::string s = "[";
+  for (int i = 0; i < v.rank; ++i)
+    s += (i ? ", " : "") + (v.dims[i].symbol >= 0 ? std::string("?")
+                                                   : std::to_string(v.dims[i].size));
+  return s + "]";
+}
+
+} // namespace
+
+std::string checkLowPrecisionWeight(const FunctionDesc &fn, const KernelDesc &k, size_t w,
+                                    size_t scale, const char *what) {
+  const ValueDesc &wv = fn.values[k.inputs[w]];
+  const bool low = (wv.dtype == TFC_BF16 || wv.dtype == TFC_I8) && wv.dtype != fn.floatDtype;
+  if (!low) {
+    if (std::string e = expectDtype(fn, k, w, what, {TFC_F32}); !e.empty())
+      return e;
+    if (hasInput(k, scale))
+      return format("input %zu (a scale, value '%s') is given but %s '%s' is %s: only an i8 "
+                    "weight has a scale", scale, fn.values[k.inputs[scale]].name.c_str(), what,
+                    wv.name.c_str(), dtypeName(wv.dtype));
+    return "";
+  }
+  if (wv.dtype != fn.weightDtype)
+    return format("%s '%s' is %s but the plan's weight precision is %s", what, wv.name.c_str(),
+                  dtypeName(wv.dtype), dtypeName(fn.weightDtype));
+  if (wv.kind != ValueKind::Constant)
+    return format("%s '%s' is %s but not a plan constant (only constant weights are converted)",
+                  what, wv.name.c_str(), dtypeName(wv.dtype));
+  if (wv.rank != 2)
+    return format("%s '%s' has rank %d, expected 2 ([K, N])", what, wv.name.c_str(), wv.rank);
+  if (wv.dtype == TFC_BF16) {
+    if (hasInput(k, scale))
+      return format("input %zu (a scale, value '%s') is given but %s '%s' is bf16: only an i8 "
+                    "weight has a scale", scale, fn.values[k.inputs[scale]].name.c_str(), what,
+                    wv.name.c_str());
+    return "";
+  }
+  if (!hasInput(k, scale))
+    return format("%s '%s' is i8 but has no scale (input %zu: an f32 constant [N])", what,
+                  wv.name.c_str(), scale);
+  const ValueDesc &sv = fn.values[k.inputs[scale]];
+  if (sv.dtype != TFC_F32)
+    return format("scale '%s' of %s '%s' has dtype %s; expected f32", sv.name.c_str(), what,
+                  wv.name.c_str(), dtypeName(sv.dtype));
+  if (sv.kind != ValueKind::Constant)
+    return format("scale '%s' of %s '%s' is not a plan constant", sv.name.c_str(), what,
+                  wv.name.c_str());
+  const int64_t N = wv.dims[1].size; // a constant's dims are static (the loader checked)
+  if (sv.rank != 1 || sv.dims[0].symbol >= 0 || sv.dims[0].size != N)
+    return format("scale '%s' of %s '%s' has shape %s; expected [%lld] (one per output column)",
+                  sv.name.c_str(), what, wv.name.c_str(), dimsOf(sv).c_str(), (long long)N);
+  return "";
+}
+
+bool runLinearGemv(const KernelContext &ctx, const LinearDims &d, GemvState &st) {
+  const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
+  const Tensor *b = ctx.in(2), *r = ctx.in(3), *scale = ctx.in(4);
+  if (w.dtype == TFC_F32 &&
+      !(d.M <= kGemvMaxRows && gemvForF32() &&
+        ctx.fn->values[size_t(ctx.k->inputs[1])].kind == ValueKind::Constant))
+    return false;
+  Tensor &y = ctx.out(0);
+  if (d.M == 0 || d.N == 0)
+    return true;
+  if (x.data == y.data)
+    ctx.fail(TFC_INTERNAL, "the output shares the input's bytes");
+  const gemv::PackedWeight &pw = packedWeight(ctx, st, 0, 1);
+  const Activation act = options<tfc::plan::LinearOptionsT>(*ctx.k).activation;
+  const int threads = cpuDevice(ctx).threads();
+  const int64_t M = d.M, N = d.N;
+  gemv::Epilogue e;
+  e.scale = scale ? scale->as<float>() : nullptr;
+  e.bias = b ? b->as<float>() : nullptr;
+  const bool inPlace = r && r->data == y.data;
+  if (inPlace && r->shape != d.out)
+    ctx.fail(TFC_UNSUPPORTED, "an in-place residual must have the output's shape");
+  if (act == Activation::None) {
+    // The residual in the epilogue when it is a full [M, N] or one row of N, else a pass after.
+    if (r && r->shape.numel() == M * N) {
+      e.residual = r->as<float>();
+      e.residualStride = N;
+    } else if (r && r->shape.numel() == N && r->shape.d[r->shape.rank - 1] == N) {
+      e.residual = r->as<float>();
+      e.residualStride = 0;
+    }
+    gemv::multiply(pw, x.as<float>(), M, d.K, y.as<float>(), N, e, threads);
+    if (r && !e.residual)
+      addResidual(y, *r, r->as<float>());
+    return true;
+  }
+  // act(x W + b) + r: the activation before the residual.
+  float *out = y.as<float>();
+  if (inPlace) {
+    st.scratch.resize(size_t(M * N));
+    out = st.scratch.data();
+  }
+  gemv::multiply(pw, x.as<float>(), M, d.K, out, N, e, threads);
+  activate(ctx, st, act, out, M * N);
+  if (inPlace) {
+    float *py = y.as<float>();
+    for (int64_t i = 0; i < M * N; ++i)
+      py[i] += out[i];
+  } else if (r) {
+    addResidual(y, *r, r->as<float>());
+  }
+  return true;
+}
+
+bool runGatedLinearGemv(const KernelContext &ctx, const LinearDims &d, GemvState &st) {
+  const Tensor &x = *ctx.in(0), &wg = *ctx.in(1);
+  const Tensor *gateScale = ctx.in(3), *upScale = ctx.in(4);
+  const bool constants = ctx.fn->values[size_t(ctx.k->inputs[1])].kind == ValueKind::Constant &&
+                         ctx.fn->values[size_t(ctx.k->inputs[2])].kind == ValueKind::Constant;
+  if (wg.dtype == TFC_F32 && !(d.M <= kGemvMaxRows && gemvForF32() && constants))
+    return false;
+  Tensor &y = ctx.out(0);
+  if (d.M == 0 || d.N == 0)
+    return true;
+  const int threads = cpuDevice(ctx).threads();
+  const int64_t M = d.M, N = d.N;
+  const gemv::PackedWeight &pg = packedWeight(ctx, st, 0, 1);
+  const gemv::PackedWeight &pu = packedWeight(ctx, st, 1, 2);
+  st.scratch.resize(size_t(M * N));
+  float *gate = st.scratch.data(), *py = y.as<float>();
+  gemv::Epilogue e;
+  e.scale = gateScale ? gateScale->as<float>() : nullptr;
+  gemv::multiply(pg, x.as<float>(), M, d.K, gate, N, e, threads);
+  e.scale = upScale ? upScale->as<float>() : nullptr;
+  gemv::multiply(pu, x.as<float>(), M, d.K, py, N, e, threads);
+  switch (options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation) {
+  case GateActivation::GeluErf: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_erf, 0.f, gate, M * N); break;
+  case GateActivation::GeluTanh: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_tanh, 0.f, gate, M * N); break;
+  default: eltwise(ctx, st, dnnl::algorithm::eltwise_swish, 1.f, gate, M * N); break; // x * sigmoid(x)
+  }
+#pragma omp parallel for simd schedule(static) if (M * N >= 32768)
+  for (int64_t i = 0; i < M * N; ++i)
+    py[i] *= gate[i];
+  return true;
+}
+
+} // namespace tfc::rt

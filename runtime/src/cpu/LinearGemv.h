@@ -1,0 +1,67 @@
+//===- LinearGemv.h - Linear / GatedLinear on packed weights (Gemv.h): decode, bf16, int8 ----===//
+//
+// The Linear and GatedLinear kernels hand their product to this path
+//   * always when the weight is bf16 or int8 (a cpu plan compiled with --precision bf16|int8:
+//     weight-only, plan.fbs Plan.weight_precision; the activations stay f32), for any M;
+//   * for an f32 constant weight when M <= kGemvMaxRows (decode steps), unless
+//     TFC_LINEAR_GEMV=0 (then Linear's oneDNN path, for measurements).
+// An int8 weight W [K, N] comes with its scale: an f32 constant [N] (Linear input 4; GatedLinear
+// inputs 3 and 4 for the gate and up weights); the product uses W[k, n] * scale[n]. The weights
+// are packed on first use per plan and instruction set (Plan::derived "gemv.packed"), shared by
+// every session of the plan.
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_RUNTIME_CPU_LINEARGEMV_H
+#define TFC_RUNTIME_CPU_LINEARGEMV_H
+
+#include "GemmShapes.h"
+#include "cpu/Dnnl.h"
+#include "cpu/Kernel.h"
+
+#include <string>
+#include <vector>
+
+namespace tfc::rt {
+
+/// Up to this many rows an f32 constant weight takes the packed-weight path.
+constexpr int64_t kGemvMaxRows = 16;
+
+/// Load-time check of a weight input `w` of a Linear (w = 1, scale 4) or GatedLinear (w = 1, 2;
+/// scales 3, 4) kernel: f32 (the plan's float dtype), or a constant of the plan's weight dtype
+/// (bf16 or i8, rank 2); an i8 weight has its f32 scale constant [N] at input `scale`, other
+/// weights none. "" or the problem, naming the values.
+std::string checkLowPrecisionWeight(const FunctionDesc &fn, const KernelDesc &k, size_t w,
+                                    size_t scale, const char *what);
+
+namespace gemv {
+struct PackedWeight;
+}
+
+/// What the path keeps per kernel and session (a member of the kernels' own state): the packed
+/// weights it found, the activations' oneDNN primitives, scratch.
+struct GemvState {
+  struct Packed {
+    const void *source = nullptr;             // the weight's bytes (a plan constant)
+    const gemv::PackedWeight *packed = nullptr; // owned by the plan's cache
+  };
+  struct Eltwise {
+    dnnl::algorithm alg;
+    int64_t n;
+    int threads;
+    dnnl::eltwise_forward prim;
+  };
+  Packed packed[2];
+  std::vector<Eltwise> eltwise;
+  std::vector<float> scratch;
+};
+
+/// Runs the Linear kernel of `ctx` on packed weights and returns true when this path takes it
+/// (see the banner); false: the caller runs it.
+bool runLinearGemv(const KernelContext &ctx, const LinearDims &dims, GemvState &state);
+
+/// The same for GatedLinear.
+bool runGatedLinearGemv(const KernelContext &ctx, const LinearDims &dims, GemvState &state);
+
+} // namespace tfc::rt
+
+#endif // TFC_RUNTIME_CPU_LINEARGEMV_H
