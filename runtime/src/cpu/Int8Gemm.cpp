@@ -1,0 +1,335 @@
+//===- Int8Gemm.cpp - int8 x int8 products for many rows: scalar and AVX2 (vpmaddwd) ------===//
+//
+// See Int8Gemm.h. The AVX2 functions are compiled under `#pragma GCC target("avx2,fma")` (the
+// runtime itself is built for plain x86-64) and only called when the CPU has AVX2; the OpenMP
+// regions live in the generic code.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Int8Gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <immintrin.h>
+#include <new>
+#include <string>
+
+namespace tfc::rt::int8gemm {
+namespace {
+
+constexpr int kPairInts = 2 * kPanel; // int16 per pair of rows in a panel
+
+/// Rows of x per block that the threads share the panels over: about 256 KiB of quantized
+/// activations, so that a block stays in a core's L2 while the panels go by.
+int64_t rowsPerBlock(int64_t K) {
+  int64_t rows = (256 * 1024) / std::max<int64_t>(2 * K, 1);
+  return std::max<int64_t>(kTileRows, rows / kTileRows * kTileRows);
+}
+
+// ---- scalar -----------------------------------------------------------------------------------
+
+bool quantizeRowScalar(const float *x, int64_t K, int16_t *q, int64_t stride, float &scale) {
+  float amax = 0.f;
+  for (int64_t k = 0; k < K; ++k) {
+    if (!std::isfinite(x[k]))
+      return false;
+    amax = std::max(amax, std::fabs(x[k]));
+  }
+  scale = amax / 127.f;
+  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+  for (int64_t k = 0; k < K; ++k) {
+    float v = std::nearbyint(x[k] * inv);
+    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
+  }
+  std::fill(q + K, q + stride, int16_t(0));
+  return true;
+}
+
+/// Output column block [n0, n0 + cols) of rows [m0, m0 + rows): int32 sums of the panel.
+void tileScalar(const int16_t *a, int64_t lda, int64_t rows, const int16_t *b, int64_t pairs,
+                int32_t acc[kTileRows][kPanel]) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int c = 0; c < kPanel; ++c)
+      acc[r][c] = 0;
+  for (int64_t j = 0; j < pairs; ++j) {
+    const int16_t *bp = b + j * kPairInts;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int32_t a0 = a[r * lda + 2 * j], a1 = a[r * lda + 2 * j + 1];
+      for (int c = 0; c < kPanel; ++c)
+        acc[r][c] += a0 * bp[2 * c] + a1 * bp[2 * c + 1];
+    }
+  }
+}
+
+// ---- AVX2 -------------------------------------------------------------------------------------
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+bool quantizeRowAvx2(const float *x, int64_t K, int16_t *q, int64_t stride, float &scale) {
+  const __m256 signMask = _mm256_set1_ps(-0.f), inf = _mm256_set1_ps(INFINITY);
+  __m256 vmax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    __m256 v = _mm256_andnot_ps(signMask, _mm256_loadu_ps(x + k));
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(v, inf, _CMP_NLT_UQ)); // inf or NaN
+    vmax = _mm256_max_ps(vmax, v);
+  }
+  if (_mm256_movemask_ps(bad))
+    return false;
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, vmax);
+  float amax = 0.f;
+  for (float l : lanes)
+    amax = std::max(amax, l);
+  for (; k < K; ++k) {
+    if (!std::isfinite(x[k]))
+      return false;
+    amax = std::max(amax, std::fabs(x[k]));
+  }
+  scale = amax / 127.f;
+  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+  const __m256 vinv = _mm256_set1_ps(inv);
+  const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+  k = 0;
+  for (; k + 16 <= K; k += 16) {
+    // cvtps rounds to nearest even (the default MXCSR mode), as nearbyint does.
+    __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), vinv));
+    __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8), vinv));
+    a = _mm256_min_epi32(_mm256_max_epi32(a, lo), hi);
+    b = _mm256_min_epi32(_mm256_max_epi32(b, lo), hi);
+    __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + k), packed);
+  }
+  for (; k < K; ++k) {
+    float v = std::nearbyint(x[k] * inv);
+    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
+  }
+  std::fill(q + K, q + stride, int16_t(0));
+  return true;
+}
+
+/// The 6 x 16 (or fewer rows) tile: 2 ymm of 8 int32 columns per row.
+template <int R>
+inline void tileAvx2(const int16_t *a, int64_t lda, const int16_t *b, int64_t pairs,
+                     __m256i acc[kTileRows][2]) {
+  __m256i c[R][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+    c[r][0] = c[r][1] = _mm256_setzero_si256();
+  for (int64_t j = 0; j < pairs; ++j) {
+    const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts));
+    const __m256i b1 =
+        _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts + kPanel));
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      int32_t pair;
+      std::memcpy(&pair, a + r * lda + 2 * j, sizeof pair);
+      const __m256i av = _mm256_set1_epi32(pair);
+      c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(av, b0));
+      c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(av, b1));
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    acc[r][0] = c[r][0];
+    acc[r][1] = c[r][1];
+  }
+}
+
+void tileAvx2Rows(int64_t rows, const int16_t *a, int64_t lda, const int16_t *b, int64_t pairs,
+                  __m256i acc[kTileRows][2]) {
+  switch (rows) {
+  case 1: tileAvx2<1>(a, lda, b, pairs, acc); break;
+  case 2: tileAvx2<2>(a, lda, b, pairs, acc); break;
+  case 3: tileAvx2<3>(a, lda, b, pairs, acc); break;
+  case 4: tileAvx2<4>(a, lda, b, pairs, acc); break;
+  case 5: tileAvx2<5>(a, lda, b, pairs, acc); break;
+  default: tileAvx2<6>(a, lda, b, pairs, acc); break;
+  }
+}
+
+/// y rows [m0, m0 + rows), columns [n0, n0 + cols) from the tile's int32 sums.
+void storeAvx2(const __m256i acc[kTileRows][2], int64_t m0, int64_t rows, int64_t n0,
+               int64_t cols, const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t m = m0 + r;
+    if (!x.finite[size_t(m)])
+      continue;
+    const __m256 xs = _mm256_set1_ps(x.scale[size_t(m)]);
+    alignas(32) float out[kPanel];
+    for (int h = 0; h < 2; ++h) {
+      const int64_t n = n0 + 8 * h;
+      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][h]), xs);
+      if (cols == kPanel) {
+        v = _mm256_mul_ps(v, _mm256_loadu_ps(e.weightScale + n));
+        if (e.bias)
+          v = _mm256_add_ps(v, _mm256_loadu_ps(e.bias + n));
+        if (e.residual)
+          v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual + m * e.residualStride + n));
+        _mm256_storeu_ps(y + m * ldy + n, v);
+      } else {
+        _mm256_store_ps(out + 8 * h, v);
+      }
+    }
+    if (cols != kPanel)
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t n = n0 + c;
+        float v = out[c] * e.weightScale[n];
+        if (e.bias)
+          v += e.bias[n];
+        if (e.residual)
+          v += e.residual[m * e.residualStride + n];
+        y[m * ldy + n] = v;
+      }
+  }
+}
+
+void panelRowsAvx2(const int16_t *b, int64_t pairs, int64_t n0, int64_t cols,
+                   const QuantizedRows &x, int64_t m0, int64_t m1, float *y, int64_t ldy,
+                   const Epilogue &e) {
+  for (int64_t m = m0; m < m1; m += kTileRows) {
+    const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
+    __m256i acc[kTileRows][2];
+    tileAvx2Rows(rows, x.q.data() + m * x.stride, x.stride, b, pairs, acc);
+    storeAvx2(acc, m, rows, n0, cols, x, y, ldy, e);
+  }
+}
+
+#pragma GCC pop_options
+
+void storeScalar(const int32_t acc[kTileRows][kPanel], int64_t m0, int64_t rows, int64_t n0,
+                 int64_t cols, const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t m = m0 + r;
+    if (!x.finite[size_t(m)])
+      continue;
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t n = n0 + c;
+      float v = float(acc[r][c]) * x.scale[size_t(m)] * e.weightScale[n];
+      if (e.bias)
+        v += e.bias[n];
+      if (e.residual)
+        v += e.residual[m * e.residualStride + n];
+      y[m * ldy + n] = v;
+    }
+  }
+}
+
+/// One panel over the row block [m0, m1).
+void panelRows(const PackedWeight &pw, int64_t p, const QuantizedRows &x, int64_t m0, int64_t m1,
+               float *y, int64_t ldy, const Epilogue &e, Isa isa) {
+  const int16_t *b = pw.panel(p);
+  const int64_t n0 = p * kPanel, cols = std::min<int64_t>(kPanel, pw.N - n0);
+  if (isa == Isa::Avx2) {
+    panelRowsAvx2(b, pw.pairs, n0, cols, x, m0, m1, y, ldy, e);
+    return;
+  }
+  for (int64_t m = m0; m < m1; m += kTileRows) {
+    const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
+    int32_t acc[kTileRows][kPanel];
+    tileScalar(x.q.data() + m * x.stride, x.stride, rows, b, pw.pairs, acc);
+    storeScalar(acc, m, rows, n0, cols, x, y, ldy, e);
+  }
+}
+
+/// A row with a value that is not finite: f32 sums over the dequantized weight.
+void floatRow(const float *x, int64_t K, int64_t N, const int8_t *w, float *y,
+              const Epilogue &e, int64_t m) {
+  for (int64_t n = 0; n < N; ++n) {
+    float s = 0.f;
+    for (int64_t k = 0; k < K; ++k)
+      s += x[k] * (float(w[k * N + n]) * e.weightScale[n]);
+    if (e.bias)
+      s += e.bias[n];
+    if (e.residual)
+      s += e.residual[m * e.residualStride + n];
+    y[n] = s;
+  }
+}
+
+} // namespace
+
+bool cpuSupports(Isa isa) {
+  if (isa == Isa::Scalar)
+    return true;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+Isa defaultIsa() {
+  static const Isa isa = [] {
+    const char *e = std::getenv("TFC_INT8GEMM_ISA");
+    if (e && std::string(e) == "scalar")
+      return Isa::Scalar;
+    return cpuSupports(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
+  }();
+  return isa;
+}
+
+const char *isaName(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "scalar"; }
+
+PackedWeight pack(const int8_t *w, int64_t K, int64_t N) {
+  PackedWeight pw;
+  pw.K = K;
+  pw.N = N;
+  pw.pairs = (K + 1) / 2;
+  pw.panels = (N + kPanel - 1) / kPanel;
+  const size_t count = size_t(pw.panels * pw.pairs * kPairInts);
+  const size_t bytes = (count * sizeof(int16_t) + 63) / 64 * 64;
+  void *raw = std::aligned_alloc(64, std::max<size_t>(bytes, 64));
+  if (!raw)
+    throw std::bad_alloc();
+  pw.data.reset(static_cast<int16_t *>(raw), [](int16_t *p) { std::free(p); });
+  int16_t *d = pw.data.get();
+  std::memset(d, 0, bytes);
+  for (int64_t p = 0; p < pw.panels; ++p)
+    for (int64_t j = 0; j < pw.pairs; ++j)
+      for (int c = 0; c < kPanel; ++c) {
+        const int64_t n = p * kPanel + c;
+        if (n >= N)
+          continue;
+        int16_t *slot = d + (p * pw.pairs + j) * kPairInts + 2 * c;
+        slot[0] = w[(2 * j) * N + n];
+        slot[1] = 2 * j + 1 < K ? w[(2 * j + 1) * N + n] : 0;
+      }
+  return pw;
+}
+
+void quantizeRows(const float *x, int64_t M, int64_t K, int64_t ldx, QuantizedRows &out, Isa isa,
+                  int threads) {
+  out.M = M;
+  out.K = K;
+  out.stride = 2 * ((K + 1) / 2);
+  if (out.q.size() < size_t(M * out.stride))
+    out.q.resize(size_t(M * out.stride));
+  out.scale.resize(size_t(M));
+  out.finite.resize(size_t(M));
+#pragma omp parallel for num_threads(threads) schedule(static) if (M * K >= 16384)
+  for (int64_t m = 0; m < M; ++m) {
+    int16_t *q = out.q.data() + m * out.stride;
+    float s = 0.f;
+    bool ok = isa == Isa::Avx2 ? quantizeRowAvx2(x + m * ldx, K, q, out.stride, s)
+                               : quantizeRowScalar(x + m * ldx, K, q, out.stride, s);
+    if (!ok) // not used by the integer product: zeros keep the tile's sums defined
+      std::fill(q, q + out.stride, int16_t(0));
+    out.scale[size_t(m)] = ok ? s : 0.f;
+    out.finite[size_t(m)] = ok;
+  }
+}
+
+void multiply(const PackedWeight &pw, const QuantizedRows &x, const float *xf, int64_t ldx,
+              const int8_t *w, float *y, int64_t ldy, const Epilogue &e, Isa isa, int threads) {
+  const int64_t M = x.M, block = rowsPerBlock(pw.K);
+  const int64_t blocks = (M + block - 1) / block, items = blocks * pw.panels;
+#pragma omp parallel for num_threads(threads) schedule(static) if (items > 1)
+  for (int64_t i = 0; i < items; ++i) {
+    const int64_t b = i / pw.panels, p = i % pw.panels;
+    panelRows(pw, p, x, b * block, std::min(M, (b + 1) * block), y, ldy, e, isa);
+  }
+  for (int64_t m = 0; m < M; ++m)
+    if (!x.finite[size_t(m)])
+      floatRow(xf + m * ldx, pw.K, pw.N, w, y + m * ldy, e, m);
+}
+
+} // namespace tfc::rt::int8gemm
