@@ -288,17 +288,20 @@ Arg weightArg(const TestWeight &w, WeightType t) {
 
 double gelu(double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); }
 
-/// x [M, K] as the int8 x int8 path sees it: q * amax / 127 per row (cpu/Int8Gemm.h).
+/// x [M, K] as the int8 x int8 path sees it: q * amax / 127 per row and block of 64 k
+/// (cpu/Int8Gemm.h).
 std::vector<float> rowQuantized(const std::vector<float> &x, int64_t M, int64_t K) {
   std::vector<float> out(x.size());
-  for (int64_t m = 0; m < M; ++m) {
-    float amax = 0.f;
-    for (int64_t k = 0; k < K; ++k)
-      amax = std::max(amax, std::fabs(x[size_t(m * K + k)]));
-    const float inv = amax > 0.f ? 127.f / amax : 0.f;
-    for (int64_t k = 0; k < K; ++k) // q * scale rounded to f32: within the bound (2^-24 each)
-      out[size_t(m * K + k)] = std::nearbyint(x[size_t(m * K + k)] * inv) * (amax / 127.f);
-  }
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k0 = 0; k0 < K; k0 += 64) {
+      const int64_t k1 = std::min<int64_t>(K, k0 + 64);
+      float amax = 0.f;
+      for (int64_t k = k0; k < k1; ++k)
+        amax = std::max(amax, std::fabs(x[size_t(m * K + k)]));
+      const float inv = amax > 0.f ? 127.f / amax : 0.f;
+      for (int64_t k = k0; k < k1; ++k) // q * scale rounded to f32: within the bound (2^-24 each)
+        out[size_t(m * K + k)] = std::nearbyint(x[size_t(m * K + k)] * inv) * (amax / 127.f);
+    }
   return out;
 }
 

@@ -1,15 +1,16 @@
 //===- runtime_int8_gemm_test.cpp - int8 x int8 products (cpu/Int8Gemm.h) and their Linear ----===//
 //
-// * Per-row activation quantization (scalar and AVX2, the ones this CPU runs) against the
-//   formula of Int8Gemm.h computed here: the same int16 values and scales, bit for bit; rows of
-//   zeros; rows with NaN or infinity flagged (not quantized).
+// * Per-row, per-block activation quantization (scalar and AVX2, the ones this CPU runs) against
+//   the formula of Int8Gemm.h computed here: the same int16 values and block scales, bit for bit;
+//   rows of zeros; rows with NaN or infinity flagged (not quantized).
 // * The product of both code paths against a plain reference over the same quantized values
-//   (double accumulation of qx * qw, times xs * ws, plus the epilogue): the int32 sums are exact,
-//   so the bound is the epilogue's few f32 roundings. Random shapes with K odd and even, N not a
-//   multiple of the panel, M not a multiple of the tile, 1 to 3 threads, every epilogue (bias, a
-//   residual of full rows, of one row, in place).
+//   (double accumulation of qx * qw per block, times its xs, times ws, plus the epilogue): the
+//   int32 sums are exact, so the bound is the few f32 roundings of the blocks' sum and the
+//   epilogue. Random shapes with K odd and even, one block or several, N not a multiple of the
+//   panel, M not a multiple of the tile, 1 to 3 threads, every epilogue (bias, a residual of full
+//   rows, of one row, in place).
 // * Against the fp32 product: within the bound the two quantizations allow,
-//   sum_k (xs/2 |w_kn| + |x_k| ws/2 + xs ws/4) (|x - qx xs| <= xs/2, |w - qw ws| <= ws/2).
+//   sum_k (xs_b/2 |w_kn| + |x_k| ws/2 + xs_b ws/4) (|x - qx xs_b| <= xs_b/2, |w - qw ws| <= ws/2).
 // * Rows holding NaN or infinity come out as the f32 product of the dequantized weight.
 // * The Linear kernel of an int8 plan with prompt-sized M (one-kernel plans), every activation,
 //   against the reference on the quantized values.
@@ -32,16 +33,21 @@ namespace {
 using namespace tfc::rt::int8gemm;
 namespace fb = tfc::plan;
 
-/// The formula of Int8Gemm.h, written out: q and scale of one row.
-void quantizeRowReference(const float *x, int64_t K, std::vector<int16_t> &q, float &scale) {
-  float amax = 0.f;
-  for (int64_t k = 0; k < K; ++k)
-    amax = std::max(amax, std::fabs(x[k]));
-  scale = amax / 127.f;
-  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+/// The formula of Int8Gemm.h, written out: q and the block scales of one row.
+void quantizeRowReference(const float *x, int64_t K, std::vector<int16_t> &q,
+                          std::vector<float> &scales) {
   q.assign(size_t(K), 0);
-  for (int64_t k = 0; k < K; ++k)
-    q[size_t(k)] = int16_t(std::fmin(127.f, std::fmax(-127.f, std::nearbyint(x[k] * inv))));
+  scales.clear();
+  for (int64_t k0 = 0; k0 < K; k0 += kBlock) {
+    const int64_t k1 = std::min<int64_t>(K, k0 + kBlock);
+    float amax = 0.f;
+    for (int64_t k = k0; k < k1; ++k)
+      amax = std::max(amax, std::fabs(x[k]));
+    scales.push_back(amax / 127.f);
+    const float inv = amax > 0.f ? 127.f / amax : 0.f;
+    for (int64_t k = k0; k < k1; ++k)
+      q[size_t(k)] = int16_t(std::fmin(127.f, std::fmax(-127.f, std::nearbyint(x[k] * inv))));
+  }
 }
 
 struct Weight {
@@ -71,18 +77,20 @@ protected:
 };
 
 TEST_P(Int8GemmIsa, QuantizedRowsAreTheFormulasBitForBit) {
-  for (int64_t K : {1, 7, 8, 16, 17, 45, 385}) {
+  for (int64_t K : {1, 7, 8, 16, 17, 45, 64, 65, 130, 385}) {
     SCOPED_TRACE("K=" + std::to_string(K));
     const int64_t M = 5, ldx = K + 3;
     std::vector<float> x = rtt::randomFloats(M * ldx, uint32_t(K), -3.f, 3.f);
     for (int64_t k = 0; k < K; ++k)
       x[size_t(1 * ldx + k)] = 0.f; // a row of zeros
-    x[size_t(2 * ldx + K / 2)] = 1e6f; // one large value
+    x[size_t(2 * ldx + K / 2)] = 1e6f; // one large value: its block's scale only
     x[size_t(3 * ldx + K - 1)] = NAN;
     x[size_t(4 * ldx)] = -INFINITY;
     QuantizedRows rows;
     quantizeRows(x.data(), M, K, ldx, rows, GetParam(), 2);
-    ASSERT_EQ(rows.stride, K + K % 2);
+    const int64_t blocks = (K + kBlock - 1) / kBlock;
+    ASSERT_EQ(rows.blocks, blocks);
+    ASSERT_EQ(rows.stride, blocks * kBlock);
     for (int64_t m = 0; m < M; ++m) {
       SCOPED_TRACE("row " + std::to_string(m));
       if (m >= 3) {
@@ -91,13 +99,14 @@ TEST_P(Int8GemmIsa, QuantizedRowsAreTheFormulasBitForBit) {
       }
       ASSERT_EQ(rows.finite[size_t(m)], 1);
       std::vector<int16_t> q;
-      float scale;
-      quantizeRowReference(x.data() + m * ldx, K, q, scale);
-      EXPECT_EQ(rows.scale[size_t(m)], scale);
+      std::vector<float> scales;
+      quantizeRowReference(x.data() + m * ldx, K, q, scales);
+      for (int64_t b = 0; b < blocks; ++b)
+        EXPECT_EQ(rows.scale[size_t(m * blocks + b)], scales[size_t(b)]) << "block " << b;
       for (int64_t k = 0; k < K; ++k)
         ASSERT_EQ(rows.q[size_t(m * rows.stride + k)], q[size_t(k)]) << "k " << k;
-      if (K % 2)
-        EXPECT_EQ(rows.q[size_t(m * rows.stride + K)], 0); // the pair's padding
+      for (int64_t k = K; k < rows.stride; ++k)
+        ASSERT_EQ(rows.q[size_t(m * rows.stride + k)], 0) << "padding at k " << k;
     }
   }
 }
@@ -135,19 +144,25 @@ void runCase(Isa isa, const Case &c, uint32_t seed) {
   multiply(pw, rows, x.data(), c.K, w.q.data(), y.data(), c.N, e, isa, c.threads);
   for (int64_t m = 0; m < c.M; ++m) {
     std::vector<int16_t> q;
-    float xs;
+    std::vector<float> xs;
     quantizeRowReference(x.data() + m * c.K, c.K, q, xs);
     for (int64_t n = 0; n < c.N; ++n) {
-      double acc = 0, f32 = 0, quantBound = 0;
+      const double ws = w.scale[size_t(n)];
+      double sum = 0, mag = 0, f32 = 0, quantBound = 0, acc = 0;
       for (int64_t k = 0; k < c.K; ++k) {
         const size_t wi = size_t(k * c.N + n);
+        const double s = xs[size_t(k / kBlock)];
         acc += double(q[size_t(k)]) * double(w.q[wi]);
+        if ((k + 1) % kBlock == 0 || k + 1 == c.K) { // the block's exact sum, scaled
+          sum += acc * s;
+          mag += std::fabs(acc * s);
+          acc = 0;
+        }
         f32 += double(x[size_t(m * c.K + k)]) * double(w.f32[wi]);
-        quantBound += xs / 2.0 * std::fabs(double(w.q[wi]) * w.scale[size_t(n)]) +
-                      std::fabs(double(x[size_t(m * c.K + k)])) * w.scale[size_t(n)] / 2.0 +
-                      double(xs) * w.scale[size_t(n)] / 4.0;
+        quantBound += s / 2.0 * std::fabs(double(w.q[wi]) * ws) +
+                      std::fabs(double(x[size_t(m * c.K + k)])) * ws / 2.0 + s * ws / 4.0;
       }
-      double epi = 0, epiAbs = 0, mag = std::fabs(acc * xs * w.scale[size_t(n)]);
+      double epi = 0, epiAbs = 0;
       if (c.bias) {
         epi += bias[size_t(n)];
         epiAbs += std::fabs(bias[size_t(n)]);
@@ -156,10 +171,12 @@ void runCase(Isa isa, const Case &c, uint32_t seed) {
         epi += res[size_t((c.residual == 2 ? 0 : m) * c.N + n)];
         epiAbs += std::fabs(res[size_t((c.residual == 2 ? 0 : m) * c.N + n)]);
       }
-      const double want = acc * xs * w.scale[size_t(n)] + epi;
+      const double want = sum * ws + epi;
       const double got = y[size_t(m * c.N + n)];
-      // float(acc) (exact below 2^24), two products, two sums: a few f32 roundings.
-      const double bound = 4 * std::ldexp(1.0, -24) * (mag + epiAbs);
+      // float(block sum) (exact below 2^24), an f32 sum over the blocks, the epilogue's
+      // product and two sums: f32 roundings.
+      const int64_t blocks = (c.K + kBlock - 1) / kBlock;
+      const double bound = double(blocks + 4) * std::ldexp(1.0, -24) * (mag * ws + epiAbs);
       ASSERT_LE(std::fabs(got - want), bound + 1e-30)
           << "quantized reference at [" << m << ", " << n << "]: " << got << " vs " << want;
       ASSERT_LE(std::fabs(got - (f32 + epi)), quantBound + bound + 1e-6)
@@ -174,7 +191,7 @@ TEST_P(Int8GemmIsa, RandomShapesEveryEpilogue) {
   for (int i = 0; i < 24; ++i) {
     Case c;
     c.M = 1 + int64_t(rng() % 40);
-    c.K = 1 + int64_t(rng() % 90);
+    c.K = 1 + int64_t(rng() % 200);
     c.N = 1 + int64_t(rng() % 70);
     c.bias = rng() % 2;
     c.residual = int(rng() % 4);
@@ -225,16 +242,16 @@ INSTANTIATE_TEST_SUITE_P(Paths, Int8GemmIsa, ::testing::Values(Isa::Scalar, Isa:
                          });
 
 TEST(Int8Gemm, PackedLayoutIsPairsOfRowsPerPanelZeroPadded) {
-  const int64_t K = 3, N = 18; // 2 pairs (the second padded), 2 panels (the second padded)
+  const int64_t K = 3, N = 18; // K padded to one block (32 pairs), 2 panels (the second padded)
   std::vector<int8_t> w(size_t(K * N));
   for (int64_t i = 0; i < K * N; ++i)
     w[size_t(i)] = int8_t(i % 100 - 50);
   PackedWeight pw = pack(w.data(), K, N);
-  ASSERT_EQ(pw.pairs, 2);
+  ASSERT_EQ(pw.pairs, kBlock / 2);
   ASSERT_EQ(pw.panels, 2);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(pw.panel(0)) % 64, 0u);
   for (int64_t p = 0; p < 2; ++p)
-    for (int64_t j = 0; j < 2; ++j)
+    for (int64_t j = 0; j < pw.pairs; ++j)
       for (int64_t c = 0; c < kPanel; ++c) {
         const int64_t n = p * kPanel + c;
         const int16_t *slot = pw.panel(p) + j * 2 * kPanel + 2 * c;
@@ -259,7 +276,7 @@ TEST(Int8Linear, PromptSizedProductsQuantizeTheActivationsPerRow) {
       for (bool residual : {false, true}) {
         SCOPED_TRACE("M " + std::to_string(M) + " act " + fb::EnumNameActivation(act) +
                      " residual " + std::to_string(residual));
-        const int64_t K = 45, N = 70;
+        const int64_t K = 150, N = 70; // three blocks of activation scales
         Weight w = makeWeight(K, N, seed++);
         std::vector<float> x = rtt::randomFloats(M * K, seed++, -2.f, 2.f),
                            b = rtt::randomFloats(N, seed++), r = rtt::randomFloats(M * N, seed++);
@@ -274,13 +291,13 @@ TEST(Int8Linear, PromptSizedProductsQuantizeTheActivationsPerRow) {
         std::vector<float> y = res.as<float>();
         for (int64_t m = 0; m < M; ++m) {
           std::vector<int16_t> q;
-          float xs;
+          std::vector<float> xs;
           quantizeRowReference(x.data() + m * K, K, q, xs);
           for (int64_t n = 0; n < N; ++n) {
             double acc = 0;
             for (int64_t k = 0; k < K; ++k)
-              acc += double(q[size_t(k)]) * w.q[size_t(k * N + n)];
-            double v = acc * xs * w.scale[size_t(n)] + b[size_t(n)];
+              acc += double(q[size_t(k)]) * xs[size_t(k / kBlock)] * w.q[size_t(k * N + n)];
+            double v = acc * w.scale[size_t(n)] + b[size_t(n)];
             if (act == fb::Activation::GeluErf)
               v = gelu(v);
             else if (act == fb::Activation::Relu)

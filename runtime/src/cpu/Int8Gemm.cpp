@@ -29,185 +29,60 @@ int64_t rowsPerBlock(int64_t K) {
 
 // ---- scalar -----------------------------------------------------------------------------------
 
-bool quantizeRowScalar(const float *x, int64_t K, int16_t *q, int64_t stride, float &scale) {
-  float amax = 0.f;
-  for (int64_t k = 0; k < K; ++k) {
+bool rowIsFinite(const float *x, int64_t K) {
+  for (int64_t k = 0; k < K; ++k)
     if (!std::isfinite(x[k]))
       return false;
-    amax = std::max(amax, std::fabs(x[k]));
-  }
-  scale = amax / 127.f;
-  const float inv = amax > 0.f ? 127.f / amax : 0.f;
-  for (int64_t k = 0; k < K; ++k) {
-    float v = std::nearbyint(x[k] * inv);
-    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
-  }
-  std::fill(q + K, q + stride, int16_t(0));
   return true;
 }
 
-/// Output column block [n0, n0 + cols) of rows [m0, m0 + rows): int32 sums of the panel.
-void tileScalar(const int16_t *a, int64_t lda, int64_t rows, const int16_t *b, int64_t pairs,
-                int32_t acc[kTileRows][kPanel]) {
+/// One block of n <= kBlock values (the rest of the block's kBlock int16 set to 0).
+void quantizeBlockScalar(const float *x, int64_t n, int16_t *q, float &scale) {
+  float amax = 0.f;
+  for (int64_t k = 0; k < n; ++k)
+    amax = std::max(amax, std::fabs(x[k]));
+  scale = amax / 127.f;
+  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+  for (int64_t k = 0; k < n; ++k) {
+    float v = std::nearbyint(x[k] * inv);
+    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
+  }
+  std::fill(q + n, q + kBlock, int16_t(0));
+}
+
+/// Rows [m0, m0 + rows) of the tile on one panel: f32 sums of the blocks' scaled int32 sums.
+void tileScalar(const QuantizedRows &x, int64_t m0, int64_t rows, const int16_t *b,
+                float f[kTileRows][kPanel]) {
   for (int64_t r = 0; r < rows; ++r)
     for (int c = 0; c < kPanel; ++c)
-      acc[r][c] = 0;
-  for (int64_t j = 0; j < pairs; ++j) {
-    const int16_t *bp = b + j * kPairInts;
+      f[r][c] = 0.f;
+  for (int64_t blk = 0; blk < x.blocks; ++blk) {
     for (int64_t r = 0; r < rows; ++r) {
-      const int32_t a0 = a[r * lda + 2 * j], a1 = a[r * lda + 2 * j + 1];
+      const int16_t *a = x.q.data() + (m0 + r) * x.stride + blk * kBlock;
+      int32_t acc[kPanel] = {};
+      for (int64_t j = 0; j < kBlock / 2; ++j) {
+        const int16_t *bp = b + (blk * kBlock / 2 + j) * kPairInts;
+        const int32_t a0 = a[2 * j], a1 = a[2 * j + 1];
+        for (int c = 0; c < kPanel; ++c)
+          acc[c] += a0 * bp[2 * c] + a1 * bp[2 * c + 1];
+      }
+      const float xs = x.scale[size_t((m0 + r) * x.blocks + blk)];
       for (int c = 0; c < kPanel; ++c)
-        acc[r][c] += a0 * bp[2 * c] + a1 * bp[2 * c + 1];
+        f[r][c] = std::fma(float(acc[c]), xs, f[r][c]);
     }
   }
 }
 
-// ---- AVX2 -------------------------------------------------------------------------------------
-
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-
-bool quantizeRowAvx2(const float *x, int64_t K, int16_t *q, int64_t stride, float &scale) {
-  const __m256 signMask = _mm256_set1_ps(-0.f), inf = _mm256_set1_ps(INFINITY);
-  __m256 vmax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
-  int64_t k = 0;
-  for (; k + 8 <= K; k += 8) {
-    __m256 v = _mm256_andnot_ps(signMask, _mm256_loadu_ps(x + k));
-    bad = _mm256_or_ps(bad, _mm256_cmp_ps(v, inf, _CMP_NLT_UQ)); // inf or NaN
-    vmax = _mm256_max_ps(vmax, v);
-  }
-  if (_mm256_movemask_ps(bad))
-    return false;
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, vmax);
-  float amax = 0.f;
-  for (float l : lanes)
-    amax = std::max(amax, l);
-  for (; k < K; ++k) {
-    if (!std::isfinite(x[k]))
-      return false;
-    amax = std::max(amax, std::fabs(x[k]));
-  }
-  scale = amax / 127.f;
-  const float inv = amax > 0.f ? 127.f / amax : 0.f;
-  const __m256 vinv = _mm256_set1_ps(inv);
-  const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
-  k = 0;
-  for (; k + 16 <= K; k += 16) {
-    // cvtps rounds to nearest even (the default MXCSR mode), as nearbyint does.
-    __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), vinv));
-    __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8), vinv));
-    a = _mm256_min_epi32(_mm256_max_epi32(a, lo), hi);
-    b = _mm256_min_epi32(_mm256_max_epi32(b, lo), hi);
-    __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
-    _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + k), packed);
-  }
-  for (; k < K; ++k) {
-    float v = std::nearbyint(x[k] * inv);
-    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
-  }
-  std::fill(q + K, q + stride, int16_t(0));
-  return true;
-}
-
-/// The 6 x 16 (or fewer rows) tile: 2 ymm of 8 int32 columns per row.
-template <int R>
-inline void tileAvx2(const int16_t *a, int64_t lda, const int16_t *b, int64_t pairs,
-                     __m256i acc[kTileRows][2]) {
-  __m256i c[R][2];
-#pragma GCC unroll 6
-  for (int r = 0; r < R; ++r)
-    c[r][0] = c[r][1] = _mm256_setzero_si256();
-  for (int64_t j = 0; j < pairs; ++j) {
-    const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts));
-    const __m256i b1 =
-        _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts + kPanel));
-#pragma GCC unroll 6
-    for (int r = 0; r < R; ++r) {
-      int32_t pair;
-      std::memcpy(&pair, a + r * lda + 2 * j, sizeof pair);
-      const __m256i av = _mm256_set1_epi32(pair);
-      c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(av, b0));
-      c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(av, b1));
-    }
-  }
-#pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = c[r][0];
-    acc[r][1] = c[r][1];
-  }
-}
-
-void tileAvx2Rows(int64_t rows, const int16_t *a, int64_t lda, const int16_t *b, int64_t pairs,
-                  __m256i acc[kTileRows][2]) {
-  switch (rows) {
-  case 1: tileAvx2<1>(a, lda, b, pairs, acc); break;
-  case 2: tileAvx2<2>(a, lda, b, pairs, acc); break;
-  case 3: tileAvx2<3>(a, lda, b, pairs, acc); break;
-  case 4: tileAvx2<4>(a, lda, b, pairs, acc); break;
-  case 5: tileAvx2<5>(a, lda, b, pairs, acc); break;
-  default: tileAvx2<6>(a, lda, b, pairs, acc); break;
-  }
-}
-
-/// y rows [m0, m0 + rows), columns [n0, n0 + cols) from the tile's int32 sums.
-void storeAvx2(const __m256i acc[kTileRows][2], int64_t m0, int64_t rows, int64_t n0,
+/// y rows [m0, m0 + rows), columns [n0, n0 + cols) from the tile's sums.
+void storeTile(const float f[kTileRows][kPanel], int64_t m0, int64_t rows, int64_t n0,
                int64_t cols, const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t m = m0 + r;
-    if (!x.finite[size_t(m)])
-      continue;
-    const __m256 xs = _mm256_set1_ps(x.scale[size_t(m)]);
-    alignas(32) float out[kPanel];
-    for (int h = 0; h < 2; ++h) {
-      const int64_t n = n0 + 8 * h;
-      __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[r][h]), xs);
-      if (cols == kPanel) {
-        v = _mm256_mul_ps(v, _mm256_loadu_ps(e.weightScale + n));
-        if (e.bias)
-          v = _mm256_add_ps(v, _mm256_loadu_ps(e.bias + n));
-        if (e.residual)
-          v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual + m * e.residualStride + n));
-        _mm256_storeu_ps(y + m * ldy + n, v);
-      } else {
-        _mm256_store_ps(out + 8 * h, v);
-      }
-    }
-    if (cols != kPanel)
-      for (int64_t c = 0; c < cols; ++c) {
-        const int64_t n = n0 + c;
-        float v = out[c] * e.weightScale[n];
-        if (e.bias)
-          v += e.bias[n];
-        if (e.residual)
-          v += e.residual[m * e.residualStride + n];
-        y[m * ldy + n] = v;
-      }
-  }
-}
-
-void panelRowsAvx2(const int16_t *b, int64_t pairs, int64_t n0, int64_t cols,
-                   const QuantizedRows &x, int64_t m0, int64_t m1, float *y, int64_t ldy,
-                   const Epilogue &e) {
-  for (int64_t m = m0; m < m1; m += kTileRows) {
-    const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
-    __m256i acc[kTileRows][2];
-    tileAvx2Rows(rows, x.q.data() + m * x.stride, x.stride, b, pairs, acc);
-    storeAvx2(acc, m, rows, n0, cols, x, y, ldy, e);
-  }
-}
-
-#pragma GCC pop_options
-
-void storeScalar(const int32_t acc[kTileRows][kPanel], int64_t m0, int64_t rows, int64_t n0,
-                 int64_t cols, const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t m = m0 + r;
     if (!x.finite[size_t(m)])
       continue;
     for (int64_t c = 0; c < cols; ++c) {
       const int64_t n = n0 + c;
-      float v = float(acc[r][c]) * x.scale[size_t(m)] * e.weightScale[n];
+      float v = f[r][c] * e.weightScale[n];
       if (e.bias)
         v += e.bias[n];
       if (e.residual)
@@ -217,20 +92,153 @@ void storeScalar(const int32_t acc[kTileRows][kPanel], int64_t m0, int64_t rows,
   }
 }
 
+// ---- AVX2 -------------------------------------------------------------------------------------
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+bool rowIsFiniteAvx2(const float *x, int64_t K) {
+  const __m256 signMask = _mm256_set1_ps(-0.f), inf = _mm256_set1_ps(INFINITY);
+  __m256 bad = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) // |x| >= inf, or unordered (NaN)
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_andnot_ps(signMask, _mm256_loadu_ps(x + k)),
+                                          inf, _CMP_NLT_UQ));
+  if (_mm256_movemask_ps(bad))
+    return false;
+  return rowIsFinite(x + k, K - k);
+}
+
+void quantizeBlockAvx2(const float *x, int64_t n, int16_t *q, float &scale) {
+  const __m256 signMask = _mm256_set1_ps(-0.f);
+  __m256 vmax = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(signMask, _mm256_loadu_ps(x + k)));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, vmax);
+  float amax = 0.f;
+  for (float l : lanes)
+    amax = std::max(amax, l);
+  for (; k < n; ++k)
+    amax = std::max(amax, std::fabs(x[k]));
+  scale = amax / 127.f;
+  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+  const __m256 vinv = _mm256_set1_ps(inv);
+  const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+  k = 0;
+  for (; k + 16 <= n; k += 16) {
+    // cvtps rounds to nearest even (the default MXCSR mode), as nearbyint does.
+    __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), vinv));
+    __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8), vinv));
+    a = _mm256_min_epi32(_mm256_max_epi32(a, lo), hi);
+    b = _mm256_min_epi32(_mm256_max_epi32(b, lo), hi);
+    __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + k), packed);
+  }
+  for (; k < n; ++k) {
+    float v = std::nearbyint(x[k] * inv);
+    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
+  }
+  std::fill(q + n, q + kBlock, int16_t(0));
+}
+
+/// The 6 x 16 (or fewer rows) tile: per block, 2 ymm of 8 int32 columns per row, folded into
+/// the f32 sums `f` (in L1) with the rows' block scales.
+template <int R>
+inline void tileAvx2(const QuantizedRows &x, int64_t m0, const int16_t *b,
+                     float f[kTileRows][kPanel]) {
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    _mm256_store_ps(f[r], _mm256_setzero_ps());
+    _mm256_store_ps(f[r] + 8, _mm256_setzero_ps());
+  }
+  const int16_t *a = x.q.data() + m0 * x.stride;
+  const int64_t lda = x.stride;
+  for (int64_t blk = 0; blk < x.blocks; ++blk) {
+    __m256i c[R][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      c[r][0] = c[r][1] = _mm256_setzero_si256();
+    const int64_t j0 = blk * (kBlock / 2);
+    for (int64_t j = j0; j < j0 + kBlock / 2; ++j) {
+      const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts));
+      const __m256i b1 =
+          _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts + kPanel));
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) {
+        int32_t pair;
+        std::memcpy(&pair, a + r * lda + 2 * j, sizeof pair);
+        const __m256i av = _mm256_set1_epi32(pair);
+        c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(av, b0));
+        c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(av, b1));
+      }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 xs = _mm256_set1_ps(x.scale[size_t((m0 + r) * x.blocks + blk)]);
+      _mm256_store_ps(f[r], _mm256_fmadd_ps(_mm256_cvtepi32_ps(c[r][0]), xs, _mm256_load_ps(f[r])));
+      _mm256_store_ps(f[r] + 8,
+                      _mm256_fmadd_ps(_mm256_cvtepi32_ps(c[r][1]), xs, _mm256_load_ps(f[r] + 8)));
+    }
+  }
+}
+
+/// y rows [m0, m0 + rows) of a full panel (16 columns from n0) from the tile's sums.
+void storeFullAvx2(const float f[kTileRows][kPanel], int64_t m0, int64_t rows, int64_t n0,
+                   const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t m = m0 + r;
+    if (!x.finite[size_t(m)])
+      continue;
+    for (int h = 0; h < 2; ++h) {
+      const int64_t n = n0 + 8 * h;
+      __m256 v = _mm256_mul_ps(_mm256_load_ps(f[r] + 8 * h), _mm256_loadu_ps(e.weightScale + n));
+      if (e.bias)
+        v = _mm256_add_ps(v, _mm256_loadu_ps(e.bias + n));
+      if (e.residual)
+        v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual + m * e.residualStride + n));
+      _mm256_storeu_ps(y + m * ldy + n, v);
+    }
+  }
+}
+
+void panelRowsAvx2(const int16_t *b, int64_t n0, int64_t cols, const QuantizedRows &x,
+                   int64_t m0, int64_t m1, float *y, int64_t ldy, const Epilogue &e) {
+  alignas(32) float f[kTileRows][kPanel];
+  for (int64_t m = m0; m < m1; m += kTileRows) {
+    const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
+    switch (rows) {
+    case 1: tileAvx2<1>(x, m, b, f); break;
+    case 2: tileAvx2<2>(x, m, b, f); break;
+    case 3: tileAvx2<3>(x, m, b, f); break;
+    case 4: tileAvx2<4>(x, m, b, f); break;
+    case 5: tileAvx2<5>(x, m, b, f); break;
+    default: tileAvx2<6>(x, m, b, f); break;
+    }
+    if (cols == kPanel)
+      storeFullAvx2(f, m, rows, n0, x, y, ldy, e);
+    else
+      storeTile(f, m, rows, n0, cols, x, y, ldy, e);
+  }
+}
+
+#pragma GCC pop_options
+
 /// One panel over the row block [m0, m1).
 void panelRows(const PackedWeight &pw, int64_t p, const QuantizedRows &x, int64_t m0, int64_t m1,
                float *y, int64_t ldy, const Epilogue &e, Isa isa) {
   const int16_t *b = pw.panel(p);
   const int64_t n0 = p * kPanel, cols = std::min<int64_t>(kPanel, pw.N - n0);
   if (isa == Isa::Avx2) {
-    panelRowsAvx2(b, pw.pairs, n0, cols, x, m0, m1, y, ldy, e);
+    panelRowsAvx2(b, n0, cols, x, m0, m1, y, ldy, e);
     return;
   }
+  float f[kTileRows][kPanel];
   for (int64_t m = m0; m < m1; m += kTileRows) {
     const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
-    int32_t acc[kTileRows][kPanel];
-    tileScalar(x.q.data() + m * x.stride, x.stride, rows, b, pw.pairs, acc);
-    storeScalar(acc, m, rows, n0, cols, x, y, ldy, e);
+    tileScalar(x, m, rows, b, f);
+    storeTile(f, m, rows, n0, cols, x, y, ldy, e);
   }
 }
 
@@ -273,7 +281,7 @@ PackedWeight pack(const int8_t *w, int64_t K, int64_t N) {
   PackedWeight pw;
   pw.K = K;
   pw.N = N;
-  pw.pairs = (K + 1) / 2;
+  pw.pairs = (K + kBlock - 1) / kBlock * kBlock / 2;
   pw.panels = (N + kPanel - 1) / kPanel;
   const size_t count = size_t(pw.panels * pw.pairs * kPairInts);
   const size_t bytes = (count * sizeof(int16_t) + 63) / 64 * 64;
@@ -290,7 +298,7 @@ PackedWeight pack(const int8_t *w, int64_t K, int64_t N) {
         if (n >= N)
           continue;
         int16_t *slot = d + (p * pw.pairs + j) * kPairInts + 2 * c;
-        slot[0] = w[(2 * j) * N + n];
+        slot[0] = 2 * j < K ? w[(2 * j) * N + n] : 0;
         slot[1] = 2 * j + 1 < K ? w[(2 * j + 1) * N + n] : 0;
       }
   return pw;
@@ -300,21 +308,30 @@ void quantizeRows(const float *x, int64_t M, int64_t K, int64_t ldx, QuantizedRo
                   int threads) {
   out.M = M;
   out.K = K;
-  out.stride = 2 * ((K + 1) / 2);
+  out.blocks = (K + kBlock - 1) / kBlock;
+  out.stride = out.blocks * kBlock;
   if (out.q.size() < size_t(M * out.stride))
     out.q.resize(size_t(M * out.stride));
-  out.scale.resize(size_t(M));
+  out.scale.resize(size_t(M * out.blocks));
   out.finite.resize(size_t(M));
 #pragma omp parallel for num_threads(threads) schedule(static) if (M * K >= 16384)
   for (int64_t m = 0; m < M; ++m) {
+    const float *row = x + m * ldx;
     int16_t *q = out.q.data() + m * out.stride;
-    float s = 0.f;
-    bool ok = isa == Isa::Avx2 ? quantizeRowAvx2(x + m * ldx, K, q, out.stride, s)
-                               : quantizeRowScalar(x + m * ldx, K, q, out.stride, s);
-    if (!ok) // not used by the integer product: zeros keep the tile's sums defined
-      std::fill(q, q + out.stride, int16_t(0));
-    out.scale[size_t(m)] = ok ? s : 0.f;
+    float *scale = out.scale.data() + m * out.blocks;
+    const bool ok = isa == Isa::Avx2 ? rowIsFiniteAvx2(row, K) : rowIsFinite(row, K);
     out.finite[size_t(m)] = ok;
+    for (int64_t blk = 0; blk < out.blocks; ++blk) {
+      const int64_t k0 = blk * kBlock, n = std::min<int64_t>(kBlock, K - k0);
+      if (!ok) { // not used by the integer product: zeros keep the tile's sums defined
+        std::fill(q + k0, q + k0 + kBlock, int16_t(0));
+        scale[blk] = 0.f;
+      } else if (isa == Isa::Avx2) {
+        quantizeBlockAvx2(row + k0, n, q + k0, scale[blk]);
+      } else {
+        quantizeBlockScalar(row + k0, n, q + k0, scale[blk]);
+      }
+    }
   }
 }
 
