@@ -1,6 +1,6 @@
 //===- AccuracyCheck.h - a low-precision plan against its fp32 plan, run by the runtime -*- C++ -*-===//
 //
-// What `tfc compile --precision bf16|int8` measures before it writes the plan (docs/COMPILER.md,
+// What `tfc compile --precision bf16|int8` measures before it writes the plan (README.md,
 // "Accuracy check"): both plans are opened with the runtime (the public C API: nothing here
 // reaches into the runtime's internals), run on the same inputs, and every output of `forward`
 // is compared element by element:

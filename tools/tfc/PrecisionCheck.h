@@ -56,7 +56,7 @@ tfc::driver::Status writeCheckedPlan(tfc::driver::CompileResult &result,
                                      const tfc::planner::Plan &plan, const std::string &output,
                                      const CheckRequest &request, CheckOutcome &outcome);
 
-/// The report's "accuracy" object (docs/COMPILER.md): {"reference", "inputs", "sets",
+/// The report's "accuracy" object (README.md, "Accuracy check"): {"reference", "inputs", "sets",
 /// "min_cosine", "passed", "seconds", "outputs": [{"function", "output", "elements", "cosine",
 /// "max_abs_error", "max_rel_error", "non_finite_mismatches", "worst_set"}], "generation":
 /// {"prompts", "new_tokens", "first_divergence" (null: none), "diverged_prompts"} or
