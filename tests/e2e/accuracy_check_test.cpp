@@ -10,7 +10,9 @@
 //   * --calibrate files that are malformed, named for no input, or missing are errors naming
 //     the file; nothing is written;
 //   * the report's "accuracy" object (fields, int8's default threshold 0.99, a generating plan's
-//     greedy tokens), the one-line summary on stderr, --no-accuracy-check and the usage errors.
+//     greedy tokens), the one-line summary on stderr, --no-accuracy-check and the usage errors;
+//   * --fallback-fp32: a threshold the int8 plan misses is met by keeping its costliest layers
+//     in f32 (the report names them, the converted-weight count drops, the plan runs).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "MiniJson.h"
@@ -23,6 +25,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -352,6 +355,60 @@ TEST_F(AccuracyCheck, Int8AndAGeneratingPlanReportTheirFigures) {
   EXPECT_TRUE(g["first_divergence"].isNull() ||
               (g["first_divergence"].number >= 0 && g["first_divergence"].number < 8));
   EXPECT_NE(r.err.find("; greedy tokens (2 prompt(s) x 8): "), std::string::npos) << r.err;
+}
+
+TEST_F(AccuracyCheck, FallbackKeepsTheCostliestLayersInFp32) {
+  ToolRun r = tfc(kEncoder + " --precision int8 -o " + path("all.plan") + " --report " +
+                      path("all.json"),
+                  dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  tfc::minijson::Value all = readJson(path("all.json"));
+  const double asCompiled = all["accuracy"]["outputs"].array[0]["cosine"].number;
+  const double converted = all["converted_weights"]["count"].number;
+  ASSERT_LT(asCompiled, 1.0);
+  ASSERT_GT(converted, 1);
+  // A threshold between the plan's cosine and 1: refused without the fallback.
+  const double threshold = 1.0 - (1.0 - asCompiled) / 4;
+  char t[32];
+  std::snprintf(t, sizeof t, "%.12f", threshold);
+  r = tfc(kEncoder + " --precision int8 -o " + path("fb.plan") + " --min-cosine " + t, dir);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_FALSE(fs::exists(path("fb.plan")));
+
+  r = tfc(kEncoder + " --precision int8 -o " + path("fb.plan") + " --min-cosine " + t +
+              " --fallback-fp32 --report " + path("fb.json"),
+          dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  tfc::minijson::Value rep = readJson(path("fb.json"));
+  const tfc::minijson::Value &acc = rep["accuracy"];
+  EXPECT_TRUE(acc["passed"].boolean);
+  EXPECT_GE(acc["outputs"].array[0]["cosine"].number, threshold);
+  const tfc::minijson::Value &fb = acc["fallback"];
+  ASSERT_EQ(fb.kind, tfc::minijson::Value::Object) << r.err;
+  EXPECT_NEAR(fb["cosine_before"].number, asCompiled, 1e-12);
+  ASSERT_FALSE(fb["kept_fp32_layers"].array.empty());
+  ASSERT_FALSE(fb["kept_fp32_weights"].array.empty());
+  // Every layer was measured alone; the kept ones are the costliest (lowest cosine alone).
+  const auto &layers = fb["layers"].array;
+  ASSERT_GE(layers.size(), fb["kept_fp32_layers"].array.size());
+  for (size_t i = 0; i < fb["kept_fp32_layers"].array.size(); ++i)
+    EXPECT_EQ(fb["kept_fp32_layers"].array[i].string, layers[i]["layer"].string);
+  for (size_t i = 1; i < layers.size(); ++i)
+    EXPECT_LE(layers[i - 1]["cosine_alone"].number, layers[i]["cosine_alone"].number);
+  for (const auto &w : fb["kept_fp32_weights"].array) { // each belongs to a kept layer
+    bool inKept = false;
+    for (const auto &l : fb["kept_fp32_layers"].array)
+      inKept |= w.string.rfind(l.string, 0) == 0;
+    EXPECT_TRUE(inKept) << w.string;
+  }
+  // Fewer weights converted, and the plan runs.
+  EXPECT_EQ(rep["converted_weights"]["count"].number,
+            converted - double(fb["kept_fp32_weights"].array.size()));
+  EXPECT_NE(r.err.find("tfc: accuracy fallback: cosine "), std::string::npos) << r.err;
+  tfc_plan *plan = nullptr;
+  ASSERT_EQ(take(tfc_plan_open(path("fb.plan").c_str(), nullptr, &plan)), "");
+  EXPECT_STREQ(tfc_plan_weight_precision(plan), "int8");
+  tfc_plan_release(plan);
 }
 
 TEST_F(AccuracyCheck, SwitchedOffAndUsageErrors) {

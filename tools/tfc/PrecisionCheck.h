@@ -22,6 +22,8 @@
 #include "llvm/Support/JSON.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tfc::accuracy {
 
@@ -30,7 +32,7 @@ double defaultMinCosine(tfc::target::DType precision);
 
 struct CheckRequest {
   double minCosine = 0.0; // the threshold (defaultMinCosine unless --min-cosine)
-  bool minCosineGiven = false;
+  bool fallback = false;  // --fallback-fp32: keep the costliest layers f32 rather than refuse
   Options options;
 };
 
@@ -39,7 +41,13 @@ struct CheckOutcome {
   std::string skipped; // why the check did not run ("" when it ran)
   bool passed = true;
   double minCosine = 0.0;
-  Result result;
+  Result result;       // the figures of the plan written (or refused)
+  // --fallback-fp32, when the plan as compiled was refused:
+  bool fallbackTried = false;
+  double cosineBefore = 1.0;                // the plan as compiled
+  std::vector<std::string> keptLayers;      // kept f32, costliest first (empty: none helped)
+  std::vector<std::string> keptWeights;     // their weights (plan constant names)
+  std::vector<std::pair<std::string, double>> layerCosines; // cosine with the layer alone converted
 };
 
 /// Whether the check can run for `options` here: "" or why not (the runtime linked into tfc
@@ -50,7 +58,11 @@ std::string whyNotCheckable(const tfc::driver::CompileOptions &options);
 /// writes `plan` (the low-precision plan of `result`) to `output` when it passes the check. A
 /// refusal is an error naming the output, the figure and the threshold, with `outcome` filled;
 /// any other error (the fp32 plan, the runtime refusing an input set) also leaves `output`
-/// untouched.
+/// untouched. With `request.fallback`, a refused plan is not the end: each layer (a weight's
+/// name up to its last numeric component, "encoder.layers.3"; a weight of no layer is its own)
+/// is converted alone and measured, and the layers that cost the most are kept in f32, the
+/// fewest that make the threshold hold (`result.plan.weights` then counts what was converted);
+/// the plan written is checked again like any other.
 tfc::driver::Status writeCheckedPlan(tfc::driver::CompileResult &result,
                                      const tfc::driver::CompileOptions &options,
                                      const tfc::planner::Plan &plan, const std::string &output,
@@ -60,7 +72,9 @@ tfc::driver::Status writeCheckedPlan(tfc::driver::CompileResult &result,
 /// "min_cosine", "passed", "seconds", "outputs": [{"function", "output", "elements", "cosine",
 /// "max_abs_error", "max_rel_error", "non_finite_mismatches", "worst_set"}], "generation":
 /// {"prompts", "new_tokens", "first_divergence" (null: none), "diverged_prompts"} or
-/// {"skipped"}}, or {"skipped": why} when the check did not run.
+/// {"skipped"}, "fallback": {"cosine_before", "kept_fp32_layers", "kept_fp32_weights",
+/// "layers": [{"layer", "cosine_alone"}]} (when --fallback-fp32 acted)}, or {"skipped": why}
+/// when the check did not run.
 llvm::json::Object accuracyJson(const CheckOutcome &outcome);
 
 } // namespace tfc::accuracy

@@ -3,7 +3,7 @@
 //   tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]
 //               [--max-batch N] [--max-seq N] [--bound NAME=N ...]
 //               [--target cpu|cuda] [--precision fp32|fp16|bf16|int8]
-//               [--min-cosine X] [--calibrate DIR] [--no-accuracy-check]
+//               [--min-cosine X] [--calibrate DIR] [--fallback-fp32] [--no-accuracy-check]
 //   tfc import HF_DIR -o model.fbs
 //
 // main() only parses flags, calls the driver library and reports its status.
@@ -32,7 +32,8 @@ constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
     "                   [--max-batch N] [--max-seq N] [--bound NAME=N ...]\n"
     "                   [--target cpu|cuda] [--precision fp32|fp16|bf16|int8]\n"
-    "                   [--min-cosine X] [--calibrate DIR] [--no-accuracy-check]\n"
+    "                   [--min-cosine X] [--calibrate DIR] [--fallback-fp32]\n"
+    "                   [--no-accuracy-check]\n"
     "       tfc import HF_DIR -o model.fbs\n"
     "\n"
     "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
@@ -66,6 +67,9 @@ constexpr const char *kUsage =
     "  --calibrate DIR  the check's inputs: DIR/<set>/<input>.npy (one subdirectory per set)\n"
     "                   or DIR/<input>.npy (one set), every input of forward in each set.\n"
     "                   Default: generated inputs (ids across the vocabulary, padded masks)\n"
+    "  --fallback-fp32  when the check refuses the plan, keep the layers whose conversion\n"
+    "                   costs the most in fp32 (the fewest that make --min-cosine hold) and\n"
+    "                   write that plan; the report's \"fallback\" names them\n"
     "  --no-accuracy-check  write the low-precision plan without running the check\n";
 
 struct Args {
@@ -76,6 +80,7 @@ struct Args {
   int64_t maxBatch = 0, maxSeq = 0;  // 0: not given
   std::map<std::string, int64_t> bounds;
   bool accuracyCheck = true;
+  bool fallback = false;
   std::optional<double> minCosine;
   std::string calibrate;
 };
@@ -213,6 +218,8 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
       args.calibrate = v;
     } else if (a == "--no-accuracy-check") {
       args.accuracyCheck = false;
+    } else if (a == "--fallback-fp32") {
+      args.fallback = true;
     } else if (a == "--no-fuse") {
       args.fuse = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -229,15 +236,17 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
     error = "no model given";
     return false;
   }
-  const bool checkFlags = args.minCosine || !args.calibrate.empty();
+  const bool checkFlags = args.minCosine || !args.calibrate.empty() || args.fallback;
+  const char *checkFlag = args.minCosine ? "--min-cosine"
+                          : args.fallback ? "--fallback-fp32"
+                                          : "--calibrate";
   if (checkFlags && args.precision == tfc::target::DType::F32) {
-    error = std::string(args.minCosine ? "--min-cosine" : "--calibrate") +
+    error = std::string(checkFlag) +
             " checks a plan of another precision against fp32: give --precision too";
     return false;
   }
   if (checkFlags && !args.accuracyCheck) {
-    error = std::string(args.minCosine ? "--min-cosine" : "--calibrate") +
-            " and --no-accuracy-check contradict each other";
+    error = std::string(checkFlag) + " and --no-accuracy-check contradict each other";
     return false;
   }
   return true;
@@ -270,6 +279,18 @@ void printAccuracy(const Args &args, const tfc::accuracy::CheckOutcome &check) {
     return;
   }
   const tfc::accuracy::Result &r = check.result;
+  if (check.fallbackTried) {
+    std::string kept;
+    for (const std::string &l : check.keptLayers)
+      kept += (kept.empty() ? "" : ", ") + l;
+    if (kept.empty())
+      std::fprintf(stderr, "tfc: accuracy fallback: cosine %.6f as compiled; keeping layers in "
+                   "fp32 did not reach --min-cosine %g\n", check.cosineBefore, check.minCosine);
+    else
+      std::fprintf(stderr, "tfc: accuracy fallback: cosine %.6f as compiled; %zu of %zu "
+                   "layer(s) kept in fp32: %s\n", check.cosineBefore, check.keptLayers.size(),
+                   check.layerCosines.size(), kept.c_str());
+  }
   std::fprintf(stderr, "tfc: accuracy of %s vs fp32 (%s inputs, %zu set(s), %.1f s): %s; "
                "--min-cosine %g: %s\n", tfc::target::precisionName(args.precision),
                args.calibrate.empty() ? "generated" : "calibration", r.sets.size(), r.seconds,
@@ -314,11 +335,12 @@ int runCompile(const Args &args) {
       request.minCosine =
           args.minCosine.value_or(tfc::accuracy::defaultMinCosine(args.precision));
       request.options.calibrateDir = args.calibrate;
+      request.fallback = args.fallback;
       planWritten = tfc::accuracy::writeCheckedPlan(result, options, plan, args.output, request,
                                                     check);
-    } else if (!args.calibrate.empty() || args.minCosine) {
-      std::fprintf(stderr, "tfc: error: --min-cosine / --calibrate: the accuracy check cannot "
-                   "run: %s\n", check.skipped.c_str());
+    } else if (!args.calibrate.empty() || args.minCosine || args.fallback) {
+      std::fprintf(stderr, "tfc: error: --min-cosine / --calibrate / --fallback-fp32: the "
+                   "accuracy check cannot run: %s\n", check.skipped.c_str());
       return 1;
     }
   }
