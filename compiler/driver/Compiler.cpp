@@ -384,11 +384,15 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
   }
 }
 
-Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path) {
+Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path,
+                     const tfc::planner::PlanFileCheck &check) {
   try {
     tfc::planner::Status s = tfc::planner::writePlanFile(
-        plan, path, nullptr,
-        [](const std::string &tmp) -> tfc::planner::Status { return {verifyPlanFile(tmp).error}; });
+        plan, path, nullptr, [&check](const std::string &tmp) -> tfc::planner::Status {
+          if (Status v = verifyPlanFile(tmp); !v.ok() || !check)
+            return {v.error};
+          return check(tmp);
+        });
     return {s.error};
   } catch (const std::bad_alloc &) {
     return {path + ": " + outOfMemoryMessage("writing the plan")};

@@ -28,4 +28,7 @@ if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
   # all-MiniLM-L6-v2 (the real checkpoint tools/get_minilm.sh installs) against
   # sentence-transformers' token ids and embeddings (tests/hf/minilm/).
   tfc_add_e2e_test(minilm_test)
+  # tfc compile's accuracy check of bf16 / int8 plans (tools/tfc/PrecisionCheck.h): the figures
+  # against both plans run here, refusals, --calibrate errors, the report.
+  tfc_add_e2e_test(accuracy_check_test)
 endif()

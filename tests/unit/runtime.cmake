@@ -24,6 +24,12 @@ if(TARGET tfc_runtime)
   tfc_add_unit_test(runtime_gemv_test SOURCES runtime_gemv_test.cpp LIBS tfc_runtime tfc_schema)
   target_include_directories(runtime_gemv_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
                                                        ${TFC_SOURCE_DIR}/support/include)
+  # The int8 x int8 products (cpu/Int8Gemm.h: scalar, AVX2) and the int8 Linear with many rows
+  # (cpu/LinearInt8.h) against plain double loops over the same quantized values.
+  tfc_add_unit_test(runtime_int8_gemm_test SOURCES runtime_int8_gemm_test.cpp
+    LIBS tfc_runtime tfc_schema DNNL::dnnl)
+  target_include_directories(runtime_int8_gemm_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
+                                                            ${TFC_SOURCE_DIR}/support/include)
   tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
     LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp

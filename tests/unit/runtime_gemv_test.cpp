@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Gemv.h"
+#include "cpu/LinearInt8.h"
 #include "runtime_kernel_harness.h"
 
 #include "tfc/support/Float16.h"
@@ -287,6 +288,23 @@ Arg weightArg(const TestWeight &w, WeightType t) {
 
 double gelu(double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); }
 
+/// x [M, K] as the int8 x int8 path sees it: q * amax / 127 per row and block of 64 k
+/// (cpu/Int8Gemm.h).
+std::vector<float> rowQuantized(const std::vector<float> &x, int64_t M, int64_t K) {
+  std::vector<float> out(x.size());
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k0 = 0; k0 < K; k0 += 64) {
+      const int64_t k1 = std::min<int64_t>(K, k0 + 64);
+      float amax = 0.f;
+      for (int64_t k = k0; k < k1; ++k)
+        amax = std::max(amax, std::fabs(x[size_t(m * K + k)]));
+      const float inv = amax > 0.f ? 127.f / amax : 0.f;
+      for (int64_t k = k0; k < k1; ++k) // q * scale rounded to f32: within the bound (2^-24 each)
+        out[size_t(m * K + k)] = std::nearbyint(x[size_t(m * K + k)] * inv) * (amax / 127.f);
+    }
+  return out;
+}
+
 TEST(LowPrecisionLinear, KernelMatchesTheReferenceOnItsWeights) {
   uint32_t seed = 3000;
   for (WeightType t : {WeightType::BF16, WeightType::I8, WeightType::F32})
@@ -311,7 +329,10 @@ TEST(LowPrecisionLinear, KernelMatchesTheReferenceOnItsWeights) {
         std::vector<float> y = res.as<float>();
         Case c{M, K, N, K, true, false, 0, 2};
         std::vector<double> ref, bound;
-        reference(w, t, c, x, b, {}, ref, bound);
+        // From kInt8GemmMinRows rows an int8 weight's product quantizes x per row too
+        // (cpu/LinearInt8.h): the reference takes those values (runtime_int8_gemm_test).
+        reference(w, t, c, t == WeightType::I8 && M >= tfc::rt::kInt8GemmMinRows
+                               ? rowQuantized(x, M, K) : x, b, {}, ref, bound);
         for (size_t i = 0; i < y.size(); ++i) {
           double v = ref[i];
           if (act == fb::Activation::GeluErf)

@@ -2,16 +2,19 @@
 //
 //   tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]
 //               [--max-batch N] [--max-seq N] [--bound NAME=N ...]
-//               [--target cpu|cuda] [--precision fp32|fp16|bf16]
+//               [--target cpu|cuda] [--precision fp32|fp16|bf16|int8]
+//               [--min-cosine X] [--calibrate DIR] [--fallback-fp32] [--no-accuracy-check]
 //   tfc import HF_DIR -o model.fbs
 //
 // main() only parses flags, calls the driver library and reports its status.
 //
 //===----------------------------------------------------------------------===//
+#include "PrecisionCheck.h"
 #include "tfc/driver/Compiler.h"
 #include "tfc/driver/OutOfMemory.h"
 #include "tfc/frontends/HfImporter.h"
 #include "tfc/support/OutputFile.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -29,6 +32,8 @@ constexpr const char *kUsage =
     "usage: tfc compile MODEL [-o OUT] [--emit=mlir] [--no-fuse] [--report FILE.json]\n"
     "                   [--max-batch N] [--max-seq N] [--bound NAME=N ...]\n"
     "                   [--target cpu|cuda] [--precision fp32|fp16|bf16|int8]\n"
+    "                   [--min-cosine X] [--calibrate DIR] [--fallback-fp32]\n"
+    "                   [--no-accuracy-check]\n"
     "       tfc import HF_DIR -o model.fbs\n"
     "\n"
     "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
@@ -52,7 +57,20 @@ constexpr const char *kUsage =
     "  --precision P    fp32 (default); cuda: fp16 / bf16, the dtype of the plan's activations\n"
     "                   and weights; cpu: bf16 / int8, the dtype of the weights of the linear\n"
     "                   layers (int8: per output column with an f32 scale), activations f32.\n"
-    "                   Weights are converted now; inputs and outputs stay f32\n";
+    "                   Weights are converted now; inputs and outputs stay f32\n"
+    "  --min-cosine X   a precision other than fp32 is checked before the plan is written: the\n"
+    "                   fp32 plan of the same compile and the new plan run on the same inputs,\n"
+    "                   and an output whose cosine similarity with the fp32 plan's is below X\n"
+    "                   refuses the plan (exit 1, nothing written at -o). Default: 0.999 for\n"
+    "                   bf16 and fp16, 0.99 for int8. Figures in --report (\"accuracy\") and on\n"
+    "                   stderr. Runs when the runtime in tfc runs the target (cpu)\n"
+    "  --calibrate DIR  the check's inputs: DIR/<set>/<input>.npy (one subdirectory per set)\n"
+    "                   or DIR/<input>.npy (one set), every input of forward in each set.\n"
+    "                   Default: generated inputs (ids across the vocabulary, padded masks)\n"
+    "  --fallback-fp32  when the check refuses the plan, keep the layers whose conversion\n"
+    "                   costs the most in fp32 (the fewest that make --min-cosine hold) and\n"
+    "                   write that plan; the report's \"fallback\" names them\n"
+    "  --no-accuracy-check  write the low-precision plan without running the check\n";
 
 struct Args {
   std::string model, output, report, emit;
@@ -61,6 +79,10 @@ struct Args {
   tfc::target::DType precision = tfc::target::DType::F32;
   int64_t maxBatch = 0, maxSeq = 0;  // 0: not given
   std::map<std::string, int64_t> bounds;
+  bool accuracyCheck = true;
+  bool fallback = false;
+  std::optional<double> minCosine;
+  std::string calibrate;
 };
 
 bool parsePositive(const char *flag, const char *text, int64_t &out, std::string &error) {
@@ -178,6 +200,26 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
         return false;
       }
       args.precision = *p;
+    } else if (a == "--min-cosine" || a.rfind("--min-cosine=", 0) == 0) {
+      const char *v = a == "--min-cosine" ? value("--min-cosine") : argv[i] + 13;
+      if (!v)
+        return false;
+      char *end = nullptr;
+      double x = std::strtod(v, &end);
+      if (end == v || *end != '\0' || !(x >= -1.0 && x <= 1.0)) {
+        error = "--min-cosine needs a number in [-1, 1] (got '" + std::string(v) + "')";
+        return false;
+      }
+      args.minCosine = x;
+    } else if (a == "--calibrate" || a.rfind("--calibrate=", 0) == 0) {
+      const char *v = a == "--calibrate" ? value("--calibrate") : argv[i] + 12;
+      if (!v)
+        return false;
+      args.calibrate = v;
+    } else if (a == "--no-accuracy-check") {
+      args.accuracyCheck = false;
+    } else if (a == "--fallback-fp32") {
+      args.fallback = true;
     } else if (a == "--no-fuse") {
       args.fuse = false;
     } else if (!a.empty() && a[0] == '-') {
@@ -194,7 +236,66 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
     error = "no model given";
     return false;
   }
+  const bool checkFlags = args.minCosine || !args.calibrate.empty() || args.fallback;
+  const char *checkFlag = args.minCosine ? "--min-cosine"
+                          : args.fallback ? "--fallback-fp32"
+                                          : "--calibrate";
+  if (checkFlags && args.precision == tfc::target::DType::F32) {
+    error = std::string(checkFlag) +
+            " checks a plan of another precision against fp32: give --precision too";
+    return false;
+  }
+  if (checkFlags && !args.accuracyCheck) {
+    error = std::string(checkFlag) + " and --no-accuracy-check contradict each other";
+    return false;
+  }
   return true;
+}
+
+/// The report with the accuracy check's figures (when the check was asked for).
+std::string reportWithAccuracy(const tfc::driver::CompileResult &result,
+                               const tfc::driver::CompileOptions &options,
+                               const tfc::accuracy::CheckOutcome *check) {
+  std::string text = tfc::driver::reportToJson(result, options);
+  if (!check)
+    return text;
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(text);
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return text;
+  }
+  parsed->getAsObject()->insert({"accuracy", tfc::accuracy::accuracyJson(*check)});
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << llvm::formatv("{0:2}", *parsed) << "\n";
+  return os.str();
+}
+
+/// The accuracy check's line on stderr.
+void printAccuracy(const Args &args, const tfc::accuracy::CheckOutcome &check) {
+  if (!check.ran) {
+    if (!check.skipped.empty())
+      std::fprintf(stderr, "tfc: accuracy check skipped: %s\n", check.skipped.c_str());
+    return;
+  }
+  const tfc::accuracy::Result &r = check.result;
+  if (check.fallbackTried) {
+    std::string kept;
+    for (const std::string &l : check.keptLayers)
+      kept += (kept.empty() ? "" : ", ") + l;
+    if (kept.empty())
+      std::fprintf(stderr, "tfc: accuracy fallback: cosine %.6f as compiled; keeping layers in "
+                   "fp32 did not reach --min-cosine %g\n", check.cosineBefore, check.minCosine);
+    else
+      std::fprintf(stderr, "tfc: accuracy fallback: cosine %.6f as compiled; %zu of %zu "
+                   "layer(s) kept in fp32: %s\n", check.cosineBefore, check.keptLayers.size(),
+                   check.layerCosines.size(), kept.c_str());
+  }
+  std::fprintf(stderr, "tfc: accuracy of %s vs fp32 (%s inputs, %zu set(s), %.1f s): %s; "
+               "--min-cosine %g: %s\n", tfc::target::precisionName(args.precision),
+               args.calibrate.empty() ? "generated" : "calibration", r.sets.size(), r.seconds,
+               tfc::accuracy::summarize(r).c_str(), check.minCosine,
+               check.passed ? "passed" : "REFUSED");
 }
 
 int runCompile(const Args &args) {
@@ -222,13 +323,40 @@ int runCompile(const Args &args) {
       return 1;
     }
   }
+  // A plan of another precision is run against the fp32 plan before it is written.
+  const bool checking =
+      writePlan && args.precision != tfc::target::DType::F32 && args.accuracyCheck;
+  tfc::accuracy::CheckOutcome check;
+  tfc::driver::Status planWritten;
+  if (checking) {
+    check.skipped = tfc::accuracy::whyNotCheckable(options);
+    if (check.skipped.empty()) {
+      tfc::accuracy::CheckRequest request;
+      request.minCosine =
+          args.minCosine.value_or(tfc::accuracy::defaultMinCosine(args.precision));
+      request.options.calibrateDir = args.calibrate;
+      request.fallback = args.fallback;
+      planWritten = tfc::accuracy::writeCheckedPlan(result, options, plan, args.output, request,
+                                                    check);
+    } else if (!args.calibrate.empty() || args.minCosine || args.fallback) {
+      std::fprintf(stderr, "tfc: error: --min-cosine / --calibrate / --fallback-fp32: the "
+                   "accuracy check cannot run: %s\n", check.skipped.c_str());
+      return 1;
+    }
+  }
   if (!args.report.empty()) {
-    auto s = tfc::driver::writeFileAtomically(args.report,
-                                              tfc::driver::reportToJson(result, options));
+    auto s = tfc::driver::writeFileAtomically(
+        args.report, reportWithAccuracy(result, options, checking ? &check : nullptr));
     if (!s.ok()) {
       std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
       return 1;
     }
+  }
+  if (!planWritten.ok()) {
+    if (checking)
+      printAccuracy(args, check);
+    std::fprintf(stderr, "tfc: error: %s\n", planWritten.error.c_str());
+    return 1;
   }
   if (args.emit == "mlir") {
     std::string ir = tfc::driver::printModule(*result.module);
@@ -238,7 +366,7 @@ int runCompile(const Args &args) {
       std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
       return 1;
     }
-  } else if (writePlan) {
+  } else if (writePlan && !check.ran) {
     if (auto s = tfc::driver::writePlanFile(plan, args.output); !s.ok()) {
       std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
       return 1;
@@ -275,6 +403,8 @@ int runCompile(const Args &args) {
                  result.plan.kernels,
                  result.plan.constants, (unsigned long long)result.plan.arenaBytes,
                  (unsigned long long)result.plan.naiveBytes);
+  if (checking)
+    printAccuracy(args, check);
   if (size_t n = result.plan.constantInputKernels.size())
     std::fprintf(stderr, "tfc: warning: %zu kernel(s) with only constant inputs run at every "
                  "call (first: %s)\n", n, result.plan.constantInputKernels.front().c_str());

@@ -110,8 +110,9 @@ Status convertConstant(Plan &plan, int32_t index, fb::DType dtype,
   return {};
 }
 
-/// The weight slots of `fn` whose value is an f32 constant [K, N].
-std::vector<Slot> convertibleSlots(const Function &fn) {
+/// The weight slots of `fn` whose value is an f32 constant [K, N] not named in `keep`.
+std::vector<Slot> convertibleSlots(const Plan &plan, const Function &fn,
+                                   const std::set<std::string> *keep) {
   std::vector<Slot> slots;
   for (size_t k = 0; k < fn.kernels.size(); ++k) {
     const Kernel &kernel = fn.kernels[k];
@@ -122,7 +123,8 @@ std::vector<Slot> convertibleSlots(const Function &fn) {
         continue;
       const Value &v = fn.values[size_t(kernel.inputs[i])];
       if (v.kind == fb::ValueKind::Constant && v.dtype == fb::DType::F32 && v.dims.size() == 2 &&
-          !v.dims[0].isSymbolic() && !v.dims[1].isSymbolic())
+          !v.dims[0].isSymbolic() && !v.dims[1].isSymbolic() &&
+          !(keep && keep->count(plan.constants[size_t(v.constant)].name)))
         slots.push_back({k, w.list[j].weight, w.list[j].scale});
     }
   }
@@ -141,8 +143,8 @@ std::vector<size_t> readers(const Function &fn) {
 
 Status convertFunction(Plan &plan, Function &fn, fb::DType dtype,
                        std::map<int32_t, Converted> &done, std::vector<std::string> *warnings,
-                       WeightConversion &stats) {
-  std::vector<Slot> slots = convertibleSlots(fn);
+                       WeightConversion &stats, const std::set<std::string> *keep) {
+  std::vector<Slot> slots = convertibleSlots(plan, fn, keep);
   std::vector<size_t> all = readers(fn), asWeight(fn.values.size(), 0);
   for (const Slot &s : slots)
     ++asWeight[size_t(fn.kernels[s.kernel].inputs[size_t(s.weight)])];
@@ -223,7 +225,7 @@ void dropUnreadConstants(Plan &plan, const std::map<int32_t, Converted> &done) {
 } // namespace
 
 Status convertWeightPrecision(Plan &plan, fb::DType dtype, std::vector<std::string> *warnings,
-                              WeightConversion *stats) {
+                              WeightConversion *stats, const std::set<std::string> *keepF32) {
   WeightConversion local;
   WeightConversion &st = stats ? *stats : local;
   st = {};
@@ -235,7 +237,7 @@ Status convertWeightPrecision(Plan &plan, fb::DType dtype, std::vector<std::stri
   plan.weightPrecision = dtype;
   std::map<int32_t, Converted> done;
   for (Function &fn : plan.functions)
-    if (Status s = convertFunction(plan, fn, dtype, done, warnings, st); !s.ok())
+    if (Status s = convertFunction(plan, fn, dtype, done, warnings, st, keepF32); !s.ok())
       return {"function '" + fn.name + "': " + s.error};
   dropUnreadConstants(plan, done);
   return {};

@@ -11,7 +11,8 @@
 // pass of its own after the matmul (the residual then comes after it, in the separate pass;
 // an elu(0) + linear post-op chain that keeps NaN measured 1.4-3x slower at M = 128).
 // Decode-sized products of a constant weight, and every product of a bf16 or int8 weight (a cpu
-// plan compiled with --precision bf16|int8), run on packed weights instead (LinearGemv.h).
+// plan compiled with --precision bf16|int8), run on packed weights instead (LinearGemv.h), but
+// for int8 weights with many rows (prompts, encoders): int8 x int8 (LinearInt8.h).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "GemmShapes.h"
@@ -19,6 +20,7 @@
 #include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
 #include "cpu/LinearGemv.h"
+#include "cpu/LinearInt8.h"
 
 #include <cstdlib>
 #include <mutex>
@@ -110,6 +112,7 @@ struct LinearState : KernelState {
   };
   std::vector<Entry> cache;
   GemvState gemv; // the packed-weight path (LinearGemv.h)
+  Int8LinearState int8; // int8 weights, many rows (LinearInt8.h)
 };
 
 dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias, Activation act,
@@ -170,7 +173,8 @@ void runLinear(const KernelContext &ctx) {
   const int64_t M = dims.M, K = dims.K, N = dims.N;
   const Shape &shape = dims.out;
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
-  if (runLinearGemv(ctx, dims, ctx.stateAs<LinearState>().gemv))
+  if (runLinearInt8(ctx, dims, ctx.stateAs<LinearState>().int8) ||
+      runLinearGemv(ctx, dims, ctx.stateAs<LinearState>().gemv))
     return;
   if (M == 0 || N == 0)
     return;

@@ -22,6 +22,7 @@
 #include "tfc/lower/cpu/SymbolBounds.h"
 #include "tfc/lower/cpu/WeightPrecision.h"
 #include "tfc/plan/PlanDesc.h"
+#include "tfc/plan/PlanWriter.h"
 #include "tfc/target/Target.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -115,8 +116,11 @@ Status buildPlan(CompileResult &result, const CompileOptions &options, tfc::plan
 
 /// Writes `plan` to `path` (streamed to a temporary file in the same directory, checked by
 /// verifyPlanFile, then renamed): a plan the verifier refuses is an error and `path` is left
-/// untouched.
-Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path);
+/// untouched. `check`, when given, runs on the verified temporary file last (the accuracy check
+/// of a low-precision plan, tools/tfc/PrecisionCheck.h): its error also leaves `path` untouched.
+/// A device or FIFO is written directly, with no temporary file and no check.
+Status writePlanFile(const tfc::planner::Plan &plan, const std::string &path,
+                     const tfc::planner::PlanFileCheck &check = nullptr);
 
 /// The plan verifier: checks the plan file `file` against the format and its target's
 /// capability table (checkPlanFile) and opens it with the runtime (tfc_plan_open, then

@@ -22,6 +22,7 @@
 
 #include "tfc/plan/PlanDesc.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,12 @@ struct WeightConversion {
 
 /// Converts the Linear / GatedLinear constant weights of every function of `plan` to `dtype`
 /// (BF16 or I8; F32 leaves the plan as it is) and sets plan.weightPrecision. Warnings (bf16
-/// saturation) go to `warnings` when given. Errors name the weight.
+/// saturation) go to `warnings` when given. Errors name the weight. The constants named in
+/// `keepF32` (the accuracy check's fallback, tools/tfc/PrecisionCheck.h) stay f32.
 planner::Status convertWeightPrecision(planner::Plan &plan, planner::fb::DType dtype,
                                        std::vector<std::string> *warnings,
-                                       WeightConversion *stats = nullptr);
+                                       WeightConversion *stats = nullptr,
+                                       const std::set<std::string> *keepF32 = nullptr);
 
 } // namespace tfc::lower
 

@@ -1,0 +1,436 @@
+//===- Int8Gemm.cpp - int8 x int8 products for many rows: scalar and AVX2 (vpmaddwd) ------===//
+//
+// See Int8Gemm.h. The AVX2 functions are compiled under `#pragma GCC target("avx2,fma")` (the
+// runtime itself is built for plain x86-64) and only called when the CPU has AVX2; the OpenMP
+// regions live in the generic code.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/Int8Gemm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <immintrin.h>
+#include <new>
+#include <string>
+
+namespace tfc::rt::int8gemm {
+namespace {
+
+constexpr int kPairInts = 2 * kPanel; // int16 per pair of rows in a panel
+
+/// Rows of x per block that the threads share the panels over: about 256 KiB of quantized
+/// activations, so that a block stays in a core's L2 while the panels go by.
+int64_t rowsPerBlock(int64_t K) {
+  int64_t rows = (256 * 1024) / std::max<int64_t>(2 * K, 1);
+  return std::max<int64_t>(kTileRows, rows / kTileRows * kTileRows);
+}
+
+// ---- scalar -----------------------------------------------------------------------------------
+
+bool rowIsFinite(const float *x, int64_t K) {
+  for (int64_t k = 0; k < K; ++k)
+    if (!std::isfinite(x[k]))
+      return false;
+  return true;
+}
+
+/// One block of n <= kBlock values (the rest of the block's kBlock int16 set to 0).
+void quantizeBlockScalar(const float *x, int64_t n, int16_t *q, float &scale) {
+  float amax = 0.f;
+  for (int64_t k = 0; k < n; ++k)
+    amax = std::max(amax, std::fabs(x[k]));
+  scale = amax / 127.f;
+  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+  for (int64_t k = 0; k < n; ++k) {
+    float v = std::nearbyint(x[k] * inv);
+    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
+  }
+  std::fill(q + n, q + kBlock, int16_t(0));
+}
+
+/// Rows [m0, m0 + rows) of the tile on one panel: f32 sums of the blocks' scaled int32 sums.
+void tileScalar(const QuantizedRows &x, int64_t m0, int64_t rows, const int16_t *b,
+                float f[kTileRows][kPanel]) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int c = 0; c < kPanel; ++c)
+      f[r][c] = 0.f;
+  for (int64_t blk = 0; blk < x.blocks; ++blk) {
+    for (int64_t r = 0; r < rows; ++r) {
+      const int16_t *a = x.q.data() + (m0 + r) * x.stride + blk * kBlock;
+      int32_t acc[kPanel] = {};
+      for (int64_t j = 0; j < kBlock / 2; ++j) {
+        const int16_t *bp = b + (blk * kBlock / 2 + j) * kPairInts;
+        const int32_t a0 = a[2 * j], a1 = a[2 * j + 1];
+        for (int c = 0; c < kPanel; ++c)
+          acc[c] += a0 * bp[2 * c] + a1 * bp[2 * c + 1];
+      }
+      const float xs = x.scale[size_t((m0 + r) * x.blocks + blk)];
+      for (int c = 0; c < kPanel; ++c)
+        f[r][c] = std::fma(float(acc[c]), xs, f[r][c]);
+    }
+  }
+}
+
+/// y rows [m0, m0 + rows), columns [n0, n0 + cols) from the tile's sums.
+void storeTile(const float f[kTileRows][kPanel], int64_t m0, int64_t rows, int64_t n0,
+               int64_t cols, const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t m = m0 + r;
+    if (!x.finite[size_t(m)])
+      continue;
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t n = n0 + c;
+      float v = f[r][c] * e.weightScale[n];
+      if (e.bias)
+        v += e.bias[n];
+      if (e.residual)
+        v += e.residual[m * e.residualStride + n];
+      y[m * ldy + n] = v;
+    }
+  }
+}
+
+// ---- AVX2 -------------------------------------------------------------------------------------
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+bool rowIsFiniteAvx2(const float *x, int64_t K) {
+  const __m256 signMask = _mm256_set1_ps(-0.f), inf = _mm256_set1_ps(INFINITY);
+  __m256 bad = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) // |x| >= inf, or unordered (NaN)
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_andnot_ps(signMask, _mm256_loadu_ps(x + k)),
+                                          inf, _CMP_NLT_UQ));
+  if (_mm256_movemask_ps(bad))
+    return false;
+  return rowIsFinite(x + k, K - k);
+}
+
+void quantizeBlockAvx2(const float *x, int64_t n, int16_t *q, float &scale) {
+  const __m256 signMask = _mm256_set1_ps(-0.f);
+  __m256 vmax = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(signMask, _mm256_loadu_ps(x + k)));
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, vmax);
+  float amax = 0.f;
+  for (float l : lanes)
+    amax = std::max(amax, l);
+  for (; k < n; ++k)
+    amax = std::max(amax, std::fabs(x[k]));
+  scale = amax / 127.f;
+  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+  const __m256 vinv = _mm256_set1_ps(inv);
+  const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+  k = 0;
+  for (; k + 16 <= n; k += 16) {
+    // cvtps rounds to nearest even (the default MXCSR mode), as nearbyint does.
+    __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k), vinv));
+    __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8), vinv));
+    a = _mm256_min_epi32(_mm256_max_epi32(a, lo), hi);
+    b = _mm256_min_epi32(_mm256_max_epi32(b, lo), hi);
+    __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(q + k), packed);
+  }
+  for (; k < n; ++k) {
+    float v = std::nearbyint(x[k] * inv);
+    q[k] = int16_t(std::min(127.f, std::max(-127.f, v)));
+  }
+  std::fill(q + n, q + kBlock, int16_t(0));
+}
+
+/// The 6 x 16 (or fewer rows) tile: per block, 2 ymm of 8 int32 columns per row, folded into
+/// the f32 sums `f` (in L1) with the rows' block scales.
+template <int R>
+inline void tileAvx2(const QuantizedRows &x, int64_t m0, const int16_t *b,
+                     float f[kTileRows][kPanel]) {
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    _mm256_store_ps(f[r], _mm256_setzero_ps());
+    _mm256_store_ps(f[r] + 8, _mm256_setzero_ps());
+  }
+  const int16_t *a = x.q.data() + m0 * x.stride;
+  const int64_t lda = x.stride;
+  for (int64_t blk = 0; blk < x.blocks; ++blk) {
+    __m256i c[R][2];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+      c[r][0] = c[r][1] = _mm256_setzero_si256();
+    const int64_t j0 = blk * (kBlock / 2);
+    for (int64_t j = j0; j < j0 + kBlock / 2; ++j) {
+      const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts));
+      const __m256i b1 =
+          _mm256_load_si256(reinterpret_cast<const __m256i *>(b + j * kPairInts + kPanel));
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) {
+        int32_t pair;
+        std::memcpy(&pair, a + r * lda + 2 * j, sizeof pair);
+        const __m256i av = _mm256_set1_epi32(pair);
+        c[r][0] = _mm256_add_epi32(c[r][0], _mm256_madd_epi16(av, b0));
+        c[r][1] = _mm256_add_epi32(c[r][1], _mm256_madd_epi16(av, b1));
+      }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 xs = _mm256_set1_ps(x.scale[size_t((m0 + r) * x.blocks + blk)]);
+      _mm256_store_ps(f[r], _mm256_fmadd_ps(_mm256_cvtepi32_ps(c[r][0]), xs, _mm256_load_ps(f[r])));
+      _mm256_store_ps(f[r] + 8,
+                      _mm256_fmadd_ps(_mm256_cvtepi32_ps(c[r][1]), xs, _mm256_load_ps(f[r] + 8)));
+    }
+  }
+}
+
+/// The int32 sums of one block (kBlock / 2 pairs) of the full 6 x 16 tile into acc (12 ymm:
+/// row r's columns 0-7 at acc + 16 r, 8-15 at acc + 16 r + 8). Written in assembly: the 12
+/// accumulators, the 2 weight vectors, a broadcast pair and a product take all 16 ymm
+/// registers, and GCC 12 spills the accumulators of the same loop written with intrinsics to
+/// the stack (a load and a store per product), which halves the speed.
+inline void blockSums6x16(const int16_t *a, int64_t lda, const int16_t *b, int32_t *acc) {
+  const int16_t *a3 = a + 3 * lda;
+  const int64_t ldaBytes = lda * int64_t(sizeof(int16_t));
+  int64_t n = kBlock / 2;
+  asm volatile(
+      "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
+      "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"
+      "vpxor %%xmm2, %%xmm2, %%xmm2\n\t"
+      "vpxor %%xmm3, %%xmm3, %%xmm3\n\t"
+      "vpxor %%xmm4, %%xmm4, %%xmm4\n\t"
+      "vpxor %%xmm5, %%xmm5, %%xmm5\n\t"
+      "vpxor %%xmm6, %%xmm6, %%xmm6\n\t"
+      "vpxor %%xmm7, %%xmm7, %%xmm7\n\t"
+      "vpxor %%xmm8, %%xmm8, %%xmm8\n\t"
+      "vpxor %%xmm9, %%xmm9, %%xmm9\n\t"
+      "vpxor %%xmm10, %%xmm10, %%xmm10\n\t"
+      "vpxor %%xmm11, %%xmm11, %%xmm11\n\t"
+      "1:\n\t"
+      "vmovdqa (%[b]), %%ymm12\n\t"
+      "vmovdqa 32(%[b]), %%ymm13\n\t"
+#define TFC_ROW(src, lo, hi)                                                                   \
+      "vpbroadcastd " src ", %%ymm14\n\t"                                                      \
+      "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"                                                 \
+      "vpaddd %%ymm15, %%" lo ", %%" lo "\n\t"                                                 \
+      "vpmaddwd %%ymm13, %%ymm14, %%ymm15\n\t"                                                 \
+      "vpaddd %%ymm15, %%" hi ", %%" hi "\n\t"
+      TFC_ROW("(%[a])", "ymm0", "ymm1")
+      TFC_ROW("(%[a],%[l],1)", "ymm2", "ymm3")
+      TFC_ROW("(%[a],%[l],2)", "ymm4", "ymm5")
+      TFC_ROW("(%[a3])", "ymm6", "ymm7")
+      TFC_ROW("(%[a3],%[l],1)", "ymm8", "ymm9")
+      TFC_ROW("(%[a3],%[l],2)", "ymm10", "ymm11")
+#undef TFC_ROW
+      "add $64, %[b]\n\t"
+      "add $4, %[a]\n\t"
+      "add $4, %[a3]\n\t"
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "vmovdqu %%ymm0, (%[acc])\n\t"
+      "vmovdqu %%ymm1, 32(%[acc])\n\t"
+      "vmovdqu %%ymm2, 64(%[acc])\n\t"
+      "vmovdqu %%ymm3, 96(%[acc])\n\t"
+      "vmovdqu %%ymm4, 128(%[acc])\n\t"
+      "vmovdqu %%ymm5, 160(%[acc])\n\t"
+      "vmovdqu %%ymm6, 192(%[acc])\n\t"
+      "vmovdqu %%ymm7, 224(%[acc])\n\t"
+      "vmovdqu %%ymm8, 256(%[acc])\n\t"
+      "vmovdqu %%ymm9, 288(%[acc])\n\t"
+      "vmovdqu %%ymm10, 320(%[acc])\n\t"
+      "vmovdqu %%ymm11, 352(%[acc])\n\t"
+      : [a] "+r"(a), [a3] "+r"(a3), [b] "+r"(b), [n] "+r"(n)
+      : [l] "r"(ldaBytes), [acc] "r"(acc)
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+        "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory", "cc");
+}
+
+/// The full 6 x 16 tile: the same sums as tileAvx2<6>, each block's int32 sums from
+/// blockSums6x16.
+void tileAvx2Full(const QuantizedRows &x, int64_t m0, const int16_t *b,
+                  float f[kTileRows][kPanel]) {
+  for (int r = 0; r < kTileRows; ++r) {
+    _mm256_store_ps(f[r], _mm256_setzero_ps());
+    _mm256_store_ps(f[r] + 8, _mm256_setzero_ps());
+  }
+  alignas(32) int32_t acc[kTileRows * kPanel];
+  const int16_t *a = x.q.data() + m0 * x.stride;
+  for (int64_t blk = 0; blk < x.blocks; ++blk) {
+    blockSums6x16(a + blk * kBlock, x.stride, b + blk * (kBlock / 2) * kPairInts, acc);
+    for (int r = 0; r < kTileRows; ++r) {
+      const __m256 xs = _mm256_set1_ps(x.scale[size_t((m0 + r) * x.blocks + blk)]);
+      const __m256i *c = reinterpret_cast<const __m256i *>(acc + r * kPanel);
+      _mm256_store_ps(f[r], _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_load_si256(c)), xs,
+                                            _mm256_load_ps(f[r])));
+      _mm256_store_ps(f[r] + 8, _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_load_si256(c + 1)),
+                                                xs, _mm256_load_ps(f[r] + 8)));
+    }
+  }
+}
+
+/// y rows [m0, m0 + rows) of a full panel (16 columns from n0) from the tile's sums.
+void storeFullAvx2(const float f[kTileRows][kPanel], int64_t m0, int64_t rows, int64_t n0,
+                   const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t m = m0 + r;
+    if (!x.finite[size_t(m)])
+      continue;
+    for (int h = 0; h < 2; ++h) {
+      const int64_t n = n0 + 8 * h;
+      __m256 v = _mm256_mul_ps(_mm256_load_ps(f[r] + 8 * h), _mm256_loadu_ps(e.weightScale + n));
+      if (e.bias)
+        v = _mm256_add_ps(v, _mm256_loadu_ps(e.bias + n));
+      if (e.residual)
+        v = _mm256_add_ps(v, _mm256_loadu_ps(e.residual + m * e.residualStride + n));
+      _mm256_storeu_ps(y + m * ldy + n, v);
+    }
+  }
+}
+
+void panelRowsAvx2(const int16_t *b, int64_t n0, int64_t cols, const QuantizedRows &x,
+                   int64_t m0, int64_t m1, float *y, int64_t ldy, const Epilogue &e) {
+  alignas(32) float f[kTileRows][kPanel];
+  for (int64_t m = m0; m < m1; m += kTileRows) {
+    const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
+    switch (rows) {
+    case 1: tileAvx2<1>(x, m, b, f); break;
+    case 2: tileAvx2<2>(x, m, b, f); break;
+    case 3: tileAvx2<3>(x, m, b, f); break;
+    case 4: tileAvx2<4>(x, m, b, f); break;
+    case 5: tileAvx2<5>(x, m, b, f); break;
+    default: tileAvx2Full(x, m, b, f); break;
+    }
+    if (cols == kPanel)
+      storeFullAvx2(f, m, rows, n0, x, y, ldy, e);
+    else
+      storeTile(f, m, rows, n0, cols, x, y, ldy, e);
+  }
+}
+
+#pragma GCC pop_options
+
+/// One panel over the row block [m0, m1).
+void panelRows(const PackedWeight &pw, int64_t p, const QuantizedRows &x, int64_t m0, int64_t m1,
+               float *y, int64_t ldy, const Epilogue &e, Isa isa) {
+  const int16_t *b = pw.panel(p);
+  const int64_t n0 = p * kPanel, cols = std::min<int64_t>(kPanel, pw.N - n0);
+  if (isa == Isa::Avx2) {
+    panelRowsAvx2(b, n0, cols, x, m0, m1, y, ldy, e);
+    return;
+  }
+  float f[kTileRows][kPanel];
+  for (int64_t m = m0; m < m1; m += kTileRows) {
+    const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
+    tileScalar(x, m, rows, b, f);
+    storeTile(f, m, rows, n0, cols, x, y, ldy, e);
+  }
+}
+
+/// A row with a value that is not finite: f32 sums over the dequantized weight.
+void floatRow(const float *x, int64_t K, int64_t N, const int8_t *w, float *y,
+              const Epilogue &e, int64_t m) {
+  for (int64_t n = 0; n < N; ++n) {
+    float s = 0.f;
+    for (int64_t k = 0; k < K; ++k)
+      s += x[k] * (float(w[k * N + n]) * e.weightScale[n]);
+    if (e.bias)
+      s += e.bias[n];
+    if (e.residual)
+      s += e.residual[m * e.residualStride + n];
+    y[n] = s;
+  }
+}
+
+} // namespace
+
+bool cpuSupports(Isa isa) {
+  if (isa == Isa::Scalar)
+    return true;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+Isa defaultIsa() {
+  static const Isa isa = [] {
+    const char *e = std::getenv("TFC_INT8GEMM_ISA");
+    if (e && std::string(e) == "scalar")
+      return Isa::Scalar;
+    return cpuSupports(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
+  }();
+  return isa;
+}
+
+const char *isaName(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "scalar"; }
+
+PackedWeight pack(const int8_t *w, int64_t K, int64_t N) {
+  PackedWeight pw;
+  pw.K = K;
+  pw.N = N;
+  pw.pairs = (K + kBlock - 1) / kBlock * kBlock / 2;
+  pw.panels = (N + kPanel - 1) / kPanel;
+  const size_t count = size_t(pw.panels * pw.pairs * kPairInts);
+  const size_t bytes = (count * sizeof(int16_t) + 63) / 64 * 64;
+  void *raw = std::aligned_alloc(64, std::max<size_t>(bytes, 64));
+  if (!raw)
+    throw std::bad_alloc();
+  pw.data.reset(static_cast<int16_t *>(raw), [](int16_t *p) { std::free(p); });
+  int16_t *d = pw.data.get();
+  std::memset(d, 0, bytes);
+  for (int64_t p = 0; p < pw.panels; ++p)
+    for (int64_t j = 0; j < pw.pairs; ++j)
+      for (int c = 0; c < kPanel; ++c) {
+        const int64_t n = p * kPanel + c;
+        if (n >= N)
+          continue;
+        int16_t *slot = d + (p * pw.pairs + j) * kPairInts + 2 * c;
+        slot[0] = 2 * j < K ? w[(2 * j) * N + n] : 0;
+        slot[1] = 2 * j + 1 < K ? w[(2 * j + 1) * N + n] : 0;
+      }
+  return pw;
+}
+
+void quantizeRows(const float *x, int64_t M, int64_t K, int64_t ldx, QuantizedRows &out, Isa isa,
+                  int threads) {
+  out.M = M;
+  out.K = K;
+  out.blocks = (K + kBlock - 1) / kBlock;
+  out.stride = out.blocks * kBlock;
+  if (out.q.size() < size_t(M * out.stride))
+    out.q.resize(size_t(M * out.stride));
+  out.scale.resize(size_t(M * out.blocks));
+  out.finite.resize(size_t(M));
+#pragma omp parallel for num_threads(threads) schedule(static) if (M * K >= 16384)
+  for (int64_t m = 0; m < M; ++m) {
+    const float *row = x + m * ldx;
+    int16_t *q = out.q.data() + m * out.stride;
+    float *scale = out.scale.data() + m * out.blocks;
+    const bool ok = isa == Isa::Avx2 ? rowIsFiniteAvx2(row, K) : rowIsFinite(row, K);
+    out.finite[size_t(m)] = ok;
+    for (int64_t blk = 0; blk < out.blocks; ++blk) {
+      const int64_t k0 = blk * kBlock, n = std::min<int64_t>(kBlock, K - k0);
+      if (!ok) { // not used by the integer product: zeros keep the tile's sums defined
+        std::fill(q + k0, q + k0 + kBlock, int16_t(0));
+        scale[blk] = 0.f;
+      } else if (isa == Isa::Avx2) {
+        quantizeBlockAvx2(row + k0, n, q + k0, scale[blk]);
+      } else {
+        quantizeBlockScalar(row + k0, n, q + k0, scale[blk]);
+      }
+    }
+  }
+}
+
+void multiply(const PackedWeight &pw, const QuantizedRows &x, const float *xf, int64_t ldx,
+              const int8_t *w, float *y, int64_t ldy, const Epilogue &e, Isa isa, int threads) {
+  const int64_t M = x.M, block = rowsPerBlock(pw.K);
+  const int64_t blocks = (M + block - 1) / block, items = blocks * pw.panels;
+#pragma omp parallel for num_threads(threads) schedule(static) if (items > 1)
+  for (int64_t i = 0; i < items; ++i) {
+    const int64_t b = i / pw.panels, p = i % pw.panels;
+    panelRows(pw, p, x, b * block, std::min(M, (b + 1) * block), y, ldy, e, isa);
+  }
+  for (int64_t m = 0; m < M; ++m)
+    if (!x.finite[size_t(m)])
+      floatRow(xf + m * ldx, pw.K, pw.N, w, y + m * ldy, e, m);
+}
+
+} // namespace tfc::rt::int8gemm
