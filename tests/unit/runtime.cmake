@@ -15,6 +15,10 @@ if(TARGET tfc_runtime)
   # The RmsNorm kernel's math against a plain reference (runtime/src/cpu/RmsNorm.h is internal).
   tfc_add_unit_test(runtime_rms_norm_test SOURCES runtime_rms_norm_test.cpp LIBS tfc_runtime)
   target_include_directories(runtime_rms_norm_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
+  # The blocked attention kernel (runtime/src/cpu/FusedAttention.h) per instruction set.
+  tfc_add_unit_test(runtime_fused_attention_test SOURCES runtime_fused_attention_test.cpp
+    LIBS tfc_runtime tfc_schema)
+  target_include_directories(runtime_fused_attention_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # The GatedLinear kernel's oneDNN primitives against plain loops (cpu/GatedLinear.h).
   tfc_add_unit_test(runtime_gated_linear_test SOURCES runtime_gated_linear_test.cpp
     LIBS tfc_runtime tfc_schema DNNL::dnnl)

@@ -1,7 +1,9 @@
 //===- runtime_kernel_bench.cpp - speed of Linear and Attention at [1, 128, 384] (a benchmark) ===//
 //
 // Not a test: built next to the runtime tests (it shares their plan builder) but never run by
-// ctest. Run it by hand:  build/bin/runtime_kernel_bench  (TFC_RT_THREADS=N, default 2).
+// ctest. Run it by hand:  build/bin/runtime_kernel_bench  (TFC_RT_THREADS=N, default 2;
+// --gtest_filter=*AttentionGeometries with TFC_ATTENTION=fused|onednn|per-head compares the
+// attention implementations).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "runtime_kernel_harness.h"
@@ -12,36 +14,31 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 using namespace rtt;
 using K = fb::KernelKind;
 
 namespace {
-TEST(RuntimeBench, LinearAndAttentionAt128x384) {
-  int threads = std::getenv("TFC_RT_THREADS") ? std::atoi(std::getenv("TFC_RT_THREADS")) : 2;
-  const int64_t S = 128, D = 384, F = 1536, H = 12;
-  struct Case {
-    const char *name;
-    fb::KernelKind kind;
-    std::vector<Arg> args;
-    std::vector<int64_t> out;
-    Options options;
-    double flops;
-  };
-  auto x = randomFloats(S * D, 1), x2 = randomFloats(S * F, 2), w1 = randomFloats(D * F, 3),
-       w2 = randomFloats(F * D, 4), b1 = randomFloats(F, 5), b2 = randomFloats(D, 6);
-  std::vector<uint8_t> mask(S, 1);
-  std::vector<Case> cases = {
-      {"Linear 128x384x1536 +bias+gelu", K::Linear,
-       {F32({1, S, D}, x), F32({D, F}, w1, true), F32({F}, b1, true)}, {1, S, F}, opt::linear(fb::Activation::GeluErf),
-       2.0 * S * D * F},
-      {"Linear 128x1536x384 +bias+residual", K::Linear,
-       {F32({1, S, F}, x2), F32({F, D}, w2, true), F32({D}, b2, true), F32({1, S, D}, x)},
-       {1, S, D}, opt::linear(fb::Activation::None), 2.0 * S * F * D},
-      {"Attention [1,128,384] 12 heads, padding mask", K::Attention,
-       {F32({1, S, D}, x), F32({1, S, D}, x), F32({1, S, D}, x), Bool({1, 1, 1, S}, mask)},
-       {1, S, D}, opt::attention(int32_t(H), fb::MaskKind::Padding, 0.125f), 2.0 * 2 * S * S * D},
-  };
+/// CPU time of the process so far (all threads): with 1 thread, the run's own work even when
+/// other processes hold the cores.
+double cpuTimeMs() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+struct Case {
+  const char *name;
+  fb::KernelKind kind;
+  std::vector<Arg> args;
+  std::vector<int64_t> out;
+  Options options;
+  double flops;
+};
+
+/// Times session runs of a one-kernel plan per case: kernel time from the session profile.
+void timeCases(std::vector<Case> &cases, int threads) {
   for (Case &c : cases) {
     // Build the plan once and time session runs (includes the C API and output allocation).
     PlanBuilder pb;
@@ -78,28 +75,90 @@ TEST(RuntimeBench, LinearAndAttentionAt128x384) {
     ASSERT_TRUE(tfc::Session::create(plan, threads, &session).ok());
     // Kernel time from the session's profile (the run also allocates the output per call).
     session.setProfiling(true);
-    std::vector<double> kernelMs, runMs;
-    for (int i = 0; i < 320; ++i) {
+    std::vector<double> kernelMs, runMs, cpuMs;
+    // 20 warm-up runs, then 300 timed ones, or as many as fit in about 3 s (at least 10).
+    double spentMs = 0;
+    for (int i = 0; i < 320 && (i < 30 || spentMs < 3000); ++i) {
       tfc_session_profile_reset(session.get());
       auto t0 = std::chrono::steady_clock::now();
+      double c0 = cpuTimeMs();
       tfc::Outputs out;
       ASSERT_TRUE(session.run("forward", tensors.data(), tensors.size(), &out).ok());
       double run = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      spentMs += run;
+      double cpu = cpuTimeMs() - c0;
       tfc_kernel_profile p;
       ASSERT_EQ(tfc_session_profile_get(session.get(), "forward", 0, &p), nullptr);
       if (i >= 20) { // warm-up
         kernelMs.push_back(p.total_ms);
         runMs.push_back(run);
+        cpuMs.push_back(cpu);
       }
     }
     std::sort(kernelMs.begin(), kernelMs.end());
     std::sort(runMs.begin(), runMs.end());
+    std::sort(cpuMs.begin(), cpuMs.end());
     double best = kernelMs.front(), median = kernelMs[kernelMs.size() / 2];
     std::printf("[bench] %-44s kernel min %6.3f ms %5.1f GFLOP/s, median %6.3f ms %5.1f GFLOP/s;"
-                " whole run median %6.3f ms (%d threads)\n", c.name, best,
-                c.flops / (best * 1e6), median, c.flops / (median * 1e6),
-                runMs[runMs.size() / 2], threads);
+                " whole run median %6.3f ms, process CPU min %6.3f median %6.3f ms (%d threads)\n",
+                c.name, best, c.flops / (best * 1e6), median, c.flops / (median * 1e6),
+                runMs[runMs.size() / 2], cpuMs.front(), cpuMs[cpuMs.size() / 2], threads);
   }
+}
+
+int benchThreads() {
+  return std::getenv("TFC_RT_THREADS") ? std::atoi(std::getenv("TFC_RT_THREADS")) : 2;
+}
+
+TEST(RuntimeBench, LinearAndAttentionAt128x384) {
+  const int64_t S = 128, D = 384, F = 1536, H = 12;
+  auto x = randomFloats(S * D, 1), x2 = randomFloats(S * F, 2), w1 = randomFloats(D * F, 3),
+       w2 = randomFloats(F * D, 4), b1 = randomFloats(F, 5), b2 = randomFloats(D, 6);
+  std::vector<uint8_t> mask(S, 1);
+  std::vector<Case> cases = {
+      {"Linear 128x384x1536 +bias+gelu", K::Linear,
+       {F32({1, S, D}, x), F32({D, F}, w1, true), F32({F}, b1, true)}, {1, S, F}, opt::linear(fb::Activation::GeluErf),
+       2.0 * S * D * F},
+      {"Linear 128x1536x384 +bias+residual", K::Linear,
+       {F32({1, S, F}, x2), F32({F, D}, w2, true), F32({D}, b2, true), F32({1, S, D}, x)},
+       {1, S, D}, opt::linear(fb::Activation::None), 2.0 * S * F * D},
+      {"Attention [1,128,384] 12 heads, padding mask", K::Attention,
+       {F32({1, S, D}, x), F32({1, S, D}, x), F32({1, S, D}, x), Bool({1, 1, 1, S}, mask)},
+       {1, S, D}, opt::attention(int32_t(H), fb::MaskKind::Padding, 0.125f), 2.0 * 2 * S * S * D},
+  };
+  timeCases(cases, benchThreads());
+}
+
+/// Attention alone at the encoder geometries of docs/BENCHMARKS.md and longer causal runs (the
+/// implementation is chosen by TFC_ATTENTION: fused by default, onednn, per-head).
+TEST(RuntimeBench, AttentionGeometries) {
+  struct Geometry {
+    const char *name;
+    int64_t B, S, D, H;
+    fb::MaskKind kind;
+  };
+  const Geometry geometries[] = {
+      {"Attention MiniLM [1,128,384] h12 padding", 1, 128, 384, 12, fb::MaskKind::Padding},
+      {"Attention BERT [1,128,768] h12 padding", 1, 128, 768, 12, fb::MaskKind::Padding},
+      {"Attention MiniLM [8,128,384] h12 padding", 8, 128, 384, 12, fb::MaskKind::Padding},
+      {"Attention [1,512,768] h12 causal", 1, 512, 768, 12, fb::MaskKind::Causal},
+      {"Attention [1,2048,768] h12 causal", 1, 2048, 768, 12, fb::MaskKind::Causal},
+  };
+  std::vector<Case> cases;
+  uint32_t seed = 10;
+  for (const Geometry &g : geometries) {
+    auto x = randomFloats(g.B * g.S * g.D, seed++);
+    std::vector<uint8_t> mask(size_t(g.B * g.S), 1);
+    std::vector<Arg> args = {F32({g.B, g.S, g.D}, x), F32({g.B, g.S, g.D}, x), F32({g.B, g.S, g.D}, x)};
+    double flops = 2.0 * 2 * g.B * g.S * g.S * g.D;
+    if (g.kind == fb::MaskKind::Padding)
+      args.push_back(Bool({g.B, 1, 1, g.S}, mask));
+    else
+      flops /= 2; // the causal half
+    cases.push_back({g.name, K::Attention, args, {g.B, g.S, g.D},
+                     opt::attention(int32_t(g.H), g.kind, 1.f / std::sqrt(float(g.D / g.H))), flops});
+  }
+  timeCases(cases, benchThreads());
 }
 
 } // namespace

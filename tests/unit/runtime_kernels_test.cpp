@@ -206,7 +206,10 @@ TEST(RuntimeKernels, LinearActivationsBiasResidual) {
     std::vector<int64_t> x;
     int64_t n;
   };
-  std::vector<Case> cases = {{{2, 5, 16}, 24}, {{7, 33}, 17}, {{1, 1, 64}, 96}, {{3, 128, 48}, 40}};
+  // Up to 16 rows the weight is read in oneDNN's layout, above that in its layout or in rows
+  // padded to a multiple of 16 plus 16 floats (N = 40, 16, 1024: a 4 KiB row stride).
+  std::vector<Case> cases = {{{2, 5, 16}, 24}, {{7, 33}, 17}, {{1, 1, 64}, 96}, {{3, 128, 48}, 40},
+                             {{1, 20, 12}, 16}, {{17, 8}, 1024}};
   uint32_t seed = 100;
   for (const Case &c : cases)
     for (int act = 0; act < 4; ++act)

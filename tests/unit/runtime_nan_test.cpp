@@ -168,8 +168,14 @@ TEST(RuntimeNaN, LinearActivations) {
   auto x = randomFloats(M * Kd, 3), w = randomFloats(Kd * N, 4), bias = randomFloats(N, 5);
   x[size_t(1 * Kd + 3)] = kNaN;
   for (int act = 0; act < 4; ++act) {
-    for (int64_t m : {M, int64_t(1)}) { // M rows (plain weights) and 1 row (prepacked path)
-      std::vector<float> xm(x.begin() + (m == 1 ? Kd : 0), x.begin() + (m == 1 ? 2 * Kd : M * Kd));
+    // M rows, 1 row (x's row 1) and 24 rows (x's rows repeated: above the small-M layout, the
+    // plan's padded copy of the weight).
+    for (int64_t m : {M, int64_t(1), int64_t(24)}) {
+      std::vector<float> xm;
+      for (int64_t i = 0; i < m; ++i) {
+        int64_t row = m == 1 ? 1 : i % M;
+        xm.insert(xm.end(), x.begin() + row * Kd, x.begin() + (row + 1) * Kd);
+      }
       RunResult r = runKernel(K::Linear, {F32({m, Kd}, xm), F32({Kd, N}, w, true),
                                           F32({N}, bias, true)},
                               TFC_F32, {m, N}, opt::linear(fb::Activation(act)));

@@ -18,6 +18,7 @@
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
 #include "cpu/Dnnl.h"
+#include "cpu/FusedAttention.h"
 
 #include <algorithm>
 #include <cmath>
@@ -81,6 +82,7 @@ struct AttentionState : KernelState {
   std::vector<HeadPrimitives> heads;
   std::vector<dnnl::stream> streams; // one per thread (per-head variant)
   std::vector<float> headScores;     // sq*sk floats per thread (per-head variant)
+  FusedAttentionScratch fused;       // the default path's scratch
 
   HeadPrimitives &getHeads(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h,
                            int64_t g, int threads) {
@@ -148,12 +150,22 @@ void softmaxRows(float *scores, int64_t h, int64_t sq, int64_t sk, float scale, 
 }
 
 
-bool usePerHead() {
-  static const bool on = [] {
-    const char *e = std::getenv("TFC_ATTENTION_PER_HEAD");
-    return e && *e == '1';
+/// Which implementation runs: the blocked kernel (FusedAttention.h, the default), or for
+/// measurements the two oneDNN matmuls per batch (TFC_ATTENTION=onednn) or per head
+/// (TFC_ATTENTION=per-head, or the older TFC_ATTENTION_PER_HEAD=1).
+enum class AttentionPath { Fused, OneDnn, PerHead };
+
+AttentionPath attentionPath() {
+  static const AttentionPath path = [] {
+    const char *e = std::getenv("TFC_ATTENTION");
+    const char *perHead = std::getenv("TFC_ATTENTION_PER_HEAD");
+    if ((e && std::string(e) == "per-head") || (perHead && *perHead == '1'))
+      return AttentionPath::PerHead;
+    if (e && std::string(e) == "onednn")
+      return AttentionPath::OneDnn;
+    return AttentionPath::Fused;
   }();
-  return on;
+  return path;
 }
 
 } // namespace
@@ -210,9 +222,17 @@ void runAttention(const KernelContext &ctx) {
     return;
   }
 
-  DnnlEnv &env = cpuDevice(ctx).dnnl();
   const int threads = cpuDevice(ctx).threads();
   auto &st = ctx.stateAs<AttentionState>();
+  if (attentionPath() == AttentionPath::Fused) {
+    FusedAttentionProblem p;
+    p.q = q.as<float>(), p.k = kk.as<float>(), p.v = v.as<float>(), p.o = o.as<float>();
+    p.B = B, p.Sq = Sq, p.Sk = Sk, p.H = H, p.G = G, p.dh = geo.dh;
+    p.scale = scale, p.causal = causal, p.rule = rule, p.mask = mv;
+    runFusedAttention(p, st.fused, threads);
+    return;
+  }
+  DnnlEnv &env = cpuDevice(ctx).dnnl();
   size_t need = size_t(H * Sq * Sk);
   if (st.scores.size() < need)
     st.scores.resize(need);
@@ -220,7 +240,7 @@ void runAttention(const KernelContext &ctx) {
   size_t needMask = size_t(std::max(threads, omp_get_max_threads())) * size_t(Sk);
   if (st.maskRows.size() < needMask)
     st.maskRows.resize(needMask);
-  if (usePerHead()) {
+  if (attentionPath() == AttentionPath::PerHead) {
     HeadPrimitives &hp = st.getHeads(env, Sq, Sk, D, H, G, threads);
     size_t per = size_t(Sq * Sk);
     if (st.headScores.size() < per * size_t(threads))

@@ -53,11 +53,8 @@ void writeRows(float *cache, const float *x, int64_t B, int64_t S, int64_t H, in
     }
 }
 
-// The inner loops, compiled for AVX-512, AVX2 and baseline x86-64 (as Softmax.cpp's rows).
-#define TFC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-
 /// row[j] = q . K[j] for keys j in [0, n) (K rows of dh contiguous floats).
-TFC_CLONES void dotRows(const float *q, const float *k, int64_t n, int64_t dh, float *row) {
+TFC_CPU_CLONES void dotRows(const float *q, const float *k, int64_t n, int64_t dh, float *row) {
   int64_t j = 0;
   for (; j + 4 <= n; j += 4) { // four keys at a time: q is loaded once, four independent sums
     const float *k0 = k + j * dh, *k1 = k0 + dh, *k2 = k1 + dh, *k3 = k2 + dh;
@@ -82,7 +79,7 @@ TFC_CLONES void dotRows(const float *q, const float *k, int64_t n, int64_t dh, f
 }
 
 /// o[0, dh) = sum_j p[j] V[j] over keys [0, n).
-TFC_CLONES void weightedRows(const float *p, const float *v, int64_t n, int64_t dh, float *o) {
+TFC_CPU_CLONES void weightedRows(const float *p, const float *v, int64_t n, int64_t dh, float *o) {
   for (int64_t d = 0; d < dh; ++d)
     o[d] = 0.f;
   for (int64_t j = 0; j < n; ++j) {

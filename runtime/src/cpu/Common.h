@@ -147,14 +147,23 @@ inline const float *maskRow(const MaskView &mask, int64_t b, int64_t h, int64_t 
   return tmp;
 }
 
-// Row primitives of softmax (Softmax.cpp), compiled for AVX-512, AVX2 and baseline x86-64 and
-// picked at load time (GCC target_clones), shared with Attention.
+/// Compiles a function for x86-64-v4 (AVX-512), x86-64-v3 (AVX2 with FMA) and baseline x86-64,
+/// the version picked at load time by the CPU's features (GCC target_clones). (A plain "avx2"
+/// clone would leave out FMA: the multiply-adds of fastExp and the dot products then run as
+/// separate multiplies and adds.)
+#define TFC_CPU_CLONES                                                                             \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+// Row primitives of softmax (Softmax.cpp), compiled with TFC_CPU_CLONES, shared with Attention.
 /// row[j] = row[j] * scale (+ add[j] when add is non-null); returns the max over the entries
 /// that are not NaN (-inf if there are none, or n == 0).
 float rowScaleAddMax(float *row, int64_t n, float scale, const float *add);
 /// row[j] = exp(row[j] - mx) / sum: all NaN when the row holds a NaN; a row whose max is -inf
 /// (every key hidden) becomes zeros, or NaN if it holds a NaN.
 void rowExpNormalize(float *row, int64_t n, float mx);
+/// row[j] = exp(row[j] - mx) for a finite or +inf mx; returns the sum (NaN when a NaN or a
+/// +inf - +inf entered it). The blocked attention's online softmax (FusedAttention.cpp).
+float rowExpSum(float *row, int64_t n, float mx);
 
 /// What Attention and CachedAttention read from a kernel's options beyond num_heads, the
 /// MaskKind and the scale (entries a plan may omit; see Attention.cpp).

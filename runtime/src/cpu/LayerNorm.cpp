@@ -3,8 +3,9 @@
 // Both normalize rows: y = (x - mean) / sqrt(var + eps) * gamma + beta with the biased variance.
 // LayerNorm normalizes the last axis of x (+ residual, added first; same shape as x) with 1-D
 // gamma/beta; LayerNormalization normalizes the dims from `axis` to the end with scale (and
-// optional bias) holding that many elements (or one). One pass per row, rows split across
-// threads; mean and variance accumulate in double for stability on long rows.
+// optional bias) holding that many elements (or one). Per row: the sum, then the squared
+// deviations from the mean (both accumulated in double, in vector lanes), then the scaling;
+// rows split across threads.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Common.h"
@@ -14,39 +15,53 @@
 namespace tfc::rt {
 namespace {
 
+/// One row: y = LN(x (+ r)) * g + b (see normalizeRows). The sums run in double, in vector
+/// lanes (TFC_CPU_CLONES).
+TFC_CPU_CLONES void normalizeRow(const float *xr, const float *rr, float *yr, int64_t cols,
+                                 const float *g, int64_t gStride, const float *b,
+                                 int64_t bStride, float eps) {
+  double sum = 0, sq = 0;
+  if (rr) {
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; ++j) {
+      float v = xr[j] + rr[j];
+      yr[j] = v;
+      sum += v;
+    }
+    xr = yr;
+  } else {
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < cols; ++j)
+      sum += xr[j];
+  }
+  const double mean = sum / double(cols);
+#pragma omp simd reduction(+ : sq)
+  for (int64_t j = 0; j < cols; ++j) {
+    double d = xr[j] - mean;
+    sq += d * d;
+  }
+  const float inv = float(1.0 / std::sqrt(sq / double(cols) + double(eps)));
+  const float m = float(mean);
+  if (gStride == 1 && b && bStride == 1) {
+#pragma omp simd
+    for (int64_t j = 0; j < cols; ++j)
+      yr[j] = (xr[j] - m) * inv * g[j] + b[j];
+    return;
+  }
+  for (int64_t j = 0; j < cols; ++j) {
+    float v = (xr[j] - m) * inv * g[j * gStride];
+    yr[j] = b ? v + b[j * bStride] : v;
+  }
+}
+
 /// Normalizes `rows` rows of `cols`: y = LN(x (+ r)) * g + b; g/b have `cols` elements, or 1
 /// (gStride/bStride 0); b may be null.
 void normalizeRows(const float *x, const float *r, float *y, int64_t rows, int64_t cols,
                    const float *g, int64_t gStride, const float *b, int64_t bStride, float eps) {
 #pragma omp parallel for schedule(static) if (rows * cols >= 16384)
-  for (int64_t i = 0; i < rows; ++i) {
-    const float *xr = x + i * cols;
-    float *yr = y + i * cols;
-    double sum = 0, sq = 0;
-    if (r) {
-      const float *rr = r + i * cols;
-      for (int64_t j = 0; j < cols; ++j) {
-        float v = xr[j] + rr[j];
-        yr[j] = v;
-        sum += v;
-      }
-      xr = yr;
-    } else {
-      for (int64_t j = 0; j < cols; ++j)
-        sum += xr[j];
-    }
-    double mean = sum / double(cols);
-    for (int64_t j = 0; j < cols; ++j) {
-      double d = xr[j] - mean;
-      sq += d * d;
-    }
-    float inv = float(1.0 / std::sqrt(sq / double(cols) + double(eps)));
-    float m = float(mean);
-    for (int64_t j = 0; j < cols; ++j) {
-      float v = (xr[j] - m) * inv * g[j * gStride];
-      yr[j] = b ? v + b[j * bStride] : v;
-    }
-  }
+  for (int64_t i = 0; i < rows; ++i)
+    normalizeRow(x + i * cols, r ? r + i * cols : nullptr, y + i * cols, cols, g, gStride, b,
+                 bStride, eps);
 }
 
 } // namespace

@@ -1,10 +1,12 @@
 //===- Linear.cpp - fused matmul + bias + activation (+ residual) on oneDNN -------------------===//
 //
-// y = act(x @ W + b) + r with x [..., K] viewed as [M, K], W [K, N] row-major (plain `ab`, read
-// in place from the mapped file: no reorder, no copy), b [N], r broadcasting to y. One oneDNN
-// matmul per (M, threads, residual mode), created on first use and cached in the session:
-// exact-M primitives with `ab` weights (measured on this machine's class: as fast as prepacked
-// or runtime-M weights at M = 128, faster at M = 1; see BUILD-NOTES.md). The activation is an
+// y = act(x @ W + b) + r with x [..., K] viewed as [M, K], W [K, N] row-major (plain `ab` in
+// the plan), b [N], r broadcasting to y. One oneDNN matmul per (M, threads, residual mode),
+// created on first use and cached in the session: exact-M primitives. A constant weight is
+// read from a copy made once per plan and shared by its sessions (Plan::derived): in oneDNN's
+// own layout (format `any`) up to kPackedMaxM rows, and above it in that layout or, where the
+// implementation reads plain rows, in rows padded against cache-set conflicts (kWeightRowPad);
+// a weight computed at run time is read in place. The activation is an
 // eltwise post-op; the residual is a binary_add post-op ([M, N] or [1, N]), an append_sum when
 // it is computed in place (r and y share bytes), or, for other broadcasts, a separate pass.
 // NaN propagates as in PyTorch: oneDNN's relu post-op (and clip) turn NaN into 0, so Relu is a
@@ -48,14 +50,32 @@ bool useRuntimeM() {
 /// Small M (decode: a few rows per step) reads each weight once per row block, so the weight
 /// layout decides the speed: oneDNN's blocked layout (format `any`, reordered once) reads 20-45%
 /// faster than the plain `ab` layout at M = 1..8 on this machine class (docs/BENCHMARKS.md,
-/// "Generation"). Up to this M the kernel uses prepacked weights, shared by the plan's sessions;
-/// above it (prompts, encoders) the mapped `ab` weights are used in place.
+/// "Generation"). Up to this M the kernel uses prepacked weights, shared by the plan's sessions.
 constexpr int64_t kPackedMaxM = 16;
 
-/// TFC_LINEAR_PACKED=0 turns the prepacked path off (for measurements).
+/// TFC_LINEAR_PACKED=0 turns the prepacked path off (for measurements): every weight is read
+/// in place.
 bool usePacked() {
   static const bool on = [] {
     const char *e = std::getenv("TFC_LINEAR_PACKED");
+    return !(e && *e == '0');
+  }();
+  return on;
+}
+
+/// Above kPackedMaxM rows (prompts, encoders) a constant weight is also copied once per plan,
+/// into the layout oneDNN picks for it (format `any`), or, where that is plain row-major (the
+/// AVX2 `gemm:jit` matmul of oneDNN 2.6), into rows padded by kWeightRowPad floats: rows whose
+/// stride is a multiple of 4 KiB (N = 1024, 3072) map to the same cache sets, and the GEMM's
+/// packing of a [K, N] panel then misses its cache. Measured on an AVX2 Zen 3, one thread:
+/// 128x768x3072 42.7 -> 92.5 GFLOP/s, 128x384x1536 69.4 -> 98.2, 128x3072x768 78.7 -> 96.0,
+/// 128x768x768 86.8 -> 98.0, 128x384x384 93.6 -> 96.5 (docs/BENCHMARKS.md, "Encoder speed").
+/// TFC_LINEAR_PACKED_LARGE_M=0 reads these weights in place as before (for measurements).
+constexpr int64_t kWeightRowPad = 16;
+
+bool usePackedLargeM() {
+  static const bool on = [] {
+    const char *e = std::getenv("TFC_LINEAR_PACKED_LARGE_M");
     return !(e && *e == '0');
   }();
   return on;
@@ -115,11 +135,11 @@ struct LinearState : KernelState {
   Int8LinearState int8; // int8 weights, many rows (LinearInt8.h)
 };
 
-dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias, Activation act,
-                           int mode, bool packed, memory::desc *packedDesc) {
+/// The matmul's description: weights `wei` ([K, N], any layout or format `any`).
+dnnl::matmul::primitive_desc makeDesc(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias,
+                                      Activation act, int mode, const memory::desc &wei) {
   // m == DNNL_RUNTIME_DIM_VAL: a runtime-M primitive (a full residual comes as append_sum).
   memory::desc src({m, k}, dt::f32, tag::ab);
-  memory::desc wei({k, n}, dt::f32, packed ? tag::any : tag::ab);
   memory::desc dst({m, n}, dt::f32, tag::ab);
   dnnl::post_ops po;
   switch (act) {
@@ -139,12 +159,34 @@ dnnl::matmul makePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool b
   attr.set_post_ops(po);
   dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(src, wei, memory::desc({1, n}, dt::f32, tag::ab), dst)
                                  : dnnl::matmul::desc(src, wei, dst);
-  dnnl::matmul::primitive_desc pd(desc, attr, env.engine);
-  if (packed)
-    *packedDesc = pd.weights_desc();
-  return dnnl::matmul(pd);
+  return dnnl::matmul::primitive_desc(desc, attr, env.engine);
 }
 
+/// Where a primitive reads its weights from: the plan's bytes in place (`packed` empty), or the
+/// plan's copy in layout `packed` (packedWeights).
+struct WeightChoice {
+  dnnl::matmul::primitive_desc pd;
+  memory::desc packed;
+};
+
+/// The primitive for `m` rows and the weights layout it reads (see kPackedMaxM and
+/// kWeightRowPad): `packed` false reads the plain [K, N] weight in place.
+WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias,
+                             Activation act, int mode, bool packed) {
+  const memory::desc plain({k, n}, dt::f32, tag::ab);
+  if (!packed)
+    return {makeDesc(env, m, k, n, bias, act, mode, plain), memory::desc()};
+  dnnl::matmul::primitive_desc any = makeDesc(env, m, k, n, bias, act, mode,
+                                              memory::desc({k, n}, dt::f32, tag::any));
+  if (m <= kPackedMaxM || any.weights_desc() != plain)
+    return {any, any.weights_desc()};
+  // Plain row-major is what the implementation reads: pad the rows.
+  const memory::desc padded({k, n}, dt::f32, memory::dims{(n + 15) / 16 * 16 + kWeightRowPad, 1});
+  dnnl::matmul::primitive_desc pd = makeDesc(env, m, k, n, bias, act, mode, padded);
+  if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) // never trade for a reference kernel
+    return {any, memory::desc()};
+  return {pd, padded};
+}
 } // namespace
 
 std::string checkLinear(const FunctionDesc &fn, const KernelDesc &k) {
@@ -210,22 +252,20 @@ void runLinear(const KernelContext &ctx) {
   // Only a plan constant may be packed once and reused: a weight computed at run time (a slice
   // of a packed in-projection, in the arena) changes from run to run at the same address.
   bool constantWeight = ctx.fn->values[size_t(ctx.k->inputs[1])].kind == ValueKind::Constant;
-  bool packed = !runtimeM && M <= kPackedMaxM && usePacked() && ctx.plan && constantWeight;
+  bool packed = !runtimeM && usePacked() && ctx.plan && constantWeight &&
+                (M <= kPackedMaxM || usePackedLargeM());
   LinearState::Entry *entry = nullptr;
   for (auto &e : st.cache)
-    if (e.m == key && e.threads == threads && e.mode == mode &&
-        (e.packed != memory::desc()) == packed)
+    if (e.m == key && e.threads == threads && e.mode == mode)
       entry = &e;
   if (!entry) {
     int primMode = mode == kResidualOther ? kNoResidual : mode;
-    memory::desc packedDesc;
-    dnnl::matmul prim =
-        makePrimitive(cpuDevice(ctx).dnnl(), key, K, N, b != nullptr,
-                      ownRelu ? Activation::None : act, primMode,
-                      packed, &packedDesc);
-    st.cache.push_back({key, threads, mode, prim, packedDesc});
+    WeightChoice choice = choosePrimitive(cpuDevice(ctx).dnnl(), key, K, N, b != nullptr,
+                                          ownRelu ? Activation::None : act, primMode, packed);
+    st.cache.push_back({key, threads, mode, dnnl::matmul(choice.pd), choice.packed});
     entry = &st.cache.back();
   }
+  packed = entry->packed != memory::desc();
   dnnl::matmul *prim = &entry->prim;
   DnnlEnv &env = cpuDevice(ctx).dnnl();
   memory src({{M, K}, dt::f32, tag::ab}, env.engine, x.data);

@@ -15,9 +15,7 @@
 
 namespace tfc::rt {
 
-#define TFC_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-
-TFC_CLONES float rowScaleAddMax(float *row, int64_t n, float scale, const float *add) {
+TFC_CPU_CLONES float rowScaleAddMax(float *row, int64_t n, float scale, const float *add) {
   float mx = -std::numeric_limits<float>::infinity();
   if (add) {
 #pragma omp simd reduction(max : mx)
@@ -48,7 +46,7 @@ static void fillEmptyLine(float *y, int64_t n, int64_t stride, float empty) {
     y[j * stride] = v;
 }
 
-TFC_CLONES void rowExpNormalize(float *row, int64_t n, float mx) {
+TFC_CPU_CLONES void rowExpNormalize(float *row, int64_t n, float mx) {
   // The max skips NaN entries; a row with a finite (or +inf) max turns NaN through fastExp.
   if (mx == -std::numeric_limits<float>::infinity())
     return fillEmptyLine(row, n, 1, 0.f); // every key hidden: zeros (NaN if a score is NaN)
@@ -63,6 +61,17 @@ TFC_CLONES void rowExpNormalize(float *row, int64_t n, float mx) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j)
     row[j] *= inv;
+}
+
+TFC_CPU_CLONES float rowExpSum(float *row, int64_t n, float mx) {
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = 0; j < n; ++j) {
+    float e = fastExp(row[j] - mx);
+    row[j] = e;
+    sum += e;
+  }
+  return sum;
 }
 
 std::string checkSoftmax(const FunctionDesc &fn, const KernelDesc &k) {

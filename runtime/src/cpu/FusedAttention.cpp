@@ -1,0 +1,425 @@
+//===- FusedAttention.cpp - blocked attention with an online softmax (FusedAttention.h) -------===//
+//
+// One parallel region per call. First each (batch, key head) gets K transposed into
+// [dh, SkP] (SkP = Sk rounded up to the vector width W, zero columns after Sk), and V copied
+// into rows of dhP floats when dh is not a multiple of W (else V is read in place). Then the
+// tasks, one per (batch, head, block of up to kQueryRows query rows), run on the threads
+// (dynamic schedule: causal blocks differ in cost). A task walks the keys its rows may see in
+// blocks of up to kKeyBlock:
+//   S = Q_blk K_blk^T                       register tiles of R rows x (1 or 2) W-vectors
+//   per row: S = S * scale + mask (visible keys; hidden ones dropped or scored `hidden`),
+//            m' = max(m, max S), alpha = exp(m - m'), P = exp(S - m'), l = l alpha + sum P,
+//            O *= alpha                     (Softmax.cpp's row primitives)
+//   O += P V_blk                            register tiles of R rows x (1 to 4) W-vectors
+// and finally writes O / l (zeros for a row whose every key is hidden, NaN when l is NaN).
+// The tiles are GCC vector-extension code, instantiated for W = 16 (AVX-512), 8 (AVX2 + FMA)
+// and 4 (baseline SSE2) inside functions compiled for that instruction set, and picked by the
+// CPU's features.
+//
+//===----------------------------------------------------------------------------------------===//
+#include "cpu/FusedAttention.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <omp.h>
+
+namespace tfc::rt {
+namespace {
+
+constexpr int64_t kQueryRows = 48; // query rows per task (a multiple of every tile's rows)
+constexpr int64_t kKeyBlock = 512; // keys per block (a multiple of 2 W for every W)
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+#define TFC_INLINE [[gnu::always_inline]] inline
+
+template <int W> struct VectorOf;
+template <> struct VectorOf<16> { typedef float type __attribute__((vector_size(64))); };
+template <> struct VectorOf<8> { typedef float type __attribute__((vector_size(32))); };
+template <> struct VectorOf<4> { typedef float type __attribute__((vector_size(16))); };
+
+template <typename V> TFC_INLINE void load(V &v, const float *p) { std::memcpy(&v, p, sizeof(V)); }
+template <typename V> TFC_INLINE void store(float *p, const V &v) { std::memcpy(p, &v, sizeof(V)); }
+
+int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+
+/// Register-tile rows per vector width: the accumulators of a tile (rows x vectors) fill at
+/// most 24 of AVX-512's 32 vector registers, 12 of the 16 below it. The value tiles take at
+/// most 4 vectors a row with AVX-512, 2 below (a wider head runs in chunks).
+template <int W> struct Tiles {
+  static constexpr int kScoreRows = W == 16 ? 12 : 6; // S tile: rows x 2 vectors of keys
+  static constexpr int kValueVectors = W == 16 ? 4 : 2;
+  static constexpr int valueRows(int vectors) { return (W == 16 ? 24 : 12) / vectors; }
+};
+
+/// What the tasks share: the problem and the packed keys / values.
+struct Packed {
+  const float *keys = nullptr;   // [B, G, dh, SkP]
+  const float *values = nullptr; // [B, G, Sk, dhP], or null: V read in place
+  int64_t SkP = 0, dhP = 0;
+};
+
+// ---- register tiles --------------------------------------------------------------------------
+/// s[r][c W + x] = sum_d q[r qs + d] kt[d ks + c W + x] for r < R, c < C.
+template <int W, int R, int C>
+TFC_INLINE void scoreTile(const float *q, int64_t qs, const float *kt, int64_t ks, int64_t dh,
+                          float *s, int64_t ss) {
+  using V = typename VectorOf<W>::type;
+  V acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int c = 0; c < C; ++c)
+      acc[r][c] = V{};
+  for (int64_t d = 0; d < dh; ++d) {
+    V kv[C];
+#pragma GCC unroll 2
+    for (int c = 0; c < C; ++c)
+      load(kv[c], kt + d * ks + c * W);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const float a = q[r * qs + d];
+#pragma GCC unroll 2
+      for (int c = 0; c < C; ++c)
+        acc[r][c] += a * kv[c];
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int c = 0; c < C; ++c)
+      store(s + r * ss + c * W, acc[r][c]);
+}
+
+/// o[r][c W + x] += sum_{j < n} p[r ps + j] v[j vs + c W + x] for r < R, c < C.
+template <int W, int R, int C>
+TFC_INLINE void valueTile(const float *p, int64_t ps, const float *v, int64_t vs, int64_t n,
+                          float *o, int64_t os) {
+  using V = typename VectorOf<W>::type;
+  V acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c)
+      load(acc[r][c], o + r * os + c * W);
+  for (int64_t j = 0; j < n; ++j) {
+    V vv[C];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c)
+      load(vv[c], v + j * vs + c * W);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const float a = p[r * ps + j];
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c)
+        acc[r][c] += a * vv[c];
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c)
+      store(o + r * os + c * W, acc[r][c]);
+}
+
+/// S[rows, cols] = Q[rows, dh] K^T[dh, cols] (cols a multiple of W; Q rows qs apart, K^T rows
+/// ks apart, S rows ss apart), in tiles of R rows, the rows left over in tiles of R/2, R/4 ...
+template <int W, int R>
+TFC_INLINE void blockScores(const float *q, int64_t qs, int64_t rows, const float *kt, int64_t ks,
+                            int64_t dh, int64_t cols, float *s, int64_t ss) {
+  int64_t r = 0;
+  for (; r + R <= rows; r += R) {
+    int64_t c = 0;
+    for (; c + 2 * W <= cols; c += 2 * W)
+      scoreTile<W, R, 2>(q + r * qs, qs, kt + c, ks, dh, s + r * ss + c, ss);
+    if (c < cols)
+      scoreTile<W, R, 1>(q + r * qs, qs, kt + c, ks, dh, s + r * ss + c, ss);
+  }
+  if constexpr (R > 1)
+    if (r < rows)
+      blockScores<W, R / 2>(q + r * qs, qs, rows - r, kt, ks, dh, cols, s + r * ss, ss);
+}
+
+/// O[rows, C W columns] += P[rows, n] V[n, C W columns], in tiles of R rows, the rows left over
+/// in tiles of R/2, R/4 ...
+template <int W, int C, int R>
+TFC_INLINE void valueRows(const float *p, int64_t ps, int64_t rows, const float *v, int64_t vs,
+                          int64_t n, float *o, int64_t os) {
+  int64_t r = 0;
+  for (; r + R <= rows; r += R)
+    valueTile<W, R, C>(p + r * ps, ps, v, vs, n, o + r * os, os);
+  if constexpr (R > 1)
+    if (r < rows)
+      valueRows<W, C, R / 2>(p + r * ps, ps, rows - r, v, vs, n, o + r * os, os);
+}
+
+template <int W, int C>
+TFC_INLINE void valueChunk(const float *p, int64_t ps, int64_t rows, const float *v, int64_t vs,
+                           int64_t n, float *o, int64_t os) {
+  valueRows<W, C, Tiles<W>::valueRows(C)>(p, ps, rows, v, vs, n, o, os);
+}
+
+/// O[rows, dhP] += P[rows, n] V[n, dhP] (dhP a multiple of W), in column chunks of up to
+/// Tiles<W>::kValueVectors vectors.
+template <int W>
+TFC_INLINE void blockValues(const float *p, int64_t ps, int64_t rows, const float *v, int64_t vs,
+                            int64_t n, int64_t dhP, float *o, int64_t os) {
+  constexpr int kMax = Tiles<W>::kValueVectors; // 4 or 2
+  for (int64_t c = 0; c < dhP;) {
+    const int64_t left = (dhP - c) / W;
+    if (left >= kMax) {
+      valueChunk<W, kMax>(p, ps, rows, v + c, vs, n, o + c, os);
+      c += kMax * W;
+    } else if (left == 3) {
+      valueChunk<W, 3>(p, ps, rows, v + c, vs, n, o + c, os);
+      c += 3 * W;
+    } else if (left == 2) {
+      valueChunk<W, 2>(p, ps, rows, v + c, vs, n, o + c, os);
+      c += 2 * W;
+    } else {
+      valueChunk<W, 1>(p, ps, rows, v + c, vs, n, o + c, os);
+      c += W;
+    }
+  }
+}
+
+// ---- the softmax of one score row ------------------------------------------------------------
+/// Turns one row of block scores s[0, n) into weights in place and updates the row's running
+/// softmax (m: the max so far over non-NaN scores, -inf at first; l: the sum of exp(score - m)
+/// so far, 0 at first); keys
+/// [lo, hi) are visible, the others hidden (dropped, or scored rule.hidden + mask); `add` is
+/// the mask for the block's keys (null: none). Returns the factor the row's accumulator must be
+/// multiplied by before this block's weights are added.
+inline float updateRow(float *s, int64_t n, int64_t lo, int64_t hi, float scale, const float *add,
+                       const AttentionRule &rule, float &mRun, float &lRun) {
+  int64_t from = lo, to = hi; // the keys that take part
+  float mb;
+  if (!rule.hasHidden) {
+    mb = rowScaleAddMax(s + lo, hi - lo, scale, add ? add + lo : nullptr);
+  } else {
+    from = 0, to = n;
+    for (int64_t j = 0; j < n; ++j) {
+      float a = add ? add[j] : 0.f;
+      s[j] = j >= lo && j < hi ? s[j] * scale + a : rule.hidden + a;
+    }
+    mb = rowScaleAddMax(s, n, 1.f, nullptr);
+  }
+  const float m = std::max(mRun, mb);
+  float alpha = 1.f, sum = 0.f;
+  if (m == kNegInf) {
+    // No finite score yet: the weights are 0, or NaN for a NaN score (which then spreads).
+    for (int64_t j = from; j < to; ++j) {
+      s[j] = std::isnan(s[j]) ? s[j] : 0.f;
+      sum += s[j];
+    }
+  } else {
+    alpha = mRun == m ? 1.f : fastExp(mRun - m);
+    sum = rowExpSum(s + from, to - from, m);
+  }
+  std::fill(s, s + from, 0.f);
+  std::fill(s + to, s + n, 0.f);
+  lRun = lRun * alpha + sum;
+  mRun = m;
+  return alpha;
+}
+
+/// The mask view moved to start at key j0 (keys are its last dim).
+MaskView maskFrom(const MaskView &mask, int64_t j0) {
+  MaskView shifted = mask;
+  size_t size = mask.dtype == TFC_F32 ? sizeof(float) : 1;
+  shifted.data = static_cast<const char *>(mask.data) + size_t(j0 * mask.stride[3]) * size;
+  return shifted;
+}
+
+/// Keys [lo, n) that query row i sees under the causal and window rules (Attention.cpp).
+inline void visibleKeys(const FusedAttentionProblem &p, int64_t i, int64_t &lo, int64_t &n) {
+  const int64_t last = i + (p.Sk - p.Sq); // the query's own key position
+  n = p.causal ? std::clamp<int64_t>(last + 1, 0, p.Sk) : p.Sk;
+  lo = p.causal && p.rule.window > 0 ? std::clamp<int64_t>(last + 1 - p.rule.window, 0, n) : 0;
+}
+
+// ---- one task --------------------------------------------------------------------------------
+/// Per-thread scratch of a task, in floats.
+int64_t taskScratch(int64_t dhP) {
+  return kQueryRows * kKeyBlock + kQueryRows * dhP + 2 * kQueryRows + kKeyBlock + 64;
+}
+
+/// Query rows [i0, i0 + rows) of head h of batch b.
+template <int W>
+TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int64_t b, int64_t h,
+                           int64_t i0, int64_t rows, float *scratch) {
+  const int64_t dh = p.dh, D = p.H * dh, Dk = p.G * dh, g = h / (p.H / p.G);
+  const int64_t dhP = pk.dhP;
+  float *S = scratch;                     // [kQueryRows, kKeyBlock]
+  float *O = S + kQueryRows * kKeyBlock;  // [kQueryRows, dhP]
+  float *M = O + kQueryRows * dhP;        // [kQueryRows]: running max
+  float *L = M + kQueryRows;              // [kQueryRows]: running sum
+  float *tmp = L + kQueryRows;            // [kKeyBlock]: a mask row
+  const float *q = p.q + (b * p.Sq + i0) * D + h * dh;
+  const float *kt = pk.keys + (b * p.G + g) * dh * pk.SkP;
+  const float *v = pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP : p.v + b * p.Sk * Dk + g * dh;
+  const int64_t vs = pk.values ? dhP : Dk;
+
+  // The keys any row of the block takes part with: [kLo, kHi).
+  int64_t kLo = 0, kHi = p.Sk, unused;
+  if (!p.rule.hasHidden) {
+    visibleKeys(p, i0, kLo, unused);
+    visibleKeys(p, i0 + rows - 1, unused, kHi);
+  }
+  std::fill(O, O + rows * dhP, 0.f);
+  std::fill(M, M + rows, kNegInf);
+  std::fill(L, L + rows, 0.f);
+  const bool rowsShareMask = p.mask.data && p.mask.stride[2] == 0;
+  for (int64_t j0 = kLo / W * W; j0 < kHi; j0 += kKeyBlock) {
+    const int64_t n = std::min(kKeyBlock, kHi - j0);
+    const int64_t ss = roundUp(n, W); // S's row stride: the block's rows stay together
+    blockScores<W, Tiles<W>::kScoreRows>(q, D, rows, kt + j0, pk.SkP, dh, ss, S, ss);
+    const MaskView mask = p.mask.data ? maskFrom(p.mask, j0) : p.mask;
+    const float *shared = rowsShareMask ? maskRow(mask, b, h, 0, n, tmp) : nullptr;
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t lo, hi;
+      visibleKeys(p, i0 + r, lo, hi);
+      lo = std::clamp<int64_t>(lo - j0, 0, n);
+      hi = std::clamp<int64_t>(hi - j0, lo, n);
+      const float *add = shared ? shared : maskRow(mask, b, h, i0 + r, n, tmp);
+      const float alpha = updateRow(S + r * ss, n, lo, hi, p.scale, add, p.rule, M[r], L[r]);
+      if (alpha != 1.f)
+        for (float *x = O + r * dhP, *e = x + dhP; x != e; ++x)
+          *x *= alpha;
+    }
+    blockValues<W>(S, ss, rows, v + j0 * vs, vs, n, dhP, O, dhP);
+  }
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  for (int64_t r = 0; r < rows; ++r) {
+    float *out = p.o + (b * p.Sq + i0 + r) * D + h * dh;
+    const float *acc = O + r * dhP;
+    if (std::isnan(L[r]))
+      std::fill(out, out + dh, kNaN);
+    else if (M[r] == kNegInf)
+      std::fill(out, out + dh, 0.f); // every key hidden
+    else
+      for (int64_t d = 0; d < dh; ++d)
+        out[d] = acc[d] / L[r];
+  }
+}
+
+using RowsFn = void (*)(const FusedAttentionProblem &, const Packed &, int64_t, int64_t, int64_t,
+                        int64_t, float *);
+
+__attribute__((target("avx512f,avx2,fma"))) void attendRowsAvx512(
+    const FusedAttentionProblem &p, const Packed &pk, int64_t b, int64_t h, int64_t i0,
+    int64_t rows, float *scratch) {
+  attendRows<16>(p, pk, b, h, i0, rows, scratch);
+}
+
+__attribute__((target("avx2,fma"))) void attendRowsAvx2(const FusedAttentionProblem &p,
+                                                        const Packed &pk, int64_t b, int64_t h,
+                                                        int64_t i0, int64_t rows, float *scratch) {
+  attendRows<8>(p, pk, b, h, i0, rows, scratch);
+}
+
+void attendRowsBaseline(const FusedAttentionProblem &p, const Packed &pk, int64_t b, int64_t h,
+                        int64_t i0, int64_t rows, float *scratch) {
+  attendRows<4>(p, pk, b, h, i0, rows, scratch);
+}
+
+struct Variant {
+  int width;
+  RowsFn rows;
+};
+
+Variant variantFor(FusedAttentionIsa isa) {
+  if (isa == FusedAttentionIsa::Best)
+    isa = fusedAttentionIsaAvailable(FusedAttentionIsa::Avx512) ? FusedAttentionIsa::Avx512
+          : fusedAttentionIsaAvailable(FusedAttentionIsa::Avx2) ? FusedAttentionIsa::Avx2
+                                                                 : FusedAttentionIsa::Baseline;
+  switch (isa) {
+  case FusedAttentionIsa::Avx512: return {16, attendRowsAvx512};
+  case FusedAttentionIsa::Avx2: return {8, attendRowsAvx2};
+  default: return {4, attendRowsBaseline};
+  }
+}
+
+// ---- packing ---------------------------------------------------------------------------------
+/// kt[d, j] = K[b, j, g dh + d] for j < Sk, 0 for j in [Sk, SkP); in 16 x 16 tiles.
+void packKeys(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP, float *kt) {
+  const int64_t Dk = p.G * p.dh;
+  const float *k = p.k + b * p.Sk * Dk + g * p.dh;
+  for (int64_t j0 = 0; j0 < p.Sk; j0 += 16)
+    for (int64_t d0 = 0; d0 < p.dh; d0 += 16) {
+      const int64_t j1 = std::min(j0 + 16, p.Sk), d1 = std::min(d0 + 16, p.dh);
+      for (int64_t d = d0; d < d1; ++d)
+        for (int64_t j = j0; j < j1; ++j)
+          kt[d * SkP + j] = k[j * Dk + d];
+    }
+  for (int64_t d = 0; d < p.dh; ++d)
+    std::fill(kt + d * SkP + p.Sk, kt + (d + 1) * SkP, 0.f);
+}
+
+/// vp[j, d] = V[b, j, g dh + d] for d < dh, 0 for d in [dh, dhP).
+void packValues(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t dhP, float *vp) {
+  const int64_t Dk = p.G * p.dh;
+  const float *v = p.v + b * p.Sk * Dk + g * p.dh;
+  for (int64_t j = 0; j < p.Sk; ++j) {
+    std::memcpy(vp + j * dhP, v + j * Dk, size_t(p.dh) * sizeof(float));
+    std::fill(vp + j * dhP + p.dh, vp + (j + 1) * dhP, 0.f);
+  }
+}
+
+/// `v` resized to hold at least n floats from a 64-byte aligned start, which it returns.
+float *alignedFloats(std::vector<float> &v, int64_t n) {
+  if (int64_t(v.size()) < n + 16)
+    v.resize(size_t(n + 16));
+  uintptr_t a = reinterpret_cast<uintptr_t>(v.data());
+  return reinterpret_cast<float *>((a + 63) / 64 * 64);
+}
+
+} // namespace
+
+bool fusedAttentionIsaAvailable(FusedAttentionIsa isa) {
+  switch (isa) {
+  case FusedAttentionIsa::Avx512: return __builtin_cpu_supports("avx512f");
+  case FusedAttentionIsa::Avx2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  default: return true;
+  }
+}
+
+void runFusedAttention(const FusedAttentionProblem &p, FusedAttentionScratch &scratch,
+                       int threads, FusedAttentionIsa isa) {
+  const Variant variant = variantFor(isa);
+  const int64_t W = variant.width;
+  Packed pk;
+  pk.SkP = roundUp(p.Sk, W);
+  pk.dhP = roundUp(p.dh, W);
+  const bool copyValues = pk.dhP != p.dh;
+  float *keys = alignedFloats(scratch.keys, p.B * p.G * p.dh * pk.SkP);
+  float *values = copyValues ? alignedFloats(scratch.values, p.B * p.G * p.Sk * pk.dhP) : nullptr;
+  pk.keys = keys, pk.values = values;
+  const int64_t perThread = roundUp(taskScratch(pk.dhP), 16);
+  float *tiles = alignedFloats(scratch.threads, perThread * threads);
+
+  const int64_t blocks = (p.Sq + kQueryRows - 1) / kQueryRows;
+  const int64_t tasks = p.B * p.H * blocks;
+  // Below about a few hundred thousand multiply-adds the threads cost more than they save.
+  const bool parallel = threads > 1 && tasks > 1 && p.Sq * p.Sk * p.H * p.dh * p.B >= 65536;
+#pragma omp parallel num_threads(threads) if (parallel)
+  {
+#pragma omp for schedule(static)
+    for (int64_t bg = 0; bg < p.B * p.G; ++bg) {
+      const int64_t b = bg / p.G, g = bg % p.G;
+      packKeys(p, b, g, pk.SkP, keys + bg * p.dh * pk.SkP);
+      if (copyValues)
+        packValues(p, b, g, pk.dhP, values + bg * p.Sk * pk.dhP);
+    }
+    float *mine = tiles + perThread * omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t t = 0; t < tasks; ++t) {
+      const int64_t blk = t % blocks, bh = t / blocks;
+      const int64_t i0 = blk * kQueryRows;
+      variant.rows(p, pk, bh / p.H, bh % p.H, i0, std::min(kQueryRows, p.Sq - i0), mine);
+    }
+  }
+}
+
+} // namespace tfc::rt

@@ -1,0 +1,55 @@
+//===- FusedAttention.h - blocked attention: QK^T, mask, online softmax and PV in one pass ----===//
+//
+// The CPU Attention kernel's math (for the kernel and its tests). Per batch, head and block of
+// query rows, one thread computes the block's scores against a block of keys, applies the scale,
+// the mask and the causal / window / hidden-score rules, updates a running (online) softmax and
+// accumulates P V, without ever holding more than [query block, key block] scores: no
+// [H, Sq, Sk] scratch, one parallel region per call. The semantics are Attention.cpp's (see its
+// banner): a row with every key hidden is zeros, a NaN score makes its row NaN.
+// Keys that the causal and window rules hide from every row of a query block are skipped (their
+// scores and values are not read) unless a hidden score is given.
+//
+//===----------------------------------------------------------------------------------------===//
+#ifndef TFC_RUNTIME_CPU_FUSEDATTENTION_H
+#define TFC_RUNTIME_CPU_FUSEDATTENTION_H
+
+#include "cpu/Common.h"
+
+#include <vector>
+
+namespace tfc::rt {
+
+/// One call of the kernel: q [B, Sq, H*dh], k / v [B, Sk, G*dh] (row-major, read in place),
+/// o [B, Sq, H*dh]; query head h reads key/value head h / (H / G).
+struct FusedAttentionProblem {
+  const float *q = nullptr, *k = nullptr, *v = nullptr;
+  float *o = nullptr;
+  int64_t B = 0, Sq = 0, Sk = 0, H = 0, G = 0, dh = 0;
+  float scale = 1.f;
+  bool causal = false;
+  AttentionRule rule;
+  MaskView mask; // data null: no mask
+};
+
+/// The instruction set the kernel's inner loops are compiled for (Best: the widest this CPU
+/// runs). The narrower ones exist for CPUs without AVX-512 and are exercised by the tests.
+enum class FusedAttentionIsa { Best, Avx512, Avx2, Baseline };
+
+/// Whether this CPU runs `isa` (Best and Baseline: always).
+bool fusedAttentionIsaAvailable(FusedAttentionIsa isa);
+
+/// Scratch kept between calls (grows to the largest problem seen): keys transposed per
+/// (batch, key head), values with padded rows when dh is not a multiple of the vector width,
+/// and per-thread score / accumulator tiles.
+struct FusedAttentionScratch {
+  std::vector<float> keys, values, threads;
+};
+
+/// Computes `p` with up to `threads` OpenMP threads. `p` must be valid (shapes checked by the
+/// caller, Sk > 0).
+void runFusedAttention(const FusedAttentionProblem &p, FusedAttentionScratch &scratch,
+                       int threads, FusedAttentionIsa isa = FusedAttentionIsa::Best);
+
+} // namespace tfc::rt
+
+#endif // TFC_RUNTIME_CPU_FUSEDATTENTION_H
