@@ -65,6 +65,20 @@ if(TARGET runtime_kernels_test)
     COMMAND runtime_kernels_test --gtest_filter=*Linear*)
   set_tests_properties(runtime_kernels_test.linear_runtime_m PROPERTIES
     ENVIRONMENT TFC_LINEAR_RUNTIME_M=1 LABELS unit)
+  # Decode-sized Linear / GatedLinear products of constant weights run on the packed GEMV
+  # (cpu/LinearGemv.h); TFC_LINEAR_GEMV=0 keeps oneDNN's small-M path tested.
+  add_test(NAME runtime_kernels_test.linear_onednn
+    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
+  set_tests_properties(runtime_kernels_test.linear_onednn PROPERTIES
+    ENVIRONMENT TFC_LINEAR_GEMV=0 LABELS unit)
+  add_test(NAME runtime_gated_linear_test.onednn COMMAND runtime_gated_linear_test)
+  set_tests_properties(runtime_gated_linear_test.onednn PROPERTIES
+    ENVIRONMENT TFC_LINEAR_GEMV=0 LABELS unit)
+  # The GEMV code paths this CPU runs below its best (the scalar loops, AVX2 on an AVX-512 CPU)
+  # through the kernels: TFC_GEMV_ISA lowers the instruction set the plans' weights are packed for.
+  add_test(NAME runtime_gemv_test.scalar_isa COMMAND runtime_gemv_test --gtest_filter=LowPrecision*)
+  set_tests_properties(runtime_gemv_test.scalar_isa PROPERTIES
+    ENVIRONMENT TFC_GEMV_ISA=scalar LABELS unit)
   add_test(NAME runtime_kernels_test.attention_per_head
     COMMAND runtime_kernels_test --gtest_filter=*Attention*)
   set_tests_properties(runtime_kernels_test.attention_per_head PROPERTIES

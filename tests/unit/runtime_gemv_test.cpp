@@ -362,9 +362,9 @@ TEST(LowPrecisionLinear, GatedLinearMatchesTheReference) {
       fb::DType wp = t == WeightType::BF16 ? fb::DType::BF16
                      : t == WeightType::I8 ? fb::DType::I8
                                            : fb::DType::F32;
+      const fb::GateActivation act = M == 1 ? fb::GateActivation::Silu : fb::GateActivation::GeluErf;
       rtt::RunResult res = rtt::runKernelOn(cpuWeights(wp), fb::KernelKind::GatedLinear, args,
-                                            TFC_F32, {M, N},
-                                            rtt::opt::gatedLinear(fb::GateActivation::Silu));
+                                            TFC_F32, {M, N}, rtt::opt::gatedLinear(act));
       ASSERT_EQ(res.code, TFC_OK) << res.message;
       std::vector<float> y = res.as<float>();
       Case c{M, K, N, K, false, false, 0, 2};
@@ -372,12 +372,59 @@ TEST(LowPrecisionLinear, GatedLinearMatchesTheReference) {
       reference(wg, t, c, x, {}, {}, g, gb);
       reference(wu, t, c, x, {}, {}, u, ub);
       for (size_t i = 0; i < y.size(); ++i) {
-        double silu = g[i] / (1 + std::exp(-g[i]));
-        double v = silu * u[i];
+        double a = act == fb::GateActivation::Silu ? g[i] / (1 + std::exp(-g[i])) : gelu(g[i]);
+        double v = a * u[i];
         ASSERT_NEAR(y[i], v, 2 * (gb[i] * std::fabs(u[i]) + ub[i] * std::fabs(g[i])) +
                                  1e-5 * (1 + std::fabs(v))) << i;
       }
     }
+}
+
+TEST(LowPrecisionLinear, InPlaceResidualWithAndWithoutActivation) {
+  // t = reshape(r); t = linear(x, W (bf16), b, residual = t) in place; out = reshape(t): the
+  // residual in the epilogue (no activation), or after the activation from a scratch (GELU).
+  const int64_t M = 2, K = 37, N = 41;
+  TestWeight w = makeWeight(K, N, 7000);
+  std::vector<float> x = randomVector(M * K, 7001), b = randomVector(N, 7002),
+                     res = randomVector(M * N, 7003);
+  for (fb::Activation act : {fb::Activation::None, fb::Activation::GeluTanh}) {
+    SCOPED_TRACE(fb::EnumNameActivation(act));
+    rtt::PlanBuilder pb;
+    pb.weightPrecision = fb::DType::BF16;
+    int vx = pb.addInput("x", TFC_F32, {rtt::S(M), rtt::S(K)});
+    int vr = pb.addInput("r", TFC_F32, {rtt::S(M), rtt::S(N)});
+    int vw = pb.addConstantValue(pb.addConstant("w", TFC_BF16, {K, N}, w.bf16.data()));
+    int vb = pb.addConstantValue(pb.addConstant("b", TFC_F32, {N}, b.data()));
+    int vt = pb.addIntermediate("t", TFC_F32, {rtt::S(M), rtt::S(N)});
+    int vo = pb.addOutput("y", TFC_F32, {rtt::S(M), rtt::S(N)});
+    pb.addKernel(fb::KernelKind::Reshape, {vr}, {vt});
+    pb.addKernel(fb::KernelKind::Linear, {vx, vw, vb, vt}, {vt}, rtt::opt::linear(act));
+    pb.addKernel(fb::KernelKind::Reshape, {vt}, {vo});
+    tfc_plan *plan = nullptr;
+    ASSERT_EQ(rtt::openBytes(pb.build(), &plan, "inplace"), nullptr);
+    tfc_session *s = nullptr;
+    ASSERT_EQ(tfc_session_create(plan, nullptr, &s), nullptr);
+    int64_t dx[2] = {M, K}, dr[2] = {M, N};
+    tfc_tensor in[2] = {{"x", TFC_F32, 2, dx, x.data()}, {"r", TFC_F32, 2, dr, res.data()}};
+    tfc_outputs *out = nullptr;
+    ASSERT_EQ(tfc_session_run(s, "forward", in, 2, &out), nullptr);
+    tfc_tensor y;
+    ASSERT_EQ(tfc_outputs_get(out, 0, &y), nullptr);
+    const float *got = static_cast<const float *>(y.data);
+    Case c{M, K, N, K, true, false, 0, 1};
+    std::vector<double> ref, bound;
+    reference(w, WeightType::BF16, c, x, b, {}, ref, bound);
+    for (size_t i = 0; i < ref.size(); ++i) {
+      double v = ref[i];
+      if (act == fb::Activation::GeluTanh)
+        v = 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+      v += res[i];
+      EXPECT_NEAR(got[i], v, bound[i] + 1e-5 * (1 + std::fabs(v))) << i;
+    }
+    tfc_outputs_free(out);
+    tfc_session_release(s);
+    tfc_plan_release(plan);
+  }
 }
 
 // ---- the loader's checks of low-precision weights ------------------------------------------
