@@ -59,7 +59,7 @@ if(TARGET tfc_runtime)
   target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)
 endif()
 # The measured alternatives behind environment switches (runtime-M Linear primitives,
-# per-head Attention) must stay correct too.
+# oneDNN Attention) must stay correct too.
 if(TARGET runtime_kernels_test)
   add_test(NAME runtime_kernels_test.linear_runtime_m
     COMMAND runtime_kernels_test --gtest_filter=*Linear*)
@@ -79,14 +79,14 @@ if(TARGET runtime_kernels_test)
   add_test(NAME runtime_gemv_test.scalar_isa COMMAND runtime_gemv_test --gtest_filter=LowPrecision*)
   set_tests_properties(runtime_gemv_test.scalar_isa PROPERTIES
     ENVIRONMENT TFC_GEMV_ISA=scalar LABELS unit)
-  add_test(NAME runtime_kernels_test.attention_per_head
+  add_test(NAME runtime_kernels_test.attention_onednn
     COMMAND runtime_kernels_test --gtest_filter=*Attention*)
-  set_tests_properties(runtime_kernels_test.attention_per_head PROPERTIES
-    ENVIRONMENT TFC_ATTENTION_PER_HEAD=1 LABELS unit)
-  add_test(NAME runtime_nan_test.attention_per_head
+  set_tests_properties(runtime_kernels_test.attention_onednn PROPERTIES
+    ENVIRONMENT TFC_ATTENTION=onednn LABELS unit)
+  add_test(NAME runtime_nan_test.attention_onednn
     COMMAND runtime_nan_test --gtest_filter=*Attention*)
-  set_tests_properties(runtime_nan_test.attention_per_head PROPERTIES
-    ENVIRONMENT TFC_ATTENTION_PER_HEAD=1 LABELS unit)
+  set_tests_properties(runtime_nan_test.attention_onednn PROPERTIES
+    ENVIRONMENT TFC_ATTENTION=onednn LABELS unit)
   # Which decode steps a backend may capture into a graph and replay (DecodeGraph.h; no GPU).
   tfc_add_unit_test(runtime_decode_graph_test SOURCES runtime_decode_graph_test.cpp
     LIBS tfc_runtime tfc_schema)

@@ -2,7 +2,7 @@
 //
 // Not a test: built next to the runtime tests (it shares their plan builder) but never run by
 // ctest. Run it by hand:  build/bin/runtime_kernel_bench  (TFC_RT_THREADS=N, default 2;
-// --gtest_filter=*AttentionGeometries with TFC_ATTENTION=fused|onednn|per-head compares the
+// --gtest_filter=*AttentionGeometries with TFC_ATTENTION=onednn against the default compares the
 // attention implementations).
 //
 //===----------------------------------------------------------------------------------------===//
@@ -130,7 +130,7 @@ TEST(RuntimeBench, LinearAndAttentionAt128x384) {
 }
 
 /// Attention alone at the encoder geometries of docs/BENCHMARKS.md and longer causal runs (the
-/// implementation is chosen by TFC_ATTENTION: fused by default, onednn, per-head).
+/// implementation is the blocked kernel, or oneDNN matmuls with TFC_ATTENTION=onednn).
 TEST(RuntimeBench, AttentionGeometries) {
   struct Geometry {
     const char *name;

@@ -221,7 +221,7 @@ TEST(RuntimeNaN, MatMul) {
   expectSame(r.as<float>(), ref, "matmul");
 }
 
-// ---- attention (also run with TFC_ATTENTION_PER_HEAD=1: runtime.cmake) ---------------------
+// ---- attention (also run with TFC_ATTENTION=onednn: runtime.cmake) ------------------------
 /// Plain attention in double: keys hidden by the causal rule or a false mask entry are left out
 /// (PyTorch's masked_fill with -inf); a NaN score of a kept key makes its row NaN.
 std::vector<float> refAttention(int64_t B, int64_t Sq, int64_t Sk, int64_t D, int64_t H,

@@ -11,7 +11,8 @@ of one more run, whatever it includes (start-up, loading and first-run costs can
 Per round the processes alternate: tfc short, ORT short, tfc long, ORT long (the order of
 the peers flips every other round). Reports per round and the median over rounds of the
 per-run ms and the ratio tfc / ORT, with the load average before each round. With
---before-tfrun, another build's tfrun runs the same plan as a third peer ("before").
+--before-tfrun, another build's tfrun runs the same plan as a third peer ("before"); each
+--variant adds this build's tfrun under other environment variables.
 
 * tfc: `tfrun PLAN --threads T --iterations N --input ...` (no warm-up: the first run's
   primitive creation is in both processes and cancels), the plan compiled from the same export
@@ -87,6 +88,9 @@ def main():
     ap.add_argument("--before-tfrun", help="another build's tfrun, run on the same plan")
     ap.add_argument("--tfrun-env", action="append", default=[],
                     help="NAME=VALUE set for the tfrun processes (e.g. TFC_ATTENTION=onednn)")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="LABEL:NAME=VALUE[,NAME=VALUE]: one more tfc peer, this build's tfrun "
+                         "with these environment variables (e.g. spin:TFC_WAIT_POLICY=spin)")
     args = ap.parse_args()
     os.makedirs(WORK, exist_ok=True)
     import onnxruntime as ort
@@ -115,6 +119,13 @@ def main():
         peers = [("tfc", tfrun_cmd(args.tfrun), tfc_env), ("ORT", ort_cmd, None)]
         if args.before_tfrun:
             peers.append(("before", tfrun_cmd(args.before_tfrun), tfc_env))
+        for v in args.variant:
+            label, _, assignments = v.partition(":")
+            env = dict(tfc_env)
+            for kv in filter(None, assignments.split(",")):
+                k, val = kv.split("=", 1)
+                env[k] = val
+            peers.append((label, tfrun_cmd(args.tfrun), env))
         names = [p[0] for p in peers]
         print("| round | load | " + " | ".join("%s ms/run" % n for n in names) + " | " +
               " | ".join("%s/ORT" % n for n in names if n != "ORT") + " |")

@@ -4,14 +4,18 @@
 // [B, Sk, G*dh], g = h / (H / G) (G = num_kv_heads: grouped-query attention; G = H without it).
 // Options: AttentionOptions {num_heads, mask, scale, num_kv_heads (0: H), window (0: none),
 // hidden_score (NaN: none)} (AttentionRule, attentionRow).
-// Q, K and V are read in place: per batch, oneDNN matmuls see the heads through
-// strided memory descriptors (Q as [H, Sq, dh] with strides {dh, D, 1}, K^T as [H, dh, Sk] with
-// strides {dh, 1, D}), and P V writes each head's columns of o directly. Between the two, one
-// pass per score row applies the scale, the mask (bool: keep where true; float: added; any
-// broadcast to [B, H, Sq, Sk]) and the causal rule (key j hidden for query i when
-// j > i + Sk - Sq), then the softmax. A row with every key hidden gives zeros; a NaN score
-// makes its row NaN (as in ONNX Runtime and PyTorch). The score scratch
-// ([H, Sq, Sk] floats) and the primitives (per Sq, Sk, D, H, threads) live in the session.
+// Semantics: key j is hidden from query i when causal and j > i + Sk - Sq, or, with a window,
+// when j <= i + Sk - Sq - window; a visible key scores scale q.k + mask (bool: keep where true;
+// float: added; any broadcast to [B, H, Sq, Sk]); a hidden key is dropped, or, with a hidden
+// score F, scores F + mask; softmax over the keys that take part. A row with every key hidden
+// gives zeros; a NaN score makes its row NaN (as in ONNX Runtime and PyTorch).
+// Q, K and V are read in place by the blocked kernel of FusedAttention.h (one parallel region:
+// per head and block of query rows, QK^T, the rules above, an online softmax and PV; its
+// scratch lives in the session). TFC_ATTENTION=onednn (for measurements) runs the earlier
+// path instead: per batch, two oneDNN matmuls that see the heads through strided descriptors
+// (Q as [H, Sq, dh] with strides {dh, D, 1}, K^T as [H, dh, Sk] with strides {dh, 1, D}; P V
+// writes each head's columns of o), with a pass of softmax rows (attentionRow) between them
+// over an [H, Sq, Sk] score scratch (docs/BENCHMARKS.md, "Encoder speed", compares them).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "AttentionGeometry.h"
@@ -61,15 +65,6 @@ struct AttentionShapes {
   }
 };
 
-/// Per-head variant: one (batch, head) per thread at a time, its QK^T, softmax and PV done by
-/// single-threaded primitives while the [Sq, Sk] scores stay in the thread's cache.
-struct HeadPrimitives {
-  int64_t sq, sk, d, h, g;
-  int threads;
-  memory::desc q, kt, s, v, o;
-  dnnl::matmul qk, pv;
-};
-
 struct AttentionState : KernelState {
   struct Entry {
     AttentionShapes shapes;
@@ -79,34 +74,7 @@ struct AttentionState : KernelState {
   std::vector<Entry> cache;
   std::vector<float> scores;
   std::vector<float> maskRows; // sk floats per thread
-  std::vector<HeadPrimitives> heads;
-  std::vector<dnnl::stream> streams; // one per thread (per-head variant)
-  std::vector<float> headScores;     // sq*sk floats per thread (per-head variant)
-  FusedAttentionScratch fused;       // the default path's scratch
-
-  HeadPrimitives &getHeads(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h,
-                           int64_t g, int threads) {
-    for (auto &e : heads)
-      if (e.sq == sq && e.sk == sk && e.d == d && e.h == h && e.g == g && e.threads == threads)
-        return e;
-    int64_t dh = d / h, dk = g * dh;
-    HeadPrimitives p;
-    p.sq = sq, p.sk = sk, p.d = d, p.h = h, p.g = g, p.threads = threads;
-    p.q = memory::desc({sq, dh}, dt::f32, memory::dims{d, 1});
-    p.kt = memory::desc({dh, sk}, dt::f32, memory::dims{1, dk});
-    p.s = memory::desc({sq, sk}, dt::f32, tag::ab);
-    p.v = memory::desc({sk, dh}, dt::f32, memory::dims{dk, 1});
-    p.o = memory::desc({sq, dh}, dt::f32, memory::dims{d, 1});
-    // Created for one thread: they run inside this kernel's own parallel loop.
-    omp_set_num_threads(1);
-    p.qk = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(p.q, p.kt, p.s), env.engine));
-    p.pv = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(p.s, p.v, p.o), env.engine));
-    omp_set_num_threads(threads);
-    heads.push_back(p);
-    while (int(streams.size()) < threads)
-      streams.emplace_back(env.engine);
-    return heads.back();
-  }
+  FusedAttentionScratch fused; // the default path's scratch
 
   Entry &get(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h, int64_t g,
              int threads) {
@@ -150,22 +118,13 @@ void softmaxRows(float *scores, int64_t h, int64_t sq, int64_t sk, float scale, 
 }
 
 
-/// Which implementation runs: the blocked kernel (FusedAttention.h, the default), or for
-/// measurements the two oneDNN matmuls per batch (TFC_ATTENTION=onednn) or per head
-/// (TFC_ATTENTION=per-head, or the older TFC_ATTENTION_PER_HEAD=1).
-enum class AttentionPath { Fused, OneDnn, PerHead };
-
-AttentionPath attentionPath() {
-  static const AttentionPath path = [] {
+/// TFC_ATTENTION=onednn runs the oneDNN path (see the banner) instead of the blocked kernel.
+bool useOneDnn() {
+  static const bool on = [] {
     const char *e = std::getenv("TFC_ATTENTION");
-    const char *perHead = std::getenv("TFC_ATTENTION_PER_HEAD");
-    if ((e && std::string(e) == "per-head") || (perHead && *perHead == '1'))
-      return AttentionPath::PerHead;
-    if (e && std::string(e) == "onednn")
-      return AttentionPath::OneDnn;
-    return AttentionPath::Fused;
+    return e && std::string(e) == "onednn";
   }();
-  return path;
+  return on;
 }
 
 } // namespace
@@ -205,33 +164,15 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
   return expectOutDtype(fn, k, 0, {TFC_F32});
 }
 
-void runAttention(const KernelContext &ctx) {
-  const AttentionGeometry geo = attentionGeometry(ctx);
-  const Tensor &q = *ctx.in(0), &kk = *ctx.in(1), &v = *ctx.in(2);
-  const int64_t H = geo.H, G = geo.G, B = geo.B, Sq = geo.Sq, D = geo.D, Sk = geo.Sk;
-  const int64_t Dk = geo.Dk;
-  const float scale = geo.scale;
-  const AttentionRule &rule = geo.rule;
-  const MaskView &mv = geo.mask;
-  const bool causal = geo.causal;
-  Tensor &o = ctx.out(0);
-  if (geo.emptyOutput())
-    return;
-  if (Sk == 0) {
-    std::memset(o.data, 0, o.bytes());
-    return;
-  }
+namespace {
 
+/// The oneDNN path (TFC_ATTENTION=onednn): per batch, QK^T, the softmax rows, P V.
+void runOneDnnAttention(const KernelContext &ctx, const AttentionGeometry &geo,
+                        AttentionState &st) {
+  const Tensor &q = *ctx.in(0), &kk = *ctx.in(1), &v = *ctx.in(2);
+  Tensor &o = ctx.out(0);
+  const int64_t H = geo.H, G = geo.G, B = geo.B, Sq = geo.Sq, D = geo.D, Sk = geo.Sk;
   const int threads = cpuDevice(ctx).threads();
-  auto &st = ctx.stateAs<AttentionState>();
-  if (attentionPath() == AttentionPath::Fused) {
-    FusedAttentionProblem p;
-    p.q = q.as<float>(), p.k = kk.as<float>(), p.v = v.as<float>(), p.o = o.as<float>();
-    p.B = B, p.Sq = Sq, p.Sk = Sk, p.H = H, p.G = G, p.dh = geo.dh;
-    p.scale = scale, p.causal = causal, p.rule = rule, p.mask = mv;
-    runFusedAttention(p, st.fused, threads);
-    return;
-  }
   DnnlEnv &env = cpuDevice(ctx).dnnl();
   size_t need = size_t(H * Sq * Sk);
   if (st.scores.size() < need)
@@ -240,60 +181,43 @@ void runAttention(const KernelContext &ctx) {
   size_t needMask = size_t(std::max(threads, omp_get_max_threads())) * size_t(Sk);
   if (st.maskRows.size() < needMask)
     st.maskRows.resize(needMask);
-  if (attentionPath() == AttentionPath::PerHead) {
-    HeadPrimitives &hp = st.getHeads(env, Sq, Sk, D, H, G, threads);
-    size_t per = size_t(Sq * Sk);
-    if (st.headScores.size() < per * size_t(threads))
-      st.headScores.resize(per * size_t(threads));
-    int64_t dh = D / H;
-    bool failed = false;
-    std::string error;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int64_t bh = 0; bh < B * H; ++bh) {
-      int tid = omp_get_thread_num();
-      int64_t b = bh / H, h = bh % H;
-      float *sc = st.headScores.data() + per * size_t(tid);
-      float *tmp = st.maskRows.data() + size_t(tid) * size_t(Sk);
-      try {
-        dnnl::stream &strm = st.streams[size_t(tid)];
-        memory mq(hp.q, env.engine, q.as<float>() + b * Sq * D + h * dh);
-        const int64_t g = h / (H / G);
-        memory mk(hp.kt, env.engine, kk.as<float>() + b * Sk * Dk + g * dh);
-        memory ms(hp.s, env.engine, sc);
-        hp.qk.execute(strm, {{DNNL_ARG_SRC, mq}, {DNNL_ARG_WEIGHTS, mk}, {DNNL_ARG_DST, ms}});
-        strm.wait();
-        for (int64_t i = 0; i < Sq; ++i)
-          softmaxRow(sc + i * Sk, b, h, i, Sq, Sk, scale, causal, rule, mv, tmp);
-        memory mvv(hp.v, env.engine, v.as<float>() + b * Sk * Dk + g * dh);
-        memory mo(hp.o, env.engine, o.as<float>() + b * Sq * D + h * dh);
-        hp.pv.execute(strm, {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, mvv}, {DNNL_ARG_DST, mo}});
-        strm.wait();
-      } catch (const std::exception &ex) {
-#pragma omp critical(tfc_attention_error)
-        {
-          failed = true;
-          error = ex.what();
-        }
-      }
-    }
-    if (failed)
-      ctx.fail(TFC_INTERNAL, "oneDNN error: %s", error.c_str());
-    return;
-  }
   auto &e = st.get(env, Sq, Sk, D, H, G, threads);
   const AttentionShapes &s = e.shapes;
   memory mScores(s.scores, env.engine, scores);
   for (int64_t b = 0; b < B; ++b) {
     memory mq(s.q, env.engine, q.as<float>() + b * Sq * D);
-    memory mk(s.kt, env.engine, kk.as<float>() + b * Sk * Dk);
+    memory mk(s.kt, env.engine, kk.as<float>() + b * Sk * geo.Dk);
     e.qk.execute(env.stream, {{DNNL_ARG_SRC, mq}, {DNNL_ARG_WEIGHTS, mk}, {DNNL_ARG_DST, mScores}});
     env.stream.wait();
-    softmaxRows(scores, H, Sq, Sk, scale, causal, rule, mv, b, st.maskRows.data());
-    memory mv_(s.v, env.engine, v.as<float>() + b * Sk * Dk);
+    softmaxRows(scores, H, Sq, Sk, geo.scale, geo.causal, geo.rule, geo.mask, b,
+                st.maskRows.data());
+    memory mv(s.v, env.engine, v.as<float>() + b * Sk * geo.Dk);
     memory mo(s.o, env.engine, o.as<float>() + b * Sq * D);
-    e.pv.execute(env.stream, {{DNNL_ARG_SRC, mScores}, {DNNL_ARG_WEIGHTS, mv_}, {DNNL_ARG_DST, mo}});
+    e.pv.execute(env.stream, {{DNNL_ARG_SRC, mScores}, {DNNL_ARG_WEIGHTS, mv}, {DNNL_ARG_DST, mo}});
     env.stream.wait();
   }
+}
+
+} // namespace
+
+void runAttention(const KernelContext &ctx) {
+  const AttentionGeometry geo = attentionGeometry(ctx);
+  Tensor &o = ctx.out(0);
+  if (geo.emptyOutput())
+    return;
+  if (geo.Sk == 0) {
+    std::memset(o.data, 0, o.bytes());
+    return;
+  }
+  auto &st = ctx.stateAs<AttentionState>();
+  if (useOneDnn())
+    return runOneDnnAttention(ctx, geo, st);
+  FusedAttentionProblem p;
+  p.q = ctx.in(0)->as<float>(), p.k = ctx.in(1)->as<float>(), p.v = ctx.in(2)->as<float>();
+  p.o = o.as<float>();
+  p.B = geo.B, p.Sq = geo.Sq, p.Sk = geo.Sk, p.H = geo.H, p.G = geo.G, p.dh = geo.dh;
+  p.scale = geo.scale, p.causal = geo.causal, p.rule = geo.rule, p.mask = geo.mask;
+  runFusedAttention(p, st.fused, cpuDevice(ctx).threads());
 }
 
 } // namespace tfc::rt

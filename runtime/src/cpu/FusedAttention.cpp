@@ -303,29 +303,83 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
   }
 }
 
+// ---- packing the keys --------------------------------------------------------------------------
+/// The 8 x 8 block of `src` (rows `ss` apart) transposed into `dst` (rows `ds` apart).
+TFC_INLINE void transpose8x8(const float *src, int64_t ss, float *dst, int64_t ds) {
+  using V = typename VectorOf<8>::type;
+  V r[8], t[8], u[8];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+    load(r[i], src + i * ss);
+#pragma GCC unroll 4
+  for (int i = 0; i < 8; i += 2) { // interleave row pairs
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+#pragma GCC unroll 2
+  for (int i = 0; i < 8; i += 4) { // pairs of pairs: columns c and c + 4 of four rows
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+#pragma GCC unroll 4
+  for (int c = 0; c < 4; ++c) { // rows 0-3 and 4-7 of columns c and c + 4
+    V lo = __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    V hi = __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    store(dst + c * ds, lo);
+    store(dst + (c + 4) * ds, hi);
+  }
+}
+
+/// kt[d, j] = K[b, j, g dh + d] for j < Sk, 0 for j in [Sk, SkP): 8 x 8 blocks transposed in
+/// vector registers where the ISA has 8-float vectors, single floats for the edges.
+template <int W>
+TFC_INLINE void packKeys(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,
+                         float *kt) {
+  const int64_t Dk = p.G * p.dh, dh = p.dh;
+  const float *k = p.k + b * p.Sk * Dk + g * dh;
+  int64_t j0 = 0;
+  if constexpr (W >= 8) {
+    for (; j0 + 8 <= p.Sk; j0 += 8) {
+      int64_t d0 = 0;
+      for (; d0 + 8 <= dh; d0 += 8)
+        transpose8x8(k + j0 * Dk + d0, Dk, kt + d0 * SkP + j0, SkP);
+      for (; d0 < dh; ++d0)
+        for (int64_t j = j0; j < j0 + 8; ++j)
+          kt[d0 * SkP + j] = k[j * Dk + d0];
+    }
+  }
+  for (int64_t d = 0; d < dh; ++d)
+    for (int64_t j = j0; j < p.Sk; ++j)
+      kt[d * SkP + j] = k[j * Dk + d];
+  for (int64_t d = 0; d < dh; ++d)
+    std::fill(kt + d * SkP + p.Sk, kt + (d + 1) * SkP, 0.f);
+}
+
+// ---- the instruction sets ----------------------------------------------------------------------
 using RowsFn = void (*)(const FusedAttentionProblem &, const Packed &, int64_t, int64_t, int64_t,
                         int64_t, float *);
+using KeysFn = void (*)(const FusedAttentionProblem &, int64_t, int64_t, int64_t, float *);
 
-__attribute__((target("avx512f,avx2,fma"))) void attendRowsAvx512(
-    const FusedAttentionProblem &p, const Packed &pk, int64_t b, int64_t h, int64_t i0,
-    int64_t rows, float *scratch) {
-  attendRows<16>(p, pk, b, h, i0, rows, scratch);
-}
-
-__attribute__((target("avx2,fma"))) void attendRowsAvx2(const FusedAttentionProblem &p,
-                                                        const Packed &pk, int64_t b, int64_t h,
-                                                        int64_t i0, int64_t rows, float *scratch) {
-  attendRows<8>(p, pk, b, h, i0, rows, scratch);
-}
-
-void attendRowsBaseline(const FusedAttentionProblem &p, const Packed &pk, int64_t b, int64_t h,
-                        int64_t i0, int64_t rows, float *scratch) {
-  attendRows<4>(p, pk, b, h, i0, rows, scratch);
-}
+#define TFC_ISA_VARIANT(NAME, TARGET, W)                                                           \
+  TARGET void attendRows##NAME(const FusedAttentionProblem &p, const Packed &pk, int64_t b,       \
+                               int64_t h, int64_t i0, int64_t rows, float *scratch) {             \
+    attendRows<W>(p, pk, b, h, i0, rows, scratch);                                                \
+  }                                                                                                \
+  TARGET void packKeys##NAME(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,   \
+                             float *kt) {                                                          \
+    packKeys<W>(p, b, g, SkP, kt);                                                                 \
+  }
+TFC_ISA_VARIANT(Avx512, __attribute__((target("avx512f,avx2,fma"))), 16)
+TFC_ISA_VARIANT(Avx2, __attribute__((target("avx2,fma"))), 8)
+TFC_ISA_VARIANT(Baseline, , 4)
+#undef TFC_ISA_VARIANT
 
 struct Variant {
   int width;
   RowsFn rows;
+  KeysFn keys;
 };
 
 Variant variantFor(FusedAttentionIsa isa) {
@@ -334,28 +388,13 @@ Variant variantFor(FusedAttentionIsa isa) {
           : fusedAttentionIsaAvailable(FusedAttentionIsa::Avx2) ? FusedAttentionIsa::Avx2
                                                                  : FusedAttentionIsa::Baseline;
   switch (isa) {
-  case FusedAttentionIsa::Avx512: return {16, attendRowsAvx512};
-  case FusedAttentionIsa::Avx2: return {8, attendRowsAvx2};
-  default: return {4, attendRowsBaseline};
+  case FusedAttentionIsa::Avx512: return {16, attendRowsAvx512, packKeysAvx512};
+  case FusedAttentionIsa::Avx2: return {8, attendRowsAvx2, packKeysAvx2};
+  default: return {4, attendRowsBaseline, packKeysBaseline};
   }
 }
 
 // ---- packing ---------------------------------------------------------------------------------
-/// kt[d, j] = K[b, j, g dh + d] for j < Sk, 0 for j in [Sk, SkP); in 16 x 16 tiles.
-void packKeys(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP, float *kt) {
-  const int64_t Dk = p.G * p.dh;
-  const float *k = p.k + b * p.Sk * Dk + g * p.dh;
-  for (int64_t j0 = 0; j0 < p.Sk; j0 += 16)
-    for (int64_t d0 = 0; d0 < p.dh; d0 += 16) {
-      const int64_t j1 = std::min(j0 + 16, p.Sk), d1 = std::min(d0 + 16, p.dh);
-      for (int64_t d = d0; d < d1; ++d)
-        for (int64_t j = j0; j < j1; ++j)
-          kt[d * SkP + j] = k[j * Dk + d];
-    }
-  for (int64_t d = 0; d < p.dh; ++d)
-    std::fill(kt + d * SkP + p.Sk, kt + (d + 1) * SkP, 0.f);
-}
-
 /// vp[j, d] = V[b, j, g dh + d] for d < dh, 0 for d in [dh, dhP).
 void packValues(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t dhP, float *vp) {
   const int64_t Dk = p.G * p.dh;
@@ -408,7 +447,7 @@ void runFusedAttention(const FusedAttentionProblem &p, FusedAttentionScratch &sc
 #pragma omp for schedule(static)
     for (int64_t bg = 0; bg < p.B * p.G; ++bg) {
       const int64_t b = bg / p.G, g = bg % p.G;
-      packKeys(p, b, g, pk.SkP, keys + bg * p.dh * pk.SkP);
+      variant.keys(p, b, g, pk.SkP, keys + bg * p.dh * pk.SkP);
       if (copyValues)
         packValues(p, b, g, pk.dhP, values + bg * p.Sk * pk.dhP);
     }

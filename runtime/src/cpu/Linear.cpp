@@ -4,11 +4,11 @@
 // the plan), b [N], r broadcasting to y. One oneDNN matmul per (M, threads, residual mode),
 // created on first use and cached in the session: exact-M primitives. A constant weight is
 // read from a copy made once per plan and shared by its sessions (Plan::derived): in oneDNN's
-// own layout (format `any`) up to kPackedMaxM rows, and above it in that layout or, where the
-// implementation reads plain rows, in rows padded against cache-set conflicts (kWeightRowPad);
-// a weight computed at run time is read in place. The activation is an
-// eltwise post-op; the residual is a binary_add post-op ([M, N] or [1, N]), an append_sum when
-// it is computed in place (r and y share bytes), or, for other broadcasts, a separate pass.
+// own layout (format `any`), or, where the implementation reads plain rows, in rows padded
+// against cache-set conflicts (kWeightRowPad); a weight computed at run time is read in place.
+// The activation is an eltwise post-op; the residual is a binary_add post-op ([M, N] or
+// [1, N]), an append_sum when it is computed in place (r and y share bytes), or, for other
+// broadcasts, a separate pass.
 // NaN propagates as in PyTorch: oneDNN's relu post-op (and clip) turn NaN into 0, so Relu is a
 // pass of its own after the matmul (the residual then comes after it, in the separate pass;
 // an elu(0) + linear post-op chain that keeps NaN measured 1.4-3x slower at M = 128).
@@ -63,14 +63,16 @@ bool usePacked() {
   return on;
 }
 
-/// Above kPackedMaxM rows (prompts, encoders) a constant weight is also copied once per plan,
-/// into the layout oneDNN picks for it (format `any`), or, where that is plain row-major (the
-/// AVX2 `gemm:jit` matmul of oneDNN 2.6), into rows padded by kWeightRowPad floats: rows whose
-/// stride is a multiple of 4 KiB (N = 1024, 3072) map to the same cache sets, and the GEMM's
-/// packing of a [K, N] panel then misses its cache. Measured on an AVX2 Zen 3, one thread:
-/// 128x768x3072 42.7 -> 92.5 GFLOP/s, 128x384x1536 69.4 -> 98.2, 128x3072x768 78.7 -> 96.0,
-/// 128x768x768 86.8 -> 98.0, 128x384x384 93.6 -> 96.5 (docs/BENCHMARKS.md, "Encoder speed").
-/// TFC_LINEAR_PACKED_LARGE_M=0 reads these weights in place as before (for measurements).
+/// Above kPackedMaxM rows (prompts, encoders) a constant weight is also read from a copy made
+/// once per plan, in the layout oneDNN picks for it (format `any`). Where that is plain
+/// row-major (the AVX2 `gemm:jit` matmul of oneDNN 2.6, at every M), the copy's rows are
+/// padded by kWeightRowPad floats: rows whose stride is a multiple of 4 KiB (N = 1024, 3072)
+/// map to the same cache sets, and the GEMM's packing of a [K, N] panel then misses its cache.
+/// Measured on an AVX2 Zen 3, one thread: 128x768x3072 42.7 -> 92.5 GFLOP/s, 128x384x1536
+/// 69.4 -> 98.2, 128x3072x768 78.7 -> 96.0, 128x768x768 86.8 -> 98.0, 128x384x384 93.6 ->
+/// 96.5; 8x768x3072 35 -> 73; 1x768x3072 24.7 -> 24.4 (docs/BENCHMARKS.md, "Encoder speed").
+/// TFC_LINEAR_PACKED_LARGE_M=0 reads the weights in place above kPackedMaxM rows, as before
+/// (for measurements).
 constexpr int64_t kWeightRowPad = 16;
 
 bool usePackedLargeM() {
@@ -178,9 +180,10 @@ WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool
     return {makeDesc(env, m, k, n, bias, act, mode, plain), memory::desc()};
   dnnl::matmul::primitive_desc any = makeDesc(env, m, k, n, bias, act, mode,
                                               memory::desc({k, n}, dt::f32, tag::any));
-  if (m <= kPackedMaxM || any.weights_desc() != plain)
+  if (any.weights_desc() != plain)
     return {any, any.weights_desc()};
-  // Plain row-major is what the implementation reads: pad the rows.
+  // Plain row-major is what the implementation reads: pad the rows (at any M: one copy serves
+  // prompts and decode steps; at M = 1 as fast as unpadded, at M = 8 faster).
   const memory::desc padded({k, n}, dt::f32, memory::dims{(n + 15) / 16 * 16 + kWeightRowPad, 1});
   dnnl::matmul::primitive_desc pd = makeDesc(env, m, k, n, bias, act, mode, padded);
   if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) // never trade for a reference kernel
