@@ -10,7 +10,9 @@ iterations, timed from spawn to exit; (time(long) - time(short)) / (long - short
 of one more run, whatever it includes (start-up, loading and first-run costs cancel out).
 Per round the processes alternate: tfc short, ORT short, tfc long, ORT long (the order of
 the peers flips every other round). Reports per round and the median over rounds of the
-per-run ms and the ratio tfc / ORT, with the load average before each round. With
+per-run ms and the ratio tfc / ORT, with the load average before each round, and the median
+CPU time (user + system, from wait4) per extra run: with --threads 1 the least disturbed
+measure on a shared machine (with more threads it includes the workers' spinning). With
 --before-tfrun, another build's tfrun runs the same plan as a third peer ("before"); each
 --variant adds this build's tfrun under other environment variables.
 
@@ -66,12 +68,16 @@ def compile_plan(tfc, onnx_path, batch, seq):
 
 
 def timed(cmd, env=None):
+    """Wall seconds from spawn to exit, and the CPU seconds (user + system) the process used."""
     t0 = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t0
-    if r.returncode != 0:
-        raise SystemExit("failed: %s\n%s" % (" ".join(cmd), r.stderr[-2000:]))
-    return dt
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    if status != 0:
+        raise SystemExit("failed: %s\n%s" % (" ".join(cmd), err[-2000:]))
+    return dt, usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -131,16 +137,18 @@ def main():
               " | ".join("%s/ORT" % n for n in names if n != "ORT") + " |")
         print("|---" * (2 + 2 * len(names) - 1) + "|")
         per = {n: [] for n in names}
+        cpu_per = {n: [] for n in names}
         ratios = {n: [] for n in names if n != "ORT"}
         for r in range(args.rounds):
             load = load_average()
-            t = {}
+            t, cpu = {}, {}
             order = peers if r % 2 == 0 else peers[::-1]
             for n in (args.short, args.long):
                 for name, cmd, env in order:
-                    t[(name, n)] = timed(cmd(n), env)
+                    t[(name, n)], cpu[(name, n)] = timed(cmd(n), env)
             for name in names:
                 per[name].append((t[(name, args.long)] - t[(name, args.short)]) / extra * 1e3)
+                cpu_per[name].append((cpu[(name, args.long)] - cpu[(name, args.short)]) / extra * 1e3)
             for name in ratios:
                 ratios[name].append(per[name][-1] / per["ORT"][-1])
             print("| %d | %s | " % (r + 1, load) +
@@ -149,6 +157,8 @@ def main():
         print("| median | %s | " % load_average() +
               " | ".join("%.2f" % statistics.median(per[n]) for n in names) + " | " +
               " | ".join("**%.3f**" % statistics.median(ratios[n]) for n in ratios) + " |\n")
+        print("CPU time (user + system) per extra run, ms, median over rounds: " +
+              ", ".join("%s %.2f" % (n, statistics.median(cpu_per[n])) for n in names) + "\n")
         summary.append((gname, {n: statistics.median(v) for n, v in ratios.items()}))
     print("onnxruntime %s; tfrun env: %s" % (ort.__version__, " ".join(args.tfrun_env) or "default"))
     for g, r in summary:
