@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Gemv.h"
 
+#include "cpu/ActivationMath.h"
+
 #include <immintrin.h>
 #include <omp.h>
 
@@ -122,12 +124,22 @@ void runPanelsOf(const PackedWeight &w, int64_t p0, int64_t p1, const float *x, 
       }
       float *yr = y + m * ldy + n0;
       const float *res = e.residual ? e.residual + m * e.residualStride + n0 : nullptr;
+      const float *mul = e.mul ? e.mul + m * e.mulStride + n0 : nullptr;
       for (int64_t j = 0; j < nv; ++j) {
         float v = acc[j];
         if (e.scale)
           v *= e.scale[n0 + j];
         if (e.bias)
           v += e.bias[n0 + j];
+        switch (e.act) {
+        case Act::None: break;
+        case Act::Relu: v = reluOf(v); break;
+        case Act::GeluErf: v = geluErfOf(v); break;
+        case Act::GeluTanh: v = geluTanhOf(v); break;
+        case Act::Silu: v = siluOf(v); break;
+        }
+        if (mul)
+          v *= mul[j];
         if (res)
           v += res[j];
         yr[j] = v;
