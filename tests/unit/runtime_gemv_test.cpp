@@ -3,9 +3,11 @@
 // * Every code path of cpu/Gemv.h (scalar, AVX2, AVX-512: the ones this CPU runs; the others are
 //   reported as skipped) against a plain reference loop in double, on random shapes with K and N
 //   not multiples of the panel width, M = 1..9, strided rows, 1 to 3 threads, every epilogue
-//   (scale, bias, a residual of full rows, of one row, in place):
+//   (scale, bias, ReLU / GELU erf / GELU tanh / SiLU, a multiplier, a residual of full rows, of
+//   one row, in place):
 //     - tight: the reference computed from the same (bf16-rounded / int8-quantized) weights; the
 //       bound is the f32 summation error, (K + 2) * 2^-24 * sum |x_k w_kn| (+ the epilogue terms);
+//     (activations, a multiplier: the bound follows them, see reference());
 //     - loose: against the f32 weights; the bound adds the weights' own rounding, 2^-8 * sum
 //       |x_k w_kn| for bf16 (round to nearest of 8 significant bits: unit roundoff 2^-8) and sum |x_k| *
 //       scale_n / 2 for int8 (|w - q * scale| <= scale / 2).
@@ -87,12 +89,28 @@ struct Case {
   bool bias, scaleOn; // scaleOn: I8 only
   int residual;       // 0 none, 1 full rows, 2 one row, 3 in place (y holds it)
   int threads;
+  Act act = Act::None;
+  bool mul = false;   // the epilogue multiplies by a [M, N] operand
 };
 
+double activation(Act a, double v) {
+  switch (a) {
+  case Act::Relu: return v < 0 ? 0 : v;
+  case Act::GeluErf: return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+  case Act::GeluTanh: return 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+  case Act::Silu: return v / (1 + std::exp(-v));
+  case Act::None: break;
+  }
+  return v;
+}
+
 /// The reference y (double) and the f32-error bound of each output, from `t`'s weight values.
+/// The epilogue's activation and multiplier: the activations' slopes are at most 1.13 (GELU)
+/// and 1.1 (SiLU), and ActivationMath.h's formulas are within about 1e-6 of exact.
 void reference(const TestWeight &w, WeightType t, const Case &c, const std::vector<float> &x,
                const std::vector<float> &bias, const std::vector<float> &res,
-               std::vector<double> &y, std::vector<double> &bound, bool f32Weights = false) {
+               std::vector<double> &y, std::vector<double> &bound, bool f32Weights = false,
+               const std::vector<float> &mul = {}) {
   const WeightType use = f32Weights ? WeightType::F32 : t;
   y.assign(size_t(c.M * c.N), 0.0);
   bound.assign(y.size(), 0.0);
@@ -111,19 +129,29 @@ void reference(const TestWeight &w, WeightType t, const Case &c, const std::vect
         v += bias[size_t(n)];
         epi += std::fabs(bias[size_t(n)]);
       }
+      // f32 summation of K products (fused or not) and the epilogue's roundings.
+      double b = double(c.K + 3) * std::ldexp(1.0, -24) * (mag * sc + epi) + 1e-30;
+      if (f32Weights && t == WeightType::BF16)
+        b += std::ldexp(1.0, -8) * mag; // |w - bf16(w)| <= 2^-8 |w|
+      if (f32Weights && t == WeightType::I8)
+        b += xmag * w.scale[size_t(n)] / 2; // |w - q * scale| <= scale / 2
+      if (c.act != Act::None) {
+        b = 1.2 * b + 1e-6 * (1 + std::fabs(v));
+        v = activation(c.act, v);
+      }
+      size_t i = size_t(m * c.N + n);
+      if (c.mul) {
+        double f = mul[i];
+        v *= f;
+        b = b * std::fabs(f) + std::ldexp(1.0, -24) * std::fabs(v);
+      }
       if (c.residual) {
         double r = res[size_t((c.residual == 2 ? 0 : m) * c.N + n)];
         v += r;
-        epi += std::fabs(r);
+        b += std::ldexp(1.0, -24) * (std::fabs(v) + std::fabs(r));
       }
-      size_t i = size_t(m * c.N + n);
       y[i] = v;
-      // f32 summation of K products (fused or not) and the epilogue's roundings.
-      bound[i] = double(c.K + 3) * std::ldexp(1.0, -24) * (mag * sc + epi) + 1e-30;
-      if (f32Weights && t == WeightType::BF16)
-        bound[i] += std::ldexp(1.0, -8) * mag; // |w - bf16(w)| <= 2^-8 |w|
-      if (f32Weights && t == WeightType::I8)
-        bound[i] += xmag * w.scale[size_t(n)] / 2; // |w - q * scale| <= scale / 2
+      bound[i] = b;
     }
 }
 
@@ -132,17 +160,24 @@ void runCase(Isa isa, WeightType t, const Case &c, uint32_t seed) {
   SCOPED_TRACE("M=" + std::to_string(c.M) + " K=" + std::to_string(c.K) + " N=" +
                std::to_string(c.N) + " ldx=" + std::to_string(c.ldx) +
                " bias=" + std::to_string(c.bias) + " residual=" + std::to_string(c.residual) +
+               " act=" + std::to_string(int(c.act)) + " mul=" + std::to_string(c.mul) +
                " threads=" + std::to_string(c.threads) + " type=" + std::to_string(int(t)));
   TestWeight w = makeWeight(c.K, c.N, seed);
   std::vector<float> x = randomVector(c.M * c.ldx, seed + 1, -2.f, 2.f);
   std::vector<float> bias = randomVector(c.N, seed + 2);
   std::vector<float> res = randomVector(c.M * c.N, seed + 3);
+  std::vector<float> mul = randomVector(c.M * c.N, seed + 4, -2.f, 2.f);
   PackedWeight p = pack(t, w.data(t), c.K, c.N, isa);
   ASSERT_EQ(p.P, panelWidth(isa));
   std::vector<float> y(size_t(c.M * c.N), -777.f);
   Epilogue e;
   e.scale = t == WeightType::I8 ? w.scale.data() : nullptr;
   e.bias = c.bias ? bias.data() : nullptr;
+  e.act = c.act;
+  if (c.mul) {
+    e.mul = mul.data();
+    e.mulStride = c.N;
+  }
   if (c.residual == 1) {
     e.residual = res.data();
     e.residualStride = c.N;
@@ -156,11 +191,11 @@ void runCase(Isa isa, WeightType t, const Case &c, uint32_t seed) {
   }
   multiply(p, x.data(), c.M, c.ldx, y.data(), c.N, e, c.threads);
   std::vector<double> ref, bound;
-  reference(w, t, c, x, bias, res, ref, bound);
+  reference(w, t, c, x, bias, res, ref, bound, false, mul);
   for (size_t i = 0; i < y.size(); ++i)
     ASSERT_LE(std::fabs(y[i] - ref[i]), bound[i]) << "tight, at " << i << ": " << y[i] << " vs " << ref[i];
   if (t != WeightType::F32) {
-    reference(w, t, c, x, bias, res, ref, bound, /*f32Weights=*/true);
+    reference(w, t, c, x, bias, res, ref, bound, /*f32Weights=*/true, mul);
     for (size_t i = 0; i < y.size(); ++i)
       ASSERT_LE(std::fabs(y[i] - ref[i]), bound[i]) << "against f32 weights, at " << i;
   }
@@ -190,6 +225,8 @@ TEST_P(GemvIsa, RandomShapesEveryTypeAndEpilogue) {
         c.bias = rng() % 2;
         c.residual = int(rng() % 4);
         c.threads = 1 + int(rng() % 3);
+        c.act = Act(rng() % 5);
+        c.mul = rng() % 3 == 0;
         runCase(GetParam(), t, c, seed++);
         if (HasFatalFailure())
           return;

@@ -12,6 +12,8 @@
 //     shift: exact) or I8 (converted to f32 in registers; the per-column scale is applied once
 //     per output, in the epilogue). x, the accumulation and y stay f32: a bf16 / int8 weight
 //     costs only its own rounding, never the activations'.
+//   * The epilogue (scale, bias, activation, a multiplier, a residual) is applied per panel as
+//     the sums leave the registers: no second pass over y, no parallel region of its own.
 //   * Rows go through the panel R at a time (R accumulators of P columns in registers; R <= 3
 //     for AVX2, 6 for AVX-512), so a panel, read once from memory, serves the other row groups
 //     from the L2 cache: any M works (prompts too), decode (M = 1..16) is what it is made for.
@@ -63,11 +65,19 @@ struct PackedWeight {
 /// Throws std::bad_alloc when the memory is not there.
 PackedWeight pack(WeightType type, const void *w, int64_t K, int64_t N, Isa isa);
 
-/// What is added to the product, per output column n (and row m for the residual).
+/// The activation of the epilogue (cpu/ActivationMath.h).
+enum class Act : uint8_t { None, Relu, GeluErf, GeluTanh, Silu };
+
+/// What the epilogue makes of a column's sum s, per output (m, n):
+///   y[m, n] = act(s * scale[n] + bias[n]) * mul[m, n] + residual[m, n]
+/// each term optional (null: left out).
 struct Epilogue {
-  const float *scale = nullptr;    // [N]: multiplies the column's sum (int8 weights); or null
-  const float *bias = nullptr;     // [N] or null
-  const float *residual = nullptr; // row m at residual + m * residualStride, [N]; or null.
+  const float *scale = nullptr;    // [N]: multiplies the column's sum (int8 weights)
+  const float *bias = nullptr;     // [N]
+  Act act = Act::None;
+  const float *mul = nullptr;      // row m at mul + m * mulStride, [N] (GatedLinear: the gate)
+  int64_t mulStride = 0;
+  const float *residual = nullptr; // row m at residual + m * residualStride, [N]
   int64_t residualStride = 0;      // 0: one row for every m. The residual may be y itself.
 };
 

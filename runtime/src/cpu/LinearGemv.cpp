@@ -1,10 +1,9 @@
 //===- LinearGemv.cpp - Linear / GatedLinear on packed f32, bf16 and int8 weights -------------===//
 //
-// See LinearGemv.h. The product and its per-column epilogue (int8 scale, bias, a residual of the
-// output's shape or one row of it) are Gemv.h's; what is left is here: the activation (ReLU as a
-// NaN-keeping loop, GELU and SiLU as oneDNN eltwise primitives, the same functions as the oneDNN
-// path's post-ops), residuals of other broadcasts, the gated product, and the plan's cache of
-// packed weights.
+// See LinearGemv.h. The product and its epilogue (int8 scale, bias, the activation: ActivationMath.h,
+// a residual of the output's shape or one row of it, GatedLinear's gate as a multiplier) are
+// Gemv.h's; what is left is here: residuals of other broadcasts, the gated product's two calls,
+// and the plan's cache of packed weights.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/LinearGemv.h"
@@ -20,7 +19,6 @@
 namespace tfc::rt {
 namespace {
 
-using dnnl::memory;
 using Activation = tfc::plan::Activation;
 using GateActivation = tfc::plan::GateActivation;
 
@@ -72,40 +70,20 @@ const gemv::PackedWeight &packedWeight(const KernelContext &ctx, GemvState &st, 
   return *slotOf;
 }
 
-/// data[0, n) = alg(data) in place (oneDNN eltwise, alpha as its post-op form takes it).
-void eltwise(const KernelContext &ctx, GemvState &st, dnnl::algorithm alg, float alpha,
-             float *data, int64_t n) {
-  CpuDevice &device = cpuDevice(ctx);
-  DnnlEnv &env = device.dnnl();
-  GemvState::Eltwise *entry = nullptr;
-  for (GemvState::Eltwise &e : st.eltwise)
-    if (e.alg == alg && e.n == n && e.threads == device.threads())
-      entry = &e;
-  memory::desc desc({n}, memory::data_type::f32, memory::format_tag::a);
-  if (!entry) {
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, alg, desc, alpha, 0.f);
-    st.eltwise.push_back(
-        {alg, n, device.threads(),
-         dnnl::eltwise_forward(dnnl::eltwise_forward::primitive_desc(d, env.engine))});
-    entry = &st.eltwise.back();
+gemv::Act actOf(Activation a) {
+  switch (a) {
+  case Activation::Relu: return gemv::Act::Relu;
+  case Activation::GeluErf: return gemv::Act::GeluErf;
+  case Activation::GeluTanh: return gemv::Act::GeluTanh;
+  default: return gemv::Act::None;
   }
-  memory m(desc, env.engine, data);
-  entry->prim.execute(env.stream, {{DNNL_ARG_SRC, m}, {DNNL_ARG_DST, m}});
-  env.stream.wait();
 }
 
-void relu(float *data, int64_t n) {
-#pragma omp parallel for simd schedule(static) if (n >= 32768)
-  for (int64_t i = 0; i < n; ++i)
-    data[i] = data[i] < 0.f ? 0.f : data[i]; // NaN stays NaN
-}
-
-void activate(const KernelContext &ctx, GemvState &st, Activation act, float *data, int64_t n) {
-  switch (act) {
-  case Activation::Relu: relu(data, n); break;
-  case Activation::GeluErf: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_erf, 0.f, data, n); break;
-  case Activation::GeluTanh: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_tanh, 0.f, data, n); break;
-  default: break;
+gemv::Act actOf(GateActivation a) {
+  switch (a) {
+  case GateActivation::GeluErf: return gemv::Act::GeluErf;
+  case GateActivation::GeluTanh: return gemv::Act::GeluTanh;
+  default: return gemv::Act::Silu; // Silu, and (refused by checkGatedLinear) any other number
   }
 }
 
@@ -188,44 +166,26 @@ bool runLinearGemv(const KernelContext &ctx, const LinearDims &d, GemvState &st)
   if (x.data == y.data)
     ctx.fail(TFC_INTERNAL, "the output shares the input's bytes");
   const gemv::PackedWeight &pw = packedWeight(ctx, st, 0, 1);
-  const Activation act = options<tfc::plan::LinearOptionsT>(*ctx.k).activation;
   const int threads = cpuDevice(ctx).threads();
   const int64_t M = d.M, N = d.N;
   gemv::Epilogue e;
   e.scale = scale ? scale->as<float>() : nullptr;
   e.bias = b ? b->as<float>() : nullptr;
-  const bool inPlace = r && r->data == y.data;
-  if (inPlace && r->shape != d.out)
+  e.act = actOf(options<tfc::plan::LinearOptionsT>(*ctx.k).activation);
+  // act(x W + b) + r: the residual in the epilogue when it is a full [M, N] (y itself
+  // included: each element is read before it is written) or one row of N, else a pass after.
+  if (r && r->data == y.data && r->shape != d.out)
     ctx.fail(TFC_UNSUPPORTED, "an in-place residual must have the output's shape");
-  if (act == Activation::None) {
-    // The residual in the epilogue when it is a full [M, N] or one row of N, else a pass after.
-    if (r && r->shape.numel() == M * N) {
-      e.residual = r->as<float>();
-      e.residualStride = N;
-    } else if (r && r->shape.numel() == N && r->shape.d[r->shape.rank - 1] == N) {
-      e.residual = r->as<float>();
-      e.residualStride = 0;
-    }
-    gemv::multiply(pw, x.as<float>(), M, d.K, y.as<float>(), N, e, threads);
-    if (r && !e.residual)
-      addResidual(y, *r, r->as<float>());
-    return true;
+  if (r && r->shape.numel() == M * N) {
+    e.residual = r->as<float>();
+    e.residualStride = N;
+  } else if (r && r->shape.numel() == N && r->shape.d[r->shape.rank - 1] == N) {
+    e.residual = r->as<float>();
+    e.residualStride = 0;
   }
-  // act(x W + b) + r: the activation before the residual.
-  float *out = y.as<float>();
-  if (inPlace) {
-    st.scratch.resize(size_t(M * N));
-    out = st.scratch.data();
-  }
-  gemv::multiply(pw, x.as<float>(), M, d.K, out, N, e, threads);
-  activate(ctx, st, act, out, M * N);
-  if (inPlace) {
-    float *py = y.as<float>();
-    for (int64_t i = 0; i < M * N; ++i)
-      py[i] += out[i];
-  } else if (r) {
+  gemv::multiply(pw, x.as<float>(), M, d.K, y.as<float>(), N, e, threads);
+  if (r && !e.residual)
     addResidual(y, *r, r->as<float>());
-  }
   return true;
 }
 
@@ -243,21 +203,18 @@ bool runGatedLinearGemv(const KernelContext &ctx, const LinearDims &d, GemvState
   const int64_t M = d.M, N = d.N;
   const gemv::PackedWeight &pg = packedWeight(ctx, st, 0, 1);
   const gemv::PackedWeight &pu = packedWeight(ctx, st, 1, 2);
+  // gate = act(x Wg) into scratch, then y = (x Wu) * gate: both in the epilogues.
   st.scratch.resize(size_t(M * N));
-  float *gate = st.scratch.data(), *py = y.as<float>();
+  float *gate = st.scratch.data();
   gemv::Epilogue e;
   e.scale = gateScale ? gateScale->as<float>() : nullptr;
+  e.act = actOf(options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);
   gemv::multiply(pg, x.as<float>(), M, d.K, gate, N, e, threads);
+  e = {};
   e.scale = upScale ? upScale->as<float>() : nullptr;
-  gemv::multiply(pu, x.as<float>(), M, d.K, py, N, e, threads);
-  switch (options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation) {
-  case GateActivation::GeluErf: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_erf, 0.f, gate, M * N); break;
-  case GateActivation::GeluTanh: eltwise(ctx, st, dnnl::algorithm::eltwise_gelu_tanh, 0.f, gate, M * N); break;
-  default: eltwise(ctx, st, dnnl::algorithm::eltwise_swish, 1.f, gate, M * N); break; // x * sigmoid(x)
-  }
-#pragma omp parallel for simd schedule(static) if (M * N >= 32768)
-  for (int64_t i = 0; i < M * N; ++i)
-    py[i] *= gate[i];
+  e.mul = gate;
+  e.mulStride = N;
+  gemv::multiply(pu, x.as<float>(), M, d.K, y.as<float>(), N, e, threads);
   return true;
 }
 

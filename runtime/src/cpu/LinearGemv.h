@@ -15,7 +15,6 @@
 #define TFC_RUNTIME_CPU_LINEARGEMV_H
 
 #include "GemmShapes.h"
-#include "cpu/Dnnl.h"
 #include "cpu/Kernel.h"
 
 #include <string>
@@ -38,21 +37,14 @@ struct PackedWeight;
 }
 
 /// What the path keeps per kernel and session (a member of the kernels' own state): the packed
-/// weights it found, the activations' oneDNN primitives, scratch.
+/// weights it found, scratch.
 struct GemvState {
   struct Packed {
     const void *source = nullptr;             // the weight's bytes (a plan constant)
     const gemv::PackedWeight *packed = nullptr; // owned by the plan's cache
   };
-  struct Eltwise {
-    dnnl::algorithm alg;
-    int64_t n;
-    int threads;
-    dnnl::eltwise_forward prim;
-  };
   Packed packed[2];
-  std::vector<Eltwise> eltwise;
-  std::vector<float> scratch;
+  std::vector<float> scratch; // GatedLinear's gate
 };
 
 /// Runs the Linear kernel of `ctx` on packed weights and returns true when this path takes it
