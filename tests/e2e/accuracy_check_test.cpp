@@ -355,6 +355,16 @@ TEST_F(AccuracyCheck, Int8AndAGeneratingPlanReportTheirFigures) {
   EXPECT_TRUE(g["first_divergence"].isNull() ||
               (g["first_divergence"].number >= 0 && g["first_divergence"].number < 8));
   EXPECT_NE(r.err.find("; greedy tokens (2 prompt(s) x 8): "), std::string::npos) << r.err;
+
+  // An encoder-decoder generates from its source (generated, one row per prompt).
+  r = tfc(kSource + "/examples/models/encdec.fbs --precision int8 --max-batch 2 -o " +
+              path("ed.plan") + " --report " + path("ed.json"),
+          dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const tfc::minijson::Value &eg = readJson(path("ed.json"))["accuracy"]["generation"];
+  ASSERT_EQ(eg.kind, tfc::minijson::Value::Object) << r.err;
+  EXPECT_TRUE(eg["skipped"].isNull()) << eg["skipped"].string;
+  EXPECT_EQ(eg["prompts"].number, 2);
 }
 
 TEST_F(AccuracyCheck, FallbackKeepsTheCostliestLayersInFp32) {

@@ -17,6 +17,9 @@
 // Plans that generate (tfc_plan_get_generation_info) also run greedy generation (no EOS, a fixed
 // number of new tokens) from the same prompts on both plans; the first step at which a prompt's
 // tokens differ is reported (not judged: a near-tie between two logits may flip either way).
+// Generation takes forward's other inputs, one row per prompt (an encoder-decoder's source),
+// except those that cover every position (a decoder's attention mask), which generate builds:
+// those are the inputs the runtime refuses as such, and they are left out.
 //
 // Inputs (one run of `forward` per set):
 //   * generated (the default): two sets, "generated-batch" (batch 2 when the bounds allow,
@@ -106,6 +109,12 @@ struct Result {
 /// from the calibration directory. Errors name the file or set.
 Status makeInputSets(tfc_plan *plan, const std::string &function, const Options &options,
                      std::vector<InputSet> &sets);
+
+/// Generated inputs of `function` (as the generated sets make them), `batch` rows, sequence
+/// `seq`, all but the input named `skip`.
+Status generateInputs(tfc_plan *plan, const std::string &function, int64_t batch, int64_t seq,
+                      uint64_t seed, const std::string &skip,
+                      std::vector<tfc::tfrun::HostTensor> &out);
 
 /// Runs the plan files `reference` (fp32) and `candidate` (low precision) on the same inputs
 /// and fills `result`. Errors: a plan that does not open, a set or prompt the runtime refuses,

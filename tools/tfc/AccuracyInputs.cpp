@@ -246,6 +246,19 @@ Status calibrationSets(const std::string &root, const std::vector<Port> &ports,
 
 } // namespace
 
+Status generateInputs(tfc_plan *plan, const std::string &function, int64_t batch, int64_t seq,
+                      uint64_t seed, const std::string &skip,
+                      std::vector<tfc::tfrun::HostTensor> &out) {
+  std::vector<Port> ports;
+  if (Status s = inputPorts(plan, function, ports); !s.ok())
+    return s;
+  std::mt19937_64 rng(seed);
+  for (const Port &p : ports)
+    if (p.name != skip)
+      out.push_back(generate(p, batch, seq, rng));
+  return Status::success();
+}
+
 Status makeInputSets(tfc_plan *plan, const std::string &function, const Options &options,
                      std::vector<InputSet> &sets) {
   std::vector<Port> ports;
