@@ -3,8 +3,8 @@
 // A cpu plan compiled with --precision int8 stores its Linear weights as int8 with a scale per
 // output column (support/Int8Weights.h). For a product with at least kInt8GemmMinRows rows
 // (prompts, encoders: arithmetic-bound) the Linear kernel hands it here: the activations are
-// quantized per row at run time (dynamic symmetric scales) and multiplied in int8 with int32
-// sums (Int8Gemm.h); bias and residual are added in the kernel's epilogue, GELU as a oneDNN
+// quantized at run time (dynamic symmetric scales per row and block of 64 along K) and
+// multiplied in int8 with int32 sums (Int8Gemm.h); bias and residual are added in the kernel's epilogue, GELU as a oneDNN
 // eltwise pass and ReLU as a NaN-keeping loop over the output afterwards. Fewer rows (decode
 // steps: bound by the weight's bytes) stay on the packed-weight path (LinearGemv.h), whose x
 // stays f32. TFC_INT8_GEMM=0 sends every int8 product there (for measurements).
