@@ -3,9 +3,11 @@
 // Each function mirrors a CPU runtime kernel (runtime/src/cpu/Elementwise.cpp,
 // Movement.cpp, Gather.cpp, LayerNorm.cpp): same broadcasting, same slice
 // clamping, same arithmetic in the same type, so a folded constant holds the
-// bytes the kernel would have written. The exception is matmul, accumulated in
+// bytes the kernel would have written. The exceptions are matmul, accumulated in
 // double (oneDNN's float accumulation order is its own: equal to ~1e-7
-// relative). Strided walks go through one odometer (walk()).
+// relative), and layer normalization, whose runtime sums run in vector lanes and
+// whose scaling may fuse multiply-adds (equal to float rounding). Strided walks
+// go through one odometer (walk()).
 //
 //===----------------------------------------------------------------------===//
 #include "HostEval.h"
@@ -376,9 +378,11 @@ std::optional<HostTensor> unary(Operation *op, const HostTensor &x, RankedTensor
 
 // ---- normalization and products --------------------------------------------------------------
 
-/// The runtime's LayerNormalization (runtime/src/cpu/LayerNorm.cpp, normalizeRows): rows of
+/// The runtime's LayerNormalization (runtime/src/cpu/LayerNorm.cpp, normalizeRow): rows of
 /// the dims from `axis` to the end, mean and biased variance accumulated in double, then
-/// `(x - mean) * inv * scale (+ bias)` in float, the same operations in the same order.
+/// `(x - mean) * inv * scale (+ bias)` in float: the same operations, but the runtime adds in
+/// vector lanes (another order) and may fuse the last multiply-add, so the two agree to
+/// float rounding, not bit for bit.
 std::optional<HostTensor> layerNormalization(LayerNormalizationOp op,
                                              ArrayRef<const HostTensor *> in,
                                              RankedTensorType type, std::string &why) {

@@ -129,6 +129,46 @@ TEST(RuntimeBench, LinearAndAttentionAt128x384) {
   timeCases(cases, benchThreads());
 }
 
+/// The Linear and LayerNorm kernels of a MiniLM and a BERT-base layer at [1, 128, D] (weights
+/// as plan constants, as in a compiled model).
+TEST(RuntimeBench, EncoderLayerKernels) {
+  struct Width {
+    const char *name;
+    int64_t d, f;
+  };
+  const Width widths[] = {{"MiniLM", 384, 1536}, {"BERT", 768, 3072}};
+  const int64_t S = 128;
+  std::vector<Case> cases;
+  std::vector<std::string> names;
+  uint32_t seed = 40;
+  for (const Width &w : widths) {
+    const int64_t D = w.d, F = w.f;
+    auto x = randomFloats(S * D, seed++), h = randomFloats(S * F, seed++),
+         wqkv = randomFloats(D * D, seed++), wup = randomFloats(D * F, seed++),
+         wdown = randomFloats(F * D, seed++), bd = randomFloats(D, seed++),
+         bf = randomFloats(F, seed++), g = randomFloats(D, seed++);
+    names.push_back(std::string("Linear ") + w.name + " 128x" + std::to_string(D) + "x" +
+                    std::to_string(D) + " +bias");
+    cases.push_back({nullptr, K::Linear, {F32({1, S, D}, x), F32({D, D}, wqkv, true), F32({D}, bd, true)},
+                     {1, S, D}, opt::linear(fb::Activation::None), 2.0 * S * D * D});
+    names.push_back(std::string("Linear ") + w.name + " 128x" + std::to_string(D) + "x" +
+                    std::to_string(F) + " +bias+gelu");
+    cases.push_back({nullptr, K::Linear, {F32({1, S, D}, x), F32({D, F}, wup, true), F32({F}, bf, true)},
+                     {1, S, F}, opt::linear(fb::Activation::GeluErf), 2.0 * S * D * F});
+    names.push_back(std::string("Linear ") + w.name + " 128x" + std::to_string(F) + "x" +
+                    std::to_string(D) + " +bias+residual");
+    cases.push_back({nullptr, K::Linear,
+                     {F32({1, S, F}, h), F32({F, D}, wdown, true), F32({D}, bd, true), F32({1, S, D}, x)},
+                     {1, S, D}, opt::linear(fb::Activation::None), 2.0 * S * F * D});
+    names.push_back(std::string("LayerNorm ") + w.name + " [1,128," + std::to_string(D) + "]");
+    cases.push_back({nullptr, K::LayerNorm, {F32({1, S, D}, x), F32({D}, g, true), F32({D}, bd, true)},
+                     {1, S, D}, opt::layerNorm(1e-12f), 8.0 * S * D}); // nominal FLOPs
+  }
+  for (size_t i = 0; i < cases.size(); ++i)
+    cases[i].name = names[i].c_str();
+  timeCases(cases, benchThreads());
+}
+
 /// Attention alone at the encoder geometries of docs/BENCHMARKS.md and longer causal runs (the
 /// implementation is the blocked kernel, or oneDNN matmuls with TFC_ATTENTION=onednn).
 TEST(RuntimeBench, AttentionGeometries) {

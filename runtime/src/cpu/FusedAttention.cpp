@@ -185,11 +185,11 @@ TFC_INLINE void blockValues(const float *p, int64_t ps, int64_t rows, const floa
 
 // ---- the softmax of one score row ------------------------------------------------------------
 /// Turns one row of block scores s[0, n) into weights in place and updates the row's running
-/// softmax (m: the max so far over non-NaN scores, -inf at first; l: the sum of exp(score - m)
-/// so far, 0 at first); keys
-/// [lo, hi) are visible, the others hidden (dropped, or scored rule.hidden + mask); `add` is
-/// the mask for the block's keys (null: none). Returns the factor the row's accumulator must be
-/// multiplied by before this block's weights are added.
+/// softmax (mRun: the max so far over non-NaN scores, -inf at first; lRun: the sum of
+/// exp(score - mRun) so far, 0 at first). Keys [lo, hi) are visible, the others hidden
+/// (dropped, or scored rule.hidden + mask); `add` is the mask for the block's keys (null:
+/// none). Returns the factor the row's accumulator must be multiplied by before this block's
+/// weights are added.
 inline float updateRow(float *s, int64_t n, int64_t lo, int64_t hi, float scale, const float *add,
                        const AttentionRule &rule, float &mRun, float &lRun) {
   int64_t from = lo, to = hi; // the keys that take part
