@@ -7,7 +7,11 @@
 //   * onednn   oneDNN's exact-M f32 matmul with its prepacked (`any`) weights: Linear.cpp's path
 //              for small M before the GEMV kernels (what the fp32 plans used);
 //   * f32, bf16, int8: runtime/src/cpu/Gemv.h on weights packed for this CPU's instruction set
-//              (int8: with its per-column scale in the epilogue).
+//              (int8: with its per-column scale in the epilogue);
+//   * int8 dyn-x (M = 1, AVX2; for measurement only, not in the runtime): the other int8 design,
+//              x quantized per row to int8 and integer dot products (vpmaddubsw + vpmaddwd, the
+//              AVX2 analogue of VNNI's vpdpbusd); its largest deviation from the dequantizing
+//              kernel is printed.
 // Each "step" is timed whole; the variants alternate within every round; medians over rounds.
 // Prints per variant: ms per step, the weight bytes read per step and the rate (GB/s), the
 // ratio to oneDNN f32, and the process CPU time per step (with one thread: the time it ran,
@@ -22,16 +26,20 @@
 #include "tfc/support/Int8Weights.h"
 
 #include <dnnl.hpp>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
 #include <ctime>
+#include <memory>
+#include <sys/mman.h>
 #include <vector>
 
 namespace {
@@ -73,6 +81,68 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// ---- For measurement only: the other int8 kernel, x quantized per row to int8 and integer dot
+// products (AVX2: vpmaddubsw on |x| and the weights with x's sign, then vpmaddwd: the AVX2
+// analogue of AVX-512 VNNI's vpdpbusd). M = 1. Its weights: [panel of 32 columns][K/4][32][4].
+struct DynI8 {
+  int64_t K = 0, N = 0, Kp = 0, panels = 0;
+  std::shared_ptr<int8_t> q; // 2 MB-aligned, transparent huge pages asked for (as Gemv.cpp's)
+};
+
+DynI8 packDyn(const int8_t *q, int64_t K, int64_t N) {
+  DynI8 d;
+  d.K = K;
+  d.N = N;
+  d.Kp = (K + 3) / 4 * 4;
+  d.panels = (N + 31) / 32;
+  const size_t bytes = size_t(d.panels * d.Kp * 32), huge = size_t(2) << 20;
+  void *raw = nullptr;
+  if (posix_memalign(&raw, huge, bytes) != 0)
+    std::abort();
+  madvise(raw, bytes / huge * huge, MADV_HUGEPAGE);
+  d.q.reset(static_cast<int8_t *>(raw), [](int8_t *p) { std::free(p); });
+  std::memset(raw, 0, bytes);
+  for (int64_t p = 0; p < d.panels; ++p)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < 32 && p * 32 + j < N; ++j)
+        d.q.get()[((p * d.Kp / 4 + k / 4) * 32 + j) * 4 + k % 4] = q[k * N + p * 32 + j];
+  return d;
+}
+
+__attribute__((target("avx2,fma"))) void dynMultiply(const DynI8 &w, const float *scaleW,
+                                                      const float *x, float *y,
+                                                      std::vector<int8_t> &xq, int threads) {
+  float mx = 0.f;
+  for (int64_t k = 0; k < w.K; ++k)
+    mx = std::max(mx, std::fabs(x[k]));
+  const float sx = mx > 0.f ? mx / 127.f : 1.f;
+  xq.assign(size_t(w.Kp), 0);
+  for (int64_t k = 0; k < w.K; ++k)
+    xq[size_t(k)] = int8_t(std::nearbyint(x[k] / sx));
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t p = 0; p < w.panels; ++p) {
+    const int8_t *panel = w.q.get() + p * w.Kp * 32;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                      _mm256_setzero_si256()};
+    for (int64_t g = 0; g < w.Kp / 4; ++g) {
+      int32_t four;
+      std::memcpy(&four, xq.data() + 4 * g, 4);
+      const __m256i xv = _mm256_set1_epi32(four), ax = _mm256_abs_epi8(xv);
+      for (int j = 0; j < 4; ++j) {
+        __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(panel + (g * 32 + j * 8) * 4));
+        __m256i p16 = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv, xv));
+        acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(p16, ones));
+      }
+    }
+    alignas(32) int32_t sums[32];
+    for (int j = 0; j < 4; ++j)
+      _mm256_store_si256(reinterpret_cast<__m256i *>(sums + 8 * j), acc[j]);
+    for (int64_t j = 0; j < 32 && p * 32 + j < w.N; ++j)
+      y[p * 32 + j] = float(sums[j]) * sx * scaleW[p * 32 + j];
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -98,6 +168,7 @@ int main(int argc, char **argv) {
   struct Weights {
     std::vector<float> f32;
     PackedWeight pf32, pbf16, pi8;
+    DynI8 dyn;
     std::vector<float> scale;
     dnnl::matmul prim;
     dnnl::memory packed;
@@ -120,6 +191,7 @@ int main(int argc, char **argv) {
     w.scale.resize(size_t(l.N));
     tfc::support::quantizeColumns(w.f32.data(), l.K, l.N, q.data(), w.scale.data());
     w.pi8 = pack(WeightType::I8, q.data(), l.K, l.N, isa);
+    w.dyn = packDyn(q.data(), l.K, l.N);
     // oneDNN exact-M, `any` weights, reordered once.
     dnnl::memory::desc src({M, l.K}, dt::f32, tag::ab), wei({l.K, l.N}, dt::f32, tag::any),
         dst({M, l.N}, dt::f32, tag::ab);
@@ -159,16 +231,47 @@ int main(int argc, char **argv) {
       multiply(p, x.data(), M, l.K, y.data(), l.N, e, threads);
     }
   };
-  const char *names[] = {"onednn f32", "gemv f32", "gemv bf16", "gemv int8"};
+  // The dynamic-x int8 kernel (M = 1, AVX2): timed alongside, its output compared with the
+  // dequantizing kernel's on every product of the step.
+  const bool dyn = M == 1 && cpuSupports(Isa::Avx2);
+  std::vector<int8_t> xq;
+  double dynErr = 0;
+  auto runDyn = [&](bool check) {
+    std::vector<float> ref;
+    for (size_t i = 0; i < step.size(); ++i) {
+      const Layer &l = step[i];
+      if (check) {
+        Epilogue e;
+        e.scale = ws[i].scale.data();
+        ref.resize(size_t(l.N));
+        multiply(ws[i].pi8, x.data(), 1, l.K, ref.data(), l.N, e, threads);
+      }
+      dynMultiply(ws[i].dyn, ws[i].scale.data(), x.data(), y.data(), xq, threads);
+      if (check) {
+        double mx = 0, d = 0;
+        for (int64_t n = 0; n < l.N; ++n) {
+          mx = std::max(mx, std::fabs(double(ref[size_t(n)])));
+          d = std::max(d, std::fabs(double(ref[size_t(n)]) - y[size_t(n)]));
+        }
+        dynErr = std::max(dynErr, d / mx);
+      }
+    }
+  };
+  if (dyn)
+    runDyn(true);
+  const int variants = dyn ? 5 : 4;
+  const char *names[] = {"onednn f32", "gemv f32", "gemv bf16", "gemv int8", "int8 dyn-x"};
   const double bytes[] = {double(f32Bytes), double(f32Bytes), double(f32Bytes) / 2,
-                          double(f32Bytes) / 4};
-  std::vector<double> times[4], cpu[4];
+                          double(f32Bytes) / 4, double(f32Bytes) / 4};
+  std::vector<double> times[5], cpu[5];
   for (int r = 0; r < rounds + 1; ++r)
-    for (int v = 0; v < 4; ++v) {
-      int which = (v + r) % 4; // rotate the order every round
+    for (int v = 0; v < variants; ++v) {
+      int which = (v + r) % variants; // rotate the order every round
       double t0 = now(), c0 = cpuNow();
       if (which == 0)
         runOnednn();
+      else if (which == 4)
+        runDyn(false);
       else
         runGemv(which - 1);
       double t = now() - t0, c = cpuNow() - c0;
@@ -181,12 +284,16 @@ int main(int argc, char **argv) {
               "%d threads, isa %s, %d rounds\n",
               double(f32Bytes) / 1e6, (long long)M, threads, isaName(isa), rounds);
   double base = median(times[0]);
-  for (int v = 0; v < 4; ++v) {
+  for (int v = 0; v < variants; ++v) {
     double t = median(times[v]);
     std::printf("  %-11s %8.3f ms/step  %6.1f MB read  %5.1f GB/s  %5.2fx oneDNN f32  (best %.3f "
                 "ms; cpu %.3f ms/step)\n",
                 names[v], t * 1e3, bytes[v] / 1e6, bytes[v] / t / 1e9, base / t,
                 *std::min_element(times[v].begin(), times[v].end()) * 1e3, median(cpu[v]) * 1e3);
   }
+  if (dyn)
+    std::printf("  int8 dyn-x: x quantized per row to int8 (vpmaddubsw); its outputs differ from "
+                "the dequantizing int8 kernel's by up to %.2e of their largest magnitude\n",
+                dynErr);
   return 0;
 }
