@@ -52,9 +52,13 @@ FusionCounts mlir::tfc::countFusedOps(ModuleOp module) {
     else if (isa<GatedLinearOp>(op))
       ++counts.gatedLinear;
     else if (auto linear = dyn_cast<LinearOp>(op)) {
-      ++counts.linear;
-      counts.gelu += linear.getActivation() == Activation::gelu_erf ||
-                     linear.getActivation() == Activation::gelu_tanh;
+      // A product of sibling projections (tfc-fuse-sibling-linears) counts each of them.
+      auto merged = linear->getAttrOfType<IntegerAttr>(kMergedLinearsAttr);
+      const int64_t n = merged ? merged.getInt() : 1;
+      counts.linear += n;
+      if (linear.getActivation() == Activation::gelu_erf ||
+          linear.getActivation() == Activation::gelu_tanh)
+        counts.gelu += n;
     }
   });
   return counts;

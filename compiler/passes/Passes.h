@@ -28,6 +28,14 @@ inline constexpr const char kFoldedLayerNormsAttr[] = "tfc.folded_layer_norms";
 /// `tfc.constant`s fold, as with createFoldConstants()).
 std::unique_ptr<Pass> createFoldConstants(std::shared_ptr<FoldedWeights> weights);
 
+/// The attribute (i64) by which tfc-fuse-sibling-linears marks a tfc.linear that computes several
+/// projections side by side: how many (the fusion report counts each).
+inline constexpr const char kMergedLinearsAttr[] = "tfc.merged_linears";
+
+/// tfc-fuse-sibling-linears; with the weights' bytes (may be null) a tfc.weight joins a group only
+/// when its bytes are there to fold.
+std::unique_ptr<Pass> createFuseSiblingLinears(std::shared_ptr<FoldedWeights> weights);
+
 /// Options of the standard pipeline used by `tfc compile`.
 struct PipelineOptions {
   bool fuse = true;  // false: canonicalize + fold + DCE only (--no-fuse)

@@ -128,6 +128,20 @@ def FuseLinear : Pass<"tfc-fuse-linear", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }
 
+def FuseSiblingLinears : Pass<"tfc-fuse-sibling-linears", "::mlir::ModuleOp"> {
+  let summary = "Fuse tfc.linear ops that read one input into one product and slices";
+  let description = [{
+    tfc.linear ops of a block with the same input, constant f32 weights of the
+    same K, all with a constant bias or none, no residual and the same
+    activation become one tfc.linear whose weight (and bias) is the concat of
+    theirs, followed by one tfc.slice of its last dim per former result (an
+    attention block's q, k, v projections: one GEMM / GEMV instead of three).
+    tfc-fold-constants, run after it in the pipeline, turns the concats into
+    one derived weight.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
 def DeadCodeElimination : Pass<"tfc-dce", "::mlir::ModuleOp"> {
   let summary = "Remove ops whose results are unused";
   let description = [{

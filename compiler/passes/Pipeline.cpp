@@ -4,7 +4,8 @@
 //   fuse = true:  tfc-canonicalize -> tfc-fold-constants -> (per func) tfc-fuse-gelu
 //                 -> tfc-fuse-layer-norm -> tfc-fuse-rms-norm -> tfc-fuse-gated-linear
 //                 -> tfc-fuse-rotary -> tfc-fuse-attention -> tfc-fuse-linear
-//                 -> tfc-canonicalize -> tfc-dce
+//                 -> tfc-fuse-sibling-linears -> tfc-canonicalize
+//                 -> tfc-fold-constants -> tfc-dce
 //   fuse = false: tfc-canonicalize -> tfc-fold-constants -> tfc-dce
 // Constants fold before the fusions, so that a matmul whose weight was a
 // transpose (or slice) of a weight sees a plain weight and fuses into a
@@ -13,7 +14,9 @@
 // after layer norm (a layer norm's variance is a mean of squares too); the
 // gated projection and attention before linear so that their matmuls are gone
 // when linear runs; rotary before attention so that the attention matcher
-// sees Q and K as tfc.rotary results split into heads.
+// sees Q and K as tfc.rotary results split into heads; sibling linears (q, k,
+// v of one input) after the attention matcher has seen them one by one, and a
+// second fold to make their weights' concat one derived weight.
 // registerAllPasses() registers every pass and `tfc-pipeline{fuse=true|false}`.
 //
 //===----------------------------------------------------------------------===//
@@ -46,7 +49,10 @@ void mlir::tfc::buildPipeline(OpPassManager &pm, const PipelineOptions &options)
     func.addPass(createFuseRotary());
     func.addPass(createFuseAttention());
     func.addPass(createFuseLinear());
+    pm.addPass(createFuseSiblingLinears(options.weights));
     pm.addPass(createTfcCanonicalize());
+    // The sibling linears' weight concats become derived weights.
+    pm.addPass(createFoldConstants(options.weights));
   }
   pm.addPass(createDeadCodeElimination());
 }

@@ -118,6 +118,37 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
       ASSERT_EQ(c->size(), w->second.numElements() * sizeof(float));
       EXPECT_EQ(std::memcmp(data, w->second.data, c->size()), 0) << c->name()->str();
     } else if (auto d = result.folded->derived().find(c->name()->str());
+               d != result.folded->derived().end() &&
+               c->name()->str().find("/concat") != std::string::npos) {
+      // Sibling projections' weights (or biases) side by side (tfc-fuse-sibling-linears): each
+      // column block is one model weight, found by its first row and then compared whole.
+      std::vector<int64_t> shape(c->shape()->begin(), c->shape()->end());
+      ASSERT_TRUE(shape.size() == 1 || shape.size() == 2) << c->name()->str();
+      const int64_t rows = shape.size() == 2 ? shape[0] : 1, cols = shape.back();
+      const float *v = reinterpret_cast<const float *>(data);
+      int64_t col = 0, blocks = 0;
+      while (col < cols) {
+        bool found = false;
+        for (const auto &[name, t] : result.model.weights) {
+          const int64_t n = t.shape.back();
+          if (t.shape.size() != shape.size() || col + n > cols ||
+              (shape.size() == 2 && t.shape[0] != rows))
+            continue;
+          bool same = true;
+          for (int64_t i = 0; i < rows && same; ++i)
+            same = std::memcmp(v + i * cols + col, t.data + i * n, size_t(n) * sizeof(float)) == 0;
+          if (!same)
+            continue;
+          found = true;
+          ++weightsSeen;
+          ++blocks;
+          col += n;
+          break;
+        }
+        ASSERT_TRUE(found) << c->name()->str() << ": no model weight at column " << col;
+      }
+      EXPECT_GE(blocks, 2) << c->name()->str();
+    } else if (auto d = result.folded->derived().find(c->name()->str());
                d != result.folded->derived().end()) {
       // A weight tfc-fold-constants derived: the tied LM head, transposed.
       ASSERT_EQ(c->name()->str(), "lm_head/transpose");

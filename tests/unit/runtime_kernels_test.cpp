@@ -208,8 +208,11 @@ TEST(RuntimeKernels, LinearActivationsBiasResidual) {
   };
   // Up to 16 rows the weight is read in oneDNN's layout, above that in its layout or in rows
   // padded to a multiple of 16 plus 16 floats (N = 40, 16, 1024: a 4 KiB row stride).
-  std::vector<Case> cases = {{{2, 5, 16}, 24}, {{7, 33}, 17}, {{1, 1, 64}, 96}, {{3, 128, 48}, 40},
-                             {{1, 20, 12}, 16}, {{17, 8}, 1024}};
+  // Prompt-sized products on 2 threads: N = 256, 200 (not a multiple of 16), 1024 (a 4 KiB row
+  // stride, padded).
+  std::vector<Case> cases = {{{2, 5, 16}, 24}, {{7, 33}, 17},   {{1, 1, 64}, 96},
+                             {{3, 128, 48}, 40}, {{1, 20, 12}, 16}, {{17, 8}, 1024},
+                             {{2, 20, 24}, 200}, {{64, 16}, 256}, {{33, 12}, 1024}};
   uint32_t seed = 100;
   for (const Case &c : cases)
     for (int act = 0; act < 4; ++act)
@@ -245,9 +248,12 @@ TEST(RuntimeKernels, LinearActivationsBiasResidual) {
       }
 }
 
-TEST(RuntimeKernels, LinearInPlaceResidual) {
-  // t = reshape(r); t = linear(x, W, b, residual = t) in place; out = reshape(t).
-  int64_t M = 6, K = 10, N = 12;
+// t = reshape(r); t = linear(x, W, b, residual = t) in place; out = reshape(t). Relu runs after
+// oneDNN's matmul (a separate pass); without it (or with GELU) the residual is oneDNN's sum
+// post-op; at 17+ rows the weight is read from the plan's padded copy.
+void checkInPlaceResidual(int64_t M, int64_t K, int64_t N, fb::Activation act, int threads) {
+  SCOPED_TRACE("M " + std::to_string(M) + " N " + std::to_string(N) + " threads " +
+               std::to_string(threads));
   auto x = randomFloats(M * K, 1), w = randomFloats(K * N, 2), b = randomFloats(N, 3),
        res = randomFloats(M * N, 4);
   PlanBuilder pb;
@@ -258,12 +264,15 @@ TEST(RuntimeKernels, LinearInPlaceResidual) {
   int vt = pb.addIntermediate("t", TFC_F32, {S(M), S(N)});
   int vo = pb.addOutput("y", TFC_F32, {S(M), S(N)});
   pb.addKernel(K::Reshape, {vr}, {vt});
-  pb.addKernel(K::Linear, {vx, vw, vb, vt}, {vt}, opt::linear(fb::Activation::Relu));
+  pb.addKernel(K::Linear, {vx, vw, vb, vt}, {vt}, opt::linear(act));
   pb.addKernel(K::Reshape, {vt}, {vo});
   tfc_plan *plan = nullptr;
   ASSERT_EQ(openBytes(pb.build(), &plan), nullptr);
+  tfc_session_options so;
+  tfc_session_options_init(&so);
+  so.num_threads = threads;
   tfc_session *s = nullptr;
-  ASSERT_EQ(tfc_session_create(plan, nullptr, &s), nullptr);
+  ASSERT_EQ(tfc_session_create(plan, &so, &s), nullptr);
   int64_t dx[2] = {M, K}, dr[2] = {M, N};
   tfc_tensor in[2] = {{"x", TFC_F32, 2, dx, x.data()}, {"r", TFC_F32, 2, dr, res.data()}};
   tfc_outputs *out = nullptr;
@@ -278,12 +287,19 @@ TEST(RuntimeKernels, LinearInPlaceResidual) {
       double v = b[j];
       for (int64_t k = 0; k < K; ++k)
         v += double(x[i * K + k]) * w[k * N + j];
-      ref[i * N + j] = refAct(1, float(v)) + res[i * N + j];
+      ref[i * N + j] = refAct(int(act), float(v)) + res[i * N + j];
     }
   expectClose(got, ref);
   tfc_outputs_free(out);
   tfc_session_release(s);
   tfc_plan_release(plan);
+}
+
+TEST(RuntimeKernels, LinearInPlaceResidual) {
+  checkInPlaceResidual(6, 10, 12, fb::Activation::Relu, 2);
+  checkInPlaceResidual(48, 20, 160, fb::Activation::None, 2);
+  checkInPlaceResidual(40, 16, 200, fb::Activation::None, 3);
+  checkInPlaceResidual(40, 16, 200, fb::Activation::GeluErf, 2);
 }
 
 // ---- LayerNorm / LayerNormalization / Softmax / Reduce -----------------------------------------

@@ -6,7 +6,11 @@
 // them (D = 64, H = 4, FFN 256), with a dead op left over.
 
 // CHECK-LABEL: func.func @forward
-// CHECK-COUNT-3: tfc.linear %{{.*}} bias(
+// The Q, K, V projections: one linear over their weights side by side, sliced
+// (without the weights' bytes, tfc-opt leaves the concats unfolded).
+// CHECK: tfc.concat {{.*}} {axis = 1 : i64}
+// CHECK: %[[QKV:.*]] = tfc.linear %arg0, %{{.*}} bias(%{{.*}}) {tfc.merged_linears = 3 : i64}
+// CHECK-COUNT-3: tfc.slice %[[QKV]]
 // CHECK: %[[ATT:.*]] = tfc.attention {{.*}} {mask_kind = #tfc<mask padding>, num_heads = 4 : i64, scale = 2.500000e-01 : f32}
 // CHECK: %[[O:.*]] = tfc.linear %[[ATT]], {{.*}} residual(%arg0)
 // CHECK: %[[LN1:.*]] = tfc.layer_norm %[[O]]
