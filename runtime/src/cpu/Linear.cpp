@@ -14,7 +14,8 @@
 // an elu(0) + linear post-op chain that keeps NaN measured 1.4-3x slower at M = 128).
 // Decode-sized products of a constant weight, and every product of a bf16 or int8 weight (a cpu
 // plan compiled with --precision bf16|int8), run on packed weights instead (LinearGemv.h), but
-// for int8 weights with many rows (prompts, encoders): int8 x int8 (LinearInt8.h).
+// for int8 weights with many rows (prompts, encoders): int8 x int8 (LinearInt8.h), and bf16
+// weights with many rows: this matmul on an f32 copy converted once per plan (bf16AsF32).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "GemmShapes.h"
@@ -83,6 +84,21 @@ bool usePackedLargeM() {
   return on;
 }
 
+/// A bf16 weight (a cpu plan compiled with --precision bf16) read by a product of more than
+/// kPackedMaxM rows is converted once per plan into the f32 copy the matmul reads (padded
+/// rows, or oneDNN's layout): oneDNN 2.6 has no bf16 matmul on AVX2 but its reference kernel,
+/// and the packed-weight GEMV, made for decode, ran MiniLM's prompt-sized products at 0.79-0.89x
+/// the fp32 plan's speed (docs/BENCHMARKS.md, "CPU precision"). The copy costs what the fp32
+/// plan's padded copy costs (the f32 bytes); decode steps keep the bf16 GEMV. TFC_LINEAR_BF16_F32=0
+/// keeps every bf16 product on the GEMV (for measurements).
+bool bf16AsF32() {
+  static const bool on = [] {
+    const char *e = std::getenv("TFC_LINEAR_BF16_F32");
+    return !(e && *e == '0');
+  }();
+  return on;
+}
+
 /// Prepacked copies of weights, per (weight bytes, packed layout); a Plan::derived entry.
 struct PackedWeights {
   struct Entry {
@@ -94,8 +110,9 @@ struct PackedWeights {
   std::vector<Entry> entries;
 };
 
-/// The packed copy of `w` (plain [K, N]) in layout `desc`, made on first use.
-void *packedWeights(const KernelContext &ctx, const void *w, int64_t K, int64_t N,
+/// The packed copy of `w` (plain [K, N] of `type`: f32, or bf16 converted exactly) in the f32
+/// layout `desc`, made on first use.
+void *packedWeights(const KernelContext &ctx, const void *w, dt type, int64_t K, int64_t N,
                     const memory::desc &desc) {
   std::shared_ptr<PackedWeights> cache;
   {
@@ -115,7 +132,7 @@ void *packedWeights(const KernelContext &ctx, const void *w, int64_t K, int64_t 
     throw std::bad_alloc();
   std::shared_ptr<uint8_t> bytes(static_cast<uint8_t *>(raw), [](uint8_t *p) { std::free(p); });
   DnnlEnv &env = cpuDevice(ctx).dnnl();
-  memory plain({{K, N}, dt::f32, tag::ab}, env.engine, const_cast<void *>(w));
+  memory plain({{K, N}, type, tag::ab}, env.engine, const_cast<void *>(w));
   memory packed(desc, env.engine, bytes.get());
   dnnl::reorder(plain, packed).execute(env.stream, plain, packed);
   env.stream.wait();
@@ -174,7 +191,7 @@ struct WeightChoice {
 /// The primitive for `m` rows and the weights layout it reads (see kPackedMaxM and
 /// kWeightRowPad): `packed` false reads the plain [K, N] weight in place.
 WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias,
-                             Activation act, int mode, bool packed) {
+                             Activation act, int mode, bool packed, bool mustCopy) {
   const memory::desc plain({k, n}, dt::f32, tag::ab);
   if (!packed)
     return {makeDesc(env, m, k, n, bias, act, mode, plain), memory::desc()};
@@ -187,7 +204,7 @@ WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool
   const memory::desc padded({k, n}, dt::f32, memory::dims{(n + 15) / 16 * 16 + kWeightRowPad, 1});
   dnnl::matmul::primitive_desc pd = makeDesc(env, m, k, n, bias, act, mode, padded);
   if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) // never trade for a reference kernel
-    return {any, memory::desc()};
+    return {any, mustCopy ? plain : memory::desc()};
   return {pd, padded};
 }
 } // namespace
@@ -218,8 +235,13 @@ void runLinear(const KernelContext &ctx) {
   const int64_t M = dims.M, K = dims.K, N = dims.N;
   const Shape &shape = dims.out;
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
+  // A bf16 weight above kPackedMaxM rows (prompts, encoders): oneDNN's f32 matmul on a copy
+  // converted once per plan (see bf16AsF32 and the banner); below, or without the copy, the
+  // packed-weight GEMV.
+  const bool bf16Copy = w.dtype == TFC_BF16 && M > kPackedMaxM && bf16AsF32() && ctx.plan &&
+                        usePacked() && usePackedLargeM() && !useRuntimeM();
   if (runLinearInt8(ctx, dims, ctx.stateAs<LinearState>().int8) ||
-      runLinearGemv(ctx, dims, ctx.stateAs<LinearState>().gemv))
+      (!bf16Copy && runLinearGemv(ctx, dims, ctx.stateAs<LinearState>().gemv)))
     return;
   if (M == 0 || N == 0)
     return;
@@ -264,17 +286,21 @@ void runLinear(const KernelContext &ctx) {
   if (!entry) {
     int primMode = mode == kResidualOther ? kNoResidual : mode;
     WeightChoice choice = choosePrimitive(cpuDevice(ctx).dnnl(), key, K, N, b != nullptr,
-                                          ownRelu ? Activation::None : act, primMode, packed);
+                                          ownRelu ? Activation::None : act, primMode, packed,
+                                          bf16Copy);
     st.cache.push_back({key, threads, mode, dnnl::matmul(choice.pd), choice.packed});
     entry = &st.cache.back();
   }
   packed = entry->packed != memory::desc();
+  if (w.dtype != TFC_F32 && !packed)
+    ctx.fail(TFC_INTERNAL, "a %s weight must be read from its f32 copy", dtypeName(w.dtype));
   dnnl::matmul *prim = &entry->prim;
   DnnlEnv &env = cpuDevice(ctx).dnnl();
   memory src({{M, K}, dt::f32, tag::ab}, env.engine, x.data);
   // The weight is a plan constant at a fixed address: find its packed copy once per entry.
   if (packed && !entry->packedData)
-    entry->packedData = packedWeights(ctx, w.data, K, N, entry->packed);
+    entry->packedData =
+        packedWeights(ctx, w.data, w.dtype == TFC_BF16 ? dt::bf16 : dt::f32, K, N, entry->packed);
   memory wei = packed ? memory(entry->packed, env.engine, entry->packedData)
                       : memory({{K, N}, dt::f32, tag::ab}, env.engine, w.data);
   memory dst({{M, N}, dt::f32, tag::ab}, env.engine, y.data);
