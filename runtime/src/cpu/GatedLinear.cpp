@@ -7,7 +7,8 @@
 // primitive ops (swish and gelu keep NaN; nothing here clamps). The kernel: inputs x [..., K],
 // gate_weight and up_weight [K, N]; GatedLinearOptions activation; the primitives are the
 // kernel's per-session state. Decode-sized products of constant weights and bf16 / int8 weights
-// (inputs 3 and 4: the int8 weights' scales) run on packed weights instead (LinearGemv.h).
+// (inputs 3 and 4: the int8 weights' scales) run on packed weights instead (LinearGemv.h), but
+// bf16 weights above 16 rows, which run here on f32 copies made once per plan (f32Copy).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/GatedLinear.h"
@@ -15,6 +16,11 @@
 #include "GemmShapes.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
 
 namespace tfc::rt {
 namespace {
@@ -40,6 +46,35 @@ dnnl::matmul makeMatmul(DnnlEnv &env, int64_t m, int64_t k, int64_t n, const dnn
                           memory::desc({k, n}, dt::f32, tag::ab),
                           memory::desc({m, n}, dt::f32, tag::ab));
   return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, env.engine));
+}
+
+/// The f32 copy of a bf16 constant weight (exact: the bits, 16 places up), made once per plan
+/// and shared by its sessions (Plan::derived "gated_linear.f32_copies").
+const float *f32Copy(const KernelContext &ctx, const Tensor &w) {
+  struct Copies {
+    std::mutex mutex;
+    std::map<const void *, std::vector<float>> entries;
+  };
+  std::shared_ptr<Copies> cache;
+  {
+    std::lock_guard<std::mutex> lock(ctx.plan->derivedMutex);
+    std::shared_ptr<void> &slot = ctx.plan->derived["gated_linear.f32_copies"];
+    if (!slot)
+      slot = std::make_shared<Copies>();
+    cache = std::static_pointer_cast<Copies>(slot);
+  }
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  std::vector<float> &copy = cache->entries[w.data];
+  if (copy.empty()) {
+    const int64_t n = w.shape.numel();
+    copy.resize(size_t(n));
+    const uint16_t *bits = static_cast<const uint16_t *>(w.data);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint32_t v = uint32_t(bits[i]) << 16;
+      std::memcpy(&copy[size_t(i)], &v, sizeof v);
+    }
+  }
+  return copy.data();
 }
 
 } // namespace
@@ -105,11 +140,18 @@ void runGatedLinear(const KernelContext &ctx) {
   Tensor &y = ctx.out(0);
   const LinearDims d = gatedLinearDims(ctx);
   CpuDevice &device = cpuDevice(ctx);
-  if (runGatedLinearGemv(ctx, d, ctx.stateAs<GatedLinearPrimitives>().gemv))
+  // bf16 weights above kGemvMaxRows rows: oneDNN's f32 matmuls on f32 copies (LinearGemv.h).
+  const bool bf16Copy = wg.dtype == TFC_BF16 && d.M > kGemvMaxRows && ctx.plan &&
+                        bf16ProductsAsF32();
+  if (!bf16Copy && runGatedLinearGemv(ctx, d, ctx.stateAs<GatedLinearPrimitives>().gemv))
     return;
+  if (wg.dtype != TFC_F32 && !bf16Copy)
+    ctx.fail(TFC_INTERNAL, "a %s gated weight without its packed path", dtypeName(wg.dtype));
+  const float *pg = bf16Copy ? f32Copy(ctx, wg) : wg.as<float>();
+  const float *pu = bf16Copy ? f32Copy(ctx, wu) : wu.as<float>();
   ctx.stateAs<GatedLinearPrimitives>().run(
-      device.dnnl(), device.threads(), x.as<float>(), wg.as<float>(), wu.as<float>(), y.as<float>(),
-      d.M, d.K, d.N, options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);
+      device.dnnl(), device.threads(), x.as<float>(), pg, pu, y.as<float>(), d.M, d.K, d.N,
+      options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);
 }
 
 } // namespace tfc::rt

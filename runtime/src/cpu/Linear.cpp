@@ -15,7 +15,7 @@
 // Decode-sized products of a constant weight, and every product of a bf16 or int8 weight (a cpu
 // plan compiled with --precision bf16|int8), run on packed weights instead (LinearGemv.h), but
 // for int8 weights with many rows (prompts, encoders): int8 x int8 (LinearInt8.h), and bf16
-// weights with many rows: this matmul on an f32 copy converted once per plan (bf16AsF32).
+// weights with many rows: this matmul on an f32 copy converted once per plan (bf16ProductsAsF32).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "GemmShapes.h"
@@ -79,21 +79,6 @@ constexpr int64_t kWeightRowPad = 16;
 bool usePackedLargeM() {
   static const bool on = [] {
     const char *e = std::getenv("TFC_LINEAR_PACKED_LARGE_M");
-    return !(e && *e == '0');
-  }();
-  return on;
-}
-
-/// A bf16 weight (a cpu plan compiled with --precision bf16) read by a product of more than
-/// kPackedMaxM rows is converted once per plan into the f32 copy the matmul reads (padded
-/// rows, or oneDNN's layout): oneDNN 2.6 has no bf16 matmul on AVX2 but its reference kernel,
-/// and the packed-weight GEMV, made for decode, ran MiniLM's prompt-sized products at 0.79-0.89x
-/// the fp32 plan's speed (docs/BENCHMARKS.md, "CPU precision"). The copy costs what the fp32
-/// plan's padded copy costs (the f32 bytes); decode steps keep the bf16 GEMV. TFC_LINEAR_BF16_F32=0
-/// keeps every bf16 product on the GEMV (for measurements).
-bool bf16AsF32() {
-  static const bool on = [] {
-    const char *e = std::getenv("TFC_LINEAR_BF16_F32");
     return !(e && *e == '0');
   }();
   return on;
@@ -209,6 +194,14 @@ WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool
 }
 } // namespace
 
+bool bf16ProductsAsF32() {
+  static const bool on = [] {
+    const char *e = std::getenv("TFC_LINEAR_BF16_F32");
+    return !(e && *e == '0');
+  }();
+  return on;
+}
+
 std::string checkLinear(const FunctionDesc &fn, const KernelDesc &k) {
   Activation act = options<tfc::plan::LinearOptionsT>(k).activation;
   if (!isKnownEnumValue(act))
@@ -236,9 +229,9 @@ void runLinear(const KernelContext &ctx) {
   const Shape &shape = dims.out;
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
   // A bf16 weight above kPackedMaxM rows (prompts, encoders): oneDNN's f32 matmul on a copy
-  // converted once per plan (see bf16AsF32 and the banner); below, or without the copy, the
-  // packed-weight GEMV.
-  const bool bf16Copy = w.dtype == TFC_BF16 && M > kPackedMaxM && bf16AsF32() && ctx.plan &&
+  // converted once per plan (bf16ProductsAsF32) into the layout packedWeights makes; below, or
+  // without the copy, the packed-weight GEMV.
+  const bool bf16Copy = w.dtype == TFC_BF16 && M > kPackedMaxM && bf16ProductsAsF32() && ctx.plan &&
                         usePacked() && usePackedLargeM() && !useRuntimeM();
   if (runLinearInt8(ctx, dims, ctx.stateAs<LinearState>().int8) ||
       (!bf16Copy && runLinearGemv(ctx, dims, ctx.stateAs<LinearState>().gemv)))

@@ -1,8 +1,10 @@
 //===- LinearGemv.h - Linear / GatedLinear on packed weights (Gemv.h): decode, bf16, int8 ----===//
 //
 // The Linear and GatedLinear kernels hand their product to this path
-//   * always when the weight is bf16 or int8 (a cpu plan compiled with --precision bf16|int8:
-//     weight-only, plan.fbs Plan.weight_precision; the activations stay f32), for any M;
+//   * when the weight is bf16 or int8 (a cpu plan compiled with --precision bf16|int8:
+//     weight-only, plan.fbs Plan.weight_precision; the activations stay f32), for any M, but
+//     bf16 above kGemvMaxRows rows, which the kernels run on an f32 copy of the weight with
+//     oneDNN (bf16ProductsAsF32), and int8 Linear from kInt8GemmMinRows rows (LinearInt8.h);
 //   * for an f32 constant weight when M <= kGemvMaxRows (decode steps), unless
 //     TFC_LINEAR_GEMV=0 (then Linear's oneDNN path, for measurements).
 // An int8 weight W [K, N] comes with its scale: an f32 constant [N] (Linear input 4; GatedLinear
@@ -24,6 +26,13 @@ namespace tfc::rt {
 
 /// Up to this many rows an f32 constant weight takes the packed-weight path.
 constexpr int64_t kGemvMaxRows = 16;
+
+/// Whether a bf16 weight's products of more than kGemvMaxRows rows (prompts, encoders) run
+/// oneDNN's f32 matmul on an f32 copy of the weight converted once per plan (the default), rather
+/// than the GEMV: oneDNN 2.6 has no bf16 matmul on AVX2 but its reference kernel, and the GEMV,
+/// made for decode, ran such products at 0.44-0.89x the fp32 plan's speed. TFC_LINEAR_BF16_F32=0
+/// keeps them on the GEMV (for measurements). Read once.
+bool bf16ProductsAsF32();
 
 /// Load-time check of a weight input `w` of a Linear (w = 1, scale 4) or GatedLinear (w = 1, 2;
 /// scales 3, 4) kernel: f32 (the plan's float dtype), or a constant of the plan's weight dtype
