@@ -72,7 +72,7 @@ py::list outputArrays(tfc_outputs *outputs) {
     tfc_tensor t;
     check(tfc_outputs_get(outputs, i, &t));
     std::vector<py::ssize_t> shape(t.dims, t.dims + t.rank);
-    py::array array(numpyDtypeOf(t.dtype), shape, {}, t.data, owner);
+    py::array array(numpyDtypeOf(t.dtype), shape, t.data, owner);
     result.append(py::make_tuple(py::str(t.name), array));
   }
   return result;

@@ -147,7 +147,7 @@ py::tuple Plan::tokenize(const std::string &text, unsigned flags) const {
   check(status);
   std::unique_ptr<tfc_ids, void (*)(tfc_ids *)> ids(raw, tfc_ids_free);
   size_t count = tfc_ids_count(raw);
-  py::array_t<int64_t> out(py::ssize_t(count));
+  py::array_t<int64_t> out{py::ssize_t(count)};
   if (count)
     std::memcpy(out.mutable_data(), tfc_ids_data(raw), count * sizeof(int64_t));
   return py::make_tuple(out, tfc_ids_untruncated_count(raw));

@@ -62,8 +62,8 @@ py::list Session::run(const std::string &function, const py::list &inputs) {
   return outputArrays(outputs);
 }
 
-std::shared_ptr<TokenStream> Session::generate(const py::array_t<int64_t> &tokens,
-                                               const py::array_t<int64_t> &offsets,
+std::shared_ptr<TokenStream> Session::generate(const IdArray &tokens,
+                                               const IdArray &offsets,
                                                const py::list &inputs, const py::dict &options) {
   std::vector<int64_t> tokenCopy(tokens.data(), tokens.data() + tokens.size());
   std::vector<int64_t> offsetCopy(offsets.data(), offsets.data() + offsets.size());

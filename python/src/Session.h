@@ -30,6 +30,8 @@ namespace py = pybind11;
 
 class TokenStream;
 
+using IdArray = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+
 /// A tfc_session and the lock that serializes calls on it.
 struct SessionHandle {
   tfc_session *session = nullptr;
@@ -48,8 +50,8 @@ public:
   /// `prompts` are int64 token ids, prompt i being tokens[offsets[i] .. offsets[i+1]); `inputs`
   /// the model's other inputs ([(name, array)], copied); `options` a dict of
   /// tfc_generate_options members by name (strategy as 0/1/2).
-  std::shared_ptr<TokenStream> generate(const py::array_t<int64_t> &tokens,
-                                        const py::array_t<int64_t> &offsets,
+  std::shared_ptr<TokenStream> generate(const IdArray &tokens,
+                                        const IdArray &offsets,
                                         const py::list &inputs, const py::dict &options);
 
   void setProfiling(bool on);

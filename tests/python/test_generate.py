@@ -65,7 +65,7 @@ def test_text_prompt_streams_like_tfrun(plans, tmp_path):
      ["--beam-width", 3, "--length-penalty", 0.7]),
 ])
 def test_strategies_match_tfrun(plans, tmp_path, strategy, options, flags):
-    plan = tfc.Plan(plans("examples/models/chargpt.fbs", max_batch=4))
+    plan = tfc.Plan(plans("examples/models/chargpt.fbs", max_batch=6))
     session = tfc.Session(plan, threads=THREADS)
     prompts = ["And God said", "The LORD"]
     gen = session.generate(prompts, max_new_tokens=40, strategy=strategy, **options)
