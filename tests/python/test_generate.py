@@ -19,24 +19,27 @@ def tfrun_tokens(plan, tmp_path, *args):
     return npy(out / "tokens.npy")
 
 
-def test_greedy_batch_matches_reference_and_tfrun(plans, tmp_path):
-    case = CASES["decoder"]
-    plan = tfc.Plan(plans(case["source"], max_batch=2))
+@pytest.mark.parametrize("name", list(CASES))
+def test_greedy_matches_reference_and_tfrun(name, plans, tmp_path):
+    """The four cases of tests/generation (model.fbs and ONNX, decoders and encoder-decoders):
+    a batch of two prompts, the model's other inputs given, 64 new tokens, no eos."""
+    case = CASES[name]
+    plan = tfc.Plan(plans(case["source"], max_batch=4))
     session = tfc.Session(plan, threads=THREADS)
-    prompts = npy(GEN / case["inputs"]["input_ids"])
+    files = {k: GEN / v for k, v in case["inputs"].items()}
+    prompts = npy(files[case["token_input"]])
+    fixed = {k: npy(f) for k, f in files.items() if k != case["token_input"]}
     expected = npy(GEN / case["expected_tokens"])  # float64 PyTorch greedy loop
     n = case["new_tokens"]
-    gen = session.generate(prompts, max_new_tokens=n, eos_id=-1)
+    gen = session.generate(prompts, inputs=fixed, max_new_tokens=n, eos_id=-1)
     per_row = gen.tokens()  # the streamed (row, token) pairs, grouped by row
     for r in range(len(prompts)):
-        assert per_row[r] == expected[r, prompts.shape[1]:].tolist()
+        assert per_row[r] == expected[r, prompts.shape[1]:].tolist(), (name, r)
         assert np.array_equal(gen.sequences[r], expected[r])
     assert gen.stats["generated_tokens"] == n * len(prompts)
-    ids = tmp_path / "prompts.npy"
-    np.save(ids, prompts)
+    flags = [x for k, f in files.items() for x in ("--input", f"{k}={f}")]
     assert np.array_equal(
-        tfrun_tokens(plan, tmp_path, "--input", f"input_ids={ids}", "--max-new-tokens", n,
-                     "--eos-id", -1), expected)
+        tfrun_tokens(plan, tmp_path, *flags, "--max-new-tokens", n, "--eos-id", -1), expected)
 
 
 def test_text_prompt_streams_like_tfrun(plans, tmp_path):
