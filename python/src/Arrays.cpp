@@ -52,7 +52,8 @@ InputArray inputArray(const std::string &name, const py::array &array) {
   in.name = name;
   in.array = array;
   if (!tfcDtypeOf(array.dtype(), in.dtype))
-    invalidArgument("input '" + name + "': numpy dtype " + py::str(array.dtype()).cast<std::string>() +
+    invalidArgument("input '" + name + "': numpy dtype " +
+                    py::str(array.dtype()).cast<std::string>() +
                     " has no tfc dtype (tfc takes float32, float16, int64, int32, int8 and bool "
                     "in native byte order)");
   if (!(array.flags() & py::array::c_style))

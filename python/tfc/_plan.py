@@ -144,10 +144,10 @@ class Plan:
         return None if raw is None else raw.decode("utf-8", errors="replace")
 
     def tokenize(self, text, *, add_special=True, truncate=True):
-        """The token ids (int64 array) of ``text`` through the plan's tokenizer, exactly as
-        Hugging Face ``tokenizers`` gives them: with ``add_special``, [CLS] ... [SEP] (BERT);
-        with ``truncate``, cut to the tokenizer's max length (a warning is not given here:
-        compare with :meth:`count_tokens`)."""
+        """The token ids (int64 array) of ``text`` (str, or UTF-8 bytes) through the plan's
+        tokenizer, exactly as Hugging Face ``tokenizers`` gives them: with ``add_special``,
+        [CLS] ... [SEP] (BERT); with ``truncate``, cut to the tokenizer's max length (silently
+        here: :meth:`count_tokens` tells whether it was)."""
         return self._tokenize(text, add_special, truncate)[0]
 
     def count_tokens(self, text, *, add_special=True):
@@ -158,7 +158,8 @@ class Plan:
         self._require_tokenizer("tokenize")
         flags = ((_tfc.TOKENIZE_ADD_SPECIAL if add_special else 0) |
                  (0 if truncate else _tfc.TOKENIZE_NO_TRUNCATION))
-        ids, untruncated = self._plan.tokenize(text.encode("utf-8", "surrogatepass"), flags)
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+        ids, untruncated = self._plan.tokenize(data, flags)
         return ids, int(untruncated)
 
     def detokenize(self, ids, *, skip_special=True):
