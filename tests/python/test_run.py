@@ -93,3 +93,32 @@ def test_describe(plans):
     for name in ports:
         assert name in text
     assert "batch" in text and "40" in text
+
+
+def test_run_releases_the_gil(minilm_plan):
+    """While a long run computes in one thread, Python code keeps running in another: the main
+    thread's loop (which needs the GIL) never stalls for the length of the run."""
+    import threading
+    import time
+    session = tfc.Session(minilm_plan, threads=1)
+    ids = np.full((10, 256), 1037, dtype=np.int64)
+    inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids),
+              "token_type_ids": np.zeros_like(ids)}
+    span = {}
+
+    def work():
+        span["start"] = time.perf_counter()
+        session.run(inputs)
+        span["end"] = time.perf_counter()
+    worker = threading.Thread(target=work)
+    ticks = []
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+        sum(range(2000))  # pure Python: needs the GIL
+    worker.join()
+    duration = span["end"] - span["start"]
+    inside = [t for t in ticks if span["start"] <= t <= span["end"]]
+    gaps = np.diff([span["start"], *inside, span["end"]])
+    assert duration > 0.2, duration  # long enough for a stall to show
+    assert len(inside) >= 10 and gaps.max() < duration / 2, (duration, len(inside), gaps.max())
