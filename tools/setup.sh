@@ -18,7 +18,8 @@ packages=(cmake ninja-build g++ lld
   libflatbuffers-dev flatbuffers-compiler
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
-  python3 python3-venv python3-numpy python3-flatbuffers)
+  python3 python3-venv python3-numpy python3-flatbuffers
+  graphviz)  # dot: tfc compile --graph FILE.svg renders the plan's DOT
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch)
 fi
