@@ -59,7 +59,7 @@ size_t countPasses(mlir::OpPassManager &pm) {
     } else if (c != ' ')
       name += c;
   }
-  return n;
+  return n + !name.empty();
 }
 
 /// "compiling: pass 5/12 tfc-fuse-attention" on a terminal's stderr (tfc/support/Progress.h).

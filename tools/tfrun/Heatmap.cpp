@@ -61,8 +61,10 @@ std::string attentionHeatmapSvg(const HeatmapInput &in) {
   const double cell = std::clamp(560.0 / double(std::max<int64_t>({rows, cols, 1})), 6.0, 28.0);
   const double font = std::clamp(cell * 0.7, 6.0, 12.0);
   size_t longest = 1;
-  for (int64_t i = 0; i < std::max(rows, cols); ++i)
-    longest = std::max(longest, label(i < rows ? in.rowLabels : in.colLabels, i).size());
+  for (int64_t i = 0; i < rows; ++i)
+    longest = std::max(longest, label(in.rowLabels, i).size());
+  for (int64_t j = 0; j < cols; ++j)
+    longest = std::max(longest, label(in.colLabels, j).size());
   const double labelSpace = std::min<double>(double(std::min<size_t>(longest, kMaxLabel + 1)) *
                                                  font * 0.62 + 8.0, 160.0);
   const double left = labelSpace + 4, top = labelSpace + 28;
