@@ -118,7 +118,7 @@ Status writeHeatmaps(const Record &r, const TokenRows &tokens, const std::string
 } // namespace
 
 TokenRows tokenLabels(const tfc_plan *plan, const int64_t *ids, int64_t rows, int64_t len) {
-  TokenRows out(size_t(rows));
+  TokenRows out(static_cast<size_t>(rows));
   for (int64_t b = 0; b < rows; ++b)
     for (int64_t j = 0; j < len; ++j) {
       int64_t id = ids[b * len + j];

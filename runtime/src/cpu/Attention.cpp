@@ -132,7 +132,7 @@ void recordAttentionWeights(const KernelContext &ctx, const AttentionGeometry &g
   const float *q = ctx.in(0)->as<float>(), *k = ctx.in(1)->as<float>();
 #pragma omp parallel if (B * H * Sq * Sk * dh >= 32768)
   {
-    std::vector<float> tmp(size_t(Sk));
+    std::vector<float> tmp(static_cast<size_t>(Sk));
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < B * H * Sq; ++t) {
       const int64_t b = t / (H * Sq), h = (t / Sq) % H, i = t % Sq, g = h / (H / G);
