@@ -183,10 +183,12 @@ std::string planToDot(const Plan &plan) {
   std::string s = "digraph plan {\n";
   s += "  graph [rankdir=TB, fontname=\"DejaVu Sans\", fontsize=12, labelloc=t, label=\"" +
        esc(plan.model.name.empty() ? "plan" : plan.model.name) + " (" +
-       esc(plan.model.family) + "): " + fb::EnumNameTarget(plan.target) + ", " +
+       esc(plan.model.family) + "): " + (plan.target == fb::Target::Cuda ? "cuda" : "cpu") + ", " +
        std::to_string(plan.constants.size()) + " constants, " + formatBytes(weights) +
        " of weights\"];\n";
-  s += "  node [shape=box, style=\"rounded,filled\", fontname=\"DejaVu Sans\", fontsize=10];\n";
+  // A wider margin than Graphviz's default: SVG viewers' font metrics differ from dot's.
+  s += "  node [shape=box, style=\"rounded,filled\", margin=\"0.2,0.06\", fontname=\"DejaVu Sans\", "
+       "fontsize=10];\n";
   s += "  edge [fontname=\"DejaVu Sans\", fontsize=8, color=\"#555555\"];\n";
   for (size_t fi = 0; fi < plan.functions.size(); ++fi)
     writeFunction(plan, fi, s);
