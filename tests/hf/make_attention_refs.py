@@ -10,7 +10,7 @@ python3-torch through its system site packages):
 Two sentences of different lengths are tokenized together by the model's own tokenizer
 (tokenizer.json, BertTokenizerFast, padding=True: the shorter one gets [PAD] tokens and a 0 in
 its attention mask), then BertModel (eager attention, eval mode) runs them with
-output_attentions=True. Written (float32 / int64 .npy, 0.1 MB in all):
+output_attentions=True. Written (float32 / int64 .npy, 0.14 MB in all):
 
     input_ids.npy, attention_mask.npy   int64 [2, S]
     layer0.npy ... layer5.npy           float32 [2, 12, S, S]: softmax(QK^T / sqrt(32) + mask)
