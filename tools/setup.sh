@@ -19,7 +19,8 @@ packages=(cmake ninja-build g++ lld
   libonnx-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev
   python3 python3-venv python3-numpy python3-flatbuffers
-  pybind11-dev python3-dev)  # the Python package's extension module (python/, pyproject.toml)
+  pybind11-dev python3-dev  # the Python package's extension module (python/, pyproject.toml)
+  graphviz)  # dot: tfc compile --graph FILE.svg renders the plan's DOT
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch)
 fi

@@ -43,6 +43,50 @@ std::string describeLocation(Location loc) {
   return "";
 }
 
+namespace {
+
+/// "matmul x2, add": names without their dialect, in first-seen order, repeats counted.
+std::string countedNames(ArrayAttr names) {
+  SmallVector<std::pair<std::string, int>> counts;
+  for (Attribute a : names) {
+    auto s = dyn_cast<StringAttr>(a);
+    if (!s)
+      continue;
+    StringRef name = s.getValue();
+    name.consume_front("tfc.");
+    auto it = llvm::find_if(counts, [&](const auto &c) { return c.first == name; });
+    if (it == counts.end())
+      counts.push_back({name.str(), 1});
+    else
+      ++it->second;
+  }
+  std::string out;
+  for (const auto &[name, n] : counts)
+    out += (out.empty() ? "" : ", ") + name + (n > 1 ? " x" + std::to_string(n) : "");
+  return out;
+}
+
+void collectFused(Location loc, bool outer, std::string &out) {
+  auto fused = dyn_cast<FusedLoc>(loc);
+  if (!fused)
+    return;
+  if (auto names = dyn_cast_or_null<ArrayAttr>(fused.getMetadata())) {
+    std::string list = countedNames(names);
+    out += outer ? list : (out.empty() ? "(" : " (") + list + ")";
+    outer = false;
+  }
+  for (Location part : fused.getLocations())
+    collectFused(part, outer, out);
+}
+
+} // namespace
+
+std::string fusedOpNames(Location loc) {
+  std::string out;
+  collectFused(loc, true, out);
+  return out;
+}
+
 std::optional<int32_t> ShapeAnalysis::symbolIndex(llvm::StringRef name) const {
   for (size_t i = 0; i < symbolTable.size(); ++i)
     if (symbolTable[i].name == name)

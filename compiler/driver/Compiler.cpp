@@ -18,6 +18,9 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 #include "tfc/support/OutputFile.h"
+#include "tfc/support/Progress.h"
+#include "mlir/Pass/PassInstrumentation.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -31,6 +34,52 @@
 namespace tfc::driver {
 
 namespace {
+
+/// The passes a pipeline runs (each once per function: the model has one when they run), from
+/// its textual form "builtin.module(a,b,func.func(c,d),e)": the names not followed by '('.
+size_t countPasses(mlir::OpPassManager &pm) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  pm.printAsTextualPipeline(os);
+  os.flush();
+  size_t n = 0, depth = 0;
+  std::string name;
+  for (char c : text) {
+    if (c == '{' || c == '}') { // pass options: "{fuse=true}"
+      depth += c == '{' ? 1 : -1;
+      continue;
+    }
+    if (depth)
+      continue;
+    if (c == '(')
+      name.clear();
+    else if (c == ',' || c == ')') {
+      n += !name.empty();
+      name.clear();
+    } else if (c != ' ')
+      name += c;
+  }
+  return n + !name.empty();
+}
+
+/// "compiling: pass 5/12 tfc-fuse-attention" on a terminal's stderr (tfc/support/Progress.h).
+class ProgressInstrumentation : public mlir::PassInstrumentation {
+public:
+  explicit ProgressInstrumentation(size_t total) : total_(total) {}
+  void runBeforePass(mlir::Pass *pass, mlir::Operation *) override {
+    llvm::StringRef arg = pass->getArgument();
+    if (arg.empty()) // the adaptor that runs a nested pipeline
+      return;
+    ++done_;
+    line_.update(llvm::formatv("compiling: pass {0}/{1} {2}", done_, std::max(done_, total_), arg)
+                     .str(),
+                 /*force=*/true);
+  }
+
+private:
+  tfc::support::ProgressLine line_;
+  size_t total_, done_ = 0;
+};
 
 const char *familyName(fbs::Family f) {
   switch (f) {
@@ -224,6 +273,8 @@ Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
   pipeline.fuse = options.fuse;
   pipeline.weights = result.folded;
   mlir::tfc::buildPipeline(pm, pipeline);
+  if (tfc::support::progressWanted())
+    pm.addInstrumentation(std::make_unique<ProgressInstrumentation>(countPasses(pm)));
   if (mlir::failed(pm.run(*result.module)))
     return {path + ": the compiler pipeline failed: " + diagnostics.text};
   if (mlir::failed(mlir::verify(*result.module)))

@@ -107,10 +107,14 @@ std::string describeLocation(Location loc) {
 
 Location fusedLocation(OpBuilder &builder, ArrayRef<Operation *> ops) {
   SmallVector<Location> locs;
-  for (Operation *op : ops)
+  SmallVector<Attribute> names;
+  for (Operation *op : ops) {
     locs.push_back(op->getLoc());
-  return builder.getFusedLoc(locs);
+    names.push_back(builder.getStringAttr(op->getName().getStringRef()));
+  }
+  return builder.getFusedLoc(locs, builder.getArrayAttr(names));
 }
+
 
 Value createSplatConstant(OpBuilder &builder, Location loc, RankedTensorType type, float value) {
   auto elementType = cast<FloatType>(type.getElementType());

@@ -84,7 +84,10 @@ bool isWeightOrConstant(Value v);
 std::string describeLocation(Location loc);
 
 /// The location of a fused op: the fused location of the ops it replaces
-/// (identical locations collapse into one).
+/// (identical locations collapse into one), with their op names as metadata (an ArrayAttr of
+/// StringAttr, one per op, in match order): what `tfc compile --graph` shows a kernel was fused
+/// from (tfc::analysis::fusedOpNames). A replaced op that was itself fused keeps its own fused
+/// location inside.
 Location fusedLocation(OpBuilder &builder, ArrayRef<Operation *> ops);
 
 /// A splat constant of `type` (ranked tensor of float) holding `value`.

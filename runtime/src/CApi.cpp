@@ -430,6 +430,46 @@ void tfc_session_profile_reset(tfc_session *session) {
     session->session->resetProfile();
 }
 
+tfc_status *tfc_session_set_attention_capture(tfc_session *session, int enable) {
+  return guard([&] {
+    if (!session)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_set_attention_capture: session is NULL");
+    session->session->setAttentionCapture(enable != 0);
+  });
+}
+
+size_t tfc_session_attention_count(const tfc_session *session) {
+  const AttentionCapture *c = session ? session->session->attentionCapture() : nullptr;
+  return c ? c->records().size() : 0;
+}
+
+tfc_status *tfc_session_attention_get(const tfc_session *session, size_t index,
+                                      tfc_attention_weights *out) {
+  return guard([&] {
+    if (!session || !out)
+      fail(TFC_INVALID_ARGUMENT, "tfc_session_attention_get: NULL argument");
+    const AttentionCapture *c = session->session->attentionCapture();
+    if (!c)
+      fail(TFC_NOT_FOUND, "attention capture is off (tfc_session_set_attention_capture)");
+    if (index >= c->records().size())
+      fail(TFC_NOT_FOUND, "the session holds %zu attention record(s); index %zu is out of range",
+           c->records().size(), index);
+    const AttentionRecord &r = c->records()[index];
+    out->function = r.function.c_str();
+    out->kernel = r.kernel.c_str();
+    out->run = r.run;
+    out->layer = r.index;
+    for (int i = 0; i < 4; ++i)
+      out->dims[i] = r.dims[i];
+    out->data = r.weights.data();
+  });
+}
+
+void tfc_session_attention_clear(tfc_session *session) {
+  if (session)
+    session->session->clearAttentionCapture();
+}
+
 } // extern "C"
 
 // ---- generation ---------------------------------------------------------------------------

@@ -12,7 +12,8 @@
 // Functions whose cache_op is not None also see the session's KV cache (allocated in device
 // memory at the first such run, per plan slot): Prefill/Encode restart it, Append requires it
 // valid with the same rows, the run's new tokens must fit every Self slot, and any failure
-// empties it.
+// empties it. While attention capture is on (setAttentionCapture) the kernels also see an
+// AttentionCapture and add their weights to it; a failed run's records are dropped.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "Session.h"
@@ -228,6 +229,18 @@ void Session::reorderCache(const int32_t *src, int64_t newRows) {
 }
 
 Session::~Session() = default;
+
+void Session::setAttentionCapture(bool on) {
+  if (!on) {
+    capture_.reset();
+    return;
+  }
+  if (std::string(device_->backend().name()) != "cpu")
+    fail(TFC_UNSUPPORTED, "attention capture: the %s backend does not record attention weights "
+                          "(the cpu backend does)", device_->backend().name());
+  if (!capture_)
+    capture_ = std::make_unique<AttentionCapture>();
+}
 
 const std::vector<KernelProfile> *Session::profile(const char *function) const {
   const FunctionDesc *fn = plan_->findFunction(function);
@@ -460,7 +473,20 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
     kv.past = cache_.length;
   }
 
+  // A failed run leaves no attention records behind (AttentionCapture.h).
+  struct CaptureGuard {
+    AttentionCapture *capture;
+    bool ok = false;
+    ~CaptureGuard() {
+      if (capture)
+        capture->endRun(ok);
+    }
+  } captureGuard{capture_.get()};
+  if (capture_)
+    capture_->beginRun(fn.name);
+
   KernelContext ctx;
+  ctx.attention = capture_.get();
   ctx.cache = fn.cacheOp != CacheOp::None ? &cache_.view : nullptr;
   ctx.plan = plan_.get();
   ctx.fn = &fn;
@@ -488,6 +514,7 @@ std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *in
     cache_.valid = true;
     cacheGuard.armed = false;
   }
+  captureGuard.ok = true;
   return out;
 }
 

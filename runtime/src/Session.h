@@ -14,6 +14,7 @@
 #ifndef TFC_RUNTIME_SESSION_H
 #define TFC_RUNTIME_SESSION_H
 
+#include "AttentionCapture.h"
 #include "Backend.h"
 #include "Plan.h"
 #include "cpu/Kernel.h"
@@ -76,6 +77,17 @@ public:
   const std::vector<KernelProfile> *profile(const char *function) const;
   void resetProfile();
 
+  /// Attention weights (AttentionCapture.h): on, every later run keeps each attention kernel's
+  /// softmax probabilities until cleared (turning it off clears them). Throws Error
+  /// (TFC_UNSUPPORTED) on a device whose backend does not record them (only the CPU does).
+  void setAttentionCapture(bool on);
+  /// The captured weights; null while capture is off.
+  const AttentionCapture *attentionCapture() const { return capture_.get(); }
+  void clearAttentionCapture() {
+    if (capture_)
+      capture_->clear();
+  }
+
   /// The KV cache (plans with Plan::caches): the positions every Self slot holds (L) and the
   /// rows in use; both 0 before the first prefill/encode and after a failed cache run.
   int64_t cacheLength() const;
@@ -117,6 +129,7 @@ private:
   CacheData cache_;
   DeviceBuffer reorderScratch_; // reorderCache's copy of the rows it reads
   bool profiling_ = false;
+  std::unique_ptr<AttentionCapture> capture_; // null: attention weights not captured
   DeviceBuffer arena_;
   std::vector<FunctionState> states_; // one per plan function
 };

@@ -6,3 +6,4 @@ tfc_add_unit_test(plan_memory_test SOURCES plan_memory_test.cpp LIBS TfcDriver)
 tfc_add_unit_test(plan_writer_test SOURCES plan_writer_test.cpp LIBS TfcDriver)
 tfc_add_unit_test(plan_constant_kernels_test SOURCES plan_constant_kernels_test.cpp
   LIBS TfcDriver)
+tfc_add_unit_test(plan_dot_test SOURCES plan_dot_test.cpp LIBS TfcDriver)

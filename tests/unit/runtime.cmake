@@ -34,6 +34,10 @@ if(TARGET tfc_runtime)
     LIBS tfc_runtime tfc_schema DNNL::dnnl)
   target_include_directories(runtime_int8_gemm_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
                                                             ${TFC_SOURCE_DIR}/support/include)
+  # Attention weights kept on request (runtime/src/AttentionCapture.h) against a plain softmax.
+  tfc_add_unit_test(runtime_attention_capture_test SOURCES runtime_attention_capture_test.cpp
+    LIBS tfc_runtime tfc_schema)
+  target_include_directories(runtime_attention_capture_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
     LIBS tfc_runtime tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp

@@ -3,6 +3,6 @@
 if(TARGET TfrunLib)
   tfc_add_unit_test(tfrun_npy_test SOURCES tfrun_npy_test.cpp LIBS TfrunLib)
   tfc_add_unit_test(tfrun_cli_test
-    SOURCES tfrun_args_test.cpp tfrun_inputs_test.cpp tfrun_format_test.cpp
+    SOURCES tfrun_args_test.cpp tfrun_inputs_test.cpp tfrun_format_test.cpp tfrun_heatmap_test.cpp
     LIBS TfrunLib)
 endif()

@@ -4,16 +4,19 @@
 //               [--max-batch N] [--max-seq N] [--bound NAME=N ...]
 //               [--target cpu|cuda] [--precision fp32|fp16|bf16|int8]
 //               [--min-cosine X] [--calibrate DIR] [--fallback-fp32] [--no-accuracy-check]
-//   tfc import HF_DIR -o model.fbs
+//               [--graph FILE.svg|.dot|.png|.pdf] [--quiet]
+//   tfc import HF_DIR -o model.fbs [--quiet]
 //
 // main() only parses flags, calls the driver library and reports its status.
 //
 //===----------------------------------------------------------------------===//
+#include "Graph.h"
 #include "PrecisionCheck.h"
 #include "tfc/driver/Compiler.h"
 #include "tfc/driver/OutOfMemory.h"
 #include "tfc/frontends/HfImporter.h"
 #include "tfc/support/OutputFile.h"
+#include "tfc/support/Progress.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cerrno>
@@ -33,8 +36,8 @@ constexpr const char *kUsage =
     "                   [--max-batch N] [--max-seq N] [--bound NAME=N ...]\n"
     "                   [--target cpu|cuda] [--precision fp32|fp16|bf16|int8]\n"
     "                   [--min-cosine X] [--calibrate DIR] [--fallback-fp32]\n"
-    "                   [--no-accuracy-check]\n"
-    "       tfc import HF_DIR -o model.fbs\n"
+    "                   [--no-accuracy-check] [--graph FILE.svg] [--quiet]\n"
+    "       tfc import HF_DIR -o model.fbs [--quiet]\n"
     "\n"
     "  MODEL            a model description (model.fbs), an ONNX export (model.onnx) or a\n"
     "                   Hugging Face checkpoint directory (bert, distilbert, gpt2)\n"
@@ -71,10 +74,15 @@ constexpr const char *kUsage =
     "  --fallback-fp32  when the check refuses the plan, keep the layers whose conversion\n"
     "                   costs the most in fp32 (the fewest that make --min-cosine hold) and\n"
     "                   write that plan; the report's \"fallback\" names them\n"
-    "  --no-accuracy-check  write the low-precision plan without running the check\n";
+    "  --no-accuracy-check  write the low-precision plan without running the check\n"
+    "  --graph FILE     draw the plan: one box per kernel in execution order (what fused into\n"
+    "                   it, its weights, its results' arena offsets and sizes), edges along\n"
+    "                   the tensors. FILE.dot: the Graphviz text; FILE.svg / .png / .pdf:\n"
+    "                   rendered by Graphviz's dot (apt-get install graphviz)\n"
+    "  --quiet, --no-progress  no progress line on stderr (drawn only when it is a terminal)\n";
 
 struct Args {
-  std::string model, output, report, emit;
+  std::string model, output, report, emit, graph;
   bool fuse = true;
   tfc::target::Target target = tfc::target::Target::Cpu;
   tfc::target::DType precision = tfc::target::DType::F32;
@@ -217,6 +225,17 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
       if (!v)
         return false;
       args.calibrate = v;
+    } else if (a == "--graph" || a.rfind("--graph=", 0) == 0) {
+      const char *v = a == "--graph" ? value("--graph") : argv[i] + 8;
+      if (!v)
+        return false;
+      args.graph = v;
+      if (std::string e = tfc::tools::checkGraphPath(args.graph); !e.empty()) {
+        error = e;
+        return false;
+      }
+    } else if (a == "--quiet" || a == "--no-progress") {
+      tfc::support::setProgressEnabled(false);
     } else if (a == "--no-accuracy-check") {
       args.accuracyCheck = false;
     } else if (a == "--fallback-fp32") {
@@ -235,6 +254,10 @@ bool parseCompileArgs(int argc, char **argv, Args &args, std::string &error) {
   }
   if (args.model.empty()) {
     error = "no model given";
+    return false;
+  }
+  if (!args.graph.empty() && !args.emit.empty()) {
+    error = "--graph draws the plan: it cannot go with --emit=" + args.emit;
     return false;
   }
   const bool checkFlags = args.minCosine || !args.calibrate.empty() || args.fallback;
@@ -300,7 +323,8 @@ void printAccuracy(const Args &args, const tfc::accuracy::CheckOutcome &check) {
 }
 
 int runCompile(const Args &args) {
-  if (!checkOutputs(args.model, {{args.output, "-o"}, {args.report, "--report"}}))
+  if (!checkOutputs(args.model,
+                    {{args.output, "-o"}, {args.report, "--report"}, {args.graph, "--graph"}}))
     return 1;
   mlir::MLIRContext context;
   tfc::driver::CompileOptions options;
@@ -315,11 +339,14 @@ int runCompile(const Args &args) {
     std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
     return 1;
   }
-  // Without --emit, -o names a plan file.
+  // Without --emit, -o names a plan file; --graph draws the plan, written or not.
   bool writePlan = args.emit.empty() && !args.output.empty();
   tfc::planner::Plan plan;
-  if (writePlan) {
+  if (writePlan || !args.graph.empty()) {
+    tfc::support::ProgressLine progress;
+    progress.update("compiling: lowering to a plan, planning memory", true);
     if (auto s = tfc::driver::buildPlan(result, options, plan); !s.ok()) {
+      progress.clear();
       std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
       return 1;
     }
@@ -368,10 +395,24 @@ int runCompile(const Args &args) {
       return 1;
     }
   } else if (writePlan && !check.ran) {
+    tfc::support::ProgressLine progress;
+    progress.update("compiling: writing and verifying " + args.output, true);
     if (auto s = tfc::driver::writePlanFile(plan, args.output); !s.ok()) {
+      progress.clear();
       std::fprintf(stderr, "tfc: error: %s\n", s.error.c_str());
       return 1;
     }
+  }
+  if (!args.graph.empty()) {
+    if (std::string e = tfc::tools::writeGraph(plan, args.graph); !e.empty()) {
+      std::fprintf(stderr, "tfc: error: %s\n", e.c_str());
+      return 1;
+    }
+    size_t kernels = 0;
+    for (const auto &f : plan.functions)
+      kernels += f.kernels.size();
+    std::fprintf(stderr, "tfc: wrote %s: %zu function(s), %zu kernels\n", args.graph.c_str(),
+                 plan.functions.size(), kernels);
   }
   // A one-line summary on stderr so that users see what fired.
   std::fflush(stdout);
@@ -420,6 +461,8 @@ int runImport(int argc, char **argv) {
       if (i + 1 >= argc)
         return usageError("-o needs a value");
       output = argv[++i];
+    } else if (a == "--quiet" || a == "--no-progress") {
+      tfc::support::setProgressEnabled(false);
     } else if (!a.empty() && a[0] == '-') {
       return usageError("unknown option '" + a + "'");
     } else if (dir.empty()) {

@@ -34,6 +34,14 @@ const char *const kUsage =
     "  --iterations N         timed runs (default 1); latency min/p50/p90/max is printed\n"
     "  --warmup K             untimed runs before the timed ones (default 0)\n"
     "  --profile              time per kernel over the timed runs\n"
+    "  --attention-out DIR    write each attention kernel's weights (softmax probabilities,\n"
+    "                         f32 [batch, heads, queries, keys]) of the last run (or timed\n"
+    "                         generation) as DIR/<function>.L<layer>.<kernel>.npy, with\n"
+    "                         DIR/attention.json listing them and the tokens (cpu only;\n"
+    "                         computing them slows that run)\n"
+    "  --heatmap              with --attention-out: an SVG heatmap per layer, head and batch\n"
+    "                         row in DIR/heatmaps (tokens on both axes)\n"
+    "  --quiet, --no-progress no progress line on stderr (shown only when it is a terminal)\n"
     "  -h, --help             this message\n"
     "\n"
     "Text (plans that carry their tokenizer, e.g. imported from Hugging Face):\n"
@@ -187,6 +195,15 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       s = intValue(1, out.iterations);
     } else if (flag == "--warmup") {
       s = intValue(0, out.warmup);
+    } else if (flag == "--attention-out") {
+      if (s = value(out.attentionOut); s.ok() && out.attentionOut.empty())
+        s = Status::error("--attention-out needs a directory");
+    } else if (flag == "--heatmap") {
+      s = noValue();
+      out.heatmap = true;
+    } else if (flag == "--quiet" || flag == "--no-progress") {
+      s = noValue();
+      out.progress = false;
     } else if (flag == "--embed") {
       s = noValue();
       out.embed = true;
@@ -246,6 +263,8 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
     return Status::error("no plan given");
   if (!out.generate && !out.tokensInput.empty())
     return Status::error("--tokens-input needs --generate");
+  if (out.heatmap && out.attentionOut.empty())
+    return Status::error("--heatmap needs --attention-out DIR");
   if (out.embed && (out.generate || out.texts.empty()))
     return Status::error("--embed needs --text (and no --generate)");
   return Status::success();

@@ -2,7 +2,7 @@
 //
 //   tfrun PLAN [--input NAME=FILE.npy]... [--output-dir DIR] [--describe] [--verify]
 //         [--function NAME] [--threads N] [--device D] [--iterations N] [--warmup K]
-//         [--profile]
+//         [--profile] [--attention-out DIR [--heatmap]] [--quiet]
 //   tfrun PLAN --generate [--tokens-input NAME] [--text TEXT]... [--max-new-tokens N]
 //         [--strategy greedy|sample|beam] [--temperature T] [--top-k K] [--top-p P]
 //         [--beam-width W] [--length-penalty A] [--seed S] [--eos-id ID] ...
@@ -42,6 +42,9 @@ struct Options {
   int warmup = 0;
 
   bool embed = false;                  // --embed: sentence embeddings of --text
+  std::string attentionOut;            // --attention-out DIR: attention weights (Attention.h)
+  bool heatmap = false;                // --heatmap: with --attention-out, SVG heatmaps too
+  bool progress = true;                // false: --quiet / --no-progress (no progress line)
 
   // --generate
   bool generate = false;

@@ -8,12 +8,18 @@
 //===----------------------------------------------------------------------------------------===//
 #include "Generate.h"
 
+#include "Attention.h"
 #include "Inputs.h"
 #include "Npy.h"
 #include "Run.h"
 #include "Text.h"
 
+#include "tfc/support/Progress.h"
+
 #include <algorithm>
+#include <chrono>
+#include <optional>
+#include <unistd.h>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -89,6 +95,45 @@ int printToken(void *user, int64_t, int64_t token) {
 }
 
 double perSecond(double count, double ms) { return ms > 0 ? count * 1000.0 / ms : 0.0; }
+
+/// What the token callback does: stream a single sequence (Printer) and/or keep the progress
+/// line ("generating 37/64 tokens 41 tok/s") on a terminal's stderr.
+struct TokenSink {
+  Printer *printer = nullptr; // non-null: stream the tokens
+  std::optional<tfc::support::ProgressLine> progress;
+  int64_t maxNew = 0, tokens = 0;
+  std::vector<int64_t> perRow;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+int onToken(void *user, int64_t row, int64_t token) {
+  auto *sink = static_cast<TokenSink *>(user);
+  int keep = sink->printer ? printToken(sink->printer, row, token) : 1;
+  if (sink->progress) {
+    if (size_t(row) >= sink->perRow.size())
+      sink->perRow.resize(size_t(row) + 1);
+    ++sink->perRow[size_t(row)];
+    ++sink->tokens;
+    int64_t step = *std::max_element(sink->perRow.begin(), sink->perRow.end());
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - sink->start).count();
+    char line[96];
+    std::snprintf(line, sizeof line, "generating %lld/%lld tokens %.0f tok/s", (long long)step,
+                  (long long)sink->maxNew, s > 0 ? double(sink->tokens) / s : 0.0);
+    sink->progress->update(line);
+  }
+  return keep;
+}
+
+/// The tokens of every generated sequence (prompt + new tokens), as labels.
+TokenRows sequenceTokens(const tfc_plan *plan, const tfc_generation *result) {
+  TokenRows rows;
+  for (size_t i = 0, n = tfc_generation_count(result); i < n; ++i) {
+    size_t len = 0;
+    const int64_t *seq = tfc_generation_tokens(result, i, &len);
+    rows.push_back(tokenLabels(plan, seq, 1, int64_t(len)).front());
+  }
+  return rows;
+}
 
 } // namespace
 
@@ -215,6 +260,10 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   if (Status s = take(tfc_session_create(plan, &so, &rawSession)); !s.ok())
     return s;
   std::unique_ptr<tfc_session, void (*)(tfc_session *)> session(rawSession, tfc_session_release);
+  const bool capture = !options.attentionOut.empty();
+  if (capture)
+    if (Status s = take(tfc_session_set_attention_capture(session.get(), 1)); !s.ok())
+      return Status::error("--attention-out: " + s.message);
 
   std::vector<int64_t> tokens, offsets = {0};
   for (const auto &p : prompts) {
@@ -258,10 +307,18 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
     }
     tfc_generation *raw = nullptr;
     bool single = prompts.size() == 1;
+    if (capture) // keep the streamed (last) run's weights only
+      tfc_session_attention_clear(session.get());
+    TokenSink sink;
+    sink.printer = stream && single ? &printer : nullptr;
+    sink.maxNew = options.maxNewTokens;
+    // A streamed sequence on a terminal is its own progress: no line under it.
+    if (tfc::support::progressWanted() && !(sink.printer && isatty(STDOUT_FILENO)))
+      sink.progress.emplace();
+    bool callback = sink.printer || sink.progress;
     if (Status s = take(tfc_session_generate(session.get(), tokens.data(), offsets.data(),
                                              prompts.size(), views.data(), views.size(), &go,
-                                             stream && single ? printToken : nullptr, &printer,
-                                             &raw));
+                                             callback ? onToken : nullptr, &sink, &raw));
         !s.ok())
       return s;
     result.reset(raw);
@@ -308,6 +365,10 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
         !s.ok())
       return s;
   }
+  if (capture)
+    if (Status s = writeAttention(options, session.get(), sequenceTokens(plan, result.get()), out);
+        !s.ok())
+      return s;
   if (!options.outputDir.empty()) {
     size_t n = tfc_generation_count(result.get()), width = 0;
     for (size_t i = 0; i < n; ++i) {

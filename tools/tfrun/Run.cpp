@@ -1,6 +1,7 @@
 //===- Run.cpp - tfrun's work: open a plan, feed it, run it, report --------===//
 #include "Run.h"
 
+#include "Attention.h"
 #include "Generate.h"
 #include "Text.h"
 
@@ -9,11 +10,13 @@
 #include "Npy.h"
 
 #include "tfc/support/OutputFile.h"
+#include "tfc/support/Progress.h"
 #include "tfc/tfc_runtime.h"
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -167,6 +170,33 @@ Status writeOutputs(const Options &options, const tfc_outputs *outputs, std::FIL
   return Status::success();
 }
 
+/// The tokens of the function's token-id input ([batch, len] ids), as labels; none without one.
+TokenRows inputTokens(const tfc_plan *plan, const FunctionDescription &fn,
+                      const std::vector<HostTensor> &inputs) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    tfc_input_values rule;
+    if (tfc_status *st = tfc_plan_input_values(plan, fn.name.c_str(), i, &rule)) {
+      tfc_status_free(st);
+      continue;
+    }
+    const HostTensor &t = inputs[i];
+    if (rule.kind != TFC_INPUT_IDS || t.dims.size() != 2 ||
+        (t.dtype != TFC_I64 && t.dtype != TFC_I32))
+      continue;
+    std::vector<int64_t> ids(size_t(t.numElements()));
+    for (size_t j = 0; j < ids.size(); ++j)
+      if (t.dtype == TFC_I64)
+        std::memcpy(&ids[j], t.data.data() + 8 * j, 8);
+      else {
+        int32_t v;
+        std::memcpy(&v, t.data.data() + 4 * j, 4);
+        ids[j] = v;
+      }
+    return tokenLabels(plan, ids.data(), t.dims[0], t.dims[1]);
+  }
+  return {};
+}
+
 Status printOutputs(const tfc_outputs *outputs, std::FILE *out) {
   for (size_t i = 0, n = tfc_outputs_count(outputs); i < n; ++i) {
     tfc_tensor t;
@@ -251,6 +281,7 @@ Status checkDevice(const std::string &device) {
 }
 
 Status runTool(const Options &options, std::FILE *out) {
+  tfc::support::setProgressEnabled(options.progress);
   // Plans of any target open (--describe shows a cuda plan on a CPU-only build); a session on
   // one this runtime cannot run fails, saying why.
   tfc_plan_options planOptions;
@@ -325,8 +356,14 @@ Status runTool(const Options &options, std::FILE *out) {
   if (Status s = take(tfc_session_create(plan.get(), &sessionOptions, &rawSession)); !s.ok())
     return s;
   SessionPtr session(rawSession);
+  const bool capture = !options.attentionOut.empty();
+  if (capture)
+    if (Status s = take(tfc_session_set_attention_capture(session.get(), 1)); !s.ok())
+      return Status::error("--attention-out: " + s.message);
 
   auto runOnce = [&](OutputsPtr &result) -> Status {
+    if (capture) // keep the last run's weights only
+      tfc_session_attention_clear(session.get());
     tfc_outputs *raw = nullptr;
     Status s = take(
         tfc_session_run(session.get(), function.c_str(), views.data(), views.size(), &raw));
@@ -405,6 +442,10 @@ Status runTool(const Options &options, std::FILE *out) {
              !s.ok()) {
     return s;
   }
+  if (capture)
+    if (Status s = writeAttention(options, session.get(), inputTokens(plan.get(), fn, inputs), out);
+        !s.ok())
+      return s;
   std::fputs(formatLatency(computeLatency(times), options.warmup).c_str(), out);
   if (options.profile)
     if (Status s = printProfile(session.get(), function, options.iterations, out); !s.ok())

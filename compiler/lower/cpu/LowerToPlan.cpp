@@ -286,6 +286,7 @@ Status Lowering::lowerKernel(Operation *op) {
                         "CpuKernelLoweringOpInterface)"};
   planner::Kernel k;
   k.name = describeLocation(op->getLoc());
+  k.origin = ::tfc::analysis::fusedOpNames(op->getLoc());
   for (Value operand : op->getOperands())
     k.inputs.push_back(id(operand));
   if (Status s = lowering.lowerToCpuKernel(*this, k); !s.ok())

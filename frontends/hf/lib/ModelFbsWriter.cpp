@@ -8,6 +8,9 @@
 #include "Internal.h"
 
 #include "tfc/schema/model_generated.h"
+#include "tfc/support/Progress.h"
+
+#include <string>
 
 namespace tfc::hf {
 
@@ -17,7 +20,15 @@ std::vector<uint8_t> writeModelFbs(const ImportedModel &m) {
   flatbuffers::FlatBufferBuilder b(1 << 20);
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
   tensors.reserve(m.weights.size());
+  // "importing weights 120/200 MB" on a terminal's stderr (tfc/support/Progress.h).
+  tfc::support::ProgressLine progress;
+  double totalMb = 0, doneMb = 0;
+  for (const OutWeight &w : m.weights)
+    totalMb += double(w.data.size() * sizeof(float)) / 1e6;
   for (const OutWeight &w : m.weights) {
+    doneMb += double(w.data.size() * sizeof(float)) / 1e6;
+    progress.update("importing weights " + std::to_string(int64_t(doneMb)) + "/" +
+                    std::to_string(int64_t(totalMb)) + " MB");
     auto name = b.CreateString(w.name);
     auto shape = b.CreateVector<int64_t>(w.shape);
     size_t bytes = w.data.size() * sizeof(float);

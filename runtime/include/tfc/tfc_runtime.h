@@ -352,6 +352,32 @@ tfc_status *tfc_session_profile_get(const tfc_session *session, const char *func
                                     tfc_kernel_profile *out);
 void tfc_session_profile_reset(tfc_session *session);
 
+/* ---- attention weights ------------------------------------------------------------------ */
+/* On request a session keeps what its attention kernels computed: the softmax probabilities of
+ * every query row over the keys it attends, per kernel (one per layer and attention block) and
+ * run, as f32 [batch, heads, queries, keys] (a row sums to 1; a masked key gets 0). The CPU
+ * backend records them (the fused kernel keeps no score matrix: a second pass computes the
+ * rows, so a captured run is slower); off (the default) nothing is computed or kept.
+ * tfc_session_set_attention_capture(s, 1) starts capturing (TFC_UNSUPPORTED on a device whose
+ * backend does not record them); 0 stops and frees them. Records accumulate over runs (a
+ * generation: prefill, then one record per kernel and decode step, whose queries are the new
+ * tokens and keys every cached position) until tfc_session_attention_clear; a failed run adds
+ * none. Views stay valid until the next run, clear, or capture off. */
+tfc_status *tfc_session_set_attention_capture(tfc_session *session, int enable);
+size_t tfc_session_attention_count(const tfc_session *session); /* 0 while off */
+typedef struct tfc_attention_weights {
+  const char *function; /* the plan function that ran: "forward", "prefill", "decode_step" */
+  const char *kernel;   /* the attention kernel's name (its op location) */
+  int64_t run;          /* the run since capture began (or the last clear) that recorded it */
+  int64_t layer;        /* the kernel's ordinal among that run's attention kernels */
+  int64_t dims[4];      /* batch, heads, queries, keys */
+  const float *data;    /* dims[0] * dims[1] * dims[2] * dims[3] floats, row-major */
+} tfc_attention_weights;
+/* Record `index` (in the order the kernels ran); TFC_NOT_FOUND when out of range. */
+tfc_status *tfc_session_attention_get(const tfc_session *session, size_t index,
+                                      tfc_attention_weights *out);
+void tfc_session_attention_clear(tfc_session *session); /* NULL is fine */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -212,6 +212,15 @@ public:
     return s;
   }
   void setProfiling(bool on) { tfc_session_set_profiling(p_, on ? 1 : 0); }
+  /// Attention weights of later runs (see tfc_session_set_attention_capture).
+  Status setAttentionCapture(bool on) {
+    return Status(tfc_session_set_attention_capture(p_, on ? 1 : 0));
+  }
+  size_t attentionCount() const { return tfc_session_attention_count(p_); }
+  Status attention(size_t index, tfc_attention_weights *out) const {
+    return Status(tfc_session_attention_get(p_, index, out));
+  }
+  void clearAttention() { tfc_session_attention_clear(p_); }
   /// Generates from `prompts` (other inputs one row per prompt); `onToken(row, token)` returning
   /// false stops. See tfc_session_generate.
   Status generate(const std::vector<std::vector<int64_t>> &prompts, const tfc_tensor *inputs,

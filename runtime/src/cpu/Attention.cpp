@@ -16,8 +16,11 @@
 // (Q as [H, Sq, dh] with strides {dh, D, 1}, K^T as [H, dh, Sk] with strides {dh, 1, D}; P V
 // writes each head's columns of o), with a pass of softmax rows (attentionRow) between them
 // over an [H, Sq, Sk] score scratch (docs/BENCHMARKS.md, "Encoder speed", compares them).
+// With the session capturing attention weights (AttentionCapture.h), a separate pass writes the
+// softmax rows (recordAttentionWeights) before the kernel runs: the blocked kernel is untouched.
 //
 //===----------------------------------------------------------------------------------------===//
+#include "AttentionCapture.h"
 #include "AttentionGeometry.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
@@ -118,6 +121,35 @@ void softmaxRows(float *scores, int64_t h, int64_t sq, int64_t sk, float scale, 
 }
 
 
+/// On request (ctx.attention): the probabilities of every (batch, head, query) row, computed
+/// apart from the kernel (which keeps no score matrix): the row's dot products q.k over every
+/// key, then softmaxRow, the rules of the oneDNN path. Costs one QK^T more, only when asked.
+void recordAttentionWeights(const KernelContext &ctx, const AttentionGeometry &geo) {
+  const int64_t B = geo.B, H = geo.H, Sq = geo.Sq, Sk = geo.Sk, dh = geo.dh, G = geo.G;
+  float *w = ctx.attention->add(ctx.k->name, B, H, Sq, Sk);
+  if (geo.emptyOutput() || Sk == 0)
+    return;
+  const float *q = ctx.in(0)->as<float>(), *k = ctx.in(1)->as<float>();
+#pragma omp parallel if (B * H * Sq * Sk * dh >= 32768)
+  {
+    std::vector<float> tmp(static_cast<size_t>(Sk));
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < B * H * Sq; ++t) {
+      const int64_t b = t / (H * Sq), h = (t / Sq) % H, i = t % Sq, g = h / (H / G);
+      const float *qi = q + (b * Sq + i) * geo.D + h * dh;
+      float *row = w + t * Sk;
+      for (int64_t j = 0; j < Sk; ++j) {
+        const float *kj = k + (b * Sk + j) * geo.Dk + g * dh;
+        float acc = 0.f;
+        for (int64_t d = 0; d < dh; ++d)
+          acc += qi[d] * kj[d];
+        row[j] = acc;
+      }
+      softmaxRow(row, b, h, i, Sq, Sk, geo.scale, geo.causal, geo.rule, geo.mask, tmp.data());
+    }
+  }
+}
+
 /// TFC_ATTENTION=onednn runs the oneDNN path (see the banner) instead of the blocked kernel.
 bool useOneDnn() {
   static const bool on = [] {
@@ -203,12 +235,15 @@ void runOneDnnAttention(const KernelContext &ctx, const AttentionGeometry &geo,
 void runAttention(const KernelContext &ctx) {
   const AttentionGeometry geo = attentionGeometry(ctx);
   Tensor &o = ctx.out(0);
-  if (geo.emptyOutput())
-    return;
-  if (geo.Sk == 0) {
-    std::memset(o.data, 0, o.bytes());
+  if (geo.emptyOutput() || geo.Sk == 0) {
+    if (ctx.attention) // an empty record: what ran, with its shape
+      ctx.attention->add(ctx.k->name, geo.B, geo.H, geo.Sq, geo.Sk);
+    if (!geo.emptyOutput())
+      std::memset(o.data, 0, o.bytes());
     return;
   }
+  if (ctx.attention)
+    recordAttentionWeights(ctx, geo);
   auto &st = ctx.stateAs<AttentionState>();
   if (useOneDnn())
     return runOneDnnAttention(ctx, geo, st);

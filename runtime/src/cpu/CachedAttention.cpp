@@ -13,12 +13,14 @@
 //
 // One task per (row, head, query): contiguous K rows (dot products of head_dim floats) for the
 // scores, the shared softmax row primitives, then a weighted sum of contiguous V rows. For
-// decode (S = 1) the tasks are the B*H (row, head) pairs.
+// decode (S = 1) the tasks are the B*H (row, head) pairs. With the session capturing attention
+// weights (AttentionCapture.h) each task also copies its probability row out.
 //
 // CacheStore (CacheStoreOptions {slot}): k, v [B, Ssrc, D] into a Cross slot; its length
 // becomes Ssrc.
 //
 //===----------------------------------------------------------------------------------------===//
+#include "AttentionCapture.h"
 #include "AttentionGeometry.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
@@ -185,6 +187,8 @@ void runCachedAttention(const KernelContext &ctx) {
     writeRows(static_cast<float *>(slot.v), v.as<float>(), B, S, G, dh, L, past);
   }
   float *o = ctx.out(0).as<float>();
+  // On request, each task's probability row is kept too ([B, H, S, keys]; AttentionCapture.h).
+  float *weights = ctx.attention ? ctx.attention->add(ctx.k->name, B, H, S, keys) : nullptr;
   if (geo.emptyOutput())
     return;
 
@@ -214,6 +218,8 @@ void runCachedAttention(const KernelContext &ctx) {
     dotRows(qi, kb + lo * dh, n - lo, dh, row + lo);
     const float *add = maskRow(mv, b, h, i, rule.hasHidden ? keys : n, tmp);
     attentionRow(row, keys, lo, n, scale, add, rule);
+    if (weights) // attentionRow wrote all `keys` entries (zeros outside [lo, n))
+      std::memcpy(weights + t * keys, row, size_t(keys) * sizeof(float));
     // Without a hidden score only [lo, n) can be nonzero.
     if (rule.hasHidden)
       weightedRows(row, vb, keys, dh, oi);

@@ -60,6 +60,7 @@ struct KernelState {
 };
 
 class Device; // Backend.h: the session's device (memory, stream, constants)
+class AttentionCapture; // AttentionCapture.h: attention weights kept on request
 
 /// The session's KV cache as the kernels see it during one run of a function whose cache_op is
 /// not None. Slot s holds K and V as [maxRows, numHeads, maxLength, headDim] of `dtype`
@@ -87,6 +88,9 @@ struct KernelContext {
                             // (CPU: cpuDevice(ctx) for the oneDNN engine and the thread count)
   std::unique_ptr<KernelState> *state = nullptr;
   KvCache *cache = nullptr; // non-null while running a function that uses the cache
+  /// Non-null while the session captures attention weights (tfc_session_set_attention_capture):
+  /// the attention kernels add their softmax probabilities to it (AttentionCapture.h).
+  AttentionCapture *attention = nullptr;
 
   /// Input `i`, or nullptr when absent (-1) or beyond the kernel's inputs.
   const Tensor *in(size_t i) const {

@@ -81,6 +81,12 @@ std::string describeTable(mlir::Value table, int64_t size, int64_t axis);
 /// or call-site location; "" when nothing names it.
 std::string describeLocation(mlir::Location loc);
 
+/// The op names a fusion recorded on a fused op's location (the metadata of fusedLocation,
+/// compiler/passes/PatternUtils.h), outer list first, then each fused op inside it in
+/// parentheses: "matmul, add, gelu (mul x3, div, erf, add)" ("tfc." dropped, repeats counted);
+/// "" for a location no fusion made.
+std::string fusedOpNames(mlir::Location loc);
+
 } // namespace tfc::analysis
 
 #endif // TFC_ANALYSIS_SHAPEANALYSIS_H

@@ -73,6 +73,9 @@ struct Kernel {
   std::vector<int32_t> outputs;
   fb::KernelOptionsUnion options; // the kind's options table (tfc::plan::kernelOptionsOf)
   std::string name;              // the op location ("encoder.layers.0.self_attn")
+  /// The primitive ops a fusion folded into it ("matmul x4, reshape x4, ..."; "" when it is
+  /// the op itself), for `tfc compile --graph`; not written to the plan file.
+  std::string origin;
 };
 
 struct Port {
