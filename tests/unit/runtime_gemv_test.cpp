@@ -110,18 +110,24 @@ double activation(Act a, double v) {
 void reference(const TestWeight &w, WeightType t, const Case &c, const std::vector<float> &x,
                const std::vector<float> &bias, const std::vector<float> &res,
                std::vector<double> &y, std::vector<double> &bound, bool f32Weights = false,
-               const std::vector<float> &mul = {}) {
+               const std::vector<float> &mul = {}, bool dot = false) {
   const WeightType use = f32Weights ? WeightType::F32 : t;
   y.assign(size_t(c.M * c.N), 0.0);
   bound.assign(y.size(), 0.0);
   for (int64_t m = 0; m < c.M; ++m)
     for (int64_t n = 0; n < c.N; ++n) {
-      double s = 0, mag = 0, xmag = 0;
+      double s = 0, mag = 0, xmag = 0, dotErr = 0;
       for (int64_t k = 0; k < c.K; ++k) {
         double p = double(x[size_t(m * c.ldx + k)]) * w.value(use, k, n);
         s += p;
         mag += std::fabs(p);
         xmag += std::fabs(x[size_t(m * c.ldx + k)]);
+        if (dot) { // x rounded to int16 per block of 64 (or split into two bf16): 2^-15 of amax
+          double amax = 0;
+          for (int64_t j = k / 64 * 64; j < std::min<int64_t>(c.K, k / 64 * 64 + 64); ++j)
+            amax = std::max(amax, std::fabs(double(x[size_t(m * c.ldx + j)])));
+          dotErr += std::ldexp(amax, -15) * std::fabs(w.value(t, k, n));
+        }
       }
       double sc = (t == WeightType::I8 && !f32Weights) ? w.scale[size_t(n)] : 1.0;
       double v = s * sc, epi = 0;
@@ -130,7 +136,7 @@ void reference(const TestWeight &w, WeightType t, const Case &c, const std::vect
         epi += std::fabs(bias[size_t(n)]);
       }
       // f32 summation of K products (fused or not) and the epilogue's roundings.
-      double b = double(c.K + 3) * std::ldexp(1.0, -24) * (mag * sc + epi) + 1e-30;
+      double b = double(c.K + 3) * std::ldexp(1.0, -24) * (mag * sc + epi) + dotErr * sc + 1e-30;
       if (f32Weights && t == WeightType::BF16)
         b += std::ldexp(1.0, -8) * mag; // |w - bf16(w)| <= 2^-8 |w|
       if (f32Weights && t == WeightType::I8)
@@ -191,11 +197,13 @@ void runCase(Isa isa, WeightType t, const Case &c, uint32_t seed) {
   }
   multiply(p, x.data(), c.M, c.ldx, y.data(), c.N, e, c.threads);
   std::vector<double> ref, bound;
-  reference(w, t, c, x, bias, res, ref, bound, false, mul);
+  const bool dot = p.pairs;
+  EXPECT_EQ(dot, isa == Isa::Avx512Dot && t != WeightType::F32);
+  reference(w, t, c, x, bias, res, ref, bound, false, mul, dot);
   for (size_t i = 0; i < y.size(); ++i)
     ASSERT_LE(std::fabs(y[i] - ref[i]), bound[i]) << "tight, at " << i << ": " << y[i] << " vs " << ref[i];
   if (t != WeightType::F32) {
-    reference(w, t, c, x, bias, res, ref, bound, /*f32Weights=*/true, mul);
+    reference(w, t, c, x, bias, res, ref, bound, /*f32Weights=*/true, mul, dot);
     for (size_t i = 0; i < y.size(); ++i)
       ASSERT_LE(std::fabs(y[i] - ref[i]), bound[i]) << "against f32 weights, at " << i;
   }
@@ -257,7 +265,34 @@ TEST_P(GemvIsa, DecodeShapesOfGpt2Small) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, GemvIsa, ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512),
+TEST_P(GemvIsa, RowsWithNaNOrInfinityPropagateThemAsTheF32ProductDoes) {
+  const int64_t M = 4, K = 70, N = 70;
+  for (WeightType t : {WeightType::F32, WeightType::BF16, WeightType::I8}) {
+    TestWeight w = makeWeight(K, N, 31);
+    std::vector<float> x = randomVector(M * K, 32);
+    x[size_t(1 * K + 5)] = NAN;
+    x[size_t(2 * K + 3)] = INFINITY;
+    PackedWeight p = pack(t, w.data(t), K, N, GetParam());
+    std::vector<float> y(size_t(M * N));
+    Epilogue e;
+    e.scale = t == WeightType::I8 ? w.scale.data() : nullptr;
+    multiply(p, x.data(), M, K, y.data(), N, e, 2);
+    for (int64_t n = 0; n < N; ++n) {
+      SCOPED_TRACE("type " + std::to_string(int(t)) + " column " + std::to_string(n));
+      EXPECT_TRUE(std::isnan(y[size_t(1 * N + n)]));
+      const double v = w.value(t, 3, n) * (e.scale ? e.scale[n] : 1.0);
+      if (v == 0)
+        EXPECT_TRUE(std::isnan(y[size_t(2 * N + n)])); // inf * 0
+      else
+        EXPECT_EQ(y[size_t(2 * N + n)], v > 0 ? INFINITY : -INFINITY);
+      EXPECT_TRUE(std::isfinite(y[size_t(0 * N + n)]));
+      EXPECT_TRUE(std::isfinite(y[size_t(3 * N + n)]));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, GemvIsa,
+                         ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Dot),
                          [](const ::testing::TestParamInfo<Isa> &i) {
                            return std::string(isaName(i.param));
                          });
@@ -325,6 +360,9 @@ Arg weightArg(const TestWeight &w, WeightType t) {
 
 double gelu(double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); }
 
+/// Whether the plans' GEMV of a `t` weight runs the dot kernels here (their x rounding bound).
+bool dotKernels(WeightType t) { return t != WeightType::F32 && defaultIsa() == Isa::Avx512Dot; }
+
 /// x [M, K] as the int8 x int8 path sees it: q * amax / 127 per row and block of 64 k
 /// (cpu/Int8Gemm.h).
 std::vector<float> rowQuantized(const std::vector<float> &x, int64_t M, int64_t K) {
@@ -368,8 +406,10 @@ TEST(LowPrecisionLinear, KernelMatchesTheReferenceOnItsWeights) {
         std::vector<double> ref, bound;
         // From kInt8GemmMinRows rows an int8 weight's product quantizes x per row too
         // (cpu/LinearInt8.h): the reference takes those values (runtime_int8_gemm_test).
+        // Decode-sized products on Avx512Dot round x a little (Gemv.h): its bound term.
         reference(w, t, c, t == WeightType::I8 && M >= tfc::rt::kInt8GemmMinRows
-                               ? rowQuantized(x, M, K) : x, b, {}, ref, bound);
+                               ? rowQuantized(x, M, K) : x, b, {}, ref, bound, false, {},
+                  dotKernels(t));
         for (size_t i = 0; i < y.size(); ++i) {
           double v = ref[i];
           if (act == fb::Activation::GeluErf)
@@ -406,8 +446,8 @@ TEST(LowPrecisionLinear, GatedLinearMatchesTheReference) {
       std::vector<float> y = res.as<float>();
       Case c{M, K, N, K, false, false, 0, 2};
       std::vector<double> g, gb, u, ub;
-      reference(wg, t, c, x, {}, {}, g, gb);
-      reference(wu, t, c, x, {}, {}, u, ub);
+      reference(wg, t, c, x, {}, {}, g, gb, false, {}, dotKernels(t));
+      reference(wu, t, c, x, {}, {}, u, ub, false, {}, dotKernels(t));
       for (size_t i = 0; i < y.size(); ++i) {
         double a = act == fb::GateActivation::Silu ? g[i] / (1 + std::exp(-g[i])) : gelu(g[i]);
         double v = a * u[i];

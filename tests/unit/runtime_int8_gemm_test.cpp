@@ -68,6 +68,12 @@ Weight makeWeight(int64_t K, int64_t N, uint32_t seed) {
   return w;
 }
 
+/// The quantized value at (m, k): int16 for the pairs paths, byte - 128 for VNNI.
+int quantized(const QuantizedRows &rows, Isa isa, int64_t m, int64_t k) {
+  const size_t i = size_t(m * rows.stride + k);
+  return isa == Isa::Avx512Vnni ? int(rows.u[i]) - 128 : int(rows.q[i]);
+}
+
 class Int8GemmIsa : public ::testing::TestWithParam<Isa> {
 protected:
   void SetUp() override {
@@ -104,9 +110,9 @@ TEST_P(Int8GemmIsa, QuantizedRowsAreTheFormulasBitForBit) {
       for (int64_t b = 0; b < blocks; ++b)
         EXPECT_EQ(rows.scale[size_t(m * blocks + b)], scales[size_t(b)]) << "block " << b;
       for (int64_t k = 0; k < K; ++k)
-        ASSERT_EQ(rows.q[size_t(m * rows.stride + k)], q[size_t(k)]) << "k " << k;
+        ASSERT_EQ(quantized(rows, GetParam(), m, k), q[size_t(k)]) << "k " << k;
       for (int64_t k = K; k < rows.stride; ++k)
-        ASSERT_EQ(rows.q[size_t(m * rows.stride + k)], 0) << "padding at k " << k;
+        ASSERT_EQ(quantized(rows, GetParam(), m, k), 0) << "padding at k " << k;
     }
   }
 }
@@ -126,7 +132,7 @@ void runCase(Isa isa, const Case &c, uint32_t seed) {
   Weight w = makeWeight(c.K, c.N, seed);
   std::vector<float> x = rtt::randomFloats(c.M * c.K, seed + 1, -2.f, 2.f);
   std::vector<float> bias = rtt::randomFloats(c.N, seed + 2), res = rtt::randomFloats(c.M * c.N, seed + 3);
-  PackedWeight pw = pack(w.q.data(), c.K, c.N);
+  PackedWeight pw = pack(w.q.data(), c.K, c.N, isa);
   QuantizedRows rows;
   quantizeRows(x.data(), c.M, c.K, c.K, rows, isa, c.threads);
   std::vector<float> y(size_t(c.M * c.N), -777.f);
@@ -214,7 +220,7 @@ TEST_P(Int8GemmIsa, RowsThatAreNotFiniteComeOutAsTheFloatProduct) {
   x[size_t(3 * K + 4)] = NAN;
   x[size_t(7 * K)] = INFINITY;
   std::vector<float> bias = rtt::randomFloats(N, 11), y(size_t(M * N), 0.f);
-  PackedWeight pw = pack(w.q.data(), K, N);
+  PackedWeight pw = pack(w.q.data(), K, N, GetParam());
   QuantizedRows rows;
   quantizeRows(x.data(), M, K, K, rows, GetParam(), 2);
   Epilogue e;
@@ -236,7 +242,7 @@ TEST_P(Int8GemmIsa, RowsThatAreNotFiniteComeOutAsTheFloatProduct) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Paths, Int8GemmIsa, ::testing::Values(Isa::Scalar, Isa::Avx2),
+INSTANTIATE_TEST_SUITE_P(Paths, Int8GemmIsa, ::testing::Values(Isa::Scalar, Isa::Avx2, Isa::Avx512Vnni),
                          [](const ::testing::TestParamInfo<Isa> &i) {
                            return std::string(isaName(i.param));
                          });
@@ -246,7 +252,7 @@ TEST(Int8Gemm, PackedLayoutIsPairsOfRowsPerPanelZeroPadded) {
   std::vector<int8_t> w(size_t(K * N));
   for (int64_t i = 0; i < K * N; ++i)
     w[size_t(i)] = int8_t(i % 100 - 50);
-  PackedWeight pw = pack(w.data(), K, N);
+  PackedWeight pw = pack(w.data(), K, N, Isa::Avx2);
   ASSERT_EQ(pw.pairs, kBlock / 2);
   ASSERT_EQ(pw.panels, 2);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(pw.panel(0)) % 64, 0u);
@@ -261,6 +267,33 @@ TEST(Int8Gemm, PackedLayoutIsPairsOfRowsPerPanelZeroPadded) {
           EXPECT_EQ(slot[h], want) << "panel " << p << " pair " << j << " column " << c;
         }
       }
+}
+
+TEST(Int8Gemm, VnniLayoutIsQuadsOfRowsPerPanelWithBlockColumnSums) {
+  // K = 70: two blocks (the second padded), N = 18: two panels (the second padded).
+  const int64_t K = 70, N = 18;
+  std::vector<int8_t> w(size_t(K * N));
+  for (int64_t i = 0; i < K * N; ++i)
+    w[size_t(i)] = int8_t((i * 37) % 255 - 127);
+  PackedWeight pw = pack(w.data(), K, N, Isa::Avx512Vnni);
+  ASSERT_EQ(pw.pairs, kBlock); // K padded to 128, halved
+  ASSERT_EQ(pw.panels, 2);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(pw.quadPanel(0)) % 64, 0u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(pw.quadPanel(1)) % 64, 0u);
+  for (int64_t p = 0; p < 2; ++p)
+    for (int64_t c = 0; c < kPanel; ++c) {
+      const int64_t n = p * kPanel + c;
+      for (int64_t blk = 0; blk < 2; ++blk) {
+        int64_t sum = 0;
+        for (int64_t k = blk * kBlock; k < (blk + 1) * kBlock; ++k) {
+          const int want = n < N && k < K ? w[size_t(k * N + n)] : 0;
+          sum += want;
+          ASSERT_EQ(pw.quadPanel(p)[(k / 4) * 4 * kPanel + 4 * c + k % 4], want)
+              << "panel " << p << " column " << c << " k " << k;
+        }
+        EXPECT_EQ(pw.compPanel(p)[blk * kPanel + c], 128 * sum) << "panel " << p << " c " << c;
+      }
+    }
 }
 
 // ---- the Linear kernel of an int8 plan -------------------------------------------------------

@@ -89,7 +89,7 @@ void runCase(const Case &c, int threads, int iterations, dnnl::engine &eng, dnnl
   };
 
   // tfc int8 x int8.
-  int8gemm::PackedWeight pw = int8gemm::pack(q.data(), K, N);
+  int8gemm::PackedWeight pw = int8gemm::pack(q.data(), K, N, int8gemm::defaultIsa());
   int8gemm::QuantizedRows rows;
   const int8gemm::Isa isa = int8gemm::defaultIsa();
   int8gemm::Epilogue e;

@@ -19,9 +19,14 @@
 //     from the L2 cache: any M works (prompts too), decode (M = 1..16) is what it is made for.
 //   * Columns are split over the threads in chunks of whole panels, handed out in order (about 8
 //     per thread, so that a thread slowed down by a busy machine does less of the work).
-// The instruction set is picked at run time (__builtin_cpu_supports): AVX-512 (F, BW, VL, DQ),
-// AVX2 + FMA, or plain scalar loops over the same packed layout; TFC_GEMV_ISA=scalar|avx2|avx512
-// asks for a lower one (tests, measurements). Each variant is tested against a plain double
+// The instruction set is picked at run time (__builtin_cpu_supports): AVX-512 with BF16 and VNNI
+// (Avx512Dot: Zen 4, Sapphire Rapids), AVX-512 (F, BW, VL, DQ), AVX2 + FMA, or plain scalar
+// loops over the same packed layout; TFC_GEMV_ISA=scalar|avx2|avx512|avx512dot asks for a lower
+// one (tests, measurements). Avx512Dot runs f32 weights as AVX-512 does; bf16 and int8 weights
+// it packs with the rows of K in pairs per column and multiplies with dot-product instructions
+// (vdpbf16ps, vpdpwssd), a column's two products per 32-bit lane, instead of widening each
+// weight to f32: bf16 with x split into two bf16 parts (hi + lo: x to 2^-17), int8 with x
+// rounded to int16 per block of 64 k (to 2^-16 of the block's largest |x|). Gemv.cpp explains. Each variant is tested against a plain double
 // reference (tests/unit/runtime_gemv_test.cpp).
 //
 //===----------------------------------------------------------------------------------------===//
@@ -37,13 +42,13 @@ namespace tfc::rt::gemv {
 enum class WeightType : uint8_t { F32, BF16, I8 };
 
 /// The code paths, lowest first.
-enum class Isa : uint8_t { Scalar, Avx2, Avx512 };
+enum class Isa : uint8_t { Scalar, Avx2, Avx512, Avx512Dot };
 
 /// Whether this CPU runs `isa`.
 bool cpuSupports(Isa isa);
 /// The best ISA of this CPU, lowered by TFC_GEMV_ISA when set (read once).
 Isa defaultIsa();
-/// "scalar", "avx2", "avx512".
+/// "scalar", "avx2", "avx512", "avx512dot".
 const char *isaName(Isa isa);
 /// Columns per panel of the packed layout for `isa`.
 int panelWidth(Isa isa);
@@ -55,7 +60,8 @@ struct PackedWeight {
   int64_t K = 0, N = 0;
   int P = 0;            // columns per panel
   int64_t panels = 0;   // ceil(N / P)
-  int64_t panelBytes = 0; // K * P * element size, rounded up to 64
+  int64_t panelBytes = 0; // K (rounded up to even when `pairs`) * P * element size, to 64
+  bool pairs = false;     // rows of K in pairs per column (Avx512Dot's bf16 / int8 kernels)
   std::shared_ptr<uint8_t> bytes; // panels * panelBytes, 64-byte aligned
 
   const void *panel(int64_t p) const { return bytes.get() + p * panelBytes; }

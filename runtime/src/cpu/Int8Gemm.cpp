@@ -1,8 +1,8 @@
-//===- Int8Gemm.cpp - int8 x int8 products for many rows: scalar and AVX2 (vpmaddwd) ------===//
+//===- Int8Gemm.cpp - int8 x int8 products: scalar, AVX2 (vpmaddwd), AVX-512 VNNI (vpdpbusd) ===//
 //
-// See Int8Gemm.h. The AVX2 functions are compiled under `#pragma GCC target("avx2,fma")` (the
-// runtime itself is built for plain x86-64) and only called when the CPU has AVX2; the OpenMP
-// regions live in the generic code.
+// See Int8Gemm.h. The AVX2 and AVX-512 functions are compiled under `#pragma GCC target(...)`
+// (the runtime itself is built for plain x86-64) and only called when the CPU has them; the
+// OpenMP regions live in the generic code.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Int8Gemm.h"
@@ -309,6 +309,168 @@ void panelRowsAvx2(const int16_t *b, int64_t n0, int64_t cols, const QuantizedRo
 
 #pragma GCC pop_options
 
+// ---- AVX-512 VNNI -----------------------------------------------------------------------------
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma")
+// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_*().
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+constexpr int kQuadBytes = 4 * kPanel;        // one quad of rows of a panel: 64 bytes
+constexpr int kBlockQuads = kBlock / 4;       // quads per activation block
+constexpr int kBlockBytes = kBlock * kPanel;  // one block of a panel
+
+bool rowIsFiniteAvx512(const float *x, int64_t K) {
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  __mmask16 bad = 0;
+  int64_t k = 0;
+  for (; k + 16 <= K; k += 16) // |x| >= inf, or unordered (NaN)
+    bad |= _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + k)), inf, _CMP_NLT_UQ);
+  if (bad)
+    return false;
+  return rowIsFinite(x + k, K - k);
+}
+
+/// One block of n <= kBlock values as bytes q + 128 (the rest of the block's bytes 128: zero).
+void quantizeBlockVnni(const float *x, int64_t n, uint8_t *u, float &scale) {
+  __m512 vmax = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + 16 <= n; k += 16)
+    vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(x + k)));
+  float amax = _mm512_reduce_max_ps(vmax);
+  for (; k < n; ++k)
+    amax = std::max(amax, std::fabs(x[k]));
+  scale = amax / 127.f;
+  const float inv = amax > 0.f ? 127.f / amax : 0.f;
+  const __m512 vinv = _mm512_set1_ps(inv);
+  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127),
+                bias = _mm512_set1_epi32(128);
+  k = 0;
+  for (; k + 16 <= n; k += 16) {
+    // cvtps rounds to nearest even (the default MXCSR mode), as nearbyint does.
+    __m512i a = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + k), vinv));
+    a = _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(a, lo), hi), bias);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(u + k), _mm512_cvtepi32_epi8(a));
+  }
+  for (; k < n; ++k) {
+    float v = std::nearbyint(x[k] * inv);
+    u[k] = uint8_t(int(std::min(127.f, std::max(-127.f, v))) + 128);
+  }
+  std::fill(u + n, u + kBlock, uint8_t(128));
+}
+
+/// R rows x NP panels (16 columns each) of sums: per block, vpdpbusd into int32, less the
+/// block's column sums times 128, scaled by the rows' block scales into the f32 sums.
+template <int R, int NP>
+inline void tileVnni(const QuantizedRows &x, int64_t m0, const int8_t *const b[2],
+                     const int32_t *const comp[2], float f[kTileRows][2 * kPanel]) {
+  __m512 acc[R][NP];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int p = 0; p < NP; ++p)
+      acc[r][p] = _mm512_setzero_ps();
+  const uint8_t *a = x.u.data() + m0 * x.stride;
+  const int64_t lda = x.stride;
+  const float *scales = x.scale.data() + m0 * x.blocks;
+  for (int64_t blk = 0; blk < x.blocks; ++blk) {
+    __m512i s[R][NP];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+      for (int p = 0; p < NP; ++p)
+        s[r][p] = _mm512_setzero_si512();
+    const int8_t *w0 = b[0] + blk * kBlockBytes;
+    const int8_t *w1 = NP > 1 ? b[1] + blk * kBlockBytes : w0;
+    const uint8_t *ab = a + blk * kBlock;
+#pragma GCC unroll 16
+    for (int j = 0; j < kBlockQuads; ++j) {
+      const __m512i v0 = _mm512_load_si512(w0 + j * kQuadBytes);
+      const __m512i v1 = NP > 1 ? _mm512_load_si512(w1 + j * kQuadBytes) : v0;
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) {
+        int32_t quad;
+        std::memcpy(&quad, ab + r * lda + 4 * j, sizeof quad);
+        const __m512i av = _mm512_set1_epi32(quad);
+        s[r][0] = _mm512_dpbusd_epi32(s[r][0], av, v0);
+        if (NP > 1)
+          s[r][NP - 1] = _mm512_dpbusd_epi32(s[r][NP - 1], av, v1);
+      }
+    }
+    __m512i k[NP];
+#pragma GCC unroll 2
+    for (int p = 0; p < NP; ++p)
+      k[p] = _mm512_loadu_si512(comp[p] + blk * kPanel);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m512 xs = _mm512_set1_ps(scales[r * x.blocks + blk]);
+#pragma GCC unroll 2
+      for (int p = 0; p < NP; ++p)
+        acc[r][p] =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(s[r][p], k[p])), xs, acc[r][p]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int p = 0; p < NP; ++p)
+      _mm512_store_ps(f[r] + p * kPanel, acc[r][p]);
+}
+
+/// y rows [m0, m0 + rows), columns [n0, n0 + cols) (cols <= 32) from the tile's sums.
+void storeVnni(const float f[kTileRows][2 * kPanel], int64_t m0, int64_t rows, int64_t n0,
+               int64_t cols, const QuantizedRows &x, float *y, int64_t ldy, const Epilogue &e) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t m = m0 + r;
+    if (!x.finite[size_t(m)])
+      continue;
+    for (int64_t c0 = 0; c0 < cols; c0 += kPanel) {
+      const int64_t n = n0 + c0, left = std::min<int64_t>(kPanel, cols - c0);
+      const __mmask16 mask = __mmask16((1u << left) - 1u);
+      __m512 v = _mm512_mul_ps(_mm512_load_ps(f[r] + c0), _mm512_maskz_loadu_ps(mask, e.weightScale + n));
+      if (e.bias)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, e.bias + n));
+      if (e.residual)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, e.residual + m * e.residualStride + n));
+      _mm512_mask_storeu_ps(y + m * ldy + n, mask, v);
+    }
+  }
+}
+
+/// Panels [p, p + np) (np <= 2) over the row block [m0, m1).
+void panelRowsVnni(const PackedWeight &pw, int64_t p, int np, const QuantizedRows &x, int64_t m0,
+                   int64_t m1, float *y, int64_t ldy, const Epilogue &e) {
+  alignas(64) float f[kTileRows][2 * kPanel];
+  const int8_t *b[2] = {pw.quadPanel(p), pw.quadPanel(p + np - 1)};
+  const int32_t *comp[2] = {pw.compPanel(p), pw.compPanel(p + np - 1)};
+  const int64_t n0 = p * kPanel, cols = std::min<int64_t>(np * kPanel, pw.N - n0);
+  for (int64_t m = m0; m < m1; m += kTileRows) {
+    const int64_t rows = std::min<int64_t>(kTileRows, m1 - m);
+#define TFC_TILE(R)                                                                            \
+  case R:                                                                                      \
+    if (np == 2)                                                                               \
+      tileVnni<R, 2>(x, m, b, comp, f);                                                        \
+    else                                                                                       \
+      tileVnni<R, 1>(x, m, b, comp, f);                                                        \
+    break;
+    switch (rows) {
+      TFC_TILE(1)
+      TFC_TILE(2)
+      TFC_TILE(3)
+      TFC_TILE(4)
+      TFC_TILE(5)
+      TFC_TILE(6)
+    }
+#undef TFC_TILE
+    storeVnni(f, m, rows, n0, cols, x, y, ldy, e);
+  }
+}
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+
 /// One panel over the row block [m0, m1).
 void panelRows(const PackedWeight &pw, int64_t p, const QuantizedRows &x, int64_t m0, int64_t m1,
                float *y, int64_t ldy, const Epilogue &e, Isa isa) {
@@ -344,29 +506,86 @@ void floatRow(const float *x, int64_t K, int64_t N, const int8_t *w, float *y,
 } // namespace
 
 bool cpuSupports(Isa isa) {
-  if (isa == Isa::Scalar)
-    return true;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  switch (isa) {
+  case Isa::Scalar: return true;
+  case Isa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case Isa::Avx512Vnni:
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2") &&
+           __builtin_cpu_supports("fma");
+  }
+  return false;
 }
 
 Isa defaultIsa() {
   static const Isa isa = [] {
     const char *e = std::getenv("TFC_INT8GEMM_ISA");
-    if (e && std::string(e) == "scalar")
+    const std::string want = e ? e : "";
+    if (want == "scalar")
       return Isa::Scalar;
+    if (want != "avx2" && cpuSupports(Isa::Avx512Vnni))
+      return Isa::Avx512Vnni;
     return cpuSupports(Isa::Avx2) ? Isa::Avx2 : Isa::Scalar;
   }();
   return isa;
 }
 
-const char *isaName(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "scalar"; }
+const char *isaName(Isa isa) {
+  switch (isa) {
+  case Isa::Scalar: return "scalar";
+  case Isa::Avx2: return "avx2";
+  case Isa::Avx512Vnni: return "avx512vnni";
+  }
+  return "?";
+}
 
-PackedWeight pack(const int8_t *w, int64_t K, int64_t N) {
+namespace {
+
+void *alignedBytes(size_t bytes) {
+  void *raw = std::aligned_alloc(64, std::max<size_t>((bytes + 63) / 64 * 64, 64));
+  if (!raw)
+    throw std::bad_alloc();
+  return raw;
+}
+
+/// The quads layout and its column sums (see the banner).
+void packQuads(const int8_t *w, PackedWeight &pw) {
+  const int64_t K = pw.K, N = pw.N, quads = pw.pairs / 2, blocks = 2 * pw.pairs / kBlock;
+  const size_t bytes = size_t(pw.panels * quads * kQuadBytes);
+  pw.quads.reset(static_cast<int8_t *>(alignedBytes(bytes)), [](int8_t *p) { std::free(p); });
+  const size_t sums = size_t(pw.panels * blocks * kPanel);
+  pw.comp.reset(static_cast<int32_t *>(alignedBytes(sums * sizeof(int32_t))),
+                [](int32_t *p) { std::free(p); });
+  int8_t *d = pw.quads.get();
+  int32_t *comp = pw.comp.get();
+  for (int64_t p = 0; p < pw.panels; ++p)
+    for (int64_t blk = 0; blk < blocks; ++blk)
+      for (int c = 0; c < kPanel; ++c) {
+        const int64_t n = p * kPanel + c;
+        int32_t sum = 0;
+        for (int64_t k = blk * kBlock; k < (blk + 1) * kBlock; ++k) {
+          const int8_t v = n < N && k < K ? w[k * N + n] : int8_t(0);
+          d[(p * quads + k / 4) * kQuadBytes + 4 * c + k % 4] = v;
+          sum += v;
+        }
+        comp[(p * blocks + blk) * kPanel + c] = 128 * sum;
+      }
+}
+
+} // namespace
+
+PackedWeight pack(const int8_t *w, int64_t K, int64_t N, Isa isa) {
   PackedWeight pw;
+  pw.isa = isa;
   pw.K = K;
   pw.N = N;
   pw.pairs = (K + kBlock - 1) / kBlock * kBlock / 2;
   pw.panels = (N + kPanel - 1) / kPanel;
+  if (isa == Isa::Avx512Vnni) {
+    packQuads(w, pw);
+    return pw;
+  }
   const size_t count = size_t(pw.panels * pw.pairs * kPairInts);
   const size_t bytes = (count * sizeof(int16_t) + 63) / 64 * 64;
   void *raw = std::aligned_alloc(64, std::max<size_t>(bytes, 64));
@@ -398,13 +617,30 @@ void quantizeRows(const float *x, int64_t M, int64_t K, int64_t ldx, QuantizedRo
     out.q.resize(size_t(M * out.stride));
   out.scale.resize(size_t(M * out.blocks));
   out.finite.resize(size_t(M));
+  if (isa == Isa::Avx512Vnni && out.u.size() < size_t(M * out.stride))
+    out.u.resize(size_t(M * out.stride));
 #pragma omp parallel for num_threads(threads) schedule(static) if (M * K >= 16384)
   for (int64_t m = 0; m < M; ++m) {
     const float *row = x + m * ldx;
     int16_t *q = out.q.data() + m * out.stride;
     float *scale = out.scale.data() + m * out.blocks;
-    const bool ok = isa == Isa::Avx2 ? rowIsFiniteAvx2(row, K) : rowIsFinite(row, K);
+    const bool ok = isa == Isa::Avx512Vnni ? rowIsFiniteAvx512(row, K)
+                    : isa == Isa::Avx2     ? rowIsFiniteAvx2(row, K)
+                                           : rowIsFinite(row, K);
     out.finite[size_t(m)] = ok;
+    if (isa == Isa::Avx512Vnni) {
+      uint8_t *u = out.u.data() + m * out.stride;
+      for (int64_t blk = 0; blk < out.blocks; ++blk) {
+        const int64_t k0 = blk * kBlock, n = std::min<int64_t>(kBlock, K - k0);
+        if (!ok) { // 128 is zero; the row is computed in f32 (floatRow)
+          std::fill(u + k0, u + k0 + kBlock, uint8_t(128));
+          scale[blk] = 0.f;
+        } else {
+          quantizeBlockVnni(row + k0, n, u + k0, scale[blk]);
+        }
+      }
+      continue;
+    }
     for (int64_t blk = 0; blk < out.blocks; ++blk) {
       const int64_t k0 = blk * kBlock, n = std::min<int64_t>(kBlock, K - k0);
       if (!ok) { // not used by the integer product: zeros keep the tile's sums defined
@@ -422,11 +658,22 @@ void quantizeRows(const float *x, int64_t M, int64_t K, int64_t ldx, QuantizedRo
 void multiply(const PackedWeight &pw, const QuantizedRows &x, const float *xf, int64_t ldx,
               const int8_t *w, float *y, int64_t ldy, const Epilogue &e, Isa isa, int threads) {
   const int64_t M = x.M, block = rowsPerBlock(pw.K);
-  const int64_t blocks = (M + block - 1) / block, items = blocks * pw.panels;
+  const int64_t blocks = (M + block - 1) / block;
+  if (isa == Isa::Avx512Vnni) { // pairs of panels
+    const int64_t pairs = (pw.panels + 1) / 2, items = blocks * pairs;
 #pragma omp parallel for num_threads(threads) schedule(static) if (items > 1)
-  for (int64_t i = 0; i < items; ++i) {
-    const int64_t b = i / pw.panels, p = i % pw.panels;
-    panelRows(pw, p, x, b * block, std::min(M, (b + 1) * block), y, ldy, e, isa);
+    for (int64_t i = 0; i < items; ++i) {
+      const int64_t b = i / pairs, p = 2 * (i % pairs);
+      panelRowsVnni(pw, p, p + 1 < pw.panels ? 2 : 1, x, b * block,
+                    std::min(M, (b + 1) * block), y, ldy, e);
+    }
+  } else {
+    const int64_t items = blocks * pw.panels;
+#pragma omp parallel for num_threads(threads) schedule(static) if (items > 1)
+    for (int64_t i = 0; i < items; ++i) {
+      const int64_t b = i / pw.panels, p = i % pw.panels;
+      panelRows(pw, p, x, b * block, std::min(M, (b + 1) * block), y, ldy, e, isa);
+    }
   }
   for (int64_t m = 0; m < M; ++m)
     if (!x.finite[size_t(m)])

@@ -29,7 +29,17 @@
 // rounded up to a multiple of kBlock and the last panel padded with zeros. The register tile is
 // 6 rows x 16 columns (12 ymm int32 accumulators, folded into f32 sums in L1 after each block);
 // threads split (row block, panel) tiles. A scalar variant runs the same layout with plain loops;
-// TFC_INT8GEMM_ISA=scalar asks for it (tests, measurements). Both are tested against a plain
+// TFC_INT8GEMM_ISA=scalar asks for it (tests, measurements).
+//
+// With AVX-512 VNNI (Zen 4, Ice Lake and later) the kernel is vpdpbusd: 64 products of an
+// unsigned and a signed byte summed into 16 int32 lanes per instruction, four times the pairs
+// of vpmaddwd's ymm and no separate add. The activations go in as bytes u = q + 128 (in
+// [1, 255]); the 128 * sum_k w[k, n] this adds to each block's sum is subtracted exactly, from a
+// per-block column sum made at pack time (`comp`). Nothing saturates (4 * 255 * 127 per lane
+// and instruction, 16 instructions per block). Weight layout for it: panels of 16 columns, for
+// each quad of rows (4j .. 4j + 3) of W the 16 columns' 4 bytes, one 64-byte vector per quad.
+// The register tile is 6 rows x 2 panels (12 zmm int32 block sums, 12 zmm f32 sums).
+// TFC_INT8GEMM_ISA=avx2 or scalar asks for a lower path. Every path is tested against a plain
 // double reference (tests/unit/runtime_int8_gemm_test.cpp).
 //
 //===----------------------------------------------------------------------------------------===//
@@ -42,10 +52,10 @@
 
 namespace tfc::rt::int8gemm {
 
-enum class Isa : uint8_t { Scalar, Avx2 };
+enum class Isa : uint8_t { Scalar, Avx2, Avx512Vnni };
 
 bool cpuSupports(Isa isa);
-/// The best of this CPU, lowered by TFC_INT8GEMM_ISA=scalar (read once).
+/// The best of this CPU, lowered by TFC_INT8GEMM_ISA=scalar|avx2 (read once).
 Isa defaultIsa();
 const char *isaName(Isa isa);
 
@@ -54,18 +64,25 @@ constexpr int kPanel = 16;
 constexpr int kTileRows = 6;
 constexpr int kBlock = 64;
 
-/// An int8 weight [K, N] in the kernel's layout (see the banner).
+/// An int8 weight [K, N] in the layout of `isa` (see the banner): int16 pairs for Scalar and
+/// Avx2, byte quads plus column sums for Avx512Vnni.
 struct PackedWeight {
+  Isa isa = Isa::Scalar;
   int64_t K = 0, N = 0;
   int64_t pairs = 0;  // K rounded up to a multiple of kBlock, halved
   int64_t panels = 0; // ceil(N / 16)
-  std::shared_ptr<int16_t> data; // panels * pairs * 32 int16, 64-byte aligned
+  std::shared_ptr<int16_t> data; // pairs layout: panels * pairs * 32 int16, 64-byte aligned
+  std::shared_ptr<int8_t> quads; // quads layout: panels * (pairs / 2) * 64 bytes, aligned
+  std::shared_ptr<int32_t> comp; // quads layout: [panels][K blocks][16] = 128 * block sums
 
   const int16_t *panel(int64_t p) const { return data.get() + p * pairs * 2 * kPanel; }
+  const int8_t *quadPanel(int64_t p) const { return quads.get() + p * pairs / 2 * 4 * kPanel; }
+  const int32_t *compPanel(int64_t p) const { return comp.get() + p * (2 * pairs / kBlock) * kPanel; }
 };
 
-/// Packs `w` ([K, N] row-major int8). Throws std::bad_alloc when the memory is not there.
-PackedWeight pack(const int8_t *w, int64_t K, int64_t N);
+/// Packs `w` ([K, N] row-major int8) for `isa` (quantizeRows and multiply must be given the
+/// same). Throws std::bad_alloc when the memory is not there.
+PackedWeight pack(const int8_t *w, int64_t K, int64_t N, Isa isa);
 
 /// Activations quantized per row and block (see the banner). Reused across runs (no
 /// reallocation when the size does not grow).
@@ -73,7 +90,8 @@ struct QuantizedRows {
   int64_t M = 0, K = 0;
   int64_t stride = 0;                // int16 per row: K rounded up to kBlock, padded with 0
   int64_t blocks = 0;                // stride / kBlock
-  std::vector<int16_t> q;            // [M, stride]
+  std::vector<int16_t> q;            // [M, stride] (Scalar, Avx2)
+  std::vector<uint8_t> u;            // [M, stride]: q + 128 (Avx512Vnni)
   std::vector<float> scale;          // [M, blocks]: amax / 127 of each block
   std::vector<uint8_t> finite;       // [M]: 1 when the row was quantized
 };

@@ -50,7 +50,7 @@ const int8gemm::PackedWeight &packedWeight(const KernelContext &ctx, Int8LinearS
   std::unique_ptr<int8gemm::PackedWeight> &slot = cache->entries[w.data];
   if (!slot)
     slot = std::make_unique<int8gemm::PackedWeight>(
-        int8gemm::pack(w.as<int8_t>(), w.shape.d[0], w.shape.d[1]));
+        int8gemm::pack(w.as<int8_t>(), w.shape.d[0], w.shape.d[1], int8gemm::defaultIsa()));
   st.source = w.data;
   st.packed = slot.get();
   return *slot;
