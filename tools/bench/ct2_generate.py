@@ -13,7 +13,8 @@ greedy generate_batch(beam_size=1, sampling_topk=1, include_prompt_in_result=Fal
 max_length=N, min_length=N: exactly N new tokens, no end-token stop, like the other peers).
 Per repeat it times a prefill-only call (max_length=min_length=1: the prompt pass and the
 first token) and the full call (N tokens), alternating; decode time = full - prefill (the
-N - 1 decode steps), decode tokens/s = batch * (N - 1) / decode time. Prints one JSON line
+N - 1 decode steps), decode tokens/s = batch * (N - 1) / decode time; the process CPU time of
+both calls too (prefill_cpu_s, full_cpu_s: tools/bench/decode_cpu.py). Prints one JSON line
 with the per-repeat numbers and the first row's tokens.
 """
 import json
@@ -43,17 +44,17 @@ def run(ct2_dir, prompt_path, n, threads, repeats, compute_type="float32"):
     toks = [["t%d" % int(i) for i in row] for row in prompt]
 
     def call(length):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = gen.generate_batch(toks, max_length=length, min_length=length, beam_size=1,
                                sampling_topk=1, include_prompt_in_result=False)
-        return time.perf_counter() - t0, r
+        return time.perf_counter() - t0, time.process_time() - c0, r
 
     call(n)  # warm-up
     out = []
     for _ in range(repeats):
-        tp, _ = call(1)
-        tf, r = call(n)
-        out.append(dict(prefill_s=tp, full_s=tf,
+        tp, cp, _ = call(1)
+        tf, cf, r = call(n)
+        out.append(dict(prefill_s=tp, full_s=tf, prefill_cpu_s=cp, full_cpu_s=cf,
                         decode_tok_s=len(toks) * (n - 1) / (tf - tp)))
     ids = r[0].sequences_ids[0]
     print(json.dumps(dict(repeats=out, tokens_row0=[int(i) for i in ids],
