@@ -12,7 +12,7 @@
  *   tfc_outputs *out = NULL;
  *   st = tfc_session_run(s, "forward", in, 2, &out);
  *   tfc_tensor y; tfc_outputs_get(out, 0, &y);      // y.data valid until tfc_outputs_free(out)
-TFC_API  *   tfc_outputs_free(out); tfc_session_release(s); tfc_plan_release(plan);
+ *   tfc_outputs_free(out); tfc_session_release(s); tfc_plan_release(plan);
  *
  * Errors: every fallible call returns NULL on success or a tfc_status the caller frees; the
  * message names the problem (file, function, input, kernel). No C++ exception crosses this API;
@@ -372,7 +372,7 @@ TFC_API void tfc_session_profile_reset(tfc_session *session);
  * run, as f32 [batch, heads, queries, keys] (a row sums to 1; a masked key gets 0). The CPU
  * backend records them (the fused kernel keeps no score matrix: a second pass computes the
  * rows, so a captured run is slower); off (the default) nothing is computed or kept.
-TFC_API  * tfc_session_set_attention_capture(s, 1) starts capturing (TFC_UNSUPPORTED on a device whose
+ * tfc_session_set_attention_capture(s, 1) starts capturing (TFC_UNSUPPORTED on a device whose
  * backend does not record them); 0 stops and frees them. Records accumulate over runs (a
  * generation: prefill, then one record per kernel and decode step, whose queries are the new
  * tokens and keys every cached position) until tfc_session_attention_clear; a failed run adds
