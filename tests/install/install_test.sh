@@ -12,7 +12,8 @@
 #  4. the installed tools run from the prefix (--help) and load the prefix's libraries;
 #  5. examples/embed configures with find_package(tfc) (CMAKE_PREFIX_PATH=prefix), builds, and
 #     prints what tfrun prints on the same plan and text: greedy generation with chargpt (compiled
-#     by the installed tfc), sentence embeddings with all-MiniLM-L6-v2 when BUILD_DIR/models has it.
+#     by the installed tfc; also with the example linked statically, tfc::runtime_static),
+#     sentence embeddings with all-MiniLM-L6-v2 when BUILD_DIR/models has it.
 # Any difference fails (exit 1), naming what differs.
 set -euo pipefail
 build="$(cd "${1:?usage: install_test.sh BUILD_DIR SOURCE_DIR}" && pwd)"
@@ -142,6 +143,18 @@ sed -n '/^\[0\] /,/^prefill: /p' "$work/gen.tfrun" | sed '$d' > "$work/gen.expec
 "$embed" "$work/chargpt.plan" "${prompts[@]}" --max-new-tokens 40 --threads 2 \
   > "$work/gen.actual" || fail "tfc_embed on the chargpt plan"
 compare generation "$work/gen.expected" "$work/gen.actual"
+
+step "examples/embed linked with tfc::runtime_static (-DTFC_EMBED_STATIC=ON)"
+cmake -S "$src/examples/embed" -B "$work/embed-static" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$prefix" -DTFC_EMBED_STATIC=ON > "$work/embed-static.log" 2>&1 \
+  && cmake --build "$work/embed-static" >> "$work/embed-static.log" 2>&1 \
+  || { cat "$work/embed-static.log"; fail "examples/embed does not build with tfc::runtime_static"; }
+if readelf -d "$work/embed-static/tfc_embed" | grep -q 'NEEDED.*libtfc_runtime'; then
+  fail "the static tfc_embed still needs libtfc_runtime.so"
+fi
+"$work/embed-static/tfc_embed" "$work/chargpt.plan" "${prompts[@]}" --max-new-tokens 40 \
+  --threads 2 > "$work/gen.static" || fail "the static tfc_embed on the chargpt plan"
+compare generation-static "$work/gen.expected" "$work/gen.static"
 
 minilm="$build/models/all-MiniLM-L6-v2"
 if [[ -f "$minilm/config.json" ]]; then
