@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Inputs.h"
+#include "../common/NpyTfcDtype.h"
 #include "tfc/support/Npy.h"
 
 #include "tfc/tfc_runtime.h"
@@ -137,7 +137,7 @@ std::string run(Loaded &l, const std::vector<RefTensor> &names,
   std::vector<tfc_tensor> views;
   for (size_t i = 0; i < arrays.size(); ++i) {
     tfc_dtype dtype;
-    if (!tfc::tfrun::tfcDtypeOf(arrays[i].dtype, dtype))
+    if (!tfc::testutil::tfcDtypeOf(arrays[i].dtype, dtype))
       return names[i].file + ": no plan dtype for '" + tfc::support::npyDescr(arrays[i].dtype) + "'";
     views.push_back({names[i].name.c_str(), dtype, static_cast<int32_t>(arrays[i].shape.size()),
                      arrays[i].shape.data(), arrays[i].data.data()});

@@ -17,7 +17,7 @@
 
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Inputs.h"
+#include "../common/NpyTfcDtype.h"
 #include "tfc/support/Npy.h"
 
 #include "tfc/driver/Compiler.h"
@@ -218,7 +218,7 @@ inline std::string runCases(tfc_session *session, const std::string &dir, const 
       if (auto s = support::readNpy(dir + "/" + c.inputs[i].file, arrays[i]); !s.ok())
         return s.error;
       tfc_dtype dtype;
-      if (!tfrun::tfcDtypeOf(arrays[i].dtype, dtype))
+      if (!tfc::testutil::tfcDtypeOf(arrays[i].dtype, dtype))
         return c.inputs[i].file + ": a dtype the runtime does not take";
       views.push_back({c.inputs[i].name.c_str(), dtype,
                        static_cast<int32_t>(arrays[i].shape.size()), arrays[i].shape.data(),

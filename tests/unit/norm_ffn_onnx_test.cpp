@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Inputs.h"
+#include "../common/NpyTfcDtype.h"
 #include "tfc/support/Npy.h"
 
 #include "tfc/IR/TfcDialect.h"
@@ -127,7 +127,7 @@ TEST_P(NormFfnOnnx, FusedAndUnfusedPlansMatchOnnxRuntime) {
       s = tfc::support::readNpy(kDir + "/" + refFile, ref);
       ASSERT_TRUE(s.ok()) << s.error;
       tfc_dtype dtype;
-      ASSERT_TRUE(tfc::tfrun::tfcDtypeOf(x.dtype, dtype));
+      ASSERT_TRUE(tfc::testutil::tfcDtypeOf(x.dtype, dtype));
       tfc_tensor in{m.input.c_str(), dtype, int32_t(x.shape.size()), x.shape.data(),
                     x.data.data()};
       tfc_outputs *outputs = nullptr;

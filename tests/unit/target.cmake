@@ -2,10 +2,10 @@
 # target, low-precision plans of the examples, the plan verifier (target_test); every model of
 # the repository that runs on the CPU compiled for cuda fp16 and bf16 (target_corpus_test).
 tfc_add_unit_test(target_test SOURCES target_test.cpp LIBS TfcDriver tfc_runtime_static)
-if(TARGET TfcDriver AND TARGET tfc_runtime_static AND TARGET TfrunLib)
+if(TARGET TfcDriver AND TARGET tfc_runtime_static)
   add_executable(target_corpus_test target_corpus_test.cpp)
   target_include_directories(target_corpus_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
-  target_link_libraries(target_corpus_test PRIVATE TfcDriver tfc_runtime_static TfrunLib GTest::gtest)
+  target_link_libraries(target_corpus_test PRIVATE TfcDriver tfc_runtime_static TfcSupport GTest::gtest)
   target_compile_definitions(target_corpus_test PRIVATE TFC_SOURCE_DIR="${TFC_SOURCE_DIR}")
   gtest_discover_tests(target_corpus_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 300)
 endif()

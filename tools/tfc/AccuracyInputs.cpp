@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "AccuracyCheck.h"
 
+#include "tfc/support/Npy.h"
 #include "tfc/support/SymbolNames.h"
-#include "tfrun/Npy.h"
 
 #include <algorithm>
 #include <cstring>
@@ -193,8 +193,8 @@ Status readSet(const fs::path &dir, const std::vector<Port> &ports, const std::s
     if (port == ports.end())
       return Status::failure(f.string() + ": no input of " + function + " is named '" + stem +
                            "' (its inputs: " + names + ")");
-    tfc::tfrun::NpyArray a;
-    if (Status s = tfc::tfrun::readNpy(f.string(), a); !s.ok())
+    tfc::support::NpyArray a;
+    if (Status s = tfc::support::readNpy(f.string(), a); !s.ok())
       return s;
     HostTensor t;
     if (Status s = tfc::tfrun::tensorFromNpy(stem, f.string(), std::move(a), t); !s.ok())
