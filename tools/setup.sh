@@ -20,7 +20,8 @@ packages=(cmake ninja-build g++ lld
   libgtest-dev libgmock-dev
   python3 python3-venv python3-numpy python3-flatbuffers
   pybind11-dev python3-dev  # the Python package's extension module (python/, pyproject.toml)
-  graphviz)  # dot: tfc compile --graph FILE.svg renders the plan's DOT
+  graphviz  # dot: tfc compile --graph FILE.svg renders the plan's DOT
+  pkg-config binutils)  # tests/install/install_test.sh: pkg-config tfc, nm -D
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch)
 fi

@@ -6,19 +6,39 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <unistd.h>
 
 namespace tfc::rt {
 
 namespace {
 
-/// The directory of the libtfc_runtime.so holding this function, or "" when unknown.
+/// The directory of the libtfc_runtime.so holding this function, or "" when unknown. A program
+/// that linked the static libtfc_runtime.a holds this function itself: then the modules are
+/// looked for where an installation puts them, <dir of the program>/../lib when the program is in
+/// a bin/ directory (<prefix>/bin and <prefix>/lib; build/bin and build/lib), else beside it.
 std::string runtimeDirectory() {
   Dl_info info{};
   if (!dladdr(reinterpret_cast<const void *>(&runtimeDirectory), &info) || !info.dli_fname)
     return "";
   std::string file = info.dli_fname;
   size_t slash = file.rfind('/');
-  return slash == std::string::npos ? "" : file.substr(0, slash);
+  const bool isLibrary = file.find(".so", slash == std::string::npos ? 0 : slash) !=
+                         std::string::npos;
+  if (!isLibrary) { // the main program (dladdr gives its argv[0]): its real path
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+      return "";
+    file.assign(exe, size_t(n));
+    slash = file.rfind('/');
+  }
+  std::string dir = slash == std::string::npos ? "" : file.substr(0, slash);
+  if (!isLibrary) {
+    size_t up = dir.rfind('/');
+    if (up != std::string::npos && dir.compare(up + 1, std::string::npos, "bin") == 0)
+      return dir.substr(0, up) + "/lib";
+  }
+  return dir;
 }
 
 std::string lastDlError() {

@@ -4,8 +4,8 @@
 // libtfc_<name>.so, and libtfc_runtime does not link those libraries. The CUDA backend is one:
 // libcudart and libcublasLt cost 0.2-0.5 s and about 200 MB of resident memory to load, and a
 // runtime linking them would not start at all on a machine without them. The module links
-// libtfc_runtime (the seam it implements: Plan, Error, the CPU table's kernel checks, runKernels,
-// DecodeGraph) and its own libraries; the runtime dlopens it the first time something needs the
+// the static libtfc_runtime.a (the seam it implements: Plan, Error, the CPU table's kernel checks,
+// runKernels, DecodeGraph; libtfc_runtime.so exports only the C API) and its own libraries; the runtime dlopens it the first time something needs the
 // backend itself (Backend.cpp: findBackend/backendForTarget, i.e. a plan of its target, a session
 // or tfc_device_check on one of its devices). Listing the backends' names loads nothing.
 //
@@ -16,7 +16,8 @@
 // the C++ seam has no stable ABI, so a module works only with the runtime of its own build.
 //
 // Where: $TFC_BACKEND_DIR/libtfc_<name>.so when TFC_BACKEND_DIR is set and not empty, else the
-// directory of the libtfc_runtime.so loaded in this process (dladdr).
+// directory of the libtfc_runtime.so loaded in this process (dladdr); in a program linked with
+// the static libtfc_runtime.a, <program dir>/../lib when the program lives in a bin/ directory.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_BACKENDMODULE_H

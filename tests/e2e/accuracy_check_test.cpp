@@ -17,7 +17,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Npy.h"
+#include "tfc/support/Npy.h"
 
 #include "tfc/tfc_runtime.h"
 
@@ -135,9 +135,9 @@ Set makeSet(tfc_plan *plan, int64_t batch, int64_t seq, int64_t salt) {
 void writeSet(const Set &set, const fs::path &dir) {
   fs::create_directories(dir);
   for (const Tensor &t : set) {
-    auto s = tfc::tfrun::writeNpyAtomically((dir / (t.name + ".npy")).string(),
-                                            tfc::tfrun::NpyDtype::I64, t.dims, t.values.data());
-    ASSERT_TRUE(s.ok()) << s.message;
+    auto s = tfc::support::writeNpyAtomically((dir / (t.name + ".npy")).string(),
+                                            tfc::support::NpyDtype::I64, t.dims, t.values.data());
+    ASSERT_TRUE(s.ok()) << s.error;
   }
 }
 
@@ -306,8 +306,8 @@ TEST_F(AccuracyCheck, CalibrationFilesThatAreWrongAreNamed) {
                        (calib / "bad" / (set[1].name + ".npy")).string() + ")"),
             std::string::npos) << r.err;
   std::vector<float> floats(16, 1.f);
-  ASSERT_TRUE(tfc::tfrun::writeNpyAtomically((calib / "bad" / (set[1].name + ".npy")).string(),
-                                             tfc::tfrun::NpyDtype::F32, {2, 8}, floats.data())
+  ASSERT_TRUE(tfc::support::writeNpyAtomically((calib / "bad" / (set[1].name + ".npy")).string(),
+                                             tfc::support::NpyDtype::F32, {2, 8}, floats.data())
                   .ok());
   r = tfc(kEncoder + " --precision bf16 -o " + out + " --calibrate " + calib.string(), dir);
   EXPECT_EQ(r.code, 1) << r.err;

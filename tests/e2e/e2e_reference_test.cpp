@@ -11,8 +11,8 @@
 //===----------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Inputs.h"
-#include "tfrun/Npy.h"
+#include "../common/NpyTfcDtype.h"
+#include "tfc/support/Npy.h"
 
 #include "tfc/tfc_runtime.h"
 
@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-using tfc::tfrun::NpyArray;
-using tfc::tfrun::NpyDtype;
+using tfc::support::NpyArray;
+using tfc::support::NpyDtype;
 
 namespace {
 
@@ -137,8 +137,8 @@ std::string run(Loaded &l, const std::vector<RefTensor> &names,
   std::vector<tfc_tensor> views;
   for (size_t i = 0; i < arrays.size(); ++i) {
     tfc_dtype dtype;
-    if (!tfc::tfrun::tfcDtypeOf(arrays[i].dtype, dtype))
-      return names[i].file + ": no plan dtype for '" + tfc::tfrun::npyDescr(arrays[i].dtype) + "'";
+    if (!tfc::testutil::tfcDtypeOf(arrays[i].dtype, dtype))
+      return names[i].file + ": no plan dtype for '" + tfc::support::npyDescr(arrays[i].dtype) + "'";
     views.push_back({names[i].name.c_str(), dtype, static_cast<int32_t>(arrays[i].shape.size()),
                      arrays[i].shape.data(), arrays[i].data.data()});
   }
@@ -242,8 +242,8 @@ TEST_P(E2EReference, FusedAndUnfusedPlansMatchPyTorch) {
     SCOPED_TRACE(m.name + "/" + c.name);
     std::vector<NpyArray> inputs(c.inputs.size());
     for (size_t i = 0; i < c.inputs.size(); ++i) {
-      tfc::tfrun::Status s = tfc::tfrun::readNpy(kRefsDir + "/" + c.inputs[i].file, inputs[i]);
-      ASSERT_TRUE(s.ok()) << s.message;
+      tfc::support::Status s = tfc::support::readNpy(kRefsDir + "/" + c.inputs[i].file, inputs[i]);
+      ASSERT_TRUE(s.ok()) << s.error;
     }
     OutputsPtr outFused, outUnfused;
     ASSERT_EQ(run(fused, c.inputs, inputs, outFused), "");
@@ -254,8 +254,8 @@ TEST_P(E2EReference, FusedAndUnfusedPlansMatchPyTorch) {
     for (const RefTensor &r : c.outputs) {
       SCOPED_TRACE("output " + r.name);
       NpyArray ref;
-      tfc::tfrun::Status s = tfc::tfrun::readNpy(kRefsDir + "/" + r.file, ref);
-      ASSERT_TRUE(s.ok()) << s.message;
+      tfc::support::Status s = tfc::support::readNpy(kRefsDir + "/" + r.file, ref);
+      ASSERT_TRUE(s.ok()) << s.error;
       ASSERT_EQ(ref.dtype, NpyDtype::F32);
       tfc_tensor a, b;
       ASSERT_EQ(findOutput(outFused.get(), r.name, a), "");

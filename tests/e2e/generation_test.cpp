@@ -13,7 +13,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Npy.h"
+#include "tfc/support/Npy.h"
 
 #include "tfc/tfc_runtime.h"
 #include "tfc/tfc_runtime.hpp"
@@ -538,15 +538,15 @@ void checkGreedy(const GreedyCase &c, const std::string &source) {
   std::vector<std::vector<int64_t>> prompts;
   std::vector<Tensor> fixed;
   for (const auto &[name, file] : c.inputs) {
-    tfc::tfrun::NpyArray a;
-    tfc::tfrun::Status st = tfc::tfrun::readNpy(kGenDir + "/" + file, a);
-    ASSERT_TRUE(st.ok()) << st.message;
+    tfc::support::NpyArray a;
+    tfc::support::Status st = tfc::support::readNpy(kGenDir + "/" + file, a);
+    ASSERT_TRUE(st.ok()) << st.error;
     ASSERT_EQ(a.shape.size(), 2u) << file;
     std::vector<int64_t> values(size_t(a.numElements()));
     for (size_t i = 0; i < values.size(); ++i) {
-      if (a.dtype == tfc::tfrun::NpyDtype::I64)
+      if (a.dtype == tfc::support::NpyDtype::I64)
         std::memcpy(&values[i], a.data.data() + 8 * i, 8);
-      else if (a.dtype == tfc::tfrun::NpyDtype::Bool || a.dtype == tfc::tfrun::NpyDtype::U8)
+      else if (a.dtype == tfc::support::NpyDtype::Bool || a.dtype == tfc::support::NpyDtype::U8)
         values[i] = a.data[i];
       else
         FAIL() << file << ": unexpected dtype";
@@ -555,7 +555,7 @@ void checkGreedy(const GreedyCase &c, const std::string &source) {
       for (int64_t r = 0; r < a.shape[0]; ++r)
         prompts.emplace_back(values.begin() + r * a.shape[1], values.begin() + (r + 1) * a.shape[1]);
     } else {
-      tfc_dtype dtype = a.dtype == tfc::tfrun::NpyDtype::I64 ? TFC_I64 : TFC_BOOL;
+      tfc_dtype dtype = a.dtype == tfc::support::NpyDtype::I64 ? TFC_I64 : TFC_BOOL;
       fixed.push_back(Tensor::ints(name, dtype, a.shape, values));
     }
   }
@@ -563,9 +563,9 @@ void checkGreedy(const GreedyCase &c, const std::string &source) {
   Generated got = generate(plan.get(), prompts, fixed, o);
   ASSERT_EQ(got.error, "");
 
-  tfc::tfrun::NpyArray ref;
-  tfc::tfrun::Status st = tfc::tfrun::readNpy(kGenDir + "/" + c.expected, ref);
-  ASSERT_TRUE(st.ok()) << st.message;
+  tfc::support::NpyArray ref;
+  tfc::support::Status st = tfc::support::readNpy(kGenDir + "/" + c.expected, ref);
+  ASSERT_TRUE(st.ok()) << st.error;
   ASSERT_EQ(ref.shape.size(), 2u);
   ASSERT_EQ(got.sequences.size(), size_t(ref.shape[0]));
   for (int64_t r = 0; r < ref.shape[0]; ++r) {

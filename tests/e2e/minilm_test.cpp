@@ -15,7 +15,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Npy.h"
+#include "tfc/support/Npy.h"
 
 #include "tfc/tfc_runtime.h"
 
@@ -182,9 +182,9 @@ double cosine(const std::vector<double> &a, const float *b) {
 
 TEST_F(MiniLM, EmbeddingsMatchSentenceTransformers) {
   ASSERT_TRUE(plan);
-  tfc::tfrun::NpyArray ref;
-  tfc::tfrun::Status st = tfc::tfrun::readNpy(kRefs + "/embeddings.npy", ref);
-  ASSERT_TRUE(st.ok()) << st.message;
+  tfc::support::NpyArray ref;
+  tfc::support::Status st = tfc::support::readNpy(kRefs + "/embeddings.npy", ref);
+  ASSERT_TRUE(st.ok()) << st.error;
   ASSERT_EQ(ref.shape, (std::vector<int64_t>{50, 384}));
   const float *want = reinterpret_cast<const float *>(ref.data.data());
   std::vector<std::vector<double>> got = embed(plan, sentences);
@@ -208,8 +208,8 @@ TEST_F(MiniLM, LowPrecisionEmbeddingsAgainstTheFp32Plan) {
   ASSERT_TRUE(plan);
   std::vector<std::vector<double>> fp32 = embed(plan, sentences);
   ASSERT_EQ(fp32.size(), 50u);
-  tfc::tfrun::NpyArray ref;
-  ASSERT_TRUE(tfc::tfrun::readNpy(kRefs + "/embeddings.npy", ref).ok());
+  tfc::support::NpyArray ref;
+  ASSERT_TRUE(tfc::support::readNpy(kRefs + "/embeddings.npy", ref).ok());
   const float *st = reinterpret_cast<const float *>(ref.data.data());
   for (auto [precision, bound] : {std::pair<std::string, double>{"bf16", 0.999}, {"int8", 0.99}}) {
     SCOPED_TRACE(precision);

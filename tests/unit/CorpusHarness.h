@@ -17,8 +17,8 @@
 
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Inputs.h"
-#include "tfrun/Npy.h"
+#include "../common/NpyTfcDtype.h"
+#include "tfc/support/Npy.h"
 
 #include "tfc/driver/Compiler.h"
 #include "tfc/tfc_runtime.h"
@@ -208,17 +208,17 @@ inline double maxError(const float *got, const float *want, size_t n) {
 /// output with its reference: "" or the first mismatch. `worst` gets the largest error.
 inline std::string runCases(tfc_session *session, const std::string &dir, const Model &m,
                             double &worst) {
-  using tfrun::NpyArray;
+  using support::NpyArray;
   worst = 0;
   std::string firstFailure;
   for (const Case &c : m.cases) {
     std::vector<NpyArray> arrays(c.inputs.size());
     std::vector<tfc_tensor> views;
     for (size_t i = 0; i < c.inputs.size(); ++i) {
-      if (auto s = tfrun::readNpy(dir + "/" + c.inputs[i].file, arrays[i]); !s.ok())
-        return s.message;
+      if (auto s = support::readNpy(dir + "/" + c.inputs[i].file, arrays[i]); !s.ok())
+        return s.error;
       tfc_dtype dtype;
-      if (!tfrun::tfcDtypeOf(arrays[i].dtype, dtype))
+      if (!tfc::testutil::tfcDtypeOf(arrays[i].dtype, dtype))
         return c.inputs[i].file + ": a dtype the runtime does not take";
       views.push_back({c.inputs[i].name.c_str(), dtype,
                        static_cast<int32_t>(arrays[i].shape.size()), arrays[i].shape.data(),
@@ -232,9 +232,9 @@ inline std::string runCases(tfc_session *session, const std::string &dir, const 
       return "case " + c.label + ": run: " + e;
     for (const Tensor &o : c.outputs) {
       NpyArray ref;
-      if (auto s = tfrun::readNpy(dir + "/" + o.file, ref); !s.ok())
-        return s.message;
-      if (ref.dtype != tfrun::NpyDtype::F32)
+      if (auto s = support::readNpy(dir + "/" + o.file, ref); !s.ok())
+        return s.error;
+      if (ref.dtype != support::NpyDtype::F32)
         return o.file + ": the reference is not float32";
       tfc_tensor t{};
       bool found = false;

@@ -172,12 +172,12 @@ std::string checkGeneration(tfc_plan *plan, tfc_session *session, const Checkpoi
            "), not kv-cache";
   std::string failures;
   for (size_t k = 0; k < c.prompts.size(); ++k) {
-    tfc::tfrun::NpyArray prompt, tokens;
-    if (auto s = tfc::tfrun::readNpy(kHfRefs + "/" + c.prompts[k].prompt, prompt); !s.ok())
-      return s.message;
-    if (auto s = tfc::tfrun::readNpy(kHfRefs + "/" + c.prompts[k].tokens, tokens); !s.ok())
-      return s.message;
-    if (prompt.dtype != tfc::tfrun::NpyDtype::I64 || tokens.dtype != tfc::tfrun::NpyDtype::I64 ||
+    tfc::support::NpyArray prompt, tokens;
+    if (auto s = tfc::support::readNpy(kHfRefs + "/" + c.prompts[k].prompt, prompt); !s.ok())
+      return s.error;
+    if (auto s = tfc::support::readNpy(kHfRefs + "/" + c.prompts[k].tokens, tokens); !s.ok())
+      return s.error;
+    if (prompt.dtype != tfc::support::NpyDtype::I64 || tokens.dtype != tfc::support::NpyDtype::I64 ||
         prompt.shape.size() != 2 || prompt.shape[0] != 1)
       return c.prompts[k].prompt + ": not an int64 [1, n] prompt with int64 tokens";
     int64_t offsets[2] = {0, prompt.shape[1]};

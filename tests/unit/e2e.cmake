@@ -4,14 +4,14 @@
 function(tfc_add_e2e_test name)
   add_executable(${name} ${TFC_SOURCE_DIR}/tests/e2e/${name}.cpp)
   target_include_directories(${name} PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
-  target_link_libraries(${name} PRIVATE tfc_runtime TfrunLib GTest::gtest GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE tfc_runtime_static TfcSupport GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
   add_dependencies(${name} tfc) # the test runs ${TFC_BINARY_DIR}/bin/tfc
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 900)
 endfunction()
 
-if(TARGET tfc_runtime AND TARGET tfc AND TARGET TfrunLib)
+if(TARGET tfc_runtime_static AND TARGET tfc)
   # Every model of tests/e2e/refs/manifest.json (fused and --no-fuse) vs the PyTorch reference.
   tfc_add_e2e_test(e2e_reference_test)
   # Generation (KV cache): decode_step/prefill vs forward, greedy vs the PyTorch loops of

@@ -20,7 +20,7 @@
 #include "tfc/frontends/FbsFrontend.h"
 #include "tfc/frontends/HfImporter.h"
 #include "tfc/tfc_runtime.h"
-#include "tfrun/Npy.h"
+#include "tfc/support/Npy.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -66,10 +66,10 @@ llvm::json::Object manifestModel(const std::string &name) {
   return {};
 }
 
-tfc::tfrun::NpyArray npy(const std::string &file) {
-  tfc::tfrun::NpyArray a;
-  tfc::tfrun::Status s = tfc::tfrun::readNpy(kArchDir + "/refs/" + file, a);
-  EXPECT_TRUE(s.ok()) << s.message;
+tfc::support::NpyArray npy(const std::string &file) {
+  tfc::support::NpyArray a;
+  tfc::support::Status s = tfc::support::readNpy(kArchDir + "/refs/" + file, a);
+  EXPECT_TRUE(s.ok()) << s.error;
   return a;
 }
 
@@ -112,7 +112,7 @@ void checkForward(tfc_plan *plan, const llvm::json::Object &m, const std::string
                   const std::string &name) {
   tfc_session *session = nullptr;
   ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
-  std::vector<tfc::tfrun::NpyArray> arrays;
+  std::vector<tfc::support::NpyArray> arrays;
   std::vector<std::string> names;
   for (const auto &kv : *m.getObject("inputs")) {
     names.push_back(kv.first.str());
@@ -126,7 +126,7 @@ void checkForward(tfc_plan *plan, const llvm::json::Object &m, const std::string
   ASSERT_EQ(take(tfc_session_run(session, "forward", inputs.data(), inputs.size(), &out)), "");
   tfc_tensor y;
   ASSERT_EQ(take(tfc_outputs_get(out, 0, &y)), "");
-  tfc::tfrun::NpyArray ref = npy(m.getObject("outputs")->getString(output)->str());
+  tfc::support::NpyArray ref = npy(m.getObject("outputs")->getString(output)->str());
   ASSERT_EQ(std::vector<int64_t>(y.dims, y.dims + y.rank), ref.shape);
   const float *a = static_cast<const float *>(y.data);
   const float *r = reinterpret_cast<const float *>(ref.data.data());
@@ -149,8 +149,8 @@ void checkGenerate(tfc_plan *plan, const llvm::json::Object &m, const std::strin
   ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
   int64_t exact = 0, total = 0;
   for (const llvm::json::Value &c : *m.getArray("cases")) {
-    tfc::tfrun::NpyArray prompt = npy(c.getAsObject()->getString("prompt")->str());
-    tfc::tfrun::NpyArray tokens = npy(c.getAsObject()->getString("tokens")->str());
+    tfc::support::NpyArray prompt = npy(c.getAsObject()->getString("prompt")->str());
+    tfc::support::NpyArray tokens = npy(c.getAsObject()->getString("tokens")->str());
     const int64_t *p = reinterpret_cast<const int64_t *>(prompt.data.data());
     int64_t offsets[2] = {0, prompt.shape[1]};
     tfc_generate_options o;
@@ -183,7 +183,7 @@ void checkTextIds(tfc_plan *plan, const std::string &name) {
   ASSERT_TRUE(m.getString("text") && m.getString("text_ids"))
       << "tests/hf/arch/refs/manifest.json has no text for " << name;
   std::string text = m.getString("text")->str();
-  tfc::tfrun::NpyArray want = npy(m.getString("text_ids")->str());
+  tfc::support::NpyArray want = npy(m.getString("text_ids")->str());
   tfc_ids *ids = nullptr;
   ASSERT_EQ(take(tfc_plan_tokenize(plan, text.data(), text.size(), 1, &ids)), "");
   const int64_t *w = reinterpret_cast<const int64_t *>(want.data.data());

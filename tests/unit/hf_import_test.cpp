@@ -19,7 +19,7 @@
 #include "tfc/frontends/HfImporter.h"
 #include "tfc/tfc_runtime.h"
 #include "tfc/tfc_runtime.hpp"
-#include "tfrun/Npy.h"
+#include "tfc/support/Npy.h"
 
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -424,10 +424,10 @@ llvm::json::Object manifestModel(const std::string &name) {
   return {};
 }
 
-tfc::tfrun::NpyArray npy(const std::string &file) {
-  tfc::tfrun::NpyArray a;
-  tfc::tfrun::Status s = tfc::tfrun::readNpy(kHfDir + "/refs/" + file, a);
-  EXPECT_TRUE(s.ok()) << s.message;
+tfc::support::NpyArray npy(const std::string &file) {
+  tfc::support::NpyArray a;
+  tfc::support::Status s = tfc::support::readNpy(kHfDir + "/refs/" + file, a);
+  EXPECT_TRUE(s.ok()) << s.error;
   return a;
 }
 
@@ -487,7 +487,7 @@ void checkEncoder(const std::string &name) {
 
   tfc_session *session = nullptr;
   ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
-  std::vector<tfc::tfrun::NpyArray> arrays;
+  std::vector<tfc::support::NpyArray> arrays;
   std::vector<std::string> names;
   for (const auto &kv : *m.getObject("inputs")) {
     names.push_back(kv.first.str());
@@ -501,7 +501,7 @@ void checkEncoder(const std::string &name) {
   ASSERT_EQ(take(tfc_session_run(session, "forward", inputs.data(), inputs.size(), &out)), "");
   tfc_tensor y;
   ASSERT_EQ(take(tfc_outputs_get(out, 0, &y)), "");
-  tfc::tfrun::NpyArray ref =
+  tfc::support::NpyArray ref =
       npy(m.getObject("outputs")->getString("last_hidden_state")->str());
   ASSERT_EQ(std::vector<int64_t>(y.dims, y.dims + y.rank), ref.shape);
   const float *a = static_cast<const float *>(y.data);
@@ -542,8 +542,8 @@ TEST(HfCheckpoint, Gpt2GreedyIsTokenExact) {
   ASSERT_EQ(take(tfc_session_create(plan, nullptr, &session)), "");
   int64_t exact = 0, total = 0;
   for (const llvm::json::Value &c : *m.getArray("cases")) {
-    tfc::tfrun::NpyArray prompt = npy(c.getAsObject()->getString("prompt")->str());
-    tfc::tfrun::NpyArray tokens = npy(c.getAsObject()->getString("tokens")->str());
+    tfc::support::NpyArray prompt = npy(c.getAsObject()->getString("prompt")->str());
+    tfc::support::NpyArray tokens = npy(c.getAsObject()->getString("tokens")->str());
     const int64_t *p = reinterpret_cast<const int64_t *>(prompt.data.data());
     int64_t offsets[2] = {0, prompt.shape[1]};
     tfc_generate_options o;
@@ -604,7 +604,7 @@ TEST(HfCheckpoint, NaNInAQueryWeightGivesNaNAsTransformersDoes) {
                    std::numeric_limits<float>::quiet_NaN());
   llvm::json::Object m = manifestModel("bert");
   ASSERT_TRUE(m.getObject("inputs"));
-  std::vector<tfc::tfrun::NpyArray> arrays;
+  std::vector<tfc::support::NpyArray> arrays;
   std::vector<std::string> names;
   for (const auto &kv : *m.getObject("inputs")) {
     names.push_back(kv.first.str());

@@ -11,8 +11,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "MiniJson.h"
 #include "RuntimeTestUtil.h"
-#include "tfrun/Inputs.h"
-#include "tfrun/Npy.h"
+#include "../common/NpyTfcDtype.h"
+#include "tfc/support/Npy.h"
 
 #include "tfc/IR/TfcDialect.h"
 #include "tfc/driver/Compiler.h"
@@ -37,7 +37,7 @@ namespace {
 namespace fs = std::filesystem;
 using tfc::testutil::maxAbs;
 using tfc::testutil::take;
-using tfc::tfrun::NpyArray;
+using tfc::support::NpyArray;
 
 const std::string kDir = TFC_SOURCE_DIR "/tests/onnx/norm_ffn";
 
@@ -122,12 +122,12 @@ TEST_P(NormFfnOnnx, FusedAndUnfusedPlansMatchOnnxRuntime) {
     for (const auto &[inputFile, refFile] : m.cases) {
       SCOPED_TRACE(inputFile);
       NpyArray x, ref;
-      auto s = tfc::tfrun::readNpy(kDir + "/" + inputFile, x);
-      ASSERT_TRUE(s.ok()) << s.message;
-      s = tfc::tfrun::readNpy(kDir + "/" + refFile, ref);
-      ASSERT_TRUE(s.ok()) << s.message;
+      auto s = tfc::support::readNpy(kDir + "/" + inputFile, x);
+      ASSERT_TRUE(s.ok()) << s.error;
+      s = tfc::support::readNpy(kDir + "/" + refFile, ref);
+      ASSERT_TRUE(s.ok()) << s.error;
       tfc_dtype dtype;
-      ASSERT_TRUE(tfc::tfrun::tfcDtypeOf(x.dtype, dtype));
+      ASSERT_TRUE(tfc::testutil::tfcDtypeOf(x.dtype, dtype));
       tfc_tensor in{m.input.c_str(), dtype, int32_t(x.shape.size()), x.shape.data(),
                     x.data.data()};
       tfc_outputs *outputs = nullptr;

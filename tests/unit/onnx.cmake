@@ -9,10 +9,10 @@ if(TARGET TfcFrontendOnnx)
   target_compile_definitions(onnx_importer_test PRIVATE ONNX_NAMESPACE=onnx ONNX_ML=1)
 endif()
 
-if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
+if(TARGET TfcDriver AND TARGET tfc_runtime_static)
   add_executable(onnx_corpus_test onnx_corpus_test.cpp)
   target_include_directories(onnx_corpus_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
-  target_link_libraries(onnx_corpus_test PRIVATE TfcDriver tfc_runtime TfrunLib GTest::gtest
+  target_link_libraries(onnx_corpus_test PRIVATE TfcDriver tfc_runtime_static TfcSupport GTest::gtest
     GTest::gtest_main)
   target_compile_definitions(onnx_corpus_test PRIVATE
     TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
@@ -22,17 +22,17 @@ if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
   # its status in the expectations.json beside the manifest (ArchCorpus.llama_Blocked).
   add_executable(arch_corpus_test arch_corpus_test.cpp)
   target_include_directories(arch_corpus_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
-  target_link_libraries(arch_corpus_test PRIVATE TfcDriver tfc_runtime TfrunLib GTest::gtest)
+  target_link_libraries(arch_corpus_test PRIVATE TfcDriver tfc_runtime_static TfcSupport GTest::gtest)
   target_compile_definitions(arch_corpus_test PRIVATE TFC_SOURCE_DIR="${TFC_SOURCE_DIR}")
   gtest_discover_tests(arch_corpus_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS e2e TIMEOUT 300)
 endif()
 
 # RMS norms and gated feed-forwards (tests/onnx/norm_ffn/): all fused, fused and --no-fuse plans
 # vs the ONNX Runtime references.
-if(TARGET TfcDriver AND TARGET tfc_runtime AND TARGET TfrunLib)
+if(TARGET TfcDriver AND TARGET tfc_runtime_static)
   add_executable(norm_ffn_onnx_test norm_ffn_onnx_test.cpp)
   target_include_directories(norm_ffn_onnx_test PRIVATE ${TFC_SOURCE_DIR}/tests/e2e)
-  target_link_libraries(norm_ffn_onnx_test PRIVATE TfcDriver tfc_runtime TfrunLib GTest::gtest
+  target_link_libraries(norm_ffn_onnx_test PRIVATE TfcDriver tfc_runtime_static TfcSupport GTest::gtest
     GTest::gtest_main)
   target_compile_definitions(norm_ffn_onnx_test PRIVATE
     TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")

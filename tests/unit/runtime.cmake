@@ -1,66 +1,66 @@
 # runtime/ (libtfc_runtime): kernels against reference loops, loader and session errors,
 # concurrency. The plans are written by the tests themselves (runtime_plan_builder.h).
 find_package(Threads REQUIRED)
-if(TARGET tfc_runtime)
+if(TARGET tfc_runtime_static)
   tfc_add_unit_test(runtime_kernels_test SOURCES runtime_kernels_test.cpp
-    LIBS tfc_runtime tfc_schema)
+    LIBS tfc_runtime_static tfc_schema)
   tfc_add_unit_test(runtime_loader_test SOURCES runtime_loader_test.cpp
-    LIBS tfc_runtime tfc_schema Threads::Threads)
+    LIBS tfc_runtime_static tfc_schema Threads::Threads)
   # The lazy checksums' once-per-plan count (Plan::weightsReads) is internal.
   target_include_directories(runtime_loader_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # NaN and infinities through the kernels (softmax, activations, attention, ...).
   tfc_add_unit_test(runtime_nan_test SOURCES runtime_nan_test.cpp
-    LIBS tfc_runtime tfc_schema)
+    LIBS tfc_runtime_static tfc_schema)
   # What a run requires of token ids and masks, checked per input and element.
   # The RmsNorm kernel's math against a plain reference (runtime/src/cpu/RmsNorm.h is internal).
-  tfc_add_unit_test(runtime_rms_norm_test SOURCES runtime_rms_norm_test.cpp LIBS tfc_runtime)
+  tfc_add_unit_test(runtime_rms_norm_test SOURCES runtime_rms_norm_test.cpp LIBS tfc_runtime_static)
   target_include_directories(runtime_rms_norm_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # The blocked attention kernel (runtime/src/cpu/FusedAttention.h) per instruction set.
   tfc_add_unit_test(runtime_fused_attention_test SOURCES runtime_fused_attention_test.cpp
-    LIBS tfc_runtime tfc_schema)
+    LIBS tfc_runtime_static tfc_schema)
   target_include_directories(runtime_fused_attention_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # The GatedLinear kernel's oneDNN primitives against plain loops (cpu/GatedLinear.h).
   tfc_add_unit_test(runtime_gated_linear_test SOURCES runtime_gated_linear_test.cpp
-    LIBS tfc_runtime tfc_schema DNNL::dnnl)
+    LIBS tfc_runtime_static tfc_schema DNNL::dnnl)
   target_include_directories(runtime_gated_linear_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # The packed-weight products (cpu/Gemv.h: scalar, AVX2, AVX-512) against plain double loops,
   # the bf16 / int8 Linear and GatedLinear kernels, the loader's checks of int8 scales.
-  tfc_add_unit_test(runtime_gemv_test SOURCES runtime_gemv_test.cpp LIBS tfc_runtime tfc_schema)
+  tfc_add_unit_test(runtime_gemv_test SOURCES runtime_gemv_test.cpp LIBS tfc_runtime_static tfc_schema)
   target_include_directories(runtime_gemv_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
                                                        ${TFC_SOURCE_DIR}/support/include)
   # The int8 x int8 products (cpu/Int8Gemm.h: scalar, AVX2) and the int8 Linear with many rows
   # (cpu/LinearInt8.h) against plain double loops over the same quantized values.
   tfc_add_unit_test(runtime_int8_gemm_test SOURCES runtime_int8_gemm_test.cpp
-    LIBS tfc_runtime tfc_schema DNNL::dnnl)
+    LIBS tfc_runtime_static tfc_schema DNNL::dnnl)
   target_include_directories(runtime_int8_gemm_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
                                                             ${TFC_SOURCE_DIR}/support/include)
   # Attention weights kept on request (runtime/src/AttentionCapture.h) against a plain softmax.
   tfc_add_unit_test(runtime_attention_capture_test SOURCES runtime_attention_capture_test.cpp
-    LIBS tfc_runtime tfc_schema)
+    LIBS tfc_runtime_static tfc_schema)
   target_include_directories(runtime_attention_capture_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   tfc_add_unit_test(runtime_input_rules_test SOURCES runtime_input_rules_test.cpp
-    LIBS tfc_runtime tfc_schema)
+    LIBS tfc_runtime_static tfc_schema)
   tfc_add_unit_test(runtime_session_test SOURCES runtime_session_test.cpp
-    LIBS tfc_runtime tfc_schema Threads::Threads)
+    LIBS tfc_runtime_static tfc_schema Threads::Threads)
   # The host-side shape helpers the CPU and CUDA kernels share (MovementShapes.h, GemmShapes.h).
-  tfc_add_unit_test(runtime_shapes_test SOURCES runtime_shapes_test.cpp LIBS tfc_runtime tfc_schema)
+  tfc_add_unit_test(runtime_shapes_test SOURCES runtime_shapes_test.cpp LIBS tfc_runtime_static tfc_schema)
   target_include_directories(runtime_shapes_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # Decoding algorithms against a mock StepModel (runtime/src/Generate.h is internal).
-  tfc_add_unit_test(runtime_generate_test SOURCES runtime_generate_test.cpp LIBS tfc_runtime)
+  tfc_add_unit_test(runtime_generate_test SOURCES runtime_generate_test.cpp LIBS tfc_runtime_static)
   target_include_directories(runtime_generate_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   # The KV cache: runs tfc::rt::Session directly (cache length, rows, reorder).
   tfc_add_unit_test(runtime_cache_test SOURCES runtime_cache_test.cpp
-    LIBS tfc_runtime tfc_schema)
+    LIBS tfc_runtime_static tfc_schema)
   target_include_directories(runtime_cache_test PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
   # The same file with its decode timing compiled in: a benchmark, never registered with ctest.
   add_executable(runtime_cache_bench runtime_cache_test.cpp)
   target_compile_definitions(runtime_cache_bench PRIVATE TFC_CACHE_BENCH_BUILD
     TFC_SOURCE_DIR="${TFC_SOURCE_DIR}" TFC_BINARY_DIR="${TFC_BINARY_DIR}")
   target_include_directories(runtime_cache_bench PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
-  target_link_libraries(runtime_cache_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)
+  target_link_libraries(runtime_cache_bench PRIVATE tfc_runtime_static tfc_schema GTest::gtest GTest::gtest_main)
   # A benchmark, not a test: built, never registered with ctest.
   add_executable(runtime_kernel_bench runtime_kernel_bench.cpp)
-  target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime tfc_schema GTest::gtest GTest::gtest_main)
+  target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime_static tfc_schema GTest::gtest GTest::gtest_main)
 endif()
 # The measured alternatives behind environment switches (runtime-M Linear primitives,
 # oneDNN Attention) must stay correct too.
@@ -93,7 +93,7 @@ if(TARGET runtime_kernels_test)
     ENVIRONMENT TFC_ATTENTION=onednn LABELS unit)
   # Which decode steps a backend may capture into a graph and replay (DecodeGraph.h; no GPU).
   tfc_add_unit_test(runtime_decode_graph_test SOURCES runtime_decode_graph_test.cpp
-    LIBS tfc_runtime tfc_schema)
+    LIBS tfc_runtime_static tfc_schema)
   target_include_directories(runtime_decode_graph_test PRIVATE ${PROJECT_SOURCE_DIR}/runtime/src)
 endif()
 # TFC_WAIT_POLICY (runtime/src/waitpolicy/WaitPolicy.h): parsing and mapping, then libgomp's own
@@ -138,21 +138,23 @@ endif()
 # the loader against stand-in modules (one source built as libtfc_cuda.so three ways, in
 # build/tests/backend_modules/<variant>, plus an empty directory); whole processes (death-test
 # children) with the module absent, of another ABI, or the built one loaded on first need.
-if(TARGET tfc_runtime)
+if(TARGET tfc_runtime_static)
   set(TFC_FAKE_MODULES ${TFC_BINARY_DIR}/tests/backend_modules)
   file(MAKE_DIRECTORY ${TFC_FAKE_MODULES}/empty)
   foreach(variant good badabi badlayout)
     add_library(tfc_fake_module_${variant} MODULE runtime_backend_module_fake.cpp)
     target_include_directories(tfc_fake_module_${variant} PRIVATE ${TFC_SOURCE_DIR}/runtime/src
       ${TFC_SOURCE_DIR}/runtime/include)
-    target_link_libraries(tfc_fake_module_${variant} PRIVATE tfc_schema)
+    # libtfc_runtime.so exports only the C API: a module carries its copy of the seam's code.
+    target_link_libraries(tfc_fake_module_${variant} PRIVATE tfc_schema tfc_runtime_static)
+    target_link_options(tfc_fake_module_${variant} PRIVATE "LINKER:--exclude-libs,ALL")
     set_target_properties(tfc_fake_module_${variant} PROPERTIES OUTPUT_NAME tfc_cuda
       LIBRARY_OUTPUT_DIRECTORY ${TFC_FAKE_MODULES}/${variant})
   endforeach()
   target_compile_definitions(tfc_fake_module_badabi PRIVATE TFC_FAKE_ABI_DELTA=1000)
   target_compile_definitions(tfc_fake_module_badlayout PRIVATE TFC_FAKE_LAYOUT_XOR=0x5a5a5a5au)
   tfc_add_unit_test(runtime_backend_module_test SOURCES runtime_backend_module_test.cpp
-    LIBS tfc_runtime tfc_schema GTest::gmock ${CMAKE_DL_LIBS})
+    LIBS tfc_runtime_static tfc_schema GTest::gmock ${CMAKE_DL_LIBS})
   target_include_directories(runtime_backend_module_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src)
   add_dependencies(runtime_backend_module_test tfc_wait_policy tfc_fake_module_good
     tfc_fake_module_badabi tfc_fake_module_badlayout)
@@ -161,9 +163,9 @@ endif()
 # options structs, cuda plans for inspection (any_target), the staging path of a device the host
 # cannot address. Compiles its plans from examples/models in-process (TfcDriver: not in a
 # runtime-only build).
-if(TARGET tfc_runtime AND TARGET TfcDriver)
+if(TARGET tfc_runtime_static AND TARGET TfcDriver)
   tfc_add_unit_test(runtime_backend_test SOURCES runtime_backend_test.cpp
-    LIBS TfcDriver tfc_runtime tfc_schema DNNL::dnnl)
+    LIBS TfcDriver tfc_runtime_static tfc_schema DNNL::dnnl)
   target_include_directories(runtime_backend_test PRIVATE ${TFC_SOURCE_DIR}/runtime/src
     ${TFC_SOURCE_DIR}/support/include)
 endif()

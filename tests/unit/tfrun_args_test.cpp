@@ -19,7 +19,7 @@ std::string parseError(std::vector<const char *> args) {
   Options o;
   Status s = parse(std::move(args), o);
   EXPECT_FALSE(s.ok());
-  return s.message;
+  return s.error;
 }
 
 } // namespace
@@ -45,7 +45,7 @@ TEST(TfrunArgs, EveryFlag) {
                     "--output-dir", "out", "--describe", "--function=encode", "--threads", "3",
                     "--iterations=10", "--warmup", "2", "--profile", "--verify"},
                    o);
-  ASSERT_TRUE(s.ok()) << s.message;
+  ASSERT_TRUE(s.ok()) << s.error;
   EXPECT_EQ(o.plan, "plan.bin");
   ASSERT_EQ(o.inputs.size(), 2u);
   EXPECT_EQ(o.inputs[0], std::make_pair(std::string("input_ids"), std::string("ids.npy")));

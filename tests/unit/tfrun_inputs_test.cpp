@@ -193,13 +193,13 @@ TEST(TfrunInputs, FromNpy) {
 
   a.dtype = NpyDtype::U8;
   Status s = tensorFromNpy("ids", "ids.npy", a, t);
-  EXPECT_EQ(s.message, "ids.npy: dtype '|u1' of input 'ids' has no plan equivalent (use bool "
+  EXPECT_EQ(s.error, "ids.npy: dtype '|u1' of input 'ids' has no plan equivalent (use bool "
                        "'|b1' or an integer type)");
   a.dtype = NpyDtype::F32;
   a.shape.assign(9, 1);
   a.data.assign(4, 0);
   s = tensorFromNpy("ids", "ids.npy", a, t);
-  EXPECT_EQ(s.message, "ids.npy: input 'ids' has rank 9, more than the runtime's 8");
+  EXPECT_EQ(s.error, "ids.npy: input 'ids' has rank 9, more than the runtime's 8");
 }
 
 TEST(TfrunInputs, DtypeMapping) {

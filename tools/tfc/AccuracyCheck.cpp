@@ -30,21 +30,21 @@ Status take(tfc_status *s) {
     return Status::success();
   std::string m = tfc_status_message(s);
   tfc_status_free(s);
-  return Status::error(m);
+  return Status::failure(m);
 }
 
 Status openPlan(const std::string &path, const char *what, PlanPtr &plan, SessionPtr &session,
                 int threads) {
   tfc_plan *p = nullptr;
   if (Status s = take(tfc_plan_open(path.c_str(), nullptr, &p)); !s.ok())
-    return Status::error(std::string("the ") + what + " plan does not open: " + s.message);
+    return Status::failure(std::string("the ") + what + " plan does not open: " + s.error);
   plan.reset(p);
   tfc_session_options o;
   tfc_session_options_init(&o);
   o.num_threads = threads;
   tfc_session *sess = nullptr;
   if (Status s = take(tfc_session_create(p, &o, &sess)); !s.ok())
-    return Status::error(std::string("no session on the ") + what + " plan: " + s.message);
+    return Status::failure(std::string("no session on the ") + what + " plan: " + s.error);
   session.reset(sess);
   return Status::success();
 }
@@ -84,16 +84,16 @@ Status runSet(tfc_session *ref, tfc_session *cand, const InputSet &set, Result &
   tfc_outputs *rawRef = nullptr, *rawCand = nullptr;
   if (Status s = take(tfc_session_run(ref, kFunction, views.data(), views.size(), &rawRef));
       !s.ok())
-    return Status::error("input set " + set.name + ": the fp32 plan refuses it: " + s.message);
+    return Status::failure("input set " + set.name + ": the fp32 plan refuses it: " + s.error);
   OutputsPtr outRef(rawRef, tfc_outputs_free);
   if (Status s = take(tfc_session_run(cand, kFunction, views.data(), views.size(), &rawCand));
       !s.ok())
-    return Status::error("input set " + set.name + ": the low-precision plan fails on it: " +
-                         s.message);
+    return Status::failure("input set " + set.name + ": the low-precision plan fails on it: " +
+                         s.error);
   OutputsPtr outCand(rawCand, tfc_outputs_free);
   const size_t count = tfc_outputs_count(rawRef);
   if (tfc_outputs_count(rawCand) != count)
-    return Status::error("the plans' " + std::string(kFunction) + " functions have " +
+    return Status::failure("the plans' " + std::string(kFunction) + " functions have " +
                          std::to_string(count) + " and " +
                          std::to_string(tfc_outputs_count(rawCand)) + " outputs");
   const bool first = result.outputs.empty();
@@ -105,7 +105,7 @@ Status runSet(tfc_session *ref, tfc_session *cand, const InputSet &set, Result &
       return s;
     const std::string name = r.name ? r.name : "output " + std::to_string(i);
     if (shapeText(r) != shapeText(c) || r.dtype != c.dtype)
-      return Status::error("output '" + name + "' is " + tfc_dtype_name(r.dtype) + " " +
+      return Status::failure("output '" + name + "' is " + tfc_dtype_name(r.dtype) + " " +
                            shapeText(r) + " in the fp32 plan but " + tfc_dtype_name(c.dtype) +
                            " " + shapeText(c) + " in the low-precision plan");
     std::vector<float> rv = valuesOf(r), cv = valuesOf(c);
@@ -246,7 +246,7 @@ void compareGeneration(tfc_plan *plan, tfc_session *ref, tfc_session *cand,
   Status s;
   std::vector<std::vector<int64_t>> a = generate(ref, p, newTokens, s);
   // Drop the inputs generate builds itself, one per refusal.
-  for (std::string built; !s.ok() && !(built = builtByGenerate(s.message)).empty();) {
+  for (std::string built; !s.ok() && !(built = builtByGenerate(s.error)).empty();) {
     size_t before = p.fixed.size();
     p.fixed.erase(std::remove_if(p.fixed.begin(), p.fixed.end(),
                                  [&](const HostTensor &t) { return t.name == built; }),
@@ -256,12 +256,12 @@ void compareGeneration(tfc_plan *plan, tfc_session *ref, tfc_session *cand,
     a = generate(ref, p, newTokens, s);
   }
   if (!s.ok()) {
-    g.skipped = "greedy generation on the fp32 plan failed: " + s.message;
+    g.skipped = "greedy generation on the fp32 plan failed: " + s.error;
     return;
   }
   std::vector<std::vector<int64_t>> b = generate(cand, p, newTokens, s);
   if (!s.ok()) {
-    g.skipped = "greedy generation on the low-precision plan failed: " + s.message;
+    g.skipped = "greedy generation on the low-precision plan failed: " + s.error;
     return;
   }
   g.ran = true;

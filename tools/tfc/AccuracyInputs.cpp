@@ -6,8 +6,8 @@
 //===----------------------------------------------------------------------------------------===//
 #include "AccuracyCheck.h"
 
+#include "tfc/support/Npy.h"
 #include "tfc/support/SymbolNames.h"
-#include "tfrun/Npy.h"
 
 #include <algorithm>
 #include <cstring>
@@ -34,7 +34,7 @@ Status take(tfc_status *s) {
     return Status::success();
   std::string m = tfc_status_message(s);
   tfc_status_free(s);
-  return Status::error(m);
+  return Status::failure(m);
 }
 
 Status inputPorts(tfc_plan *plan, const std::string &function, std::vector<Port> &ports) {
@@ -157,17 +157,17 @@ Status checkAgainstPort(const std::string &file, const Port &port, const HostTen
   const tfc_port_info &p = port.info;
   std::string want = "; the plan's input '" + port.name + "' is " + portText(p);
   if (t.dtype != p.dtype)
-    return Status::error(file + ": holds " + tfc_dtype_name(t.dtype) + " " + dimsText(t.dims) +
+    return Status::failure(file + ": holds " + tfc_dtype_name(t.dtype) + " " + dimsText(t.dims) +
                          want);
   if (int32_t(t.dims.size()) != p.rank)
-    return Status::error(file + ": has rank " + std::to_string(t.dims.size()) + " " +
+    return Status::failure(file + ": has rank " + std::to_string(t.dims.size()) + " " +
                          dimsText(t.dims) + want);
   for (int32_t i = 0; i < p.rank; ++i) {
     const tfc_dim_info &d = p.dims[i];
     const int64_t v = t.dims[size_t(i)];
     bool fits = d.symbol ? v >= d.min && v <= d.max : v == d.size;
     if (!fits)
-      return Status::error(file + ": dim " + std::to_string(i) + " is " + std::to_string(v) +
+      return Status::failure(file + ": dim " + std::to_string(i) + " is " + std::to_string(v) +
                            want);
   }
   return Status::success();
@@ -181,7 +181,7 @@ Status readSet(const fs::path &dir, const std::vector<Port> &ports, const std::s
     if (e.path().extension() == ".npy" && !e.is_directory())
       files.push_back(e.path());
   if (ec)
-    return Status::error("--calibrate " + dir.string() + ": " + ec.message());
+    return Status::failure("--calibrate " + dir.string() + ": " + ec.message());
   std::sort(files.begin(), files.end());
   std::string names;
   for (const Port &p : ports)
@@ -191,10 +191,10 @@ Status readSet(const fs::path &dir, const std::vector<Port> &ports, const std::s
     const std::string stem = f.stem().string();
     auto port = std::find_if(ports.begin(), ports.end(), [&](const Port &p) { return p.name == stem; });
     if (port == ports.end())
-      return Status::error(f.string() + ": no input of " + function + " is named '" + stem +
+      return Status::failure(f.string() + ": no input of " + function + " is named '" + stem +
                            "' (its inputs: " + names + ")");
-    tfc::tfrun::NpyArray a;
-    if (Status s = tfc::tfrun::readNpy(f.string(), a); !s.ok())
+    tfc::support::NpyArray a;
+    if (Status s = tfc::support::readNpy(f.string(), a); !s.ok())
       return s;
     HostTensor t;
     if (Status s = tfc::tfrun::tensorFromNpy(stem, f.string(), std::move(a), t); !s.ok())
@@ -206,7 +206,7 @@ Status readSet(const fs::path &dir, const std::vector<Port> &ports, const std::s
   for (const Port &p : ports)
     if (std::none_of(set.tensors.begin(), set.tensors.end(),
                      [&](const HostTensor &t) { return t.name == p.name; }))
-      return Status::error("--calibrate set " + dir.string() + ": no file for input '" + p.name +
+      return Status::failure("--calibrate set " + dir.string() + ": no file for input '" + p.name +
                            "' (expected " + (dir / (p.name + ".npy")).string() + ")");
   return Status::success();
 }
@@ -215,7 +215,7 @@ Status calibrationSets(const std::string &root, const std::vector<Port> &ports,
                        const std::string &function, std::vector<InputSet> &sets) {
   std::error_code ec;
   if (!fs::is_directory(root, ec))
-    return Status::error("--calibrate " + root + ": not a directory");
+    return Status::failure("--calibrate " + root + ": not a directory");
   std::vector<fs::path> dirs;
   bool npyHere = false;
   for (const auto &e : fs::directory_iterator(root, ec)) {
@@ -225,14 +225,14 @@ Status calibrationSets(const std::string &root, const std::vector<Port> &ports,
       npyHere = true;
   }
   if (ec)
-    return Status::error("--calibrate " + root + ": " + ec.message());
+    return Status::failure("--calibrate " + root + ": " + ec.message());
   if (npyHere && !dirs.empty())
-    return Status::error("--calibrate " + root + ": holds both .npy files and subdirectories; "
+    return Status::failure("--calibrate " + root + ": holds both .npy files and subdirectories; "
                          "put each set of inputs in a subdirectory of its own");
   if (npyHere)
     dirs = {fs::path(root)};
   if (dirs.empty())
-    return Status::error("--calibrate " + root + ": no .npy files (expected " + root +
+    return Status::failure("--calibrate " + root + ": no .npy files (expected " + root +
                          "/<set>/<input>.npy or " + root + "/<input>.npy)");
   std::sort(dirs.begin(), dirs.end());
   for (const fs::path &d : dirs) {

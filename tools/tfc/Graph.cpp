@@ -86,17 +86,18 @@ std::string writeGraph(const tfc::planner::Plan &plan, const std::string &path) 
   std::string ext = extensionOf(path);
   if (ext == "dot")
     return tfc::support::writeFileAtomically(path, text);
-  // dot writes a temporary file next to the target; it replaces the target only when complete.
-  std::string temp = path + ".tmp-" + std::to_string(getpid());
-  if (std::string e = runDot(text, ext, temp); !e.empty()) {
-    std::remove(temp.c_str());
+  // dot renders into the OutputFile's temporary file (or straight into a device or FIFO), which
+  // replaces the target only when complete (OutputFile.h).
+  tfc::support::OutputFile file;
+  if (std::string e = file.open(path); !e.empty())
+    return "--graph: " + e; // names the path
+  const std::string out = file.tempPath().empty() ? file.target() : file.tempPath();
+  if (std::string e = runDot(text, ext, out); !e.empty()) {
+    file.discard();
     return "--graph " + path + ": " + e;
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::string e = std::strerror(errno);
-    std::remove(temp.c_str());
-    return "--graph " + path + ": cannot rename the rendered file into place: " + e;
-  }
+  if (std::string e = file.commit(); !e.empty())
+    return "--graph: " + e;
   return "";
 }
 

@@ -171,7 +171,7 @@ tfc::planner::Status checkFile(const std::string &reference, const std::string &
   if (tfc::tfrun::Status s =
           comparePlans(reference, candidate, request.options, outcome.result);
       !s.ok())
-    return {"the accuracy check failed: " + s.message};
+    return {"the accuracy check failed: " + s.error};
   outcome.ran = true;
   const OutputFigures *worst = outcome.result.worst();
   outcome.passed = !worst || worst->figures.cosine >= request.minCosine;
@@ -188,7 +188,7 @@ tfc::driver::Status measure(const tfc::planner::Plan &plan, const std::string &r
     return s;
   Result r;
   if (tfc::tfrun::Status s = comparePlans(reference, file.path(), request.options, r); !s.ok())
-    return {"the accuracy check's fallback failed: " + s.message};
+    return {"the accuracy check's fallback failed: " + s.error};
   cosine = worstCosine(r);
   return {};
 }

@@ -125,7 +125,7 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
         return Status::success();
       }
       if (i + 1 >= argc)
-        return Status::error(flag + " needs a value");
+        return Status::failure(flag + " needs a value");
       v = argv[++i];
       return Status::success();
     };
@@ -134,7 +134,7 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       if (Status s = value(v); !s.ok())
         return s;
       if (!parseInt(v, minValue, dst) || dst > maxValue)
-        return Status::error(flag + " expects an integer " +
+        return Status::failure(flag + " expects an integer " +
                              (maxValue == INT_MAX ? ">= " + std::to_string(minValue)
                                                   : "in [" + std::to_string(minValue) + ", " +
                                                         std::to_string(maxValue) + "]") +
@@ -142,7 +142,7 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       return Status::success();
     };
     auto noValue = [&]() -> Status {
-      return hasInline ? Status::error(flag + " takes no value") : Status::success();
+      return hasInline ? Status::failure(flag + " takes no value") : Status::success();
     };
 
     Status s;
@@ -153,22 +153,22 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       if (s = value(v); s.ok()) {
         size_t eq = v.find('=');
         if (eq == std::string::npos || eq == 0 || eq + 1 == v.size()) {
-          s = Status::error("--input expects NAME=FILE.npy, got '" + v + "'");
+          s = Status::failure("--input expects NAME=FILE.npy, got '" + v + "'");
         } else {
           std::string name = v.substr(0, eq);
           for (const auto &[n, f] : out.inputs)
             if (n == name)
-              s = Status::error("input '" + name + "' given twice");
+              s = Status::failure("input '" + name + "' given twice");
           if (s.ok())
             out.inputs.emplace_back(name, v.substr(eq + 1));
         }
       }
     } else if (flag == "--output-dir") {
       if (s = value(out.outputDir); s.ok() && out.outputDir.empty())
-        s = Status::error("--output-dir needs a directory");
+        s = Status::failure("--output-dir needs a directory");
     } else if (flag == "--function") {
       if (s = value(out.function); s.ok() && out.function.empty())
-        s = Status::error("--function needs a name");
+        s = Status::failure("--function needs a name");
     } else if (flag == "--describe") {
       s = noValue();
       out.describe = true;
@@ -184,20 +184,20 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
     } else if (flag == "--wait-policy") {
       if (s = value(out.waitPolicy); s.ok() && out.waitPolicy != "auto" &&
                                      out.waitPolicy != "spin" && out.waitPolicy != "passive")
-        s = Status::error("--wait-policy expects auto, spin or passive, got '" + out.waitPolicy +
+        s = Status::failure("--wait-policy expects auto, spin or passive, got '" + out.waitPolicy +
                           "'");
     } else if (flag == "--threads") {
       s = intValue(0, out.threads, TFC_MAX_THREADS);
     } else if (flag == "--device") {
       if (s = value(out.device); s.ok() && out.device.empty())
-        s = Status::error("--device needs a device (cpu, cuda or cuda:N)");
+        s = Status::failure("--device needs a device (cpu, cuda or cuda:N)");
     } else if (flag == "--iterations") {
       s = intValue(1, out.iterations);
     } else if (flag == "--warmup") {
       s = intValue(0, out.warmup);
     } else if (flag == "--attention-out") {
       if (s = value(out.attentionOut); s.ok() && out.attentionOut.empty())
-        s = Status::error("--attention-out needs a directory");
+        s = Status::failure("--attention-out needs a directory");
     } else if (flag == "--heatmap") {
       s = noValue();
       out.heatmap = true;
@@ -212,7 +212,7 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       out.generate = true;
     } else if (flag == "--tokens-input") {
       if (s = value(out.tokensInput); s.ok() && out.tokensInput.empty())
-        s = Status::error("--tokens-input needs a name");
+        s = Status::failure("--tokens-input needs a name");
     } else if (flag == "--text") {
       std::string v;
       if (s = value(v); s.ok())
@@ -222,14 +222,14 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
     } else if (flag == "--strategy") {
       if (s = value(out.strategy); s.ok() && out.strategy != "greedy" &&
                                    out.strategy != "sample" && out.strategy != "beam")
-        s = Status::error("--strategy expects greedy, sample or beam, got '" + out.strategy + "'");
+        s = Status::failure("--strategy expects greedy, sample or beam, got '" + out.strategy + "'");
       if (s.ok() && out.strategy == "beam" && out.beamWidth == 1)
         out.beamWidth = 4;
     } else if (flag == "--temperature" || flag == "--top-p" || flag == "--length-penalty") {
       std::string v;
       double d = 0;
       if (s = value(v); s.ok() && !parseDouble(v, d))
-        s = Status::error(flag + " expects a number, got '" + v + "'");
+        s = Status::failure(flag + " expects a number, got '" + v + "'");
       if (s.ok())
         (flag == "--temperature" ? out.temperature
                                  : flag == "--top-p" ? out.topP : out.lengthPenalty) = d;
@@ -241,7 +241,7 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
       std::string v;
       long long n = 0;
       if (s = value(v); s.ok() && !parseLong(v, flag == "--seed" ? 0 : -1, n))
-        s = Status::error(flag + " expects an integer >= " + (flag == "--seed" ? "0" : "-1") +
+        s = Status::failure(flag + " expects an integer >= " + (flag == "--seed" ? "0" : "-1") +
                           ", got '" + v + "'");
       if (s.ok() && flag == "--seed")
         out.seed = n;
@@ -250,23 +250,23 @@ Status parseArgs(int argc, const char *const *argv, Options &out) {
         out.hasEosId = true;
       }
     } else if (a.size() > 1 && a[0] == '-') {
-      s = Status::error("unknown option '" + a + "'");
+      s = Status::failure("unknown option '" + a + "'");
     } else if (out.plan.empty()) {
       out.plan = a;
     } else {
-      s = Status::error("more than one plan given ('" + out.plan + "' and '" + a + "')");
+      s = Status::failure("more than one plan given ('" + out.plan + "' and '" + a + "')");
     }
     if (!s.ok())
       return s;
   }
   if (out.plan.empty() && !out.help)
-    return Status::error("no plan given");
+    return Status::failure("no plan given");
   if (!out.generate && !out.tokensInput.empty())
-    return Status::error("--tokens-input needs --generate");
+    return Status::failure("--tokens-input needs --generate");
   if (out.heatmap && out.attentionOut.empty())
-    return Status::error("--heatmap needs --attention-out DIR");
+    return Status::failure("--heatmap needs --attention-out DIR");
   if (out.embed && (out.generate || out.texts.empty()))
-    return Status::error("--embed needs --text (and no --generate)");
+    return Status::failure("--embed needs --text (and no --generate)");
   return Status::success();
 }
 

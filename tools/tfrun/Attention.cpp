@@ -108,7 +108,7 @@ Status writeHeatmaps(const Record &r, const TokenRows &tokens, const std::string
                          ".svg";
       if (std::string e = tfc::support::writeFileAtomically(path, attentionHeatmapSvg(in));
           !e.empty())
-        return Status::error(e);
+        return Status::failure(e);
       ++written;
     }
   }
@@ -135,13 +135,13 @@ Status writeAttention(const Options &options, const tfc_session *session,
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir, ec))
-    return Status::error("cannot create --attention-out directory " + dir +
+    return Status::failure("cannot create --attention-out directory " + dir +
                          (ec ? ": " + ec.message() : ": not a directory"));
   std::vector<Record> records;
   if (Status s = readRecords(session, records); !s.ok())
     return s;
   if (records.empty())
-    return Status::error("--attention-out: the plan ran no attention kernel (nothing captured)");
+    return Status::failure("--attention-out: the plan ran no attention kernel (nothing captured)");
   std::string json = "{\n  \"records\": [\n";
   for (size_t i = 0; i < records.size(); ++i) {
     const Record &r = records[i];
@@ -167,7 +167,7 @@ Status writeAttention(const Options &options, const tfc_session *session,
   json += tokens.empty() ? "]\n}\n" : "\n  ]\n}\n";
   if (std::string e = tfc::support::writeFileAtomically(dir + "/attention.json", json);
       !e.empty())
-    return Status::error(e);
+    return Status::failure(e);
   std::fprintf(out, "wrote %zu attention record(s) to %s (attention.json, %s.npy, ...)\n",
                records.size(), dir.c_str(), records.front().prefix.c_str());
   if (!options.heatmap)
@@ -175,7 +175,7 @@ Status writeAttention(const Options &options, const tfc_session *session,
   std::string maps = dir + "/heatmaps";
   fs::create_directories(maps, ec);
   if (ec)
-    return Status::error("cannot create " + maps + ": " + ec.message());
+    return Status::failure("cannot create " + maps + ": " + ec.message());
   size_t written = 0;
   for (const Record &r : records)
     if (Status s = writeHeatmaps(r, tokens, maps, written); !s.ok())

@@ -142,12 +142,12 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   tfc_generation_info gen;
   tfc_plan_get_generation_info(plan, &gen);
   if (!gen.mode)
-    return Status::error("plan '" + options.plan + "' does not generate (family '" +
+    return Status::failure("plan '" + options.plan + "' does not generate (family '" +
                          std::string(info.family ? info.family : "") +
                          "': no causal self-attention with per-position logits)");
   std::string tokensInput = options.tokensInput.empty() ? gen.token_input : options.tokensInput;
   if (tokensInput != gen.token_input)
-    return Status::error("--tokens-input '" + tokensInput + "': the plan generates through '" +
+    return Status::failure("--tokens-input '" + tokensInput + "': the plan generates through '" +
                          gen.token_input + "'");
 
   // Inputs: the prompts (token input) and the fixed ones.
@@ -159,10 +159,10 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       return s;
     if (name == tokensInput) {
       if (!options.texts.empty())
-        return Status::error("give the prompts either with --input " + name + "=... or --text");
+        return Status::failure("give the prompts either with --input " + name + "=... or --text");
       if (a.shape.size() != 2 || a.shape[1] < 1 ||
           (a.dtype != NpyDtype::I64 && a.dtype != NpyDtype::I32))
-        return Status::error(file + ": the prompts must be int64 or int32 [batch, len >= 1]");
+        return Status::failure(file + ": the prompts must be int64 or int32 [batch, len >= 1]");
       for (int64_t r = 0; r < a.shape[0]; ++r) {
         std::vector<int64_t> p(size_t(a.shape[1]));
         for (int64_t c = 0; c < a.shape[1]; ++c) {
@@ -193,13 +193,13 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       if (Status s = tokenize(plan, text, false, false, p); !s.ok())
         return s;
       if (p.empty())
-        return Status::error("--text '" + text + "' has no tokens");
+        return Status::failure("--text '" + text + "' has no tokens");
       prompts.push_back(std::move(p));
       continue;
     }
     size_t vocab = tfc_plan_vocabulary_size(plan);
     if (vocab == 0)
-      return Status::error("--text needs a plan with a vocabulary (this one has none); give the "
+      return Status::failure("--text needs a plan with a vocabulary (this one has none); give the "
                            "token ids with --input " + tokensInput + "=FILE.npy");
     // One token per character: the vocabulary must be character-level (special tokens aside).
     // Subword tokenizers (WordPiece, BPE) are not read here.
@@ -209,7 +209,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       std::string t = s ? s : "";
       bool special = t.size() > 2 && t.front() == '<' && t.back() == '>';
       if (!t.empty() && !special && codePoints(t).size() != 1)
-        return Status::error("--text: the plan's vocabulary is not character-level (token " +
+        return Status::failure("--text: the plan's vocabulary is not character-level (token " +
                              std::to_string(i) + " is '" + t + "'); give the token ids with "
                              "--input " + tokensInput + "=FILE.npy");
       if (!t.empty())
@@ -221,7 +221,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
     for (const std::string &c : codePoints(text)) {
       auto it = ids.find(c);
       if (it == ids.end() && info.unk_id < 0)
-        return Status::error("--text: '" + c + "' is not in the vocabulary and the model has no "
+        return Status::failure("--text: '" + c + "' is not in the vocabulary and the model has no "
                              "<UNK>");
       p.push_back(it == ids.end() ? info.unk_id : it->second);
     }
@@ -229,7 +229,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   }
   if (prompts.empty()) {
     if (info.start_id < 0)
-      return Status::error("no prompt: give --input " + tokensInput +
+      return Status::failure("no prompt: give --input " + tokensInput +
                            "=FILE.npy (int64 [batch, len]) or --text");
     int64_t rows = fixed.empty() || fixed[0].dims.empty() ? 1 : fixed[0].dims[0];
     prompts.assign(size_t(rows), std::vector<int64_t>{info.start_id});
@@ -263,7 +263,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   const bool capture = !options.attentionOut.empty();
   if (capture)
     if (Status s = take(tfc_session_set_attention_capture(session.get(), 1)); !s.ok())
-      return Status::error("--attention-out: " + s.message);
+      return Status::failure("--attention-out: " + s.error);
 
   std::vector<int64_t> tokens, offsets = {0};
   for (const auto &p : prompts) {

@@ -76,10 +76,10 @@ Status tensorFromNpy(const std::string &name, const std::string &file, NpyArray 
                      HostTensor &out) {
   tfc_dtype dtype;
   if (!tfcDtypeOf(array.dtype, dtype))
-    return Status::error(file + ": dtype '" + npyDescr(array.dtype) + "' of input '" + name +
+    return Status::failure(file + ": dtype '" + npyDescr(array.dtype) + "' of input '" + name +
                          "' has no plan equivalent (use bool '|b1' or an integer type)");
   if (array.shape.size() > TFC_MAX_RANK)
-    return Status::error(file + ": input '" + name + "' has rank " +
+    return Status::failure(file + ": input '" + name + "' has rank " +
                          std::to_string(array.shape.size()) + ", more than the runtime's " +
                          std::to_string(TFC_MAX_RANK));
   out.name = name;

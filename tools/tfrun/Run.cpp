@@ -70,7 +70,7 @@ Status pickFunction(const tfc_plan *plan, const std::string &wanted, std::string
   for (size_t i = 0, n = tfc_plan_num_functions(plan); i < n; ++i)
     names.push_back(tfc_plan_function_name(plan, i));
   if (names.empty())
-    return Status::error("the plan has no functions");
+    return Status::failure("the plan has no functions");
   std::string target = wanted.empty() ? "forward" : wanted;
   for (const auto &n : names)
     if (n == target)
@@ -80,7 +80,7 @@ Status pickFunction(const tfc_plan *plan, const std::string &wanted, std::string
   std::string all;
   for (const auto &n : names)
     all += (all.empty() ? "" : ", ") + n;
-  return Status::error("unknown function '" + wanted + "' (the plan's functions: " + all + ")");
+  return Status::failure("unknown function '" + wanted + "' (the plan's functions: " + all + ")");
 }
 
 /// The inputs in signature order: read from --input files, the rest generated.
@@ -92,7 +92,7 @@ Status makeInputs(const Options &options, const tfc_plan *plan, const tfc_plan_i
     while (i < fn.inputs.size() && (!fn.inputs[i].name || name != fn.inputs[i].name))
       ++i;
     if (i == fn.inputs.size())
-      return Status::error("unknown input '" + name + "' (the inputs of '" + fn.name +
+      return Status::failure("unknown input '" + name + "' (the inputs of '" + fn.name +
                            "' are: " + joinNames(fn.inputs) + ")");
     files[i] = &file;
   }
@@ -143,9 +143,9 @@ Status makeOutputDir(const std::string &dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
-    return Status::error("cannot create output directory " + dir + ": " + ec.message());
+    return Status::failure("cannot create output directory " + dir + ": " + ec.message());
   if (!std::filesystem::is_directory(dir, ec))
-    return Status::error("cannot create output directory " + dir + ": not a directory");
+    return Status::failure("cannot create output directory " + dir + ": not a directory");
   return Status::success();
 }
 
@@ -157,7 +157,7 @@ Status writeOutputs(const Options &options, const tfc_outputs *outputs, std::FIL
       return s;
     NpyDtype dtype;
     if (!npyDtypeOf(t.dtype, dtype))
-      return Status::error("output '" + outputName(t, i) + "' has dtype " +
+      return Status::failure("output '" + outputName(t, i) + "' has dtype " +
                            dtypeName(t.dtype) + ", which .npy cannot hold");
     std::vector<int64_t> dims(t.dims, t.dims + t.rank);
     std::string path =
@@ -216,7 +216,7 @@ Status writeOutputNpy(const Options &options, const std::string &path, NpyDtype 
   for (const auto &[name, file] : options.inputs)
     inputs.push_back({file, "--input " + name});
   if (std::string e = tfc::support::checkOutputPaths(inputs, {{path, "the output"}}); !e.empty())
-    return Status::error(e);
+    return Status::failure(e);
   return writeNpyAtomically(path, dtype, shape, data);
 }
 
@@ -226,7 +226,7 @@ Status take(tfc_status *st) {
   const char *m = tfc_status_message(st);
   std::string message = m && *m ? m : tfc_code_name(tfc_status_code(st));
   tfc_status_free(st);
-  return Status::error(message);
+  return Status::failure(message);
 }
 
 Status printProfile(const tfc_session *session, const std::string &function, int runs,
@@ -277,7 +277,7 @@ Status checkDevice(const std::string &device) {
   char why[512];
   if (device.empty() || tfc_device_check(device.c_str(), why, sizeof why))
     return Status::success();
-  return Status::error("device '" + device + "' is unavailable: " + why);
+  return Status::failure("device '" + device + "' is unavailable: " + why);
 }
 
 Status runTool(const Options &options, std::FILE *out) {
@@ -328,10 +328,10 @@ Status runTool(const Options &options, std::FILE *out) {
   int64_t textLength = 0;
   if (!options.texts.empty()) {
     if (!tfc_plan_has_tokenizer(plan.get()))
-      return Status::error("--text needs a plan that carries its tokenizer (import the model "
+      return Status::failure("--text needs a plan that carries its tokenizer (import the model "
                            "with its tokenizer files); this one has none");
     if (!options.inputs.empty())
-      return Status::error("give the inputs either with --text or with --input");
+      return Status::failure("give the inputs either with --text or with --input");
     std::vector<std::string> warnings;
     if (Status s = textInputs(plan.get(), info, fn, options.texts, inputs, textMask, textLength,
                               warnings);
@@ -359,7 +359,7 @@ Status runTool(const Options &options, std::FILE *out) {
   const bool capture = !options.attentionOut.empty();
   if (capture)
     if (Status s = take(tfc_session_set_attention_capture(session.get(), 1)); !s.ok())
-      return Status::error("--attention-out: " + s.message);
+      return Status::failure("--attention-out: " + s.error);
 
   auto runOnce = [&](OutputsPtr &result) -> Status {
     if (capture) // keep the last run's weights only
@@ -395,7 +395,7 @@ Status runTool(const Options &options, std::FILE *out) {
       return s;
     int64_t batch = int64_t(options.texts.size());
     if (h.dtype != TFC_F32 || h.rank != 3 || h.dims[0] != batch || h.dims[1] != textLength)
-      return Status::error("--embed: the first output is not f32 [batch, seq, dim] hidden states");
+      return Status::failure("--embed: the first output is not f32 [batch, seq, dim] hidden states");
     int64_t dim = h.dims[2];
     std::vector<float> e = meanPoolNormalize(static_cast<const float *>(h.data), textMask, batch,
                                              textLength, dim);

@@ -1,25 +1,18 @@
-//===- Status.h - tfrun's error value: empty on success, else a message ---===//
+//===- Status.h - tfrun's error value: tfc::support::Status ---------------===//
 //
-// Every fallible helper of tfrun returns a Status; main() prints
-// "tfrun: error: <message>" and exits nonzero. Messages are lowercase, name the
-// file or tensor at fault and carry no final period.
+// Every fallible helper of tfrun returns a Status (tfc/support/Status.h: an empty `error` is
+// success); main() prints "tfrun: error: <error>" and exits nonzero. Messages are lowercase, name
+// the file or tensor at fault and carry no final period.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TFC_TOOLS_TFRUN_STATUS_H
 #define TFC_TOOLS_TFRUN_STATUS_H
 
-#include <string>
-#include <utility>
+#include "tfc/support/Status.h"
 
 namespace tfc::tfrun {
 
-struct [[nodiscard]] Status {
-  std::string message; // empty: success
-
-  bool ok() const { return message.empty(); }
-  static Status success() { return {}; }
-  static Status error(std::string message) { return Status{std::move(message)}; }
-};
+using Status = ::tfc::support::Status;
 
 } // namespace tfc::tfrun
 

@@ -52,7 +52,7 @@ Status textInputs(const tfc_plan *plan, const tfc_plan_info &info, const Functio
     if (Status s = tokenize(plan, t, true, true, ids, &untruncated); !s.ok())
       return s;
     if (ids.empty())
-      return Status::error("--text '" + t + "' has no tokens");
+      return Status::failure("--text '" + t + "' has no tokens");
     if (untruncated > ids.size())
       warnings.push_back("--text " + std::to_string(rows.size() + 1) + " has " +
                          std::to_string(untruncated) + " tokens, more than the tokenizer's max "
@@ -82,7 +82,7 @@ Status textInputs(const tfc_plan *plan, const tfc_plan_info &info, const Functio
     else if (contains(p.name, "ids") || contains(p.name, "input"))
       values = &ids;
     if (!values || p.rank != 2)
-      return Status::error(std::string("--text: cannot fill input '") + (p.name ? p.name : "?") +
+      return Status::failure(std::string("--text: cannot fill input '") + (p.name ? p.name : "?") +
                            "' of '" + fn.name + "' from text (it takes token ids [batch, seq], "
                            "an attention mask and token type ids)");
     HostTensor t;
@@ -100,7 +100,7 @@ Status textInputs(const tfc_plan *plan, const tfc_plan_info &info, const Functio
       case TFC_BOOL:
       case TFC_I8: t.data[i] = uint8_t(v); break;
       default:
-        return Status::error(std::string("--text: input '") + p.name + "' has dtype " +
+        return Status::failure(std::string("--text: input '") + p.name + "' has dtype " +
                              dtypeName(p.dtype));
       }
     }

@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
     Options options;
     if (Status s = parseArgs(argc, argv, options); !s.ok()) {
       std::fprintf(stderr, "tfrun: error: %s\n(run 'tfrun --help' for usage)\n",
-                   s.message.c_str());
+                   s.error.c_str());
       return 2;
     }
     if (options.help) {
@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
       applyWaitPolicy(options.waitPolicy, argv);
     if (Status s = runTool(options, stdout); !s.ok()) {
       std::fflush(stdout);
-      std::fprintf(stderr, "tfrun: error: %s\n", s.message.c_str());
+      std::fprintf(stderr, "tfrun: error: %s\n", s.error.c_str());
       return 1;
     }
     return 0;

@@ -30,6 +30,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* TFC_API marks the exported C functions: libtfc_runtime.so is built with hidden visibility and a
+ * version script that keeps only tfc_* (docs/EMBEDDING.md, "Symbols"). */
+#ifndef TFC_API
+#if defined(_WIN32) && defined(TFC_RUNTIME_BUILD)
+#define TFC_API __declspec(dllexport)
+#elif defined(_WIN32)
+#define TFC_API __declspec(dllimport)
+#elif defined(__GNUC__)
+#define TFC_API __attribute__((visibility("default")))
+#else
+#define TFC_API
+#endif
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -61,12 +75,12 @@ typedef struct tfc_session tfc_session;
 typedef struct tfc_outputs tfc_outputs;
 
 /* ---- status ---------------------------------------------------------------------------- */
-tfc_code tfc_status_code(const tfc_status *status);
-const char *tfc_status_message(const tfc_status *status); /* valid until tfc_status_free */
-void tfc_status_free(tfc_status *status);                   /* NULL is fine */
-const char *tfc_code_name(tfc_code code);                   /* "TFC_OUT_OF_RANGE" */
-size_t tfc_dtype_size(tfc_dtype dtype);                     /* bytes per element; BOOL is 1 */
-const char *tfc_dtype_name(tfc_dtype dtype);                /* "f32", "i64", "bool" */
+TFC_API tfc_code tfc_status_code(const tfc_status *status);
+TFC_API const char *tfc_status_message(const tfc_status *status); /* valid until tfc_status_free */
+TFC_API void tfc_status_free(tfc_status *status);                   /* NULL is fine */
+TFC_API const char *tfc_code_name(tfc_code code);                   /* "TFC_OUT_OF_RANGE" */
+TFC_API size_t tfc_dtype_size(tfc_dtype dtype);                     /* bytes per element; BOOL is 1 */
+TFC_API const char *tfc_dtype_name(tfc_dtype dtype);                /* "f32", "i64", "bool" */
 
 /* ---- tensors --------------------------------------------------------------------------- */
 /* A tensor view: the caller owns `dims` and `data` of inputs; outputs are owned by tfc_outputs. */
@@ -92,19 +106,19 @@ typedef struct tfc_tensor {
  * time it is needed: a cuda plan opened, a session or device check on a cuda device. Listing
  * loads nothing, so "cuda" is listed even where its module cannot load; tfc_device_check says
  * whether it can (with the dynamic loader's reason when not). */
-size_t tfc_backend_count(void);
-const char *tfc_backend_name(size_t index); /* NULL when out of range; static storage */
+TFC_API size_t tfc_backend_count(void);
+TFC_API const char *tfc_backend_name(size_t index); /* NULL when out of range; static storage */
 /* How the CPU backend's OpenMP worker threads wait, as set when the runtime loaded from
  * TFC_WAIT_POLICY (auto: spin briefly, then sleep, the default; spin: the OpenMP runtime's long
  * spins, for users who own the cores; passive: sleep at once), e.g. "auto: GOMP_SPINCOUNT=1000"
  * or "auto: left to the user's OMP_WAIT_POLICY=ACTIVE". OpenMP reads its policy once, when it
  * loads: set TFC_WAIT_POLICY before the process starts (or before it first loads libgomp). A
  * value other than these three makes CPU sessions fail (TFC_INVALID_ARGUMENT). Static storage. */
-const char *tfc_wait_policy(void);
+TFC_API const char *tfc_wait_policy(void);
 /* Whether `device` ("cpu", "cuda", "cuda:N") can be opened here: 1, or 0 with the reason in
  * `why` (NUL-terminated, truncated to why_len bytes; `why` may be NULL): a bad device text, a
  * backend this build lacks, a backend module that cannot be loaded, no such GPU, ... */
-int tfc_device_check(const char *device, char *why, size_t why_len);
+TFC_API int tfc_device_check(const char *device, char *why, size_t why_len);
 
 /* ---- plan ------------------------------------------------------------------------------ */
 typedef struct tfc_plan_options {
@@ -126,18 +140,18 @@ typedef struct tfc_plan_options {
    * opened is checked when a session opens it). The string is copied. */
   const char *device;
 } tfc_plan_options;
-void tfc_plan_options_init(tfc_plan_options *options);
+TFC_API void tfc_plan_options_init(tfc_plan_options *options);
 
 /* Maps the plan at `path` and checks its structure: the header, the FlatBuffer, every constant's
  * dtype, shape, alignment and range, every function and kernel (options may be NULL). The weight
  * bytes are not read (their checksums: verify_checksums, tfc_plan_verify). */
-tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc_plan **out);
-void tfc_plan_release(tfc_plan *plan); /* NULL is fine */
+TFC_API tfc_status *tfc_plan_open(const char *path, const tfc_plan_options *options, tfc_plan **out);
+TFC_API void tfc_plan_release(tfc_plan *plan); /* NULL is fine */
 /* Checks every constant's bytes against its checksum now, whatever verify_checksums says: NULL
  * when all match, else TFC_INVALID_PLAN naming the first constant that does not. Reads all the
  * weights once per plan; the answer is kept and shared with tfc_session_create's check, so a
  * later call or session costs nothing. Thread-safe. */
-tfc_status *tfc_plan_verify(const tfc_plan *plan);
+TFC_API tfc_status *tfc_plan_verify(const tfc_plan *plan);
 
 /* Metadata. */
 typedef struct tfc_plan_info {
@@ -149,21 +163,21 @@ typedef struct tfc_plan_info {
   int32_t start_id, end_id, unk_id, pad_id; /* -1 when absent */
   uint64_t weights_bytes;
 } tfc_plan_info;
-void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out);
+TFC_API void tfc_plan_get_info(const tfc_plan *plan, tfc_plan_info *out);
 /* The dtype of the plan's float activations and weights (plan format 2.1): "fp32", "fp16" or
  * "bf16" (float inputs and outputs are f32 whatever it is). Owned by the plan; NULL for NULL. */
-const char *tfc_plan_precision(const tfc_plan *plan);
+TFC_API const char *tfc_plan_precision(const tfc_plan *plan);
 /* The dtype of the plan's Linear/GatedLinear constant weights (plan format 2.2): "fp32", or
  * "bf16" / "int8" for a cpu plan compiled with --precision bf16|int8 (weight-only: its
  * activations are fp32, tfc_plan_precision says so). Owned by the plan; NULL for NULL. */
-const char *tfc_plan_weight_precision(const tfc_plan *plan);
+TFC_API const char *tfc_plan_weight_precision(const tfc_plan *plan);
 /* The target the plan was compiled for: "cpu" or "cuda". Owned by the plan; NULL for NULL. */
-const char *tfc_plan_target(const tfc_plan *plan);
+TFC_API const char *tfc_plan_target(const tfc_plan *plan);
 
 /* Functions and their signatures. */
-size_t tfc_plan_num_functions(const tfc_plan *plan);
-const char *tfc_plan_function_name(const tfc_plan *plan, size_t index);
-uint64_t tfc_plan_arena_bytes(const tfc_plan *plan, const char *function);
+TFC_API size_t tfc_plan_num_functions(const tfc_plan *plan);
+TFC_API const char *tfc_plan_function_name(const tfc_plan *plan, size_t index);
+TFC_API uint64_t tfc_plan_arena_bytes(const tfc_plan *plan, const char *function);
 
 /* One dim of a signature: static (symbol == NULL, size >= 0) or symbolic with bounds. */
 typedef struct tfc_dim_info {
@@ -181,11 +195,11 @@ typedef struct tfc_port_info {
 } tfc_port_info;
 
 /* Returns TFC_NOT_FOUND (as a status) for an unknown function or index out of range. */
-tfc_status *tfc_plan_num_ports(const tfc_plan *plan, const char *function, size_t *num_inputs,
+TFC_API tfc_status *tfc_plan_num_ports(const tfc_plan *plan, const char *function, size_t *num_inputs,
                                size_t *num_outputs);
-tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size_t index,
+TFC_API tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size_t index,
                                 tfc_port_info *out);
-tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
+TFC_API tfc_status *tfc_plan_output_info(const tfc_plan *plan, const char *function, size_t index,
                                  tfc_port_info *out);
 
 /* What tfc_session_run requires of an input's values besides its dtype and shape, found when the
@@ -203,7 +217,7 @@ typedef struct tfc_input_values {
   int64_t id_bound; /* TFC_INPUT_IDS: the table's rows (e.g. the vocabulary size); 0 otherwise */
 } tfc_input_values;
 /* Returns TFC_NOT_FOUND (as a status) for an unknown function or index out of range. */
-tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, size_t index,
+TFC_API tfc_status *tfc_plan_input_values(const tfc_plan *plan, const char *function, size_t index,
                                   tfc_input_values *out);
 
 /* ---- session --------------------------------------------------------------------------- */
@@ -221,21 +235,21 @@ typedef struct tfc_session_options {
    * TFC_UNAVAILABLE and says why. The string is read during tfc_session_create only. */
   const char *device;
 } tfc_session_options;
-void tfc_session_options_init(tfc_session_options *options);
+TFC_API void tfc_session_options_init(tfc_session_options *options);
 
-tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *options,
+TFC_API tfc_status *tfc_session_create(tfc_plan *plan, const tfc_session_options *options,
                                tfc_session **out);
-void tfc_session_release(tfc_session *session); /* NULL is fine */
+TFC_API void tfc_session_release(tfc_session *session); /* NULL is fine */
 
 /* Runs `function` ("forward") on `inputs` (matched by name; every input of the signature must be
  * given once). On success *out holds the outputs in signature order. */
-tfc_status *tfc_session_run(tfc_session *session, const char *function, const tfc_tensor *inputs,
+TFC_API tfc_status *tfc_session_run(tfc_session *session, const char *function, const tfc_tensor *inputs,
                             size_t num_inputs, tfc_outputs **out);
 
-size_t tfc_outputs_count(const tfc_outputs *outputs);
+TFC_API size_t tfc_outputs_count(const tfc_outputs *outputs);
 /* Fills `out` with a view of output `index` (valid until tfc_outputs_free). */
-tfc_status *tfc_outputs_get(const tfc_outputs *outputs, size_t index, tfc_tensor *out);
-void tfc_outputs_free(tfc_outputs *outputs); /* NULL is fine */
+TFC_API tfc_status *tfc_outputs_get(const tfc_outputs *outputs, size_t index, tfc_tensor *out);
+TFC_API void tfc_outputs_free(tfc_outputs *outputs); /* NULL is fine */
 
 /* ---- generation ------------------------------------------------------------------------ */
 /* Plans of generative models (causal decoders, encoder-decoders) carry how they generate:
@@ -250,48 +264,48 @@ typedef struct tfc_generation_info {
   int64_t max_batch;       /* most sequences at once (prompts x beam width) */
   int64_t vocab_size;      /* logits per position */
 } tfc_generation_info;
-void tfc_plan_get_generation_info(const tfc_plan *plan, tfc_generation_info *out);
+TFC_API void tfc_plan_get_generation_info(const tfc_plan *plan, tfc_generation_info *out);
 
 /* The plan's vocabulary (token strings by id), when the model has one: count 0 otherwise.
  * tfc_plan_token returns NULL for an id out of range. */
-size_t tfc_plan_vocabulary_size(const tfc_plan *plan);
-const char *tfc_plan_token(const tfc_plan *plan, int64_t id);
+TFC_API size_t tfc_plan_vocabulary_size(const tfc_plan *plan);
+TFC_API const char *tfc_plan_token(const tfc_plan *plan, int64_t id);
 
 /* ---- text: the model's tokenizer -------------------------------------------------------- */
 /* Plans of models imported with their tokenizer (WordPiece as BERT uses it, byte-level BPE as
  * GPT-2 does) turn text into ids and back, exactly as Hugging Face `tokenizers` does. */
-int tfc_plan_has_tokenizer(const tfc_plan *plan); /* 1 or 0 */
+TFC_API int tfc_plan_has_tokenizer(const tfc_plan *plan); /* 1 or 0 */
 
 typedef struct tfc_ids tfc_ids; /* token ids owned by the runtime */
 /* Tokenizes `length` bytes of UTF-8 `text` (invalid bytes become U+FFFD). Added and special
  * tokens written in the text ([MASK], <|endoftext|>, ...) become their ids first, as Hugging
  * Face does. With `add_special`, BERT's [CLS] ... [SEP] are added; the result is truncated to
  * the tokenizer's max length (tfc_ids_untruncated_count tells whether it was). */
-tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t length,
+TFC_API tfc_status *tfc_plan_tokenize(const tfc_plan *plan, const char *text, size_t length,
                               int add_special, tfc_ids **out);
 /* Flags of tfc_plan_tokenize_flags (other bits are refused). */
 #define TFC_TOKENIZE_ADD_SPECIAL 1u   /* [CLS] ... [SEP] (BERT) */
 #define TFC_TOKENIZE_NO_TRUNCATION 2u /* every id, however long (e.g. a generation prompt) */
 /* tfc_plan_tokenize with flags. */
-tfc_status *tfc_plan_tokenize_flags(const tfc_plan *plan, const char *text, size_t length,
+TFC_API tfc_status *tfc_plan_tokenize_flags(const tfc_plan *plan, const char *text, size_t length,
                                     unsigned flags, tfc_ids **out);
-size_t tfc_ids_count(const tfc_ids *ids);
-const int64_t *tfc_ids_data(const tfc_ids *ids);
+TFC_API size_t tfc_ids_count(const tfc_ids *ids);
+TFC_API const int64_t *tfc_ids_data(const tfc_ids *ids);
 /* The ids the text has without truncation (special tokens included): more than tfc_ids_count
  * when the text was truncated. */
-size_t tfc_ids_untruncated_count(const tfc_ids *ids);
-void tfc_ids_free(tfc_ids *ids); /* NULL is fine */
+TFC_API size_t tfc_ids_untruncated_count(const tfc_ids *ids);
+TFC_API void tfc_ids_free(tfc_ids *ids); /* NULL is fine */
 /* The text of `ids` (UTF-8, free with tfc_string_free): `*length` bytes followed by a NUL. The
  * text may itself hold NUL bytes (U+0000 decodes to one): read `*length` bytes, not up to the
  * first NUL. `skip_special` drops special tokens ([CLS], [SEP], [PAD], [MASK], <|endoftext|>,
  * ...). Fails for an id outside the vocabulary. `length` may be NULL. */
-tfc_status *tfc_plan_detokenize_n(const tfc_plan *plan, const int64_t *ids, size_t count,
+TFC_API tfc_status *tfc_plan_detokenize_n(const tfc_plan *plan, const int64_t *ids, size_t count,
                                   int skip_special, char **out, size_t *length);
 /* tfc_plan_detokenize_n without the length: the text ends at its first NUL byte for a caller
  * that reads it as a C string. Prefer tfc_plan_detokenize_n. */
-tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t count,
+TFC_API tfc_status *tfc_plan_detokenize(const tfc_plan *plan, const int64_t *ids, size_t count,
                                 int skip_special, char **out);
-void tfc_string_free(char *s); /* NULL is fine */
+TFC_API void tfc_string_free(char *s); /* NULL is fine */
 
 typedef enum tfc_strategy { TFC_GREEDY = 0, TFC_SAMPLE = 1, TFC_BEAM = 2 } tfc_strategy;
 
@@ -308,7 +322,7 @@ typedef struct tfc_generate_options {
   int64_t beam_width;        /* TFC_BEAM (default 1 = greedy) */
   float length_penalty;      /* TFC_BEAM: score = sum log p / length^penalty (default 1) */
 } tfc_generate_options;
-void tfc_generate_options_init(tfc_generate_options *options);
+TFC_API void tfc_generate_options_init(tfc_generate_options *options);
 
 /* Called with each new token of sequence `row` as it is chosen (greedy, sample; for beam search
  * the tokens of the best sequences once the search ends). Return 0 to stop generating. */
@@ -321,36 +335,36 @@ typedef struct tfc_generation tfc_generation;
  * inputs with one row per prompt (e.g. an encoder-decoder's src_ids and src_mask); inputs that
  * cover every position (an attention mask) are built by the runtime. `callback` may be NULL.
  * The session's KV cache is overwritten. */
-tfc_status *tfc_session_generate(tfc_session *session, const int64_t *tokens,
+TFC_API tfc_status *tfc_session_generate(tfc_session *session, const int64_t *tokens,
                                  const int64_t *offsets, size_t num_prompts,
                                  const tfc_tensor *inputs, size_t num_inputs,
                                  const tfc_generate_options *options, tfc_token_callback callback,
                                  void *user_data, tfc_generation **out);
-size_t tfc_generation_count(const tfc_generation *generation);
+TFC_API size_t tfc_generation_count(const tfc_generation *generation);
 /* Sequence `index`: the prompt followed by the generated tokens; NULL when out of range. */
-const int64_t *tfc_generation_tokens(const tfc_generation *generation, size_t index,
+TFC_API const int64_t *tfc_generation_tokens(const tfc_generation *generation, size_t index,
                                      size_t *length);
 typedef struct tfc_generation_stats {
   int64_t prompt_tokens, generated_tokens, decode_steps;
   double prefill_ms; /* the prompt (encode + prefill) */
   double decode_ms;  /* every decode step */
 } tfc_generation_stats;
-void tfc_generation_get_stats(const tfc_generation *generation, tfc_generation_stats *out);
-void tfc_generation_free(tfc_generation *generation); /* NULL is fine */
+TFC_API void tfc_generation_get_stats(const tfc_generation *generation, tfc_generation_stats *out);
+TFC_API void tfc_generation_free(tfc_generation *generation); /* NULL is fine */
 
 /* ---- profiling ------------------------------------------------------------------------- */
 /* When enabled, each run accumulates time per kernel. */
-void tfc_session_set_profiling(tfc_session *session, int enable);
+TFC_API void tfc_session_set_profiling(tfc_session *session, int enable);
 typedef struct tfc_kernel_profile {
   const char *kind;  /* "Linear", "Attention", ... */
   const char *name;  /* op location, e.g. "encoder.layers.0.self_attn" */
   uint64_t calls;
   double total_ms;
 } tfc_kernel_profile;
-size_t tfc_session_profile_count(const tfc_session *session, const char *function);
-tfc_status *tfc_session_profile_get(const tfc_session *session, const char *function, size_t index,
+TFC_API size_t tfc_session_profile_count(const tfc_session *session, const char *function);
+TFC_API tfc_status *tfc_session_profile_get(const tfc_session *session, const char *function, size_t index,
                                     tfc_kernel_profile *out);
-void tfc_session_profile_reset(tfc_session *session);
+TFC_API void tfc_session_profile_reset(tfc_session *session);
 
 /* ---- attention weights ------------------------------------------------------------------ */
 /* On request a session keeps what its attention kernels computed: the softmax probabilities of
@@ -363,8 +377,8 @@ void tfc_session_profile_reset(tfc_session *session);
  * generation: prefill, then one record per kernel and decode step, whose queries are the new
  * tokens and keys every cached position) until tfc_session_attention_clear; a failed run adds
  * none. Views stay valid until the next run, clear, or capture off. */
-tfc_status *tfc_session_set_attention_capture(tfc_session *session, int enable);
-size_t tfc_session_attention_count(const tfc_session *session); /* 0 while off */
+TFC_API tfc_status *tfc_session_set_attention_capture(tfc_session *session, int enable);
+TFC_API size_t tfc_session_attention_count(const tfc_session *session); /* 0 while off */
 typedef struct tfc_attention_weights {
   const char *function; /* the plan function that ran: "forward", "prefill", "decode_step" */
   const char *kernel;   /* the attention kernel's name (its op location) */
@@ -374,9 +388,9 @@ typedef struct tfc_attention_weights {
   const float *data;    /* dims[0] * dims[1] * dims[2] * dims[3] floats, row-major */
 } tfc_attention_weights;
 /* Record `index` (in the order the kernels ran); TFC_NOT_FOUND when out of range. */
-tfc_status *tfc_session_attention_get(const tfc_session *session, size_t index,
+TFC_API tfc_status *tfc_session_attention_get(const tfc_session *session, size_t index,
                                       tfc_attention_weights *out);
-void tfc_session_attention_clear(tfc_session *session); /* NULL is fine */
+TFC_API void tfc_session_attention_clear(tfc_session *session); /* NULL is fine */
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -11,6 +11,7 @@
 #define TFC_PLAN_PLANDESC_H
 
 #include "tfc/schema/plan_generated.h"
+#include "tfc/support/Status.h"
 
 #include <cstdint>
 #include <memory>
@@ -25,10 +26,7 @@ namespace fb = tfc::plan;
 inline constexpr int kMaxRank = 8;
 
 /// Result of a fallible call: `ok()` or an error message.
-struct Status {
-  std::string error;
-  bool ok() const { return error.empty(); }
-};
+using Status = ::tfc::support::Status; // empty `error`: success (tfc/support/Status.h)
 
 /// One dim of a value: static (`symbol` == -1, `size` >= 0) or `Plan::symbols[symbol]`.
 struct Dim {

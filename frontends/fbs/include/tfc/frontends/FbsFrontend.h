@@ -16,6 +16,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "tfc/support/Status.h"
 
 #include <cstdint>
 #include <map>
@@ -129,10 +130,7 @@ struct Model {
 };
 
 /// Result of a fallible call: `ok()` or an error message.
-struct Status {
-  std::string error;
-  bool ok() const { return error.empty(); }
-};
+using Status = ::tfc::support::Status; // empty `error`: success (tfc/support/Status.h)
 
 /// Reads and validates `path`. On failure returns a Status naming the problem.
 Status loadModelFile(const std::string &path, Model &out);

@@ -14,6 +14,8 @@
 #ifndef TFC_FRONTENDS_HFIMPORTER_H
 #define TFC_FRONTENDS_HFIMPORTER_H
 
+#include "tfc/support/Status.h"
+
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -22,10 +24,7 @@
 
 namespace tfc::hf {
 
-struct Status {
-  std::string error;
-  bool ok() const { return error.empty(); }
-};
+using Status = ::tfc::support::Status; // empty `error`: success (tfc/support/Status.h)
 
 //===----------------------------------------------------------------------===//
 // safetensors

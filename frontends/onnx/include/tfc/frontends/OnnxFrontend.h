@@ -26,6 +26,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "tfc/support/Status.h"
 
 #include <cstdint>
 #include <map>
@@ -36,10 +37,7 @@
 namespace tfc::onnxfe {
 
 /// Result of a fallible call: `ok()` or an error message.
-struct Status {
-  std::string error;
-  bool ok() const { return error.empty(); }
-};
+using Status = ::tfc::support::Status; // empty `error`: success (tfc/support/Status.h)
 
 /// A float initializer: f32 row-major bytes at `offset` in `WeightStore::bytes`.
 struct Weight {

@@ -7,7 +7,7 @@
 //   padded with spaces and a final '\n', then the raw data.
 //
 //===----------------------------------------------------------------------===//
-#include "Npy.h"
+#include "tfc/support/Npy.h"
 
 #include "tfc/support/OutputFile.h"
 
@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace tfc::tfrun {
+namespace tfc::support {
 namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
@@ -222,36 +222,36 @@ std::string formatNpyShape(const std::vector<int64_t> &shape) {
 Status parseNpy(const void *bytes, size_t size, const std::string &name, NpyArray &out) {
   const auto *p = static_cast<const uint8_t *>(bytes);
   if (size < kMagicSize || std::memcmp(p, kMagic, kMagicSize) != 0)
-    return Status::error(name + ": not a .npy file (bad magic)");
+    return Status::failure(name + ": not a .npy file (bad magic)");
   if (size < kMagicSize + 2)
-    return Status::error(name + ": truncated header");
+    return Status::failure(name + ": truncated header");
   int major = p[6], minor = p[7];
   if ((major != 1 && major != 2) || minor != 0)
-    return Status::error(name + ": unsupported .npy format version " + std::to_string(major) +
+    return Status::failure(name + ": unsupported .npy format version " + std::to_string(major) +
                          "." + std::to_string(minor) + " (supported: 1.0, 2.0)");
   size_t lenBytes = major == 1 ? 2 : 4;
   size_t prefix = kMagicSize + 2 + lenBytes;
   if (size < prefix)
-    return Status::error(name + ": truncated header");
+    return Status::failure(name + ": truncated header");
   size_t headerLen = readLE(p + kMagicSize + 2, static_cast<int>(lenBytes));
   if (size - prefix < headerLen)
-    return Status::error(name + ": truncated header (" + std::to_string(headerLen) +
+    return Status::failure(name + ": truncated header (" + std::to_string(headerLen) +
                          " header bytes expected, " + std::to_string(size - prefix) + " present)");
   std::string text(reinterpret_cast<const char *>(p + prefix), headerLen);
 
   Header h;
   std::string why;
   if (!HeaderParser(text).parse(h, why))
-    return Status::error(name + ": malformed header: " + why);
+    return Status::failure(name + ": malformed header: " + why);
   const DtypeEntry *dt = nullptr;
   for (const auto &e : kDtypes)
     if (h.descr == e.descr)
       dt = &e;
   if (!dt)
-    return Status::error(name + ": unsupported dtype '" + h.descr +
+    return Status::failure(name + ": unsupported dtype '" + h.descr +
                          "' (supported: " + supportedDescrs() + ")");
   if (h.fortranOrder)
-    return Status::error(name + ": fortran_order arrays are not supported (save a C-order "
+    return Status::failure(name + ": fortran_order arrays are not supported (save a C-order "
                                 "array, e.g. with np.ascontiguousarray)");
 
   // Element count and byte size, guarding against overflow.
@@ -259,24 +259,24 @@ Status parseNpy(const void *bytes, size_t size, const std::string &name, NpyArra
   const uint64_t limit = std::numeric_limits<uint64_t>::max() / 8;
   for (int64_t d : h.shape) {
     if (d != 0 && count > limit / static_cast<uint64_t>(d))
-      return Status::error(name + ": shape " + formatNpyShape(h.shape) + " is too large");
+      return Status::failure(name + ": shape " + formatNpyShape(h.shape) + " is too large");
     count *= static_cast<uint64_t>(d);
   }
   uint64_t need = count * dt->size;
   uint64_t have = size - prefix - headerLen;
   if (have < need)
-    return Status::error(name + ": truncated data: shape " + formatNpyShape(h.shape) + " of '" +
+    return Status::failure(name + ": truncated data: shape " + formatNpyShape(h.shape) + " of '" +
                          dt->descr + "' needs " + std::to_string(need) + " bytes, the file has " +
                          std::to_string(have));
   if (have > need)
-    return Status::error(name + ": " + std::to_string(have - need) +
+    return Status::failure(name + ": " + std::to_string(have - need) +
                          " unexpected bytes after the data of shape " + formatNpyShape(h.shape));
 
   const uint8_t *data = p + prefix + headerLen;
   if (dt->dtype == NpyDtype::Bool) {
     for (uint64_t i = 0; i < count; ++i)
       if (data[i] > 1)
-        return Status::error(name + ": bool element " + std::to_string(i) + " is " +
+        return Status::failure(name + ": bool element " + std::to_string(i) + " is " +
                              std::to_string(data[i]) + " (expected 0 or 1)");
   }
   out.dtype = dt->dtype;
@@ -288,7 +288,7 @@ Status parseNpy(const void *bytes, size_t size, const std::string &name, NpyArra
 Status readNpy(const std::string &path, NpyArray &out) {
   std::FILE *f = std::fopen(path.c_str(), "rb");
   if (!f)
-    return Status::error("cannot open " + path + ": " + std::strerror(errno));
+    return Status::failure("cannot open " + path + ": " + std::strerror(errno));
   std::string bytes;
   char buf[1 << 16];
   size_t n;
@@ -298,7 +298,7 @@ Status readNpy(const std::string &path, NpyArray &out) {
   int err = errno;
   std::fclose(f);
   if (failed) // e.g. a directory
-    return Status::error("cannot read " + path + ": " + std::strerror(err));
+    return Status::failure("cannot read " + path + ": " + std::strerror(err));
   return parseNpy(bytes.data(), bytes.size(), path, out);
 }
 
@@ -334,8 +334,8 @@ Status writeNpyAtomically(const std::string &path, NpyDtype dtype,
                           const std::vector<int64_t> &shape, const void *data) {
   std::string bytes = encodeNpy(dtype, shape, data);
   if (std::string e = tfc::support::writeFileAtomically(path, bytes); !e.empty())
-    return Status::error(e);
+    return Status::failure(e);
   return Status::success();
 }
 
-} // namespace tfc::tfrun
+} // namespace tfc::support

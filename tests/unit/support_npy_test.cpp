@@ -1,10 +1,10 @@
-//===- tfrun_npy_test.cpp - tfrun's .npy reader and writer -----------------===//
+//===- support_npy_test.cpp - the .npy reader and writer (tfc/support/Npy.h) ===//
 //
 // Round trips for every supported dtype, byte-identity with files numpy wrote
 // (the e2e reference fixtures), and every malformed-file error with its message.
 //
 //===----------------------------------------------------------------------===//
-#include "tfrun/Npy.h"
+#include "tfc/support/Npy.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-using namespace tfc::tfrun;
+using namespace tfc::support;
 using ::testing::HasSubstr;
 
 namespace {
@@ -57,7 +57,7 @@ std::string parseError(const std::string &bytes) {
   NpyArray a;
   Status s = parse(bytes, a);
   EXPECT_FALSE(s.ok()) << "expected an error";
-  return s.message;
+  return s.error;
 }
 
 std::string readFile(const std::string &path) {
@@ -181,7 +181,7 @@ TEST(TfrunNpy, MatchesFilesNumpyWrote) {
     SCOPED_TRACE(file);
     NpyArray a;
     Status s = readNpy(refs + file, a);
-    ASSERT_TRUE(s.ok()) << s.message;
+    ASSERT_TRUE(s.ok()) << s.error;
     EXPECT_EQ(encodeNpy(a.dtype, a.shape, a.data.data()), readFile(refs + file));
   }
   NpyArray ids;
@@ -212,7 +212,7 @@ TEST(TfrunNpy, WriteNamesTheFileItCannotCreate) {
   int64_t v = 0;
   Status s = writeNpyAtomically("/nonexistent-dir/out.npy", NpyDtype::I64, {1}, &v);
   ASSERT_FALSE(s.ok());
-  EXPECT_THAT(s.message, HasSubstr("/nonexistent-dir/out.npy"));
+  EXPECT_THAT(s.error, HasSubstr("/nonexistent-dir/out.npy"));
 }
 
 // ---- malformed files ------------------------------------------------------------
@@ -221,7 +221,7 @@ TEST(TfrunNpyErrors, MissingFile) {
   NpyArray a;
   Status s = readNpy("/nonexistent-dir/in.npy", a);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message, "cannot open /nonexistent-dir/in.npy: No such file or directory");
+  EXPECT_EQ(s.error, "cannot open /nonexistent-dir/in.npy: No such file or directory");
 }
 
 TEST(TfrunNpyErrors, BadMagic) {
@@ -316,7 +316,7 @@ TEST(TfrunNpyErrors, ReadNamesTheFile) {
   NpyArray a;
   Status s = readNpy(path, a);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message, path + ": not a .npy file (bad magic)");
+  EXPECT_EQ(s.error, path + ": not a .npy file (bad magic)");
 }
 
 TEST(TfrunNpyErrors, Directory) {
@@ -324,5 +324,5 @@ TEST(TfrunNpyErrors, Directory) {
   NpyArray a;
   Status s = readNpy(dir.path(), a);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message, "cannot read " + dir.path() + ": Is a directory");
+  EXPECT_EQ(s.error, "cannot read " + dir.path() + ": Is a directory");
 }
