@@ -23,7 +23,7 @@ packages=(cmake ninja-build g++ lld
   graphviz  # dot: tfc compile --graph FILE.svg renders the plan's DOT
   pkg-config binutils)  # tests/install/install_test.sh: pkg-config tfc, nm -D
 if [[ "${1:-}" == "--dev" ]]; then
-  packages+=(python3-torch)
+  packages+=(python3-torch ccache)  # ccache: tools/build.sh uses it where installed
 fi
 if [[ "${1:-}" == "--list-packages" ]]; then
   printf '%s\n' "${packages[@]}"
