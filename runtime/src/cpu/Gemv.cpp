@@ -94,6 +94,8 @@ struct Vec {
 #undef TFC_GEMV_MAX_ROWS
 
 } // namespace avx512
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
 
 // ---------------------------------------------------------------------------- AVX-512 dot products
 //
@@ -110,8 +112,15 @@ struct Vec {
 //     exactly per block, each block's sum times its scale into f32.
 // Rows of x with a value that is not finite are computed by plain loops over the same layout.
 
+#if defined(__clang__) // clang has no `#pragma GCC target`
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx512vnni,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx512vnni,avx2,fma")
+#endif
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 namespace avx512dot {
 
 constexpr int kP = 64;         // columns per panel
@@ -359,9 +368,12 @@ void prepare(const PackedWeight &w, const float *x, int64_t M, int64_t ldx, Prep
 }
 
 } // namespace avx512dot
-#pragma GCC pop_options
 #pragma GCC diagnostic pop
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 // ---------------------------------------------------------------------------- scalar
 

@@ -311,8 +311,12 @@ void panelRowsAvx2(const int16_t *b, int64_t n0, int64_t cols, const QuantizedRo
 
 // ---- AVX-512 VNNI -----------------------------------------------------------------------------
 
+#if defined(__clang__) // clang has no `#pragma GCC target`
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma")
+#endif
 // GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_*().
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -469,7 +473,11 @@ void panelRowsVnni(const PackedWeight &pw, int64_t p, int np, const QuantizedRow
 }
 
 #pragma GCC diagnostic pop
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 /// One panel over the row block [m0, m1).
 void panelRows(const PackedWeight &pw, int64_t p, const QuantizedRows &x, int64_t m0, int64_t m1,
