@@ -463,6 +463,8 @@ size_t elementSize(WeightType type) {
   return type == WeightType::F32 ? 4 : type == WeightType::BF16 ? 2 : 1;
 }
 
+/// The panels of `w`'s layout: [K][P] per panel, or, for the dot kernels (w.pairs), pair-row j
+/// holding per column c W[2j, pP + c] and W[2j + 1, pP + c] side by side; zeros past K and N.
 template <typename T>
 void packAs(const T *src, const PackedWeight &w, uint8_t *dst) {
   const int64_t P = w.P;
@@ -473,24 +475,11 @@ void packAs(const T *src, const PackedWeight &w, uint8_t *dst) {
     T *d = reinterpret_cast<T *>(bytes);
     const int64_t n0 = p * P, nv = std::min<int64_t>(P, w.N - n0);
     for (int64_t k = 0; k < w.K; ++k)
-      std::memcpy(d + k * P, src + k * w.N + n0, size_t(nv) * sizeof(T));
-  }
-}
-
-/// The pairs layout of the dot kernels (avx512dot): pair-row j of panel p holds, per column c,
-/// W[2j, pP + c] and W[2j + 1, pP + c] side by side; zeros past K and N.
-template <typename T>
-void packPairs(const T *src, const PackedWeight &w, uint8_t *dst) {
-  const int64_t P = w.P;
-#pragma omp parallel for schedule(static) if (w.K * w.N >= (int64_t(1) << 20))
-  for (int64_t p = 0; p < w.panels; ++p) {
-    uint8_t *bytes = dst + p * w.panelBytes;
-    std::memset(bytes, 0, size_t(w.panelBytes));
-    T *d = reinterpret_cast<T *>(bytes);
-    const int64_t n0 = p * P, nv = std::min<int64_t>(P, w.N - n0);
-    for (int64_t k = 0; k < w.K; ++k)
-      for (int64_t c = 0; c < nv; ++c)
-        d[(k / 2) * 2 * P + 2 * c + k % 2] = src[k * w.N + n0 + c];
+      if (w.pairs)
+        for (int64_t c = 0; c < nv; ++c)
+          d[(k / 2) * 2 * P + 2 * c + k % 2] = src[k * w.N + n0 + c];
+      else
+        std::memcpy(d + k * P, src + k * w.N + n0, size_t(nv) * sizeof(T));
   }
 }
 
@@ -581,16 +570,11 @@ PackedWeight pack(WeightType type, const void *w, int64_t K, int64_t N, Isa isa)
   if (bytes >= kHuge)
     (void)madvise(raw, bytes / kHuge * kHuge, MADV_HUGEPAGE);
   p.bytes.reset(static_cast<uint8_t *>(raw), [](uint8_t *q) { std::free(q); });
-  if (p.pairs && type == WeightType::BF16)
-    packPairs(static_cast<const uint16_t *>(w), p, p.bytes.get());
-  else if (p.pairs)
-    packPairs(static_cast<const int8_t *>(w), p, p.bytes.get());
-  else if (type == WeightType::F32)
-    packAs(static_cast<const float *>(w), p, p.bytes.get());
-  else if (type == WeightType::BF16)
-    packAs(static_cast<const uint16_t *>(w), p, p.bytes.get());
-  else
-    packAs(static_cast<const int8_t *>(w), p, p.bytes.get());
+  switch (type) {
+  case WeightType::F32: packAs(static_cast<const float *>(w), p, p.bytes.get()); break;
+  case WeightType::BF16: packAs(static_cast<const uint16_t *>(w), p, p.bytes.get()); break;
+  case WeightType::I8: packAs(static_cast<const int8_t *>(w), p, p.bytes.get()); break;
+  }
   return p;
 }
 
@@ -601,26 +585,20 @@ void multiply(const PackedWeight &w, const float *x, int64_t M, int64_t ldx, flo
   int64_t n = std::clamp<int64_t>(threads, 1, w.panels);
   if (M * w.K * w.N < kSerialWork)
     n = 1;
-  if (w.pairs) { // the dot kernels: x prepared once by the calling thread, read by all
-    thread_local avx512dot::Prepared px;
+  // The dot kernels' x, prepared once by the calling thread and read by all.
+  thread_local avx512dot::Prepared px;
+  if (w.pairs)
     avx512dot::prepare(w, x, M, ldx, px);
-    const avx512dot::Prepared &shared = px;
-    if (n == 1) {
-      avx512dot::runPanels(w, 0, w.panels, shared, x, M, ldx, y, ldy, e);
-      return;
-    }
-    const int64_t chunk = std::max<int64_t>(1, w.panels / (n * 8));
-    const int64_t chunks = (w.panels + chunk - 1) / chunk;
-    std::atomic<int64_t> next{0};
-#pragma omp parallel num_threads(int(n))
-    for (int64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
-      avx512dot::runPanels(w, c * chunk, std::min(w.panels, (c + 1) * chunk), shared, x, M, ldx,
-                           y, ldy, e);
-    return;
-  }
+  const avx512dot::Prepared &prepared = px;
   const PanelsFn run = panelsFor(w);
+  auto panels = [&](int64_t p0, int64_t p1) {
+    if (w.pairs)
+      avx512dot::runPanels(w, p0, p1, prepared, x, M, ldx, y, ldy, e);
+    else
+      run(w, p0, p1, x, M, ldx, y, ldy, e);
+  };
   if (n == 1) {
-    run(w, 0, w.panels, x, M, ldx, y, ldy, e);
+    panels(0, w.panels);
     return;
   }
   // Chunks of whole panels handed out in order (each a contiguous stretch of the packed
@@ -630,7 +608,7 @@ void multiply(const PackedWeight &w, const float *x, int64_t M, int64_t ldx, flo
   std::atomic<int64_t> next{0};
 #pragma omp parallel num_threads(int(n))
   for (int64_t c = next.fetch_add(1); c < chunks; c = next.fetch_add(1))
-    run(w, c * chunk, std::min(w.panels, (c + 1) * chunk), x, M, ldx, y, ldy, e);
+    panels(c * chunk, std::min(w.panels, (c + 1) * chunk));
 }
 
 } // namespace tfc::rt::gemv

@@ -126,7 +126,7 @@ template <typename T> void argMaxTyped(const T *x, int64_t *y, const AxisView &v
 
 template <typename T> void triluTyped(const T *x, T *y, const Shape &s, bool upper, int64_t k) {
   int64_t m = s.d[s.rank - 2], n = s.d[s.rank - 1];
-  int64_t mats = m * n ? s.numel() / (m * n) : 0;
+  int64_t mats = m * n != 0 ? s.numel() / (m * n) : 0;
   for (int64_t b = 0; b < mats; ++b)
     for (int64_t i = 0; i < m; ++i) {
       const T *xr = x + (b * m + i) * n;
