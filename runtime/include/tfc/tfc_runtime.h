@@ -34,8 +34,8 @@
 extern "C" {
 #endif
 
-#define TFC_RUNTIME_PLAN_FORMAT_MAJOR 1
-#define TFC_RUNTIME_PLAN_FORMAT_MINOR 2
+#define TFC_RUNTIME_PLAN_FORMAT_MAJOR 2
+#define TFC_RUNTIME_PLAN_FORMAT_MINOR 3
 
 typedef enum tfc_code {
   TFC_OK = 0,
