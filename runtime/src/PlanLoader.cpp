@@ -120,7 +120,8 @@ private:
     if (p == MAP_FAILED)
       bad(TFC_IO_ERROR, format("cannot map %llu bytes: %s", (unsigned long long)fileSize_,
                                std::strerror(errno)));
-    plan_->mapping = std::make_unique<Mapping>(p, fileSize_);
+    plan_->mapping = std::make_unique<Mapping>(p, fileSize_, f.fd, st);
+    f.fd = -1; // the mapping keeps it, to notice a file truncated under it (Plan::checkFileUnchanged)
     base_ = static_cast<const uint8_t *>(p);
   }
 
