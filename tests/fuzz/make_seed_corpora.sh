@@ -4,7 +4,7 @@
 #                     sanitizer build has none of its own, so tools/sanitize.sh passes build/bin/tfc
 #                     when there is one), else none (the committed regression inputs remain)
 #   fuzz_model_fbs    examples/models/*.fbs, tests/generation/models/*.fbs
-#   fuzz_onnx         tests/onnx/**/*.onnx under 200 KB
+#   fuzz_onnx         tests/onnx/**/*.onnx under 1 MB
 #   fuzz_safetensors  tests/hf/**/*.safetensors
 #   fuzz_hf_json      tests/hf/**/{tokenizer,config}.json (with the mode byte in front)
 #   fuzz_tokenizer    lines of tests/tokenizer/corpus.jsonl (as raw JSON strings), 4 modes
@@ -24,10 +24,10 @@ n=0
 for f in examples/models/*.fbs tests/generation/models/*.fbs; do
   [[ -f $f ]] && cp "$f" "$out/fuzz_model_fbs/$((n++))_$(basename "$f")"
 done
-find tests/onnx -name '*.onnx' -size -200k | while read -r f; do
+find tests/onnx -name '*.onnx' -size -1024k | while read -r f; do
   cp "$f" "$out/fuzz_onnx/$(echo "$f" | tr / _)"
 done
-find tests/hf -name '*.safetensors' -size -2M | while read -r f; do
+find tests/hf -name '*.safetensors' -size -2048k | while read -r f; do
   cp "$f" "$out/fuzz_safetensors/$(echo "$f" | tr / _)"
 done
 find tests/hf -name tokenizer.json -size -400k | while read -r f; do
