@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------------------------===//
 #include "tfc/frontends/OnnxFrontend.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 
 #include <cstdint>
@@ -18,6 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static mlir::MLIRContext *context = [] {
     auto *c = new mlir::MLIRContext(mlir::MLIRContext::Threading::DISABLED);
     c->printOpOnDiagnostic(false);
+    // Diagnostics the importer does not capture itself would flood the fuzzer's output.
+    c->getDiagEngine().registerHandler([](mlir::Diagnostic &) { return mlir::success(); });
     return c;
   }();
   tfc::onnxfe::ImportOptions options;
