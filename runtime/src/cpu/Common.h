@@ -87,7 +87,9 @@ inline float fastExp(float x) {
   float xc = std::min(std::max(x, -87.33654475f), 88.f);
   float t = xc * 1.44269504088896341f;
   float fn = (t + 12582912.f) - 12582912.f;
-  int32_t n = int32_t(fn);
+  // NaN passes the clamp (and gives NaN below); converting it to int is undefined behaviour
+  // (UBSan: "nan is outside the range of representable values of type 'int'"), so convert 0.
+  int32_t n = int32_t(fn == fn ? fn : 0.f);
   float r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
   float p = 1.9875691500E-4f;
   p = p * r + 1.3981999507E-3f;
