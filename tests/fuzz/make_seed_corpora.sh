@@ -39,11 +39,13 @@ find tests/hf -name config.json | while read -r f; do
   { printf '\x01'; cat "$f"; } > "$out/fuzz_hf_json/$(echo "$f" | tr / _)"
 done
 i=0
-while IFS= read -r line && ((i < 400)); do
+while IFS= read -r line; do
+  ((i < 400)) || continue
   printf "\\x$(printf %02x $((i % 16)))%s" "$line" > "$out/fuzz_tokenizer/line_$i"
   i=$((i + 1))
 done < tests/tokenizer/corpus.jsonl
-find tests -name '*.npy' -size -64k | head -200 | while read -r f; do
+mapfile -t npys < <(find tests -name '*.npy' -size -64k | sort)
+for f in "${npys[@]:0:200}"; do
   cp "$f" "$out/fuzz_npy/$(echo "$f" | tr / _)"
 done
 if [[ -n $tfc && -x $tfc ]]; then
