@@ -55,9 +55,13 @@ fi
 step "configure build-asan"
 nice ninja -C build-asan -j"$jobs" "${unit_tests[@]}" fuzzers
 step "build build-asan (unit tests + fuzz targets)"
+# $jobs executables at a time; each writes build-asan/<test>.log, and <test>.failed on failure.
+rm -f build-asan/*.failed
+printf '%s\n' "${unit_tests[@]}" | (cd build-asan && xargs -P "$jobs" -I{} sh -c \
+  './bin/{} --gtest_brief=1 > {}.log 2>&1 || touch {}.failed')
 failed=()
 for t in "${unit_tests[@]}"; do
-  if ! (cd build-asan && ./bin/$t --gtest_brief=1 > "$t.log" 2>&1); then
+  if [[ -f build-asan/$t.failed ]]; then
     failed+=("$t")
     tail -40 "build-asan/$t.log"
   fi
