@@ -5,7 +5,7 @@
 #      then the fuzz targets (tests/fuzz, -DTFC_FUZZ=ON); runs those unit tests;
 #   2. build-tsan/: clang, ThreadSanitizer, runtime only: the concurrency tests of
 #      runtime_session_test (N sessions on N threads, one session on two threads);
-#   3. every fuzz target for TFC_FUZZ_SECONDS (default 60) on its seed corpus (the repository's
+#   3. every fuzz target for TFC_FUZZ_SECONDS (default 20: the CI budget, docs/ROBUSTNESS.md) on its seed corpus (the repository's
 #      fixtures, tests/fuzz/make_seed_corpora.sh) plus tests/fuzz/corpus/<target>/ (past
 #      findings). A crash, a sanitizer report, a leak or a timeout fails the stage; the
 #      reproducer is left in build-asan/fuzz-artifacts/.
@@ -17,7 +17,7 @@ if [[ "${TFC_SKIP_SANITIZE:-0}" == 1 ]]; then
   exit 0
 fi
 jobs=${TFC_JOBS:-2}
-seconds=${TFC_FUZZ_SECONDS:-60}
+seconds=${TFC_FUZZ_SECONDS:-20}
 t_all=$SECONDS
 step() { echo "sanitize: $1: $(( SECONDS - t_step )) s"; t_step=$SECONDS; }
 t_step=$SECONDS
