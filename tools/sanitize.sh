@@ -5,9 +5,9 @@
 #      then the fuzz targets (tests/fuzz, -DTFC_FUZZ=ON); runs those unit tests;
 #   2. build-tsan/: clang, ThreadSanitizer, runtime only: the concurrency tests of
 #      runtime_session_test (N sessions on N threads, one session on two threads);
-#   3. every fuzz target for TFC_FUZZ_SECONDS (default 20: the CI budget, docs/ROBUSTNESS.md) on its seed corpus (the repository's
-#      fixtures, tests/fuzz/make_seed_corpora.sh) plus tests/fuzz/corpus/<target>/ (past
-#      findings). A crash, a sanitizer report, a leak or a timeout fails the stage; the
+#   3. every fuzz target for TFC_FUZZ_SECONDS (default 20: the CI budget, docs/ROBUSTNESS.md)
+#      on its seed corpus (the repository's fixtures, tests/fuzz/make_seed_corpora.sh) plus
+#      tests/fuzz/corpus/<target>/ (past findings). A crash, a sanitizer report, a leak or a timeout fails the stage; the
 #      reproducer is left in build-asan/fuzz-artifacts/.
 # Prints each step's wall time. TFC_SKIP_SANITIZE=1 skips it all (local use; CI runs it).
 set -euo pipefail
