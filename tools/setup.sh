@@ -5,6 +5,7 @@
 # and the pretrained all-MiniLM-L6-v2 in build/models/ (tools/get_minilm.sh).
 #   tools/setup.sh          build + test dependencies
 #   tools/setup.sh --dev    also python3-torch (to regenerate example models and references)
+#   tools/setup.sh --sanitize   only clang and its sanitizer/libFuzzer runtimes (tools/sanitize.sh)
 #   tools/setup.sh --list-packages   prints the Debian packages it installs, one a line
 # Every package the build's CMake configs use is listed by name, not left to a Recommends
 # (apt runs with --no-install-recommends): the test tools/check_setup_packages.sh checks it.
@@ -25,6 +26,10 @@ packages=(cmake ninja-build g++ lld
 if [[ "${1:-}" == "--dev" ]]; then
   packages+=(python3-torch ccache)  # ccache: tools/build.sh uses it where installed
 fi
+if [[ "${1:-}" == "--sanitize" ]]; then
+  # clang 14 (bookworm's default) and libclang-rt-14-dev: ASan/UBSan/TSan and libFuzzer.
+  packages=(clang libclang-rt-14-dev)
+fi
 if [[ "${1:-}" == "--list-packages" ]]; then
   printf '%s\n' "${packages[@]}"
   exit 0
@@ -44,6 +49,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "setup: Debian packages already installed"
+fi
+
+if [[ "${1:-}" == "--sanitize" ]]; then
+  exit 0
 fi
 
 if [[ ! -x .venv/bin/python ]]; then

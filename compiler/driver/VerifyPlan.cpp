@@ -187,6 +187,9 @@ Status checkPlanFile(const std::string &file, bool checksums) {
       h.weightsSize > size - h.weightsOffset)
     return {"the header's offsets and sizes do not fit the file"};
   const uint8_t *buf = m.data() + h.planOffset;
+  if (h.formatMinor >= fb::kPlanChecksumMinor &&
+      fb::fnv1a64(buf, size_t(h.planSize)) != h.planChecksum)
+    return {"the FlatBuffer section is corrupted (checksum mismatch)"};
   flatbuffers::Verifier verifier(buf, size_t(h.planSize));
   if (!verifier.VerifyBuffer<fb::Plan>(nullptr) ||
       !flatbuffers::BufferHasIdentifier(buf, fb::PlanIdentifier()))

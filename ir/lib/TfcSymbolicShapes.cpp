@@ -383,7 +383,7 @@ SymShape GatherElementsOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::st
 }
 
 SymShape ArgMaxOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
-  return reduceShape(ctx.operandShape(getInput()), {getAxis()}, getKeepdims());
+  return reduceShape(ctx.operandShape(getInput()), {int64_t(getAxis())}, getKeepdims());
 }
 
 /// [N, M, out...]: a spatial output size is a symbol only when it equals the input's

@@ -16,7 +16,9 @@ namespace tfc::plan {
 
 inline constexpr char kPlanMagic[8] = {'T', 'F', 'C', 'P', 'L', 'A', 'N', '\0'};
 inline constexpr uint32_t kPlanFormatMajor = 2;
-inline constexpr uint32_t kPlanFormatMinor = 2;
+inline constexpr uint32_t kPlanFormatMinor = 3;
+/// The first minor whose header carries PlanFileHeader::planChecksum (before it: reserved, 0).
+inline constexpr uint32_t kPlanChecksumMinor = 3;
 inline constexpr uint64_t kPlanAlignment = 64;
 
 /// The first 64 bytes of a plan file, little-endian (this code assumes a little-endian host).
@@ -29,7 +31,9 @@ struct PlanFileHeader {
   uint64_t weightsOffset;  // multiple of kPlanAlignment
   uint64_t weightsSize;
   uint64_t fileSize;
-  uint8_t reserved[8];
+  /// (2.3) FNV-1a 64 (fnv1a64) of the FlatBuffer bytes [planOffset, planOffset + planSize),
+  /// checked at open; in 2.0-2.2 plans these 8 bytes were reserved (zero) and are not checked.
+  uint64_t planChecksum;
 };
 static_assert(sizeof(PlanFileHeader) == 64, "the plan header is 64 bytes");
 

@@ -16,6 +16,7 @@
 #include "WaitPolicy.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -33,6 +34,9 @@ struct tfc_plan {
 };
 struct tfc_session {
   std::unique_ptr<Session> session;
+  /// Set while a call that changes the session runs (SessionUse): a second thread's call
+  /// meanwhile is TFC_BUSY instead of a race on the arena and the kernels' state.
+  std::atomic<bool> busy{false};
 };
 struct tfc_outputs {
   std::unique_ptr<Outputs> outputs;
@@ -122,6 +126,32 @@ T readOptions(const T *options, const T &defaults, size_t firstVersion, const ch
   return out;
 }
 
+/// Holds a session for one call: a second thread's call meanwhile fails with TFC_BUSY (the
+/// session is not corrupted, the first call goes on). tryAcquire is for the calls with no status.
+class SessionUse {
+public:
+  SessionUse(tfc_session *s, const char *call) : s_(s) {
+    if (s_->busy.exchange(true, std::memory_order_acquire))
+      fail(TFC_BUSY, "%s: the session is in use by another thread (a tfc_session runs one call "
+                     "at a time: create one session per thread)", call);
+  }
+  ~SessionUse() {
+    if (s_)
+      s_->busy.store(false, std::memory_order_release);
+  }
+  SessionUse(const SessionUse &) = delete;
+  SessionUse &operator=(const SessionUse &) = delete;
+  /// The session held, or a null holder when another thread has it.
+  static SessionUse tryAcquire(tfc_session *s) {
+    return SessionUse(s->busy.exchange(true, std::memory_order_acquire) ? nullptr : s);
+  }
+  explicit operator bool() const { return s_ != nullptr; }
+
+private:
+  explicit SessionUse(tfc_session *s) : s_(s) {}
+  tfc_session *s_;
+};
+
 /// Bytes up to and including member M of T: a first version's struct_size.
 #define TFC_SIZE_THROUGH(T, M) (offsetof(T, M) + sizeof(((T *)nullptr)->M))
 
@@ -182,6 +212,7 @@ const char *tfc_code_name(tfc_code code) {
   case TFC_UNSUPPORTED: return "TFC_UNSUPPORTED";
   case TFC_INTERNAL: return "TFC_INTERNAL";
   case TFC_UNAVAILABLE: return "TFC_UNAVAILABLE";
+  case TFC_BUSY: return "TFC_BUSY";
   }
   return "TFC_UNKNOWN_CODE";
 }
@@ -223,6 +254,7 @@ tfc_status *tfc_plan_verify(const tfc_plan *plan) {
   return guard([&] {
     if (!plan)
       fail(TFC_INVALID_ARGUMENT, "tfc_plan_verify: plan is NULL");
+    plan->plan->checkFileUnchanged();
     const std::string &problem = plan->plan->weightsProblem();
     if (!problem.empty())
       throw Error(TFC_INVALID_PLAN, problem);
@@ -365,6 +397,7 @@ tfc_status *tfc_session_run(tfc_session *session, const char *function, const tf
     *out = nullptr;
     if (!session)
       fail(TFC_INVALID_ARGUMENT, "tfc_session_run: session is NULL");
+    SessionUse use(session, "tfc_session_run");
     auto outputs = session->session->run(function, inputs, num_inputs);
     *out = new tfc_outputs{std::move(outputs)};
   });
@@ -393,7 +426,9 @@ tfc_status *tfc_outputs_get(const tfc_outputs *outputs, size_t index, tfc_tensor
 void tfc_outputs_free(tfc_outputs *outputs) { delete outputs; }
 
 void tfc_session_set_profiling(tfc_session *session, int enable) {
-  if (session)
+  if (!session)
+    return;
+  if (SessionUse use = SessionUse::tryAcquire(session))
     session->session->setProfiling(enable != 0);
 }
 
@@ -426,7 +461,9 @@ tfc_status *tfc_session_profile_get(const tfc_session *session, const char *func
 }
 
 void tfc_session_profile_reset(tfc_session *session) {
-  if (session)
+  if (!session)
+    return;
+  if (SessionUse use = SessionUse::tryAcquire(session))
     session->session->resetProfile();
 }
 
@@ -434,6 +471,7 @@ tfc_status *tfc_session_set_attention_capture(tfc_session *session, int enable) 
   return guard([&] {
     if (!session)
       fail(TFC_INVALID_ARGUMENT, "tfc_session_set_attention_capture: session is NULL");
+    SessionUse use(session, "tfc_session_set_attention_capture");
     session->session->setAttentionCapture(enable != 0);
   });
 }
@@ -466,7 +504,9 @@ tfc_status *tfc_session_attention_get(const tfc_session *session, size_t index,
 }
 
 void tfc_session_attention_clear(tfc_session *session) {
-  if (session)
+  if (!session)
+    return;
+  if (SessionUse use = SessionUse::tryAcquire(session))
     session->session->clearAttentionCapture();
 }
 
@@ -565,6 +605,7 @@ tfc_status *tfc_session_generate(tfc_session *session, const int64_t *tokens,
              i, (long long)offsets[i], i + 1, (long long)offsets[i + 1]);
       prompts[i].assign(tokens + offsets[i], tokens + offsets[i + 1]);
     }
+    SessionUse use(session, "tfc_session_generate");
     PlanStepModel model(*session->session, inputs, num_inputs, int64_t(num_prompts));
     TokenCallback onToken;
     if (callback)

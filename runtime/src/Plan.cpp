@@ -5,14 +5,48 @@
 #include "tfc/schema/PlanFile.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace tfc::rt {
+
+Mapping::Mapping(void *base, size_t size, int fd, const struct stat &st)
+    : base_(base), size_(size), fd_(fd), dev_(uint64_t(st.st_dev)), ino_(uint64_t(st.st_ino)),
+      mtimeSec_(int64_t(st.st_mtim.tv_sec)), mtimeNsec_(int64_t(st.st_mtim.tv_nsec)) {}
 
 Mapping::~Mapping() {
   if (base_ && size_)
     munmap(base_, size_);
+  if (fd_ >= 0)
+    close(fd_);
+}
+
+std::string Mapping::changed() const {
+  struct stat st;
+  if (fd_ < 0)
+    return "";
+  if (fstat(fd_, &st) != 0)
+    return format("cannot stat it: %s", std::strerror(errno));
+  if (uint64_t(st.st_size) != size_)
+    return format("its size is now %llu bytes, was %llu when opened (truncated or rewritten in "
+                  "place)", (unsigned long long)st.st_size, (unsigned long long)size_);
+  if (uint64_t(st.st_dev) != dev_ || uint64_t(st.st_ino) != ino_ ||
+      int64_t(st.st_mtim.tv_sec) != mtimeSec_ || int64_t(st.st_mtim.tv_nsec) != mtimeNsec_)
+    return "it was modified in place since it was opened";
+  return "";
+}
+
+void Plan::checkFileUnchanged() const {
+  if (!mapping)
+    return;
+  if (std::string what = mapping->changed(); !what.empty())
+    throw Error(TFC_IO_ERROR, format("plan '%s': the file changed while in use: %s; open it "
+                                     "again (write plans to a new file and rename it over the "
+                                     "old one: mapped readers keep the old file)",
+                                     path.c_str(), what.c_str()));
 }
 
 const FunctionDesc *Plan::findFunction(const char *name) const {
@@ -50,6 +84,7 @@ const std::string &Plan::weightsProblem() const {
 }
 
 void Plan::checkWeightsForSession() const {
+  checkFileUnchanged();
   if (!verifyChecksums)
     return;
   const std::string &problem = weightsProblem();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 namespace tfc::rt {
@@ -129,19 +130,29 @@ struct FunctionDesc {
   tfc_dtype weightDtype = TFC_F32;
 };
 
-/// A read-only mapping of the plan file; unmapped when the last Plan reference goes.
+/// A read-only mapping of the plan file; unmapped when the last Plan reference goes. It keeps
+/// the file open and its identity (device, inode, size, mtime) as mapped: a file truncated in
+/// place while mapped turns reads of the lost pages into SIGBUS, so the runtime asks changed()
+/// before every use of the mapping's pages outside the loader (docs/ROBUSTNESS.md).
 class Mapping {
 public:
-  Mapping(void *base, size_t size) : base_(base), size_(size) {}
+  /// Takes `fd` (closed on destruction); `st` is its fstat at mapping time.
+  Mapping(void *base, size_t size, int fd, const struct stat &st);
   ~Mapping();
   Mapping(const Mapping &) = delete;
   Mapping &operator=(const Mapping &) = delete;
   const uint8_t *data() const { return static_cast<const uint8_t *>(base_); }
   size_t size() const { return size_; }
+  /// "" while the open file is as it was mapped, else what changed ("its size is now 1000
+  /// bytes, was 4096"). One fstat: cheap enough for every run.
+  std::string changed() const;
 
 private:
   void *base_;
   size_t size_;
+  int fd_;
+  uint64_t dev_, ino_;
+  int64_t mtimeSec_, mtimeNsec_;
 };
 
 class Plan {
@@ -185,6 +196,12 @@ public:
   const std::string &weightsProblem() const;
   /// Throws Error(TFC_INVALID_PLAN) with weightsProblem() when it is not "" (and verifyChecksums).
   void checkWeightsForSession() const;
+
+  /// Throws Error(TFC_IO_ERROR) naming the file when it was truncated or rewritten in place
+  /// since it was opened (Mapping::changed): reading its pages could kill the process with
+  /// SIGBUS, or see other weights. Sessions call it before every run, the weights' checksum
+  /// before it reads them.
+  void checkFileUnchanged() const;
 
   /// The function named `name`, or nullptr.
   const FunctionDesc *findFunction(const char *name) const;

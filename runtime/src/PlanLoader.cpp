@@ -63,6 +63,10 @@ static_assert(int(fb::DType::F32) == TFC_F32 && int(fb::DType::F16) == TFC_F16 &
                   int(fb::DType::Bool) == TFC_BOOL && int(fb::DType::MAX) == TFC_BOOL,
               "tfc_dtype (tfc_runtime.h) and plan.fbs DType number the dtypes alike");
 
+static_assert(TFC_RUNTIME_PLAN_FORMAT_MAJOR == fb::kPlanFormatMajor &&
+                  TFC_RUNTIME_PLAN_FORMAT_MINOR == fb::kPlanFormatMinor,
+              "tfc_runtime.h states the plan format version this runtime reads (PlanFile.h)");
+
 bool knownDtype(int32_t d) { return fb::isKnownEnumValue(fb::DType(d)); }
 
 class Loader {
@@ -116,7 +120,8 @@ private:
     if (p == MAP_FAILED)
       bad(TFC_IO_ERROR, format("cannot map %llu bytes: %s", (unsigned long long)fileSize_,
                                std::strerror(errno)));
-    plan_->mapping = std::make_unique<Mapping>(p, fileSize_);
+    plan_->mapping = std::make_unique<Mapping>(p, fileSize_, f.fd, st);
+    f.fd = -1; // the mapping keeps it, to notice a file truncated under it (Plan::checkFileUnchanged)
     base_ = static_cast<const uint8_t *>(p);
   }
 
@@ -172,6 +177,17 @@ private:
   void verifyFlatBuffer() {
     const uint8_t *buf = base_ + header_.planOffset;
     size_t size = size_t(header_.planSize);
+    // (2.3) The FlatBuffer's checksum, before the Verifier: a flipped byte that still verifies
+    // (a changed dim, offset or option) would otherwise run and give wrong numbers. Plans of
+    // 2.0-2.2 have no checksum (the header's 8 bytes were reserved) and open as before.
+    if (header_.formatMinor >= fb::kPlanChecksumMinor) {
+      uint64_t sum = fb::fnv1a64(buf, size);
+      if (sum != header_.planChecksum)
+        bad(TFC_INVALID_PLAN,
+            format("the FlatBuffer section is corrupted (its checksum is %016llx, the header "
+                   "says %016llx)", (unsigned long long)sum,
+                   (unsigned long long)header_.planChecksum));
+    }
     flatbuffers::Verifier v(buf, size);
     if (!v.VerifyBuffer<fb::Plan>(nullptr))
       bad(TFC_INVALID_PLAN, "the FlatBuffer is corrupted (the FlatBuffers verifier rejects it)");

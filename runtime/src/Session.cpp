@@ -338,6 +338,7 @@ void Session::bindInputs(const FunctionDesc &fn, FunctionState &st, const tfc_te
 
 std::unique_ptr<Outputs> Session::run(const char *function, const tfc_tensor *inputs,
                                       size_t numInputs) {
+  plan_->checkFileUnchanged(); // a truncated file would SIGBUS on its weights' pages
   const FunctionDesc *fnp = plan_->findFunction(function);
   if (!fnp) {
     std::string names;

@@ -68,14 +68,14 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   std::memcpy(&h, bytes.data(), sizeof(h));
   EXPECT_EQ(std::memcmp(h.magic, fb::kPlanMagic, 8), 0);
   EXPECT_EQ(h.formatMajor, 2u);  // 2.0: typed kernel options
-  EXPECT_EQ(h.formatMinor, 2u);  // 2.1: Plan.precision, CacheSlot.dtype; 2.2 weight_precision
+  EXPECT_EQ(h.formatMinor, 3u);  // 2.1: Plan.precision, CacheSlot.dtype; 2.2 weight_precision;
+                                 // 2.3 the FlatBuffer's checksum
   EXPECT_EQ(h.planOffset, 64u);
   EXPECT_EQ(h.fileSize, bytes.size());
   EXPECT_EQ(h.weightsOffset % 64, 0u);
   EXPECT_GE(h.weightsOffset, h.planOffset + h.planSize);
   EXPECT_LE(h.weightsOffset + h.weightsSize, h.fileSize);
-  for (uint8_t r : h.reserved)
-    EXPECT_EQ(r, 0);
+  EXPECT_EQ(h.planChecksum, fb::fnv1a64(bytes.data() + h.planOffset, size_t(h.planSize)));
 
   // FlatBuffer.
   flatbuffers::Verifier verifier(bytes.data() + h.planOffset, h.planSize);
@@ -83,7 +83,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   ASSERT_TRUE(fb::PlanBufferHasIdentifier(bytes.data() + h.planOffset));
   const fb::Plan *p = fb::GetPlan(bytes.data() + h.planOffset);
   EXPECT_EQ(p->format_major(), 2u);
-  EXPECT_EQ(p->format_minor(), 2u);
+  EXPECT_EQ(p->format_minor(), 3u);
   EXPECT_EQ(p->producer()->str(), "tfc 0.1.0");
   EXPECT_EQ(p->target(), fb::Target::Cpu);
   EXPECT_EQ(p->precision(), fb::DType::F32);

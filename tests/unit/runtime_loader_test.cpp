@@ -74,7 +74,7 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 2u);
-  EXPECT_EQ(info.format_minor, 2u);
+  EXPECT_EQ(info.format_minor, 3u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(tfc_plan_precision(plan), "fp32");
   EXPECT_STREQ(info.family, "encoder");
@@ -134,12 +134,12 @@ TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
                  "plan format 3.0 is not supported by this runtime (reads 2.x)");
   pb = validPlan();
-  pb.headerMinor = pb.fbMinor = 3;
+  pb.headerMinor = pb.fbMinor = 4;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.3 is not supported by this runtime (reads up to 2.2)");
+                 "plan format 2.4 is not supported by this runtime (reads up to 2.3)");
   pb = validPlan();
   pb.fbMajor = 3; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.2 but the FlatBuffer says 3.2");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.3 but the FlatBuffer says 3.3");
 }
 
 // 2.1 added Plan.precision and CacheSlot.dtype, both defaulting to F32: a 2.0 plan opens as
@@ -154,6 +154,47 @@ TEST(RuntimeLoader, Format20PlansStillOpen) {
   EXPECT_EQ(info.format_minor, 0u);
   EXPECT_STREQ(tfc_plan_precision(plan), "fp32");
   tfc_plan_release(plan);
+}
+
+// 2.3 added the FlatBuffer's checksum in the header's last 8 bytes (reserved, zero, before): a
+// 2.2 plan has none and opens as before.
+TEST(RuntimeLoader, Format22PlansOpenWithoutAChecksum) {
+  PlanBuilder pb = validPlan();
+  pb.headerMinor = pb.fbMinor = 2;
+  auto bytes = pb.build();
+  tfc::plan::PlanFileHeader h;
+  std::memcpy(&h, bytes.data(), 64);
+  EXPECT_EQ(h.planChecksum, 0u);
+  tfc_plan *plan = nullptr;
+  ASSERT_EQ(openBytes(bytes, &plan), nullptr);
+  tfc_plan_info info;
+  tfc_plan_get_info(plan, &info);
+  EXPECT_EQ(info.format_minor, 2u);
+  tfc_plan_release(plan);
+}
+
+// Every flipped byte of a 2.3 FlatBuffer is refused at open, naming the file, before the
+// FlatBuffers Verifier (which lets through flips that still parse: a dim, an offset, an option).
+TEST(RuntimeLoader, FlatBufferChecksumCatchesEveryFlip) {
+  auto good = validPlan().build();
+  tfc::plan::PlanFileHeader h;
+  std::memcpy(&h, good.data(), 64);
+  ASSERT_NE(h.planChecksum, 0u);
+  std::mt19937 rng(99);
+  for (int trial = 0; trial < 200; ++trial) {
+    auto bytes = good;
+    size_t at = 64 + rng() % h.planSize;
+    bytes[at] ^= uint8_t(1u + rng() % 255);
+    Opened o = openPlan(bytes);
+    EXPECT_EQ(o.code, TFC_INVALID_PLAN) << "byte " << at;
+    EXPECT_NE(o.message.find("the FlatBuffer section is corrupted"), std::string::npos)
+        << o.message;
+    EXPECT_NE(o.message.find("plan '"), std::string::npos) << o.message;
+  }
+  // A wrong checksum in the header is refused the same way.
+  auto bytes = good;
+  bytes[56] ^= 1;
+  EXPECT_REFUSED(bytes, TFC_INVALID_PLAN, "the FlatBuffer section is corrupted (its checksum is");
 }
 
 TEST(RuntimeLoader, PrecisionIsReadAndMustBeAFloatDtype) {
@@ -229,6 +270,10 @@ TEST(RuntimeLoader, CorruptedFlatBufferNeverCrashes) {
       size_t at = 64 + rng() % h.planSize;
       bytes[at] ^= uint8_t(1u << (rng() % 8));
     }
+    // The checksum (2.3) would refuse every flip (FlatBufferChecksumCatchesEveryFlip): restate
+    // it, so that the flips reach the Verifier and the structural checks behind it.
+    uint64_t sum = tfc::plan::fnv1a64(bytes.data() + 64, size_t(h.planSize));
+    std::memcpy(bytes.data() + offsetof(tfc::plan::PlanFileHeader, planChecksum), &sum, 8);
     Opened o = openPlan(bytes); // must return, whatever the outcome
     if (o.code != TFC_OK) {
       ++refused;

@@ -389,8 +389,12 @@ public:
     h.weightsSize = uint64_t(int64_t(weightsSize) + weightsSizeDelta);
     std::vector<uint8_t> file(weightsOffset + weightsSize, 0);
     h.fileSize = file.size();
-    std::memcpy(file.data(), &h, sizeof h);
     std::memcpy(file.data() + 64, b.GetBufferPointer(), b.GetSize());
+    // (2.3) The checksum of the bytes the header names (a planSizeDelta test still reaches the
+    // check it is about).
+    if (headerMinor >= tfc::plan::kPlanChecksumMinor && h.planSize <= file.size() - 64)
+      h.planChecksum = tfc::plan::fnv1a64(file.data() + 64, size_t(h.planSize));
+    std::memcpy(file.data(), &h, sizeof h);
     for (size_t i = 0; i < constants.size(); ++i)
       std::memcpy(file.data() + weightsOffset + offsets[i], constants[i].bytes.data(),
                   constants[i].bytes.size());

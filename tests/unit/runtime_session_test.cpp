@@ -3,15 +3,17 @@
 // A small encoder layer plan (embedding, Q/K/V projections, padding-masked attention, output
 // projection with residual, layer norm) with symbolic batch and seq, written by the test. Checks
 // every input-binding error message, an out-of-range token id, a mask value that is not 0 or 1,
-// the thread limit, two sessions on one plan running concurrently on two threads, and
-// profiling. (Kernel speed: runtime_kernel_bench.cpp.)
+// the thread limit, N sessions on one plan running concurrently on N threads, one session on
+// two threads (TFC_BUSY), a plan file changed under an open plan, and profiling. (Kernel speed: runtime_kernel_bench.cpp.)
 //
 //===----------------------------------------------------------------------------------------===//
 #include "runtime_kernel_harness.h"
 
 #include "tfc/tfc_runtime.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <unistd.h>
 #include <climits>
 #include <cstdlib>
 #include <functional>
@@ -198,9 +200,12 @@ TEST_F(RuntimeSession, Profiling) {
   EXPECT_EQ(p.calls, 0u);
 }
 
-TEST_F(RuntimeSession, TwoThreadsTwoSessionsOnePlan) {
+TEST_F(RuntimeSession, NThreadsNSessionsOnePlan) {
   // References from this session, one input set per thread.
-  Inputs a(2, 40, 1), b(3, 17, 2);
+  constexpr int kThreads = 4;
+  std::vector<Inputs> sets;
+  for (int i = 0; i < kThreads; ++i)
+    sets.emplace_back(1 + i % 3, 17 + 11 * i, uint32_t(i + 1));
   auto reference = [&](Inputs &in) {
     tfc::Outputs out;
     EXPECT_TRUE(run(in.tensors(), &out).ok());
@@ -208,8 +213,10 @@ TEST_F(RuntimeSession, TwoThreadsTwoSessionsOnePlan) {
     const float *p = static_cast<const float *>(y.data);
     return std::vector<float>(p, p + in.dims[0] * in.dims[1] * kD);
   };
-  std::vector<float> refA = reference(a), refB = reference(b);
-  std::vector<std::string> failures[2];
+  std::vector<std::vector<float>> refs;
+  for (Inputs &in : sets)
+    refs.push_back(reference(in));
+  std::vector<std::string> failures[kThreads];
   auto worker = [&](int id, Inputs in, const std::vector<float> &ref) {
     tfc::Session s;
     if (!tfc::Session::create(plan, 1, &s).ok()) {
@@ -232,11 +239,122 @@ TEST_F(RuntimeSession, TwoThreadsTwoSessionsOnePlan) {
         }
     }
   };
-  std::thread t1(worker, 0, a, std::cref(refA)), t2(worker, 1, b, std::cref(refB));
-  t1.join();
-  t2.join();
-  EXPECT_TRUE(failures[0].empty()) << failures[0][0];
-  EXPECT_TRUE(failures[1].empty()) << failures[1][0];
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back(worker, i, sets[size_t(i)], std::cref(refs[size_t(i)]));
+  for (std::thread &t : threads)
+    t.join();
+  for (int i = 0; i < kThreads; ++i)
+    EXPECT_TRUE(failures[i].empty()) << failures[i][0];
+}
+
+// One session used from two threads at once: the call that finds it in use returns TFC_BUSY
+// (never a race on the arena), and every run that did go through is right.
+TEST_F(RuntimeSession, OneSessionTwoThreadsIsBusy) {
+  Inputs big(8, 256, 1), small(1, 9, 2);
+  auto reference = [&](Inputs &in) {
+    tfc::Outputs out;
+    EXPECT_TRUE(run(in.tensors(), &out).ok());
+    const float *p = static_cast<const float *>(out[0].data);
+    return std::vector<float>(p, p + in.dims[0] * in.dims[1] * kD);
+  };
+  const std::vector<float> refBig = reference(big), refSmall = reference(small);
+  tfc::Session shared;
+  ASSERT_TRUE(tfc::Session::create(plan, 1, &shared).ok());
+  auto same = [](const tfc::Outputs &out, const std::vector<float> &ref) {
+    const float *p = static_cast<const float *>(out[0].data);
+    for (size_t i = 0; i < ref.size(); ++i)
+      if (std::fabs(p[i] - ref[i]) > 1e-4f * std::max(1.f, std::fabs(ref[i])))
+        return false;
+    return true;
+  };
+  std::atomic<bool> stop{false};
+  std::atomic<int> busy{0}, okRuns{0}, bad{0};
+  std::string badMessage;
+  auto hammer = [&](Inputs in, const std::vector<float> &ref) {
+    auto t = in.tensors();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!stop && std::chrono::steady_clock::now() < deadline) {
+      tfc::Outputs out;
+      tfc::Status st = shared.run("forward", t.data(), t.size(), &out);
+      if (st.code() == TFC_BUSY) {
+        if (std::string(st.message()).find("in use by another thread") == std::string::npos)
+          ++bad;
+        if (++busy >= 3)
+          stop = true;
+      } else if (!st.ok() || !same(out, ref)) {
+        badMessage = st.ok() ? "wrong output" : st.toString();
+        ++bad;
+        stop = true;
+      } else {
+        ++okRuns;
+      }
+    }
+  };
+  std::thread a(hammer, big, std::cref(refBig)), b(hammer, small, std::cref(refSmall));
+  a.join();
+  b.join();
+  EXPECT_EQ(bad.load(), 0) << badMessage;
+  EXPECT_GE(busy.load(), 3) << "two threads on one session never overlapped in 20 s";
+  EXPECT_GE(okRuns.load(), 1);
+  // The session is usable again once the calls are over.
+  tfc::Outputs out;
+  auto t = small.tensors();
+  ASSERT_TRUE(shared.run("forward", t.data(), t.size(), &out).ok());
+  EXPECT_TRUE(same(out, refSmall));
+}
+
+// A plan file truncated, or rewritten in place, between open and run: the run is refused with
+// TFC_IO_ERROR naming the file (its weights' pages would SIGBUS, or be other bytes), instead of
+// a signal. A plan replaced by rename keeps running on the file it opened.
+TEST(RuntimePlanFile, ChangedUnderAnOpenPlanIsAnError) {
+  for (const char *how : {"truncate", "rewrite", "rename"}) {
+    SCOPED_TRACE(how);
+    std::string path = tempPath(std::string("changed_") + how);
+    std::vector<uint8_t> bytes = encoderPlan();
+    writeFile(path, bytes);
+    tfc_plan *plan = nullptr;
+    ASSERT_EQ(tfc_plan_open(path.c_str(), nullptr, &plan), nullptr);
+    tfc_session *s = nullptr;
+    ASSERT_EQ(tfc_session_create(plan, nullptr, &s), nullptr);
+    std::string how_ = how;
+    if (how_ == "truncate") {
+      ASSERT_EQ(truncate(path.c_str(), 4096), 0);
+    } else if (how_ == "rewrite") {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20)); // a visible mtime step
+      writeFile(path, bytes); // same bytes, same size, in place
+    } else {
+      std::string fresh = path + ".new";
+      writeFile(fresh, bytes);
+      ASSERT_EQ(std::rename(fresh.c_str(), path.c_str()), 0);
+    }
+    Inputs in(1, 5);
+    auto t = in.tensors();
+    tfc_outputs *out = nullptr;
+    tfc_status *st = tfc_session_run(s, "forward", t.data(), t.size(), &out);
+    if (how_ == "rename") {
+      EXPECT_EQ(st, nullptr) << tfc_status_message(st);
+    } else {
+      EXPECT_EQ(tfc_status_code(st), TFC_IO_ERROR) << tfc_status_message(st);
+      std::string m = tfc_status_message(st);
+      EXPECT_NE(m.find("plan '" + path + "': the file changed while in use"), std::string::npos)
+          << m;
+      // A new session and tfc_plan_verify are refused the same way (they read the weights).
+      tfc_session *s2 = nullptr;
+      tfc_status *st2 = tfc_session_create(plan, nullptr, &s2);
+      EXPECT_EQ(tfc_status_code(st2), TFC_IO_ERROR);
+      tfc_status_free(st2);
+      tfc_session_release(s2);
+      st2 = tfc_plan_verify(plan);
+      EXPECT_EQ(tfc_status_code(st2), TFC_IO_ERROR);
+      tfc_status_free(st2);
+    }
+    tfc_status_free(st);
+    tfc_outputs_free(out);
+    tfc_session_release(s);
+    tfc_plan_release(plan);
+    std::remove(path.c_str());
+  }
 }
 
 TEST_F(RuntimeSession, ThreadCountsAboveTheLimitAreRefused) {

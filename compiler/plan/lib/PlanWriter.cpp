@@ -248,6 +248,7 @@ Status writePlan(const Plan &plan, ByteSink &sink, PlanLayout *layoutOut) {
   header.weightsOffset = layout.weightsOffset;
   header.weightsSize = layout.weightsSize;
   header.fileSize = layout.fileSize;
+  header.planChecksum = tfc::plan::fnv1a64(fbb.GetBufferPointer(), fbb.GetSize());
 
   auto failed = [&]() -> Status { return {"write failed: " + sink.error}; };
   if (!sink.write(&header, sizeof(header)) || !sink.write(fbb.GetBufferPointer(), fbb.GetSize()) ||

@@ -22,6 +22,13 @@
  * threads and sessions; it stays alive while any session created on it lives (sessions retain
  * it), so tfc_plan_release may come before the sessions' release. A tfc_session is used by one
  * thread at a time (it owns the arena and the kernels' cached state); use one session per thread.
+ * A call that changes a session (run, generate, set_attention_capture) while another thread is
+ * in one on the same session returns TFC_BUSY and leaves the session as it was; the calls without
+ * a status (set_profiling, profile_reset, attention_clear) then do nothing. Readers (profile_get,
+ * attention_get) must not overlap a call on the same session; tfc_session_release must not.
+ * A plan file rewritten or truncated in place while open is refused (TFC_IO_ERROR) by the next
+ * run or session; one truncated during a run can still end the process with SIGBUS
+ * (docs/ROBUSTNESS.md): replace plan files by writing a new file and renaming it.
  * Strings returned by tfc_plan_* calls live as long as the plan.
  */
 #ifndef TFC_RUNTIME_H
@@ -48,8 +55,8 @@
 extern "C" {
 #endif
 
-#define TFC_RUNTIME_PLAN_FORMAT_MAJOR 1
-#define TFC_RUNTIME_PLAN_FORMAT_MINOR 2
+#define TFC_RUNTIME_PLAN_FORMAT_MAJOR 2
+#define TFC_RUNTIME_PLAN_FORMAT_MINOR 3
 
 typedef enum tfc_code {
   TFC_OK = 0,
@@ -63,6 +70,7 @@ typedef enum tfc_code {
   TFC_INTERNAL = 8,
   TFC_UNAVAILABLE = 9,      /* a device or backend this build or machine cannot open (e.g. cuda
                                on a CPU-only build, or no GPU): the message says why */
+  TFC_BUSY = 10,            /* the session is in a call on another thread (one call at a time) */
 } tfc_code;
 
 typedef enum tfc_dtype {

@@ -87,7 +87,9 @@ inline float fastExp(float x) {
   float xc = std::min(std::max(x, -87.33654475f), 88.f);
   float t = xc * 1.44269504088896341f;
   float fn = (t + 12582912.f) - 12582912.f;
-  int32_t n = int32_t(fn);
+  // NaN passes the clamp (and gives NaN below); converting it to int is undefined behaviour
+  // (UBSan: "nan is outside the range of representable values of type 'int'"), so convert 0.
+  int32_t n = int32_t(fn == fn ? fn : 0.f);
   float r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
   float p = 1.9875691500E-4f;
   p = p * r + 1.3981999507E-3f;
@@ -151,8 +153,15 @@ inline const float *maskRow(const MaskView &mask, int64_t b, int64_t h, int64_t 
 /// the version picked at load time by the CPU's features (GCC target_clones). (A plain "avx2"
 /// clone would leave out FMA: the multiply-adds of fastExp and the dot products then run as
 /// separate multiplies and adds.)
+/// Not under clang: the sanitizer builds (tools/sanitize.sh, clang 14 with lld) crashed while
+/// loading libtfc_runtime.so, in the ifunc resolvers of these clones (run during relocation,
+/// before the sanitizer runtimes are ready); there the baseline version runs.
+#if defined(__clang__)
+#define TFC_CPU_CLONES
+#else
 #define TFC_CPU_CLONES                                                                             \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 
 // Row primitives of softmax (Softmax.cpp), compiled with TFC_CPU_CLONES, shared with Attention.
 /// row[j] = row[j] * scale (+ add[j] when add is non-null); returns the max over the entries

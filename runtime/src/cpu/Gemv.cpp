@@ -28,8 +28,12 @@ namespace tfc::rt::gemv {
 
 // ---------------------------------------------------------------------------- AVX2 + FMA
 
+#if defined(__clang__) // clang has no `#pragma GCC target`
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 namespace avx2 {
 
 struct Vec {
@@ -57,12 +61,20 @@ struct Vec {
 #undef TFC_GEMV_MAX_ROWS
 
 } // namespace avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 // ---------------------------------------------------------------------------- AVX-512
 
+#if defined(__clang__) // clang has no `#pragma GCC target`
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
+#endif
 // GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_epi32().
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -95,7 +107,11 @@ struct Vec {
 
 } // namespace avx512
 #pragma GCC diagnostic pop
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 // ---------------------------------------------------------------------------- AVX-512 dot products
 //

@@ -94,8 +94,12 @@ void storeTile(const float f[kTileRows][kPanel], int64_t m0, int64_t rows, int64
 
 // ---- AVX2 -------------------------------------------------------------------------------------
 
+#if defined(__clang__) // clang has no `#pragma GCC target`
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 bool rowIsFiniteAvx2(const float *x, int64_t K) {
   const __m256 signMask = _mm256_set1_ps(-0.f), inf = _mm256_set1_ps(INFINITY);
@@ -307,7 +311,11 @@ void panelRowsAvx2(const int16_t *b, int64_t n0, int64_t cols, const QuantizedRo
   }
 }
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 // ---- AVX-512 VNNI -----------------------------------------------------------------------------
 

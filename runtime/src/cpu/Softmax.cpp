@@ -32,6 +32,15 @@ TFC_CPU_CLONES float rowScaleAddMax(float *row, int64_t n, float scale, const fl
       mx = v > mx ? v : mx;
     }
   }
+  // The private copies of an OpenMP max reduction start at an implementation-defined "least
+  // value": -inf under GCC, the lowest finite float under clang. A row whose entries are all
+  // -inf (every key hidden) then came out as lowest(), not -inf, under clang (found by the
+  // sanitizer build: NaN instead of zeros). Rescan such a row serially for its true max.
+  if (mx == std::numeric_limits<float>::lowest()) {
+    mx = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < n; ++j)
+      mx = row[j] > mx ? row[j] : mx;
+  }
   return mx;
 }
 
