@@ -46,7 +46,7 @@ unit_tests=(runtime_kernels_test runtime_loader_test runtime_nan_test runtime_rm
   runtime_fused_attention_test runtime_gated_linear_test runtime_gemv_test runtime_int8_gemm_test
   runtime_attention_capture_test runtime_input_rules_test runtime_session_test runtime_shapes_test
   runtime_generate_test runtime_cache_test tokenizer_test support_output_file_test
-  support_float16_test tfrun_npy_test tfrun_cli_test)
+  support_float16_test support_npy_test tfrun_cli_test)
 if [[ ! -f build-asan/build.ninja ]]; then
   cmake -S . -B build-asan "${common[@]}" -DTFC_FUZZ=ON \
     "-DCMAKE_C_FLAGS=$san_flags -fsanitize=fuzzer-no-link" \
