@@ -10,6 +10,7 @@
 #include "Error.h"
 #include "Plan.h"
 #include "Session.h"
+#include "cpu/LinearGemv.h"
 #include "tfc/tfc_runtime.hpp"
 
 #include <gtest/gtest.h>
@@ -571,4 +572,49 @@ void concurrentSessions(const std::vector<uint8_t> &bytes, bool corrupted) {
 TEST(ChecksumsLazy, ConcurrentSessionsCheckOnceAndAgree) {
   concurrentSessions(corruptedGammaPlan(), true);
   concurrentSessions(validPlan().build(), false);
+}
+
+// ---- decode weights packed when the session opens (cpu/LinearGemv.h) -------------------------
+
+/// forward: one Linear on W1; decode_step: a Linear on W2 (f32) and on W1 again, and a
+/// GatedLinear on W3 / W4. The decode weights (W1..W4) are packed when the first session opens,
+/// once per plan; forward's products pack nothing more.
+TEST(PrepackDecode, FirstSessionPacksTheDecodeStepWeightsOnce) {
+  PlanBuilder pb;
+  int rows = pb.addSymbol("rows", 1, 4);
+  std::vector<float> w(8 * 8);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = float(int(i % 7) - 3) * 0.125f;
+  int c1 = pb.addConstant("w1", TFC_F32, {8, 8}, w.data());
+  int c2 = pb.addConstant("w2", TFC_F32, {8, 8}, w.data());
+  int c3 = pb.addConstant("w3", TFC_F32, {8, 8}, w.data());
+  int c4 = pb.addConstant("w4", TFC_F32, {8, 8}, w.data());
+  {
+    int x = pb.addInput("x", TFC_F32, {Sym(rows), S(8)});
+    int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(8)});
+    pb.addKernel(K::Linear, {x, pb.addConstantValue(c1)}, {y}, opt::linear(fb::Activation::None));
+  }
+  pb.nextFunction("decode_step");
+  {
+    int x = pb.addInput("x", TFC_F32, {Sym(rows), S(8)});
+    int a = pb.addIntermediate("a", TFC_F32, {Sym(rows), S(8)});
+    int b = pb.addIntermediate("b", TFC_F32, {Sym(rows), S(8)});
+    int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(8)});
+    pb.addKernel(K::Linear, {x, pb.addConstantValue(c2)}, {a}, opt::linear(fb::Activation::None));
+    pb.addKernel(K::Linear, {a, pb.addConstantValue(c1)}, {b}, opt::linear(fb::Activation::None));
+    pb.addKernel(K::GatedLinear, {b, pb.addConstantValue(c3), pb.addConstantValue(c4)}, {y},
+                 opt::gatedLinear(fb::GateActivation::Silu));
+  }
+  const std::string path = tempPath("prepack");
+  writeFile(path, pb.build());
+  std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+  EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 0u) << "opening the plan packs nothing";
+  {
+    tfc::rt::Session first(plan, 2);
+    EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 4u) << "w1, w2, w3, w4";
+    tfc::rt::Session second(plan, 1);
+    EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 4u) << "a second session packs nothing";
+  }
+  EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 4u) << "the packs belong to the plan";
+  std::remove(path.c_str());
 }

@@ -10,9 +10,9 @@ Needs what tools/bench/generate_bench.sh makes (build/bench: the model, its expo
 CTranslate2 copy and venv). Same workload as generate_bench.py: prompt of 32 ids (numpy seed 0),
 NEW new tokens, greedy, batch 1, one thread.
 
-  * tfc: `tfrun PLAN --generate --threads 1` run twice per round, with NEW and with 1 new token;
-    the child's CPU time (user + system, os.wait4) of the long run minus the short run's is the
-    CPU time of NEW - 1 decode steps (loading, the prompt pass and writing are in both).
+  * tfc: `tfrun PLAN --generate --threads 1`, whose "decode cpu:" line is the process CPU time
+    from the first token (the prompt's) to the last: NEW - 1 decode steps, nothing of loading,
+    opening the session (which packs the decode weights) or the prompt pass.
   * CTranslate2: tools/bench/ct2_generate.py with intra_threads 1, which times a prefill-only
     call and the full call in one process, in CPU time (time.process_time) as well as wall.
 
@@ -50,16 +50,15 @@ def child_cpu(cmd):
 
 
 def tfc_decode(plan, prompt_file, new):
-    def cmd(n):
-        return [os.path.join(gb.BIN, "tfrun"), plan, "--generate", "--tokens-input", "input_ids",
-                "--input", "input_ids=" + prompt_file, "--max-new-tokens", str(n),
-                "--threads", "1"]
-    long_cpu, text = child_cpu(cmd(new))
-    short_cpu, _ = child_cpu(cmd(1))
+    cmd = [os.path.join(gb.BIN, "tfrun"), plan, "--generate", "--tokens-input", "input_ids",
+           "--input", "input_ids=" + prompt_file, "--max-new-tokens", str(new), "--threads", "1"]
+    _, text = child_cpu(cmd)
     m = re.search(r"decode: (\d+) tokens in ([0-9.]+) ms", text)
-    wall = float(m.group(2)) / 1000.0 if m else float("nan")
-    steps = new - 1
-    return (long_cpu - short_cpu) / steps, steps / wall
+    c = re.search(r"decode cpu: ([0-9.]+) ms over (\d+) steps", text)
+    if not m or not c:
+        raise RuntimeError("tfrun printed no decode figures: " + text[-500:])
+    steps = int(c.group(2))
+    return float(c.group(1)) / 1000.0 / steps, steps / (float(m.group(2)) / 1000.0)
 
 
 def ct2_decode(python, prompt_file, new, compute_type):

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <optional>
 #include <unistd.h>
 #include <cstring>
@@ -104,10 +105,24 @@ struct TokenSink {
   int64_t maxNew = 0, tokens = 0;
   std::vector<int64_t> perRow;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  // The process's CPU time at the first and the latest token: with one sequence, the steps
+  // between them are the decode steps (the first token comes from the prompt's logits).
+  double cpuFirst = 0, cpuLast = 0;
+  int64_t calls = 0;
 };
+
+/// CPU seconds of this process (every thread).
+double processCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 int onToken(void *user, int64_t row, int64_t token) {
   auto *sink = static_cast<TokenSink *>(user);
+  sink->cpuLast = processCpuSeconds();
+  if (sink->calls++ == 0)
+    sink->cpuFirst = sink->cpuLast;
   int keep = sink->printer ? printToken(sink->printer, row, token) : 1;
   if (sink->progress) {
     if (size_t(row) >= sink->perRow.size())
@@ -298,6 +313,7 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
   std::vector<double> decodeRates;
   std::unique_ptr<tfc_generation, void (*)(tfc_generation *)> result(nullptr, tfc_generation_free);
   tfc_generation_stats stats{};
+  double decodeCpuMs = -1; // the streamed run's, when it is one greedy or sampled sequence
   int runs = options.warmup + options.iterations;
   for (int run = 0; run < runs; ++run) {
     bool stream = run == runs - 1; // stream the last (timed) run only
@@ -323,6 +339,8 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
       return s;
     result.reset(raw);
     tfc_generation_get_stats(raw, &stats);
+    if (stream && single && options.strategy != "beam" && sink.calls == stats.decode_steps + 1)
+      decodeCpuMs = 1e3 * (sink.cpuLast - sink.cpuFirst);
     if (run >= options.warmup)
       decodeRates.push_back(perSecond(double(stats.decode_steps) * double(prompts.size()) *
                                           (options.strategy == "beam" ? options.beamWidth : 1),
@@ -354,6 +372,12 @@ Status runGenerate(const Options &options, tfc_plan *plan, const tfc_plan_info &
                (long long)decodeTokens, stats.decode_ms,
                decodeRates.empty() ? 0.0 : decodeRates[decodeRates.size() / 2],
                (long long)stats.decode_steps, (long long)rowsPerStep);
+  // CPU time is what a busy machine does not inflate (with one thread; more threads add their
+  // spinning and waiting): tools/bench/decode_cpu.py reads this line.
+  if (decodeCpuMs >= 0 && stats.decode_steps > 0)
+    std::fprintf(out, "decode cpu: %.3f ms over %lld steps (%.3f ms per step; process CPU time)\n",
+                 decodeCpuMs, (long long)stats.decode_steps,
+                 decodeCpuMs / double(stats.decode_steps));
   if (options.iterations > 1)
     std::fprintf(out, "decode tokens/s over %d runs: min %.1f, median %.1f, max %.1f\n",
                  options.iterations, decodeRates.front(), decodeRates[decodeRates.size() / 2],

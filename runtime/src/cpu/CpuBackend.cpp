@@ -1,5 +1,6 @@
 //===- CpuBackend.cpp - the CPU backend and its device -----------------------------------------===//
 #include "cpu/CpuBackend.h"
+#include "cpu/LinearGemv.h"
 
 #include "Error.h"
 #include "WaitPolicy.h"
@@ -44,7 +45,14 @@ const Backend *cpuBackend() {
 }
 
 CpuDevice::CpuDevice(std::shared_ptr<const Plan> plan, int threads)
-    : plan_(std::move(plan)), threads_(threads) {}
+    : plan_(std::move(plan)), threads_(threads) {
+  // Decode's packed weights, once per plan (LinearGemv.h): not in the first token's time.
+  try {
+    prepackDecodeWeights(*plan_, threads_);
+  } catch (const std::bad_alloc &) {
+    fail(TFC_INTERNAL, "out of memory packing the decode weights of the plan");
+  }
+}
 
 CpuDevice::~CpuDevice() = default;
 

@@ -12,9 +12,14 @@
 #include "cpu/CpuBackend.h"
 #include "cpu/Gemv.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <new>
+#include <set>
+#include <omp.h>
 
 namespace tfc::rt {
 namespace {
@@ -43,7 +48,17 @@ gemv::WeightType weightType(tfc_dtype d) {
                        : gemv::WeightType::F32;
 }
 
-/// The packed copy of input `input` (a constant [K, N] weight), made on first use per plan.
+/// The plan's cache of packed weights (made on first use).
+std::shared_ptr<PackedCache> cacheOf(const Plan &plan) {
+  std::lock_guard<std::mutex> lock(plan.derivedMutex);
+  std::shared_ptr<void> &entry = plan.derived["gemv.packed"];
+  if (!entry)
+    entry = std::make_shared<PackedCache>();
+  return std::static_pointer_cast<PackedCache>(entry);
+}
+
+/// The packed copy of input `input` (a constant [K, N] weight), made on first use per plan
+/// unless the session's device made it at open (prepackDecodeWeights).
 const gemv::PackedWeight &packedWeight(const KernelContext &ctx, GemvState &st, int slot,
                                        size_t input) {
   const Tensor &w = *ctx.in(input);
@@ -52,14 +67,7 @@ const gemv::PackedWeight &packedWeight(const KernelContext &ctx, GemvState &st, 
     return *p.packed;
   if (!ctx.plan)
     ctx.fail(TFC_INTERNAL, "packed weights need the plan");
-  std::shared_ptr<PackedCache> cache;
-  {
-    std::lock_guard<std::mutex> lock(ctx.plan->derivedMutex);
-    std::shared_ptr<void> &entry = ctx.plan->derived["gemv.packed"];
-    if (!entry)
-      entry = std::make_shared<PackedCache>();
-    cache = std::static_pointer_cast<PackedCache>(entry);
-  }
+  std::shared_ptr<PackedCache> cache = cacheOf(*ctx.plan);
   const gemv::Isa isa = gemv::defaultIsa();
   std::lock_guard<std::mutex> lock(cache->mutex);
   std::unique_ptr<gemv::PackedWeight> &slotOf = cache->entries[{w.data, isa}];
@@ -216,6 +224,78 @@ bool runGatedLinearGemv(const KernelContext &ctx, const LinearDims &d, GemvState
   e.mulStride = N;
   gemv::multiply(pu, x.as<float>(), M, d.K, y.as<float>(), N, e, threads);
   return true;
+}
+
+void prepackDecodeWeights(const Plan &plan, int threads) {
+  const FunctionDesc *fn = plan.findFunction("decode_step");
+  if (!fn)
+    return;
+  struct Job {
+    const void *data;
+    tfc_dtype dtype;
+    int64_t K, N;
+    std::unique_ptr<gemv::PackedWeight> packed;
+  };
+  std::vector<Job> jobs;
+  std::set<const void *> seen;
+  for (const KernelDesc &k : fn->kernels) {
+    std::vector<size_t> weights;
+    if (k.kind == KernelKind::Linear)
+      weights = {1};
+    else if (k.kind == KernelKind::GatedLinear)
+      weights = {1, 2};
+    for (size_t i : weights) {
+      if (i >= k.inputs.size() || k.inputs[i] < 0)
+        continue;
+      const ValueDesc &v = fn->values[size_t(k.inputs[i])];
+      if (v.kind != ValueKind::Constant || v.rank != 2 || v.constant < 0 ||
+          size_t(v.constant) >= plan.constants.size())
+        continue;
+      if (v.dtype == TFC_F32 ? !gemvForF32() : v.dtype != TFC_BF16 && v.dtype != TFC_I8)
+        continue;
+      const void *data = plan.constants[size_t(v.constant)].data;
+      if (seen.insert(data).second)
+        jobs.push_back({data, v.dtype, v.dims[0].size, v.dims[1].size, nullptr});
+    }
+  }
+  std::shared_ptr<PackedCache> cache = cacheOf(plan);
+  const gemv::Isa isa = gemv::defaultIsa();
+  {
+    std::lock_guard<std::mutex> lock(cache->mutex);
+    jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
+                              [&](const Job &j) { return cache->entries.count({j.data, isa}); }),
+               jobs.end());
+  }
+  if (jobs.empty())
+    return;
+  // Largest first, handed out in order: the LM head does not finish last on its own.
+  std::sort(jobs.begin(), jobs.end(),
+            [](const Job &a, const Job &b) { return a.K * a.N > b.K * b.N; });
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+#pragma omp parallel num_threads(std::max(1, threads))
+  for (size_t j = next.fetch_add(1); j < jobs.size(); j = next.fetch_add(1)) {
+    try {
+      jobs[j].packed = std::make_unique<gemv::PackedWeight>(
+          gemv::pack(weightType(jobs[j].dtype), jobs[j].data, jobs[j].K, jobs[j].N, isa));
+    } catch (const std::bad_alloc &) {
+      failed = true;
+    }
+  }
+  if (failed)
+    throw std::bad_alloc();
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  for (Job &j : jobs) {
+    std::unique_ptr<gemv::PackedWeight> &slot = cache->entries[{j.data, isa}];
+    if (!slot) // a session on another thread may have packed it meanwhile
+      slot = std::move(j.packed);
+  }
+}
+
+size_t packedWeightCount(const Plan &plan) {
+  std::shared_ptr<PackedCache> cache = cacheOf(plan);
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  return cache->entries.size();
 }
 
 } // namespace tfc::rt

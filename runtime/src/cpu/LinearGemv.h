@@ -9,8 +9,9 @@
 //     TFC_LINEAR_GEMV=0 (then Linear's oneDNN path, for measurements).
 // An int8 weight W [K, N] comes with its scale: an f32 constant [N] (Linear input 4; GatedLinear
 // inputs 3 and 4 for the gate and up weights); the product uses W[k, n] * scale[n]. The weights
-// are packed on first use per plan and instruction set (Plan::derived "gemv.packed"), shared by
-// every session of the plan.
+// are packed once per plan and instruction set (Plan::derived "gemv.packed"), shared by every
+// session of the plan: those of the decode_step function when the first session opens
+// (prepackDecodeWeights), any other on first use.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_CPU_LINEARGEMV_H
@@ -62,6 +63,18 @@ bool runLinearGemv(const KernelContext &ctx, const LinearDims &dims, GemvState &
 
 /// The same for GatedLinear.
 bool runGatedLinearGemv(const KernelContext &ctx, const LinearDims &dims, GemvState &state);
+
+/// Packs, into the plan's cache, every weight that the plan's `decode_step` function runs on the
+/// packed-weight path (Linear and GatedLinear constant weights: bf16, int8, and f32 unless
+/// TFC_LINEAR_GEMV=0), on up to `threads` threads; weights already packed are skipped. The CPU
+/// device calls it when a session opens, as ONNX Runtime prepacks at session creation, so the
+/// first decode step does not pay for packing the whole model (100 ms to 1 s for GPT-2 small in
+/// f32, which generation timings then counted as decode). A plan without `decode_step` packs
+/// nothing here: its products pack on first use, as before. Throws std::bad_alloc.
+void prepackDecodeWeights(const Plan &plan, int threads);
+
+/// How many packed weights the plan's cache holds (tests).
+size_t packedWeightCount(const Plan &plan);
 
 } // namespace tfc::rt
 
