@@ -216,7 +216,9 @@ Status checkPlanFile(const std::string &file, bool checksums) {
       if (c->size() != bytes || c->offset() % fb::kPlanAlignment != 0 ||
           c->offset() > h.weightsSize || c->size() > h.weightsSize - c->offset())
         return {where + "its bytes do not fit its shape or the weight section"};
-      if (checksums && fb::fnv1a64(weights + c->offset(), size_t(c->size())) != c->checksum())
+      if (checksums &&
+          fb::constantChecksum(h.formatMinor, weights + c->offset(), size_t(c->size())) !=
+              c->checksum())
         return {where + "checksum mismatch"};
     }
   if (plan.caches())

@@ -73,7 +73,7 @@ const std::string &Plan::weightsProblem() const {
   std::call_once(weightsOnce_, [this] {
     ++weightsReads_;
     for (const ConstantDesc &c : constants)
-      if (tfc::plan::fnv1a64(c.data, size_t(c.size)) != c.checksum) {
+      if (tfc::plan::constantChecksum(formatMinor, c.data, size_t(c.size)) != c.checksum) {
         weightsProblem_ =
             format("plan '%s': constant '%s': checksum mismatch (the weight bytes are corrupted)",
                    path.c_str(), c.name.c_str());

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
+#include <random>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,8 +69,8 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   std::memcpy(&h, bytes.data(), sizeof(h));
   EXPECT_EQ(std::memcmp(h.magic, fb::kPlanMagic, 8), 0);
   EXPECT_EQ(h.formatMajor, 2u);  // 2.0: typed kernel options
-  EXPECT_EQ(h.formatMinor, 3u);  // 2.1: Plan.precision, CacheSlot.dtype; 2.2 weight_precision;
-                                 // 2.3 the FlatBuffer's checksum
+  EXPECT_EQ(h.formatMinor, 4u);  // 2.1: Plan.precision, CacheSlot.dtype; 2.2 weight_precision;
+                                 // 2.3 the FlatBuffer's checksum; 2.4 weightsChecksum
   EXPECT_EQ(h.planOffset, 64u);
   EXPECT_EQ(h.fileSize, bytes.size());
   EXPECT_EQ(h.weightsOffset % 64, 0u);
@@ -83,7 +84,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   ASSERT_TRUE(fb::PlanBufferHasIdentifier(bytes.data() + h.planOffset));
   const fb::Plan *p = fb::GetPlan(bytes.data() + h.planOffset);
   EXPECT_EQ(p->format_major(), 2u);
-  EXPECT_EQ(p->format_minor(), 3u);
+  EXPECT_EQ(p->format_minor(), 4u);
   EXPECT_EQ(p->producer()->str(), "tfc 0.1.0");
   EXPECT_EQ(p->target(), fb::Target::Cpu);
   EXPECT_EQ(p->precision(), fb::DType::F32);
@@ -104,7 +105,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
     EXPECT_EQ(c->offset() % 64, 0u) << c->name()->str();
     ASSERT_LE(c->offset() + c->size(), h.weightsSize) << c->name()->str();
     const uint8_t *data = bytes.data() + h.weightsOffset + c->offset();
-    EXPECT_EQ(fb::fnv1a64(data, c->size()), c->checksum()) << c->name()->str();
+    EXPECT_EQ(fb::weightsChecksum(data, c->size()), c->checksum()) << c->name()->str();
     EXPECT_EQ(c->layout()->str(), "row_major");
     uint64_t n = 1;
     for (int64_t d : *c->shape())
@@ -308,3 +309,58 @@ TEST(PlanWriter, StreamsTheSameBytesToAnySink) {
 }
 
 } // namespace
+
+// ---- the weights' checksum (PlanFile.h, format 2.4) ------------------------------------------
+
+/// The same function restated for clarity: lane l takes the words l, l + 8, ... of the whole
+/// 64-byte blocks, assembled byte by byte (little-endian); the tail goes byte-wise into lane 0.
+static uint64_t plainWeightsChecksum(const std::vector<uint8_t> &b) {
+  const uint64_t prime = 1099511628211ull, basis = 1469598103934665603ull;
+  auto mix = [&](uint64_t h, uint64_t v) {
+    h = (h ^ v) * prime;
+    return h ^ (h >> 29);
+  };
+  const size_t blocks = b.size() / 64;
+  uint64_t lanes[8];
+  for (int l = 0; l < 8; ++l) {
+    lanes[l] = basis + uint64_t(l);
+    for (size_t k = 0; k < blocks; ++k) {
+      uint64_t w = 0;
+      for (int byte = 7; byte >= 0; --byte)
+        w = (w << 8) | b[k * 64 + size_t(l) * 8 + size_t(byte)];
+      lanes[l] = mix(lanes[l], w);
+    }
+  }
+  for (size_t i = blocks * 64; i < b.size(); ++i)
+    lanes[0] = (lanes[0] ^ b[i]) * prime;
+  uint64_t r = basis;
+  for (uint64_t lane : lanes)
+    r = mix(r, lane);
+  return (r ^ uint64_t(b.size())) * prime;
+}
+
+TEST(WeightsChecksum, EqualsThePlainRestatementAndSeesEveryBitFlip) {
+  std::mt19937 rng(7);
+  for (size_t size : {size_t(0), size_t(1), size_t(7), size_t(63), size_t(64), size_t(65),
+                      size_t(200), size_t(4096), size_t(100003)}) {
+    std::vector<uint8_t> b(size);
+    for (uint8_t &x : b)
+      x = uint8_t(rng());
+    const uint64_t sum = fb::weightsChecksum(b.data(), b.size());
+    EXPECT_EQ(sum, plainWeightsChecksum(b)) << size << " bytes";
+    // Any single flipped bit changes it (every step is invertible); sampled positions.
+    for (int t = 0; t < 64 && size; ++t) {
+      const size_t at = rng() % size;
+      const uint8_t bit = uint8_t(1u << (rng() % 8));
+      b[at] ^= bit;
+      EXPECT_NE(fb::weightsChecksum(b.data(), b.size()), sum) << size << " bytes, byte " << at;
+      b[at] ^= bit;
+    }
+  }
+  // The size is in it: trailing zero bytes change it.
+  std::vector<uint8_t> z(64, 0), z1(65, 0);
+  EXPECT_NE(fb::weightsChecksum(z.data(), z.size()), fb::weightsChecksum(z1.data(), z1.size()));
+  // Plans before 2.4 keep FNV-1a.
+  EXPECT_EQ(fb::constantChecksum(3, z.data(), z.size()), fb::fnv1a64(z.data(), z.size()));
+  EXPECT_EQ(fb::constantChecksum(4, z.data(), z.size()), fb::weightsChecksum(z.data(), z.size()));
+}

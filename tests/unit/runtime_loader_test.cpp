@@ -75,7 +75,7 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 2u);
-  EXPECT_EQ(info.format_minor, 3u);
+  EXPECT_EQ(info.format_minor, 4u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(tfc_plan_precision(plan), "fp32");
   EXPECT_STREQ(info.family, "encoder");
@@ -135,12 +135,12 @@ TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
                  "plan format 3.0 is not supported by this runtime (reads 2.x)");
   pb = validPlan();
-  pb.headerMinor = pb.fbMinor = 4;
+  pb.headerMinor = pb.fbMinor = 5;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.4 is not supported by this runtime (reads up to 2.3)");
+                 "plan format 2.5 is not supported by this runtime (reads up to 2.4)");
   pb = validPlan();
   pb.fbMajor = 3; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.3 but the FlatBuffer says 3.3");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.4 but the FlatBuffer says 3.4");
 }
 
 // 2.1 added Plan.precision and CacheSlot.dtype, both defaulting to F32: a 2.0 plan opens as
@@ -617,4 +617,23 @@ TEST(PrepackDecode, FirstSessionPacksTheDecodeStepWeightsOnce) {
   }
   EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 4u) << "the packs belong to the plan";
   std::remove(path.c_str());
+}
+
+/// A plan of format 2.3 carries FNV-1a checksums of its constants (2.4: PlanFile.h's
+/// weightsChecksum): it still opens and its weights still verify, and a wrong one is still seen.
+TEST(ChecksumsLazy, Format23PlansKeepFnv1a) {
+  for (bool bad : {false, true}) {
+    PlanBuilder pb = validPlan();
+    pb.headerMinor = pb.fbMinor = 3;
+    if (bad)
+      for (ConstantSpec &c : pb.constants)
+        if (c.name == "gamma")
+          c.badChecksum = true;
+    const std::string path = tempPath(bad ? "v23_bad" : "v23_good");
+    writeFile(path, pb.build());
+    std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+    EXPECT_EQ(plan->formatMinor, 3u);
+    EXPECT_EQ(plan->weightsProblem().empty(), !bad) << plan->weightsProblem();
+    std::remove(path.c_str());
+  }
 }

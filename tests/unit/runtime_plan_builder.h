@@ -314,7 +314,7 @@ public:
     std::vector<flatbuffers::Offset<fb::Constant>> fconsts;
     for (size_t i = 0; i < constants.size(); ++i) {
       const ConstantSpec &c = constants[i];
-      uint64_t sum = tfc::plan::fnv1a64(c.bytes.data(), c.bytes.size());
+      uint64_t sum = tfc::plan::constantChecksum(headerMinor, c.bytes.data(), c.bytes.size());
       fconsts.push_back(fb::CreateConstant(
           b, b.CreateString(c.name), fb::DType(c.dtype), b.CreateVector(c.shape),
           b.CreateString("row_major"), uint64_t(int64_t(offsets[i]) + c.offsetDelta),

@@ -61,7 +61,7 @@ void buildFlatBuffer(const Plan &plan, const std::vector<uint64_t> &offsets,
     const Constant &c = plan.constants[i];
     constants.push_back(fb::CreateConstantDirect(
         fbb, c.name.c_str(), c.dtype, &c.shape, "row_major", offsets[i], c.bytes.size,
-        tfc::plan::fnv1a64(c.bytes.data(), c.bytes.size)));
+        tfc::plan::weightsChecksum(c.bytes.data(), c.bytes.size)));
   }
   std::vector<flatbuffers::Offset<fb::Symbol>> symbols;
   for (const Symbol &s : plan.symbols)
