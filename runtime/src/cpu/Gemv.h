@@ -67,9 +67,21 @@ struct PackedWeight {
   const void *panel(int64_t p) const { return bytes.get() + p * panelBytes; }
 };
 
-/// Packs `w` ([K, N] row-major: float, bf16 bits as uint16_t, or int8_t per `type`) for `isa`.
-/// Throws std::bad_alloc when the memory is not there.
+/// Packs `w` ([K, N] row-major: float, bf16 bits as uint16_t, or int8_t per `type`) for `isa`,
+/// into memory of its own (allocateHuge). Throws std::bad_alloc when the memory is not there.
 PackedWeight pack(WeightType type, const void *w, int64_t K, int64_t N, Isa isa);
+
+/// The same in steps, for packing many weights into one allocation (LinearGemv.h's
+/// prepackDecodeWeights: weights under 2 MB then share huge pages too): the layout without its
+/// bytes; the bytes it needs (64-byte aligned where it goes); packing `w` into `bytes` (which p
+/// then holds: an aliasing shared_ptr into a larger block works).
+PackedWeight layout(WeightType type, int64_t K, int64_t N, Isa isa);
+size_t packedBytes(const PackedWeight &layout);
+void packInto(PackedWeight &p, const void *w, std::shared_ptr<uint8_t> bytes);
+
+/// `bytes` of 64-byte aligned memory; from 2 MB on, 2 MB aligned and asking for transparent
+/// huge pages. Throws std::bad_alloc.
+std::shared_ptr<uint8_t> allocateHuge(size_t bytes);
 
 /// The activation of the epilogue (cpu/ActivationMath.h).
 enum class Act : uint8_t { None, Relu, GeluErf, GeluTanh, Silu };
