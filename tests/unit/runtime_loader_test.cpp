@@ -578,28 +578,31 @@ TEST(ChecksumsLazy, ConcurrentSessionsCheckOnceAndAgree) {
 
 /// forward: one Linear on W1; decode_step: a Linear on W2 (f32) and on W1 again, and a
 /// GatedLinear on W3 / W4. The decode weights (W1..W4) are packed when the first session opens,
-/// once per plan; forward's products pack nothing more.
-TEST(PrepackDecode, FirstSessionPacksTheDecodeStepWeightsOnce) {
+/// once per plan. A prompt-sized product of a decode weight (forward on 40 rows: more than
+/// kGemvMaxRows, at most kPrefillGemvMaxRows) then reads that pack: oneDNN makes no copy of its
+/// own, and the result is the product (double reference).
+TEST(PrepackDecode, FirstSessionPacksTheDecodeStepWeightsOnceAndPromptsReadThem) {
   PlanBuilder pb;
-  int rows = pb.addSymbol("rows", 1, 4);
-  std::vector<float> w(8 * 8);
+  int rows = pb.addSymbol("rows", 1, 64);
+  constexpr int64_t K = 24, N = 40;
+  std::vector<float> w(K * N);
   for (size_t i = 0; i < w.size(); ++i)
-    w[i] = float(int(i % 7) - 3) * 0.125f;
-  int c1 = pb.addConstant("w1", TFC_F32, {8, 8}, w.data());
-  int c2 = pb.addConstant("w2", TFC_F32, {8, 8}, w.data());
-  int c3 = pb.addConstant("w3", TFC_F32, {8, 8}, w.data());
-  int c4 = pb.addConstant("w4", TFC_F32, {8, 8}, w.data());
+    w[i] = float(int(i % 7) - 3) * 0.125f + float(i % 5) * 0.01f;
+  int c1 = pb.addConstant("w1", TFC_F32, {K, N}, w.data());
+  int c2 = pb.addConstant("w2", TFC_F32, {N, K}, w.data());
+  int c3 = pb.addConstant("w3", TFC_F32, {N, N}, std::vector<float>(N * N, 0.01f).data());
+  int c4 = pb.addConstant("w4", TFC_F32, {N, N}, std::vector<float>(N * N, 0.02f).data());
   {
-    int x = pb.addInput("x", TFC_F32, {Sym(rows), S(8)});
-    int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(8)});
+    int x = pb.addInput("x", TFC_F32, {Sym(rows), S(K)});
+    int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(N)});
     pb.addKernel(K::Linear, {x, pb.addConstantValue(c1)}, {y}, opt::linear(fb::Activation::None));
   }
   pb.nextFunction("decode_step");
   {
-    int x = pb.addInput("x", TFC_F32, {Sym(rows), S(8)});
-    int a = pb.addIntermediate("a", TFC_F32, {Sym(rows), S(8)});
-    int b = pb.addIntermediate("b", TFC_F32, {Sym(rows), S(8)});
-    int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(8)});
+    int x = pb.addInput("x", TFC_F32, {Sym(rows), S(N)});
+    int a = pb.addIntermediate("a", TFC_F32, {Sym(rows), S(K)});
+    int b = pb.addIntermediate("b", TFC_F32, {Sym(rows), S(N)});
+    int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(N)});
     pb.addKernel(K::Linear, {x, pb.addConstantValue(c2)}, {a}, opt::linear(fb::Activation::None));
     pb.addKernel(K::Linear, {a, pb.addConstantValue(c1)}, {b}, opt::linear(fb::Activation::None));
     pb.addKernel(K::GatedLinear, {b, pb.addConstantValue(c3), pb.addConstantValue(c4)}, {y},
@@ -614,6 +617,28 @@ TEST(PrepackDecode, FirstSessionPacksTheDecodeStepWeightsOnce) {
     EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 4u) << "w1, w2, w3, w4";
     tfc::rt::Session second(plan, 1);
     EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 4u) << "a second session packs nothing";
+
+    constexpr int64_t M = 40;
+    std::vector<float> x(M * K);
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = float(int(i % 11) - 5) * 0.1f;
+    int64_t dims[2] = {M, K};
+    tfc_tensor in{"x", TFC_F32, 2, dims, x.data()};
+    std::unique_ptr<tfc::rt::Outputs> out = first.run("forward", &in, 1);
+    ASSERT_EQ(out->outputs.size(), 1u);
+    const float *y = static_cast<const float *>(out->outputs[0].buffer.data);
+    double worst = 0;
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double ref = 0;
+        for (int64_t k = 0; k < K; ++k)
+          ref += double(x[size_t(m * K + k)]) * double(w[size_t(k * N + n)]);
+        worst = std::max(worst, std::abs(double(y[m * N + n]) - ref));
+      }
+    EXPECT_LT(worst, 1e-5);
+    std::lock_guard<std::mutex> lock(plan->derivedMutex);
+    EXPECT_EQ(plan->derived.count("linear.packed_weights"), 0u)
+        << "the prompt-sized product read the decode pack, not a oneDNN copy";
   }
   EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 4u) << "the packs belong to the plan";
   std::remove(path.c_str());

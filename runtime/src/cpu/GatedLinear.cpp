@@ -142,7 +142,8 @@ void runGatedLinear(const KernelContext &ctx) {
   CpuDevice &device = cpuDevice(ctx);
   // bf16 weights above kGemvMaxRows rows: oneDNN's f32 matmuls on f32 copies (LinearGemv.h).
   const bool bf16Copy = wg.dtype == TFC_BF16 && d.M > kGemvMaxRows && ctx.plan &&
-                        bf16ProductsAsF32();
+                        bf16ProductsAsF32() &&
+                        !(d.M <= kPrefillGemvMaxRows && isPrepacked(ctx, 1) && isPrepacked(ctx, 2));
   if (!bf16Copy && runGatedLinearGemv(ctx, d, ctx.stateAs<GatedLinearPrimitives>().gemv))
     return;
   if (wg.dtype != TFC_F32 && !bf16Copy)

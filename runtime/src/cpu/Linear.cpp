@@ -230,9 +230,11 @@ void runLinear(const KernelContext &ctx) {
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
   // A bf16 weight above kPackedMaxM rows (prompts, encoders): oneDNN's f32 matmul on a copy
   // converted once per plan (bf16ProductsAsF32) into the layout packedWeights makes; below, or
-  // without the copy, the packed-weight GEMV.
+  // without the copy, or up to kPrefillGemvMaxRows rows of a weight packed for decode (a
+  // decoder's prompt: one copy of the weights), the packed-weight GEMV.
   const bool bf16Copy = w.dtype == TFC_BF16 && M > kPackedMaxM && bf16ProductsAsF32() && ctx.plan &&
-                        usePacked() && usePackedLargeM() && !useRuntimeM();
+                        usePacked() && usePackedLargeM() && !useRuntimeM() &&
+                        !(M <= kPrefillGemvMaxRows && isPrepacked(ctx, 1));
   if (runLinearInt8(ctx, dims, ctx.stateAs<LinearState>().int8) ||
       (!bf16Copy && runLinearGemv(ctx, dims, ctx.stateAs<LinearState>().gemv)))
     return;

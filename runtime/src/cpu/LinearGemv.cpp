@@ -166,7 +166,8 @@ bool runLinearGemv(const KernelContext &ctx, const LinearDims &d, GemvState &st)
   const Tensor *b = ctx.in(2), *r = ctx.in(3), *scale = ctx.in(4);
   if (w.dtype == TFC_F32 &&
       !(d.M <= kGemvMaxRows && gemvForF32() &&
-        ctx.fn->values[size_t(ctx.k->inputs[1])].kind == ValueKind::Constant))
+        ctx.fn->values[size_t(ctx.k->inputs[1])].kind == ValueKind::Constant) &&
+      !(d.M <= kPrefillGemvMaxRows && isPrepacked(ctx, 1)))
     return false;
   Tensor &y = ctx.out(0);
   if (d.M == 0 || d.N == 0)
@@ -202,7 +203,8 @@ bool runGatedLinearGemv(const KernelContext &ctx, const LinearDims &d, GemvState
   const Tensor *gateScale = ctx.in(3), *upScale = ctx.in(4);
   const bool constants = ctx.fn->values[size_t(ctx.k->inputs[1])].kind == ValueKind::Constant &&
                          ctx.fn->values[size_t(ctx.k->inputs[2])].kind == ValueKind::Constant;
-  if (wg.dtype == TFC_F32 && !(d.M <= kGemvMaxRows && gemvForF32() && constants))
+  if (wg.dtype == TFC_F32 && !(d.M <= kGemvMaxRows && gemvForF32() && constants) &&
+      !(d.M <= kPrefillGemvMaxRows && isPrepacked(ctx, 1) && isPrepacked(ctx, 2)))
     return false;
   Tensor &y = ctx.out(0);
   if (d.M == 0 || d.N == 0)
@@ -299,6 +301,15 @@ void prepackDecodeWeights(const Plan &plan, int threads) {
     if (!slot) // a session on another thread may have packed it meanwhile
       slot = std::move(j.packed);
   }
+}
+
+bool isPrepacked(const KernelContext &ctx, size_t input) {
+  if (!ctx.plan || !hasInput(*ctx.k, input) ||
+      ctx.fn->values[size_t(ctx.k->inputs[input])].kind != ValueKind::Constant)
+    return false;
+  std::shared_ptr<PackedCache> cache = cacheOf(*ctx.plan);
+  std::lock_guard<std::mutex> lock(cache->mutex);
+  return cache->entries.count({ctx.in(input)->data, gemv::defaultIsa()}) > 0;
 }
 
 size_t packedWeightCount(const Plan &plan) {

@@ -28,6 +28,19 @@ namespace tfc::rt {
 /// Up to this many rows an f32 constant weight takes the packed-weight path.
 constexpr int64_t kGemvMaxRows = 16;
 
+/// Up to this many rows a weight that is already packed for decode (prepackDecodeWeights) takes
+/// the packed-weight path too, whatever its type: a decoder's prompt then reads the copy decode
+/// reads, instead of oneDNN's own copy (f32) or an f32 conversion (bf16) made by the first
+/// prompt. One copy of the weights instead of two (GPT-2 small f32: 0.5 GB less), and no
+/// first-prompt reorder (0.26 s of a 32-token prompt); the packed kernels run such products at
+/// about 0.75-0.8x oneDNN's speed once oneDNN has its copy (gemv_bench M = 32 and 128), so longer
+/// prompts keep oneDNN.
+constexpr int64_t kPrefillGemvMaxRows = 64;
+
+/// Whether input `input` of the kernel (a constant weight) is packed already in the plan's cache
+/// for this CPU: nothing is packed by asking.
+bool isPrepacked(const KernelContext &ctx, size_t input);
+
 /// Whether a bf16 weight's products of more than kGemvMaxRows rows (prompts, encoders) run
 /// oneDNN's f32 matmul on an f32 copy of the weight converted once per plan (the default), rather
 /// than the GEMV: oneDNN 2.6 has no bf16 matmul on AVX2 but its reference kernel, and the GEMV,
