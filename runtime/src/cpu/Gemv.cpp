@@ -217,15 +217,17 @@ void prepareInt16Row(const float *x, int64_t K, int16_t *q, float *scale, int64_
   }
 }
 
-/// bf16: R rows of one panel, pair-rows [0, pairs), hi and lo products in separate sums (runs
-/// with R = 1: decode; more rows take bf16RowsMerged).
-template <int R>
+/// bf16: R rows of one panel, pair-rows [0, pairs). Split: each row's hi and lo products in
+/// separate sums (one row, decode: more independent chains while the loads wait on memory);
+/// else in the same accumulators, 4R of the 32 registers (4 more for the weights, 2 for x), so
+/// that prompts and batches reuse each weight vector over up to 6 rows.
+template <int R, bool Split>
 inline void bf16Rows(const uint16_t *panel, int64_t pairs, const uint32_t *hi, const uint32_t *lo,
                      int64_t ld, float *out) {
-  __m512 h[R][4], l[R][4];
+  __m512 h[R][4], l[Split ? R : 1][4];
   for (int r = 0; r < R; ++r)
     for (int i = 0; i < 4; ++i)
-      h[r][i] = l[r][i] = _mm512_setzero_ps();
+      h[r][i] = l[Split ? r : 0][i] = _mm512_setzero_ps();
   for (int64_t j = 0; j < pairs; ++j) {
     const uint16_t *w = panel + j * 2 * kP;
     __m512bh wv[4];
@@ -236,41 +238,17 @@ inline void bf16Rows(const uint16_t *panel, int64_t pairs, const uint32_t *hi, c
       const __m512bh b = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(lo[r * ld + j])));
       for (int i = 0; i < 4; ++i) {
         h[r][i] = _mm512_dpbf16_ps(h[r][i], a, wv[i]);
-        l[r][i] = _mm512_dpbf16_ps(l[r][i], b, wv[i]);
+        if constexpr (Split)
+          l[r][i] = _mm512_dpbf16_ps(l[r][i], b, wv[i]);
+        else
+          h[r][i] = _mm512_dpbf16_ps(h[r][i], b, wv[i]);
       }
     }
   }
   for (int r = 0; r < R; ++r)
     for (int i = 0; i < 4; ++i)
-      _mm512_store_ps(out + r * kP + 16 * i, _mm512_add_ps(h[r][i], l[r][i]));
-}
-
-/// bf16: R rows (2 <= R <= 6) of one panel, each row's hi and lo products into the same
-/// accumulators (4R of the 32 registers, 4 more for the weights, 2 for x): prompts and batches
-/// reuse each weight vector over up to 6 rows instead of 3. (One row keeps bf16Rows<1>'s
-/// separate sums: more independent chains while the loads wait on memory.)
-template <int R>
-inline void bf16RowsMerged(const uint16_t *panel, int64_t pairs, const uint32_t *hi,
-                           const uint32_t *lo, int64_t ld, float *out) {
-  __m512 acc[R][4];
-  for (int r = 0; r < R; ++r)
-    for (int i = 0; i < 4; ++i)
-      acc[r][i] = _mm512_setzero_ps();
-  for (int64_t j = 0; j < pairs; ++j) {
-    const uint16_t *w = panel + j * 2 * kP;
-    __m512bh wv[4];
-    for (int i = 0; i < 4; ++i)
-      wv[i] = reinterpret_cast<__m512bh>(_mm512_load_si512(w + 32 * i));
-    for (int r = 0; r < R; ++r) {
-      const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(hi[r * ld + j])));
-      const __m512bh b = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(lo[r * ld + j])));
-      for (int i = 0; i < 4; ++i)
-        acc[r][i] = _mm512_dpbf16_ps(_mm512_dpbf16_ps(acc[r][i], a, wv[i]), b, wv[i]);
-    }
-  }
-  for (int r = 0; r < R; ++r)
-    for (int i = 0; i < 4; ++i)
-      _mm512_store_ps(out + r * kP + 16 * i, acc[r][i]);
+      _mm512_store_ps(out + r * kP + 16 * i,
+                      Split ? _mm512_add_ps(h[r][i], l[Split ? r : 0][i]) : h[r][i]);
 }
 
 /// int8: R rows (R <= 3) of one panel: per block of 32 pair-rows, int32 sums, then scaled.
@@ -335,7 +313,7 @@ void runPanels(const PackedWeight &w, int64_t p0, int64_t p1, const Prepared &px
                const float *x, int64_t M, int64_t ldx, float *y, int64_t ldy, const Epilogue &e) {
   alignas(64) float out[6 * kP];
   const int64_t ld = px.pairs;
-  // Rows per pass over a panel: bf16 up to 6 (bf16RowsMerged), int8 up to 3.
+  // Rows per pass over a panel: bf16 up to 6 (bf16Rows), int8 up to 3.
   const int64_t group = w.type == WeightType::BF16 ? 6 : 3;
   for (int64_t p = p0; p < p1; ++p) {
     const void *panel = w.panel(p);
@@ -348,12 +326,12 @@ void runPanels(const PackedWeight &w, int64_t p0, int64_t p1, const Prepared &px
         const auto *pp = static_cast<const uint16_t *>(panel);
         const uint32_t *hi = px.hi.data() + m0 * ld, *lo = px.lo.data() + m0 * ld;
         switch (rows) {
-        case 1: bf16Rows<1>(pp, px.pairs, hi, lo, ld, out); break;
-        case 2: bf16RowsMerged<2>(pp, px.pairs, hi, lo, ld, out); break;
-        case 3: bf16RowsMerged<3>(pp, px.pairs, hi, lo, ld, out); break;
-        case 4: bf16RowsMerged<4>(pp, px.pairs, hi, lo, ld, out); break;
-        case 5: bf16RowsMerged<5>(pp, px.pairs, hi, lo, ld, out); break;
-        default: bf16RowsMerged<6>(pp, px.pairs, hi, lo, ld, out); break;
+        case 1: bf16Rows<1, true>(pp, px.pairs, hi, lo, ld, out); break;
+        case 2: bf16Rows<2, false>(pp, px.pairs, hi, lo, ld, out); break;
+        case 3: bf16Rows<3, false>(pp, px.pairs, hi, lo, ld, out); break;
+        case 4: bf16Rows<4, false>(pp, px.pairs, hi, lo, ld, out); break;
+        case 5: bf16Rows<5, false>(pp, px.pairs, hi, lo, ld, out); break;
+        default: bf16Rows<6, false>(pp, px.pairs, hi, lo, ld, out); break;
         }
       } else {
         const auto *pp = static_cast<const int8_t *>(panel);
