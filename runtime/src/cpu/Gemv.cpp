@@ -502,12 +502,27 @@ void packAs(const T *src, const PackedWeight &w, uint8_t *dst) {
     std::memset(bytes, 0, size_t(w.panelBytes));
     T *d = reinterpret_cast<T *>(bytes);
     const int64_t n0 = p * P, nv = std::min<int64_t>(P, w.N - n0);
-    for (int64_t k = 0; k < w.K; ++k)
-      if (w.pairs)
-        for (int64_t c = 0; c < nv; ++c)
-          d[(k / 2) * 2 * P + 2 * c + k % 2] = src[k * w.N + n0 + c];
-      else
+    if (!w.pairs) {
+      for (int64_t k = 0; k < w.K; ++k)
         std::memcpy(d + k * P, src + k * w.N + n0, size_t(nv) * sizeof(T));
+      continue;
+    }
+    // Pair-row j interleaves rows 2j and 2j + 1 column by column (an odd K's last pair holds
+    // zeros for its second row: the memset above).
+    for (int64_t k = 0; k < w.K; k += 2) {
+      T *out = d + (k / 2) * 2 * P;
+      const T *a = src + k * w.N + n0;
+      if (k + 1 < w.K) {
+        const T *b = a + w.N;
+        for (int64_t c = 0; c < nv; ++c) {
+          out[2 * c] = a[c];
+          out[2 * c + 1] = b[c];
+        }
+      } else {
+        for (int64_t c = 0; c < nv; ++c)
+          out[2 * c] = a[c];
+      }
+    }
   }
 }
 
