@@ -1,7 +1,7 @@
 //===- Gemv.cpp - skinny matrix products on packed weights: packing, dispatch, the kernels ----===//
 //
 // See Gemv.h. The panel kernel is written once (GemvKernels.inc) and compiled here for AVX2 + FMA
-// and for AVX-512 under `#pragma GCC target`, each copy in its own namespace with the few
+// and for AVX-512 in TFC_TARGET_BEGIN regions (cpu/TargetRegion.h), each copy in its own namespace with the few
 // operations of its instruction set (struct Vec); the scalar code is a plain loop over the same
 // layout (any panel width), used where neither set is there and by the tests as a third variant.
 // The OpenMP region lives in the generic code, outside the target regions.
@@ -10,6 +10,8 @@
 #include "cpu/Gemv.h"
 
 #include "cpu/ActivationMath.h"
+
+#include "cpu/TargetRegion.h"
 
 #include <immintrin.h>
 #include <omp.h>
@@ -28,12 +30,7 @@ namespace tfc::rt::gemv {
 
 // ---------------------------------------------------------------------------- AVX2 + FMA
 
-#if defined(__clang__) // clang has no `#pragma GCC target`
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+TFC_TARGET_BEGIN("avx2,fma")
 namespace avx2 {
 
 struct Vec {
@@ -61,24 +58,11 @@ struct Vec {
 #undef TFC_GEMV_MAX_ROWS
 
 } // namespace avx2
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TFC_TARGET_END()
 
 // ---------------------------------------------------------------------------- AVX-512
 
-#if defined(__clang__) // clang has no `#pragma GCC target`
-#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
-#endif
-// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_epi32().
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+TFC_TARGET_BEGIN("avx512f,avx2,fma")
 namespace avx512 {
 
 struct Vec {
@@ -106,12 +90,7 @@ struct Vec {
 #undef TFC_GEMV_MAX_ROWS
 
 } // namespace avx512
-#pragma GCC diagnostic pop
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TFC_TARGET_END()
 
 // ---------------------------------------------------------------------------- AVX-512 dot products
 //
@@ -128,15 +107,7 @@ struct Vec {
 //     exactly per block, each block's sum times its scale into f32.
 // Rows of x with a value that is not finite are computed by plain loops over the same layout.
 
-#if defined(__clang__) // clang has no `#pragma GCC target`
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx512vnni,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx512vnni,avx2,fma")
-#endif
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+TFC_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx512vnni,avx2,fma")
 namespace avx512dot {
 
 constexpr int kP = 64;         // columns per panel
@@ -396,12 +367,7 @@ void prepare(const PackedWeight &w, const float *x, int64_t M, int64_t ldx, Prep
 }
 
 } // namespace avx512dot
-#pragma GCC diagnostic pop
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TFC_TARGET_END()
 
 // ---------------------------------------------------------------------------- scalar
 

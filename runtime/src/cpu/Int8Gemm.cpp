@@ -1,6 +1,6 @@
 //===- Int8Gemm.cpp - int8 x int8 products: scalar, AVX2 (vpmaddwd), AVX-512 VNNI (vpdpbusd) ===//
 //
-// See Int8Gemm.h. The AVX2 and AVX-512 functions are compiled under `#pragma GCC target(...)`
+// See Int8Gemm.h. The AVX2 and AVX-512 functions are compiled in TFC_TARGET_BEGIN(...) regions
 // (the runtime itself is built for plain x86-64) and only called when the CPU has them; the
 // OpenMP regions live in the generic code.
 //
@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include "cpu/TargetRegion.h"
+
 #include <immintrin.h>
 #include <new>
 #include <string>
@@ -94,12 +96,7 @@ void storeTile(const float f[kTileRows][kPanel], int64_t m0, int64_t rows, int64
 
 // ---- AVX2 -------------------------------------------------------------------------------------
 
-#if defined(__clang__) // clang has no `#pragma GCC target`
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
+TFC_TARGET_BEGIN("avx2,fma")
 
 bool rowIsFiniteAvx2(const float *x, int64_t K) {
   const __m256 signMask = _mm256_set1_ps(-0.f), inf = _mm256_set1_ps(INFINITY);
@@ -311,24 +308,11 @@ void panelRowsAvx2(const int16_t *b, int64_t n0, int64_t cols, const QuantizedRo
   }
 }
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TFC_TARGET_END()
 
 // ---- AVX-512 VNNI -----------------------------------------------------------------------------
 
-#if defined(__clang__) // clang has no `#pragma GCC target`
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma")
-#endif
-// GCC 12's avx512fintrin.h trips -Wmaybe-uninitialized on its own _mm512_undefined_*().
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+TFC_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma")
 
 constexpr int kQuadBytes = 4 * kPanel;        // one quad of rows of a panel: 64 bytes
 constexpr int kBlockQuads = kBlock / 4;       // quads per activation block
@@ -480,12 +464,7 @@ void panelRowsVnni(const PackedWeight &pw, int64_t p, int np, const QuantizedRow
   }
 }
 
-#pragma GCC diagnostic pop
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+TFC_TARGET_END()
 
 /// One panel over the row block [m0, m1).
 void panelRows(const PackedWeight &pw, int64_t p, const QuantizedRows &x, int64_t m0, int64_t m1,
