@@ -155,6 +155,20 @@ private:
 /// Bytes up to and including member M of T: a first version's struct_size.
 #define TFC_SIZE_THROUGH(T, M) (offsetof(T, M) + sizeof(((T *)nullptr)->M))
 
+/// The function of a port query, after checking `index` (of its inputs or outputs) and `out`.
+const FunctionDesc &portFunction(const tfc_plan *plan, const char *function, size_t index,
+                                 bool output, const void *out, const char *api) {
+  const FunctionDesc &fn = findFunction(plan, function);
+  size_t count = output ? fn.outputs.size() : fn.inputs.size();
+  const char *what = output ? "outputs" : "inputs";
+  if (index >= count)
+    fail(TFC_NOT_FOUND, "function '%s' has %zu %s; index %zu is out of range", fn.name.c_str(),
+         count, what, index);
+  if (!out)
+    fail(TFC_INVALID_ARGUMENT, "%s: out is NULL", api);
+  return fn;
+}
+
 } // namespace
 
 extern "C" {
@@ -316,20 +330,6 @@ tfc_status *tfc_plan_num_ports(const tfc_plan *plan, const char *function, size_
     if (num_outputs)
       *num_outputs = fn.outputs.size();
   });
-}
-
-/// The function of a port query, after checking `index` (of its inputs or outputs) and `out`.
-const FunctionDesc &portFunction(const tfc_plan *plan, const char *function, size_t index,
-                                 bool output, const void *out, const char *api) {
-  const FunctionDesc &fn = findFunction(plan, function);
-  size_t count = output ? fn.outputs.size() : fn.inputs.size();
-  const char *what = output ? "outputs" : "inputs";
-  if (index >= count)
-    fail(TFC_NOT_FOUND, "function '%s' has %zu %s; index %zu is out of range", fn.name.c_str(),
-         count, what, index);
-  if (!out)
-    fail(TFC_INVALID_ARGUMENT, "%s: out is NULL", api);
-  return fn;
 }
 
 tfc_status *tfc_plan_input_info(const tfc_plan *plan, const char *function, size_t index,
