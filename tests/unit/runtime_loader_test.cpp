@@ -662,3 +662,48 @@ TEST(ChecksumsLazy, Format23PlansKeepFnv1a) {
     std::remove(path.c_str());
   }
 }
+
+/// Without decode_step nothing is prepacked: a small product packs its weight on first use, and
+/// a later product of 40 rows on the same session still takes oneDNN's path, bit for bit what a
+/// fresh session computes for it (which path runs depends on the plan, not on what ran before).
+TEST(PrepackDecode, APackMadeOnFirstUseDoesNotChangeALaterPromptsPath) {
+  PlanBuilder pb;
+  int rows = pb.addSymbol("rows", 1, 64);
+  constexpr int64_t K = 24, N = 40;
+  std::vector<float> w(K * N);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = float(int(i % 13) - 6) * 0.0625f + float(i % 3) * 0.001f;
+  int c1 = pb.addConstant("w1", TFC_F32, {K, N}, w.data());
+  int x = pb.addInput("x", TFC_F32, {Sym(rows), S(K)});
+  int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(N)});
+  pb.addKernel(K::Linear, {x, pb.addConstantValue(c1)}, {y}, opt::linear(fb::Activation::None));
+  const std::string path = tempPath("prepack_history");
+  writeFile(path, pb.build());
+  auto runRows = [&](tfc::rt::Session &s, int64_t M) {
+    std::vector<float> in(size_t(M * K));
+    for (size_t i = 0; i < in.size(); ++i)
+      in[i] = float(int(i % 17) - 8) * 0.03f;
+    int64_t dims[2] = {M, K};
+    tfc_tensor t{"x", TFC_F32, 2, dims, in.data()};
+    std::unique_ptr<tfc::rt::Outputs> out = s.run("forward", &t, 1);
+    const float *p = static_cast<const float *>(out->outputs[0].buffer.data);
+    return std::vector<float>(p, p + M * N);
+  };
+  std::vector<float> fresh;
+  {
+    std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+    tfc::rt::Session s(plan, 2);
+    fresh = runRows(s, 40);
+  }
+  std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+  tfc::rt::Session s(plan, 2);
+  EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 0u) << "no decode_step: nothing prepacked";
+  runRows(s, 4);
+  EXPECT_EQ(tfc::rt::packedWeightCount(*plan), 1u) << "4 rows: packed on first use";
+  EXPECT_EQ(runRows(s, 40), fresh) << "40 rows after 4: the same path and floats as fresh";
+  {
+    std::lock_guard<std::mutex> lock(plan->derivedMutex);
+    EXPECT_EQ(plan->derived.count("linear.packed_weights"), 1u) << "40 rows ran on oneDNN";
+  }
+  std::remove(path.c_str());
+}

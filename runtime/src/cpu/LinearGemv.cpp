@@ -40,6 +40,10 @@ bool gemvForF32() {
 struct PackedCache {
   std::mutex mutex;
   std::map<std::pair<const void *, gemv::Isa>, std::unique_ptr<gemv::PackedWeight>> entries;
+  // The decode_step weights (prepackDecodeWeights), which prompts may read (kPrefillGemvMaxRows).
+  // Set when the first session opens, from the plan alone: which path a product takes never
+  // depends on what ran before (a weight packed on first use by a small product is not in it).
+  std::set<std::pair<const void *, gemv::Isa>> decode;
 };
 
 gemv::WeightType weightType(tfc_dtype d) {
@@ -264,6 +268,8 @@ void prepackDecodeWeights(const Plan &plan, int threads) {
   const gemv::Isa isa = gemv::defaultIsa();
   {
     std::lock_guard<std::mutex> lock(cache->mutex);
+    for (const Job &j : jobs)
+      cache->decode.insert({j.data, isa});
     jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
                               [&](const Job &j) { return cache->entries.count({j.data, isa}); }),
                jobs.end());
@@ -309,7 +315,7 @@ bool isPrepacked(const KernelContext &ctx, size_t input) {
     return false;
   std::shared_ptr<PackedCache> cache = cacheOf(*ctx.plan);
   std::lock_guard<std::mutex> lock(cache->mutex);
-  return cache->entries.count({ctx.in(input)->data, gemv::defaultIsa()}) > 0;
+  return cache->decode.count({ctx.in(input)->data, gemv::defaultIsa()}) > 0;
 }
 
 size_t packedWeightCount(const Plan &plan) {

@@ -37,8 +37,10 @@ constexpr int64_t kGemvMaxRows = 16;
 /// prompts keep oneDNN.
 constexpr int64_t kPrefillGemvMaxRows = 64;
 
-/// Whether input `input` of the kernel (a constant weight) is packed already in the plan's cache
-/// for this CPU: nothing is packed by asking.
+/// Whether input `input` of the kernel (a constant weight) is one of the plan's decode weights
+/// that prepackDecodeWeights packed for this CPU (not merely packed on first use by a small
+/// product: the answer depends on the plan, never on what ran before). Nothing is packed by
+/// asking.
 bool isPrepacked(const KernelContext &ctx, size_t input);
 
 /// Whether a bf16 weight's products of more than kGemvMaxRows rows (prompts, encoders) run
