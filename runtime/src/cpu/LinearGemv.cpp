@@ -44,6 +44,9 @@ struct PackedCache {
   // Set when the first session opens, from the plan alone: which path a product takes never
   // depends on what ran before (a weight packed on first use by a small product is not in it).
   std::set<std::pair<const void *, gemv::Isa>> decode;
+  // Held through prepackDecodeWeights: sessions opened at once pack once, and none opens before
+  // `decode` is complete.
+  std::mutex prepack;
 };
 
 gemv::WeightType weightType(tfc_dtype d) {
@@ -266,16 +269,20 @@ void prepackDecodeWeights(const Plan &plan, int threads) {
   }
   std::shared_ptr<PackedCache> cache = cacheOf(plan);
   const gemv::Isa isa = gemv::defaultIsa();
+  std::lock_guard<std::mutex> once(cache->prepack);
+  std::vector<std::pair<const void *, gemv::Isa>> keys;
+  for (const Job &j : jobs)
+    keys.push_back({j.data, isa});
   {
     std::lock_guard<std::mutex> lock(cache->mutex);
-    for (const Job &j : jobs)
-      cache->decode.insert({j.data, isa});
     jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
                               [&](const Job &j) { return cache->entries.count({j.data, isa}); }),
                jobs.end());
+    if (jobs.empty()) {
+      cache->decode.insert(keys.begin(), keys.end());
+      return;
+    }
   }
-  if (jobs.empty())
-    return;
   // One allocation for them all, in huge pages: a weight under 2 MB (GPT-2's attention output
   // projection in bf16, 1.2 MB) alone would stay in 4 KB pages and stream about a third slower.
   std::vector<size_t> offsets(jobs.size());
@@ -304,9 +311,10 @@ void prepackDecodeWeights(const Plan &plan, int threads) {
   std::lock_guard<std::mutex> lock(cache->mutex);
   for (Job &j : jobs) {
     std::unique_ptr<gemv::PackedWeight> &slot = cache->entries[{j.data, isa}];
-    if (!slot) // a session on another thread may have packed it meanwhile
+    if (!slot) // never replace a pack a kernel may be reading
       slot = std::move(j.packed);
   }
+  cache->decode.insert(keys.begin(), keys.end());
 }
 
 bool isPrepacked(const KernelContext &ctx, size_t input) {
