@@ -50,7 +50,8 @@ CpuDevice::CpuDevice(std::shared_ptr<const Plan> plan, int threads)
   try {
     prepackDecodeWeights(*plan_, threads_);
   } catch (const std::bad_alloc &) {
-    fail(TFC_INTERNAL, "out of memory packing the decode weights of the plan");
+    fail(TFC_INTERNAL, "plan '%s': out of memory packing the weights of decode_step for this "
+                       "session's CPU", plan_->path.c_str());
   }
 }
 
