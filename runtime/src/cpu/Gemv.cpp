@@ -1,9 +1,10 @@
 //===- Gemv.cpp - skinny matrix products on packed weights: packing, dispatch, the kernels ----===//
 //
 // See Gemv.h. The panel kernel is written once (GemvKernels.inc) and compiled here for AVX2 + FMA
-// and for AVX-512 in TFC_TARGET_BEGIN regions (cpu/TargetRegion.h), each copy in its own namespace with the few
-// operations of its instruction set (struct Vec); the scalar code is a plain loop over the same
-// layout (any panel width), used where neither set is there and by the tests as a third variant.
+// and for AVX-512 in TFC_TARGET_BEGIN regions (cpu/TargetRegion.h), each copy in its own
+// namespace with the few operations of its instruction set (struct Vec); the scalar code is a
+// plain loop over the same layout (any panel width), used where neither set is there and by the
+// tests as a third variant.
 // The OpenMP region lives in the generic code, outside the target regions.
 //
 //===----------------------------------------------------------------------------------------===//
