@@ -69,6 +69,30 @@ static_assert(TFC_RUNTIME_PLAN_FORMAT_MAJOR == fb::kPlanFormatMajor &&
 
 bool knownDtype(int32_t d) { return fb::isKnownEnumValue(fb::DType(d)); }
 
+/// Whether a vector of 64-bit values or of structs holding them (fb::Dim) starts 8-byte aligned
+/// (an absent one counts as aligned). The FlatBuffers
+/// Verifier (2.0) checks a vector's length prefix to 4 bytes only, so a corrupted offset can
+/// leave 8-byte elements misaligned: reading them is undefined behaviour (UBSan, fuzz_plan_loader).
+template <typename T> bool aligned8(const flatbuffers::Vector<T> *v) {
+  return !v || reinterpret_cast<uintptr_t>(v->Data()) % 8 == 0;
+}
+
+/// The first option field of kernel `k` holding misaligned 64-bit values, or null.
+const char *misalignedLongs(const fb::Kernel *k) {
+  if (const auto *o = k->options_as_SliceOptions())
+    return aligned8(o->steps()) ? nullptr : "steps";
+  if (const auto *o = k->options_as_TileOptions())
+    return aligned8(o->repeats()) ? nullptr : "repeats";
+  if (const auto *o = k->options_as_ConvOptions()) {
+    if (!aligned8(o->strides()))
+      return "strides";
+    if (!aligned8(o->pads()))
+      return "pads";
+    return aligned8(o->dilations()) ? nullptr : "dilations";
+  }
+  return nullptr;
+}
+
 class Loader {
 public:
   Loader(const char *path, bool verifyChecksums, bool anyTarget)
@@ -339,6 +363,8 @@ private:
         badC(format("unknown dtype %d", int(c->dtype())));
       d.dtype = tfc_dtype(c->dtype());
       uint64_t bytes = dtypeSize(d.dtype);
+      if (!aligned8(c->shape()))
+        badC("its shape's 64-bit values are not 8-byte aligned (a corrupted FlatBuffer)");
       for (int64_t s : *c->shape()) {
         if (s < 0)
           badC(format("negative dim %lld in its shape", (long long)s));
@@ -537,6 +563,8 @@ private:
       if (v->dims()->size() > uint32_t(kMaxRank))
         badV(format("rank %u is above the runtime's limit of %d", v->dims()->size(), kMaxRank));
       d.rank = int32_t(v->dims()->size());
+      if (!aligned8(v->dims()))
+        badV("its dims (64-bit sizes) are not 8-byte aligned (a corrupted FlatBuffer)");
       uint64_t maxBytes = dtypeSize(d.dtype);
       for (int r = 0; r < d.rank; ++r) {
         const fb::Dim *dim = v->dims()->Get(r);
@@ -653,6 +681,9 @@ private:
       if (want != fb::KernelOptions::NONE) {
         if (!k->options())
           badK(format("has no %s table", fb::kernelOptionsName(want)));
+        if (const char *field = misalignedLongs(k))
+          badK(format("its %s option's 64-bit values are not 8-byte aligned (a corrupted "
+                      "FlatBuffer)", field));
         d.options.type = want;
         d.options.value = fb::KernelOptionsUnion::UnPack(k->options(), want, nullptr);
       }

@@ -707,3 +707,43 @@ TEST(PrepackDecode, APackMadeOnFirstUseDoesNotChangeALaterPromptsPath) {
   }
   std::remove(path.c_str());
 }
+
+/// A corrupted offset that leaves a vector of 64-bit values 4 bytes off its alignment still
+/// passes the FlatBuffers Verifier (2.0 checks a vector's length prefix to 4 bytes only);
+/// reading it would be undefined behaviour (fuzz_plan_loader found one under UBSan). The loader
+/// refuses it, naming the constant. Here: a constant's shape offset moved by 4 bytes, the
+/// FlatBuffer's checksum restated.
+TEST(RuntimeLoader, MisalignedSixtyFourBitVectorsAreRefused) {
+  std::vector<uint8_t> bytes = validPlan().build();
+  tfc::plan::PlanFileHeader h;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  uint8_t *buf = bytes.data() + h.planOffset;
+  const fb::Plan *p = fb::GetPlan(buf);
+  // The constant whose shape lies first in the buffer (FlatBuffers builds back to front): the
+  // shifted "vector" then has the rest of the buffer to lie in, and the Verifier passes it.
+  const fb::Constant *c = p->constants()->Get(0);
+  for (const fb::Constant *other : *p->constants())
+    if (other->shape()->Data() < c->shape()->Data())
+      c = other;
+  const std::string name = c->name()->str();
+  ASSERT_EQ(reinterpret_cast<uintptr_t>(c->shape()->Data()) % 8, 0u) << "written aligned";
+  // The table's field holding the vector's offset (relative to the field itself): the 4 bytes
+  // whose value lands on the vector's length prefix.
+  const uint8_t *table = reinterpret_cast<const uint8_t *>(c);
+  const uint8_t *prefix = c->shape()->Data() - 4;
+  uint8_t *slot = nullptr;
+  uint32_t offset = 0;
+  for (size_t at = 0; at + 4 <= 64 && !slot; at += 4) {
+    uint32_t u;
+    std::memcpy(&u, table + at, 4);
+    if (table + at + u == prefix)
+      slot = buf + (table + at - buf), offset = u;
+  }
+  ASSERT_NE(slot, nullptr) << "the shape field of constant '" << name << "'";
+  offset += 4; // the "vector" now starts at the low half of shape[0]: that many elements
+  std::memcpy(slot, &offset, 4);
+  uint64_t sum = tfc::plan::fnv1a64(buf, size_t(h.planSize));
+  std::memcpy(bytes.data() + offsetof(tfc::plan::PlanFileHeader, planChecksum), &sum, 8);
+  EXPECT_REFUSED(bytes, TFC_INVALID_PLAN,
+                 "constant '" + name + "': its shape's 64-bit values are not 8-byte aligned");
+}
