@@ -70,11 +70,12 @@ static_assert(TFC_RUNTIME_PLAN_FORMAT_MAJOR == fb::kPlanFormatMajor &&
 bool knownDtype(int32_t d) { return fb::isKnownEnumValue(fb::DType(d)); }
 
 /// Whether a vector of 64-bit values or of structs holding them (fb::Dim) starts 8-byte aligned
-/// (an absent one counts as aligned). The FlatBuffers
+/// (an absent or empty one counts as aligned: nothing is read, and FlatBuffers does not align the
+/// data of an empty vector of structs, e.g. a scalar value's dims). The FlatBuffers
 /// Verifier (2.0) checks a vector's length prefix to 4 bytes only, so a corrupted offset can
 /// leave 8-byte elements misaligned: reading them is undefined behaviour (UBSan, fuzz_plan_loader).
 template <typename T> bool aligned8(const flatbuffers::Vector<T> *v) {
-  return !v || reinterpret_cast<uintptr_t>(v->Data()) % 8 == 0;
+  return !v || v->size() == 0 || reinterpret_cast<uintptr_t>(v->Data()) % 8 == 0;
 }
 
 /// The first option field of kernel `k` holding misaligned 64-bit values, or null.
