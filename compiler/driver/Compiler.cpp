@@ -312,6 +312,17 @@ Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
       return {path + ": the IR in " + tfc::target::precisionName(options.precision) +
               " does not verify: " + diagnostics.text};
   }
+  // After the KV-cache derivation (which reads the q/k/v slices): attention reads the fused
+  // projection's columns in place, where the CPU kernel implements it.
+  if (options.fuse && options.target == tfc::target::Target::Cpu) {
+    mlir::PassManager pack(&context);
+    pack.addPass(mlir::tfc::createPackAttentionInputs());
+    pack.addPass(mlir::tfc::createDeadCodeElimination());
+    if (mlir::failed(pack.run(*result.module)))
+      return {path + ": tfc-pack-attention-inputs failed: " + diagnostics.text};
+    if (mlir::failed(mlir::verify(*result.module)))
+      return {path + ": the IR with packed attention inputs does not verify: " + diagnostics.text};
+  }
   result.warnings.insert(result.warnings.end(), diagnostics.warnings.begin(),
                          diagnostics.warnings.end());
   result.model = std::move(model);

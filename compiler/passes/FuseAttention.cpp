@@ -129,7 +129,8 @@ struct FuseAttentionPattern : OpRewritePattern<SoftmaxOp> {
       return rewriter.create<AttentionOp>(
           loc, m->seqFirst ? q.getType() : Type(rootType), q, k, v, mask,
           rewriter.getI64IntegerAttr(m->numHeads), rewriter.getF32FloatAttr(m->scale),
-          MaskKindAttr::get(rewriter.getContext(), m->maskKind), kvHeads, window, hidden);
+          MaskKindAttr::get(rewriter.getContext(), m->maskKind), kvHeads, window, hidden,
+          /*columns=*/DenseI64ArrayAttr());
     };
     if (!m->seqFirst) {
       Value q = flattenHeads(rewriter, loc, m->query), k = flattenHeads(rewriter, loc, m->key),

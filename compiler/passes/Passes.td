@@ -142,6 +142,18 @@ def FuseSiblingLinears : Pass<"tfc-fuse-sibling-linears", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::tfc::TfcDialect"];
 }
 
+def PackAttentionInputs : Pass<"tfc-pack-attention-inputs", "::mlir::ModuleOp"> {
+  let summary = "Let tfc.attention read its q, k, v as column ranges of the fused projection";
+  let description = [{
+    A tfc.attention operand that is a single-use tfc.slice of the last dim of
+    a rank-3 value (constant bounds, unit step: what tfc-fuse-sibling-linears
+    leaves for q, k and v) is replaced by the sliced value, and the attention
+    gets `columns = [cq, ck, cv, head_dim]`; the slices (copies) go away. Run
+    after the KV-cache derivation, for targets whose kernel reads columns.
+  }];
+  let dependentDialects = ["::mlir::tfc::TfcDialect"];
+}
+
 def DeadCodeElimination : Pass<"tfc-dce", "::mlir::ModuleOp"> {
   let summary = "Remove ops whose results are unused";
   let description = [{

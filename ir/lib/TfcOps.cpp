@@ -620,20 +620,41 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   int64_t heads = adaptor.getNumHeads();
   if (heads <= 0)
     return fail(loc, "attention", "num_heads must be > 0, got " + Twine(heads));
-  if (!ShapedType::isDynamic(d) && d % heads != 0)
-    return fail(loc, "attention",
-                "num_heads " + Twine(heads) + " does not divide the model width " + Twine(d));
   // Grouped-query attention: K and V hold num_kv_heads heads of the query's head size.
   int64_t kvHeads = adaptor.getNumKvHeads() ? int64_t(*adaptor.getNumKvHeads()) : heads;
   if (kvHeads <= 0 || heads % kvHeads != 0)
     return fail(loc, "attention", "num_kv_heads " + Twine(kvHeads) +
                                       " does not divide num_heads " + Twine(heads));
-  int64_t kvWidth = ShapedType::isDynamic(d) ? d : d / heads * kvHeads;
-  if (!dimsCompatible(kvWidth, k.getDimSize(2)) || !dimsCompatible(kvWidth, v.getDimSize(2)))
-    return fail(loc, "attention",
-                kvHeads == heads
-                    ? Twine("query, key and value widths differ")
-                    : "key and value widths must be num_kv_heads * head_dim = " + Twine(kvWidth));
+  Type result = q;
+  if (auto columns = adaptor.getColumns()) {
+    // Packed projections: the heads are column ranges of wider operands.
+    ArrayRef<int64_t> c = *columns;
+    if (c.size() != 4 || c[3] <= 0 || c[0] < 0 || c[1] < 0 || c[2] < 0 ||
+        c[3] > (int64_t(1) << 24) || heads > (int64_t(1) << 24) / c[3])
+      return fail(loc, "attention", "columns must be [query, key, value, head_dim] with "
+                                    "non-negative offsets and 0 < num_heads * head_dim <= 2^24");
+    int64_t width[3] = {heads * c[3], kvHeads * c[3], kvHeads * c[3]};
+    for (auto [i, t, what] : {std::tuple(0, q, "query"), {1, k, "key"}, {2, v, "value"}}) {
+      int64_t have = t.getDimSize(2);
+      if (c[i] > (int64_t(1) << 40) || (!ShapedType::isDynamic(have) && c[i] + width[i] > have))
+        return fail(loc, "attention", Twine(what) + " columns [" + Twine(c[i]) + ", " +
+                                          Twine(c[i] + width[i]) + ") exceed its width " +
+                                          Twine(have));
+    }
+    SmallVector<int64_t> shape(q.getShape());
+    shape[2] = width[0];
+    result = RankedTensorType::get(shape, q.getElementType());
+  } else {
+    if (!ShapedType::isDynamic(d) && d % heads != 0)
+      return fail(loc, "attention",
+                  "num_heads " + Twine(heads) + " does not divide the model width " + Twine(d));
+    int64_t kvWidth = ShapedType::isDynamic(d) ? d : d / heads * kvHeads;
+    if (!dimsCompatible(kvWidth, k.getDimSize(2)) || !dimsCompatible(kvWidth, v.getDimSize(2)))
+      return fail(loc, "attention",
+                  kvHeads == heads
+                      ? Twine("query, key and value widths differ")
+                      : "key and value widths must be num_kv_heads * head_dim = " + Twine(kvWidth));
+  }
   if (auto w = adaptor.getWindow()) {
     if (int64_t(*w) <= 0)
       return fail(loc, "attention", "window must be > 0, got " + Twine(int64_t(*w)));
@@ -668,7 +689,7 @@ LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
                                         " does not broadcast to [batch, heads, q_seq, k_seq] = " +
                                         shapeToString(full));
   }
-  out.push_back(q);
+  out.push_back(result);
   return success();
 }
 

@@ -428,7 +428,10 @@ SymShape GatedLinearOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::strin
 }
 
 SymShape AttentionOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {
-  return ctx.operandShape(getQuery());
+  SymShape q = ctx.operandShape(getQuery());
+  if (auto columns = getColumns(); columns && q.size() == 3 && columns->size() == 4)
+    q[2] = SymExpr::constant(int64_t(getNumHeads()) * (*columns)[3]); // packed: H * head_dim
+  return q;
 }
 
 SymShape RotaryOp::inferSymbolicShape(SymbolicShapeContext &ctx, std::string &) {

@@ -16,7 +16,7 @@ namespace tfc::plan {
 
 inline constexpr char kPlanMagic[8] = {'T', 'F', 'C', 'P', 'L', 'A', 'N', '\0'};
 inline constexpr uint32_t kPlanFormatMajor = 2;
-inline constexpr uint32_t kPlanFormatMinor = 4;
+inline constexpr uint32_t kPlanFormatMinor = 5;
 /// The first minor whose header carries PlanFileHeader::planChecksum (before it: reserved, 0).
 inline constexpr uint32_t kPlanChecksumMinor = 3;
 /// The first minor whose Constant.checksum is weightsChecksum (before it: fnv1a64).

@@ -22,18 +22,47 @@ AttentionGeometry attentionGeometry(const KernelContext &ctx) {
   g.rule = attentionRule(opts);
   g.G = g.rule.kvHeads;
   g.B = q.shape.d[0], g.Sq = q.shape.d[1], g.D = q.shape.d[2], g.Sk = kk.shape.d[1];
-  if (g.D % g.H != 0)
-    ctx.fail(TFC_INVALID_ARGUMENT, "D = %lld is not a multiple of num_heads = %lld",
-             (long long)g.D, (long long)g.H);
-  g.dh = g.D / g.H;
-  g.Dk = g.dh * g.G; // the K / V width
-  if (kk.shape.d[0] != g.B || v.shape.d[0] != g.B || kk.shape.d[2] != g.Dk ||
-      v.shape.d[1] != g.Sk || v.shape.d[2] != g.Dk)
-    ctx.fail(TFC_INVALID_ARGUMENT,
-             "q %s, k %s and v %s do not fit [B, Sq, D], [B, Sk, %lld] (%lld of %lld heads)",
-             q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str(),
-             (long long)g.Dk, (long long)g.G, (long long)g.H);
-  ctx.expectOutputShape(0, q.shape);
+  if (opts.head_dim > 0) {
+    // Packed projections: the heads are column ranges of wider rows (checkAttention bounded
+    // the options to non-negative 32-bit values, so these sums do not overflow).
+    g.packed = true;
+    g.dh = opts.head_dim;
+    g.D = g.H * g.dh;
+    g.Dk = g.G * g.dh;
+    g.qStride = q.shape.d[2], g.kStride = kk.shape.d[2], g.vStride = v.shape.d[2];
+    g.qCol = opts.q_column, g.kCol = opts.k_column, g.vCol = opts.v_column;
+    if (kk.shape.d[0] != g.B || v.shape.d[0] != g.B || v.shape.d[1] != g.Sk)
+      ctx.fail(TFC_INVALID_ARGUMENT, "q %s, k %s and v %s do not fit [B, Sq, .], [B, Sk, .]",
+               q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str());
+    const struct {
+      const char *what;
+      int64_t col, width, have;
+    } ranges[] = {{"q", g.qCol, g.D, g.qStride}, {"k", g.kCol, g.Dk, g.kStride},
+                  {"v", g.vCol, g.Dk, g.vStride}};
+    for (const auto &r : ranges)
+      if (r.col + r.width > r.have)
+        ctx.fail(TFC_INVALID_ARGUMENT,
+                 "%s '%s': its heads' columns [%lld, %lld) (head_dim %lld) exceed its width %lld",
+                 r.what, ctx.inName(size_t(&r - ranges)).c_str(), (long long)r.col,
+                 (long long)(r.col + r.width), (long long)g.dh, (long long)r.have);
+    Shape out = q.shape;
+    out.d[2] = g.D;
+    ctx.expectOutputShape(0, out);
+  } else {
+    if (g.D % g.H != 0)
+      ctx.fail(TFC_INVALID_ARGUMENT, "D = %lld is not a multiple of num_heads = %lld",
+               (long long)g.D, (long long)g.H);
+    g.dh = g.D / g.H;
+    g.Dk = g.dh * g.G; // the K / V width
+    if (kk.shape.d[0] != g.B || v.shape.d[0] != g.B || kk.shape.d[2] != g.Dk ||
+        v.shape.d[1] != g.Sk || v.shape.d[2] != g.Dk)
+      ctx.fail(TFC_INVALID_ARGUMENT,
+               "q %s, k %s and v %s do not fit [B, Sq, D], [B, Sk, %lld] (%lld of %lld heads)",
+               q.shape.str().c_str(), kk.shape.str().c_str(), v.shape.str().c_str(),
+               (long long)g.Dk, (long long)g.G, (long long)g.H);
+    g.qStride = g.D, g.kStride = g.Dk, g.vStride = g.Dk;
+    ctx.expectOutputShape(0, q.shape);
+  }
   if (mask && isPadding(opts.mask)) {
     Shape full;
     full.rank = 4;

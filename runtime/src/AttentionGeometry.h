@@ -16,9 +16,14 @@ namespace tfc::rt {
 
 /// What one run of Attention computes: q [B, Sq, D], k / v [B, Sk, Dk] (Dk = G * dh), output
 /// [B, Sq, D]. `mask` is empty (data null) unless the kind is Padding/CausalPadding and a mask
-/// input is given (a mask with another kind is ignored, as on the CPU).
+/// input is given (a mask with another kind is ignored, as on the CPU). With packed projections
+/// (AttentionOptions.head_dim > 0) the inputs are wider: q's heads start at column qCol of rows
+/// qStride floats apart, k's at kCol of kStride, v's at vCol of vStride; otherwise the columns
+/// are 0 and the strides D, Dk, Dk.
 struct AttentionGeometry {
   int64_t B = 0, Sq = 0, Sk = 0, D = 0, H = 0, G = 0, dh = 0, Dk = 0;
+  int64_t qStride = 0, kStride = 0, vStride = 0, qCol = 0, kCol = 0, vCol = 0;
+  bool packed = false;
   bool causal = false;
   float scale = 1.f;
   AttentionRule rule;

@@ -123,7 +123,7 @@ TEST(PlanDot, NodesEdgesAndArenaLabelsFollowThePlan) {
   for (size_t i = 0; i < f.outputs.size(); ++i)
     expected.insert({producer[f.outputs[i].value], "f0_out" + std::to_string(i), "output"});
   EXPECT_EQ(attention, 2u);
-  EXPECT_GT(fusedLabels, 10u); // attention, layer norms, linears, gelus
+  EXPECT_GE(fusedLabels, 10u); // attention, layer norms, linears, gelus
   EXPECT_GT(weightLines, 10u);
 
   // Every expected edge is there, with its placement in the label, and there are no others.

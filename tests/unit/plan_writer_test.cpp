@@ -69,8 +69,9 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   std::memcpy(&h, bytes.data(), sizeof(h));
   EXPECT_EQ(std::memcmp(h.magic, fb::kPlanMagic, 8), 0);
   EXPECT_EQ(h.formatMajor, 2u);  // 2.0: typed kernel options
-  EXPECT_EQ(h.formatMinor, 4u);  // 2.1: Plan.precision, CacheSlot.dtype; 2.2 weight_precision;
-                                 // 2.3 the FlatBuffer's checksum; 2.4 weightsChecksum
+  EXPECT_EQ(h.formatMinor, 5u);  // 2.1: Plan.precision, CacheSlot.dtype; 2.2 weight_precision;
+                                 // 2.3 the FlatBuffer's checksum; 2.4 weightsChecksum; 2.5
+                                 // AttentionOptions.head_dim and columns
   EXPECT_EQ(h.planOffset, 64u);
   EXPECT_EQ(h.fileSize, bytes.size());
   EXPECT_EQ(h.weightsOffset % 64, 0u);
@@ -84,7 +85,7 @@ TEST_P(WrittenPlan, ParsesAndMatchesTheModel) {
   ASSERT_TRUE(fb::PlanBufferHasIdentifier(bytes.data() + h.planOffset));
   const fb::Plan *p = fb::GetPlan(bytes.data() + h.planOffset);
   EXPECT_EQ(p->format_major(), 2u);
-  EXPECT_EQ(p->format_minor(), 4u);
+  EXPECT_EQ(p->format_minor(), 5u);
   EXPECT_EQ(p->producer()->str(), "tfc 0.1.0");
   EXPECT_EQ(p->target(), fb::Target::Cpu);
   EXPECT_EQ(p->precision(), fb::DType::F32);

@@ -8,7 +8,8 @@
 // float, as the graph computes it); the softmax runs over the keys that take part. A row whose
 // every score is -inf (or that has no key) is zeros; a NaN score, or +inf, makes the row NaN.
 // The cases cross the kernel's block edges: 32 query rows per task, 512 keys per block, head
-// sizes that are not multiples of the vector widths (16, 8, 4).
+// sizes that are not multiples of the vector widths (16, 8, 4). Each case also runs with q, k
+// and v as column ranges of wider rows (packed projections, FusedAttentionProblem's strides).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/FusedAttention.h"
@@ -237,6 +238,41 @@ void check(const Case &c, uint32_t seed, std::function<void(Inputs &)> edit = {}
       tfc::rt::runFusedAttention(p, scratch, threads, isa);
       expectMatches(o, ref, c.name + " " + isaName(isa) + " threads " + std::to_string(threads));
     }
+  // Packed projections (plan 2.5): the same q, k, v as column ranges of wider rows, read in
+  // place with the rows' widths as strides. With Sq == Sk one buffer holds all three (a fused
+  // q/k/v projection, with columns before and after them); else q has its own wider rows and
+  // k, v share one buffer (a fused k/v projection of a cross-attention).
+  const int64_t D = c.H * c.dh, Dk = c.G * c.dh;
+  std::vector<float> qRows, kvRows;
+  auto place = [](std::vector<float> &dst, int64_t width, int64_t col, const std::vector<float> &src,
+                  int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy(src.begin() + r * cols, src.begin() + (r + 1) * cols, dst.begin() + r * width + col);
+  };
+  if (c.Sq == c.Sk) {
+    const int64_t W = 3 + D + 2 * Dk + 2;
+    qRows.assign(size_t(c.B * c.Sq * W), -7.f);
+    place(qRows, W, 3, in.q, c.B * c.Sq, D);
+    place(qRows, W, 3 + D, in.k, c.B * c.Sk, Dk);
+    place(qRows, W, 3 + D + Dk, in.v, c.B * c.Sk, Dk);
+    p.q = qRows.data() + 3, p.k = qRows.data() + 3 + D, p.v = qRows.data() + 3 + D + Dk;
+    p.qs = p.ks = p.vs = W;
+  } else {
+    const int64_t Wq = D + 5, Wkv = 1 + 2 * Dk;
+    qRows.assign(size_t(c.B * c.Sq * Wq), -7.f);
+    kvRows.assign(size_t(c.B * c.Sk * Wkv), -7.f);
+    place(qRows, Wq, 2, in.q, c.B * c.Sq, D);
+    place(kvRows, Wkv, 1 + Dk, in.k, c.B * c.Sk, Dk); // v before k
+    place(kvRows, Wkv, 1, in.v, c.B * c.Sk, Dk);
+    p.q = qRows.data() + 2, p.k = kvRows.data() + 1 + Dk, p.v = kvRows.data() + 1;
+    p.qs = Wq, p.ks = p.vs = Wkv;
+  }
+  for (FusedAttentionIsa isa : isas()) {
+    std::vector<float> o(ref.size(), 12345.f);
+    p.o = o.data();
+    tfc::rt::runFusedAttention(p, scratch, 2, isa);
+    expectMatches(o, ref, c.name + " packed " + isaName(isa));
+  }
 }
 
 TEST(FusedAttention, PlainHeadsAndHeadSizes) {

@@ -585,6 +585,100 @@ TEST(RuntimeKernels, AttentionMasksAndShapes) {
   }
 }
 
+/// opt::attention with packed projections (plan 2.5): head_dim and the q, k, v columns.
+Options packedAttention(int32_t heads, fb::MaskKind kind, float scale, int32_t headDim,
+                        int32_t qCol, int32_t kCol, int32_t vCol) {
+  fb::AttentionOptionsT o;
+  o.num_heads = heads, o.mask = kind, o.scale = scale;
+  o.head_dim = headDim, o.q_column = qCol, o.k_column = kCol, o.v_column = vCol;
+  return opt::make(std::move(o));
+}
+
+// Packed projections: q, k and v as column ranges of one wider [B, S, W] value (a fused q/k/v
+// projection with columns around them), and of two values (q alone, k and v side by side, Sq !=
+// Sk), against refAttention on the columns copied out.
+TEST(RuntimeKernels, AttentionReadsPackedColumnsInPlace) {
+  struct Packed {
+    AttnCase c;
+    bool oneValue;
+  };
+  uint32_t seed = 900;
+  for (const Packed &pc : {Packed{{2, 9, 9, 24, 3, 2, 1}, true}, Packed{{1, 128, 128, 384, 12, 0, 0}, true},
+                           Packed{{2, 5, 11, 16, 2, 2, 2}, false}}) {
+    const AttnCase &c = pc.c;
+    auto q = randomFloats(c.B * c.Sq * c.D, seed++), k = randomFloats(c.B * c.Sk * c.D, seed++),
+         v = randomFloats(c.B * c.Sk * c.D, seed++);
+    auto columns = [](std::vector<float> &dst, int64_t width, int64_t col, const std::vector<float> &src,
+                      int64_t rows, int64_t cols) {
+      for (int64_t r = 0; r < rows; ++r)
+        std::copy(src.begin() + r * cols, src.begin() + (r + 1) * cols, dst.begin() + r * width + col);
+    };
+    std::vector<Arg> args;
+    Options options;
+    const float scale = 1.f / std::sqrt(float(c.D / c.H));
+    const int32_t dh = int32_t(c.D / c.H), D = int32_t(c.D);
+    if (pc.oneValue) {
+      const int64_t W = 3 + 3 * c.D + 1;
+      std::vector<float> qkv = randomFloats(c.B * c.Sq * W, seed++); // other columns: noise
+      columns(qkv, W, 3, q, c.B * c.Sq, c.D);
+      columns(qkv, W, 3 + c.D, k, c.B * c.Sk, c.D);
+      columns(qkv, W, 3 + 2 * c.D, v, c.B * c.Sk, c.D);
+      Arg a = F32({c.B, c.Sq, W}, qkv);
+      args = {a, a, a};
+      options = packedAttention(int32_t(c.H), fb::MaskKind(c.kind), scale, dh, 3, 3 + D, 3 + 2 * D);
+    } else {
+      const int64_t Wq = c.D + 2, Wkv = 2 * c.D;
+      std::vector<float> qw = randomFloats(c.B * c.Sq * Wq, seed++), kv(size_t(c.B * c.Sk * Wkv));
+      columns(qw, Wq, 2, q, c.B * c.Sq, c.D);
+      columns(kv, Wkv, c.D, k, c.B * c.Sk, c.D); // v first, then k
+      columns(kv, Wkv, 0, v, c.B * c.Sk, c.D);
+      args = {F32({c.B, c.Sq, Wq}, qw), F32({c.B, c.Sk, Wkv}, kv), F32({c.B, c.Sk, Wkv}, kv)};
+      options = packedAttention(int32_t(c.H), fb::MaskKind(c.kind), scale, dh, 2, D, 0);
+    }
+    std::vector<uint8_t> bm;
+    std::vector<float> fm;
+    if (c.maskType == 1) {
+      for (int64_t b = 0; b < c.B; ++b)
+        for (int64_t j = 0; j < c.Sk; ++j)
+          bm.push_back(j < c.Sk - b - 1 ? 1 : 0);
+      args.push_back(Bool({c.B, 1, 1, c.Sk}, bm));
+    } else if (c.maskType == 2) {
+      fm = randomFloats(c.B * c.Sq * c.Sk, seed++, -3.f, 0.f);
+      args.push_back(F32({c.B, 1, c.Sq, c.Sk}, fm));
+    }
+    RunResult r = runKernel(K::Attention, args, TFC_F32, {c.B, c.Sq, c.D}, options);
+    ASSERT_EQ(r.code, TFC_OK) << r.message;
+    expectClose(r.as<float>(), refAttention(c, q, k, v, bm, fm, scale),
+                "packed Sq" + std::to_string(c.Sq) + " Sk" + std::to_string(c.Sk));
+  }
+}
+
+// Columns past an input's width are refused at run time, naming the input; negative options
+// and columns without a head_dim are refused when the plan opens.
+TEST(RuntimeKernels, AttentionPackedColumnsAreChecked) {
+  auto x = randomFloats(2 * 3 * 12, 5);
+  Arg a = F32({2, 3, 12}, x);
+  RunResult r = runKernel(K::Attention, {a, a, a}, TFC_F32, {2, 3, 4},
+                          packedAttention(2, fb::MaskKind::None, 0.5f, 2, 0, 4, 9));
+  EXPECT_EQ(r.code, TFC_INVALID_ARGUMENT);
+  EXPECT_NE(r.message.find("v 'in2': its heads' columns [9, 13) (head_dim 2) exceed its width 12"),
+            std::string::npos)
+      << r.message;
+  r = runKernel(K::Attention, {a, a, a}, TFC_F32, {2, 3, 4},
+                packedAttention(2, fb::MaskKind::None, 0.5f, -2, 0, 4, 8));
+  EXPECT_EQ(r.code, TFC_INVALID_PLAN) << r.message;
+  EXPECT_NE(r.message.find("head_dim -2 and columns 0, 4, 8 must not be negative"), std::string::npos)
+      << r.message;
+  r = runKernel(K::Attention, {a, a, a}, TFC_F32, {2, 3, 4},
+                packedAttention(2, fb::MaskKind::None, 0.5f, 0, 0, 4, 8));
+  EXPECT_EQ(r.code, TFC_INVALID_PLAN) << r.message;
+  EXPECT_NE(r.message.find("columns 0, 4, 8 need a head_dim"), std::string::npos) << r.message;
+  // In range: the output is [2, 3, 2 heads x 2].
+  r = runKernel(K::Attention, {a, a, a}, TFC_F32, {2, 3, 4},
+                packedAttention(2, fb::MaskKind::None, 0.5f, 2, 0, 4, 8));
+  EXPECT_EQ(r.code, TFC_OK) << r.message;
+}
+
 TEST(RuntimeKernels, AttentionFullyMaskedRowIsZero) {
   AttnCase c{1, 2, 3, 4, 1, 2, 1};
   auto q = randomFloats(8, 1), k = randomFloats(12, 2), v = randomFloats(12, 3);

@@ -75,7 +75,7 @@ TEST(RuntimeLoader, ValidPlanOpensAndReportsInfo) {
   tfc_plan_info info;
   tfc_plan_get_info(plan, &info);
   EXPECT_EQ(info.format_major, 2u);
-  EXPECT_EQ(info.format_minor, 4u);
+  EXPECT_EQ(info.format_minor, 5u);
   EXPECT_STREQ(info.target, "cpu");
   EXPECT_STREQ(tfc_plan_precision(plan), "fp32");
   EXPECT_STREQ(info.family, "encoder");
@@ -135,12 +135,16 @@ TEST(RuntimeLoader, VersionMismatchNamesBothVersions) {
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
                  "plan format 3.0 is not supported by this runtime (reads 2.x)");
   pb = validPlan();
-  pb.headerMinor = pb.fbMinor = 5;
+  const std::string minor = std::to_string(tfc::plan::kPlanFormatMinor);
+  const std::string next = std::to_string(tfc::plan::kPlanFormatMinor + 1);
+  pb.headerMinor = pb.fbMinor = tfc::plan::kPlanFormatMinor + 1;
   EXPECT_REFUSED(pb.build(), TFC_VERSION_MISMATCH,
-                 "plan format 2.5 is not supported by this runtime (reads up to 2.4)");
+                 "plan format 2." + next + " is not supported by this runtime (reads up to 2." +
+                     minor + ")");
   pb = validPlan();
   pb.fbMajor = 3; // header and FlatBuffer disagree
-  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN, "header says format 2.4 but the FlatBuffer says 3.4");
+  EXPECT_REFUSED(pb.build(), TFC_INVALID_PLAN,
+                 "header says format 2." + minor + " but the FlatBuffer says 3." + minor);
 }
 
 // 2.1 added Plan.precision and CacheSlot.dtype, both defaulting to F32: a 2.0 plan opens as

@@ -362,7 +362,7 @@ TEST(PlanVerifier, CudaPlansAreVerifiedWithoutTheRuntime) {
   {
     PlanFileView view(path);
     ASSERT_TRUE(view.plan);
-    EXPECT_EQ(view.plan->format_minor(), 4u);
+    EXPECT_EQ(view.plan->format_minor(), 5u);
     EXPECT_EQ(view.plan->target(), fb::Target::Cuda);
     EXPECT_EQ(view.plan->precision(), fb::DType::F16);
     ASSERT_TRUE(view.plan->caches());

@@ -214,6 +214,17 @@ Status lowerKernel(AttentionOp op, L &l, Kernel &k) {
   o.scale = op.getScale().convertToFloat();
   if (Status s = attentionRule(op, o); !s.ok())
     return s;
+  if (auto columns = op.getColumns()) {
+    // Packed projections (tfc-pack-attention-inputs); the op's verifier bounded the values.
+    ArrayRef<int64_t> c = *columns;
+    if (c.size() != 4 || c[3] <= 0 || c[3] > INT32_MAX || c[0] < 0 || c[0] > INT32_MAX ||
+        c[1] < 0 || c[1] > INT32_MAX || c[2] < 0 || c[2] > INT32_MAX)
+      return {describeOp(op) + ": columns do not fit the plan's 32-bit fields"};
+    o.head_dim = int32_t(c[3]);
+    o.q_column = int32_t(c[0]);
+    o.k_column = int32_t(c[1]);
+    o.v_column = int32_t(c[2]);
+  }
   return set(k, fb::KernelKind::Attention, std::move(o));
 }
 

@@ -56,7 +56,7 @@ extern "C" {
 #endif
 
 #define TFC_RUNTIME_PLAN_FORMAT_MAJOR 2
-#define TFC_RUNTIME_PLAN_FORMAT_MINOR 4
+#define TFC_RUNTIME_PLAN_FORMAT_MINOR 5
 
 typedef enum tfc_code {
   TFC_OK = 0,

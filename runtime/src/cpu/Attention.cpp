@@ -9,6 +9,9 @@
 // float: added; any broadcast to [B, H, Sq, Sk]); a hidden key is dropped, or, with a hidden
 // score F, scores F + mask; softmax over the keys that take part. A row with every key hidden
 // gives zeros; a NaN score makes its row NaN (as in ONNX Runtime and PyTorch).
+// With packed projections (AttentionOptions.head_dim > 0, plan 2.5) q, k and v are wider than
+// their heads (one fused q/k/v projection): the heads are column ranges, read in place with the
+// inputs' widths as row strides (AttentionGeometry).
 // Q, K and V are read in place by the blocked kernel of FusedAttention.h (one parallel region:
 // per head and block of query rows, QK^T, the rules above, an online softmax and PV; its
 // scratch lives in the session). TFC_ATTENTION=onednn (for measurements) runs the earlier
@@ -44,26 +47,29 @@ using dt = memory::data_type;
 using MaskKind = tfc::plan::MaskKind;
 using tfc::plan::AttentionOptionsT;
 
+/// The oneDNN path's views: q rows qs floats apart, k rows ks, v rows vs (packed projections:
+/// wider than the heads), o rows d.
 struct AttentionShapes {
-  int64_t sq, sk, d, h, g;
+  int64_t sq, sk, d, h, g, qs, ks, vs;
   memory::desc q, kt, scores, v, o;
-  AttentionShapes(int64_t sq, int64_t sk, int64_t d, int64_t h, int64_t g)
-      : sq(sq), sk(sk), d(d), h(h), g(g) {
+  AttentionShapes(int64_t sq, int64_t sk, int64_t d, int64_t h, int64_t g, int64_t qs,
+                  int64_t ks, int64_t vs)
+      : sq(sq), sk(sk), d(d), h(h), g(g), qs(qs), ks(ks), vs(vs) {
     int64_t dh = d / h;
     if (g == h) {
-      q = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
-      kt = memory::desc({h, dh, sk}, dt::f32, memory::dims{dh, 1, d});
+      q = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, qs, 1});
+      kt = memory::desc({h, dh, sk}, dt::f32, memory::dims{dh, 1, ks});
       scores = memory::desc({h, sq, sk}, dt::f32, tag::abc);
-      v = memory::desc({h, sk, dh}, dt::f32, memory::dims{dh, d, 1});
+      v = memory::desc({h, sk, dh}, dt::f32, memory::dims{dh, vs, 1});
       o = memory::desc({h, sq, dh}, dt::f32, memory::dims{dh, d, 1});
       return;
     }
     // Grouped-query: heads as [G, H/G]; K and V broadcast over the second batch dim.
-    int64_t n = h / g, dk = g * dh;
-    q = memory::desc({g, n, sq, dh}, dt::f32, memory::dims{n * dh, dh, d, 1});
-    kt = memory::desc({g, 1, dh, sk}, dt::f32, memory::dims{dh, dh, 1, dk});
+    int64_t n = h / g;
+    q = memory::desc({g, n, sq, dh}, dt::f32, memory::dims{n * dh, dh, qs, 1});
+    kt = memory::desc({g, 1, dh, sk}, dt::f32, memory::dims{dh, dh, 1, ks});
     scores = memory::desc({g, n, sq, sk}, dt::f32, tag::abcd);
-    v = memory::desc({g, 1, sk, dh}, dt::f32, memory::dims{dh, dh, dk, 1});
+    v = memory::desc({g, 1, sk, dh}, dt::f32, memory::dims{dh, dh, vs, 1});
     o = memory::desc({g, n, sq, dh}, dt::f32, memory::dims{n * dh, dh, d, 1});
   }
 };
@@ -80,12 +86,13 @@ struct AttentionState : KernelState {
   FusedAttentionScratch fused; // the default path's scratch
 
   Entry &get(DnnlEnv &env, int64_t sq, int64_t sk, int64_t d, int64_t h, int64_t g,
-             int threads) {
+             int64_t qs, int64_t ks, int64_t vs, int threads) {
     for (auto &e : cache)
       if (e.shapes.sq == sq && e.shapes.sk == sk && e.shapes.d == d && e.shapes.h == h &&
-          e.shapes.g == g && e.threads == threads)
+          e.shapes.g == g && e.shapes.qs == qs && e.shapes.ks == ks && e.shapes.vs == vs &&
+          e.threads == threads)
         return e;
-    AttentionShapes s(sq, sk, d, h, g);
+    AttentionShapes s(sq, sk, d, h, g, qs, ks, vs);
     dnnl::matmul qk(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s.q, s.kt, s.scores), env.engine));
     dnnl::matmul pv(dnnl::matmul::primitive_desc(dnnl::matmul::desc(s.scores, s.v, s.o), env.engine));
     cache.push_back({s, threads, qk, pv});
@@ -129,17 +136,17 @@ void recordAttentionWeights(const KernelContext &ctx, const AttentionGeometry &g
   float *w = ctx.attention->add(ctx.k->name, B, H, Sq, Sk);
   if (geo.emptyOutput() || Sk == 0)
     return;
-  const float *q = ctx.in(0)->as<float>(), *k = ctx.in(1)->as<float>();
+  const float *q = ctx.in(0)->as<float>() + geo.qCol, *k = ctx.in(1)->as<float>() + geo.kCol;
 #pragma omp parallel if (B * H * Sq * Sk * dh >= 32768)
   {
     std::vector<float> tmp(static_cast<size_t>(Sk));
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < B * H * Sq; ++t) {
       const int64_t b = t / (H * Sq), h = (t / Sq) % H, i = t % Sq, g = h / (H / G);
-      const float *qi = q + (b * Sq + i) * geo.D + h * dh;
+      const float *qi = q + (b * Sq + i) * geo.qStride + h * dh;
       float *row = w + t * Sk;
       for (int64_t j = 0; j < Sk; ++j) {
-        const float *kj = k + (b * Sk + j) * geo.Dk + g * dh;
+        const float *kj = k + (b * Sk + j) * geo.kStride + g * dh;
         float acc = 0.f;
         for (int64_t d = 0; d < dh; ++d)
           acc += qi[d] * kj[d];
@@ -173,6 +180,11 @@ std::string checkAttention(const FunctionDesc &fn, const KernelDesc &k) {
     return format("unknown MaskKind %d", int(o.mask));
   if (std::string e = checkAttentionRule(o.num_heads, o.num_kv_heads, o.window); !e.empty())
     return e;
+  if (o.head_dim < 0 || o.q_column < 0 || o.k_column < 0 || o.v_column < 0)
+    return format("head_dim %d and columns %d, %d, %d must not be negative", o.head_dim,
+                  o.q_column, o.k_column, o.v_column);
+  if (o.head_dim == 0 && (o.q_column || o.k_column || o.v_column))
+    return format("columns %d, %d, %d need a head_dim", o.q_column, o.k_column, o.v_column);
   static const char *names[] = {"q", "k", "v"};
   for (size_t i = 0; i < 3; ++i) {
     std::string e = expectDtype(fn, k, i, names[i], {TFC_F32});
@@ -213,17 +225,17 @@ void runOneDnnAttention(const KernelContext &ctx, const AttentionGeometry &geo,
   size_t needMask = size_t(std::max(threads, omp_get_max_threads())) * size_t(Sk);
   if (st.maskRows.size() < needMask)
     st.maskRows.resize(needMask);
-  auto &e = st.get(env, Sq, Sk, D, H, G, threads);
+  auto &e = st.get(env, Sq, Sk, D, H, G, geo.qStride, geo.kStride, geo.vStride, threads);
   const AttentionShapes &s = e.shapes;
   memory mScores(s.scores, env.engine, scores);
   for (int64_t b = 0; b < B; ++b) {
-    memory mq(s.q, env.engine, q.as<float>() + b * Sq * D);
-    memory mk(s.kt, env.engine, kk.as<float>() + b * Sk * geo.Dk);
+    memory mq(s.q, env.engine, q.as<float>() + geo.qCol + b * Sq * geo.qStride);
+    memory mk(s.kt, env.engine, kk.as<float>() + geo.kCol + b * Sk * geo.kStride);
     e.qk.execute(env.stream, {{DNNL_ARG_SRC, mq}, {DNNL_ARG_WEIGHTS, mk}, {DNNL_ARG_DST, mScores}});
     env.stream.wait();
     softmaxRows(scores, H, Sq, Sk, geo.scale, geo.causal, geo.rule, geo.mask, b,
                 st.maskRows.data());
-    memory mv(s.v, env.engine, v.as<float>() + b * Sk * geo.Dk);
+    memory mv(s.v, env.engine, v.as<float>() + geo.vCol + b * Sk * geo.vStride);
     memory mo(s.o, env.engine, o.as<float>() + b * Sq * D);
     e.pv.execute(env.stream, {{DNNL_ARG_SRC, mScores}, {DNNL_ARG_WEIGHTS, mv}, {DNNL_ARG_DST, mo}});
     env.stream.wait();
@@ -248,9 +260,11 @@ void runAttention(const KernelContext &ctx) {
   if (useOneDnn())
     return runOneDnnAttention(ctx, geo, st);
   FusedAttentionProblem p;
-  p.q = ctx.in(0)->as<float>(), p.k = ctx.in(1)->as<float>(), p.v = ctx.in(2)->as<float>();
+  p.q = ctx.in(0)->as<float>() + geo.qCol, p.k = ctx.in(1)->as<float>() + geo.kCol;
+  p.v = ctx.in(2)->as<float>() + geo.vCol;
   p.o = o.as<float>();
   p.B = geo.B, p.Sq = geo.Sq, p.Sk = geo.Sk, p.H = geo.H, p.G = geo.G, p.dh = geo.dh;
+  p.qs = geo.qStride, p.ks = geo.kStride, p.vs = geo.vStride;
   p.scale = geo.scale, p.causal = geo.causal, p.rule = geo.rule, p.mask = geo.mask;
   runFusedAttention(p, st.fused, cpuDevice(ctx).threads());
 }

@@ -248,17 +248,17 @@ int64_t taskScratch(int64_t dhP) {
 template <int W>
 TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int64_t b, int64_t h,
                            int64_t i0, int64_t rows, float *scratch) {
-  const int64_t dh = p.dh, D = p.H * dh, Dk = p.G * dh, g = h / (p.H / p.G);
+  const int64_t dh = p.dh, D = p.H * dh, g = h / (p.H / p.G);
   const int64_t dhP = pk.dhP;
   float *S = scratch;                     // [kQueryRows, kKeyBlock]
   float *O = S + kQueryRows * kKeyBlock;  // [kQueryRows, dhP]
   float *M = O + kQueryRows * dhP;        // [kQueryRows]: running max
   float *L = M + kQueryRows;              // [kQueryRows]: running sum
   float *tmp = L + kQueryRows;            // [kKeyBlock]: a mask row
-  const float *q = p.q + (b * p.Sq + i0) * D + h * dh;
+  const float *q = p.q + (b * p.Sq + i0) * p.qs + h * dh;
   const float *kt = pk.keys + (b * p.G + g) * dh * pk.SkP;
-  const float *v = pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP : p.v + b * p.Sk * Dk + g * dh;
-  const int64_t vs = pk.values ? dhP : Dk;
+  const float *v = pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP : p.v + b * p.Sk * p.vs + g * dh;
+  const int64_t vs = pk.values ? dhP : p.vs;
 
   // The keys any row of the block takes part with: [kLo, kHi).
   int64_t kLo = 0, kHi = p.Sk, unused;
@@ -273,7 +273,7 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
   for (int64_t j0 = kLo / W * W; j0 < kHi; j0 += kKeyBlock) {
     const int64_t n = std::min(kKeyBlock, kHi - j0);
     const int64_t ss = roundUp(n, W); // S's row stride: the block's rows stay together
-    blockScores<W, Tiles<W>::kScoreRows>(q, D, rows, kt + j0, pk.SkP, dh, ss, S, ss);
+    blockScores<W, Tiles<W>::kScoreRows>(q, p.qs, rows, kt + j0, pk.SkP, dh, ss, S, ss);
     const MaskView mask = p.mask.data ? maskFrom(p.mask, j0) : p.mask;
     const float *shared = rowsShareMask ? maskRow(mask, b, h, 0, n, tmp) : nullptr;
     for (int64_t r = 0; r < rows; ++r) {
@@ -337,7 +337,7 @@ TFC_INLINE void transpose8x8(const float *src, int64_t ss, float *dst, int64_t d
 template <int W>
 TFC_INLINE void packKeys(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,
                          float *kt) {
-  const int64_t Dk = p.G * p.dh, dh = p.dh;
+  const int64_t Dk = p.ks, dh = p.dh; // K's row stride
   const float *k = p.k + b * p.Sk * Dk + g * dh;
   int64_t j0 = 0;
   if constexpr (W >= 8) {
@@ -397,7 +397,7 @@ Variant variantFor(FusedAttentionIsa isa) {
 // ---- packing ---------------------------------------------------------------------------------
 /// vp[j, d] = V[b, j, g dh + d] for d < dh, 0 for d in [dh, dhP).
 void packValues(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t dhP, float *vp) {
-  const int64_t Dk = p.G * p.dh;
+  const int64_t Dk = p.vs; // V's row stride
   const float *v = p.v + b * p.Sk * Dk + g * p.dh;
   for (int64_t j = 0; j < p.Sk; ++j) {
     std::memcpy(vp + j * dhP, v + j * Dk, size_t(p.dh) * sizeof(float));
@@ -424,8 +424,15 @@ bool fusedAttentionIsaAvailable(FusedAttentionIsa isa) {
   }
 }
 
-void runFusedAttention(const FusedAttentionProblem &p, FusedAttentionScratch &scratch,
+void runFusedAttention(const FusedAttentionProblem &problem, FusedAttentionScratch &scratch,
                        int threads, FusedAttentionIsa isa) {
+  FusedAttentionProblem p = problem; // with the row strides resolved
+  if (p.qs == 0)
+    p.qs = p.H * p.dh;
+  if (p.ks == 0)
+    p.ks = p.G * p.dh;
+  if (p.vs == 0)
+    p.vs = p.G * p.dh;
   const Variant variant = variantFor(isa);
   const int64_t W = variant.width;
   Packed pk;

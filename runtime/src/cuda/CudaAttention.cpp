@@ -47,6 +47,9 @@ struct DecodeState : KernelState {
 
 void cudaRunAttention(const KernelContext &ctx) {
   const AttentionGeometry g = attentionGeometry(ctx);
+  if (g.packed) // the compiler packs q/k/v columns for the cpu target only
+    ctx.fail(TFC_UNSUPPORTED, "attention over packed q/k/v columns (AttentionOptions.head_dim, "
+                              "plan 2.5) is not supported by the cuda backend");
   Tensor &o = ctx.out(0);
   if (g.emptyOutput())
     return;

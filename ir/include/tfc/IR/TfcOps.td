@@ -624,6 +624,14 @@ def Tfc_AttentionOp : Tfc_InferOp<"attention", [Tfc_SymbolicShape, Tfc_Generatio
     the softmax over all keys of those scores, as the unfused graph computes
     it. Absent, such a row is zeros.
 
+    Packed projections: `columns = [cq, ck, cv, dh]` says the operands are
+    wider than their heads (one fused Q/K/V projection, usually the same value
+    three times, as tfc-pack-attention-inputs leaves it): the query's heads are
+    the columns `[cq, cq + H*dh)` of `query`'s last dim, the keys'
+    `[ck, ck + G*dh)` of `key`'s and the values' `[cv, cv + G*dh)` of
+    `value`'s, and the result is `[B, Sq, H*dh]`. The kernels read the columns
+    in place, where separate slices would copy them first.
+
     ```mlir
     %o = tfc.attention %q, %k, %v, %m {num_heads = 4 : i64, scale = 0.25 : f32, mask_kind = #tfc<mask padding>}
            : (tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x?x64xf32>, tensor<?x1x1x?xf32>) -> tensor<?x?x64xf32>
@@ -634,7 +642,8 @@ def Tfc_AttentionOp : Tfc_InferOp<"attention", [Tfc_SymbolicShape, Tfc_Generatio
                        I64Attr:$num_heads, F32Attr:$scale,
                        DefaultValuedAttr<Tfc_MaskKindAttr, "MaskKind::none">:$mask_kind,
                        OptionalAttr<I64Attr>:$num_kv_heads, OptionalAttr<I64Attr>:$window,
-                       OptionalAttr<F32Attr>:$hidden_score);
+                       OptionalAttr<F32Attr>:$hidden_score,
+                       OptionalAttr<DenseI64ArrayAttr>:$columns);
   let results = (outs Tfc_FloatTensor:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`,` $mask^)? attr-dict `:` functional-type(operands, results)
