@@ -184,25 +184,115 @@ TFC_INLINE void blockValues(const float *p, int64_t ps, int64_t rows, const floa
 }
 
 // ---- the softmax of one score row ------------------------------------------------------------
+template <int W> struct IntVectorOf;
+template <> struct IntVectorOf<16> { typedef int32_t type __attribute__((vector_size(64))); };
+template <> struct IntVectorOf<8> { typedef int32_t type __attribute__((vector_size(32))); };
+template <> struct IntVectorOf<4> { typedef int32_t type __attribute__((vector_size(16))); };
+
+/// fastExp (Common.h) on a vector in place, lane by lane the same arithmetic: clamp, round n = x log2 e
+/// to nearest, polynomial on the remainder, scale by 2^n through the exponent bits; exp(x) is 0
+/// below -87.34 (-inf included), NaN stays NaN. Inlined into the kernel's instruction set, with
+/// its constants in registers across a row (the out-of-line rowExpSum reloads them per call).
+template <int W> TFC_INLINE void expVector(typename VectorOf<W>::type &x) {
+  using V = typename VectorOf<W>::type;
+  using VI = typename IntVectorOf<W>::type;
+  const V lo = V{} - 87.33654475f, hi = V{} + 88.f, magic = V{} + 12582912.f;
+  V xc = x < lo ? lo : x; // NaN fails both comparisons and stays NaN
+  xc = xc > hi ? hi : xc;
+  V fn = (xc * 1.44269504088896341f + magic) - magic;
+  fn = fn == fn ? fn : V{}; // a NaN lane converts 0 (its result is NaN through r)
+  const VI n = __builtin_convertvector(fn, VI);
+  const V r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
+  V p = V{} + 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.f;
+  const V y = p * (V)((n + 127) << 23); // 2^n: the exponent bits
+  x = x < lo ? V{} : y;
+}
+
+/// The lanes of `v` summed.
+template <int W> TFC_INLINE float laneSum(const typename VectorOf<W>::type &v) {
+  float lanes[W], sum = 0.f;
+  store(lanes, v);
+  for (int i = 0; i < W; ++i)
+    sum += lanes[i];
+  return sum;
+}
+
+/// rowScaleAddMax (Softmax.cpp) in the kernel's vectors: s[j] = s[j] * scale (+ add[j]);
+/// returns the max over the entries that are not NaN (-inf when there are none).
+template <int W>
+TFC_INLINE float scaleAddMax(float *s, int64_t n, float scale, const float *add) {
+  using V = typename VectorOf<W>::type;
+  V mx = V{} - std::numeric_limits<float>::infinity();
+  int64_t j = 0;
+  for (; j + W <= n; j += W) {
+    V x, a = V{};
+    load(x, s + j);
+    if (add)
+      load(a, add + j);
+    x = x * scale + a;
+    store(s + j, x);
+    mx = x > mx ? x : mx; // NaN is never greater
+  }
+  float lanes[W], m = -std::numeric_limits<float>::infinity();
+  store(lanes, mx);
+  for (int i = 0; i < W; ++i)
+    m = lanes[i] > m ? lanes[i] : m;
+  for (; j < n; ++j) {
+    const float x = s[j] * scale + (add ? add[j] : 0.f);
+    s[j] = x;
+    m = x > m ? x : m;
+  }
+  return m;
+}
+
+/// rowExpSum (Softmax.cpp) in the kernel's vectors: s[j] = exp(s[j] - m); returns their sum.
+template <int W> TFC_INLINE float expSum(float *s, int64_t n, float m) {
+  using V = typename VectorOf<W>::type;
+  V acc = V{};
+  int64_t j = 0;
+  for (; j + W <= n; j += W) {
+    V x;
+    load(x, s + j);
+    x -= m;
+    expVector<W>(x);
+    store(s + j, x);
+    acc += x;
+  }
+  float sum = laneSum<W>(acc);
+  for (; j < n; ++j) {
+    const float e = fastExp(s[j] - m);
+    s[j] = e;
+    sum += e;
+  }
+  return sum;
+}
+
 /// Turns one row of block scores s[0, n) into weights in place and updates the row's running
 /// softmax (mRun: the max so far over non-NaN scores, -inf at first; lRun: the sum of
 /// exp(score - mRun) so far, 0 at first). Keys [lo, hi) are visible, the others hidden
 /// (dropped, or scored rule.hidden + mask); `add` is the mask for the block's keys (null:
 /// none). Returns the factor the row's accumulator must be multiplied by before this block's
 /// weights are added.
-inline float updateRow(float *s, int64_t n, int64_t lo, int64_t hi, float scale, const float *add,
+template <int W>
+TFC_INLINE float updateRow(float *s, int64_t n, int64_t lo, int64_t hi, float scale, const float *add,
                        const AttentionRule &rule, float &mRun, float &lRun) {
   int64_t from = lo, to = hi; // the keys that take part
   float mb;
   if (!rule.hasHidden) {
-    mb = rowScaleAddMax(s + lo, hi - lo, scale, add ? add + lo : nullptr);
+    mb = scaleAddMax<W>(s + lo, hi - lo, scale, add ? add + lo : nullptr);
   } else {
     from = 0, to = n;
     for (int64_t j = 0; j < n; ++j) {
       float a = add ? add[j] : 0.f;
       s[j] = j >= lo && j < hi ? s[j] * scale + a : rule.hidden + a;
     }
-    mb = rowScaleAddMax(s, n, 1.f, nullptr);
+    mb = scaleAddMax<W>(s, n, 1.f, nullptr);
   }
   const float m = std::max(mRun, mb);
   float alpha = 1.f, sum = 0.f;
@@ -214,7 +304,7 @@ inline float updateRow(float *s, int64_t n, int64_t lo, int64_t hi, float scale,
     }
   } else {
     alpha = mRun == m ? 1.f : fastExp(mRun - m);
-    sum = rowExpSum(s + from, to - from, m);
+    sum = expSum<W>(s + from, to - from, m);
   }
   std::fill(s, s + from, 0.f);
   std::fill(s + to, s + n, 0.f);
@@ -282,7 +372,7 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
       lo = std::clamp<int64_t>(lo - j0, 0, n);
       hi = std::clamp<int64_t>(hi - j0, lo, n);
       const float *add = shared ? shared : maskRow(mask, b, h, i0 + r, n, tmp);
-      const float alpha = updateRow(S + r * ss, n, lo, hi, p.scale, add, p.rule, M[r], L[r]);
+      const float alpha = updateRow<W>(S + r * ss, n, lo, hi, p.scale, add, p.rule, M[r], L[r]);
       if (alpha != 1.f)
         for (float *x = O + r * dhP, *e = x + dhP; x != e; ++x)
           *x *= alpha;
