@@ -300,6 +300,49 @@ TEST(RuntimeKernels, LinearInPlaceResidual) {
   checkInPlaceResidual(48, 20, 160, fb::Activation::None, 2);
   checkInPlaceResidual(40, 16, 200, fb::Activation::None, 3);
   checkInPlaceResidual(40, 16, 200, fb::Activation::GeluErf, 2);
+  // A weight of 1.5 M floats: each thread its own columns (Linear.cpp, runSplitColumns).
+  checkInPlaceResidual(24, 1024, 1536, fb::Activation::None, 2);
+  checkInPlaceResidual(24, 1024, 1536, fb::Activation::Relu, 3);
+}
+
+// Weights from 1.5 M floats, above 16 rows, on 2 and 3 threads: each thread computes its own
+// columns with its own packed copy of them; the bias, a full or row residual and the activation
+// apply to the thread's column slices.
+TEST(RuntimeKernels, LinearLargeWeightsSplitByColumns) {
+  const int64_t M = 24, K = 1024, N = 1536;
+  auto x = randomFloats(M * K, 7), w = randomFloats(K * N, 8), bias = randomFloats(N, 9);
+  auto full = randomFloats(M * N, 10), row = randomFloats(N, 11);
+  std::vector<double> product(size_t(M * N));
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double s = 0;
+      for (int64_t k = 0; k < K; ++k)
+        s += double(x[i * K + k]) * w[k * N + j];
+      product[size_t(i * N + j)] = s;
+    }
+  for (int threads : {2, 3})
+    for (int act : {0, 1, 2})
+      for (int variant = 1; variant <= 3; ++variant) { // 1 bias, 2 bias + residual, 3 row residual
+        std::vector<Arg> args = {F32({M, K}, x), F32({K, N}, w, true),
+                                 variant <= 2 ? F32({N}, bias, true) : Absent()};
+        if (variant == 2)
+          args.push_back(F32({M, N}, full));
+        if (variant == 3)
+          args.push_back(F32({N}, row));
+        RunResult r = runKernel(K::Linear, args, TFC_F32, {M, N}, opt::linear(fb::Activation(act)),
+                                threads);
+        ASSERT_EQ(r.code, TFC_OK) << r.message;
+        std::vector<float> ref(size_t(M * N));
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            double s = product[size_t(i * N + j)] + (variant <= 2 ? bias[j] : 0.0);
+            float v = refAct(act, float(s));
+            ref[size_t(i * N + j)] = v + (variant == 2 ? full[i * N + j] : variant == 3 ? row[j] : 0.f);
+          }
+        expectClose(r.as<float>(), ref,
+                    "threads " + std::to_string(threads) + " act " + std::to_string(act) +
+                        " variant " + std::to_string(variant));
+      }
 }
 
 // ---- LayerNorm / LayerNormalization / Softmax / Reduce -----------------------------------------
