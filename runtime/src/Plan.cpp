@@ -39,6 +39,16 @@ std::string Mapping::changed() const {
   return "";
 }
 
+void Mapping::dropPages(const void *p, size_t n) const {
+  const uintptr_t base = reinterpret_cast<uintptr_t>(base_), start = reinterpret_cast<uintptr_t>(p);
+  if (!base_ || start < base || n > size_ || start - base > size_ - n)
+    return;
+  const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (start + page - 1) / page * page, hi = (start + n) / page * page;
+  if (hi > lo) // a read-only private file mapping: the pages come back from the file
+    (void)madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
+}
+
 void Plan::checkFileUnchanged() const {
   if (!mapping)
     return;

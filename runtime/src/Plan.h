@@ -146,6 +146,11 @@ public:
   /// "" while the open file is as it was mapped, else what changed ("its size is now 1000
   /// bytes, was 4096"). One fstat: cheap enough for every run.
   std::string changed() const;
+  /// Gives back this process's resident pages lying wholly inside [p, p + n) (MADV_DONTNEED):
+  /// bytes the runtime has copied elsewhere (packed weights) and reads there. The file's pages
+  /// stay in the page cache, and a later read maps them again: nothing is lost, only the
+  /// process's RSS drops. Nothing happens outside the mapping.
+  void dropPages(const void *p, size_t n) const;
 
 private:
   void *base_;

@@ -670,6 +670,74 @@ TEST(ChecksumsLazy, Format23PlansKeepFnv1a) {
 /// Without decode_step nothing is prepacked: a small product packs its weight on first use, and
 /// a later product of 40 rows on the same session still takes oneDNN's path, bit for bit what a
 /// fresh session computes for it (which path runs depends on the plan, not on what ran before).
+/// This process's resident file-backed memory (/proc/self/status RssFile), in KB.
+int64_t rssFileKb() {
+  std::FILE *f = std::fopen("/proc/self/status", "r");
+  if (!f)
+    return -1;
+  char line[256];
+  int64_t kb = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "RssFile: %lld kB", reinterpret_cast<long long *>(&kb)) == 1)
+      break;
+  std::fclose(f);
+  return kb;
+}
+
+// A decode plan's weights, once packed at session open, give their plan pages back: the
+// file-backed RSS falls by about the weights' size, and their bytes still read the same (from
+// the file, through the page cache).
+TEST(PrepackDecode, PackedWeightsGiveBackThePlansPages) {
+  PlanBuilder pb;
+  int rows = pb.addSymbol("rows", 1, 64);
+  constexpr int64_t K = 1024, N = 2048; // 8 MB
+  std::vector<float> w(K * N);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = float(int(i % 31) - 15) * 0.01f;
+  int c = pb.addConstant("w", TFC_F32, {K, N}, w.data());
+  for (const char *name : {"forward", "decode_step"}) {
+    if (std::string(name) == "decode_step")
+      pb.nextFunction(name);
+    int x = pb.addInput("x", TFC_F32, {Sym(rows), S(K)});
+    int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(N)});
+    pb.addKernel(K::Linear, {x, pb.addConstantValue(c)}, {y}, opt::linear(fb::Activation::None));
+  }
+  const std::string path = tempPath("prepack_pages");
+  writeFile(path, pb.build());
+  std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+  const tfc::rt::ConstantDesc &weight = plan->constants[0];
+  ASSERT_EQ(weight.name, "w");
+  // Touch every page of the weight: resident, as after the checksum pass.
+  volatile float sink = 0.f;
+  const float *data = static_cast<const float *>(weight.data);
+  for (int64_t i = 0; i < K * N; i += 1024)
+    sink = sink + data[i];
+  const int64_t before = rssFileKb();
+  ASSERT_GT(before, 8000) << "the weight's 8 MB are resident";
+  {
+    tfc::rt::Session s(plan, 1); // packs the decode_step weight, then drops its plan pages
+    const int64_t after = rssFileKb();
+    EXPECT_LT(after, before - 7000) << "RssFile " << before << " kB -> " << after << " kB";
+    EXPECT_EQ(std::memcmp(data, w.data(), w.size() * sizeof(float)), 0)
+        << "the bytes read back from the file";
+    // Outside the mapping, or not page-aligned inside it: nothing happens.
+    plan->mapping->dropPages(w.data(), w.size() * sizeof(float));
+    plan->mapping->dropPages(data + 1, 100);
+    EXPECT_EQ(w[5], float(int(5 % 31) - 15) * 0.01f);
+    // A step still computes with the pack: y = x W for x = e_3 is row 3 of W.
+    std::vector<float> x(K, 0.f);
+    x[3] = 1.f;
+    int64_t dims[2] = {1, K};
+    tfc_tensor t{"x", TFC_F32, 2, dims, x.data()};
+    std::unique_ptr<tfc::rt::Outputs> out = s.run("decode_step", &t, 1);
+    const float *y = static_cast<const float *>(out->outputs[0].buffer.data);
+    for (int64_t j = 0; j < N; ++j)
+      ASSERT_EQ(y[j], w[size_t(3 * N + j)]) << "column " << j;
+  }
+  plan.reset();
+  std::remove(path.c_str());
+}
+
 TEST(PrepackDecode, APackMadeOnFirstUseDoesNotChangeALaterPromptsPath) {
   PlanBuilder pb;
   int rows = pb.addSymbol("rows", 1, 64);
