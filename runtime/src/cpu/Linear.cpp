@@ -127,6 +127,10 @@ void *packedWeights(const KernelContext &ctx, const void *w, dt type, int64_t K,
   dnnl::reorder(plain, packed).execute(env.stream, plain, packed);
   env.stream.wait();
   cache->entries.push_back({source, desc, bytes});
+  // The kernels read the copy from now on: give back the plan's pages of the weight (its last
+  // columns' copy, for a weight copied in column ranges), as prepackDecodeWeights does.
+  if (col + cols == N && ctx.plan->mapping)
+    ctx.plan->mapping->dropPages(w, size_t(K * N) * memory::data_type_size(type));
   return bytes.get();
 }
 

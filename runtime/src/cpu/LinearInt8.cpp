@@ -48,9 +48,13 @@ const int8gemm::PackedWeight &packedWeight(const KernelContext &ctx, Int8LinearS
   }
   std::lock_guard<std::mutex> lock(cache->mutex);
   std::unique_ptr<int8gemm::PackedWeight> &slot = cache->entries[w.data];
-  if (!slot)
+  if (!slot) {
     slot = std::make_unique<int8gemm::PackedWeight>(
         int8gemm::pack(w.as<int8_t>(), w.shape.d[0], w.shape.d[1], int8gemm::defaultIsa()));
+    // The kernel reads the quads from now on: give back the plan's pages of the weight.
+    if (ctx.plan->mapping)
+      ctx.plan->mapping->dropPages(w.data, size_t(w.shape.d[0] * w.shape.d[1]));
+  }
   st.source = w.data;
   st.packed = slot.get();
   return *slot;
