@@ -231,8 +231,15 @@ bool useSplitColumns() {
   return on;
 }
 
-/// Weights from this many elements (f32: 6 MB) run split across the threads by columns.
-constexpr int64_t kSplitMinWeight = int64_t(3) << 19;
+/// Weights from this many elements (f32: 6 MB) run split across the threads by columns;
+/// TFC_LINEAR_SPLIT_MIN=elements sets another bound (for measurements).
+int64_t splitMinWeight() {
+  static const int64_t elements = [] {
+    const char *e = std::getenv("TFC_LINEAR_SPLIT_MIN");
+    return e ? int64_t(std::atoll(e)) : int64_t(3) << 19;
+  }();
+  return elements;
+}
 
 /// A product with a large constant weight on several threads: thread t computes its own
 /// columns [t N/T, (t+1) N/T) with a single-threaded oneDNN primitive on its own packed copy of
@@ -241,7 +248,7 @@ constexpr int64_t kSplitMinWeight = int64_t(3) << 19;
 /// the weight and the threads never wait for each other inside the product. On a 2-core Zen 4,
 /// BERT-base's 128 x 768 x 3072, 128 x 3072 x 768 and 128 x 768 x 2304 products ran 3-5% faster
 /// alone, and the whole model 5.8% faster (median p50 over 10 alternating rounds; MiniLM's
-/// smaller weights showed no difference, hence kSplitMinWeight; docs/BENCHMARKS.md, "Column-split
+/// smaller weights showed no difference, hence splitMinWeight; docs/BENCHMARKS.md, "Column-split
 /// linears"). The output, bias and residual are column slices (row stride N); the activation and
 /// residual stay oneDNN post-ops. Returns false (nothing done) where it does not apply.
 bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims &dims, int mode,
@@ -250,7 +257,7 @@ bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
   const Tensor *b = ctx.in(2), *r = ctx.in(3);
   if (!useSplitColumns() || !usePacked() || !usePackedLargeM() || threads < 2 ||
-      M <= kPackedMaxM || K * N < kSplitMinWeight || N % (16 * threads) != 0 ||
+      M <= kPackedMaxM || K * N < splitMinWeight() || N % (16 * threads) != 0 ||
       omp_in_parallel() || (w.dtype != TFC_F32 && !(w.dtype == TFC_BF16 && bf16Copy)))
     return false;
   const int64_t n = N / threads;
