@@ -684,26 +684,37 @@ int64_t rssFileKb() {
   return kb;
 }
 
-// A decode plan's weights, once packed at session open, give their plan pages back: the
-// file-backed RSS falls by about the weights' size, and their bytes still read the same (from
-// the file, through the page cache).
-TEST(PrepackDecode, PackedWeightsGiveBackThePlansPages) {
+/// A plan file of y = x W (W [K, N] holding `w`, x [rows <= 64, K]) in `forward`, and with
+/// `decode` also in `decode_step`.
+std::string linearPlanFile(const char *tag, int64_t K, int64_t N, const std::vector<float> &w,
+                           bool decode) {
   PlanBuilder pb;
   int rows = pb.addSymbol("rows", 1, 64);
-  constexpr int64_t K = 1024, N = 2048; // 8 MB
-  std::vector<float> w(K * N);
-  for (size_t i = 0; i < w.size(); ++i)
-    w[i] = float(int(i % 31) - 15) * 0.01f;
   int c = pb.addConstant("w", TFC_F32, {K, N}, w.data());
   for (const char *name : {"forward", "decode_step"}) {
-    if (std::string(name) == "decode_step")
+    if (std::string(name) == "decode_step") {
+      if (!decode)
+        break;
       pb.nextFunction(name);
+    }
     int x = pb.addInput("x", TFC_F32, {Sym(rows), S(K)});
     int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(N)});
     pb.addKernel(K::Linear, {x, pb.addConstantValue(c)}, {y}, opt::linear(fb::Activation::None));
   }
-  const std::string path = tempPath("prepack_pages");
+  const std::string path = tempPath(tag);
   writeFile(path, pb.build());
+  return path;
+}
+
+// A decode plan's weights, once packed at session open, give their plan pages back: the
+// file-backed RSS falls by about the weights' size, and their bytes still read the same (from
+// the file, through the page cache).
+TEST(PrepackDecode, PackedWeightsGiveBackThePlansPages) {
+  constexpr int64_t K = 1024, N = 2048; // 8 MB
+  std::vector<float> w(K * N);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = float(int(i % 31) - 15) * 0.01f;
+  const std::string path = linearPlanFile("prepack_pages", K, N, w, true);
   std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
   const tfc::rt::ConstantDesc &weight = plan->constants[0];
   ASSERT_EQ(weight.name, "w");
@@ -741,18 +752,11 @@ TEST(PrepackDecode, PackedWeightsGiveBackThePlansPages) {
 // An encoder's weight copied into oneDNN's layout by its first product over many rows gives
 // back its plan pages too; the next runs read the copy and give the same result.
 TEST(PrepackDecode, AnEncodersPackedWeightGivesBackItsPages) {
-  PlanBuilder pb;
-  int rows = pb.addSymbol("rows", 1, 64);
   constexpr int64_t K = 2048, N = 2048; // 16 MB
   std::vector<float> w(K * N);
   for (size_t i = 0; i < w.size(); ++i)
     w[i] = float(int(i % 29) - 14) * 0.01f;
-  int c = pb.addConstant("w", TFC_F32, {K, N}, w.data());
-  int x = pb.addInput("x", TFC_F32, {Sym(rows), S(K)});
-  int y = pb.addOutput("y", TFC_F32, {Sym(rows), S(N)});
-  pb.addKernel(K::Linear, {x, pb.addConstantValue(c)}, {y}, opt::linear(fb::Activation::None));
-  const std::string path = tempPath("encoder_pages");
-  writeFile(path, pb.build());
+  const std::string path = linearPlanFile("encoder_pages", K, N, w, false);
   std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
   tfc::rt::Session s(plan, 1);
   constexpr int64_t M = 40;

@@ -79,27 +79,41 @@ template <typename F> void withElementType(size_t size, F &&f) {
   }
 }
 
-/// exp(x) for softmax: Cephes-style range reduction and polynomial (relative error ~2e-7),
-/// written so that the compiler vectorizes loops calling it. exp(-inf) is 0.
-inline float fastExp(float x) {
-  // Branch-free so that loops calling it vectorize: clamp, round to nearest with the 1.5*2^23
-  // trick, polynomial on [-ln2/2, ln2/2], scale by 2^n through the exponent bits.
-  float xc = std::min(std::max(x, -87.33654475f), 88.f);
-  float t = xc * 1.44269504088896341f;
-  float fn = (t + 12582912.f) - 12582912.f;
-  // NaN passes the clamp (and gives NaN below); converting it to int is undefined behaviour
-  // (UBSan: "nan is outside the range of representable values of type 'int'"), so convert 0.
-  int32_t n = int32_t(fn == fn ? fn : 0.f);
-  float r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
-  float p = 1.9875691500E-4f;
+/// fastExp's clamp: below kFastExpLow exp is 0 (-inf included), above kFastExpHigh it is the
+/// value at the bound.
+inline constexpr float kFastExpLow = -87.33654475f, kFastExpHigh = 88.f;
+
+/// fastExp's arithmetic after the clamp, for a float or a GCC vector of floats (one copy of the
+/// constants for fastExp and the kernels' vector versions, FusedAttention.cpp's expVector):
+/// fn = xc log2 e rounded to nearest (the 1.5*2^23 trick) and the polynomial p of exp(r) on
+/// r = xc - fn ln 2 in [-ln2/2, ln2/2], so that exp(xc) = p * 2^fn. (References, not values:
+/// a vector passed or returned by value would warn of an ABI that inlining never uses.)
+template <typename T>
+[[gnu::always_inline]] inline void fastExpReduce(const T &xc, T &fn, T &p) {
+  fn = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;
+  const T r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
+  p = T{} + 1.9875691500E-4f;
   p = p * r + 1.3981999507E-3f;
   p = p * r + 8.3334519073E-3f;
   p = p * r + 4.1665795894E-2f;
   p = p * r + 1.6666665459E-1f;
   p = p * r + 5.0000001201E-1f;
   p = p * r * r + r + 1.f;
-  float y = p * __builtin_bit_cast(float, (n + 127) << 23);
-  return x < -87.33654475f ? 0.f : y;
+}
+
+/// exp(x) for softmax: Cephes-style range reduction and polynomial (relative error ~2e-7),
+/// written so that the compiler vectorizes loops calling it. exp(-inf) is 0.
+inline float fastExp(float x) {
+  // Branch-free so that loops calling it vectorize: clamp, round to nearest with the 1.5*2^23
+  // trick, polynomial on [-ln2/2, ln2/2], scale by 2^n through the exponent bits.
+  const float xc = std::min(std::max(x, kFastExpLow), kFastExpHigh);
+  float fn, p;
+  fastExpReduce(xc, fn, p);
+  // NaN passes the clamp (and gives NaN in p); converting it to int is undefined behaviour
+  // (UBSan: "nan is outside the range of representable values of type 'int'"), so convert 0.
+  const int32_t n = int32_t(fn == fn ? fn : 0.f);
+  const float y = p * __builtin_bit_cast(float, (n + 127) << 23);
+  return x < kFastExpLow ? 0.f : y;
 }
 
 /// An attention mask (bool: keep where true; f32: added to the scores) seen as [B, H, Sq, Sk]

@@ -189,27 +189,20 @@ template <> struct IntVectorOf<16> { typedef int32_t type __attribute__((vector_
 template <> struct IntVectorOf<8> { typedef int32_t type __attribute__((vector_size(32))); };
 template <> struct IntVectorOf<4> { typedef int32_t type __attribute__((vector_size(16))); };
 
-/// fastExp (Common.h) on a vector in place, lane by lane the same arithmetic: clamp, round n = x log2 e
-/// to nearest, polynomial on the remainder, scale by 2^n through the exponent bits; exp(x) is 0
-/// below -87.34 (-inf included), NaN stays NaN. Inlined into the kernel's instruction set, with
-/// its constants in registers across a row (the out-of-line rowExpSum reloads them per call).
+/// fastExp (Common.h) on a vector in place, lane by lane the same arithmetic (fastExpReduce):
+/// exp(x) is 0 below kFastExpLow (-inf included), NaN stays NaN. Inlined into the kernel's
+/// instruction set, with its constants in registers across a row (the out-of-line rowExpSum
+/// reloads them per call).
 template <int W> TFC_INLINE void expVector(typename VectorOf<W>::type &x) {
   using V = typename VectorOf<W>::type;
   using VI = typename IntVectorOf<W>::type;
-  const V lo = V{} - 87.33654475f, hi = V{} + 88.f, magic = V{} + 12582912.f;
+  const V lo = V{} + kFastExpLow, hi = V{} + kFastExpHigh;
   V xc = x < lo ? lo : x; // NaN fails both comparisons and stays NaN
   xc = xc > hi ? hi : xc;
-  V fn = (xc * 1.44269504088896341f + magic) - magic;
-  fn = fn == fn ? fn : V{}; // a NaN lane converts 0 (its result is NaN through r)
+  V fn, p;
+  fastExpReduce(xc, fn, p);
+  fn = fn == fn ? fn : V{}; // a NaN lane converts 0 (its result is NaN through p)
   const VI n = __builtin_convertvector(fn, VI);
-  const V r = xc - fn * 0.693359375f + fn * 2.12194440e-4f;
-  V p = V{} + 1.9875691500E-4f;
-  p = p * r + 1.3981999507E-3f;
-  p = p * r + 8.3334519073E-3f;
-  p = p * r + 4.1665795894E-2f;
-  p = p * r + 1.6666665459E-1f;
-  p = p * r + 5.0000001201E-1f;
-  p = p * r * r + r + 1.f;
   const V y = p * (V)((n + 127) << 23); // 2^n: the exponent bits
   x = x < lo ? V{} : y;
 }
