@@ -28,6 +28,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <new>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,12 +121,17 @@ private:
   mlir::ScopedDiagnosticHandler handler;
 };
 
-std::vector<std::pair<std::string, int64_t>> histogram(mlir::ModuleOp module) {
+std::vector<std::pair<std::string, int64_t>> histogram(mlir::ModuleOp module,
+                                                       const std::set<std::string> &functions) {
   llvm::StringMap<int64_t> counts;
-  module.walk([&](mlir::Operation *op) {
-    if (op->getDialect() && op->getDialect()->getNamespace() == "tfc")
-      ++counts[op->getName().getStringRef()];
-  });
+  for (auto fn : module.getOps<mlir::func::FuncOp>()) {
+    if (!functions.count(fn.getSymName().str()))
+      continue;
+    fn.walk([&](mlir::Operation *op) {
+      if (op->getDialect() && op->getDialect()->getNamespace() == "tfc")
+        ++counts[op->getName().getStringRef()];
+    });
+  }
   std::vector<std::pair<std::string, int64_t>> out;
   for (auto &entry : counts)
     out.emplace_back(entry.getKey().str(), entry.getValue());
@@ -292,8 +298,11 @@ Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
       result.expected.layerNorm += u.pattern == "layer_norm";
     }
   }
-  result.opHistogram = histogram(*result.module);
-  // After the counts: the derived functions repeat forward's ops.
+  // The op histogram counts the model's own functions (the derived ones repeat their ops), in
+  // the IR the plan is built from: after the packing pass below.
+  std::set<std::string> modelFunctions;
+  for (auto fn : result.module->getOps<mlir::func::FuncOp>())
+    modelFunctions.insert(fn.getSymName().str());
   if (options.generation)
     result.generation = tfc::generation::deriveGeneration(*result.module);
   if (mlir::failed(mlir::verify(*result.module)))
@@ -323,6 +332,7 @@ Status compileModelImpl(mlir::MLIRContext &context, const std::string &path,
     if (mlir::failed(mlir::verify(*result.module)))
       return {path + ": the IR with packed attention inputs does not verify: " + diagnostics.text};
   }
+  result.opHistogram = histogram(*result.module, modelFunctions);
   result.warnings.insert(result.warnings.end(), diagnostics.warnings.begin(),
                          diagnostics.warnings.end());
   result.model = std::move(model);

@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -130,6 +131,34 @@ TEST_P(ExampleModel, ReportIsValidJson) {
   auto *unfused = root->getArray("unfused");
   ASSERT_NE(unfused, nullptr);
   EXPECT_TRUE(unfused->empty());
+}
+
+// The report's op histogram is the IR the plan is built from: after the CPU packing pass (the
+// encoder's and decoder's fused q/k/v projections are read in place, so their three slices per
+// attention are gone) and without the derived prefill / decode_step functions (which repeat
+// forward's attentions).
+TEST(CompileDriver, OpHistogramCountsThePlannedModelFunctions) {
+  for (const char *name : {"encoder", "decoder"}) {
+    SCOPED_TRACE(name);
+    tfc::fbs::Model model;
+    ASSERT_TRUE(tfc::fbs::loadModelFile(examplePath(name), model).ok());
+    tfc::fbs::ArchitectureCounts arch = tfc::fbs::countArchitecture(model.hparams);
+    ASSERT_GT(arch.attention, 0);
+
+    mlir::MLIRContext context;
+    tfc::driver::CompileOptions options;
+    tfc::driver::CompileResult result;
+    ASSERT_TRUE(tfc::driver::compileModel(context, examplePath(name), options, result).ok());
+    std::map<std::string, int64_t> ops(result.opHistogram.begin(), result.opHistogram.end());
+    EXPECT_EQ(ops["tfc.attention"], arch.attention);
+    // One slice may remain (the positions' rows); three per attention did before packing.
+    EXPECT_LE(ops["tfc.slice"], 1);
+    int64_t packed = 0;
+    result.module->walk([&](mlir::Operation *op) {
+      packed += op->getName().getStringRef() == "tfc.attention" && op->hasAttr("columns");
+    });
+    EXPECT_GE(packed, arch.attention); // forward's, and the derived functions' when present
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, ExampleModel,
