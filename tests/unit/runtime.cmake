@@ -75,6 +75,12 @@ if(TARGET runtime_kernels_test)
     COMMAND runtime_kernels_test --gtest_filter=*Linear*)
   set_tests_properties(runtime_kernels_test.linear_onednn PROPERTIES
     ENVIRONMENT TFC_LINEAR_GEMV=0 LABELS unit)
+  # The column split (Linear.cpp, runSplitColumns) runs by default only where oneDNN's product
+  # is a brgemm kernel (AVX-512); TFC_LINEAR_SPLIT=1 takes it on every CPU.
+  add_test(NAME runtime_kernels_test.linear_split_always
+    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
+  set_tests_properties(runtime_kernels_test.linear_split_always PROPERTIES
+    ENVIRONMENT TFC_LINEAR_SPLIT=1 LABELS unit)
   add_test(NAME runtime_gated_linear_test.onednn COMMAND runtime_gated_linear_test)
   set_tests_properties(runtime_gated_linear_test.onednn PROPERTIES
     ENVIRONMENT TFC_LINEAR_GEMV=0 LABELS unit)

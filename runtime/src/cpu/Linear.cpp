@@ -150,6 +150,7 @@ struct LinearState : KernelState {
     int64_t m;
     int threads;
     int mode;
+    bool used; // false: this shape runs whole (runSplitColumns decided so once)
     dnnl::matmul prim;
     memory::desc packed;
     std::vector<void *> parts; // the plan's packed copy of each thread's columns
@@ -222,13 +223,21 @@ WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool
     return {any, mustCopy ? plain : memory::desc()};
   return {pd, padded};
 }
-/// TFC_LINEAR_SPLIT=0 turns the column-split path off (for measurements).
-bool useSplitColumns() {
-  static const bool on = [] {
+/// TFC_LINEAR_SPLIT: unset, the column split runs where oneDNN's single-threaded product is a
+/// brgemm kernel (the AVX-512 ones: measured faster there); 1, wherever it applies (on AVX2,
+/// where oneDNN 2.6 runs its gemm:jit, the split was slower; tests use this to keep the path
+/// covered on every CPU); 0, never (for measurements).
+enum class SplitMode { Off, Brgemm, Always };
+SplitMode splitMode() {
+  static const SplitMode mode = [] {
     const char *e = std::getenv("TFC_LINEAR_SPLIT");
-    return !(e && *e == '0');
+    if (e && *e == '0')
+      return SplitMode::Off;
+    if (e && *e == '1')
+      return SplitMode::Always;
+    return SplitMode::Brgemm;
   }();
-  return on;
+  return mode;
 }
 
 /// Weights from this many elements (f32: 6 MB) run split across the threads by columns;
@@ -249,14 +258,16 @@ int64_t splitMinWeight() {
 /// BERT-base's 128 x 768 x 3072, 128 x 3072 x 768 and 128 x 768 x 2304 products ran 3-5% faster
 /// alone, and the whole model 5.8% faster (median p50 over 10 alternating rounds; MiniLM's
 /// smaller weights showed no difference, hence splitMinWeight; docs/BENCHMARKS.md, "Column-split
-/// linears"). The output, bias and residual are column slices (row stride N); the activation and
+/// linears"), where oneDNN runs its AVX-512 brgemm. On a 2-core Zen 3 (AVX2: oneDNN 2.6's
+/// gemm:jit) each thread's half ran slower than the whole product on two threads, and BERT-base
+/// lost 10-25%, hence splitMode. The output, bias and residual are column slices (row stride N); the activation and
 /// residual stay oneDNN post-ops. Returns false (nothing done) where it does not apply.
 bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims &dims, int mode,
                      Activation act, int threads, bool bf16Copy) {
   const int64_t M = dims.M, K = dims.K, N = dims.N;
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
   const Tensor *b = ctx.in(2), *r = ctx.in(3);
-  if (!useSplitColumns() || !usePacked() || !usePackedLargeM() || threads < 2 ||
+  if (splitMode() == SplitMode::Off || !usePacked() || !usePackedLargeM() || threads < 2 ||
       M <= kPackedMaxM || K * N < splitMinWeight() || N % (16 * threads) != 0 ||
       omp_in_parallel() || (w.dtype != TFC_F32 && !(w.dtype == TFC_BF16 && bf16Copy)))
     return false;
@@ -269,10 +280,17 @@ bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims
   if (!split) {
     dnnl::matmul::primitive_desc pd = makeDesc(env, M, K, n, b != nullptr, act, mode,
                                                memory::desc({K, n}, dt::f32, tag::any), N, true);
-    if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0)
-      return false; // never trade for a reference kernel
-    LinearState::Split e{M, threads, mode, dnnl::matmul(pd), pd.weights_desc(), {}, {},
-                         pd.scratchpad_desc(), {}};
+    const std::string impl = pd.impl_info_str();
+    // Never trade for a reference kernel; by default only for a brgemm one (splitMode). The
+    // answer is kept: the next call of this shape returns at once.
+    const bool use = impl.rfind("ref", 0) != 0 &&
+                     (splitMode() == SplitMode::Always || impl.rfind("brg", 0) == 0);
+    LinearState::Split e{M, threads, mode, use, use ? dnnl::matmul(pd) : dnnl::matmul(),
+                         pd.weights_desc(), {}, {}, pd.scratchpad_desc(), {}};
+    if (!use) {
+      st.splits.push_back(std::move(e));
+      return false;
+    }
     for (int t = 0; t < threads; ++t) {
       e.parts.push_back(packedWeights(ctx, w.data, w.dtype == TFC_BF16 ? dt::bf16 : dt::f32, K, N,
                                       e.packed, t * n, n));
@@ -282,6 +300,8 @@ bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims
     st.splits.push_back(std::move(e));
     split = &st.splits.back();
   }
+  if (!split->used)
+    return false;
   const int postIndex = act == Activation::None ? 0 : 1; // the residual's post-op index
   const float *px = x.as<float>(), *pb = b ? b->as<float>() : nullptr;
   const float *pr = r ? r->as<float>() : nullptr;
