@@ -4,7 +4,7 @@
 // LayerNorm normalizes the last axis of x (+ residual, added first; same shape as x) with 1-D
 // gamma/beta; LayerNormalization normalizes the dims from `axis` to the end with scale (and
 // optional bias) holding that many elements (or one). Per row: the sum, then the squared
-// deviations from the mean (both accumulated in double, in vector lanes), then the scaling;
+// deviations from the mean (both accumulated in float vector lanes), then the scaling;
 // rows split across threads.
 //
 //===----------------------------------------------------------------------------------------===//
@@ -15,12 +15,13 @@
 namespace tfc::rt {
 namespace {
 
-/// One row: y = LN(x (+ r)) * g + b (see normalizeRows). The sums run in double, in vector
-/// lanes (TFC_CPU_CLONES).
+/// One row: y = LN(x (+ r)) * g + b (see normalizeRows). Two passes in float vector lanes (the
+/// mean, then the squared deviations from it; as PyTorch's CPU kernel, in float): each lane sums
+/// cols / W values, and the second pass never subtracts two large sums (TFC_CPU_CLONES).
 TFC_CPU_CLONES void normalizeRow(const float *xr, const float *rr, float *yr, int64_t cols,
                                  const float *g, int64_t gStride, const float *b,
                                  int64_t bStride, float eps) {
-  double sum = 0, sq = 0;
+  float sum = 0, sq = 0;
   if (rr) {
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < cols; ++j) {
@@ -34,14 +35,14 @@ TFC_CPU_CLONES void normalizeRow(const float *xr, const float *rr, float *yr, in
     for (int64_t j = 0; j < cols; ++j)
       sum += xr[j];
   }
-  const double mean = sum / double(cols);
+  const float mean = sum / float(cols);
 #pragma omp simd reduction(+ : sq)
   for (int64_t j = 0; j < cols; ++j) {
-    double d = xr[j] - mean;
+    float d = xr[j] - mean;
     sq += d * d;
   }
-  const float inv = float(1.0 / std::sqrt(sq / double(cols) + double(eps)));
-  const float m = float(mean);
+  const float inv = 1.f / std::sqrt(sq / float(cols) + eps);
+  const float m = mean;
   if (gStride == 1 && b && bStride == 1) {
 #pragma omp simd
     for (int64_t j = 0; j < cols; ++j)
