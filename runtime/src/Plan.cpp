@@ -80,15 +80,21 @@ const std::string &Plan::weightsProblem() const {
   // the answer, a failure included, is kept: a plan's bytes are read-only and never change.
   // (Should the lambda throw, std::bad_alloc from format, the flag stays unset and the next
   // caller tries again.)
+  // Each large constant's pages are given back once read (Mapping::dropPages): the pass would
+  // otherwise leave the whole plan resident, on top of the packed copies the kernels make next
+  // (and read instead); a kernel that reads the plan's bytes maps them again from the page cache.
   std::call_once(weightsOnce_, [this] {
     ++weightsReads_;
-    for (const ConstantDesc &c : constants)
+    for (const ConstantDesc &c : constants) {
       if (tfc::plan::constantChecksum(formatMinor, c.data, size_t(c.size)) != c.checksum) {
         weightsProblem_ =
             format("plan '%s': constant '%s': checksum mismatch (the weight bytes are corrupted)",
                    path.c_str(), c.name.c_str());
         return;
       }
+      if (mapping && c.size >= kDropPagesMinBytes)
+        mapping->dropPages(c.data, size_t(c.size));
+    }
   });
   return weightsProblem_;
 }

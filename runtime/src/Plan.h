@@ -198,7 +198,10 @@ public:
   /// check of the constants still runs at open). "" when every constant's bytes match its
   /// checksum, else the problem naming the first constant that does not. Thread-safe: the first
   /// caller reads the weights, concurrent callers wait for it, later ones get the cached answer.
+  /// The pages of constants of kDropPagesMinBytes or more are given back as it goes
+  /// (Mapping::dropPages), so the pass leaves the process's RSS as it found it.
   const std::string &weightsProblem() const;
+  static constexpr int64_t kDropPagesMinBytes = int64_t(1) << 20;
   /// Throws Error(TFC_INVALID_PLAN) with weightsProblem() when it is not "" (and verifyChecksums).
   void checkWeightsForSession() const;
 

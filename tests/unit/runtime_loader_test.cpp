@@ -786,6 +786,38 @@ TEST(PrepackDecode, AnEncodersPackedWeightGivesBackItsPages) {
   std::remove(path.c_str());
 }
 
+// The checksum pass reads every weight, but gives each large one's pages back as it goes: the
+// process's file-backed RSS does not grow by the weights' size (it would by 8 MB here), and the
+// bytes still read the same afterwards (from the file, through the page cache).
+TEST(ChecksumsLazy, TheChecksumPassLeavesNoWeightResident) {
+  constexpr int64_t K = 1024, N = 2048; // 8 MB
+  std::vector<float> w(K * N);
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = float(int(i % 37) - 18) * 0.01f;
+  const std::string path = linearPlanFile("checksum_pages", K, N, w, false);
+  std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+  const int64_t before = rssFileKb();
+  ASSERT_GT(before, 0);
+  EXPECT_EQ(plan->weightsProblem(), "");
+  EXPECT_EQ(plan->weightsReads(), 1);
+  const int64_t after = rssFileKb();
+  EXPECT_LT(after, before + 2000) << "RssFile " << before << " kB -> " << after << " kB";
+  const float *data = static_cast<const float *>(plan->constants[0].data);
+  EXPECT_EQ(std::memcmp(data, w.data(), w.size() * sizeof(float)), 0);
+  // A session on it computes from those bytes: y = x W for x = e_5 is row 5 of W.
+  tfc::rt::Session s(plan, 1);
+  std::vector<float> x(K, 0.f);
+  x[5] = 1.f;
+  int64_t dims[2] = {1, K};
+  tfc_tensor t{"x", TFC_F32, 2, dims, x.data()};
+  std::unique_ptr<tfc::rt::Outputs> out = s.run("forward", &t, 1);
+  const float *y = static_cast<const float *>(out->outputs[0].buffer.data);
+  for (int64_t j = 0; j < N; ++j)
+    ASSERT_EQ(y[j], w[size_t(5 * N + j)]) << "column " << j;
+  plan.reset();
+  std::remove(path.c_str());
+}
+
 TEST(PrepackDecode, APackMadeOnFirstUseDoesNotChangeALaterPromptsPath) {
   PlanBuilder pb;
   int rows = pb.addSymbol("rows", 1, 64);
