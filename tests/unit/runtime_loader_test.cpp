@@ -706,6 +706,19 @@ std::string linearPlanFile(const char *tag, int64_t K, int64_t N, const std::vec
   return path;
 }
 
+/// Runs `fn` of a linearPlanFile plan on x = e_row ([1, K]) and expects row `row` of W exactly.
+void expectRowOfWeight(tfc::rt::Session &s, const char *fn, int64_t K, int64_t N, int64_t row,
+                       const std::vector<float> &w) {
+  std::vector<float> x(size_t(K), 0.f);
+  x[size_t(row)] = 1.f;
+  int64_t dims[2] = {1, K};
+  tfc_tensor t{"x", TFC_F32, 2, dims, x.data()};
+  std::unique_ptr<tfc::rt::Outputs> out = s.run(fn, &t, 1);
+  const float *y = static_cast<const float *>(out->outputs[0].buffer.data);
+  for (int64_t j = 0; j < N; ++j)
+    ASSERT_EQ(y[j], w[size_t(row * N + j)]) << fn << " column " << j;
+}
+
 // A decode plan's weights, once packed at session open, give their plan pages back: the
 // file-backed RSS falls by about the weights' size, and their bytes still read the same (from
 // the file, through the page cache).
@@ -735,15 +748,8 @@ TEST(PrepackDecode, PackedWeightsGiveBackThePlansPages) {
     plan->mapping->dropPages(w.data(), w.size() * sizeof(float));
     plan->mapping->dropPages(data + 1, 100);
     EXPECT_EQ(w[5], float(int(5 % 31) - 15) * 0.01f);
-    // A step still computes with the pack: y = x W for x = e_3 is row 3 of W.
-    std::vector<float> x(K, 0.f);
-    x[3] = 1.f;
-    int64_t dims[2] = {1, K};
-    tfc_tensor t{"x", TFC_F32, 2, dims, x.data()};
-    std::unique_ptr<tfc::rt::Outputs> out = s.run("decode_step", &t, 1);
-    const float *y = static_cast<const float *>(out->outputs[0].buffer.data);
-    for (int64_t j = 0; j < N; ++j)
-      ASSERT_EQ(y[j], w[size_t(3 * N + j)]) << "column " << j;
+    // A step still computes with the pack.
+    expectRowOfWeight(s, "decode_step", K, N, 3, w);
   }
   plan.reset();
   std::remove(path.c_str());
@@ -804,16 +810,9 @@ TEST(ChecksumsLazy, TheChecksumPassLeavesNoWeightResident) {
   EXPECT_LT(after, before + 2000) << "RssFile " << before << " kB -> " << after << " kB";
   const float *data = static_cast<const float *>(plan->constants[0].data);
   EXPECT_EQ(std::memcmp(data, w.data(), w.size() * sizeof(float)), 0);
-  // A session on it computes from those bytes: y = x W for x = e_5 is row 5 of W.
+  // A session on it computes from those bytes.
   tfc::rt::Session s(plan, 1);
-  std::vector<float> x(K, 0.f);
-  x[5] = 1.f;
-  int64_t dims[2] = {1, K};
-  tfc_tensor t{"x", TFC_F32, 2, dims, x.data()};
-  std::unique_ptr<tfc::rt::Outputs> out = s.run("forward", &t, 1);
-  const float *y = static_cast<const float *>(out->outputs[0].buffer.data);
-  for (int64_t j = 0; j < N; ++j)
-    ASSERT_EQ(y[j], w[size_t(5 * N + j)]) << "column " << j;
+  expectRowOfWeight(s, "forward", K, N, 5, w);
   plan.reset();
   std::remove(path.c_str());
 }
