@@ -81,6 +81,16 @@ if(TARGET runtime_kernels_test)
     COMMAND runtime_kernels_test --gtest_filter=*Linear*)
   set_tests_properties(runtime_kernels_test.linear_split_always PROPERTIES
     ENVIRONMENT TFC_LINEAR_SPLIT=1 LABELS unit)
+  # Above 16 rows a constant weight's product runs as a 1x1 convolution where oneDNN's matmul
+  # reads plain rows (AVX2); TFC_LINEAR_CONV=1 takes it on every CPU, =0 keeps the matmul.
+  add_test(NAME runtime_kernels_test.linear_conv_always
+    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
+  set_tests_properties(runtime_kernels_test.linear_conv_always PROPERTIES
+    ENVIRONMENT TFC_LINEAR_CONV=1 LABELS unit)
+  add_test(NAME runtime_kernels_test.linear_matmul
+    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
+  set_tests_properties(runtime_kernels_test.linear_matmul PROPERTIES
+    ENVIRONMENT TFC_LINEAR_CONV=0 LABELS unit)
   add_test(NAME runtime_gated_linear_test.onednn COMMAND runtime_gated_linear_test)
   set_tests_properties(runtime_gated_linear_test.onednn PROPERTIES
     ENVIRONMENT TFC_LINEAR_GEMV=0 LABELS unit)

@@ -2,7 +2,10 @@
 //
 // For each encoder product shape (M rows x K x N, a constant weight prepacked in oneDNN's layout
 // as Linear does), the median time of:
-//   whole   one oneDNN matmul on all threads (what Linear runs by default);
+//   whole   one oneDNN matmul on all threads (Linear's matmul: where oneDNN reads plain rows,
+//           its AVX2 gemm:jit, the weight's rows padded as Linear pads them);
+//   conv1x1 the product as a 1x1 convolution on all threads, x an NHWC image of 1 x M pixels,
+//           the weight prepacked in the convolution's layout (Linear's makeConv, on AVX2);
 //   columns each of T threads runs a single-threaded matmul on its own N/T columns, with its own
 //           packed copy of them, stream and scratchpad (Linear.cpp, runSplitColumns);
 //   strassen one level of Strassen's algorithm: the 7 products of the [M/2, K/2] x [K/2, N/2]
@@ -75,11 +78,34 @@ void run(const Shape &sh, int iters) {
   memory::desc a({M, K}, dt::f32, tag::ab), c({M, N}, dt::f32, tag::ab);
   dnnl::matmul::primitive_desc pd(
       dnnl::matmul::desc(a, memory::desc({K, N}, dt::f32, tag::any), c), eng);
+  if (pd.weights_desc() == memory::desc({K, N}, dt::f32, tag::ab)) // Linear's padded rows
+    pd = dnnl::matmul::primitive_desc(
+        dnnl::matmul::desc(a, memory::desc({K, N}, dt::f32, memory::dims{(N + 15) / 16 * 16 + 16, 1}),
+                           c),
+        eng);
   dnnl::matmul whole(pd);
   memory wb = packed(eng, s, pd.weights_desc(), B.data(), memory::desc({K, N}, dt::f32, tag::ab));
   memory ma(a, eng, A.data()), mc(c, eng, C.data());
   auto runWhole = [&] {
     whole.execute(s, {{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, mc}});
+    s.wait();
+  };
+
+  // conv1x1
+  std::vector<float> C4(size_t(M * N));
+  const memory::desc cs({1, K, 1, M}, dt::f32, tag::nhwc), cd({1, N, 1, M}, dt::f32, tag::nhwc);
+  dnnl::convolution_forward::primitive_desc cpd(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                      dnnl::algorithm::convolution_direct, cs,
+                                      memory::desc({N, K, 1, 1}, dt::f32, tag::any), cd, {1, 1},
+                                      {0, 0}, {0, 0}),
+      eng);
+  dnnl::convolution_forward conv(cpd);
+  memory wconv = packed(eng, s, cpd.weights_desc(), B.data(),
+                        memory::desc({N, K, 1, 1}, dt::f32, memory::dims{1, N, 1, 1}));
+  memory csrc(cs, eng, A.data()), cdst(cd, eng, C4.data());
+  auto runConv = [&] {
+    conv.execute(s, {{DNNL_ARG_SRC, csrc}, {DNNL_ARG_WEIGHTS, wconv}, {DNNL_ARG_DST, cdst}});
     s.wait();
   };
 
@@ -178,7 +204,7 @@ void run(const Shape &sh, int iters) {
     dStrassen = std::max(dStrassen, double(std::fabs(C[i] - C3[i])));
     top = std::max(top, double(std::fabs(C[i])));
   }
-  std::vector<double> tw, tc, ts, tp;
+  std::vector<double> tw, tc, ts, tp, tv;
   for (int i = 0; i < iters + 5; ++i) { // interleaved, so that a slow spell hits every variant
     double t0 = nowMs();
     runWhole();
@@ -189,16 +215,24 @@ void run(const Shape &sh, int iters) {
     double t3 = nowMs();
     runProducts();
     double t4 = nowMs();
+    runConv();
+    double t5 = nowMs();
     if (i >= 5)
-      tw.push_back(t1 - t0), tc.push_back(t2 - t1), ts.push_back(t3 - t2), tp.push_back(t4 - t3);
+      tw.push_back(t1 - t0), tc.push_back(t2 - t1), ts.push_back(t3 - t2), tp.push_back(t4 - t3),
+          tv.push_back(t5 - t4);
   }
+  double dConv = 0;
+  for (size_t i = 0; i < C.size(); ++i)
+    dConv = std::max(dConv, double(std::fabs(C4[i] - C[i])));
   const double flops = 2.0 * double(M * K * N), w = median(tw);
   std::printf("shape=%s m=%lld k=%lld n=%lld threads=%lld whole_ms=%.3f gflops=%.1f "
               "columns_ms=%.3f columns_vs_whole=%.3f strassen_ms=%.3f strassen_vs_whole=%.3f "
-              "products_ms=%.3f max_abs=%.3g columns_diff=%.3g strassen_diff=%.3g\n",
+              "products_ms=%.3f conv1x1_ms=%.3f conv1x1_vs_whole=%.3f max_abs=%.3g "
+              "columns_diff=%.3g strassen_diff=%.3g conv1x1_diff=%.3g matmul=%s conv=%s\n",
               sh.name, (long long)M, (long long)K, (long long)N, (long long)T, w, flops / w / 1e6,
-              median(tc), median(tc) / w, median(ts), median(ts) / w, median(tp), top, dCols,
-              dStrassen);
+              median(tc), median(tc) / w, median(ts), median(ts) / w, median(tp), median(tv),
+              median(tv) / w, top, dCols, dStrassen, dConv, pd.impl_info_str(),
+              cpd.impl_info_str());
 }
 
 } // namespace

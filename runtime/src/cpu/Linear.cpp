@@ -4,7 +4,9 @@
 // the plan), b [N], r broadcasting to y. One oneDNN matmul per (M, threads, residual mode),
 // created on first use and cached in the session: exact-M primitives. A constant weight is
 // read from a copy made once per plan and shared by its sessions (Plan::derived): in oneDNN's
-// own layout (format `any`), or, where the implementation reads plain rows, in rows padded
+// own layout (format `any`), or, where the implementation reads plain rows (oneDNN 2.6's AVX2
+// `gemm:jit`), as a 1x1 convolution's blocked weight above kPackedMaxM rows (makeConv: the
+// convolution reads it prepacked, where the matmul packs it on every call), else in rows padded
 // against cache-set conflicts (kWeightRowPad); a weight computed at run time is read in place.
 // The activation is an eltwise post-op; the residual is a binary_add post-op ([M, N] or
 // [1, N]), an append_sum when it is computed in place (r and y share bytes), or, for other
@@ -122,7 +124,11 @@ void *packedWeights(const KernelContext &ctx, const void *w, dt type, int64_t K,
     throw std::bad_alloc();
   std::shared_ptr<uint8_t> bytes(static_cast<uint8_t *>(raw), [](uint8_t *p) { std::free(p); });
   DnnlEnv &env = cpuDevice(ctx).dnnl();
-  memory plain({{K, cols}, type, memory::dims{N, 1}}, env.engine, const_cast<void *>(source));
+  // A convolution's layout (convWeights) sees the same bytes as [cols, K, 1, 1] (o, i, h, w).
+  memory plain(desc.dims().size() == 4
+                   ? memory::desc({cols, K, 1, 1}, type, memory::dims{1, N, 1, 1})
+                   : memory::desc({K, cols}, type, memory::dims{N, 1}),
+               env.engine, const_cast<void *>(source));
   memory packed(desc, env.engine, bytes.get());
   dnnl::reorder(plain, packed).execute(env.stream, plain, packed);
   env.stream.wait();
@@ -139,8 +145,9 @@ struct LinearState : KernelState {
     int64_t m;
     int threads;
     int mode;
-    dnnl::matmul prim;
+    dnnl::primitive prim; // a matmul, or a 1x1 convolution (conv)
     memory::desc packed; // weights layout of a packed primitive (zero desc: plain `ab`)
+    bool conv = false;
     void *packedData = nullptr; // the plan's packed copy of this kernel's (constant) weight
   };
   std::vector<Entry> cache;
@@ -200,9 +207,74 @@ dnnl::matmul::primitive_desc makeDesc(DnnlEnv &env, int64_t m, int64_t k, int64_
 /// Where a primitive reads its weights from: the plan's bytes in place (`packed` empty), or the
 /// plan's copy in layout `packed` (packedWeights).
 struct WeightChoice {
-  dnnl::matmul::primitive_desc pd;
+  dnnl::primitive prim;
   memory::desc packed;
+  bool conv = false; // prim is a 1x1 convolution (makeConv)
 };
+
+/// TFC_LINEAR_CONV: unset, a constant weight's product over more than kPackedMaxM rows runs as
+/// a 1x1 convolution (makeConv) where oneDNN's matmul would read plain rows (its AVX2
+/// `gemm:jit`); 1, also where the matmul has a blocked layout of its own (AVX-512 brgemm: tests
+/// use this to keep the path covered on every CPU); 0, never (for measurements).
+enum class ConvMode { Off, PlainMatmul, Always };
+ConvMode convMode() {
+  static const ConvMode mode = [] {
+    const char *e = std::getenv("TFC_LINEAR_CONV");
+    if (e && *e == '0')
+      return ConvMode::Off;
+    if (e && *e == '1')
+      return ConvMode::Always;
+    return ConvMode::PlainMatmul;
+  }();
+  return mode;
+}
+
+/// The product as a 1x1 convolution, x [M, K] seen as an NHWC image of 1 x M pixels with K
+/// channels, y as M pixels of N channels, W as N output x K input channels in the blocked layout
+/// the convolution picks: where oneDNN 2.6's matmul is its AVX2 `gemm:jit` (which packs both
+/// operands on every call), its `jit_1x1:avx2` convolution reads the weight prepacked, and ran
+/// MiniLM's and BERT-base's products in 0.85-0.94 of the matmul's time on one thread of a Zen 3
+/// (docs/BENCHMARKS.md, "Linear as a 1x1 convolution"). Null where that is not the kernel
+/// oneDNN picks (the residual's broadcast, a row stride wider than N: a reference or a
+/// different convolution); the caller keeps the matmul. `weights` gets the weight's layout.
+dnnl::primitive makeConv(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool bias,
+                         Activation act, int mode, memory::desc &weights) {
+  memory::desc src({1, k, 1, m}, dt::f32, tag::nhwc), dst({1, n, 1, m}, dt::f32, tag::nhwc);
+  memory::desc wei({n, k, 1, 1}, dt::f32, tag::any);
+  dnnl::post_ops po;
+  if (act == Activation::GeluErf)
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  else if (act == Activation::GeluTanh)
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_gelu_tanh, 0.f, 0.f);
+  else if (act != Activation::None)
+    return {};
+  if (mode == kResidualFull)
+    po.append_binary(dnnl::algorithm::binary_add, dst);
+  else if (mode == kResidualRow)
+    po.append_binary(dnnl::algorithm::binary_add, memory::desc({1, n, 1, 1}, dt::f32, tag::nhwc));
+  else if (mode == kResidualInPlace)
+    po.append_sum(1.f);
+  else if (mode != kNoResidual)
+    return {};
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(po);
+  try {
+    dnnl::convolution_forward::desc desc =
+        bias ? dnnl::convolution_forward::desc(
+                   dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                   wei, memory::desc({n}, dt::f32, tag::a), dst, {1, 1}, {0, 0}, {0, 0})
+             : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                               dnnl::algorithm::convolution_direct, src, wei, dst,
+                                               {1, 1}, {0, 0}, {0, 0});
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, env.engine);
+    if (std::string(pd.impl_info_str()).rfind("jit_1x1", 0) != 0)
+      return {};
+    weights = pd.weights_desc();
+    return dnnl::convolution_forward(pd);
+  } catch (const dnnl::error &) {
+    return {}; // no implementation for these post-ops: the matmul
+  }
+}
 
 /// The primitive for `m` rows and the weights layout it reads (see kPackedMaxM and
 /// kWeightRowPad): `packed` false reads the plain [K, N] weight in place.
@@ -210,18 +282,25 @@ WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool
                              Activation act, int mode, bool packed, bool mustCopy) {
   const memory::desc plain({k, n}, dt::f32, tag::ab);
   if (!packed)
-    return {makeDesc(env, m, k, n, bias, act, mode, plain), memory::desc()};
+    return {dnnl::matmul(makeDesc(env, m, k, n, bias, act, mode, plain)), memory::desc()};
   dnnl::matmul::primitive_desc any = makeDesc(env, m, k, n, bias, act, mode,
                                               memory::desc({k, n}, dt::f32, tag::any));
-  if (any.weights_desc() != plain)
-    return {any, any.weights_desc()};
-  // Plain row-major is what the implementation reads: pad the rows (at any M: one copy serves
-  // prompts and decode steps; at M = 1 as fast as unpadded, at M = 8 faster).
+  // Where the matmul reads plain row-major weights, above kPackedMaxM rows a 1x1 convolution
+  // reads a prepacked weight instead (makeConv); else the rows are padded (at any M: one copy
+  // serves prompts and decode steps; at M = 1 as fast as unpadded, at M = 8 faster).
+  const bool plainMatmul = any.weights_desc() == plain;
+  memory::desc convWeights;
+  if (m > kPackedMaxM && m != DNNL_RUNTIME_DIM_VAL &&
+      (convMode() == ConvMode::Always || (convMode() == ConvMode::PlainMatmul && plainMatmul)))
+    if (dnnl::primitive conv = makeConv(env, m, k, n, bias, act, mode, convWeights))
+      return {conv, convWeights, true};
+  if (!plainMatmul)
+    return {dnnl::matmul(any), any.weights_desc()};
   const memory::desc padded({k, n}, dt::f32, memory::dims{(n + 15) / 16 * 16 + kWeightRowPad, 1});
   dnnl::matmul::primitive_desc pd = makeDesc(env, m, k, n, bias, act, mode, padded);
   if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) // never trade for a reference kernel
-    return {any, mustCopy ? plain : memory::desc()};
-  return {pd, padded};
+    return {dnnl::matmul(any), mustCopy ? plain : memory::desc()};
+  return {dnnl::matmul(pd), padded};
 }
 /// TFC_LINEAR_SPLIT: unset, the column split runs where oneDNN's single-threaded product is a
 /// brgemm kernel (the AVX-512 ones: measured faster there); 1, wherever it applies (on AVX2,
@@ -437,33 +516,39 @@ void runLinear(const KernelContext &ctx) {
       WeightChoice choice = choosePrimitive(cpuDevice(ctx).dnnl(), key, K, N, b != nullptr,
                                             ownRelu ? Activation::None : act, primMode, packed,
                                             bf16Copy);
-      st.cache.push_back({key, threads, mode, dnnl::matmul(choice.pd), choice.packed});
+      st.cache.push_back({key, threads, mode, choice.prim, choice.packed, choice.conv});
       entry = &st.cache.back();
     }
     packed = entry->packed != memory::desc();
     if (w.dtype != TFC_F32 && !packed)
       ctx.fail(TFC_INTERNAL, "a %s weight must be read from its f32 copy", dtypeName(w.dtype));
-    dnnl::matmul *prim = &entry->prim;
+    dnnl::primitive *prim = &entry->prim;
     DnnlEnv &env = cpuDevice(ctx).dnnl();
-    memory src({{M, K}, dt::f32, tag::ab}, env.engine, x.data);
+    // The convolution sees [M, K] as an NHWC image of 1 x M pixels (makeConv): the same bytes.
+    auto rows = [&](int64_t m, int64_t n) {
+      return entry->conv ? memory::desc({1, n, 1, m}, dt::f32, tag::nhwc)
+                         : memory::desc({m, n}, dt::f32, tag::ab);
+    };
+    memory src(rows(M, K), env.engine, x.data);
     // The weight is a plan constant at a fixed address: find its packed copy once per entry.
     if (packed && !entry->packedData)
       entry->packedData =
           packedWeights(ctx, w.data, w.dtype == TFC_BF16 ? dt::bf16 : dt::f32, K, N, entry->packed);
     memory wei = packed ? memory(entry->packed, env.engine, entry->packedData)
                         : memory({{K, N}, dt::f32, tag::ab}, env.engine, w.data);
-    memory dst({{M, N}, dt::f32, tag::ab}, env.engine, y.data);
+    memory dst(rows(M, N), env.engine, y.data);
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
     if (b)
-      args[DNNL_ARG_BIAS] = memory({{1, N}, dt::f32, tag::ab}, env.engine, b->data);
+      args[DNNL_ARG_BIAS] =
+          memory(entry->conv ? memory::desc({N}, dt::f32, tag::a) : rows(1, N), env.engine, b->data);
     int postIndex = act == Activation::None || ownRelu ? 0 : 1; // the residual's post-op index
     if (mode == kResidualFull)
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postIndex) | DNNL_ARG_SRC_1] =
-          memory({{M, N}, dt::f32, tag::ab}, env.engine, r->data);
+          memory(rows(M, N), env.engine, r->data);
     else if (mode == kResidualRow)
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postIndex) | DNNL_ARG_SRC_1] =
-          memory({{1, N}, dt::f32, tag::ab}, env.engine, r->data);
+          memory(rows(1, N), env.engine, r->data);
     if (mode == kResidualOther && r->data == y.data && savedResidual.empty())
       ctx.fail(TFC_UNSUPPORTED, "an in-place residual must have the output's shape");
     prim->execute(env.stream, args);
