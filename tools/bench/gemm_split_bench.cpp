@@ -78,11 +78,11 @@ void run(const Shape &sh, int iters) {
   memory::desc a({M, K}, dt::f32, tag::ab), c({M, N}, dt::f32, tag::ab);
   dnnl::matmul::primitive_desc pd(
       dnnl::matmul::desc(a, memory::desc({K, N}, dt::f32, tag::any), c), eng);
-  if (pd.weights_desc() == memory::desc({K, N}, dt::f32, tag::ab)) // Linear's padded rows
+  if (pd.weights_desc() == memory::desc({K, N}, dt::f32, tag::ab)) { // Linear's padded rows
+    const memory::dims rowStride{(N + 15) / 16 * 16 + 16, 1};
     pd = dnnl::matmul::primitive_desc(
-        dnnl::matmul::desc(a, memory::desc({K, N}, dt::f32, memory::dims{(N + 15) / 16 * 16 + 16, 1}),
-                           c),
-        eng);
+        dnnl::matmul::desc(a, memory::desc({K, N}, dt::f32, rowStride), c), eng);
+  }
   dnnl::matmul whole(pd);
   memory wb = packed(eng, s, pd.weights_desc(), B.data(), memory::desc({K, N}, dt::f32, tag::ab));
   memory ma(a, eng, A.data()), mc(c, eng, C.data());

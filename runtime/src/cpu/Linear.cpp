@@ -232,8 +232,8 @@ ConvMode convMode() {
 /// The product as a 1x1 convolution, x [M, K] seen as an NHWC image of 1 x M pixels with K
 /// channels, y as M pixels of N channels, W as N output x K input channels in the blocked layout
 /// the convolution picks: where oneDNN 2.6's matmul is its AVX2 `gemm:jit` (which packs both
-/// operands on every call), its `jit_1x1:avx2` convolution reads the weight prepacked, and ran
-/// MiniLM's and BERT-base's products in 0.85-0.94 of the matmul's time on one thread of a Zen 3
+/// operands on every call), its `jit_1x1:avx2` convolution reads the weight prepacked: whole
+/// MiniLM and BERT-base ran in 0.86 and 0.88 of the matmul's time on two threads of a Zen 3
 /// (docs/BENCHMARKS.md, "Linear as a 1x1 convolution"). Null where that is not the kernel
 /// oneDNN picks (the residual's broadcast, a row stride wider than N: a reference or a
 /// different convolution); the caller keeps the matmul. `weights` gets the weight's layout.
@@ -339,8 +339,9 @@ int64_t splitMinWeight() {
 /// smaller weights showed no difference, hence splitMinWeight; docs/BENCHMARKS.md, "Column-split
 /// linears"), where oneDNN runs its AVX-512 brgemm. On a 2-core Zen 3 (AVX2: oneDNN 2.6's
 /// gemm:jit) each thread's half ran slower than the whole product on two threads, and BERT-base
-/// lost 10-25%, hence splitMode. The output, bias and residual are column slices (row stride N); the activation and
-/// residual stay oneDNN post-ops. Returns false (nothing done) where it does not apply.
+/// lost 10-25%, hence splitMode. The output, bias and residual are column slices (row stride
+/// N); the activation and residual stay oneDNN post-ops. Returns false (nothing done) where it
+/// does not apply.
 bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims &dims, int mode,
                      Activation act, int threads, bool bf16Copy) {
   const int64_t M = dims.M, K = dims.K, N = dims.N;
@@ -539,9 +540,10 @@ void runLinear(const KernelContext &ctx) {
     memory dst(rows(M, N), env.engine, y.data);
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (b)
-      args[DNNL_ARG_BIAS] =
-          memory(entry->conv ? memory::desc({N}, dt::f32, tag::a) : rows(1, N), env.engine, b->data);
+    if (b) {
+      const memory::desc bias = entry->conv ? memory::desc({N}, dt::f32, tag::a) : rows(1, N);
+      args[DNNL_ARG_BIAS] = memory(bias, env.engine, b->data);
+    }
     int postIndex = act == Activation::None || ownRelu ? 0 : 1; // the residual's post-op index
     if (mode == kResidualFull)
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(postIndex) | DNNL_ARG_SRC_1] =
