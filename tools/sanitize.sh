@@ -40,6 +40,11 @@ san_flags+=" -fno-omit-frame-pointer -gline-tables-only"
 common=(-G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DTFC_WITH_CUDA=OFF
         -DTFC_PYTHON=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
         "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1")
+# ccache, where installed (tools/setup.sh --dev), as in tools/build.sh: a fresh clone's
+# sanitizer builds then cost what their changed files cost. CI has none.
+if command -v ccache > /dev/null; then
+  common+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 
 # 1. ASan + UBSan: unit tests and fuzz targets.
 unit_tests=(runtime_kernels_test runtime_loader_test runtime_nan_test runtime_rms_norm_test

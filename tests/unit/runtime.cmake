@@ -63,50 +63,36 @@ if(TARGET tfc_runtime_static)
   target_link_libraries(runtime_kernel_bench PRIVATE tfc_runtime_static tfc_schema GTest::gtest GTest::gtest_main)
 endif()
 # The measured alternatives behind environment switches (runtime-M Linear primitives,
-# oneDNN Attention) must stay correct too.
+# oneDNN Attention) must stay correct too: each runs an existing test binary again under one
+# environment setting, as its own ctest entry named BINARY.NAME.
+function(tfc_add_env_variant binary name env)
+  add_test(NAME ${binary}.${name} COMMAND ${binary} ${ARGN})
+  set_tests_properties(${binary}.${name} PROPERTIES ENVIRONMENT ${env} LABELS unit)
+endfunction()
 if(TARGET runtime_kernels_test)
-  add_test(NAME runtime_kernels_test.linear_runtime_m
-    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
-  set_tests_properties(runtime_kernels_test.linear_runtime_m PROPERTIES
-    ENVIRONMENT TFC_LINEAR_RUNTIME_M=1 LABELS unit)
+  tfc_add_env_variant(runtime_kernels_test linear_runtime_m TFC_LINEAR_RUNTIME_M=1
+    --gtest_filter=*Linear*)
   # Decode-sized Linear / GatedLinear products of constant weights run on the packed GEMV
   # (cpu/LinearGemv.h); TFC_LINEAR_GEMV=0 keeps oneDNN's small-M path tested.
-  add_test(NAME runtime_kernels_test.linear_onednn
-    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
-  set_tests_properties(runtime_kernels_test.linear_onednn PROPERTIES
-    ENVIRONMENT TFC_LINEAR_GEMV=0 LABELS unit)
+  tfc_add_env_variant(runtime_kernels_test linear_onednn TFC_LINEAR_GEMV=0 --gtest_filter=*Linear*)
   # The column split (Linear.cpp, runSplitColumns) runs by default only where oneDNN's product
   # is a brgemm kernel (AVX-512); TFC_LINEAR_SPLIT=1 takes it on every CPU.
-  add_test(NAME runtime_kernels_test.linear_split_always
-    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
-  set_tests_properties(runtime_kernels_test.linear_split_always PROPERTIES
-    ENVIRONMENT TFC_LINEAR_SPLIT=1 LABELS unit)
+  tfc_add_env_variant(runtime_kernels_test linear_split_always TFC_LINEAR_SPLIT=1
+    --gtest_filter=*Linear*)
   # Above 16 rows a constant weight's product runs as a 1x1 convolution where oneDNN's matmul
   # reads plain rows (AVX2); TFC_LINEAR_CONV=1 takes it on every CPU, =0 keeps the matmul.
-  add_test(NAME runtime_kernels_test.linear_conv_always
-    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
-  set_tests_properties(runtime_kernels_test.linear_conv_always PROPERTIES
-    ENVIRONMENT TFC_LINEAR_CONV=1 LABELS unit)
-  add_test(NAME runtime_kernels_test.linear_matmul
-    COMMAND runtime_kernels_test --gtest_filter=*Linear*)
-  set_tests_properties(runtime_kernels_test.linear_matmul PROPERTIES
-    ENVIRONMENT TFC_LINEAR_CONV=0 LABELS unit)
-  add_test(NAME runtime_gated_linear_test.onednn COMMAND runtime_gated_linear_test)
-  set_tests_properties(runtime_gated_linear_test.onednn PROPERTIES
-    ENVIRONMENT TFC_LINEAR_GEMV=0 LABELS unit)
+  tfc_add_env_variant(runtime_kernels_test linear_conv_always TFC_LINEAR_CONV=1
+    --gtest_filter=*Linear*)
+  tfc_add_env_variant(runtime_kernels_test linear_matmul TFC_LINEAR_CONV=0 --gtest_filter=*Linear*)
+  tfc_add_env_variant(runtime_gated_linear_test onednn TFC_LINEAR_GEMV=0)
   # The GEMV code paths this CPU runs below its best (the scalar loops, AVX2 on an AVX-512 CPU)
   # through the kernels: TFC_GEMV_ISA lowers the instruction set the plans' weights are packed for.
-  add_test(NAME runtime_gemv_test.scalar_isa COMMAND runtime_gemv_test --gtest_filter=LowPrecision*)
-  set_tests_properties(runtime_gemv_test.scalar_isa PROPERTIES
-    ENVIRONMENT TFC_GEMV_ISA=scalar LABELS unit)
-  add_test(NAME runtime_kernels_test.attention_onednn
-    COMMAND runtime_kernels_test --gtest_filter=*Attention*)
-  set_tests_properties(runtime_kernels_test.attention_onednn PROPERTIES
-    ENVIRONMENT TFC_ATTENTION=onednn LABELS unit)
-  add_test(NAME runtime_nan_test.attention_onednn
-    COMMAND runtime_nan_test --gtest_filter=*Attention*)
-  set_tests_properties(runtime_nan_test.attention_onednn PROPERTIES
-    ENVIRONMENT TFC_ATTENTION=onednn LABELS unit)
+  tfc_add_env_variant(runtime_gemv_test scalar_isa TFC_GEMV_ISA=scalar
+    --gtest_filter=LowPrecision*)
+  tfc_add_env_variant(runtime_kernels_test attention_onednn TFC_ATTENTION=onednn
+    --gtest_filter=*Attention*)
+  tfc_add_env_variant(runtime_nan_test attention_onednn TFC_ATTENTION=onednn
+    --gtest_filter=*Attention*)
   # Which decode steps a backend may capture into a graph and replay (DecodeGraph.h; no GPU).
   tfc_add_unit_test(runtime_decode_graph_test SOURCES runtime_decode_graph_test.cpp
     LIBS tfc_runtime_static tfc_schema)

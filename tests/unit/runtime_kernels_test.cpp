@@ -423,36 +423,45 @@ TEST(RuntimeKernels, RmsNormResidualAndUnitOffset) {
 }
 
 // GatedLinear through a plan: y = act(x @ Wg) * (x @ Wu), SiLU and both GELUs, against loops.
+// Constant weights above 16 rows are read from the plan's copies in oneDNN's layout (or padded
+// rows); weights that are inputs are read in place.
 TEST(RuntimeKernels, GatedLinearActivations) {
-  const int64_t Kd = 24, N = 40;
-  auto wg = randomFloats(Kd * N, 21, -0.5f, 0.5f), wu = randomFloats(Kd * N, 22, -0.5f, 0.5f);
-  for (std::vector<int64_t> s : {std::vector<int64_t>{1, 1, Kd}, {2, 9, Kd}, {5, Kd}}) {
-    int64_t M = numel(s) / Kd;
-    auto x = randomFloats(numel(s), 23, -2.f, 2.f);
-    std::vector<int64_t> os = s;
-    os.back() = N;
-    for (auto act : {fb::GateActivation::Silu, fb::GateActivation::GeluErf,
-                     fb::GateActivation::GeluTanh}) {
-      RunResult out = runKernel(K::GatedLinear,
-                                {F32(s, x), F32({Kd, N}, wg, true), F32({Kd, N}, wu, true)},
-                                TFC_F32, os, opt::gatedLinear(act));
-      ASSERT_EQ(out.code, TFC_OK) << out.message;
-      std::vector<float> ref(size_t(M * N));
-      for (int64_t i = 0; i < M; ++i)
-        for (int64_t j = 0; j < N; ++j) {
-          double g = 0, u = 0;
-          for (int64_t k = 0; k < Kd; ++k) {
-            g += double(x[i * Kd + k]) * wg[k * N + j];
-            u += double(x[i * Kd + k]) * wu[k * N + j];
-          }
-          double a = act == fb::GateActivation::Silu ? g / (1 + std::exp(-g))
-                     : act == fb::GateActivation::GeluErf
-                         ? 0.5 * g * (1 + std::erf(g / std::sqrt(2.0)))
-                         : 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)));
-          ref[i * N + j] = float(a * u);
+  const int64_t Kd = 24;
+  for (int64_t N : {40, 128}) { // 128: oneDNN's blocked layout on AVX-512
+    auto wg = randomFloats(Kd * N, 21, -0.5f, 0.5f), wu = randomFloats(Kd * N, 22, -0.5f, 0.5f);
+    for (std::vector<int64_t> s :
+         {std::vector<int64_t>{1, 1, Kd}, {2, 9, Kd}, {5, Kd}, {40, Kd}, {2, 33, Kd}})
+      for (bool constant : {true, false}) {
+        int64_t M = numel(s) / Kd;
+        auto x = randomFloats(numel(s), 23, -2.f, 2.f);
+        std::vector<int64_t> os = s;
+        os.back() = N;
+        for (auto act : {fb::GateActivation::Silu, fb::GateActivation::GeluErf,
+                         fb::GateActivation::GeluTanh}) {
+          SCOPED_TRACE(testing::Message() << "M " << M << " N " << N
+                                        << (constant ? " constant" : " input"));
+          RunResult out =
+              runKernel(K::GatedLinear,
+                        {F32(s, x), F32({Kd, N}, wg, constant), F32({Kd, N}, wu, constant)},
+                        TFC_F32, os, opt::gatedLinear(act));
+          ASSERT_EQ(out.code, TFC_OK) << out.message;
+          std::vector<float> ref(size_t(M * N));
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) {
+              double g = 0, u = 0;
+              for (int64_t k = 0; k < Kd; ++k) {
+                g += double(x[i * Kd + k]) * wg[k * N + j];
+                u += double(x[i * Kd + k]) * wu[k * N + j];
+              }
+              double a = act == fb::GateActivation::Silu ? g / (1 + std::exp(-g))
+                         : act == fb::GateActivation::GeluErf
+                             ? 0.5 * g * (1 + std::erf(g / std::sqrt(2.0)))
+                             : 0.5 * g * (1 + std::tanh(std::sqrt(2 / M_PI) * (g + 0.044715 * g * g * g)));
+              ref[i * N + j] = float(a * u);
+            }
+          expectClose(out.as<float>(), ref, "gated_linear " + std::to_string(int(act)));
         }
-      expectClose(out.as<float>(), ref, "gated_linear " + std::to_string(int(act)));
-    }
+      }
   }
 }
 

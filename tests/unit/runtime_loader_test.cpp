@@ -706,6 +706,22 @@ std::string linearPlanFile(const char *tag, int64_t K, int64_t N, const std::vec
   return path;
 }
 
+/// A [K, N] weight of small distinct values: (i mod `period`) - period / 2, in hundredths.
+std::vector<float> patternedWeight(int64_t K, int64_t N, int period) {
+  std::vector<float> w(size_t(K * N));
+  for (size_t i = 0; i < w.size(); ++i)
+    w[i] = float(int(i % size_t(period)) - period / 2) * 0.01f;
+  return w;
+}
+
+/// Reads one float of every page of `count` floats at `data`: resident, as after the checksum
+/// pass.
+void touchEveryPage(const float *data, int64_t count) {
+  volatile float sink = 0.f;
+  for (int64_t i = 0; i < count; i += 1024)
+    sink = sink + data[i];
+}
+
 /// Runs `fn` of a linearPlanFile plan on x = e_row ([1, K]) and expects row `row` of W exactly.
 void expectRowOfWeight(tfc::rt::Session &s, const char *fn, int64_t K, int64_t N, int64_t row,
                        const std::vector<float> &w) {
@@ -724,18 +740,13 @@ void expectRowOfWeight(tfc::rt::Session &s, const char *fn, int64_t K, int64_t N
 // the file, through the page cache).
 TEST(PrepackDecode, PackedWeightsGiveBackThePlansPages) {
   constexpr int64_t K = 1024, N = 2048; // 8 MB
-  std::vector<float> w(K * N);
-  for (size_t i = 0; i < w.size(); ++i)
-    w[i] = float(int(i % 31) - 15) * 0.01f;
+  const std::vector<float> w = patternedWeight(K, N, 31);
   const std::string path = linearPlanFile("prepack_pages", K, N, w, true);
   std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
   const tfc::rt::ConstantDesc &weight = plan->constants[0];
   ASSERT_EQ(weight.name, "w");
-  // Touch every page of the weight: resident, as after the checksum pass.
-  volatile float sink = 0.f;
   const float *data = static_cast<const float *>(weight.data);
-  for (int64_t i = 0; i < K * N; i += 1024)
-    sink = sink + data[i];
+  touchEveryPage(data, K * N);
   const int64_t before = rssFileKb();
   ASSERT_GT(before, 8000) << "the weight's 8 MB are resident";
   {
@@ -759,9 +770,7 @@ TEST(PrepackDecode, PackedWeightsGiveBackThePlansPages) {
 // back its plan pages too; the next runs read the copy and give the same result.
 TEST(PrepackDecode, AnEncodersPackedWeightGivesBackItsPages) {
   constexpr int64_t K = 2048, N = 2048; // 16 MB
-  std::vector<float> w(K * N);
-  for (size_t i = 0; i < w.size(); ++i)
-    w[i] = float(int(i % 29) - 14) * 0.01f;
+  const std::vector<float> w = patternedWeight(K, N, 29);
   const std::string path = linearPlanFile("encoder_pages", K, N, w, false);
   std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
   tfc::rt::Session s(plan, 1);
@@ -779,10 +788,7 @@ TEST(PrepackDecode, AnEncodersPackedWeightGivesBackItsPages) {
         ASSERT_EQ(p[i * N + j], w[size_t(i * N + j)]) << what << " row " << i << " column " << j;
   };
   // Touch the weight's pages (as the checksum pass does), then the first run packs and drops.
-  volatile float sink = 0.f;
-  const float *data = static_cast<const float *>(plan->constants[0].data);
-  for (int64_t i = 0; i < K * N; i += 1024)
-    sink = sink + data[i];
+  touchEveryPage(static_cast<const float *>(plan->constants[0].data), K * N);
   const int64_t before = rssFileKb();
   check("first run");
   const int64_t after = rssFileKb();
@@ -797,9 +803,7 @@ TEST(PrepackDecode, AnEncodersPackedWeightGivesBackItsPages) {
 // bytes still read the same afterwards (from the file, through the page cache).
 TEST(ChecksumsLazy, TheChecksumPassLeavesNoWeightResident) {
   constexpr int64_t K = 1024, N = 2048; // 8 MB
-  std::vector<float> w(K * N);
-  for (size_t i = 0; i < w.size(); ++i)
-    w[i] = float(int(i % 37) - 18) * 0.01f;
+  const std::vector<float> w = patternedWeight(K, N, 37);
   const std::string path = linearPlanFile("checksum_pages", K, N, w, false);
   std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
   const int64_t before = rssFileKb();

@@ -1,14 +1,15 @@
 //===- GatedLinear.cpp - fused gated feed-forward projection (SwiGLU, GeGLU) on oneDNN -------===//
 //
-// See GatedLinear.h. Two oneDNN matmuls of exact M on the plain `ab` weights (as Linear.cpp's
-// default path): the gate projection with the activation as an eltwise post-op (SiLU is oneDNN's
+// See GatedLinear.h. Two oneDNN matmuls of exact M: the gate projection with the activation as an eltwise post-op (SiLU is oneDNN's
 // swish with alpha 1: x * sigmoid(x)) into a scratch buffer, then the up projection with a
 // binary_mul post-op reading that buffer, writing y. NaN and infinities propagate as in the
 // primitive ops (swish and gelu keep NaN; nothing here clamps). The kernel: inputs x [..., K],
 // gate_weight and up_weight [K, N]; GatedLinearOptions activation; the primitives are the
-// kernel's per-session state. Decode-sized products of constant weights and bf16 / int8 weights
-// (inputs 3 and 4: the int8 weights' scales) run on packed weights instead (LinearGemv.h), but
-// bf16 weights above 16 rows, which run here on f32 copies made once per plan (f32Copy).
+// kernel's per-session state. Constant weights are read from f32 copies made once per plan in
+// the layout the matmul reads fastest (PackedWeights.h; bf16 weights converted exactly); a
+// weight computed at run time is read in place. Decode-sized products of constant weights and
+// bf16 / int8 weights (inputs 3 and 4: the int8 weights' scales) run on packed weights instead
+// (LinearGemv.h), but bf16 weights above 16 rows, which run here on their f32 copies.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/GatedLinear.h"
@@ -16,10 +17,10 @@
 #include "GemmShapes.h"
 #include "cpu/Common.h"
 #include "cpu/CpuBackend.h"
+#include "cpu/PackedWeights.h"
 
-#include <cstring>
-#include <map>
-#include <mutex>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace tfc::rt {
@@ -39,78 +40,77 @@ dnnl::algorithm algorithmOf(GateActivation act) {
   return dnnl::algorithm::eltwise_swish;
 }
 
-dnnl::matmul makeMatmul(DnnlEnv &env, int64_t m, int64_t k, int64_t n, const dnnl::post_ops &po) {
+dnnl::matmul::primitive_desc makeDesc(DnnlEnv &env, int64_t m, int64_t k, int64_t n,
+                                      const dnnl::post_ops &po, const memory::desc &wei) {
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
-  dnnl::matmul::desc desc(memory::desc({m, k}, dt::f32, tag::ab),
-                          memory::desc({k, n}, dt::f32, tag::ab),
+  dnnl::matmul::desc desc(memory::desc({m, k}, dt::f32, tag::ab), wei,
                           memory::desc({m, n}, dt::f32, tag::ab));
-  return dnnl::matmul(dnnl::matmul::primitive_desc(desc, attr, env.engine));
+  return dnnl::matmul::primitive_desc(desc, attr, env.engine);
 }
 
-/// The f32 copy of a bf16 constant weight (exact: the bits, 16 places up), made once per plan
-/// and shared by its sessions (Plan::derived "gated_linear.f32_copies").
-const float *f32Copy(const KernelContext &ctx, const Tensor &w) {
-  struct Copies {
-    std::mutex mutex;
-    std::map<const void *, std::vector<float>> entries;
-  };
-  std::shared_ptr<Copies> cache;
-  {
-    std::lock_guard<std::mutex> lock(ctx.plan->derivedMutex);
-    std::shared_ptr<void> &slot = ctx.plan->derived["gated_linear.f32_copies"];
-    if (!slot)
-      slot = std::make_shared<Copies>();
-    cache = std::static_pointer_cast<Copies>(slot);
-  }
-  std::lock_guard<std::mutex> lock(cache->mutex);
-  std::vector<float> &copy = cache->entries[w.data];
-  if (copy.empty()) {
-    const int64_t n = w.shape.numel();
-    copy.resize(size_t(n));
-    const uint16_t *bits = static_cast<const uint16_t *>(w.data);
-    for (int64_t i = 0; i < n; ++i) {
-      const uint32_t v = uint32_t(bits[i]) << 16;
-      std::memcpy(&copy[size_t(i)], &v, sizeof v);
-    }
-  }
-  return copy.data();
+/// TFC_GATED_PACKED=0 reads f32 constant weights in place (plain `ab`), as before the plan-wide
+/// copies (for measurements); bf16 weights are always read from their f32 copy.
+bool gatedPacked() {
+  static const bool on = [] {
+    const char *e = std::getenv("TFC_GATED_PACKED");
+    return !(e && *e == '0');
+  }();
+  return on;
 }
 
 } // namespace
+
+GatedLinearPrimitives::Entry &GatedLinearPrimitives::entry(DnnlEnv &env, int threads, int64_t M,
+                                                           int64_t K, int64_t N,
+                                                           GateActivation act, bool copy) {
+  for (Entry &e : cache_)
+    if (e.m == M && e.k == K && e.n == N && e.threads == threads && e.act == act &&
+        e.copyAsked == copy)
+      return e;
+  dnnl::post_ops gatePo, upPo;
+  gatePo.append_eltwise(1.f, algorithmOf(act), 1.f, 0.f); // swish: x * sigmoid(alpha x)
+  upPo.append_binary(dnnl::algorithm::binary_mul, memory::desc({M, N}, dt::f32, tag::ab));
+  const memory::desc plain({K, N}, dt::f32, tag::ab);
+  memory::desc wei = plain;
+  if (copy) {
+    // oneDNN's own layout (AVX-512 brgemm: blocked); where that is plain rows (AVX2 gemm:jit),
+    // rows padded against cache-set conflicts, unless that would be a reference kernel.
+    wei = makeDesc(env, M, K, N, gatePo, memory::desc({K, N}, dt::f32, tag::any)).weights_desc();
+    if (wei == plain &&
+        std::string(makeDesc(env, M, K, N, gatePo, paddedRows(K, N)).impl_info_str())
+                .rfind("ref", 0) != 0)
+      wei = paddedRows(K, N);
+  }
+  cache_.push_back({M, K, N, threads, act, copy, dnnl::matmul(makeDesc(env, M, K, N, gatePo, wei)),
+                    dnnl::matmul(makeDesc(env, M, K, N, upPo, wei)), wei});
+  return cache_.back();
+}
+
+void GatedLinearPrimitives::run(DnnlEnv &env, const Entry &e, const float *x, const void *wg,
+                                const void *wu, float *y) {
+  const int64_t M = e.m, N = e.n;
+  if (M == 0 || N == 0)
+    return;
+  gate_.resize(size_t(M * N));
+  memory src({{M, e.k}, dt::f32, tag::ab}, env.engine, const_cast<float *>(x));
+  memory gate({{M, N}, dt::f32, tag::ab}, env.engine, gate_.data());
+  memory weightG(e.weights, env.engine, const_cast<void *>(wg));
+  memory weightU(e.weights, env.engine, const_cast<void *>(wu));
+  e.gate.execute(env.stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weightG}, {DNNL_ARG_DST, gate}});
+  e.up.execute(env.stream, {{DNNL_ARG_SRC, src},
+                            {DNNL_ARG_WEIGHTS, weightU},
+                            {DNNL_ARG_DST, memory({{M, N}, dt::f32, tag::ab}, env.engine, y)},
+                            {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, gate}});
+  env.stream.wait();
+}
 
 void GatedLinearPrimitives::run(DnnlEnv &env, int threads, const float *x, const float *wg,
                                 const float *wu, float *y, int64_t M, int64_t K, int64_t N,
                                 GateActivation act) {
   if (M == 0 || N == 0)
     return;
-  Entry *entry = nullptr;
-  for (Entry &e : cache_)
-    if (e.m == M && e.k == K && e.n == N && e.threads == threads && e.act == act)
-      entry = &e;
-  if (!entry) {
-    dnnl::post_ops gatePo, upPo;
-    gatePo.append_eltwise(1.f, algorithmOf(act), 1.f, 0.f); // swish: x * sigmoid(alpha x)
-    upPo.append_binary(dnnl::algorithm::binary_mul, memory::desc({M, N}, dt::f32, tag::ab));
-    cache_.push_back({M, K, N, threads, act, makeMatmul(env, M, K, N, gatePo),
-                      makeMatmul(env, M, K, N, upPo)});
-    entry = &cache_.back();
-  }
-  gate_.resize(size_t(M * N));
-  memory src({{M, K}, dt::f32, tag::ab}, env.engine, const_cast<float *>(x));
-  memory gate({{M, N}, dt::f32, tag::ab}, env.engine, gate_.data());
-  entry->gate.execute(env.stream,
-                      {{DNNL_ARG_SRC, src},
-                       {DNNL_ARG_WEIGHTS, memory({{K, N}, dt::f32, tag::ab}, env.engine,
-                                                 const_cast<float *>(wg))},
-                       {DNNL_ARG_DST, gate}});
-  entry->up.execute(env.stream,
-                    {{DNNL_ARG_SRC, src},
-                     {DNNL_ARG_WEIGHTS, memory({{K, N}, dt::f32, tag::ab}, env.engine,
-                                               const_cast<float *>(wu))},
-                     {DNNL_ARG_DST, memory({{M, N}, dt::f32, tag::ab}, env.engine, y)},
-                     {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, gate}});
-  env.stream.wait();
+  run(env, entry(env, threads, M, K, N, act, false), x, wg, wu, y);
 }
 
 std::string checkGatedLinear(const FunctionDesc &fn, const KernelDesc &k) {
@@ -144,15 +144,34 @@ void runGatedLinear(const KernelContext &ctx) {
   const bool bf16Copy = wg.dtype == TFC_BF16 && d.M > kGemvMaxRows && ctx.plan &&
                         bf16ProductsAsF32() &&
                         !(d.M <= kPrefillGemvMaxRows && isPrepacked(ctx, 1) && isPrepacked(ctx, 2));
-  if (!bf16Copy && runGatedLinearGemv(ctx, d, ctx.stateAs<GatedLinearPrimitives>().gemv))
+  auto &st = ctx.stateAs<GatedLinearPrimitives>();
+  if (!bf16Copy && runGatedLinearGemv(ctx, d, st.gemv))
     return;
   if (wg.dtype != TFC_F32 && !bf16Copy)
     ctx.fail(TFC_INTERNAL, "a %s gated weight without its packed path", dtypeName(wg.dtype));
-  const float *pg = bf16Copy ? f32Copy(ctx, wg) : wg.as<float>();
-  const float *pu = bf16Copy ? f32Copy(ctx, wu) : wu.as<float>();
-  ctx.stateAs<GatedLinearPrimitives>().run(
-      device.dnnl(), device.threads(), x.as<float>(), pg, pu, y.as<float>(), d.M, d.K, d.N,
-      options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation);
+  if (d.M == 0 || d.N == 0)
+    return;
+  // Constant weights are read from plan-wide copies in the layout the matmul reads fastest
+  // (PackedWeights.h): without them, oneDNN's AVX-512 matmul repacks a plain weight on every
+  // call. A weight computed at run time is read in place.
+  auto constant = [&](size_t i) {
+    return ctx.fn->values[size_t(ctx.k->inputs[i])].kind == ValueKind::Constant;
+  };
+  const bool copy = bf16Copy || (gatedPacked() && ctx.plan && constant(1) && constant(2));
+  GatedLinearPrimitives::Entry &e =
+      st.entry(device.dnnl(), device.threads(), d.M, d.K, d.N,
+               options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation, copy);
+  const void *pg = wg.data, *pu = wu.data;
+  if (copy) {
+    if (!e.gateData) {
+      const dt type = wg.dtype == TFC_BF16 ? dt::bf16 : dt::f32;
+      e.gateData = packedWeights(ctx, wg.data, type, d.K, d.N, e.weights);
+      e.upData = packedWeights(ctx, wu.data, type, d.K, d.N, e.weights);
+    }
+    pg = e.gateData;
+    pu = e.upData;
+  }
+  st.run(device.dnnl(), e, x.as<float>(), pg, pu, y.as<float>());
 }
 
 } // namespace tfc::rt

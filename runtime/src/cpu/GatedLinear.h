@@ -23,20 +23,31 @@ namespace tfc::rt {
 /// The gate's activation: the schema's enum (plan.fbs GateActivation).
 using GateActivation = tfc::plan::GateActivation;
 
-/// oneDNN primitives of one gated projection, cached per (M, threads), and the gate's scratch.
+/// oneDNN primitives of one gated projection, cached per (M, threads, weights copied), and the
+/// gate's scratch.
 class GatedLinearPrimitives : public KernelState {
 public:
-  /// Computes y (which must not alias x) on `env`'s stream and waits for it.
-  void run(DnnlEnv &env, int threads, const float *x, const float *wg, const float *wu, float *y,
-           int64_t M, int64_t K, int64_t N, GateActivation act);
-
-private:
   struct Entry {
     int64_t m, k, n;
     int threads;
     GateActivation act;
+    bool copyAsked; // the weights come from plan-wide copies (PackedWeights.h)
     dnnl::matmul gate, up;
+    dnnl::memory::desc weights; // the layout both weights are read in
+    const void *gateData = nullptr, *upData = nullptr; // the copies, once found
   };
+  /// The primitives for these dimensions, made on first use: with `copy`, reading weights in
+  /// the layout of `weights` (oneDNN's own, or padded rows), else plain `ab` in place.
+  Entry &entry(DnnlEnv &env, int threads, int64_t M, int64_t K, int64_t N, GateActivation act,
+               bool copy);
+  /// Computes y (which must not alias x) on `env`'s stream and waits for it: x [e.m, e.k], the
+  /// weights in e.weights' layout.
+  void run(DnnlEnv &env, const Entry &e, const float *x, const void *wg, const void *wu, float *y);
+  /// The same with plain row-major [K, N] weights read in place.
+  void run(DnnlEnv &env, int threads, const float *x, const float *wg, const float *wu, float *y,
+           int64_t M, int64_t K, int64_t N, GateActivation act);
+
+private:
   std::vector<Entry> cache_;
   std::vector<float> gate_; // act(x @ Wg), [M, N]
 

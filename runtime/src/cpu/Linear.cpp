@@ -26,6 +26,7 @@
 #include "cpu/Dnnl.h"
 #include "cpu/LinearGemv.h"
 #include "cpu/LinearInt8.h"
+#include "cpu/PackedWeights.h"
 
 #include <cstdlib>
 #include <exception>
@@ -71,14 +72,11 @@ bool usePacked() {
 /// Above kPackedMaxM rows (prompts, encoders) a constant weight is also read from a copy made
 /// once per plan, in the layout oneDNN picks for it (format `any`). Where that is plain
 /// row-major (the AVX2 `gemm:jit` matmul of oneDNN 2.6, at every M), the copy's rows are
-/// padded by kWeightRowPad floats: rows whose stride is a multiple of 4 KiB (N = 1024, 3072)
-/// map to the same cache sets, and the GEMM's packing of a [K, N] panel then misses its cache.
-/// Measured on an AVX2 Zen 3, one thread: 128x768x3072 42.7 -> 92.5 GFLOP/s, 128x384x1536
-/// 69.4 -> 98.2, 128x3072x768 78.7 -> 96.0, 128x768x768 86.8 -> 98.0, 128x384x384 93.6 ->
-/// 96.5; 8x768x3072 35 -> 73; 1x768x3072 24.7 -> 24.4 (docs/BENCHMARKS.md, "Encoder speed").
-/// TFC_LINEAR_PACKED_LARGE_M=0 reads the weights in place above kPackedMaxM rows, as before
-/// (for measurements).
-constexpr int64_t kWeightRowPad = 16;
+/// padded by kWeightRowPad floats (PackedWeights.h). Measured on an AVX2 Zen 3, one thread:
+/// 128x768x3072 42.7 -> 92.5 GFLOP/s, 128x384x1536 69.4 -> 98.2, 128x3072x768 78.7 -> 96.0,
+/// 128x768x768 86.8 -> 98.0, 128x384x384 93.6 -> 96.5; 8x768x3072 35 -> 73; 1x768x3072 24.7 ->
+/// 24.4 (docs/BENCHMARKS.md, "Encoder speed"). TFC_LINEAR_PACKED_LARGE_M=0 reads the weights in
+/// place above kPackedMaxM rows, as before (for measurements).
 
 bool usePackedLargeM() {
   static const bool on = [] {
@@ -86,58 +84,6 @@ bool usePackedLargeM() {
     return !(e && *e == '0');
   }();
   return on;
-}
-
-/// Prepacked copies of weights, per (weight bytes, packed layout); a Plan::derived entry.
-struct PackedWeights {
-  struct Entry {
-    const void *source;
-    memory::desc desc;
-    std::shared_ptr<uint8_t> bytes; // 64-byte aligned
-  };
-  std::mutex mutex;
-  std::vector<Entry> entries;
-};
-
-/// The packed copy of `w` (plain [K, N] of `type`: f32, or bf16 converted exactly), or of its
-/// columns [col, col + cols) (cols 0: all), in the f32 layout `desc`, made on first use.
-void *packedWeights(const KernelContext &ctx, const void *w, dt type, int64_t K, int64_t N,
-                    const memory::desc &desc, int64_t col = 0, int64_t cols = 0) {
-  if (cols == 0)
-    cols = N;
-  const void *source = static_cast<const char *>(w) + size_t(col) * memory::data_type_size(type);
-  std::shared_ptr<PackedWeights> cache;
-  {
-    std::lock_guard<std::mutex> lock(ctx.plan->derivedMutex);
-    std::shared_ptr<void> &slot = ctx.plan->derived["linear.packed_weights"];
-    if (!slot)
-      slot = std::make_shared<PackedWeights>();
-    cache = std::static_pointer_cast<PackedWeights>(slot);
-  }
-  std::lock_guard<std::mutex> lock(cache->mutex);
-  for (const auto &e : cache->entries)
-    if (e.source == source && e.desc == desc)
-      return e.bytes.get();
-  size_t size = desc.get_size();
-  void *raw = std::aligned_alloc(64, (size + 63) / 64 * 64);
-  if (!raw)
-    throw std::bad_alloc();
-  std::shared_ptr<uint8_t> bytes(static_cast<uint8_t *>(raw), [](uint8_t *p) { std::free(p); });
-  DnnlEnv &env = cpuDevice(ctx).dnnl();
-  // A convolution's layout (convWeights) sees the same bytes as [cols, K, 1, 1] (o, i, h, w).
-  memory plain(desc.dims().size() == 4
-                   ? memory::desc({cols, K, 1, 1}, type, memory::dims{1, N, 1, 1})
-                   : memory::desc({K, cols}, type, memory::dims{N, 1}),
-               env.engine, const_cast<void *>(source));
-  memory packed(desc, env.engine, bytes.get());
-  dnnl::reorder(plain, packed).execute(env.stream, plain, packed);
-  env.stream.wait();
-  cache->entries.push_back({source, desc, bytes});
-  // The kernels read the copy from now on: give back the plan's pages of the weight (its last
-  // columns' copy, for a weight copied in column ranges), as prepackDecodeWeights does.
-  if (col + cols == N && ctx.plan->mapping)
-    ctx.plan->mapping->dropPages(w, size_t(K * N) * memory::data_type_size(type));
-  return bytes.get();
 }
 
 struct LinearState : KernelState {
@@ -212,20 +158,24 @@ struct WeightChoice {
   bool conv = false; // prim is a 1x1 convolution (makeConv)
 };
 
+/// A three-way switch read once from the environment: unset (or any other value) gives the
+/// default, "0" Off, "1" Always.
+enum class Switch { Default, Off, Always };
+Switch envSwitch(const char *name) {
+  const char *e = std::getenv(name);
+  if (e && *e == '0')
+    return Switch::Off;
+  if (e && *e == '1')
+    return Switch::Always;
+  return Switch::Default;
+}
+
 /// TFC_LINEAR_CONV: unset, a constant weight's product over more than kPackedMaxM rows runs as
 /// a 1x1 convolution (makeConv) where oneDNN's matmul would read plain rows (its AVX2
 /// `gemm:jit`); 1, also where the matmul has a blocked layout of its own (AVX-512 brgemm: tests
 /// use this to keep the path covered on every CPU); 0, never (for measurements).
-enum class ConvMode { Off, PlainMatmul, Always };
-ConvMode convMode() {
-  static const ConvMode mode = [] {
-    const char *e = std::getenv("TFC_LINEAR_CONV");
-    if (e && *e == '0')
-      return ConvMode::Off;
-    if (e && *e == '1')
-      return ConvMode::Always;
-    return ConvMode::PlainMatmul;
-  }();
+Switch convMode() {
+  static const Switch mode = envSwitch("TFC_LINEAR_CONV");
   return mode;
 }
 
@@ -291,12 +241,12 @@ WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool
   const bool plainMatmul = any.weights_desc() == plain;
   memory::desc convWeights;
   if (m > kPackedMaxM && m != DNNL_RUNTIME_DIM_VAL &&
-      (convMode() == ConvMode::Always || (convMode() == ConvMode::PlainMatmul && plainMatmul)))
+      (convMode() == Switch::Always || (convMode() == Switch::Default && plainMatmul)))
     if (dnnl::primitive conv = makeConv(env, m, k, n, bias, act, mode, convWeights))
       return {conv, convWeights, true};
   if (!plainMatmul)
     return {dnnl::matmul(any), any.weights_desc()};
-  const memory::desc padded({k, n}, dt::f32, memory::dims{(n + 15) / 16 * 16 + kWeightRowPad, 1});
+  const memory::desc padded = paddedRows(k, n);
   dnnl::matmul::primitive_desc pd = makeDesc(env, m, k, n, bias, act, mode, padded);
   if (std::string(pd.impl_info_str()).rfind("ref", 0) == 0) // never trade for a reference kernel
     return {dnnl::matmul(any), mustCopy ? plain : memory::desc()};
@@ -306,16 +256,8 @@ WeightChoice choosePrimitive(DnnlEnv &env, int64_t m, int64_t k, int64_t n, bool
 /// brgemm kernel (the AVX-512 ones: measured faster there); 1, wherever it applies (on AVX2,
 /// where oneDNN 2.6 runs its gemm:jit, the split was slower; tests use this to keep the path
 /// covered on every CPU); 0, never (for measurements).
-enum class SplitMode { Off, Brgemm, Always };
-SplitMode splitMode() {
-  static const SplitMode mode = [] {
-    const char *e = std::getenv("TFC_LINEAR_SPLIT");
-    if (e && *e == '0')
-      return SplitMode::Off;
-    if (e && *e == '1')
-      return SplitMode::Always;
-    return SplitMode::Brgemm;
-  }();
+Switch splitMode() {
+  static const Switch mode = envSwitch("TFC_LINEAR_SPLIT");
   return mode;
 }
 
@@ -347,7 +289,7 @@ bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims
   const int64_t M = dims.M, K = dims.K, N = dims.N;
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
   const Tensor *b = ctx.in(2), *r = ctx.in(3);
-  if (splitMode() == SplitMode::Off || !usePacked() || !usePackedLargeM() || threads < 2 ||
+  if (splitMode() == Switch::Off || !usePacked() || !usePackedLargeM() || threads < 2 ||
       M <= kPackedMaxM || K * N < splitMinWeight() || N % (16 * threads) != 0 ||
       omp_in_parallel() || (w.dtype != TFC_F32 && !(w.dtype == TFC_BF16 && bf16Copy)))
     return false;
@@ -364,7 +306,7 @@ bool runSplitColumns(const KernelContext &ctx, LinearState &st, const LinearDims
     // Never trade for a reference kernel; by default only for a brgemm one (splitMode). The
     // answer is kept: the next call of this shape returns at once.
     const bool use = impl.rfind("ref", 0) != 0 &&
-                     (splitMode() == SplitMode::Always || impl.rfind("brg", 0) == 0);
+                     (splitMode() == Switch::Always || impl.rfind("brg", 0) == 0);
     LinearState::Split e{M, threads, mode, use, use ? dnnl::matmul(pd) : dnnl::matmul(),
                          pd.weights_desc(), {}, {}, pd.scratchpad_desc(), {}};
     if (!use) {
