@@ -93,6 +93,12 @@ if(TARGET runtime_kernels_test)
     --gtest_filter=*Attention*)
   tfc_add_env_variant(runtime_nan_test attention_onednn TFC_ATTENTION=onednn
     --gtest_filter=*Attention*)
+endif()
+# A first prompt's CachedAttention runs the blocked kernel (FusedAttention.h);
+# TFC_CACHED_PROMPT=rows keeps the per-query loop it replaced tested.
+if(TARGET runtime_cache_test)
+  tfc_add_env_variant(runtime_cache_test prompt_rows TFC_CACHED_PROMPT=rows
+    --gtest_filter=RuntimeCache.Self*)
   # Which decode steps a backend may capture into a graph and replay (DecodeGraph.h; no GPU).
   tfc_add_unit_test(runtime_decode_graph_test SOURCES runtime_decode_graph_test.cpp
     LIBS tfc_runtime_static tfc_schema)
