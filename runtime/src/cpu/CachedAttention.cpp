@@ -11,10 +11,10 @@
 // dim must be the number of keys. Heads are interleaved in D (head h is columns h*dh..) for q
 // and the output. A row with every key hidden gives zeros.
 //
-// A first prompt of a Self slot (nothing cached yet, more than one query) runs the Attention
-// kernel's blocked math on this run's k and v (FusedAttention.h). Otherwise: one task per (row,
-// head, query): contiguous K rows (dot products of head_dim floats) for the
-// scores, the shared softmax row primitives, then a weighted sum of contiguous V rows. For
+// A prompt of a Self slot (more than one query) runs the Attention kernel's blocked math on the
+// cache's keys and values (FusedAttention.h). Otherwise: one task per (row, head, query):
+// contiguous K rows (dot products of head_dim floats) for the scores, the shared softmax row
+// primitives, then a weighted sum of contiguous V rows. For
 // decode (S = 1) the tasks are the B*H (row, head) pairs. With the session capturing attention
 // weights (AttentionCapture.h) each task also copies its probability row out.
 //
@@ -43,11 +43,11 @@ using tfc::plan::CacheStoreOptionsT;
 
 struct CachedAttentionState : KernelState {
   std::vector<float> scratch; // per thread: scores (keys) + mask row (keys)
-  FusedAttentionScratch fused; // a first prompt's blocked kernel
+  FusedAttentionScratch fused; // a prompt's blocked kernel
 };
 
-/// TFC_CACHED_PROMPT=rows: a first prompt runs the per-query loop as every other call does
-/// (for measurements); unset, the blocked kernel (see runCachedAttention).
+/// TFC_CACHED_PROMPT=rows: a prompt runs the per-query loop as a decode step does (for
+/// measurements); unset, the blocked kernel (see runCachedAttention).
 bool promptBlocked() {
   static const bool on = [] {
     const char *e = std::getenv("TFC_CACHED_PROMPT");
@@ -217,19 +217,22 @@ void runCachedAttention(const KernelContext &ctx) {
     return;
 
   auto &st = ctx.stateAs<CachedAttentionState>();
-  // A first prompt (nothing cached before it) attends exactly this run's keys and values, which
-  // are the inputs k and v ([B, S, G dh], row-major): the Attention kernel's blocked QK^T, online
-  // softmax and PV (FusedAttention.h) read them in place, with the same causal, window, mask
-  // and hidden-score rules (query i sees keys j <= i). A Llama-style prefill of 128 tokens
-  // (8 layers, 16 heads of 64, 4 KV heads) spent 11.5 ms per run in the per-query loop below
-  // (47 GFLOP/s on two Zen 4 cores). Decode steps, prompts that continue a cache, and runs that
-  // capture the attention weights keep the loop.
-  if (self && past == 0 && S > 1 && !weights && promptBlocked()) {
+  // A prompt (more than one query of a Self slot, whether or not it continues a cache) runs
+  // the Attention kernel's blocked QK^T, online softmax and PV (FusedAttention.h) over the
+  // cache's keys and values [0, past + S), read in place in its [row][head][pos][dh] layout,
+  // with the same causal, window, mask and hidden-score rules (query i sees keys j <= past + i:
+  // the kernel's causal offset Sk - Sq). A Llama-style prefill of 128 tokens (8 layers, 16
+  // heads of 64, 4 KV heads) spent 11.5 ms per run in the per-query loop below (47 GFLOP/s on
+  // two Zen 4 cores). Decode steps, Cross slots and runs that capture the attention weights
+  // keep the loop.
+  if (self && S > 1 && !weights && promptBlocked()) {
     FusedAttentionProblem p;
-    p.q = q.as<float>(), p.k = ctx.in(1)->as<float>(), p.v = ctx.in(2)->as<float>();
-    p.o = o;
-    p.B = B, p.Sq = S, p.Sk = S, p.H = H, p.G = G, p.dh = dh;
-    p.qs = D, p.ks = G * dh, p.vs = G * dh;
+    p.q = q.as<float>(), p.o = o;
+    p.k = static_cast<const float *>(slot.k), p.v = static_cast<const float *>(slot.v);
+    p.B = B, p.Sq = S, p.Sk = keys, p.H = H, p.G = G, p.dh = dh;
+    p.qs = D, p.ks = dh, p.vs = dh;
+    p.kHeadStride = p.vHeadStride = L * dh;
+    p.kBatchStride = p.vBatchStride = G * L * dh;
     p.scale = scale, p.causal = true, p.rule = rule, p.mask = mv;
     runFusedAttention(p, st.fused, cpuDevice(ctx).threads());
     return;

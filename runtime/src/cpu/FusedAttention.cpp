@@ -340,7 +340,8 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
   float *tmp = L + kQueryRows;            // [kKeyBlock]: a mask row
   const float *q = p.q + (b * p.Sq + i0) * p.qs + h * dh;
   const float *kt = pk.keys + (b * p.G + g) * dh * pk.SkP;
-  const float *v = pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP : p.v + b * p.Sk * p.vs + g * dh;
+  const float *v = pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP
+                             : p.v + b * p.vBatchStride + g * p.vHeadStride;
   const int64_t vs = pk.values ? dhP : p.vs;
 
   // The keys any row of the block takes part with: [kLo, kHi).
@@ -421,7 +422,7 @@ template <int W>
 TFC_INLINE void packKeys(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,
                          float *kt) {
   const int64_t Dk = p.ks, dh = p.dh; // K's row stride
-  const float *k = p.k + b * p.Sk * Dk + g * dh;
+  const float *k = p.k + b * p.kBatchStride + g * p.kHeadStride;
   int64_t j0 = 0;
   if constexpr (W >= 8) {
     for (; j0 + 8 <= p.Sk; j0 += 8) {
@@ -481,7 +482,7 @@ Variant variantFor(FusedAttentionIsa isa) {
 /// vp[j, d] = V[b, j, g dh + d] for d < dh, 0 for d in [dh, dhP).
 void packValues(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t dhP, float *vp) {
   const int64_t Dk = p.vs; // V's row stride
-  const float *v = p.v + b * p.Sk * Dk + g * p.dh;
+  const float *v = p.v + b * p.vBatchStride + g * p.vHeadStride;
   for (int64_t j = 0; j < p.Sk; ++j) {
     std::memcpy(vp + j * dhP, v + j * Dk, size_t(p.dh) * sizeof(float));
     std::fill(vp + j * dhP + p.dh, vp + (j + 1) * dhP, 0.f);
@@ -516,6 +517,14 @@ void runFusedAttention(const FusedAttentionProblem &problem, FusedAttentionScrat
     p.ks = p.G * p.dh;
   if (p.vs == 0)
     p.vs = p.G * p.dh;
+  if (p.kHeadStride == 0)
+    p.kHeadStride = p.dh;
+  if (p.vHeadStride == 0)
+    p.vHeadStride = p.dh;
+  if (p.kBatchStride == 0)
+    p.kBatchStride = p.Sk * p.ks;
+  if (p.vBatchStride == 0)
+    p.vBatchStride = p.Sk * p.vs;
   const Variant variant = variantFor(isa);
   const int64_t W = variant.width;
   Packed pk;

@@ -22,12 +22,15 @@ namespace tfc::rt {
 /// One call of the kernel: q [B, Sq, H*dh], k / v [B, Sk, G*dh] (read in place), o
 /// [B, Sq, H*dh] (row-major); query head h reads key/value head h / (H / G). The inputs' rows
 /// are qs, ks and vs floats apart (0: their width, H*dh or G*dh): with packed projections q, k
-/// and v point at their first column inside one wider row.
+/// and v point at their first column inside one wider row. Key head g of batch row b starts
+/// at k + b kBatchStride + g kHeadStride (0: Sk ks and dh, the layout above; a KV cache's
+/// [B][G][positions][dh] has ks = dh, kHeadStride = positions dh), and the same for v.
 struct FusedAttentionProblem {
   const float *q = nullptr, *k = nullptr, *v = nullptr;
   float *o = nullptr;
   int64_t B = 0, Sq = 0, Sk = 0, H = 0, G = 0, dh = 0;
   int64_t qs = 0, ks = 0, vs = 0;
+  int64_t kHeadStride = 0, vHeadStride = 0, kBatchStride = 0, vBatchStride = 0;
   float scale = 1.f;
   bool causal = false;
   AttentionRule rule;
