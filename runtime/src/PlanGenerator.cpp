@@ -5,6 +5,7 @@
 #include "tfc/support/SymbolNames.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace tfc::rt {
@@ -179,7 +180,15 @@ void PlanStepModel::runWith(const char *function, const int64_t *tokens, int64_t
     }
     inputs.push_back(built.back().view());
   }
-  std::unique_ptr<Outputs> out = session_.run(function, inputs.data(), inputs.size());
+  // Only each row's last position of the logits is read (below): the LM head may skip the rest
+  // (TFC_LAST_POSITION=0 computes every position, for measurements).
+  static const bool lastOnly = [] {
+    const char *e = std::getenv("TFC_LAST_POSITION");
+    return !(e && *e == '0');
+  }();
+  Session::RunOptions options;
+  options.lastPositionOnly = logits != nullptr && lastOnly;
+  std::unique_ptr<Outputs> out = session_.run(function, inputs.data(), inputs.size(), options);
   if (!logits)
     return;
   const Outputs::Output &o = out->outputs.at(0);

@@ -69,7 +69,18 @@ public:
 
   Device &device() const { return *device_; }
 
-  std::unique_ptr<Outputs> run(const char *function, const tfc_tensor *inputs, size_t numInputs);
+  /// What a caller asks of one run beyond its inputs.
+  struct RunOptions {
+    /// Only the last position (axis 1) of the first output [batch, seq, ...] is read: the
+    /// kernel writing it may compute just those rows (the CPU Linear does: a prompt's LM head
+    /// on batch rows instead of batch x seq) and the other positions are zeros.
+    bool lastPositionOnly = false;
+  };
+  std::unique_ptr<Outputs> run(const char *function, const tfc_tensor *inputs, size_t numInputs,
+                               const RunOptions &options);
+  std::unique_ptr<Outputs> run(const char *function, const tfc_tensor *inputs, size_t numInputs) {
+    return run(function, inputs, numInputs, RunOptions());
+  }
 
   const Plan &plan() const { return *plan_; }
   void setProfiling(bool on) { profiling_ = on; }

@@ -902,3 +902,64 @@ TEST(RuntimeLoader, MisalignedSixtyFourBitVectorsAreRefused) {
   EXPECT_REFUSED(bytes, TFC_INVALID_PLAN,
                  "constant '" + name + "': its shape's 64-bit values are not 8-byte aligned");
 }
+
+// Session::RunOptions::lastPositionOnly: a Linear writing the function's first output computes
+// only each row's last position (the others are zeros); with a residual, or when only one
+// position exists, every row is computed as without the option. Against plain double loops.
+TEST(SessionRunOptions, LastPositionOnlyComputesEachRowsLastPosition) {
+  constexpr int64_t K = 24, N = 40, B = 3, Len = 5;
+  const std::vector<float> w = patternedWeight(K, N, 23);
+  std::vector<float> bias(N);
+  for (int64_t j = 0; j < N; ++j)
+    bias[size_t(j)] = 0.05f * float(j % 7) - 0.1f;
+  for (bool residual : {false, true}) {
+    SCOPED_TRACE(residual ? "with a residual" : "no residual");
+    PlanBuilder pb;
+    int batch = pb.addSymbol("batch", 1, 4), seq = pb.addSymbol("seq", 1, 16);
+    int cw = pb.addConstant("w", TFC_F32, {K, N}, w.data());
+    int cb = pb.addConstant("b", TFC_F32, {N}, bias.data());
+    int x = pb.addInput("x", TFC_F32, {Sym(batch), Sym(seq), S(K)});
+    int r = residual ? pb.addInput("r", TFC_F32, {Sym(batch), Sym(seq), S(N)}) : -1;
+    int y = pb.addOutput("logits", TFC_F32, {Sym(batch), Sym(seq), S(N)});
+    std::vector<int> ins = {x, pb.addConstantValue(cw), pb.addConstantValue(cb)};
+    if (residual)
+      ins.push_back(r);
+    pb.addKernel(K::Linear, ins, {y}, opt::linear(fb::Activation::None));
+    const std::string path = tempPath(residual ? "last_position_r" : "last_position");
+    writeFile(path, pb.build());
+    std::shared_ptr<const tfc::rt::Plan> plan = tfc::rt::loadPlan(path.c_str(), true);
+    tfc::rt::Session s(plan, 2);
+    std::vector<float> xv(size_t(B * Len * K)), rv(size_t(B * Len * N));
+    for (size_t i = 0; i < xv.size(); ++i)
+      xv[i] = float(int(i * 7 % 19) - 9) * 0.125f;
+    for (size_t i = 0; i < rv.size(); ++i)
+      rv[i] = float(int(i % 5) - 2);
+    int64_t xd[3] = {B, Len, K}, rd[3] = {B, Len, N};
+    tfc_tensor in[2] = {{"x", TFC_F32, 3, xd, xv.data()}, {"r", TFC_F32, 3, rd, rv.data()}};
+    tfc::rt::Session::RunOptions last;
+    last.lastPositionOnly = true;
+    for (int64_t seqLen : {Len, int64_t(1)}) {
+      xd[1] = rd[1] = seqLen;
+      std::unique_ptr<tfc::rt::Outputs> out = s.run("forward", in, residual ? 2 : 1, last);
+      ASSERT_EQ(out->outputs[0].dims, (std::vector<int64_t>{B, seqLen, N}));
+      const float *p = static_cast<const float *>(out->outputs[0].buffer.data);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t i = 0; i < seqLen; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            const int64_t row = b * seqLen + i;
+            double ref = bias[size_t(j)];
+            for (int64_t k = 0; k < K; ++k)
+              ref += double(xv[size_t(row * K + k)]) * w[size_t(k * N + j)];
+            if (residual)
+              ref += rv[size_t(row * N + j)];
+            const float got = p[row * N + j];
+            if (i == seqLen - 1 || residual)
+              ASSERT_NEAR(got, ref, 1e-4) << "row " << b << " position " << i << " column " << j;
+            else
+              ASSERT_EQ(got, 0.f) << "row " << b << " position " << i << " column " << j;
+          }
+    }
+    plan.reset();
+    std::remove(path.c_str());
+  }
+}

@@ -91,6 +91,10 @@ struct KernelContext {
   /// Non-null while the session captures attention weights (tfc_session_set_attention_capture):
   /// the attention kernels add their softmax probabilities to it (AttentionCapture.h).
   AttentionCapture *attention = nullptr;
+  /// True when the caller reads only the last position (axis 1) of the function's first output
+  /// (a generation loop reading the prompt's next-token logits, Session::RunOptions): a kernel
+  /// that writes that output may compute only those rows and leave the others zero.
+  bool lastPositionOnly = false;
 
   /// Input `i`, or nullptr when absent (-1) or beyond the kernel's inputs.
   const Tensor *in(size_t i) const {
