@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/Gemv.h"
+#include "cpu/LinearGemv.h"
 #include "cpu/LinearInt8.h"
 #include "runtime_kernel_harness.h"
 
@@ -29,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -363,6 +365,18 @@ double gelu(double v) { return 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))); }
 /// Whether the plans' GEMV of a `t` weight runs the dot kernels here (their x rounding bound).
 bool dotKernels(WeightType t) { return t != WeightType::F32 && defaultIsa() == Isa::Avx512Dot; }
 
+/// x rounded to bf16, to nearest even (the bf16 products of cpu/Linear.cpp, bf16ProductsInBf16).
+std::vector<float> bf16Rounded(const std::vector<float> &x) {
+  std::vector<float> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, &x[i], sizeof bits);
+    bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u; // finite inputs only
+    std::memcpy(&out[i], &bits, sizeof bits);
+  }
+  return out;
+}
+
 /// x [M, K] as the int8 x int8 path sees it: q * amax / 127 per row and block of 64 k
 /// (cpu/Int8Gemm.h).
 std::vector<float> rowQuantized(const std::vector<float> &x, int64_t M, int64_t K) {
@@ -407,9 +421,14 @@ TEST(LowPrecisionLinear, KernelMatchesTheReferenceOnItsWeights) {
         // From kInt8GemmMinRows rows an int8 weight's product quantizes x per row too
         // (cpu/LinearInt8.h): the reference takes those values (runtime_int8_gemm_test).
         // Decode-sized products on Avx512Dot round x a little (Gemv.h): its bound term.
-        reference(w, t, c, t == WeightType::I8 && M >= tfc::rt::kInt8GemmMinRows
-                               ? rowQuantized(x, M, K) : x, b, {}, ref, bound, false, {},
-                  dotKernels(t));
+        // Above kGemvMaxRows rows a bf16 weight's product rounds x to bf16 where the CPU
+        // multiplies bf16 (but with Relu, which keeps the f32 copy).
+        const bool bf16x = t == WeightType::BF16 && M > tfc::rt::kGemvMaxRows &&
+                           act != fb::Activation::Relu && tfc::rt::bf16ProductsInBf16();
+        reference(w, t, c, t == WeightType::I8 && M >= tfc::rt::kInt8GemmMinRows ? rowQuantized(x, M, K)
+                           : bf16x                                                ? bf16Rounded(x)
+                                                                                  : x,
+                  b, {}, ref, bound, false, {}, dotKernels(t));
         for (size_t i = 0; i < y.size(); ++i) {
           double v = ref[i];
           if (act == fb::Activation::GeluErf)

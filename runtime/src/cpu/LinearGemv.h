@@ -4,7 +4,8 @@
 //   * when the weight is bf16 or int8 (a cpu plan compiled with --precision bf16|int8:
 //     weight-only, plan.fbs Plan.weight_precision; the activations stay f32), for any M, but
 //     bf16 above kGemvMaxRows rows, which the kernels run on an f32 copy of the weight with
-//     oneDNN (bf16ProductsAsF32), and int8 Linear from kInt8GemmMinRows rows (LinearInt8.h);
+//     oneDNN (bf16ProductsAsF32; Linear in bf16 where the CPU has bf16 products,
+//     bf16ProductsInBf16), and int8 Linear from kInt8GemmMinRows rows (LinearInt8.h);
 //   * for an f32 constant weight when M <= kGemvMaxRows (decode steps), unless
 //     TFC_LINEAR_GEMV=0 (then Linear's oneDNN path, for measurements).
 // An int8 weight W [K, N] comes with its scale: an f32 constant [N] (Linear input 4; GatedLinear
@@ -49,6 +50,13 @@ bool isPrepacked(const KernelContext &ctx, size_t input);
 /// made for decode, ran such products at 0.44-0.89x the fp32 plan's speed. TFC_LINEAR_BF16_F32=0
 /// keeps them on the GEMV (for measurements). Read once.
 bool bf16ProductsAsF32();
+
+/// Whether Linear runs those products (more than kGemvMaxRows rows of a bf16 constant weight) in
+/// bf16 here: x rounded to bf16 (nearest even), the bf16 weight, f32 sums (Linear.cpp,
+/// runBf16Products), because oneDNN has a bf16 matmul for this CPU (AVX512_BF16, AMX) and
+/// TFC_LINEAR_BF16 is not "f32". Relu, and residuals that are neither [M, N], [N] nor in place,
+/// keep the f32 copy. Read once.
+bool bf16ProductsInBf16();
 
 /// Load-time check of a weight input `w` of a Linear (w = 1, scale 4) or GatedLinear (w = 1, 2;
 /// scales 3, 4) kernel: f32 (the plan's float dtype), or a constant of the plan's weight dtype
