@@ -44,7 +44,8 @@ dnnl::matmul::primitive_desc makeDesc(DnnlEnv &env, int64_t m, int64_t k, int64_
                                       const dnnl::post_ops &po, const memory::desc &wei) {
   dnnl::primitive_attr attr;
   attr.set_post_ops(po);
-  dnnl::matmul::desc desc(memory::desc({m, k}, dt::f32, tag::ab), wei,
+  // bf16 weights (bf16ProductsInBf16): x in bf16 too.
+  dnnl::matmul::desc desc(memory::desc({m, k}, wei.data_type(), tag::ab), wei,
                           memory::desc({m, n}, dt::f32, tag::ab));
   return dnnl::matmul::primitive_desc(desc, attr, env.engine);
 }
@@ -63,14 +64,37 @@ bool gatedPacked() {
 
 GatedLinearPrimitives::Entry &GatedLinearPrimitives::entry(DnnlEnv &env, int threads, int64_t M,
                                                            int64_t K, int64_t N,
-                                                           GateActivation act, bool copy) {
+                                                           GateActivation act, bool copy,
+                                                           bool bf16) {
   for (Entry &e : cache_)
     if (e.m == M && e.k == K && e.n == N && e.threads == threads && e.act == act &&
-        e.copyAsked == copy)
+        e.copyAsked == copy && e.bf16Asked == bf16)
       return e;
   dnnl::post_ops gatePo, upPo;
   gatePo.append_eltwise(1.f, algorithmOf(act), 1.f, 0.f); // swish: x * sigmoid(alpha x)
   upPo.append_binary(dnnl::algorithm::binary_mul, memory::desc({M, N}, dt::f32, tag::ab));
+  if (bf16) {
+    // Both products in bf16 (as Linear's runBf16Products), where oneDNN has the kernel for both.
+    try {
+      const memory::desc any({K, N}, dt::bf16, tag::any);
+      dnnl::matmul::primitive_desc g = makeDesc(env, M, K, N, gatePo, any);
+      dnnl::matmul::primitive_desc u = makeDesc(env, M, K, N, upPo, g.weights_desc());
+      auto native = [](const dnnl::matmul::primitive_desc &pd) {
+        const std::string impl = pd.impl_info_str();
+        return impl.rfind("brg", 0) == 0 && (impl.find("bf16") != std::string::npos ||
+                                             impl.find("amx") != std::string::npos);
+      };
+      if (native(g) && native(u)) {
+        Entry e{M, K, N, threads, act, copy, bf16, dnnl::matmul(g), dnnl::matmul(u),
+                g.weights_desc()};
+        e.toBf16 = dnnl::reorder(memory({{M, K}, dt::f32, tag::ab}, env.engine, nullptr),
+                                 memory({{M, K}, dt::bf16, tag::ab}, env.engine, nullptr));
+        cache_.push_back(std::move(e));
+        return cache_.back();
+      }
+    } catch (const dnnl::error &) {
+    }
+  }
   const memory::desc plain({K, N}, dt::f32, tag::ab);
   memory::desc wei = plain;
   if (copy) {
@@ -82,7 +106,8 @@ GatedLinearPrimitives::Entry &GatedLinearPrimitives::entry(DnnlEnv &env, int thr
                 .rfind("ref", 0) != 0)
       wei = paddedRows(K, N);
   }
-  cache_.push_back({M, K, N, threads, act, copy, dnnl::matmul(makeDesc(env, M, K, N, gatePo, wei)),
+  cache_.push_back({M, K, N, threads, act, copy, bf16,
+                    dnnl::matmul(makeDesc(env, M, K, N, gatePo, wei)),
                     dnnl::matmul(makeDesc(env, M, K, N, upPo, wei)), wei});
   return cache_.back();
 }
@@ -94,6 +119,13 @@ void GatedLinearPrimitives::run(DnnlEnv &env, const Entry &e, const float *x, co
     return;
   gate_.resize(size_t(M * N));
   memory src({{M, e.k}, dt::f32, tag::ab}, env.engine, const_cast<float *>(x));
+  if (e.weights.data_type() == dt::bf16) { // x rounded to bf16 once, for both products
+    if (xBf16_.size() < size_t(M * e.k))
+      xBf16_.resize(size_t(M * e.k));
+    memory xb({{M, e.k}, dt::bf16, tag::ab}, env.engine, xBf16_.data());
+    e.toBf16.execute(env.stream, src, xb);
+    src = xb;
+  }
   memory gate({{M, N}, dt::f32, tag::ab}, env.engine, gate_.data());
   memory weightG(e.weights, env.engine, const_cast<void *>(wg));
   memory weightU(e.weights, env.engine, const_cast<void *>(wu));
@@ -110,7 +142,7 @@ void GatedLinearPrimitives::run(DnnlEnv &env, int threads, const float *x, const
                                 GateActivation act) {
   if (M == 0 || N == 0)
     return;
-  run(env, entry(env, threads, M, K, N, act, false), x, wg, wu, y);
+  run(env, entry(env, threads, M, K, N, act, false, false), x, wg, wu, y);
 }
 
 std::string checkGatedLinear(const FunctionDesc &fn, const KernelDesc &k) {
@@ -160,11 +192,12 @@ void runGatedLinear(const KernelContext &ctx) {
   const bool copy = bf16Copy || (gatedPacked() && ctx.plan && constant(1) && constant(2));
   GatedLinearPrimitives::Entry &e =
       st.entry(device.dnnl(), device.threads(), d.M, d.K, d.N,
-               options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation, copy);
+               options<tfc::plan::GatedLinearOptionsT>(*ctx.k).activation, copy,
+               bf16Copy && bf16ProductsInBf16());
   const void *pg = wg.data, *pu = wu.data;
   if (copy) {
     if (!e.gateData) {
-      const dt type = wg.dtype == TFC_BF16 ? dt::bf16 : dt::f32;
+      const dt type = wg.dtype == TFC_BF16 ? dt::bf16 : dt::f32; // e.weights: f32 or bf16
       e.gateData = packedWeights(ctx, wg.data, type, d.K, d.N, e.weights);
       e.upData = packedWeights(ctx, wu.data, type, d.K, d.N, e.weights);
     }
