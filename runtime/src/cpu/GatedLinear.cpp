@@ -79,12 +79,7 @@ GatedLinearPrimitives::Entry &GatedLinearPrimitives::entry(DnnlEnv &env, int thr
       const memory::desc any({K, N}, dt::bf16, tag::any);
       dnnl::matmul::primitive_desc g = makeDesc(env, M, K, N, gatePo, any);
       dnnl::matmul::primitive_desc u = makeDesc(env, M, K, N, upPo, g.weights_desc());
-      auto native = [](const dnnl::matmul::primitive_desc &pd) {
-        const std::string impl = pd.impl_info_str();
-        return impl.rfind("brg", 0) == 0 && (impl.find("bf16") != std::string::npos ||
-                                             impl.find("amx") != std::string::npos);
-      };
-      if (native(g) && native(u)) {
+      if (bf16Brgemm(g) && bf16Brgemm(u)) {
         Entry e{M, K, N, threads, act, copy, bf16, dnnl::matmul(g), dnnl::matmul(u),
                 g.weights_desc()};
         e.toBf16 = dnnl::reorder(memory({{M, K}, dt::f32, tag::ab}, env.engine, nullptr),

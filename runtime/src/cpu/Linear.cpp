@@ -396,13 +396,6 @@ bool bf16Native() {
 /// (462 against 232 GFLOP/s, two threads). The cost is x's rounding: 2^-9 of each activation.
 /// Returns false where it does not apply (the caller runs the f32 copy): Relu and the other
 /// residual broadcasts, or no bf16 kernel on this CPU (oneDNN would emulate it).
-/// Whether oneDNN's matmul for `pd` multiplies bf16 pairs in hardware.
-bool bf16Kernel(const dnnl::matmul::primitive_desc &pd) {
-  const std::string impl = pd.impl_info_str();
-  return impl.rfind("brg", 0) == 0 &&
-         (impl.find("bf16") != std::string::npos || impl.find("amx") != std::string::npos);
-}
-
 bool runBf16Products(const KernelContext &ctx, LinearState &st, const LinearDims &dims, int mode,
                      Activation act) {
   const int64_t M = dims.M, K = dims.K, N = dims.N;
@@ -422,7 +415,7 @@ bool runBf16Products(const KernelContext &ctx, LinearState &st, const LinearDims
       dnnl::matmul::primitive_desc pd =
           makeDesc(env, M, K, N, b != nullptr, act, mode, memory::desc({K, N}, dt::bf16, tag::any),
                    0, false, dt::bf16);
-      e.available = bf16Kernel(pd);
+      e.available = bf16Brgemm(pd);
       if (e.available) {
         e.prim = dnnl::matmul(pd);
         e.packed = pd.weights_desc();
@@ -510,7 +503,7 @@ bool bf16ProductsInBf16() {
       return false;
     try {
       DnnlEnv env;
-      return bf16Kernel(makeDesc(env, 32, 64, 64, true, Activation::None, kNoResidual,
+      return bf16Brgemm(makeDesc(env, 32, 64, 64, true, Activation::None, kNoResidual,
                                  memory::desc({64, 64}, dt::bf16, tag::any), 0, false, dt::bf16));
     } catch (const dnnl::error &) {
       return false;
