@@ -1,15 +1,16 @@
 //===- GatedLinear.cpp - fused gated feed-forward projection (SwiGLU, GeGLU) on oneDNN -------===//
 //
-// See GatedLinear.h. Two oneDNN matmuls of exact M: the gate projection with the activation as an eltwise post-op (SiLU is oneDNN's
-// swish with alpha 1: x * sigmoid(x)) into a scratch buffer, then the up projection with a
-// binary_mul post-op reading that buffer, writing y. NaN and infinities propagate as in the
-// primitive ops (swish and gelu keep NaN; nothing here clamps). The kernel: inputs x [..., K],
-// gate_weight and up_weight [K, N]; GatedLinearOptions activation; the primitives are the
-// kernel's per-session state. Constant weights are read from f32 copies made once per plan in
-// the layout the matmul reads fastest (PackedWeights.h; bf16 weights converted exactly); a
-// weight computed at run time is read in place. Decode-sized products of constant weights and
-// bf16 / int8 weights (inputs 3 and 4: the int8 weights' scales) run on packed weights instead
-// (LinearGemv.h), but bf16 weights above 16 rows, which run here on their f32 copies.
+// See GatedLinear.h. Two oneDNN matmuls of exact M: the gate projection with the activation as
+// an eltwise post-op (SiLU is oneDNN's swish with alpha 1: x * sigmoid(x)) into a scratch
+// buffer, then the up projection with a binary_mul post-op reading that buffer, writing y. NaN
+// and infinities propagate as in the primitive ops (swish and gelu keep NaN; nothing here
+// clamps). The kernel: inputs x [..., K], gate_weight and up_weight [K, N]; GatedLinearOptions
+// activation; the primitives are the kernel's per-session state. Constant weights are read from
+// copies made once per plan in the layout the matmul reads fastest (PackedWeights.h); a weight
+// computed at run time is read in place. Decode-sized products of constant weights and bf16 /
+// int8 weights (inputs 3 and 4: the int8 weights' scales) run on packed weights instead
+// (LinearGemv.h), but bf16 weights above 16 rows, which run here: in bf16 on bf16 copies (x
+// rounded to bf16) where oneDNN has a bf16 kernel (bf16ProductsInBf16), else on f32 copies.
 //
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/GatedLinear.h"

@@ -17,7 +17,10 @@
 // Decode-sized products of a constant weight, and every product of a bf16 or int8 weight (a cpu
 // plan compiled with --precision bf16|int8), run on packed weights instead (LinearGemv.h), but
 // for int8 weights with many rows (prompts, encoders): int8 x int8 (LinearInt8.h), and bf16
-// weights with many rows: this matmul on an f32 copy converted once per plan (bf16ProductsAsF32).
+// weights with many rows: a bf16 matmul on a bf16 copy where oneDNN has a bf16 kernel for this
+// CPU (runBf16Products), else this matmul on an f32 copy converted once per plan
+// (bf16ProductsAsF32). A generation loop's prompt may ask for only the last position of the
+// function's first output (runLastPositionRows).
 //
 //===----------------------------------------------------------------------------------------===//
 #include "GemmShapes.h"
@@ -548,10 +551,11 @@ void runLinear(const KernelContext &ctx) {
   const int64_t M = dims.M, K = dims.K, N = dims.N;
   const Shape &shape = dims.out;
   const Tensor &x = *ctx.in(0), &w = *ctx.in(1);
-  // A bf16 weight above kPackedMaxM rows (prompts, encoders): oneDNN's f32 matmul on a copy
-  // converted once per plan (bf16ProductsAsF32) into the layout packedWeights makes; below, or
-  // without the copy, or up to kPrefillGemvMaxRows rows of a weight packed for decode (a
-  // decoder's prompt: one copy of the weights), the packed-weight GEMV.
+  // A bf16 weight above kPackedMaxM rows (prompts, encoders): oneDNN's bf16 matmul on a bf16
+  // copy (runBf16Products, where the CPU has one), else its f32 matmul on a copy converted once
+  // per plan (bf16ProductsAsF32), both in the layout packedWeights makes; below, or without the
+  // copy, or up to kPrefillGemvMaxRows rows of a weight packed for decode (a decoder's prompt:
+  // one copy of the weights), the packed-weight GEMV.
   const bool bf16Copy = w.dtype == TFC_BF16 && M > kPackedMaxM && bf16ProductsAsF32() && ctx.plan &&
                         usePacked() && usePackedLargeM() && !useRuntimeM() &&
                         !(M <= kPrefillGemvMaxRows && isPrepacked(ctx, 1));
