@@ -36,7 +36,7 @@ public:
     dnnl::matmul gate, up;
     dnnl::memory::desc weights; // the layout (and type: f32, or bf16) both weights are read in
     const void *gateData = nullptr, *upData = nullptr; // the copies, once found
-    dnnl::reorder toBf16; // bf16 weights: x, f32 -> bf16
+    dnnl::reorder toBf16 = {}; // bf16 weights: x, f32 -> bf16
   };
   /// The primitives for these dimensions, made on first use: with `copy`, reading weights in
   /// the layout of `weights` (oneDNN's own, or padded rows), else plain `ab` in place; with
