@@ -332,6 +332,12 @@ TEST(FusedAttention, HiddenRowsAreZerosAndNaNSpreads) {
     in.q[size_t(5 * n.H * n.dh + 3)] = kNaN;
     in.k[size_t(550 * n.G * n.dh + n.dh + 1)] = kNaN; // key 550, head 1
   });
+  // Without the causal rule (the score tiles scale and mask the rows themselves): a NaN in a key
+  // of the second block makes every row of its head NaN; the other head is untouched.
+  Case full{"nan full", 1, 50, 600, 2, 2, 16};
+  check(full, 415, [&](Inputs &in) { in.k[size_t(550 * full.G * full.dh + full.dh + 1)] = kNaN; });
+  Case shared{"nan shared mask", 2, 20, 45, 2, 2, 16, false, 0, false, MaskType::FloatShared};
+  check(shared, 417, [&](Inputs &in) { in.q[size_t(3 * shared.H * shared.dh)] = kNaN; });
   // +inf in a float mask makes the row NaN (inf - inf), as the graph would.
   Case f{"inf", 1, 4, 6, 1, 1, 8, false, 0, false, MaskType::FloatRows};
   check(f, 420, [&](Inputs &in) { in.fmask[2] = kInf; });

@@ -10,6 +10,9 @@
 //   per row: S = S * scale + mask (visible keys; hidden ones dropped or scored `hidden`),
 //            m' = max(m, max S), alpha = exp(m - m'), P = exp(S - m'), l = l alpha + sum P,
 //            O *= alpha                     (Softmax.cpp's row primitives)
+//            (rows that share their mask and see every key, an encoder's: the score tiles
+//            apply the scale and mask and keep the rows' maxima as they store S, which saves
+//            a pass over S; ScaledScores)
 //   O += P V_blk                            register tiles of R rows x (1 to 4) W-vectors
 // and finally writes O / l (zeros for a row whose every key is hidden, NaN when l is NaN).
 // The tiles are GCC vector-extension code, instantiated for W = 16 (AVX-512), 8 (AVX2 + FMA)
@@ -60,10 +63,21 @@ struct Packed {
 };
 
 // ---- register tiles --------------------------------------------------------------------------
-/// s[r][c W + x] = sum_d q[r qs + d] kt[d ks + c W + x] for r < R, c < C.
+/// The score epilogue of rows that share their mask and see every key (no causal rule, no hidden
+/// score): s = s * scale + add[column], and max[r][0, W) = the lane-wise max of row r's scores so
+/// far over the entries that are not NaN. `add` covers the block's columns rounded up to W, -inf
+/// past its keys, so that the padding columns never win a max.
+struct ScaledScores {
+  float scale;
+  const float *add; // [columns rounded up to W]
+  float *max;       // [rows][W], -inf at the block's start
+};
+
+/// s[r][c W + x] = sum_d q[r qs + d] kt[d ks + c W + x] for r < R, c < C (then the epilogue of
+/// `scaled`, when given).
 template <int W, int R, int C>
 TFC_INLINE void scoreTile(const float *q, int64_t qs, const float *kt, int64_t ks, int64_t dh,
-                          float *s, int64_t ss) {
+                          float *s, int64_t ss, const ScaledScores *scaled) {
   using V = typename VectorOf<W>::type;
   V acc[R][C];
 #pragma GCC unroll 16
@@ -84,11 +98,31 @@ TFC_INLINE void scoreTile(const float *q, int64_t qs, const float *kt, int64_t k
         acc[r][c] += a * kv[c];
     }
   }
+  if (!scaled) {
 #pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
+    for (int r = 0; r < R; ++r)
 #pragma GCC unroll 2
-    for (int c = 0; c < C; ++c)
-      store(s + r * ss + c * W, acc[r][c]);
+      for (int c = 0; c < C; ++c)
+        store(s + r * ss + c * W, acc[r][c]);
+    return;
+  }
+  // s = s * scale + add (the rows' shared additive mask), and the rows' running maxima.
+  V a[C];
+#pragma GCC unroll 2
+  for (int c = 0; c < C; ++c)
+    load(a[c], scaled->add + c * W);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    V mx;
+    load(mx, scaled->max + r * W);
+#pragma GCC unroll 2
+    for (int c = 0; c < C; ++c) {
+      const V x = acc[r][c] * scaled->scale + a[c];
+      store(s + r * ss + c * W, x);
+      mx = x > mx ? x : mx; // NaN is never greater
+    }
+    store(scaled->max + r * W, mx);
+  }
 }
 
 /// o[r][c W + x] += sum_{j < n} p[r ps + j] v[j vs + c W + x] for r < R, c < C.
@@ -126,18 +160,32 @@ TFC_INLINE void valueTile(const float *p, int64_t ps, const float *v, int64_t vs
 /// ks apart, S rows ss apart), in tiles of R rows, the rows left over in tiles of R/2, R/4 ...
 template <int W, int R>
 TFC_INLINE void blockScores(const float *q, int64_t qs, int64_t rows, const float *kt, int64_t ks,
-                            int64_t dh, int64_t cols, float *s, int64_t ss) {
+                            int64_t dh, int64_t cols, float *s, int64_t ss,
+                            const ScaledScores *scaled) {
   int64_t r = 0;
   for (; r + R <= rows; r += R) {
+    ScaledScores tile, *t = nullptr;
+    if (scaled)
+      tile = {scaled->scale, scaled->add, scaled->max + r * W}, t = &tile;
     int64_t c = 0;
-    for (; c + 2 * W <= cols; c += 2 * W)
-      scoreTile<W, R, 2>(q + r * qs, qs, kt + c, ks, dh, s + r * ss + c, ss);
-    if (c < cols)
-      scoreTile<W, R, 1>(q + r * qs, qs, kt + c, ks, dh, s + r * ss + c, ss);
+    for (; c + 2 * W <= cols; c += 2 * W) {
+      if (t)
+        tile.add = scaled->add + c;
+      scoreTile<W, R, 2>(q + r * qs, qs, kt + c, ks, dh, s + r * ss + c, ss, t);
+    }
+    if (c < cols) {
+      if (t)
+        tile.add = scaled->add + c;
+      scoreTile<W, R, 1>(q + r * qs, qs, kt + c, ks, dh, s + r * ss + c, ss, t);
+    }
   }
   if constexpr (R > 1)
-    if (r < rows)
-      blockScores<W, R / 2>(q + r * qs, qs, rows - r, kt, ks, dh, cols, s + r * ss, ss);
+    if (r < rows) {
+      ScaledScores rest, *t = nullptr;
+      if (scaled)
+        rest = {scaled->scale, scaled->add, scaled->max + r * W}, t = &rest;
+      blockScores<W, R / 2>(q + r * qs, qs, rows - r, kt, ks, dh, cols, s + r * ss, ss, t);
+    }
 }
 
 /// O[rows, C W columns] += P[rows, n] V[n, C W columns], in tiles of R rows, the rows left over
@@ -207,13 +255,40 @@ template <int W> TFC_INLINE void expVector(typename VectorOf<W>::type &x) {
   x = x < lo ? V{} : y;
 }
 
-/// The lanes of `v` summed.
+/// The two halves of a vector (W > 4) as vectors of W / 2.
+template <int W>
+TFC_INLINE void halves(const typename VectorOf<W>::type &v, typename VectorOf<W / 2>::type &lo,
+                       typename VectorOf<W / 2>::type &hi) {
+  if constexpr (W == 16) {
+    lo = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7);
+    hi = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  } else {
+    lo = __builtin_shufflevector(v, v, 0, 1, 2, 3);
+    hi = __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  }
+}
+
+/// The lanes of `v` summed (pairwise, halving the vector: no chain of W dependent adds).
 template <int W> TFC_INLINE float laneSum(const typename VectorOf<W>::type &v) {
-  float lanes[W], sum = 0.f;
-  store(lanes, v);
-  for (int i = 0; i < W; ++i)
-    sum += lanes[i];
-  return sum;
+  if constexpr (W > 4) {
+    typename VectorOf<W / 2>::type lo, hi;
+    halves<W>(v, lo, hi);
+    return laneSum<W / 2>(lo + hi);
+  } else {
+    return (v[0] + v[2]) + (v[1] + v[3]);
+  }
+}
+
+/// The largest lane of `v`, none of which is NaN (pairwise, as laneSum).
+template <int W> TFC_INLINE float laneMax(const typename VectorOf<W>::type &v) {
+  if constexpr (W > 4) {
+    typename VectorOf<W / 2>::type lo, hi;
+    halves<W>(v, lo, hi);
+    return laneMax<W / 2>(lo > hi ? lo : hi);
+  } else {
+    const float a = v[0] > v[2] ? v[0] : v[2], b = v[1] > v[3] ? v[1] : v[3];
+    return a > b ? a : b;
+  }
 }
 
 /// rowScaleAddMax (Softmax.cpp) in the kernel's vectors: s[j] = s[j] * scale (+ add[j]);
@@ -232,10 +307,7 @@ TFC_INLINE float scaleAddMax(float *s, int64_t n, float scale, const float *add)
     store(s + j, x);
     mx = x > mx ? x : mx; // NaN is never greater
   }
-  float lanes[W], m = -std::numeric_limits<float>::infinity();
-  store(lanes, mx);
-  for (int i = 0; i < W; ++i)
-    m = lanes[i] > m ? lanes[i] : m;
+  float m = laneMax<W>(mx);
   for (; j < n; ++j) {
     const float x = s[j] * scale + (add ? add[j] : 0.f);
     s[j] = x;
@@ -270,14 +342,20 @@ template <int W> TFC_INLINE float expSum(float *s, int64_t n, float m) {
 /// softmax (mRun: the max so far over non-NaN scores, -inf at first; lRun: the sum of
 /// exp(score - mRun) so far, 0 at first). Keys [lo, hi) are visible, the others hidden
 /// (dropped, or scored rule.hidden + mask); `add` is the mask for the block's keys (null:
-/// none). Returns the factor the row's accumulator must be multiplied by before this block's
-/// weights are added.
+/// none). With `scaledMax` (W lanes) the row is already scaled and masked and that is its max
+/// (ScaledScores; no hidden keys). Returns the factor the row's accumulator must be multiplied
+/// by before this block's weights are added.
 template <int W>
 TFC_INLINE float updateRow(float *s, int64_t n, int64_t lo, int64_t hi, float scale, const float *add,
-                       const AttentionRule &rule, float &mRun, float &lRun) {
+                       const AttentionRule &rule, float &mRun, float &lRun,
+                       const float *scaledMax) {
   int64_t from = lo, to = hi; // the keys that take part
   float mb;
-  if (!rule.hasHidden) {
+  if (scaledMax) { // scaled and masked by the score tiles (ScaledScores): lo = 0, hi = n
+    typename VectorOf<W>::type mx;
+    load(mx, scaledMax);
+    mb = laneMax<W>(mx);
+  } else if (!rule.hasHidden) {
     mb = scaleAddMax<W>(s + lo, hi - lo, scale, add ? add + lo : nullptr);
   } else {
     from = 0, to = n;
@@ -324,7 +402,8 @@ inline void visibleKeys(const FusedAttentionProblem &p, int64_t i, int64_t &lo, 
 // ---- one task --------------------------------------------------------------------------------
 /// Per-thread scratch of a task, in floats.
 int64_t taskScratch(int64_t dhP) {
-  return kQueryRows * kKeyBlock + kQueryRows * dhP + 2 * kQueryRows + kKeyBlock + 64;
+  return kQueryRows * kKeyBlock + kQueryRows * dhP + 2 * kQueryRows + (kKeyBlock + 16) +
+         kQueryRows * 16 + 64;
 }
 
 /// Query rows [i0, i0 + rows) of head h of batch b.
@@ -337,7 +416,8 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
   float *O = S + kQueryRows * kKeyBlock;  // [kQueryRows, dhP]
   float *M = O + kQueryRows * dhP;        // [kQueryRows]: running max
   float *L = M + kQueryRows;              // [kQueryRows]: running sum
-  float *tmp = L + kQueryRows;            // [kKeyBlock]: a mask row
+  float *tmp = L + kQueryRows;            // [kKeyBlock + W]: a mask row
+  float *rowMax = tmp + kKeyBlock + 16;   // [kQueryRows][W]: ScaledScores::max
   const float *q = p.q + (b * p.Sq + i0) * p.qs + h * dh;
   const float *kt = pk.keys + (b * p.G + g) * dh * pk.SkP;
   const float *v = pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP
@@ -354,22 +434,43 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
   std::fill(M, M + rows, kNegInf);
   std::fill(L, L + rows, 0.f);
   const bool rowsShareMask = p.mask.data && p.mask.stride[2] == 0;
+  // Rows that share their mask and see every key: the score tiles scale, mask and take the
+  // rows' maxima as they store (ScaledScores), which saves updateRow a pass over the scores.
+  const bool scaleInTiles = !p.causal && !p.rule.hasHidden && (!p.mask.data || rowsShareMask);
+  using V = typename VectorOf<W>::type;
   for (int64_t j0 = kLo / W * W; j0 < kHi; j0 += kKeyBlock) {
     const int64_t n = std::min(kKeyBlock, kHi - j0);
     const int64_t ss = roundUp(n, W); // S's row stride: the block's rows stay together
-    blockScores<W, Tiles<W>::kScoreRows>(q, p.qs, rows, kt + j0, pk.SkP, dh, ss, S, ss);
     const MaskView mask = p.mask.data ? maskFrom(p.mask, j0) : p.mask;
     const float *shared = rowsShareMask ? maskRow(mask, b, h, 0, n, tmp) : nullptr;
+    ScaledScores scaled{p.scale, nullptr, rowMax};
+    if (scaleInTiles) {
+      if (shared != tmp) // the mask row, or zeros, in tmp; -inf for the padding columns
+        for (int64_t j = 0; j < n; ++j)
+          tmp[j] = shared ? shared[j] : 0.f;
+      std::fill(tmp + n, tmp + ss, kNegInf);
+      scaled.add = tmp;
+      for (int64_t r = 0; r < rows; ++r)
+        store(rowMax + r * W, V{} + kNegInf);
+    }
+    blockScores<W, Tiles<W>::kScoreRows>(q, p.qs, rows, kt + j0, pk.SkP, dh, ss, S, ss,
+                                         scaleInTiles ? &scaled : nullptr);
     for (int64_t r = 0; r < rows; ++r) {
       int64_t lo, hi;
       visibleKeys(p, i0 + r, lo, hi);
       lo = std::clamp<int64_t>(lo - j0, 0, n);
       hi = std::clamp<int64_t>(hi - j0, lo, n);
       const float *add = shared ? shared : maskRow(mask, b, h, i0 + r, n, tmp);
-      const float alpha = updateRow<W>(S + r * ss, n, lo, hi, p.scale, add, p.rule, M[r], L[r]);
-      if (alpha != 1.f)
-        for (float *x = O + r * dhP, *e = x + dhP; x != e; ++x)
-          *x *= alpha;
+      const bool untouched = M[r] == kNegInf; // O's row holds only this block's weights' sums
+      const float alpha = updateRow<W>(S + r * ss, n, lo, hi, p.scale, add, p.rule, M[r], L[r],
+                                       scaleInTiles ? rowMax + r * W : nullptr);
+      // A row with no finite score yet has only zeros (or NaN, which any factor keeps) in O.
+      if (alpha != 1.f && !untouched)
+        for (float *x = O + r * dhP, *e = x + dhP; x != e; x += W) {
+          V v;
+          load(v, x);
+          store(x, v * alpha);
+        }
     }
     blockValues<W>(S, ss, rows, v + j0 * vs, vs, n, dhP, O, dhP);
   }
@@ -381,9 +482,16 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
       std::fill(out, out + dh, kNaN);
     else if (M[r] == kNegInf)
       std::fill(out, out + dh, 0.f); // every key hidden
-    else
-      for (int64_t d = 0; d < dh; ++d)
+    else {
+      int64_t d = 0;
+      for (; d + W <= dh; d += W) {
+        V v;
+        load(v, acc + d);
+        store(out + d, v / L[r]);
+      }
+      for (; d < dh; ++d)
         out[d] = acc[d] / L[r];
+    }
   }
 }
 
