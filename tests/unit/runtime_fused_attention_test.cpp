@@ -348,4 +348,30 @@ TEST(FusedAttention, HiddenRowsAreZerosAndNaNSpreads) {
   });
 }
 
+TEST(FusedAttention, PaddingTailsAreSkippedOnlyWhereTheirWeightsAreZero) {
+  // A shared float mask whose last keys carry a frontend's -1e9 (the kernel cuts them: every
+  // weight there is exactly 0), then the same with what must keep them: a NaN value in the
+  // tail (0 * NaN is NaN), a tail key so large that it outscores the mask (its weight is not
+  // 0), a mask whose tail is only -10 (not a padding tail at all).
+  Case c{"tail -1e9", 2, 30, 70, 2, 2, 16, false, 0, false, MaskType::FloatShared};
+  auto tail = [&](Inputs &in, float value) {
+    for (int64_t j = 0; j < c.Sk; ++j)
+      in.fmask[size_t(j)] = j < 20 ? std::max(in.fmask[size_t(j)], -3.f) : value;
+  };
+  check(c, 500, [&](Inputs &in) { tail(in, -1e9f); });
+  check(c, 510, [&](Inputs &in) {
+    tail(in, -1e9f);
+    in.v[size_t((1 * c.Sk + 50) * c.G * c.dh + 3)] = kNaN; // batch 1, key 50, head 0
+  });
+  check(c, 520, [&](Inputs &in) {
+    tail(in, -1e4f);
+    for (int64_t d = 0; d < c.dh; ++d) // batch 0, key 60, head 1: k = 40000 q (scores ~5e4)
+      in.k[size_t(60 * c.G * c.dh + c.dh + d)] = 40000.f * in.q[size_t(7 * c.H * c.dh + c.dh + d)];
+  });
+  check(c, 530, [&](Inputs &in) { tail(in, -10.f); });
+  // Causal, a bool mask: batch 1 keeps keys 0-2 only (makeInputs), batch 0 a random set.
+  check({"tail causal", 2, 40, 40, 2, 1, 32, true, 0, false, MaskType::BoolKeys}, 540);
+  check({"tail long", 2, 20, 600, 2, 2, 16, false, 0, false, MaskType::BoolKeys}, 550);
+}
+
 } // namespace

@@ -15,6 +15,9 @@
 //            a pass over S; ScaledScores)
 //   O += P V_blk                            register tiles of R rows x (1 to 4) W-vectors
 // and finally writes O / l (zeros for a row whose every key is hidden, NaN when l is NaN).
+// A batch row's padding tail (FusedAttention.h) is cut from its tasks' keys when the packing
+// pass's checks (tailChecks: the keys' largest norm, the tail's values finite) and the task's
+// queries' largest norm show that every weight there would be exactly 0.
 // The tiles are GCC vector-extension code, instantiated for W = 16 (AVX-512), 8 (AVX2 + FMA)
 // and 4 (baseline SSE2) inside functions compiled for that instruction set, and picked by the
 // CPU's features.
@@ -60,7 +63,28 @@ struct Packed {
   const float *keys = nullptr;   // [B, G, dh, SkP]
   const float *values = nullptr; // [B, G, Sk, dhP], or null: V read in place
   int64_t SkP = 0, dhP = 0;
+  // Padding tails (FusedAttention.h), when the problem may have them: per batch row the first
+  // key of its tail (Sk: none) and its gap (the last kept key's mask less the tail's largest);
+  // per (batch row, key head) keyNorms and tailFinite (FusedAttentionScratch).
+  const int64_t *tailStart = nullptr;
+  const float *tailGap = nullptr;
+  const float *keyNorms = nullptr;
+  const uint8_t *tailFinite = nullptr; // the tail's values are finite (keys: keyNorms)
 };
+
+/// The largest Euclidean norm of `rows` rows of n floats, `stride` apart (a task's queries).
+inline float largestNorm(const float *x, int64_t rows, int64_t n, int64_t stride) {
+  float most = 0.f;
+  for (int64_t r = 0; r < rows; ++r) {
+    float ss = 0.f;
+    for (int64_t d = 0; d < n; ++d)
+      ss += x[r * stride + d] * x[r * stride + d];
+    if (!(ss <= std::numeric_limits<float>::max())) // NaN or inf
+      return std::numeric_limits<float>::infinity();
+    most = std::max(most, ss);
+  }
+  return std::sqrt(most);
+}
 
 // ---- register tiles --------------------------------------------------------------------------
 /// The score epilogue of rows that share their mask and see every key (no causal rule, no hidden
@@ -430,6 +454,17 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
     visibleKeys(p, i0, kLo, unused);
     visibleKeys(p, i0 + rows - 1, unused, kHi);
   }
+  if (pk.tailStart) { // a padding tail whose weights are all exactly 0: skipped
+    const int64_t t = pk.tailStart[b], bg = b * p.G + g;
+    if (t > 0 && t < kHi && pk.tailFinite[bg]) {
+      const float qn = largestNorm(q, rows, dh, p.qs);
+      // |score| <= |q| |k|: every tail key scores at least gap - 2 |scale| |q| |k| below the
+      // last kept key (slack for the rounding of the dot products and of the sums at the
+      // mask's magnitude).
+      if (2.01f * std::fabs(p.scale) * qn * pk.keyNorms[bg] < pk.tailGap[b] - 1000.f)
+        kHi = t;
+    }
+  }
   std::fill(O, O + rows * dhP, 0.f);
   std::fill(M, M + rows, kNegInf);
   std::fill(L, L + rows, 0.f);
@@ -549,10 +584,48 @@ TFC_INLINE void packKeys(const FusedAttentionProblem &p, int64_t b, int64_t g, i
     std::fill(kt + d * SkP + p.Sk, kt + (d + 1) * SkP, 0.f);
 }
 
+/// For a padding tail starting at key t: the largest norm of the keys (from the packed kt
+/// [dh][SkP]; +inf when one is not finite) and whether the values of keys [t, Sk) are finite.
+template <int W>
+TFC_INLINE void tailChecks(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,
+                           const float *kt, int64_t t, float &keyNorm, uint8_t &finite) {
+  using V = typename VectorOf<W>::type;
+  V most = V{}, bad = V{};
+  for (int64_t j = 0; j < SkP; j += W) {
+    V ss = V{};
+    for (int64_t d = 0; d < p.dh; ++d) {
+      V x;
+      load(x, kt + d * SkP + j);
+      ss += x * x;
+    }
+    bad += ss * 0.f; // NaN where a square sum is NaN or inf
+    most = ss > most ? ss : most;
+  }
+  keyNorm = laneSum<W>(bad) == 0.f ? std::sqrt(laneMax<W>(most))
+                                   : std::numeric_limits<float>::infinity();
+  const float *v = p.v + b * p.vBatchStride + g * p.vHeadStride;
+  V vbad = V{};
+  float sbad = 0.f;
+  for (int64_t j = t; j < p.Sk; ++j) {
+    const float *row = v + j * p.vs;
+    int64_t d = 0;
+    for (; d + W <= p.dh; d += W) {
+      V x;
+      load(x, row + d);
+      vbad += x * 0.f; // 0, or NaN for a value that is not finite
+    }
+    for (; d < p.dh; ++d)
+      sbad += row[d] * 0.f;
+  }
+  finite = laneSum<W>(vbad) == 0.f && sbad == 0.f;
+}
+
 // ---- the instruction sets ----------------------------------------------------------------------
 using RowsFn = void (*)(const FusedAttentionProblem &, const Packed &, int64_t, int64_t, int64_t,
                         int64_t, float *);
 using KeysFn = void (*)(const FusedAttentionProblem &, int64_t, int64_t, int64_t, float *);
+using TailFn = void (*)(const FusedAttentionProblem &, int64_t, int64_t, int64_t, const float *,
+                        int64_t, float &, uint8_t &);
 
 #define TFC_ISA_VARIANT(NAME, TARGET, W)                                                           \
   TARGET void attendRows##NAME(const FusedAttentionProblem &p, const Packed &pk, int64_t b,       \
@@ -562,6 +635,10 @@ using KeysFn = void (*)(const FusedAttentionProblem &, int64_t, int64_t, int64_t
   TARGET void packKeys##NAME(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,   \
                              float *kt) {                                                          \
     packKeys<W>(p, b, g, SkP, kt);                                                                 \
+  }                                                                                                \
+  TARGET void tailChecks##NAME(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP, \
+                               const float *kt, int64_t t, float &keyNorm, uint8_t &finite) {     \
+    tailChecks<W>(p, b, g, SkP, kt, t, keyNorm, finite);                                          \
   }
 TFC_ISA_VARIANT(Avx512, __attribute__((target("avx512f,avx2,fma"))), 16)
 TFC_ISA_VARIANT(Avx2, __attribute__((target("avx2,fma"))), 8)
@@ -572,6 +649,7 @@ struct Variant {
   int width;
   RowsFn rows;
   KeysFn keys;
+  TailFn tails;
 };
 
 Variant variantFor(FusedAttentionIsa isa) {
@@ -580,9 +658,9 @@ Variant variantFor(FusedAttentionIsa isa) {
           : fusedAttentionIsaAvailable(FusedAttentionIsa::Avx2) ? FusedAttentionIsa::Avx2
                                                                  : FusedAttentionIsa::Baseline;
   switch (isa) {
-  case FusedAttentionIsa::Avx512: return {16, attendRowsAvx512, packKeysAvx512};
-  case FusedAttentionIsa::Avx2: return {8, attendRowsAvx2, packKeysAvx2};
-  default: return {4, attendRowsBaseline, packKeysBaseline};
+  case FusedAttentionIsa::Avx512: return {16, attendRowsAvx512, packKeysAvx512, tailChecksAvx512};
+  case FusedAttentionIsa::Avx2: return {8, attendRowsAvx2, packKeysAvx2, tailChecksAvx2};
+  default: return {4, attendRowsBaseline, packKeysBaseline, tailChecksBaseline};
   }
 }
 
@@ -645,6 +723,32 @@ void runFusedAttention(const FusedAttentionProblem &problem, FusedAttentionScrat
   const int64_t perThread = roundUp(taskScratch(pk.dhP), 16);
   float *tiles = alignedFloats(scratch.threads, perThread * threads);
 
+  // Padding tails (FusedAttention.h): a mask shared by each batch row's heads and queries.
+  std::vector<int64_t> tailStart;
+  std::vector<float> tailGap;
+  const bool tails = p.mask.data && p.mask.stride[1] == 0 && p.mask.stride[2] == 0 &&
+                     !p.rule.hasHidden && !(p.causal && p.rule.window > 0);
+  if (tails) {
+    constexpr float kTailMask = -1e4f; // a tail's keys are masked by at least this much
+    tailStart.assign(size_t(p.B), p.Sk);
+    tailGap.assign(size_t(p.B), 0.f);
+    std::vector<float> row(size_t(p.Sk));
+    for (int64_t b = 0; b < p.B; ++b) {
+      const float *add = maskRow(p.mask, b, 0, 0, p.Sk, row.data());
+      int64_t t = p.Sk;
+      float most = kNegInf;
+      while (t > 0 && add[t - 1] <= kTailMask) // NaN ends the tail
+        most = std::max(most, add[--t]);
+      tailStart[size_t(b)] = t;
+      if (t > 0 && t < p.Sk)
+        tailGap[size_t(b)] = add[t - 1] - most; // +inf for a bool mask's or -inf's tail
+    }
+    scratch.keyNorms.resize(size_t(p.B * p.G));
+    scratch.tailFinite.resize(size_t(p.B * p.G));
+    pk.tailStart = tailStart.data(), pk.tailGap = tailGap.data();
+    pk.keyNorms = scratch.keyNorms.data(), pk.tailFinite = scratch.tailFinite.data();
+  }
+
   const int64_t blocks = (p.Sq + kQueryRows - 1) / kQueryRows;
   const int64_t tasks = p.B * p.H * blocks;
   // Below about a few hundred thousand multiply-adds the threads cost more than they save.
@@ -657,6 +761,9 @@ void runFusedAttention(const FusedAttentionProblem &problem, FusedAttentionScrat
       variant.keys(p, b, g, pk.SkP, keys + bg * p.dh * pk.SkP);
       if (copyValues)
         packValues(p, b, g, pk.dhP, values + bg * p.Sk * pk.dhP);
+      if (tails && tailStart[size_t(b)] > 0 && tailStart[size_t(b)] < p.Sk)
+        variant.tails(p, b, g, pk.SkP, keys + bg * p.dh * pk.SkP, tailStart[size_t(b)],
+                      scratch.keyNorms[size_t(bg)], scratch.tailFinite[size_t(bg)]);
     }
     float *mine = tiles + perThread * omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)

@@ -7,7 +7,13 @@
 // [H, Sq, Sk] scratch, one parallel region per call. The semantics are Attention.cpp's (see its
 // banner): a row with every key hidden is zeros, a NaN score makes its row NaN.
 // Keys that the causal and window rules hide from every row of a query block are skipped (their
-// scores and values are not read) unless a hidden score is given.
+// scores and values are not read) unless a hidden score is given. So are the keys of a padding
+// tail when that changes nothing: a batch row whose mask, shared by its heads and queries, ends
+// in keys masked by at least 1e4 (bool false, -inf, a frontend's -1e9) is cut before them when
+// the queries' and keys' norms put every tail score more than 1000 below its last kept key's,
+// so that each tail weight is exactly 0 (exp underflows below -87.3), and the keys and the
+// tail's values are finite (no NaN to spread, no 0 * inf).
+// Not with a window or a hidden score.
 //
 //===----------------------------------------------------------------------------------------===//
 #ifndef TFC_RUNTIME_CPU_FUSEDATTENTION_H
@@ -49,6 +55,8 @@ bool fusedAttentionIsaAvailable(FusedAttentionIsa isa);
 /// and per-thread score / accumulator tiles.
 struct FusedAttentionScratch {
   std::vector<float> keys, values, threads;
+  std::vector<float> keyNorms;     // [B * G]: the largest |k_j| (padding tails)
+  std::vector<uint8_t> tailFinite; // [B * G]: the tail's values are finite
 };
 
 /// Computes `p` with up to `threads` OpenMP threads. `p` must be valid (shapes checked by the
