@@ -184,7 +184,7 @@ std::vector<float> reference(const Case &c, const Inputs &in, float scale, float
 
 /// NaN where the reference is NaN; else |got - ref| <= 2e-5 * max(1, max |ref|).
 void expectMatches(const std::vector<float> &got, const std::vector<float> &ref,
-                   const std::string &what) {
+                   const std::string &what, float tolerance = 2e-5f) {
   ASSERT_EQ(got.size(), ref.size()) << what;
   float mx = 1.f;
   for (float x : ref)
@@ -195,7 +195,7 @@ void expectMatches(const std::vector<float> &got, const std::vector<float> &ref,
       ASSERT_TRUE(std::isnan(got[i])) << what << " at element " << i << ": " << got[i];
       continue;
     }
-    ASSERT_NEAR(got[i], ref[i], 2e-5f * mx) << what << " at element " << i;
+    ASSERT_NEAR(got[i], ref[i], tolerance * mx) << what << " at element " << i;
   }
 }
 
@@ -216,7 +216,11 @@ const char *isaName(FusedAttentionIsa isa) {
   }
 }
 
-/// Runs `c` with every instruction set and 1 and 2 threads; `edit` may change the inputs.
+/// What bf16 products may be off, relative to the reference's largest |value| (at least 1).
+constexpr float kBf16Tolerance = 1e-2f;
+
+/// Runs `c` with every instruction set and 1 and 2 threads, then with bf16 products; `edit` may
+/// change the inputs.
 void check(const Case &c, uint32_t seed, std::function<void(Inputs &)> edit = {}) {
   Inputs in = makeInputs(c, seed);
   if (edit)
@@ -273,6 +277,24 @@ void check(const Case &c, uint32_t seed, std::function<void(Inputs &)> edit = {}
     tfc::rt::runFusedAttention(p, scratch, 2, isa);
     expectMatches(o, ref, c.name + " packed " + isaName(isa));
   }
+  // bf16 products (where the CPU has them): q, k, v and the weights rounded to bf16 (8
+  // significant bits), so within a few percent of the f32 reference's largest value; the
+  // rules, masks, NaN and zero rows exactly as in f32. The packed inputs, then the plain ones.
+  if (!tfc::rt::fusedAttentionBf16Available())
+    return;
+  p.bf16 = true;
+  for (int threads : {1, 2}) {
+    std::vector<float> o(ref.size(), 12345.f);
+    p.o = o.data();
+    tfc::rt::runFusedAttention(p, scratch, threads);
+    expectMatches(o, ref, c.name + " bf16 packed threads " + std::to_string(threads), kBf16Tolerance);
+  }
+  p.q = in.q.data(), p.k = in.k.data(), p.v = in.v.data();
+  p.qs = p.ks = p.vs = 0;
+  std::vector<float> o(ref.size(), 12345.f);
+  p.o = o.data();
+  tfc::rt::runFusedAttention(p, scratch, 2);
+  expectMatches(o, ref, c.name + " bf16", kBf16Tolerance);
 }
 
 TEST(FusedAttention, PlainHeadsAndHeadSizes) {

@@ -266,6 +266,7 @@ void runAttention(const KernelContext &ctx) {
   p.B = geo.B, p.Sq = geo.Sq, p.Sk = geo.Sk, p.H = geo.H, p.G = geo.G, p.dh = geo.dh;
   p.qs = geo.qStride, p.ks = geo.kStride, p.vs = geo.vStride;
   p.scale = geo.scale, p.causal = geo.causal, p.rule = geo.rule, p.mask = geo.mask;
+  p.bf16 = lowPrecisionPlan(ctx);
   runFusedAttention(p, st.fused, cpuDevice(ctx).threads());
 }
 

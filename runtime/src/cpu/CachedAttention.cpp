@@ -234,6 +234,7 @@ void runCachedAttention(const KernelContext &ctx) {
     p.kHeadStride = p.vHeadStride = L * dh;
     p.kBatchStride = p.vBatchStride = G * L * dh;
     p.scale = scale, p.causal = true, p.rule = rule, p.mask = mv;
+    p.bf16 = lowPrecisionPlan(ctx);
     runFusedAttention(p, st.fused, cpuDevice(ctx).threads());
     return;
   }

@@ -25,7 +25,12 @@
 //===----------------------------------------------------------------------------------------===//
 #include "cpu/FusedAttention.h"
 
+#include "cpu/TargetRegion.h"
+
 #include <algorithm>
+#include <cstdlib>
+#include <immintrin.h>
+#include <string_view>
 #include <cstring>
 #include <limits>
 #include <omp.h>
@@ -63,6 +68,11 @@ struct Packed {
   const float *keys = nullptr;   // [B, G, dh, SkP]
   const float *values = nullptr; // [B, G, Sk, dhP], or null: V read in place
   int64_t SkP = 0, dhP = 0;
+  // bf16 products (FusedAttentionProblem::bf16), instead of keys / values: the keys' bf16 pairs
+  // along dh, [B, G, dh2, SkP] (dh2 = dh rounded up to pairs), and the values' pairs along the
+  // keys, [B, G, ceil(Sk / 2), dhP]: one 32-bit lane holds (even, odd) as vdpbf16ps reads it.
+  const uint32_t *keysB = nullptr, *valuesB = nullptr;
+  int64_t dh2 = 0;
   // Padding tails (FusedAttention.h), when the problem may have them: per batch row the first
   // key of its tail (Sk: none) and its gap (the last kept key's mask less the tail's largest);
   // per (batch row, key head) keyNorms and tailFinite (FusedAttentionScratch).
@@ -97,6 +107,10 @@ struct ScaledScores {
   float *max;       // [rows][W], -inf at the block's start
 };
 
+template <int W, int R, int C>
+TFC_INLINE void storeScores(const typename VectorOf<W>::type (&acc)[R][C], float *s, int64_t ss,
+                            const ScaledScores *scaled);
+
 /// s[r][c W + x] = sum_d q[r qs + d] kt[d ks + c W + x] for r < R, c < C (then the epilogue of
 /// `scaled`, when given).
 template <int W, int R, int C>
@@ -122,6 +136,14 @@ TFC_INLINE void scoreTile(const float *q, int64_t qs, const float *kt, int64_t k
         acc[r][c] += a * kv[c];
     }
   }
+  storeScores<W, R, C>(acc, s, ss, scaled);
+}
+
+/// Stores a score tile's sums (then the epilogue of `scaled`, when given).
+template <int W, int R, int C>
+TFC_INLINE void storeScores(const typename VectorOf<W>::type (&acc)[R][C], float *s, int64_t ss,
+                            const ScaledScores *scaled) {
+  using V = typename VectorOf<W>::type;
   if (!scaled) {
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
@@ -254,6 +276,192 @@ TFC_INLINE void blockValues(const float *p, int64_t ps, int64_t rows, const floa
     }
   }
 }
+
+// ---- bf16 products (FusedAttentionProblem::bf16) ---------------------------------------------
+// Compiled for AVX-512 with BF16 and called (not inlined: they are called once per block of
+// keys or per row) only where the CPU has it. vdpbf16ps multiplies the two bf16 of each 32-bit
+// lane of its operands and adds both products to that lane's f32 sum: twice the products of a
+// f32 FMA per instruction.
+TFC_TARGET_BEGIN("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma")
+
+/// out[i] = (bf16(x[2i]), bf16(x[2i + 1])) for i < ceil(n / 2) (the low half holding the even
+/// one; past n, zeros): 16 floats at a time, rounded to nearest even.
+void bf16Pairs(const float *x, int64_t n, uint32_t *out) {
+  const int64_t count = (n + 1) / 2 * 2; // bf16 values written
+  for (int64_t k = 0; k < count; k += 16) {
+    const int64_t valid = std::min<int64_t>(16, n - k), left = std::min<int64_t>(16, count - k);
+    const __mmask16 load = valid >= 16 ? __mmask16(0xffff) : __mmask16((1u << valid) - 1u);
+    const __mmask16 keep = left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
+    const __m256bh h = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(load, x + k));
+    _mm256_mask_storeu_epi16(reinterpret_cast<uint16_t *>(out) + k, keep,
+                             reinterpret_cast<const __m256i &>(h));
+  }
+}
+
+/// ktb[d][j] = the pair of bf16 (k[j][2d], k[j][2d + 1]) for j < Sk, zeros for j in [Sk, SkP).
+void packKeysBf16(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,
+                  uint32_t *ktb) {
+  const float *k = p.k + b * p.kBatchStride + g * p.kHeadStride;
+  const int64_t dh2 = (p.dh + 1) / 2;
+  alignas(64) uint32_t row[512];
+  for (int64_t j = 0; j < p.Sk; ++j) {
+    for (int64_t d0 = 0; d0 < dh2; d0 += 256) { // heads wider than 512 in chunks
+      const int64_t m = std::min<int64_t>(256, dh2 - d0);
+      bf16Pairs(k + j * p.ks + 2 * d0, std::min<int64_t>(2 * m, p.dh - 2 * d0), row);
+      for (int64_t d = 0; d < m; ++d)
+        ktb[(d0 + d) * SkP + j] = row[d];
+    }
+  }
+  for (int64_t d = 0; d < dh2; ++d)
+    std::fill(ktb + d * SkP + p.Sk, ktb + (d + 1) * SkP, 0u);
+}
+
+/// vb[j][c] = the pair of bf16 (v[2j][c], v[2j + 1][c]) for j < ceil(Sk / 2) (a missing odd key
+/// 0), zeros for c in [dh, dhP).
+void packValuesBf16(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t dhP,
+                    uint32_t *vb) {
+  const float *v = p.v + b * p.vBatchStride + g * p.vHeadStride;
+  for (int64_t j = 0; 2 * j < p.Sk; ++j) {
+    const float *even = v + 2 * j * p.vs, *odd = 2 * j + 1 < p.Sk ? even + p.vs : nullptr;
+    for (int64_t c = 0; c < dhP; c += 16) {
+      const int64_t valid = std::clamp<int64_t>(p.dh - c, 0, 16);
+      const __mmask16 m = valid >= 16 ? __mmask16(0xffff) : __mmask16((1u << valid) - 1u);
+      const __m256bh e = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, even + c));
+      const __m256bh o =
+          _mm512_cvtneps_pbh(odd ? _mm512_maskz_loadu_ps(m, odd + c) : _mm512_setzero_ps());
+      const __m512i lo = _mm512_cvtepu16_epi32(reinterpret_cast<const __m256i &>(e));
+      const __m512i hi = _mm512_cvtepu16_epi32(reinterpret_cast<const __m256i &>(o));
+      _mm512_store_si512(vb + j * dhP + c, _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16)));
+    }
+  }
+}
+
+/// s[r][c 16 + x] = sum_d qb[r qs + d] . ktb[d ks + c 16 + x] (each a pair) for r < R, c < C.
+template <int R, int C>
+inline void scoreTileBf16(const uint32_t *qb, int64_t qs, const uint32_t *ktb, int64_t ks,
+                          int64_t dh2, float *s, int64_t ss, const ScaledScores *scaled) {
+  typename VectorOf<16>::type acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int c = 0; c < C; ++c)
+      acc[r][c] = typename VectorOf<16>::type{};
+  for (int64_t d = 0; d < dh2; ++d) {
+    __m512bh kv[C];
+#pragma GCC unroll 2
+    for (int c = 0; c < C; ++c)
+      kv[c] = reinterpret_cast<__m512bh>(_mm512_load_si512(ktb + d * ks + c * 16));
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(qb[r * qs + d])));
+#pragma GCC unroll 2
+      for (int c = 0; c < C; ++c)
+        acc[r][c] = _mm512_dpbf16_ps(acc[r][c], a, kv[c]);
+    }
+  }
+  storeScores<16, R, C>(acc, s, ss, scaled);
+}
+
+template <int R>
+inline void blockScoresBf16(const uint32_t *qb, int64_t qs, int64_t rows, const uint32_t *ktb,
+                            int64_t ks, int64_t dh2, int64_t cols, float *s, int64_t ss,
+                            const ScaledScores *scaled) {
+  int64_t r = 0;
+  for (; r + R <= rows; r += R) {
+    ScaledScores tile, *t = nullptr;
+    if (scaled)
+      tile = {scaled->scale, scaled->add, scaled->max + r * 16}, t = &tile;
+    int64_t c = 0;
+    for (; c + 32 <= cols; c += 32) {
+      if (t)
+        tile.add = scaled->add + c;
+      scoreTileBf16<R, 2>(qb + r * qs, qs, ktb + c, ks, dh2, s + r * ss + c, ss, t);
+    }
+    if (c < cols) {
+      if (t)
+        tile.add = scaled->add + c;
+      scoreTileBf16<R, 1>(qb + r * qs, qs, ktb + c, ks, dh2, s + r * ss + c, ss, t);
+    }
+  }
+  if constexpr (R > 1)
+    if (r < rows) {
+      ScaledScores rest, *t = nullptr;
+      if (scaled)
+        rest = {scaled->scale, scaled->add, scaled->max + r * 16}, t = &rest;
+      blockScoresBf16<R / 2>(qb + r * qs, qs, rows - r, ktb, ks, dh2, cols, s + r * ss, ss, t);
+    }
+}
+
+/// S[rows, cols] = Qb Ktb (blockScores in bf16 pairs: qb rows qs pairs apart, ktb [dh2][ks]).
+void scoresBf16(const uint32_t *qb, int64_t qs, int64_t rows, const uint32_t *ktb, int64_t ks,
+                int64_t dh2, int64_t cols, float *s, int64_t ss, const ScaledScores *scaled) {
+  blockScoresBf16<Tiles<16>::kScoreRows>(qb, qs, rows, ktb, ks, dh2, cols, s, ss, scaled);
+}
+
+/// o[r][c 16 + x] += sum_{j < n2} pb[r ps + j] . vb[j vs + c 16 + x] for r < R, c < C.
+template <int R, int C>
+inline void valueTileBf16(const uint32_t *pb, int64_t ps, const uint32_t *vb, int64_t vs,
+                          int64_t n2, float *o, int64_t os) {
+  __m512 acc[R][C];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c)
+      acc[r][c] = _mm512_loadu_ps(o + r * os + c * 16);
+  for (int64_t j = 0; j < n2; ++j) {
+    __m512bh vv[C];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c)
+      vv[c] = reinterpret_cast<__m512bh>(_mm512_load_si512(vb + j * vs + c * 16));
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(pb[r * ps + j])));
+#pragma GCC unroll 4
+      for (int c = 0; c < C; ++c)
+        acc[r][c] = _mm512_dpbf16_ps(acc[r][c], a, vv[c]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c)
+      _mm512_storeu_ps(o + r * os + c * 16, acc[r][c]);
+}
+
+template <int C, int R>
+inline void valueRowsBf16(const uint32_t *pb, int64_t ps, int64_t rows, const uint32_t *vb,
+                          int64_t vs, int64_t n2, float *o, int64_t os) {
+  int64_t r = 0;
+  for (; r + R <= rows; r += R)
+    valueTileBf16<R, C>(pb + r * ps, ps, vb, vs, n2, o + r * os, os);
+  if constexpr (R > 1)
+    if (r < rows)
+      valueRowsBf16<C, R / 2>(pb + r * ps, ps, rows - r, vb, vs, n2, o + r * os, os);
+}
+
+/// O[rows, dhP] += Pb Vb (blockValues in bf16 pairs: pb rows ps pairs apart, n2 pairs of keys,
+/// vb [n2][vs]), in column chunks of up to 4 vectors.
+void valuesBf16(const uint32_t *pb, int64_t ps, int64_t rows, const uint32_t *vb, int64_t vs,
+                int64_t n2, int64_t dhP, float *o, int64_t os) {
+  for (int64_t c = 0; c < dhP;) {
+    const int64_t left = (dhP - c) / 16;
+    if (left >= 4) {
+      valueRowsBf16<4, Tiles<16>::valueRows(4)>(pb, ps, rows, vb + c, vs, n2, o + c, os);
+      c += 64;
+    } else if (left == 3) {
+      valueRowsBf16<3, Tiles<16>::valueRows(3)>(pb, ps, rows, vb + c, vs, n2, o + c, os);
+      c += 48;
+    } else if (left == 2) {
+      valueRowsBf16<2, Tiles<16>::valueRows(2)>(pb, ps, rows, vb + c, vs, n2, o + c, os);
+      c += 32;
+    } else {
+      valueRowsBf16<1, Tiles<16>::valueRows(1)>(pb, ps, rows, vb + c, vs, n2, o + c, os);
+      c += 16;
+    }
+  }
+}
+
+TFC_TARGET_END()
 
 // ---- the softmax of one score row ------------------------------------------------------------
 template <int W> struct IntVectorOf;
@@ -427,11 +635,11 @@ inline void visibleKeys(const FusedAttentionProblem &p, int64_t i, int64_t &lo, 
 /// Per-thread scratch of a task, in floats.
 int64_t taskScratch(int64_t dhP) {
   return kQueryRows * kKeyBlock + kQueryRows * dhP + 2 * kQueryRows + (kKeyBlock + 16) +
-         kQueryRows * 16 + 64;
+         kQueryRows * 16 + kQueryRows * (dhP / 2 + 1) + kQueryRows * (kKeyBlock / 2 + 16) + 64;
 }
 
 /// Query rows [i0, i0 + rows) of head h of batch b.
-template <int W>
+template <int W, bool Bf16>
 TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int64_t b, int64_t h,
                            int64_t i0, int64_t rows, float *scratch) {
   const int64_t dh = p.dh, D = p.H * dh, g = h / (p.H / p.G);
@@ -443,10 +651,20 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
   float *tmp = L + kQueryRows;            // [kKeyBlock + W]: a mask row
   float *rowMax = tmp + kKeyBlock + 16;   // [kQueryRows][W]: ScaledScores::max
   const float *q = p.q + (b * p.Sq + i0) * p.qs + h * dh;
-  const float *kt = pk.keys + (b * p.G + g) * dh * pk.SkP;
-  const float *v = pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP
-                             : p.v + b * p.vBatchStride + g * p.vHeadStride;
+  const float *kt = Bf16 ? nullptr : pk.keys + (b * p.G + g) * dh * pk.SkP;
+  const float *v = Bf16        ? nullptr
+                   : pk.values ? pk.values + (b * p.G + g) * p.Sk * dhP
+                               : p.v + b * p.vBatchStride + g * p.vHeadStride;
   const int64_t vs = pk.values ? dhP : p.vs;
+  // bf16 products: the block's queries and each block's weights as bf16 pairs.
+  const int64_t dh2 = pk.dh2, pbs = kKeyBlock / 2 + 16;
+  uint32_t *qb = reinterpret_cast<uint32_t *>(rowMax + kQueryRows * 16); // [kQueryRows][dh2]
+  uint32_t *pb = qb + kQueryRows * dh2;                                   // [kQueryRows][pbs]
+  const uint32_t *ktb = Bf16 ? pk.keysB + (b * p.G + g) * dh2 * pk.SkP : nullptr;
+  const uint32_t *vb = Bf16 ? pk.valuesB + (b * p.G + g) * ((p.Sk + 1) / 2) * dhP : nullptr;
+  if constexpr (Bf16)
+    for (int64_t r = 0; r < rows; ++r)
+      bf16Pairs(q + r * p.qs, dh, qb + r * dh2);
 
   // The keys any row of the block takes part with: [kLo, kHi).
   int64_t kLo = 0, kHi = p.Sk, unused;
@@ -461,7 +679,7 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
       // |score| <= |q| |k|: every tail key scores at least gap - 2 |scale| |q| |k| below the
       // last kept key (slack for the rounding of the dot products and of the sums at the
       // mask's magnitude).
-      if (2.01f * std::fabs(p.scale) * qn * pk.keyNorms[bg] < pk.tailGap[b] - 1000.f)
+      if (2.05f * std::fabs(p.scale) * qn * pk.keyNorms[bg] < pk.tailGap[b] - 1000.f)
         kHi = t;
     }
   }
@@ -488,8 +706,11 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
       for (int64_t r = 0; r < rows; ++r)
         store(rowMax + r * W, V{} + kNegInf);
     }
-    blockScores<W, Tiles<W>::kScoreRows>(q, p.qs, rows, kt + j0, pk.SkP, dh, ss, S, ss,
-                                         scaleInTiles ? &scaled : nullptr);
+    if constexpr (Bf16)
+      scoresBf16(qb, dh2, rows, ktb + j0, pk.SkP, dh2, ss, S, ss, scaleInTiles ? &scaled : nullptr);
+    else
+      blockScores<W, Tiles<W>::kScoreRows>(q, p.qs, rows, kt + j0, pk.SkP, dh, ss, S, ss,
+                                           scaleInTiles ? &scaled : nullptr);
     for (int64_t r = 0; r < rows; ++r) {
       int64_t lo, hi;
       visibleKeys(p, i0 + r, lo, hi);
@@ -507,7 +728,13 @@ TFC_INLINE void attendRows(const FusedAttentionProblem &p, const Packed &pk, int
           store(x, v * alpha);
         }
     }
-    blockValues<W>(S, ss, rows, v + j0 * vs, vs, n, dhP, O, dhP);
+    if constexpr (Bf16) { // j0 is even (a multiple of W): the block starts a pair of keys
+      for (int64_t r = 0; r < rows; ++r)
+        bf16Pairs(S + r * ss, n, pb + r * pbs); // an odd last key paired with a 0 weight
+      valuesBf16(pb, pbs, rows, vb + j0 / 2 * dhP, dhP, (n + 1) / 2, dhP, O, dhP);
+    } else {
+      blockValues<W>(S, ss, rows, v + j0 * vs, vs, n, dhP, O, dhP);
+    }
   }
   constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
   for (int64_t r = 0; r < rows; ++r) {
@@ -630,7 +857,7 @@ using TailFn = void (*)(const FusedAttentionProblem &, int64_t, int64_t, int64_t
 #define TFC_ISA_VARIANT(NAME, TARGET, W)                                                           \
   TARGET void attendRows##NAME(const FusedAttentionProblem &p, const Packed &pk, int64_t b,       \
                                int64_t h, int64_t i0, int64_t rows, float *scratch) {             \
-    attendRows<W>(p, pk, b, h, i0, rows, scratch);                                                \
+    attendRows<W, false>(p, pk, b, h, i0, rows, scratch);                                                \
   }                                                                                                \
   TARGET void packKeys##NAME(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,   \
                              float *kt) {                                                          \
@@ -644,6 +871,67 @@ TFC_ISA_VARIANT(Avx512, __attribute__((target("avx512f,avx2,fma"))), 16)
 TFC_ISA_VARIANT(Avx2, __attribute__((target("avx2,fma"))), 8)
 TFC_ISA_VARIANT(Baseline, , 4)
 #undef TFC_ISA_VARIANT
+
+/// For a padding tail starting at key t, from K's rows (the bf16 variant has no f32 copy of the
+/// keys): tailChecks' figures.
+template <int W>
+TFC_INLINE void tailChecksRows(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t t,
+                               float &keyNorm, uint8_t &finite) {
+  using V = typename VectorOf<W>::type;
+  const float *k = p.k + b * p.kBatchStride + g * p.kHeadStride;
+  float most = 0.f;
+  bool ok = true;
+  for (int64_t j = 0; j < p.Sk && ok; ++j) {
+    const float *row = k + j * p.ks;
+    V acc = V{};
+    float ss = 0.f;
+    int64_t d = 0;
+    for (; d + W <= p.dh; d += W) {
+      V x;
+      load(x, row + d);
+      acc += x * x;
+    }
+    for (; d < p.dh; ++d)
+      ss += row[d] * row[d];
+    ss += laneSum<W>(acc);
+    ok = ss <= std::numeric_limits<float>::max(); // not NaN, not inf
+    most = std::max(most, ss);
+  }
+  keyNorm = ok ? std::sqrt(most) : std::numeric_limits<float>::infinity();
+  const float *v = p.v + b * p.vBatchStride + g * p.vHeadStride;
+  V vbad = V{};
+  float sbad = 0.f;
+  for (int64_t j = t; j < p.Sk; ++j) {
+    const float *row = v + j * p.vs;
+    int64_t d = 0;
+    for (; d + W <= p.dh; d += W) {
+      V x;
+      load(x, row + d);
+      vbad += x * 0.f;
+    }
+    for (; d < p.dh; ++d)
+      sbad += row[d] * 0.f;
+  }
+  finite = laneSum<W>(vbad) == 0.f && sbad == 0.f;
+}
+
+// bf16 products: AVX-512 with BF16, 16 lanes.
+#define TFC_BF16_TARGET                                                                            \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx2,fma")))
+TFC_BF16_TARGET void attendRowsBf16(const FusedAttentionProblem &p, const Packed &pk, int64_t b,
+                                    int64_t h, int64_t i0, int64_t rows, float *scratch) {
+  attendRows<16, true>(p, pk, b, h, i0, rows, scratch);
+}
+TFC_BF16_TARGET void packKeysBf16Fn(const FusedAttentionProblem &p, int64_t b, int64_t g,
+                                    int64_t SkP, float *kt) {
+  packKeysBf16(p, b, g, SkP, reinterpret_cast<uint32_t *>(kt));
+}
+TFC_BF16_TARGET void tailChecksBf16(const FusedAttentionProblem &p, int64_t b, int64_t g,
+                                    int64_t, const float *, int64_t t, float &keyNorm,
+                                    uint8_t &finite) {
+  tailChecksRows<16>(p, b, g, t, keyNorm, finite);
+}
+#undef TFC_BF16_TARGET
 
 struct Variant {
   int width;
@@ -685,6 +973,19 @@ float *alignedFloats(std::vector<float> &v, int64_t n) {
 
 } // namespace
 
+bool fusedAttentionBf16Available() {
+  static const bool available = [] {
+    const char *e = std::getenv("TFC_ATTENTION_BF16");
+    if (e && std::string_view(e) == "0")
+      return false;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx2") &&
+           __builtin_cpu_supports("fma");
+  }();
+  return available;
+}
+
 bool fusedAttentionIsaAvailable(FusedAttentionIsa isa) {
   switch (isa) {
   case FusedAttentionIsa::Avx512: return __builtin_cpu_supports("avx512f");
@@ -711,15 +1012,28 @@ void runFusedAttention(const FusedAttentionProblem &problem, FusedAttentionScrat
     p.kBatchStride = p.Sk * p.ks;
   if (p.vBatchStride == 0)
     p.vBatchStride = p.Sk * p.vs;
-  const Variant variant = variantFor(isa);
+  const bool bf16 = p.bf16 && fusedAttentionBf16Available() &&
+                    (isa == FusedAttentionIsa::Best || isa == FusedAttentionIsa::Avx512);
+  const Variant variant =
+      bf16 ? Variant{16, attendRowsBf16, packKeysBf16Fn, tailChecksBf16} : variantFor(isa);
   const int64_t W = variant.width;
   Packed pk;
   pk.SkP = roundUp(p.Sk, W);
   pk.dhP = roundUp(p.dh, W);
-  const bool copyValues = pk.dhP != p.dh;
+  pk.dh2 = (p.dh + 1) / 2;
+  const int64_t Sk2 = (p.Sk + 1) / 2;
+  const bool copyValues = !bf16 && pk.dhP != p.dh;
+  const int64_t keyRows = bf16 ? pk.dh2 : p.dh; // rows of a (batch row, key head)'s packed keys
   float *keys = alignedFloats(scratch.keys, p.B * p.G * p.dh * pk.SkP);
-  float *values = copyValues ? alignedFloats(scratch.values, p.B * p.G * p.Sk * pk.dhP) : nullptr;
-  pk.keys = keys, pk.values = values;
+  float *values = copyValues ? alignedFloats(scratch.values, p.B * p.G * p.Sk * pk.dhP)
+                  : bf16     ? alignedFloats(scratch.values, p.B * p.G * Sk2 * pk.dhP)
+                             : nullptr;
+  if (bf16) {
+    pk.keysB = reinterpret_cast<const uint32_t *>(keys);
+    pk.valuesB = reinterpret_cast<const uint32_t *>(values);
+  } else {
+    pk.keys = keys, pk.values = values;
+  }
   const int64_t perThread = roundUp(taskScratch(pk.dhP), 16);
   float *tiles = alignedFloats(scratch.threads, perThread * threads);
 
@@ -758,11 +1072,13 @@ void runFusedAttention(const FusedAttentionProblem &problem, FusedAttentionScrat
 #pragma omp for schedule(static)
     for (int64_t bg = 0; bg < p.B * p.G; ++bg) {
       const int64_t b = bg / p.G, g = bg % p.G;
-      variant.keys(p, b, g, pk.SkP, keys + bg * p.dh * pk.SkP);
-      if (copyValues)
+      variant.keys(p, b, g, pk.SkP, keys + bg * keyRows * pk.SkP);
+      if (bf16)
+        packValuesBf16(p, b, g, pk.dhP, reinterpret_cast<uint32_t *>(values) + bg * Sk2 * pk.dhP);
+      else if (copyValues)
         packValues(p, b, g, pk.dhP, values + bg * p.Sk * pk.dhP);
       if (tails && tailStart[size_t(b)] > 0 && tailStart[size_t(b)] < p.Sk)
-        variant.tails(p, b, g, pk.SkP, keys + bg * p.dh * pk.SkP, tailStart[size_t(b)],
+        variant.tails(p, b, g, pk.SkP, keys + bg * keyRows * pk.SkP, tailStart[size_t(b)],
                       scratch.keyNorms[size_t(bg)], scratch.tailFinite[size_t(bg)]);
     }
     float *mine = tiles + perThread * omp_get_thread_num();

@@ -41,6 +41,11 @@ struct FusedAttentionProblem {
   bool causal = false;
   AttentionRule rule;
   MaskView mask; // data null: no mask
+  /// Multiply in bf16 where the CPU has bf16 dot products (AVX512_BF16; see
+  /// fusedAttentionBf16Available): q, k, v and the softmax weights rounded to bf16 (nearest
+  /// even), their products summed in f32 (vdpbf16ps), the softmax itself in f32. The bf16 and
+  /// int8 cpu plans ask for it; elsewhere the f32 kernel runs.
+  bool bf16 = false;
 };
 
 /// The instruction set the kernel's inner loops are compiled for (Best: the widest this CPU
@@ -50,11 +55,15 @@ enum class FusedAttentionIsa { Best, Avx512, Avx2, Baseline };
 /// Whether this CPU runs `isa` (Best and Baseline: always).
 bool fusedAttentionIsaAvailable(FusedAttentionIsa isa);
 
+/// Whether this CPU runs the bf16 products of FusedAttentionProblem::bf16 (AVX-512 with BF16);
+/// false when TFC_ATTENTION_BF16=0 (read once).
+bool fusedAttentionBf16Available();
+
 /// Scratch kept between calls (grows to the largest problem seen): keys transposed per
 /// (batch, key head), values with padded rows when dh is not a multiple of the vector width,
 /// and per-thread score / accumulator tiles.
 struct FusedAttentionScratch {
-  std::vector<float> keys, values, threads;
+  std::vector<float> keys, values, threads; // (bf16: pairs of bf16 in the floats' place)
   std::vector<float> keyNorms;     // [B * G]: the largest |k_j| (padding tails)
   std::vector<uint8_t> tailFinite; // [B * G]: the tail's values are finite
 };

@@ -120,6 +120,13 @@ struct KernelContext {
   }
 };
 
+/// Whether the plan was compiled with --precision bf16 or int8 (Plan::weightPrecision): its
+/// attention then multiplies in bf16 where the CPU has bf16 dot products
+/// (FusedAttentionProblem::bf16), as its linears do; the compiler's accuracy check ran it so.
+inline bool lowPrecisionPlan(const KernelContext &ctx) {
+  return ctx.plan && ctx.plan->weightPrecision != "fp32";
+}
+
 /// Load-time check of one kernel: returns "" when fine, else the problem (without the prefix).
 using KernelCheckFn = std::string (*)(const FunctionDesc &fn, const KernelDesc &k);
 using KernelRunFn = void (*)(const KernelContext &ctx);
