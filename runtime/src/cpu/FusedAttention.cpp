@@ -336,6 +336,24 @@ void packValuesBf16(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_
   }
 }
 
+/// One pair-row of a bf16 tile: acc[r][c] += a[r as] . b[c 16 + x] (each a pair of bf16, the
+/// products summed into the f32 lanes) for r < R, c < C.
+template <int R, int C>
+inline void pairStep(typename VectorOf<16>::type (&acc)[R][C], const uint32_t *a, int64_t as,
+                     const uint32_t *b) {
+  __m512bh bv[C];
+#pragma GCC unroll 4
+  for (int c = 0; c < C; ++c)
+    bv[c] = reinterpret_cast<__m512bh>(_mm512_load_si512(b + c * 16));
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    const __m512bh av = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(a[r * as])));
+#pragma GCC unroll 4
+    for (int c = 0; c < C; ++c)
+      acc[r][c] = _mm512_dpbf16_ps(acc[r][c], av, bv[c]);
+  }
+}
+
 /// s[r][c 16 + x] = sum_d qb[r qs + d] . ktb[d ks + c 16 + x] (each a pair) for r < R, c < C.
 template <int R, int C>
 inline void scoreTileBf16(const uint32_t *qb, int64_t qs, const uint32_t *ktb, int64_t ks,
@@ -346,19 +364,8 @@ inline void scoreTileBf16(const uint32_t *qb, int64_t qs, const uint32_t *ktb, i
 #pragma GCC unroll 2
     for (int c = 0; c < C; ++c)
       acc[r][c] = typename VectorOf<16>::type{};
-  for (int64_t d = 0; d < dh2; ++d) {
-    __m512bh kv[C];
-#pragma GCC unroll 2
-    for (int c = 0; c < C; ++c)
-      kv[c] = reinterpret_cast<__m512bh>(_mm512_load_si512(ktb + d * ks + c * 16));
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(qb[r * qs + d])));
-#pragma GCC unroll 2
-      for (int c = 0; c < C; ++c)
-        acc[r][c] = _mm512_dpbf16_ps(acc[r][c], a, kv[c]);
-    }
-  }
+  for (int64_t d = 0; d < dh2; ++d)
+    pairStep<R, C>(acc, qb + d, qs, ktb + d * ks);
   storeScores<16, R, C>(acc, s, ss, scaled);
 }
 
@@ -402,25 +409,14 @@ void scoresBf16(const uint32_t *qb, int64_t qs, int64_t rows, const uint32_t *kt
 template <int R, int C>
 inline void valueTileBf16(const uint32_t *pb, int64_t ps, const uint32_t *vb, int64_t vs,
                           int64_t n2, float *o, int64_t os) {
-  __m512 acc[R][C];
+  typename VectorOf<16>::type acc[R][C];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int c = 0; c < C; ++c)
       acc[r][c] = _mm512_loadu_ps(o + r * os + c * 16);
-  for (int64_t j = 0; j < n2; ++j) {
-    __m512bh vv[C];
-#pragma GCC unroll 4
-    for (int c = 0; c < C; ++c)
-      vv[c] = reinterpret_cast<__m512bh>(_mm512_load_si512(vb + j * vs + c * 16));
-#pragma GCC unroll 16
-    for (int r = 0; r < R; ++r) {
-      const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(pb[r * ps + j])));
-#pragma GCC unroll 4
-      for (int c = 0; c < C; ++c)
-        acc[r][c] = _mm512_dpbf16_ps(acc[r][c], a, vv[c]);
-    }
-  }
+  for (int64_t j = 0; j < n2; ++j)
+    pairStep<R, C>(acc, pb + j, ps, vb + j * vs);
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
@@ -811,6 +807,27 @@ TFC_INLINE void packKeys(const FusedAttentionProblem &p, int64_t b, int64_t g, i
     std::fill(kt + d * SkP + p.Sk, kt + (d + 1) * SkP, 0.f);
 }
 
+/// Whether the values of keys [t, Sk) of batch row b, key head g are all finite.
+template <int W>
+TFC_INLINE bool valuesFinite(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t t) {
+  using V = typename VectorOf<W>::type;
+  const float *v = p.v + b * p.vBatchStride + g * p.vHeadStride;
+  V bad = V{};
+  float rest = 0.f;
+  for (int64_t j = t; j < p.Sk; ++j) {
+    const float *row = v + j * p.vs;
+    int64_t d = 0;
+    for (; d + W <= p.dh; d += W) {
+      V x;
+      load(x, row + d);
+      bad += x * 0.f; // 0, or NaN for a value that is not finite
+    }
+    for (; d < p.dh; ++d)
+      rest += row[d] * 0.f;
+  }
+  return laneSum<W>(bad) == 0.f && rest == 0.f;
+}
+
 /// For a padding tail starting at key t: the largest norm of the keys (from the packed kt
 /// [dh][SkP]; +inf when one is not finite) and whether the values of keys [t, Sk) are finite.
 template <int W>
@@ -830,21 +847,7 @@ TFC_INLINE void tailChecks(const FusedAttentionProblem &p, int64_t b, int64_t g,
   }
   keyNorm = laneSum<W>(bad) == 0.f ? std::sqrt(laneMax<W>(most))
                                    : std::numeric_limits<float>::infinity();
-  const float *v = p.v + b * p.vBatchStride + g * p.vHeadStride;
-  V vbad = V{};
-  float sbad = 0.f;
-  for (int64_t j = t; j < p.Sk; ++j) {
-    const float *row = v + j * p.vs;
-    int64_t d = 0;
-    for (; d + W <= p.dh; d += W) {
-      V x;
-      load(x, row + d);
-      vbad += x * 0.f; // 0, or NaN for a value that is not finite
-    }
-    for (; d < p.dh; ++d)
-      sbad += row[d] * 0.f;
-  }
-  finite = laneSum<W>(vbad) == 0.f && sbad == 0.f;
+  finite = valuesFinite<W>(p, b, g, t);
 }
 
 // ---- the instruction sets ----------------------------------------------------------------------
@@ -857,7 +860,7 @@ using TailFn = void (*)(const FusedAttentionProblem &, int64_t, int64_t, int64_t
 #define TFC_ISA_VARIANT(NAME, TARGET, W)                                                           \
   TARGET void attendRows##NAME(const FusedAttentionProblem &p, const Packed &pk, int64_t b,       \
                                int64_t h, int64_t i0, int64_t rows, float *scratch) {             \
-    attendRows<W, false>(p, pk, b, h, i0, rows, scratch);                                                \
+    attendRows<W, false>(p, pk, b, h, i0, rows, scratch);                                         \
   }                                                                                                \
   TARGET void packKeys##NAME(const FusedAttentionProblem &p, int64_t b, int64_t g, int64_t SkP,   \
                              float *kt) {                                                          \
@@ -898,21 +901,7 @@ TFC_INLINE void tailChecksRows(const FusedAttentionProblem &p, int64_t b, int64_
     most = std::max(most, ss);
   }
   keyNorm = ok ? std::sqrt(most) : std::numeric_limits<float>::infinity();
-  const float *v = p.v + b * p.vBatchStride + g * p.vHeadStride;
-  V vbad = V{};
-  float sbad = 0.f;
-  for (int64_t j = t; j < p.Sk; ++j) {
-    const float *row = v + j * p.vs;
-    int64_t d = 0;
-    for (; d + W <= p.dh; d += W) {
-      V x;
-      load(x, row + d);
-      vbad += x * 0.f;
-    }
-    for (; d < p.dh; ++d)
-      sbad += row[d] * 0.f;
-  }
-  finite = laneSum<W>(vbad) == 0.f && sbad == 0.f;
+  finite = valuesFinite<W>(p, b, g, t);
 }
 
 // bf16 products: AVX-512 with BF16, 16 lanes.
