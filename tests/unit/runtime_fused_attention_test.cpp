@@ -277,6 +277,29 @@ void check(const Case &c, uint32_t seed, std::function<void(Inputs &)> edit = {}
     tfc::rt::runFusedAttention(p, scratch, 2, isa);
     expectMatches(o, ref, c.name + " packed " + isaName(isa));
   }
+  // A KV cache's layout ([B][G][positions][dh], CachedAttention's prompt): k and v with head
+  // and batch strides, the positions past Sk NaN (a read past the keys would show).
+  const int64_t P = c.Sk + 3;
+  std::vector<float> kc(size_t(c.B * c.G * P * c.dh), kNaN), vc(kc.size(), kNaN);
+  for (int64_t b = 0; b < c.B; ++b)
+    for (int64_t g = 0; g < c.G; ++g)
+      for (int64_t j = 0; j < c.Sk; ++j)
+        for (int64_t d = 0; d < c.dh; ++d) {
+          const size_t from = size_t((b * c.Sk + j) * Dk + g * c.dh + d);
+          const size_t to = size_t(((b * c.G + g) * P + j) * c.dh + d);
+          kc[to] = in.k[from], vc[to] = in.v[from];
+        }
+  FusedAttentionProblem pc = p;
+  pc.q = in.q.data(), pc.qs = 0;
+  pc.k = kc.data(), pc.v = vc.data(), pc.ks = pc.vs = c.dh;
+  pc.kHeadStride = pc.vHeadStride = P * c.dh;
+  pc.kBatchStride = pc.vBatchStride = c.G * P * c.dh;
+  for (FusedAttentionIsa isa : isas()) {
+    std::vector<float> o(ref.size(), 12345.f);
+    pc.o = o.data();
+    tfc::rt::runFusedAttention(pc, scratch, 2, isa);
+    expectMatches(o, ref, c.name + " cache layout " + isaName(isa));
+  }
   // bf16 products (where the CPU has them): q, k, v and the weights rounded to bf16 (8
   // significant bits), so within a few percent of the f32 reference's largest value; the
   // rules, masks, NaN and zero rows exactly as in f32. The packed inputs, then the plain ones.
@@ -295,6 +318,10 @@ void check(const Case &c, uint32_t seed, std::function<void(Inputs &)> edit = {}
   p.o = o.data();
   tfc::rt::runFusedAttention(p, scratch, 2);
   expectMatches(o, ref, c.name + " bf16", kBf16Tolerance);
+  pc.bf16 = true;
+  pc.o = o.data();
+  tfc::rt::runFusedAttention(pc, scratch, 2);
+  expectMatches(o, ref, c.name + " bf16 cache layout", kBf16Tolerance);
 }
 
 TEST(FusedAttention, PlainHeadsAndHeadSizes) {

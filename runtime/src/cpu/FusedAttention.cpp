@@ -28,12 +28,13 @@
 #include "cpu/TargetRegion.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
-#include <immintrin.h>
-#include <string_view>
 #include <cstring>
+#include <immintrin.h>
 #include <limits>
 #include <omp.h>
+#include <string_view>
 
 namespace tfc::rt {
 namespace {
