@@ -1028,28 +1028,27 @@ void runFusedAttention(const FusedAttentionProblem &problem, FusedAttentionScrat
   float *tiles = alignedFloats(scratch.threads, perThread * threads);
 
   // Padding tails (FusedAttention.h): a mask shared by each batch row's heads and queries.
-  std::vector<int64_t> tailStart;
-  std::vector<float> tailGap;
   const bool tails = p.mask.data && p.mask.stride[1] == 0 && p.mask.stride[2] == 0 &&
                      !p.rule.hasHidden && !(p.causal && p.rule.window > 0);
+  std::vector<int64_t> &tailStart = scratch.tailStart;
   if (tails) {
     constexpr float kTailMask = -1e4f; // a tail's keys are masked by at least this much
     tailStart.assign(size_t(p.B), p.Sk);
-    tailGap.assign(size_t(p.B), 0.f);
-    std::vector<float> row(size_t(p.Sk));
+    scratch.tailGap.assign(size_t(p.B), 0.f);
+    scratch.maskRow.resize(size_t(p.Sk));
     for (int64_t b = 0; b < p.B; ++b) {
-      const float *add = maskRow(p.mask, b, 0, 0, p.Sk, row.data());
+      const float *add = maskRow(p.mask, b, 0, 0, p.Sk, scratch.maskRow.data());
       int64_t t = p.Sk;
       float most = kNegInf;
       while (t > 0 && add[t - 1] <= kTailMask) // NaN ends the tail
         most = std::max(most, add[--t]);
       tailStart[size_t(b)] = t;
-      if (t > 0 && t < p.Sk)
-        tailGap[size_t(b)] = add[t - 1] - most; // +inf for a bool mask's or -inf's tail
+      if (t > 0 && t < p.Sk) // +inf for a bool mask's or -inf's tail
+        scratch.tailGap[size_t(b)] = add[t - 1] - most;
     }
     scratch.keyNorms.resize(size_t(p.B * p.G));
     scratch.tailFinite.resize(size_t(p.B * p.G));
-    pk.tailStart = tailStart.data(), pk.tailGap = tailGap.data();
+    pk.tailStart = tailStart.data(), pk.tailGap = scratch.tailGap.data();
     pk.keyNorms = scratch.keyNorms.data(), pk.tailFinite = scratch.tailFinite.data();
   }
 

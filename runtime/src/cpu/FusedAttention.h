@@ -64,8 +64,11 @@ bool fusedAttentionBf16Available();
 /// and per-thread score / accumulator tiles.
 struct FusedAttentionScratch {
   std::vector<float> keys, values, threads; // (bf16: pairs of bf16 in the floats' place)
-  std::vector<float> keyNorms;     // [B * G]: the largest |k_j| (padding tails)
-  std::vector<uint8_t> tailFinite; // [B * G]: the tail's values are finite
+  // Padding tails: per batch row where its tail starts and its gap, a mask row's scratch; per
+  // (batch row, key head) the keys' largest norm and whether the tail's values are finite.
+  std::vector<int64_t> tailStart;
+  std::vector<float> tailGap, maskRow, keyNorms;
+  std::vector<uint8_t> tailFinite;
 };
 
 /// Computes `p` with up to `threads` OpenMP threads. `p` must be valid (shapes checked by the
